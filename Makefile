@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0
+# capgate: the one entry point (deps all test demo bench lint format).
+#
+# .bpf.c -> .bpf.o -> .skel.h -> user .o (libbpf-bootstrap's chain); all
+# output in build/. V=1 shows the commands. SAN=1 builds the binary with
+# ASan+UBSan (unit and bpf tests always use them).
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.PHONY: all deps test unit-test bpf-test net-test fuzz-smoke demo bench lint format \
+	hdrcheck check-bpf clean install
+
+B := build
+ARCH_INC := /usr/include/$(shell gcc -print-multiarch)
+
+CC := gcc
+CLANG := clang
+BPFTOOL := $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+
+PKGS := libbpf libsodium openssl libpcap libmicrohttpd jansson inih libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	-I. -I$(B) $(PKG_CFLAGS) -MMD -MP
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I. -idirafter $(ARCH_INC) -MMD -MP
+
+ifeq ($(SAN),1)
+CFLAGS += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
+CMD_SRCS := $(sort $(wildcard cmd/capgate/*.c))
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+SKELS := $(patsubst bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRCS))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(B)/%.bpf.o,$(BPF_SRCS))
+
+LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
+CMD_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CMD_SRCS))
+SAN_LIB_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
+TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+SAN_TLIB_OBJS := $(patsubst %.c,$(B)/san/%.o,$(TLIB_SRCS))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
+BPFT_SRCS := $(sort $(wildcard tests/bpf/test_*.c))
+BPFT_BINS := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFT_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+
+CAPGATE := $(B)/capgate
+
+all: $(CAPGATE) $(BPF_OBJS)
+
+# ---- dependencies (Debian packages) -----------------------------------------
+DEB_PKGS := build-essential clang llvm libbpf-dev bpftool libsodium-dev libssl-dev \
+	libpcap-dev libmicrohttpd-dev libjansson-dev libinih-dev libcurl4-openssl-dev \
+	libelf-dev zlib1g-dev pkg-config libclang-rt-14-dev iproute2 util-linux jq curl \
+	netcat-openbsd iputils-ping tcpdump xdp-tools libxdp1 clang-format cppcheck \
+	clang-tools
+DEPS_STAMP := $(B)/.deps-ok
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	$(Q)mkdir -p $(B)
+	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)touch $@
+
+# ---- BPF --------------------------------------------------------------------
+$(B)/%.bpf.o: bpf/%.bpf.c | $(B)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/%.skel.h: $(B)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# ---- user space -------------------------------------------------------------
+$(B)/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DCG_SRCDIR='"$(CURDIR)"' -c $< -o $@
+
+$(B)/san/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -DCG_SRCDIR='"$(CURDIR)"' -c $< -o $@
+
+$(CAPGATE): $(CMD_OBJS) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/unit/%: $(B)/san/tests/unit/%.o $(SAN_LIB_OBJS) $(SAN_TLIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/bpf/%: $(B)/san/tests/bpf/%.o $(SAN_LIB_OBJS) $(SAN_TLIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJS) $(patsubst %.c,$(B)/obj/%.o,$(TLIB_SRCS))
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS)
+
+# libFuzzer harnesses link the library built by clang with the fuzzer.
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -I$(B) $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_OBJS := $(patsubst %.c,$(B)/fuzz/%.o,$(LIB_SRCS))
+$(B)/fuzz/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+$(B)/tests/fuzz/%: $(B)/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+$(B):
+	@mkdir -p $@
+
+# ---- tests ------------------------------------------------------------------
+# tests/run.sh runs every level and prints one line "N passed, N failed, N skipped".
+test: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS)
+	$(Q)tests/run.sh
+
+unit-test: $(UNIT_BINS)
+	$(Q)LEVELS=unit tests/run.sh
+bpf-test: $(BPFT_BINS) $(BPF_OBJS)
+	$(Q)LEVELS=bpf tests/run.sh
+net-test: all
+	$(Q)LEVELS=net tests/run.sh
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)LEVELS=fuzz tests/run.sh
+
+demo: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(CAPGATE) demo
+
+bench: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)bench/run.sh
+
+# ---- checks -----------------------------------------------------------------
+C_FILES = $(shell git ls-files '*.c' '*.h')
+lint: hdrcheck
+	$(Q)clang-format --dry-run --Werror $(C_FILES)
+	$(Q)! grep -rn 'bpf_printk' bpf/ || { echo "lint: bpf_printk in bpf/"; false; }
+	$(Q)! grep -rnE '\<exit\(|[^sn]printf\(|fprintf\(stdout' lib/ || { echo "lint: exit/printf in lib/"; false; }
+	$(Q)for f in $(C_FILES); do head -1 $$f | grep -q SPDX-License-Identifier || { echo "lint: $$f: no SPDX tag on line 1"; exit 1; }; done
+	$(Q)cppcheck -q --enable=warning,portability --error-exitcode=1 --inline-suppr -I. lib cmd
+
+format:
+	$(Q)clang-format -i $(C_FILES)
+
+hdrcheck:
+	$(Q)for h in abi/*.h; do \
+		echo "#include \"$$h\"" | $(CC) -std=gnu11 -Wall -Werror -I. -x c -fsyntax-only - || exit 1; \
+		echo "#include \"$$h\"" | $(CLANG) -target bpf -Wall -Werror -I. -idirafter $(ARCH_INC) -x c -fsyntax-only - || exit 1; \
+	done
+	$(Q)for h in lib/*.h lib/*/*.h; do \
+		[ -f "$$h" ] || continue; \
+		echo "#include \"$$h\"" | $(CC) -std=gnu11 -Wall -Werror -I. -I$(B) $(PKG_CFLAGS) -x c -fsyntax-only - || exit 1; \
+	done
+
+# Loads every .bpf.o (the verifier must accept it) and prints instruction counts.
+check-bpf: $(BPF_OBJS) $(B)/tests/bpf/test_load
+	$(Q)$(B)/tests/bpf/test_load
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

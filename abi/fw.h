@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* CIDR rules: LPM-trie keys and values shared by the gate and the daemon. */
+#ifndef CG_ABI_FW_H
+#define CG_ABI_FW_H
+
+#include <linux/types.h>
+
+/* Hit counters are indexed by slot, so at most this many rules in all. */
+#define CG_FW_MAX_RULES 65536
+
+enum fw_action {
+	FW_ACT_ALLOW = 1,
+	FW_ACT_DROP = 2,
+};
+
+/* fw_rules_v4 key: prefixlen in bits (0..32), then the address bytes. */
+struct fw_key_v4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+_Static_assert(sizeof(struct fw_key_v4) == 8, "abi");
+
+/* fw_rules_v6 key: prefixlen in bits (0..128), then the address bytes. */
+struct fw_key_v6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct fw_key_v6) == 20, "abi");
+
+/* Value of both tries. slot indexes fw_hits (per-CPU packet count). */
+struct fw_rule_val {
+	__u32 action; /* enum fw_action */
+	__u32 slot;
+};
+_Static_assert(sizeof(struct fw_rule_val) == 8, "abi");
+
+#endif

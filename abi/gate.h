@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Gate configuration, flow and fragment tracking, pin paths. */
+#ifndef CG_ABI_GATE_H
+#define CG_ABI_GATE_H
+
+#include <linux/types.h>
+#include "knock.h"
+
+/* Maps are pinned in CG_PIN_ROOT/<gateway name>/<map name>. */
+#define CG_PIN_ROOT "/sys/fs/bpf/capgate"
+
+enum gate_default {
+	GATE_DEFAULT_DROP = 0,
+	GATE_DEFAULT_PASS = 1,
+};
+
+/* gate_config[0]: written by the daemon at start, read by the gate. */
+struct gate_config {
+	__u32 default_action;  /* enum gate_default */
+	__u32 nprofiles;       /* knock profiles in use */
+	__u64 flow_timeout_ns; /* idle time after which a flow is forgotten */
+	struct knock_profile profiles[CG_KNOCK_MAX_PROFILES];
+};
+_Static_assert(sizeof(struct gate_config) == 16 + 88 * 16, "abi");
+
+/*
+ * gate_flows: 5-tuple as seen on ingress (src = the remote peer) -> last
+ * packet time. Created by the gate for a packet a door let in, and by the
+ * egress program for a connection that leaves through the interface, so its
+ * replies come back in. IPv4 addresses as ::ffff:a.b.c.d. For ICMP echo both
+ * ports hold the echo identifier.
+ */
+struct flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct flow_key) == 40, "abi");
+
+struct flow_val {
+	__u64 last_ns;
+};
+_Static_assert(sizeof(struct flow_val) == 8, "abi");
+
+/*
+ * gate_frags: (src, dst, IP id, proto) of a datagram whose first fragment was
+ * allowed -> time it was seen, so its later fragments pass too.
+ */
+struct frag_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u32 id; /* IPv4 id (16 bits) or IPv6 fragment id */
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct frag_key) == 40, "abi");
+
+struct frag_val {
+	__u64 seen_ns;
+};
+_Static_assert(sizeof(struct frag_val) == 8, "abi");
+
+#endif

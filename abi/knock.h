@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Knock profiles, per-source knock progress and open doors. */
+#ifndef CG_ABI_KNOCK_H
+#define CG_ABI_KNOCK_H
+
+#include <linux/types.h>
+
+#define CG_KNOCK_MAX_STEPS 8
+#define CG_KNOCK_MAX_TARGETS 8
+#define CG_KNOCK_MAX_PROFILES 16
+
+/* A protocol and a port: a knock step, a door target or an open service. */
+struct cg_port {
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+	__be16 port;
+};
+_Static_assert(sizeof(struct cg_port) == 4, "abi");
+
+/* One knock profile, part of struct gate_config. */
+struct knock_profile {
+	__u32 nsteps;	       /* 1..CG_KNOCK_MAX_STEPS */
+	__u32 ntargets;	       /* 1..CG_KNOCK_MAX_TARGETS */
+	__u64 step_timeout_ns; /* max gap between two steps */
+	__u64 open_for_ns;     /* how long the door stays open */
+	struct cg_port steps[CG_KNOCK_MAX_STEPS];
+	struct cg_port targets[CG_KNOCK_MAX_TARGETS];
+};
+_Static_assert(sizeof(struct knock_profile) == 88, "abi");
+
+/*
+ * knock_state: source address (IPv4 as ::ffff:a.b.c.d) -> progress in every
+ * profile. Written by the gate; read and cleared by the daemon.
+ */
+struct knock_state {
+	__u64 last_ns[CG_KNOCK_MAX_PROFILES]; /* time of the last right step */
+	__u8 step[CG_KNOCK_MAX_PROFILES];     /* steps done so far, 0 = none */
+};
+_Static_assert(sizeof(struct knock_state) == 144, "abi");
+
+/*
+ * knock_open: (source, proto, port) -> door. Written by the gate when a
+ * sequence completes (and by the daemon for SPA); read by the gate; listed,
+ * closed and expired by the daemon.
+ */
+struct knock_open_key {
+	__u8 addr[16];
+	struct cg_port port;
+};
+_Static_assert(sizeof(struct knock_open_key) == 20, "abi");
+
+struct knock_open_val {
+	__u64 expires_ns; /* bpf_ktime_get_ns() time the door closes */
+	__u32 profile;	  /* index in gate_config.profiles */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct knock_open_val) == 16, "abi");
+
+#endif

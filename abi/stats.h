@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Verdict counters of the XDP gate: one per-CPU slot per (verdict, reason). */
+#ifndef CG_ABI_STATS_H
+#define CG_ABI_STATS_H
+
+#include <linux/types.h>
+
+/*
+ * gate_stats[CG_STAT_*] counts every packet the gate saw, exactly once, by the
+ * reason of its verdict. User space sums the per-CPU values. The names used in
+ * the API and metrics are in lib/stats.c, in this order.
+ */
+enum cg_stat {
+	CG_STAT_PASS_NON_IP = 0,    /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	CG_STAT_PASS_ND,	    /* IPv6 neighbour discovery */
+	CG_STAT_PASS_RULE,	    /* source matched an allow rule */
+	CG_STAT_PASS_FLOW,	    /* established flow (opened through a door or outbound) */
+	CG_STAT_PASS_KNOCK,	    /* door opened by a knock, for this source */
+	CG_STAT_PASS_OPEN,	    /* open service */
+	CG_STAT_PASS_FRAGMENT,	    /* non-first fragment of an allowed datagram */
+	CG_STAT_PASS_ICMP_ERROR,    /* path-MTU ICMP error */
+	CG_STAT_PASS_DEFAULT,	    /* default = pass */
+	CG_STAT_DROP_MALFORMED,	    /* truncated or inconsistent headers */
+	CG_STAT_DROP_RULE,	    /* source matched a drop rule */
+	CG_STAT_DROP_FRAGMENT,	    /* non-first fragment of no allowed datagram */
+	CG_STAT_DROP_KNOCK_STEP,    /* right knock step, consumed */
+	CG_STAT_DROP_KNOCK_OPEN,    /* last knock step: door opened, consumed */
+	CG_STAT_DROP_KNOCK_WRONG,   /* wrong knock: progress reset */
+	CG_STAT_DROP_KNOCK_TIMEOUT, /* step came after step_timeout: progress reset */
+	CG_STAT_DROP_DEFAULT,	    /* nothing allowed it */
+	CG_STAT_MAX
+};
+
+/* Value of gate_stats. */
+struct cg_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct cg_counter) == 16, "abi");
+
+#endif

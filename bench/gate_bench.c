@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ns/packet of xdp_gate on its main paths, and of xdp-filter on the same rule sets. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/fw.h"
+#include "abi/gate.h"
+#include "abi/knock.h"
+#include "abi/stats.h"
+#include "gate.skel.h"
+#include "tests/lib/pkt.h"
+
+/*
+ * Each number is BPF_PROG_TEST_RUN with REPEAT packets (the kernel reports the
+ * mean ns per run), the median of RUNS such runs. The rule sets are NRULES
+ * random IPv4 prefixes (/8../32) and NRULES random IPv6 prefixes (/16../128)
+ * from a fixed seed; the measured packet's source matches exactly one of
+ * them. xdp-filter (Debian's libxdp1 objects) matches exact addresses in a
+ * per-CPU hash, so it gets the same prefixes as plain addresses, which is all
+ * it can express.
+ */
+#define REPEAT 1000000
+#define RUNS 5
+#define NRULES 10000 /* xdp-filter's filter_ipv4/6 hold exactly 10000 */
+#define XDPFILT_DIR "/usr/lib/x86_64-linux-gnu/bpf"
+#define XDPFILT_FLAG_SRC 1 /* MAP_FLAG_SRC in xdp-tools' common_kern_user.h */
+
+#define SRC4 "198.51.100.7"
+#define SRC6 "2001:db8:1::7"
+#define DST4 "192.0.2.1"
+#define DST6 "2001:db8::1"
+
+static int ncpus;
+static __u64 rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static __u64 rnd(void)
+{
+	/* xorshift64*: reproducible rule sets without libc's rand() state. */
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 2685821657736338717ULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median over RUNS of the mean ns/packet; 0 on error. */
+static __u64 time_prog(int prog_fd, const struct pkt *p, __u32 want_ret)
+{
+	__u64 ns[RUNS];
+	int i;
+
+	for (i = 0; i < RUNS; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->data, .data_size_in = p->len,
+			    .repeat = REPEAT);
+
+		if (bpf_prog_test_run_opts(prog_fd, &o) || o.retval != want_ret) {
+			fprintf(stderr, "test run failed: err %d retval %u\n", -errno, o.retval);
+			return 0;
+		}
+		ns[i] = o.duration;
+	}
+	qsort(ns, RUNS, sizeof(ns[0]), cmp_u64);
+	return ns[RUNS / 2];
+}
+
+static int build(struct pkt *p, int family, const char *src, __u8 proto, __u16 dport)
+{
+	struct pkt_spec s = {
+		.family = family,
+		.src = src,
+		.dst = family == 4 ? DST4 : DST6,
+		.proto = proto,
+		.sport = 40000,
+		.dport = dport,
+		.payload_len = 64,
+	};
+
+	return pkt_build(&s, p);
+}
+
+static void mask_bytes(__u8 *a, int alen, int plen)
+{
+	int i;
+
+	for (i = 0; i < alen; i++) {
+		int bits = plen - i * 8;
+
+		if (bits <= 0)
+			a[i] = 0;
+		else if (bits < 8)
+			a[i] &= 0xff << (8 - bits);
+	}
+}
+
+static int prefix_contains(const __u8 *net, const __u8 *addr, int alen, int plen)
+{
+	__u8 a[16];
+
+	memcpy(a, addr, alen);
+	mask_bytes(a, alen, plen);
+	return memcmp(a, net, alen) == 0;
+}
+
+/*
+ * Fill the gate's trie (@fw_fd) and xdp-filter's hash (@xf_fd) with NRULES - 1
+ * random prefixes that do not contain @src, plus one that does (/24 or /64:
+ * the matching rule). xdp-filter gets each prefix's random full address (for
+ * the matching rule, @src itself). Returns 0 or -errno.
+ */
+static int fill_rules(int v6, int fw_fd, int xf_fd, const char *src)
+{
+	int alen = v6 ? 16 : 4, n = 0, err, i, plen;
+	struct fw_rule_val rv = { .action = FW_ACT_ALLOW };
+	__u8 srcb[16], full[16];
+	__u64 xval[ncpus];
+	struct {
+		__u32 plen;
+		__u8 addr[16];
+	} key;
+
+	for (i = 0; i < ncpus; i++)
+		xval[i] = XDPFILT_FLAG_SRC;
+	inet_pton(v6 ? AF_INET6 : AF_INET, src, srcb);
+
+	while (n < NRULES) {
+		if (n == NRULES - 1) {
+			plen = v6 ? 64 : 24;
+			memcpy(full, srcb, alen);
+		} else {
+			plen = v6 ? 16 + rnd() % 113 : 8 + rnd() % 25;
+			for (i = 0; i < alen; i += 8) {
+				__u64 r = rnd();
+
+				memcpy(full + i, &r, alen - i < 8 ? alen - i : 8);
+			}
+		}
+		key.plen = plen;
+		memcpy(key.addr, full, alen);
+		mask_bytes(key.addr, alen, plen);
+		if (n < NRULES - 1 && prefix_contains(key.addr, srcb, alen, plen))
+			continue;
+		rv.slot = n + 1;
+		err = bpf_map_update_elem(fw_fd, &key, &rv, BPF_NOEXIST);
+		if (err == -EEXIST)
+			continue;
+		if (err)
+			return err;
+		err = bpf_map_update_elem(xf_fd, full, xval, BPF_NOEXIST);
+		if (err == -EEXIST) {
+			bpf_map_delete_elem(fw_fd, &key);
+			continue;
+		}
+		if (err)
+			return err;
+		n++;
+	}
+	return 0;
+}
+
+static int one_rule(int fd, int v6, const char *src, __u32 plen)
+{
+	struct fw_rule_val rv = { .action = FW_ACT_ALLOW, .slot = 1 };
+	struct {
+		__u32 plen;
+		__u8 addr[16];
+	} key = { .plen = plen };
+
+	inet_pton(v6 ? AF_INET6 : AF_INET, src, key.addr);
+	mask_bytes(key.addr, v6 ? 16 : 4, plen);
+	return bpf_map_update_elem(fd, &key, &rv, BPF_ANY);
+}
+
+static void map_empty(int fd)
+{
+	__u8 k[64];
+
+	while (bpf_map_get_next_key(fd, NULL, k) == 0)
+		if (bpf_map_delete_elem(fd, k))
+			break;
+}
+
+/* An XDP program that only returns XDP_PASS: the harness's own cost per packet. */
+static int load_empty_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "empty", "GPL", insns, 2, NULL);
+}
+
+struct xdpfilt {
+	struct bpf_object *obj;
+	int prog_fd;
+	int v4_fd;
+	int v6_fd;
+};
+
+/* Open an xdp-filter object without its pinning (it pins by name in /sys/fs/bpf). */
+static int xdpfilt_load(const char *name, struct xdpfilt *xf)
+{
+	char path[256];
+	struct bpf_program *prog;
+	struct bpf_map *m;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", XDPFILT_DIR, name);
+	xf->obj = bpf_object__open_file(path, NULL);
+	if (!xf->obj)
+		return -errno;
+	bpf_object__for_each_map(m, xf->obj) bpf_map__set_pin_path(m, NULL);
+	err = bpf_object__load(xf->obj);
+	if (err)
+		return err;
+	prog = bpf_object__next_program(xf->obj, NULL);
+	xf->prog_fd = bpf_program__fd(prog);
+	xf->v4_fd = bpf_object__find_map_fd_by_name(xf->obj, "filter_ipv4");
+	xf->v6_fd = bpf_object__find_map_fd_by_name(xf->obj, "filter_ipv6");
+	return xf->prog_fd < 0 || xf->v4_fd < 0 || xf->v6_fd < 0 ? -ENOENT : 0;
+}
+
+static void row(const char *name, __u64 gate, __u64 xf, const char *xfname)
+{
+	char xs[32] = "-", rs[16] = "-";
+
+	if (xf) {
+		snprintf(xs, sizeof(xs), "%llu (%s)", (unsigned long long)xf, xfname);
+		snprintf(rs, sizeof(rs), "%.2f", (double)gate / (double)xf);
+	}
+	printf("| %-40s | %7llu | %-16s | %5s |\n", name, (unsigned long long)gate, xs, rs);
+}
+
+int main(void)
+{
+	struct xdpfilt alw = { 0 }, dny = { 0 };
+	struct gate_config cfg = { .default_action = GATE_DEFAULT_DROP,
+				   .nprofiles = 1,
+				   .flow_timeout_ns = 60ULL * 1000000000 };
+	struct cg_port open = { IPPROTO_TCP, 0, htons(80) };
+	struct pkt p_open, p_def, p_knock, p4, p6, p4_open;
+	struct gate_bpf *skel = NULL;
+	int gate_fd, empty_fd = -1, err, ret = 1;
+	__u64 g_open, g_def, g_knock, g4, g6, g4_1, g6_1, g4_open, e, a4, a6, d4, d6;
+	__u32 zero = 0, one = 1;
+
+	libbpf_set_print(NULL);
+	ncpus = libbpf_num_possible_cpus();
+	if (geteuid() != 0) {
+		fprintf(stderr, "gate_bench: needs root\n");
+		return 4;
+	}
+	skel = gate_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "gate_bench: loading gate.bpf.o: %s\n", strerror(errno));
+		goto out;
+	}
+	gate_fd = bpf_program__fd(skel->progs.xdp_gate);
+
+	cfg.profiles[0] = (struct knock_profile){
+		.nsteps = 3,
+		.ntargets = 1,
+		.step_timeout_ns = 5ULL * 1000000000,
+		.open_for_ns = 30ULL * 1000000000,
+		.steps = { { IPPROTO_TCP, 0, htons(7000) },
+			   { IPPROTO_TCP, 0, htons(8000) },
+			   { IPPROTO_TCP, 0, htons(9000) } },
+		.targets = { { IPPROTO_TCP, 0, htons(22) } },
+	};
+	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, &cfg, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.open_ports), &open, &one, BPF_ANY);
+
+	if (build(&p_open, 4, SRC4, IPPROTO_TCP, 80) || build(&p_def, 4, SRC4, IPPROTO_TCP, 81) ||
+	    build(&p_knock, 4, SRC4, IPPROTO_TCP, 7000) || build(&p4, 4, SRC4, IPPROTO_TCP, 81) ||
+	    build(&p6, 6, SRC6, IPPROTO_TCP, 81) ||
+	    build(&p4_open, 4, "203.0.113.5", IPPROTO_TCP, 80))
+		goto out;
+
+	/* Empty rule tables: the stateful paths alone. */
+	empty_fd = load_empty_prog();
+	e = empty_fd >= 0 ? time_prog(empty_fd, &p_open, XDP_PASS) : 0;
+	g_open = time_prog(gate_fd, &p_open, XDP_PASS);
+	g_def = time_prog(gate_fd, &p_def, XDP_DROP);
+	/* The first packet is step 1; the rest are retransmits of it (same work, same verdict). */
+	g_knock = time_prog(gate_fd, &p_knock, XDP_DROP);
+	/* One matching rule per family: the trie's depth is 1, the rest is fixed cost. */
+	if (one_rule(bpf_map__fd(skel->maps.fw_rules_v4), 0, SRC4, 24) ||
+	    one_rule(bpf_map__fd(skel->maps.fw_rules_v6), 1, SRC6, 64))
+		goto out;
+	g4_1 = time_prog(gate_fd, &p4, XDP_PASS);
+	g6_1 = time_prog(gate_fd, &p6, XDP_PASS);
+	map_empty(bpf_map__fd(skel->maps.fw_rules_v4));
+	map_empty(bpf_map__fd(skel->maps.fw_rules_v6));
+
+	err = xdpfilt_load("xdpfilt_alw_ip.o", &alw);
+	if (!err)
+		err = xdpfilt_load("xdpfilt_dny_ip.o", &dny);
+	if (err) {
+		fprintf(stderr, "gate_bench: xdp-filter objects: %s\n", strerror(-err));
+		goto out;
+	}
+	/* Same addresses in both xdp-filter objects; same prefixes in the gate. */
+	err = fill_rules(0, bpf_map__fd(skel->maps.fw_rules_v4), alw.v4_fd, SRC4);
+	if (!err)
+		err = fill_rules(1, bpf_map__fd(skel->maps.fw_rules_v6), alw.v6_fd, SRC6);
+	if (err) {
+		fprintf(stderr, "gate_bench: filling rules: %s\n", strerror(-err));
+		goto out;
+	}
+	{
+		/* dny gets the very same addresses: copy alw's maps. */
+		__u8 k[16], nk[16];
+		__u64 v[ncpus];
+		int m, fds[2][2] = { { alw.v4_fd, dny.v4_fd }, { alw.v6_fd, dny.v6_fd } };
+
+		for (m = 0; m < 2; m++) {
+			void *prev = NULL;
+
+			while (bpf_map_get_next_key(fds[m][0], prev, nk) == 0) {
+				memcpy(k, nk, sizeof(k));
+				bpf_map_lookup_elem(fds[m][0], k, v);
+				bpf_map_update_elem(fds[m][1], k, v, BPF_ANY);
+				prev = k;
+			}
+		}
+	}
+
+	g4 = time_prog(gate_fd, &p4, XDP_PASS);
+	g6 = time_prog(gate_fd, &p6, XDP_PASS);
+	g4_open = time_prog(gate_fd, &p4_open, XDP_PASS);
+	/* xdp-filter's policy names the default: alw drops what matches, dny passes it. */
+	a4 = time_prog(alw.prog_fd, &p4, XDP_DROP);
+	a6 = time_prog(alw.prog_fd, &p6, XDP_DROP);
+	d4 = time_prog(dny.prog_fd, &p4, XDP_PASS);
+	d6 = time_prog(dny.prog_fd, &p6, XDP_PASS);
+
+	printf("xdp_gate vs xdp-filter: BPF_PROG_TEST_RUN, %d packets per run, median of %d runs, "
+	       "%d+%d rules\n\n",
+	       REPEAT, RUNS, NRULES, NRULES);
+	printf("| %-40s | %7s | %-16s | %5s |\n", "case", "gate ns", "xdp-filter ns", "ratio");
+	printf("|%s|%s|%s|%s|\n", "------------------------------------------", "---------",
+	       "------------------", "-------");
+	row("empty XDP program (harness overhead)", e, 0, NULL);
+	row("open service TCP/80, v4, no rules", g_open, 0, NULL);
+	row("default drop, v4, no rules", g_def, 0, NULL);
+	row("knock step, v4, no rules", g_knock, 0, NULL);
+	row("rule match v4, 1 rule", g4_1, 0, NULL);
+	row("rule match v6, 1 rule", g6_1, 0, NULL);
+	row("rule match v4, 10k+10k rules", g4, a4, "alw_ip");
+	row("rule match v6, 10k+10k rules", g6, a6, "alw_ip");
+	row("rule match v4, 10k+10k rules", g4, d4, "dny_ip");
+	row("rule match v6, 10k+10k rules", g6, d6, "dny_ip");
+	row("open service v4, rule miss, 10k+10k", g4_open, 0, NULL);
+	ret = 0;
+out:
+	if (empty_fd >= 0)
+		close(empty_fd);
+	bpf_object__close(alw.obj);
+	bpf_object__close(dny.obj);
+	gate_bpf__destroy(skel);
+	return ret;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by the gate's stages: the "keep going" sentinel and the verdict counter. */
+#ifndef CG_BPF_COMMON_H
+#define CG_BPF_COMMON_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "bpf/maps.h"
+
+/*
+ * A stage returns an enum cg_stat (the packet's verdict and reason) or
+ * CG_CONTINUE when it has no opinion and the next stage decides (Katran's
+ * FURTHER_PROCESSING).
+ */
+#define CG_CONTINUE (-1)
+
+#define CG_NSEC_PER_SEC 1000000000ULL
+
+/* The enum is ordered: every PASS reason comes before CG_STAT_DROP_MALFORMED. */
+static __always_inline int stat_is_pass(int reason)
+{
+	return reason >= 0 && reason < CG_STAT_DROP_MALFORMED;
+}
+
+/* Count one packet of @bytes under @reason. Per-CPU, so no atomics. */
+static __always_inline void stat_count(__u32 reason, __u64 bytes)
+{
+	struct cg_counter *c = bpf_map_lookup_elem(&gate_stats, &reason);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Flow and fragment tracking: established 5-tuples and allowed IP datagrams. */
+#ifndef CG_BPF_FLOW_H
+#define CG_BPF_FLOW_H
+
+#include "bpf/common.h"
+#include "bpf/parse.h"
+
+/* The packet's 5-tuple in ingress orientation (src = the packet's source). */
+static __always_inline void flow_key_ingress(struct flow_key *k, const struct cg_pkt *p)
+{
+	__builtin_memcpy(k->src, p->src, 16);
+	__builtin_memcpy(k->dst, p->dst, 16);
+	k->sport = p->sport;
+	k->dport = p->dport;
+	k->proto = p->proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	k->pad[2] = 0;
+}
+
+/*
+ * The reply direction of an outgoing packet, as the gate will see it on
+ * ingress: the peer (the packet's destination) is the source.
+ */
+static __always_inline void flow_key_reply(struct flow_key *k, const struct cg_pkt *p)
+{
+	__builtin_memcpy(k->src, p->dst, 16);
+	__builtin_memcpy(k->dst, p->src, 16);
+	k->sport = p->dport;
+	k->dport = p->sport;
+	k->proto = p->proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	k->pad[2] = 0;
+}
+
+/*
+ * CG_STAT_PASS_FLOW for a packet of a known flow that was active within the
+ * configured idle timeout (and refresh it), else CG_CONTINUE. An idle flow is
+ * deleted, so a late packet cannot bring it back.
+ */
+static __always_inline int flow_check(const struct cg_pkt *p, const struct gate_config *cfg,
+				      __u64 now)
+{
+	struct flow_key k;
+	struct flow_val *v;
+
+	flow_key_ingress(&k, p);
+	v = bpf_map_lookup_elem(&gate_flows, &k);
+	if (!v)
+		return CG_CONTINUE;
+	if (now - v->last_ns > cfg->flow_timeout_ns) {
+		bpf_map_delete_elem(&gate_flows, &k);
+		return CG_CONTINUE;
+	}
+	v->last_ns = now;
+	return CG_STAT_PASS_FLOW;
+}
+
+/* Remember the packet's 5-tuple as a flow (a door let its first packet in). */
+static __always_inline void flow_add(const struct cg_pkt *p, __u64 now)
+{
+	struct flow_val v = { .last_ns = now };
+	struct flow_key k;
+
+	flow_key_ingress(&k, p);
+	bpf_map_update_elem(&gate_flows, &k, &v, BPF_ANY);
+}
+
+static __always_inline void frag_key_of(struct frag_key *k, const struct cg_pkt *p)
+{
+	__builtin_memcpy(k->src, p->src, 16);
+	__builtin_memcpy(k->dst, p->dst, 16);
+	k->id = p->frag_id;
+	k->proto = p->proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	k->pad[2] = 0;
+}
+
+/*
+ * A later fragment carries no ports, so it cannot be judged by itself: it
+ * passes only if the first fragment of its datagram passed. Fragments that
+ * arrive before their first fragment are dropped; the sender retransmits.
+ */
+static __always_inline int frag_check(const struct cg_pkt *p)
+{
+	struct frag_key k;
+
+	frag_key_of(&k, p);
+	if (bpf_map_lookup_elem(&gate_frags, &k))
+		return CG_STAT_PASS_FRAGMENT;
+	return CG_STAT_DROP_FRAGMENT;
+}
+
+/* The first fragment of @p passed: let its later fragments through. */
+static __always_inline void frag_record(const struct cg_pkt *p)
+{
+	struct frag_val v = { .seen_ns = bpf_ktime_get_ns() };
+	struct frag_key k;
+
+	frag_key_of(&k, p);
+	bpf_map_update_elem(&gate_frags, &k, &v, BPF_ANY);
+}
+
+#endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Knock stage: open doors, open services and the per-source knock state machine. */
+#ifndef CG_BPF_KNOCK_H
+#define CG_BPF_KNOCK_H
+
+#include "bpf/common.h"
+#include "bpf/flow.h"
+#include "bpf/parse.h"
+
+static __always_inline int port_eq(const struct cg_port *cp, const struct cg_pkt *p)
+{
+	return cp->proto == p->proto && cp->port == p->dport;
+}
+
+/*
+ * CG_STAT_PASS_KNOCK when a door is open for (source, proto, dport). The
+ * packet's 5-tuple becomes a flow, so the connection outlives the door.
+ */
+static __always_inline int door_check(const struct cg_pkt *p, __u64 now)
+{
+	struct knock_open_key k = {};
+	struct knock_open_val *v;
+
+	__builtin_memcpy(k.addr, p->src, 16);
+	k.port.proto = p->proto;
+	k.port.port = p->dport;
+	v = bpf_map_lookup_elem(&knock_open, &k);
+	if (!v || now >= v->expires_ns)
+		return CG_CONTINUE;
+	flow_add(p, now);
+	return CG_STAT_PASS_KNOCK;
+}
+
+/* CG_STAT_PASS_OPEN when (proto, dport) is an open service. */
+static __always_inline int open_check(const struct cg_pkt *p)
+{
+	struct cg_port k = { .proto = p->proto, .port = p->dport };
+
+	if (bpf_map_lookup_elem(&open_ports, &k))
+		return CG_STAT_PASS_OPEN;
+	return CG_CONTINUE;
+}
+
+/* What a packet did to the knock state, in the order of verdict priority. */
+enum knock_event {
+	KNOCK_EV_TIMEOUT = 1 << 0, /* progress was older than step_timeout */
+	KNOCK_EV_WRONG = 1 << 1,   /* progress reset by a packet off the sequence */
+	KNOCK_EV_STEP = 1 << 2,	   /* right step, or a retransmit of the last one */
+	KNOCK_EV_OPEN = 1 << 3,	   /* last step: a door was opened */
+};
+
+/* Open the doors of profile @i for @src until now + open_for_ns. */
+static __always_inline void knock_open_doors(const struct knock_profile *prof, __u32 i,
+					     const __u8 *src, __u64 now)
+{
+	struct knock_open_val v = { .expires_ns = now + prof->open_for_ns, .profile = i };
+	struct knock_open_key k = {};
+	__u32 t;
+
+	__builtin_memcpy(k.addr, src, 16);
+	for (t = 0; t < CG_KNOCK_MAX_TARGETS; t++) {
+		if (t >= prof->ntargets)
+			break;
+		k.port.proto = prof->targets[t].proto;
+		k.port.port = prof->targets[t].port;
+		bpf_map_update_elem(&knock_open, &k, &v, BPF_ANY);
+	}
+}
+
+/* State shared by knock_check and the per-profile callback. */
+struct knock_ctx {
+	const struct cg_pkt *p;
+	const struct gate_config *cfg;
+	struct knock_state *st; /* a copy of the source's state, written back once */
+	__u64 now;
+	__u32 ev;      /* enum knock_event bits */
+	__u32 changed; /* st differs from the map */
+};
+
+/*
+ * One profile of the knock state machine, a bpf_loop() callback: the verifier
+ * checks the body once instead of once per profile and per path through the
+ * previous profiles (an unrolled or plain loop over 16 profiles with this
+ * many branches exceeds its one-million-instruction budget).
+ */
+static long knock_profile(__u32 i, void *data)
+{
+	struct knock_ctx *kc = data;
+	const struct cg_pkt *p = kc->p;
+	const struct knock_profile *prof;
+	struct knock_state *st = kc->st;
+	__u32 s, nsteps;
+
+	if (i >= CG_KNOCK_MAX_PROFILES)
+		return 1;
+	prof = &kc->cfg->profiles[i];
+	nsteps = prof->nsteps;
+	if (nsteps == 0 || nsteps > CG_KNOCK_MAX_STEPS)
+		return 0;
+	s = st->step[i];
+	/* Progress left over from a profile that got shorter. */
+	if (s >= nsteps) {
+		s = 0;
+		st->step[i] = 0;
+		kc->changed = 1;
+	}
+	if (s > 0 && kc->now - st->last_ns[i] > prof->step_timeout_ns) {
+		kc->ev |= KNOCK_EV_TIMEOUT;
+		s = 0;
+		st->step[i] = 0;
+		kc->changed = 1;
+	}
+
+	if (port_eq(&prof->steps[s & (CG_KNOCK_MAX_STEPS - 1)], p)) {
+		s++;
+		st->last_ns[i] = kc->now;
+		kc->changed = 1;
+		kc->ev |= KNOCK_EV_STEP;
+		if (s == nsteps) {
+			knock_open_doors(prof, i, p->src, kc->now);
+			kc->ev |= KNOCK_EV_OPEN;
+			s = 0;
+		}
+		st->step[i] = s;
+	} else if (s > 0 && port_eq(&prof->steps[(s - 1) & (CG_KNOCK_MAX_STEPS - 1)], p)) {
+		/* The previous step again: a retransmit, not a wrong knock. */
+		kc->ev |= KNOCK_EV_STEP;
+	} else if (s > 0) {
+		kc->ev |= KNOCK_EV_WRONG;
+		kc->changed = 1;
+		if (port_eq(&prof->steps[0], p)) {
+			st->step[i] = 1;
+			st->last_ns[i] = kc->now;
+		} else {
+			st->step[i] = 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run the packet (TCP or UDP) through every knock profile. One lookup of the
+ * source's state serves all profiles. Returns a DROP_KNOCK_* reason when the
+ * packet was knock-related (it is consumed), else CG_CONTINUE.
+ *
+ * A packet off the sequence from a source with progress resets that progress
+ * ("wrong"): a sequential port sweep therefore never gets past step one. The
+ * previous step seen again is a retransmit (a TCP SYN retry) and is ignored.
+ * A source with no state gets one only when it hits some profile's first
+ * step, so a spoofed flood cannot fill the LRU and evict real knockers.
+ */
+static __always_inline int knock_check(const struct cg_pkt *p, const struct gate_config *cfg,
+				       __u64 now)
+{
+	struct knock_state st, *ks;
+	struct knock_ctx kc = { .p = p, .cfg = cfg, .st = &st, .now = now };
+	__u32 n = cfg->nprofiles;
+
+	if (n == 0)
+		return CG_CONTINUE;
+	if (n > CG_KNOCK_MAX_PROFILES)
+		n = CG_KNOCK_MAX_PROFILES;
+
+	ks = bpf_map_lookup_elem(&knock_state, p->src);
+	if (ks)
+		__builtin_memcpy(&st, ks, sizeof(st));
+	else
+		__builtin_memset(&st, 0, sizeof(st));
+
+	bpf_loop(n, knock_profile, &kc, 0);
+
+	if (kc.changed) {
+		if (ks)
+			__builtin_memcpy(ks, &st, sizeof(st));
+		else
+			bpf_map_update_elem(&knock_state, p->src, &st, BPF_ANY);
+	}
+
+	if (kc.ev & KNOCK_EV_OPEN)
+		return CG_STAT_DROP_KNOCK_OPEN;
+	if (kc.ev & KNOCK_EV_STEP)
+		return CG_STAT_DROP_KNOCK_STEP;
+	if (kc.ev & KNOCK_EV_WRONG)
+		return CG_STAT_DROP_KNOCK_WRONG;
+	if (kc.ev & KNOCK_EV_TIMEOUT)
+		return CG_STAT_DROP_KNOCK_TIMEOUT;
+	return CG_CONTINUE;
+}
+
+#endif

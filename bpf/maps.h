@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps of the gate. Each: key -> value, who writes it, who reads it. */
+#ifndef CG_BPF_MAPS_H
+#define CG_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "abi/fw.h"
+#include "abi/gate.h"
+#include "abi/knock.h"
+#include "abi/stats.h"
+
+#define CG_FLOWS_MAX 65536
+#define CG_FRAGS_MAX 8192
+#define CG_KNOCK_SOURCES_MAX 65536
+#define CG_DOORS_MAX 16384
+#define CG_OPEN_PORTS_MAX 1024
+
+/* 0 -> struct gate_config. Daemon writes at start; gate reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gate_config);
+} gate_config SEC(".maps");
+
+/* enum cg_stat -> per-CPU struct cg_counter. Gate writes; daemon sums and reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CG_STAT_MAX);
+	__type(key, __u32);
+	__type(value, struct cg_counter);
+} gate_stats SEC(".maps");
+
+/* IPv4 source prefix -> rule. Daemon writes (REST/CLI); gate reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CG_FW_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fw_key_v4);
+	__type(value, struct fw_rule_val);
+} fw_rules_v4 SEC(".maps");
+
+/* IPv6 source prefix -> rule. Daemon writes; gate reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CG_FW_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fw_key_v6);
+	__type(value, struct fw_rule_val);
+} fw_rules_v6 SEC(".maps");
+
+/* rule slot -> per-CPU packets matched. Gate writes; daemon reads and zeroes a new slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CG_FW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, __u64);
+} fw_hits SEC(".maps");
+
+/* struct cg_port (open service) -> 1. Daemon writes at start; gate reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_OPEN_PORTS_MAX);
+	__type(key, struct cg_port);
+	__type(value, __u32);
+} open_ports SEC(".maps");
+
+/* source address -> knock progress. Gate writes; daemon reads, clears on profile change. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_KNOCK_SOURCES_MAX);
+	__type(key, __u8[16]);
+	__type(value, struct knock_state);
+} knock_state SEC(".maps");
+
+/* (source, proto, port) -> open door. Gate (knock) and daemon (SPA) write; gate reads; daemon lists
+ * and expires. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_DOORS_MAX);
+	__type(key, struct knock_open_key);
+	__type(value, struct knock_open_val);
+} knock_open SEC(".maps");
+
+/* flow 5-tuple (ingress orientation) -> last packet time. Gate and egress write; gate reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_FLOWS_MAX);
+	__type(key, struct flow_key);
+	__type(value, struct flow_val);
+} gate_flows SEC(".maps");
+
+/* datagram of an allowed first fragment -> time seen. Gate writes and reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_FRAGS_MAX);
+	__type(key, struct frag_key);
+	__type(value, struct frag_val);
+} gate_frags SEC(".maps");
+
+#endif

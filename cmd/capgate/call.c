@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Calling the REST API from a subcommand: request, status check, error text. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd/capgate/call.h"
+#include "lib/api/client.h"
+
+int api_call(const struct cg_global *g, const char *method, const char *path, const char *body,
+	     char **raw)
+{
+	char err[512];
+	char *resp = NULL;
+	json_t *j = NULL;
+	long status = 0;
+	int ret = 1;
+
+	if (api_request(g->api, method, path, body, &status, &resp, err, sizeof(err))) {
+		fprintf(stderr, "capgate: %s\n", err);
+		goto out;
+	}
+	if (status < 200 || status > 299) {
+		j = json_loads(resp, 0, NULL);
+		if (json_is_string(json_object_get(j, "error")))
+			fprintf(stderr, "capgate: %s\n",
+				json_string_value(json_object_get(j, "error")));
+		else
+			fprintf(stderr, "capgate: the API at %s answered HTTP %ld\n", g->api,
+				status);
+		goto out;
+	}
+	*raw = resp;
+	resp = NULL;
+	ret = 0;
+out:
+	json_decref(j);
+	free(resp);
+	return ret;
+}
+
+json_t *api_call_json(const char *raw)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(raw, 0, &jerr);
+
+	if (!j)
+		fprintf(stderr, "capgate: the API sent bad JSON (line %d: %s)\n", jerr.line,
+			jerr.text);
+	return j;
+}
+
+long long json_int_field(const json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+const char *json_str_field(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "?";
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The subcommands' one way to call the REST API and report its errors. */
+#ifndef CG_CMD_CALL_H
+#define CG_CMD_CALL_H
+
+#include <jansson.h>
+
+#include "cmd/capgate/cmd.h"
+
+/*
+ * Calls the API at g->api. On a 2xx answer returns 0 and the body in *raw
+ * (malloc'd, caller frees). Otherwise prints "capgate: <why>" on stderr (the
+ * API's "error" text when there is one) and returns 1, the exit code.
+ */
+int api_call(const struct cg_global *g, const char *method, const char *path, const char *body,
+	     char **raw);
+
+/* Parses a 2xx body as JSON; on failure prints why and returns NULL. */
+json_t *api_call_json(const char *raw);
+
+/* The integer field key of obj, or 0. */
+long long json_int_field(const json_t *obj, const char *key);
+
+/* The string field key of obj, or "?". */
+const char *json_str_field(const json_t *obj, const char *key);
+
+#endif

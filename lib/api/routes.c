@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/* REST API routes: the route table, request checks and the handlers over lib/gateway.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lib/api/routes.h"
+#include "lib/fw.h"
+#include "lib/gateway.h"
+#include "lib/parse_num.h"
+
+#define ERR_MAX 320
+/* User-supplied text quoted in messages is cut to this many characters. */
+#define QUOTE_MAX 64
+
+static const char *const refusal_names[API_REF__COUNT] = {
+	[API_OK] = "ok",
+	[API_REF_BAD_JSON] = "bad_json",
+	[API_REF_NOT_OBJECT] = "not_object",
+	[API_REF_MISSING_FIELD] = "missing_field",
+	[API_REF_UNKNOWN_FIELD] = "unknown_field",
+	[API_REF_WRONG_TYPE] = "wrong_type",
+	[API_REF_BAD_CIDR] = "bad_cidr",
+	[API_REF_BAD_ACTION] = "bad_action",
+	[API_REF_BAD_ID] = "bad_id",
+	[API_REF_BAD_ADDRESS] = "bad_address",
+	[API_REF_NOT_FOUND] = "not_found",
+	[API_REF_METHOD] = "method_not_allowed",
+	[API_REF_TOO_LARGE] = "too_large",
+	[API_REF_EXISTS] = "exists",
+	[API_REF_FULL] = "full",
+	[API_REF_STATE] = "state",
+	[API_REF_INTERNAL] = "internal",
+};
+
+const char *api_refusal_name(enum api_refusal r)
+{
+	if ((unsigned int)r >= API_REF__COUNT)
+		return "unknown";
+	return refusal_names[r];
+}
+
+static const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "unknown";
+}
+
+/* A string field of obj; refusal if missing or not a string. */
+static enum api_refusal str_field(json_t *obj, const char *key, const char **out, char *err,
+				  size_t errlen)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v) {
+		snprintf(err, errlen, "missing field \"%s\"", key);
+		return API_REF_MISSING_FIELD;
+	}
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "field \"%s\" must be a string, not %s", key,
+			 json_type_name(v));
+		return API_REF_WRONG_TYPE;
+	}
+	*out = json_string_value(v);
+	return API_OK;
+}
+
+enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, uint32_t *action,
+				char *err, size_t errlen)
+{
+	enum api_refusal ret;
+	json_error_t jerr;
+	json_t *root = NULL;
+	void *it;
+	const char *key, *cidr_s, *act_s, *why = NULL;
+	struct cidr cidr;
+	uint32_t act;
+
+	if (len == 0) {
+		snprintf(err, errlen,
+			 "request body is empty: want {\"cidr\":\"...\",\"action\":"
+			 "\"allow|drop\"}");
+		ret = API_REF_BAD_JSON;
+		goto out;
+	}
+	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "bad JSON at line %d, column %d: %s", jerr.line, jerr.column,
+			 jerr.text);
+		ret = API_REF_BAD_JSON;
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "request body must be a JSON object, not %s",
+			 json_type_name(root));
+		ret = API_REF_NOT_OBJECT;
+		goto out;
+	}
+	for (it = json_object_iter(root); it; it = json_object_iter_next(root, it)) {
+		key = json_object_iter_key(it);
+		if (strcmp(key, "cidr") && strcmp(key, "action")) {
+			snprintf(err, errlen, "unknown field \"%.*s\" (want cidr and action)",
+				 QUOTE_MAX, key);
+			ret = API_REF_UNKNOWN_FIELD;
+			goto out;
+		}
+	}
+	if ((ret = str_field(root, "cidr", &cidr_s, err, errlen)) ||
+	    (ret = str_field(root, "action", &act_s, err, errlen)))
+		goto out;
+	if (cidr_parse(cidr_s, &cidr, &why)) {
+		snprintf(err, errlen, "bad cidr \"%.*s\": %s", QUOTE_MAX, cidr_s,
+			 why ? why : "not a prefix");
+		ret = API_REF_BAD_CIDR;
+		goto out;
+	}
+	if (fw_action_parse(act_s, &act)) {
+		snprintf(err, errlen, "bad action \"%.*s\": want allow or drop", QUOTE_MAX, act_s);
+		ret = API_REF_BAD_ACTION;
+		goto out;
+	}
+	*c = cidr;
+	*action = act;
+	ret = API_OK;
+out:
+	json_decref(root);
+	return ret;
+}
+
+enum api_refusal api_parse_rule_id(const char *s, size_t len, uint32_t *id, char *err,
+				   size_t errlen)
+{
+	char buf[16];
+	uint32_t v;
+
+	if (len > 0 && len < sizeof(buf)) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		if (!parse_u32(buf, 1, UINT32_MAX, &v)) {
+			*id = v;
+			return API_OK;
+		}
+	}
+	snprintf(err, errlen, "bad rule id \"%.*s\": want a number 1..%" PRIu32,
+		 (int)(len < QUOTE_MAX ? len : QUOTE_MAX), s, UINT32_MAX);
+	return API_REF_BAD_ID;
+}
+
+enum api_refusal api_parse_source(const char *s, size_t len, uint8_t addr[16], char *err,
+				  size_t errlen)
+{
+	char buf[CG_ADDRSTRLEN];
+	uint8_t a[16];
+
+	if (len > 0 && len < sizeof(buf)) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		if (!addr_parse_mapped(buf, a)) {
+			memcpy(addr, a, sizeof(a));
+			return API_OK;
+		}
+	}
+	snprintf(err, errlen, "bad source address \"%.*s\": want an IPv4 or IPv6 address",
+		 (int)(len < QUOTE_MAX ? len : QUOTE_MAX), s);
+	return API_REF_BAD_ADDRESS;
+}
+
+/* ---- routing ---------------------------------------------------------------- */
+
+/* A pattern's last segment "*" matches one non-empty segment: the parameter. */
+struct route {
+	const char *method;
+	const char *pattern;
+	enum api_route_id id;
+};
+
+static const struct route routes[] = {
+	{ "GET", "/v1/rules", API_ROUTE_RULES_LIST },
+	{ "POST", "/v1/rules", API_ROUTE_RULE_ADD },
+	{ "DELETE", "/v1/rules/*", API_ROUTE_RULE_DEL },
+	{ "GET", "/v1/knock", API_ROUTE_KNOCK_LIST },
+	{ "DELETE", "/v1/knock/*", API_ROUTE_KNOCK_CLOSE },
+	{ "GET", "/v1/stats", API_ROUTE_STATS },
+	{ "GET", "/metrics", API_ROUTE_METRICS },
+};
+
+/* Matches path against pattern; on a match sets the parameter (or NULL). */
+static bool path_match(const char *pattern, const char *path, const char **param, size_t *plen)
+{
+	size_t n;
+	const char *star = strchr(pattern, '*');
+
+	if (!star) {
+		if (strcmp(pattern, path))
+			return false;
+		*param = NULL;
+		*plen = 0;
+		return true;
+	}
+	n = (size_t)(star - pattern);
+	if (strncmp(pattern, path, n))
+		return false;
+	path += n;
+	if (*path == '\0' || strchr(path, '/'))
+		return false;
+	*param = path;
+	*plen = strlen(path);
+	return true;
+}
+
+enum api_refusal api_route_match(const char *method, const char *path, struct api_match *m,
+				 char *allow, size_t allowlen)
+{
+	char methods[sizeof(((struct api_reply *)0)->allow)] = "";
+	const char *param;
+	size_t i, plen, used = 0;
+	bool path_known = false;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!path_match(routes[i].pattern, path, &param, &plen))
+			continue;
+		if (!strcmp(routes[i].method, method)) {
+			m->route = routes[i].id;
+			m->param = param;
+			m->paramlen = plen;
+			return API_OK;
+		}
+		path_known = true;
+		used += (size_t)snprintf(methods + used, sizeof(methods) - used, "%s%s",
+					 used ? ", " : "", routes[i].method);
+		if (used >= sizeof(methods))
+			used = sizeof(methods) - 1;
+	}
+	if (!path_known)
+		return API_REF_NOT_FOUND;
+	snprintf(allow, allowlen, "%s", methods);
+	return API_REF_METHOD;
+}
+
+/* ---- replies ---------------------------------------------------------------- */
+
+static void reply_json(struct api_reply *rep, unsigned int status, json_t *v)
+{
+	rep->status = status;
+	rep->ctype = "application/json";
+	rep->body = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	if (!rep->body) {
+		rep->status = 500;
+		rep->ctype = "application/json";
+		rep->body = strdup("{\"error\":\"out of memory\"}");
+		rep->refusal = API_REF_INTERNAL;
+	}
+	rep->len = rep->body ? strlen(rep->body) : 0;
+}
+
+/* An error reply {"error": msg} (plus extra's fields, which it takes). */
+static void reply_error(struct api_reply *rep, unsigned int status, enum api_refusal why,
+			const char *msg, json_t *extra)
+{
+	json_t *v = extra ? extra : json_object();
+
+	rep->refusal = why;
+	if (v)
+		json_object_set_new(v, "error", json_string(msg));
+	reply_json(rep, status, v);
+	json_decref(v);
+}
+
+/* Maps a gateway errno that no handler expects to 503 (state) or 500. */
+static void reply_gw_error(struct api_reply *rep, int err, const char *what)
+{
+	char msg[ERR_MAX];
+
+	if (err == -EIO) {
+		snprintf(msg, sizeof(msg),
+			 "could not save state: %s failed, nothing was changed (see the gateway's "
+			 "log)",
+			 what);
+		reply_error(rep, 503, API_REF_STATE, msg, NULL);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "%s failed: %s", what, strerror(-err));
+	reply_error(rep, 500, API_REF_INTERNAL, msg, NULL);
+}
+
+/* ---- handlers --------------------------------------------------------------- */
+
+static void rules_list(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL;
+	int err = gw_rules_list(ctx->gw, &out);
+
+	if (err) {
+		reply_gw_error(rep, err, "listing the rules");
+		return;
+	}
+	reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+static void rule_add(struct api_ctx *ctx, const char *body, size_t len, struct api_reply *rep)
+{
+	char msg[ERR_MAX], buf[CG_ADDRSTRLEN];
+	enum api_refusal why;
+	struct cidr c;
+	uint32_t action;
+	json_t *out = NULL, *extra;
+	int err;
+
+	why = api_parse_rule(body, len, &c, &action, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = gw_rule_add(ctx->gw, &c, action, &out);
+	switch (err) {
+	case 0:
+		reply_json(rep, 201, out);
+		break;
+	case -EEXIST:
+		cidr_format(&c, buf, sizeof(buf));
+		snprintf(msg, sizeof(msg), "a rule for %s exists already: id %" JSON_INTEGER_FORMAT,
+			 buf, json_integer_value(json_object_get(out, "id")));
+		extra = json_object();
+		if (extra && out)
+			json_object_set(extra, "rule", out);
+		reply_error(rep, 409, API_REF_EXISTS, msg, extra);
+		break;
+	case -ENOSPC:
+		reply_error(rep, 507, API_REF_FULL, "the rule table is full", NULL);
+		break;
+	default:
+		reply_gw_error(rep, err, "adding the rule");
+		break;
+	}
+	json_decref(out);
+}
+
+static void rule_del(struct api_ctx *ctx, const struct api_match *m, struct api_reply *rep)
+{
+	char msg[ERR_MAX];
+	enum api_refusal why;
+	uint32_t id;
+	int err;
+
+	why = api_parse_rule_id(m->param, m->paramlen, &id, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = gw_rule_del(ctx->gw, id);
+	if (err == -ENOENT) {
+		snprintf(msg, sizeof(msg), "no rule with id %" PRIu32, id);
+		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+	} else if (err) {
+		reply_gw_error(rep, err, "deleting the rule");
+	} else {
+		rep->status = 204;
+	}
+}
+
+static void knock_list(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL;
+	int err = gw_knock_list(ctx->gw, &out);
+
+	if (err) {
+		reply_gw_error(rep, err, "listing knock state");
+		return;
+	}
+	reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+static void knock_close(struct api_ctx *ctx, const struct api_match *m, struct api_reply *rep)
+{
+	char msg[ERR_MAX], buf[CG_ADDRSTRLEN];
+	enum api_refusal why;
+	uint8_t addr[16];
+	int err;
+
+	why = api_parse_source(m->param, m->paramlen, addr, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = gw_knock_close(ctx->gw, addr);
+	if (err == -ENOENT) {
+		addr_format_mapped(addr, buf, sizeof(buf));
+		snprintf(msg, sizeof(msg), "no door is open for %s", buf);
+		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+	} else if (err) {
+		reply_gw_error(rep, err, "closing the door");
+	} else {
+		rep->status = 204;
+	}
+}
+
+static json_t *refused_json(const struct api_ctx *ctx)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = API_OK + 1; o && i < API_REF__COUNT; i++) {
+		if (json_object_set_new(o, refusal_names[i],
+					json_integer((json_int_t)ctx->refused[i]))) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+static void stats(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL, *api;
+	int err = gw_stats(ctx->gw, &out);
+
+	if (err) {
+		reply_gw_error(rep, err, "reading the counters");
+		return;
+	}
+	api = json_pack("{s:o*}", "refused", refused_json(ctx));
+	if (!api || json_object_set_new(out, "api", api)) {
+		reply_gw_error(rep, -ENOMEM, "reading the counters");
+		json_decref(out);
+		return;
+	}
+	reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+static void metrics(struct api_ctx *ctx, struct api_reply *rep)
+{
+	char *gw = NULL, *text = NULL, line[128];
+	size_t size = 0;
+	FILE *f;
+	int i, err = gw_metrics(ctx->gw, &gw);
+
+	if (err) {
+		reply_gw_error(rep, err, "reading the counters");
+		return;
+	}
+	f = open_memstream(&text, &size);
+	if (!f) {
+		free(gw);
+		reply_gw_error(rep, -ENOMEM, "formatting the counters");
+		return;
+	}
+	fputs(gw, f);
+	fputs("# HELP capgate_api_refused_total Requests the REST API refused, by reason.\n"
+	      "# TYPE capgate_api_refused_total counter\n",
+	      f);
+	for (i = API_OK + 1; i < API_REF__COUNT; i++) {
+		snprintf(line, sizeof(line),
+			 "capgate_api_refused_total{reason=\"%s\"} %" PRIu64 "\n", refusal_names[i],
+			 ctx->refused[i]);
+		fputs(line, f);
+	}
+	free(gw);
+	if (fclose(f) || !text) {
+		free(text);
+		reply_gw_error(rep, -ENOMEM, "formatting the counters");
+		return;
+	}
+	rep->status = 200;
+	rep->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	rep->body = text;
+	rep->len = size;
+}
+
+void api_handle(struct api_ctx *ctx, const char *method, const char *path, const char *body,
+		size_t len, bool too_large, struct api_reply *rep)
+{
+	char msg[ERR_MAX], allow[sizeof(rep->allow)];
+	struct api_match m;
+	enum api_refusal why;
+
+	memset(rep, 0, sizeof(*rep));
+	why = api_route_match(method, path, &m, allow, sizeof(allow));
+	if (why == API_REF_NOT_FOUND) {
+		snprintf(msg, sizeof(msg), "no such path: %.*s", QUOTE_MAX, path);
+		reply_error(rep, 404, why, msg, NULL);
+		goto out;
+	}
+	if (why == API_REF_METHOD) {
+		snprintf(msg, sizeof(msg), "method %.*s not allowed on %.*s (allowed: %s)",
+			 QUOTE_MAX, method, QUOTE_MAX, path, allow);
+		reply_error(rep, 405, why, msg, NULL);
+		snprintf(rep->allow, sizeof(rep->allow), "%s", allow);
+		goto out;
+	}
+	if (too_large) {
+		snprintf(msg, sizeof(msg), "request body too large (limit %d bytes)", API_BODY_MAX);
+		reply_error(rep, 413, API_REF_TOO_LARGE, msg, NULL);
+		goto out;
+	}
+	switch (m.route) {
+	case API_ROUTE_RULES_LIST:
+		rules_list(ctx, rep);
+		break;
+	case API_ROUTE_RULE_ADD:
+		rule_add(ctx, body, len, rep);
+		break;
+	case API_ROUTE_RULE_DEL:
+		rule_del(ctx, &m, rep);
+		break;
+	case API_ROUTE_KNOCK_LIST:
+		knock_list(ctx, rep);
+		break;
+	case API_ROUTE_KNOCK_CLOSE:
+		knock_close(ctx, &m, rep);
+		break;
+	case API_ROUTE_STATS:
+		stats(ctx, rep);
+		break;
+	case API_ROUTE_METRICS:
+		metrics(ctx, rep);
+		break;
+	}
+out:
+	if (rep->refusal != API_OK && (unsigned int)rep->refusal < API_REF__COUNT)
+		ctx->refused[rep->refusal]++;
+}
+
+void api_reply_free(struct api_reply *rep)
+{
+	if (!rep)
+		return;
+	free(rep->body);
+	rep->body = NULL;
+	rep->len = 0;
+}

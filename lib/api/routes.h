@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The REST API's routes and request checks, free of HTTP and sockets so tests can call them. */
+#ifndef CG_API_ROUTES_H
+#define CG_API_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+struct gateway;
+
+/* Largest request body the API reads; larger ones get 413. */
+#define API_BODY_MAX (64 * 1024)
+
+/*
+ * Why a request was refused. Each has a counter (GET /v1/stats "api.refused",
+ * capgate_api_refused_total{reason=NAME}); API_OK is not a refusal.
+ */
+enum api_refusal {
+	API_OK = 0,
+	API_REF_BAD_JSON,   /* body is not JSON (or is empty) */
+	API_REF_NOT_OBJECT, /* JSON, but not an object */
+	API_REF_MISSING_FIELD,
+	API_REF_UNKNOWN_FIELD,
+	API_REF_WRONG_TYPE, /* a field has the wrong JSON type */
+	API_REF_BAD_CIDR,
+	API_REF_BAD_ACTION,
+	API_REF_BAD_ID,	     /* /v1/rules/<id> is not a number */
+	API_REF_BAD_ADDRESS, /* /v1/knock/<source> is not an address */
+	API_REF_NOT_FOUND,   /* no such path, rule or open door */
+	API_REF_METHOD,	     /* path exists, method does not */
+	API_REF_TOO_LARGE,   /* body over API_BODY_MAX */
+	API_REF_EXISTS,	     /* a rule with the same prefix exists */
+	API_REF_FULL,	     /* rule table full */
+	API_REF_STATE,	     /* the gateway could not save its state or write a map */
+	API_REF_INTERNAL,    /* anything else (out of memory, ...) */
+	API_REF__COUNT
+};
+
+/* "bad_json", "not_found", ... (the metric label); "ok" for API_OK. */
+const char *api_refusal_name(enum api_refusal r);
+
+/* Per-server state the handlers share. */
+struct api_ctx {
+	struct gateway *gw;
+	uint64_t refused[API_REF__COUNT];
+};
+
+/*
+ * Checks a POST /v1/rules body: a JSON object with exactly the string fields
+ * "cidr" and "action" ("allow" or "drop"). Returns API_OK and writes *c and
+ * *action, or the refusal with the message for the client in err (c and
+ * action untouched).
+ */
+enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, uint32_t *action,
+				char *err, size_t errlen);
+
+/* The /v1/rules/<id> segment: 1..UINT32_MAX. API_OK or API_REF_BAD_ID with err. */
+enum api_refusal api_parse_rule_id(const char *s, size_t len, uint32_t *id, char *err,
+				   size_t errlen);
+
+/* The /v1/knock/<source> segment, to the 16-byte form. API_OK or API_REF_BAD_ADDRESS. */
+enum api_refusal api_parse_source(const char *s, size_t len, uint8_t addr[16], char *err,
+				  size_t errlen);
+
+enum api_route_id {
+	API_ROUTE_RULES_LIST,  /* GET /v1/rules */
+	API_ROUTE_RULE_ADD,    /* POST /v1/rules */
+	API_ROUTE_RULE_DEL,    /* DELETE /v1/rules/<id> */
+	API_ROUTE_KNOCK_LIST,  /* GET /v1/knock */
+	API_ROUTE_KNOCK_CLOSE, /* DELETE /v1/knock/<source> */
+	API_ROUTE_STATS,       /* GET /v1/stats */
+	API_ROUTE_METRICS,     /* GET /metrics */
+};
+
+struct api_match {
+	enum api_route_id route;
+	const char *param; /* the <id>/<source> segment, inside path; NULL if none */
+	size_t paramlen;
+};
+
+/*
+ * Finds the route for method and path (no query string). Returns API_OK and
+ * writes *m; API_REF_NOT_FOUND for an unknown path; API_REF_METHOD for a
+ * known path with another method, writing the methods it has ("GET, POST")
+ * into allow.
+ */
+enum api_refusal api_route_match(const char *method, const char *path, struct api_match *m,
+				 char *allow, size_t allowlen);
+
+/* What to send back. */
+struct api_reply {
+	unsigned int status;
+	const char *ctype; /* static string; NULL when there is no body */
+	char *body;	   /* malloc'd; NULL for 204 */
+	size_t len;
+	char allow[32];		  /* Allow header for 405, else empty */
+	enum api_refusal refusal; /* API_OK when served */
+};
+
+/*
+ * Serves one request: routes it, checks the input fully, then calls the
+ * gateway. too_large says the body was cut at API_BODY_MAX. Counts refusals
+ * in ctx. Always fills *rep; release it with api_reply_free().
+ */
+void api_handle(struct api_ctx *ctx, const char *method, const char *path, const char *body,
+		size_t len, bool too_large, struct api_reply *rep);
+
+/* Frees rep->body; accepts a zeroed reply. */
+void api_reply_free(struct api_reply *rep);
+
+#endif

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/* REST API server: libmicrohttpd in epoll mode, driven by the daemon's poll loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "lib/api/api.h"
+#include "lib/api/endpoint.h"
+#include "lib/api/routes.h"
+#include "lib/log.h"
+
+#define API_CONN_MAX 64
+#define API_CONN_TIMEOUT_S 10
+
+struct api {
+	struct MHD_Daemon *mhd;
+	struct api_ctx ctx;
+	struct api_endpoint ep;
+	char local[128]; /* the address listened on, for logs */
+};
+
+/* One request: its body as it arrives. */
+struct req {
+	char *body;
+	size_t len, cap;
+	bool too_large;
+};
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_debug("api: %s", buf);
+}
+
+static int req_append(struct req *r, const char *data, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (r->too_large)
+		return 0;
+	if (n > API_BODY_MAX - r->len) {
+		/* Keep reading so the client gets its 413, but keep nothing. */
+		r->too_large = true;
+		free(r->body);
+		r->body = NULL;
+		r->len = r->cap = 0;
+		return 0;
+	}
+	if (r->len + n > r->cap) {
+		cap = r->cap ? r->cap : 1024;
+		while (cap < r->len + n)
+			cap *= 2;
+		if (cap > API_BODY_MAX)
+			cap = API_BODY_MAX;
+		p = realloc(r->body, cap);
+		if (!p)
+			return -ENOMEM;
+		r->body = p;
+		r->cap = cap;
+	}
+	memcpy(r->body + r->len, data, n);
+	r->len += n;
+	return 0;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct api_reply *rep)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret = MHD_NO;
+
+	if (rep->body) {
+		resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			rep->body = NULL; /* owned by resp now */
+	} else {
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		goto out;
+	if ((rep->ctype &&
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->ctype) != MHD_YES) ||
+	    (rep->allow[0] &&
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow) != MHD_YES))
+		goto out;
+	ret = MHD_queue_response(conn, rep->status, resp);
+out:
+	if (resp)
+		MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct api *a = cls;
+	struct req *r = *con_cls;
+	struct api_reply rep;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (req_append(r, upload, *upload_size))
+			return MHD_NO;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	api_handle(&a->ctx, method, url, r->body ? r->body : "", r->len, r->too_large, &rep);
+	log_debug("api: %s %s -> %u%s%s", method, url, rep.status, rep.refusal ? " " : "",
+		  rep.refusal ? api_refusal_name(rep.refusal) : "");
+	ret = send_reply(conn, &rep);
+	api_reply_free(&rep);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (r) {
+		free(r->body);
+		free(r);
+		*con_cls = NULL;
+	}
+}
+
+/* True if something accepts connections on the unix socket at path. */
+static bool unix_live(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
+/* A bound, listening, non-blocking socket for e, or -errno with a reason in err. */
+static int listen_socket(const struct api_endpoint *e, const char *addr, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	struct stat st;
+	socklen_t sslen;
+	int fd = -1, one = 1, ret;
+	mode_t old_mask;
+
+	switch (e->family) {
+	case AF_INET:
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(e->port);
+		memcpy(&sin->sin_addr, e->addr, 4);
+		sslen = sizeof(*sin);
+		break;
+	case AF_INET6:
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(e->port);
+		memcpy(&sin6->sin6_addr, e->addr, 16);
+		sslen = sizeof(*sin6);
+		break;
+	default:
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, e->path, sizeof(sun->sun_path));
+		sslen = sizeof(*sun);
+		break;
+	}
+
+	fd = socket(e->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "API socket for %s: %s", addr, strerror(-ret));
+		goto out;
+	}
+	if (e->family == AF_UNIX) {
+		if (lstat(e->path, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode)) {
+				ret = -EEXIST;
+				snprintf(err, errlen,
+					 "API address %s: %s exists and is not a socket", addr,
+					 e->path);
+				goto out;
+			}
+			if (unix_live(sun)) {
+				ret = -EADDRINUSE;
+				snprintf(err, errlen,
+					 "API address %s: another process is serving on %s", addr,
+					 e->path);
+				goto out;
+			}
+			unlink(e->path); /* stale, from a daemon that died */
+		}
+	} else {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (e->family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	}
+	/* The socket file is born 0600: no window where others can connect. */
+	old_mask = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&ss, sslen) ? -errno : 0;
+	umask(old_mask);
+	if (ret) {
+		snprintf(err, errlen, "cannot listen on API address %s: %s", addr, strerror(-ret));
+		goto out;
+	}
+	if (e->family == AF_UNIX && chmod(e->path, 0600)) {
+		ret = -errno;
+		snprintf(err, errlen, "API socket %s: chmod: %s", e->path, strerror(-ret));
+		unlink(e->path);
+		goto out;
+	}
+	if (listen(fd, 32)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot listen on API address %s: %s", addr, strerror(-ret));
+		if (e->family == AF_UNIX)
+			unlink(e->path);
+		goto out;
+	}
+	ret = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void format_local(struct api *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (a->ep.family == AF_UNIX) {
+		snprintf(a->local, sizeof(a->local), "unix:%s", a->ep.path);
+		return;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+			port = ntohs(sin->sin_port);
+		} else {
+			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			port = ntohs(sin6->sin6_port);
+		}
+	}
+	snprintf(a->local, sizeof(a->local), a->ep.family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+		 port);
+}
+
+struct api *api_new(struct gateway *gw, const char *addr, char *err, size_t errlen)
+{
+	struct api *a = NULL, *ret = NULL;
+	int fd = -1, e = 0;
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		e = ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	a->ctx.gw = gw;
+	if (api_endpoint_parse(addr, &a->ep, err, errlen)) {
+		e = EINVAL;
+		goto out;
+	}
+	fd = listen_socket(&a->ep, addr, err, errlen);
+	if (fd < 0) {
+		e = -fd;
+		goto out;
+	}
+	format_local(a, fd);
+	a->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, a,
+				  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+				  on_completed, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONN_MAX,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
+				  MHD_OPTION_END);
+	if (!a->mhd) {
+		e = errno ? errno : EIO;
+		snprintf(err, errlen, "cannot start the API server on %s", addr);
+		goto out;
+	}
+	fd = -1; /* MHD closes it in MHD_stop_daemon */
+	ret = a;
+	a = NULL;
+out:
+	if (fd >= 0) {
+		close(fd);
+		if (a && a->ep.family == AF_UNIX)
+			unlink(a->ep.path);
+	}
+	api_free(a);
+	if (!ret)
+		errno = e;
+	return ret;
+}
+
+void api_free(struct api *a)
+{
+	if (!a)
+		return;
+	if (a->mhd) {
+		MHD_stop_daemon(a->mhd);
+		if (a->ep.family == AF_UNIX)
+			unlink(a->ep.path);
+	}
+	free(a);
+}
+
+int api_fd(const struct api *a)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	return info ? info->epoll_fd : -1;
+}
+
+int api_timeout_ms(const struct api *a)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (MHD_get_timeout(a->mhd, &t) != MHD_YES)
+		return -1;
+	return t > INT_MAX ? INT_MAX : (int)t;
+}
+
+void api_process(struct api *a)
+{
+	MHD_run(a->mhd);
+}
+
+void api_local_addr(const struct api *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", a->local);
+}

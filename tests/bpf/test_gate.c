@@ -1,0 +1,1032 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp_gate and tc_gate_out through BPF_PROG_TEST_RUN: a table of packets and verdicts. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/fw.h"
+#include "abi/gate.h"
+#include "abi/knock.h"
+#include "abi/stats.h"
+#include "gate.skel.h"
+#include "tests/lib/pkt.h"
+#include "tests/lib/t.h"
+
+/*
+ * Each row: a setup on top of the base configuration below, then up to
+ * MAX_STEPS packets, each with the XDP action and the one gate_stats counter
+ * it must raise (by one packet and its bytes; every other counter must stay
+ * put), or an egress packet for tc_gate_out. A row may end with a check of
+ * the maps. Maps are emptied between rows.
+ *
+ * Base configuration: default drop, flows idle out after 60 s, open services
+ * TCP 80 and UDP 53, and two knock profiles:
+ *   0: TCP 7000, 8000, 9000 (5 s per step) -> TCP 22 open for 30 s
+ *   1: UDP 1111, 2222 (5 s per step)       -> TCP 8443 open for 30 s
+ */
+
+#define C4 "198.51.100.7" /* a client */
+#define C4B "198.51.7.7"  /* another client, same /16, other /24 */
+#define GW4 "192.0.2.1"	  /* the gateway */
+#define C6 "2001:db8:1::7"
+#define C6B "2001:db8:2::7"
+#define GW6 "2001:db8::1"
+#define PEER4 "203.0.113.9" /* a server the gateway connects to */
+#define PEER6 "2001:db8:ff::9"
+
+#define SEC_NS 1000000000ULL
+#define FLOW_TIMEOUT (60 * SEC_NS)
+#define STEP_TIMEOUT (5 * SEC_NS)
+#define OPEN_FOR (30 * SEC_NS)
+
+#define IP4(src_, dst_, proto_, sp, dp, ...)                                                      \
+	{                                                                                         \
+		.family = 4, .src = src_, .dst = dst_, .proto = proto_, .sport = sp, .dport = dp, \
+		__VA_ARGS__                                                                       \
+	}
+#define IP6(src_, dst_, proto_, sp, dp, ...)                                                      \
+	{                                                                                         \
+		.family = 6, .src = src_, .dst = dst_, .proto = proto_, .sport = sp, .dport = dp, \
+		__VA_ARGS__                                                                       \
+	}
+#define V4(src_, proto_, sp, dp, ...) IP4(src_, GW4, proto_, sp, dp, __VA_ARGS__)
+#define V6(src_, proto_, sp, dp, ...) IP6(src_, GW6, proto_, sp, dp, __VA_ARGS__)
+#define TCP4(dp, ...) V4(C4, IPPROTO_TCP, 40000, dp, __VA_ARGS__)
+#define UDP4(dp, ...) V4(C4, IPPROTO_UDP, 40000, dp, __VA_ARGS__)
+#define TCP6(dp, ...) V6(C6, IPPROTO_TCP, 40000, dp, __VA_ARGS__)
+#define UDP6(dp, ...) V6(C6, IPPROTO_UDP, 40000, dp, __VA_ARGS__)
+#define ICMP4(type, code, ...) \
+	V4(C4, IPPROTO_ICMP, 0, 0, .icmp_type = type, .icmp_code = code, __VA_ARGS__)
+#define ICMP6(type, code, ...) \
+	V6(C6, IPPROTO_ICMPV6, 0, 0, .icmp_type = type, .icmp_code = code, __VA_ARGS__)
+#define RAW(type, len, ...)                                        \
+	{                                                          \
+		.ethertype = type, .payload_len = len, __VA_ARGS__ \
+	}
+#define ARP(...) RAW(0x0806, 28, __VA_ARGS__)
+
+#define Q(vid)              \
+	{                   \
+		0x8100, vid \
+	}
+#define AD(vid)             \
+	{                   \
+		0x88a8, vid \
+	}
+
+#define MAX_STEPS 8
+
+struct step {
+	struct pkt_spec pkt;
+	int egress; /* run tc_gate_out instead; it must return TC_ACT_OK and count nothing */
+	void (*before)(void);	       /* e.g. age the state the previous steps made */
+	void (*mangle)(struct pkt *p); /* break a header the builder writes correctly */
+	size_t cut_l3;		       /* keep l3_off + cut_l3 bytes */
+	size_t cut_l4;		       /* keep l4_off + cut_l4 bytes */
+	int act;
+	int stat;
+};
+
+#define PASS(spec, why, ...)                                           \
+	{                                                              \
+		.pkt = spec, .act = XDP_PASS, .stat = why, __VA_ARGS__ \
+	}
+#define DROP(spec, why, ...)                                           \
+	{                                                              \
+		.pkt = spec, .act = XDP_DROP, .stat = why, __VA_ARGS__ \
+	}
+#define EGRESS(spec, ...)                                               \
+	{                                                               \
+		.pkt = spec, .egress = 1, .act = TC_ACT_OK, __VA_ARGS__ \
+	}
+
+struct row {
+	const char *name;
+	void (*setup)(void);
+	struct step steps[MAX_STEPS];
+	bool (*check)(void);
+};
+
+static struct gate_bpf *skel;
+static int ncpus;
+static __u32 reasons_seen; /* bit per enum cg_stat a passing step produced */
+
+/* ---- helpers for setups and checks -------------------------------------- */
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * SEC_NS + ts.tv_nsec;
+}
+
+/* Text address -> 16 bytes, IPv4 as ::ffff:a.b.c.d (the maps' form). */
+static void addr16(const char *s, __u8 out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return;
+	out[10] = 0xff;
+	out[11] = 0xff;
+	inet_pton(AF_INET, s, out + 12);
+}
+
+static int map_fd(const struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+static void map_clear(const struct bpf_map *m)
+{
+	__u8 key[64], next[64];
+	int fd = map_fd(m);
+
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		if (bpf_map_delete_elem(fd, key))
+			break;
+	}
+}
+
+static struct gate_config base_cfg(void)
+{
+	struct gate_config c = {
+		.default_action = GATE_DEFAULT_DROP,
+		.nprofiles = 2,
+		.flow_timeout_ns = FLOW_TIMEOUT,
+	};
+	struct knock_profile *p = &c.profiles[0];
+
+	p->nsteps = 3;
+	p->ntargets = 1;
+	p->step_timeout_ns = STEP_TIMEOUT;
+	p->open_for_ns = OPEN_FOR;
+	p->steps[0] = (struct cg_port){ IPPROTO_TCP, 0, htons(7000) };
+	p->steps[1] = (struct cg_port){ IPPROTO_TCP, 0, htons(8000) };
+	p->steps[2] = (struct cg_port){ IPPROTO_TCP, 0, htons(9000) };
+	p->targets[0] = (struct cg_port){ IPPROTO_TCP, 0, htons(22) };
+
+	p = &c.profiles[1];
+	p->nsteps = 2;
+	p->ntargets = 1;
+	p->step_timeout_ns = STEP_TIMEOUT;
+	p->open_for_ns = OPEN_FOR;
+	p->steps[0] = (struct cg_port){ IPPROTO_UDP, 0, htons(1111) };
+	p->steps[1] = (struct cg_port){ IPPROTO_UDP, 0, htons(2222) };
+	p->targets[0] = (struct cg_port){ IPPROTO_TCP, 0, htons(8443) };
+	return c;
+}
+
+static void set_cfg(const struct gate_config *c)
+{
+	__u32 zero = 0;
+
+	bpf_map_update_elem(map_fd(skel->maps.gate_config), &zero, c, BPF_ANY);
+}
+
+static void open_port(__u8 proto, __u16 port)
+{
+	struct cg_port k = { proto, 0, htons(port) };
+	__u32 one = 1;
+
+	bpf_map_update_elem(map_fd(skel->maps.open_ports), &k, &one, BPF_ANY);
+}
+
+static void zero_hits(void)
+{
+	__u64 zeros[ncpus];
+	__u32 slot;
+
+	memset(zeros, 0, sizeof(zeros));
+	for (slot = 0; slot < 8; slot++)
+		bpf_map_update_elem(map_fd(skel->maps.fw_hits), &slot, zeros, BPF_ANY);
+}
+
+static void reset_maps(void)
+{
+	struct gate_config c = base_cfg();
+
+	map_clear(skel->maps.fw_rules_v4);
+	map_clear(skel->maps.fw_rules_v6);
+	map_clear(skel->maps.open_ports);
+	map_clear(skel->maps.knock_state);
+	map_clear(skel->maps.knock_open);
+	map_clear(skel->maps.gate_flows);
+	map_clear(skel->maps.gate_frags);
+	zero_hits();
+	set_cfg(&c);
+	open_port(IPPROTO_TCP, 80);
+	open_port(IPPROTO_UDP, 53);
+}
+
+/* A CIDR rule "addr/plen" (v4 or v6) with @action, counted in fw_hits[slot]. */
+static void rule(const char *addr, __u32 plen, __u32 action, __u32 slot)
+{
+	struct fw_rule_val v = { .action = action, .slot = slot };
+
+	if (strchr(addr, ':')) {
+		struct fw_key_v6 k = { .prefixlen = plen };
+
+		inet_pton(AF_INET6, addr, k.addr);
+		bpf_map_update_elem(map_fd(skel->maps.fw_rules_v6), &k, &v, BPF_ANY);
+	} else {
+		struct fw_key_v4 k = { .prefixlen = plen };
+
+		inet_pton(AF_INET, addr, k.addr);
+		bpf_map_update_elem(map_fd(skel->maps.fw_rules_v4), &k, &v, BPF_ANY);
+	}
+}
+
+static __u64 hits(__u32 slot)
+{
+	__u64 v[ncpus], sum = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(map_fd(skel->maps.fw_hits), &slot, v))
+		return ~0ULL;
+	for (i = 0; i < ncpus; i++)
+		sum += v[i];
+	return sum;
+}
+
+static void door(const char *src, __u8 proto, __u16 port, __u64 expires)
+{
+	struct knock_open_key k = { .port = { proto, 0, htons(port) } };
+	struct knock_open_val v = { .expires_ns = expires };
+
+	addr16(src, k.addr);
+	bpf_map_update_elem(map_fd(skel->maps.knock_open), &k, &v, BPF_ANY);
+}
+
+static struct flow_key fkey(const char *src, const char *dst, __u8 proto, __u16 sp, __u16 dp)
+{
+	struct flow_key k = { .sport = htons(sp), .dport = htons(dp), .proto = proto };
+
+	addr16(src, k.src);
+	addr16(dst, k.dst);
+	return k;
+}
+
+static void flow(struct flow_key k, __u64 last)
+{
+	struct flow_val v = { .last_ns = last };
+
+	bpf_map_update_elem(map_fd(skel->maps.gate_flows), &k, &v, BPF_ANY);
+}
+
+/* last_ns of a flow, or 0 if there is none. */
+static __u64 flow_last(struct flow_key k)
+{
+	struct flow_val v;
+
+	if (bpf_map_lookup_elem(map_fd(skel->maps.gate_flows), &k, &v))
+		return 0;
+	return v.last_ns;
+}
+
+static int knock_get(const char *src, struct knock_state *st)
+{
+	__u8 k[16];
+
+	addr16(src, k);
+	return bpf_map_lookup_elem(map_fd(skel->maps.knock_state), k, st);
+}
+
+/* Move @src's progress in profile @p @ago_ns into the past. */
+static void knock_age(const char *src, int p, __u64 ago_ns)
+{
+	struct knock_state st;
+	__u8 k[16];
+
+	addr16(src, k);
+	if (bpf_map_lookup_elem(map_fd(skel->maps.knock_state), k, &st))
+		return;
+	st.last_ns[p] = now_ns() - ago_ns;
+	bpf_map_update_elem(map_fd(skel->maps.knock_state), k, &st, BPF_ANY);
+}
+
+static void sum_stats(struct cg_counter out[CG_STAT_MAX])
+{
+	struct cg_counter v[ncpus];
+	__u32 r;
+	int i;
+
+	memset(out, 0, sizeof(struct cg_counter) * CG_STAT_MAX);
+	for (r = 0; r < CG_STAT_MAX; r++) {
+		if (bpf_map_lookup_elem(map_fd(skel->maps.gate_stats), &r, v))
+			continue;
+		for (i = 0; i < ncpus; i++) {
+			out[r].packets += v[i].packets;
+			out[r].bytes += v[i].bytes;
+		}
+	}
+}
+
+/* ---- setups -------------------------------------------------------------- */
+
+static void set_default_pass(void)
+{
+	struct gate_config c = base_cfg();
+
+	c.default_action = GATE_DEFAULT_PASS;
+	set_cfg(&c);
+}
+
+static void set_default_drop(void)
+{
+	struct gate_config c = base_cfg();
+
+	set_cfg(&c);
+}
+
+static void allow_c4_24(void)
+{
+	rule("198.51.100.0", 24, FW_ACT_ALLOW, 1);
+}
+
+static void drop_c4_24(void)
+{
+	rule("198.51.100.0", 24, FW_ACT_DROP, 1);
+}
+
+static void allow16_drop24_v4(void)
+{
+	rule("198.51.0.0", 16, FW_ACT_ALLOW, 1);
+	rule("198.51.100.0", 24, FW_ACT_DROP, 2);
+}
+
+static void drop16_allow24_v4(void)
+{
+	rule("198.51.0.0", 16, FW_ACT_DROP, 1);
+	rule("198.51.100.0", 24, FW_ACT_ALLOW, 2);
+}
+
+static void allow32_drop48_v6(void)
+{
+	rule("2001:db8::", 32, FW_ACT_ALLOW, 1);
+	rule("2001:db8:1::", 48, FW_ACT_DROP, 2);
+}
+
+static void drop32_allow48_v6(void)
+{
+	rule("2001:db8::", 32, FW_ACT_DROP, 1);
+	rule("2001:db8:1::", 48, FW_ACT_ALLOW, 2);
+}
+
+static void drop_all_v6(void)
+{
+	rule("::", 0, FW_ACT_DROP, 1);
+}
+
+static void drop_c4_with_door_and_flow(void)
+{
+	rule(C4, 32, FW_ACT_DROP, 3);
+	door(C4, IPPROTO_TCP, 22, now_ns() + OPEN_FOR);
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 22), now_ns());
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), now_ns());
+}
+
+static void flow_c4_fresh(void)
+{
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), now_ns());
+}
+
+static __u64 t_setup;
+
+static void flow_c4_nearly_idle(void)
+{
+	t_setup = now_ns();
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), t_setup - FLOW_TIMEOUT + SEC_NS);
+}
+
+static void flow_c4_idle(void)
+{
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), now_ns() - FLOW_TIMEOUT - SEC_NS);
+}
+
+static void flow_c6_echo(void)
+{
+	flow(fkey(C6, GW6, IPPROTO_ICMPV6, 77, 77), now_ns());
+}
+
+static void flow_c6_udp(void)
+{
+	flow(fkey(C6, GW6, IPPROTO_UDP, 40000, 5353), now_ns());
+}
+
+static void door_c4_ssh(void)
+{
+	door(C4, IPPROTO_TCP, 22, now_ns() + OPEN_FOR);
+}
+
+static void door_c6_ssh(void)
+{
+	door(C6, IPPROTO_TCP, 22, now_ns() + OPEN_FOR);
+}
+
+static void door_c4_ssh_expired(void)
+{
+	door(C4, IPPROTO_TCP, 22, now_ns() - 1);
+}
+
+static void expire_doors(void)
+{
+	map_clear(skel->maps.knock_open);
+	door_c4_ssh_expired();
+}
+
+static void age_c4_knock(void)
+{
+	knock_age(C4, 0, STEP_TIMEOUT + SEC_NS);
+}
+
+static void peer4_flow_stale(void)
+{
+	t_setup = now_ns();
+	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup - 10 * SEC_NS);
+}
+
+static void peer4_flow_fresh(void)
+{
+	t_setup = now_ns() - SEC_NS / 2;
+	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup);
+}
+
+/* ---- manglers ------------------------------------------------------------ */
+
+static void ihl_4(struct pkt *p)
+{
+	p->data[p->l3_off] = 0x44;
+}
+
+static void ip_version_5(struct pkt *p)
+{
+	p->data[p->l3_off] = 0x55;
+}
+
+static void tot_len_short(struct pkt *p)
+{
+	p->data[p->l3_off + 2] = 0;
+	p->data[p->l3_off + 3] = 16; /* less than the header */
+}
+
+static void ext_len_huge(struct pkt *p)
+{
+	p->data[p->l3_off + 40 + 1] = 200; /* hop-by-hop header runs past the frame */
+}
+
+static void tcp_doff_4(struct pkt *p)
+{
+	p->data[p->l4_off + 12] = 4 << 4;
+}
+
+/* ---- checks -------------------------------------------------------------- */
+
+static bool hits_slot1_2(void)
+{
+	return ASSERT_EQ(hits(1), 1, "fw_hits[1]") & ASSERT_EQ(hits(2), 1, "fw_hits[2]");
+}
+
+static bool hits_slot1_3(void)
+{
+	return ASSERT_EQ(hits(1), 3, "fw_hits[1]") & ASSERT_EQ(hits(2), 0, "fw_hits[2]");
+}
+
+static bool hits_slot3_3(void)
+{
+	return ASSERT_EQ(hits(3), 3, "fw_hits[3]");
+}
+
+static bool flow_refreshed(void)
+{
+	return ASSERT_TRUE(flow_last(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555)) >= t_setup,
+			   "last_ns refreshed");
+}
+
+static bool flow_deleted(void)
+{
+	return ASSERT_EQ(flow_last(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555)), 0, "idle flow gone");
+}
+
+static bool knock_reset(void)
+{
+	struct knock_state st;
+
+	return ASSERT_EQ(knock_get(C4, &st), 0, "state exists") &
+	       ASSERT_EQ(st.step[0], 0, "step[0]") & ASSERT_EQ(st.step[1], 0, "step[1]");
+}
+
+static bool knock_at_1(void)
+{
+	struct knock_state st;
+
+	return ASSERT_EQ(knock_get(C4, &st), 0, "state exists") &
+	       ASSERT_EQ(st.step[0], 1, "step[0]");
+}
+
+static bool no_knock_state(void)
+{
+	struct knock_state st;
+
+	return ASSERT_EQ(knock_get(C4, &st), -ENOENT, "no state for noise");
+}
+
+static bool door_and_flow_v6(void)
+{
+	struct knock_open_key k = { .port = { IPPROTO_TCP, 0, htons(8443) } };
+	struct knock_open_val v;
+	__u64 now = now_ns();
+
+	addr16(C6, k.addr);
+	return ASSERT_EQ(bpf_map_lookup_elem(map_fd(skel->maps.knock_open), &k, &v), 0, "door") &
+	       ASSERT_TRUE(v.expires_ns > now && v.expires_ns <= now + OPEN_FOR, "expires") &
+	       ASSERT_EQ(v.profile, 1, "profile") &
+	       ASSERT_TRUE(flow_last(fkey(C6, GW6, IPPROTO_TCP, 40000, 8443)) != 0, "flow");
+}
+
+static bool peer4_refreshed(void)
+{
+	return ASSERT_TRUE(flow_last(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000)) > t_setup,
+			   "refreshed");
+}
+
+static bool peer4_untouched(void)
+{
+	return ASSERT_EQ(flow_last(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000)), t_setup,
+			 "not rewritten within 1 s");
+}
+
+static bool no_peer4_flow(void)
+{
+	return ASSERT_EQ(flow_last(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000)), 0, "no flow");
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static const struct row rows[] = {
+	/* L2 */
+	{ .name = "arp_pass_non_ip", .steps = { PASS(ARP(), CG_STAT_PASS_NON_IP) } },
+	{ .name = "arp_in_vlan_pass_non_ip",
+	  .steps = { PASS(ARP(.nvlan = 1, .vlan = { Q(10) }), CG_STAT_PASS_NON_IP) } },
+	{ .name = "vlan_single_open_v4",
+	  .steps = { PASS(TCP4(80, .nvlan = 1, .vlan = { Q(100) }), CG_STAT_PASS_OPEN) } },
+	{ .name = "vlan_double_open_v6",
+	  .steps = { PASS(TCP6(80, .nvlan = 2, .vlan = { AD(100), Q(200) }), CG_STAT_PASS_OPEN) } },
+	{ .name = "vlan_double_q_in_q_v4_default_drop",
+	  .steps = { DROP(TCP4(81, .nvlan = 2, .vlan = { Q(1), Q(2) }), CG_STAT_DROP_DEFAULT) } },
+	{ .name = "vlan_triple_malformed",
+	  .steps = { DROP(RAW(0x8100, 28, .nvlan = 2, .vlan = { AD(1), Q(2) }),
+			  CG_STAT_DROP_MALFORMED) } },
+	{ .name = "vlan_tag_truncated", .steps = { DROP(RAW(0x8100, 2), CG_STAT_DROP_MALFORMED) } },
+	{ .name = "vlan_inner_ip_truncated",
+	  .steps = { DROP(TCP4(80, .nvlan = 1, .vlan = { Q(1) }), CG_STAT_DROP_MALFORMED,
+			  .cut_l3 = 10) } },
+
+	/* L3 */
+	{ .name = "v4_default_drop", .steps = { DROP(TCP4(81), CG_STAT_DROP_DEFAULT) } },
+	{ .name = "v6_default_drop", .steps = { DROP(TCP6(81), CG_STAT_DROP_DEFAULT) } },
+	{ .name = "v4_ip_options_open",
+	  .steps = { PASS(TCP4(80, .ip_opt_len = 12), CG_STAT_PASS_OPEN),
+		     PASS(UDP4(53, .ip_opt_len = 40), CG_STAT_PASS_OPEN) } },
+	{ .name = "v4_header_truncated",
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_MALFORMED, .cut_l3 = 19) } },
+	{ .name = "v4_options_truncated",
+	  .steps = { DROP(TCP4(80, .ip_opt_len = 8), CG_STAT_DROP_MALFORMED, .cut_l3 = 24) } },
+	{ .name = "v4_ihl_below_5",
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_MALFORMED, .mangle = ihl_4) } },
+	{ .name = "v4_bad_version",
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_MALFORMED, .mangle = ip_version_5) } },
+	{ .name = "v4_tot_len_below_header",
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_MALFORMED, .mangle = tot_len_short) } },
+	{ .name = "v4_tot_len_beyond_frame",
+	  .steps = { DROP(TCP4(80, .payload_len = 20), CG_STAT_DROP_MALFORMED, .cut_l4 = 30) } },
+	{ .name = "v6_header_truncated",
+	  .steps = { DROP(TCP6(80), CG_STAT_DROP_MALFORMED, .cut_l3 = 39) } },
+	{ .name = "v6_ext_headers_open",
+	  .steps = { PASS(TCP6(80, .next_ext = 3,
+			       .ext = { { IPPROTO_HOPOPTS, 8 },
+					{ IPPROTO_ROUTING, 24 },
+					{ IPPROTO_DSTOPTS, 16 } }),
+			  CG_STAT_PASS_OPEN),
+		     PASS(UDP6(53, .next_ext = 2,
+			       .ext = { { IPPROTO_DSTOPTS, 8 }, { IPPROTO_AH, 24 } }),
+			  CG_STAT_PASS_OPEN) } },
+	{ .name = "v6_six_ext_headers_open",
+	  .steps = { PASS(TCP6(80, .next_ext = 6,
+			       .ext = { { IPPROTO_HOPOPTS, 8 },
+					{ IPPROTO_DSTOPTS, 8 },
+					{ IPPROTO_ROUTING, 8 },
+					{ IPPROTO_AH, 12 },
+					{ IPPROTO_DSTOPTS, 8 },
+					{ IPPROTO_DSTOPTS, 8 } }),
+			  CG_STAT_PASS_OPEN) } },
+	{ .name = "v6_seven_ext_headers_malformed",
+	  .steps = { DROP(TCP6(80, .next_ext = 7,
+			       .ext = { { IPPROTO_HOPOPTS, 8 },
+					{ IPPROTO_DSTOPTS, 8 },
+					{ IPPROTO_ROUTING, 8 },
+					{ IPPROTO_AH, 12 },
+					{ IPPROTO_DSTOPTS, 8 },
+					{ IPPROTO_DSTOPTS, 8 },
+					{ IPPROTO_DSTOPTS, 8 } }),
+			  CG_STAT_DROP_MALFORMED) } },
+	{ .name = "v6_ext_header_truncated",
+	  .steps = { DROP(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_HOPOPTS, 16 } }),
+			  CG_STAT_DROP_MALFORMED, .cut_l3 = 50) } },
+	{ .name = "v6_ext_header_len_past_frame",
+	  .steps = { DROP(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_HOPOPTS, 8 } }),
+			  CG_STAT_DROP_MALFORMED, .mangle = ext_len_huge) } },
+	{ .name = "v6_nd_pass_before_rules",
+	  .setup = drop_all_v6,
+	  .steps = { PASS(ICMP6(135, 0), CG_STAT_PASS_ND), PASS(ICMP6(133, 0), CG_STAT_PASS_ND),
+		     PASS(ICMP6(137, 0), CG_STAT_PASS_ND),
+		     DROP(ICMP6(138, 0), CG_STAT_DROP_RULE) } },
+	{ .name = "v6_echo_default_drop", .steps = { DROP(ICMP6(128, 0), CG_STAT_DROP_DEFAULT) } },
+
+	/* L4 truncation */
+	{ .name = "v4_tcp_truncated",
+	  .steps = { DROP(TCP4(80, .no_l4 = 1, .payload_len = 12), CG_STAT_DROP_MALFORMED) } },
+	{ .name = "v4_tcp_doff_below_5",
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_MALFORMED, .mangle = tcp_doff_4) } },
+	{ .name = "v6_udp_truncated",
+	  .steps = { DROP(UDP6(53, .no_l4 = 1, .payload_len = 4), CG_STAT_DROP_MALFORMED) } },
+	{ .name = "v4_icmp_truncated",
+	  .steps = { DROP(ICMP4(3, 4, .no_l4 = 1, .payload_len = 6), CG_STAT_DROP_MALFORMED) } },
+	{ .name = "v6_icmp_truncated",
+	  .steps = { DROP(ICMP6(2, 0, .no_l4 = 1, .payload_len = 3), CG_STAT_DROP_MALFORMED) } },
+
+	/* Open services, default, path-MTU errors */
+	{ .name = "open_service_v4_v6",
+	  .steps = { PASS(TCP4(80), CG_STAT_PASS_OPEN), PASS(UDP4(53), CG_STAT_PASS_OPEN),
+		     PASS(TCP6(80), CG_STAT_PASS_OPEN), DROP(UDP6(80), CG_STAT_DROP_DEFAULT),
+		     DROP(TCP4(53), CG_STAT_DROP_DEFAULT) } },
+	{ .name = "default_pass",
+	  .setup = set_default_pass,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_DEFAULT), PASS(UDP6(81), CG_STAT_PASS_DEFAULT),
+		     PASS(ICMP4(8, 0), CG_STAT_PASS_DEFAULT),
+		     PASS(V4(C4, IPPROTO_GRE, 0, 0), CG_STAT_PASS_DEFAULT) } },
+	{ .name = "pmtu_icmp_errors",
+	  .steps = { PASS(ICMP4(3, 4, .payload_len = 28), CG_STAT_PASS_ICMP_ERROR),
+		     DROP(ICMP4(3, 1, .payload_len = 28), CG_STAT_DROP_DEFAULT),
+		     PASS(ICMP6(2, 0, .payload_len = 48), CG_STAT_PASS_ICMP_ERROR),
+		     DROP(ICMP6(1, 0, .payload_len = 48), CG_STAT_DROP_DEFAULT) } },
+
+	/* Rules */
+	{ .name = "rule_allow_v4",
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE), PASS(UDP4(1), CG_STAT_PASS_RULE),
+		     PASS(ICMP4(8, 0), CG_STAT_PASS_RULE) },
+	  .check = hits_slot1_3 },
+	{ .name = "rule_drop_v4",
+	  .setup = drop_c4_24,
+	  .steps = { DROP(TCP4(81), CG_STAT_DROP_RULE), DROP(UDP4(53), CG_STAT_DROP_RULE),
+		     DROP(TCP4(7000), CG_STAT_DROP_RULE) },
+	  .check = hits_slot1_3 },
+	{ .name = "rule_allow_passes_truncated_l4",
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(80, .no_l4 = 1, .payload_len = 4), CG_STAT_PASS_RULE) } },
+	{ .name = "rule_lpm_allow16_drop24_v4",
+	  .setup = allow16_drop24_v4,
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_RULE),
+		     PASS(V4(C4B, IPPROTO_TCP, 1, 81), CG_STAT_PASS_RULE) },
+	  .check = hits_slot1_2 },
+	{ .name = "rule_lpm_drop16_allow24_v4",
+	  .setup = drop16_allow24_v4,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE),
+		     DROP(V4(C4B, IPPROTO_TCP, 1, 80), CG_STAT_DROP_RULE) },
+	  .check = hits_slot1_2 },
+	{ .name = "rule_lpm_allow32_drop48_v6",
+	  .setup = allow32_drop48_v6,
+	  .steps = { DROP(TCP6(80), CG_STAT_DROP_RULE),
+		     PASS(V6(C6B, IPPROTO_TCP, 1, 81), CG_STAT_PASS_RULE) },
+	  .check = hits_slot1_2 },
+	{ .name = "rule_lpm_drop32_allow48_v6",
+	  .setup = drop32_allow48_v6,
+	  .steps = { PASS(TCP6(81), CG_STAT_PASS_RULE),
+		     DROP(V6(C6B, IPPROTO_TCP, 1, 80), CG_STAT_DROP_RULE) },
+	  .check = hits_slot1_2 },
+	{ .name = "rule_drop_beats_open_door_and_flow",
+	  .setup = drop_c4_with_door_and_flow,
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_RULE), DROP(TCP4(22), CG_STAT_DROP_RULE),
+		     DROP(TCP4(5555), CG_STAT_DROP_RULE) },
+	  .check = hits_slot3_3 },
+
+	/* Fragments */
+	{ .name = "frag_v4_first_open_then_later",
+	  .steps = { PASS(TCP4(80, .frag = 1, .frag_more = 1, .frag_id = 4242, .payload_len = 32),
+			  CG_STAT_PASS_OPEN),
+		     PASS(TCP4(80, .frag = 1, .frag_off = 7, .frag_more = 1, .frag_id = 4242,
+			       .no_l4 = 1, .payload_len = 64),
+			  CG_STAT_PASS_FRAGMENT),
+		     PASS(TCP4(80, .frag = 1, .frag_off = 15, .frag_id = 4242, .no_l4 = 1,
+			       .payload_len = 10),
+			  CG_STAT_PASS_FRAGMENT),
+		     DROP(TCP4(80, .frag = 1, .frag_off = 15, .frag_id = 4243, .no_l4 = 1,
+			       .payload_len = 10),
+			  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "frag_v4_lone_later_dropped",
+	  .steps = { DROP(
+		  UDP4(53, .frag = 1, .frag_off = 100, .frag_id = 9, .no_l4 = 1, .payload_len = 8),
+		  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "frag_v4_first_refused_later_dropped",
+	  .steps = { DROP(TCP4(81, .frag = 1, .frag_more = 1, .frag_id = 5, .payload_len = 16),
+			  CG_STAT_DROP_DEFAULT),
+		     DROP(TCP4(81, .frag = 1, .frag_off = 5, .frag_id = 5, .no_l4 = 1,
+			       .payload_len = 8),
+			  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "frag_v4_first_too_short_for_l4",
+	  .steps = { DROP(
+		  TCP4(80, .frag = 1, .frag_more = 1, .frag_id = 6, .no_l4 = 1, .payload_len = 8),
+		  CG_STAT_DROP_MALFORMED) } },
+	{ .name = "frag_v6_first_open_then_later",
+	  .steps = { PASS(UDP6(53, .frag = 1, .frag_more = 1, .frag_id = 0xdeadbeef,
+			       .payload_len = 40),
+			  CG_STAT_PASS_OPEN),
+		     PASS(UDP6(53, .frag = 1, .frag_off = 6, .frag_id = 0xdeadbeef, .no_l4 = 1,
+			       .payload_len = 16),
+			  CG_STAT_PASS_FRAGMENT),
+		     DROP(UDP6(53, .frag = 1, .frag_off = 6, .frag_id = 0xdeadbeee, .no_l4 = 1,
+			       .payload_len = 16),
+			  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "frag_v6_after_ext_header",
+	  .steps = { PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_DSTOPTS, 8 } }, .frag = 1,
+			       .frag_more = 1, .frag_id = 77, .payload_len = 8),
+			  CG_STAT_PASS_OPEN),
+		     PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_DSTOPTS, 8 } }, .frag = 1,
+			       .frag_off = 2, .frag_id = 77, .no_l4 = 1, .payload_len = 8),
+			  CG_STAT_PASS_FRAGMENT) } },
+	{ .name = "frag_v6_lone_later_dropped",
+	  .steps = { DROP(
+		  TCP6(80, .frag = 1, .frag_off = 2, .frag_id = 1, .no_l4 = 1, .payload_len = 8),
+		  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "frag_v6_atomic_is_whole",
+	  .steps = { PASS(TCP6(80, .frag = 1, .frag_id = 3), CG_STAT_PASS_OPEN) } },
+	{ .name = "frag_first_default_pass_recorded",
+	  .setup = set_default_pass,
+	  .steps = { PASS(UDP4(999, .frag = 1, .frag_more = 1, .frag_id = 31, .payload_len = 16),
+			  CG_STAT_PASS_DEFAULT),
+		     PASS(UDP4(999, .frag = 1, .frag_off = 3, .frag_id = 31, .no_l4 = 1,
+			       .payload_len = 8),
+			  CG_STAT_PASS_FRAGMENT, .before = set_default_drop) } },
+
+	/* Flows */
+	{ .name = "flow_v4_pass",
+	  .setup = flow_c4_fresh,
+	  .steps = { PASS(TCP4(5555, .tcp_flags = 0x10), CG_STAT_PASS_FLOW),
+		     DROP(V4(C4, IPPROTO_TCP, 40001, 5555), CG_STAT_DROP_DEFAULT) } },
+	{ .name = "flow_refresh",
+	  .setup = flow_c4_nearly_idle,
+	  .steps = { PASS(TCP4(5555), CG_STAT_PASS_FLOW) },
+	  .check = flow_refreshed },
+	{ .name = "flow_idle_expired",
+	  .setup = flow_c4_idle,
+	  .steps = { DROP(TCP4(5555), CG_STAT_DROP_DEFAULT) },
+	  .check = flow_deleted },
+	{ .name = "flow_v6_udp",
+	  .setup = flow_c6_udp,
+	  .steps = { PASS(UDP6(5353), CG_STAT_PASS_FLOW) } },
+	{ .name = "flow_v6_echo_reply",
+	  .setup = flow_c6_echo,
+	  .steps = { PASS(ICMP6(129, 0, .icmp_id = 77), CG_STAT_PASS_FLOW),
+		     DROP(ICMP6(129, 0, .icmp_id = 78), CG_STAT_DROP_DEFAULT) } },
+
+	/* Doors */
+	{ .name = "door_open_v4_then_flow",
+	  .setup = door_c4_ssh,
+	  .steps = { PASS(TCP4(22), CG_STAT_PASS_KNOCK), PASS(TCP4(22), CG_STAT_PASS_FLOW),
+		     DROP(V4(C4B, IPPROTO_TCP, 40000, 22), CG_STAT_DROP_DEFAULT) } },
+	{ .name = "door_open_v6",
+	  .setup = door_c6_ssh,
+	  .steps = { PASS(TCP6(22), CG_STAT_PASS_KNOCK) } },
+	{ .name = "door_expired",
+	  .setup = door_c4_ssh_expired,
+	  .steps = { DROP(TCP4(22), CG_STAT_DROP_DEFAULT) } },
+	{ .name = "door_flow_survives_door_expiry",
+	  .setup = door_c4_ssh,
+	  .steps = { PASS(TCP4(22), CG_STAT_PASS_KNOCK),
+		     PASS(TCP4(22, .tcp_flags = 0x10), CG_STAT_PASS_FLOW, .before = expire_doors),
+		     DROP(V4(C4, IPPROTO_TCP, 40001, 22), CG_STAT_DROP_DEFAULT) } },
+
+	/* Knocks */
+	{ .name = "knock_sequence_v4",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(22), CG_STAT_DROP_KNOCK_WRONG),
+		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN), PASS(TCP4(22), CG_STAT_PASS_KNOCK),
+		     PASS(TCP4(22), CG_STAT_PASS_FLOW) },
+	  .check = knock_reset },
+	{ .name = "knock_sequence_v6_udp_profile",
+	  .steps = { DROP(UDP6(1111), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(UDP6(2222), CG_STAT_DROP_KNOCK_OPEN),
+		     PASS(TCP6(8443), CG_STAT_PASS_KNOCK) },
+	  .check = door_and_flow_v6 },
+	{ .name = "knock_wrong_step_resets",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(7500), CG_STAT_DROP_KNOCK_WRONG),
+		     DROP(TCP4(8000), CG_STAT_DROP_DEFAULT), DROP(TCP4(9000), CG_STAT_DROP_DEFAULT),
+		     DROP(TCP4(22), CG_STAT_DROP_DEFAULT) },
+	  .check = knock_reset },
+	{ .name = "knock_wrong_step_on_first_restarts",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_WRONG),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN),
+		     PASS(TCP4(22), CG_STAT_PASS_KNOCK) } },
+	{ .name = "knock_wrong_proto_is_wrong",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(UDP4(8000), CG_STAT_DROP_KNOCK_WRONG) },
+	  .check = knock_reset },
+	{ .name = "knock_retransmit_ignored",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN),
+		     PASS(TCP4(22), CG_STAT_PASS_KNOCK) } },
+	{ .name = "knock_step_timeout",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_TIMEOUT, .before = age_c4_knock),
+		     DROP(TCP4(9000), CG_STAT_DROP_DEFAULT) },
+	  .check = knock_reset },
+	{ .name = "knock_timeout_then_first_step",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP, .before = age_c4_knock) },
+	  .check = knock_at_1 },
+	{ .name = "knock_noise_creates_no_state",
+	  .steps = { DROP(TCP4(1234), CG_STAT_DROP_DEFAULT),
+		     DROP(UDP4(8000), CG_STAT_DROP_DEFAULT) },
+	  .check = no_knock_state },
+	{ .name = "knock_consumed_under_default_pass",
+	  .setup = set_default_pass,
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(81), CG_STAT_DROP_KNOCK_WRONG),
+		     PASS(TCP4(81), CG_STAT_PASS_DEFAULT) } },
+	{ .name = "knock_open_service_not_a_wrong_step",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP), PASS(TCP4(80), CG_STAT_PASS_OPEN),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP) } },
+
+	/* Egress */
+	{ .name = "tc_v4_syn_creates_reply_flow",
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443)),
+		     PASS(V4(PEER4, IPPROTO_TCP, 443, 40000, .tcp_flags = 0x12), CG_STAT_PASS_FLOW),
+		     DROP(V4(PEER4, IPPROTO_TCP, 443, 40001, .tcp_flags = 0x12),
+			  CG_STAT_DROP_DEFAULT) } },
+	{ .name = "tc_v4_ack_creates_nothing",
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443, .tcp_flags = 0x10)),
+		     DROP(V4(PEER4, IPPROTO_TCP, 443, 40000, .tcp_flags = 0x10),
+			  CG_STAT_DROP_DEFAULT) },
+	  .check = no_peer4_flow },
+	{ .name = "tc_v4_refreshes_stale_flow",
+	  .setup = peer4_flow_stale,
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443, .tcp_flags = 0x10)) },
+	  .check = peer4_refreshed },
+	{ .name = "tc_v4_leaves_fresh_flow",
+	  .setup = peer4_flow_fresh,
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443, .tcp_flags = 0x10)) },
+	  .check = peer4_untouched },
+	{ .name = "tc_v6_udp_reply_flow",
+	  .steps = { EGRESS(IP6(GW6, PEER6, IPPROTO_UDP, 5000, 53, .nvlan = 1, .vlan = { Q(5) })),
+		     PASS(V6(PEER6, IPPROTO_UDP, 53, 5000), CG_STAT_PASS_FLOW) } },
+	{ .name = "tc_v4_echo_reply_flow",
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 8, .icmp_id = 99)),
+		     PASS(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 0, .icmp_id = 99),
+			  CG_STAT_PASS_FLOW),
+		     DROP(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 0, .icmp_id = 98),
+			  CG_STAT_DROP_DEFAULT) } },
+	{ .name = "tc_v6_echo_reply_flow",
+	  .steps = { EGRESS(IP6(GW6, PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7)),
+		     PASS(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 129, .icmp_id = 7),
+			  CG_STAT_PASS_FLOW) } },
+};
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+/* ---- runner -------------------------------------------------------------- */
+
+static const struct row *cur;
+
+static bool run_step(const struct row *r, int i, const struct step *s)
+{
+	struct cg_counter before[CG_STAT_MAX], after[CG_STAT_MAX];
+	struct pkt p;
+	char what[96];
+	int fd, err, k;
+	bool ok = true;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	snprintf(what, sizeof(what), "%s step %d", r->name, i + 1);
+	if (!ASSERT_EQ(pkt_build(&s->pkt, &p), 0, what))
+		return false;
+	if (s->mangle)
+		s->mangle(&p);
+	if (s->cut_l3)
+		pkt_truncate(&p, p.l3_off + s->cut_l3);
+	if (s->cut_l4)
+		pkt_truncate(&p, p.l4_off + s->cut_l4);
+	if (s->before)
+		s->before();
+
+	o.data_in = p.data;
+	o.data_size_in = p.len;
+	o.repeat = 1;
+	fd = bpf_program__fd(s->egress ? skel->progs.tc_gate_out : skel->progs.xdp_gate);
+
+	sum_stats(before);
+	err = bpf_prog_test_run_opts(fd, &o);
+	sum_stats(after);
+	if (!ASSERT_EQ(err, 0, what))
+		return false;
+	ok &= ASSERT_EQ(o.retval, s->act, what);
+	for (k = 0; k < CG_STAT_MAX; k++) {
+		__u64 dp = after[k].packets - before[k].packets;
+		__u64 db = after[k].bytes - before[k].bytes;
+		int want = !s->egress && k == s->stat;
+
+		if (dp != (__u64)want)
+			ok &= ASSERT_EQ(dp, want, what) & ASSERT_EQ(k, s->stat, "counter");
+		if (want)
+			ok &= ASSERT_EQ(db, p.len, what);
+	}
+	if (ok && !s->egress)
+		reasons_seen |= 1U << s->stat;
+	return ok;
+}
+
+static void run_row(void)
+{
+	int i;
+
+	reset_maps();
+	if (cur->setup)
+		cur->setup();
+	for (i = 0; i < MAX_STEPS; i++) {
+		const struct step *s = &cur->steps[i];
+
+		if (!s->pkt.family && !s->pkt.ethertype)
+			break;
+		if (!run_step(cur, i, s))
+			return;
+	}
+	if (cur->check)
+		cur->check();
+}
+
+/* Every verdict reason of enum cg_stat is produced by some row above. */
+static void every_reason_covered(void)
+{
+	int k;
+
+	for (k = 0; k < CG_STAT_MAX; k++)
+		ASSERT_TRUE(reasons_seen & (1U << k), "reason covered");
+	if (reasons_seen != (1U << CG_STAT_MAX) - 1)
+		fprintf(stderr, "  seen mask %#x\n", reasons_seen);
+}
+
+static void skip_case(void)
+{
+	T_SKIP(geteuid() ? "needs root" : "gate.bpf.o did not load");
+}
+
+int main(int argc, char **argv)
+{
+	struct t_case tc = { "", run_row };
+	int rc = 0, r;
+	size_t i;
+
+	libbpf_set_print(NULL);
+	ncpus = libbpf_num_possible_cpus();
+	if (geteuid() == 0)
+		skel = gate_bpf__open_and_load();
+	if (!skel) {
+		const struct t_case sc = T_CASE(skip_case);
+
+		return t_main(__FILE__, &sc, 1, argc, argv);
+	}
+
+	for (i = 0; i < NROWS; i++) {
+		cur = &rows[i];
+		tc.name = rows[i].name;
+		r = t_main(__FILE__, &tc, 1, argc, argv);
+		if (r == 1)
+			rc = 1;
+	}
+	if (argc < 2) {
+		const struct t_case cc = T_CASE(every_reason_covered);
+
+		if (t_main(__FILE__, &cc, 1, argc, argv))
+			rc = 1;
+	}
+	gate_bpf__destroy(skel);
+	return rc;
+}

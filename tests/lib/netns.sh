@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the netns tests and the demo: a private mount namespace, hosts
+# in network namespaces, printed commands, checks counted for tests/run.sh.
+#
+# Source it, then call netns_private "$@" first: it re-executes the script
+# under `unshare -m` with its own bpffs and /run/netns, so pinned maps and
+# namespace files vanish with the script whatever way it ends. Gateways run
+# with `nsx NS cmd` (nsenter --net: unlike `ip netns exec` it keeps /sys/fs/bpf).
+
+CAPGATE=${CAPGATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/capgate}
+TLIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NS_LIST=()
+PIDS=()
+T_PASSED=0
+T_FAILED=0
+
+netns_private() {
+	if [ -z "${CG_PRIVATE_NS:-}" ]; then
+		[ "$(id -u)" -eq 0 ] || { echo "SKIP: $(basename "$0") (needs root)"; exit 4; }
+		command -v unshare >/dev/null || { echo "SKIP: $(basename "$0") (no unshare)"; exit 4; }
+		CG_PRIVATE_NS=1 exec unshare -m --propagation private "$0" "$@"
+	fi
+	mount -t bpf bpf /sys/fs/bpf
+	mkdir -p /run/netns
+	mount -t tmpfs -o mode=0755 tmpfs /run/netns
+	trap netns_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# pp CMD...: print, then run (WireGuard's pp)
+pp() {
+	printf '+ %s\n' "$*" >&2
+	"$@"
+}
+
+# nsx NS CMD...: run in the network namespace NS only
+nsx() {
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" -- "$@"
+}
+
+ns_add() {
+	pp ip netns add "$1"
+	NS_LIST+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# veth NS1 IF1 ADDR1 NS2 IF2 ADDR2: a link between two namespaces
+veth() {
+	pp ip -n "$1" link add "$2" type veth peer name "$5" netns "$4"
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$4" addr add "$6" dev "$5"
+	ip -n "$1" link set "$2" up
+	ip -n "$4" link set "$5" up
+}
+
+# bg NS CMD...: start a background process in NS; its PID goes to PIDS and $BG_PID
+bg() {
+	local ns=$1
+	shift
+	printf '+ [%s] %s &\n' "$ns" "$*" >&2
+	# A simple command, so $! is the process itself (nsenter execs it), not a subshell.
+	nsenter --net=/run/netns/"$ns" -- "$@" &
+	BG_PID=$!
+	PIDS+=("$BG_PID")
+}
+
+# stop PID [SIGNAL]: end one of our processes and reap it
+stop() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+netns_cleanup() {
+	local rc=$? p n
+	trap - EXIT
+	set +e
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	for n in "${NS_LIST[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	exit "$rc"
+}
+
+# poll SECONDS CMD...: run CMD every 0.1 s until it succeeds or the deadline passes
+poll() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+# check NAME CMD...: one test case; prints PASS:/FAIL: for tests/run.sh
+check() {
+	local name=$1
+	shift
+	printf '+ %s\n' "$*" >&2
+	if "$@"; then
+		echo "PASS: $name"
+		T_PASSED=$((T_PASSED + 1))
+	else
+		echo "FAIL: $name"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+# not CMD...: succeeds when CMD fails (for checks that something is refused)
+not() {
+	! "$@"
+}
+
+t_done() {
+	echo "# $T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The case runner behind tests/lib/t.h. */
+#include <libgen.h>
+#include <stdarg.h>
+
+#include "tests/lib/t.h"
+
+int t_case_failed_;
+const char *t_case_skipped_;
+static const char *t_case_name_;
+
+void t_fail_(const char *file, int line, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "  %s:%d: %s: %s: ", file, line, t_case_name_, name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	t_case_failed_++;
+}
+
+int t_main(const char *suite, const struct t_case *cases, size_t n, int argc, char **argv)
+{
+	char buf[256];
+	const char *base;
+	size_t i, failed = 0, skipped = 0;
+
+	snprintf(buf, sizeof(buf), "%s", suite);
+	base = basename(buf);
+	for (i = 0; i < n; i++) {
+		if (argc > 1 && !strstr(cases[i].name, argv[1]))
+			continue;
+		t_case_name_ = cases[i].name;
+		t_case_failed_ = 0;
+		t_case_skipped_ = NULL;
+		cases[i].fn();
+		if (t_case_failed_) {
+			printf("FAIL: %s/%s\n", base, cases[i].name);
+			failed++;
+		} else if (t_case_skipped_) {
+			printf("SKIP: %s/%s (%s)\n", base, cases[i].name, t_case_skipped_);
+			skipped++;
+		} else {
+			printf("PASS: %s/%s\n", base, cases[i].name);
+		}
+		fflush(stdout);
+	}
+	if (failed)
+		return 1;
+	return skipped && skipped == n ? 4 : 0;
+}

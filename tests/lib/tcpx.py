@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# Test peer for the netns tests: TCP/UDP echo servers and clients with deadlines.
+#
+#   tcpx.py serve-tcp PORT          echo server (threads), until killed
+#   tcpx.py serve-udp PORT          echo server, until killed
+#   tcpx.py tcp HOST PORT [SECS]    connect, echo one line; exit 0 if echoed
+#   tcpx.py udp HOST PORT [SECS]    one datagram, exit 0 if echoed
+#   tcpx.py hold HOST PORT DIR      connect, echo; then for each file DIR/go.N
+#                                   that appears, echo again and write DIR/ok.N
+#                                   or DIR/fail.N; ends when DIR/stop appears
+import os
+import socket
+import sys
+import threading
+import time
+
+
+def serve_tcp(port):
+    s = socket.socket(socket.AF_INET6 if ":" in os.environ.get("BIND", "") else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((os.environ.get("BIND", "0.0.0.0"), port))
+    s.listen(64)
+
+    def echo(c):
+        with c:
+            while True:
+                d = c.recv(4096)
+                if not d:
+                    return
+                c.sendall(d)
+
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=echo, args=(c,), daemon=True).start()
+
+
+def serve_udp(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    while True:
+        d, a = s.recvfrom(65535)
+        s.sendto(d, a)
+
+
+def echo_once(c, secs):
+    c.settimeout(secs)
+    msg = b"capgate %f\n" % time.time()
+    c.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        d = c.recv(4096)
+        if not d:
+            break
+        got += d
+    return got == msg
+
+
+def tcp(host, port, secs):
+    try:
+        with socket.create_connection((host, port), timeout=secs) as c:
+            return echo_once(c, secs)
+    except OSError:
+        return False
+
+
+def udp(host, port, secs):
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(secs)
+            c.sendto(b"capgate", (host, port))
+            d, _ = c.recvfrom(4096)
+            return d == b"capgate"
+    except OSError:
+        return False
+
+
+def hold(host, port, d):
+    c = socket.create_connection((host, port), timeout=3)
+    if not echo_once(c, 3):
+        return False
+    open(os.path.join(d, "ready"), "w").close()
+    n = 0
+    while not os.path.exists(os.path.join(d, "stop")):
+        go = os.path.join(d, "go.%d" % n)
+        if os.path.exists(go):
+            ok = False
+            try:
+                ok = echo_once(c, 3)
+            except OSError:
+                pass
+            open(os.path.join(d, ("ok.%d" if ok else "fail.%d") % n), "w").close()
+            n += 1
+        time.sleep(0.05)
+    return True
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "serve-tcp":
+        serve_tcp(int(sys.argv[2]))
+    elif cmd == "serve-udp":
+        serve_udp(int(sys.argv[2]))
+    elif cmd in ("tcp", "udp"):
+        secs = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0
+        f = tcp if cmd == "tcp" else udp
+        sys.exit(0 if f(sys.argv[2], int(sys.argv[3]), secs) else 1)
+    elif cmd == "hold":
+        sys.exit(0 if hold(sys.argv[2], int(sys.argv[3]), sys.argv[4]) else 1)
+    else:
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The dark gateway end to end, in native and generic XDP mode: default drop,
+# open services, knocks (right, wrong order, only for the knocking source),
+# flows that outlive their door, rules over the API (v4 and v6), bad API
+# input, restart and SIGKILL.
+#
+#   c1 (10.10.1.2) ─┐                       ┌ server (10.10.2.2: tcp 80, 22)
+#   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0
+set -euo pipefail
+. "$(dirname "$0")/../lib/netns.sh"
+netns_private "$@"
+
+[ -x "$CAPGATE" ] || { echo "SKIP: build/capgate is not built"; exit 4; }
+TMP=$(mktemp -d /tmp/cg-net.XXXXXX)
+trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+
+C1=cgt-c1-$$ C2=cgt-c2-$$ SW=cgt-sw-$$ GW=cgt-gw-$$ SRV=cgt-srv-$$
+API=127.0.0.1:7070
+GWPID=
+
+topology() {
+	local ns
+	for ns in $C1 $C2 $SW $GW $SRV; do
+		ns_add "$ns"
+	done
+	ip -n $SW link add br0 type bridge
+	ip -n $SW link set br0 up
+	veth $C1 eth0 10.10.1.2/24 $SW p1 0.0.0.0/32
+	veth $C2 eth0 10.10.1.3/24 $SW p2 0.0.0.0/32
+	veth $GW ext0 10.10.1.1/24 $SW p3 0.0.0.0/32
+	for p in p1 p2 p3; do
+		ip -n $SW addr flush dev $p
+		ip -n $SW link set $p master br0
+	done
+	ip -n $C1 addr add fd00:1::2/64 dev eth0 nodad
+	ip -n $C2 addr add fd00:1::3/64 dev eth0 nodad
+	ip -n $GW addr add fd00:1::1/64 dev ext0 nodad
+	veth $GW int0 10.10.2.1/24 $SRV eth0 10.10.2.2/24
+	ip -n $C1 route add 10.10.2.0/24 via 10.10.1.1
+	ip -n $C2 route add 10.10.2.0/24 via 10.10.1.1
+	ip -n $SRV route add default via 10.10.2.1
+	nsx $GW sysctl -qw net.ipv4.ip_forward=1
+	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 80
+	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22
+	bg $GW python3 "$TLIB/tcpx.py" serve-tcp 8443
+	BIND=:: bg $GW python3 "$TLIB/tcpx.py" serve-tcp 2222
+	poll 10 nsx $SRV python3 "$TLIB/tcpx.py" tcp 127.0.0.1 80 1
+	poll 10 nsx $GW python3 "$TLIB/tcpx.py" tcp ::1 2222 1
+}
+
+write_config() {
+	cat >"$TMP/gw.ini" <<-EOF
+		; test gateway
+		[gateway]
+		interface = ext0
+		name = t$$-$1
+		api = $API
+		state_dir = $TMP/state
+		default = drop
+		xdp_mode = $1
+		flow_timeout = 60s
+
+		[open]
+		tcp = 8443
+
+		[knock web]
+		sequence = tcp/7000 udp/8000 tcp/9000
+		step_timeout = 5s
+		open = tcp/80
+		open_for = 4s
+	EOF
+}
+
+cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
+api_up() { cg -j stats >/dev/null 2>&1; }
+
+start_gw() {
+	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+	GWPID=$BG_PID
+	poll 15 api_up
+}
+
+stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
+gt0() { [ "$(stat_of "$1")" -gt 0 ]; }
+reach() { nsx "$1" python3 "$TLIB/tcpx.py" tcp "$2" "$3" 1; }
+knock() { nsx "$1" "$CAPGATE" knock send "$2" "$3" --gap 20; }
+door_open_for() { cg -j knock list | jq -e --arg s "$1" '.open | map(.source) | index($s) != null'; }
+no_doors() { cg -j knock list | jq -e '.open | length == 0'; }
+http() { # METHOD PATH [BODY] -> status code
+	nsx $GW curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" ${3:+-d "$3"} "http://$API$2"
+}
+code_is() { [ "$(http "$1" "$2" "${4:-}")" = "$3" ]; }
+rule_id() { cg -j rule list | jq -r --arg c "$1" '.[] | select(.cidr == $c) | .id'; }
+same_rules() { [ "$(cg -j rule list | jq -c 'map(del(.hits))')" = "$(cat "$TMP/rules.before")" ]; }
+xdp_mode_is() { [ "$(cg -j stats | jq -r .xdp_mode)" = "$1" ]; }
+
+suite() {
+	local m=$1 ns
+	write_config "$m"
+	# Forget neighbours, so ARP crosses this suite's gate too.
+	for ns in $C1 $C2 $GW; do
+		ip -n "$ns" neigh flush all
+	done
+	start_gw
+
+	check "$m/xdp_mode_reported" xdp_mode_is "$m"
+	check "$m/default_drop" not reach $C1 10.10.2.2 80
+	check "$m/default_drop_gateway" not reach $C1 10.10.1.1 22
+	check "$m/default_drop_counted" gt0 drop_default
+	check "$m/open_service" reach $C1 10.10.1.1 8443
+	check "$m/open_service_counted" gt0 pass_open
+	check "$m/arp_passes" gt0 pass_non_ip
+
+	knock $C1 10.10.2.2 tcp/9000,udp/8000,tcp/7000
+	check "$m/wrong_order_stays_shut" not reach $C1 10.10.2.2 80
+	check "$m/wrong_order_opens_no_door" no_doors
+
+	knock $C1 10.10.2.2 tcp/7000,udp/8000,tcp/9000
+	check "$m/knock_opens_door" door_open_for 10.10.1.2
+	check "$m/knock_opens_for_source" reach $C1 10.10.2.2 80
+	check "$m/knock_not_for_other_source" not reach $C2 10.10.2.2 80
+	check "$m/knock_steps_counted" gt0 drop_knock_step
+	check "$m/knock_open_counted" gt0 drop_knock_open
+
+	# A connection made through the door outlives it; a new one does not.
+	mkdir -p "$TMP/hold"
+	rm -f "$TMP/hold"/*
+	knock $C1 10.10.2.2 tcp/7000,udp/8000,tcp/9000
+	bg $C1 python3 "$TLIB/tcpx.py" hold 10.10.2.2 80 "$TMP/hold"
+	local holder=$BG_PID
+	poll 5 test -e "$TMP/hold/ready"
+	check "$m/door_closes" poll 15 no_doors
+	touch "$TMP/hold/go.0"
+	poll 5 test -e "$TMP/hold/ok.0" -o -e "$TMP/hold/fail.0" || true
+	check "$m/flow_outlives_door" test -e "$TMP/hold/ok.0"
+	check "$m/new_connection_after_door" not reach $C1 10.10.2.2 80
+	touch "$TMP/hold/stop"
+	stop "$holder"
+
+	# Rules take effect at once and can be deleted.
+	cg rule add 10.10.1.2/32 drop >/dev/null
+	check "$m/rule_drop_beats_open_service" not reach $C1 10.10.1.1 8443
+	check "$m/rule_drop_counted" gt0 drop_rule
+	cg rule del "$(rule_id 10.10.1.2/32)" >/dev/null
+	check "$m/rule_deleted" reach $C1 10.10.1.1 8443
+	cg rule add 10.10.1.3/32 allow >/dev/null
+	check "$m/rule_allow" reach $C2 10.10.2.2 22
+	check "$m/rule_allow_counted" gt0 pass_rule
+	check "$m/v6_default_drop" not reach $C2 fd00:1::1 2222
+	cg rule add fd00:1::3/128 allow >/dev/null
+	check "$m/v6_rule_allow" reach $C2 fd00:1::1 2222
+	check "$m/rule_hits" test "$(cg -j rule list | jq '.[] | select(.cidr == "10.10.1.3/32") | .hits')" -gt 0
+
+	# Bad input: 4xx with a JSON reason, nothing changed.
+	cg -j rule list | jq -c 'map(del(.hits))' >"$TMP/rules.before"
+	check "$m/api_bad_json" code_is POST /v1/rules 400 '{"cidr":'
+	check "$m/api_bad_json_says_why" jq -e '.error | length > 0' "$TMP/body"
+	check "$m/api_bad_cidr" code_is POST /v1/rules 400 '{"cidr":"10.0.0.300/8","action":"drop"}'
+	check "$m/api_host_bits" code_is POST /v1/rules 400 '{"cidr":"10.10.1.5/24","action":"drop"}'
+	check "$m/api_bad_action" code_is POST /v1/rules 400 '{"cidr":"10.9.0.0/16","action":"maybe"}'
+	check "$m/api_unknown_field" code_is POST /v1/rules 400 '{"cidr":"10.9.0.0/16","action":"drop","x":1}'
+	check "$m/api_duplicate" code_is POST /v1/rules 409 '{"cidr":"10.10.1.3/32","action":"drop"}'
+	check "$m/api_delete_unknown" code_is DELETE /v1/rules/999 404
+	check "$m/api_delete_bad_id" code_is DELETE /v1/rules/abc 400
+	check "$m/api_wrong_method" code_is PUT /v1/rules 405
+	check "$m/api_unknown_path" code_is GET /v1/nothing 404
+	check "$m/api_close_no_door" code_is DELETE /v1/knock/10.10.1.9 404
+	check "$m/api_bad_source" code_is DELETE /v1/knock/not-an-ip 400
+	check "$m/api_nothing_changed" same_rules
+	check "$m/metrics" metrics_has 'capgate_packets_total{gateway="t'$$-$m'",verdict="drop",reason="default"}'
+
+	# Restart keeps rules; SIGKILL keeps enforcing.
+	cg rule add 10.10.1.2/32 drop >/dev/null
+	stop "$GWPID" TERM
+	start_gw
+	check "$m/restart_keeps_rules" same_rules_plus 10.10.1.2/32
+	check "$m/restart_enforces" not reach $C1 10.10.1.1 8443
+	check "$m/restart_allows" reach $C2 10.10.2.2 22
+	stop "$GWPID" KILL
+	check "$m/sigkill_keeps_dropping" not reach $C1 10.10.1.1 8443
+	check "$m/sigkill_keeps_default" not reach $C1 10.10.2.2 22
+	check "$m/sigkill_keeps_allowing" reach $C2 10.10.2.2 22
+	start_gw
+	check "$m/restart_after_sigkill" xdp_mode_is "$m"
+	check "$m/restart_after_sigkill_enforces" not reach $C1 10.10.1.1 8443
+	stop "$GWPID" TERM
+	check "$m/sigterm_detaches" reach $C1 10.10.2.2 22
+	rm -rf "$TMP/state"
+}
+
+metrics_has() {
+	local m
+	m=$(nsx $GW curl -sf "http://$API/metrics") && grep -qF "$1" <<<"$m"
+}
+
+same_rules_plus() {
+	[ "$(cg -j rule list | jq -c --arg c "$1" 'map(del(.hits)) | map(select(.cidr != $c))')" = "$(cat "$TMP/rules.before")" ]
+}
+
+topology
+for mode in native generic; do
+	suite $mode
+done
+t_done
