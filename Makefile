@@ -165,9 +165,12 @@ C_FILES = $(shell git ls-files '*.c' '*.h')
 lint: hdrcheck
 	$(Q)clang-format --dry-run --Werror $(C_FILES)
 	$(Q)! grep -rn 'bpf_printk' bpf/ || { echo "lint: bpf_printk in bpf/"; false; }
-	$(Q)! grep -rnE '\<exit\(|[^sn]printf\(|fprintf\(stdout' lib/ || { echo "lint: exit/printf in lib/"; false; }
+	$(Q)! grep -rnE '\<exit\(|(^|[^a-z_])printf\(|fprintf\(stdout|\<puts\(' lib/ || { echo "lint: exit/printf in lib/"; false; }
 	$(Q)for f in $(C_FILES); do head -1 $$f | grep -q SPDX-License-Identifier || { echo "lint: $$f: no SPDX tag on line 1"; exit 1; }; done
-	$(Q)cppcheck -q --enable=warning,portability --error-exitcode=1 --inline-suppr -I. lib cmd
+	$(Q)cppcheck -q --enable=warning,portability --error-exitcode=1 --inline-suppr -I. \
+		'-DLIBBPF_OPTS(TYPE,NAME,...)=struct TYPE NAME = {__VA_ARGS__}' lib cmd
+	$(Q)scan-build -o $(B)/scan --status-bugs --exclude $(CURDIR)/$(B) $(MAKE) --no-print-directory -B B=$(B)/scan-obj \
+		$(B)/scan-obj/capgate >/dev/null
 
 format:
 	$(Q)clang-format -i $(C_FILES)

@@ -40,7 +40,8 @@ nsx $GW sysctl -qw net.ipv4.ip_forward=1
 mkdir -p "$TMP/www"
 echo "hello from the server behind capgate" >"$TMP/www/index.html"
 bg $SRV python3 -m http.server --directory "$TMP/www" --bind 10.10.2.2 80 >/dev/null 2>&1
-poll 10 bash -c "nsx $SRV curl -sf -m 1 http://10.10.2.2/ >/dev/null"
+server_up() { nsx $SRV curl -sf -m 1 http://10.10.2.2/ >/dev/null; }
+poll 10 server_up
 show_http 10.10.2.2
 say "(no gateway yet: the server is in plain sight)"
 
@@ -61,7 +62,8 @@ open_for = 30s
 EOF
 sed 's/^/    | /' "$TMP/gateway.ini"
 bg $GW "$CAPGATE" gateway --config "$TMP/gateway.ini" 2>"$TMP/gateway.log"
-poll 15 bash -c "nsx $GW $CAPGATE --api $API stats -j >/dev/null 2>&1"
+api_up() { cg -j stats >/dev/null 2>&1; }
+poll 15 api_up
 say "gateway up: $(cg -j stats | jq -r '"XDP in \(.xdp_mode) mode on \(.interface), default \(.default)"')"
 
 step "A scan from the client finds nothing"

@@ -85,10 +85,12 @@ static void print_knock(const json_t *j)
 		printf("%-16s %-40s %-8s %-24s %s\n", "PROFILE", "SEQUENCE", "TIMEOUT", "OPENS",
 		       "FOR");
 		for (i = 0; i < json_array_size(profiles); i++) {
+			char tmo[24];
+
 			p = json_array_get(profiles, i);
-			printf("%-16s %-40s %-8lld %-24s %llds\n", json_str_field(p, "name"),
-			       join(json_object_get(p, "sequence"), ",", seq, sizeof(seq)),
-			       json_int_field(p, "step_timeout"),
+			snprintf(tmo, sizeof(tmo), "%llds", json_int_field(p, "step_timeout"));
+			printf("%-16s %-40s %-8s %-24s %llds\n", json_str_field(p, "name"),
+			       join(json_object_get(p, "sequence"), ",", seq, sizeof(seq)), tmo,
 			       join(json_object_get(p, "open"), ",", targets, sizeof(targets)),
 			       json_int_field(p, "open_for"));
 		}

@@ -48,6 +48,7 @@ static void print_stats(const json_t *j, const struct stats_opts *o)
 	const json_t *pk = json_object_get(j, "packets");
 	const json_t *refused = json_object_get(json_object_get(j, "api"), "refused");
 	char verdict[16];
+	int shown = 0;
 	void *it;
 
 	printf("gateway %s on %s, xdp mode %s, default %s\n", json_str_field(j, "gateway"),
@@ -80,10 +81,12 @@ static void print_stats(const json_t *j, const struct stats_opts *o)
 	     it = json_object_iter_next((json_t *)refused, it)) {
 		long long n = json_integer_value(json_object_iter_value(it));
 
-		if (o->all || n)
+		if (o->all || n) {
 			printf(" %s=%lld", json_object_iter_key(it), n);
+			shown++;
+		}
 	}
-	printf("\n");
+	printf("%s\n", shown ? "" : " none");
 }
 
 int cmd_stats(int argc, char **argv, const struct cg_global *g)
