@@ -42,5 +42,6 @@ int cmd_rule(int argc, char **argv, const struct cg_global *g);
 int cmd_knock(int argc, char **argv, const struct cg_global *g);
 int cmd_stats(int argc, char **argv, const struct cg_global *g);
 int cmd_demo(int argc, char **argv, const struct cg_global *g);
+int cmd_dpi(int argc, char **argv, const struct cg_global *g);
 
 #endif

@@ -18,6 +18,7 @@ static const struct subcommand subcommands[] = {
 	{ "rule", cmd_rule, "list, add and delete CIDR rules" },
 	{ "knock", cmd_knock, "list knock profiles and open doors; send a knock" },
 	{ "stats", cmd_stats, "show packet counters by verdict and reason" },
+	{ "dpi", cmd_dpi, "analyze traffic from a capture file or an interface" },
 	{ "demo", cmd_demo, "build a client/gateway/server topology and show it working" },
 };
 

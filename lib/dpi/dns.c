@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/* DNS messages: header, first question, answers with compression (RFC 1035 4.1), TCP framing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/dpi/dns.h"
+#include "lib/dpi/rd.h"
+
+#define DNS_NAME_WIRE_MAX 255
+
+enum {
+	DNS_T_A = 1,
+	DNS_T_NS = 2,
+	DNS_T_CNAME = 5,
+	DNS_T_SOA = 6,
+	DNS_T_PTR = 12,
+	DNS_T_MX = 15,
+	DNS_T_TXT = 16,
+	DNS_T_AAAA = 28,
+	DNS_T_SRV = 33,
+	DNS_T_HTTPS = 65,
+};
+
+struct dns_tcp {
+	dns_msg_fn cb;
+	void *ctx;
+	uint8_t lenb[2]; /* the 2-byte length prefix being collected */
+	size_t len_have;
+	size_t want;  /* length of the current message once lenb is complete */
+	uint8_t *buf; /* message bytes, want long */
+	size_t have;
+	bool stopped;
+	struct dns_msg msg;
+};
+
+const char *dns_outcome_str(enum dns_outcome oc)
+{
+	static const char *const names[] = {
+		[DNS_OK] = "ok",
+		[DNS_SHORT] = "short",
+		[DNS_BAD_NAME] = "bad_name",
+		[DNS_BAD_RDATA] = "bad_rdata",
+		[DNS_GAP] = "gap",
+	};
+
+	if ((unsigned int)oc < sizeof(names) / sizeof(names[0]) && names[oc])
+		return names[oc];
+	return "unknown";
+}
+
+const char *dns_type_str(uint16_t type, char buf[DNS_TYPE_STR_MAX])
+{
+	static const struct {
+		uint16_t type;
+		const char *name;
+	} types[] = {
+		{ DNS_T_A, "A" },	  { DNS_T_AAAA, "AAAA" }, { DNS_T_MX, "MX" },
+		{ DNS_T_CNAME, "CNAME" }, { DNS_T_TXT, "TXT" },	  { DNS_T_PTR, "PTR" },
+		{ DNS_T_NS, "NS" },	  { DNS_T_SOA, "SOA" },	  { DNS_T_SRV, "SRV" },
+		{ DNS_T_HTTPS, "HTTPS" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (types[i].type == type) {
+			snprintf(buf, DNS_TYPE_STR_MAX, "%s", types[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, DNS_TYPE_STR_MAX, "TYPE%u", type);
+	return buf;
+}
+
+/* Append one label byte to the text, escaped; text has room checked by the caller's bound. */
+static void put_label_byte(char *out, size_t *o, uint8_t c)
+{
+	if (c == '.' || c == '\\') {
+		out[(*o)++] = '\\';
+		out[(*o)++] = (char)c;
+	} else if (c > 0x20 && c < 0x7f) {
+		out[(*o)++] = (char)c;
+	} else {
+		out[(*o)++] = '\\';
+		out[(*o)++] = (char)('0' + c / 100);
+		out[(*o)++] = (char)('0' + c / 10 % 10);
+		out[(*o)++] = (char)('0' + c % 10);
+	}
+}
+
+/*
+ * Read a possibly compressed name at r's position in the message msg; r is
+ * advanced past the name as it appears in place (up to and including the
+ * first pointer). Pointers must point strictly backwards from the pointer
+ * itself, so the walk always ends; hops are capped as well. Text fits
+ * DNS_TEXT_MAX because the wire name is at most 255 bytes and each byte
+ * becomes at most 4 characters.
+ */
+static enum dns_outcome read_name(const struct rd *msg, struct rd *r, char *out)
+{
+	struct rd cur = *r;
+	size_t o = 0, wire = 0, ptr_pos;
+	unsigned int hops = 0;
+	bool jumped = false;
+	uint8_t len, lo, c;
+	size_t i, target;
+
+	for (;;) {
+		ptr_pos = cur.off;
+		if (rd_u8(&cur, &len))
+			return DNS_SHORT;
+		if ((len & 0xc0) == 0xc0) {
+			if (rd_u8(&cur, &lo))
+				return DNS_SHORT;
+			target = (size_t)(len & 0x3f) << 8 | lo;
+
+			if (target >= ptr_pos || ++hops > DNS_PTR_HOPS_MAX)
+				return DNS_BAD_NAME;
+			if (!jumped) {
+				r->off = cur.off;
+				jumped = true;
+			}
+			cur = *msg;
+			if (rd_seek(&cur, target))
+				return DNS_BAD_NAME;
+			continue;
+		}
+		if (len & 0xc0)
+			return DNS_BAD_NAME;
+		wire += 1 + (size_t)len;
+		if (wire > DNS_NAME_WIRE_MAX)
+			return DNS_BAD_NAME;
+		if (len == 0)
+			break;
+		if (rd_left(&cur) < len)
+			return DNS_SHORT;
+		if (o)
+			out[o++] = '.';
+		for (i = 0; i < len; i++) {
+			if (rd_u8(&cur, &c))
+				return DNS_SHORT;
+			put_label_byte(out, &o, c);
+		}
+	}
+	if (!jumped)
+		r->off = cur.off;
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = '\0';
+	return DNS_OK;
+}
+
+/* Skip a name in place (no text): the pointer walk is still validated. */
+static enum dns_outcome skip_name(const struct rd *msg, struct rd *r)
+{
+	char scratch[DNS_TEXT_MAX];
+
+	return read_name(msg, r, scratch);
+}
+
+static enum dns_outcome parse_answer(const struct rd *m, struct rd *r, struct dns_msg *out)
+{
+	char addr[INET6_ADDRSTRLEN];
+	uint16_t type, class, rdlen, pref;
+	uint8_t raw[16];
+	enum dns_outcome oc;
+	struct rd rdata, nr;
+	uint32_t ttl;
+	char *dst;
+
+	if ((oc = skip_name(m, r)))
+		return oc;
+	if (rd_u16be(r, &type) || rd_u16be(r, &class) || rd_u32be(r, &ttl) || rd_u16be(r, &rdlen) ||
+	    rd_sub(r, rdlen, &rdata))
+		return DNS_SHORT;
+	(void)class;
+	(void)ttl;
+	if (type != DNS_T_A && type != DNS_T_AAAA && type != DNS_T_CNAME && type != DNS_T_PTR &&
+	    type != DNS_T_NS && type != DNS_T_MX)
+		return DNS_OK;
+	if (out->nanswers >= DNS_ANSWERS_MAX) {
+		out->answers_dropped++;
+		return DNS_OK;
+	}
+	dst = out->answers[out->nanswers];
+	switch (type) {
+	case DNS_T_A:
+	case DNS_T_AAAA:
+		if (rdlen != (type == DNS_T_A ? 4 : 16) || rd_bytes(&rdata, raw, rdlen))
+			return DNS_BAD_RDATA;
+		inet_ntop(type == DNS_T_A ? AF_INET : AF_INET6, raw, addr, sizeof(addr));
+		snprintf(dst, DNS_TEXT_MAX, "%s", addr);
+		break;
+	case DNS_T_MX:
+		if (rd_u16be(&rdata, &pref))
+			return DNS_BAD_RDATA;
+		/* fall through */
+	default:
+		/*
+		 * The name is read in place within rdata, but its pointers may
+		 * point anywhere earlier in the message: read through a message
+		 * reader positioned at rdata and cut at its end.
+		 */
+		nr = *m;
+		if (rd_seek(&nr, r->off - rd_left(&rdata)))
+			return DNS_BAD_RDATA;
+		nr.len = r->off;
+		if ((oc = read_name(m, &nr, dst)))
+			return oc == DNS_SHORT ? DNS_BAD_RDATA : oc;
+		break;
+	}
+	out->nanswers++;
+	return DNS_OK;
+}
+
+enum dns_outcome dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
+{
+	uint16_t flags, nscount, arcount, qclass, i;
+	enum dns_outcome oc;
+	struct rd m, r;
+
+	rd_init(&m, msg, len);
+	r = m;
+	/* header: id, flags (QR opcode AA TC RD RA Z RCODE), qd/an/ns/ar counts */
+	if (rd_u16be(&r, &out->id) || rd_u16be(&r, &flags) || rd_u16be(&r, &out->qdcount) ||
+	    rd_u16be(&r, &out->ancount) || rd_u16be(&r, &nscount) || rd_u16be(&r, &arcount))
+		return DNS_SHORT;
+	(void)nscount;
+	(void)arcount;
+	out->qr = flags >> 15;
+	out->opcode = (flags >> 11) & 0xf;
+	out->rcode = flags & 0xf;
+	out->has_question = false;
+	out->qtype = 0;
+	out->name[0] = '\0';
+	out->nanswers = 0;
+	out->answers_dropped = 0;
+	/* the first question is kept, the others are only validated */
+	if (out->qdcount) {
+		if ((oc = read_name(&m, &r, out->name))) {
+			out->name[0] = '\0';
+			return oc;
+		}
+		if (rd_u16be(&r, &out->qtype) || rd_u16be(&r, &qclass))
+			return DNS_SHORT;
+		out->has_question = true;
+	}
+	for (i = 1; i < out->qdcount; i++) {
+		if ((oc = skip_name(&m, &r)))
+			return oc;
+		if (rd_skip(&r, 4))
+			return DNS_SHORT;
+	}
+	for (i = 0; i < out->ancount; i++) {
+		if ((oc = parse_answer(&m, &r, out)))
+			return oc;
+	}
+	return DNS_OK;
+}
+
+struct dns_tcp *dns_tcp_new(dns_msg_fn cb, void *ctx)
+{
+	struct dns_tcp *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cb = cb;
+	t->ctx = ctx;
+	return t;
+}
+
+void dns_tcp_free(struct dns_tcp *t)
+{
+	if (!t)
+		return;
+	free(t->buf);
+	free(t);
+}
+
+static void deliver(struct dns_tcp *t, const uint8_t *p, size_t n)
+{
+	enum dns_outcome oc = dns_parse(p, n, &t->msg);
+
+	t->cb(t->ctx, oc, oc == DNS_OK ? &t->msg : NULL);
+}
+
+int dns_tcp_feed(struct dns_tcp *t, const uint8_t *data, size_t len)
+{
+	const uint8_t *p;
+	struct rd r, lr;
+	uint16_t mlen;
+	size_t n;
+
+	if (t->stopped)
+		return 0;
+	rd_init(&r, data, len);
+	while (rd_left(&r)) {
+		if (t->len_have < 2) {
+			n = 2 - t->len_have;
+			if (n > rd_left(&r))
+				n = rd_left(&r);
+			if (rd_bytes(&r, t->lenb + t->len_have, n))
+				return 0;
+			t->len_have += n;
+			if (t->len_have < 2)
+				break;
+			rd_init(&lr, t->lenb, 2);
+			if (rd_u16be(&lr, &mlen))
+				return 0;
+			t->want = mlen;
+			t->have = 0;
+		}
+		/* whole message in this call and nothing buffered: parse in place */
+		if (t->have == 0 && rd_left(&r) >= t->want) {
+			if (rd_ptr(&r, t->want, &p))
+				return 0;
+			deliver(t, p, t->want);
+			t->len_have = 0;
+			continue;
+		}
+		if (!t->buf) {
+			t->buf = malloc(65535);
+			if (!t->buf) {
+				t->stopped = true;
+				return -ENOMEM;
+			}
+		}
+		n = t->want - t->have;
+		if (n > rd_left(&r))
+			n = rd_left(&r);
+		if (rd_bytes(&r, t->buf + t->have, n))
+			return 0;
+		t->have += n;
+		if (t->have == t->want) {
+			deliver(t, t->buf, t->want);
+			t->len_have = 0;
+			t->have = 0;
+		}
+	}
+	return 0;
+}
+
+void dns_tcp_gap(struct dns_tcp *t)
+{
+	if (t->stopped)
+		return;
+	t->stopped = true;
+	if (t->len_have)
+		t->cb(t->ctx, DNS_GAP, NULL);
+	free(t->buf);
+	t->buf = NULL;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* QUIC client Initial packets (RFC 9000, 9001, 9369; draft-29): decrypt, collect CRYPTO, SNI/ALPN.
+ */
+#ifndef CG_DPI_QUIC_H
+#define CG_DPI_QUIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/dpi/tls.h"
+
+#define QUIC_V1 0x00000001u
+#define QUIC_V2 0x6b3343cfu /* RFC 9369 */
+#define QUIC_DRAFT29 0xff00001du
+#define QUIC_CID_MAX 20
+#define QUIC_CRYPTO_MAX 65536 /* CRYPTO stream bytes collected per connection */
+
+/* Client Initial packet protection keys (AES-128-GCM, AES-128 header protection). */
+struct quic_keys {
+	uint8_t key[16], iv[12], hp[16];
+};
+
+enum quic_outcome {
+	QUIC_OK = 0, /* the ClientHello is complete: *hello written */
+	QUIC_MORE,   /* Initial decrypted, the ClientHello needs CRYPTO data of later packets */
+	QUIC_NOT_INITIAL,	  /* short header, version negotiation, 0-RTT, Handshake or Retry */
+	QUIC_UNSUPPORTED_VERSION, /* a long header of a version other than v1, v2, draft-29 */
+	QUIC_MALFORMED,		  /* header fields disagree with the datagram (CID > 20, lengths) */
+	QUIC_DECRYPT_FAILED,	  /* the AEAD tag did not verify (e.g. a server Initial) */
+	QUIC_BAD_FRAME, /* a frame that cannot be parsed or skipped; earlier frames kept */
+	QUIC_BAD_HELLO, /* the CRYPTO stream is not a valid ClientHello */
+	QUIC_TOO_BIG,	/* CRYPTO data beyond QUIC_CRYPTO_MAX */
+	QUIC_DONE,	/* this connection's ClientHello was already reported (or failed) */
+};
+
+const char *quic_outcome_str(enum quic_outcome oc);
+
+/* True for the versions whose Initial packets can be opened. */
+bool quic_version_supported(uint32_t version);
+
+/*
+ * Derive the client Initial keys of a version from the client's first
+ * Destination Connection ID (RFC 9001 5.2, RFC 9369 3.3). Returns 0,
+ * -EINVAL (unsupported version, dcid_len > QUIC_CID_MAX) or -EIO (OpenSSL).
+ * *keys is written only on success; the caller should wipe it after use.
+ */
+int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
+		      struct quic_keys *keys);
+
+/*
+ * The client side of one QUIC connection (one UDP flow): the keys of the
+ * original DCID and the CRYPTO stream collected so far, out of order, first
+ * data wins. Holds no reference to fed datagrams.
+ */
+struct quic_conn;
+
+/* A new connection, or NULL with errno = ENOMEM. Release with quic_conn_free(). */
+struct quic_conn *quic_conn_new(void);
+
+/* Wipes the keys, frees the buffers; NULL is allowed. */
+void quic_conn_free(struct quic_conn *c);
+
+/*
+ * Feed one client-to-server UDP payload (coalesced packets are walked; only
+ * Initial packets are opened). Returns QUIC_OK once, with *hello written,
+ * when the ClientHello completes; QUIC_MORE while it is incomplete; an
+ * error outcome for a datagram that did not help (QUIC_DECRYPT_FAILED,
+ * QUIC_NOT_INITIAL, ...; the connection continues); QUIC_BAD_HELLO or
+ * QUIC_TOO_BIG once as final outcomes; then QUIC_DONE for every later call.
+ * A datagram whose Initial has another DCID and fails with the current keys
+ * is retried with keys from its own DCID (Retry or a new connection on the
+ * same ports); on success the CRYPTO data collected so far is dropped.
+ */
+enum quic_outcome quic_conn_feed(struct quic_conn *c, const uint8_t *dgram, size_t len,
+				 struct tls_hello *hello);
+
+#endif

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/* DNS parser: real messages, names and compression, every outcome, TCP framing split every way. */
+#include "lib/dpi/dns.h"
+#include "tests/lib/t.h"
+#include "tests/unit/dpi_dns_vectors.h"
+#include "tests/unit/dpi_hello.h"
+
+static struct dns_msg msg;
+static uint8_t buf[4096];
+
+/* Real messages from the captures. */
+static void test_real(void)
+{
+	static const struct {
+		const char *name, *hex;
+		int qr;
+		const char *qname, *qtype;
+		unsigned int nanswers;
+		const char *first, *last;
+	} cases[] = {
+		{ "A query", dns_udp_a_q, 0, "google.com", "A", 0, NULL, NULL },
+		{ "A response", dns_udp_a, 1, "google.com", "A", 12, "216.197.242.244",
+		  "216.197.242.245" },
+		{ "AAAA response", dns_udp_aaaa, 1, "google.com", "AAAA", 1,
+		  "2607:f8b0:400f:801::200e", "2607:f8b0:400f:801::200e" },
+		{ "MX response", dns_udp_mx, 1, "google.com", "MX", 5, "aspmx.l.google.com",
+		  "alt4.aspmx.l.google.com" },
+	};
+	char t[DNS_TYPE_STR_MAX];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = unhex(cases[i].hex, buf, sizeof(buf));
+		if (!ASSERT_EQ(dns_parse(buf, n, &msg), DNS_OK, cases[i].name))
+			continue;
+		ASSERT_EQ(msg.qr, cases[i].qr, cases[i].name);
+		ASSERT_EQ(msg.rcode, 0, cases[i].name);
+		ASSERT_TRUE(msg.has_question, cases[i].name);
+		ASSERT_STREQ(msg.name, cases[i].qname, cases[i].name);
+		ASSERT_STREQ(dns_type_str(msg.qtype, t), cases[i].qtype, cases[i].name);
+		if (!ASSERT_EQ(msg.nanswers, cases[i].nanswers, cases[i].name) || !msg.nanswers)
+			continue;
+		ASSERT_STREQ(msg.answers[0], cases[i].first, cases[i].name);
+		ASSERT_STREQ(msg.answers[msg.nanswers - 1], cases[i].last, cases[i].name);
+	}
+	n = unhex(dns_udp_a, buf, sizeof(buf));
+	dns_parse(buf, n, &msg);
+	ASSERT_EQ(msg.id, 0x1a2d, "id");
+}
+
+static void test_type_names(void)
+{
+	static const struct {
+		uint16_t type;
+		const char *want;
+	} cases[] = {
+		{ 1, "A" },	    { 2, "NS" },
+		{ 5, "CNAME" },	    { 6, "SOA" },
+		{ 12, "PTR" },	    { 15, "MX" },
+		{ 16, "TXT" },	    { 28, "AAAA" },
+		{ 33, "SRV" },	    { 65, "HTTPS" },
+		{ 0, "TYPE0" },	    { 99, "TYPE99" },
+		{ 255, "TYPE255" }, { 65535, "TYPE65535" },
+	};
+	char t[DNS_TYPE_STR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ASSERT_STREQ(dns_type_str(cases[i].type, t), cases[i].want, cases[i].want);
+}
+
+/* Header: id 0x1234, flags, qd, an counts; ns = ar = 0. */
+static size_t hdr(uint8_t *b, uint16_t flags, uint16_t qd, uint16_t an)
+{
+	size_t o = put16(b, 0, 0x1234);
+
+	o = put16(b, o, flags);
+	o = put16(b, o, qd);
+	o = put16(b, o, an);
+	o = put16(b, o, 0);
+	return put16(b, o, 0);
+}
+
+/* RR header after its name: type, class IN, ttl 60, rdlength. */
+static size_t rr(uint8_t *b, size_t o, uint16_t type, uint16_t rdlen)
+{
+	o = put16(b, o, type);
+	o = put16(b, o, 1);
+	o = put16(b, o, 0);
+	o = put16(b, o, 60);
+	return put16(b, o, rdlen);
+}
+
+/* Crafted messages: one row per behaviour or outcome. */
+static void test_crafted(void)
+{
+	static const struct {
+		const char *name;
+		const char *hex; /* after the 12-byte header */
+		uint16_t flags, qd, an;
+		enum dns_outcome want;
+		const char *qname, *answer0;
+	} cases[] = {
+		{ "root name",
+		  "00"
+		  "0002"
+		  "0001",
+		  0, 1, 0, DNS_OK, ".", NULL },
+		{ "escaped label",
+		  "03612e62"
+		  "02005c"
+		  "00"
+		  "0001"
+		  "0001",
+		  0, 1, 0, DNS_OK, "a\\.b.\\000\\\\", NULL },
+		{ "no question", "", 0x8180, 0, 0, DNS_OK, "", NULL },
+		{ "rcode nxdomain",
+		  "0161"
+		  "00"
+		  "0001"
+		  "0001",
+		  0x8183, 1, 0, DNS_OK, "a", NULL },
+		{ "cname then a",
+		  "0161"
+		  "00"
+		  "0001"
+		  "0001"
+		  "c00c"
+		  "0005"
+		  "0001"
+		  "0000003c"
+		  "0004"
+		  "0162c00c"
+		  "c013"
+		  "0001"
+		  "0001"
+		  "0000003c"
+		  "0004"
+		  "01020304",
+		  0x8180, 1, 2, DNS_OK, "a", "b.a" },
+		{ "ptr and ns",
+		  "0161"
+		  "00"
+		  "000c"
+		  "0001"
+		  "c00c"
+		  "000c"
+		  "0001"
+		  "0000003c"
+		  "0002"
+		  "c00c"
+		  "c00c"
+		  "0002"
+		  "0001"
+		  "0000003c"
+		  "0005"
+		  "026e7300"
+		  "00",
+		  0x8180, 1, 2, DNS_OK, "a", "a" },
+		{ "txt skipped",
+		  "0161"
+		  "00"
+		  "0010"
+		  "0001"
+		  "c00c"
+		  "0010"
+		  "0001"
+		  "0000003c"
+		  "0002"
+		  "0178",
+		  0x8180, 1, 1, DNS_OK, "a", NULL },
+		{ "header short", "", 0, 0, 0, DNS_SHORT, NULL, NULL },
+		{ "question cut", "0361", 0, 1, 0, DNS_SHORT, NULL, NULL },
+		{ "qtype cut",
+		  "016100"
+		  "00",
+		  0, 1, 0, DNS_SHORT, NULL, NULL },
+		{ "answer cut",
+		  "0161"
+		  "00"
+		  "0001"
+		  "0001"
+		  "c00c"
+		  "0001",
+		  0x8180, 1, 1, DNS_SHORT, NULL, NULL },
+		{ "rdata past end",
+		  "0161"
+		  "00"
+		  "0001"
+		  "0001"
+		  "c00c"
+		  "0001"
+		  "0001"
+		  "0000003c"
+		  "0004"
+		  "0102",
+		  0x8180, 1, 1, DNS_SHORT, NULL, NULL },
+		{ "label type 01",
+		  "4161"
+		  "00"
+		  "0001"
+		  "0001",
+		  0, 1, 0, DNS_BAD_NAME, NULL, NULL },
+		{ "label type 10",
+		  "8161"
+		  "00"
+		  "0001"
+		  "0001",
+		  0, 1, 0, DNS_BAD_NAME, NULL, NULL },
+		{ "pointer to itself",
+		  "c00c"
+		  "0001"
+		  "0001",
+		  0, 1, 0, DNS_BAD_NAME, NULL, NULL },
+		{ "forward pointer",
+		  "c010"
+		  "0001"
+		  "0001"
+		  "00",
+		  0, 1, 0, DNS_BAD_NAME, NULL, NULL },
+		{ "pointer past end",
+		  "0161"
+		  "00"
+		  "0001"
+		  "0001"
+		  "c0ff"
+		  "0001"
+		  "0001"
+		  "0000003c"
+		  "0004"
+		  "01020304",
+		  0x8180, 1, 1, DNS_BAD_NAME, NULL, NULL },
+		{ "a rdlen 5",
+		  "0161"
+		  "00"
+		  "0001"
+		  "0001"
+		  "c00c"
+		  "0001"
+		  "0001"
+		  "0000003c"
+		  "0005"
+		  "0102030405",
+		  0x8180, 1, 1, DNS_BAD_RDATA, NULL, NULL },
+		{ "aaaa rdlen 4",
+		  "0161"
+		  "00"
+		  "001c"
+		  "0001"
+		  "c00c"
+		  "001c"
+		  "0001"
+		  "0000003c"
+		  "0004"
+		  "01020304",
+		  0x8180, 1, 1, DNS_BAD_RDATA, NULL, NULL },
+		{ "cname overruns rdata",
+		  "0161"
+		  "00"
+		  "0005"
+		  "0001"
+		  "c00c"
+		  "0005"
+		  "0001"
+		  "0000003c"
+		  "0002"
+		  "0362636400",
+		  0x8180, 1, 1, DNS_BAD_RDATA, NULL, NULL },
+		{ "mx without preference",
+		  "0161"
+		  "00"
+		  "000f"
+		  "0001"
+		  "c00c"
+		  "000f"
+		  "0001"
+		  "0000003c"
+		  "0001"
+		  "00",
+		  0x8180, 1, 1, DNS_BAD_RDATA, NULL, NULL },
+	};
+	char name[80];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = hdr(buf, cases[i].flags, cases[i].qd, cases[i].an);
+		n += unhex(cases[i].hex, buf + n, sizeof(buf) - n);
+		if (cases[i].want == DNS_SHORT && !cases[i].qd)
+			n = 11;
+		snprintf(name, sizeof(name), "%s", cases[i].name);
+		if (!ASSERT_EQ(dns_parse(buf, n, &msg), cases[i].want, name) ||
+		    cases[i].want != DNS_OK)
+			continue;
+		ASSERT_STREQ(msg.name, cases[i].qname, name);
+		ASSERT_EQ(msg.has_question, cases[i].qd > 0, name);
+		ASSERT_EQ(msg.rcode, cases[i].flags & 0xf, name);
+		if (cases[i].answer0)
+			ASSERT_STREQ(msg.answers[0], cases[i].answer0, name);
+		else
+			ASSERT_EQ(msg.nanswers, 0, name);
+	}
+}
+
+/* Name length: 255 wire bytes pass, 256 do not (three 63-byte labels, one of last bytes, root). */
+static void test_name_length(void)
+{
+	static const struct {
+		size_t last;
+		enum dns_outcome want;
+	} cases[] = { { 61, DNS_OK }, { 62, DNS_BAD_NAME } };
+	size_t n, i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = hdr(buf, 0, 1, 0);
+		for (j = 0; j < 3; j++) {
+			buf[n++] = 63;
+			memset(buf + n, 'a', 63);
+			n += 63;
+		}
+		buf[n++] = (uint8_t)cases[i].last;
+		memset(buf + n, 'b', cases[i].last);
+		n += cases[i].last;
+		buf[n++] = 0;
+		n = put16(buf, n, 1);
+		n = put16(buf, n, 1);
+		ASSERT_EQ(dns_parse(buf, n, &msg), cases[i].want, "name length");
+	}
+}
+
+/* A chain of backward pointers: 32 hops are followed, 33 are refused. */
+static void test_pointer_hops(void)
+{
+	static const struct {
+		size_t chain;
+		enum dns_outcome want;
+	} cases[] = { { 1, DNS_OK }, { 31, DNS_OK }, { 32, DNS_BAD_NAME }, { 200, DNS_BAD_NAME } };
+	size_t n, i, j, rdata, last;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = hdr(buf, 0x8180, 1, 2);
+		n += unhex("0161"
+			   "00"
+			   "0001"
+			   "0001",
+			   buf + n, 16); /* question "a" at 12 */
+		/* RR 1, type 99 (skipped): rdata is the chain, each pointer to the one before */
+		buf[n++] = 0;
+		n = rr(buf, n, 99, (uint16_t)(2 * cases[i].chain));
+		rdata = n;
+		for (j = 0; j < cases[i].chain; j++)
+			n = put16(buf, n, 0xc000 | (j ? rdata + 2 * (j - 1) : 12));
+		last = rdata + 2 * (cases[i].chain - 1);
+		/* RR 2, an A record named by a pointer to the chain's end */
+		n = put16(buf, n, 0xc000 | last);
+		n = rr(buf, n, 1, 4);
+		n += unhex("0a000001", buf + n, 4);
+		if (!ASSERT_EQ(dns_parse(buf, n, &msg), cases[i].want, "hops") ||
+		    cases[i].want != DNS_OK)
+			continue;
+		ASSERT_STREQ(msg.answers[0], "10.0.0.1", "answer");
+	}
+}
+
+/* More answers than DNS_ANSWERS_MAX: kept up to the cap, the rest counted. */
+static void test_answer_cap(void)
+{
+	size_t n, i;
+
+	n = hdr(buf, 0x8180, 1, 20);
+	n += unhex("0161"
+		   "00"
+		   "0001"
+		   "0001",
+		   buf + n, 16);
+	for (i = 0; i < 20; i++) {
+		n = put16(buf, n, 0xc00c);
+		n = rr(buf, n, 1, 4);
+		buf[n++] = 10;
+		buf[n++] = 0;
+		buf[n++] = 0;
+		buf[n++] = (uint8_t)i;
+	}
+	if (!ASSERT_EQ(dns_parse(buf, n, &msg), DNS_OK, "parse"))
+		return;
+	ASSERT_EQ(msg.nanswers, DNS_ANSWERS_MAX, "kept");
+	ASSERT_EQ(msg.answers_dropped, 4, "dropped");
+	ASSERT_STREQ(msg.answers[15], "10.0.0.15", "last kept");
+}
+
+/*
+ * Every prefix of a real response that cuts the header, question or answers
+ * fails cleanly; the last 11 bytes are the EDNS OPT record of the additional
+ * section, which is not parsed.
+ */
+static void test_prefixes(void)
+{
+	size_t n, i;
+	bool ok = true;
+
+	n = unhex(dns_udp_mx, buf, sizeof(buf));
+	for (i = 0; i < n - 11; i++)
+		ok &= dns_parse(buf, i, &msg) != DNS_OK;
+	ASSERT_TRUE(ok, "prefixes");
+	ASSERT_EQ(dns_parse(buf, n - 11, &msg), DNS_OK, "without additional");
+	ASSERT_EQ(dns_parse(buf, n, &msg), DNS_OK, "whole");
+}
+
+struct tcp_seen {
+	unsigned int ok, gap, bad;
+	char names[32][32];
+};
+
+static void on_msg(void *ctx, enum dns_outcome oc, const struct dns_msg *m)
+{
+	struct tcp_seen *s = ctx;
+
+	if (oc == DNS_OK && m) {
+		if (s->ok < 32)
+			snprintf(s->names[s->ok], sizeof(s->names[0]), "%.31s", m->name);
+		s->ok++;
+	} else if (oc == DNS_GAP) {
+		s->gap++;
+	} else {
+		s->bad++;
+	}
+}
+
+/* TCP: 20 framed queries in one segment, fed whole and split at every step size. */
+static void test_tcp_split(void)
+{
+	static const size_t steps[] = { 1, 2, 3, 7, 31, 32, 33, 100, 649, 650 };
+	struct tcp_seen s;
+	struct dns_tcp *t;
+	size_t n, i, off, k;
+	char name[64];
+
+	n = unhex(dns_tcp_multi, buf, sizeof(buf));
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		t = dns_tcp_new(on_msg, &s);
+		if (!ASSERT_TRUE(t != NULL, "new"))
+			return;
+		for (off = 0; off < n; off += k) {
+			k = n - off < steps[i] ? n - off : steps[i];
+			dns_tcp_feed(t, buf + off, k);
+		}
+		dns_tcp_free(t);
+		snprintf(name, sizeof(name), "step %zu", steps[i]);
+		ASSERT_EQ(s.ok, 20, name);
+		ASSERT_EQ(s.bad + s.gap, 0, name);
+		ASSERT_STREQ(s.names[0], "0.google.com", name);
+		ASSERT_STREQ(s.names[19], "19.google.com", name);
+	}
+	/* a response split byte by byte */
+	memset(&s, 0, sizeof(s));
+	t = dns_tcp_new(on_msg, &s);
+	n = unhex(dns_tcp_google, buf, sizeof(buf));
+	for (off = 0; off < n; off++)
+		dns_tcp_feed(t, buf + off, 1);
+	dns_tcp_free(t);
+	ASSERT_EQ(s.ok, 1, "response");
+	ASSERT_STREQ(s.names[0], "www.google.com", "response name");
+}
+
+static void test_tcp_gap_and_bad(void)
+{
+	struct tcp_seen s = { 0 };
+	struct dns_tcp *t;
+	size_t n;
+
+	n = unhex(dns_tcp_multi, buf, sizeof(buf));
+	t = dns_tcp_new(on_msg, &s);
+	if (!ASSERT_TRUE(t != NULL, "new"))
+		return;
+	dns_tcp_feed(t, buf, 100); /* 3 whole queries (32 bytes each) and part of the 4th */
+	dns_tcp_gap(t);
+	dns_tcp_feed(t, buf + 200, n - 200);
+	dns_tcp_gap(t);
+	dns_tcp_free(t);
+	ASSERT_EQ(s.ok, 3, "before the gap");
+	ASSERT_EQ(s.gap, 1, "one gap report");
+
+	/* a framed message that is not DNS, then a good one: framing survives */
+	memset(&s, 0, sizeof(s));
+	t = dns_tcp_new(on_msg, &s);
+	dns_tcp_feed(t, (const uint8_t *)"\x00\x03\xff\xff\xff\x00\x00", 7);
+	dns_tcp_feed(t, buf, 32);
+	dns_tcp_free(t);
+	dns_tcp_free(NULL);
+	ASSERT_EQ(s.bad, 2, "short + empty");
+	ASSERT_EQ(s.ok, 1, "good after bad");
+	ASSERT_STREQ(dns_outcome_str(DNS_BAD_RDATA), "bad_rdata", "name");
+}
+
+/* An error outcome keeps what was read before it: the first question of a malformed response. */
+static void test_partial(void)
+{
+	size_t n, i;
+
+	n = hdr(buf, 0x8180, 2, 0);
+	n += unhex("0361616100"
+		   "0001"
+		   "0001",
+		   buf + n, 16);
+	for (i = 0; i < 5; i++) {
+		buf[n++] = 63;
+		memset(buf + n, 'x', 63);
+		n += 63;
+	}
+	buf[n++] = 0;
+	n = put16(buf, n, 1);
+	n = put16(buf, n, 1);
+	ASSERT_EQ(dns_parse(buf, n, &msg), DNS_BAD_NAME, "second question too long");
+	ASSERT_TRUE(msg.has_question, "first question kept");
+	ASSERT_STREQ(msg.name, "aaa", "name");
+	ASSERT_EQ(msg.qtype, 1, "qtype");
+	ASSERT_EQ(msg.id, 0x1234, "id");
+
+	n = hdr(buf, 0x8180, 1, 0);
+	n += unhex("03616161c0ff", buf + n, 16);
+	ASSERT_EQ(dns_parse(buf, n, &msg), DNS_BAD_NAME, "bad first name");
+	ASSERT_TRUE(!msg.has_question, "no question");
+	ASSERT_STREQ(msg.name, "", "name cleared");
+}
+
+T_MAIN(T_CASE(test_real), T_CASE(test_type_names), T_CASE(test_crafted), T_CASE(test_name_length),
+       T_CASE(test_pointer_hops), T_CASE(test_answer_cap), T_CASE(test_prefixes),
+       T_CASE(test_tcp_split), T_CASE(test_tcp_gap_and_bad), T_CASE(test_partial))

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Flow table and pipeline: FIN/RST ends, 4-tuple reuse, idle expiry, eviction, memory caps. */
+#include <string.h>
+
+#include "lib/dpi/dpi.h"
+#include "tests/lib/dpi_pkt.h"
+#include "tests/lib/t.h"
+
+#define NS 1000000000ull
+#define MAXF 16
+
+struct rec {
+	struct flow ended[MAXF];
+	size_t nended, total_ended;
+	char stream[2][128];
+	size_t slen[2];
+	unsigned int gaps;
+};
+
+static void on_end(void *ctx, const struct flow *f)
+{
+	struct rec *r = ctx;
+
+	if (r->nended < MAXF)
+		r->ended[r->nended++] = *f;
+	r->total_ended++;
+}
+
+static void on_data(void *ctx, const struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+	struct rec *r = ctx;
+
+	(void)f;
+	if (r->slen[dir] + len < sizeof(r->stream[dir])) {
+		memcpy(r->stream[dir] + r->slen[dir], data, len);
+		r->slen[dir] += len;
+	}
+}
+
+static void on_gap(void *ctx, const struct flow *f, int dir, uint32_t len)
+{
+	struct rec *r = ctx;
+
+	(void)f, (void)dir, (void)len;
+	r->gaps++;
+}
+
+static struct dpi *mk(struct rec *r, uint32_t max_flows)
+{
+	struct dpi_opts o;
+
+	memset(r, 0, sizeof(*r));
+	dpi_opts_default(&o);
+	o.max_flows = max_flows;
+	o.cb.on_flow_end = on_end;
+	o.cb.on_stream_data = on_data;
+	o.cb.on_gap = on_gap;
+	o.ctx = r;
+	return dpi_new(&o);
+}
+
+/* c2s: client 10.0.0.1:40000 -> server 10.0.0.2:80 */
+static void tcp(struct dpi *d, uint64_t t, bool c2s, uint8_t flags, uint32_t seq, uint32_t ack,
+		const char *data)
+{
+	struct tpkt p = { .af = 4,
+			  .src = c2s ? "10.0.0.1" : "10.0.0.2",
+			  .dst = c2s ? "10.0.0.2" : "10.0.0.1",
+			  .proto = 6,
+			  .sport = c2s ? 40000 : 80,
+			  .dport = c2s ? 80 : 40000,
+			  .flags = flags,
+			  .seq = seq,
+			  .ack = ack,
+			  .payload = data,
+			  .plen = data ? strlen(data) : 0 };
+	uint8_t buf[1600];
+	size_t n = tpkt_build(buf, sizeof(buf), &p);
+
+	dpi_packet(d, t, DEC_LINK_ETH, buf, n, n);
+}
+
+static void udp(struct dpi *d, uint64_t t, uint32_t client, uint16_t sport)
+{
+	char src[32];
+	struct tpkt p = { .af = 4,
+			  .src = src,
+			  .dst = "10.0.0.2",
+			  .proto = 17,
+			  .sport = sport,
+			  .dport = 9999,
+			  .payload = "x",
+			  .plen = 1 };
+	uint8_t buf[256];
+	size_t n;
+
+	snprintf(src, sizeof(src), "10.%u.%u.%u", client >> 16 & 255, client >> 8 & 255,
+		 client & 255);
+	n = tpkt_build(buf, sizeof(buf), &p);
+	dpi_packet(d, t, DEC_LINK_ETH, buf, n, n);
+}
+
+#define S 0x02
+#define A 0x10
+#define F 0x01
+#define R 0x04
+#define P 0x08
+
+static void test_fin_then_reuse(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, S | A, 900, 101, NULL);
+	tcp(d, 1 * NS, true, A | P, 101, 901, "hello");
+	tcp(d, 1 * NS, true, F | A, 106, 901, NULL);
+	tcp(d, 1 * NS, false, F | A, 901, 107, NULL);
+	tcp(d, 1 * NS, true, A, 107, 902, NULL);
+	ASSERT_EQ(r.nended, 0, "closed flow lingers for late packets");
+	tcp(d, 2 * NS, true, S, 5000, 0, NULL); /* same 4-tuple, new ISN */
+	ASSERT_EQ(r.nended, 1, "reuse ends the old flow");
+	ASSERT_STREQ(flow_end_str(r.ended[0].end), "fin", "end reason");
+	ASSERT_EQ(r.ended[0].pkts[0], 4, "client packets");
+	ASSERT_EQ(r.ended[0].pkts[1], 2, "server packets");
+	ASSERT_EQ(r.ended[0].init_side, 0, "client is src");
+	ASSERT_EQ(dpi_counters(d)->reused, 1, "reuse counted");
+	dpi_flush(d);
+	ASSERT_EQ(r.nended, 2, "new flow ends at flush");
+	ASSERT_STREQ(flow_end_str(r.ended[1].end), "eof", "eof");
+	ASSERT_TRUE(r.ended[1].id != r.ended[0].id, "new id");
+	ASSERT_MEMEQ(r.stream[0], "hello", 5, "stream data");
+	dpi_free(d);
+}
+
+static void test_rst(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, R | A, 0, 101, NULL);
+	tcp(d, 1 * NS, true, S, 100, 0, NULL); /* retransmitted SYN: same flow */
+	dpi_flush(d);
+	ASSERT_EQ(r.nended, 1, "one flow");
+	ASSERT_STREQ(flow_end_str(r.ended[0].end), "rst", "rst");
+	ASSERT_EQ(r.ended[0].pkts[0], 2, "syn retransmission in the flow");
+	dpi_free(d);
+}
+
+static void test_closed_linger_expires(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, R | A, 0, 101, NULL);
+	udp(d, 20 * NS, 1, 1000); /* time passes */
+	ASSERT_EQ(r.nended, 1, "closed flow ended after the linger time");
+	ASSERT_STREQ(flow_end_str(r.ended[0].end), "rst", "keeps its reason");
+	dpi_flush(d);
+	dpi_free(d);
+}
+
+static void test_midstream_direction(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, false, A | P, 900, 101, "HTTP/1.1 200 OK\r\n");
+	tcp(d, 1 * NS, true, A, 101, 917, NULL);
+	dpi_flush(d);
+	ASSERT_EQ(r.nended, 1, "one flow");
+	ASSERT_EQ(r.ended[0].init_side, r.ended[0].key.addr[0][3] == 1 ? 0 : 1,
+		  "client from the well-known port");
+	ASSERT_EQ(r.ended[0].pkts[1], 1, "response counted as server->client");
+	dpi_free(d);
+}
+
+static void test_overlap_through_pipeline(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, true, A | P, 105, 0, "DATA");
+	tcp(d, 1 * NS, true, A | P, 101, 0, "GOOD");
+	tcp(d, 1 * NS, true, A | P, 101, 0, "EVIL");
+	tcp(d, 1 * NS, true, A | P, 111, 0, "MORE"); /* hole at 109..110 */
+	dpi_flush(d);
+	ASSERT_EQ(r.slen[0], 12, "stream length");
+	ASSERT_MEMEQ(r.stream[0], "GOODDATAMORE", 12, "first data wins");
+	ASSERT_EQ(r.gaps, 1, "gap reported");
+	ASSERT_EQ(r.ended[0].gaps, 1, "gap in flow record");
+	dpi_free(d);
+}
+
+static void test_udp_idle(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	udp(d, 1 * NS, 1, 40000);
+	udp(d, 30 * NS, 1, 40000);
+	udp(d, 95 * NS, 1, 40000);
+	ASSERT_EQ(r.nended, 1, "idle flow ended");
+	ASSERT_STREQ(flow_end_str(r.ended[0].end), "idle", "idle");
+	ASSERT_EQ(r.ended[0].pkts[0], 2, "packets before idle");
+	dpi_flush(d);
+	ASSERT_EQ(dpi_counters(d)->flows, 2, "two flows");
+	dpi_free(d);
+}
+
+static void test_evict_lru(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 2);
+
+	udp(d, 1 * NS, 1, 1000);
+	udp(d, 2 * NS, 2, 1000);
+	udp(d, 3 * NS, 1, 1000); /* flow 1 is now the most recent */
+	udp(d, 4 * NS, 3, 1000);
+	ASSERT_EQ(r.nended, 1, "one evicted");
+	ASSERT_STREQ(flow_end_str(r.ended[0].end), "evicted", "reason");
+	ASSERT_EQ(r.ended[0].id, 2, "least recently used went");
+	ASSERT_EQ(dpi_counters(d)->evicted, 1, "counted");
+	dpi_flush(d);
+	dpi_free(d);
+}
+
+/* Memory: floods of flows, out-of-order bytes and fragments stay under the caps and finish. */
+static void test_memory_flood(void)
+{
+	struct dpi_opts o;
+	struct rec r;
+	struct dpi *d;
+	uint8_t buf[1600];
+	static char junk[1000];
+	uint32_t i;
+
+	memset(&r, 0, sizeof(r));
+	memset(junk, 'j', sizeof(junk));
+	dpi_opts_default(&o);
+	o.max_flows = 1000;
+	o.max_flow_buffer = 8 * 1024;
+	o.max_total_buffer = 64 * 1024;
+	o.frag_max_datagrams = 100;
+	o.frag_max_bytes = 256 * 1024;
+	o.cb.on_flow_end = on_end;
+	o.ctx = &r;
+	d = dpi_new(&o);
+	if (!ASSERT_TRUE(d != NULL, "new"))
+		return;
+	for (i = 0; i < 100000; i++) {
+		char src[32];
+		uint32_t fl = i / 7, k = i % 7;
+		struct tpkt p = { .af = 4,
+				  .src = src,
+				  .dst = "10.255.0.1",
+				  .proto = 6,
+				  .sport = 40000,
+				  .dport = 80,
+				  .flags = A,
+				  .seq = 1000 + (k ? (k + 1) * 1500 : 0),
+				  .payload = junk,
+				  .plen = sizeof(junk) };
+		size_t n;
+
+		/* TCP flows: one segment, then six out of order */
+		snprintf(src, sizeof(src), "10.%u.%u.%u", fl >> 16 & 255, fl >> 8 & 255, fl & 255);
+		n = tpkt_build(buf, sizeof(buf), &p);
+		dpi_packet(d, (uint64_t)i * 1000, DEC_LINK_ETH, buf, n, n);
+		if (i % 3 == 0) {
+			/* and fragments that never complete */
+			struct tpkt fp = { .af = 4,
+					   .src = src,
+					   .dst = "10.255.0.2",
+					   .proto = 17,
+					   .frag = true,
+					   .mf = true,
+					   .id = i,
+					   .frag_off = 1480,
+					   .payload = junk,
+					   .plen = 800 };
+
+			n = tpkt_build(buf, sizeof(buf), &fp);
+			dpi_packet(d, (uint64_t)i * 1000, DEC_LINK_ETH, buf, n, n);
+		}
+		ASSERT_TRUE(dpi_flows_active(d) <= 1000, "flow cap");
+	}
+	ASSERT_TRUE(dpi_reasm_stats(d)->peak_buffered <= 64 * 1024, "reassembly cap");
+	ASSERT_TRUE(dpi_reasm_stats(d)->cap_skips > 0, "cap skips counted");
+	ASSERT_TRUE(dpi_defrag_stats(d)->peak_active <= 100, "datagram cap");
+	ASSERT_TRUE(dpi_defrag_stats(d)->peak_bytes <= 256 * 1024, "fragment byte cap");
+	ASSERT_TRUE(dpi_counters(d)->evicted >= 13000, "evictions counted");
+	dpi_flush(d);
+	ASSERT_EQ(r.total_ended, dpi_counters(d)->flows, "every flow ended once");
+	ASSERT_EQ(dpi_reasm_stats(d)->buffered, 0, "nothing left buffered");
+	dpi_free(d);
+}
+
+T_MAIN(T_CASE(test_fin_then_reuse), T_CASE(test_rst), T_CASE(test_closed_linger_expires),
+       T_CASE(test_midstream_direction), T_CASE(test_overlap_through_pipeline),
+       T_CASE(test_udp_idle), T_CASE(test_evict_lru), T_CASE(test_memory_flood))

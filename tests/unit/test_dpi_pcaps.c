@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Every capture of ../shared/pcaps through the library, against the tshark oracle in expected/. */
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/dpi/dpi.h"
+#include "lib/dpi/input.h"
+#include "tests/lib/t.h"
+
+#define PCAPS CG_SRCDIR "/../shared/pcaps"
+
+/*
+ * Where capgate deliberately differs from tshark: the value capgate must
+ * give instead. Each line is explained in docs/dpi.md ("Differences from
+ * tshark"), in the same order.
+ */
+struct diff {
+	const char *file, *field;
+	long long value;
+};
+
+static const struct diff diffs[] = {
+	/* tshark also counts the 3 custom/unknown blocks of this pcapng as records */
+	{ "gopacket__pcapng_be_test202.pcapng", "packets", 8 },
+	/* a DNS event needs a message that parses completely */
+	{ "ndpi__badpackets.pcap", "dns", 58 },
+	{ "ndpi__fuzz-2006-06-26-2594.pcap", "dns", 229 },
+	{ "ndpi__malformed_dns.pcap", "dns", 2 },
+	/* tshark's "malformed" is any dissector exception (mostly DNS here); ours is a bad header
+	 */
+	{ "ndpi__fuzz-2006-06-26-2594.pcap", "malformed", 8 },
+	{ "ndpi__fuzz-2006-06-26-2594.pcap", "ipv6", 0 },
+	/* more than 64 fragments per datagram (all overlapping garbage) are refused */
+	{ "ndpi__ip_fragmented_garbage.pcap", "tcp", 0 },
+	{ "ndpi__ip_fragmented_garbage.pcap", "tcp_conversations", 0 },
+	{ "ndpi__ip_fragmented_garbage.pcap", "reassembled", 0 },
+	/* one DNS event per message; tshark lists one entry per question (mDNS has many) */
+	{ "ndpi__iphone.pcap", "dns", 55 },
+	{ "sv__dns-tcp-multirequest-buffer__dns-tcp-multirequest-buffer.pcap", "dns", 40 },
+	/* one SNI per QUIC connection; tshark also shows the retransmitted Initial */
+	{ "ndpi__quic-29.pcap", "sni", 1 },
+};
+
+static bool diff_for(const char *file, const char *field, long long *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(diffs) / sizeof(diffs[0]); i++) {
+		if (!strcmp(diffs[i].file, file) && !strcmp(diffs[i].field, field)) {
+			*v = diffs[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct keyrec {
+	struct flow_key *keys;
+	size_t n, cap;
+};
+
+struct run {
+	struct keyrec conv;
+	long long http, dns;
+	char *sni[64];
+	size_t nsni;
+	char stream[2][4096];
+	size_t slen[2];
+};
+
+static void on_end(void *ctx, const struct flow *f)
+{
+	struct run *r = ctx;
+	struct keyrec *k = &r->conv;
+
+	if (f->key.proto != 6 && f->key.proto != 17)
+		return;
+	if (k->n == k->cap) {
+		size_t ncap = k->cap ? k->cap * 2 : 256;
+		struct flow_key *nk = realloc(k->keys, ncap * sizeof(*nk));
+
+		if (!nk)
+			return;
+		k->keys = nk;
+		k->cap = ncap;
+	}
+	k->keys[k->n++] = f->key;
+}
+
+static void on_event(void *ctx, const struct dpi_event *ev)
+{
+	struct run *r = ctx;
+
+	switch (ev->type) {
+	case DPI_EV_HTTP:
+		r->http++;
+		break;
+	case DPI_EV_DNS:
+		r->dns++;
+		break;
+	case DPI_EV_TLS:
+	case DPI_EV_QUIC:
+		if (ev->hello->sni[0] && r->nsni < 64)
+			r->sni[r->nsni++] = strdup(ev->hello->sni);
+		break;
+	}
+}
+
+static void on_data(void *ctx, const struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+	struct run *r = ctx;
+
+	(void)f;
+	if (r->slen[dir] + len < sizeof(r->stream[dir])) {
+		memcpy(r->stream[dir] + r->slen[dir], data, len);
+		r->slen[dir] += len;
+	}
+}
+
+static void on_gap(void *ctx, const struct flow *f, int dir, uint32_t len)
+{
+	struct run *r = ctx;
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "[%u bytes missing]", len);
+
+	(void)f;
+	if (r->slen[dir] + (size_t)n < sizeof(r->stream[dir])) {
+		memcpy(r->stream[dir] + r->slen[dir], buf, (size_t)n);
+		r->slen[dir] += (size_t)n;
+	}
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct flow_key));
+}
+
+static long long distinct(struct keyrec *k, uint8_t proto)
+{
+	long long n = 0;
+	size_t i;
+
+	if (k->n)
+		qsort(k->keys, k->n, sizeof(*k->keys), key_cmp);
+	for (i = 0; i < k->n; i++)
+		if (k->keys[i].proto == proto && (i == 0 || key_cmp(&k->keys[i], &k->keys[i - 1])))
+			n++;
+	return n;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Run one capture; returns input_next's last status (0 at a clean end). */
+static int run_file(const char *path, struct run *r, struct dpi_counters *c)
+{
+	struct input_opts io = { .file = path };
+	struct input *in = NULL;
+	struct dpi_opts o;
+	struct dpi *d = NULL;
+	struct input_pkt p;
+	char err[256];
+	int rc;
+
+	dpi_opts_default(&o);
+	o.cb.on_flow_end = on_end;
+	o.cb.on_app_event = on_event;
+	o.cb.on_stream_data = on_data;
+	o.cb.on_gap = on_gap;
+	o.ctx = r;
+	d = dpi_new(&o);
+	if (!d)
+		return -ENOMEM;
+	rc = input_open(&in, &io, err, sizeof(err));
+	if (rc == 0) {
+		while ((rc = input_next(in, &p)) == 1)
+			dpi_packet(d, p.ts_ns, p.linktype, p.data, p.caplen, p.wirelen);
+	}
+	dpi_flush(d);
+	*c = *dpi_counters(d);
+	input_close(in);
+	dpi_free(d);
+	return rc;
+}
+
+static long long jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* tshark rows minus the outer UDP of VXLAN and GTP-U tunnels (we build flows from the inner
+ * packet). */
+static long long tshark_convs(json_t *e, const char *list)
+{
+	json_t *l = json_object_get(e, list), *row;
+	long long n = 0;
+	size_t i;
+
+	json_array_foreach(l, i, row)
+	{
+		const char *a = json_string_value(json_object_get(row, "a"));
+		const char *b = json_string_value(json_object_get(row, "b"));
+		const char *pa = a ? strrchr(a, ':') : NULL, *pb = b ? strrchr(b, ':') : NULL;
+
+		if (pa && pb &&
+		    (!strcmp(pa, ":4789") || !strcmp(pb, ":4789") || !strcmp(pa, ":2152") ||
+		     !strcmp(pb, ":2152")))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static void check(const char *file, const char *field, long long got, long long want)
+{
+	char name[600];
+
+	diff_for(file, field, &want);
+	if (want < 0) /* not compared (see docs/dpi.md) */
+		return;
+	snprintf(name, sizeof(name), "%s: %s", file, field);
+	ASSERT_EQ(got, want, name);
+}
+
+static void one_capture(const char *file, json_t *e)
+{
+	json_t *counts = json_object_get(e, "counts"), *fr = json_object_get(e, "ip_fragments");
+	json_t *arr, *it;
+	struct run *r = calloc(1, sizeof(*r));
+	struct dpi_counters c;
+	char path[512], name[600];
+	long long n, frames;
+	char *want_sni[64];
+	size_t i, nw = 0;
+	int rc;
+
+	if (!r)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", PCAPS, file);
+	rc = run_file(path, r, &c);
+	snprintf(name, sizeof(name), "%s: read status", file);
+	/* test901 (a second section of version 2.0) ends in an error, as with tshark */
+	if (jint(json_object_get(e, "tshark_exit"), "fields_pass") == 0)
+		ASSERT_EQ(rc, 0, name);
+	else
+		ASSERT_EQ(rc, -EIO, name);
+	check(file, "packets", (long long)c.packets, jint(counts, "packets"));
+	check(file, "ipv4", (long long)c.ipv4, jint(counts, "ipv4_packets"));
+	check(file, "ipv6", (long long)c.ipv6, jint(counts, "ipv6_packets"));
+	check(file, "tcp", (long long)c.tcp, jint(counts, "tcp_packets"));
+	check(file, "udp", (long long)c.udp, jint(counts, "udp_packets"));
+	check(file, "icmp", (long long)c.icmp, jint(counts, "icmp_packets"));
+	check(file, "icmpv6", (long long)c.icmp6, jint(counts, "icmpv6_packets"));
+	check(file, "arp", (long long)c.arp, jint(counts, "arp_packets"));
+	check(file, "vlan", (long long)c.vlan, jint(counts, "vlan_packets"));
+	check(file, "malformed", (long long)c.malformed, jint(counts, "malformed_packets"));
+	check(file, "tcp_conversations", distinct(&r->conv, 6),
+	      tshark_convs(e, "tcp_conversation_list"));
+	check(file, "udp_conversations", distinct(&r->conv, 17),
+	      tshark_convs(e, "udp_conversation_list"));
+	check(file, "fragments", (long long)c.fragments,
+	      jint(fr, "ipv4_fragment_packets") + jint(fr, "ipv6_fragment_packets"));
+	check(file, "reassembled", (long long)c.reassembled,
+	      jint(fr, "ipv4_reassembled_datagrams") + jint(fr, "ipv6_reassembled_datagrams"));
+	/* HTTP/1.x over TCP requests (SSDP over UDP is not HTTP/1.x over TCP) */
+	n = 0;
+	json_array_foreach(json_object_get(e, "http_requests"), i, it) n +=
+		!strcmp(json_string_value(json_object_get(it, "transport")), "tcp");
+	check(file, "http", r->http, n);
+	/* DNS: one event per message, tshark one entry per question: compare with its frames */
+	frames = 0;
+	arr = json_object_get(e, "dns");
+	json_array_foreach(arr, i,
+			   it) if (i == 0 || jint(it, "frame") != jint(json_array_get(arr, i - 1),
+								       "frame")) frames++;
+	check(file, "dns", r->dns, frames);
+	/* SNI: the same names (tshark lists each ClientHello) */
+	json_array_foreach(json_object_get(e, "tls_sni"), i, it) if (nw < 64) want_sni[nw++] =
+		(char *)json_string_value(json_object_get(it, "sni"));
+	check(file, "sni", (long long)r->nsni, (long long)nw);
+	if (r->nsni)
+		qsort(r->sni, r->nsni, sizeof(char *), str_cmp);
+	for (i = 0; i < r->nsni; i++) {
+		bool found = false;
+		size_t j;
+
+		for (j = 0; j < nw; j++)
+			found |= !strcmp(r->sni[i], want_sni[j]);
+		snprintf(name, sizeof(name), "%s: sni %s", file, r->sni[i]);
+		ASSERT_TRUE(found, name);
+	}
+	for (i = 0; i < r->nsni; i++)
+		free(r->sni[i]);
+	free(r->conv.keys);
+	free(r);
+}
+
+static void test_pcaps_vs_tshark(void)
+{
+	DIR *dir = opendir(PCAPS "/expected");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir) {
+		T_SKIP("no ../shared/pcaps");
+		return;
+	}
+	while ((de = readdir(dir))) {
+		char path[512], file[256];
+		size_t len = strlen(de->d_name);
+		json_error_t jerr;
+		json_t *e;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json") || len - 5 >= sizeof(file))
+			continue;
+		memcpy(file, de->d_name, len - 5);
+		file[len - 5] = '\0';
+		snprintf(path, sizeof(path), "%s/expected/%s", PCAPS, de->d_name);
+		e = json_load_file(path, 0, &jerr);
+		if (!ASSERT_TRUE(e != NULL, de->d_name))
+			continue;
+		one_capture(file, e);
+		json_decref(e);
+		n++;
+	}
+	closedir(dir);
+	ASSERT_EQ(n, 50, "captures compared");
+}
+
+/* suricata-verify facts (the test.yaml files in upstream_expected/suricata-verify) */
+static void sv_stream(const char *file, const char *want)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct dpi_counters c;
+	char path[512];
+
+	if (!r)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", PCAPS, file);
+	ASSERT_EQ(run_file(path, r, &c), 0, file);
+	r->stream[0][r->slen[0]] = '\0';
+	ASSERT_STREQ(r->stream[0], want, file);
+	free(r->conv.keys);
+	free(r);
+}
+
+static void test_sv_overlap_first_wins(void)
+{
+	sv_stream("sv__eve-overlap-payload-01__tcp-overlap.pcap", "GOOD");
+}
+
+static void test_sv_partial_overlap(void)
+{
+	sv_stream("sv__eve-payload-04-partial-overlap__tcp-overlap2.pcap", "GOOD");
+}
+
+static void test_sv_gap(void)
+{
+	sv_stream("sv__eve-payload-05-tcp-data-gap__tcp-simple-gap2.pcap",
+		  "VERY[4 bytes missing]DATA");
+}
+
+static void test_unreadable_file(void)
+{
+	struct input_opts io = { .file = PCAPS "/MANIFEST.md" };
+	struct input *in = NULL;
+	char err[256] = "";
+
+	ASSERT_TRUE(input_open(&in, &io, err, sizeof(err)) < 0, "not a capture");
+	ASSERT_TRUE(strstr(err, "cannot read capture") != NULL, err);
+	io.file = PCAPS "/does-not-exist.pcap";
+	ASSERT_TRUE(input_open(&in, &io, err, sizeof(err)) < 0, "missing file");
+}
+
+T_MAIN(T_CASE(test_pcaps_vs_tshark), T_CASE(test_sv_overlap_first_wins),
+       T_CASE(test_sv_partial_overlap), T_CASE(test_sv_gap), T_CASE(test_unreadable_file))
