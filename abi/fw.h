@@ -34,4 +34,18 @@ struct fw_rule_val {
 };
 _Static_assert(sizeof(struct fw_rule_val) == 8, "abi");
 
+/*
+ * fw_cache: source address (16 bytes, IPv4 as ::ffff:a.b.c.d) -> per-CPU
+ * result of the trie lookup for it. Valid while gen equals gate_config.fw_gen;
+ * an entry another CPU created reads as zero here, and gen 0 is never valid.
+ * Written and read by the gate; user space only inspects it (tests).
+ */
+struct fw_cache_val {
+	__u32 gen;    /* gate_config.fw_gen read before the trie lookup */
+	__u32 action; /* FW_ACT_ALLOW / FW_ACT_DROP, or 0: no rule matched */
+	__u32 slot;   /* fw_hits index of the matched rule */
+	__u32 pad;    /* per-CPU values are 8-byte aligned anyway */
+};
+_Static_assert(sizeof(struct fw_cache_val) == 16, "abi");
+
 #endif

@@ -14,14 +14,21 @@ enum gate_default {
 	GATE_DEFAULT_PASS = 1,
 };
 
-/* gate_config[0]: written by the daemon at start, read by the gate. */
+/*
+ * gate_config[0]: written by the daemon at start, read by the gate. fw_gen
+ * is the generation of the rule tries: the daemon bumps it after every change
+ * to fw_rules_v4/v6, which invalidates every fw_cache entry at once. 0 turns
+ * the cache off, so the daemon skips 0 when it wraps.
+ */
 struct gate_config {
 	__u32 default_action;  /* enum gate_default */
 	__u32 nprofiles;       /* knock profiles in use */
 	__u64 flow_timeout_ns; /* idle time after which a flow is forgotten */
+	__u32 fw_gen;	       /* rule generation; 0 = no verdict cache */
+	__u32 pad;
 	struct knock_profile profiles[CG_KNOCK_MAX_PROFILES];
 };
-_Static_assert(sizeof(struct gate_config) == 16 + 88 * 16, "abi");
+_Static_assert(sizeof(struct gate_config) == 24 + 88 * 16, "abi");
 
 /*
  * gate_flows: 5-tuple as seen on ingress (src = the remote peer) -> last

@@ -24,9 +24,21 @@
  * mean ns per run), the median of RUNS such runs. The rule sets are NRULES
  * random IPv4 prefixes (/8../32) and NRULES random IPv6 prefixes (/16../128)
  * from a fixed seed; the measured packet's source matches exactly one of
- * them. xdp-filter (Debian's libxdp1 objects) matches exact addresses in a
- * per-CPU hash, so it gets the same prefixes as plain addresses, which is all
- * it can express.
+ * them (198.51.0.0/16, 2001:db8:1::/64), and the open-service packet's source
+ * (OPEN4) none. xdp-filter (Debian's libxdp1 objects) matches exact addresses
+ * in a per-CPU hash, so it gets the same prefixes as plain addresses, which
+ * is all it can express.
+ *
+ * The gate runs as the daemon runs it, with the verdict cache on (fw_gen
+ * bumped after every rule change), so a repeated packet is a cache hit. The
+ * trie alone is timed with fw_gen 0 (cache off). A cache miss needs a new
+ * source on every packet, which PROG_TEST_RUN's repeat cannot give (it runs
+ * the same buffer), so a small wrapper program rewrites the low 16 bits of
+ * the source in the buffer (which persists across repeats) and tail-calls
+ * xdp_gate: cycling through 65,536 sources of the matching prefix misses the
+ * 8192-entry LRU on every packet; cycling through 16 hits it every time and
+ * is the control. Miss = hit + (65,536-cycle - 16-cycle): the wrapper's own
+ * cost cancels out.
  */
 #define REPEAT 1000000
 #define RUNS 5
@@ -36,6 +48,11 @@
 
 #define SRC4 "198.51.100.7"
 #define SRC6 "2001:db8:1::7"
+#define SRC4_PLEN 16 /* the matching rule: room for 65,536 sources */
+#define SRC6_PLEN 64
+#define OPEN4 "203.0.113.5" /* no rule may contain it */
+#define ROT_MISS 0xffff	    /* source cycles: 65,536 addresses (all misses) */
+#define ROT_HIT 0xf	    /* 16 addresses (all hits) */
 #define DST4 "192.0.2.1"
 #define DST6 "2001:db8::1"
 
@@ -118,15 +135,16 @@ static int prefix_contains(const __u8 *net, const __u8 *addr, int alen, int plen
 
 /*
  * Fill the gate's trie (@fw_fd) and xdp-filter's hash (@xf_fd) with NRULES - 1
- * random prefixes that do not contain @src, plus one that does (/24 or /64:
- * the matching rule). xdp-filter gets each prefix's random full address (for
- * the matching rule, @src itself). Returns 0 or -errno.
+ * random prefixes that contain neither @src nor @avoid (if not NULL), plus one
+ * that contains @src (SRC4_PLEN / SRC6_PLEN: the matching rule). xdp-filter
+ * gets each prefix's random full address (for the matching rule, @src
+ * itself). Returns 0 or -errno.
  */
-static int fill_rules(int v6, int fw_fd, int xf_fd, const char *src)
+static int fill_rules(int v6, int fw_fd, int xf_fd, const char *src, const char *avoid)
 {
 	int alen = v6 ? 16 : 4, n = 0, err, i, plen;
 	struct fw_rule_val rv = { .action = FW_ACT_ALLOW };
-	__u8 srcb[16], full[16];
+	__u8 srcb[16], avoidb[16], full[16];
 	__u64 xval[ncpus];
 	struct {
 		__u32 plen;
@@ -136,10 +154,13 @@ static int fill_rules(int v6, int fw_fd, int xf_fd, const char *src)
 	for (i = 0; i < ncpus; i++)
 		xval[i] = XDPFILT_FLAG_SRC;
 	inet_pton(v6 ? AF_INET6 : AF_INET, src, srcb);
+	memcpy(avoidb, srcb, sizeof(avoidb));
+	if (avoid)
+		inet_pton(v6 ? AF_INET6 : AF_INET, avoid, avoidb);
 
 	while (n < NRULES) {
 		if (n == NRULES - 1) {
-			plen = v6 ? 64 : 24;
+			plen = v6 ? SRC6_PLEN : SRC4_PLEN;
 			memcpy(full, srcb, alen);
 		} else {
 			plen = v6 ? 16 + rnd() % 113 : 8 + rnd() % 25;
@@ -152,7 +173,8 @@ static int fill_rules(int v6, int fw_fd, int xf_fd, const char *src)
 		key.plen = plen;
 		memcpy(key.addr, full, alen);
 		mask_bytes(key.addr, alen, plen);
-		if (n < NRULES - 1 && prefix_contains(key.addr, srcb, alen, plen))
+		if (n < NRULES - 1 && (prefix_contains(key.addr, srcb, alen, plen) ||
+				       prefix_contains(key.addr, avoidb, alen, plen)))
 			continue;
 		rv.slot = n + 1;
 		err = bpf_map_update_elem(fw_fd, &key, &rv, BPF_NOEXIST);
@@ -192,6 +214,102 @@ static void map_empty(int fd)
 	while (bpf_map_get_next_key(fd, NULL, k) == 0)
 		if (bpf_map_delete_elem(fd, k))
 			break;
+}
+
+/*
+ * gate_config.fw_gen = @gen: what the daemon does (gen + 1) after a rule
+ * change; 0 turns the verdict cache off.
+ */
+static int set_gen(struct gate_bpf *skel, __u32 gen)
+{
+	int fd = bpf_map__fd(skel->maps.gate_config);
+	struct gate_config c;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	c.fw_gen = gen;
+	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -errno : 0;
+}
+
+static int gen_bump(struct gate_bpf *skel)
+{
+	static __u32 gen = 1;
+
+	return set_gen(skel, ++gen);
+}
+
+/*
+ * An XDP program that adds 1 to the 16 bits at @off of the packet (the low
+ * bits of the source address), masked with @mask, then tail-calls slot 0 of
+ * @prog_array (xdp_gate). The buffer persists across PROG_TEST_RUN repeats,
+ * so each repeat sees the next of mask + 1 sources. Returns an fd or -errno.
+ */
+static int load_rotate_prog(int prog_array, int off, int mask)
+{
+	struct bpf_insn insns[] = {
+		/* r2 = data, r3 = data_end */
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = 2, .src_reg = 1, .off = 0 },
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = 3, .src_reg = 1, .off = 4 },
+		/* if (data + off + 2 > data_end) skip the rewrite */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 4, .src_reg = 2 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = 4, .imm = off + 2 },
+		{ .code = BPF_JMP | BPF_JGT | BPF_X, .dst_reg = 4, .src_reg = 3, .off = 4 },
+		/* *(u16 *)(data + off) = (*(u16 *)(data + off) + 1) & mask */
+		{ .code = BPF_LDX | BPF_MEM | BPF_H, .dst_reg = 5, .src_reg = 2, .off = off },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = 5, .imm = 1 },
+		{ .code = BPF_ALU64 | BPF_AND | BPF_K, .dst_reg = 5, .imm = mask },
+		{ .code = BPF_STX | BPF_MEM | BPF_H, .dst_reg = 2, .src_reg = 5, .off = off },
+		/* bpf_tail_call(ctx, prog_array, 0); return XDP_ABORTED if it fails */
+		{ .code = BPF_LD | BPF_DW | BPF_IMM,
+		  .dst_reg = 2,
+		  .src_reg = BPF_PSEUDO_MAP_FD,
+		  .imm = prog_array },
+		{ 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 3, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_ABORTED },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	/* A prog array takes only programs of its first member's attach type. */
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_XDP);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "rotate_src", "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), &o);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Offset of the low 16 bits of the source address in @p. */
+static int src_low16(const struct pkt *p, int v6)
+{
+	return (int)p->l3_off + (v6 ? 8 + 14 : 12 + 2);
+}
+
+/*
+ * ns/packet of the gate on @p with a new source on every packet (a cache
+ * miss): hit + (65,536-source cycle - 16-source cycle). 0 on error.
+ */
+static __u64 time_miss(int prog_array, const struct pkt *p, int v6, __u64 hit, __u64 *rot_hit,
+		       __u64 *rot_miss)
+{
+	int fh = load_rotate_prog(prog_array, src_low16(p, v6), ROT_HIT);
+	int fm = load_rotate_prog(prog_array, src_low16(p, v6), ROT_MISS);
+	__u64 ret = 0;
+
+	if (fh < 0 || fm < 0) {
+		fprintf(stderr, "gate_bench: rotate program: %s\n", strerror(-(fh < 0 ? fh : fm)));
+		goto out;
+	}
+	*rot_hit = time_prog(fh, p, XDP_PASS);
+	*rot_miss = time_prog(fm, p, XDP_PASS);
+	if (*rot_hit && *rot_miss)
+		ret = hit + (*rot_miss > *rot_hit ? *rot_miss - *rot_hit : 0);
+out:
+	if (fh >= 0)
+		close(fh);
+	if (fm >= 0)
+		close(fm);
+	return ret;
 }
 
 /* An XDP program that only returns XDP_PASS: the harness's own cost per packet. */
@@ -243,7 +361,7 @@ static void row(const char *name, __u64 gate, __u64 xf, const char *xfname)
 		snprintf(xs, sizeof(xs), "%llu (%s)", (unsigned long long)xf, xfname);
 		snprintf(rs, sizeof(rs), "%.2f", (double)gate / (double)xf);
 	}
-	printf("| %-40s | %7llu | %-16s | %5s |\n", name, (unsigned long long)gate, xs, rs);
+	printf("| %-50s | %7llu | %-16s | %5s |\n", name, (unsigned long long)gate, xs, rs);
 }
 
 int main(void)
@@ -251,12 +369,14 @@ int main(void)
 	struct xdpfilt alw = { 0 }, dny = { 0 };
 	struct gate_config cfg = { .default_action = GATE_DEFAULT_DROP,
 				   .nprofiles = 1,
-				   .flow_timeout_ns = 60ULL * 1000000000 };
+				   .flow_timeout_ns = 60ULL * 1000000000,
+				   .fw_gen = 1 };
 	struct cg_port open = { IPPROTO_TCP, 0, htons(80) };
 	struct pkt p_open, p_def, p_knock, p4, p6, p4_open;
 	struct gate_bpf *skel = NULL;
-	int gate_fd, empty_fd = -1, err, ret = 1;
+	int gate_fd, empty_fd = -1, tail_fd = -1, err, ret = 1;
 	__u64 g_open, g_def, g_knock, g4, g6, g4_1, g6_1, g4_open, e, a4, a6, d4, d6;
+	__u64 t4, t6, m4, m6, rh4, rm4, rh6, rm6;
 	__u32 zero = 0, one = 1;
 
 	libbpf_set_print(NULL);
@@ -287,11 +407,17 @@ int main(void)
 
 	if (build(&p_open, 4, SRC4, IPPROTO_TCP, 80) || build(&p_def, 4, SRC4, IPPROTO_TCP, 81) ||
 	    build(&p_knock, 4, SRC4, IPPROTO_TCP, 7000) || build(&p4, 4, SRC4, IPPROTO_TCP, 81) ||
-	    build(&p6, 6, SRC6, IPPROTO_TCP, 81) ||
-	    build(&p4_open, 4, "203.0.113.5", IPPROTO_TCP, 80))
+	    build(&p6, 6, SRC6, IPPROTO_TCP, 81) || build(&p4_open, 4, OPEN4, IPPROTO_TCP, 80))
 		goto out;
 
-	/* Empty rule tables: the stateful paths alone. */
+	/* The wrapper that gives every packet a new source tail-calls the gate. */
+	tail_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "bench_tail", 4, 4, 1, NULL);
+	if (tail_fd < 0 || bpf_map_update_elem(tail_fd, &zero, &gate_fd, BPF_ANY)) {
+		fprintf(stderr, "gate_bench: prog array: %s\n", strerror(errno));
+		goto out;
+	}
+
+	/* Empty rule tables: the stateful paths alone (the cache answers "no rule"). */
 	empty_fd = load_empty_prog();
 	e = empty_fd >= 0 ? time_prog(empty_fd, &p_open, XDP_PASS) : 0;
 	g_open = time_prog(gate_fd, &p_open, XDP_PASS);
@@ -299,8 +425,8 @@ int main(void)
 	/* The first packet is step 1; the rest are retransmits of it (same work, same verdict). */
 	g_knock = time_prog(gate_fd, &p_knock, XDP_DROP);
 	/* One matching rule per family: the trie's depth is 1, the rest is fixed cost. */
-	if (one_rule(bpf_map__fd(skel->maps.fw_rules_v4), 0, SRC4, 24) ||
-	    one_rule(bpf_map__fd(skel->maps.fw_rules_v6), 1, SRC6, 64))
+	if (one_rule(bpf_map__fd(skel->maps.fw_rules_v4), 0, SRC4, SRC4_PLEN) ||
+	    one_rule(bpf_map__fd(skel->maps.fw_rules_v6), 1, SRC6, SRC6_PLEN) || gen_bump(skel))
 		goto out;
 	g4_1 = time_prog(gate_fd, &p4, XDP_PASS);
 	g6_1 = time_prog(gate_fd, &p6, XDP_PASS);
@@ -315,9 +441,11 @@ int main(void)
 		goto out;
 	}
 	/* Same addresses in both xdp-filter objects; same prefixes in the gate. */
-	err = fill_rules(0, bpf_map__fd(skel->maps.fw_rules_v4), alw.v4_fd, SRC4);
+	err = fill_rules(0, bpf_map__fd(skel->maps.fw_rules_v4), alw.v4_fd, SRC4, OPEN4);
 	if (!err)
-		err = fill_rules(1, bpf_map__fd(skel->maps.fw_rules_v6), alw.v6_fd, SRC6);
+		err = fill_rules(1, bpf_map__fd(skel->maps.fw_rules_v6), alw.v6_fd, SRC6, NULL);
+	if (!err)
+		err = gen_bump(skel);
 	if (err) {
 		fprintf(stderr, "gate_bench: filling rules: %s\n", strerror(-err));
 		goto out;
@@ -340,9 +468,18 @@ int main(void)
 		}
 	}
 
+	/* Cache hits: the same source again and again. */
 	g4 = time_prog(gate_fd, &p4, XDP_PASS);
 	g6 = time_prog(gate_fd, &p6, XDP_PASS);
 	g4_open = time_prog(gate_fd, &p4_open, XDP_PASS);
+	/* Cache misses: a new source on every packet. */
+	m4 = time_miss(tail_fd, &p4, 0, g4, &rh4, &rm4);
+	m6 = time_miss(tail_fd, &p6, 1, g6, &rh6, &rm6);
+	/* The trie alone: fw_gen 0 turns the cache off. */
+	if (set_gen(skel, 0))
+		goto out;
+	t4 = time_prog(gate_fd, &p4, XDP_PASS);
+	t6 = time_prog(gate_fd, &p6, XDP_PASS);
 	/* xdp-filter's policy names the default: alw drops what matches, dny passes it. */
 	a4 = time_prog(alw.prog_fd, &p4, XDP_DROP);
 	a6 = time_prog(alw.prog_fd, &p6, XDP_DROP);
@@ -352,24 +489,34 @@ int main(void)
 	printf("xdp_gate vs xdp-filter: BPF_PROG_TEST_RUN, %d packets per run, median of %d runs, "
 	       "%d+%d rules\n\n",
 	       REPEAT, RUNS, NRULES, NRULES);
-	printf("| %-40s | %7s | %-16s | %5s |\n", "case", "gate ns", "xdp-filter ns", "ratio");
-	printf("|%s|%s|%s|%s|\n", "------------------------------------------", "---------",
-	       "------------------", "-------");
+	printf("| %-50s | %7s | %-16s | %5s |\n", "case", "gate ns", "xdp-filter ns", "ratio");
+	printf("|%s|%s|%s|%s|\n", "----------------------------------------------------",
+	       "---------", "------------------", "-------");
 	row("empty XDP program (harness overhead)", e, 0, NULL);
 	row("open service TCP/80, v4, no rules", g_open, 0, NULL);
 	row("default drop, v4, no rules", g_def, 0, NULL);
 	row("knock step, v4, no rules", g_knock, 0, NULL);
-	row("rule match v4, 1 rule", g4_1, 0, NULL);
-	row("rule match v6, 1 rule", g6_1, 0, NULL);
-	row("rule match v4, 10k+10k rules", g4, a4, "alw_ip");
-	row("rule match v6, 10k+10k rules", g6, a6, "alw_ip");
-	row("rule match v4, 10k+10k rules", g4, d4, "dny_ip");
-	row("rule match v6, 10k+10k rules", g6, d6, "dny_ip");
-	row("open service v4, rule miss, 10k+10k", g4_open, 0, NULL);
+	row("rule match v4, 1 rule (cache hit)", g4_1, 0, NULL);
+	row("rule match v6, 1 rule (cache hit)", g6_1, 0, NULL);
+	row("rule match v4, 10k+10k rules, cache hit", g4, a4, "alw_ip");
+	row("rule match v6, 10k+10k rules, cache hit", g6, a6, "alw_ip");
+	row("rule match v4, 10k+10k rules, cache hit", g4, d4, "dny_ip");
+	row("rule match v6, 10k+10k rules, cache hit", g6, d6, "dny_ip");
+	row("rule match v4, 10k+10k rules, cache miss", m4, a4, "alw_ip");
+	row("rule match v6, 10k+10k rules, cache miss", m6, a6, "alw_ip");
+	row("  v4 wrapper, 16 sources cycling (all hits)", rh4, 0, NULL);
+	row("  v4 wrapper, 65,536 sources cycling (all misses)", rm4, 0, NULL);
+	row("  v6 wrapper, 16 sources cycling (all hits)", rh6, 0, NULL);
+	row("  v6 wrapper, 65,536 sources cycling (all misses)", rm6, 0, NULL);
+	row("rule match v4, 10k+10k rules, no cache (fw_gen 0)", t4, a4, "alw_ip");
+	row("rule match v6, 10k+10k rules, no cache (fw_gen 0)", t6, a6, "alw_ip");
+	row("open service v4, rule miss, 10k+10k (cache hit)", g4_open, 0, NULL);
 	ret = 0;
 out:
 	if (empty_fd >= 0)
 		close(empty_fd);
+	if (tail_fd >= 0)
+		close(tail_fd);
 	bpf_object__close(alw.obj);
 	bpf_object__close(dny.obj);
 	gate_bpf__destroy(skel);

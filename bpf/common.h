@@ -17,6 +17,18 @@
 
 #define CG_NSEC_PER_SEC 1000000000ULL
 
+/*
+ * The packet's time (CLOCK_MONOTONIC), read on first use and then kept in
+ * *now (0 = not read yet): bpf_ktime_get_ns() costs about as much as a hash
+ * lookup, and the open-service, default and knock-noise paths need no time.
+ */
+static __always_inline __u64 gate_now(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return *now;
+}
+
 /* The enum is ordered: every PASS reason comes before CG_STAT_DROP_MALFORMED. */
 static __always_inline int stat_is_pass(int reason)
 {

@@ -38,23 +38,26 @@ static __always_inline void flow_key_reply(struct flow_key *k, const struct cg_p
 /*
  * CG_STAT_PASS_FLOW for a packet of a known flow that was active within the
  * configured idle timeout (and refresh it), else CG_CONTINUE. An idle flow is
- * deleted, so a late packet cannot bring it back.
+ * deleted, so a late packet cannot bring it back. The time is read only when
+ * the flow exists (gate_now).
  */
 static __always_inline int flow_check(const struct cg_pkt *p, const struct gate_config *cfg,
-				      __u64 now)
+				      __u64 *now)
 {
 	struct flow_key k;
 	struct flow_val *v;
+	__u64 t;
 
 	flow_key_ingress(&k, p);
 	v = bpf_map_lookup_elem(&gate_flows, &k);
 	if (!v)
 		return CG_CONTINUE;
-	if (now - v->last_ns > cfg->flow_timeout_ns) {
+	t = gate_now(now);
+	if (t - v->last_ns > cfg->flow_timeout_ns) {
 		bpf_map_delete_elem(&gate_flows, &k);
 		return CG_CONTINUE;
 	}
-	v->last_ns = now;
+	v->last_ns = t;
 	return CG_STAT_PASS_FLOW;
 }
 

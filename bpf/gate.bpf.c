@@ -21,15 +21,17 @@
  *    discovery (133-137) -> PASS_ND, before the rules: the host must stay
  *    reachable at layer 2.
  *  3 Rules: longest-prefix match of the source -> PASS_RULE / DROP_RULE. A drop
- *    rule beats everything below: open services, doors and flows.
+ *    rule beats everything below: open services, doors and flows. The
+ *    per-CPU fw_cache answers for sources seen under the current fw_gen.
  *  4 Later fragments (offset != 0): PASS_FRAGMENT if the first fragment of the
  *    datagram passed (gate_frags), else DROP_FRAGMENT. A first fragment is
  *    judged on its ports below and, if it passes, recorded in gate_frags.
  *  5 L4: TCP/UDP ports, ICMP type and echo id.
- *  6 Flows: known 5-tuple, active within flow_timeout_ns -> PASS_FLOW.
- *  7 Door: knock_open (source, proto, dport) not expired -> the 5-tuple
+ *  6 Open service: open_ports (proto, dport) -> PASS_OPEN. One small hash,
+ *    before the two below: they would pass the packet too.
+ *  7 Flows: known 5-tuple, active within flow_timeout_ns -> PASS_FLOW.
+ *  8 Door: knock_open (source, proto, dport) not expired -> the 5-tuple
  *    becomes a flow, PASS_KNOCK.
- *  8 Open service: open_ports (proto, dport) -> PASS_OPEN.
  *  9 Path-MTU ICMP errors (ICMP 3/4, ICMPv6 2) -> PASS_ICMP_ERROR.
  * 10 Knock state machine (TCP/UDP) -> DROP_KNOCK_OPEN / _STEP / _WRONG /
  *    _TIMEOUT; the knock packet itself is always consumed.
@@ -63,39 +65,41 @@ static __always_inline int icmp_error_check(const struct cg_pkt *p)
 	return CG_CONTINUE;
 }
 
-/* Steps 5 to 11, for a whole datagram or a first fragment. */
-static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p)
+/*
+ * Steps 5 to 11, for a whole datagram or a first fragment. The time is read
+ * only by a stage that finds state to compare it with (gate_now).
+ */
+static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p,
+				   const struct gate_config *cfg)
 {
-	const struct gate_config *cfg;
-	__u32 zero = 0;
-	__u64 now;
+	int ports = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP;
+	__u64 now = 0;
 	int r;
 
 	if (parse_l4(c, p) < 0)
 		return CG_STAT_DROP_MALFORMED;
-
-	cfg = bpf_map_lookup_elem(&gate_config, &zero);
 	if (!cfg)
 		return CG_STAT_DROP_DEFAULT; /* no configuration: fail closed */
-	now = bpf_ktime_get_ns();
 
-	if (p->has_ports) {
-		r = flow_check(p, cfg, now);
+	if (ports) {
+		r = open_check(p);
 		if (r != CG_CONTINUE)
 			return r;
 	}
-	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
-		r = door_check(p, now);
+	if (p->has_ports) {
+		r = flow_check(p, cfg, &now);
 		if (r != CG_CONTINUE)
 			return r;
-		r = open_check(p);
+	}
+	if (ports) {
+		r = door_check(p, &now);
 		if (r != CG_CONTINUE)
 			return r;
 	}
 	r = icmp_error_check(p);
 	if (r != CG_CONTINUE)
 		return r;
-	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
+	if (ports) {
 		r = knock_check(p, cfg, now);
 		if (r != CG_CONTINUE)
 			return r;
@@ -110,8 +114,10 @@ int xdp_gate(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = { .pos = data, .end = data_end };
+	const struct gate_config *cfg;
 	struct cg_pkt p = {};
 	int reason, proto;
+	__u32 zero = 0, gen;
 
 	proto = parse_l2l3(&c, &p);
 	if (proto < 0) {
@@ -126,14 +132,20 @@ int xdp_gate(struct xdp_md *ctx)
 	reason = nd_check(&c, &p);
 	if (reason != CG_CONTINUE)
 		goto out;
-	reason = fw_check(&p);
+	/*
+	 * fw_gen is read once, before the tries: a rule change that lands after
+	 * this read bumps it, so what fw_check caches now is already stale.
+	 */
+	cfg = bpf_map_lookup_elem(&gate_config, &zero);
+	gen = cfg ? *(volatile const __u32 *)&cfg->fw_gen : 0;
+	reason = fw_check(&p, gen);
 	if (reason != CG_CONTINUE)
 		goto out;
 	if (p.frag == CG_FRAG_LATER) {
 		reason = frag_check(&p);
 		goto out;
 	}
-	reason = gate_l4(&c, &p);
+	reason = gate_l4(&c, &p, cfg);
 	if (p.frag == CG_FRAG_FIRST && stat_is_pass(reason))
 		frag_record(&p);
 out:
@@ -143,7 +155,7 @@ out:
 
 /*
  * Egress: remember connections that leave through the interface, in the
- * orientation of their replies, so the gate lets the replies in (step 6).
+ * orientation of their replies, so the gate lets the replies in (step 7).
  * TCP creates a flow only on a SYN without ACK (an opening connection); UDP
  * and ICMP echo requests create one on any packet. Existing flows are
  * refreshed by any packet, but at most once a second, to keep the egress path

@@ -14,9 +14,10 @@ static __always_inline int port_eq(const struct cg_port *cp, const struct cg_pkt
 
 /*
  * CG_STAT_PASS_KNOCK when a door is open for (source, proto, dport). The
- * packet's 5-tuple becomes a flow, so the connection outlives the door.
+ * packet's 5-tuple becomes a flow, so the connection outlives the door. The
+ * time is read only when a door exists (gate_now).
  */
-static __always_inline int door_check(const struct cg_pkt *p, __u64 now)
+static __always_inline int door_check(const struct cg_pkt *p, __u64 *now)
 {
 	struct knock_open_key k = {};
 	struct knock_open_val *v;
@@ -25,9 +26,9 @@ static __always_inline int door_check(const struct cg_pkt *p, __u64 now)
 	k.port.proto = p->proto;
 	k.port.port = p->dport;
 	v = bpf_map_lookup_elem(&knock_open, &k);
-	if (!v || now >= v->expires_ns)
+	if (!v || gate_now(now) >= v->expires_ns)
 		return CG_CONTINUE;
-	flow_add(p, now);
+	flow_add(p, *now);
 	return CG_STAT_PASS_KNOCK;
 }
 
@@ -72,9 +73,9 @@ struct knock_ctx {
 	const struct cg_pkt *p;
 	const struct gate_config *cfg;
 	struct knock_state *st; /* a copy of the source's state, written back once */
-	__u64 now;
-	__u32 ev;      /* enum knock_event bits */
-	__u32 changed; /* st differs from the map */
+	__u64 now;		/* 0 until read: gate_now(&kc->now) */
+	__u32 ev;		/* enum knock_event bits */
+	__u32 changed;		/* st differs from the map */
 };
 
 /*
@@ -104,7 +105,7 @@ static long knock_profile(__u32 i, void *data)
 		st->step[i] = 0;
 		kc->changed = 1;
 	}
-	if (s > 0 && kc->now - st->last_ns[i] > prof->step_timeout_ns) {
+	if (s > 0 && gate_now(&kc->now) - st->last_ns[i] > prof->step_timeout_ns) {
 		kc->ev |= KNOCK_EV_TIMEOUT;
 		s = 0;
 		st->step[i] = 0;
@@ -113,7 +114,7 @@ static long knock_profile(__u32 i, void *data)
 
 	if (port_eq(&prof->steps[s & (CG_KNOCK_MAX_STEPS - 1)], p)) {
 		s++;
-		st->last_ns[i] = kc->now;
+		st->last_ns[i] = gate_now(&kc->now);
 		kc->changed = 1;
 		kc->ev |= KNOCK_EV_STEP;
 		if (s == nsteps) {
@@ -130,7 +131,7 @@ static long knock_profile(__u32 i, void *data)
 		kc->changed = 1;
 		if (port_eq(&prof->steps[0], p)) {
 			st->step[i] = 1;
-			st->last_ns[i] = kc->now;
+			st->last_ns[i] = gate_now(&kc->now);
 		} else {
 			st->step[i] = 0;
 		}
@@ -148,6 +149,7 @@ static long knock_profile(__u32 i, void *data)
  * previous step seen again is a retransmit (a TCP SYN retry) and is ignored.
  * A source with no state gets one only when it hits some profile's first
  * step, so a spoofed flood cannot fill the LRU and evict real knockers.
+ * The time is read only by a profile that needs it (progress or a match).
  */
 static __always_inline int knock_check(const struct cg_pkt *p, const struct gate_config *cfg,
 				       __u64 now)

@@ -16,6 +16,7 @@
 #define CG_KNOCK_SOURCES_MAX 65536
 #define CG_DOORS_MAX 16384
 #define CG_OPEN_PORTS_MAX 1024
+#define CG_FW_CACHE_MAX 8192
 
 /* 0 -> struct gate_config. Daemon writes at start; gate reads. */
 struct {
@@ -50,6 +51,21 @@ struct {
 	__type(key, struct fw_key_v6);
 	__type(value, struct fw_rule_val);
 } fw_rules_v6 SEC(".maps");
+
+/*
+ * source address (16 bytes, IPv4 as ::ffff:a.b.c.d) -> per-CPU struct
+ * fw_cache_val: the verdict of the tries for that source, or "no rule",
+ * stamped with the gate_config.fw_gen it was looked up under. Gate writes and
+ * reads; the daemon invalidates it wholesale by bumping fw_gen, never by
+ * writing it. Bounded: sources beyond CG_FW_CACHE_MAX evict the least
+ * recently used, and a miss costs the trie walk plus an insert.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, CG_FW_CACHE_MAX);
+	__type(key, __u8[16]);
+	__type(value, struct fw_cache_val);
+} fw_cache SEC(".maps");
 
 /* rule slot -> per-CPU packets matched. Gate writes; daemon reads and zeroes a new slot. */
 struct {

@@ -179,6 +179,32 @@ static int rule_map_del(struct gateway *gw, const struct fw_rule *r)
 	return bpf_map__delete_elem(gw->skel->maps.fw_rules_v6, &k6, sizeof(k6), 0);
 }
 
+/* The generation after @gen; 0 is skipped, it turns the gate's verdict cache off. */
+static uint32_t fw_gen_next(uint32_t gen)
+{
+	return gen + 1 ? gen + 1 : 1;
+}
+
+/*
+ * gate_config.fw_gen++ after a change to the rule tries: every verdict the
+ * gate cached (fw_cache) under the old generation stops counting. Only this
+ * process writes gate_config, so the read-modify-write cannot lose a bump.
+ */
+static int fw_gen_bump(struct gateway *gw)
+{
+	struct gate_config c;
+	uint32_t zero = 0;
+	int err;
+
+	err = bpf_map__lookup_elem(gw->skel->maps.gate_config, &zero, sizeof(zero), &c, sizeof(c),
+				   0);
+	if (err)
+		return err;
+	c.fw_gen = fw_gen_next(c.fw_gen);
+	return bpf_map__update_elem(gw->skel->maps.gate_config, &zero, sizeof(zero), &c, sizeof(c),
+				    BPF_ANY);
+}
+
 static bool store_has_prefix(const struct fw_store *s, int family, unsigned int plen,
 			     const uint8_t *addr, size_t alen)
 {
@@ -248,7 +274,8 @@ static int sync_rules(struct gateway *gw)
 		if (err)
 			return err;
 	}
-	return 0;
+	/* A reused (pinned) fw_cache may hold verdicts of the tries before this sync. */
+	return fw_gen_bump(gw);
 }
 
 static int sync_open_ports(struct gateway *gw)
@@ -317,6 +344,12 @@ static int write_config(struct gateway *gw)
 
 	err = bpf_map__lookup_elem(gw->skel->maps.gate_config, &zero, sizeof(zero), &old,
 				   sizeof(old), 0);
+	/*
+	 * A restart reuses the pinned fw_cache: continue the generation instead
+	 * of resetting it, or verdicts cached under an old number could count
+	 * again.
+	 */
+	cfg.fw_gen = fw_gen_next(err ? 0 : old.fw_gen);
 	if (!err && (old.nprofiles != cfg.nprofiles ||
 		     memcmp(old.profiles, cfg.profiles, sizeof(cfg.profiles)))) {
 		int n = map_clear(gw->skel->maps.knock_state);
@@ -695,6 +728,12 @@ int gw_rule_add(struct gateway *gw, const struct cidr *c, uint32_t action, json_
 		goto out;
 	}
 	err = rule_map_put(gw, &rule, true);
+	if (!err) {
+		err = fw_gen_bump(gw);
+		/* Unbumped, cached verdicts would hide the rule: refuse it whole. */
+		if (err)
+			rule_map_del(gw, &rule);
+	}
 	if (err) {
 		log_errno(err, "cannot write rule %u to the datapath", rule.id);
 		if (fw_store_save(&gw->store, gw->state_path))
@@ -734,13 +773,18 @@ int gw_rule_del(struct gateway *gw, uint32_t id)
 		goto out;
 	}
 	err = rule_map_del(gw, &rule);
-	if (err && err != -ENOENT) {
+	if (!err || err == -ENOENT) {
+		err = fw_gen_bump(gw);
+		/* Unbumped, cached verdicts would keep the rule alive: refuse the delete whole. */
+		if (err)
+			rule_map_put(gw, &rule, false);
+	}
+	if (err) {
 		log_errno(err, "cannot remove rule %u from the datapath", id);
 		fw_store_save(&gw->store, gw->state_path);
 		err = -EIO;
 		goto out;
 	}
-	err = 0;
 	store_swap(gw, &next);
 	log_info("rule %u deleted", id);
 out:

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* xdp_gate and tc_gate_out through BPF_PROG_TEST_RUN: a table of packets and verdicts. */
+#define _GNU_SOURCE /* sched_getcpu, sched_setaffinity */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,8 +28,11 @@
  * put), or an egress packet for tc_gate_out. A row may end with a check of
  * the maps. Maps are emptied between rows.
  *
+ * The process is pinned to one CPU, so fw_cache (per-CPU) behaves the same
+ * from step to step. rule() bumps gate_config.fw_gen as the daemon does.
+ *
  * Base configuration: default drop, flows idle out after 60 s, open services
- * TCP 80 and UDP 53, and two knock profiles:
+ * TCP 80 and UDP 53, the verdict cache on (fw_gen 1), and two knock profiles:
  *   0: TCP 7000, 8000, 9000 (5 s per step) -> TCP 22 open for 30 s
  *   1: UDP 1111, 2222 (5 s per step)       -> TCP 8443 open for 30 s
  */
@@ -116,6 +121,7 @@ struct row {
 
 static struct gate_bpf *skel;
 static int ncpus;
+static __u32 fw_gen;	   /* what base_cfg() writes; rule() bumps it */
 static __u32 reasons_seen; /* bit per enum cg_stat a passing step produced */
 
 /* ---- helpers for setups and checks -------------------------------------- */
@@ -162,6 +168,7 @@ static struct gate_config base_cfg(void)
 		.default_action = GATE_DEFAULT_DROP,
 		.nprofiles = 2,
 		.flow_timeout_ns = FLOW_TIMEOUT,
+		.fw_gen = fw_gen,
 	};
 	struct knock_profile *p = &c.profiles[0];
 
@@ -212,10 +219,13 @@ static void zero_hits(void)
 
 static void reset_maps(void)
 {
-	struct gate_config c = base_cfg();
+	struct gate_config c;
 
+	fw_gen = 1;
+	c = base_cfg();
 	map_clear(skel->maps.fw_rules_v4);
 	map_clear(skel->maps.fw_rules_v6);
+	map_clear(skel->maps.fw_cache);
 	map_clear(skel->maps.open_ports);
 	map_clear(skel->maps.knock_state);
 	map_clear(skel->maps.knock_open);
@@ -227,8 +237,21 @@ static void reset_maps(void)
 	open_port(IPPROTO_UDP, 53);
 }
 
-/* A CIDR rule "addr/plen" (v4 or v6) with @action, counted in fw_hits[slot]. */
-static void rule(const char *addr, __u32 plen, __u32 action, __u32 slot)
+/* gate_config.fw_gen++, read-modify-write as the daemon does it after a rule change. */
+static void gen_bump(void)
+{
+	struct gate_config c;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(map_fd(skel->maps.gate_config), &zero, &c))
+		return;
+	c.fw_gen++;
+	fw_gen = c.fw_gen;
+	set_cfg(&c);
+}
+
+/* Writes a rule without bumping fw_gen: what the cache must hide until the bump. */
+static void rule_nobump(const char *addr, __u32 plen, __u32 action, __u32 slot)
 {
 	struct fw_rule_val v = { .action = action, .slot = slot };
 
@@ -243,6 +266,30 @@ static void rule(const char *addr, __u32 plen, __u32 action, __u32 slot)
 		inet_pton(AF_INET, addr, k.addr);
 		bpf_map_update_elem(map_fd(skel->maps.fw_rules_v4), &k, &v, BPF_ANY);
 	}
+}
+
+/* A CIDR rule "addr/plen" (v4 or v6) with @action, counted in fw_hits[slot]. */
+static void rule(const char *addr, __u32 plen, __u32 action, __u32 slot)
+{
+	rule_nobump(addr, plen, action, slot);
+	gen_bump();
+}
+
+/* This CPU's fw_cache entry for @src, as the gate left it; -ENOENT if none. */
+static int cache_get(const char *src, struct fw_cache_val *out)
+{
+	struct fw_cache_val v[ncpus];
+	__u8 k[16];
+	int cpu = sched_getcpu(), err;
+
+	addr16(src, k);
+	err = bpf_map_lookup_elem(map_fd(skel->maps.fw_cache), k, v);
+	if (err)
+		return -errno;
+	if (cpu < 0 || cpu >= ncpus)
+		return -ERANGE;
+	*out = v[cpu];
+	return 0;
 }
 
 static __u64 hits(__u32 slot)
@@ -381,6 +428,44 @@ static void drop32_allow48_v6(void)
 	rule("2001:db8:1::", 48, FW_ACT_ALLOW, 2);
 }
 
+/* The allow rule of C4's /24 becomes a drop rule (slot 2), with the daemon's bump. */
+static void c4_24_to_drop(void)
+{
+	rule("198.51.100.0", 24, FW_ACT_DROP, 2);
+}
+
+/* The same change, but fw_gen is not bumped (yet). */
+static void c4_24_to_drop_nobump(void)
+{
+	rule_nobump("198.51.100.0", 24, FW_ACT_DROP, 2);
+}
+
+static void set_cache_off(void)
+{
+	struct gate_config c = base_cfg();
+
+	c.fw_gen = 0;
+	set_cfg(&c);
+}
+
+/* An action the gate does not know: a drop, also when cached. */
+static void odd_action_c4_24(void)
+{
+	rule("198.51.100.0", 24, 7, 1);
+}
+
+static void flow_and_door_to_open_port(void)
+{
+	door(C4, IPPROTO_TCP, 80, now_ns() + OPEN_FOR);
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 80), now_ns());
+}
+
+/* A longer drop prefix inside the /32 that allows C6B. */
+static void drop_c6b_48(void)
+{
+	rule("2001:db8:2::", 48, FW_ACT_DROP, 3);
+}
+
 static void drop_all_v6(void)
 {
 	rule("::", 0, FW_ACT_DROP, 1);
@@ -498,6 +583,42 @@ static bool hits_slot1_2(void)
 static bool hits_slot1_3(void)
 {
 	return ASSERT_EQ(hits(1), 3, "fw_hits[1]") & ASSERT_EQ(hits(2), 0, "fw_hits[2]");
+}
+
+static bool hits_1_2_then_1(void)
+{
+	return ASSERT_EQ(hits(1), 2, "fw_hits[1]") & ASSERT_EQ(hits(2), 1, "fw_hits[2]");
+}
+
+static bool hits_slot1_1(void)
+{
+	return ASSERT_EQ(hits(1), 1, "fw_hits[1]");
+}
+
+/* Three packets, one trie lookup: the entry holds the rule, hits count all three. */
+static bool cache_allow_hits(void)
+{
+	struct fw_cache_val v;
+
+	return ASSERT_EQ(hits(1), 3, "fw_hits[1]") &
+	       ASSERT_EQ(cache_get(C4, &v), 0, "cache entry") &
+	       ASSERT_EQ(v.gen, fw_gen, "cached gen") &
+	       ASSERT_EQ(v.action, FW_ACT_ALLOW, "cached action") & ASSERT_EQ(v.slot, 1, "slot");
+}
+
+static bool cache_no_rule_entry(void)
+{
+	struct fw_cache_val v;
+
+	return ASSERT_EQ(cache_get(C4, &v), 0, "cache entry") &
+	       ASSERT_EQ(v.gen, fw_gen, "cached gen") & ASSERT_EQ(v.action, 0, "no rule");
+}
+
+static bool no_cache_entry(void)
+{
+	struct fw_cache_val v;
+
+	return ASSERT_EQ(cache_get(C4, &v), -ENOENT, "fw_gen 0: nothing cached");
 }
 
 static bool hits_slot3_3(void)
@@ -668,6 +789,14 @@ static const struct row rows[] = {
 	  .steps = { PASS(TCP4(80), CG_STAT_PASS_OPEN), PASS(UDP4(53), CG_STAT_PASS_OPEN),
 		     PASS(TCP6(80), CG_STAT_PASS_OPEN), DROP(UDP6(80), CG_STAT_DROP_DEFAULT),
 		     DROP(TCP4(53), CG_STAT_DROP_DEFAULT) } },
+	/*
+	 * The open-service check comes before flows and doors (one small hash
+	 * first; all three pass), so a packet to an open port counts as
+	 * PASS_OPEN even when a flow or door also matches it.
+	 */
+	{ .name = "open_service_before_flow_and_door",
+	  .setup = flow_and_door_to_open_port,
+	  .steps = { PASS(TCP4(80), CG_STAT_PASS_OPEN) } },
 	{ .name = "default_pass",
 	  .setup = set_default_pass,
 	  .steps = { PASS(TCP4(81), CG_STAT_PASS_DEFAULT), PASS(UDP6(81), CG_STAT_PASS_DEFAULT),
@@ -718,6 +847,46 @@ static const struct row rows[] = {
 	  .steps = { DROP(TCP4(80), CG_STAT_DROP_RULE), DROP(TCP4(22), CG_STAT_DROP_RULE),
 		     DROP(TCP4(5555), CG_STAT_DROP_RULE) },
 	  .check = hits_slot3_3 },
+
+	/* Verdict cache (fw_cache, valid while its gen equals gate_config.fw_gen) */
+	{ .name = "rule_cache_hits_counted",
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE), PASS(TCP4(81), CG_STAT_PASS_RULE),
+		     PASS(UDP4(9), CG_STAT_PASS_RULE) },
+	  .check = cache_allow_hits },
+	{ .name = "rule_cache_allow_then_rule_change",
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE), PASS(TCP4(81), CG_STAT_PASS_RULE),
+		     DROP(TCP4(81), CG_STAT_DROP_RULE, .before = c4_24_to_drop) },
+	  .check = hits_1_2_then_1 },
+	{ .name = "rule_cache_stale_until_gen_bump",
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE),
+		     /* The trie says drop, but fw_gen is unchanged: the cached allow stands. */
+		     PASS(TCP4(81), CG_STAT_PASS_RULE, .before = c4_24_to_drop_nobump),
+		     DROP(TCP4(81), CG_STAT_DROP_RULE, .before = gen_bump) },
+	  .check = hits_1_2_then_1 },
+	{ .name = "rule_cache_no_rule_then_drop_rule",
+	  .steps = { DROP(TCP4(81), CG_STAT_DROP_DEFAULT), PASS(TCP4(80), CG_STAT_PASS_OPEN),
+		     DROP(TCP4(80), CG_STAT_DROP_RULE, .before = drop_c4_24) },
+	  .check = hits_slot1_1 },
+	{ .name = "rule_cache_no_rule_entry",
+	  .steps = { DROP(TCP4(81), CG_STAT_DROP_DEFAULT), DROP(TCP4(81), CG_STAT_DROP_DEFAULT) },
+	  .check = cache_no_rule_entry },
+	{ .name = "rule_cache_v6_allow_then_drop",
+	  .setup = allow32_drop48_v6,
+	  .steps = { PASS(V6(C6B, IPPROTO_TCP, 1, 81), CG_STAT_PASS_RULE),
+		     PASS(V6(C6B, IPPROTO_TCP, 1, 81), CG_STAT_PASS_RULE),
+		     DROP(V6(C6B, IPPROTO_TCP, 1, 81), CG_STAT_DROP_RULE,
+			  .before = drop_c6b_48) } },
+	{ .name = "rule_cache_off_at_gen_0",
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE, .before = set_cache_off),
+		     DROP(TCP4(81), CG_STAT_DROP_RULE, .before = c4_24_to_drop_nobump) },
+	  .check = no_cache_entry },
+	{ .name = "rule_unknown_action_drops_cached",
+	  .setup = odd_action_c4_24,
+	  .steps = { DROP(TCP4(81), CG_STAT_DROP_RULE), DROP(TCP4(81), CG_STAT_DROP_RULE) } },
 
 	/* Fragments */
 	{ .name = "frag_v4_first_open_then_later",
@@ -1008,6 +1177,15 @@ int main(int argc, char **argv)
 	ncpus = libbpf_num_possible_cpus();
 	if (geteuid() == 0)
 		skel = gate_bpf__open_and_load();
+	if (skel) {
+		cpu_set_t one;
+
+		/* fw_cache is per-CPU: keep every test run on the same CPU. */
+		CPU_ZERO(&one);
+		CPU_SET(sched_getcpu(), &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			fprintf(stderr, "sched_setaffinity: %s\n", strerror(errno));
+	}
 	if (!skel) {
 		const struct t_case sc = T_CASE(skip_case);
 
