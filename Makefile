@@ -70,16 +70,28 @@ DEB_PKGS := build-essential clang llvm libbpf-dev bpftool libsodium-dev libssl-d
 	libpcap-dev libmicrohttpd-dev libjansson-dev libinih-dev libcurl4-openssl-dev \
 	libelf-dev zlib1g-dev pkg-config libclang-rt-14-dev iproute2 util-linux jq curl \
 	netcat-openbsd iputils-ping tcpdump xdp-tools libxdp1 clang-format cppcheck \
-	clang-tools
+	clang-tools python3 valgrind
+# The peers and traffic makers `make bench` measures against (../shared/bench).
+BENCH_PKGS := tshark wireshark-common libndpi-bin iperf3 dnsmasq-base bind9-dnsutils ethtool \
+	time openssl openvpn wireguard-go wireguard-tools socat
 DEPS_STAMP := $(B)/.deps-ok
+BENCH_DEPS_STAMP := $(B)/.bench-deps-ok
 
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	$(Q)mkdir -p $(B)
 	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)touch $@
+
+$(BENCH_DEPS_STAMP): $(DEPS_STAMP)
+	$(Q)missing=$$(for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	$(Q)touch $@
 
@@ -149,14 +161,14 @@ bpf-test: $(BPFT_BINS) $(BPF_OBJS)
 	$(Q)LEVELS=bpf tests/run.sh
 net-test: all
 	$(Q)LEVELS=net tests/run.sh
-fuzz-smoke: $(FUZZ_BINS)
+fuzz-smoke: $(FUZZ_BINS) $(CAPGATE)
 	$(Q)LEVELS=fuzz tests/run.sh
 
 demo: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(CAPGATE) demo
 
-bench: $(DEPS_STAMP)
+bench: $(BENCH_DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
 	$(Q)bench/run.sh
 

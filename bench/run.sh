@@ -17,4 +17,12 @@ echo "== XDP gate ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp "$B/bench/gate_bench" || rc=1
 echo
 
+echo "== Analyzer ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp bench/dpi_capture.sh "$B/bench/dpi.pcap" || rc=1
+pp bench/dpi_bench.sh "$B/bench/dpi.pcap" 3 || rc=1
+echo
+echo "== Analyzer live on a veth under iperf3 load"
+pp bench/dpi_live.sh 10 1 || rc=1
+echo
+
 exit $rc

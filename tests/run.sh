@@ -73,6 +73,7 @@ for level in $LEVELS; do
 			run "fuzz/$n" $((FUZZ_SECONDS + 120)) \
 				tests/fuzz/smoke.sh "$t" "$FUZZ_SECONDS" "$work" "$seeds"
 		done
+		run "fuzz/valgrind.sh" 300 tests/fuzz/valgrind.sh
 		;;
 	esac
 done

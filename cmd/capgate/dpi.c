@@ -207,7 +207,8 @@ int cmd_dpi(int argc, char **argv, const struct cg_global *g)
 	FILE *fp = stdout;
 	char err[512];
 	struct input_pkt p;
-	uint64_t t0;
+	uint64_t t0, drops = 0;
+	bool has_drops;
 	int ret = 1, rc;
 
 	(void)g;
@@ -233,6 +234,8 @@ int cmd_dpi(int argc, char **argv, const struct cg_global *g)
 			goto out;
 		}
 	}
+	/* Files: one write per MiB of JSON lines. Live: each line as it happens. */
+	setvbuf(fp, NULL, input_is_live(in) ? _IOLBF : _IOFBF, 1 << 20);
 	if (drop_privileges(c.user))
 		goto out;
 	r.out = out_new(fp, c.out_flags);
@@ -265,8 +268,11 @@ int cmd_dpi(int argc, char **argv, const struct cg_global *g)
 		}
 	}
 	dpi_flush(d);
+	/* live: what the kernel dropped before we could read it (pcap_stats) */
+	has_drops = input_is_live(in) && !input_drops(in, &drops);
 	if (out_summary(r.out, dpi_counters(d),
-			(double)((now_ns(CLOCK_MONOTONIC) - t0) / 1000) / 1e6) ||
+			(double)((now_ns(CLOCK_MONOTONIC) - t0) / 1000) / 1e6,
+			has_drops ? &drops : NULL) ||
 	    r.out_err || fflush(fp)) {
 		fprintf(stderr, "capgate dpi: write error\n");
 		ret = 1;

@@ -3,6 +3,7 @@
 #ifndef CG_DPI_OUT_H
 #define CG_DPI_OUT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lib/dpi/dpi.h"
@@ -22,7 +23,10 @@ void out_free(struct out *o);
 /* Each writes one line. Return 0, or -EIO when the stream failed (sticky). */
 int out_event(struct out *o, const struct dpi_event *ev);
 int out_flow(struct out *o, const struct flow *f);
-int out_summary(struct out *o, const struct dpi_counters *c, double elapsed_s);
+/* The summary; @dropped (live captures: packets the kernel dropped) adds "dropped", NULL omits it.
+ */
+int out_summary(struct out *o, const struct dpi_counters *c, double elapsed_s,
+		const uint64_t *dropped);
 
 /* Protocol name for the flow "proto" field: "tcp", "udp", "icmp", "icmpv6", else the number. */
 const char *out_proto_str(unsigned int proto, char buf[8]);

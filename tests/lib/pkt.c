@@ -85,8 +85,9 @@ static size_t put_l4(const struct pkt_spec *s, uint8_t *l4)
 	case IPPROTO_TCP:
 		put16(l4, s->sport);
 		put16(l4 + 2, s->dport);
-		put32(l4 + 4, 1); /* seq */
-		l4[12] = 5 << 4;  /* data offset */
+		put32(l4 + 4, s->seq);
+		put32(l4 + 8, s->ack);
+		l4[12] = 5 << 4; /* data offset */
 		l4[13] = s->tcp_flags ? s->tcp_flags : 0x02;
 		put16(l4 + 14, 65535); /* window */
 		break;

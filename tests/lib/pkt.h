@@ -50,6 +50,8 @@ struct pkt_spec {
 	uint16_t sport;
 	uint16_t dport;
 	uint8_t tcp_flags; /* 0 means SYN */
+	uint32_t seq;	   /* TCP sequence and acknowledgment numbers, as given */
+	uint32_t ack;
 	uint8_t icmp_type;
 	uint8_t icmp_code;
 	uint16_t icmp_id; /* echo identifier */

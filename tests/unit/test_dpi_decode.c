@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Decoder as a table: link types, VLANs, IPv6 extension headers, tunnels; every truncation is safe.
  */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "lib/dpi/decode.h"
-#include "tests/lib/dpi_pkt.h"
+#include "tests/lib/pkt.h"
 #include "tests/lib/t.h"
 
 #define MAXP 512
@@ -19,72 +20,76 @@ struct dcase {
 	size_t payload_len;
 };
 
-static const struct tpkt inner_tcp4 = { .af = 4,
-					.src = "10.0.0.1",
-					.dst = "10.0.0.2",
-					.proto = 6,
-					.sport = 40000,
-					.dport = 80,
-					.flags = 0x18,
-					.seq = 1,
-					.payload = "GET /",
-					.plen = 5 };
-static const struct tpkt inner_udp6 = { .af = 6,
-					.src = "2001:db8::1",
-					.dst = "2001:db8::2",
-					.proto = 17,
-					.sport = 5353,
-					.dport = 53,
-					.payload = "abc",
-					.plen = 3 };
+static const struct pkt_spec inner_tcp4 = { .family = 4,
+					    .src = "10.0.0.1",
+					    .dst = "10.0.0.2",
+					    .proto = IPPROTO_TCP,
+					    .sport = 40000,
+					    .dport = 80,
+					    .tcp_flags = 0x18,
+					    .seq = 1,
+					    .payload = (const uint8_t *)"GET /",
+					    .payload_len = 5 };
+static const struct pkt_spec inner_udp6 = { .family = 6,
+					    .src = "2001:db8::1",
+					    .dst = "2001:db8::2",
+					    .proto = IPPROTO_UDP,
+					    .sport = 5353,
+					    .dport = 53,
+					    .payload = (const uint8_t *)"abc",
+					    .payload_len = 3 };
+
+/* Builds @s into b[0..MAXP); returns the frame length, 0 if it cannot be built. */
+static size_t build(uint8_t *b, const struct pkt_spec *s)
+{
+	struct pkt p;
+
+	if (pkt_build(s, &p) || p.len > MAXP)
+		return 0;
+	memcpy(b, p.data, p.len);
+	return p.len;
+}
 
 static size_t b_eth_tcp4(uint8_t *b)
 {
-	return tpkt_build(b, MAXP, &inner_tcp4);
+	return build(b, &inner_tcp4);
 }
 
 static size_t b_eth_vlan_udp6(uint8_t *b)
 {
-	struct tpkt p = inner_udp6;
+	struct pkt_spec s = inner_udp6;
 
-	p.vlan = 42;
-	return tpkt_build(b, MAXP, &p);
+	s.nvlan = 1;
+	s.vlan[0] = (struct pkt_vlan){ 0x8100, 42 };
+	return build(b, &s);
 }
 
 static size_t b_qinq(uint8_t *b)
 {
-	size_t n = b_eth_vlan_udp6(b);
+	struct pkt_spec s = inner_udp6;
 
-	/* insert an 802.1ad outer tag before the 802.1Q one */
-	memmove(b + 16, b + 12, n - 12);
-	b[12] = 0x88, b[13] = 0xa8, b[14] = 0x00, b[15] = 7;
-	return n + 4;
+	s.nvlan = 2;
+	s.vlan[0] = (struct pkt_vlan){ 0x88a8, 7 };
+	s.vlan[1] = (struct pkt_vlan){ 0x8100, 42 };
+	return build(b, &s);
 }
 
 static size_t b_ipv4_options(uint8_t *b)
 {
-	size_t n = b_eth_tcp4(b);
+	struct pkt_spec s = inner_tcp4;
 
-	/* IHL 6: one 4-byte option (NOP NOP NOP EOL) */
-	memmove(b + 14 + 24, b + 14 + 20, n - 34);
-	memcpy(b + 14 + 20, "\x01\x01\x01\x00", 4);
-	b[14] = 0x46;
-	b[14 + 3] += 4;
-	return n + 4;
+	s.ip_opt_len = 4;
+	return build(b, &s);
 }
 
 static size_t b_ipv6_ext(uint8_t *b)
 {
-	size_t n = tpkt_build(b, MAXP, &inner_udp6);
-	static const uint8_t hbh[8] = { 60, 0, 1, 4, 0, 0, 0, 0 }; /* next: dest opts */
-	static const uint8_t dst[8] = { 17, 0, 1, 4, 0, 0, 0, 0 }; /* next: UDP */
+	struct pkt_spec s = inner_udp6;
 
-	memmove(b + 54 + 16, b + 54, n - 54);
-	memcpy(b + 54, hbh, 8);
-	memcpy(b + 62, dst, 8);
-	b[14 + 6] = 0;
-	b[14 + 5] += 16;
-	return n + 16;
+	s.next_ext = 2;
+	s.ext[0] = (struct pkt_ext){ IPPROTO_HOPOPTS, 8 };
+	s.ext[1] = (struct pkt_ext){ IPPROTO_DSTOPTS, 8 };
+	return build(b, &s);
 }
 
 static size_t b_arp(uint8_t *b)
@@ -99,7 +104,7 @@ static size_t b_arp(uint8_t *b)
 static size_t ip_behind(uint8_t *b, const void *hdr, size_t hl)
 {
 	uint8_t tmp[MAXP];
-	size_t n = tpkt_build(tmp, MAXP, &inner_tcp4);
+	size_t n = build(tmp, &inner_tcp4);
 
 	memcpy(b, hdr, hl);
 	memcpy(b + hl, tmp + 14, n - 14);
@@ -141,23 +146,22 @@ static size_t b_sll2(uint8_t *b)
 
 /* outer IPv4 (proto) around hdr + inner frame (minus its Ethernet header unless keep_eth) */
 static size_t tunnel4(uint8_t *b, uint8_t proto, uint16_t dport, const void *hdr, size_t hl,
-		      const struct tpkt *inner, bool keep_eth)
+		      const struct pkt_spec *inner, bool keep_eth)
 {
 	uint8_t in[MAXP], pl[MAXP];
-	size_t n = tpkt_build(in, MAXP, inner), skip = keep_eth ? 0 : 14;
-	struct tpkt outer = { .af = 4,
-			      .src = "192.0.2.1",
-			      .dst = "192.0.2.2",
-			      .proto = proto,
-			      .sport = 1234,
-			      .dport = dport,
-			      .frag = proto != 17 };
+	size_t n = build(in, inner), skip = keep_eth ? 0 : 14;
+	struct pkt_spec outer = { .family = 4,
+				  .src = "192.0.2.1",
+				  .dst = "192.0.2.2",
+				  .proto = proto,
+				  .sport = 1234,
+				  .dport = dport };
 
 	memcpy(pl, hdr, hl);
 	memcpy(pl + hl, in + skip, n - skip);
 	outer.payload = pl;
-	outer.plen = hl + n - skip;
-	return tpkt_build(b, MAXP, &outer);
+	outer.payload_len = hl + n - skip;
+	return build(b, &outer);
 }
 
 static size_t b_6in4(uint8_t *b)
@@ -185,46 +189,52 @@ static size_t b_gtpu(uint8_t *b)
 	return tunnel4(b, 17, 2152, "\x30\xff\x00\x00\x00\x00\x00\x01", 8, &inner_tcp4, false);
 }
 
+/* a fragment: the raw IP payload, no L4 header */
 static size_t b_frag6(uint8_t *b)
 {
-	struct tpkt p = inner_udp6;
+	struct pkt_spec s = inner_udp6;
 
-	p.frag = true;
-	p.mf = true;
-	p.id = 9;
-	p.payload = "12345678";
-	p.plen = 8;
-	return tpkt_build(b, MAXP, &p);
+	s.frag = 1;
+	s.frag_more = 1;
+	s.frag_id = 9;
+	s.no_l4 = 1;
+	s.payload = (const uint8_t *)"12345678";
+	s.payload_len = 8;
+	return build(b, &s);
 }
 
 static size_t b_frag4(uint8_t *b)
 {
-	struct tpkt p = inner_tcp4;
+	struct pkt_spec s = inner_tcp4;
 
-	p.frag = true;
-	p.frag_off = 8;
-	p.id = 9;
-	p.payload = "12345678";
-	p.plen = 8;
-	return tpkt_build(b, MAXP, &p);
+	s.frag = 1;
+	s.frag_off = 1; /* 8 bytes */
+	s.frag_id = 9;
+	s.no_l4 = 1;
+	s.payload = (const uint8_t *)"12345678";
+	s.payload_len = 8;
+	return build(b, &s);
 }
 
 static size_t b_icmp_err(uint8_t *b)
 {
-	uint8_t q[MAXP], pl[MAXP];
-	size_t n = tpkt_build(q, MAXP,
-			      &(struct tpkt){ .af = 4,
-					      .src = "10.0.0.2",
-					      .dst = "10.0.0.1",
-					      .proto = 17,
-					      .sport = 53,
-					      .dport = 999 });
-	struct tpkt p = { .af = 4, .src = "10.0.0.9", .dst = "10.0.0.2", .proto = 1, .sport = 3 };
+	static const struct pkt_spec quoted = { .family = 4,
+						.src = "10.0.0.2",
+						.dst = "10.0.0.1",
+						.proto = IPPROTO_UDP,
+						.sport = 53,
+						.dport = 999 };
+	struct pkt_spec s = { .family = 4,
+			      .src = "10.0.0.9",
+			      .dst = "10.0.0.2",
+			      .proto = IPPROTO_ICMP,
+			      .icmp_type = 3 };
+	uint8_t q[MAXP];
+	size_t n = build(q, &quoted);
 
-	memcpy(pl, q + 14, n - 14);
-	p.payload = pl;
-	p.plen = n - 14;
-	return tpkt_build(b, MAXP, &p);
+	s.payload = q + 14;
+	s.payload_len = n - 14;
+	return build(b, &s);
 }
 
 static const struct dcase dcases[] = {

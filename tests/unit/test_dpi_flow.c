@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Flow table and pipeline: FIN/RST ends, 4-tuple reuse, idle expiry, eviction, memory caps. */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "lib/dpi/dpi.h"
-#include "tests/lib/dpi_pkt.h"
+#include "tests/lib/pkt.h"
 #include "tests/lib/t.h"
 
 #define NS 1000000000ull
@@ -63,41 +64,40 @@ static struct dpi *mk(struct rec *r, uint32_t max_flows)
 static void tcp(struct dpi *d, uint64_t t, bool c2s, uint8_t flags, uint32_t seq, uint32_t ack,
 		const char *data)
 {
-	struct tpkt p = { .af = 4,
-			  .src = c2s ? "10.0.0.1" : "10.0.0.2",
-			  .dst = c2s ? "10.0.0.2" : "10.0.0.1",
-			  .proto = 6,
-			  .sport = c2s ? 40000 : 80,
-			  .dport = c2s ? 80 : 40000,
-			  .flags = flags,
-			  .seq = seq,
-			  .ack = ack,
-			  .payload = data,
-			  .plen = data ? strlen(data) : 0 };
-	uint8_t buf[1600];
-	size_t n = tpkt_build(buf, sizeof(buf), &p);
+	struct pkt_spec s = { .family = 4,
+			      .src = c2s ? "10.0.0.1" : "10.0.0.2",
+			      .dst = c2s ? "10.0.0.2" : "10.0.0.1",
+			      .proto = IPPROTO_TCP,
+			      .sport = c2s ? 40000 : 80,
+			      .dport = c2s ? 80 : 40000,
+			      .tcp_flags = flags,
+			      .seq = seq,
+			      .ack = ack,
+			      .payload = (const uint8_t *)data,
+			      .payload_len = data ? strlen(data) : 0 };
+	struct pkt p;
 
-	dpi_packet(d, t, DEC_LINK_ETH, buf, n, n);
+	if (ASSERT_EQ(pkt_build(&s, &p), 0, "tcp packet"))
+		dpi_packet(d, t, DEC_LINK_ETH, p.data, p.len, p.len);
 }
 
 static void udp(struct dpi *d, uint64_t t, uint32_t client, uint16_t sport)
 {
 	char src[32];
-	struct tpkt p = { .af = 4,
-			  .src = src,
-			  .dst = "10.0.0.2",
-			  .proto = 17,
-			  .sport = sport,
-			  .dport = 9999,
-			  .payload = "x",
-			  .plen = 1 };
-	uint8_t buf[256];
-	size_t n;
+	struct pkt_spec s = { .family = 4,
+			      .src = src,
+			      .dst = "10.0.0.2",
+			      .proto = IPPROTO_UDP,
+			      .sport = sport,
+			      .dport = 9999,
+			      .payload = (const uint8_t *)"x",
+			      .payload_len = 1 };
+	struct pkt p;
 
 	snprintf(src, sizeof(src), "10.%u.%u.%u", client >> 16 & 255, client >> 8 & 255,
 		 client & 255);
-	n = tpkt_build(buf, sizeof(buf), &p);
-	dpi_packet(d, t, DEC_LINK_ETH, buf, n, n);
+	if (ASSERT_EQ(pkt_build(&s, &p), 0, "udp packet"))
+		dpi_packet(d, t, DEC_LINK_ETH, p.data, p.len, p.len);
 }
 
 #define S 0x02
@@ -234,8 +234,8 @@ static void test_memory_flood(void)
 	struct dpi_opts o;
 	struct rec r;
 	struct dpi *d;
-	uint8_t buf[1600];
-	static char junk[1000];
+	static uint8_t junk[1000];
+	struct pkt p;
 	uint32_t i;
 
 	memset(&r, 0, sizeof(r));
@@ -254,37 +254,39 @@ static void test_memory_flood(void)
 	for (i = 0; i < 100000; i++) {
 		char src[32];
 		uint32_t fl = i / 7, k = i % 7;
-		struct tpkt p = { .af = 4,
-				  .src = src,
-				  .dst = "10.255.0.1",
-				  .proto = 6,
-				  .sport = 40000,
-				  .dport = 80,
-				  .flags = A,
-				  .seq = 1000 + (k ? (k + 1) * 1500 : 0),
-				  .payload = junk,
-				  .plen = sizeof(junk) };
-		size_t n;
+		struct pkt_spec s = { .family = 4,
+				      .src = src,
+				      .dst = "10.255.0.1",
+				      .proto = IPPROTO_TCP,
+				      .sport = 40000,
+				      .dport = 80,
+				      .tcp_flags = A,
+				      .seq = 1000 + (k ? (k + 1) * 1500 : 0),
+				      .payload = junk,
+				      .payload_len = sizeof(junk) };
 
 		/* TCP flows: one segment, then six out of order */
 		snprintf(src, sizeof(src), "10.%u.%u.%u", fl >> 16 & 255, fl >> 8 & 255, fl & 255);
-		n = tpkt_build(buf, sizeof(buf), &p);
-		dpi_packet(d, (uint64_t)i * 1000, DEC_LINK_ETH, buf, n, n);
+		if (!ASSERT_EQ(pkt_build(&s, &p), 0, "tcp packet"))
+			break;
+		dpi_packet(d, (uint64_t)i * 1000, DEC_LINK_ETH, p.data, p.len, p.len);
 		if (i % 3 == 0) {
 			/* and fragments that never complete */
-			struct tpkt fp = { .af = 4,
-					   .src = src,
-					   .dst = "10.255.0.2",
-					   .proto = 17,
-					   .frag = true,
-					   .mf = true,
-					   .id = i,
-					   .frag_off = 1480,
-					   .payload = junk,
-					   .plen = 800 };
+			struct pkt_spec fs = { .family = 4,
+					       .src = src,
+					       .dst = "10.255.0.2",
+					       .proto = IPPROTO_UDP,
+					       .frag = 1,
+					       .frag_more = 1,
+					       .frag_id = i,
+					       .frag_off = 1480 / 8,
+					       .no_l4 = 1,
+					       .payload = junk,
+					       .payload_len = 800 };
 
-			n = tpkt_build(buf, sizeof(buf), &fp);
-			dpi_packet(d, (uint64_t)i * 1000, DEC_LINK_ETH, buf, n, n);
+			if (!ASSERT_EQ(pkt_build(&fs, &p), 0, "fragment"))
+				break;
+			dpi_packet(d, (uint64_t)i * 1000, DEC_LINK_ETH, p.data, p.len, p.len);
 		}
 		ASSERT_TRUE(dpi_flows_active(d) <= 1000, "flow cap");
 	}

@@ -123,7 +123,7 @@ static void put_summary(struct out *o)
 				  .malformed = 1,
 				  .evicted = 0 };
 
-	out_summary(o, &c, 0.5);
+	out_summary(o, &c, 0.5, NULL);
 }
 
 static void put_all(struct out *o)
@@ -200,6 +200,49 @@ static void test_out_summary(void)
 	free(s);
 }
 
+static void put_live_summary(struct out *o)
+{
+	struct dpi_counters c = { .packets = 3 };
+	uint64_t dropped = 42;
+
+	out_summary(o, &c, 1700000000.000001, &dropped);
+}
+
+static void test_out_summary_live(void)
+{
+	char *s = render(0, put_live_summary);
+
+	ASSERT_STREQ(s,
+		     "{\"type\":\"summary\",\"packets\":3,\"bytes\":0,\"ipv4\":0,\"ipv6\":0,"
+		     "\"tcp\":0,\"udp\":0,\"icmp\":0,\"arp\":0,\"fragments\":0,\"reassembled\":0,"
+		     "\"flows\":0,\"malformed\":0,\"evicted\":0,\"dropped\":42,"
+		     "\"elapsed_s\":1700000000.000001}\n",
+		     "live summary: dropped, microseconds");
+	free(s);
+}
+
+/* Bytes the parsers never hand out are escaped anyway: every line stays valid JSON. */
+static void put_odd_http(struct out *o)
+{
+	struct http_event h = { .method = "GET", .host = "a\"b\\c", .uri = "/\x01\x7f\xff" };
+	struct dpi_event ev = {
+		.type = DPI_EV_HTTP, .ts_ns = 1000, .flow = sample_flow(), .http = &h
+	};
+
+	out_event(o, &ev);
+}
+
+static void test_out_escapes(void)
+{
+	char *s = render(0, put_odd_http);
+
+	ASSERT_STREQ(s,
+		     "{\"type\":\"http\",\"ts\":0.000001,\"flow\":7,\"method\":\"GET\",\"host\":"
+		     "\"a\\\"b\\\\c\",\"uri\":\"/\\u0001\\u007f\\u00ff\"}\n",
+		     "escapes");
+	free(s);
+}
+
 static void test_out_modes(void)
 {
 	char *s = render(OUT_SUMMARY_ONLY, put_all);
@@ -213,4 +256,5 @@ static void test_out_modes(void)
 }
 
 T_MAIN(T_CASE(test_out_http), T_CASE(test_out_dns), T_CASE(test_out_tls_quic),
-       T_CASE(test_out_flow), T_CASE(test_out_summary), T_CASE(test_out_modes))
+       T_CASE(test_out_flow), T_CASE(test_out_summary), T_CASE(test_out_summary_live),
+       T_CASE(test_out_escapes), T_CASE(test_out_modes))

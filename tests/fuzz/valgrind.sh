@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# capgate dpi -r under valgrind (memcheck, full leak check) for every capture in ../shared/pcaps.
+#
+# Usage: tests/fuzz/valgrind.sh [PCAP_DIR]    PASS:/FAIL: per file, for tests/run.sh.
+# Captures over 2 MB run with --summary only, to keep the whole run under ~3 minutes.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+CAPGATE=${CAPGATE:-$top/build/capgate}
+DIR=${1:-$top/../shared/pcaps}
+BIG=$((2 * 1024 * 1024))
+
+command -v valgrind >/dev/null || { echo "SKIP: valgrind.sh (no valgrind; make deps)"; exit 4; }
+[ -x "$CAPGATE" ] || { echo "SKIP: valgrind.sh (build/capgate is not built)"; exit 4; }
+[ -d "$DIR" ] || { echo "SKIP: valgrind.sh (no captures in $DIR)"; exit 4; }
+log=$(mktemp /tmp/cg-vg.XXXXXX)
+trap 'rm -f "$log"' EXIT
+failed=0
+for f in "$DIR"/*.pcap "$DIR"/*.pcapng; do
+	[ -f "$f" ] || continue
+	mode=()
+	[ "$(stat -c %s "$f")" -gt "$BIG" ] && mode=(--summary)
+	# exit 1 is capgate's own "damaged capture" status; valgrind's errors exit 99
+	valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		"$CAPGATE" dpi -r "$f" "${mode[@]}" >/dev/null 2>"$log"
+	rc=$?
+	if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] && ! grep -q '^==[0-9]*==' "$log"; then
+		echo "PASS: valgrind/${f##*/}"
+	else
+		echo "FAIL: valgrind/${f##*/} (exit $rc)"
+		sed 's/^/    /' "$log" | head -30
+		failed=1
+	fi
+done
+exit $failed
