@@ -35,17 +35,23 @@ struct fw_rule_val {
 _Static_assert(sizeof(struct fw_rule_val) == 8, "abi");
 
 /*
- * fw_cache: source address (16 bytes, IPv4 as ::ffff:a.b.c.d) -> per-CPU
- * result of the trie lookup for it. Valid while gen equals gate_config.fw_gen;
- * an entry another CPU created reads as zero here, and gen 0 is never valid.
- * Written and read by the gate; user space only inspects it (tests).
+ * fw_cache: a direct-mapped per-CPU array of CG_FW_CACHE_SLOTS entries. The
+ * slot of a source is a seeded hash of its address (bpf/fw.h); the entry
+ * holds the whole address, so an entry of another source in the slot is a
+ * miss (and is overwritten). Valid while addr is the source and gen equals
+ * gate_config.fw_gen; an all-zero entry (gen 0) is never valid. Written and
+ * read by the gate; user space only inspects it (tests).
  */
+#define CG_FW_CACHE_SLOTS 8192 /* a power of two */
+
 struct fw_cache_val {
-	__u32 gen;    /* gate_config.fw_gen read before the trie lookup */
-	__u32 action; /* FW_ACT_ALLOW / FW_ACT_DROP, or 0: no rule matched */
-	__u32 slot;   /* fw_hits index of the matched rule */
-	__u32 pad;    /* per-CPU values are 8-byte aligned anyway */
+	__u8 addr[16]; /* source, IPv4 as ::ffff:a.b.c.d */
+	__u32 gen;     /* gate_config.fw_gen read before the trie lookup */
+	__u32 action;  /* FW_ACT_ALLOW / FW_ACT_DROP, or 0: no rule matched */
+	__u32 slot;    /* fw_hits index of the matched rule */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct fw_cache_val) == 16, "abi");
+_Static_assert(sizeof(struct fw_cache_val) == 32, "abi");
+_Static_assert((CG_FW_CACHE_SLOTS & (CG_FW_CACHE_SLOTS - 1)) == 0, "power of two");
 
 #endif

@@ -18,14 +18,17 @@ enum gate_default {
  * gate_config[0]: written by the daemon at start, read by the gate. fw_gen
  * is the generation of the rule tries: the daemon bumps it after every change
  * to fw_rules_v4/v6, which invalidates every fw_cache entry at once. 0 turns
- * the cache off, so the daemon skips 0 when it wraps.
+ * the cache off, so the daemon skips 0 when it wraps. data_port (network
+ * order) sends every UDP packet to it through the capability stage; 0 (auth
+ * off) disables the stage.
  */
 struct gate_config {
 	__u32 default_action;  /* enum gate_default */
 	__u32 nprofiles;       /* knock profiles in use */
 	__u64 flow_timeout_ns; /* idle time after which a flow is forgotten */
 	__u32 fw_gen;	       /* rule generation; 0 = no verdict cache */
-	__u32 pad;
+	__be16 data_port;      /* UDP port of the capability stage; 0 = no capability stage */
+	__u8 pad[2];
 	struct knock_profile profiles[CG_KNOCK_MAX_PROFILES];
 };
 _Static_assert(sizeof(struct gate_config) == 24 + 88 * 16, "abi");
@@ -48,7 +51,7 @@ struct flow_key {
 _Static_assert(sizeof(struct flow_key) == 40, "abi");
 
 struct flow_val {
-	__u64 last_ns;
+	__u64 last_ns; /* bpf_ktime_get_coarse_ns() */
 };
 _Static_assert(sizeof(struct flow_val) == 8, "abi");
 
@@ -66,7 +69,7 @@ struct frag_key {
 _Static_assert(sizeof(struct frag_key) == 40, "abi");
 
 struct frag_val {
-	__u64 seen_ns;
+	__u64 seen_ns; /* bpf_ktime_get_coarse_ns() */
 };
 _Static_assert(sizeof(struct frag_val) == 8, "abi");
 

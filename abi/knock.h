@@ -33,7 +33,7 @@ _Static_assert(sizeof(struct knock_profile) == 88, "abi");
  * profile. Written by the gate; read and cleared by the daemon.
  */
 struct knock_state {
-	__u64 last_ns[CG_KNOCK_MAX_PROFILES]; /* time of the last right step */
+	__u64 last_ns[CG_KNOCK_MAX_PROFILES]; /* coarse time of the last right step */
 	__u8 step[CG_KNOCK_MAX_PROFILES];     /* steps done so far, 0 = none */
 };
 _Static_assert(sizeof(struct knock_state) == 144, "abi");
@@ -49,8 +49,11 @@ struct knock_open_key {
 };
 _Static_assert(sizeof(struct knock_open_key) == 20, "abi");
 
+/* knock_open_val.profile of a door a valid SPA packet opened. */
+#define CG_DOOR_SPA 0xffffffffU
+
 struct knock_open_val {
-	__u64 expires_ns; /* bpf_ktime_get_ns() time the door closes */
+	__u64 expires_ns; /* CLOCK_MONOTONIC(_COARSE) ns the door closes */
 	__u32 profile;	  /* index in gate_config.profiles */
 	__u32 pad;
 };

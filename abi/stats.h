@@ -8,7 +8,9 @@
 /*
  * gate_stats[CG_STAT_*] counts every packet the gate saw, exactly once, by the
  * reason of its verdict. User space sums the per-CPU values. The names used in
- * the API and metrics are in lib/stats.c, in this order.
+ * the API and metrics are in lib/stats.c, in this order. Every PASS reason
+ * comes before CG_STAT_DROP_MALFORMED (the gate's and lib/stats.c's
+ * stat_is_pass rely on it); new drop reasons go before CG_STAT_MAX.
  */
 enum cg_stat {
 	CG_STAT_PASS_NON_IP = 0,    /* not IPv4/IPv6 (ARP, LLDP, ...) */
@@ -20,6 +22,7 @@ enum cg_stat {
 	CG_STAT_PASS_FRAGMENT,	    /* non-first fragment of an allowed datagram */
 	CG_STAT_PASS_ICMP_ERROR,    /* path-MTU ICMP error */
 	CG_STAT_PASS_DEFAULT,	    /* default = pass */
+	CG_STAT_PASS_CAP,	    /* tunnel packet verified, decapsulated, inner packet passed */
 	CG_STAT_DROP_MALFORMED,	    /* truncated or inconsistent headers */
 	CG_STAT_DROP_RULE,	    /* source matched a drop rule */
 	CG_STAT_DROP_FRAGMENT,	    /* non-first fragment of no allowed datagram */
@@ -28,6 +31,14 @@ enum cg_stat {
 	CG_STAT_DROP_KNOCK_WRONG,   /* wrong knock: progress reset */
 	CG_STAT_DROP_KNOCK_TIMEOUT, /* step came after step_timeout: progress reset */
 	CG_STAT_DROP_DEFAULT,	    /* nothing allowed it */
+	/* The capability stage (UDP to gate_config.data_port), docs/datapath.md. */
+	CG_STAT_DROP_CAP_MALFORMED, /* tunnel header or inner packet malformed, or outer fragment */
+	CG_STAT_DROP_UNKNOWN_SESSION, /* no tun_sessions entry for the session id */
+	CG_STAT_DROP_EXPIRED,	      /* session past expires_ns */
+	CG_STAT_DROP_REPLAY,	      /* counter outside the window or seen before */
+	CG_STAT_DROP_BAD_TAG,	      /* SipHash-2-4-128 tag does not verify */
+	CG_STAT_DROP_SPOOFED_SOURCE,  /* inner source is not the session's virtual address */
+	CG_STAT_DROP_OUT_OF_SCOPE,    /* inner destination/proto/port in none of the scopes */
 	CG_STAT_MAX
 };
 

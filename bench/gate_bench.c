@@ -36,9 +36,11 @@
  * the same buffer), so a small wrapper program rewrites the low 16 bits of
  * the source in the buffer (which persists across repeats) and tail-calls
  * xdp_gate: cycling through 65,536 sources of the matching prefix misses the
- * 8192-entry LRU on every packet; cycling through 16 hits it every time and
- * is the control. Miss = hit + (65,536-cycle - 16-cycle): the wrapper's own
- * cost cancels out.
+ * 8192-slot direct-mapped cache on nearly every packet (each slot is taken
+ * over by about eight other sources before its source comes back); cycling
+ * through 16 hits it every time (unless two of them share a slot, about a
+ * 1.5% chance per seed) and is the control. Miss = hit + (65,536-cycle -
+ * 16-cycle): the wrapper's own cost cancels out.
  */
 #define REPEAT 1000000
 #define RUNS 5

@@ -17,6 +17,10 @@ echo "== XDP gate ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp "$B/bench/gate_bench" || rc=1
 echo
 
+echo "== Capability path ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp "$B/bench/cap_bench" || rc=1
+echo
+
 echo "== Analyzer ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp bench/dpi_capture.sh "$B/bench/dpi.pcap" || rc=1
 pp bench/dpi_bench.sh "$B/bench/dpi.pcap" 3 || rc=1

@@ -18,14 +18,26 @@
 #define CG_NSEC_PER_SEC 1000000000ULL
 
 /*
- * The packet's time (CLOCK_MONOTONIC), read on first use and then kept in
- * *now (0 = not read yet): bpf_ktime_get_ns() costs about as much as a hash
- * lookup, and the open-service, default and knock-noise paths need no time.
+ * The gate's clock: CLOCK_MONOTONIC_COARSE (the jiffies-updated copy of
+ * CLOCK_MONOTONIC, same base, one tick of resolution). bpf_ktime_get_ns()
+ * costs 20-30 ns a call in a VM; this one is a plain load. User space that
+ * reads CLOCK_MONOTONIC is ahead of it by less than one tick (1-10 ms), so
+ * a door, flow or session lives up to one tick longer in the gate than the
+ * daemon computes (docs/datapath.md, "Time").
+ */
+static __always_inline __u64 gate_clock(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+/*
+ * The packet's time, read on first use and then kept in *now (0 = not read
+ * yet): the open-service, default and knock-noise paths need no time.
  */
 static __always_inline __u64 gate_now(__u64 *now)
 {
 	if (!*now)
-		*now = bpf_ktime_get_ns();
+		*now = gate_clock();
 	return *now;
 }
 

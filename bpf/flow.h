@@ -100,7 +100,7 @@ static __always_inline int frag_check(const struct cg_pkt *p)
 /* The first fragment of @p passed: let its later fragments through. */
 static __always_inline void frag_record(const struct cg_pkt *p)
 {
-	struct frag_val v = { .seen_ns = bpf_ktime_get_ns() };
+	struct frag_val v = { .seen_ns = gate_clock() };
 	struct frag_key k;
 
 	frag_key_of(&k, p);

@@ -11,6 +11,7 @@
 #include "bpf/fw.h"
 #include "bpf/flow.h"
 #include "bpf/knock.h"
+#include "bpf/cap.h"
 
 /*
  * Decision order of xdp_gate (docs/datapath.md explains each step). The first
@@ -21,12 +22,15 @@
  *    discovery (133-137) -> PASS_ND, before the rules: the host must stay
  *    reachable at layer 2.
  *  3 Rules: longest-prefix match of the source -> PASS_RULE / DROP_RULE. A drop
- *    rule beats everything below: open services, doors and flows. The
- *    per-CPU fw_cache answers for sources seen under the current fw_gen.
+ *    rule beats everything below: open services, doors, flows and tunnels.
+ *    The per-CPU fw_cache answers for sources seen under the current fw_gen.
+ *    An allow rule does not bypass the capability stage (5a).
  *  4 Later fragments (offset != 0): PASS_FRAGMENT if the first fragment of the
  *    datagram passed (gate_frags), else DROP_FRAGMENT. A first fragment is
  *    judged on its ports below and, if it passes, recorded in gate_frags.
  *  5 L4: TCP/UDP ports, ICMP type and echo id.
+ *  5a Capability: UDP to gate_config.data_port (if not 0) -> bpf/cap.h
+ *    decides, always: PASS_CAP (decapsulated) or one DROP_* per refusal.
  *  6 Open service: open_ports (proto, dport) -> PASS_OPEN. One small hash,
  *    before the two below: they would pass the packet too.
  *  7 Flows: known 5-tuple, active within flow_timeout_ns -> PASS_FLOW.
@@ -66,11 +70,29 @@ static __always_inline int icmp_error_check(const struct cg_pkt *p)
 }
 
 /*
- * Steps 5 to 11, for a whole datagram or a first fragment. The time is read
- * only by a stage that finds state to compare it with (gate_now).
+ * Step 5a's test, made early for a source an allow rule matched: a UDP
+ * packet to the data port is a tunnel packet, and only the capability stage
+ * may decapsulate it. (A truncated UDP header keeps PASS_RULE.)
  */
-static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p,
-				   const struct gate_config *cfg)
+static __always_inline int cap_port(const struct cursor *c, const struct cg_pkt *p,
+				    const struct gate_config *cfg)
+{
+	struct udphdr *uh = c->pos;
+
+	if (!cfg || !cfg->data_port || p->proto != IPPROTO_UDP || p->frag == CG_FRAG_LATER)
+		return 0;
+	if ((void *)(uh + 1) > c->end)
+		return 0;
+	return uh->dest == cfg->data_port;
+}
+
+/*
+ * Steps 5 to 11, for a whole datagram or a first fragment; @l4_off is where
+ * the L4 header starts in the frame. The time is read only by a stage that
+ * finds state to compare it with (gate_now).
+ */
+static __always_inline int gate_l4(struct xdp_md *ctx, struct cursor *c, struct cg_pkt *p,
+				   const struct gate_config *cfg, __u32 l4_off)
 {
 	int ports = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP;
 	__u64 now = 0;
@@ -80,6 +102,8 @@ static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p,
 		return CG_STAT_DROP_MALFORMED;
 	if (!cfg)
 		return CG_STAT_DROP_DEFAULT; /* no configuration: fail closed */
+	if (p->proto == IPPROTO_UDP && cfg->data_port && p->dport == cfg->data_port)
+		return cap_stage(ctx, p, l4_off);
 
 	if (ports) {
 		r = open_check(p);
@@ -113,11 +137,11 @@ int xdp_gate(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct cursor c = { .pos = data, .end = data_end };
+	struct cursor c = { .pos = data, .end = data_end, .base = data };
 	const struct gate_config *cfg;
+	__u32 zero = 0, gen, len = data_end - data;
 	struct cg_pkt p = {};
 	int reason, proto;
-	__u32 zero = 0, gen;
 
 	proto = parse_l2l3(&c, &p);
 	if (proto < 0) {
@@ -132,6 +156,11 @@ int xdp_gate(struct xdp_md *ctx)
 	reason = nd_check(&c, &p);
 	if (reason != CG_CONTINUE)
 		goto out;
+	/* One verifier state for the stages below, whatever the headers were. */
+	if (cursor_settle(&c)) {
+		reason = CG_STAT_DROP_MALFORMED;
+		goto out;
+	}
 	/*
 	 * fw_gen is read once, before the tries: a rule change that lands after
 	 * this read bumps it, so what fw_check caches now is already stale.
@@ -139,17 +168,20 @@ int xdp_gate(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&gate_config, &zero);
 	gen = cfg ? *(volatile const __u32 *)&cfg->fw_gen : 0;
 	reason = fw_check(&p, gen);
+	if (reason == CG_STAT_PASS_RULE && cap_port(&c, &p, cfg))
+		reason = CG_CONTINUE;
 	if (reason != CG_CONTINUE)
 		goto out;
 	if (p.frag == CG_FRAG_LATER) {
 		reason = frag_check(&p);
 		goto out;
 	}
-	reason = gate_l4(&c, &p, cfg);
+	/* The capability stage may move the packet: no packet pointer is used after this. */
+	reason = gate_l4(ctx, &c, &p, cfg, c.pos - c.base);
 	if (p.frag == CG_FRAG_FIRST && stat_is_pass(reason))
 		frag_record(&p);
 out:
-	stat_count(reason, data_end - data);
+	stat_count(reason, len);
 	return stat_is_pass(reason) ? XDP_PASS : XDP_DROP;
 }
 
@@ -167,7 +199,7 @@ int tc_gate_out(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct cursor c = { .pos = data, .end = data_end };
+	struct cursor c = { .pos = data, .end = data_end, .base = data };
 	struct flow_val nv, *v;
 	struct cg_pkt p = {};
 	struct flow_key k;
@@ -202,7 +234,7 @@ int tc_gate_out(struct __sk_buff *skb)
 	}
 
 	flow_key_reply(&k, &p);
-	now = bpf_ktime_get_ns();
+	now = gate_clock();
 	v = bpf_map_lookup_elem(&gate_flows, &k);
 	if (v) {
 		if (now - v->last_ns >= CG_NSEC_PER_SEC)

@@ -150,14 +150,22 @@ static long knock_profile(__u32 i, void *data)
  * A source with no state gets one only when it hits some profile's first
  * step, so a spoofed flood cannot fill the LRU and evict real knockers.
  * The time is read only by a profile that needs it (progress or a match).
+ *
+ * A global function (p and cfg may then be NULL to the verifier): checked
+ * once instead of once per state of the caller, and its 144-byte copy of the
+ * state is not part of xdp_gate's frame, which must leave room for the
+ * capability stage's calls (512 bytes of stack for the whole chain).
  */
-static __always_inline int knock_check(const struct cg_pkt *p, const struct gate_config *cfg,
-				       __u64 now)
+__attribute__((noinline)) int knock_check(const struct cg_pkt *p, const struct gate_config *cfg,
+					  __u64 now)
 {
 	struct knock_state st, *ks;
 	struct knock_ctx kc = { .p = p, .cfg = cfg, .st = &st, .now = now };
-	__u32 n = cfg->nprofiles;
+	__u32 n;
 
+	if (!p || !cfg)
+		return CG_CONTINUE;
+	n = cfg->nprofiles;
 	if (n == 0)
 		return CG_CONTINUE;
 	if (n > CG_KNOCK_MAX_PROFILES)

@@ -10,13 +10,13 @@
 #include "abi/gate.h"
 #include "abi/knock.h"
 #include "abi/stats.h"
+#include "abi/tunnel.h"
 
 #define CG_FLOWS_MAX 65536
 #define CG_FRAGS_MAX 8192
 #define CG_KNOCK_SOURCES_MAX 65536
 #define CG_DOORS_MAX 16384
 #define CG_OPEN_PORTS_MAX 1024
-#define CG_FW_CACHE_MAX 8192
 
 /* 0 -> struct gate_config. Daemon writes at start; gate reads. */
 struct {
@@ -53,17 +53,18 @@ struct {
 } fw_rules_v6 SEC(".maps");
 
 /*
- * source address (16 bytes, IPv4 as ::ffff:a.b.c.d) -> per-CPU struct
- * fw_cache_val: the verdict of the tries for that source, or "no rule",
- * stamped with the gate_config.fw_gen it was looked up under. Gate writes and
- * reads; the daemon invalidates it wholesale by bumping fw_gen, never by
- * writing it. Bounded: sources beyond CG_FW_CACHE_MAX evict the least
- * recently used, and a miss costs the trie walk plus an insert.
+ * slot (fw_cache_index of the source, bpf/fw.h) -> per-CPU struct
+ * fw_cache_val: the verdict of the tries for the source the slot holds, or
+ * "no rule", stamped with the gate_config.fw_gen it was looked up under.
+ * Direct-mapped: a source whose slot holds another source misses and takes
+ * the slot over, with no allocation and no lock, so a miss costs the trie
+ * walk plus a 32-byte store. Gate writes and reads; the daemon invalidates it
+ * wholesale by bumping fw_gen, never by writing it.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, CG_FW_CACHE_MAX);
-	__type(key, __u8[16]);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CG_FW_CACHE_SLOTS);
+	__type(key, __u32);
 	__type(value, struct fw_cache_val);
 } fw_cache SEC(".maps");
 
@@ -115,5 +116,20 @@ struct {
 	__type(key, struct frag_key);
 	__type(value, struct frag_val);
 } gate_frags SEC(".maps");
+
+/*
+ * session id (host order) -> struct cg_session. The daemon installs an entry
+ * (whole, at authentication and renewal) and deletes it (revocation, expiry);
+ * the gate reads key, expiry, virtual address and scopes, and under the
+ * entry's lock reads and updates the replay window, the endpoint and the rx
+ * counters (bpf/cap.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_MAX_SESSIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct cg_session);
+} tun_sessions SEC(".maps");
 
 #endif

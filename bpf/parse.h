@@ -35,7 +35,35 @@ enum cg_frag {
 struct cursor {
 	void *pos;
 	void *end;
+	void *base; /* the frame's first byte: cursor_settle() */
 };
+
+/* No header the gate parses ends farther into a frame than this. */
+#define CG_PARSE_MAX_OFF 0xfff
+
+/*
+ * Make the verifier forget how the cursor got where it is. Each path
+ * through the VLAN tags and IPv6 extension headers leaves the cursor with
+ * different known bounds, and the verifier walks everything after once per
+ * such state (5^6 paths through six extension headers). Passing the offset
+ * through a misaligned stack slot turns it into a plain number below
+ * CG_PARSE_MAX_OFF, the same on every path, so the paths merge. Costs a
+ * store and a load.
+ */
+static __always_inline int cursor_settle(struct cursor *c)
+{
+	volatile __u16 slot[4] __attribute__((aligned(8)));
+	__u64 off = c->pos - c->base;
+
+	if (off > CG_PARSE_MAX_OFF)
+		return CG_PARSE_ERR;
+	slot[1] = off;
+	off = slot[1];
+	if (off > CG_PARSE_MAX_OFF)
+		return CG_PARSE_ERR;
+	c->pos = c->base + off;
+	return 0;
+}
 
 /* 802.1Q / 802.1ad tag (not in the UAPI headers). */
 struct cg_vlanhdr {
@@ -143,6 +171,14 @@ static __always_inline void addr_v4_mapped(__u8 *dst16, __be32 addr)
 	w[3] = addr;
 }
 
+/* 1 if the 16-byte addresses are equal; both 4-byte aligned. */
+static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
+}
+
 /*
  * IPv4 header with options. Fills addresses and fragment state. Returns the
  * IP protocol. Inconsistent headers (version, ihl < 5, total length shorter
@@ -229,6 +265,8 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
 				return CG_PARSE_ERR;
 			nexthdr = oh->nexthdr;
 			c->pos += len;
+			if (cursor_settle(c))
+				return CG_PARSE_ERR;
 			break;
 		case IPPROTO_FRAGMENT:
 			fh = c->pos;
@@ -237,6 +275,8 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
 			nexthdr = fh->nexthdr;
 			p->frag_id = fh->id;
 			c->pos = fh + 1;
+			if (cursor_settle(c))
+				return CG_PARSE_ERR;
 			if (fh->frag_off & bpf_htons(0xfff8)) {
 				p->frag = CG_FRAG_LATER;
 				p->proto = nexthdr;

@@ -24,6 +24,7 @@
 
 #include "abi/fw.h"
 #include "abi/gate.h"
+#include "lib/authd.h"
 #include "lib/fw.h"
 #include "lib/gateway.h"
 #include "lib/knock.h"
@@ -31,6 +32,7 @@
 #include "lib/parse_num.h"
 #include "lib/portspec.h"
 #include "lib/stats.h"
+#include "lib/strbuf.h"
 
 /* TC filter identity of our egress program, so a restart replaces it in place. */
 #define CG_TC_HANDLE 0xca9
@@ -50,13 +52,17 @@ struct gateway {
 	bool link_created; /* by this start, not reused from a pin */
 	bool tc_attached;
 	int ncpus;
+	struct authd *authd; /* [auth]: SPA, sessions, return path; NULL without it */
 };
 
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+	/*
+	 * The gate reads bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC_COARSE: the
+	 * same base, at most one tick behind this clock (docs/datapath.md).
+	 */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
@@ -339,6 +345,7 @@ static int write_config(struct gateway *gw)
 	cfg.default_action = gw->cfg.default_action;
 	cfg.flow_timeout_ns = gw->cfg.flow_timeout_ns;
 	cfg.nprofiles = gw->cfg.nknocks;
+	cfg.data_port = gw->cfg.auth.enabled ? htons(gw->cfg.auth.data_port) : 0;
 	for (i = 0; i < gw->cfg.nknocks; i++)
 		cfg.profiles[i] = gw->cfg.knocks[i].prof;
 
@@ -542,10 +549,10 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 	if (!e)
 		e = gate_bpf__load(gw->skel);
 	if (e) {
-		snprintf(err, errlen,
-			 "cannot load the XDP gate: %s (pinned maps in %s from another version? "
-			 "remove that directory)",
-			 strerror(-e), gw->pin_dir);
+		/* libbpf says EINVAL when a pinned map does not match this program's. */
+		snprintf(err, errlen, "cannot load the XDP gate: %s%s%s%s", strerror(-e),
+			 e == -EINVAL ? " (pinned maps in " : "", e == -EINVAL ? gw->pin_dir : "",
+			 e == -EINVAL ? " from another version? remove that directory)" : "");
 		goto fail;
 	}
 
@@ -563,6 +570,16 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 		if (gw->link_created)
 			goto fail_detach;
 		goto fail;
+	}
+	if (cfg->auth.enabled) {
+		gw->authd = authd_new(&gw->cfg, bpf_map__fd(gw->skel->maps.tun_sessions),
+				      bpf_map__fd(gw->skel->maps.knock_open), err, errlen);
+		if (!gw->authd) {
+			e = -errno;
+			if (gw->link_created)
+				goto fail_detach;
+			goto fail;
+		}
 	}
 	log_info(
 		"gateway %s on %s: %zu rule(s), %zu open port(s), %zu knock profile(s), default %s",
@@ -584,6 +601,8 @@ void gateway_free(struct gateway *gw, bool detach)
 {
 	if (!gw)
 		return;
+	/* Sessions go first: their map entries, addresses and keys. */
+	authd_free(gw->authd);
 	if (detach) {
 		detach_tc(gw);
 		/* Unpinning and closing the last fd of the link detaches XDP. */
@@ -599,7 +618,8 @@ void gateway_free(struct gateway *gw, bool detach)
 	free(gw);
 }
 
-void gateway_tick(struct gateway *gw)
+/* Expired doors and idle flows; the LRU would evict them too, but later. */
+static void gc_doors_flows(struct gateway *gw)
 {
 	struct bpf_map *doors = gw->skel->maps.knock_open, *flows = gw->skel->maps.gate_flows;
 	struct knock_open_key dk, dnext, dstale[64];
@@ -610,7 +630,6 @@ void gateway_tick(struct gateway *gw)
 	size_t nd = 0, nf = 0, seen = 0, i;
 	void *prev = NULL;
 
-	/* Expired doors and idle flows; the LRU would evict them too, but later. */
 	while (seen++ < CG_GC_BATCH && nd < 64 &&
 	       bpf_map__get_next_key(doors, prev, &dnext, sizeof(dnext)) == 0) {
 		if (bpf_map__lookup_elem(doors, &dnext, sizeof(dnext), &dv, sizeof(dv), 0) == 0 &&
@@ -634,6 +653,38 @@ void gateway_tick(struct gateway *gw)
 	}
 	for (i = 0; i < nf; i++)
 		bpf_map__delete_elem(flows, &fstale[i], sizeof(fstale[i]), 0);
+}
+
+void gateway_tick(struct gateway *gw)
+{
+	if (gw->authd)
+		authd_tick(gw->authd);
+	gc_doors_flows(gw);
+}
+
+int gateway_pollfds(struct gateway *gw, struct pollfd *p, int max)
+{
+	return gw->authd ? authd_pollfds(gw->authd, p, max) : 0;
+}
+
+void gateway_process(struct gateway *gw, const struct pollfd *p, int n)
+{
+	if (gw->authd)
+		authd_process(gw->authd, p, n);
+}
+
+int gw_sessions_list(struct gateway *gw, json_t **out)
+{
+	if (!gw->authd) {
+		*out = json_array();
+		return *out ? 0 : -ENOMEM;
+	}
+	return authd_sessions(gw->authd, out);
+}
+
+int gw_session_revoke(struct gateway *gw, uint32_t id)
+{
+	return gw->authd ? authd_revoke(gw->authd, id) : -ENOENT;
 }
 
 /* ---- REST operations ------------------------------------------------------ */
@@ -947,30 +998,16 @@ int gw_stats(struct gateway *gw, json_t **out)
 		(json_int_t)gw->store.n, "doors_open", (json_int_t)doors_open(gw));
 	if (!root)
 		return -ENOMEM;
+	if (gw->authd) {
+		json_t *auth = NULL;
+
+		err = authd_stats(gw->authd, &auth);
+		if (err || json_object_set_new(root, "auth", auth)) {
+			json_decref(root);
+			return err ? err : -ENOMEM;
+		}
+	}
 	*out = root;
-	return 0;
-}
-
-/* Appends printf output to a malloc'd buffer. */
-__attribute__((format(printf, 2, 3))) static int buf_printf(char **buf, const char *fmt, ...)
-{
-	size_t old = *buf ? strlen(*buf) : 0;
-	va_list ap;
-	char *grown;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	grown = realloc(*buf, old + n + 1);
-	if (!grown)
-		return -ENOMEM;
-	*buf = grown;
-	va_start(ap, fmt);
-	vsnprintf(grown + old, n + 1, fmt, ap);
-	va_end(ap);
 	return 0;
 }
 
@@ -985,41 +1022,43 @@ int gw_metrics(struct gateway *gw, char **out)
 	err = read_counters(gw, c);
 	if (err)
 		return err;
-	err = buf_printf(&buf,
-			 "# HELP capgate_packets_total Packets seen by the XDP gate, by verdict "
-			 "and reason.\n# TYPE capgate_packets_total counter\n");
+	err = str_appendf(&buf,
+			  "# HELP capgate_packets_total Packets seen by the XDP gate, by verdict "
+			  "and reason.\n# TYPE capgate_packets_total counter\n");
 	for (k = 0; !err && k < CG_STAT_MAX; k++)
-		err = buf_printf(
+		err = str_appendf(
 			&buf,
 			"capgate_packets_total{gateway=\"%s\",verdict=\"%s\",reason=\"%s\"} "
 			"%llu\n",
 			gw->cfg.name, stat_is_pass(k) ? "pass" : "drop", stat_reason(k),
 			(unsigned long long)c[k].packets);
 	if (!err)
-		err = buf_printf(&buf, "# HELP capgate_bytes_total Bytes seen by the XDP gate, by "
-				       "verdict and reason.\n# TYPE capgate_bytes_total counter\n");
+		err = str_appendf(&buf,
+				  "# HELP capgate_bytes_total Bytes seen by the XDP gate, by "
+				  "verdict and reason.\n# TYPE capgate_bytes_total counter\n");
 	for (k = 0; !err && k < CG_STAT_MAX; k++)
-		err = buf_printf(&buf,
-				 "capgate_bytes_total{gateway=\"%s\",verdict=\"%s\",reason=\"%s\"} "
-				 "%llu\n",
-				 gw->cfg.name, stat_is_pass(k) ? "pass" : "drop", stat_reason(k),
-				 (unsigned long long)c[k].bytes);
+		err = str_appendf(
+			&buf,
+			"capgate_bytes_total{gateway=\"%s\",verdict=\"%s\",reason=\"%s\"} "
+			"%llu\n",
+			gw->cfg.name, stat_is_pass(k) ? "pass" : "drop", stat_reason(k),
+			(unsigned long long)c[k].bytes);
 	if (!err)
-		err = buf_printf(
+		err = str_appendf(
 			&buf, "# HELP capgate_rule_hits_total Packets matched by each CIDR rule.\n"
 			      "# TYPE capgate_rule_hits_total counter\n");
 	for (i = 0; !err && i < gw->store.n; i++) {
 		const struct fw_rule *r = &gw->store.rules[i];
 
 		cidr_format(&r->cidr, cidr, sizeof(cidr));
-		err = buf_printf(&buf,
-				 "capgate_rule_hits_total{gateway=\"%s\",id=\"%u\",cidr=\"%s\","
-				 "action=\"%s\"} %llu\n",
-				 gw->cfg.name, r->id, cidr, fw_action_name(r->action),
-				 (unsigned long long)rule_hits(gw, r->slot));
+		err = str_appendf(&buf,
+				  "capgate_rule_hits_total{gateway=\"%s\",id=\"%u\",cidr=\"%s\","
+				  "action=\"%s\"} %llu\n",
+				  gw->cfg.name, r->id, cidr, fw_action_name(r->action),
+				  (unsigned long long)rule_hits(gw, r->slot));
 	}
 	if (!err)
-		err = buf_printf(
+		err = str_appendf(
 			&buf,
 			"# HELP capgate_rules Rules in force.\n# TYPE capgate_rules gauge\n"
 			"capgate_rules{gateway=\"%s\"} %zu\n"
@@ -1027,6 +1066,8 @@ int gw_metrics(struct gateway *gw, char **out)
 			"# TYPE capgate_doors_open gauge\n"
 			"capgate_doors_open{gateway=\"%s\"} %zu\n",
 			gw->cfg.name, gw->store.n, gw->cfg.name, doors_open(gw));
+	if (!err && gw->authd)
+		err = authd_metrics(gw->authd, gw->cfg.name, &buf);
 	if (err) {
 		free(buf);
 		return err;

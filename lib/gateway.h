@@ -3,6 +3,7 @@
 #ifndef CG_GATEWAY_H
 #define CG_GATEWAY_H
 
+#include <poll.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -64,5 +65,23 @@ int gw_stats(struct gateway *gw, json_t **out);
 
 /* Prometheus text exposition of the same (malloc'd, NUL-terminated). */
 int gw_metrics(struct gateway *gw, char **out);
+
+/*
+ * [{"id":..,"device":"dev1","app":"sensor","vip":"100.64.0.2",
+ *   "endpoint":"10.10.1.2:40000","expires_in":590,"scopes":[...],
+ *   "rx_packets":..,"tx_packets":..}]; [] without [auth].
+ */
+int gw_sessions_list(struct gateway *gw, json_t **out);
+
+/* Revokes a session at once. -ENOENT if there is none. */
+int gw_session_revoke(struct gateway *gw, uint32_t id);
+
+/*
+ * The fds the daemon polls for the gateway's own work (auth worker, SPA,
+ * return path): writes at most max, returns how many. gateway_process serves
+ * those whose revents are set.
+ */
+int gateway_pollfds(struct gateway *gw, struct pollfd *p, int max);
+void gateway_process(struct gateway *gw, const struct pollfd *p, int n);
 
 #endif

@@ -63,14 +63,9 @@ int port_parse(const char *s, struct cg_port *out, const char **why)
 	return 0;
 }
 
-/*
- * Next item of a list separated by spaces/tabs and at most one comma. Returns
- * 1 with the item in buf, 0 at the end of the list, or -EINVAL with *why.
- */
-static int next_item(const char **pp, bool first, char *buf, size_t len, const char **why)
+int list_next(const char **pp, bool first, const char **item, size_t *len, const char **why)
 {
 	const char *p = *pp;
-	size_t n;
 	int commas = 0;
 
 	for (; *p == ' ' || *p == '\t' || *p == ','; p++)
@@ -83,14 +78,28 @@ static int next_item(const char **pp, bool first, char *buf, size_t len, const c
 		*why = "empty item in the list";
 		return -EINVAL;
 	}
-	n = strcspn(p, " \t,");
+	*item = p;
+	*len = strcspn(p, " \t,");
+	*pp = p + *len;
+	return 1;
+}
+
+/* list_next, with the item copied into buf. */
+static int next_item(const char **pp, bool first, char *buf, size_t len, const char **why)
+{
+	const char *item = NULL;
+	size_t n = 0;
+	int r;
+
+	r = list_next(pp, first, &item, &n, why);
+	if (r != 1)
+		return r;
 	if (n >= len) {
 		*why = "item too long";
 		return -EINVAL;
 	}
-	memcpy(buf, p, n);
+	memcpy(buf, item, n);
 	buf[n] = '\0';
-	*pp = p + n;
 	return 1;
 }
 

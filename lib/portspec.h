@@ -3,6 +3,7 @@
 #ifndef CG_PORTSPEC_H
 #define CG_PORTSPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,14 @@ int port_list_parse(const char *s, uint8_t proto, struct cg_port *out, size_t ma
  * -EINVAL. Repeats are allowed (a knock sequence may repeat a port).
  */
 int port_seq_parse(const char *s, struct cg_port *out, size_t max, size_t *n, const char **why);
+
+/*
+ * The list rule shared by every list in the config: items separated by
+ * spaces/tabs and at most one comma. Returns 1 with the next item at *item
+ * (*len bytes, not NUL-terminated) and *pp advanced past it, 0 at the end, or
+ * -EINVAL with *why (an empty item). first: *pp is the start of the list.
+ */
+int list_next(const char **pp, bool first, const char **item, size_t *len, const char **why);
 
 /* "tcp/7000" into buf. */
 void port_format(const struct cg_port *p, char *buf, size_t len);

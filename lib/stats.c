@@ -15,6 +15,7 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_PASS_FRAGMENT] = "pass_fragment",
 	[CG_STAT_PASS_ICMP_ERROR] = "pass_icmp_error",
 	[CG_STAT_PASS_DEFAULT] = "pass_default",
+	[CG_STAT_PASS_CAP] = "pass_cap",
 	[CG_STAT_DROP_MALFORMED] = "drop_malformed",
 	[CG_STAT_DROP_RULE] = "drop_rule",
 	[CG_STAT_DROP_FRAGMENT] = "drop_fragment",
@@ -23,6 +24,13 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_DROP_KNOCK_WRONG] = "drop_knock_wrong",
 	[CG_STAT_DROP_KNOCK_TIMEOUT] = "drop_knock_timeout",
 	[CG_STAT_DROP_DEFAULT] = "drop_default",
+	[CG_STAT_DROP_CAP_MALFORMED] = "drop_cap_malformed",
+	[CG_STAT_DROP_UNKNOWN_SESSION] = "drop_unknown_session",
+	[CG_STAT_DROP_EXPIRED] = "drop_expired",
+	[CG_STAT_DROP_REPLAY] = "drop_replay",
+	[CG_STAT_DROP_BAD_TAG] = "drop_bad_tag",
+	[CG_STAT_DROP_SPOOFED_SOURCE] = "drop_spoofed_source",
+	[CG_STAT_DROP_OUT_OF_SCOPE] = "drop_out_of_scope",
 };
 
 const char *stat_name(unsigned int stat)

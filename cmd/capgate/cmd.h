@@ -42,6 +42,9 @@ int cmd_rule(int argc, char **argv, const struct cg_global *g);
 int cmd_knock(int argc, char **argv, const struct cg_global *g);
 int cmd_stats(int argc, char **argv, const struct cg_global *g);
 int cmd_demo(int argc, char **argv, const struct cg_global *g);
+int cmd_connect(int argc, char **argv, const struct cg_global *g);
+int cmd_session(int argc, char **argv, const struct cg_global *g);
 int cmd_dpi(int argc, char **argv, const struct cg_global *g);
+int cmd_ca(int argc, char **argv, const struct cg_global *g);
 
 #endif

@@ -58,7 +58,6 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 	sigset_t mask;
 	int sfd = -1, ret = 1, e;
 	uint64_t next_tick;
-	bool detach = true;
 
 	(void)g;
 	e = opts_parse(argc, argv, "capgate gateway --config FILE", gateway_opts_table,
@@ -101,14 +100,15 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 
 	next_tick = mono_ms() + 1000;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
+		struct pollfd p[8] = { { .fd = sfd, .events = POLLIN },
 				       { .fd = api_fd(api), .events = POLLIN } };
 		uint64_t now = mono_ms();
 		int tmo = next_tick > now ? (int)(next_tick - now) : 0, at = api_timeout_ms(api);
+		int n = 2 + gateway_pollfds(gw, p + 2, 6);
 
 		if (at >= 0 && at < tmo)
 			tmo = at;
-		if (poll(p, 2, tmo) < 0 && errno != EINTR) {
+		if (poll(p, n, tmo) < 0 && errno != EINTR) {
 			log_errno(-errno, "poll");
 			goto out;
 		}
@@ -124,6 +124,7 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 			break;
 		}
 		api_process(api);
+		gateway_process(gw, p + 2, n - 2);
 		if (mono_ms() >= next_tick) {
 			gateway_tick(gw);
 			next_tick = mono_ms() + 1000;
@@ -132,7 +133,7 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 	ret = 0;
 out:
 	api_free(api);
-	gateway_free(gw, detach);
+	gateway_free(gw, true);
 	if (sfd >= 0)
 		close(sfd);
 	return ret;

@@ -15,10 +15,13 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "gateway", cmd_gateway, "run the gateway daemon (XDP gate, REST API)" },
+	{ "connect", cmd_connect, "run the client agent: SPA, mutual TLS, the tunnel" },
+	{ "session", cmd_session, "list and revoke sessions" },
 	{ "rule", cmd_rule, "list, add and delete CIDR rules" },
 	{ "knock", cmd_knock, "list knock profiles and open doors; send a knock" },
 	{ "stats", cmd_stats, "show packet counters by verdict and reason" },
 	{ "dpi", cmd_dpi, "analyze traffic from a capture file or an interface" },
+	{ "ca", cmd_ca, "make a CA, the gateway's and devices' certificates" },
 	{ "demo", cmd_demo, "build a client/gateway/server topology and show it working" },
 };
 

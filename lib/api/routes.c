@@ -146,8 +146,8 @@ out:
 	return ret;
 }
 
-enum api_refusal api_parse_rule_id(const char *s, size_t len, uint32_t *id, char *err,
-				   size_t errlen)
+enum api_refusal api_parse_id(const char *what, const char *s, size_t len, uint32_t *id, char *err,
+			      size_t errlen)
 {
 	char buf[16];
 	uint32_t v;
@@ -160,7 +160,7 @@ enum api_refusal api_parse_rule_id(const char *s, size_t len, uint32_t *id, char
 			return API_OK;
 		}
 	}
-	snprintf(err, errlen, "bad rule id \"%.*s\": want a number 1..%" PRIu32,
+	snprintf(err, errlen, "bad %s id \"%.*s\": want a number 1..%" PRIu32, what,
 		 (int)(len < QUOTE_MAX ? len : QUOTE_MAX), s, UINT32_MAX);
 	return API_REF_BAD_ID;
 }
@@ -201,6 +201,8 @@ static const struct route routes[] = {
 	{ "DELETE", "/v1/knock/*", API_ROUTE_KNOCK_CLOSE },
 	{ "GET", "/v1/stats", API_ROUTE_STATS },
 	{ "GET", "/metrics", API_ROUTE_METRICS },
+	{ "GET", "/v1/sessions", API_ROUTE_SESSIONS_LIST },
+	{ "DELETE", "/v1/sessions/*", API_ROUTE_SESSION_REVOKE },
 };
 
 /* Matches path against pattern; on a match sets the parameter (or NULL). */
@@ -362,7 +364,7 @@ static void rule_del(struct api_ctx *ctx, const struct api_match *m, struct api_
 	uint32_t id;
 	int err;
 
-	why = api_parse_rule_id(m->param, m->paramlen, &id, msg, sizeof(msg));
+	why = api_parse_id("rule", m->param, m->paramlen, &id, msg, sizeof(msg));
 	if (why) {
 		reply_error(rep, 400, why, msg, NULL);
 		return;
@@ -410,6 +412,42 @@ static void knock_close(struct api_ctx *ctx, const struct api_match *m, struct a
 		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
 	} else if (err) {
 		reply_gw_error(rep, err, "closing the door");
+	} else {
+		rep->status = 204;
+	}
+}
+
+static void sessions_list(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL;
+	int err = gw_sessions_list(ctx->gw, &out);
+
+	if (err) {
+		reply_gw_error(rep, err, "listing the sessions");
+		return;
+	}
+	reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+static void session_revoke(struct api_ctx *ctx, const struct api_match *m, struct api_reply *rep)
+{
+	char msg[ERR_MAX];
+	enum api_refusal why;
+	uint32_t id;
+	int err;
+
+	why = api_parse_id("session", m->param, m->paramlen, &id, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = gw_session_revoke(ctx->gw, id);
+	if (err == -ENOENT) {
+		snprintf(msg, sizeof(msg), "no session with id %" PRIu32, id);
+		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+	} else if (err) {
+		reply_gw_error(rep, err, "revoking the session");
 	} else {
 		rep->status = 204;
 	}
@@ -535,6 +573,12 @@ void api_handle(struct api_ctx *ctx, const char *method, const char *path, const
 		break;
 	case API_ROUTE_METRICS:
 		metrics(ctx, rep);
+		break;
+	case API_ROUTE_SESSIONS_LIST:
+		sessions_list(ctx, rep);
+		break;
+	case API_ROUTE_SESSION_REVOKE:
+		session_revoke(ctx, &m, rep);
 		break;
 	}
 out:

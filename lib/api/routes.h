@@ -58,21 +58,23 @@ enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, ui
 				char *err, size_t errlen);
 
 /* The /v1/rules/<id> segment: 1..UINT32_MAX. API_OK or API_REF_BAD_ID with err. */
-enum api_refusal api_parse_rule_id(const char *s, size_t len, uint32_t *id, char *err,
-				   size_t errlen);
+enum api_refusal api_parse_id(const char *what, const char *s, size_t len, uint32_t *id, char *err,
+			      size_t errlen);
 
 /* The /v1/knock/<source> segment, to the 16-byte form. API_OK or API_REF_BAD_ADDRESS. */
 enum api_refusal api_parse_source(const char *s, size_t len, uint8_t addr[16], char *err,
 				  size_t errlen);
 
 enum api_route_id {
-	API_ROUTE_RULES_LIST,  /* GET /v1/rules */
-	API_ROUTE_RULE_ADD,    /* POST /v1/rules */
-	API_ROUTE_RULE_DEL,    /* DELETE /v1/rules/<id> */
-	API_ROUTE_KNOCK_LIST,  /* GET /v1/knock */
-	API_ROUTE_KNOCK_CLOSE, /* DELETE /v1/knock/<source> */
-	API_ROUTE_STATS,       /* GET /v1/stats */
-	API_ROUTE_METRICS,     /* GET /metrics */
+	API_ROUTE_RULES_LIST,	  /* GET /v1/rules */
+	API_ROUTE_RULE_ADD,	  /* POST /v1/rules */
+	API_ROUTE_RULE_DEL,	  /* DELETE /v1/rules/<id> */
+	API_ROUTE_KNOCK_LIST,	  /* GET /v1/knock */
+	API_ROUTE_KNOCK_CLOSE,	  /* DELETE /v1/knock/<source> */
+	API_ROUTE_STATS,	  /* GET /v1/stats */
+	API_ROUTE_METRICS,	  /* GET /metrics */
+	API_ROUTE_SESSIONS_LIST,  /* GET /v1/sessions */
+	API_ROUTE_SESSION_REVOKE, /* DELETE /v1/sessions/<id> */
 };
 
 struct api_match {

@@ -18,6 +18,7 @@
 #include "abi/knock.h"
 #include "abi/stats.h"
 #include "gate.skel.h"
+#include "tests/bpf/cap_reasons.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/t.h"
 
@@ -30,6 +31,8 @@
  *
  * The process is pinned to one CPU, so fw_cache (per-CPU) behaves the same
  * from step to step. rule() bumps gate_config.fw_gen as the daemon does.
+ * The capability stage (gate_config.data_port) has its own table in
+ * test_cap.c; here data_port is 0, so UDP to that port is ordinary UDP.
  *
  * Base configuration: default drop, flows idle out after 60 s, open services
  * TCP 80 and UDP 53, the verdict cache on (fw_gen 1), and two knock profiles:
@@ -126,11 +129,12 @@ static __u32 reasons_seen; /* bit per enum cg_stat a passing step produced */
 
 /* ---- helpers for setups and checks -------------------------------------- */
 
+/* The gate's clock: bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC_COARSE. */
 static __u64 now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * SEC_NS + ts.tv_nsec;
 }
 
@@ -217,6 +221,27 @@ static void zero_hits(void)
 		bpf_map_update_elem(map_fd(skel->maps.fw_hits), &slot, zeros, BPF_ANY);
 }
 
+/* Every slot of the direct-mapped fw_cache, on every CPU, back to zero (never valid). */
+static void cache_zero(void)
+{
+	static struct fw_cache_val zeros[CG_FW_CACHE_SLOTS * 4];
+	static __u32 keys[CG_FW_CACHE_SLOTS];
+	__u32 i, n = CG_FW_CACHE_SLOTS;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+	if ((size_t)ncpus > sizeof(zeros) / sizeof(zeros[0]) / CG_FW_CACHE_SLOTS) {
+		struct fw_cache_val z[ncpus];
+
+		memset(z, 0, sizeof(z));
+		for (i = 0; i < CG_FW_CACHE_SLOTS; i++)
+			bpf_map_update_elem(map_fd(skel->maps.fw_cache), &i, z, BPF_ANY);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	bpf_map_update_batch(map_fd(skel->maps.fw_cache), keys, zeros, &n, &o);
+}
+
 static void reset_maps(void)
 {
 	struct gate_config c;
@@ -225,7 +250,7 @@ static void reset_maps(void)
 	c = base_cfg();
 	map_clear(skel->maps.fw_rules_v4);
 	map_clear(skel->maps.fw_rules_v6);
-	map_clear(skel->maps.fw_cache);
+	cache_zero();
 	map_clear(skel->maps.open_ports);
 	map_clear(skel->maps.knock_state);
 	map_clear(skel->maps.knock_open);
@@ -275,21 +300,30 @@ static void rule(const char *addr, __u32 plen, __u32 action, __u32 slot)
 	gen_bump();
 }
 
-/* This CPU's fw_cache entry for @src, as the gate left it; -ENOENT if none. */
+/*
+ * This CPU's fw_cache entry for @src, as the gate left it; -ENOENT if no
+ * slot holds @src. The slot hash is seeded at run time, so every slot is
+ * searched (an entry holds its whole source address).
+ */
 static int cache_get(const char *src, struct fw_cache_val *out)
 {
 	struct fw_cache_val v[ncpus];
+	int cpu = sched_getcpu();
 	__u8 k[16];
-	int cpu = sched_getcpu(), err;
+	__u32 i;
 
-	addr16(src, k);
-	err = bpf_map_lookup_elem(map_fd(skel->maps.fw_cache), k, v);
-	if (err)
-		return -errno;
 	if (cpu < 0 || cpu >= ncpus)
 		return -ERANGE;
-	*out = v[cpu];
-	return 0;
+	addr16(src, k);
+	for (i = 0; i < CG_FW_CACHE_SLOTS; i++) {
+		if (bpf_map_lookup_elem(map_fd(skel->maps.fw_cache), &i, v))
+			return -errno;
+		if (v[cpu].gen && !memcmp(v[cpu].addr, k, 16)) {
+			*out = v[cpu];
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 static __u64 hits(__u32 slot)
@@ -675,7 +709,8 @@ static bool door_and_flow_v6(void)
 
 static bool peer4_refreshed(void)
 {
-	return ASSERT_TRUE(flow_last(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000)) > t_setup,
+	/* Was t_setup - 10 s; the coarse clock may still read t_setup. */
+	return ASSERT_TRUE(flow_last(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000)) >= t_setup,
 			   "refreshed");
 }
 
@@ -1151,15 +1186,18 @@ static void run_row(void)
 		cur->check();
 }
 
-/* Every verdict reason of enum cg_stat is produced by some row above. */
+/*
+ * Every verdict reason of enum cg_stat is produced by some row above, except
+ * the capability stage's (cap_reason()), which test_cap.c covers and checks
+ * in the same way. A new reason therefore needs a row in one of the two.
+ */
 static void every_reason_covered(void)
 {
 	int k;
 
 	for (k = 0; k < CG_STAT_MAX; k++)
-		ASSERT_TRUE(reasons_seen & (1U << k), "reason covered");
-	if (reasons_seen != (1U << CG_STAT_MAX) - 1)
-		fprintf(stderr, "  seen mask %#x\n", reasons_seen);
+		if (!cap_reason(k) && !ASSERT_TRUE(reasons_seen & (1U << k), "reason covered"))
+			fprintf(stderr, "  not covered: %d\n", k);
 }
 
 static void skip_case(void)

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (api_route_match(methods[data[0] & 3], path, &m, allow, sizeof(allow)) == API_OK &&
 	    m.param) {
 		if (m.route == API_ROUTE_RULE_DEL)
-			api_parse_rule_id(m.param, m.paramlen, &id, err, sizeof(err));
+			api_parse_id("rule", m.param, m.paramlen, &id, err, sizeof(err));
 		else
 			api_parse_source(m.param, m.paramlen, addr, err, sizeof(err));
 	}

@@ -1,17 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer harness for the gateway config parser (config_parse_string). */
+/* libFuzzer harness for the gateway and client config parsers (*_parse_string). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/config.h"
+#include "lib/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What was accepted must be self-consistent: every index in range, every policy fits. */
+static void check_gateway(const struct gw_config *cfg)
+{
+	const struct auth_cfg *a = &cfg->auth;
+	struct cg_scope scopes[CG_MAX_SCOPES];
+	const struct policy_cfg *p;
+	size_t i, j, n;
+
+	if (!cfg->iface[0] || !cfg->name[0] || cfg->nknocks > CG_KNOCK_MAX_PROFILES ||
+	    cfg->nopen > CG_OPEN_MAX || cfg->nservices > CG_SERVICES_MAX ||
+	    cfg->npolicies > CG_POLICIES_MAX)
+		abort();
+	if (!a->enabled) {
+		if (cfg->nservices || cfg->npolicies)
+			abort();
+		return;
+	}
+	if (a->pool.family != AF_INET || a->pool.plen < 8 || a->pool.plen > 30 || !a->ca[0] ||
+	    !a->tun[0] || !a->devices[0] || a->port == a->spa_port || a->port == a->data_port ||
+	    a->spa_port == a->data_port || a->dead_after_ns <= a->keepalive_ns)
+		abort();
+	for (i = 0; i < cfg->npolicies; i++) {
+		p = &cfg->policies[i];
+		if (!p->ndevices || !p->nservices || !p->app[0])
+			abort();
+		for (j = 0; j < p->nservices; j++)
+			if (p->services[j] >= cfg->nservices)
+				abort();
+		for (j = 0; j < p->ndevices; j++)
+			if (policy_scopes(cfg, p->devices[j], p->app, scopes, CG_MAX_SCOPES, &n) ||
+			    n == 0 || n > CG_MAX_SCOPES)
+				abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gw_config cfg;
+	struct client_config cl;
 	char err[CG_ERR_MAX];
 	char *text;
 
@@ -20,10 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (!config_parse_string(text, "fuzz.ini", &cfg, err, sizeof(err))) {
-		/* What was accepted must be self-consistent. */
-		if (!cfg.iface[0] || !cfg.name[0] || cfg.nknocks > CG_KNOCK_MAX_PROFILES ||
-		    cfg.nopen > CG_OPEN_MAX)
+	if (!config_parse_string(text, "fuzz.ini", &cfg, err, sizeof(err)))
+		check_gateway(&cfg);
+	else if (!memchr(err, '\0', sizeof(err)) || !strstr(err, "fuzz.ini"))
+		abort();
+	if (!client_config_parse_string(text, "fuzz.ini", &cl, err, sizeof(err))) {
+		if (!cl.app[0] || !cl.ca[0] || !cl.tun[0] || cl.port == cl.spa_port ||
+		    cl.port == cl.data_port || cl.spa_port == cl.data_port)
 			abort();
 	} else if (!memchr(err, '\0', sizeof(err)) || !strstr(err, "fuzz.ini")) {
 		abort();

@@ -3,14 +3,19 @@
 # Test peer for the netns tests: TCP/UDP echo servers and clients with deadlines.
 #
 #   tcpx.py serve-tcp PORT          echo server (threads), until killed
-#   tcpx.py serve-udp PORT          echo server, until killed
+#   tcpx.py serve-udp PORT          echo server, until killed (UDP_LOG=FILE: a
+#                                   line per datagram received)
 #   tcpx.py tcp HOST PORT [SECS]    connect, echo one line; exit 0 if echoed
 #   tcpx.py udp HOST PORT [SECS]    one datagram, exit 0 if echoed
+#   tcpx.py resend PCAP HOST PORT M send the UDP payload of the first packet of a
+#                                   pcap again; M: none, or flip-counter (a fresh
+#                                   capgate counter, so only the tag is wrong)
 #   tcpx.py hold HOST PORT DIR      connect, echo; then for each file DIR/go.N
 #                                   that appears, echo again and write DIR/ok.N
 #                                   or DIR/fail.N; ends when DIR/stop appears
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -38,8 +43,14 @@ def serve_tcp(port):
 def serve_udp(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
+    log = os.environ.get("UDP_LOG")
+    if log:
+        open(log, "w").close()
     while True:
         d, a = s.recvfrom(65535)
+        if log:
+            with open(log, "a") as f:
+                f.write("%s:%d %d\n" % (a[0], a[1], len(d)))
         s.sendto(d, a)
 
 
@@ -75,6 +86,30 @@ def udp(host, port, secs):
         return False
 
 
+def udp_payload(path):
+    """The UDP payload of the first packet of a pcap (Ethernet, IPv4)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    order = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    incl = struct.unpack(order + "I", data[24 + 8:24 + 12])[0]
+    frame = data[24 + 16:24 + 16 + incl]
+    ihl = (frame[14] & 0x0F) * 4
+    return frame[14 + ihl + 8:]
+
+
+def resend(path, host, port, mutate):
+    p = bytearray(udp_payload(path))
+    if mutate == "flip-counter":
+        # capgate header: counter is bytes 8..16; a far-future value passes the
+        # replay window, so the only thing wrong is the tag.
+        c = struct.unpack(">Q", p[8:16])[0] + 1000000
+        p[8:16] = struct.pack(">Q", c)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(bytes(p), (host, port))
+    return True
+
+
 def hold(host, port, d):
     c = socket.create_connection((host, port), timeout=3)
     if not echo_once(c, 3):
@@ -105,6 +140,8 @@ def main():
         secs = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0
         f = tcp if cmd == "tcp" else udp
         sys.exit(0 if f(sys.argv[2], int(sys.argv[3]), secs) else 1)
+    elif cmd == "resend":
+        sys.exit(0 if resend(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]) else 1)
     elif cmd == "hold":
         sys.exit(0 if hold(sys.argv[2], int(sys.argv[3]), sys.argv[4]) else 1)
     else:

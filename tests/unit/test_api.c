@@ -165,8 +165,8 @@ static void test_rule_ids(void)
 		uint32_t id = 0;
 		char err[320] = "";
 
-		ASSERT_EQ(api_parse_rule_id(rule_ids[i].s, strlen(rule_ids[i].s), &id, err,
-					    sizeof(err)),
+		ASSERT_EQ(api_parse_id("rule", rule_ids[i].s, strlen(rule_ids[i].s), &id, err,
+				       sizeof(err)),
 			  rule_ids[i].want, rule_ids[i].s);
 		ASSERT_EQ(id, rule_ids[i].id, rule_ids[i].s);
 	}
@@ -177,7 +177,7 @@ static void test_rule_id_message(void)
 	uint32_t id;
 	char err[320];
 
-	api_parse_rule_id("abc", 3, &id, err, sizeof(err));
+	api_parse_id("rule", "abc", 3, &id, err, sizeof(err));
 	ASSERT_STREQ(err, "bad rule id \"abc\": want a number 1..4294967295", "message");
 }
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Gateway config parser: every key, every default, every error with its message and line. */
+/* Gateway and client config parsers: every key, default and error with its message and line. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/config.h"
@@ -477,6 +479,789 @@ out:
 	rmdir(dir);
 }
 
+/* ---- [auth], [service NAME], [allow NAME] ------------------------------------ */
+
+static const char auth_sample[] =
+	"[gateway]\n"
+	"interface = ext0\n"
+	"name = edge1\n"
+	"\n"
+	"[auth]\n"
+	"port = 8443                 ; TLS auth port, reachable only after SPA\n"
+	"spa_port = 62201\n"
+	"data_port = 51900\n"
+	"ca = /etc/capgate/ca.crt\n"
+	"cert = /etc/capgate/gateway.crt\n"
+	"key = /etc/capgate/gateway.key\n"
+	"pool = 100.64.0.0/24        ; virtual addresses for clients\n"
+	"session_ttl = 10m\n"
+	"\n"
+	"[service web]\n"
+	"proto = tcp\n"
+	"address = 10.10.2.2\n"
+	"ports = 80 443\n"
+	"\n"
+	"[service echo]\n"
+	"proto = udp\n"
+	"address = 10.10.2.0/24\n"
+	"ports = 7\n"
+	"\n"
+	"[allow sensors]\n"
+	"device = dev1 dev2          ; certificate CNs\n"
+	"app = sensor\n"
+	"services = web echo\n";
+
+static bool cidr_is(const struct cidr *c, const char *want, const char *name)
+{
+	char buf[CG_ADDRSTRLEN];
+
+	cidr_format(c, buf, sizeof(buf));
+	return ASSERT_STREQ(buf, want, name);
+}
+
+static bool check_auth_sample(const struct gw_config *c)
+{
+	const struct auth_cfg *a = &c->auth;
+	const struct service_cfg *web = &c->services[0], *echo = &c->services[1];
+	const struct policy_cfg *p = &c->policies[0];
+	bool ok = true;
+
+	ok &= ASSERT_TRUE(a->enabled, "auth enabled");
+	ok &= ASSERT_EQ(a->port, 8443, "port");
+	ok &= ASSERT_EQ(a->spa_port, 62201, "spa_port");
+	ok &= ASSERT_EQ(a->data_port, 51900, "data_port");
+	ok &= ASSERT_STREQ(a->ca, "/etc/capgate/ca.crt", "ca");
+	ok &= ASSERT_STREQ(a->cert, "/etc/capgate/gateway.crt", "cert");
+	ok &= ASSERT_STREQ(a->key, "/etc/capgate/gateway.key", "key");
+	ok &= ASSERT_STREQ(a->devices, "/etc/capgate", "devices default: the ca's directory");
+	ok &= cidr_is(&a->pool, "100.64.0.0/24", "pool");
+	ok &= ASSERT_EQ(a->session_ttl_ns, SEC(600), "session_ttl");
+	ok &= ASSERT_EQ(a->keepalive_ns, SEC(5), "keepalive default");
+	ok &= ASSERT_EQ(a->dead_after_ns, SEC(20), "dead_after default");
+	ok &= ASSERT_EQ(a->spa_open_ns, SEC(30), "spa_open default");
+	ok &= ASSERT_STREQ(a->tun, "cg-edge1", "tun default");
+	/* The SPA port reaches the daemon; the auth and data ports are not open. */
+	ok &= ASSERT_EQ(c->nopen, 1, "nopen");
+	ok &= port_is(&c->open[0], IPPROTO_UDP, 62201, "spa port open");
+
+	ok &= ASSERT_EQ(c->nservices, 2, "nservices");
+	ok &= ASSERT_STREQ(web->name, "web", "web");
+	ok &= ASSERT_EQ(web->proto, IPPROTO_TCP, "web proto");
+	ok &= cidr_is(&web->addr, "10.10.2.2/32", "web address");
+	ok &= ASSERT_EQ(web->nports, 2, "web nports");
+	ok &= ASSERT_EQ(web->ports[0].lo, 80, "web 80") && ASSERT_EQ(web->ports[0].hi, 80, "80");
+	ok &= ASSERT_EQ(web->ports[1].lo, 443, "443") && ASSERT_EQ(web->ports[1].hi, 443, "443");
+	ok &= ASSERT_STREQ(echo->name, "echo", "echo");
+	ok &= ASSERT_EQ(echo->proto, IPPROTO_UDP, "echo proto");
+	ok &= cidr_is(&echo->addr, "10.10.2.0/24", "echo address");
+	ok &= ASSERT_EQ(echo->nports, 1, "echo nports");
+	ok &= ASSERT_EQ(echo->ports[0].lo, 7, "echo 7") && ASSERT_EQ(echo->ports[0].hi, 7, "7");
+
+	ok &= ASSERT_EQ(c->npolicies, 1, "npolicies");
+	ok &= ASSERT_STREQ(p->name, "sensors", "policy name");
+	ok &= ASSERT_EQ(p->ndevices, 2, "ndevices");
+	ok &= ASSERT_STREQ(p->devices[0], "dev1", "dev1");
+	ok &= ASSERT_STREQ(p->devices[1], "dev2", "dev2");
+	ok &= ASSERT_STREQ(p->app, "sensor", "app");
+	ok &= ASSERT_EQ(p->nservices, 2, "policy nservices");
+	ok &= ASSERT_EQ(p->services[0], 0, "web index");
+	ok &= ASSERT_EQ(p->services[1], 1, "echo index");
+	return ok;
+}
+
+static void test_auth_sample(void)
+{
+	struct gw_config c;
+	char err[CG_ERR_MAX] = "";
+
+	if (!ASSERT_EQ(config_parse_string(auth_sample, "t.ini", &c, err, sizeof(err)), 0, err))
+		return;
+	check_auth_sample(&c);
+}
+
+static void test_auth_example_file(void)
+{
+	struct gw_config c;
+	char err[CG_ERR_MAX] = "";
+
+	if (!ASSERT_EQ(config_load(CG_SRCDIR "/examples/gateway-auth.ini", &c, err, sizeof(err)), 0,
+		       err))
+		return;
+	check_auth_sample(&c);
+}
+
+/* Without [auth], nothing of it is set and nothing is opened. */
+static void test_auth_absent(void)
+{
+	struct gw_config c;
+	char err[CG_ERR_MAX] = "";
+
+	if (!ASSERT_EQ(config_parse_string(GW, "t.ini", &c, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_TRUE(!c.auth.enabled, "not enabled");
+	ASSERT_EQ(c.auth.port, 0, "port not set");
+	ASSERT_EQ(c.nopen, 0, "nothing opened");
+	ASSERT_EQ(c.nservices, 0, "nservices");
+	ASSERT_EQ(c.npolicies, 0, "npolicies");
+}
+
+#define AUTH "[auth]\nca = /c/ca.crt\ncert = /c/gw.crt\nkey = /c/gw.key\npool = 100.64.0.0/24\n"
+
+/* Every optional key, sections in any order, lists in every form. */
+static void test_auth_every_key(void)
+{
+	static const char text[] = "[allow ops]\n"
+				   "app = shell.v2\n"
+				   "services = ping,web6\n"
+				   "device = a-1, b_2\tc.3\n"
+				   "[service web6]\n"
+				   "ports = 8000-8100, 22 ,9000-9000\n"
+				   "address = 2001:db8::/64\n"
+				   "proto = tcp\n"
+				   "[service ping]\n"
+				   "proto = icmp\n"
+				   "address = 10.0.0.0/8\n"
+				   "[service ping6]\n"
+				   "address = 2001:db8::1\n"
+				   "proto = icmp\n"
+				   "[open]\n"
+				   "udp = 5353, 7777\n"
+				   "[knock k]\n"
+				   "sequence = tcp/1\n"
+				   "open = tcp/7443\n"
+				   "[auth]\n"
+				   "tun = tun-auth\n"
+				   "spa_open = 1h\n"
+				   "dead_after = 2s\n"
+				   "keepalive = 1s\n"
+				   "devices = /c/devices\n"
+				   "session_ttl = 30s\n"
+				   "pool = 172.16.0.0/30\n"
+				   "key = k\n"
+				   "cert = c\n"
+				   "ca = a\n"
+				   "data_port = 1\n"
+				   "spa_port = 7777\n"
+				   "port = 7443\n"
+				   "[gateway]\n"
+				   "interface = e0\n";
+	const struct policy_cfg *p;
+	struct gw_config c;
+	char err[CG_ERR_MAX] = "";
+
+	if (!ASSERT_EQ(config_parse_string(text, "t.ini", &c, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_EQ(c.auth.port, 7443, "port");
+	ASSERT_EQ(c.auth.spa_port, 7777, "spa_port");
+	ASSERT_EQ(c.auth.data_port, 1, "data_port");
+	ASSERT_STREQ(c.auth.ca, "a", "ca");
+	ASSERT_STREQ(c.auth.cert, "c", "cert");
+	ASSERT_STREQ(c.auth.key, "k", "key");
+	ASSERT_STREQ(c.auth.devices, "/c/devices", "devices");
+	cidr_is(&c.auth.pool, "172.16.0.0/30", "pool /30");
+	ASSERT_EQ(c.auth.session_ttl_ns, SEC(30), "session_ttl");
+	ASSERT_EQ(c.auth.keepalive_ns, SEC(1), "keepalive");
+	ASSERT_EQ(c.auth.dead_after_ns, SEC(2), "dead_after");
+	ASSERT_EQ(c.auth.spa_open_ns, SEC(3600), "spa_open");
+	ASSERT_STREQ(c.auth.tun, "tun-auth", "tun");
+	/* udp/7777 was already open: not added twice. A knock may open the auth port. */
+	ASSERT_EQ(c.nopen, 2, "spa port not duplicated");
+	port_is(&c.open[1], IPPROTO_UDP, 7777, "spa port");
+	port_is(&c.knocks[0].prof.targets[0], IPPROTO_TCP, 7443, "knock opens the auth port");
+
+	ASSERT_EQ(c.nservices, 3, "nservices");
+	ASSERT_STREQ(c.services[0].name, "web6", "web6");
+	cidr_is(&c.services[0].addr, "2001:db8::/64", "web6 address");
+	ASSERT_EQ(c.services[0].nports, 3, "web6 nports");
+	ASSERT_EQ(c.services[0].ports[0].lo, 8000, "range lo");
+	ASSERT_EQ(c.services[0].ports[0].hi, 8100, "range hi");
+	ASSERT_EQ(c.services[0].ports[1].lo, 22, "22");
+	ASSERT_EQ(c.services[0].ports[2].lo, 9000, "9000-9000 lo");
+	ASSERT_EQ(c.services[0].ports[2].hi, 9000, "9000-9000 hi");
+	ASSERT_EQ(c.services[1].proto, IPPROTO_ICMP, "icmp");
+	ASSERT_EQ(c.services[1].nports, 0, "icmp has no ports");
+	ASSERT_EQ(c.services[2].proto, IPPROTO_ICMPV6, "icmp on IPv6 is ICMPv6");
+	cidr_is(&c.services[2].addr, "2001:db8::1/128", "bare IPv6 address");
+
+	p = &c.policies[0];
+	ASSERT_EQ(p->ndevices, 3, "ndevices");
+	ASSERT_STREQ(p->devices[2], "c.3", "device 3");
+	ASSERT_STREQ(p->app, "shell.v2", "app");
+	ASSERT_EQ(p->nservices, 2, "nservices");
+	ASSERT_EQ(p->services[0], 1, "ping resolved after the fact");
+	ASSERT_EQ(p->services[1], 0, "web6 resolved after the fact");
+}
+
+static void test_auth_defaults(void)
+{
+	static const struct {
+		const char *name, *text, *want_tun, *want_devices;
+	} t[] = {
+		{ "tun from the interface name",
+		  GW "[auth]\nca = ca.crt\ncert = c\nkey = k\npool = 10.0.0.0/8\n", "cg-ext0",
+		  "." },
+		{ "tun truncated to 15",
+		  GW "name = abcdefghijklmnopq\n[auth]\nca = /ca.crt\ncert = c\nkey = k\npool = "
+		     "10.0.0.0/8\n",
+		  "cg-abcdefghijkl", "/" },
+		{ "devices relative",
+		  GW "[auth]\nca = pki/ca.crt\ncert = c\nkey = k\npool = 10.0.0.0/8\n", "cg-ext0",
+		  "pki" },
+	};
+	struct gw_config c;
+	char err[CG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		if (!ASSERT_EQ(config_parse_string(t[i].text, "t.ini", &c, err, sizeof(err)), 0,
+			       t[i].name)) {
+			fprintf(stderr, "    %s\n", err);
+			continue;
+		}
+		ASSERT_STREQ(c.auth.tun, t[i].want_tun, t[i].name);
+		ASSERT_STREQ(c.auth.devices, t[i].want_devices, t[i].name);
+		ASSERT_EQ(c.auth.port, 8443, "port default");
+		ASSERT_EQ(c.auth.spa_port, 62201, "spa_port default");
+		ASSERT_EQ(c.auth.data_port, 51900, "data_port default");
+		ASSERT_EQ(c.auth.session_ttl_ns, SEC(600), "session_ttl default");
+	}
+}
+
+#define SVC "[service s]\nproto = tcp\naddress = 10.1.0.0/16\nports = 80\n"
+#define POL "[allow p]\ndevice = d\napp = a\nservices = s\n"
+#define GA GW AUTH
+/* Services of one port range each: s1..s9 */
+#define S(n) "[service s" #n "]\nproto = tcp\naddress = 10.1.0." #n "\nports = 1-2 3-4\n"
+#define S9 S(1) S(2) S(3) S(4) S(5) S(6) S(7) S(8) S(9)
+#define NAMES33                                                                               \
+	"d1 d2 d3 d4 d5 d6 d7 d8 d9 d10 d11 d12 d13 d14 d15 d16 d17 d18 d19 d20 d21 d22 d23 " \
+	"d24 d25 d26 d27 d28 d29 d30 d31 d32 d33"
+#define P80 "1 2 3 4 5 6 7 8 9"
+
+static void test_auth_errors(void)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		/* [auth] */
+		{ GW "[auth]\n[auth]\n", "t.ini:4: [auth] given twice" },
+		{ GW "[auth]\ncert = c\nkey = k\npool = 10.0.0.0/8\n",
+		  "t.ini:3: [auth] ca is required" },
+		{ GW "[auth]\nca = a\nkey = k\npool = 10.0.0.0/8\n",
+		  "t.ini:3: [auth] cert is required" },
+		{ GW "[auth]\nca = a\ncert = c\npool = 10.0.0.0/8\n",
+		  "t.ini:3: [auth] key is required" },
+		{ GW "[auth]\nca = a\ncert = c\nkey = k\n", "t.ini:3: [auth] pool is required" },
+		{ GA "foo = 1\n", "t.ini:8: unknown key \"foo\" in [auth]" },
+		{ GA "ca = b\n", "t.ini:8: [auth] ca given twice" },
+		{ GA "tun =\n", "t.ini:8: [auth] tun: empty value" },
+		{ GA "port = 0\n", "t.ini:8: [auth] port: \"0\" is out of range (1..65535)" },
+		{ GA "spa_port = 65536\n",
+		  "t.ini:8: [auth] spa_port: \"65536\" is out of range (1..65535)" },
+		{ GA "data_port = 0x10\n",
+		  "t.ini:8: [auth] data_port: \"0x10\" is not a port number" },
+		{ GA "port = 62201\n",
+		  "t.ini:8: [auth] port and spa_port are both 62201: the three ports must differ" },
+		{ GA "port = 51900\n", "t.ini:8: [auth] port and data_port are both 51900: the "
+				       "three ports must differ" },
+		{ GW "[auth]\ndata_port = 9\nspa_port = 9\nca = a\ncert = c\nkey = k\npool = "
+		     "10.0.0.0/8\n",
+		  "t.ini:5: [auth] spa_port and data_port are both 9: the three ports must "
+		  "differ" },
+		{ GA "pool = 10.0.0.0/8\n", "t.ini:8: [auth] pool given twice" },
+		{ GW "[auth]\npool = 10.0.0.1/8\n",
+		  "t.ini:4: [auth] pool: \"10.0.0.1/8\": host bits set beyond the prefix length" },
+		{ GW "[auth]\npool = fd00::/64\n",
+		  "t.ini:4: [auth] pool: \"fd00::/64\" is not an IPv4 prefix" },
+		{ GW "[auth]\npool = 10.0.0.0/7\n",
+		  "t.ini:4: [auth] pool: \"10.0.0.0/7\": the prefix length must be 8..30" },
+		{ GW "[auth]\npool = 10.0.0.0/31\n",
+		  "t.ini:4: [auth] pool: \"10.0.0.0/31\": the prefix length must be 8..30" },
+		{ GW "[auth]\npool = 10.0.0.1\n",
+		  "t.ini:4: [auth] pool: \"10.0.0.1\": the prefix length must be 8..30" },
+		{ GW "[auth]\npool = x\n", "t.ini:4: [auth] pool: \"x\": not an IPv4 address" },
+		{ GA "session_ttl = 29s\n",
+		  "t.ini:8: [auth] session_ttl: \"29s\" is out of range (30s..24h)" },
+		{ GA "session_ttl = 25h\n",
+		  "t.ini:8: [auth] session_ttl: \"25h\" is out of range (30s..24h)" },
+		{ GA "keepalive = 11m\n",
+		  "t.ini:8: [auth] keepalive: \"11m\" is out of range (1s..10m)" },
+		{ GA "keepalive = 0\n",
+		  "t.ini:8: [auth] keepalive: \"0\" is out of range (1s..10m)" },
+		{ GA "dead_after = 1s\n",
+		  "t.ini:8: [auth] dead_after: \"1s\" is out of range (2s..1h)" },
+		{ GA "spa_open = 2h\n",
+		  "t.ini:8: [auth] spa_open: \"2h\" is out of range (1s..1h)" },
+		{ GA "spa_open = 5x\n", "t.ini:8: [auth] spa_open: \"5x\" is not a duration (a "
+					"number with s, m or h)" },
+		{ GA "dead_after = 5s\n",
+		  "t.ini:8: [auth] dead_after (5s) must be longer than keepalive (5s)" },
+		{ GA "keepalive = 20s\n",
+		  "t.ini:8: [auth] dead_after (20s) must be longer than keepalive (20s)" },
+		{ GA "dead_after = 3s\nkeepalive = 4s\n",
+		  "t.ini:9: [auth] dead_after (3s) must be longer than keepalive (4s)" },
+		{ GA "tun = a/b\n", "t.ini:8: [auth] tun: \"a/b\" is not an interface name (1..15 "
+				    "characters, no space, \"/\" or \":\")" },
+		{ GA "tun = abcdefghijklmnop\n",
+		  "t.ini:8: [auth] tun: \"abcdefghijklmnop\" is not an interface name (1..15 "
+		  "characters, no space, \"/\" or \":\")" },
+		{ GW "[auth]\nca = " L200 L200 "\n", "t.ini:4: line longer than 198 characters" },
+		/* the auth ports and [open] / knock steps */
+		{ GW "[open]\ntcp = 22 8443\n" AUTH,
+		  "t.ini:4: [open] tcp: 8443 is the [auth] port, which only a valid SPA opens" },
+		{ GA "[open]\nudp = 51900\n", "t.ini:9: [open] udp: 51900 is the [auth] data_port, "
+					      "where every packet must carry a capability" },
+		{ GA "[knock k]\nsequence = tcp/1 tcp/8443\nopen = tcp/22\n",
+		  "t.ini:9: [knock k] sequence: tcp/8443 is the [auth] port, so it can never be a "
+		  "knock step" },
+		{ GA "[knock k]\nsequence = udp/62201\nopen = tcp/22\n",
+		  "t.ini:9: [knock k] sequence: udp/62201 is the [auth] spa_port, so it can never "
+		  "be a knock step" },
+		{ "[knock k]\nsequence = udp/51900\nopen = tcp/22\n" GA,
+		  "t.ini:2: [knock k] sequence: udp/51900 is the [auth] data_port, so it can never "
+		  "be a knock step" },
+		/* [service NAME] */
+		{ GW SVC, "t.ini:3: [service s] needs an [auth] section" },
+		{ GW POL SVC, "t.ini:3: [allow p] needs an [auth] section" },
+		{ GA "[service]\n",
+		  "t.ini:8: [service]: \"\" is not a service name (1..63 of A-Z a-z 0-9 _ . -)" },
+		{ GA "[service a/b]\n",
+		  "t.ini:8: [service a/b]: \"a/b\" is not a service name (1..63 of A-Z a-z 0-9 _ . "
+		  "-)" },
+		{ GA "[services]\n", "t.ini:8: unknown section [services]" },
+		{ GA SVC SVC, "t.ini:12: [service s] given twice" },
+		{ GA "[service s]\naddress = 10.0.0.1\nports = 1\n",
+		  "t.ini:8: [service s] proto is required" },
+		{ GA "[service s]\nproto = udp\nports = 1\n",
+		  "t.ini:8: [service s] address is required" },
+		{ GA "[service s]\nproto = udp\naddress = 10.0.0.1\n",
+		  "t.ini:8: [service s] ports is required for udp" },
+		{ GA "[service s]\nports = 7\nproto = icmp\naddress = 10.0.0.1\n",
+		  "t.ini:9: [service s] ports: icmp has no ports" },
+		{ GA "[service s]\nproto = sctp\n",
+		  "t.ini:9: [service s] proto: \"sctp\" is not tcp, udp or icmp" },
+		{ GA "[service s]\nproto = TCP\n",
+		  "t.ini:9: [service s] proto: \"TCP\" is not tcp, udp or icmp" },
+		{ GA "[service s]\naddress = 10.0.0.1/8\n",
+		  "t.ini:9: [service s] address: \"10.0.0.1/8\": host bits set beyond the prefix "
+		  "length" },
+		{ GA "[service s]\naddress = web.local\n",
+		  "t.ini:9: [service s] address: \"web.local\": not an IPv4 address" },
+		{ GA "[service s]\nproto = tcp\naddress = 100.64.0.128/25\nports = 1\n",
+		  "t.ini:10: [service s] address: 100.64.0.128/25 overlaps the [auth] pool "
+		  "100.64.0.0/24" },
+		{ GA "[service s]\nproto = tcp\naddress = 100.0.0.0/8\nports = 1\n",
+		  "t.ini:10: [service s] address: 100.0.0.0/8 overlaps the [auth] pool "
+		  "100.64.0.0/24" },
+		{ GA "[service s]\nports = 0\n",
+		  "t.ini:9: [service s] ports: \"0\": port out of range (1..65535)" },
+		{ GA "[service s]\nports = 1-65536\n",
+		  "t.ini:9: [service s] ports: \"1-65536\": port out of range (1..65535)" },
+		{ GA "[service s]\nports = 80-\n",
+		  "t.ini:9: [service s] ports: \"80-\": not a port "
+		  "or a range LO-HI (decimal, no leading zeros)" },
+		{ GA "[service s]\nports = -80\n",
+		  "t.ini:9: [service s] ports: \"-80\": not a port "
+		  "or a range LO-HI (decimal, no leading zeros)" },
+		{ GA "[service s]\nports = 1-2-3\n",
+		  "t.ini:9: [service s] ports: \"1-2-3\": not a port or a range LO-HI (decimal, no "
+		  "leading zeros)" },
+		{ GA "[service s]\nports = 080\n",
+		  "t.ini:9: [service s] ports: \"080\": not a port "
+		  "or a range LO-HI (decimal, no leading zeros)" },
+		{ GA "[service s]\nports = 90-80\n",
+		  "t.ini:9: [service s] ports: \"90-80\": the range goes from high to low" },
+		{ GA "[service s]\nports = 80-90 85\n",
+		  "t.ini:9: [service s] ports: 85 overlaps 80-90" },
+		{ GA "[service s]\nports = 443 443\n",
+		  "t.ini:9: [service s] ports: 443 overlaps 443" },
+		{ GA "[service s]\nports = 1,,2\n",
+		  "t.ini:9: [service s] ports: \"1,,2\": empty item in the list" },
+		{ GA "[service s]\nports = " P80 "\n",
+		  "t.ini:9: [service s] ports: more than 8 port ranges" },
+		{ GA
+		  "[service s]\nports = 111111111111111111111111111111111111111111111111111111111"
+		  "11111111111111111111111111111111111111111111111111111111111111111111111111111\n",
+		  "t.ini:9: [service s] ports: "
+		  "\"1111111111111111111111111111111111111111111111111111111111111111...\": item "
+		  "too "
+		  "long" },
+		{ GA "[service s]\nport = 80\n", "t.ini:9: unknown key \"port\" in [service s]" },
+		/* [allow NAME] */
+		{ GA "[allow]\n",
+		  "t.ini:8: [allow]: \"\" is not a policy name (1..63 of A-Z a-z 0-9 _ . -)" },
+		{ GA SVC POL POL, "t.ini:16: [allow p] given twice" },
+		{ GA SVC "[allow p]\napp = a\nservices = s\n",
+		  "t.ini:12: [allow p] device is required" },
+		{ GA SVC "[allow p]\ndevice = d\nservices = s\n",
+		  "t.ini:12: [allow p] app is required" },
+		{ GA SVC "[allow p]\ndevice = d\napp = a\n",
+		  "t.ini:12: [allow p] services is required" },
+		{ GA POL, "t.ini:11: [allow p] services: there is no [service s]" },
+		{ GA SVC "[allow p]\ndevice = d\napp = a\nservices = s t\n",
+		  "t.ini:15: [allow p] services: there is no [service t]" },
+		{ GA "[allow p]\ndevice = dev/1\n", "t.ini:9: [allow p] device: \"dev/1\" is not a "
+						    "device name (1..63 of A-Z a-z 0-9 _ "
+						    ". -)" },
+		{ GA "[allow p]\ndevice = d1 d2 d1\n",
+		  "t.ini:9: [allow p] device: d1 listed twice" },
+		{ GA "[allow p]\ndevice = " NAMES33 "\n",
+		  "t.ini:9: [allow p] device: more than 32 devices" },
+		{ GA "[allow p]\ndevice = d1,\n",
+		  "t.ini:9: [allow p] device: \"d1,\": empty item in the list" },
+		{ GA "[allow p]\napp = a b\n", "t.ini:9: [allow p] app: \"a b\" is not an app name "
+					       "(1..63 of A-Z a-z 0-9 _ . -)" },
+		{ GA "[allow p]\nservices = s s\n", "t.ini:9: [allow p] services: s listed twice" },
+		{ GA "[allow p]\nservices = s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 s12 s13 s14 s15 s16 "
+		     "s17\n",
+		  "t.ini:9: [allow p] services: more than 16 services" },
+		{ GA "[allow p]\nservices = a;b\n", "t.ini:9: [allow p] services: \"a;b\" is not a "
+						    "service name (1..63 of A-Z a-z 0-9 "
+						    "_ . -)" },
+		{ GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5 s6 s7 s8 s9\n",
+		  "t.ini:47: [allow p] services: more than 16 scopes (one per port range of each "
+		  "service)" },
+		{ GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5\n"
+			"[allow q]\ndevice = e d\napp = a\nservices = s5 s6 s7 s8 s9\n",
+		  "t.ini:44: [allow p] device d with app a: more than 16 scopes together with the "
+		  "other [allow] sections" },
+		{ GA "[allow p]\nfoo = 1\n", "t.ini:9: unknown key \"foo\" in [allow p]" },
+	};
+	struct gw_config c;
+	char err[CG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		if (!ASSERT_EQ(config_parse_string(t[i].text, "t.ini", &c, err, sizeof(err)),
+			       -EINVAL, t[i].want))
+			continue;
+		ASSERT_STREQ(err, t[i].want, "message");
+	}
+}
+
+/* Scopes that dedupe fit: the same service twice through two sections counts once. */
+static void test_auth_limits_accepted(void)
+{
+	static const struct {
+		const char *name, *text;
+	} t[] = {
+		{ "16 scopes in one policy",
+		  GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5 s6 s7 s8\n" },
+		{ "overlap between sections dedupes",
+		  GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5\n"
+			"[allow q]\ndevice = d\napp = a\nservices = s5 s6 s7 s8\n" },
+		{ "other app: no union",
+		  GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5\n"
+			"[allow q]\ndevice = d\napp = b\nservices = s5 s6 s7 s8 s9\n" },
+		{ "32 devices", GA SVC "[allow p]\ndevice = " NAMES33 "\napp = a\nservices = s\n" },
+		{ "service next to the pool",
+		  GA "[service s]\nproto = udp\naddress = 100.64.1.0/24\nports = 1\n" },
+		{ "8 port ranges",
+		  GA "[service s]\nproto = udp\naddress = 10.0.0.1\nports = 1 2 3 4 "
+		     "5 6 7 8-65535\n" },
+		{ "spa port in [open]", GA "[open]\nudp = 62201\n" },
+		{ "data port number open for tcp", GA "[open]\ntcp = 51900\n" },
+	};
+	struct gw_config c;
+	char err[CG_ERR_MAX], text[4096];
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		p = t[i].text;
+		/* "32 devices": drop the 33rd. */
+		if (strstr(p, " d33")) {
+			snprintf(text, sizeof(text), "%s", p);
+			memmove(strstr(text, " d33"), strstr(text, " d33") + 4,
+				strlen(strstr(text, " d33") + 4) + 1);
+			p = text;
+		}
+		err[0] = '\0';
+		if (!ASSERT_EQ(config_parse_string(p, "t.ini", &c, err, sizeof(err)), 0, t[i].name))
+			fprintf(stderr, "    %s\n", err);
+	}
+}
+
+/* ---- [client] ---------------------------------------------------------------- */
+
+static const char client_sample[] = "[client]\n"
+				    "gateway = 10.10.1.1\n"
+				    "ca = ca.crt\n"
+				    "cert = dev1.crt\n"
+				    "key = dev1.key\n"
+				    "app = sensor\n";
+
+static void test_client_sample(void)
+{
+	struct client_config c;
+	uint8_t gw[16];
+	char err[CG_ERR_MAX] = "";
+
+	if (!ASSERT_EQ(client_config_parse_string(client_sample, "c.ini", &c, err, sizeof(err)), 0,
+		       err))
+		return;
+	addr_parse_mapped("10.10.1.1", gw);
+	ASSERT_MEMEQ(c.gateway, gw, 16, "gateway");
+	ASSERT_STREQ(c.ca, "ca.crt", "ca as written");
+	ASSERT_STREQ(c.cert, "dev1.crt", "cert");
+	ASSERT_STREQ(c.key, "dev1.key", "key");
+	ASSERT_STREQ(c.app, "sensor", "app");
+	ASSERT_EQ(c.port, 8443, "port default");
+	ASSERT_EQ(c.spa_port, 62201, "spa_port default");
+	ASSERT_EQ(c.data_port, 51900, "data_port default");
+	ASSERT_STREQ(c.tun, "cg0", "tun default");
+	ASSERT_STREQ(c.device, "", "device default: from the certificate");
+	ASSERT_EQ(c.retry_max_ns, SEC(30), "retry_max default");
+}
+
+static void test_client_every_key(void)
+{
+	static const char text[] = "[client]\n"
+				   "retry_max = 1h\n"
+				   "tun = cgtun.1\n"
+				   "device = dev-7\n"
+				   "app = a_b\n"
+				   "key = /k/d.key\n"
+				   "cert = /k/d.crt\n"
+				   "ca = /k/ca.crt\n"
+				   "data_port = 3\n"
+				   "spa_port = 2\n"
+				   "port = 1\n"
+				   "gateway = 2001:db8::1\n";
+	struct client_config c;
+	uint8_t gw[16];
+	char err[CG_ERR_MAX] = "";
+
+	if (!ASSERT_EQ(client_config_parse_string(text, "c.ini", &c, err, sizeof(err)), 0, err))
+		return;
+	addr_parse_mapped("2001:db8::1", gw);
+	ASSERT_MEMEQ(c.gateway, gw, 16, "gateway v6");
+	ASSERT_EQ(c.port, 1, "port");
+	ASSERT_EQ(c.spa_port, 2, "spa_port");
+	ASSERT_EQ(c.data_port, 3, "data_port");
+	ASSERT_STREQ(c.ca, "/k/ca.crt", "ca");
+	ASSERT_STREQ(c.cert, "/k/d.crt", "cert");
+	ASSERT_STREQ(c.key, "/k/d.key", "key");
+	ASSERT_STREQ(c.app, "a_b", "app");
+	ASSERT_STREQ(c.device, "dev-7", "device");
+	ASSERT_STREQ(c.tun, "cgtun.1", "tun");
+	ASSERT_EQ(c.retry_max_ns, SEC(3600), "retry_max");
+}
+
+#define CL "[client]\ngateway = 10.0.0.1\nca = a\ncert = c\nkey = k\napp = x\n"
+
+static void test_client_errors(void)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ "", "c.ini: [client] gateway is required" },
+		{ "\n[client]\nca = a\ncert = c\nkey = k\napp = x\n",
+		  "c.ini:2: [client] gateway is required" },
+		{ "[client]\ngateway = 10.0.0.1\ncert = c\nkey = k\napp = x\n",
+		  "c.ini:1: [client] ca is required" },
+		{ "[client]\ngateway = 10.0.0.1\nca = a\nkey = k\napp = x\n",
+		  "c.ini:1: [client] cert is required" },
+		{ "[client]\ngateway = 10.0.0.1\nca = a\ncert = c\napp = x\n",
+		  "c.ini:1: [client] key is required" },
+		{ "[client]\ngateway = 10.0.0.1\nca = a\ncert = c\nkey = k\n",
+		  "c.ini:1: [client] app is required" },
+		{ CL "[client]\n", "c.ini:7: [client] given twice" },
+		{ CL "[gateway]\n",
+		  "c.ini:7: unknown section [gateway] (a client config has [client])" },
+		{ "[gateway]\ninterface = e\n",
+		  "c.ini:1: unknown section [gateway] (a client config has [client])" },
+		{ "gateway = 1.2.3.4\n", "c.ini:1: key \"gateway\" is outside any section" },
+		{ CL "foo = 1\n", "c.ini:7: unknown key \"foo\" in [client]" },
+		{ CL "app = y\n", "c.ini:7: [client] app given twice" },
+		{ CL "device =\n", "c.ini:7: [client] device: empty value" },
+		{ "[client]\ngateway = gw.example\n",
+		  "c.ini:2: [client] gateway: \"gw.example\" is not an IPv4 or IPv6 address" },
+		{ "[client]\ngateway = 10.0.0.0/8\n",
+		  "c.ini:2: [client] gateway: \"10.0.0.0/8\" is not an IPv4 or IPv6 address" },
+		{ CL "port = 0\n", "c.ini:7: [client] port: \"0\" is out of range (1..65535)" },
+		{ CL "spa_port = x\n", "c.ini:7: [client] spa_port: \"x\" is not a port number" },
+		{ CL "data_port = 8443\n", "c.ini:7: [client] port and data_port are both 8443: "
+					   "the three ports must differ" },
+		{ CL "spa_port = 51900\n",
+		  "c.ini:7: [client] spa_port and data_port are both 51900: "
+		  "the three ports must differ" },
+		{ CL "app = a b\n", "c.ini:7: [client] app given twice" },
+		{ "[client]\napp = a b\n",
+		  "c.ini:2: [client] app: \"a b\" is not a name (1..63 of A-Z a-z 0-9 _ . -)" },
+		{ CL "device = dev/1\n", "c.ini:7: [client] device: \"dev/1\" is not a name (1..63 "
+					 "of A-Z a-z 0-9 _ . -)" },
+		{ CL "tun = abcdefghijklmnop\n",
+		  "c.ini:7: [client] tun: \"abcdefghijklmnop\" is not an interface name (1..15 "
+		  "characters, no space, \"/\" or \":\")" },
+		{ CL "retry_max = 0s\n",
+		  "c.ini:7: [client] retry_max: \"0s\" is out of range (1s..1h)" },
+		{ CL "retry_max = 2h\n",
+		  "c.ini:7: [client] retry_max: \"2h\" is out of range (1s..1h)" },
+		{ CL "foo bar\n",
+		  "c.ini:7: expected \"key = value\" or \"[section]\": \"foo bar\"" },
+		{ CL "  tun = x\n",
+		  "c.ini:7: indented line (a continuation, not supported): \"tun = x\"" },
+	};
+	struct client_config c;
+	char err[CG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		if (!ASSERT_EQ(client_config_parse_string(t[i].text, "c.ini", &c, err, sizeof(err)),
+			       -EINVAL, t[i].want))
+			continue;
+		ASSERT_STREQ(err, t[i].want, "message");
+	}
+}
+
+static void test_client_out_untouched(void)
+{
+	struct client_config c, before;
+	char err[CG_ERR_MAX];
+
+	memset(&c, 0xa5, sizeof(c));
+	before = c;
+	ASSERT_EQ(client_config_parse_string(CL "tun = a/b\n", "c.ini", &c, err, sizeof(err)),
+		  -EINVAL, "refused");
+	ASSERT_MEMEQ(&c, &before, sizeof(c), "cfg untouched");
+}
+
+/* The line API reads a client config too. */
+static void test_client_line_api(void)
+{
+	struct client_config c;
+	struct config_ctx ctx;
+
+	client_config_init(&ctx, &c);
+	ASSERT_EQ(config_line(&ctx, "client", "gateway", "192.0.2.1"), 0, "gateway");
+	ASSERT_EQ(config_line(&ctx, "client", "ca", "a"), 0, "ca");
+	ASSERT_EQ(config_line(&ctx, "client", "cert", "c"), 0, "cert");
+	ASSERT_EQ(config_line(&ctx, "client", "key", "k"), 0, "key");
+	ASSERT_EQ(config_finish(&ctx), -EINVAL, "app missing");
+	ASSERT_STREQ(ctx.err, "[client] app is required", ctx.err);
+
+	client_config_init(&ctx, &c);
+	ASSERT_EQ(config_line(&ctx, "auth", "ca", "a"), -EINVAL, "no [auth] in a client config");
+}
+
+/* Paths longer than a line only fit through the line API. */
+static void test_auth_line_api(void)
+{
+	struct gw_config c;
+	struct config_ctx ctx;
+	char v[300];
+
+	memset(v, 'a', sizeof(v) - 1);
+	v[sizeof(v) - 1] = '\0';
+	config_init(&ctx, &c);
+	ASSERT_EQ(config_line(&ctx, "gateway", "interface", "e0"), 0, "interface");
+	ASSERT_EQ(config_line(&ctx, "auth", "ca", v), -EINVAL, "long ca");
+	ASSERT_TRUE(strstr(ctx.err, "[auth] ca: \"aaaa") != NULL, ctx.err);
+	ASSERT_TRUE(strstr(ctx.err, "...\" is longer than 255 characters") != NULL, ctx.err);
+
+	config_init(&ctx, &c);
+	ASSERT_EQ(config_line(&ctx, "gateway", "interface", "e0"), 0, "interface");
+	ASSERT_EQ(config_line(&ctx, "allow p", "device", "d"), 0, "device");
+	ASSERT_EQ(config_line(&ctx, "allow p", "app", "a"), 0, "app");
+	ASSERT_EQ(config_line(&ctx, "allow p", "services", "s"), 0, "services");
+	ASSERT_EQ(config_line(&ctx, "service s", "proto", "icmp"), 0, "proto");
+	ASSERT_EQ(config_line(&ctx, "service s", "address", "192.0.2.0/24"), 0, "address");
+	ASSERT_EQ(config_line(&ctx, "auth", "ca", "a"), 0, "ca");
+	ASSERT_EQ(config_line(&ctx, "auth", "cert", "c"), 0, "cert");
+	ASSERT_EQ(config_line(&ctx, "auth", "key", "k"), 0, "key");
+	ASSERT_EQ(config_line(&ctx, "auth", "pool", "10.9.0.0/16"), 0, "pool");
+	ASSERT_EQ(config_finish(&ctx), 0, ctx.err);
+	ASSERT_EQ(c.policies[0].services[0], 0, "resolved");
+}
+
+static void test_client_example_file(void)
+{
+	struct client_config c;
+	char err[CG_ERR_MAX] = "", want[PATH_MAX + 16], dir[PATH_MAX];
+
+	if (!ASSERT_EQ(client_config_load(CG_SRCDIR "/examples/client.ini", &c, err, sizeof(err)),
+		       0, err))
+		return;
+	if (!ASSERT_TRUE(realpath(CG_SRCDIR "/examples", dir) != NULL, "realpath"))
+		return;
+	snprintf(want, sizeof(want), "%s/ca.crt", dir);
+	ASSERT_STREQ(c.ca, want, "ca relative to the file");
+	snprintf(want, sizeof(want), "%s/dev1.crt", dir);
+	ASSERT_STREQ(c.cert, want, "cert relative to the file");
+	snprintf(want, sizeof(want), "%s/dev1.key", dir);
+	ASSERT_STREQ(c.key, want, "key relative to the file");
+	ASSERT_STREQ(c.app, "sensor", "app");
+}
+
+static bool write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!ASSERT_TRUE(f != NULL, "fopen"))
+		return false;
+	fputs(text, f);
+	fclose(f);
+	return true;
+}
+
+/* *_load resolve relative paths against the file's directory; absolute ones stay. */
+static void test_load_relative(void)
+{
+	char dir[] = "/tmp/cg-config-XXXXXX", sub[64], path[96], cpath[96], want[160];
+	char err[CG_ERR_MAX] = "";
+	struct client_config cc;
+	struct gw_config c;
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	snprintf(sub, sizeof(sub), "%s/etc", dir);
+	if (!ASSERT_EQ(mkdir(sub, 0700), 0, "mkdir"))
+		goto out;
+	snprintf(path, sizeof(path), "%s/gw.ini", sub);
+	snprintf(cpath, sizeof(cpath), "%s/client.ini", sub);
+	if (!write_file(path, GW "[auth]\nca = pki/ca.crt\ncert = ../gw.crt\nkey = /abs/gw.key\n"
+				 "pool = 10.0.0.0/8\n") ||
+	    !write_file(cpath, "[client]\ngateway = 10.0.0.1\nca = ca.crt\ncert = /abs/d.crt\n"
+			       "key = ./d.key\napp = a\n"))
+		goto out_files;
+
+	if (ASSERT_EQ(config_load(path, &c, err, sizeof(err)), 0, err)) {
+		snprintf(want, sizeof(want), "%s/pki/ca.crt", sub);
+		ASSERT_STREQ(c.auth.ca, want, "ca");
+		snprintf(want, sizeof(want), "%s/../gw.crt", sub);
+		ASSERT_STREQ(c.auth.cert, want, "cert");
+		ASSERT_STREQ(c.auth.key, "/abs/gw.key", "absolute key stays");
+		snprintf(want, sizeof(want), "%s/pki", sub);
+		ASSERT_STREQ(c.auth.devices, want, "devices default: the ca's directory");
+	}
+	if (ASSERT_EQ(client_config_load(cpath, &cc, err, sizeof(err)), 0, err)) {
+		snprintf(want, sizeof(want), "%s/ca.crt", sub);
+		ASSERT_STREQ(cc.ca, want, "client ca");
+		ASSERT_STREQ(cc.cert, "/abs/d.crt", "client absolute cert stays");
+		snprintf(want, sizeof(want), "%s/./d.key", sub);
+		ASSERT_STREQ(cc.key, want, "client key");
+	}
+	ASSERT_EQ(client_config_load(path, &cc, err, sizeof(err)), -EINVAL, "gateway file");
+	snprintf(want, sizeof(want),
+		 "%s:1: unknown section [gateway] (a client config has [client])", path);
+	ASSERT_STREQ(err, want, "a gateway file is not a client file");
+out_files:
+	unlink(path);
+	unlink(cpath);
+	rmdir(sub);
+out:
+	rmdir(dir);
+}
+
 T_MAIN(T_CASE(test_sample), T_CASE(test_example_file), T_CASE(test_defaults),
        T_CASE(test_every_key), T_CASE(test_knock_defaults), T_CASE(test_accepted_forms),
-       T_CASE(test_errors), T_CASE(test_out_untouched), T_CASE(test_line_api), T_CASE(test_load))
+       T_CASE(test_errors), T_CASE(test_out_untouched), T_CASE(test_line_api), T_CASE(test_load),
+       T_CASE(test_auth_sample), T_CASE(test_auth_example_file), T_CASE(test_auth_absent),
+       T_CASE(test_auth_every_key), T_CASE(test_auth_defaults), T_CASE(test_auth_errors),
+       T_CASE(test_auth_limits_accepted), T_CASE(test_client_sample), T_CASE(test_client_every_key),
+       T_CASE(test_client_errors), T_CASE(test_client_out_untouched), T_CASE(test_client_line_api),
+       T_CASE(test_auth_line_api), T_CASE(test_client_example_file), T_CASE(test_load_relative))

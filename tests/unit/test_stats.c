@@ -18,6 +18,16 @@ static void test_every_stat_named(void)
 	}
 	ASSERT_TRUE(stat_name(CG_STAT_MAX) == NULL, "out of range");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_KNOCK_WRONG), "knock_wrong", "reason");
+	/* The capability stage's refusals, as the issue names them. */
+	ASSERT_TRUE(stat_is_pass(CG_STAT_PASS_CAP), "pass_cap passes");
+	ASSERT_STREQ(stat_reason(CG_STAT_PASS_CAP), "cap", "pass_cap");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_CAP_MALFORMED), "cap_malformed", "malformed");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_UNKNOWN_SESSION), "unknown_session", "unknown");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_EXPIRED), "expired", "expired");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_REPLAY), "replay", "replay");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_BAD_TAG), "bad_tag", "bad_tag");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPOOFED_SOURCE), "spoofed_source", "spoofed");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_OUT_OF_SCOPE), "out_of_scope", "scope");
 }
 
 T_MAIN(T_CASE(test_every_stat_named))

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/* capgate session list|revoke ID: the gateway's sessions over the REST API. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/capgate/call.h"
+#include "cmd/capgate/cmd.h"
+#include "lib/parse_num.h"
+
+#define SESSION_USAGE "capgate session list | revoke ID  [OPTIONS]"
+
+struct session_opts {
+	bool json;
+};
+
+static const struct session_opts session_defaults = {
+	.json = false,
+};
+
+static const struct cg_opt session_table[] = {
+	{ "json", 'j', no_argument, NULL, "print the API's JSON as is" },
+};
+
+static int session_opt(int val, const char *arg, void *ctx)
+{
+	struct session_opts *o = ctx;
+
+	(void)arg;
+	if (val == 'j') {
+		o->json = true;
+		return 0;
+	}
+	return -1;
+}
+
+static int session_list(const struct cg_global *g, const struct session_opts *o)
+{
+	char *raw = NULL, ep[64];
+	json_t *j = NULL, *s;
+	size_t i;
+	int ret;
+
+	ret = api_call(g, "GET", "/v1/sessions", NULL, &raw);
+	if (ret)
+		goto out;
+	if (o->json) {
+		printf("%s\n", raw);
+		goto out;
+	}
+	j = api_call_json(raw);
+	if (!json_is_array(j)) {
+		ret = 1;
+		goto out;
+	}
+	if (!json_array_size(j)) {
+		printf("no sessions\n");
+		goto out;
+	}
+	printf("%-10s %-16s %-12s %-16s %-24s %8s %10s %10s\n", "ID", "DEVICE", "APP", "VIP",
+	       "ENDPOINT", "EXPIRES", "RX", "TX");
+	for (i = 0; i < json_array_size(j); i++) {
+		s = json_array_get(j, i);
+		snprintf(ep, sizeof(ep), "%s",
+			 json_is_string(json_object_get(s, "endpoint"))
+				 ? json_str_field(s, "endpoint")
+				 : "-");
+		printf("%-10lld %-16s %-12s %-16s %-24s %7llds %10lld %10lld\n",
+		       json_int_field(s, "id"), json_str_field(s, "device"),
+		       json_str_field(s, "app"), json_str_field(s, "vip"), ep,
+		       json_int_field(s, "expires_in"), json_int_field(s, "rx_packets"),
+		       json_int_field(s, "tx_packets"));
+	}
+out:
+	json_decref(j);
+	free(raw);
+	return ret;
+}
+
+static int session_revoke(const struct cg_global *g, const struct session_opts *o, const char *id_s)
+{
+	char path[64], *raw = NULL;
+	uint32_t id;
+	int ret;
+
+	if (parse_u32(id_s, 1, UINT32_MAX, &id)) {
+		fprintf(stderr, "capgate: bad session id \"%s\": want a number 1..%u\n", id_s,
+			UINT32_MAX);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/v1/sessions/%u", id);
+	ret = api_call(g, "DELETE", path, NULL, &raw);
+	if (!ret && !o->json)
+		printf("revoked session %u\n", id);
+	free(raw);
+	return ret;
+}
+
+int cmd_session(int argc, char **argv, const struct cg_global *g)
+{
+	struct session_opts o = session_defaults;
+	const char *verb;
+	int n, err;
+
+	o.json = g->json;
+	err = opts_parse(argc, argv, SESSION_USAGE, session_table,
+			 sizeof(session_table) / sizeof(session_table[0]), session_opt, &o);
+	if (err)
+		return err == 1 ? 0 : 2;
+	argv += optind;
+	n = argc - optind;
+	verb = n > 0 ? argv[0] : "";
+	if (!strcmp(verb, "list") && n == 1)
+		return session_list(g, &o);
+	if (!strcmp(verb, "revoke") && n == 2)
+		return session_revoke(g, &o, argv[1]);
+	fprintf(stderr, "usage: %s\n", SESSION_USAGE);
+	return 2;
+}

@@ -1,0 +1,1124 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The auth worker: unprivileged, one poll loop for every TLS client; fixed request table. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <sodium.h>
+
+#include "lib/addr.h"
+#include "lib/auth/privsep.h"
+#include "lib/log.h"
+
+#define DEF_DEAD_AFTER_NS (90ULL * 1000000000ULL)
+#define DEF_HANDSHAKE_NS (10ULL * 1000000000ULL)
+#define DEF_MAX_CLIENTS 1024U
+#define READY_TIMEOUT_MS 5000
+#define TX_CAP 8192
+
+static const char *const reason_names[AUTHW_R_MAX] = {
+	[AUTHW_R_OK] = "ok",	       [AUTHW_R_HANDSHAKE] = "handshake",
+	[AUTHW_R_BAD_CN] = "bad_cn",   [AUTHW_R_PROTOCOL] = "protocol",
+	[AUTHW_R_TIMEOUT] = "timeout", [AUTHW_R_CLOSED] = "closed",
+	[AUTHW_R_BYE] = "bye",	       [AUTHW_R_POLICY] = "policy",
+	[AUTHW_R_POOL] = "pool",       [AUTHW_R_INTERNAL] = "internal",
+	[AUTHW_R_KILLED] = "killed",   [AUTHW_R_BUSY] = "busy",
+};
+
+const char *authw_reason_str(uint32_t reason)
+{
+	if (reason >= AUTHW_R_MAX)
+		return "?";
+	return reason_names[reason];
+}
+
+/* ---- the fixed tables --------------------------------------------------- */
+
+static bool zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static bool name_field_ok(const char *s, size_t cap)
+{
+	const char *nul = memchr(s, '\0', cap);
+
+	/* NUL-terminated, valid, and nothing hidden after the terminator. */
+	return nul && proto_name_ok(s) && zero(nul, cap - (size_t)(nul - s));
+}
+
+static bool grant_ok(const struct authw_grant *g)
+{
+	struct proto_msg m = { .type = PROTO_CAPABILITY };
+
+	if (!g->conn || !zero(g->pad, sizeof(g->pad)) || g->nscopes > CG_MAX_SCOPES)
+		return false;
+	m.u.cap.session = g->session;
+	m.u.cap.expires_in = g->expires_in_s;
+	memcpy(m.u.cap.vip, g->vip, sizeof(m.u.cap.vip));
+	m.u.cap.nscopes = g->nscopes;
+	memcpy(m.u.cap.scopes, g->scopes, sizeof(g->scopes));
+	m.u.cap.keepalive = g->keepalive_s;
+	m.u.cap.data_port = g->data_port;
+	return proto_msg_ok(&m);
+}
+
+struct table_ent {
+	uint32_t type;
+	size_t size;
+};
+
+static const struct table_ent worker_table[] = {
+	{ AUTHW_READY, sizeof(struct authw_ready) },
+	{ AUTHW_SESSION_REQUEST, sizeof(struct authw_session_request) },
+	{ AUTHW_SESSION_INSTALL, sizeof(struct authw_session_install) },
+	{ AUTHW_SESSION_REVOKE, sizeof(struct authw_session_revoke) },
+	{ AUTHW_SESSION_RENEW, sizeof(struct authw_session_renew) },
+};
+
+static const struct table_ent parent_table[] = {
+	{ AUTHW_GRANT, sizeof(struct authw_grant) },
+	{ AUTHW_DENY, sizeof(struct authw_deny) },
+	{ AUTHW_INSTALLED, sizeof(struct authw_installed) },
+	{ AUTHW_KILL, sizeof(struct authw_kill) },
+};
+
+static int table_check(const struct table_ent *t, size_t n, const void *buf, size_t len,
+		       union authw_msg *m, uint32_t *type)
+{
+	uint32_t ty;
+	size_t i;
+
+	if (!buf || len < sizeof(uint32_t))
+		return -EINVAL;
+	memcpy(&ty, buf, sizeof(ty));
+	for (i = 0; i < n; i++)
+		if (t[i].type == ty)
+			break;
+	if (i == n)
+		return -EINVAL;
+	if (len != t[i].size)
+		return -EBADMSG;
+	/* A copy: the caller's buffer may be unaligned. */
+	memset(m, 0, sizeof(*m));
+	memcpy(m, buf, len);
+	*type = ty;
+	return 0;
+}
+
+int authw_msg_check(const void *buf, size_t len, uint32_t *type)
+{
+	union authw_msg m;
+	uint32_t ty = 0;
+	bool ok = false;
+	int ret;
+
+	ret = table_check(worker_table, sizeof(worker_table) / sizeof(worker_table[0]), buf, len,
+			  &m, &ty);
+	if (ret)
+		goto out;
+	switch (ty) {
+	case AUTHW_READY:
+		ok = m.ready.pid > 1;
+		break;
+	case AUTHW_SESSION_REQUEST:
+		ok = m.req.conn && !m.req.pad && zero(m.req.pad2, sizeof(m.req.pad2)) &&
+		     name_field_ok(m.req.device, sizeof(m.req.device)) &&
+		     name_field_ok(m.req.app, sizeof(m.req.app));
+		break;
+	case AUTHW_SESSION_INSTALL:
+		ok = m.install.conn && m.install.session;
+		break;
+	case AUTHW_SESSION_REVOKE:
+		ok = m.revoke.conn && !m.revoke.pad && m.revoke.reason < AUTHW_R_MAX &&
+		     m.revoke.reason != AUTHW_R_OK;
+		break;
+	case AUTHW_SESSION_RENEW:
+		ok = m.renew.conn && m.renew.old_session;
+		break;
+	}
+	ret = ok ? 0 : -EBADMSG;
+	if (!ret)
+		*type = ty;
+out:
+	sodium_memzero(&m, sizeof(m));
+	return ret;
+}
+
+int authw_reply_check(const void *buf, size_t len, uint32_t *type)
+{
+	union authw_msg m;
+	uint32_t ty = 0;
+	bool ok = false;
+	int ret;
+
+	ret = table_check(parent_table, sizeof(parent_table) / sizeof(parent_table[0]), buf, len,
+			  &m, &ty);
+	if (ret)
+		return ret;
+	switch (ty) {
+	case AUTHW_GRANT:
+		ok = grant_ok(&m.grant);
+		break;
+	case AUTHW_DENY:
+		ok = m.deny.conn && m.deny.reason > AUTHW_R_OK && m.deny.reason < AUTHW_R_MAX;
+		break;
+	case AUTHW_INSTALLED:
+		ok = m.installed.conn && m.installed.session;
+		break;
+	case AUTHW_KILL:
+		ok = m.kill.session != 0;
+		break;
+	}
+	if (!ok)
+		return -EBADMSG;
+	*type = ty;
+	return 0;
+}
+
+int authw_conn_step(enum authw_conn_state *st, uint32_t type)
+{
+	enum authw_conn_state s = *st, next = s;
+	bool ok = false;
+
+	switch (type) {
+	case AUTHW_SESSION_REQUEST:
+		ok = s == AUTHW_CS_NEW;
+		next = AUTHW_CS_REQUESTED;
+		break;
+	case AUTHW_GRANT:
+		ok = s == AUTHW_CS_REQUESTED;
+		next = AUTHW_CS_GRANTED;
+		break;
+	case AUTHW_DENY:
+		ok = s == AUTHW_CS_REQUESTED || s == AUTHW_CS_INSTALLING;
+		next = AUTHW_CS_DENIED;
+		break;
+	case AUTHW_SESSION_INSTALL:
+		ok = s == AUTHW_CS_GRANTED;
+		next = AUTHW_CS_INSTALLING;
+		break;
+	case AUTHW_INSTALLED:
+		ok = s == AUTHW_CS_INSTALLING;
+		next = AUTHW_CS_ACTIVE;
+		break;
+	case AUTHW_SESSION_RENEW:
+		ok = s == AUTHW_CS_ACTIVE;
+		next = AUTHW_CS_REQUESTED;
+		break;
+	case AUTHW_KILL:
+		ok = s == AUTHW_CS_REQUESTED || s == AUTHW_CS_GRANTED || s == AUTHW_CS_INSTALLING ||
+		     s == AUTHW_CS_ACTIVE;
+		break;
+	case AUTHW_SESSION_REVOKE:
+		ok = s != AUTHW_CS_DONE;
+		next = AUTHW_CS_DONE;
+		break;
+	}
+	if (!ok)
+		return -EPROTO;
+	*st = next;
+	return 0;
+}
+
+static int dgram_recv(int fd, void *buf, size_t cap, size_t *len, int flags)
+{
+	ssize_t n;
+
+	do {
+		n = recv(fd, buf, cap, flags | MSG_TRUNC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	if ((size_t)n > cap)
+		return -EMSGSIZE;
+	*len = (size_t)n;
+	return 0;
+}
+
+int authw_recv(int fd, void *buf, size_t cap, size_t *len)
+{
+	return dgram_recv(fd, buf, cap, len, 0);
+}
+
+int authw_send(int fd, const void *msg, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = send(fd, msg, len, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+/* ---- the worker --------------------------------------------------------- */
+
+enum cstate {
+	C_HANDSHAKE,
+	C_HELLO,	  /* TLS up, waiting for hello */
+	C_WAIT_GRANT,	  /* REQUEST or RENEW sent */
+	C_WAIT_INSTALLED, /* INSTALL sent */
+	C_ACTIVE,
+};
+
+struct client {
+	uint64_t conn;
+	int fd;
+	SSL *ssl;
+	enum cstate st;
+	bool want_write;  /* the handshake or a write waits for POLLOUT */
+	bool told_parent; /* a REQUEST went out: the parent is owed one REVOKE */
+	char peer[CG_ADDRSTRLEN + 8];
+	uint8_t peer_addr[16];
+	uint16_t peer_port;
+	char device[PROTO_NAME_MAX];
+	char app[PROTO_NAME_MAX];
+	uint32_t session;   /* installed and told to the client */
+	uint32_t pending;   /* granted, being installed */
+	struct cap_msg cap; /* the capability to send once installed */
+	uint64_t deadline_ns;
+	size_t txlen;
+	uint8_t tx[TX_CAP];
+	struct proto_rx rx;
+};
+
+struct worker {
+	SSL_CTX *ctx;
+	int lfd, pfd;
+	uint64_t dead_after_ns, handshake_ns;
+	uint32_t max, n;
+	uint64_t next_conn;
+	struct client **cl;  /* max slots */
+	struct pollfd *pfds; /* 2 + max */
+	uint64_t *pconn;     /* conn id behind each pollfd */
+	uint32_t *pslot;
+	bool stop;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void to_parent(struct worker *w, const void *msg, size_t len)
+{
+	int err = authw_send(w->pfd, msg, len);
+
+	if (err) {
+		log_errno(err, "auth worker: cannot reach the parent");
+		w->stop = true;
+	}
+}
+
+static void peer_format(struct client *c, const struct sockaddr_storage *ss)
+{
+	char a[CG_ADDRSTRLEN];
+
+	memset(c->peer_addr, 0, sizeof(c->peer_addr));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		c->peer_addr[10] = 0xff;
+		c->peer_addr[11] = 0xff;
+		memcpy(c->peer_addr + 12, &s4->sin_addr, 4);
+		c->peer_port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(c->peer_addr, &s6->sin6_addr, 16);
+		c->peer_port = ntohs(s6->sin6_port);
+	}
+	addr_format_mapped(c->peer_addr, a, sizeof(a));
+	snprintf(c->peer, sizeof(c->peer), addr_is_v4mapped(c->peer_addr) ? "%s:%u" : "[%s]:%u", a,
+		 c->peer_port);
+}
+
+/* Writes what is queued; 0, or -EPIPE when the connection is gone. */
+static int client_flush(struct client *c)
+{
+	int n, e;
+
+	c->want_write = false;
+	while (c->txlen) {
+		ERR_clear_error();
+		n = SSL_write(c->ssl, c->tx, (int)c->txlen);
+		if (n > 0) {
+			memmove(c->tx, c->tx + n, c->txlen - (size_t)n);
+			c->txlen -= (size_t)n;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+			c->want_write = e == SSL_ERROR_WANT_WRITE;
+			return 0;
+		}
+		ERR_clear_error();
+		return -EPIPE;
+	}
+	return 0;
+}
+
+static int client_send(struct client *c, const struct proto_msg *m)
+{
+	size_t len;
+	int err;
+
+	err = proto_encode(m, c->tx + c->txlen, sizeof(c->tx) - c->txlen, &len);
+	if (err)
+		return err;
+	c->txlen += len;
+	return client_flush(c);
+}
+
+static struct client *find_conn(struct worker *w, uint64_t conn)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->max; i++)
+		if (w->cl[i] && w->cl[i]->conn == conn)
+			return w->cl[i];
+	return NULL;
+}
+
+static struct client *find_session(struct worker *w, uint32_t session)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->max; i++)
+		if (w->cl[i] && (w->cl[i]->session == session || w->cl[i]->pending == session))
+			return w->cl[i];
+	return NULL;
+}
+
+/* Ends a client: error message (if TLS is up), REVOKE if the parent knows it, one log line. */
+static void client_close(struct worker *w, struct client *c, uint32_t reason, const char *detail)
+{
+	uint32_t i;
+
+	if (c->st != C_HANDSHAKE) {
+		if (reason != AUTHW_R_BYE && reason != AUTHW_R_CLOSED) {
+			struct proto_msg m = { .type = PROTO_ERROR };
+
+			snprintf(m.u.error.reason, sizeof(m.u.error.reason), "%s",
+				 authw_reason_str(reason));
+			client_send(c, &m);
+		}
+		if (reason != AUTHW_R_CLOSED)
+			SSL_shutdown(c->ssl);
+	}
+	if (c->told_parent) {
+		struct authw_session_revoke r = {
+			.type = AUTHW_SESSION_REVOKE,
+			.session = c->session ? c->session : c->pending,
+			.conn = c->conn,
+			.reason = reason,
+		};
+
+		to_parent(w, &r, sizeof(r));
+	}
+	if (c->session)
+		log_info("auth: %s device=%s app=%s session=%u end reason=%s%s%s", c->peer,
+			 c->device, c->app, c->session, authw_reason_str(reason), detail ? " " : "",
+			 detail ? detail : "");
+	else
+		log_info("auth: %s device=%s app=%s refused reason=%s%s%s", c->peer,
+			 c->device[0] ? c->device : "-", c->app[0] ? c->app : "-",
+			 authw_reason_str(reason), detail ? " " : "", detail ? detail : "");
+	ERR_clear_error();
+	for (i = 0; i < w->max; i++)
+		if (w->cl[i] == c)
+			w->cl[i] = NULL;
+	SSL_free(c->ssl);
+	close(c->fd);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+	w->n--;
+}
+
+static void client_wait(struct worker *w, struct client *c, enum cstate st)
+{
+	c->st = st;
+	c->deadline_ns = now_ns() + w->handshake_ns;
+}
+
+/* Returns true if c was closed. */
+static bool client_msg(struct worker *w, struct client *c, const struct proto_msg *m)
+{
+	struct proto_msg ack = { .type = PROTO_KEEPALIVE_ACK };
+
+	if (m->type == PROTO_BYE) {
+		client_close(w, c, AUTHW_R_BYE, NULL);
+		return true;
+	}
+	switch (c->st) {
+	case C_HELLO:
+		if (m->type == PROTO_HELLO) {
+			struct authw_session_request r = {
+				.type = AUTHW_SESSION_REQUEST,
+				.conn = c->conn,
+				.peer_port = c->peer_port,
+			};
+
+			memcpy(c->app, m->u.hello.app, sizeof(c->app));
+			memcpy(r.device, c->device, sizeof(r.device));
+			memcpy(r.app, c->app, sizeof(r.app));
+			memcpy(r.peer_addr, c->peer_addr, sizeof(r.peer_addr));
+			c->told_parent = true;
+			client_wait(w, c, C_WAIT_GRANT);
+			to_parent(w, &r, sizeof(r));
+			return false;
+		}
+		break;
+	case C_ACTIVE:
+		if (m->type == PROTO_RENEW) {
+			struct authw_session_renew r = {
+				.type = AUTHW_SESSION_RENEW,
+				.old_session = c->session,
+				.conn = c->conn,
+			};
+
+			client_wait(w, c, C_WAIT_GRANT);
+			to_parent(w, &r, sizeof(r));
+			return false;
+		}
+		/* fallthrough */
+	case C_WAIT_GRANT:
+	case C_WAIT_INSTALLED:
+		/* Keepalives keep flowing while a renewal is under way. */
+		if (m->type == PROTO_KEEPALIVE && c->session) {
+			if (c->st == C_ACTIVE)
+				c->deadline_ns = now_ns() + w->dead_after_ns;
+			if (client_send(c, &ack)) {
+				client_close(w, c, AUTHW_R_CLOSED, NULL);
+				return true;
+			}
+			return false;
+		}
+		break;
+	case C_HANDSHAKE:
+		break;
+	}
+	client_close(w, c, AUTHW_R_PROTOCOL, proto_type_str(m->type));
+	return true;
+}
+
+static void client_read(struct worker *w, struct client *c)
+{
+	uint8_t buf[4096];
+	struct proto_msg m;
+	enum proto_verdict v;
+	size_t off, used;
+	int n, e;
+
+	for (;;) {
+		ERR_clear_error();
+		n = SSL_read(c->ssl, buf, sizeof(buf));
+		if (n <= 0) {
+			e = SSL_get_error(c->ssl, n);
+			if (e == SSL_ERROR_WANT_READ)
+				return;
+			if (e == SSL_ERROR_WANT_WRITE) {
+				c->want_write = true;
+				return;
+			}
+			client_close(w, c, AUTHW_R_CLOSED, NULL);
+			return;
+		}
+		for (off = 0; off < (size_t)n; off += used) {
+			used = 0;
+			v = proto_rx_feed(&c->rx, buf + off, (size_t)n - off, &used, &m);
+			if (v == PROTO_MORE)
+				break;
+			if (v != PROTO_OK) {
+				client_close(w, c, AUTHW_R_PROTOCOL, proto_verdict_str(v));
+				sodium_memzero(buf, sizeof(buf));
+				return;
+			}
+			if (client_msg(w, c, &m)) {
+				sodium_memzero(buf, sizeof(buf));
+				return;
+			}
+		}
+	}
+}
+
+static void client_handshake(struct worker *w, struct client *c)
+{
+	char why[256];
+	long vr;
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_accept(c->ssl);
+	if (r != 1) {
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			c->want_write = e == SSL_ERROR_WANT_WRITE;
+			return;
+		}
+		vr = SSL_get_verify_result(c->ssl);
+		if (vr != X509_V_OK)
+			snprintf(why, sizeof(why), "certificate: %s",
+				 X509_verify_cert_error_string(vr));
+		else
+			tls_err_text("tls", why, sizeof(why));
+		client_close(w, c, AUTHW_R_HANDSHAKE, why);
+		return;
+	}
+	c->want_write = false;
+	r = tls_peer_cn(c->ssl, c->device, sizeof(c->device));
+	if (r || !proto_name_ok(c->device)) {
+		c->device[0] = '\0';
+		client_close(w, c, AUTHW_R_BAD_CN, NULL);
+		return;
+	}
+	c->st = C_HELLO; /* the handshake deadline still runs until hello */
+	client_read(w, c);
+}
+
+static void do_accept(struct worker *w)
+{
+	struct sockaddr_storage ss;
+	struct client *c;
+	socklen_t sl;
+	uint32_t i;
+	int fd, one = 1;
+
+	for (;;) {
+		sl = sizeof(ss);
+		fd = accept4(w->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_errno(-errno, "auth worker: accept");
+			return;
+		}
+		c = w->n < w->max ? calloc(1, sizeof(*c)) : NULL;
+		if (c)
+			c->ssl = SSL_new(w->ctx);
+		if (!c || !c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+			struct client tmp = { 0 };
+
+			peer_format(&tmp, &ss);
+			log_info("auth: %s refused reason=%s", tmp.peer,
+				 authw_reason_str(AUTHW_R_BUSY));
+			if (c)
+				SSL_free(c->ssl);
+			free(c);
+			close(fd);
+			ERR_clear_error();
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		c->conn = ++w->next_conn;
+		c->st = C_HANDSHAKE;
+		c->deadline_ns = now_ns() + w->handshake_ns;
+		proto_rx_init(&c->rx);
+		peer_format(c, &ss);
+		for (i = 0; i < w->max; i++)
+			if (!w->cl[i])
+				break;
+		w->cl[i] = c;
+		w->n++;
+	}
+}
+
+static void parent_grant(struct worker *w, const struct authw_grant *g)
+{
+	struct client *c = find_conn(w, g->conn);
+	struct authw_session_install in = { .type = AUTHW_SESSION_INSTALL };
+	uint32_t i;
+
+	if (!c)
+		return; /* closed meanwhile: its REVOKE is on the way to the parent */
+	if (c->st != C_WAIT_GRANT || g->session == c->session || find_session(w, g->session)) {
+		client_close(w, c, AUTHW_R_INTERNAL, "(unexpected grant)");
+		return;
+	}
+	memset(&c->cap, 0, sizeof(c->cap));
+	c->cap.session = g->session;
+	c->cap.expires_in = g->expires_in_s;
+	memcpy(c->cap.vip, g->vip, sizeof(c->cap.vip));
+	c->cap.nscopes = g->nscopes;
+	for (i = 0; i < g->nscopes; i++)
+		c->cap.scopes[i] = g->scopes[i];
+	c->cap.keepalive = g->keepalive_s;
+	c->cap.data_port = g->data_port;
+	in.session = g->session;
+	in.conn = c->conn;
+	if (tls_export_material(c->ssl, g->session, in.material)) {
+		client_close(w, c, AUTHW_R_INTERNAL, "(exporter)");
+		goto out;
+	}
+	c->pending = g->session;
+	client_wait(w, c, C_WAIT_INSTALLED);
+	to_parent(w, &in, sizeof(in));
+out:
+	sodium_memzero(&in, sizeof(in));
+}
+
+static void parent_installed(struct worker *w, const struct authw_installed *in)
+{
+	struct client *c = find_conn(w, in->conn);
+	struct proto_msg m = { .type = PROTO_CAPABILITY };
+	char vip[CG_ADDRSTRLEN];
+	uint32_t old;
+
+	if (!c)
+		return;
+	if (c->st != C_WAIT_INSTALLED || in->session != c->pending) {
+		client_close(w, c, AUTHW_R_INTERNAL, "(unexpected installed)");
+		return;
+	}
+	old = c->session;
+	c->session = c->pending;
+	c->pending = 0;
+	c->st = C_ACTIVE;
+	c->deadline_ns = now_ns() + w->dead_after_ns;
+	m.u.cap = c->cap;
+	addr_format_mapped(c->cap.vip, vip, sizeof(vip));
+	if (old)
+		log_info("auth: %s device=%s app=%s renewed session=%u old=%u vip=%s", c->peer,
+			 c->device, c->app, c->session, old, vip);
+	else
+		log_info("auth: %s device=%s app=%s granted session=%u vip=%s reason=ok", c->peer,
+			 c->device, c->app, c->session, vip);
+	if (client_send(c, &m))
+		client_close(w, c, AUTHW_R_CLOSED, NULL);
+}
+
+static void parent_msg(struct worker *w)
+{
+	union authw_msg m;
+	uint32_t type;
+	size_t len;
+	int err;
+	struct client *c;
+
+	for (;;) {
+		err = dgram_recv(w->pfd, &m, sizeof(m), &len, MSG_DONTWAIT);
+		if (err == -EAGAIN || err == -EWOULDBLOCK)
+			return;
+		if (err) {
+			if (err != -EPIPE)
+				log_errno(err, "auth worker: parent socket");
+			w->stop = true;
+			return;
+		}
+		err = authw_reply_check(&m, len, &type);
+		if (err) {
+			log_err("auth worker: refused a message from the parent (%zu bytes)", len);
+			continue;
+		}
+		switch (type) {
+		case AUTHW_GRANT:
+			parent_grant(w, &m.grant);
+			break;
+		case AUTHW_INSTALLED:
+			parent_installed(w, &m.installed);
+			break;
+		case AUTHW_DENY:
+			c = find_conn(w, m.deny.conn);
+			if (c)
+				client_close(w, c, m.deny.reason, NULL);
+			break;
+		case AUTHW_KILL:
+			c = find_session(w, m.kill.session);
+			if (c)
+				client_close(w, c, AUTHW_R_KILLED, NULL);
+			break;
+		}
+	}
+}
+
+static void expire(struct worker *w, uint64_t now)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->max; i++) {
+		struct client *c = w->cl[i];
+
+		if (c && now >= c->deadline_ns)
+			client_close(w, c,
+				     c->st == C_WAIT_GRANT || c->st == C_WAIT_INSTALLED
+					     ? AUTHW_R_INTERNAL
+					     : AUTHW_R_TIMEOUT,
+				     c->st == C_ACTIVE ? "(silent)" : NULL);
+	}
+}
+
+static int worker_loop(struct worker *w)
+{
+	uint64_t now, next;
+	uint32_t i, k;
+	int n, tmo;
+
+	while (!w->stop) {
+		now = now_ns();
+		expire(w, now);
+		next = UINT64_MAX;
+		w->pfds[0] = (struct pollfd){ .fd = w->pfd, .events = POLLIN };
+		w->pfds[1] = (struct pollfd){ .fd = w->lfd, .events = POLLIN };
+		k = 2;
+		for (i = 0; i < w->max; i++) {
+			struct client *c = w->cl[i];
+
+			if (!c)
+				continue;
+			w->pfds[k].fd = c->fd;
+			w->pfds[k].events = c->want_write || c->txlen ? POLLOUT : 0;
+			if (!c->want_write)
+				w->pfds[k].events |= POLLIN;
+			w->pfds[k].revents = 0;
+			w->pconn[k] = c->conn;
+			w->pslot[k] = i;
+			k++;
+			if (c->deadline_ns < next)
+				next = c->deadline_ns;
+		}
+		tmo = -1;
+		if (next != UINT64_MAX)
+			tmo = next <= now ? 0 : (int)((next - now) / 1000000ULL + 1);
+		n = poll(w->pfds, k, tmo);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_errno(-errno, "auth worker: poll");
+			return 1;
+		}
+		if (w->pfds[0].revents)
+			parent_msg(w);
+		for (i = 2; i < k && !w->stop; i++) {
+			struct client *c = w->cl[w->pslot[i]];
+
+			if (!w->pfds[i].revents || !c || c->conn != w->pconn[i])
+				continue;
+			if (c->st == C_HANDSHAKE) {
+				client_handshake(w, c);
+				continue;
+			}
+			if (c->txlen && client_flush(c)) {
+				client_close(w, c, AUTHW_R_CLOSED, NULL);
+				continue;
+			}
+			client_read(w, c);
+		}
+		if (w->pfds[1].revents && !w->stop)
+			do_accept(w);
+	}
+	return 0;
+}
+
+/* ---- privilege drop and start ------------------------------------------- */
+
+static int caps_empty(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	int i;
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	for (i = 0; i < 2; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable)
+			return -EPERM;
+	return 0;
+}
+
+static int drop_privs(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	int cap;
+
+	/* Empty the bounding set while we still hold CAP_SETPCAP. */
+	for (cap = 0; cap < 64; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
+			if (errno == EINVAL)
+				break;
+			return -errno;
+		}
+	}
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		return -errno;
+	/* Credentials changed: the kernel reset these, so set them after. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		return -errno;
+	/* Prove it: there is no way back. */
+	if (setuid(0) != -1 || setgid(0) != -1 || setgroups(0, NULL) != -1)
+		return -EPERM;
+	if (getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg))
+		return -errno;
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+		return -EPERM;
+	return caps_empty();
+}
+
+static void close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned int)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned int)(lo > 2 ? lo + 1 : 3), (unsigned int)hi - 1, 0);
+	close_range((unsigned int)hi + 1, ~0U, 0);
+}
+
+static void reset_signals(pid_t parent)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	signal(SIGPIPE, SIG_IGN); /* SSL_write on a dead socket */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(1);
+}
+
+static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int pfd, uid_t uid,
+		       gid_t gid, pid_t parent)
+{
+	struct worker w = {
+		.ctx = ctx,
+		.lfd = lfd,
+		.pfd = pfd,
+		.dead_after_ns = cfg->dead_after_ns ? cfg->dead_after_ns : DEF_DEAD_AFTER_NS,
+		.handshake_ns = cfg->handshake_ns ? cfg->handshake_ns : DEF_HANDSHAKE_NS,
+		.max = cfg->max_clients ? cfg->max_clients : DEF_MAX_CLIENTS,
+	};
+	struct authw_ready ready = { .type = AUTHW_READY };
+	int err, ret = 1;
+
+	close_others(lfd, pfd);
+	err = drop_privs(uid, gid);
+	if (err) {
+		log_errno(err, "auth worker: cannot drop privileges");
+		goto out;
+	}
+	reset_signals(parent);
+	w.cl = calloc(w.max, sizeof(*w.cl));
+	w.pfds = calloc(w.max + 2, sizeof(*w.pfds));
+	w.pconn = calloc(w.max + 2, sizeof(*w.pconn));
+	w.pslot = calloc(w.max + 2, sizeof(*w.pslot));
+	if (!w.cl || !w.pfds || !w.pconn || !w.pslot)
+		goto out;
+	ready.pid = (uint32_t)getpid();
+	if (authw_send(pfd, &ready, sizeof(ready)))
+		goto out;
+	ret = worker_loop(&w);
+out:
+	/* The process ends right after; clients' TLS state goes with it. */
+	free(w.cl);
+	free(w.pfds);
+	free(w.pconn);
+	free(w.pslot);
+	return ret;
+}
+
+static int listen_socket(const struct authw_cfg *cfg, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint8_t a[16];
+	int fd = -1, one = 1, zero_ = 0, ret;
+	bool v4 = false, any = !cfg->bind_addr || !*cfg->bind_addr;
+
+	memset(&ss, 0, sizeof(ss));
+	if (!any) {
+		if (addr_parse_mapped(cfg->bind_addr, a))
+			return -EINVAL;
+		v4 = addr_is_v4mapped(a);
+	}
+	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && any && errno == EAFNOSUPPORT) {
+		v4 = true;
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(cfg->port);
+		if (!any)
+			memcpy(&s4->sin_addr, a + 12, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		/* Dual-stack for "any"; an explicit IPv6 address is IPv6 only. */
+		if (any)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero_, sizeof(zero_));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(cfg->port);
+		if (!any)
+			memcpy(&s6->sin6_addr, a, 16);
+		sl = sizeof(*s6);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 128))
+		goto fail;
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		goto fail;
+	*port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					      : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+fail:
+	ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int authw_start(const struct authw_cfg *cfg, struct authw *w)
+{
+	const char *user = cfg->user && *cfg->user ? cfg->user : "nobody";
+	char err[512] = "";
+	struct pollfd p;
+	union authw_msg m;
+	SSL_CTX *ctx = NULL;
+	struct passwd *pw;
+	uint32_t type;
+	uint16_t port = 0;
+	size_t len;
+	pid_t pid = -1, parent = getpid();
+	uid_t uid;
+	gid_t gid;
+	int sv[2] = { -1, -1 }, lfd = -1, ret, status;
+
+	if (geteuid() != 0) {
+		ret = -EPERM;
+		log_err("auth worker: needs root to drop privileges to %s", user);
+		goto out;
+	}
+	pw = getpwnam(user);
+	if (!pw || pw->pw_uid == 0) {
+		ret = -ENOENT;
+		log_err("auth worker: no unprivileged user \"%s\"", user);
+		goto out;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	ctx = tls_server_ctx(cfg->ca, cfg->cert, cfg->key, err, sizeof(err));
+	if (!ctx) {
+		ret = -errno;
+		log_err("auth worker: %s", err);
+		goto out;
+	}
+	lfd = listen_socket(cfg, &port);
+	if (lfd < 0) {
+		ret = lfd;
+		log_errno(ret, "auth worker: listen on port %u", cfg->port);
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		ret = -errno;
+		log_errno(ret, "auth worker: socketpair");
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		log_errno(ret, "auth worker: fork");
+		goto out;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(worker_main(cfg, ctx, lfd, sv[1], uid, gid, parent));
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	/* READY means: privileges dropped and checked. */
+	p = (struct pollfd){ .fd = sv[0], .events = POLLIN };
+	ret = poll(&p, 1, READY_TIMEOUT_MS);
+	if (ret <= 0) {
+		ret = ret < 0 ? -errno : -ETIMEDOUT;
+		goto fail;
+	}
+	ret = authw_recv(sv[0], &m, sizeof(m), &len);
+	if (!ret)
+		ret = authw_msg_check(&m, len, &type);
+	if (!ret && (type != AUTHW_READY || m.ready.pid != (uint32_t)pid))
+		ret = -EPROTO;
+	if (ret)
+		goto fail;
+	w->pid = pid;
+	w->fd = sv[0];
+	w->port = port;
+	sv[0] = -1;
+	ret = 0;
+	goto out;
+fail:
+	log_errno(ret, "auth worker did not start");
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+out:
+	/* The parent keeps neither the server key nor the listening socket. */
+	SSL_CTX_free(ctx);
+	if (lfd >= 0)
+		close(lfd);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	return ret;
+}
+
+void authw_stop(struct authw *w)
+{
+	int status;
+
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL);
+		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	w->pid = -1;
+	w->fd = -1;
+}

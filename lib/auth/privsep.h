@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The unprivileged TLS auth worker and its fixed request table to the privileged parent. */
+#ifndef CG_AUTH_PRIVSEP_H
+#define CG_AUTH_PRIVSEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "abi/tunnel.h"
+#include "lib/auth/proto.h"
+#include "lib/auth/tls.h"
+
+/*
+ * Parent <-> worker: one fixed-size struct per SOCK_SEQPACKET datagram, in
+ * the manner of OpenSSH's mon_dispatch table. Each starts with a u32 type;
+ * a datagram is valid only if its type is in the receiver's table and its
+ * length is exactly that type's struct (authw_msg_check, authw_reply_check).
+ * Host byte order (same machine). Pads are zero.
+ *
+ * Per TLS connection (conn id, chosen by the worker, never reused):
+ *   worker                              parent
+ *   SESSION_REQUEST {conn, device, app} ->
+ *                                       <- GRANT {conn, session, ...} | DENY {conn}
+ *   SESSION_INSTALL {conn, session, 64 exporter bytes} ->
+ *                                       <- INSTALLED {conn, session}   (keys in the map)
+ *   ... the worker replies "capability" to the client only now ...
+ *   SESSION_RENEW {conn, old session}   ->  <- GRANT (new session) ... as above
+ *   SESSION_REVOKE {conn, session, why} ->     (exactly once per conn id the
+ *                                              parent heard of; session 0 = none yet)
+ *                                       <- KILL {session} (admin revoke: the worker
+ *                                          closes that client, then sends REVOKE)
+ * The worker sends the 64 exporter bytes, not derived keys: key derivation
+ * (keys_derive) happens once, in the parent, which wipes the material.
+ */
+enum authw_type {
+	/* worker -> parent */
+	AUTHW_READY = 1, /* privileges dropped, serving */
+	AUTHW_SESSION_REQUEST,
+	AUTHW_SESSION_INSTALL,
+	AUTHW_SESSION_REVOKE,
+	AUTHW_SESSION_RENEW,
+	/* parent -> worker */
+	AUTHW_GRANT = 0x81,
+	AUTHW_DENY,
+	AUTHW_INSTALLED,
+	AUTHW_KILL,
+};
+
+/* Why a client was refused or a session ended: logged by the worker, sent in DENY/REVOKE. */
+enum authw_reason {
+	AUTHW_R_OK = 0,
+	AUTHW_R_HANDSHAKE, /* TLS handshake failed (bad or missing certificate, not TLS 1.3) */
+	AUTHW_R_BAD_CN,	   /* no CN, or not a valid device name */
+	AUTHW_R_PROTOCOL,  /* malformed or unexpected control message */
+	AUTHW_R_TIMEOUT,   /* handshake/hello too slow, or silent past dead_after */
+	AUTHW_R_CLOSED,	   /* TCP/TLS connection dropped */
+	AUTHW_R_BYE,	   /* client said bye */
+	AUTHW_R_POLICY,	   /* parent: (device, app) not allowed */
+	AUTHW_R_POOL,	   /* parent: no virtual address or session left */
+	AUTHW_R_INTERNAL,  /* parent or worker failure (map update, exporter, ...) */
+	AUTHW_R_KILLED,	   /* admin revoked the session */
+	AUTHW_R_BUSY,	   /* too many clients */
+	AUTHW_R_MAX,
+};
+
+/* "ok", "handshake", ...: stable names for logs, counters and the client's error message. */
+const char *authw_reason_str(uint32_t reason);
+
+struct authw_ready {
+	uint32_t type; /* AUTHW_READY */
+	uint32_t pid;
+};
+
+struct authw_session_request {
+	uint32_t type; /* AUTHW_SESSION_REQUEST */
+	uint32_t pad;
+	uint64_t conn;
+	char device[PROTO_NAME_MAX]; /* certificate CN, NUL-terminated, [A-Za-z0-9_.-] */
+	char app[PROTO_NAME_MAX];    /* from hello */
+	uint8_t peer_addr[16];	     /* IPv4-mapped for IPv4 */
+	uint16_t peer_port;	     /* host order */
+	uint8_t pad2[6];
+};
+
+struct authw_session_install {
+	uint32_t type; /* AUTHW_SESSION_INSTALL */
+	uint32_t session;
+	uint64_t conn;
+	uint8_t material[TLS_MATERIAL_LEN]; /* exporter(session): wipe after keys_derive */
+};
+
+struct authw_session_revoke {
+	uint32_t type;	  /* AUTHW_SESSION_REVOKE */
+	uint32_t session; /* 0: the conn never got one */
+	uint64_t conn;
+	uint32_t reason; /* enum authw_reason */
+	uint32_t pad;
+};
+
+struct authw_session_renew {
+	uint32_t type; /* AUTHW_SESSION_RENEW */
+	uint32_t old_session;
+	uint64_t conn;
+};
+
+struct authw_grant {
+	uint32_t type;	  /* AUTHW_GRANT */
+	uint32_t session; /* nonzero, new */
+	uint64_t conn;
+	uint8_t vip[16];
+	uint32_t expires_in_s;
+	uint32_t keepalive_s;
+	uint16_t data_port;
+	uint8_t pad[2];
+	uint32_t nscopes;
+	struct cg_scope scopes[CG_MAX_SCOPES];
+};
+
+struct authw_deny {
+	uint32_t type;	 /* AUTHW_DENY */
+	uint32_t reason; /* enum authw_reason */
+	uint64_t conn;
+};
+
+struct authw_installed {
+	uint32_t type; /* AUTHW_INSTALLED */
+	uint32_t session;
+	uint64_t conn;
+};
+
+struct authw_kill {
+	uint32_t type; /* AUTHW_KILL */
+	uint32_t session;
+};
+
+/* Room for any message. */
+union authw_msg {
+	uint32_t type;
+	struct authw_ready ready;
+	struct authw_session_request req;
+	struct authw_session_install install;
+	struct authw_session_revoke revoke;
+	struct authw_session_renew renew;
+	struct authw_grant grant;
+	struct authw_deny deny;
+	struct authw_installed installed;
+	struct authw_kill kill;
+};
+
+/*
+ * The parent's table: buf[0..len) is a valid worker -> parent message
+ * (READY, SESSION_*): known type, exact size, NUL-terminated valid names,
+ * nonzero ids, reason in range, zero pads. Returns 0 and writes *type, or
+ * -EINVAL (type unknown to this table) / -EBADMSG (wrong size or content).
+ */
+int authw_msg_check(const void *buf, size_t len, uint32_t *type);
+
+/* The worker's table: the same for parent -> worker messages (GRANT, DENY, INSTALLED, KILL). */
+int authw_reply_check(const void *buf, size_t len, uint32_t *type);
+
+/*
+ * The parent's per-connection state machine, so a request out of order is
+ * refused like an unknown one:
+ *   NEW -SESSION_REQUEST-> REQUESTED -GRANT-> GRANTED -SESSION_INSTALL->
+ *   INSTALLING -INSTALLED-> ACTIVE -SESSION_RENEW-> REQUESTED ...
+ *   REQUESTED or INSTALLING -DENY-> DENIED
+ *   KILL: in REQUESTED, GRANTED, INSTALLING, ACTIVE (state unchanged)
+ *   SESSION_REVOKE: from any state but DONE -> DONE (then forget the conn)
+ */
+enum authw_conn_state {
+	AUTHW_CS_NEW = 0,
+	AUTHW_CS_REQUESTED,  /* waiting for the parent's GRANT/DENY */
+	AUTHW_CS_GRANTED,    /* GRANT sent, waiting for SESSION_INSTALL */
+	AUTHW_CS_INSTALLING, /* SESSION_INSTALL received, waiting for the parent's INSTALLED (or
+				DENY) */
+	AUTHW_CS_ACTIVE,     /* INSTALLED sent */
+	AUTHW_CS_DENIED,
+	AUTHW_CS_DONE,
+};
+
+/*
+ * Advances *st for a message of type (either direction). Returns 0, or
+ * -EPROTO if that message is not allowed in *st (then *st is unchanged).
+ */
+int authw_conn_step(enum authw_conn_state *st, uint32_t type);
+
+/*
+ * One datagram out: 0, -EMSGSIZE (short send), or -errno (-EAGAIN on a full
+ * non-blocking socket, -EPIPE if the other side is gone). No SIGPIPE.
+ */
+int authw_send(int fd, const void *msg, size_t len);
+
+/*
+ * One datagram in, into buf[0..cap): 0 and *len, -EMSGSIZE (truncated: the
+ * datagram was larger than cap), -EPIPE (the other side closed), or -errno.
+ */
+int authw_recv(int fd, void *buf, size_t cap, size_t *len);
+
+struct authw_cfg {
+	const char *ca, *cert, *key; /* PEM files; the key is read before the fork, as root */
+	const char *bind_addr;	     /* NULL or "" = any address, IPv6 dual-stack if available */
+	uint16_t port;		     /* auth port; 0 = an ephemeral one (tests), see authw.port */
+	const char *user;	     /* NULL = "nobody" */
+	uint64_t dead_after_ns;	     /* active client silent this long: revoke. 0 = 90 s */
+	uint64_t handshake_ns; /* TLS handshake + hello (and parent replies) within. 0 = 10 s */
+	uint32_t max_clients;  /* 0 = 1024 */
+};
+
+struct authw {
+	pid_t pid;     /* the worker, -1 if none */
+	int fd;	       /* the parent's end of the socketpair (SOCK_SEQPACKET, CLOEXEC, blocking) */
+	uint16_t port; /* the bound auth port */
+};
+/* A stopped worker: declare struct authw w = AUTHW_INIT so authw_stop() is always safe. */
+#define AUTHW_INIT                             \
+	{                                      \
+		.pid = -1, .fd = -1, .port = 0 \
+	}
+
+/*
+ * Loads the TLS context and binds the auth port (both as root), forks the
+ * worker, which drops privileges (setgroups, setresgid/setresuid to cfg->user,
+ * no capabilities, PR_SET_NO_NEW_PRIVS, not dumpable; it checks that
+ * setuid(0) fails) and only then accepts connections. Waits for the worker's
+ * READY. Needs root (-EPERM otherwise). Returns 0 and fills *w, or -errno
+ * with a reason logged.
+ */
+int authw_start(const struct authw_cfg *cfg, struct authw *w);
+
+/* Kills the worker by pid (SIGKILL), reaps it, closes the fd. Safe on a stopped *w. */
+void authw_stop(struct authw *w);
+
+#endif

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Control messages: framing, strict JSON decoding into structs, and encoding. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "lib/addr.h"
+#include "lib/auth/proto.h"
+#include "lib/dpi/rd.h"
+#include "lib/parse_num.h"
+
+static const char *const verdict_names[PROTO_VERDICT_MAX] = {
+	[PROTO_OK] = "ok",
+	[PROTO_MORE] = "more",
+	[PROTO_BAD_LENGTH] = "bad_length",
+	[PROTO_NOT_JSON] = "not_json",
+	[PROTO_NOT_OBJECT] = "not_object",
+	[PROTO_NO_TYPE] = "no_type",
+	[PROTO_UNKNOWN_TYPE] = "unknown_type",
+	[PROTO_UNKNOWN_FIELD] = "unknown_field",
+	[PROTO_MISSING_FIELD] = "missing_field",
+	[PROTO_BAD_FIELD] = "bad_field",
+};
+
+/* Per type: its name and the only fields it may carry besides "type". */
+static const struct {
+	const char *name;
+	const char *fields[7];
+} types[PROTO_TYPE_MAX] = {
+	[PROTO_HELLO] = { "hello", { "app" } },
+	[PROTO_CAPABILITY] = { "capability",
+			       { "session", "expires_in", "vip", "scopes", "keepalive",
+				 "data_port" } },
+	[PROTO_RENEW] = { "renew", { NULL } },
+	[PROTO_KEEPALIVE] = { "keepalive", { NULL } },
+	[PROTO_KEEPALIVE_ACK] = { "keepalive_ack", { NULL } },
+	[PROTO_BYE] = { "bye", { NULL } },
+	[PROTO_ERROR] = { "error", { "reason" } },
+};
+
+static const struct {
+	const char *name;
+	uint8_t proto;
+	bool ports;
+} scope_protos[] = {
+	{ "tcp", IPPROTO_TCP, true },
+	{ "udp", IPPROTO_UDP, true },
+	{ "icmp", IPPROTO_ICMP, false },
+	{ "icmpv6", IPPROTO_ICMPV6, false },
+	{ "any", 0, false },
+};
+
+const char *proto_verdict_str(enum proto_verdict v)
+{
+	if ((unsigned int)v >= PROTO_VERDICT_MAX)
+		return "?";
+	return verdict_names[v];
+}
+
+const char *proto_type_str(uint32_t type)
+{
+	if (type == 0 || type >= PROTO_TYPE_MAX)
+		return "?";
+	return types[type].name;
+}
+
+bool proto_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (i >= PROTO_NAME_MAX - 1)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return i > 0;
+}
+
+static bool reason_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i >= PROTO_REASON_MAX - 1 || s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	}
+	return i > 0;
+}
+
+static int scope_proto_find(uint8_t proto)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(scope_protos) / sizeof(scope_protos[0]); i++)
+		if (scope_protos[i].proto == proto)
+			return (int)i;
+	return -1;
+}
+
+static bool scope_ok(const struct cg_scope *s)
+{
+	int k = scope_proto_find(s->proto);
+	unsigned int i;
+
+	if (k < 0 || s->plen > 128)
+		return false;
+	/* Bits past the prefix are zero, as cidr_parse guarantees. */
+	for (i = s->plen; i < 128; i++)
+		if (s->addr[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	if (scope_protos[k].ports)
+		return s->port_lo <= s->port_hi;
+	return s->port_lo == 0 && s->port_hi == 0;
+}
+
+static bool cap_ok(const struct cap_msg *c)
+{
+	uint32_t i;
+
+	if (c->session == 0 || c->expires_in == 0 || c->expires_in > PROTO_EXPIRES_MAX ||
+	    c->keepalive == 0 || c->keepalive > PROTO_KEEPALIVE_MAX || c->data_port == 0 ||
+	    c->nscopes > CG_MAX_SCOPES)
+		return false;
+	for (i = 0; i < c->nscopes; i++)
+		if (!scope_ok(&c->scopes[i]))
+			return false;
+	return true;
+}
+
+/* A scope's destination as text: IPv4 when the prefix lies inside ::ffff:0:0/96. */
+static void scope_dst_format(const struct cg_scope *s, char *buf, size_t len)
+{
+	struct cidr c = { 0 };
+
+	if (addr_is_v4mapped(s->addr) && s->plen >= 96) {
+		c.family = AF_INET;
+		c.plen = (uint8_t)(s->plen - 96);
+		memcpy(c.addr, s->addr + 12, 4);
+	} else {
+		c.family = AF_INET6;
+		c.plen = s->plen;
+		memcpy(c.addr, s->addr, 16);
+	}
+	cidr_format(&c, buf, len);
+}
+
+static json_t *scopes_encode(const struct cap_msg *c)
+{
+	json_t *arr = json_array(), *o;
+	char dst[CG_ADDRSTRLEN], ports[16];
+	uint32_t i;
+	int k;
+
+	if (!arr)
+		return NULL;
+	for (i = 0; i < c->nscopes; i++) {
+		const struct cg_scope *s = &c->scopes[i];
+
+		k = scope_proto_find(s->proto);
+		scope_dst_format(s, dst, sizeof(dst));
+		if (scope_protos[k].ports) {
+			snprintf(ports, sizeof(ports), "%u-%u", s->port_lo, s->port_hi);
+			o = json_pack("{s:s,s:s,s:s}", "proto", scope_protos[k].name, "dst", dst,
+				      "ports", ports);
+		} else {
+			o = json_pack("{s:s,s:s}", "proto", scope_protos[k].name, "dst", dst);
+		}
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_t *msg_encode(const struct proto_msg *m)
+{
+	const struct cap_msg *c = &m->u.cap;
+	char vip[CG_ADDRSTRLEN];
+	json_t *scopes;
+
+	switch (m->type) {
+	case PROTO_HELLO:
+		return json_pack("{s:s,s:s}", "type", "hello", "app", m->u.hello.app);
+	case PROTO_CAPABILITY:
+		scopes = scopes_encode(c);
+		if (!scopes)
+			return NULL;
+		addr_format_mapped(c->vip, vip, sizeof(vip));
+		return json_pack("{s:s,s:I,s:I,s:s,s:o,s:I,s:I}", "type", "capability", "session",
+				 (json_int_t)c->session, "expires_in", (json_int_t)c->expires_in,
+				 "vip", vip, "scopes", scopes, "keepalive",
+				 (json_int_t)c->keepalive, "data_port", (json_int_t)c->data_port);
+	case PROTO_ERROR:
+		return json_pack("{s:s,s:s}", "type", "error", "reason", m->u.error.reason);
+	default:
+		return json_pack("{s:s}", "type", types[m->type].name);
+	}
+}
+
+bool proto_msg_ok(const struct proto_msg *m)
+{
+	switch (m->type) {
+	case PROTO_HELLO:
+		return memchr(m->u.hello.app, 0, sizeof(m->u.hello.app)) &&
+		       proto_name_ok(m->u.hello.app);
+	case PROTO_CAPABILITY:
+		return cap_ok(&m->u.cap);
+	case PROTO_ERROR:
+		return memchr(m->u.error.reason, 0, sizeof(m->u.error.reason)) &&
+		       reason_ok(m->u.error.reason);
+	case PROTO_RENEW:
+	case PROTO_KEEPALIVE:
+	case PROTO_KEEPALIVE_ACK:
+	case PROTO_BYE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap, size_t *len)
+{
+	json_t *j = NULL;
+	size_t n;
+	int ret = -EINVAL;
+
+	if (!proto_msg_ok(m))
+		goto out;
+	ret = -EMSGSIZE;
+	if (cap < PROTO_HDR_LEN)
+		goto out;
+	ret = -ENOMEM;
+	j = msg_encode(m);
+	if (!j)
+		goto out;
+	n = json_dumpb(j, (char *)buf + PROTO_HDR_LEN, cap - PROTO_HDR_LEN, JSON_COMPACT);
+	ret = -EMSGSIZE;
+	if (n == 0 || n > cap - PROTO_HDR_LEN || n > PROTO_MAX_BODY)
+		goto out;
+	buf[0] = (uint8_t)(n >> 24);
+	buf[1] = (uint8_t)(n >> 16);
+	buf[2] = (uint8_t)(n >> 8);
+	buf[3] = (uint8_t)n;
+	*len = n + PROTO_HDR_LEN;
+	ret = 0;
+out:
+	json_decref(j);
+	return ret;
+}
+
+/* An integer field in [min, max]. */
+static enum proto_verdict get_uint(const json_t *o, const char *key, uint32_t min, uint32_t max,
+				   uint32_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+	json_int_t x;
+
+	if (!v)
+		return PROTO_MISSING_FIELD;
+	if (!json_is_integer(v))
+		return PROTO_BAD_FIELD;
+	x = json_integer_value(v);
+	if (x < (json_int_t)min || x > (json_int_t)max)
+		return PROTO_BAD_FIELD;
+	*out = (uint32_t)x;
+	return PROTO_OK;
+}
+
+static enum proto_verdict get_str(const json_t *o, const char *key, const char **out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return PROTO_MISSING_FIELD;
+	if (!json_is_string(v))
+		return PROTO_BAD_FIELD;
+	*out = json_string_value(v);
+	return PROTO_OK;
+}
+
+/* "LO-HI" or "P", each 0..65535 through parse_u32, LO <= HI. */
+static int ports_parse(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[16];
+	const char *dash = strchr(s, '-');
+	uint32_t a, b;
+	size_t n = strlen(s);
+
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	if (dash) {
+		buf[dash - s] = '\0';
+		if (parse_u32(buf, 0, 65535, &a) || parse_u32(buf + (dash - s) + 1, 0, 65535, &b))
+			return -EINVAL;
+	} else {
+		if (parse_u32(buf, 0, 65535, &a))
+			return -EINVAL;
+		b = a;
+	}
+	if (a > b)
+		return -EINVAL;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+static enum proto_verdict scope_decode(const json_t *o, struct cg_scope *out)
+{
+	struct cg_scope s = { 0 };
+	const char *proto, *dst, *ports, *key, *why = NULL;
+	const json_t *v;
+	struct cidr c;
+	enum proto_verdict ret;
+	size_t i, k = sizeof(scope_protos) / sizeof(scope_protos[0]);
+
+	if (!json_is_object(o))
+		return PROTO_BAD_FIELD;
+	json_object_foreach((json_t *)o, key, v)
+	{
+		if (strcmp(key, "proto") && strcmp(key, "dst") && strcmp(key, "ports"))
+			return PROTO_UNKNOWN_FIELD;
+	}
+	ret = get_str(o, "proto", &proto);
+	if (ret)
+		return ret;
+	ret = get_str(o, "dst", &dst);
+	if (ret)
+		return ret;
+	for (i = 0; i < k; i++)
+		if (!strcmp(proto, scope_protos[i].name))
+			break;
+	if (i == k)
+		return PROTO_BAD_FIELD;
+	s.proto = scope_protos[i].proto;
+	if (cidr_parse(dst, &c, &why))
+		return PROTO_BAD_FIELD;
+	if (c.family == AF_INET) {
+		s.addr[10] = 0xff;
+		s.addr[11] = 0xff;
+		memcpy(s.addr + 12, c.addr, 4);
+		s.plen = (uint8_t)(c.plen + 96);
+	} else {
+		memcpy(s.addr, c.addr, 16);
+		s.plen = c.plen;
+	}
+	ret = get_str(o, "ports", &ports);
+	if (scope_protos[i].ports) {
+		if (ret)
+			return ret;
+		if (ports_parse(ports, &s.port_lo, &s.port_hi))
+			return PROTO_BAD_FIELD;
+	} else if (ret != PROTO_MISSING_FIELD) {
+		return ret == PROTO_OK ? PROTO_UNKNOWN_FIELD : ret;
+	}
+	*out = s;
+	return PROTO_OK;
+}
+
+static enum proto_verdict cap_decode(const json_t *o, struct cap_msg *out)
+{
+	struct cap_msg c;
+	const json_t *scopes;
+	const char *vip;
+	uint32_t port;
+	enum proto_verdict ret;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	if ((ret = get_uint(o, "session", 1, UINT32_MAX, &c.session)) ||
+	    (ret = get_uint(o, "expires_in", 1, PROTO_EXPIRES_MAX, &c.expires_in)) ||
+	    (ret = get_str(o, "vip", &vip)) ||
+	    (ret = get_uint(o, "keepalive", 1, PROTO_KEEPALIVE_MAX, &c.keepalive)) ||
+	    (ret = get_uint(o, "data_port", 1, 65535, &port)))
+		return ret;
+	c.data_port = (uint16_t)port;
+	if (addr_parse_mapped(vip, c.vip))
+		return PROTO_BAD_FIELD;
+	scopes = json_object_get(o, "scopes");
+	if (!scopes)
+		return PROTO_MISSING_FIELD;
+	if (!json_is_array(scopes) || json_array_size(scopes) > CG_MAX_SCOPES)
+		return PROTO_BAD_FIELD;
+	for (i = 0; i < json_array_size(scopes); i++) {
+		ret = scope_decode(json_array_get(scopes, i), &c.scopes[i]);
+		if (ret)
+			return ret;
+	}
+	c.nscopes = (uint32_t)i;
+	*out = c;
+	return PROTO_OK;
+}
+
+static enum proto_verdict obj_decode(const json_t *o, struct proto_msg *out)
+{
+	struct proto_msg m;
+	const char *tname, *key, *s;
+	const json_t *v;
+	enum proto_verdict ret;
+	uint32_t t;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	v = json_object_get(o, "type");
+	if (!json_is_string(v))
+		return PROTO_NO_TYPE;
+	tname = json_string_value(v);
+	for (t = 1; t < PROTO_TYPE_MAX; t++)
+		if (!strcmp(tname, types[t].name))
+			break;
+	if (t == PROTO_TYPE_MAX)
+		return PROTO_UNKNOWN_TYPE;
+	m.type = t;
+	json_object_foreach((json_t *)o, key, v)
+	{
+		bool known = !strcmp(key, "type");
+
+		for (i = 0; !known && i < 7 && types[t].fields[i]; i++)
+			known = !strcmp(key, types[t].fields[i]);
+		if (!known)
+			return PROTO_UNKNOWN_FIELD;
+	}
+	switch (t) {
+	case PROTO_HELLO:
+		ret = get_str(o, "app", &s);
+		if (ret)
+			return ret;
+		if (!proto_name_ok(s))
+			return PROTO_BAD_FIELD;
+		strcpy(m.u.hello.app, s);
+		break;
+	case PROTO_CAPABILITY:
+		ret = cap_decode(o, &m.u.cap);
+		if (ret)
+			return ret;
+		break;
+	case PROTO_ERROR:
+		ret = get_str(o, "reason", &s);
+		if (ret)
+			return ret;
+		if (!reason_ok(s))
+			return PROTO_BAD_FIELD;
+		strcpy(m.u.error.reason, s);
+		break;
+	default:
+		break;
+	}
+	*out = m;
+	return PROTO_OK;
+}
+
+enum proto_verdict proto_decode(const uint8_t *body, size_t len, struct proto_msg *out)
+{
+	enum proto_verdict ret;
+	json_error_t jerr;
+	json_t *j;
+
+	if (len == 0 || len > PROTO_MAX_BODY)
+		return PROTO_BAD_LENGTH;
+	/* Objects only, no duplicate keys; jansson refuses \u0000 by default. */
+	j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return PROTO_NOT_JSON;
+	if (!json_is_object(j))
+		ret = PROTO_NOT_OBJECT;
+	else
+		ret = obj_decode(j, out);
+	json_decref(j);
+	return ret;
+}
+
+void proto_rx_init(struct proto_rx *rx)
+{
+	rx->have = 0;
+}
+
+enum proto_verdict proto_rx_feed(struct proto_rx *rx, const uint8_t *p, size_t n, size_t *used,
+				 struct proto_msg *out)
+{
+	enum proto_verdict ret;
+	const uint8_t *body;
+	uint32_t blen = 0;
+	size_t want, take;
+	struct rd r;
+
+	rd_init(&r, p, n);
+	/* Length prefix first, then exactly that many body bytes: never past one frame. */
+	if (rx->have < PROTO_HDR_LEN) {
+		take = PROTO_HDR_LEN - rx->have;
+		if (take > rd_left(&r))
+			take = rd_left(&r);
+		if (rd_bytes(&r, rx->buf + rx->have, take))
+			return PROTO_BAD_LENGTH;
+		rx->have += take;
+		if (rx->have < PROTO_HDR_LEN) {
+			*used = r.off;
+			return PROTO_MORE;
+		}
+	}
+	{
+		struct rd h;
+
+		rd_init(&h, rx->buf, PROTO_HDR_LEN);
+		if (rd_u32be(&h, &blen))
+			return PROTO_BAD_LENGTH;
+	}
+	if (blen == 0 || blen > PROTO_MAX_BODY) {
+		*used = r.off;
+		return PROTO_BAD_LENGTH;
+	}
+	want = PROTO_HDR_LEN + blen - rx->have;
+	take = want < rd_left(&r) ? want : rd_left(&r);
+	if (rd_bytes(&r, rx->buf + rx->have, take))
+		return PROTO_BAD_LENGTH;
+	rx->have += take;
+	*used = r.off;
+	if (rx->have < PROTO_HDR_LEN + blen)
+		return PROTO_MORE;
+	{
+		struct rd b;
+
+		rd_init(&b, rx->buf + PROTO_HDR_LEN, blen);
+		if (rd_ptr(&b, blen, &body))
+			return PROTO_BAD_LENGTH;
+	}
+	rx->have = 0;
+	ret = proto_decode(body, blen, out);
+	return ret;
+}

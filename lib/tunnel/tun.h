@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TUN devices, their address, MTU and routes (ioctl and rtnetlink; no ip(8)). */
+#ifndef CG_TUNNEL_TUN_H
+#define CG_TUNNEL_TUN_H
+
+#include <stddef.h>
+
+#include "lib/addr.h"
+
+/*
+ * Create a TUN device (IFF_TUN | IFF_NO_PI: the fd reads and writes bare IP
+ * packets), non-blocking and close-on-exec. name may contain "%d" or be NULL
+ * or "" (the kernel picks "tunN"); the actual name goes to actual (len >=
+ * IFNAMSIZ). Returns the fd or -errno. The device is not persistent: closing
+ * the fd deletes it, with its addresses and routes.
+ */
+int tun_open(const char *name, char *actual, size_t len);
+
+/*
+ * Give ifname an address (if addr is not NULL: addr->addr is the address,
+ * host bits allowed, and addr->plen its prefix), set the MTU (if mtu != 0)
+ * and bring it up. An address already present is not an error. Returns 0 or
+ * -errno (-ENODEV: no such interface).
+ */
+int tun_configure(const char *ifname, const struct cidr *addr, unsigned int mtu);
+
+/*
+ * Route dst (IPv4 or IPv6) to ifname in the main table. The same route
+ * already present is not an error; a different route to dst (another
+ * interface) is -EEXIST. Returns 0 or -errno.
+ */
+int route_add(const struct cidr *dst, const char *ifname);
+
+/* Remove that route. Returns 0, -ENOENT if there is none, or -errno. */
+int route_del(const struct cidr *dst, const char *ifname);
+
+#endif

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Which bpf test covers which reason: test_cap.c the capability stage, test_gate.c the others. */
+#ifndef CG_TESTS_BPF_CAP_REASONS_H
+#define CG_TESTS_BPF_CAP_REASONS_H
+
+#include <stdbool.h>
+
+#include "abi/stats.h"
+
+_Static_assert(CG_STAT_MAX <= 32, "reasons_seen masks are 32 bits");
+
+/*
+ * The capability stage's reasons: PASS_CAP and every drop reason from
+ * DROP_CAP_MALFORMED on (abi/stats.h appends new ones there). test_cap.c
+ * must produce each of them, test_gate.c every other one.
+ */
+static inline bool cap_reason(int k)
+{
+	return k == CG_STAT_PASS_CAP || k >= CG_STAT_DROP_CAP_MALFORMED;
+}
+
+#endif

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The capability stage of xdp_gate through BPF_PROG_TEST_RUN: golden packets, every refusal. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sodium.h>
+
+#include "abi/fw.h"
+#include "abi/gate.h"
+#include "abi/replay.h"
+#include "abi/stats.h"
+#include "abi/tunnel.h"
+#include "gate.skel.h"
+#include "tests/bpf/cap_reasons.h"
+#include "tests/lib/pkt.h"
+#include "tests/lib/t.h"
+
+/* The packet macros below give defaults that a case overrides (.session, .src). */
+#pragma GCC diagnostic ignored "-Woverride-init"
+
+/*
+ * Every packet is built as a client builds it: an inner IP packet
+ * (tests/lib/pkt.c), the 16-byte header in front, the tag from libsodium's
+ * crypto_shorthash_siphashx24 over header || inner packet behind, all as the
+ * payload of a UDP datagram to DATA_PORT. Each run checks the XDP action,
+ * that exactly one gate_stats counter moved (by one packet and the outer
+ * frame's bytes) and, for PASS_CAP, the output frame: the outer MAC
+ * addresses, the inner ethertype and exactly the inner packet.
+ *
+ * Sessions: SID4 (virtual address VIP4) may reach TCP 10.10.2.2:80 and :443
+ * and UDP 10.10.2.0/24:7; SID6 (VIP6) may reach anything in
+ * 2001:db8:10::/64; SIDANY (VIP4) anything at all.
+ */
+
+#define DATA_PORT 51900
+#define GW4 "192.0.2.1"
+#define GW6 "2001:db8::1"
+#define C4 "198.51.100.7" /* the client's outer address */
+#define C6 "2001:db8:1::7"
+#define VIP4 "100.64.0.2"
+#define VIP6 "fd00:64::2"
+#define WEB "10.10.2.2"
+#define ECHO "10.10.2.9"
+#define SRV6 "2001:db8:10::80"
+
+#define SID4 0x01020304U
+#define SID6 0x0a0b0c0dU
+#define SIDANY 0x77U
+#define SEC_NS 1000000000ULL
+
+static const __u8 key4[16] = "0123456789abcdef";
+static const __u8 key6[16] = { 0xfe, 0xed, 0xfa, 0xce, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+
+static struct gate_bpf *skel;
+static __u32 reasons_seen; /* bit per enum cg_stat some run produced as expected */
+
+/* What to send: outer and inner headers, the tunnel header's fields. */
+struct tun {
+	int ofamily; /* 4 (default) or 6 */
+	int nvlan;
+	struct pkt_vlan vlan[PKT_MAX_VLAN];
+	__u16 sport; /* outer source port, default 40000 */
+	struct pkt_spec inner;
+	__u32 session;
+	__u64 counter;
+	__u8 type; /* default CG_TUN_DATA */
+	__u8 flags;
+	__u16 rsvd;
+	const __u8 *key;
+	void (*mangle_msg)(__u8 *msg, size_t len); /* before the tag is computed */
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	/* The gate's clock: bpf_ktime_get_coarse_ns(). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * SEC_NS + ts.tv_nsec;
+}
+
+static void addr16(const char *s, __u8 out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return;
+	out[10] = 0xff;
+	out[11] = 0xff;
+	inet_pton(AF_INET, s, out + 12);
+}
+
+/* Where things are in a built tunnel packet. */
+struct tun_pkt {
+	struct pkt p;
+	size_t hdr_off; /* tunnel header */
+	size_t inner_off;
+	size_t inner_len;
+	size_t tag_off;
+};
+
+static int tun_build(const struct tun *t, struct tun_pkt *out)
+{
+	__u8 msg[PKT_MAX];
+	struct pkt ip;
+	struct pkt_spec o = {
+		.family = t->ofamily ? t->ofamily : 4,
+		.nvlan = t->nvlan,
+		.proto = IPPROTO_UDP,
+		.sport = t->sport ? t->sport : 40000,
+		.dport = DATA_PORT,
+	};
+	size_t ilen, mlen;
+	__u64 ctr = t->counter;
+	int i;
+
+	memcpy(o.vlan, t->vlan, sizeof(o.vlan));
+	o.src = o.family == 4 ? C4 : C6;
+	o.dst = o.family == 4 ? GW4 : GW6;
+	if (pkt_build(&t->inner, &ip))
+		return -EINVAL;
+	ilen = ip.len - ip.l3_off;
+	if (ilen + 32 > sizeof(msg))
+		return -EINVAL;
+	msg[0] = t->type ? t->type : CG_TUN_DATA;
+	msg[1] = t->flags;
+	msg[2] = t->rsvd >> 8;
+	msg[3] = t->rsvd & 0xff;
+	msg[4] = t->session >> 24;
+	msg[5] = t->session >> 16;
+	msg[6] = t->session >> 8;
+	msg[7] = t->session;
+	for (i = 0; i < 8; i++)
+		msg[8 + i] = ctr >> (56 - 8 * i);
+	memcpy(msg + 16, ip.data + ip.l3_off, ilen);
+	mlen = 16 + ilen;
+	if (t->mangle_msg)
+		t->mangle_msg(msg, mlen);
+	crypto_shorthash_siphashx24(msg + mlen, msg, mlen, t->key ? t->key : key4);
+	o.payload = msg;
+	o.payload_len = mlen + 16;
+	if (pkt_build(&o, &out->p))
+		return -EINVAL;
+	out->hdr_off = out->p.l4_off + 8;
+	out->inner_off = out->hdr_off + 16;
+	out->inner_len = ilen;
+	out->tag_off = out->inner_off + ilen;
+	return 0;
+}
+
+/* ---- maps ---------------------------------------------------------------- */
+
+static int map_fd(const struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+static void map_clear(const struct bpf_map *m)
+{
+	__u8 key[64], next[64];
+	int fd = map_fd(m);
+
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		if (bpf_map_delete_elem(fd, key))
+			break;
+	}
+}
+
+/* Only ever grows, as the daemon's: a cached verdict of an earlier case never counts. */
+static __u32 fw_gen = 1;
+
+static void set_cfg(__u16 data_port)
+{
+	struct gate_config c = {
+		.default_action = GATE_DEFAULT_DROP,
+		.flow_timeout_ns = 60 * SEC_NS,
+		.fw_gen = ++fw_gen,
+		.data_port = htons(data_port),
+	};
+	__u32 zero = 0;
+
+	bpf_map_update_elem(map_fd(skel->maps.gate_config), &zero, &c, BPF_ANY);
+}
+
+static struct cg_scope scope(const char *addr, int plen, __u8 proto, __u16 lo, __u16 hi)
+{
+	struct cg_scope s = { .proto = proto, .port_lo = lo, .port_hi = hi };
+
+	addr16(addr, s.addr);
+	s.plen = strchr(addr, ':') ? plen : 96 + plen;
+	return s;
+}
+
+static void session_put(__u32 id, const __u8 *key, const char *vip, __u64 expires,
+			const struct cg_scope *sc, int n)
+{
+	struct cg_session s;
+
+	memset(&s, 0, sizeof(s));
+	s.expires_ns = expires;
+	memcpy(s.key, key, 16);
+	addr16(vip, s.vip);
+	s.nscopes = n;
+	memcpy(s.scopes, sc, n * sizeof(*sc));
+	bpf_map_update_elem(map_fd(skel->maps.tun_sessions), &id, &s, BPF_ANY);
+}
+
+static int session_get(__u32 id, struct cg_session *s)
+{
+	return bpf_map_lookup_elem_flags(map_fd(skel->maps.tun_sessions), &id, s, BPF_F_LOCK);
+}
+
+static void reset(void)
+{
+	struct cg_scope s4[] = {
+		scope(WEB, 32, IPPROTO_TCP, 80, 80),
+		scope(WEB, 32, IPPROTO_TCP, 443, 443),
+		scope("10.10.2.0", 24, IPPROTO_UDP, 7, 7),
+	};
+	struct cg_scope s6[] = { scope("2001:db8:10::", 64, 0, 0, 0) };
+	struct cg_scope any[] = { scope("::", 0, 0, 0, 0) };
+	__u64 exp = now_ns() + 600 * SEC_NS;
+
+	map_clear(skel->maps.tun_sessions);
+	map_clear(skel->maps.fw_rules_v4);
+	map_clear(skel->maps.fw_rules_v6);
+	set_cfg(DATA_PORT);
+	session_put(SID4, key4, VIP4, exp, s4, 3);
+	session_put(SID6, key6, VIP6, exp, s6, 1);
+	session_put(SIDANY, key4, VIP4, exp, any, 1);
+}
+
+static void rule(const char *addr, __u32 plen, __u32 action)
+{
+	struct fw_rule_val v = { .action = action, .slot = 1 };
+	struct fw_key_v4 k = { .prefixlen = plen };
+	struct gate_config c;
+	__u32 zero = 0;
+
+	inet_pton(AF_INET, addr, k.addr);
+	bpf_map_update_elem(map_fd(skel->maps.fw_rules_v4), &k, &v, BPF_ANY);
+	/* The daemon's generation bump after a rule change. */
+	bpf_map_lookup_elem(map_fd(skel->maps.gate_config), &zero, &c);
+	c.fw_gen = ++fw_gen;
+	bpf_map_update_elem(map_fd(skel->maps.gate_config), &zero, &c, BPF_ANY);
+}
+
+static void sum_stats(struct cg_counter out[CG_STAT_MAX])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct cg_counter v[ncpus];
+	__u32 r;
+	int i;
+
+	memset(out, 0, sizeof(struct cg_counter) * CG_STAT_MAX);
+	for (r = 0; r < CG_STAT_MAX; r++) {
+		if (bpf_map_lookup_elem(map_fd(skel->maps.gate_stats), &r, v))
+			continue;
+		for (i = 0; i < ncpus; i++) {
+			out[r].packets += v[i].packets;
+			out[r].bytes += v[i].bytes;
+		}
+	}
+}
+
+/* ---- running packets ------------------------------------------------------ */
+
+/*
+ * Runs @tp through xdp_gate: the action must follow from @stat, only
+ * gate_stats[@stat] may move (one packet, the outer frame's bytes), and a
+ * PASS_CAP frame must be Ethernet (outer MACs, inner ethertype) + the inner
+ * packet, nothing more.
+ */
+static bool run(const char *what, const struct tun_pkt *tp, int stat)
+{
+	struct cg_counter before[CG_STAT_MAX], after[CG_STAT_MAX];
+	__u8 out[PKT_MAX + 256];
+	int k, want_act = stat < CG_STAT_DROP_MALFORMED ? XDP_PASS : XDP_DROP;
+	bool ok = true;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = tp->p.data, .data_size_in = tp->p.len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	sum_stats(before);
+	if (!ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_gate), &o), 0, what))
+		return false;
+	sum_stats(after);
+	ok &= ASSERT_EQ(o.retval, want_act, what);
+	for (k = 0; k < CG_STAT_MAX; k++) {
+		__u64 dp = after[k].packets - before[k].packets;
+		__u64 db = after[k].bytes - before[k].bytes;
+
+		if (dp != (k == stat))
+			ok &= ASSERT_EQ(dp, k == stat, what) & ASSERT_EQ(k, stat, "counter");
+		if (k == stat)
+			ok &= ASSERT_EQ(db, tp->p.len, what);
+	}
+	if (ok && stat == CG_STAT_PASS_CAP) {
+		int v6 = (tp->p.data[tp->inner_off] >> 4) == 6;
+
+		ok &= ASSERT_EQ(o.data_size_out, 14 + tp->inner_len, what);
+		ok &= ASSERT_MEMEQ(out, tp->p.data, 12, "MAC addresses");
+		ok &= ASSERT_EQ(out[12] << 8 | out[13], v6 ? 0x86dd : 0x0800, "ethertype");
+		ok &= ASSERT_MEMEQ(out + 14, tp->p.data + tp->inner_off, tp->inner_len,
+				   "inner packet");
+	}
+	if (ok)
+		reasons_seen |= 1U << stat;
+	return ok;
+}
+
+/* Build @t and run it; see run(). */
+static bool tsend(const char *what, const struct tun *t, int stat)
+{
+	struct tun_pkt tp;
+
+	if (!ASSERT_EQ(tun_build(t, &tp), 0, what))
+		return false;
+	return run(what, &tp, stat);
+}
+
+/* Build @t, flip the byte at @off (from the tunnel header; negative: from the tag end), run it. */
+static bool tsend_flipped(const char *what, const struct tun *t, long off, int stat)
+{
+	struct tun_pkt tp;
+
+	if (!ASSERT_EQ(tun_build(t, &tp), 0, what))
+		return false;
+	if (off >= 0)
+		tp.p.data[tp.hdr_off + off] ^= 0x01;
+	else
+		tp.p.data[tp.tag_off + 16 + off] ^= 0x80;
+	return run(what, &tp, stat);
+}
+
+/* ---- packets ---------------------------------------------------------------- */
+
+#define IN4(dst_, proto_, dp, ...)                                                      \
+	{                                                                               \
+		.family = 4, .src = VIP4, .dst = dst_, .proto = proto_, .sport = 50000, \
+		.dport = dp, .payload_len = 32, __VA_ARGS__                             \
+	}
+#define IN6(dst_, proto_, dp, ...)                                                      \
+	{                                                                               \
+		.family = 6, .src = VIP6, .dst = dst_, .proto = proto_, .sport = 50000, \
+		.dport = dp, .payload_len = 32, __VA_ARGS__                             \
+	}
+#define WEB80 IN4(WEB, IPPROTO_TCP, 80)
+#define T4(ctr, inner_, ...)                                                  \
+	(struct tun)                                                          \
+	{                                                                     \
+		.inner = inner_, .session = SID4, .counter = ctr, __VA_ARGS__ \
+	}
+#define T6(ctr, inner_, ...)                                                               \
+	(struct tun)                                                                       \
+	{                                                                                  \
+		.inner = inner_, .session = SID6, .counter = ctr, .key = key6, __VA_ARGS__ \
+	}
+
+/* ---- accept path ------------------------------------------------------------ */
+
+static void test_accept_v4(void)
+{
+	struct tun t = T4(7, WEB80);
+	struct cg_session s;
+	__u8 ep[16];
+
+	reset();
+	if (!tsend("accept", &t, CG_STAT_PASS_CAP))
+		return;
+	addr16(C4, ep);
+	ASSERT_EQ(session_get(SID4, &s), 0, "session");
+	ASSERT_EQ(s.rx_packets, 1, "rx_packets");
+	ASSERT_EQ(s.rx_bytes, 20 + 20 + 32, "rx_bytes = inner length");
+	ASSERT_MEMEQ(s.ep_addr, ep, 16, "endpoint address");
+	ASSERT_EQ(ntohs(s.ep_port), 40000, "endpoint port");
+	ASSERT_EQ(s.replay_top, 7, "replay top");
+	ASSERT_EQ(s.replay_bitmap[0], 1ULL << 7, "replay bit");
+	/* Roaming: the next packet from another port moves the endpoint. */
+	t.counter = 8;
+	t.sport = 40001;
+	tsend("roamed", &t, CG_STAT_PASS_CAP);
+	ASSERT_EQ(session_get(SID4, &s), 0, "session");
+	ASSERT_EQ(ntohs(s.ep_port), 40001, "endpoint port moved");
+	ASSERT_EQ(s.rx_packets, 2, "rx_packets");
+	ASSERT_EQ(s.replay_bitmap[0], 3ULL << 7, "replay bits 7, 8");
+}
+
+static void test_accept_scopes(void)
+{
+	reset();
+	tsend("tcp 443", &T4(1, IN4(WEB, IPPROTO_TCP, 443)), CG_STAT_PASS_CAP);
+	tsend("udp echo /24", &T4(2, IN4(ECHO, IPPROTO_UDP, 7)), CG_STAT_PASS_CAP);
+	tsend("ip options", &T4(3, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8)), CG_STAT_PASS_CAP);
+	tsend("v6 any proto", &T6(1, IN6(SRV6, IPPROTO_ICMPV6, 0, .icmp_type = 128)),
+	      CG_STAT_PASS_CAP);
+	tsend("v6 ext header",
+	      &T6(2, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { { IPPROTO_DSTOPTS, 8 } })),
+	      CG_STAT_PASS_CAP);
+}
+
+static void test_accept_v6_outer_v6_inner(void)
+{
+	struct tun t = T6(5, IN6(SRV6, IPPROTO_TCP, 443), .ofamily = 6);
+	struct cg_session s;
+	__u8 ep[16];
+
+	reset();
+	if (!tsend("v6 in v6", &t, CG_STAT_PASS_CAP))
+		return;
+	addr16(C6, ep);
+	ASSERT_EQ(session_get(SID6, &s), 0, "session");
+	ASSERT_MEMEQ(s.ep_addr, ep, 16, "v6 endpoint");
+	tsend("v4 in v6", &T4(1, WEB80, .ofamily = 6), CG_STAT_PASS_CAP);
+	tsend("v6 in v4", &T6(6, IN6(SRV6, IPPROTO_TCP, 22)), CG_STAT_PASS_CAP);
+}
+
+static void test_accept_vlan_outer(void)
+{
+	reset();
+	tsend("802.1Q", &T4(1, WEB80, .nvlan = 1, .vlan = { { 0x8100, 100 } }), CG_STAT_PASS_CAP);
+	tsend("Q-in-Q, v6 outer",
+	      &T4(2, WEB80, .ofamily = 6, .nvlan = 2, .vlan = { { 0x88a8, 1 }, { 0x8100, 2 } }),
+	      CG_STAT_PASS_CAP);
+}
+
+/*
+ * A later fragment has no ports: it matches on destination and protocol. Its
+ * datagram cannot be completed without the first fragment, which the port
+ * range judges.
+ */
+static void test_inner_fragments(void)
+{
+	reset();
+	tsend("first fragment, port in scope",
+	      &T4(1, IN4(WEB, IPPROTO_TCP, 80, .frag = 1, .frag_more = 1, .frag_id = 9)),
+	      CG_STAT_PASS_CAP);
+	tsend("first fragment, port out of scope",
+	      &T4(2, IN4(WEB, IPPROTO_TCP, 22, .frag = 1, .frag_more = 1, .frag_id = 10)),
+	      CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("later fragment, dst+proto in scope",
+	      &T4(3, IN4(WEB, IPPROTO_TCP, 0, .frag = 1, .frag_off = 5, .frag_id = 9, .no_l4 = 1)),
+	      CG_STAT_PASS_CAP);
+	tsend("later fragment, other dst",
+	      &T4(4, IN4("10.10.3.3", IPPROTO_TCP, 0, .frag = 1, .frag_off = 5, .no_l4 = 1)),
+	      CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("later fragment, other proto",
+	      &T4(5, IN4(WEB, IPPROTO_GRE, 0, .frag = 1, .frag_off = 5, .no_l4 = 1)),
+	      CG_STAT_DROP_OUT_OF_SCOPE);
+}
+
+/* ---- refusals --------------------------------------------------------------- */
+
+static void test_unknown_session(void)
+{
+	reset();
+	tsend("unknown id", &T4(1, WEB80, .session = 0x99999999), CG_STAT_DROP_UNKNOWN_SESSION);
+	/* Revoked: the daemon deleted the entry. */
+	bpf_map_delete_elem(map_fd(skel->maps.tun_sessions), &(__u32){ SID4 });
+	tsend("revoked", &T4(1, WEB80), CG_STAT_DROP_UNKNOWN_SESSION);
+}
+
+static void test_expired(void)
+{
+	struct cg_scope s4[] = { scope(WEB, 32, IPPROTO_TCP, 80, 80) };
+
+	reset();
+	session_put(SID4, key4, VIP4, now_ns() - SEC_NS, s4, 1);
+	tsend("expired", &T4(1, WEB80), CG_STAT_DROP_EXPIRED);
+}
+
+static void test_replay(void)
+{
+	struct cg_session s;
+
+	reset();
+	tsend("first", &T4(10000, WEB80), CG_STAT_PASS_CAP);
+	tsend("same counter again", &T4(10000, WEB80), CG_STAT_DROP_REPLAY);
+	tsend("inside the window", &T4(10000 - CG_REPLAY_BEHIND, WEB80), CG_STAT_PASS_CAP);
+	tsend("one behind the window", &T4(10000 - CG_REPLAY_BEHIND - 1, WEB80),
+	      CG_STAT_DROP_REPLAY);
+	tsend("far behind", &T4(1, WEB80), CG_STAT_DROP_REPLAY);
+	tsend("counter 0", &T4(0, WEB80), CG_STAT_DROP_REPLAY);
+	tsend("reordered, newer", &T4(10002, WEB80), CG_STAT_PASS_CAP);
+	tsend("reordered, older", &T4(10001, WEB80), CG_STAT_PASS_CAP);
+	ASSERT_EQ(session_get(SID4, &s), 0, "session");
+	ASSERT_EQ(s.rx_packets, 4, "replays not counted");
+	ASSERT_EQ(s.replay_top, 10002, "top");
+}
+
+static void test_bad_tag(void)
+{
+	struct tun t = T4(5, WEB80);
+	struct cg_session s;
+
+	reset();
+	/* Header byte 15: the counter's low byte (5 -> 4), still new to the window. */
+	tsend_flipped("header", &t, 15, CG_STAT_DROP_BAD_TAG);
+	tsend_flipped("inner payload", &t, 16 + 40 + 3, CG_STAT_DROP_BAD_TAG);
+	tsend_flipped("tag first byte", &t, -16, CG_STAT_DROP_BAD_TAG);
+	tsend_flipped("tag last byte", &t, -1, CG_STAT_DROP_BAD_TAG);
+	tsend("other session's key", &T4(5, WEB80, .key = key6), CG_STAT_DROP_BAD_TAG);
+	/* None of them moved the window: the genuine counter 5 and 4 still pass. */
+	ASSERT_EQ(session_get(SID4, &s), 0, "session");
+	ASSERT_EQ(s.replay_top, 0, "window untouched");
+	tsend("genuine", &t, CG_STAT_PASS_CAP);
+	tsend("genuine 4", &T4(4, WEB80), CG_STAT_PASS_CAP);
+}
+
+static void test_spoofed_source(void)
+{
+	reset();
+	tsend("other inner source", &T4(1, IN4(WEB, IPPROTO_TCP, 80, .src = "100.64.0.3")),
+	      CG_STAT_DROP_SPOOFED_SOURCE);
+	tsend("v6 source in a v4 session", &T4(2, IN6(SRV6, IPPROTO_TCP, 80)),
+	      CG_STAT_DROP_SPOOFED_SOURCE);
+	/* Refused after the tag: the window did not move, counter 1 is still good. */
+	tsend("genuine", &T4(1, WEB80), CG_STAT_PASS_CAP);
+}
+
+static void test_out_of_scope(void)
+{
+	reset();
+	tsend("wrong dst", &T4(1, IN4("10.10.3.3", IPPROTO_TCP, 80)), CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("wrong port", &T4(2, IN4(WEB, IPPROTO_TCP, 22)), CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("wrong proto", &T4(3, IN4(WEB, IPPROTO_UDP, 80)), CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("icmp to a tcp scope", &T4(4, IN4(WEB, IPPROTO_ICMP, 0, .icmp_type = 8)),
+	      CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("v6 outside the /64", &T6(1, IN6("2001:db8:11::80", IPPROTO_TCP, 80)),
+	      CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("genuine after refusals", &T4(1, WEB80), CG_STAT_PASS_CAP);
+}
+
+static void inner_version_5(__u8 *msg, size_t len)
+{
+	(void)len;
+	msg[16] = 0x55;
+}
+
+static void inner_tot_len_short(__u8 *msg, size_t len)
+{
+	(void)len;
+	msg[16 + 3] -= 4; /* total length 4 bytes short of what the datagram holds */
+}
+
+static void inner_tcp_doff_4(__u8 *msg, size_t len)
+{
+	(void)len;
+	msg[16 + 20 + 12] = 4 << 4;
+}
+
+static void test_malformed(void)
+{
+	struct tun_pkt tp;
+
+	reset();
+	tsend("type 2", &T4(1, WEB80, .type = 2), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("flags: encrypted (not yet)", &T4(1, WEB80, .flags = CG_TUN_F_ENCRYPTED),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	tsend("flags: unknown bit", &T4(1, WEB80, .flags = 0x80), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("rsvd set", &T4(1, WEB80, .rsvd = 1), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("inner version 5", &T4(1, WEB80, .mangle_msg = inner_version_5),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	tsend("inner total length", &T4(1, WEB80, .mangle_msg = inner_tot_len_short),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	tsend("inner tcp doff", &T4(1, WEB80, .mangle_msg = inner_tcp_doff_4),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	tsend("inner tcp header cut",
+	      &T4(1, IN4(WEB, IPPROTO_TCP, 80, .no_l4 = 1, .payload_len = 12)),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	/* Shorter than header + 20-byte inner + tag. */
+	if (ASSERT_EQ(tun_build(&T4(1, WEB80), &tp), 0, "build")) {
+		__u8 short_payload[40] = { CG_TUN_DATA };
+		struct pkt_spec o = { .family = 4,
+				      .src = C4,
+				      .dst = GW4,
+				      .proto = IPPROTO_UDP,
+				      .sport = 40000,
+				      .dport = DATA_PORT,
+				      .payload = short_payload,
+				      .payload_len = 40 };
+
+		if (ASSERT_EQ(pkt_build(&o, &tp.p), 0, "short"))
+			run("short", &tp, CG_STAT_DROP_CAP_MALFORMED);
+	}
+	/* An outer fragment: its tag cannot be checked on a part. */
+	if (ASSERT_EQ(tun_build(&T4(1, WEB80), &tp), 0, "build")) {
+		tp.p.data[tp.p.l3_off + 6] |= 0x20; /* more fragments */
+		tp.p.data[tp.p.l3_off + 10] = 0;    /* the checksum is not the gate's business */
+		run("outer first fragment", &tp, CG_STAT_DROP_CAP_MALFORMED);
+	}
+	/* None of these moved the window. */
+	tsend("genuine", &T4(1, WEB80), CG_STAT_PASS_CAP);
+}
+
+/* ---- interplay with the rest of the gate ------------------------------------ */
+
+static void test_drop_rule_beats_tunnel(void)
+{
+	reset();
+	rule("198.51.100.0", 24, FW_ACT_DROP);
+	tsend("valid packet, dropped source", &T4(1, WEB80), CG_STAT_DROP_RULE);
+}
+
+static void test_allow_rule_still_verified(void)
+{
+	reset();
+	rule("198.51.100.0", 24, FW_ACT_ALLOW);
+	tsend("allowed source: decapsulated", &T4(1, WEB80), CG_STAT_PASS_CAP);
+	tsend("allowed source: still refused", &T4(1, WEB80), CG_STAT_DROP_REPLAY);
+}
+
+static void test_stage_off(void)
+{
+	reset();
+	set_cfg(0);
+	tsend("data_port 0: ordinary UDP", &T4(1, WEB80), CG_STAT_DROP_DEFAULT);
+}
+
+/*
+ * The BPF SipHash against libsodium's for every message length the stage
+ * can see: an inner IPv4 packet of every total length 20..1500 (messages of
+ * 36..1516 bytes, every remainder mod 8 and every word count) and an inner
+ * IPv6 packet of every length 40..1500, each tagged by libsodium, must pass.
+ * (A shorter message is malformed before it is hashed.) The payload is a
+ * byte pattern that differs from length to length.
+ */
+static void test_siphash_every_length(void)
+{
+	static __u8 payload[1500];
+	int len, fails = 0, i;
+
+	reset();
+	for (len = 20; len <= 1500 && fails < 5; len++) {
+		struct tun t =
+			T4(len, IN4(WEB, 253, 0, .payload_len = len - 20, .payload = payload),
+			   .session = SIDANY);
+
+		for (i = 0; i < len; i++)
+			payload[i] = (__u8)(i * 7 + len);
+		if (!tsend("v4 length", &t, CG_STAT_PASS_CAP)) {
+			fprintf(stderr, "  inner length %d\n", len);
+			fails++;
+		}
+	}
+	for (len = 40; len <= 1500 && fails < 5; len++) {
+		struct tun t =
+			T6(len, IN6(SRV6, 253, 0, .payload_len = len - 40, .payload = payload));
+
+		if (!tsend("v6 length", &t, CG_STAT_PASS_CAP)) {
+			fprintf(stderr, "  inner length %d\n", len);
+			fails++;
+		}
+	}
+}
+
+static void test_every_cap_reason_covered(void)
+{
+	int k;
+
+	for (k = 0; k < CG_STAT_MAX; k++)
+		if (cap_reason(k) && !ASSERT_TRUE(reasons_seen & (1U << k), "reason covered"))
+			fprintf(stderr, "  not covered: %d\n", k);
+}
+
+static void skip_case(void)
+{
+	T_SKIP(geteuid() ? "needs root" : "gate.bpf.o did not load");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct t_case cases[] = {
+		T_CASE(test_accept_v4),
+		T_CASE(test_accept_scopes),
+		T_CASE(test_accept_v6_outer_v6_inner),
+		T_CASE(test_accept_vlan_outer),
+		T_CASE(test_inner_fragments),
+		T_CASE(test_unknown_session),
+		T_CASE(test_expired),
+		T_CASE(test_replay),
+		T_CASE(test_bad_tag),
+		T_CASE(test_spoofed_source),
+		T_CASE(test_out_of_scope),
+		T_CASE(test_malformed),
+		T_CASE(test_drop_rule_beats_tunnel),
+		T_CASE(test_allow_rule_still_verified),
+		T_CASE(test_stage_off),
+		T_CASE(test_siphash_every_length),
+	};
+	static const struct t_case cover = T_CASE(test_every_cap_reason_covered);
+	int rc;
+
+	libbpf_set_print(NULL);
+	if (sodium_init() < 0)
+		return 1;
+	if (geteuid() == 0)
+		skel = gate_bpf__open_and_load();
+	if (!skel) {
+		const struct t_case sc = T_CASE(skip_case);
+
+		return t_main(__FILE__, &sc, 1, argc, argv);
+	}
+	rc = t_main(__FILE__, cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+	if (argc < 2 && t_main(__FILE__, &cover, 1, argc, argv))
+		rc = 1;
+	gate_bpf__destroy(skel);
+	return rc;
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/* libFuzzer harness for the privilege boundary: authw_msg_check/authw_reply_check on any datagram.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/auth/privsep.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	enum authw_conn_state st;
+	union authw_msg m;
+	uint32_t type = 0;
+	size_t i;
+
+	/* An accepted datagram has a known type and exactly its size. */
+	if (!authw_msg_check(data, size, &type)) {
+		if (type == 0 || type >= AUTHW_GRANT || size > sizeof(m))
+			abort();
+		memcpy(&m, data, size);
+		if (type == AUTHW_SESSION_REQUEST &&
+		    (!memchr(m.req.device, 0, sizeof(m.req.device)) ||
+		     !proto_name_ok(m.req.device) || !proto_name_ok(m.req.app)))
+			abort();
+	}
+	type = 0;
+	if (!authw_reply_check(data, size, &type)) {
+		if (type < AUTHW_GRANT || size > sizeof(m))
+			abort();
+		memcpy(&m, data, size);
+		if (type == AUTHW_GRANT && m.grant.nscopes > CG_MAX_SCOPES)
+			abort();
+	}
+	/* The state machine never leaves its states, whatever the sequence. */
+	st = AUTHW_CS_NEW;
+	for (i = 0; i < size; i++) {
+		authw_conn_step(&st, data[i] & 0x80 ? 0x80u + (data[i] & 7u) : data[i] & 7u);
+		if (st > AUTHW_CS_DONE)
+			abort();
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/* libFuzzer harness for SPA packets: spa_parse, spa_verify with a fixed key, the replay cache. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/spa.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The seeds in tests/fuzz/seeds/fuzz_spa/ are signed with the key of this seed. */
+static const uint8_t fixed_seed[32] = { 0xc9, 0x47, 0x1a, 0x5e, 0x03, 0x88, 0x21, 0x6b,
+					0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+					0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
+					0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
+
+#define FUZZ_NOW 1700000000ULL
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static EVP_PKEY *key;
+	static struct spa_replay *cache;
+	enum spa_verdict v;
+	struct spa_msg m;
+
+	if (!key)
+		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, fixed_seed,
+						   sizeof(fixed_seed));
+	if (!cache)
+		cache = spa_replay_new(64);
+	if (!key || !cache)
+		abort();
+	v = spa_parse(data, size, &m);
+	if (v != SPA_OK) {
+		if (v != SPA_MALFORMED)
+			abort();
+		return 0;
+	}
+	/* What parsed is self-consistent. */
+	if (m.signed_len + SPA_SIG_LEN != size || size < SPA_MIN_LEN || size > SPA_MAX_LEN ||
+	    !spa_device_name_ok(m.device) || m.port == 0 ||
+	    memcmp(data + m.signed_len, m.sig, SPA_SIG_LEN) != 0)
+		abort();
+	v = spa_verify(data, size, &m, key);
+	if (v != SPA_OK && v != SPA_BAD_SIGNATURE)
+		abort();
+	if (v == SPA_OK) {
+		v = spa_replay_check(cache, &m, FUZZ_NOW, SPA_WINDOW_S);
+		if (v >= SPA_MAX)
+			abort();
+		/* Whatever was just recorded is a replay now. */
+		if (v == SPA_OK &&
+		    spa_replay_check(cache, &m, FUZZ_NOW, SPA_WINDOW_S) != SPA_REPLAY)
+			abort();
+	}
+	return 0;
+}

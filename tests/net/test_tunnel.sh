@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The per-packet capability end to end with real `capgate connect` agents:
+# SPA, mutual TLS, the tunnel (HTTP and UDP echo), the gate's refusals
+# (out of scope, replay, flipped byte), SPA replay, certificates from another
+# CA and devices or apps outside the policy, renewal without loss, a client
+# killed with SIGKILL, and connect/disconnect cycles that must leave nothing.
+#
+#   c1 (10.10.1.2) ─┐                       ┌ server 10.10.2.2: tcp 80 (HTTP),
+#   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   tcp 22, udp 7 (echo)
+set -euo pipefail
+. "$(dirname "$0")/../lib/netns.sh"
+netns_private "$@"
+
+[ -x "$CAPGATE" ] || { echo "SKIP: build/capgate is not built"; exit 4; }
+TMP=$(mktemp -d /tmp/cg-tun.XXXXXX)
+trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+CYCLES=${CYCLES:-100}
+
+C1=cgu-c1-$$ C2=cgu-c2-$$ SW=cgu-sw-$$ GW=cgu-gw-$$ SRV=cgu-srv-$$
+API=127.0.0.1:7070
+PKI=$TMP/pki
+GWPID=
+
+topology() {
+	local ns p
+	for ns in $C1 $C2 $SW $GW $SRV; do
+		ns_add "$ns"
+	done
+	ip -n $SW link add br0 type bridge
+	ip -n $SW link set br0 up
+	veth $C1 eth0 10.10.1.2/24 $SW p1 0.0.0.0/32
+	veth $C2 eth0 10.10.1.3/24 $SW p2 0.0.0.0/32
+	veth $GW ext0 10.10.1.1/24 $SW p3 0.0.0.0/32
+	for p in p1 p2 p3; do
+		ip -n $SW addr flush dev $p
+		ip -n $SW link set $p master br0
+	done
+	veth $GW int0 10.10.2.1/24 $SRV eth0 10.10.2.2/24
+	ip -n $SRV route add default via 10.10.2.1
+	nsx $GW sysctl -qw net.ipv4.ip_forward=1
+	mkdir -p "$TMP/www"
+	echo "behind capgate" >"$TMP/www/index.html"
+	bg $SRV python3 -m http.server --directory "$TMP/www" --bind 10.10.2.2 80
+	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22
+	UDP_LOG=$TMP/udp7.log bg $SRV python3 "$TLIB/tcpx.py" serve-udp 7
+	poll 10 nsx $SRV curl -sf -m 1 http://10.10.2.2/
+}
+
+pki() {
+	pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
+	local d
+	for d in dev1 dev2 dev3; do
+		"$CAPGATE" ca issue --dir "$PKI" --device $d >/dev/null
+	done
+	# Another CA that also has a "dev1".
+	"$CAPGATE" ca init --dir "$TMP/other" --gateway gw --ip 10.10.1.1 >/dev/null
+	"$CAPGATE" ca issue --dir "$TMP/other" --device dev1 >/dev/null
+}
+
+gateway_config() {
+	cat >"$TMP/gw.ini" <<-EOF
+		[gateway]
+		interface = ext0
+		name = u$$
+		api = $API
+		state_dir = $TMP/state
+		default = drop
+
+		[auth]
+		port = 8443
+		spa_port = 62201
+		data_port = 51900
+		ca = $PKI/ca.crt
+		cert = $PKI/gateway.crt
+		key = $PKI/gateway.key
+		pool = 100.64.0.0/24
+		session_ttl = ${TTL:-10m}
+		keepalive = 1s
+		dead_after = 4s
+
+		[service web]
+		proto = tcp
+		address = 10.10.2.2
+		ports = 80
+
+		[service echo]
+		proto = udp
+		address = 10.10.2.0/24
+		ports = 7
+
+		[allow sensors]
+		device = dev1 dev2
+		app = sensor
+		services = web echo
+	EOF
+}
+
+# client_config NAME DEVICE-DIR DEVICE APP
+client_config() {
+	cat >"$TMP/$1.ini" <<-EOF
+		[client]
+		gateway = 10.10.1.1
+		ca = $PKI/ca.crt
+		cert = $2/$3.crt
+		key = $2/$3.key
+		app = $4
+		tun = cg0
+		retry_max = 2s
+	EOF
+}
+
+cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
+api_up() { cg -j stats >/dev/null 2>&1; }
+start_gw() {
+	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+	GWPID=$BG_PID
+	poll 15 api_up
+}
+# connect NS CONFIG: starts an agent; its PID in AGENT
+connect() {
+	bg "$1" "$CAPGATE" connect --config "$TMP/$2.ini"
+	AGENT=$BG_PID
+}
+sessions() { cg -j session list | jq length; }
+has_sessions() { [ "$(sessions)" -eq "$1" ]; }
+stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
+auth_of() { cg -j stats | jq -r ".auth.$1.$2"; }
+gt() { [ "$("$@" | tail -1)" -gt 0 ]; }
+gt_than() {
+	local n=$1
+	shift
+	[ "$("$@" | tail -1)" -gt "$n" ]
+}
+tun_up() { nsx "$1" ip link show cg0 >/dev/null 2>&1; }
+no_tun() { ! nsx "$1" ip link show cg0 >/dev/null 2>&1; }
+http_ok() { nsx "$1" curl -sf -m 2 http://10.10.2.2/ | grep -q "behind capgate"; }
+udp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" udp 10.10.2.2 7 1; }
+tcp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" tcp 10.10.2.2 "$2" 1; }
+udp_seen() { wc -l <"$TMP/udp7.log"; }
+map_entries() { bpftool -j map dump pinned "/sys/fs/bpf/capgate/u$$/tun_sessions" | jq length; }
+gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
+gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
+
+door_for() { cg -j knock list | jq -e --arg s "$1" '.open | map(.source) | index($s) != null' >/dev/null; }
+endpoint_is() { cg -j session list | jq -e --arg a "$1:" '.[0].endpoint | startswith($a)' >/dev/null; }
+connect_wait() {
+	connect "$1" "$2"
+	poll 20 has_sessions 1
+}
+
+# capture NS FILTER OUT CMD...: the first packet matching FILTER on NS's eth0, while CMD runs
+capture() {
+	local ns=$1 filter=$2 out=$3 cap
+	shift 3
+	nsenter --net=/run/netns/"$ns" -- tcpdump -i eth0 -U -c 1 -w "$out" "$filter" 2>/dev/null &
+	cap=$!
+	# tcpdump writes the file header once it captures.
+	poll 5 test -s "$out"
+	"$@" || true
+	# -c 1: tcpdump ends after the first packet.
+	poll 5 not kill -0 $cap 2>/dev/null || kill $cap 2>/dev/null || true
+	wait $cap 2>/dev/null || true
+	[ "$(stat -c %s "$out")" -gt 24 ]
+}
+# resend NS PCAP PORT [MUTATE]: sends the captured UDP payload again to 10.10.1.1:PORT
+resend() {
+	nsx "$1" python3 "$TLIB/tcpx.py" resend "$2" 10.10.1.1 "$3" "${4:-none}"
+}
+
+topology
+pki
+gateway_config
+start_gw
+client_config c1 "$PKI" dev1 sensor
+connect $C1 c1
+check "agent_gets_session" poll 20 has_sessions 1
+check "agent_tun_up" poll 5 tun_up $C1
+check "http_through_tunnel" poll 5 http_ok $C1
+check "udp_echo_through_tunnel" udp_ok $C1
+check "spa_counted" gt auth_of spa ok
+check "auth_granted_counted" gt auth_of auth granted
+check "accepted_counted" gt stat_of pass_cap
+check "session_endpoint_known" endpoint_is 10.10.1.2
+check "return_path_counted" gt auth_of return_path sent
+
+# The gate is the enforcement point: the agent sends what the route covers.
+check "out_of_scope_refused" not tcp_ok $C1 22
+check "out_of_scope_counted" gt stat_of drop_out_of_scope
+
+# A captured tunnel packet replayed: refused, never reaches the server.
+capture $C1 "udp dst port 51900" "$TMP/data.pcap" udp_ok $C1
+seen=$(udp_seen)
+before=$(stat_of drop_replay)
+resend $C1 "$TMP/data.pcap" 51900
+check "replay_refused" poll 5 gt_than "$before" stat_of drop_replay
+check "replay_not_at_server" test "$(udp_seen)" -eq "$seen"
+before=$(stat_of drop_bad_tag)
+resend $C1 "$TMP/data.pcap" 51900 flip-counter
+check "flipped_byte_refused" poll 5 gt_than "$before" stat_of drop_bad_tag
+check "flipped_not_at_server" test "$(udp_seen)" -eq "$seen"
+
+# SPA replayed (from the same source, and from another): opens nothing more.
+stop "$AGENT"
+poll 10 has_sessions 0
+capture $C1 "udp dst port 62201" "$TMP/spa.pcap" connect_wait $C1 c1
+before=$(auth_of spa replay)
+resend $C2 "$TMP/spa.pcap" 62201
+check "spa_replay_refused" poll 5 gt_than "$before" auth_of spa replay
+check "spa_replay_opens_nothing" not door_for 10.10.1.3
+check "auth_port_dark_for_c2" not nsx $C2 python3 "$TLIB/tcpx.py" tcp 10.10.1.1 8443 1
+stop "$AGENT"
+check "bye_frees_session" poll 10 has_sessions 0
+
+# Certificates and policy.
+client_config other "$TMP/other" dev1 sensor
+connect $C2 other
+check "other_ca_refused" poll 15 gt auth_of spa bad_signature
+check "other_ca_no_session" has_sessions 0
+stop "$AGENT"
+client_config dev3 "$PKI" dev3 sensor
+connect $C2 dev3
+check "device_not_in_policy_refused" poll 15 gt auth_of spa unknown_device
+check "device_not_in_policy_no_session" has_sessions 0
+stop "$AGENT"
+client_config wrongapp "$PKI" dev2 camera
+connect $C2 wrongapp
+check "app_not_in_policy_denied" poll 15 gt auth_of auth denied_policy
+check "app_not_in_policy_no_session" has_sessions 0
+stop "$AGENT"
+
+# A client that vanishes: its session goes within the keepalive timeout.
+connect $C1 c1
+poll 20 has_sessions 1
+stop "$AGENT" KILL
+check "sigkill_frees_session" poll 10 has_sessions 0
+check "sigkill_frees_map_entry" poll 5 test "$(map_entries)" -eq 0
+
+# Cycles: nothing may be left behind.
+fds0=$(gw_fds) rss0=$(gw_rss)
+ok=0
+for ((i = 0; i < CYCLES; i++)); do
+	connect $C1 c1
+	poll 20 has_sessions 1 || break
+	stop "$AGENT"
+	poll 10 has_sessions 0 || break
+	ok=$((ok + 1))
+done
+check "cycles_completed_$CYCLES" test "$ok" -eq "$CYCLES"
+check "cycles_no_session" has_sessions 0
+check "cycles_no_map_entry" test "$(map_entries)" -eq 0
+check "cycles_no_tun" no_tun $C1
+check "cycles_no_leaked_fd" test "$(gw_fds)" -le "$fds0"
+check "cycles_flat_rss" test "$(gw_rss)" -le $((rss0 + rss0 / 5 + 1024))
+echo "# gateway fds $fds0 -> $(gw_fds), RSS ${rss0} kB -> $(gw_rss) kB after $ok cycles"
+
+# Renewal: a short session renews in place; UDP echo keeps working across it.
+stop "$GWPID"
+TTL=30s gateway_config
+start_gw
+connect $C1 c1
+poll 20 has_sessions 1
+first=$(cg -j session list | jq '.[0].id')
+lost=0
+deadline=$((SECONDS + 45))
+while [ "$(cg -j session list | jq --argjson f "$first" 'map(select(.id != $f)) | length')" -eq 0 ]; do
+	[ "$SECONDS" -ge "$deadline" ] && break
+	udp_ok $C1 || lost=$((lost + 1))
+done
+for i in 1 2 3 4 5; do
+	udp_ok $C1 || lost=$((lost + 1))
+done
+check "renewed_before_expiry" gt auth_of auth renewed
+check "renewal_loses_nothing" test "$lost" -eq 0
+stop "$AGENT"
+t_done

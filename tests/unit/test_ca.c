@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/* capgate's CA: files and modes, chains that verify, extensions, refusals. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "lib/auth/ca.h"
+#include "tests/lib/t.h"
+
+static char dir[64];
+
+static void rm_dir(const char *d)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", d);
+}
+
+static bool mkdir_tmp(void)
+{
+	strcpy(dir, "/tmp/capgate-ca-XXXXXX");
+	return mkdtemp(dir) != NULL;
+}
+
+static X509 *load_cert(const char *name)
+{
+	char path[128];
+	X509 *x;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+static int file_mode(const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st))
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
+/* X509_verify_cert of leaf against ca with the given purpose. */
+static int verify(X509 *ca, X509 *leaf, int purpose, const char *ip)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int ok = -1;
+
+	if (!st || !ctx || X509_STORE_add_cert(st, ca) != 1 ||
+	    X509_STORE_CTX_init(ctx, st, leaf, NULL) != 1)
+		goto out;
+	X509_STORE_CTX_set_purpose(ctx, purpose);
+	if (ip)
+		X509_VERIFY_PARAM_set1_ip_asc(X509_STORE_CTX_get0_param(ctx), ip);
+	ok = X509_verify_cert(ctx) == 1 ? 0 : X509_STORE_CTX_get_error(ctx);
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	return ok;
+}
+
+static void test_init_issue(void)
+{
+	static const char *const ips[] = { "127.0.0.1", "10.10.1.1", "::1" };
+	static const char *const files[] = { "ca.crt", "gateway.crt", "dev1.crt" };
+	static const char *const keys[] = { "ca.key", "gateway.key", "dev1.key" };
+	X509 *ca = NULL, *gw = NULL, *dev = NULL;
+	char err[256] = "";
+	EVP_PKEY *pk;
+	size_t i;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	if (!ASSERT_EQ(ca_init(dir, "gw.example", ips, 3, err, sizeof(err)), 0, err) ||
+	    !ASSERT_EQ(ca_issue(dir, "dev1", err, sizeof(err)), 0, err))
+		goto out;
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(file_mode(keys[i]), 0600, keys[i]);
+		ASSERT_EQ(file_mode(files[i]), 0644, files[i]);
+	}
+	ca = load_cert("ca.crt");
+	gw = load_cert("gateway.crt");
+	dev = load_cert("dev1.crt");
+	if (!ASSERT_TRUE(ca && gw && dev, "certificates load"))
+		goto out;
+	pk = X509_get0_pubkey(dev);
+	ASSERT_EQ(pk ? EVP_PKEY_get_id(pk) : 0, EVP_PKEY_ED25519, "Ed25519");
+	ASSERT_EQ(X509_get_version(ca), X509_VERSION_3, "v3");
+	ASSERT_TRUE(X509_check_ca(ca) >= 1, "CA:TRUE");
+	ASSERT_EQ(X509_check_ca(dev), 0, "device is not a CA");
+	ASSERT_TRUE(X509_get_key_usage(ca) & KU_KEY_CERT_SIGN, "keyCertSign");
+	ASSERT_TRUE(X509_get_extended_key_usage(gw) & XKU_SSL_SERVER, "serverAuth");
+	ASSERT_TRUE(X509_get_extended_key_usage(dev) & XKU_SSL_CLIENT, "clientAuth");
+	ASSERT_EQ(X509_get_extended_key_usage(dev) & XKU_SSL_SERVER, 0, "device not serverAuth");
+	ASSERT_EQ(X509_check_host(gw, "gw.example", 0, 0, NULL), 1, "DNS SAN");
+	ASSERT_EQ(X509_check_ip_asc(gw, "10.10.1.1", 0), 1, "IP SAN");
+	ASSERT_EQ(X509_check_ip_asc(gw, "::1", 0), 1, "IPv6 SAN");
+	ASSERT_EQ(X509_check_ip_asc(gw, "10.10.1.2", 0), 0, "other IP");
+	ASSERT_EQ(verify(ca, gw, X509_PURPOSE_SSL_SERVER, "127.0.0.1"), 0, "gateway chain");
+	ASSERT_EQ(verify(ca, dev, X509_PURPOSE_SSL_CLIENT, NULL), 0, "device chain");
+	ASSERT_TRUE(verify(ca, dev, X509_PURPOSE_SSL_SERVER, NULL) != 0,
+		    "device cert is no server cert");
+	ASSERT_TRUE(verify(ca, gw, X509_PURPOSE_SSL_CLIENT, NULL) != 0,
+		    "gateway cert is no client cert");
+	ASSERT_TRUE(ASN1_STRING_length(X509_get0_serialNumber(dev)) == 16, "128-bit serial");
+	ASSERT_TRUE(ASN1_INTEGER_cmp(X509_get0_serialNumber(dev), X509_get0_serialNumber(gw)),
+		    "serials differ");
+out:
+	X509_free(ca);
+	X509_free(gw);
+	X509_free(dev);
+	rm_dir(dir);
+}
+
+static void test_other_ca_does_not_verify(void)
+{
+	char err[256] = "", first[64];
+	X509 *ca1 = NULL, *dev2 = NULL;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	ASSERT_EQ(ca_init(dir, "gw", NULL, 0, err, sizeof(err)), 0, err);
+	ca1 = load_cert("ca.crt");
+	strcpy(first, dir);
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp 2"))
+		goto out;
+	ASSERT_EQ(ca_init(dir, "gw", NULL, 0, err, sizeof(err)), 0, err);
+	ASSERT_EQ(ca_issue(dir, "dev2", err, sizeof(err)), 0, err);
+	dev2 = load_cert("dev2.crt");
+	if (ASSERT_TRUE(ca1 && dev2, "load"))
+		ASSERT_TRUE(verify(ca1, dev2, X509_PURPOSE_SSL_CLIENT, NULL) != 0,
+			    "foreign device refused");
+	rm_dir(dir);
+out:
+	rm_dir(first);
+	X509_free(ca1);
+	X509_free(dev2);
+}
+
+static void test_refuse_overwrite(void)
+{
+	char err[256] = "";
+	X509 *a = NULL, *b = NULL;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	ASSERT_EQ(ca_init(dir, "gw", NULL, 0, err, sizeof(err)), 0, err);
+	ASSERT_EQ(ca_issue(dir, "dev1", err, sizeof(err)), 0, err);
+	a = load_cert("ca.crt");
+	ASSERT_EQ(ca_init(dir, "gw", NULL, 0, err, sizeof(err)), -EEXIST, "init twice");
+	ASSERT_TRUE(strstr(err, "exists") != NULL, err);
+	ASSERT_EQ(ca_issue(dir, "dev1", err, sizeof(err)), -EEXIST, "issue twice");
+	b = load_cert("ca.crt");
+	if (ASSERT_TRUE(a && b, "load"))
+		ASSERT_EQ(X509_cmp(a, b), 0, "CA untouched");
+	X509_free(b);
+	b = NULL;
+	ASSERT_EQ(ca_issue_flags(dir, "dev1", CA_FORCE, err, sizeof(err)), 0, "issue --force");
+	ASSERT_EQ(file_mode("dev1.key"), 0600, "forced key mode");
+	ASSERT_EQ(ca_init_flags(dir, "gw", NULL, 0, CA_FORCE, err, sizeof(err)), 0, "init --force");
+	b = load_cert("ca.crt");
+	if (ASSERT_TRUE(b != NULL, "load"))
+		ASSERT_TRUE(X509_cmp(a, b) != 0, "new CA");
+	X509_free(a);
+	X509_free(b);
+	rm_dir(dir);
+}
+
+static const struct {
+	const char *name;
+	int want;
+} device_names[] = {
+	{ "dev1", 0 },
+	{ "a.b-c_d", 0 },
+	{ "", -EINVAL },
+	{ "../x", -EINVAL },
+	{ "a b", -EINVAL },
+	{ "ca", -EINVAL },
+	{ "gateway", -EINVAL },
+	{ "dev1,IP:1.2.3.4", -EINVAL },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", -EINVAL },
+};
+
+static void test_refusals(void)
+{
+	static const char *const bad_ip[] = { "1.2.3.4,DNS:evil" };
+	char err[256] = "";
+	size_t i;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	ASSERT_EQ(ca_issue(dir, "dev1", err, sizeof(err)), -EINVAL, "no CA yet");
+	ASSERT_EQ(ca_init(dir, "gw", bad_ip, 1, err, sizeof(err)), -EINVAL, "bad --ip");
+	ASSERT_EQ(ca_init(dir, "gw,DNS:x", NULL, 0, err, sizeof(err)), -EINVAL, "bad name");
+	ASSERT_EQ(ca_init(dir, "gw", NULL, 0, err, sizeof(err)), 0, err);
+	for (i = 0; i < sizeof(device_names) / sizeof(device_names[0]); i++)
+		ASSERT_EQ(ca_issue(dir, device_names[i].name, err, sizeof(err)),
+			  device_names[i].want, device_names[i].name);
+	/* A CA key others can read is refused (STYLE §5). */
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/ca.key", dir);
+		chmod(path, 0640);
+		ASSERT_EQ(ca_issue(dir, "dev9", err, sizeof(err)), -EPERM, "group-readable CA key");
+		ASSERT_EQ(file_mode("dev9.key"), -1, "nothing written");
+	}
+	rm_dir(dir);
+}
+
+T_MAIN(T_CASE(test_init_issue), T_CASE(test_other_ca_does_not_verify),
+       T_CASE(test_refuse_overwrite), T_CASE(test_refusals))

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The auth worker for real (root): unprivileged, grant/deny, revoke on drop, renew, kill. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/addr.h"
+#include "lib/auth/ca.h"
+#include "lib/auth/client.h"
+#include "lib/auth/privsep.h"
+#include "lib/tunnel/keys.h"
+#include "tests/lib/t.h"
+
+static char dir[64], dir_b[64];
+static bool ready;
+
+static void rm_dirs(void)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, dir_b);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static bool setup(void)
+{
+	static const char *const ips[] = { "127.0.0.1" };
+	char err[256];
+
+	if (ready)
+		return true;
+	strcpy(dir, "/tmp/capgate-privsep-XXXXXX");
+	strcpy(dir_b, "/tmp/capgate-privsep-b-XXXXXX");
+	if (!mkdtemp(dir) || !mkdtemp(dir_b))
+		return false;
+	atexit(rm_dirs);
+	if (ca_init(dir, "gw", ips, 1, err, sizeof(err)) ||
+	    ca_issue(dir, "dev1", err, sizeof(err)) || ca_issue(dir, "dev2", err, sizeof(err)) ||
+	    ca_init(dir_b, "gw", ips, 1, err, sizeof(err)) ||
+	    ca_issue(dir_b, "dev1", err, sizeof(err))) {
+		fprintf(stderr, "setup: %s\n", err);
+		return false;
+	}
+	ready = true;
+	return true;
+}
+
+static char paths[8][128];
+
+static const char *p(int slot, const char *d, const char *file)
+{
+	snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", d, file);
+	return paths[slot];
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One datagram from the worker within ms, checked against the parent's table; 0 = type. */
+static uint32_t recv_msg(int fd, union authw_msg *m, int ms)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	uint32_t type = 0;
+	size_t len;
+
+	if (poll(&pf, 1, ms) != 1 || authw_recv(fd, m, sizeof(*m), &len) ||
+	    authw_msg_check(m, len, &type))
+		return 0;
+	return type;
+}
+
+static bool start(struct authw *w, uint64_t dead_after_ns)
+{
+	struct authw_cfg cfg = {
+		.ca = p(0, dir, "ca.crt"),
+		.cert = p(1, dir, "gateway.crt"),
+		.key = p(2, dir, "gateway.key"),
+		.bind_addr = "127.0.0.1",
+		.port = 0,
+		.dead_after_ns = dead_after_ns,
+		.handshake_ns = 5 * 1000000000ULL,
+	};
+
+	*w = (struct authw)AUTHW_INIT;
+	return authw_start(&cfg, w) == 0;
+}
+
+struct cli {
+	pthread_t th;
+	struct authc_cfg cfg;
+	struct authc c;
+	char err[256];
+	int ret;
+	volatile int done;
+};
+
+static void *cli_run(void *arg)
+{
+	struct cli *k = arg;
+
+	k->ret = authc_connect(&k->cfg, &k->c, k->err, sizeof(k->err));
+	__atomic_store_n(&k->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void cli_start(struct cli *k, const struct authw *w, const char *d, const char *dev)
+{
+	char crt[32], key[32];
+
+	memset(k, 0, sizeof(*k));
+	snprintf(crt, sizeof(crt), "%s.crt", dev);
+	snprintf(key, sizeof(key), "%s.key", dev);
+	k->cfg = (struct authc_cfg){
+		.gateway = "127.0.0.1",
+		.port = w->port,
+		.ca = p(3, dir, "ca.crt"),
+		.cert = p(4, d, crt),
+		.key = p(5, d, key),
+		.app = "sensor",
+		.timeout_ns = 5 * 1000000000ULL,
+	};
+	pthread_create(&k->th, NULL, cli_run, k);
+}
+
+static void grant_fill(struct authw_grant *g, uint64_t conn, uint32_t session)
+{
+	memset(g, 0, sizeof(*g));
+	g->type = AUTHW_GRANT;
+	g->conn = conn;
+	g->session = session;
+	addr_parse_mapped("100.64.0.2", g->vip);
+	g->expires_in_s = 600;
+	g->keepalive_s = 15;
+	g->data_port = 51900;
+	g->nscopes = 1;
+	addr_parse_mapped("10.10.2.2", g->scopes[0].addr);
+	g->scopes[0].plen = 128;
+	g->scopes[0].proto = 6;
+	g->scopes[0].port_lo = 80;
+	g->scopes[0].port_hi = 80;
+}
+
+/* Parent side of one grant: REQUEST -> GRANT -> INSTALL -> INSTALLED. Returns the conn id. */
+static uint64_t serve_grant(struct authw *w, uint32_t session, const char *want_dev,
+			    struct session_keys *keys)
+{
+	enum authw_conn_state st = AUTHW_CS_NEW;
+	union authw_msg m;
+	struct authw_grant g;
+	struct authw_installed in = { .type = AUTHW_INSTALLED };
+	uint64_t conn;
+	char peer[CG_ADDRSTRLEN];
+
+	if (!ASSERT_EQ(recv_msg(w->fd, &m, 5000), AUTHW_SESSION_REQUEST, "request"))
+		return 0;
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_REQUEST), 0, "state: request");
+	ASSERT_STREQ(m.req.device, want_dev, "device = CN");
+	ASSERT_STREQ(m.req.app, "sensor", "app");
+	addr_format_mapped(m.req.peer_addr, peer, sizeof(peer));
+	ASSERT_STREQ(peer, "127.0.0.1", "peer address");
+	ASSERT_TRUE(m.req.peer_port != 0, "peer port");
+	conn = m.req.conn;
+	grant_fill(&g, conn, session);
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_GRANT), 0, "state: grant");
+	ASSERT_EQ(authw_send(w->fd, &g, sizeof(g)), 0, "send grant");
+	if (!ASSERT_EQ(recv_msg(w->fd, &m, 5000), AUTHW_SESSION_INSTALL, "install"))
+		return 0;
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_INSTALL), 0, "state: install");
+	ASSERT_EQ(m.install.conn, conn, "install conn");
+	ASSERT_EQ(m.install.session, session, "install session");
+	ASSERT_EQ(keys_derive(m.install.material, keys), 0, "parent derives keys");
+	in.conn = conn;
+	in.session = session;
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_INSTALLED), 0, "state: installed");
+	ASSERT_EQ(authw_send(w->fd, &in, sizeof(in)), 0, "send installed");
+	return conn;
+}
+
+static bool cli_wait(struct cli *k)
+{
+	pthread_join(k->th, NULL);
+	return __atomic_load_n(&k->done, __ATOMIC_ACQUIRE);
+}
+
+/* The next event of the client within ms (NONE if nothing came). */
+static uint32_t cli_event(struct cli *k, struct authc_event *ev, int ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+	struct pollfd pf = { .fd = authc_fd(&k->c), .events = POLLIN };
+
+	memset(ev, 0, sizeof(*ev));
+	while (now_ns() < deadline) {
+		if (authc_process(&k->c, ev))
+			return AUTHC_EV_CLOSED;
+		if (ev->type != AUTHC_EV_NONE)
+			return ev->type;
+		poll(&pf, 1, (int)((deadline - now_ns()) / 1000000ULL + 1));
+	}
+	return AUTHC_EV_NONE;
+}
+
+static bool need_root(void)
+{
+	if (geteuid() == 0)
+		return true;
+	T_SKIP("needs root (the worker drops privileges to nobody)");
+	return false;
+}
+
+static void test_worker_unprivileged(void)
+{
+	struct authw w;
+	char path[64], line[256];
+	int uid_ok = 0, gid_ok = 0, cap_ok = 0, nnp_ok = 0, groups_ok = 0;
+	FILE *f;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	ASSERT_TRUE(w.port != 0, "bound port");
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)w.pid);
+	f = fopen(path, "r");
+	if (ASSERT_TRUE(f != NULL, path)) {
+		while (fgets(line, sizeof(line), f)) {
+			if (!strcmp(line, "Uid:\t65534\t65534\t65534\t65534\n"))
+				uid_ok = 1;
+			if (!strcmp(line, "Gid:\t65534\t65534\t65534\t65534\n"))
+				gid_ok = 1;
+			if (!strcmp(line, "CapEff:\t0000000000000000\n"))
+				cap_ok++;
+			if (!strcmp(line, "CapPrm:\t0000000000000000\n"))
+				cap_ok++;
+			if (!strcmp(line, "CapBnd:\t0000000000000000\n"))
+				cap_ok++;
+			if (!strcmp(line, "NoNewPrivs:\t1\n"))
+				nnp_ok = 1;
+			if (!strncmp(line, "Groups:", 7) &&
+			    strspn(line + 7, " \t\n") == strlen(line + 7))
+				groups_ok = 1;
+		}
+		fclose(f);
+	}
+	ASSERT_TRUE(uid_ok, "Uid nobody");
+	ASSERT_TRUE(gid_ok, "Gid nogroup");
+	ASSERT_EQ(cap_ok, 3, "CapEff, CapPrm, CapBnd empty");
+	ASSERT_TRUE(nnp_ok, "NoNewPrivs");
+	ASSERT_TRUE(groups_ok, "no supplementary groups");
+	authw_stop(&w);
+	ASSERT_EQ(w.pid, -1, "stopped");
+	authw_stop(&w); /* idempotent */
+}
+
+/* Grant, keepalive, renew, then the connection dies: REVOKE. */
+static void test_grant_renew_and_drop(void)
+{
+	struct session_keys pk, pk2;
+	struct authc_event ev;
+	union authw_msg m;
+	struct authw w;
+	struct authw_grant g;
+	struct authw_installed in = { .type = AUTHW_INSTALLED };
+	struct cli k;
+	uint64_t conn;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	cli_start(&k, &w, dir, "dev1");
+	conn = serve_grant(&w, 0x1001, "dev1", &pk);
+	if (!ASSERT_TRUE(cli_wait(&k), "client done") || !ASSERT_EQ(k.ret, 0, k.err) || !conn)
+		goto out;
+	ASSERT_EQ(k.c.cap.session, 0x1001, "session");
+	ASSERT_EQ(k.c.cap.expires_in, 600, "expires_in");
+	ASSERT_EQ(k.c.cap.keepalive, 15, "keepalive");
+	ASSERT_EQ(k.c.cap.data_port, 51900, "data port");
+	ASSERT_EQ(k.c.cap.nscopes, 1, "scopes");
+	ASSERT_EQ(k.c.cap.scopes[0].port_lo, 80, "scope port");
+	ASSERT_MEMEQ(&k.c.keys, &pk, sizeof(pk), "client and parent derive the same keys");
+
+	ASSERT_EQ(authc_keepalive(&k.c), 0, "keepalive");
+	ASSERT_EQ(cli_event(&k, &ev, 5000), AUTHC_EV_KEEPALIVE_ACK, "keepalive_ack");
+
+	ASSERT_EQ(authc_renew(&k.c), 0, "renew");
+	ASSERT_EQ(authc_renew(&k.c), -EALREADY, "one renew at a time");
+	if (!ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_RENEW, "renew request"))
+		goto close;
+	ASSERT_EQ(m.renew.conn, conn, "renew conn");
+	ASSERT_EQ(m.renew.old_session, 0x1001, "old session");
+	grant_fill(&g, conn, 0x1002);
+	authw_send(w.fd, &g, sizeof(g));
+	if (!ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_INSTALL, "renew install"))
+		goto close;
+	ASSERT_EQ(m.install.session, 0x1002, "new session");
+	keys_derive(m.install.material, &pk2);
+	in.conn = conn;
+	in.session = 0x1002;
+	authw_send(w.fd, &in, sizeof(in));
+	if (ASSERT_EQ(cli_event(&k, &ev, 5000), AUTHC_EV_RENEWED, "renewed")) {
+		ASSERT_EQ(ev.cap.session, 0x1002, "new session id");
+		ASSERT_MEMEQ(&ev.keys, &pk2, sizeof(pk2), "new keys equal");
+		ASSERT_TRUE(memcmp(&pk, &pk2, sizeof(pk)) != 0, "new keys differ from old");
+	}
+	keys_wipe(&ev.keys);
+close:
+	/* The client vanishes without bye: the worker must tell the parent. */
+	authc_close(&k.c, false);
+	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REVOKE, "revoke on drop")) {
+		ASSERT_EQ(m.revoke.conn, conn, "revoke conn");
+		ASSERT_EQ(m.revoke.session, 0x1002, "revoke current session");
+		ASSERT_EQ(m.revoke.reason, AUTHW_R_CLOSED, "reason closed");
+	}
+out:
+	keys_wipe(&pk);
+	keys_wipe(&pk2);
+	authw_stop(&w);
+}
+
+static void test_deny(void)
+{
+	union authw_msg m;
+	struct authw w;
+	struct authw_deny d = { .type = AUTHW_DENY, .reason = AUTHW_R_POLICY };
+	struct cli k;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	cli_start(&k, &w, dir, "dev2");
+	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REQUEST, "request")) {
+		ASSERT_STREQ(m.req.device, "dev2", "device");
+		d.conn = m.req.conn;
+		authw_send(w.fd, &d, sizeof(d));
+	}
+	cli_wait(&k);
+	ASSERT_EQ(k.ret, -EACCES, "client refused");
+	ASSERT_TRUE(strstr(k.err, "policy") != NULL, k.err);
+	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REVOKE, "revoke after deny")) {
+		ASSERT_EQ(m.revoke.conn, d.conn, "conn");
+		ASSERT_EQ(m.revoke.session, 0, "no session");
+		ASSERT_EQ(m.revoke.reason, AUTHW_R_POLICY, "reason");
+	}
+	authw_stop(&w);
+}
+
+static void test_other_ca_no_request(void)
+{
+	union authw_msg m;
+	struct authw w;
+	struct cli k;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	cli_start(&k, &w, dir_b, "dev1");
+	cli_wait(&k);
+	ASSERT_EQ(k.ret, -EACCES, "foreign certificate refused");
+	ASSERT_EQ(recv_msg(w.fd, &m, 200), 0, "the parent hears nothing");
+	authw_stop(&w);
+}
+
+static void test_silent_client_and_kill(void)
+{
+	struct session_keys pk;
+	struct authc_event ev;
+	union authw_msg m;
+	struct authw w;
+	struct authw_kill kill = { .type = AUTHW_KILL };
+	struct cli k, k2;
+	uint64_t conn, t0;
+
+	/* Silent past 300 ms: revoked. */
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") ||
+	    !ASSERT_TRUE(start(&w, 300 * 1000000ULL), "start"))
+		return;
+	cli_start(&k, &w, dir, "dev1");
+	conn = serve_grant(&w, 0x2001, "dev1", &pk);
+	keys_wipe(&pk);
+	if (!ASSERT_TRUE(cli_wait(&k), "client") || !ASSERT_EQ(k.ret, 0, k.err))
+		goto out;
+	t0 = now_ns();
+	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REVOKE, "revoke when silent")) {
+		ASSERT_EQ(m.revoke.conn, conn, "conn");
+		ASSERT_EQ(m.revoke.reason, AUTHW_R_TIMEOUT, "reason timeout");
+		ASSERT_TRUE(now_ns() - t0 < 2000000000ULL, "within the timeout");
+	}
+	ASSERT_EQ(cli_event(&k, &ev, 2000), AUTHC_EV_ERROR, "client told");
+	ASSERT_STREQ(ev.reason, "timeout", "reason text");
+	authc_close(&k.c, false);
+
+	/* Admin revoke: KILL closes the client, then REVOKE. */
+	cli_start(&k2, &w, dir, "dev1");
+	conn = serve_grant(&w, 0x2002, "dev1", &pk);
+	keys_wipe(&pk);
+	if (!ASSERT_TRUE(cli_wait(&k2), "client 2") || !ASSERT_EQ(k2.ret, 0, k2.err))
+		goto out;
+	kill.session = 0x2002;
+	authw_send(w.fd, &kill, sizeof(kill));
+	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REVOKE, "revoke after kill")) {
+		ASSERT_EQ(m.revoke.session, 0x2002, "session");
+		ASSERT_EQ(m.revoke.reason, AUTHW_R_KILLED, "reason killed");
+	}
+	ASSERT_EQ(cli_event(&k2, &ev, 2000), AUTHC_EV_ERROR, "client 2 told");
+	ASSERT_STREQ(ev.reason, "killed", "reason text");
+	authc_close(&k2.c, true);
+out:
+	authw_stop(&w);
+}
+
+/* The tables: sizes and contents, both directions. */
+static void test_tables(void)
+{
+	struct authw_session_request r = { .type = AUTHW_SESSION_REQUEST, .conn = 1 };
+	struct authw_session_revoke v = { .type = AUTHW_SESSION_REVOKE, .conn = 1, .reason = 1 };
+	struct authw_grant g;
+	struct authw_deny d = { .type = AUTHW_DENY, .conn = 1, .reason = AUTHW_R_POLICY };
+	struct authw_kill kl = { .type = AUTHW_KILL, .session = 1 };
+	enum authw_conn_state st = AUTHW_CS_NEW;
+	uint8_t big[sizeof(union authw_msg) + 8] = { 0 };
+	uint32_t t = 0;
+
+	strcpy(r.device, "dev1");
+	strcpy(r.app, "sensor");
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), 0, "request ok");
+	ASSERT_EQ(t, AUTHW_SESSION_REQUEST, "type");
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r) - 1, &t), -EBADMSG, "short");
+	ASSERT_EQ(authw_msg_check(&r, 3, &t), -EINVAL, "no type");
+	r.device[10] = 'x'; /* bytes after the NUL */
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "hidden bytes");
+	r.device[10] = 0;
+	r.app[0] = '/';
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "bad app");
+	r.app[0] = 's';
+	r.conn = 0;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "conn 0");
+	ASSERT_EQ(authw_msg_check(&v, sizeof(v), &t), 0, "revoke ok");
+	v.reason = AUTHW_R_MAX;
+	ASSERT_EQ(authw_msg_check(&v, sizeof(v), &t), -EBADMSG, "reason out of range");
+	ASSERT_EQ(authw_msg_check(&d, sizeof(d), &t), -EINVAL, "DENY is not a worker request");
+	ASSERT_EQ(authw_reply_check(&d, sizeof(d), &t), 0, "deny ok");
+	ASSERT_EQ(authw_reply_check(&r, sizeof(r), &t), -EINVAL, "REQUEST is not a reply");
+	ASSERT_EQ(authw_reply_check(&kl, sizeof(kl), &t), 0, "kill ok");
+	grant_fill(&g, 1, 7);
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), 0, "grant ok");
+	g.nscopes = CG_MAX_SCOPES + 1;
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "too many scopes");
+	grant_fill(&g, 1, 0);
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "session 0");
+	ASSERT_EQ(authw_msg_check(big, sizeof(big), &t), -EINVAL, "type 0");
+
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_INSTALL), -EPROTO, "install before request");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_RENEW), -EPROTO, "renew before active");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_REQUEST), 0, "request");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_REQUEST), -EPROTO, "second request");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_DENY), 0, "deny");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_GRANT), -EPROTO, "grant after deny");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_REVOKE), 0, "revoke");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_REVOKE), -EPROTO, "revoke twice");
+	ASSERT_STREQ(authw_reason_str(AUTHW_R_POLICY), "policy", "reason name");
+	ASSERT_STREQ(authw_reason_str(AUTHW_R_MAX), "?", "reason out of range");
+}
+
+T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_grant_renew_and_drop),
+       T_CASE(test_deny), T_CASE(test_other_ca_no_request), T_CASE(test_silent_client_and_kill))

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The daemon's session table: ids, virtual addresses, renewal overlap, JSON. */
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "lib/addr.h"
+#include "lib/session.h"
+#include "tests/lib/t.h"
+
+static struct session mk(const char *vip, const char *device)
+{
+	struct session s = { 0 };
+
+	addr_parse_mapped(vip, s.vip);
+	snprintf(s.device, sizeof(s.device), "%s", device);
+	snprintf(s.app, sizeof(s.app), "sensor");
+	return s;
+}
+
+static void test_add_find_del(void)
+{
+	struct session_table *t = session_table_new(2);
+	struct session a = mk("100.64.0.2", "dev1"), b = mk("100.64.0.3", "dev2"),
+		       c = mk("100.64.0.4", "dev3");
+
+	if (!ASSERT_TRUE(t != NULL, "new"))
+		return;
+	a.installed = b.installed = true;
+	ASSERT_EQ(session_add(t, &a), 0, "add a");
+	ASSERT_TRUE(a.id != 0, "id set");
+	ASSERT_EQ(session_add(t, &b), 0, "add b");
+	ASSERT_TRUE(a.id != b.id, "ids differ");
+	ASSERT_EQ(session_add(t, &c), -ENOSPC, "full");
+	ASSERT_STREQ(session_find(t, b.id)->device, "dev2", "find b");
+	ASSERT_STREQ(session_find_vip(t, a.vip)->device, "dev1", "find by vip");
+	ASSERT_EQ(session_del(t, a.id), 0, "del a");
+	ASSERT_EQ(session_del(t, a.id), -ENOENT, "del a again");
+	ASSERT_TRUE(session_find(t, a.id) == NULL, "a gone");
+	ASSERT_TRUE(!session_holds_vip(t, a.vip), "a's address free");
+	ASSERT_EQ(session_count(t), 1, "count");
+	ASSERT_STREQ(session_at(t, 0)->device, "dev2", "at 0");
+	ASSERT_TRUE(session_at(t, 1) == NULL, "at 1");
+	session_table_free(t);
+}
+
+static void test_renewal_replies_to_newest_installed(void)
+{
+	struct session_table *t = session_table_new(4);
+	struct session a = mk("100.64.0.2", "dev1"), b = mk("100.64.0.2", "dev1");
+
+	a.installed = true;
+	ASSERT_EQ(session_add(t, &a), 0, "add");
+	b.created_ns = 10;
+	ASSERT_EQ(session_add(t, &b), 0, "renewal granted");
+	ASSERT_EQ(session_find_vip(t, a.vip)->id, a.id, "not installed yet: old one");
+	session_find(t, b.id)->installed = true;
+	ASSERT_EQ(session_find_vip(t, a.vip)->id, b.id, "replies use the newest");
+	ASSERT_EQ(session_del(t, b.id), 0, "del new");
+	ASSERT_TRUE(session_holds_vip(t, a.vip), "old still holds the address");
+	session_table_free(t);
+}
+
+static void test_json(void)
+{
+	struct session s = mk("100.64.0.2", "dev1");
+	struct cg_scope *sc = &s.scopes[0];
+	json_t *j;
+
+	addr_parse_mapped("10.10.2.0", sc->addr);
+	sc->plen = 96 + 24;
+	sc->proto = IPPROTO_UDP;
+	sc->port_lo = sc->port_hi = 7;
+	s.nscopes = 1;
+	s.id = 42;
+	s.expires_ns = 100ULL * 1000000000ULL;
+	j = session_json(&s, 10ULL * 1000000000ULL);
+	if (!ASSERT_TRUE(j != NULL, "json"))
+		return;
+	ASSERT_EQ(json_integer_value(json_object_get(j, "expires_in")), 90, "expires_in");
+	ASSERT_STREQ(json_string_value(json_object_get(j, "vip")), "100.64.0.2", "vip");
+	ASSERT_STREQ(json_string_value(json_object_get(
+			     json_array_get(json_object_get(j, "scopes"), 0), "dst")),
+		     "10.10.2.0/24", "scope dst");
+	ASSERT_STREQ(json_string_value(json_object_get(
+			     json_array_get(json_object_get(j, "scopes"), 0), "ports")),
+		     "7-7", "scope ports");
+	json_decref(j);
+}
+
+T_MAIN(T_CASE(test_add_find_del), T_CASE(test_renewal_replies_to_newest_installed),
+       T_CASE(test_json))

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/* SPA: build/parse/verify, every verdict, clock-skew edges, replay cache, device certificates. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/x509_vfy.h>
+
+#include "lib/spa.h"
+#include "tests/lib/t.h"
+#include "tests/lib/tcert.h"
+
+#define NOW 1700000000ULL
+
+static EVP_PKEY *dev_key, *other_key;
+
+static int keys(void)
+{
+	if (!dev_key)
+		dev_key = tcert_key();
+	if (!other_key)
+		other_key = tcert_key();
+	return dev_key && other_key;
+}
+
+static size_t build(const char *dev, uint64_t ts, uint8_t *out)
+{
+	int n = spa_build(dev, IPPROTO_TCP, 8443, ts, dev_key, out, SPA_MAX_LEN);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static void test_roundtrip(void)
+{
+	uint8_t pkt[SPA_MAX_LEN], pkt2[SPA_MAX_LEN];
+	struct spa_msg m, m2;
+	size_t n;
+
+	if (!ASSERT_TRUE(keys(), "keys"))
+		return;
+	n = build("dev1", NOW, pkt);
+	ASSERT_EQ(n, 98 + 4, "length");
+	ASSERT_MEMEQ(pkt,
+		     "CGSPA1\x04"
+		     "dev1",
+		     11, "magic and name");
+	if (!ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse"))
+		return;
+	ASSERT_STREQ(m.device, "dev1", "device");
+	ASSERT_EQ(m.time_s, NOW, "time");
+	ASSERT_EQ(m.proto, IPPROTO_TCP, "proto");
+	ASSERT_EQ(m.port, 8443, "port");
+	ASSERT_EQ(m.signed_len, n - SPA_SIG_LEN, "signed_len");
+	ASSERT_MEMEQ(m.nonce, pkt + 11 + 8, SPA_NONCE_LEN, "nonce");
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_OK, "verify");
+	/* A second packet gets a fresh nonce. */
+	build("dev1", NOW, pkt2);
+	spa_parse(pkt2, n, &m2);
+	ASSERT_TRUE(memcmp(m.nonce, m2.nonce, SPA_NONCE_LEN) != 0, "fresh nonce");
+	/* Longest name. */
+	n = build("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.", NOW, pkt);
+	ASSERT_EQ(n, 0, "64 chars refused");
+	n = build("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", NOW, pkt);
+	ASSERT_EQ(n, SPA_MAX_LEN, "63 chars");
+	ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse 63");
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_OK, "verify 63");
+}
+
+static void test_build_errors(void)
+{
+	static const char *const bad_names[] = { "", ".", "..", "a b", "dev/1", "dev\n", "é" };
+	EVP_PKEY *x25519 = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	uint8_t out[SPA_MAX_LEN];
+	size_t i;
+
+	if (!ASSERT_TRUE(keys() && x25519, "keys"))
+		goto out;
+	for (i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
+		ASSERT_EQ(spa_build(bad_names[i], 6, 1, NOW, dev_key, out, sizeof(out)), -EINVAL,
+			  bad_names[i]);
+	ASSERT_EQ(spa_build(NULL, 6, 1, NOW, dev_key, out, sizeof(out)), -EINVAL, "NULL name");
+	ASSERT_EQ(spa_build("d", 1, 1, NOW, dev_key, out, sizeof(out)), -EINVAL, "icmp");
+	ASSERT_EQ(spa_build("d", 17, 0, NOW, dev_key, out, sizeof(out)), -EINVAL, "port 0");
+	ASSERT_EQ(spa_build("d", 17, 1, NOW, NULL, out, sizeof(out)), -EINVAL, "no key");
+	ASSERT_EQ(spa_build("d", 17, 1, NOW, x25519, out, sizeof(out)), -EINVAL, "not Ed25519");
+	ASSERT_EQ(spa_build("d", 17, 1, NOW, dev_key, out, 98), -ENOSPC, "cap one short");
+	ASSERT_EQ(spa_build("d", 17, 1, NOW, dev_key, out, 99), 99, "cap exact");
+	ASSERT_TRUE(spa_device_name_ok("dev-1.a_b"), "name ok");
+out:
+	EVP_PKEY_free(x25519);
+}
+
+/* One structural fault per row, made by editing a valid "dev1" packet (102 bytes). */
+static void test_parse_table(void)
+{
+	static const struct {
+		const char *name;
+		int at; /* byte to set, -1 none */
+		uint8_t val;
+		int dlen; /* length change */
+		enum spa_verdict want;
+	} cases[] = {
+		{ "valid", -1, 0, 0, SPA_OK },
+		{ "magic", 0, 'X', 0, SPA_MALFORMED },
+		{ "version", 5, '2', 0, SPA_MALFORMED },
+		{ "name length 0", 6, 0, 0, SPA_MALFORMED },
+		{ "name length 64", 6, 64, 0, SPA_MALFORMED },
+		{ "name length 255", 6, 255, 0, SPA_MALFORMED },
+		{ "name length 5 (shifts the rest)", 6, 5, 0, SPA_MALFORMED },
+		{ "name char space", 8, ' ', 0, SPA_MALFORMED },
+		{ "name char slash", 8, '/', 0, SPA_MALFORMED },
+		{ "name char NUL", 8, 0, 0, SPA_MALFORMED },
+		{ "proto 0", 11 + 8 + 16, 0, 0, SPA_MALFORMED },
+		{ "proto icmp", 11 + 8 + 16, 1, 0, SPA_MALFORMED },
+		{ "proto udp", 11 + 8 + 16, 17, 0, SPA_OK },
+		{ "trailing byte", -1, 0, 1, SPA_MALFORMED },
+		{ "one short", -1, 0, -1, SPA_MALFORMED },
+	};
+	uint8_t pkt[SPA_MAX_LEN + 1];
+	struct spa_msg m = { .port = 7 };
+	size_t i, n;
+
+	if (!ASSERT_TRUE(keys(), "keys"))
+		return;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = build("dev1", NOW, pkt);
+		pkt[n] = 0;
+		if (cases[i].at >= 0)
+			pkt[cases[i].at] = cases[i].val;
+		ASSERT_EQ(spa_parse(pkt, (size_t)((int)n + cases[i].dlen), &m), cases[i].want,
+			  cases[i].name);
+	}
+	/* Port 0, in place. */
+	n = build("dev1", NOW, pkt);
+	pkt[11 + 8 + 16 + 1] = 0;
+	pkt[11 + 8 + 16 + 2] = 0;
+	m.port = 7;
+	ASSERT_EQ(spa_parse(pkt, n, &m), SPA_MALFORMED, "port 0");
+	ASSERT_EQ(m.port, 7, "untouched on error");
+	ASSERT_EQ(spa_parse(NULL, 0, &m), SPA_MALFORMED, "NULL");
+}
+
+static void test_truncated_every_length(void)
+{
+	uint8_t pkt[SPA_MAX_LEN];
+	struct spa_msg m;
+	size_t n, len, bad = 0;
+
+	if (!ASSERT_TRUE(keys(), "keys"))
+		return;
+	n = build("device-7", NOW, pkt);
+	for (len = 0; len < n; len++)
+		bad += spa_parse(pkt, len, &m) != SPA_MALFORMED;
+	ASSERT_EQ(bad, 0, "truncations");
+}
+
+/* Every bit of every byte: refused as malformed, or as a bad signature; never accepted. */
+static void test_flipped_bits(void)
+{
+	uint8_t pkt[SPA_MAX_LEN];
+	struct spa_msg m;
+	size_t n, i, b, accepted = 0, sigfail = 0;
+
+	if (!ASSERT_TRUE(keys(), "keys"))
+		return;
+	n = build("dev1", NOW, pkt);
+	for (i = 0; i < n; i++) {
+		for (b = 0; b < 8; b++) {
+			pkt[i] ^= (uint8_t)(1 << b);
+			if (spa_parse(pkt, n, &m) == SPA_OK) {
+				if (spa_verify(pkt, n, &m, dev_key) == SPA_OK)
+					accepted++;
+				else
+					sigfail++;
+			}
+			pkt[i] ^= (uint8_t)(1 << b);
+		}
+	}
+	ASSERT_EQ(accepted, 0, "accepted a flipped packet");
+	ASSERT_TRUE(sigfail > 8 * (8 + 16 + 64), "most flips reach the signature check");
+}
+
+static void test_verify_verdicts(void)
+{
+	EVP_PKEY *x25519 = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	uint8_t pkt[SPA_MAX_LEN], pkt2[SPA_MAX_LEN];
+	struct spa_msg m, m2;
+	size_t n;
+
+	if (!ASSERT_TRUE(keys() && x25519, "keys"))
+		goto out;
+	n = build("dev1", NOW, pkt);
+	spa_parse(pkt, n, &m);
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_OK, "ok");
+	ASSERT_EQ(spa_verify(pkt, n, &m, other_key), SPA_BAD_SIGNATURE, "wrong key");
+	ASSERT_EQ(spa_verify(pkt, n, &m, NULL), SPA_UNKNOWN_DEVICE, "no key");
+	ASSERT_EQ(spa_verify(pkt, n, &m, x25519), SPA_UNKNOWN_DEVICE, "not Ed25519");
+	ASSERT_EQ(spa_verify(pkt, n - 1, &m, dev_key), SPA_MALFORMED, "truncated");
+	/* m must describe pkt. */
+	build("dev1", NOW, pkt2);
+	spa_parse(pkt2, n, &m2);
+	ASSERT_EQ(spa_verify(pkt, n, &m2, dev_key), SPA_MALFORMED, "other message");
+	m2 = m;
+	m2.port++;
+	ASSERT_EQ(spa_verify(pkt, n, &m2, dev_key), SPA_MALFORMED, "edited message");
+	ASSERT_EQ(spa_verify(pkt, n, NULL, dev_key), SPA_MALFORMED, "NULL message");
+	/* Signature replaced by one over another packet. */
+	memcpy(pkt + n - SPA_SIG_LEN, pkt2 + n - SPA_SIG_LEN, SPA_SIG_LEN);
+	spa_parse(pkt, n, &m);
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_BAD_SIGNATURE, "swapped signature");
+out:
+	EVP_PKEY_free(x25519);
+}
+
+static struct spa_msg msg_at(const char *dev, uint64_t ts, uint8_t nonce_byte)
+{
+	struct spa_msg m = { .time_s = ts, .proto = IPPROTO_TCP, .port = 8443 };
+
+	snprintf(m.device, sizeof(m.device), "%s", dev);
+	memset(m.nonce, nonce_byte, sizeof(m.nonce));
+	return m;
+}
+
+static void test_replay_and_skew(void)
+{
+	static const struct {
+		const char *name;
+		const char *dev;
+		int64_t dt; /* time_s - now */
+		uint8_t nonce;
+		enum spa_verdict want;
+	} cases[] = {
+		{ "fresh", "dev1", 0, 1, SPA_OK },
+		{ "same nonce again", "dev1", 0, 1, SPA_REPLAY },
+		{ "same nonce, later time", "dev1", 5, 1, SPA_REPLAY },
+		{ "same nonce, other device", "dev2", 0, 1, SPA_OK },
+		{ "30 s behind", "dev1", -30, 2, SPA_OK },
+		{ "30 s ahead", "dev1", 30, 3, SPA_OK },
+		{ "31 s behind", "dev1", -31, 4, SPA_CLOCK_SKEW },
+		{ "31 s ahead", "dev1", 31, 5, SPA_CLOCK_SKEW },
+		{ "skew is checked first", "dev1", 31, 1, SPA_CLOCK_SKEW },
+		{ "refused nonce was not recorded", "dev1", 0, 4, SPA_OK },
+		{ "far future", "dev1", 1000000, 6, SPA_CLOCK_SKEW },
+	};
+	struct spa_replay *c = spa_replay_new(64);
+	struct spa_msg m;
+	size_t i;
+
+	if (!ASSERT_TRUE(c != NULL, "new"))
+		return;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = msg_at(cases[i].dev, (uint64_t)((int64_t)NOW + cases[i].dt), cases[i].nonce);
+		ASSERT_EQ(spa_replay_check(c, &m, NOW, SPA_WINDOW_S), cases[i].want, cases[i].name);
+	}
+	ASSERT_EQ(spa_replay_count(c), 5, "recorded");
+	m = msg_at("dev1", 31, 9);
+	ASSERT_EQ(spa_replay_check(c, &m, 0, SPA_WINDOW_S), SPA_CLOCK_SKEW, "ts ahead of now 0");
+	m = msg_at("dev1", UINT64_MAX, 9);
+	ASSERT_EQ(spa_replay_check(c, &m, 0, SPA_WINDOW_S), SPA_CLOCK_SKEW, "ts max");
+	ASSERT_EQ(spa_replay_check(NULL, &m, 0, SPA_WINDOW_S), SPA_MALFORMED, "NULL cache");
+	spa_replay_free(c);
+}
+
+static void test_replay_bounded(void)
+{
+	struct spa_replay *c = spa_replay_new(2);
+	struct spa_msg m;
+
+	if (!ASSERT_TRUE(c != NULL, "new"))
+		return;
+	m = msg_at("d", NOW, 1);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW, 30), SPA_OK, "a");
+	m = msg_at("d", NOW + 61, 2);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 61, 30), SPA_OK, "b");
+	/* Full: a is more than 2 x window old and goes quietly. */
+	m = msg_at("d", NOW + 61, 3);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 61, 30), SPA_OK, "c");
+	ASSERT_EQ(spa_replay_evicted(c), 0, "expired, not evicted");
+	ASSERT_EQ(spa_replay_count(c), 2, "count");
+	/* Full of live entries: the oldest goes and is counted. */
+	m = msg_at("d", NOW + 62, 4);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 62, 30), SPA_OK, "d");
+	ASSERT_EQ(spa_replay_evicted(c), 1, "evicted");
+	ASSERT_EQ(spa_replay_count(c), 2, "bounded");
+	m = msg_at("d", NOW + 62, 4);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 62, 30), SPA_REPLAY, "newest kept");
+	spa_replay_free(c);
+	spa_replay_free(NULL);
+	errno = 0;
+	ASSERT_TRUE(spa_replay_new(0) == NULL && errno == EINVAL, "cap 0");
+}
+
+/* Build, parse, verify and check in the order the daemon runs them. */
+static void test_full_path(void)
+{
+	struct spa_replay *c = spa_replay_new(16);
+	uint8_t pkt[SPA_MAX_LEN];
+	struct spa_msg m;
+	size_t n;
+
+	if (!ASSERT_TRUE(keys() && c, "setup"))
+		goto out;
+	n = build("dev1", NOW - 3, pkt);
+	ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse");
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_OK, "verify");
+	ASSERT_EQ(spa_replay_check(c, &m, NOW, SPA_WINDOW_S), SPA_OK, "first");
+	/* The same datagram captured and sent again. */
+	ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse again");
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_OK, "still signed");
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 1, SPA_WINDOW_S), SPA_REPLAY, "replayed");
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 40, SPA_WINDOW_S), SPA_CLOCK_SKEW, "late");
+out:
+	spa_replay_free(c);
+}
+
+static void test_names(void)
+{
+	static const char *const want[SPA_MAX] = {
+		"ok", "malformed", "unknown_device", "bad_signature", "clock_skew", "replay"
+	};
+	int v;
+
+	for (v = 0; v < SPA_MAX; v++)
+		ASSERT_STREQ(spa_verdict_str(v), want[v], "name");
+	ASSERT_STREQ(spa_verdict_str(SPA_MAX), "?", "max");
+}
+
+/* A directory of certificates: dev1 good, and one for each way to be refused. */
+static void test_device_key(void)
+{
+	EVP_PKEY *ca_key = tcert_key(), *ca2_key = tcert_key(), *ec = NULL, *k2 = tcert_key();
+	X509 *ca = NULL, *ca2 = NULL, *x = NULL;
+	X509_STORE *store = X509_STORE_new();
+	char dir[] = "/tmp/cg-spa-XXXXXX", path[128], err[256];
+	uint8_t pkt[SPA_MAX_LEN];
+	struct spa_msg m;
+	EVP_PKEY *pk;
+	FILE *f;
+	size_t n;
+	int made = 0;
+	static const struct {
+		const char *device;
+		int use_ca;
+		int want_errno; /* 0: key returned */
+	} cases[] = {
+		{ "dev1", 1, 0 },
+		{ "dev1", 0, 0 },
+		{ "wrongcn", 1, EBADMSG },
+		{ "nocn", 1, EBADMSG },
+		{ "otherca", 1, EKEYREJECTED },
+		{ "otherca", 0, 0 },
+		{ "expired", 1, EKEYREJECTED },
+		{ "server", 1, EKEYREJECTED },
+		{ "ec", 1, EBADMSG },
+		{ "garbage", 1, EBADMSG },
+		{ "missing", 1, ENOENT },
+		{ "../dev1", 1, EINVAL },
+		{ "..", 1, EINVAL },
+	};
+	size_t i;
+
+	if (!ASSERT_TRUE(keys() && ca_key && ca2_key && k2 && store && mkdtemp(dir), "setup"))
+		goto out;
+	made = 1;
+	ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ca = tcert_make("capgate ca", ca_key, NULL, NULL, 1, NULL, 3600);
+	ca2 = tcert_make("capgate ca", ca2_key, NULL, NULL, 1, NULL, 3600);
+	if (!ASSERT_TRUE(ec && ca && ca2 && X509_STORE_add_cert(store, ca) == 1, "ca"))
+		goto out;
+#define WRITE(name, cert)                                                  \
+	do {                                                               \
+		x = (cert);                                                \
+		snprintf(path, sizeof(path), "%s/%s.crt", dir, name);      \
+		ASSERT_TRUE(x &&tcert_write(path, x) == 0, "write " name); \
+		X509_free(x);                                              \
+		x = NULL;                                                  \
+	} while (0)
+	WRITE("dev1", tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 3600));
+	WRITE("wrongcn", tcert_make("dev1", k2, ca, ca_key, 0, "clientAuth", 3600));
+	WRITE("nocn", tcert_make(NULL, k2, ca, ca_key, 0, "clientAuth", 3600));
+	WRITE("otherca", tcert_make("otherca", k2, ca2, ca2_key, 0, NULL, 3600));
+	WRITE("expired", tcert_make("expired", k2, ca, ca_key, 0, NULL, -60));
+	WRITE("server", tcert_make("server", k2, ca, ca_key, 0, "serverAuth", 3600));
+	WRITE("ec", tcert_make("ec", ec, ca, ca_key, 0, NULL, 3600));
+#undef WRITE
+	snprintf(path, sizeof(path), "%s/garbage.crt", dir);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("not a certificate\n", f);
+		fclose(f);
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s%s", cases[i].device,
+			 cases[i].use_ca ? " (with CA)" : " (no CA)");
+		errno = 0;
+		err[0] = 0;
+		pk = spa_device_key(dir, cases[i].device, cases[i].use_ca ? store : NULL, err,
+				    sizeof(err));
+		if (cases[i].want_errno == 0) {
+			ASSERT_TRUE(pk != NULL, name);
+		} else {
+			ASSERT_TRUE(pk == NULL, name);
+			ASSERT_EQ(errno, cases[i].want_errno, name);
+			ASSERT_TRUE(err[0] != 0, name);
+		}
+		EVP_PKEY_free(pk);
+	}
+	/* The loaded key verifies what the device's private key signed. */
+	pk = spa_device_key(dir, "dev1", store, err, sizeof(err));
+	n = build("dev1", NOW, pkt);
+	if (ASSERT_TRUE(pk && n, "dev1 key")) {
+		spa_parse(pkt, n, &m);
+		ASSERT_EQ(spa_verify(pkt, n, &m, pk), SPA_OK, "verifies");
+	}
+	EVP_PKEY_free(pk);
+out:
+	for (i = 0; made && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.crt", dir, cases[i].device);
+		unlink(path);
+	}
+	if (made)
+		rmdir(dir);
+	X509_free(ca);
+	X509_free(ca2);
+	X509_STORE_free(store);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(ca2_key);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(ec);
+}
+
+static void test_cleanup(void)
+{
+	EVP_PKEY_free(dev_key);
+	EVP_PKEY_free(other_key);
+	dev_key = other_key = NULL;
+}
+
+T_MAIN(T_CASE(test_roundtrip), T_CASE(test_build_errors), T_CASE(test_parse_table),
+       T_CASE(test_truncated_every_length), T_CASE(test_flipped_bits), T_CASE(test_verify_verdicts),
+       T_CASE(test_replay_and_skew), T_CASE(test_replay_bounded), T_CASE(test_full_path),
+       T_CASE(test_names), T_CASE(test_device_key), T_CASE(test_cleanup))
