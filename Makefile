@@ -181,6 +181,13 @@ lint: hdrcheck
 	$(Q)for f in $(C_FILES); do head -1 $$f | grep -q SPDX-License-Identifier || { echo "lint: $$f: no SPDX tag on line 1"; exit 1; }; done
 	$(Q)cppcheck -q --enable=warning,portability --error-exitcode=1 --inline-suppr -I. \
 		'-DLIBBPF_OPTS(TYPE,NAME,...)=struct TYPE NAME = {__VA_ARGS__}' lib cmd
+# scan-build 14's --exclude drops a report by the directory of the file it points
+# into, not by the file being compiled: reports inside build/ (bpftool's generated
+# skeletons, which we do not edit) are not counted, while our code that calls
+# into them is still analysed. The one false positive the skeleton had (a leak on
+# its error path, freed by libbpf) is answered at its cause instead: lib/gateway.c
+# tells the analyzer that bpf_object__destroy_skeleton() takes ownership. False
+# positives in our own code are answered in the code too, never by disabling a checker.
 	$(Q)scan-build -o $(B)/scan --status-bugs --exclude $(CURDIR)/$(B) $(MAKE) --no-print-directory -B B=$(B)/scan-obj \
 		$(B)/scan-obj/capgate >/dev/null
 

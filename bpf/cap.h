@@ -12,6 +12,7 @@
 #include "abi/replay.h"
 #include "abi/tunnel.h"
 #include "bpf/common.h"
+#include "bpf/fw.h"
 #include "bpf/parse.h"
 #include "bpf/siphash.h"
 
@@ -86,6 +87,14 @@ static __always_inline void addr_words(const __u8 *a, __u64 *hi, __u64 *lo)
 	*lo = (__u64)bpf_ntohl(w[2]) << 32 | bpf_ntohl(w[3]);
 }
 
+/* 1 if the 16 bytes at @a are an IPv4-mapped address (::ffff:a.b.c.d). */
+static __always_inline int cap_v4mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return !(w[0] | w[1] | (w[2] ^ bpf_htonl(0xffff)));
+}
+
 /*
  * 1 if the inner packet is inside @sc: the destination (dhi, dlo) is in the
  * prefix, the protocol matches (scope proto 0 = any), and for a TCP or UDP
@@ -104,6 +113,13 @@ static __always_inline int cap_scope_match(const struct cg_scope *sc, __u64 dhi,
 	if (plen > 128)
 		return 0;
 	addr_words(sc->addr, &shi, &slo);
+	/*
+	 * A scope matches packets of its own family only: an IPv6 prefix that
+	 * covers ::ffff:0:0/96 (::/0 for one) must not reach every IPv4 host,
+	 * and an IPv4 scope no IPv6 packet to an IPv4-mapped address.
+	 */
+	if ((plen >= 96 && !shi && (slo >> 32) == 0xffff) == !!in->v6)
+		return 0;
 	mhi = plen >= 64 ? ~0ULL : plen ? ~0ULL << (64 - plen) : 0;
 	mlo = plen <= 64 ? 0 : ~0ULL << (128 - plen);
 	if (((dhi ^ shi) & mhi) | ((dlo ^ slo) & mlo))
@@ -134,12 +150,16 @@ static __always_inline int cap_in_scope(const struct cg_session *s, const struct
 }
 
 /*
- * What integrity and (later) encrypted mode share: the session exists, has
- * not expired, and the counter is not refused by the replay window (read
- * only: the window moves only for a packet whose tag verified). Returns
- * CG_CONTINUE with *sp set, or the refusal.
+ * What integrity and (later) encrypted mode share: the session exists, its
+ * outer source has no drop rule (the gate's step 3, run here so that an
+ * unknown session costs one lookup and no rule lookup: it is dropped either
+ * way), it has not expired, and the counter is not refused by the replay
+ * window (read only: the window moves only for a packet whose tag verified).
+ * @gen is gate_config.fw_gen. Returns CG_CONTINUE with *sp set, or the
+ * refusal.
  */
-static __always_inline int cap_prefilter(__u32 id, __u64 ctr, struct cg_session **sp)
+static __always_inline int cap_prefilter(__u32 id, __u64 ctr, const struct cg_pkt *outer, __u32 gen,
+					 struct cg_session **sp)
 {
 	struct cg_session *s;
 	int ok;
@@ -147,6 +167,9 @@ static __always_inline int cap_prefilter(__u32 id, __u64 ctr, struct cg_session 
 	s = bpf_map_lookup_elem(&tun_sessions, &id);
 	if (!s)
 		return CG_STAT_DROP_UNKNOWN_SESSION;
+	/* An allow rule decides nothing here: only this stage may decapsulate. */
+	if (fw_check(outer, gen) == CG_STAT_DROP_RULE)
+		return CG_STAT_DROP_RULE;
 	if (gate_clock() >= s->expires_ns)
 		return CG_STAT_DROP_EXPIRED;
 	bpf_spin_lock(&s->lock);
@@ -226,14 +249,16 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
 
 /*
  * The capability stage, for a UDP packet to gate_config.data_port whose UDP
- * header starts @l4_off bytes into the frame; @outer is the outer packet as
- * parsed. It always decides: CG_STAT_PASS_CAP (verified and decapsulated:
- * the frame is now Ethernet + the inner packet) or the reason of the
- * refusal, checked in this order (docs/datapath.md):
+ * header starts @l4_off bytes into the frame (checked by the caller); @outer
+ * is the outer packet as parsed up to layer 3, @gen the rules' generation
+ * (gate_config.fw_gen). It always decides: CG_STAT_PASS_CAP (verified and
+ * decapsulated: the frame is now Ethernet + the inner packet) or the reason
+ * of the refusal, checked in this order (docs/datapath.md):
  *
  *   well-formed (outer not a fragment, UDP length, header type, flags, rsvd,
  *   inner IPv4/IPv6 consistent with its length) -> DROP_CAP_MALFORMED;
- *   session -> DROP_UNKNOWN_SESSION; expiry -> DROP_EXPIRED; replay window,
+ *   session -> DROP_UNKNOWN_SESSION; a drop rule for the outer source
+ *   (step 3 of the gate) -> DROP_RULE; expiry -> DROP_EXPIRED; replay window,
  *   read only -> DROP_REPLAY; tag -> DROP_BAD_TAG; inner source = the
  *   session's virtual address -> DROP_SPOOFED_SOURCE; scopes ->
  *   DROP_OUT_OF_SCOPE; then, under the session's lock, the counter is
@@ -246,7 +271,7 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
  * caller may use no packet pointer after the call.
  */
 __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt *outer,
-					__u32 l4_off)
+					__u32 l4_off, __u32 gen)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -292,7 +317,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	ctr = bpf_be64_to_cpu(h->counter);
 	inner_off = l4_off + sizeof(*uh) + CG_TUN_HDR_LEN;
 	tail = (__u32)(data_end - data) - (inner_off + inner_len);
-	r = cap_prefilter(bpf_ntohl(h->session), ctr, &s);
+	r = cap_prefilter(bpf_ntohl(h->session), ctr, outer, gen, &s);
 	if (r != CG_CONTINUE)
 		return r;
 	if (!s)
@@ -306,7 +331,8 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	if (!r)
 		return CG_STAT_DROP_BAD_TAG;
 
-	if (!addr_eq(in.src, s->vip))
+	/* Same address and same family: an IPv6 packet from ::ffff:<vip> is not the client's. */
+	if (!addr_eq(in.src, s->vip) || (in.v6 && cap_v4mapped(in.src)))
 		return CG_STAT_DROP_SPOOFED_SOURCE;
 	if (!cap_in_scope(s, &in))
 		return CG_STAT_DROP_OUT_OF_SCOPE;
@@ -315,7 +341,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	ok = replay_accept(&s->replay_top, s->replay_bitmap, ctr);
 	if (ok) {
 		__builtin_memcpy(s->ep_addr, outer->src, sizeof(s->ep_addr));
-		s->ep_port = outer->sport;
+		s->ep_port = uh->source;
 		s->rx_packets++;
 		s->rx_bytes += inner_len;
 	}

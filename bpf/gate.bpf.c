@@ -24,7 +24,9 @@
  *  3 Rules: longest-prefix match of the source -> PASS_RULE / DROP_RULE. A drop
  *    rule beats everything below: open services, doors, flows and tunnels.
  *    The per-CPU fw_cache answers for sources seen under the current fw_gen.
- *    An allow rule does not bypass the capability stage (5a).
+ *    A UDP packet to the data port goes to the capability stage (5a) first,
+ *    which checks its form and session and then runs this step itself: an
+ *    allow rule does not bypass the stage, a drop rule blocks the tunnel.
  *  4 Later fragments (offset != 0): PASS_FRAGMENT if the first fragment of the
  *    datagram passed (gate_frags), else DROP_FRAGMENT. A first fragment is
  *    judged on its ports below and, if it passes, recorded in gate_frags.
@@ -70,9 +72,10 @@ static __always_inline int icmp_error_check(const struct cg_pkt *p)
 }
 
 /*
- * Step 5a's test, made early for a source an allow rule matched: a UDP
- * packet to the data port is a tunnel packet, and only the capability stage
- * may decapsulate it. (A truncated UDP header keeps PASS_RULE.)
+ * Step 5a's test, made before the rules: a UDP packet to the data port is a
+ * tunnel packet, and only the capability stage may decapsulate it. The stage
+ * runs the rules itself once the session is known. (A truncated UDP header
+ * is left to the steps below.)
  */
 static __always_inline int cap_port(const struct cursor *c, const struct cg_pkt *p,
 				    const struct gate_config *cfg)
@@ -87,12 +90,12 @@ static __always_inline int cap_port(const struct cursor *c, const struct cg_pkt 
 }
 
 /*
- * Steps 5 to 11, for a whole datagram or a first fragment; @l4_off is where
- * the L4 header starts in the frame. The time is read only by a stage that
- * finds state to compare it with (gate_now).
+ * Steps 5 to 11 (5a was taken before the rules), for a whole datagram or a
+ * first fragment. The time is read only by a stage that finds state to
+ * compare it with (gate_now).
  */
-static __always_inline int gate_l4(struct xdp_md *ctx, struct cursor *c, struct cg_pkt *p,
-				   const struct gate_config *cfg, __u32 l4_off)
+static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p,
+				   const struct gate_config *cfg)
 {
 	int ports = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP;
 	__u64 now = 0;
@@ -102,8 +105,6 @@ static __always_inline int gate_l4(struct xdp_md *ctx, struct cursor *c, struct 
 		return CG_STAT_DROP_MALFORMED;
 	if (!cfg)
 		return CG_STAT_DROP_DEFAULT; /* no configuration: fail closed */
-	if (p->proto == IPPROTO_UDP && cfg->data_port && p->dport == cfg->data_port)
-		return cap_stage(ctx, p, l4_off);
 
 	if (ports) {
 		r = open_check(p);
@@ -167,17 +168,19 @@ int xdp_gate(struct xdp_md *ctx)
 	 */
 	cfg = bpf_map_lookup_elem(&gate_config, &zero);
 	gen = cfg ? *(volatile const __u32 *)&cfg->fw_gen : 0;
+	/* The capability stage may move the packet: no packet pointer is used after this. */
+	if (cap_port(&c, &p, cfg)) {
+		reason = cap_stage(ctx, &p, c.pos - c.base, gen);
+		goto out;
+	}
 	reason = fw_check(&p, gen);
-	if (reason == CG_STAT_PASS_RULE && cap_port(&c, &p, cfg))
-		reason = CG_CONTINUE;
 	if (reason != CG_CONTINUE)
 		goto out;
 	if (p.frag == CG_FRAG_LATER) {
 		reason = frag_check(&p);
 		goto out;
 	}
-	/* The capability stage may move the packet: no packet pointer is used after this. */
-	reason = gate_l4(ctx, &c, &p, cfg, c.pos - c.base);
+	reason = gate_l4(&c, &p, cfg);
 	if (p.frag == CG_FRAG_FIRST && stat_is_pass(reason))
 		frag_record(&p);
 out:

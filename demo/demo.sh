@@ -40,10 +40,16 @@ nsx $GW sysctl -qw net.ipv4.ip_forward=1
 mkdir -p "$TMP/www"
 echo "hello from the server behind capgate" >"$TMP/www/index.html"
 bg $SRV python3 -m http.server --directory "$TMP/www" --bind 10.10.2.2 80 >/dev/null 2>&1
+bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22 >/dev/null 2>&1
 server_up() { nsx $SRV curl -sf -m 1 http://10.10.2.2/ >/dev/null; }
 poll 10 server_up
 show_http 10.10.2.2
 say "(no gateway yet: the server is in plain sight)"
+
+step "Certificates: a CA, the gateway's, and one for the device dev1"
+say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1; capgate ca issue --dir pki --device dev1"
+"$CAPGATE" ca init --dir "$TMP/pki" --gateway gw --ip 10.10.1.1 | sed 's/^/    | /'
+"$CAPGATE" ca issue --dir "$TMP/pki" --device dev1 | sed 's/^/    | /'
 
 step "Starting the gateway: XDP on ext0, everything dark except what the config opens"
 cat >"$TMP/gateway.ini" <<EOF
@@ -59,6 +65,23 @@ sequence = tcp/7000 udp/8000 tcp/9000
 step_timeout = 5s
 open = tcp/80
 open_for = 30s
+
+[auth]
+ca = $TMP/pki/ca.crt
+cert = $TMP/pki/gateway.crt
+key = $TMP/pki/gateway.key
+pool = 100.64.0.0/24
+session_ttl = 10m
+
+[service web]
+proto = tcp
+address = 10.10.2.2
+ports = 80
+
+[allow sensors]
+device = dev1
+app = sensor
+services = web
 EOF
 sed 's/^/    | /' "$TMP/gateway.ini"
 bg $GW "$CAPGATE" gateway --config "$TMP/gateway.ini" 2>"$TMP/gateway.log"
@@ -89,6 +112,58 @@ say "\$ capgate rule add 10.10.1.2/32 drop"
 cg rule add 10.10.1.2/32 drop | sed 's/^/    | /'
 show_http 10.10.2.2
 cg rule list | sed 's/^/    | /'
+
+step "The operator lifts the rule and closes the door: the client is dark again"
+cg rule del 1 | sed 's/^/    | /'
+nsx $GW curl -s -X DELETE "http://$API/v1/knock/10.10.1.2"
+show_http 10.10.2.2
+
+step "The device dev1 connects: SPA, mutual TLS, a session with scopes, a TUN"
+cat >"$TMP/client.ini" <<EOF
+[client]
+gateway = 10.10.1.1
+ca = $TMP/pki/ca.crt
+cert = $TMP/pki/dev1.crt
+key = $TMP/pki/dev1.key
+app = sensor
+EOF
+sed 's/^/    | /' "$TMP/client.ini"
+bg $CL "$CAPGATE" connect --config "$TMP/client.ini" 2>"$TMP/agent.log"
+AGENT=$BG_PID
+has_session() { [ "$(cg -j session list | jq length)" -gt 0 ]; }
+poll 20 has_session
+cg session list | sed 's/^/    | /'
+say "SPA accepted: $(cg -j stats | jq -r '.auth.spa.ok'); the auth port opened for 10.10.1.2 alone"
+
+step "Traffic through the tunnel: every packet's tag checked in XDP, then decapsulated"
+show_http 10.10.2.2
+say "gate: $(cg -j stats | jq -r '.reasons.pass_cap.packets') tunnel packets verified and passed"
+
+step "Out of scope: the device tries tcp/22 on the server (its policy allows tcp/80 only)"
+if nsx $CL python3 "$TLIB/tcpx.py" tcp 10.10.2.2 22 1; then
+	say "tcp/22: reached (unexpected)"
+else
+	say "tcp/22: no answer; refused in XDP as out_of_scope: $(cg -j stats | jq -r '.reasons.drop_out_of_scope.packets')"
+fi
+
+step "An attacker replays a captured tunnel packet"
+nsenter --net=/run/netns/$CL -- tcpdump -i eth0 -U -c 1 -w "$TMP/data.pcap" 'udp dst port 51900' 2>/dev/null &
+CAP=$!
+PIDS+=("$CAP")
+pcap_open() { [ -s "$TMP/data.pcap" ]; }
+poll 5 pcap_open
+nsx $CL curl -s -m 1 -o /dev/null http://10.10.2.2/ || true
+wait "$CAP" || true
+nsx $CL python3 "$TLIB/tcpx.py" resend "$TMP/data.pcap" 10.10.1.1 51900 none
+replayed() { [ "$(cg -j stats | jq -r '.reasons.drop_replay.packets')" -gt 0 ]; }
+poll 5 replayed || true
+say "refused in XDP as replay: $(cg -j stats | jq -r '.reasons.drop_replay.packets'); it never reached the server"
+
+step "The device disconnects: its session, address and keys are gone"
+stop "$AGENT"
+no_session() { [ "$(cg -j session list | jq length)" -eq 0 ]; }
+poll 10 no_session || true
+cg session list | sed 's/^/    | /'
 
 step "What the gate counted"
 cg stats | sed 's/^/    | /'

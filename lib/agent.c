@@ -35,7 +35,8 @@
 
 /* A receive key: the current session's, and the previous one during a renewal's overlap. */
 struct rx_key {
-	uint32_t session; /* 0 = unused */
+	uint32_t session;  /* 0 = unused */
+	uint64_t until_ns; /* the previous key: accepted until the renewal overlap ends */
 	uint8_t key[CG_TUN_KEY_LEN];
 	struct cg_replay_window win;
 };
@@ -149,10 +150,13 @@ static void use_capability(struct agent *a, bool renewal)
 	const struct cap_msg *cap = &a->ctl.cap;
 	uint64_t now = mono_ns(), life = (uint64_t)cap->expires_in * NS_PER_SEC;
 
-	if (renewal)
-		a->rx[1] = a->rx[0]; /* packets sealed under the old keys still arrive */
-	else
+	if (renewal) {
+		/* Packets sealed under the old keys still arrive, for the overlap. */
+		a->rx[1] = a->rx[0];
+		a->rx[1].until_ns = now + CG_RENEW_OVERLAP_NS;
+	} else {
 		sodium_memzero(&a->rx[1], sizeof(a->rx[1]));
+	}
 	rx_set(&a->rx[0], cap->session, a->ctl.keys.s2c_mac);
 	a->tx_session = cap->session;
 	memcpy(a->tx_key, a->ctl.keys.c2s_mac, sizeof(a->tx_key));
@@ -199,7 +203,9 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	c.plen = c.family == AF_INET ? 32 : 128;
 	memcpy(c.addr, c.family == AF_INET ? a->ctl.cap.vip + 12 : a->ctl.cap.vip,
 	       c.family == AF_INET ? 4 : 16);
-	e = tun_configure(a->tun_name, &c, AGENT_MTU);
+	e = c.family == AF_INET ? tun_no_ipv6(a->tun_name) : 0;
+	if (!e)
+		e = tun_configure(a->tun_name, &c, AGENT_MTU);
 	/* Every scope goes into the tunnel; the gateway alone decides what passes. */
 	for (i = 0; !e && i < a->ctl.cap.nscopes; i++) {
 		scope_cidr(&a->ctl.cap.scopes[i], &c);
@@ -276,9 +282,11 @@ static void gateway_to_tun(struct agent *a)
 		tv = wire_parse(pkt, (size_t)n, &v);
 		r = NULL;
 		if (tv == TUN_OK) {
-			r = v.session == a->rx[0].session		 ? &a->rx[0]
-			    : v.session && v.session == a->rx[1].session ? &a->rx[1]
-									 : NULL;
+			if (v.session == a->rx[0].session)
+				r = &a->rx[0];
+			else if (v.session && v.session == a->rx[1].session &&
+				 mono_ns() < a->rx[1].until_ns)
+				r = &a->rx[1];
 			tv = r ? TUN_OK : TUN_UNKNOWN_SESSION;
 		}
 		/* As the gate does: replay read first, update only after the tag verified. */

@@ -36,9 +36,10 @@
 /* Inner packets on the return path: the client's TUN MTU leaves room for the outer headers. */
 #define CG_TUN_MTU 1400
 #define PKT_MAX 2048
+#define EP_REFRESH_NS (100ULL * 1000000ULL)
 
 /* SPA outcomes beyond the parser's: a valid packet asking for another port. */
-enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_MAX };
+enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_MAX };
 
 enum auth_stat {
 	AUTH_GRANTED,
@@ -49,7 +50,8 @@ enum auth_stat {
 	AUTH_REVOKED, /* control channel closed, dead or bye */
 	AUTH_REVOKED_ADMIN,
 	AUTH_EXPIRED,
-	AUTH_REFUSED_MSG, /* worker message refused by the request table */
+	AUTH_REFUSED_MSG,      /* worker message refused by the request table */
+	AUTH_WORKER_UNREACHED, /* a reply the worker's full socket did not take */
 	AUTH_STAT_MAX
 };
 
@@ -63,6 +65,7 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_REVOKED_ADMIN] = "revoked_admin",
 	[AUTH_EXPIRED] = "expired",
 	[AUTH_REFUSED_MSG] = "refused_message",
+	[AUTH_WORKER_UNREACHED] = "worker_unreached",
 };
 
 enum ret_stat { RET_SENT, RET_NO_SESSION, RET_NO_ENDPOINT, RET_ERROR, RET_STAT_MAX };
@@ -162,7 +165,9 @@ static void spa_count(struct authd *a, unsigned int v, const uint8_t src[16], co
 			 (unsigned long long)(a->cfg->auth.spa_open_ns / NS_PER_SEC));
 	else
 		log_info("spa: refused from %s (device \"%s\"): %s", addr, device,
-			 v == SPA_STAT_PORT ? "asks for another port" : spa_verdict_str(v));
+			 v == SPA_STAT_PORT    ? "asks for another port"
+			 : v == SPA_STAT_ERROR ? "cannot open the auth port"
+					       : spa_verdict_str(v));
 }
 
 static int door_open(struct authd *a, const uint8_t src[16])
@@ -223,7 +228,8 @@ static void spa_one(struct authd *a)
 		return;
 	}
 	if (door_open(a, src)) {
-		log_errno(-errno, "spa: cannot open the auth port");
+		log_errno(-errno, "spa: knock_open");
+		spa_count(a, SPA_STAT_ERROR, src, m.device);
 		return;
 	}
 	spa_count(a, SPA_OK, src, m.device);
@@ -248,11 +254,22 @@ static void pending_drop(struct authd *a, struct pending *p, bool release_vip)
 	sodium_memzero(p, sizeof(*p));
 }
 
+/*
+ * The parent's end is non-blocking: a worker that stops reading must not
+ * stall the API, SPA and the return path. It then misses that reply (its
+ * own handshake timeout ends the client) and the loss is counted.
+ */
+static void to_worker(struct authd *a, const void *msg, size_t len)
+{
+	if (a->worker.fd < 0 || authw_send(a->worker.fd, msg, len))
+		a->auth_stats[AUTH_WORKER_UNREACHED]++;
+}
+
 static void send_deny(struct authd *a, uint64_t conn, uint32_t reason)
 {
 	struct authw_deny d = { .type = AUTHW_DENY, .reason = reason, .conn = conn };
 
-	authw_send(a->worker.fd, &d, sizeof(d));
+	to_worker(a, &d, sizeof(d));
 }
 
 /* Frees the address once no session holds it any more. */
@@ -339,7 +356,29 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	g.data_port = a->cfg->auth.data_port;
 	g.nscopes = (uint32_t)n;
 	memcpy(g.scopes, p->s.scopes, n * sizeof(g.scopes[0]));
-	authw_send(a->worker.fd, &g, sizeof(g));
+	to_worker(a, &g, sizeof(g));
+}
+
+/*
+ * The session's endpoint: where its last verified packet came from, which the
+ * gate records in the map entry. Read again at most every EP_REFRESH_NS (or
+ * now, if force), not for every reply: a roaming client is followed within
+ * that time. False if no packet has been seen yet.
+ */
+static bool ep_fresh(struct authd *a, struct session *s, bool force)
+{
+	struct cg_session cs;
+	uint64_t now = mono_ns();
+
+	if (force || !s->ep_port || now - s->ep_read_ns >= EP_REFRESH_NS) {
+		if (!bpf_map_lookup_elem_flags(a->sessions_fd, &s->id, &cs, BPF_F_LOCK) &&
+		    cs.ep_port) {
+			memcpy(s->ep_addr, cs.ep_addr, 16);
+			s->ep_port = cs.ep_port;
+		}
+		s->ep_read_ns = now;
+	}
+	return s->ep_port != 0;
 }
 
 static void on_install(struct authd *a, struct authw_session_install *m)
@@ -370,6 +409,17 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	memcpy(cs.vip, s->vip, 16);
 	cs.nscopes = (uint32_t)s->nscopes;
 	memcpy(cs.scopes, s->scopes, s->nscopes * sizeof(cs.scopes[0]));
+	/*
+	 * A renewal starts where the old session's replies go, so the return
+	 * path does not wait for the client's first packet under the new id.
+	 */
+	prev = p->old ? session_find(a->sessions, p->old) : NULL;
+	if (prev && ep_fresh(a, prev, true)) {
+		memcpy(cs.ep_addr, prev->ep_addr, 16);
+		cs.ep_port = prev->ep_port;
+		memcpy(s->ep_addr, prev->ep_addr, 16);
+		s->ep_port = prev->ep_port;
+	}
 	if (bpf_map_update_elem(a->sessions_fd, &s->id, &cs, BPF_NOEXIST)) {
 		err = -errno;
 		goto fail;
@@ -381,17 +431,14 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 			uint64_t end = mono_ns() + CG_RENEW_OVERLAP_NS;
 
 			prev->superseded = true;
-			if (prev->expires_ns > end) {
-				struct cg_session old;
-
+			/*
+			 * authd_tick deletes it from the map at end. Not rewritten
+			 * here: a lookup + update of the entry would put back the
+			 * replay window as it was at the lookup, so packets the
+			 * gate accepted in between could be replayed.
+			 */
+			if (prev->expires_ns > end)
 				prev->expires_ns = end;
-				if (!bpf_map_lookup_elem_flags(a->sessions_fd, &prev->id, &old,
-							       BPF_F_LOCK)) {
-					old.expires_ns = end;
-					bpf_map_update_elem(a->sessions_fd, &prev->id, &old,
-							    BPF_EXIST | BPF_F_LOCK);
-				}
-			}
 		}
 		a->auth_stats[AUTH_RENEWED]++;
 	} else {
@@ -401,7 +448,7 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	log_info("auth: %s/%s: session %08x, %s, %zu scope(s), %llus", s->device, s->app, s->id,
 		 vip, s->nscopes, (unsigned long long)(a->cfg->auth.session_ttl_ns / NS_PER_SEC));
 	pending_drop(a, p, false);
-	authw_send(a->worker.fd, &ok, sizeof(ok));
+	to_worker(a, &ok, sizeof(ok));
 	goto out;
 fail:
 	log_errno(err, "auth: cannot install session %08x", m->session);
@@ -421,8 +468,13 @@ static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 	size_t i;
 
 	if (p) {
-		session_del(a->sessions, p->s.id);
-		pending_drop(a, p, true);
+		/*
+		 * The address goes only if no session holds it any more: an
+		 * admin revoke may have released it already (it may be someone
+		 * else's by now), and a renewal's old session still holds it.
+		 */
+		session_remove(a, p->s.id);
+		pending_drop(a, p, false);
 	}
 	/* Every session of that control channel goes: the one in use and one renewed away. */
 	for (i = session_count(a->sessions); i-- > 0;) {
@@ -437,6 +489,26 @@ static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 	}
 }
 
+/* Ends every session and every grant in flight, as if each control channel had dropped. */
+static void revoke_all(struct authd *a, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < PENDING_MAX; i++) {
+		if (!a->pending[i].used)
+			continue;
+		session_remove(a, a->pending[i].s.id);
+		pending_drop(a, &a->pending[i], false);
+	}
+	for (i = session_count(a->sessions); i-- > 0;) {
+		struct session *s = session_at(a->sessions, i);
+
+		log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device, s->app, why);
+		a->auth_stats[AUTH_REVOKED]++;
+		session_remove(a, s->id);
+	}
+}
+
 static void worker_one(struct authd *a)
 {
 	union authw_msg m;
@@ -447,15 +519,17 @@ static void worker_one(struct authd *a)
 	err = authw_recv(a->worker.fd, &m, sizeof(m), &len);
 	if (err == -EAGAIN)
 		return;
-	if (err == -EPIPE) {
+	if (err == -EPIPE || err == -ECONNRESET) {
 		log_err("auth: the worker exited; auth is down until the daemon restarts");
 		authw_stop(&a->worker);
+		/* Every control channel died with it: their sessions go too (fail closed). */
+		revoke_all(a, "the auth worker exited");
 		return;
 	}
 	/* The fixed request table: anything else is refused and counted. */
 	if (err || authw_msg_check(&m, len, &type)) {
 		a->auth_stats[AUTH_REFUSED_MSG]++;
-		return;
+		goto out; /* a refused INSTALL still carries key material */
 	}
 	switch (type) {
 	case AUTHW_READY:
@@ -483,6 +557,7 @@ static void worker_one(struct authd *a)
 		on_revoke(a, &m.revoke);
 		break;
 	}
+out:
 	sodium_memzero(&m, sizeof(m));
 }
 
@@ -507,7 +582,6 @@ static void tun_one(struct authd *a)
 {
 	uint8_t buf[PKT_MAX], out[PKT_MAX], dst[16];
 	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
-	struct cg_session cs;
 	struct session *s;
 	ssize_t n;
 	int len;
@@ -519,14 +593,13 @@ static void tun_one(struct authd *a)
 		a->ret_stats[RET_NO_SESSION]++;
 		return;
 	}
-	/* The endpoint is where the last verified packet came from (the gate records it). */
-	if (bpf_map_lookup_elem_flags(a->sessions_fd, &s->id, &cs, BPF_F_LOCK) || !cs.ep_port) {
+	if (!ep_fresh(a, s, false)) {
 		a->ret_stats[RET_NO_ENDPOINT]++;
 		return;
 	}
 	len = wire_seal(s->id, ++s->tx_counter, s->s2c_key, buf, (size_t)n, out, sizeof(out));
-	memcpy(&to.sin6_addr, cs.ep_addr, 16);
-	to.sin6_port = cs.ep_port;
+	memcpy(&to.sin6_addr, s->ep_addr, 16);
+	to.sin6_port = s->ep_port;
 	if (len < 0 ||
 	    sendto(a->data_fd, out, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		a->ret_stats[RET_ERROR]++;
@@ -622,7 +695,9 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	pool_gateway_addr(a->pool, gw_addr);
 	tun_addr = ac->pool;
 	memcpy(tun_addr.addr, gw_addr + 12, 4);
-	e = tun_configure(a->tun_name, &tun_addr, CG_TUN_MTU);
+	e = tun_no_ipv6(a->tun_name);
+	if (!e)
+		e = tun_configure(a->tun_name, &tun_addr, CG_TUN_MTU);
 	if (e) {
 		snprintf(err, errlen, "TUN %s: %s", a->tun_name, strerror(-e));
 		goto fail;
@@ -635,6 +710,8 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	wc.port = ac->port;
 	wc.dead_after_ns = ac->dead_after_ns;
 	e = authw_start(&wc, &a->worker);
+	if (!e && fcntl(a->worker.fd, F_SETFL, O_NONBLOCK))
+		e = -errno;
 	if (e) {
 		snprintf(err, errlen, "auth worker on tcp/%u: %s", ac->port, strerror(-e));
 		goto fail;
@@ -774,13 +851,15 @@ int authd_revoke(struct authd *a, uint32_t id)
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
 	session_remove(a, id);
 	if (a->worker.fd >= 0)
-		authw_send(a->worker.fd, &k, sizeof(k));
+		to_worker(a, &k, sizeof(k));
 	return 0;
 }
 
 static const char *spa_stat_name(unsigned int i)
 {
-	return i == SPA_STAT_PORT ? "wrong_port" : spa_verdict_str(i);
+	return i == SPA_STAT_PORT    ? "wrong_port"
+	       : i == SPA_STAT_ERROR ? "error"
+				     : spa_verdict_str(i);
 }
 
 int authd_stats(struct authd *a, json_t **out)
@@ -799,9 +878,10 @@ int authd_stats(struct authd *a, json_t **out)
 	for (i = 0; i < RET_STAT_MAX; i++)
 		json_object_set_new(ret, ret_stat_names[i],
 				    json_integer((json_int_t)a->ret_stats[i]));
-	*out = json_pack("{s:o, s:o, s:o, s:I, s:I}", "spa", spa, "auth", auth, "return_path", ret,
-			 "sessions", (json_int_t)session_count(a->sessions), "addresses_used",
-			 (json_int_t)pool_used(a->pool));
+	*out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:I}", "spa", spa, "auth", auth, "return_path",
+			 ret, "sessions", (json_int_t)session_count(a->sessions), "addresses_used",
+			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
+			 (json_int_t)spa_replay_evicted(a->spa_seen));
 	return *out ? 0 : -ENOMEM;
 enomem:
 	json_decref(spa);

@@ -1246,6 +1246,15 @@ static int finish_services(struct config_ctx *ctx)
 				    "[service %s] address: %s overlaps the [auth] pool %s",
 				    svc->name, a, b);
 		}
+		/* In a scope, ::ffff:0:0/96 and longer is IPv4 space: it must pass the check above.
+		 */
+		if (svc->addr.family == AF_INET6 && svc->addr.plen >= 96 &&
+		    addr_is_v4mapped(svc->addr.addr)) {
+			cidr_format(&svc->addr, a, sizeof(a));
+			return fail(ctx, ctx->svc_addr_line[i],
+				    "[service %s] address: %s is IPv4-mapped: write it as IPv4",
+				    svc->name, a);
+		}
 	}
 	return 0;
 }

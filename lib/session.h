@@ -25,8 +25,11 @@ struct session {
 	uint8_t s2c_key[CG_TUN_KEY_LEN]; /* gateway-to-client MAC key */
 	uint64_t tx_counter;		 /* last counter sent to the client */
 	uint64_t tx_packets;
-	bool installed;	 /* keys in the datapath (a granted session waits for them) */
-	bool superseded; /* renewed: valid until expires_ns, then gone */
+	uint8_t ep_addr[16]; /* endpoint cached from the map entry (return path) */
+	uint16_t ep_port;    /* network order; 0 = none seen yet */
+	uint64_t ep_read_ns; /* when the cache was last read */
+	bool installed;	     /* keys in the datapath (a granted session waits for them) */
+	bool superseded;     /* renewed: valid until expires_ns, then gone */
 };
 
 struct session_table;

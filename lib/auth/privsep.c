@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -245,7 +246,12 @@ int authw_conn_step(enum authw_conn_state *st, uint32_t type)
 	return 0;
 }
 
-static int dgram_recv(int fd, void *buf, size_t cap, size_t *len, int flags)
+/*
+ * The datagram's length (> 0) or a negative errno. Success is the length itself,
+ * not "no errno": clang 14's analyzer does not know errno is nonzero after a failed
+ * recv(), so an out-parameter paired with "return -errno" looks possibly unwritten.
+ */
+static int dgram_recv(int fd, void *buf, size_t cap, int flags)
 {
 	ssize_t n;
 
@@ -256,15 +262,19 @@ static int dgram_recv(int fd, void *buf, size_t cap, size_t *len, int flags)
 		return -errno;
 	if (n == 0)
 		return -EPIPE;
-	if ((size_t)n > cap)
+	if ((size_t)n > cap || n > INT_MAX)
 		return -EMSGSIZE;
-	*len = (size_t)n;
-	return 0;
+	return (int)n;
 }
 
 int authw_recv(int fd, void *buf, size_t cap, size_t *len)
 {
-	return dgram_recv(fd, buf, cap, len, 0);
+	int n = dgram_recv(fd, buf, cap, 0);
+
+	if (n < 0)
+		return n;
+	*len = (size_t)n;
+	return 0;
 }
 
 int authw_send(int fd, const void *msg, size_t len)
@@ -609,7 +619,11 @@ static void client_handshake(struct worker *w, struct client *c)
 
 static void do_accept(struct worker *w)
 {
-	struct sockaddr_storage ss;
+	/*
+	 * accept4() always fills ss. It starts zeroed because clang's analyzer misses that
+	 * write: glibc passes it through a transparent union (__SOCKADDR_ARG, LLVM #58992).
+	 */
+	struct sockaddr_storage ss = { 0 };
 	struct client *c;
 	socklen_t sl;
 	uint32_t i;
@@ -725,19 +739,20 @@ static void parent_msg(struct worker *w)
 	union authw_msg m;
 	uint32_t type;
 	size_t len;
-	int err;
+	int n, err;
 	struct client *c;
 
 	for (;;) {
-		err = dgram_recv(w->pfd, &m, sizeof(m), &len, MSG_DONTWAIT);
-		if (err == -EAGAIN || err == -EWOULDBLOCK)
+		n = dgram_recv(w->pfd, &m, sizeof(m), MSG_DONTWAIT);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return;
-		if (err) {
-			if (err != -EPIPE)
-				log_errno(err, "auth worker: parent socket");
+		if (n < 0) {
+			if (n != -EPIPE)
+				log_errno(n, "auth worker: parent socket");
 			w->stop = true;
 			return;
 		}
+		len = (size_t)n;
 		err = authw_reply_check(&m, len, &type);
 		if (err) {
 			log_err("auth worker: refused a message from the parent (%zu bytes)", len);

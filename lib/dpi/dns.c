@@ -312,19 +312,22 @@ int dns_tcp_feed(struct dns_tcp *t, const uint8_t *data, size_t len)
 			t->want = mlen;
 			t->have = 0;
 		}
-		/* whole message in this call and nothing buffered: parse in place */
-		if (t->have == 0 && rd_left(&r) >= t->want) {
-			if (rd_ptr(&r, t->want, &p))
-				return 0;
-			deliver(t, p, t->want);
-			t->len_have = 0;
-			continue;
-		}
-		if (!t->buf) {
-			t->buf = malloc(65535);
+		if (t->have == 0) {
+			/* whole message in this call and nothing buffered: parse in place */
+			if (rd_left(&r) >= t->want) {
+				if (rd_ptr(&r, t->want, &p))
+					return 0;
+				deliver(t, p, t->want);
+				t->len_have = 0;
+				continue;
+			}
+			/* Buffering starts here, so have > 0 always means buf holds have bytes. */
 			if (!t->buf) {
-				t->stopped = true;
-				return -ENOMEM;
+				t->buf = malloc(65535);
+				if (!t->buf) {
+					t->stopped = true;
+					return -ENOMEM;
+				}
 			}
 		}
 		n = t->want - t->have;

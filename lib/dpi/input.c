@@ -339,18 +339,25 @@ static int ng_next(struct input *in, struct input_pkt *p)
 	return rc;
 }
 
-/* The link type of the first interface (for the -w file), then back to the start. */
+/*
+ * The link type of the first interface (for the -w file), then back to the start.
+ * An error ends the scan, as it ends ng_next(), and is not reported here: the
+ * real read meets it again and reports it then.
+ */
 static int ng_first_linktype(struct input *in)
 {
 	struct rd b;
 	uint32_t type;
-	int rc, lt = -1;
+	int lt = -1;
 
-	while (lt < 0 && (rc = ng_block(in, &type, &b)) == 1) {
-		if (type == NG_SHB && (rc = ng_shb(in, &b)))
+	while (lt < 0 && ng_block(in, &type, &b) == 1) {
+		if (type == NG_SHB && ng_shb(in, &b))
 			break;
-		if (type == NG_IDB && !(rc = ng_idb(in, &b)))
+		if (type == NG_IDB) {
+			if (ng_idb(in, &b))
+				break;
 			lt = in->ifs[in->nifs - 1].linktype;
+		}
 	}
 	ng_ifs_clear(in);
 	in->in_section = false;

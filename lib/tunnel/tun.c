@@ -158,6 +158,21 @@ static int cidr_ok(const struct cidr *c)
 	return c->plen <= (c->family == AF_INET ? 32 : 128);
 }
 
+int tun_no_ipv6(const char *ifname)
+{
+	char path[96];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* no IPv6 in this kernel: nothing to do */
+	if (write(fd, "1", 1) != 1)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int tun_configure(const char *ifname, const struct cidr *addr, unsigned int mtu)
 {
 	struct ifaddrmsg *ifa;

@@ -25,6 +25,14 @@ int tun_open(const char *name, char *actual, size_t len);
 int tun_configure(const char *ifname, const struct cidr *addr, unsigned int mtu);
 
 /*
+ * Turns IPv6 off on ifname, for a tunnel that carries IPv4 only: otherwise
+ * the kernel sends router solicitations and MLD reports from a link-local
+ * address into it, which the gate refuses (their source is not the session's
+ * address) and counts. 0 (also when the kernel has no IPv6) or -errno.
+ */
+int tun_no_ipv6(const char *ifname);
+
+/*
  * Route dst (IPv4 or IPv6) to ifname in the main table. The same route
  * already present is not an error; a different route to dst (another
  * interface) is -EEXIST. Returns 0 or -errno.

@@ -224,7 +224,7 @@ static void reset(void)
 		scope("10.10.2.0", 24, IPPROTO_UDP, 7, 7),
 	};
 	struct cg_scope s6[] = { scope("2001:db8:10::", 64, 0, 0, 0) };
-	struct cg_scope any[] = { scope("::", 0, 0, 0, 0) };
+	struct cg_scope any[] = { scope("0.0.0.0", 0, 0, 0, 0), scope("::", 0, 0, 0, 0) };
 	__u64 exp = now_ns() + 600 * SEC_NS;
 
 	map_clear(skel->maps.tun_sessions);
@@ -233,7 +233,7 @@ static void reset(void)
 	set_cfg(DATA_PORT);
 	session_put(SID4, key4, VIP4, exp, s4, 3);
 	session_put(SID6, key6, VIP6, exp, s6, 1);
-	session_put(SIDANY, key4, VIP4, exp, any, 1);
+	session_put(SIDANY, key4, VIP4, exp, any, 2);
 }
 
 static void rule(const char *addr, __u32 plen, __u32 action)
@@ -536,6 +536,33 @@ static void test_out_of_scope(void)
 	tsend("genuine after refusals", &T4(1, WEB80), CG_STAT_PASS_CAP);
 }
 
+/*
+ * A scope holds packets of its own family only. "::/0" (all of IPv6) covers
+ * ::ffff:0:0/96 in the 128-bit space, but must not reach IPv4 hosts (nor the
+ * pool: other clients); and an IPv4 scope does not take IPv6 packets to
+ * IPv4-mapped addresses, nor may they borrow the IPv4 address as source.
+ */
+static void test_scope_family(void)
+{
+	struct cg_scope v6all[] = { scope("::", 0, 0, 0, 0) };
+	struct cg_scope v4web[] = { scope(WEB, 32, 0, 0, 0) };
+	__u64 exp = now_ns() + 600 * SEC_NS;
+
+	reset();
+	session_put(SID4, key4, VIP4, exp, v6all, 1);
+	tsend("v4 packet, only ::/0", &T4(1, WEB80), CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("v4 packet to the pool, only ::/0", &T4(2, IN4("100.64.0.3", IPPROTO_TCP, 80)),
+	      CG_STAT_DROP_OUT_OF_SCOPE);
+	session_put(SID4, key4, VIP4, exp, v4web, 1);
+	tsend("v6 to ::ffff:web from ::ffff:vip",
+	      &T4(3, IN6("::ffff:" WEB, IPPROTO_TCP, 80, .src = "::ffff:" VIP4)),
+	      CG_STAT_DROP_SPOOFED_SOURCE);
+	tsend("v4 in scope", &T4(4, WEB80), CG_STAT_PASS_CAP);
+	session_put(SID6, key6, VIP6, exp, v4web, 1);
+	tsend("v6 to ::ffff:web, v4 scope", &T6(1, IN6("::ffff:" WEB, IPPROTO_TCP, 80)),
+	      CG_STAT_DROP_OUT_OF_SCOPE);
+}
+
 static void inner_version_5(__u8 *msg, size_t len)
 {
 	(void)len;
@@ -605,6 +632,14 @@ static void test_drop_rule_beats_tunnel(void)
 	reset();
 	rule("198.51.100.0", 24, FW_ACT_DROP);
 	tsend("valid packet, dropped source", &T4(1, WEB80), CG_STAT_DROP_RULE);
+	/* The stage checks form and session before the rules: dropped either way. */
+	tsend("unknown session, dropped source", &T4(2, WEB80, .session = 0x99999999),
+	      CG_STAT_DROP_UNKNOWN_SESSION);
+	tsend("malformed, dropped source", &T4(2, WEB80, .flags = 0x80),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	/* The drop rule refused before the replay window was read or moved. */
+	rule("198.51.100.0", 24, FW_ACT_ALLOW);
+	tsend("rule lifted: counter 1 still fresh", &T4(1, WEB80), CG_STAT_PASS_CAP);
 }
 
 static void test_allow_rule_still_verified(void)
@@ -687,6 +722,7 @@ int main(int argc, char **argv)
 		T_CASE(test_bad_tag),
 		T_CASE(test_spoofed_source),
 		T_CASE(test_out_of_scope),
+		T_CASE(test_scope_family),
 		T_CASE(test_malformed),
 		T_CASE(test_drop_rule_beats_tunnel),
 		T_CASE(test_allow_rule_still_verified),

@@ -183,6 +183,7 @@ check "auth_granted_counted" gt auth_of auth granted
 check "accepted_counted" gt stat_of pass_cap
 check "session_endpoint_known" endpoint_is 10.10.1.2
 check "return_path_counted" gt auth_of return_path sent
+check "agent_sends_no_chatter" test "$(stat_of drop_spoofed_source)" -eq 0
 
 # The gate is the enforcement point: the agent sends what the route covers.
 check "out_of_scope_refused" not tcp_ok $C1 22

@@ -854,6 +854,9 @@ static void test_auth_errors(void)
 		{ GA "[service s]\nproto = tcp\naddress = 100.0.0.0/8\nports = 1\n",
 		  "t.ini:10: [service s] address: 100.0.0.0/8 overlaps the [auth] pool "
 		  "100.64.0.0/24" },
+		{ GA "[service s]\nproto = tcp\naddress = ::ffff:100.64.0.0/120\nports = 1\n",
+		  "t.ini:10: [service s] address: ::ffff:100.64.0.0/120 is IPv4-mapped: write it "
+		  "as IPv4" },
 		{ GA "[service s]\nports = 0\n",
 		  "t.ini:9: [service s] ports: \"0\": port out of range (1..65535)" },
 		{ GA "[service s]\nports = 1-65536\n",
