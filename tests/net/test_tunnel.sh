@@ -119,8 +119,13 @@ start_gw() {
 }
 # connect NS CONFIG: starts an agent; its PID in AGENT
 connect() {
-	bg "$1" "$CAPGATE" connect --config "$TMP/$2.ini"
+	bg "$1" "$CAPGATE" connect --config "$TMP/$2.ini" 2>>"$TMP/agent.log"
 	AGENT=$BG_PID
+}
+# stop_rc PID: SIGTERM, then succeed only if the process exited with status 0
+stop_rc() {
+	kill -TERM "$1"
+	wait "$1"
 }
 sessions() { cg -j session list | jq length; }
 has_sessions() { [ "$(sessions)" -eq "$1" ]; }
@@ -171,9 +176,11 @@ resend() {
 topology
 pki
 gateway_config
-start_gw
+# The agent starts first: the gateway is unreachable, it retries with backoff.
 client_config c1 "$PKI" dev1 sensor
 connect $C1 c1
+check "agent_retries_while_gateway_down" poll 10 grep -q "retrying in" "$TMP/agent.log"
+start_gw
 check "agent_gets_session" poll 20 has_sessions 1
 check "agent_tun_up" poll 5 tun_up $C1
 check "http_through_tunnel" poll 5 http_ok $C1
@@ -210,7 +217,7 @@ resend $C2 "$TMP/spa.pcap" 62201
 check "spa_replay_refused" poll 5 gt_than "$before" auth_of spa replay
 check "spa_replay_opens_nothing" not door_for 10.10.1.3
 check "auth_port_dark_for_c2" not nsx $C2 python3 "$TLIB/tcpx.py" tcp 10.10.1.1 8443 1
-stop "$AGENT"
+check "agent_exits_0_on_sigterm" stop_rc "$AGENT"
 check "bye_frees_session" poll 10 has_sessions 0
 
 # Certificates and policy.
