@@ -86,6 +86,8 @@ struct pending {
 };
 
 #define PENDING_MAX 64
+/* Slots only renewals may take: a flood of new handshakes must not end working sessions. */
+#define PENDING_RENEW_RESERVE 8
 
 struct authd {
 	const struct gw_config *cfg;
@@ -302,10 +304,13 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		a->auth_stats[AUTH_REFUSED_MSG]++;
 		return;
 	}
-	for (i = 0; i < PENDING_MAX && !p; i++)
-		if (!a->pending[i].used)
+	for (i = 0, n = 0; i < PENDING_MAX; i++) {
+		if (a->pending[i].used)
+			n++;
+		else if (!p)
 			p = &a->pending[i];
-	if (!p) {
+	}
+	if (!p || (!old && n >= PENDING_MAX - PENDING_RENEW_RESERVE)) {
 		send_deny(a, r->conn, AUTHW_R_BUSY);
 		return;
 	}
@@ -844,11 +849,22 @@ int authd_revoke(struct authd *a, uint32_t id)
 {
 	struct authw_kill k = { .type = AUTHW_KILL, .session = id };
 	struct session *s = session_find(a->sessions, id);
+	size_t i;
 
 	if (!s)
 		return -ENOENT;
 	log_info("auth: session %08x of %s/%s revoked by the API", s->id, s->device, s->app);
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
+	/* A renewal of it still waiting for its keys goes too: the channel is being closed. */
+	for (i = 0; i < PENDING_MAX; i++) {
+		struct pending *p = &a->pending[i];
+
+		if (p->used && p->conn == s->conn) {
+			session_del(a->sessions, p->s.id);
+			pending_drop(a, p, true);
+			s = session_find(a->sessions, id);
+		}
+	}
 	session_remove(a, id);
 	if (a->worker.fd >= 0)
 		to_worker(a, &k, sizeof(k));
