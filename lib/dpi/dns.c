@@ -30,10 +30,9 @@ struct dns_tcp {
 	uint8_t lenb[2]; /* the 2-byte length prefix being collected */
 	size_t len_have;
 	size_t want;  /* length of the current message once lenb is complete */
-	uint8_t *buf; /* message bytes, want long */
-	size_t have;
+	uint8_t *buf; /* message bytes so far; grows with them (cap), never beyond 65535 */
+	size_t have, cap;
 	bool stopped;
-	struct dns_msg msg;
 };
 
 const char *dns_outcome_str(enum dns_outcome oc)
@@ -279,11 +278,23 @@ void dns_tcp_free(struct dns_tcp *t)
 	free(t);
 }
 
-static void deliver(struct dns_tcp *t, const uint8_t *p, size_t n)
+/*
+ * The 17 KiB message is allocated per message, not kept per direction: a
+ * connection to port 53 must not cost that much before it sends a message.
+ */
+static int deliver(struct dns_tcp *t, const uint8_t *p, size_t n)
 {
-	enum dns_outcome oc = dns_parse(p, n, &t->msg);
+	struct dns_msg *m = malloc(sizeof(*m));
+	enum dns_outcome oc;
 
-	t->cb(t->ctx, oc, oc == DNS_OK ? &t->msg : NULL);
+	if (!m) {
+		t->stopped = true;
+		return -ENOMEM;
+	}
+	oc = dns_parse(p, n, m);
+	t->cb(t->ctx, oc, oc == DNS_OK ? m : NULL);
+	free(m);
+	return 0;
 }
 
 int dns_tcp_feed(struct dns_tcp *t, const uint8_t *data, size_t len)
@@ -312,32 +323,42 @@ int dns_tcp_feed(struct dns_tcp *t, const uint8_t *data, size_t len)
 			t->want = mlen;
 			t->have = 0;
 		}
-		if (t->have == 0) {
+		if (t->have == 0 && rd_left(&r) >= t->want) {
 			/* whole message in this call and nothing buffered: parse in place */
-			if (rd_left(&r) >= t->want) {
-				if (rd_ptr(&r, t->want, &p))
-					return 0;
-				deliver(t, p, t->want);
-				t->len_have = 0;
-				continue;
-			}
-			/* Buffering starts here, so have > 0 always means buf holds have bytes. */
-			if (!t->buf) {
-				t->buf = malloc(65535);
-				if (!t->buf) {
-					t->stopped = true;
-					return -ENOMEM;
-				}
-			}
+			if (rd_ptr(&r, t->want, &p))
+				return 0;
+			if (deliver(t, p, t->want))
+				return -ENOMEM;
+			t->len_have = 0;
+			continue;
 		}
+		/* buffering: have > 0 always means buf holds have bytes */
 		n = t->want - t->have;
 		if (n > rd_left(&r))
 			n = rd_left(&r);
+		if (t->have + n > t->cap) {
+			/* memory follows the bytes that came, not the length prefix's promise */
+			size_t ncap = t->cap ? t->cap : 512;
+			uint8_t *nb;
+
+			while (ncap < t->have + n)
+				ncap *= 2;
+			if (ncap > 65535)
+				ncap = 65535;
+			nb = realloc(t->buf, ncap);
+			if (!nb) {
+				t->stopped = true;
+				return -ENOMEM;
+			}
+			t->buf = nb;
+			t->cap = ncap;
+		}
 		if (rd_bytes(&r, t->buf + t->have, n))
 			return 0;
 		t->have += n;
 		if (t->have == t->want) {
-			deliver(t, t->buf, t->want);
+			if (deliver(t, t->buf, t->want))
+				return -ENOMEM;
 			t->len_have = 0;
 			t->have = 0;
 		}
@@ -354,4 +375,5 @@ void dns_tcp_gap(struct dns_tcp *t)
 		t->cb(t->ctx, DNS_GAP, NULL);
 	free(t->buf);
 	t->buf = NULL;
+	t->cap = 0;
 }

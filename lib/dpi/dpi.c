@@ -20,6 +20,12 @@ enum app_kind {
 
 /* Detection looks at this many stream chunks before giving up. */
 #define APP_TRIES 4
+/*
+ * A stream start too short to tell ("GE", a lone 0x16) is held until more
+ * bytes come, so a request line split after any byte is still recognised.
+ * The longest start to tell apart is "UNSUBSCRIBE " (12 bytes).
+ */
+#define APP_PREFIX_MAX 16
 
 struct flow_app {
 	struct dpi *dpi;
@@ -33,6 +39,8 @@ struct flow_app {
 	struct dns_dir {
 		struct flow_app *app;
 	} dns_ctx[2];
+	uint8_t pre_len[2]; /* stream start held while undecided, per direction */
+	uint8_t pre[2][APP_PREFIX_MAX];
 };
 
 struct dpi {
@@ -250,15 +258,19 @@ static void app_detect_tcp(struct dpi *d, struct flow *f, struct flow_app *a, in
 	(void)d;
 }
 
-static void app_tcp_data(struct dpi *d, struct flow *f, int dir, const uint8_t *data, size_t len)
+/* Could these first bytes of a stream still become HTTP or TLS with more data? */
+static bool app_undecided(const struct flow *f, const uint8_t *p, size_t len)
 {
-	struct flow_app *a = app_get(d, f);
+	if (is_dns_port(f->key.port[0]) || is_dns_port(f->key.port[1]))
+		return false; /* decided by the port */
+	return http_sniff_partial(p, len) || (len == 1 && p[0] == 0x16);
+}
+
+static void app_feed(struct dpi *d, struct flow *f, struct flow_app *a, int dir,
+		     const uint8_t *data, size_t len)
+{
 	struct tls_hello hello;
 
-	if (!a)
-		return;
-	if (a->kind == APP_NONE)
-		app_detect_tcp(d, f, a, dir, data, len);
 	switch (a->kind) {
 	case APP_HTTP:
 		if (http_conn_feed(a->http, dir, data, len, d->cur_ts))
@@ -297,6 +309,37 @@ static void app_tcp_data(struct dpi *d, struct flow *f, int dir, const uint8_t *
 	}
 }
 
+static void app_tcp_data(struct dpi *d, struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+	struct flow_app *a = app_get(d, f);
+	uint8_t head[APP_PREFIX_MAX];
+	size_t pre, n;
+
+	if (!a)
+		return;
+	if (a->kind == APP_NONE) {
+		pre = a->pre_len[dir];
+		n = len < APP_PREFIX_MAX - pre ? len : APP_PREFIX_MAX - pre;
+		memcpy(head, a->pre[dir], pre);
+		memcpy(head + pre, data, n);
+		if (n == len && app_undecided(f, head, pre + n)) {
+			memcpy(a->pre[dir] + pre, data, n);
+			a->pre_len[dir] = (uint8_t)(pre + n);
+			return;
+		}
+		app_detect_tcp(d, f, a, dir, head, pre + n);
+		if (a->kind == APP_NONE)
+			a->pre_len[dir] = 0; /* not a start after all */
+	}
+	if (a->pre_len[dir]) {
+		/* the held start goes first (the peer's bytes may have decided the parser) */
+		pre = a->pre_len[dir];
+		a->pre_len[dir] = 0;
+		app_feed(d, f, a, dir, a->pre[dir], pre);
+	}
+	app_feed(d, f, a, dir, data, len);
+}
+
 static void app_tcp_gap(struct dpi *d, struct flow *f, int dir, uint32_t len)
 {
 	struct flow_app *a = f->app_state;
@@ -304,6 +347,7 @@ static void app_tcp_gap(struct dpi *d, struct flow *f, int dir, uint32_t len)
 	(void)d;
 	if (!a)
 		return;
+	a->pre_len[dir] = 0; /* a held start is not followed by the next bytes any more */
 	switch (a->kind) {
 	case APP_HTTP:
 		http_conn_gap(a->http, dir, len);
@@ -546,15 +590,20 @@ static void tcp_packet(struct dpi *d, struct flow *f, int dir, const struct dec_
 	}
 }
 
-/* A SYN on a closed flow, or a new ISN from the initiator, starts a new flow. */
+/*
+ * A SYN with a new ISN on a closed flow, or on one that is closing (a FIN
+ * seen: the peer's FIN or the final ACK may be missing from the capture),
+ * starts a new flow. Otherwise the closed direction would drop the new
+ * connection's bytes until the old flow idles out.
+ */
 static bool tcp_reused(const struct flow *f, int dir, const struct dec_pkt *pkt)
 {
 	if ((pkt->tcp_flags & (DEC_TCP_SYN | DEC_TCP_ACK)) != DEC_TCP_SYN)
 		return false;
+	if (f->lru != FLOW_LRU_CLOSED && !((f->rd[0].flags | f->rd[1].flags) & REASM_FIN))
+		return false;
 	/* a retransmitted SYN (same ISN) still belongs to the old flow */
-	if (f->lru == FLOW_LRU_CLOSED)
-		return !(f->rd[dir].flags & REASM_SYN) || f->rd[dir].isn != pkt->seq;
-	return false;
+	return !(f->rd[dir].flags & REASM_SYN) || f->rd[dir].isn != pkt->seq;
 }
 
 static void flow_packet(struct dpi *d, uint64_t ts, const struct dec_pkt *pkt, size_t wirelen,

@@ -95,20 +95,32 @@ static bool eat(struct rd *r, const char *s)
 	return rd_skip(r, n) == 0;
 }
 
+static const char *const sniff_starts[] = {
+	"GET ",	      "POST ",	      "HEAD ",	 "PUT ",      "DELETE ",    "OPTIONS ",
+	"TRACE ",     "CONNECT ",     "PATCH ",	 "PROPFIND ", "PROPPATCH ", "MKCOL ",
+	"COPY ",      "MOVE ",	      "LOCK ",	 "UNLOCK ",   "NOTIFY ",    "M-SEARCH ",
+	"SUBSCRIBE ", "UNSUBSCRIBE ", "REPORT ", "SEARCH ",   "HTTP/1.",
+};
+
 bool http_sniff(const uint8_t *data, size_t len)
 {
-	static const char *const starts[] = {
-		"GET ",	      "POST ",	      "HEAD ",	 "PUT ",      "DELETE ",    "OPTIONS ",
-		"TRACE ",     "CONNECT ",     "PATCH ",	 "PROPFIND ", "PROPPATCH ", "MKCOL ",
-		"COPY ",      "MOVE ",	      "LOCK ",	 "UNLOCK ",   "NOTIFY ",    "M-SEARCH ",
-		"SUBSCRIBE ", "UNSUBSCRIBE ", "REPORT ", "SEARCH ",   "HTTP/1.",
-	};
 	struct rd r;
 	size_t i;
 
-	for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+	for (i = 0; i < sizeof(sniff_starts) / sizeof(sniff_starts[0]); i++) {
 		rd_init(&r, data, len);
-		if (eat(&r, starts[i]))
+		if (eat(&r, sniff_starts[i]))
+			return true;
+	}
+	return false;
+}
+
+bool http_sniff_partial(const uint8_t *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; len && i < sizeof(sniff_starts) / sizeof(sniff_starts[0]); i++) {
+		if (len < strlen(sniff_starts[i]) && memcmp(data, sniff_starts[i], len) == 0)
 			return true;
 	}
 	return false;

@@ -86,4 +86,10 @@ const char *http_outcome_str(enum http_outcome oc);
 /* True if data starts like an HTTP/1.x request ("GET ", "POST ", ...) or response ("HTTP/1."). */
 bool http_sniff(const uint8_t *data, size_t len);
 
+/*
+ * True if data (len > 0) is a proper prefix of a start http_sniff() accepts
+ * ("GE", "HTTP/"): more bytes of the stream are needed to decide.
+ */
+bool http_sniff_partial(const uint8_t *data, size_t len);
+
 #endif

@@ -462,6 +462,35 @@ static void test_tcp_split(void)
 	ASSERT_STREQ(s.names[0], "www.google.com", "response name");
 }
 
+#ifdef __SANITIZE_ADDRESS__
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
+/* Memory follows the bytes received: a length prefix of 65535 and one byte cost little. */
+static void test_tcp_memory(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+	static struct dns_tcp *t[256];
+	struct tcp_seen s = { 0 };
+	size_t before, used, i;
+
+	before = __sanitizer_get_current_allocated_bytes();
+	for (i = 0; i < 256; i++) {
+		t[i] = dns_tcp_new(on_msg, &s);
+		if (!ASSERT_TRUE(t[i] != NULL, "new"))
+			return;
+		dns_tcp_feed(t[i], (const uint8_t *)"\xff\xff\x12", 3);
+	}
+	used = __sanitizer_get_current_allocated_bytes() - before;
+	ASSERT_TRUE(used < 256 * 2048, "under 2 KiB per direction");
+	for (i = 0; i < 256; i++)
+		dns_tcp_free(t[i]);
+	ASSERT_EQ(s.ok + s.bad + s.gap, 0, "nothing complete");
+#else
+	T_SKIP("needs ASan's allocator statistics");
+#endif
+}
+
 static void test_tcp_gap_and_bad(void)
 {
 	struct tcp_seen s = { 0 };
@@ -525,4 +554,5 @@ static void test_partial(void)
 
 T_MAIN(T_CASE(test_real), T_CASE(test_type_names), T_CASE(test_crafted), T_CASE(test_name_length),
        T_CASE(test_pointer_hops), T_CASE(test_answer_cap), T_CASE(test_prefixes),
-       T_CASE(test_tcp_split), T_CASE(test_tcp_gap_and_bad), T_CASE(test_partial))
+       T_CASE(test_tcp_split), T_CASE(test_tcp_memory), T_CASE(test_tcp_gap_and_bad),
+       T_CASE(test_partial))

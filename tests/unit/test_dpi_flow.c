@@ -6,6 +6,7 @@
 #include "lib/dpi/dpi.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/t.h"
+#include "tests/unit/dpi_hello.h"
 
 #define NS 1000000000ull
 #define MAXF 16
@@ -16,7 +17,25 @@ struct rec {
 	char stream[2][128];
 	size_t slen[2];
 	unsigned int gaps;
+	unsigned int nhttp, ntls;
+	int status;
+	char host[64], uri[64], sni[TLS_SNI_MAX + 1];
 };
+
+static void on_app(void *ctx, const struct dpi_event *ev)
+{
+	struct rec *r = ctx;
+
+	if (ev->type == DPI_EV_HTTP) {
+		r->nhttp++;
+		r->status = ev->http->status;
+		snprintf(r->host, sizeof(r->host), "%s", ev->http->host);
+		snprintf(r->uri, sizeof(r->uri), "%s", ev->http->uri);
+	} else if (ev->type == DPI_EV_TLS) {
+		r->ntls++;
+		snprintf(r->sni, sizeof(r->sni), "%s", ev->hello->sni);
+	}
+}
 
 static void on_end(void *ctx, const struct flow *f)
 {
@@ -56,6 +75,7 @@ static struct dpi *mk(struct rec *r, uint32_t max_flows)
 	o.cb.on_flow_end = on_end;
 	o.cb.on_stream_data = on_data;
 	o.cb.on_gap = on_gap;
+	o.cb.on_app_event = on_app;
 	o.ctx = r;
 	return dpi_new(&o);
 }
@@ -133,6 +153,30 @@ static void test_fin_then_reuse(void)
 	dpi_free(d);
 }
 
+/* The server's FIN is missing from the capture: a new SYN on the 4-tuple is still a new flow. */
+static void test_half_closed_reuse(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, S | A, 900, 101, NULL);
+	tcp(d, 1 * NS, true, A | P, 101, 901, "hello");
+	tcp(d, 1 * NS, true, F | A, 106, 901, NULL);
+	tcp(d, 2 * NS, true, S, 5000, 0, NULL); /* same 4-tuple, new ISN */
+	tcp(d, 2 * NS, true, S, 5000, 0, NULL); /* its retransmission stays in the new flow */
+	tcp(d, 2 * NS, false, S | A, 7000, 5001, NULL);
+	tcp(d, 2 * NS, true, A | P, 5001, 7001, "GET /b HTTP/1.1\r\n\r\n");
+	ASSERT_EQ(r.nended, 1, "reuse ends the old flow");
+	ASSERT_EQ(dpi_counters(d)->reused, 1, "reuse counted");
+	dpi_flush(d);
+	ASSERT_EQ(r.nended, 2, "two flows");
+	ASSERT_EQ(r.ended[1].pkts[0], 3, "new flow's client packets");
+	ASSERT_EQ(r.nhttp, 1, "new connection's request parsed");
+	ASSERT_STREQ(r.uri, "/b", "its uri");
+	dpi_free(d);
+}
+
 static void test_rst(void)
 {
 	struct rec r;
@@ -192,6 +236,64 @@ static void test_overlap_through_pipeline(void)
 	ASSERT_MEMEQ(r.stream[0], "GOODDATAMORE", 12, "first data wins");
 	ASSERT_EQ(r.gaps, 1, "gap reported");
 	ASSERT_EQ(r.ended[0].gaps, 1, "gap in flow record");
+	dpi_free(d);
+}
+
+/* The protocol is told from a stream's start even when its first segment is one byte long. */
+static void test_app_start_split(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, S | A, 900, 101, NULL);
+	tcp(d, 1 * NS, true, A | P, 101, 901, "G");
+	tcp(d, 1 * NS, true, A | P, 102, 901, "E");
+	tcp(d, 1 * NS, true, A | P, 103, 901, "T /a HTTP/1.1\r\nHost: example.com\r\n\r\n");
+	tcp(d, 2 * NS, false, A | P, 901, 140, "HTTP/");
+	tcp(d, 2 * NS, false, A | P, 906, 140, "1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	dpi_flush(d);
+	ASSERT_EQ(r.nhttp, 1, "request seen");
+	ASSERT_EQ(r.status, 200, "status");
+	ASSERT_STREQ(r.host, "example.com", "host");
+	ASSERT_STREQ(r.uri, "/a", "uri");
+	ASSERT_STREQ(r.ended[0].app, "http", "flow app");
+	dpi_free(d);
+}
+
+static void test_tls_start_split(void)
+{
+	static const char *const alpn[] = { "h2" };
+	uint8_t hello[600], rec[700];
+	size_t n, i, at = 0;
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+	struct pkt_spec s = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.0.0.2",
+			      .proto = IPPROTO_TCP,
+			      .sport = 40000,
+			      .dport = 443,
+			      .tcp_flags = A | P };
+	struct pkt p;
+
+	n = build_hello(hello, "split.example", alpn, 1, 0);
+	rec[0] = 0x16, rec[1] = 3, rec[2] = 1;
+	put16(rec, 3, n);
+	memcpy(rec + 5, hello, n);
+	n += 5;
+	/* one byte, then the rest */
+	for (i = 0; i < 2; i++) {
+		s.seq = 101 + (uint32_t)at;
+		s.payload = rec + at;
+		s.payload_len = i ? n - 1 : 1;
+		if (ASSERT_EQ(pkt_build(&s, &p), 0, "tls packet"))
+			dpi_packet(d, NS, DEC_LINK_ETH, p.data, p.len, p.len);
+		at += s.payload_len;
+	}
+	dpi_flush(d);
+	ASSERT_EQ(r.ntls, 1, "ClientHello seen");
+	ASSERT_STREQ(r.sni, "split.example", "sni");
 	dpi_free(d);
 }
 
@@ -301,6 +403,8 @@ static void test_memory_flood(void)
 	dpi_free(d);
 }
 
-T_MAIN(T_CASE(test_fin_then_reuse), T_CASE(test_rst), T_CASE(test_closed_linger_expires),
-       T_CASE(test_midstream_direction), T_CASE(test_overlap_through_pipeline),
-       T_CASE(test_udp_idle), T_CASE(test_evict_lru), T_CASE(test_memory_flood))
+T_MAIN(T_CASE(test_fin_then_reuse), T_CASE(test_half_closed_reuse), T_CASE(test_rst),
+       T_CASE(test_closed_linger_expires), T_CASE(test_midstream_direction),
+       T_CASE(test_overlap_through_pipeline), T_CASE(test_app_start_split),
+       T_CASE(test_tls_start_split), T_CASE(test_udp_idle), T_CASE(test_evict_lru),
+       T_CASE(test_memory_flood))

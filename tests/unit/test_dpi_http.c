@@ -363,6 +363,10 @@ static void test_stats_and_names(void)
 	http_conn_free(c);
 	ASSERT_TRUE(http_sniff((const uint8_t *)"M-SEARCH * HTTP/1.1", 19), "ssdp");
 	ASSERT_TRUE(!http_sniff((const uint8_t *)"GE", 2), "short");
+	ASSERT_TRUE(http_sniff_partial((const uint8_t *)"GE", 2), "short: undecided");
+	ASSERT_TRUE(http_sniff_partial((const uint8_t *)"HTTP/", 5), "status line: undecided");
+	ASSERT_TRUE(!http_sniff_partial((const uint8_t *)"GET ", 4), "whole start: decided");
+	ASSERT_TRUE(!http_sniff_partial((const uint8_t *)"GX", 2), "no start: decided");
 	ASSERT_STREQ(http_outcome_str(HTTP_UPGRADED), "upgraded", "name");
 }
 
