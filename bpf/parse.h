@@ -388,10 +388,23 @@ static __always_inline int parse_l4(struct cursor *c, struct cg_pkt *p)
 	return 0;
 }
 
+/* 1 if the 16 bytes are an IPv4-mapped address (::ffff:a.b.c.d); 4-byte aligned. */
+static __always_inline int addr_is_v4mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return !(w[0] | w[1] | (w[2] ^ bpf_htonl(0x0000ffff)));
+}
+
 /*
  * Ethernet (with tags) and IP. Returns the ethertype: ETH_P_IP / ETH_P_IPV6
  * (network order) with p filled, another ethertype for non-IP, or
  * CG_PARSE_ERR for a truncated or inconsistent header.
+ *
+ * An IPv6 packet from an IPv4-mapped source is an error: the maps hold IPv4
+ * sources as ::ffff:a.b.c.d, so it would read and write the state of that
+ * IPv4 source (its cached rule verdict, knock progress, doors, flows). Such
+ * a source must not appear on the wire (RFC 4291 2.5.5.2); Linux drops it too.
  */
 static __always_inline int parse_l2l3(struct cursor *c, struct cg_pkt *p)
 {
@@ -401,7 +414,7 @@ static __always_inline int parse_l2l3(struct cursor *c, struct cg_pkt *p)
 		if (parse_iphdr(c, p) < 0)
 			return CG_PARSE_ERR;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (parse_ip6hdr(c, p) < 0)
+		if (parse_ip6hdr(c, p) < 0 || addr_is_v4mapped(p->src))
 			return CG_PARSE_ERR;
 	}
 	return proto;

@@ -343,6 +343,59 @@ static int map_clear(struct bpf_map *map)
 	return n;
 }
 
+/*
+ * Doors opened under the previous config stay open only while this config
+ * would open them too: the same knock profile at the same index, or SPA to
+ * the auth port. Otherwise a profile that was changed or removed because its
+ * sequence leaked would keep the doors it opened for up to its open_for.
+ */
+static int prune_doors(struct gateway *gw, const struct gate_config *old,
+		       const struct gate_config *cfg)
+{
+	struct bpf_map *doors = gw->skel->maps.knock_open;
+	struct cg_port auth = { .proto = IPPROTO_TCP, .port = htons(gw->cfg.auth.port) };
+	struct knock_open_key key, next, *stale = NULL, *grown;
+	struct knock_open_val val;
+	size_t n = 0, i;
+	void *prev = NULL;
+	bool keep;
+	int err = 0;
+
+	while (bpf_map__get_next_key(doors, prev, &next, sizeof(next)) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(doors, &key, sizeof(key), &val, sizeof(val), 0))
+			continue;
+		if (val.profile == CG_DOOR_SPA)
+			keep = gw->cfg.auth.enabled && !memcmp(&key.port, &auth, sizeof(auth));
+		else
+			keep = val.profile < CG_KNOCK_MAX_PROFILES &&
+			       val.profile < cfg->nprofiles && val.profile < old->nprofiles &&
+			       !memcmp(&old->profiles[val.profile], &cfg->profiles[val.profile],
+				       sizeof(cfg->profiles[0]));
+		if (keep)
+			continue;
+		grown = realloc(stale, (n + 1) * sizeof(*stale));
+		if (!grown) {
+			err = -ENOMEM;
+			goto out;
+		}
+		stale = grown;
+		stale[n++] = key;
+	}
+	for (i = 0; i < n; i++) {
+		err = bpf_map__delete_elem(doors, &stale[i], sizeof(stale[i]), 0);
+		if (err && err != -ENOENT)
+			goto out;
+		err = 0;
+	}
+	if (n)
+		log_info("closed %zu door(s) that the knock or SPA config no longer opens", n);
+out:
+	free(stale);
+	return err;
+}
+
 static int write_config(struct gateway *gw)
 {
 	struct gate_config old, cfg;
@@ -373,6 +426,11 @@ static int write_config(struct gateway *gw)
 		if (n > 0)
 			log_info("knock profiles changed: forgot the progress of %d source(s)", n);
 	}
+	if (!err) {
+		err = prune_doors(gw, &old, &cfg);
+		if (err)
+			return err;
+	}
 	return bpf_map__update_elem(gw->skel->maps.gate_config, &zero, sizeof(zero), &cfg,
 				    sizeof(cfg), BPF_ANY);
 }
@@ -397,6 +455,24 @@ static const char *xdp_mode_name(int ifindex)
 }
 
 /*
+ * True unless @fd is known not to be an XDP link on @ifindex. A link whose
+ * interface vanished reports ifindex 0 (bpf_link_update then fails, and the
+ * caller attaches anew); a link whose info cannot be read is left to
+ * bpf_link_update as well.
+ */
+static bool link_on_ifindex(int fd, int ifindex)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return true;
+	return info.type == BPF_LINK_TYPE_XDP &&
+	       (!info.xdp.ifindex || (int)info.xdp.ifindex == ifindex);
+}
+
+/*
  * XDP through a pinned bpf_link: the program stays attached if the daemon is
  * killed (fail closed), and a restart swaps in the new program atomically,
  * with no moment in which the interface is open.
@@ -408,6 +484,17 @@ static int attach_xdp(struct gateway *gw, char *err, size_t errlen)
 	int fd, e;
 
 	fd = bpf_obj_get(gw->link_path);
+	if (fd >= 0 && !link_on_ifindex(fd, gw->ifindex)) {
+		/*
+		 * The config names another interface than the pinned link's: updating
+		 * that link would leave this interface without a gate.
+		 */
+		log_warn("pinned XDP link %s is on another interface than %s: detaching it",
+			 gw->link_path, gw->cfg.iface);
+		close(fd);
+		unlink(gw->link_path);
+		fd = -1;
+	}
 	if (fd >= 0) {
 		LIBBPF_OPTS(bpf_link_update_opts, uopts);
 
@@ -634,6 +721,11 @@ void gateway_free(struct gateway *gw, bool detach)
 	free(gw);
 }
 
+bool gateway_attached_anew(const struct gateway *gw)
+{
+	return gw->link_created;
+}
+
 /* Expired doors and idle flows; the LRU would evict them too, but later. */
 static void gc_doors_flows(struct gateway *gw)
 {
@@ -791,6 +883,9 @@ int gw_rule_add(struct gateway *gw, const struct cidr *c, uint32_t action, json_
 	err = fw_store_save(&next, gw->state_path);
 	if (err) {
 		log_errno(err, "cannot save %s", gw->state_path);
+		/* It may fail after the rename (fsync of the directory): put the old file back. */
+		if (fw_store_save(&gw->store, gw->state_path))
+			log_err("%s may not match the rules in force", gw->state_path);
 		err = -EIO;
 		goto out;
 	}
@@ -836,6 +931,9 @@ int gw_rule_del(struct gateway *gw, uint32_t id)
 	err = fw_store_save(&next, gw->state_path);
 	if (err) {
 		log_errno(err, "cannot save %s", gw->state_path);
+		/* It may fail after the rename (fsync of the directory): put the old file back. */
+		if (fw_store_save(&gw->store, gw->state_path))
+			log_err("%s may not match the rules in force", gw->state_path);
 		err = -EIO;
 		goto out;
 	}

@@ -23,6 +23,12 @@ struct gateway;
 struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t errlen);
 void gateway_free(struct gateway *gw, bool detach);
 
+/*
+ * True if this start attached XDP anew; false if it took over the pinned
+ * link of an earlier run, which must keep enforcing when this start fails.
+ */
+bool gateway_attached_anew(const struct gateway *gw);
+
 /* Periodic work (expire doors and flows). Call about once a second. */
 void gateway_tick(struct gateway *gw);
 

@@ -57,6 +57,7 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 	char err[512];
 	sigset_t mask;
 	int sfd = -1, ret = 1, e;
+	bool running = false;
 	uint64_t next_tick;
 
 	(void)g;
@@ -97,6 +98,7 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 		goto out;
 	}
 	log_info("REST API on %s", cfg.api);
+	running = true;
 
 	next_tick = mono_ms() + 1000;
 	for (;;) {
@@ -133,7 +135,12 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 	ret = 0;
 out:
 	api_free(api);
-	gateway_free(gw, true);
+	/*
+	 * Only a signal detaches. A start that fails after taking over the pinned
+	 * link of an earlier run leaves it enforcing, as gateway_start() does, and
+	 * a failure while running is a crash: fail closed.
+	 */
+	gateway_free(gw, ret == 0 || (gw && !running && gateway_attached_anew(gw)));
 	if (sfd >= 0)
 		close(sfd);
 	return ret;

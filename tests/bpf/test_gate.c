@@ -922,6 +922,20 @@ static const struct row rows[] = {
 	{ .name = "rule_unknown_action_drops_cached",
 	  .setup = odd_action_c4_24,
 	  .steps = { DROP(TCP4(81), CG_STAT_DROP_RULE), DROP(TCP4(81), CG_STAT_DROP_RULE) } },
+	/*
+	 * IPv4 sources are ::ffff:a.b.c.d in every map, fw_cache included: an
+	 * IPv6 packet from that very address must not leave the v6 trie's
+	 * "no rule" where the IPv4 source's drop rule is looked up, nor read
+	 * the IPv4 source's cached allow. It is refused before the rules.
+	 */
+	{ .name = "v6_v4mapped_source_cannot_poison_v4_drop",
+	  .setup = drop_c4_24,
+	  .steps = { DROP(V6("::ffff:" C4, IPPROTO_TCP, 40000, 80), CG_STAT_DROP_MALFORMED),
+		     DROP(TCP4(80), CG_STAT_DROP_RULE) } },
+	{ .name = "v6_v4mapped_source_cannot_use_v4_allow",
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE),
+		     DROP(V6("::ffff:" C4, IPPROTO_TCP, 40000, 81), CG_STAT_DROP_MALFORMED) } },
 
 	/* Fragments */
 	{ .name = "frag_v4_first_open_then_later",

@@ -53,7 +53,7 @@ write_config() {
 	cat >"$TMP/gw.ini" <<-EOF
 		; test gateway
 		[gateway]
-		interface = ext0
+		interface = ${2:-ext0}
 		name = t$$-$1
 		api = $API
 		state_dir = $TMP/state
@@ -94,6 +94,7 @@ code_is() { [ "$(http "$1" "$2" "${4:-}")" = "$3" ]; }
 rule_id() { cg -j rule list | jq -r --arg c "$1" '.[] | select(.cidr == $c) | .id'; }
 same_rules() { [ "$(cg -j rule list | jq -c 'map(del(.hits))')" = "$(cat "$TMP/rules.before")" ]; }
 xdp_mode_is() { [ "$(cg -j stats | jq -r .xdp_mode)" = "$1" ]; }
+exits_1() { local rc=0; "$@" || rc=$?; [ "$rc" -eq 1 ]; }
 
 suite() {
 	local m=$1 ns
@@ -137,6 +138,20 @@ suite() {
 	check "$m/new_connection_after_door" not reach $C1 10.10.2.2 80
 	touch "$TMP/hold/stop"
 	stop "$holder"
+
+	# A restart keeps the doors of an unchanged profile, not those of a changed one.
+	knock $C1 10.10.2.2 tcp/7000,udp/8000,tcp/9000
+	stop "$GWPID" TERM
+	start_gw
+	check "$m/restart_keeps_door" door_open_for 10.10.1.2
+	knock $C1 10.10.2.2 tcp/7000,udp/8000,tcp/9000
+	stop "$GWPID" TERM
+	sed -i 's/^open_for = 4s$/open_for = 3s/' "$TMP/gw.ini"
+	start_gw
+	check "$m/profile_change_closes_door" no_doors
+	stop "$GWPID" TERM
+	write_config "$m"
+	start_gw
 
 	# Rules take effect at once and can be deleted.
 	cg rule add 10.10.1.2/32 drop >/dev/null
@@ -184,8 +199,28 @@ suite() {
 	start_gw
 	check "$m/restart_after_sigkill" xdp_mode_is "$m"
 	check "$m/restart_after_sigkill_enforces" not reach $C1 10.10.1.1 8443
+
+	# A restart that fails after taking over the pinned link leaves it enforcing.
+	stop "$GWPID" KILL
+	BIND=127.0.0.1 bg $GW python3 "$TLIB/tcpx.py" serve-tcp 7070
+	local squatter=$BG_PID
+	poll 10 nsx $GW python3 "$TLIB/tcpx.py" tcp 127.0.0.1 7070 1
+	check "$m/failed_restart_fails" exits_1 nsx $GW timeout 20 "$CAPGATE" gateway --config "$TMP/gw.ini"
+	check "$m/failed_restart_keeps_enforcing" not reach $C1 10.10.2.2 22
+	stop "$squatter"
+	start_gw
 	stop "$GWPID" TERM
 	check "$m/sigterm_detaches" reach $C1 10.10.2.2 22
+
+	# Same name, other interface: the pinned link of ext0 must not stand in for int0's gate.
+	start_gw
+	stop "$GWPID" KILL
+	write_config "$m" int0
+	start_gw
+	check "$m/new_interface_attached" xdp_mode_is "$m"
+	check "$m/new_interface_dark" not reach $SRV 10.10.2.1 2222
+	check "$m/old_interface_released" reach $C1 10.10.2.2 22
+	stop "$GWPID" TERM
 	rm -rf "$TMP/state"
 }
 
