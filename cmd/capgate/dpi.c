@@ -31,6 +31,7 @@ enum {
 	OPT_FRAG_TIMEOUT,
 	OPT_NO_APPS,
 	OPT_USER,
+	OPT_MAX_PARSER_MEM,
 };
 
 struct dpi_cli {
@@ -60,6 +61,8 @@ static const struct cg_opt dpi_table[] = {
 	  "IP datagrams in reassembly at once (4096)" },
 	{ "max-frags", OPT_MAX_FRAGS, required_argument, "N", "fragments per datagram (64)" },
 	{ "frag-timeout", OPT_FRAG_TIMEOUT, required_argument, "DUR", "fragment timeout (30s)" },
+	{ "max-parser-mem", OPT_MAX_PARSER_MEM, required_argument, "BYTES",
+	  "heap of all application parsers (67108864)" },
 	{ "no-apps", OPT_NO_APPS, no_argument, NULL, "no HTTP/DNS/TLS/QUIC parsing" },
 	{ "user", OPT_USER, required_argument, "USER",
 	  "drop privileges to USER after opening (nobody)" },
@@ -109,6 +112,10 @@ static int dpi_opt(int val, const char *arg, void *ctx)
 	case OPT_MAX_TOTAL:
 		if (!(err = parse_u32(arg, 0, UINT32_MAX, &v)))
 			c->d.max_total_buffer = v;
+		break;
+	case OPT_MAX_PARSER_MEM:
+		if (!(err = parse_u32(arg, 0, UINT32_MAX, &v)))
+			c->d.max_parser_mem = v;
 		break;
 	case OPT_TCP_IDLE:
 		err = parse_duration(arg, NS_PER_SEC, 86400 * NS_PER_SEC, &c->d.tcp_idle_ns);

@@ -278,6 +278,13 @@ void dns_tcp_free(struct dns_tcp *t)
 	free(t);
 }
 
+size_t dns_tcp_mem(const struct dns_tcp *t)
+{
+	if (!t)
+		return 0;
+	return sizeof(*t) + t->cap;
+}
+
 /*
  * The 17 KiB message is allocated per message, not kept per direction: a
  * connection to port 53 must not cost that much before it sends a message.

@@ -76,6 +76,12 @@ struct dns_tcp *dns_tcp_new(dns_msg_fn cb, void *ctx);
 void dns_tcp_free(struct dns_tcp *t);
 
 /*
+ * Bytes of heap t holds now (with its message buffer; the message parsed
+ * during a callback is not held), for memory budgets; 0 for NULL.
+ */
+size_t dns_tcp_mem(const struct dns_tcp *t);
+
+/*
  * Feed in-order stream bytes: any number of messages per call, and messages
  * split across calls (buffered up to 65535 bytes). Calls cb for each
  * complete message. Returns 0, or -ENOMEM (the direction stops).

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "lib/dpi/dpi.h"
 #include "lib/dpi/quic.h"
 
@@ -41,6 +43,7 @@ struct flow_app {
 	} dns_ctx[2];
 	uint8_t pre_len[2]; /* stream start held while undecided, per direction */
 	uint8_t pre[2][APP_PREFIX_MAX];
+	size_t mem; /* parser heap last charged to dpi.parser_mem */
 };
 
 struct dpi {
@@ -53,6 +56,8 @@ struct dpi {
 	uint64_t next_id;
 	struct flow *cur; /* flow whose stream callbacks are running */
 	uint64_t cur_ts;
+	uint64_t parser_mem; /* sum of flow_app.mem: what max_parser_mem bounds */
+	uint8_t hash_key[FLOW_HASH_KEY_LEN];
 	struct dns_msg dnsmsg; /* scratch for UDP DNS (17 KiB: not on the stack) */
 };
 
@@ -69,6 +74,7 @@ void dpi_opts_default(struct dpi_opts *o)
 	o->frag_max_frags = 64;
 	o->frag_max_bytes = 32u << 20;
 	o->frag_timeout_ns = 30 * NS;
+	o->max_parser_mem = 64u << 20;
 }
 
 static void stream_data(void *ctx, int dir, const uint8_t *data, size_t len);
@@ -95,6 +101,12 @@ struct dpi *dpi_new(const struct dpi_opts *o)
 		return NULL;
 	d->o = *o;
 	d->next_id = 1;
+	if (sodium_init() < 0) {
+		err = EIO;
+		goto out;
+	}
+	/* flow ids and output order do not depend on the hash, so the output stays the same */
+	randombytes_buf(d->hash_key, sizeof(d->hash_key));
 	d->flows = flow_table_new(o->max_flows);
 	if (!d->flows) {
 		err = errno;
@@ -131,6 +143,8 @@ static void flow_free(struct dpi *d, struct flow *f)
 {
 	reasm_drop(&d->reasm, &f->rd[0]);
 	reasm_drop(&d->reasm, &f->rd[1]);
+	if (f->app_state)
+		d->parser_mem -= f->app_state->mem;
 	app_free(f->app_state);
 	free(f);
 }
@@ -258,6 +272,42 @@ static void app_detect_tcp(struct dpi *d, struct flow *f, struct flow_app *a, in
 	(void)d;
 }
 
+/*
+ * The parsers of a flow took the analyzer past max_parser_mem: they stop and
+ * their memory goes. Requests already parsed are still reported; the flow
+ * keeps its app name and goes on as streams only.
+ */
+static void app_evict(struct dpi *d, struct flow_app *a)
+{
+	if (a->http)
+		http_conn_end(a->http);
+	http_conn_free(a->http);
+	tls_stream_free(a->tls);
+	quic_conn_free(a->quic);
+	dns_tcp_free(a->dns[0]);
+	dns_tcp_free(a->dns[1]);
+	a->http = NULL;
+	a->tls = NULL;
+	a->quic = NULL;
+	a->dns[0] = a->dns[1] = NULL;
+	a->kind = APP_OTHER;
+	d->parser_mem -= a->mem;
+	a->mem = 0;
+	d->c.parser_evicted++;
+}
+
+/* Charge what a's parsers hold now to the budget; evict them if that breaks it. */
+static void app_charge(struct dpi *d, struct flow_app *a)
+{
+	size_t mem = http_conn_mem(a->http) + tls_stream_mem(a->tls) + quic_conn_mem(a->quic) +
+		     dns_tcp_mem(a->dns[0]) + dns_tcp_mem(a->dns[1]);
+
+	d->parser_mem = d->parser_mem - a->mem + mem;
+	a->mem = mem;
+	if (d->parser_mem > d->o.max_parser_mem)
+		app_evict(d, a);
+}
+
 /* Could these first bytes of a stream still become HTTP or TLS with more data? */
 static bool app_undecided(const struct flow *f, const uint8_t *p, size_t len)
 {
@@ -338,13 +388,13 @@ static void app_tcp_data(struct dpi *d, struct flow *f, int dir, const uint8_t *
 		app_feed(d, f, a, dir, a->pre[dir], pre);
 	}
 	app_feed(d, f, a, dir, data, len);
+	app_charge(d, a);
 }
 
 static void app_tcp_gap(struct dpi *d, struct flow *f, int dir, uint32_t len)
 {
 	struct flow_app *a = f->app_state;
 
-	(void)d;
 	if (!a)
 		return;
 	a->pre_len[dir] = 0; /* a held start is not followed by the next bytes any more */
@@ -362,6 +412,7 @@ static void app_tcp_gap(struct dpi *d, struct flow *f, int dir, uint32_t len)
 	default:
 		break;
 	}
+	app_charge(d, a);
 }
 
 /* A QUIC long header of a version whose Initial keys we can derive. */
@@ -409,11 +460,13 @@ static void app_quic(struct dpi *d, struct flow *f, int dir, const struct dec_pk
 	}
 	case QUIC_BAD_HELLO:
 	case QUIC_TOO_BIG:
+	case QUIC_FAR_CRYPTO:
 		d->c.app_errors++;
 		break;
 	default:
 		break;
 	}
+	app_charge(d, a);
 }
 
 static void app_udp(struct dpi *d, struct flow *f, int dir, const struct dec_pkt *pkt, uint64_t ts)
@@ -616,7 +669,7 @@ static void flow_packet(struct dpi *d, uint64_t ts, const struct dec_pkt *pkt, s
 
 	if (flow_key_make(pkt, &key, &side))
 		return;
-	hash = flow_key_hash(&key);
+	hash = flow_key_hash(&key, d->hash_key);
 	f = flow_table_lookup(d->flows, &key, hash);
 	if (f && key.proto == 6 && tcp_reused(f, flow_dir(f, side), pkt)) {
 		d->c.reused++;
@@ -760,4 +813,9 @@ const struct reasm_stats *dpi_reasm_stats(const struct dpi *d)
 uint32_t dpi_flows_active(const struct dpi *d)
 {
 	return flow_table_count(d->flows);
+}
+
+uint64_t dpi_parser_mem(const struct dpi *d)
+{
+	return d->parser_mem;
 }

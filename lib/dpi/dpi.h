@@ -62,6 +62,12 @@ struct dpi_opts {
 	uint64_t closed_linger_ns; /* a TCP flow stays this long after FIN/RST for late packets */
 	uint32_t frag_max_datagrams, frag_max_frags;
 	uint64_t frag_max_bytes, frag_timeout_ns;
+	/*
+	 * Heap held by all flows' application parsers (HTTP header buffers and
+	 * pending requests, DNS-over-TCP, TLS and QUIC ClientHello buffers).
+	 * The flow whose parser takes the sum past it loses its parser.
+	 */
+	uint64_t max_parser_mem;
 	bool no_apps; /* no application parsing (flows and streams only) */
 	struct dpi_callbacks cb;
 	void *ctx;
@@ -77,6 +83,7 @@ struct dpi_counters {
 	uint64_t malformed, unsupported, truncated;
 	uint64_t evicted, idle_ended, reused;
 	uint64_t app_events, app_errors;
+	uint64_t parser_evicted; /* flows whose parser was stopped by max_parser_mem */
 };
 
 struct dpi;
@@ -108,5 +115,7 @@ const struct dpi_counters *dpi_counters(const struct dpi *d);
 const struct defrag_stats *dpi_defrag_stats(const struct dpi *d);
 const struct reasm_stats *dpi_reasm_stats(const struct dpi *d);
 uint32_t dpi_flows_active(const struct dpi *d);
+/* Heap held by application parsers now (what max_parser_mem bounds). */
+uint64_t dpi_parser_mem(const struct dpi *d);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "lib/dpi/flow.h"
 
 struct flow_table {
@@ -100,26 +102,17 @@ int flow_key_make(const struct dec_pkt *pkt, struct flow_key *key, int *side)
 	return 0;
 }
 
-uint32_t flow_key_hash(const struct flow_key *key)
+_Static_assert(FLOW_HASH_KEY_LEN == crypto_shorthash_KEYBYTES, "flow hash key");
+
+uint32_t flow_key_hash(const struct flow_key *key, const uint8_t hkey[FLOW_HASH_KEY_LEN])
 {
-	/* FNV-1a over the key words, then a murmur-style finaliser */
-	const uint8_t *p = (const uint8_t *)key;
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
+	uint8_t out[crypto_shorthash_BYTES];
+	uint32_t h;
 
-	for (i = 0; i + 8 <= sizeof(*key); i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 1099511628211ull;
-		h ^= h >> 29;
-	}
-	for (; i < sizeof(*key); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (uint32_t)h;
+	/* the key is memset before it is filled (flow_key_make): no padding bytes vary */
+	crypto_shorthash(out, (const uint8_t *)key, sizeof(*key), hkey);
+	memcpy(&h, out, sizeof(h));
+	return h;
 }
 
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *key, uint32_t hash)

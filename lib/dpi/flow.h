@@ -69,7 +69,15 @@ void flow_table_free(struct flow_table *t);
  * packet's source. Returns 0, or -EINVAL when the packet has no IP layer.
  */
 int flow_key_make(const struct dec_pkt *pkt, struct flow_key *key, int *side);
-uint32_t flow_key_hash(const struct flow_key *key);
+
+#define FLOW_HASH_KEY_LEN 16
+
+/*
+ * The table hash of key: SipHash-2-4 under a secret key chosen at random per
+ * analyzer (dpi_new), so keys that collide cannot be precomputed to turn
+ * the table's probe runs into a linear scan.
+ */
+uint32_t flow_key_hash(const struct flow_key *key, const uint8_t hkey[FLOW_HASH_KEY_LEN]);
 
 /* The flow with this key, or NULL. */
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *key, uint32_t hash);

@@ -26,6 +26,7 @@ enum http_pos {
 
 struct http_req {
 	struct http_req *next;
+	size_t mem;  /* bytes allocated for it */
 	bool silent; /* stands for an oversize request, keeps responses in order; not emitted */
 	bool head, connect;
 	uint64_t ts;
@@ -53,6 +54,7 @@ struct http_conn {
 	struct http_dir d[2];
 	struct http_req *head, *tail;
 	unsigned int npending;
+	size_t pending_mem; /* bytes of the requests in head..tail */
 	struct http_stats st;
 };
 
@@ -320,6 +322,7 @@ static struct http_req *pop(struct http_conn *c)
 		if (!c->head)
 			c->tail = NULL;
 		c->npending--;
+		c->pending_mem -= q->mem;
 	}
 	return q;
 }
@@ -332,6 +335,7 @@ static int push(struct http_conn *c, const struct http_msg *m, bool silent, uint
 
 	if (!q)
 		return -ENOMEM;
+	q->mem = sizeof(*q) + n;
 	q->silent = silent;
 	q->ts = ts;
 	q->head = name_is(&m->method, "HEAD");
@@ -354,6 +358,7 @@ static int push(struct http_conn *c, const struct http_msg *m, bool silent, uint
 		c->head = q;
 	c->tail = q;
 	c->npending++;
+	c->pending_mem += q->mem;
 	return 0;
 }
 
@@ -625,6 +630,13 @@ void http_conn_free(struct http_conn *c)
 	free(c->d[0].buf);
 	free(c->d[1].buf);
 	free(c);
+}
+
+size_t http_conn_mem(const struct http_conn *c)
+{
+	if (!c)
+		return 0;
+	return sizeof(*c) + c->d[0].cap + c->d[1].cap + c->pending_mem;
 }
 
 int http_conn_feed(struct http_conn *c, int dir, const uint8_t *data, size_t len, uint64_t ts)

@@ -62,6 +62,12 @@ struct http_conn *http_conn_new(http_event_fn cb, void *ctx);
 void http_conn_free(struct http_conn *c);
 
 /*
+ * Bytes of heap c holds now (the connection, its header buffers, its
+ * pending requests), for memory budgets; 0 for NULL.
+ */
+size_t http_conn_mem(const struct http_conn *c);
+
+/*
  * Feed in-order stream bytes of direction dir (0 or 1). Returns 0, or
  * -ENOMEM (the connection stops parsing) or -EINVAL (bad dir).
  */

@@ -331,6 +331,9 @@ int out_summary(struct out *o, const struct dpi_counters *c, double elapsed_s,
 	}
 	LIT(o, ",\"elapsed_s\":");
 	secs(o, elapsed_s > 0 ? (uint64_t)(elapsed_s * 1e6 + 0.5) : 0);
+	/* fields beyond the fixed list come after it, so its prefix stays as specified */
+	LIT(o, ",\"parser_evicted\":");
+	u64(o, c->parser_evicted);
 	putc_unlocked('}', o->fp);
 	return eol(o);
 }

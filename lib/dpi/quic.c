@@ -88,6 +88,7 @@ const char *quic_outcome_str(enum quic_outcome oc)
 		[QUIC_BAD_HELLO] = "bad_hello",
 		[QUIC_TOO_BIG] = "too_big",
 		[QUIC_DONE] = "done",
+		[QUIC_FAR_CRYPTO] = "far_crypto",
 	};
 
 	if ((unsigned int)oc < sizeof(names) / sizeof(names[0]) && names[oc])
@@ -337,17 +338,29 @@ static void crypto_reset(struct quic_conn *c)
 	c->cap = c->contig = 0;
 }
 
-/* Store CRYPTO bytes at off; bytes past QUIC_CRYPTO_MAX are not kept; first data wins. */
+/*
+ * Store CRYPTO bytes at off; first data wins. Bytes past QUIC_CRYPTO_MAX are
+ * not kept (the hello parser reports it too big), nor are bytes
+ * QUIC_CRYPTO_WINDOW or more past the contiguous prefix: then returns 1 (the
+ * caller counts it). Returns 0 or -ENOMEM otherwise.
+ */
 static int crypto_add(struct quic_conn *c, uint64_t off, const uint8_t *data, size_t len)
 {
-	uint64_t end = off + len;
+	uint64_t end = off + len, limit = c->contig + QUIC_CRYPTO_WINDOW;
 	size_t ncap, i, at;
 	uint8_t *nb, *ns;
+	int ret = 0;
 
 	if (off >= QUIC_CRYPTO_MAX || len == 0)
 		return 0;
 	if (end > QUIC_CRYPTO_MAX)
 		end = QUIC_CRYPTO_MAX;
+	if (end > limit) {
+		ret = 1;
+		if (off >= limit)
+			return ret;
+		end = limit;
+	}
 	if (end > c->cap) {
 		ncap = ((size_t)end + 4095) & ~(size_t)4095;
 		nb = realloc(c->buf, ncap);
@@ -370,7 +383,7 @@ static int crypto_add(struct quic_conn *c, uint64_t off, const uint8_t *data, si
 	}
 	while (c->contig < c->cap && (c->seen[c->contig / 8] & (1u << (c->contig % 8))))
 		c->contig++;
-	return 0;
+	return ret;
 }
 
 /* Frames of one decrypted Initial payload (RFC 9000 19). */
@@ -378,7 +391,9 @@ static enum quic_outcome parse_frames(struct quic_conn *c, const uint8_t *pt, si
 {
 	uint64_t type, a, b, n, i;
 	const uint8_t *data;
+	bool far = false;
 	struct rd r;
+	int err;
 
 	rd_init(&r, pt, len);
 	while (rd_left(&r)) {
@@ -406,8 +421,10 @@ static enum quic_outcome parse_frames(struct quic_conn *c, const uint8_t *pt, si
 			if (rd_varint(&r, &a) || rd_varint(&r, &n) || n > rd_left(&r) ||
 			    rd_ptr(&r, (size_t)n, &data))
 				return QUIC_BAD_FRAME;
-			if (crypto_add(c, a, data, (size_t)n))
+			err = crypto_add(c, a, data, (size_t)n);
+			if (err < 0)
 				return QUIC_TOO_BIG;
+			far |= err > 0;
 			break;
 		case QF_CLOSE:
 		case QF_CLOSE_APP:
@@ -421,7 +438,7 @@ static enum quic_outcome parse_frames(struct quic_conn *c, const uint8_t *pt, si
 			return QUIC_BAD_FRAME;
 		}
 	}
-	return QUIC_MORE;
+	return far ? QUIC_FAR_CRYPTO : QUIC_MORE;
 }
 
 static enum quic_outcome finish(struct quic_conn *c, enum quic_outcome oc)
@@ -559,6 +576,13 @@ out:
 	free(copy);
 	OPENSSL_cleanse(&k, sizeof(k));
 	return oc;
+}
+
+size_t quic_conn_mem(const struct quic_conn *c)
+{
+	if (!c)
+		return 0;
+	return sizeof(*c) + c->cap + c->cap / 8;
 }
 
 struct quic_conn *quic_conn_new(void)

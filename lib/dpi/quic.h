@@ -15,6 +15,12 @@
 #define QUIC_DRAFT29 0xff00001du
 #define QUIC_CID_MAX 20
 #define QUIC_CRYPTO_MAX 65536 /* CRYPTO stream bytes collected per connection */
+/*
+ * CRYPTO bytes are kept only this far past the contiguous prefix, so what is
+ * allocated follows what was received (a frame at offset 65000 would
+ * otherwise cost 72 KiB). Six full Initial packets of reordering fit.
+ */
+#define QUIC_CRYPTO_WINDOW 8192
 
 /* Client Initial packet protection keys (AES-128-GCM, AES-128 header protection). */
 struct quic_keys {
@@ -32,6 +38,8 @@ enum quic_outcome {
 	QUIC_BAD_HELLO, /* the CRYPTO stream is not a valid ClientHello */
 	QUIC_TOO_BIG,	/* CRYPTO data beyond QUIC_CRYPTO_MAX */
 	QUIC_DONE,	/* this connection's ClientHello was already reported (or failed) */
+	/* CRYPTO bytes QUIC_CRYPTO_WINDOW or more past the contiguous prefix: refused */
+	QUIC_FAR_CRYPTO,
 };
 
 const char *quic_outcome_str(enum quic_outcome oc);
@@ -62,11 +70,17 @@ struct quic_conn *quic_conn_new(void);
 void quic_conn_free(struct quic_conn *c);
 
 /*
+ * Bytes of heap c holds now (the connection and its CRYPTO buffers), for
+ * memory budgets; 0 for NULL.
+ */
+size_t quic_conn_mem(const struct quic_conn *c);
+
+/*
  * Feed one client-to-server UDP payload (coalesced packets are walked; only
  * Initial packets are opened). Returns QUIC_OK once, with *hello written,
  * when the ClientHello completes; QUIC_MORE while it is incomplete; an
  * error outcome for a datagram that did not help (QUIC_DECRYPT_FAILED,
- * QUIC_NOT_INITIAL, ...; the connection continues); QUIC_BAD_HELLO or
+ * QUIC_NOT_INITIAL, QUIC_FAR_CRYPTO, ...; the connection continues); QUIC_BAD_HELLO or
  * QUIC_TOO_BIG once as final outcomes; then QUIC_DONE for every later call.
  * A datagram whose Initial has another DCID and fails with the current keys
  * is retried with keys from its own DCID (Retry or a new connection on the

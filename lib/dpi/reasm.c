@@ -50,10 +50,19 @@ static void gap(struct reasm *r, struct reasm_dir *d, int dir, uint32_t len, voi
 		r->cb.gap(ctx, dir, len);
 }
 
+/* What a queued segment of len bytes is charged against the caps. */
+static size_t seg_cost(size_t len)
+{
+	return len + REASM_SEG_OVERHEAD;
+}
+
+/* Free s, already unlinked from the head of d->q. */
 static void seg_free(struct reasm *r, struct reasm_dir *d, struct reasm_seg *s)
 {
-	d->buffered -= s->len;
-	r->st.buffered -= s->len;
+	if (d->q_tail == s)
+		d->q_tail = NULL;
+	d->buffered -= (uint32_t)seg_cost(s->len);
+	r->st.buffered -= seg_cost(s->len);
 	free(s);
 }
 
@@ -114,13 +123,22 @@ static bool over_cap(const struct reasm *r, const struct reasm_dir *d, size_t le
 	       r->st.buffered + len > r->o.max_total_bytes;
 }
 
-/* Queue [seq, seq+len) minus whatever is already queued (first data wins). */
+/*
+ * Queue [seq, seq+len) minus whatever is already queued (first data wins).
+ * A segment spanning queued ones is cut into pieces, each charged its
+ * overhead, so the caller's cap check may not cover them all: a piece that
+ * would break a cap is not queued, nor is the rest (a cap skip; the hole
+ * becomes a gap like any other).
+ */
 static int enqueue(struct reasm *r, struct reasm_dir *d, uint32_t seq, const uint8_t *p, size_t len)
 {
 	struct reasm_seg **pp = &d->q, *s;
 	uint32_t end = seq + (uint32_t)len;
 	bool overlapped = false;
 
+	/* at or after the end of the queue (in order with holes): no walk, so no quadratic cost */
+	if (d->q_tail && seq_diff(seq, d->q_tail->seq + d->q_tail->len) >= 0)
+		pp = &d->q_tail->next;
 	while (seq_diff(end, seq) > 0) {
 		uint32_t piece_end = end;
 
@@ -140,6 +158,10 @@ static int enqueue(struct reasm *r, struct reasm_dir *d, uint32_t seq, const uin
 			piece_end = (*pp)->seq;
 			overlapped = true;
 		}
+		if (over_cap(r, d, seg_cost(piece_end - seq))) {
+			r->st.cap_skips++;
+			break;
+		}
 		s = malloc(sizeof(*s) + (piece_end - seq));
 		if (!s) {
 			r->st.nomem++;
@@ -151,8 +173,10 @@ static int enqueue(struct reasm *r, struct reasm_dir *d, uint32_t seq, const uin
 		s->next = *pp;
 		*pp = s;
 		pp = &s->next;
-		d->buffered += s->len;
-		r->st.buffered += s->len;
+		if (!s->next)
+			d->q_tail = s;
+		d->buffered += (uint32_t)seg_cost(s->len);
+		r->st.buffered += seg_cost(s->len);
 		if (r->st.buffered > r->st.peak_buffered)
 			r->st.peak_buffered = r->st.buffered;
 		p += s->len;
@@ -194,13 +218,13 @@ int reasm_segment(struct reasm *r, struct reasm_dir *d, int dir, uint32_t seq, u
 		d->fin_seq = seq + (uint32_t)len;
 	}
 	off = seq_diff(seq, d->next);
-	if (off > 0 && len && (uint32_t)off < REASM_WINDOW && over_cap(r, d, len)) {
+	if (off > 0 && len && (uint32_t)off < REASM_WINDOW && over_cap(r, d, seg_cost(len))) {
 		/* a cap is hit: skip ahead to the queued data, then to this segment */
 		r->st.cap_skips++;
-		while (over_cap(r, d, len) && d->q)
+		while (over_cap(r, d, seg_cost(len)) && d->q)
 			skip_to_queue(r, d, dir, ctx);
 		off = seq_diff(seq, d->next);
-		if (off > 0 && over_cap(r, d, len)) {
+		if (off > 0 && over_cap(r, d, seg_cost(len))) {
 			gap(r, d, dir, (uint32_t)off, ctx);
 			off = 0;
 		}

@@ -18,14 +18,25 @@ struct reasm_cb {
 	void (*gap)(void *ctx, int dir, uint32_t len);
 };
 
+/*
+ * What one queued segment costs beyond its payload (its header and the
+ * allocator's), charged against the caps along with the payload. Without it,
+ * 1-byte segments with holes between them would hold ~50 times the cap.
+ */
+#define REASM_SEG_OVERHEAD 48
+
 struct reasm_opts {
-	size_t max_flow_bytes;	/* out-of-order bytes buffered per direction */
-	size_t max_total_bytes; /* out-of-order bytes buffered in all */
+	size_t max_flow_bytes;	/* out-of-order bytes buffered per direction (with overhead) */
+	size_t max_total_bytes; /* out-of-order bytes buffered in all (with overhead) */
 };
 
+/*
+ * cap_skips counts each time a cap was hit (the stream skipped ahead, or the
+ * rest of a segment was not queued); either way the missing bytes become a gap.
+ */
 struct reasm_stats {
 	uint64_t in_order, queued, retrans, overlaps, gaps, gap_bytes, cap_skips, nomem;
-	uint64_t buffered, peak_buffered; /* bytes held now / at most */
+	uint64_t buffered, peak_buffered; /* bytes charged now / at most: payload + overhead */
 };
 
 struct reasm {
@@ -48,9 +59,10 @@ enum {
 struct reasm_dir {
 	uint32_t flags; /* REASM_* */
 	uint32_t isn, next, fin_seq;
-	uint32_t buffered;   /* bytes in q */
-	uint32_t gaps;	     /* gaps reported */
-	struct reasm_seg *q; /* out-of-order segments, sorted, never overlapping */
+	uint32_t buffered;	  /* bytes charged for q: payload + REASM_SEG_OVERHEAD each */
+	uint32_t gaps;		  /* gaps reported */
+	struct reasm_seg *q;	  /* out-of-order segments, sorted, never overlapping */
+	struct reasm_seg *q_tail; /* last of q (appending is the common case) */
 };
 
 /* Initialise a reassembler (no allocation; nothing to free). */
@@ -59,9 +71,11 @@ void reasm_init(struct reasm *r, const struct reasm_opts *o, const struct reasm_
 /*
  * One TCP segment of direction dir (flags are DEC_TCP_*). In-order bytes go to
  * cb.data at once without copying; out-of-order bytes are copied into the
- * queue (bounded by the caps: when a cap is hit the stream skips ahead to the
- * queued data, reporting a gap). Returns 0, or -ENOMEM when a segment could
- * not be queued (counted; the bytes are later reported as a gap).
+ * queue (bounded by the caps, which charge REASM_SEG_OVERHEAD per queued
+ * segment: when a cap is hit the stream skips ahead to the queued data,
+ * reporting a gap, or the rest of the segment is not queued). Returns 0, or
+ * -ENOMEM when a segment could not be queued (counted; the bytes are later
+ * reported as a gap).
  */
 int reasm_segment(struct reasm *r, struct reasm_dir *d, int dir, uint32_t seq, uint8_t flags,
 		  const uint8_t *data, size_t len, void *ctx);

@@ -164,6 +164,13 @@ void tls_stream_free(struct tls_stream *s)
 	free(s);
 }
 
+size_t tls_stream_mem(const struct tls_stream *s)
+{
+	if (!s)
+		return 0;
+	return sizeof(*s) + s->cap;
+}
+
 /* A final outcome: remember it and drop the buffer. */
 static enum tls_outcome finish(struct tls_stream *s, enum tls_outcome oc)
 {

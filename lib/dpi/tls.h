@@ -57,6 +57,9 @@ struct tls_stream *tls_stream_new(void);
 /* Frees the stream and its buffer; NULL is allowed. */
 void tls_stream_free(struct tls_stream *s);
 
+/* Bytes of heap s holds now (with its buffer), for memory budgets; 0 for NULL. */
+size_t tls_stream_mem(const struct tls_stream *s);
+
 /*
  * Feed the next in-order stream bytes. Returns TLS_MORE until a final
  * outcome: TLS_OK once (with *hello written), or an error outcome once, and

@@ -403,8 +403,152 @@ static void test_memory_flood(void)
 	dpi_free(d);
 }
 
+/* A TCP packet of client 10.0.0.1:cport <-> 10.0.0.2:80. */
+static void tcp_port(struct dpi *d, uint64_t t, uint16_t cport, bool c2s, uint8_t flags,
+		     uint32_t seq, uint32_t ack, const char *data)
+{
+	struct pkt_spec s = { .family = 4,
+			      .src = c2s ? "10.0.0.1" : "10.0.0.2",
+			      .dst = c2s ? "10.0.0.2" : "10.0.0.1",
+			      .proto = IPPROTO_TCP,
+			      .sport = c2s ? cport : 80,
+			      .dport = c2s ? 80 : cport,
+			      .tcp_flags = flags,
+			      .seq = seq,
+			      .ack = ack,
+			      .payload = (const uint8_t *)data,
+			      .payload_len = data ? strlen(data) : 0 };
+	struct pkt p;
+
+	if (ASSERT_EQ(pkt_build(&s, &p), 0, "tcp packet"))
+		dpi_packet(d, t, DEC_LINK_ETH, p.data, p.len, p.len);
+}
+
+static struct dpi *mk_budget(struct rec *r, uint64_t max_parser_mem)
+{
+	struct dpi_opts o;
+
+	memset(r, 0, sizeof(*r));
+	dpi_opts_default(&o);
+	o.max_parser_mem = max_parser_mem;
+	o.cb.on_flow_end = on_end;
+	o.cb.on_app_event = on_app;
+	o.ctx = r;
+	return dpi_new(&o);
+}
+
+/* "GET /big HTTP/1.1\r\nX: xxx..." of 1400 bytes, a header that has not ended. */
+static const char *big_header(void)
+{
+	static char h[1401];
+
+	memset(h, 'x', sizeof(h) - 1);
+	memcpy(h, "GET /big HTTP/1.1\r\nX: ", 22);
+	return h;
+}
+
+/* 1400 more bytes of that header line. */
+static const char *more_header(void)
+{
+	static char h[1401];
+
+	memset(h, 'x', sizeof(h) - 1);
+	return h;
+}
+
+/*
+ * 40 connections each hold an unfinished 2800-byte header under a 32 KiB
+ * parser budget: the sum never passes it, and each flow that would have
+ * taken it past lost its parser (counted); their streams go on.
+ */
+static void test_parser_budget(void)
+{
+	const uint64_t max = 32 << 10;
+	struct rec r;
+	struct dpi *d = mk_budget(&r, max);
+	bool under = true;
+	uint16_t i;
+
+	if (!ASSERT_TRUE(d != NULL, "new"))
+		return;
+	for (i = 0; i < 40; i++) {
+		tcp_port(d, 1 * NS, 41000 + i, true, S, 100, 0, NULL);
+		tcp_port(d, 1 * NS, 41000 + i, false, S | A, 900, 101, NULL);
+		tcp_port(d, 1 * NS, 41000 + i, true, A | P, 101, 901, big_header());
+		under &= dpi_parser_mem(d) <= max;
+		tcp_port(d, 1 * NS, 41000 + i, true, A | P, 1501, 901, more_header());
+		under &= dpi_parser_mem(d) <= max;
+	}
+	ASSERT_TRUE(under, "parser memory under the budget after every packet");
+	/* a parser holds 4 KiB and more: at most 8 fit, the others were evicted */
+	ASSERT_TRUE(dpi_counters(d)->parser_evicted >= 32, "evictions counted");
+	ASSERT_TRUE(dpi_counters(d)->parser_evicted < 40, "the first parsers kept");
+	ASSERT_TRUE(dpi_parser_mem(d) > 0, "kept parsers charged");
+	dpi_flush(d);
+	ASSERT_EQ(r.total_ended, 40, "every flow ended");
+	ASSERT_EQ(dpi_parser_mem(d), 0, "all released");
+	dpi_free(d);
+}
+
+/* The flow that breaks the budget still reports the request it had parsed, once. */
+static void test_parser_budget_reports(void)
+{
+	struct rec r;
+	struct dpi *d = mk_budget(&r, 2048);
+
+	if (!ASSERT_TRUE(d != NULL, "new"))
+		return;
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, S | A, 900, 101, NULL);
+	tcp(d, 1 * NS, true, A | P, 101, 901, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	ASSERT_EQ(dpi_counters(d)->parser_evicted, 0, "first request fits");
+	ASSERT_EQ(r.nhttp, 0, "pending until its response");
+	tcp(d, 1 * NS, true, A | P, 129, 901, big_header());
+	ASSERT_EQ(dpi_counters(d)->parser_evicted, 1, "evicted");
+	ASSERT_EQ(dpi_parser_mem(d), 0, "its memory released");
+	ASSERT_EQ(r.nhttp, 1, "pending request reported");
+	ASSERT_STREQ(r.uri, "/a", "its uri");
+	ASSERT_EQ(r.status, 0, "no status");
+	tcp(d, 1 * NS, false, A | P, 901, 1529, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	dpi_flush(d);
+	ASSERT_EQ(r.nhttp, 1, "not reported again");
+	ASSERT_EQ(r.nended, 1, "flow ended");
+	ASSERT_STREQ(r.ended[0].app, "http", "app kept in the flow record");
+	dpi_free(d);
+}
+
+/*
+ * The flow hash is keyed per analyzer: the same flow hashes differently in
+ * two of them (so colliding keys cannot be precomputed), with the same id.
+ */
+static void test_hash_seeded(void)
+{
+	static const uint8_t k1[FLOW_HASH_KEY_LEN] = { 1 }, k2[FLOW_HASH_KEY_LEN] = { 2 };
+	struct rec r1, r2;
+	struct dpi *d1 = mk(&r1, 100), *d2 = mk(&r2, 100);
+	struct flow_key key;
+
+	if (!ASSERT_TRUE(d1 && d2, "new"))
+		goto out;
+	tcp(d1, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d2, 1 * NS, true, S, 100, 0, NULL);
+	dpi_flush(d1);
+	dpi_flush(d2);
+	if (!ASSERT_EQ(r1.nended + r2.nended, 2, "one flow each"))
+		goto out;
+	ASSERT_EQ(r1.ended[0].id, r2.ended[0].id, "same id");
+	ASSERT_TRUE(r1.ended[0].hash != r2.ended[0].hash, "different hash");
+	key = r1.ended[0].key;
+	ASSERT_EQ(flow_key_hash(&key, k1), flow_key_hash(&key, k1), "deterministic per key");
+	ASSERT_TRUE(flow_key_hash(&key, k1) != flow_key_hash(&key, k2), "depends on the key");
+out:
+	dpi_free(d1);
+	dpi_free(d2);
+}
+
 T_MAIN(T_CASE(test_fin_then_reuse), T_CASE(test_half_closed_reuse), T_CASE(test_rst),
        T_CASE(test_closed_linger_expires), T_CASE(test_midstream_direction),
        T_CASE(test_overlap_through_pipeline), T_CASE(test_app_start_split),
        T_CASE(test_tls_start_split), T_CASE(test_udp_idle), T_CASE(test_evict_lru),
-       T_CASE(test_memory_flood))
+       T_CASE(test_memory_flood), T_CASE(test_parser_budget), T_CASE(test_parser_budget_reports),
+       T_CASE(test_hash_seeded))

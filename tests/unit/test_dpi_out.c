@@ -121,7 +121,8 @@ static void put_summary(struct out *o)
 				  .reassembled = 1,
 				  .flows = 3,
 				  .malformed = 1,
-				  .evicted = 0 };
+				  .evicted = 0,
+				  .parser_evicted = 7 };
 
 	out_summary(o, &c, 0.5, NULL);
 }
@@ -195,7 +196,8 @@ static void test_out_summary(void)
 	ASSERT_STREQ(s,
 		     "{\"type\":\"summary\",\"packets\":10,\"bytes\":1000,\"ipv4\":8,\"ipv6\":2,"
 		     "\"tcp\":5,\"udp\":4,\"icmp\":2,\"arp\":0,\"fragments\":2,\"reassembled\":1,"
-		     "\"flows\":3,\"malformed\":1,\"evicted\":0,\"elapsed_s\":0.5}\n",
+		     "\"flows\":3,\"malformed\":1,\"evicted\":0,\"elapsed_s\":0.5,"
+		     "\"parser_evicted\":7}\n",
 		     "summary");
 	free(s);
 }
@@ -216,7 +218,7 @@ static void test_out_summary_live(void)
 		     "{\"type\":\"summary\",\"packets\":3,\"bytes\":0,\"ipv4\":0,\"ipv6\":0,"
 		     "\"tcp\":0,\"udp\":0,\"icmp\":0,\"arp\":0,\"fragments\":0,\"reassembled\":0,"
 		     "\"flows\":0,\"malformed\":0,\"evicted\":0,\"dropped\":42,"
-		     "\"elapsed_s\":1700000000.000001}\n",
+		     "\"elapsed_s\":1700000000.000001,\"parser_evicted\":0}\n",
 		     "live summary: dropped, microseconds");
 	free(s);
 }

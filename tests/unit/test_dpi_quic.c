@@ -331,6 +331,66 @@ static void test_outcomes(void)
 	quic_conn_free(NULL);
 }
 
+/* A CRYPTO frame (type, 4-byte varint offset, 2-byte length) of n bytes of x at off. */
+static size_t crypto_frame_far(uint8_t *b, size_t o, uint32_t off, size_t n)
+{
+	b[o++] = 0x06;
+	b[o++] = (uint8_t)(0x80 | off >> 24);
+	b[o++] = (uint8_t)(off >> 16);
+	b[o++] = (uint8_t)(off >> 8);
+	b[o++] = (uint8_t)off;
+	o = put16(b, o, 0x4000 | n);
+	memset(b + o, 'x', n);
+	return o + n;
+}
+
+/*
+ * CRYPTO data far past what was received is refused, so it allocates
+ * nothing big: a frame at offset 65000 used to cost a 72 KiB buffer.
+ */
+static void test_crypto_far(void)
+{
+	struct quic_conn *c;
+	struct tls_hello h;
+	size_t n, o, m, base;
+
+	c = quic_conn_new();
+	if (!ASSERT_TRUE(c != NULL, "new"))
+		return;
+	base = quic_conn_mem(c);
+	o = crypto_frame_far(pl, 0, 65000, 100);
+	memset(pl + o, 0, 40);
+	m = seal(QUIC_V1, pl, o + 40, 0, pkt);
+	ASSERT_EQ(quic_conn_feed(c, pkt, m, &h), QUIC_FAR_CRYPTO, "offset 65000 refused");
+	ASSERT_EQ(quic_conn_mem(c), base, "nothing allocated");
+	/* just past the window: refused; just inside it: kept, in a buffer of about the window */
+	o = crypto_frame_far(pl, 0, QUIC_CRYPTO_WINDOW, 100);
+	m = seal(QUIC_V1, pl, o + 40, 1, pkt);
+	ASSERT_EQ(quic_conn_feed(c, pkt, m, &h), QUIC_FAR_CRYPTO, "window end refused");
+	ASSERT_EQ(quic_conn_mem(c), base, "still nothing");
+	o = crypto_frame_far(pl, 0, QUIC_CRYPTO_WINDOW - 100, 100);
+	m = seal(QUIC_V1, pl, o + 40, 2, pkt);
+	ASSERT_EQ(quic_conn_feed(c, pkt, m, &h), QUIC_MORE, "inside the window kept");
+	ASSERT_TRUE(quic_conn_mem(c) <= base + QUIC_CRYPTO_WINDOW + QUIC_CRYPTO_WINDOW / 8,
+		    "bounded by the window");
+	/* a frame straddling the window end: the part inside is kept, the rest refused */
+	o = crypto_frame_far(pl, 0, QUIC_CRYPTO_WINDOW - 10, 100);
+	m = seal(QUIC_V1, pl, o + 40, 3, pkt);
+	ASSERT_EQ(quic_conn_feed(c, pkt, m, &h), QUIC_FAR_CRYPTO, "straddling");
+	ASSERT_TRUE(quic_conn_mem(c) <= base + QUIC_CRYPTO_WINDOW + QUIC_CRYPTO_WINDOW / 8,
+		    "still bounded");
+	/* the hello itself still completes */
+	n = build_hello(hello, "far.example", NULL, 0, 0);
+	o = crypto_frame(pl, 0, hello, 0, n);
+	m = seal(QUIC_V1, pl, o, 4, pkt);
+	ASSERT_EQ(quic_conn_feed(c, pkt, m, &h), QUIC_OK, "hello");
+	ASSERT_STREQ(h.sni, "far.example", "sni");
+	ASSERT_EQ(quic_conn_mem(c), base, "freed when done");
+	quic_conn_free(c);
+	ASSERT_EQ(quic_conn_mem(NULL), 0, "NULL");
+	ASSERT_STREQ(quic_outcome_str(QUIC_FAR_CRYPTO), "far_crypto", "name");
+}
+
 /* Every prefix of a real Initial and every single-byte change: no crash, no OK. */
 static void test_truncations(void)
 {
@@ -360,4 +420,4 @@ static void test_truncations(void)
 }
 
 T_MAIN(T_CASE(test_initial_keys), T_CASE(test_packets), T_CASE(test_crypto_reorder),
-       T_CASE(test_outcomes), T_CASE(test_truncations))
+       T_CASE(test_outcomes), T_CASE(test_crypto_far), T_CASE(test_truncations))

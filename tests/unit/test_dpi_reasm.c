@@ -69,6 +69,12 @@ struct rcase {
 };
 
 #define BIG 1 << 20
+/*
+ * Each queued segment is charged REASM_SEG_OVERHEAD besides its payload, so
+ * caps and buffered counts are written as SEG + payload bytes: a cap of
+ * SEG + 4 holds one segment of 4 bytes.
+ */
+#define SEG REASM_SEG_OVERHEAD
 
 static const struct rcase rcases[] = {
 	{ "in_order",
@@ -176,7 +182,7 @@ static const struct rcase rcases[] = {
 	  true,
 	  "VERY[4]DATA",
 	  1,
-	  4 },
+	  SEG + 4 },
 	{ "gap_no_flush_holds",
 	  BIG,
 	  BIG,
@@ -184,7 +190,7 @@ static const struct rcase rcases[] = {
 	  false,
 	  "VERY",
 	  0,
-	  4 },
+	  SEG + 4 },
 	{ "gap_by_ack",
 	  BIG,
 	  BIG,
@@ -271,7 +277,7 @@ static const struct rcase rcases[] = {
 	  0,
 	  0 },
 	{ "flow_cap_skips_ahead",
-	  4,
+	  SEG + 4,
 	  BIG,
 	  { { 0, 999, SYN, "", 0 },
 	    { 0, 1000, 0, "AB", 0 },
@@ -280,10 +286,10 @@ static const struct rcase rcases[] = {
 	  true,
 	  "AB[2]EFGH[2]KL",
 	  2,
-	  2 },
+	  SEG + 2 },
 	{ "total_cap_skips_ahead",
 	  BIG,
-	  3,
+	  SEG + 3,
 	  { { 0, 999, SYN, "", 0 },
 	    { 0, 1000, 0, "AB", 0 },
 	    { 0, 1004, 0, "EF", 0 },
@@ -291,15 +297,42 @@ static const struct rcase rcases[] = {
 	  true,
 	  "AB[2]EF[2]IJ",
 	  2,
-	  2 },
+	  SEG + 2 },
 	{ "oversize_segment_skips",
 	  BIG,
-	  2,
+	  SEG + 2,
 	  { { 0, 999, SYN, "", 0 }, { 0, 1000, 0, "AB", 0 }, { 0, 1004, 0, "EFGH", 0 } },
 	  true,
 	  "AB[2]EFGH",
 	  1,
 	  0 },
+	/* 1-byte segments are charged their overhead: the third one hits the cap */
+	{ "overhead_counts",
+	  2 * (SEG + 1),
+	  BIG,
+	  { { 0, 999, SYN, "", 0 },
+	    { 0, 1000, 0, "A", 0 },
+	    { 0, 1002, 0, "C", 0 },
+	    { 0, 1004, 0, "E", 0 },
+	    { 0, 1006, 0, "G", 0 } },
+	  true,
+	  "A[1]C[1]E[1]G",
+	  3,
+	  2 * (SEG + 1) },
+	/* "DxF" fills two holes: the piece F would break the cap, so it is not queued */
+	{ "pieces_charged",
+	  3 * SEG + 5,
+	  BIG,
+	  { { 0, 999, SYN, "", 0 },
+	    { 0, 1002, 0, "C", 0 },
+	    { 0, 1004, 0, "E", 0 },
+	    { 0, 1003, 0, "DxF", 0 },
+	    { 0, 1000, 0, "AB", 0 },
+	    { 0, 1006, 0, "GH", 0 } },
+	  true,
+	  "ABCDE[1]GH",
+	  1,
+	  SEG + 2 },
 	{ "garbage_far_ahead_ignored",
 	  BIG,
 	  BIG,
@@ -391,4 +424,86 @@ static void test_reasm_permutations(void)
 	ASSERT_EQ(n, 120, "permutations run");
 }
 
-T_MAIN(T_CASE(test_reasm_table), T_CASE(test_reasm_permutations))
+struct flood {
+	uint64_t bytes, gaps;
+};
+
+static void flood_data(void *ctx, int dir, const uint8_t *data, size_t len)
+{
+	(void)dir;
+	(void)data;
+	((struct flood *)ctx)->bytes += len;
+}
+
+static void flood_gap(void *ctx, int dir, uint32_t len)
+{
+	(void)dir;
+	(void)len;
+	((struct flood *)ctx)->gaps++;
+}
+
+/*
+ * 1-byte segments, each after a 1-byte hole, under a 64 KiB cap: what is
+ * held (segments fed minus bytes delivered by skipping ahead) costs at most
+ * the cap with each segment's overhead counted, every skip is a gap, and
+ * all of it comes out at the end.
+ */
+static void test_reasm_flood_overhead(void)
+{
+	struct reasm_opts o = { .max_flow_bytes = 64 << 10, .max_total_bytes = BIG };
+	struct reasm_cb cb = { .data = flood_data, .gap = flood_gap };
+	const uint32_t n = 10000;
+	struct flood f = { 0, 0 };
+	struct reasm_dir d;
+	struct reasm r;
+	uint8_t b = 'x';
+	uint64_t held;
+	uint32_t i;
+
+	memset(&d, 0, sizeof(d));
+	reasm_init(&r, &o, &cb);
+	reasm_segment(&r, &d, 0, 0, SYN, NULL, 0, &f);
+	for (i = 0; i < n; i++)
+		reasm_segment(&r, &d, 0, 2 + 2 * i, 0, &b, 1, &f);
+	held = n - f.bytes;
+	ASSERT_TRUE(held * (1 + SEG) <= o.max_flow_bytes, "held segments fit the cap");
+	ASSERT_TRUE(r.st.peak_buffered <= o.max_flow_bytes, "peak under the cap");
+	ASSERT_EQ(r.st.buffered, held * (1 + SEG), "buffered charges overhead");
+	ASSERT_TRUE(r.st.cap_skips > 0, "cap hit");
+	ASSERT_EQ(f.gaps, f.bytes, "one gap per skipped hole");
+	reasm_flush(&r, &d, 0, &f);
+	ASSERT_EQ(f.bytes, n, "every byte delivered");
+	ASSERT_EQ(f.gaps, n, "every hole a gap");
+	ASSERT_EQ(r.st.buffered, 0, "nothing held");
+}
+
+/*
+ * A million 1-byte segments with holes under the default 1 MiB cap: each
+ * one is appended at the tail of a queue of ~21000 segments. Walking the
+ * queue from its head for each would take ~10^10 steps; this finishes in
+ * well under a second by design.
+ */
+static void test_reasm_flood_tail(void)
+{
+	struct reasm_opts o = { .max_flow_bytes = BIG, .max_total_bytes = 256 << 20 };
+	struct reasm_cb cb = { .data = flood_data, .gap = flood_gap };
+	const uint32_t n = 1000000;
+	struct flood f = { 0, 0 };
+	struct reasm_dir d;
+	struct reasm r;
+	uint8_t b = 'x';
+	uint32_t i;
+
+	memset(&d, 0, sizeof(d));
+	reasm_init(&r, &o, &cb);
+	reasm_segment(&r, &d, 0, 0, SYN, NULL, 0, &f);
+	for (i = 0; i < n; i++)
+		reasm_segment(&r, &d, 0, 2 + 2 * i, 0, &b, 1, &f);
+	ASSERT_TRUE(r.st.peak_buffered <= o.max_flow_bytes, "peak under the cap");
+	ASSERT_TRUE((n - f.bytes) * (1 + SEG) <= o.max_flow_bytes, "held segments fit the cap");
+	reasm_drop(&r, &d);
+	ASSERT_EQ(r.st.buffered, 0, "dropped");
+}
+
+T_MAIN(T_CASE(test_reasm_table), T_CASE(test_reasm_permutations), T_CASE(test_reasm_flood_overhead),
+       T_CASE(test_reasm_flood_tail))
