@@ -19,6 +19,8 @@
 #include "gate.skel.h"
 #include "tests/bpf/cap_reasons.h"
 #include "tests/lib/pkt.h"
+#include "lib/addr.h"
+#include "tests/lib/gate_t.h"
 #include "tests/lib/t.h"
 
 /* The packet macros below give defaults that a case overrides (.session, .src). */
@@ -75,25 +77,6 @@ struct tun {
 	const __u8 *key;
 	void (*mangle_msg)(__u8 *msg, size_t len); /* before the tag is computed */
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	/* The gate's clock: bpf_ktime_get_coarse_ns(). */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * SEC_NS + ts.tv_nsec;
-}
-
-static void addr16(const char *s, __u8 out[16])
-{
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET6, s, out) == 1)
-		return;
-	out[10] = 0xff;
-	out[11] = 0xff;
-	inet_pton(AF_INET, s, out + 12);
-}
 
 /* Where things are in a built tunnel packet. */
 struct tun_pkt {
@@ -155,23 +138,6 @@ static int tun_build(const struct tun *t, struct tun_pkt *out)
 
 /* ---- maps ---------------------------------------------------------------- */
 
-static int map_fd(const struct bpf_map *m)
-{
-	return bpf_map__fd(m);
-}
-
-static void map_clear(const struct bpf_map *m)
-{
-	__u8 key[64], next[64];
-	int fd = map_fd(m);
-
-	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
-		memcpy(key, next, sizeof(key));
-		if (bpf_map_delete_elem(fd, key))
-			break;
-	}
-}
-
 /* Only ever grows, as the daemon's: a cached verdict of an earlier case never counts. */
 static __u32 fw_gen = 1;
 
@@ -185,14 +151,14 @@ static void set_cfg(__u16 data_port)
 	};
 	__u32 zero = 0;
 
-	bpf_map_update_elem(map_fd(skel->maps.gate_config), &zero, &c, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, &c, BPF_ANY);
 }
 
 static struct cg_scope scope(const char *addr, int plen, __u8 proto, __u16 lo, __u16 hi)
 {
 	struct cg_scope s = { .proto = proto, .port_lo = lo, .port_hi = hi };
 
-	addr16(addr, s.addr);
+	addr_parse_mapped(addr, s.addr);
 	s.plen = strchr(addr, ':') ? plen : 96 + plen;
 	return s;
 }
@@ -205,15 +171,15 @@ static void session_put(__u32 id, const __u8 *key, const char *vip, __u64 expire
 	memset(&s, 0, sizeof(s));
 	s.expires_ns = expires;
 	memcpy(s.key, key, 16);
-	addr16(vip, s.vip);
+	addr_parse_mapped(vip, s.vip);
 	s.nscopes = n;
 	memcpy(s.scopes, sc, n * sizeof(*sc));
-	bpf_map_update_elem(map_fd(skel->maps.tun_sessions), &id, &s, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.tun_sessions), &id, &s, BPF_ANY);
 }
 
 static int session_get(__u32 id, struct cg_session *s)
 {
-	return bpf_map_lookup_elem_flags(map_fd(skel->maps.tun_sessions), &id, s, BPF_F_LOCK);
+	return bpf_map_lookup_elem_flags(bpf_map__fd(skel->maps.tun_sessions), &id, s, BPF_F_LOCK);
 }
 
 static void reset(void)
@@ -225,11 +191,11 @@ static void reset(void)
 	};
 	struct cg_scope s6[] = { scope("2001:db8:10::", 64, 0, 0, 0) };
 	struct cg_scope any[] = { scope("0.0.0.0", 0, 0, 0, 0), scope("::", 0, 0, 0, 0) };
-	__u64 exp = now_ns() + 600 * SEC_NS;
+	__u64 exp = gate_now_ns() + 600 * SEC_NS;
 
-	map_clear(skel->maps.tun_sessions);
-	map_clear(skel->maps.fw_rules_v4);
-	map_clear(skel->maps.fw_rules_v6);
+	gate_map_clear(skel->maps.tun_sessions);
+	gate_map_clear(skel->maps.fw_rules_v4);
+	gate_map_clear(skel->maps.fw_rules_v6);
 	set_cfg(DATA_PORT);
 	session_put(SID4, key4, VIP4, exp, s4, 3);
 	session_put(SID6, key6, VIP6, exp, s6, 1);
@@ -244,29 +210,11 @@ static void rule(const char *addr, __u32 plen, __u32 action)
 	__u32 zero = 0;
 
 	inet_pton(AF_INET, addr, k.addr);
-	bpf_map_update_elem(map_fd(skel->maps.fw_rules_v4), &k, &v, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.fw_rules_v4), &k, &v, BPF_ANY);
 	/* The daemon's generation bump after a rule change. */
-	bpf_map_lookup_elem(map_fd(skel->maps.gate_config), &zero, &c);
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.gate_config), &zero, &c);
 	c.fw_gen = ++fw_gen;
-	bpf_map_update_elem(map_fd(skel->maps.gate_config), &zero, &c, BPF_ANY);
-}
-
-static void sum_stats(struct cg_counter out[CG_STAT_MAX])
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct cg_counter v[ncpus];
-	__u32 r;
-	int i;
-
-	memset(out, 0, sizeof(struct cg_counter) * CG_STAT_MAX);
-	for (r = 0; r < CG_STAT_MAX; r++) {
-		if (bpf_map_lookup_elem(map_fd(skel->maps.gate_stats), &r, v))
-			continue;
-		for (i = 0; i < ncpus; i++) {
-			out[r].packets += v[i].packets;
-			out[r].bytes += v[i].bytes;
-		}
-	}
+	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, &c, BPF_ANY);
 }
 
 /* ---- running packets ------------------------------------------------------ */
@@ -286,10 +234,10 @@ static bool run(const char *what, const struct tun_pkt *tp, int stat)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = tp->p.data, .data_size_in = tp->p.len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
-	sum_stats(before);
+	gate_sum_stats(skel, before);
 	if (!ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_gate), &o), 0, what))
 		return false;
-	sum_stats(after);
+	gate_sum_stats(skel, after);
 	ok &= ASSERT_EQ(o.retval, want_act, what);
 	for (k = 0; k < CG_STAT_MAX; k++) {
 		__u64 dp = after[k].packets - before[k].packets;
@@ -373,7 +321,7 @@ static void test_accept_v4(void)
 	reset();
 	if (!tsend("accept", &t, CG_STAT_PASS_CAP))
 		return;
-	addr16(C4, ep);
+	addr_parse_mapped(C4, ep);
 	ASSERT_EQ(session_get(SID4, &s), 0, "session");
 	ASSERT_EQ(s.rx_packets, 1, "rx_packets");
 	ASSERT_EQ(s.rx_bytes, 20 + 20 + 32, "rx_bytes = inner length");
@@ -413,7 +361,7 @@ static void test_accept_v6_outer_v6_inner(void)
 	reset();
 	if (!tsend("v6 in v6", &t, CG_STAT_PASS_CAP))
 		return;
-	addr16(C6, ep);
+	addr_parse_mapped(C6, ep);
 	ASSERT_EQ(session_get(SID6, &s), 0, "session");
 	ASSERT_MEMEQ(s.ep_addr, ep, 16, "v6 endpoint");
 	tsend("v4 in v6", &T4(1, WEB80, .ofamily = 6), CG_STAT_PASS_CAP);
@@ -461,7 +409,7 @@ static void test_unknown_session(void)
 	reset();
 	tsend("unknown id", &T4(1, WEB80, .session = 0x99999999), CG_STAT_DROP_UNKNOWN_SESSION);
 	/* Revoked: the daemon deleted the entry. */
-	bpf_map_delete_elem(map_fd(skel->maps.tun_sessions), &(__u32){ SID4 });
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.tun_sessions), &(__u32){ SID4 });
 	tsend("revoked", &T4(1, WEB80), CG_STAT_DROP_UNKNOWN_SESSION);
 }
 
@@ -470,7 +418,7 @@ static void test_expired(void)
 	struct cg_scope s4[] = { scope(WEB, 32, IPPROTO_TCP, 80, 80) };
 
 	reset();
-	session_put(SID4, key4, VIP4, now_ns() - SEC_NS, s4, 1);
+	session_put(SID4, key4, VIP4, gate_now_ns() - SEC_NS, s4, 1);
 	tsend("expired", &T4(1, WEB80), CG_STAT_DROP_EXPIRED);
 }
 
@@ -546,7 +494,7 @@ static void test_scope_family(void)
 {
 	struct cg_scope v6all[] = { scope("::", 0, 0, 0, 0) };
 	struct cg_scope v4web[] = { scope(WEB, 32, 0, 0, 0) };
-	__u64 exp = now_ns() + 600 * SEC_NS;
+	__u64 exp = gate_now_ns() + 600 * SEC_NS;
 
 	reset();
 	session_put(SID4, key4, VIP4, exp, v6all, 1);
@@ -703,11 +651,6 @@ static void test_every_cap_reason_covered(void)
 			fprintf(stderr, "  not covered: %d\n", k);
 }
 
-static void skip_case(void)
-{
-	T_SKIP(geteuid() ? "needs root" : "gate.bpf.o did not load");
-}
-
 int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
@@ -738,7 +681,7 @@ int main(int argc, char **argv)
 	if (geteuid() == 0)
 		skel = gate_bpf__open_and_load();
 	if (!skel) {
-		const struct t_case sc = T_CASE(skip_case);
+		const struct t_case sc = T_CASE(gate_skip_case);
 
 		return t_main(__FILE__, &sc, 1, argc, argv);
 	}

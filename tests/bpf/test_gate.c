@@ -20,6 +20,8 @@
 #include "gate.skel.h"
 #include "tests/bpf/cap_reasons.h"
 #include "tests/lib/pkt.h"
+#include "lib/addr.h"
+#include "tests/lib/gate_t.h"
 #include "tests/lib/t.h"
 
 /*
@@ -129,43 +131,6 @@ static __u32 reasons_seen; /* bit per enum cg_stat a passing step produced */
 
 /* ---- helpers for setups and checks -------------------------------------- */
 
-/* The gate's clock: bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC_COARSE. */
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * SEC_NS + ts.tv_nsec;
-}
-
-/* Text address -> 16 bytes, IPv4 as ::ffff:a.b.c.d (the maps' form). */
-static void addr16(const char *s, __u8 out[16])
-{
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET6, s, out) == 1)
-		return;
-	out[10] = 0xff;
-	out[11] = 0xff;
-	inet_pton(AF_INET, s, out + 12);
-}
-
-static int map_fd(const struct bpf_map *m)
-{
-	return bpf_map__fd(m);
-}
-
-static void map_clear(const struct bpf_map *m)
-{
-	__u8 key[64], next[64];
-	int fd = map_fd(m);
-
-	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
-		memcpy(key, next, sizeof(key));
-		if (bpf_map_delete_elem(fd, key))
-			break;
-	}
-}
-
 static struct gate_config base_cfg(void)
 {
 	struct gate_config c = {
@@ -200,7 +165,7 @@ static void set_cfg(const struct gate_config *c)
 {
 	__u32 zero = 0;
 
-	bpf_map_update_elem(map_fd(skel->maps.gate_config), &zero, c, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, c, BPF_ANY);
 }
 
 static void open_port(__u8 proto, __u16 port)
@@ -208,7 +173,7 @@ static void open_port(__u8 proto, __u16 port)
 	struct cg_port k = { proto, 0, htons(port) };
 	__u32 one = 1;
 
-	bpf_map_update_elem(map_fd(skel->maps.open_ports), &k, &one, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.open_ports), &k, &one, BPF_ANY);
 }
 
 static void zero_hits(void)
@@ -218,7 +183,7 @@ static void zero_hits(void)
 
 	memset(zeros, 0, sizeof(zeros));
 	for (slot = 0; slot < 8; slot++)
-		bpf_map_update_elem(map_fd(skel->maps.fw_hits), &slot, zeros, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.fw_hits), &slot, zeros, BPF_ANY);
 }
 
 /* Every slot of the direct-mapped fw_cache, on every CPU, back to zero (never valid). */
@@ -234,12 +199,12 @@ static void cache_zero(void)
 
 		memset(z, 0, sizeof(z));
 		for (i = 0; i < CG_FW_CACHE_SLOTS; i++)
-			bpf_map_update_elem(map_fd(skel->maps.fw_cache), &i, z, BPF_ANY);
+			bpf_map_update_elem(bpf_map__fd(skel->maps.fw_cache), &i, z, BPF_ANY);
 		return;
 	}
 	for (i = 0; i < n; i++)
 		keys[i] = i;
-	bpf_map_update_batch(map_fd(skel->maps.fw_cache), keys, zeros, &n, &o);
+	bpf_map_update_batch(bpf_map__fd(skel->maps.fw_cache), keys, zeros, &n, &o);
 }
 
 static void reset_maps(void)
@@ -248,14 +213,14 @@ static void reset_maps(void)
 
 	fw_gen = 1;
 	c = base_cfg();
-	map_clear(skel->maps.fw_rules_v4);
-	map_clear(skel->maps.fw_rules_v6);
+	gate_map_clear(skel->maps.fw_rules_v4);
+	gate_map_clear(skel->maps.fw_rules_v6);
 	cache_zero();
-	map_clear(skel->maps.open_ports);
-	map_clear(skel->maps.knock_state);
-	map_clear(skel->maps.knock_open);
-	map_clear(skel->maps.gate_flows);
-	map_clear(skel->maps.gate_frags);
+	gate_map_clear(skel->maps.open_ports);
+	gate_map_clear(skel->maps.knock_state);
+	gate_map_clear(skel->maps.knock_open);
+	gate_map_clear(skel->maps.gate_flows);
+	gate_map_clear(skel->maps.gate_frags);
 	zero_hits();
 	set_cfg(&c);
 	open_port(IPPROTO_TCP, 80);
@@ -268,7 +233,7 @@ static void gen_bump(void)
 	struct gate_config c;
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(map_fd(skel->maps.gate_config), &zero, &c))
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.gate_config), &zero, &c))
 		return;
 	c.fw_gen++;
 	fw_gen = c.fw_gen;
@@ -284,12 +249,12 @@ static void rule_nobump(const char *addr, __u32 plen, __u32 action, __u32 slot)
 		struct fw_key_v6 k = { .prefixlen = plen };
 
 		inet_pton(AF_INET6, addr, k.addr);
-		bpf_map_update_elem(map_fd(skel->maps.fw_rules_v6), &k, &v, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.fw_rules_v6), &k, &v, BPF_ANY);
 	} else {
 		struct fw_key_v4 k = { .prefixlen = plen };
 
 		inet_pton(AF_INET, addr, k.addr);
-		bpf_map_update_elem(map_fd(skel->maps.fw_rules_v4), &k, &v, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.fw_rules_v4), &k, &v, BPF_ANY);
 	}
 }
 
@@ -314,9 +279,9 @@ static int cache_get(const char *src, struct fw_cache_val *out)
 
 	if (cpu < 0 || cpu >= ncpus)
 		return -ERANGE;
-	addr16(src, k);
+	addr_parse_mapped(src, k);
 	for (i = 0; i < CG_FW_CACHE_SLOTS; i++) {
-		if (bpf_map_lookup_elem(map_fd(skel->maps.fw_cache), &i, v))
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.fw_cache), &i, v))
 			return -errno;
 		if (v[cpu].gen && !memcmp(v[cpu].addr, k, 16)) {
 			*out = v[cpu];
@@ -331,7 +296,7 @@ static __u64 hits(__u32 slot)
 	__u64 v[ncpus], sum = 0;
 	int i;
 
-	if (bpf_map_lookup_elem(map_fd(skel->maps.fw_hits), &slot, v))
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.fw_hits), &slot, v))
 		return ~0ULL;
 	for (i = 0; i < ncpus; i++)
 		sum += v[i];
@@ -343,16 +308,16 @@ static void door(const char *src, __u8 proto, __u16 port, __u64 expires)
 	struct knock_open_key k = { .port = { proto, 0, htons(port) } };
 	struct knock_open_val v = { .expires_ns = expires };
 
-	addr16(src, k.addr);
-	bpf_map_update_elem(map_fd(skel->maps.knock_open), &k, &v, BPF_ANY);
+	addr_parse_mapped(src, k.addr);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.knock_open), &k, &v, BPF_ANY);
 }
 
 static struct flow_key fkey(const char *src, const char *dst, __u8 proto, __u16 sp, __u16 dp)
 {
 	struct flow_key k = { .sport = htons(sp), .dport = htons(dp), .proto = proto };
 
-	addr16(src, k.src);
-	addr16(dst, k.dst);
+	addr_parse_mapped(src, k.src);
+	addr_parse_mapped(dst, k.dst);
 	return k;
 }
 
@@ -360,7 +325,7 @@ static void flow(struct flow_key k, __u64 last)
 {
 	struct flow_val v = { .last_ns = last };
 
-	bpf_map_update_elem(map_fd(skel->maps.gate_flows), &k, &v, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_flows), &k, &v, BPF_ANY);
 }
 
 /* last_ns of a flow, or 0 if there is none. */
@@ -368,7 +333,7 @@ static __u64 flow_last(struct flow_key k)
 {
 	struct flow_val v;
 
-	if (bpf_map_lookup_elem(map_fd(skel->maps.gate_flows), &k, &v))
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.gate_flows), &k, &v))
 		return 0;
 	return v.last_ns;
 }
@@ -377,8 +342,8 @@ static int knock_get(const char *src, struct knock_state *st)
 {
 	__u8 k[16];
 
-	addr16(src, k);
-	return bpf_map_lookup_elem(map_fd(skel->maps.knock_state), k, st);
+	addr_parse_mapped(src, k);
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.knock_state), k, st);
 }
 
 /* Move @src's progress in profile @p @ago_ns into the past. */
@@ -387,28 +352,11 @@ static void knock_age(const char *src, int p, __u64 ago_ns)
 	struct knock_state st;
 	__u8 k[16];
 
-	addr16(src, k);
-	if (bpf_map_lookup_elem(map_fd(skel->maps.knock_state), k, &st))
+	addr_parse_mapped(src, k);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.knock_state), k, &st))
 		return;
-	st.last_ns[p] = now_ns() - ago_ns;
-	bpf_map_update_elem(map_fd(skel->maps.knock_state), k, &st, BPF_ANY);
-}
-
-static void sum_stats(struct cg_counter out[CG_STAT_MAX])
-{
-	struct cg_counter v[ncpus];
-	__u32 r;
-	int i;
-
-	memset(out, 0, sizeof(struct cg_counter) * CG_STAT_MAX);
-	for (r = 0; r < CG_STAT_MAX; r++) {
-		if (bpf_map_lookup_elem(map_fd(skel->maps.gate_stats), &r, v))
-			continue;
-		for (i = 0; i < ncpus; i++) {
-			out[r].packets += v[i].packets;
-			out[r].bytes += v[i].bytes;
-		}
-	}
+	st.last_ns[p] = gate_now_ns() - ago_ns;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.knock_state), k, &st, BPF_ANY);
 }
 
 /* ---- setups -------------------------------------------------------------- */
@@ -490,8 +438,8 @@ static void odd_action_c4_24(void)
 
 static void flow_and_door_to_open_port(void)
 {
-	door(C4, IPPROTO_TCP, 80, now_ns() + OPEN_FOR);
-	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 80), now_ns());
+	door(C4, IPPROTO_TCP, 80, gate_now_ns() + OPEN_FOR);
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 80), gate_now_ns());
 }
 
 /* A longer drop prefix inside the /32 that allows C6B. */
@@ -508,57 +456,57 @@ static void drop_all_v6(void)
 static void drop_c4_with_door_and_flow(void)
 {
 	rule(C4, 32, FW_ACT_DROP, 3);
-	door(C4, IPPROTO_TCP, 22, now_ns() + OPEN_FOR);
-	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 22), now_ns());
-	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), now_ns());
+	door(C4, IPPROTO_TCP, 22, gate_now_ns() + OPEN_FOR);
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 22), gate_now_ns());
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), gate_now_ns());
 }
 
 static void flow_c4_fresh(void)
 {
-	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), now_ns());
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), gate_now_ns());
 }
 
 static __u64 t_setup;
 
 static void flow_c4_nearly_idle(void)
 {
-	t_setup = now_ns();
+	t_setup = gate_now_ns();
 	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), t_setup - FLOW_TIMEOUT + SEC_NS);
 }
 
 static void flow_c4_idle(void)
 {
-	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), now_ns() - FLOW_TIMEOUT - SEC_NS);
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), gate_now_ns() - FLOW_TIMEOUT - SEC_NS);
 }
 
 static void flow_c6_echo(void)
 {
-	flow(fkey(C6, GW6, IPPROTO_ICMPV6, 77, 77), now_ns());
+	flow(fkey(C6, GW6, IPPROTO_ICMPV6, 77, 77), gate_now_ns());
 }
 
 static void flow_c6_udp(void)
 {
-	flow(fkey(C6, GW6, IPPROTO_UDP, 40000, 5353), now_ns());
+	flow(fkey(C6, GW6, IPPROTO_UDP, 40000, 5353), gate_now_ns());
 }
 
 static void door_c4_ssh(void)
 {
-	door(C4, IPPROTO_TCP, 22, now_ns() + OPEN_FOR);
+	door(C4, IPPROTO_TCP, 22, gate_now_ns() + OPEN_FOR);
 }
 
 static void door_c6_ssh(void)
 {
-	door(C6, IPPROTO_TCP, 22, now_ns() + OPEN_FOR);
+	door(C6, IPPROTO_TCP, 22, gate_now_ns() + OPEN_FOR);
 }
 
 static void door_c4_ssh_expired(void)
 {
-	door(C4, IPPROTO_TCP, 22, now_ns() - 1);
+	door(C4, IPPROTO_TCP, 22, gate_now_ns() - 1);
 }
 
 static void expire_doors(void)
 {
-	map_clear(skel->maps.knock_open);
+	gate_map_clear(skel->maps.knock_open);
 	door_c4_ssh_expired();
 }
 
@@ -569,13 +517,13 @@ static void age_c4_knock(void)
 
 static void peer4_flow_stale(void)
 {
-	t_setup = now_ns();
+	t_setup = gate_now_ns();
 	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup - 10 * SEC_NS);
 }
 
 static void peer4_flow_fresh(void)
 {
-	t_setup = now_ns() - SEC_NS / 2;
+	t_setup = gate_now_ns() - SEC_NS / 2;
 	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup);
 }
 
@@ -698,10 +646,11 @@ static bool door_and_flow_v6(void)
 {
 	struct knock_open_key k = { .port = { IPPROTO_TCP, 0, htons(8443) } };
 	struct knock_open_val v;
-	__u64 now = now_ns();
+	__u64 now = gate_now_ns();
 
-	addr16(C6, k.addr);
-	return ASSERT_EQ(bpf_map_lookup_elem(map_fd(skel->maps.knock_open), &k, &v), 0, "door") &
+	addr_parse_mapped(C6, k.addr);
+	return ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.knock_open), &k, &v), 0,
+			 "door") &
 	       ASSERT_TRUE(v.expires_ns > now && v.expires_ns <= now + OPEN_FOR, "expires") &
 	       ASSERT_EQ(v.profile, 1, "profile") &
 	       ASSERT_TRUE(flow_last(fkey(C6, GW6, IPPROTO_TCP, 40000, 8443)) != 0, "flow");
@@ -1160,9 +1109,9 @@ static bool run_step(const struct row *r, int i, const struct step *s)
 	o.repeat = 1;
 	fd = bpf_program__fd(s->egress ? skel->progs.tc_gate_out : skel->progs.xdp_gate);
 
-	sum_stats(before);
+	gate_sum_stats(skel, before);
 	err = bpf_prog_test_run_opts(fd, &o);
-	sum_stats(after);
+	gate_sum_stats(skel, after);
 	if (!ASSERT_EQ(err, 0, what))
 		return false;
 	ok &= ASSERT_EQ(o.retval, s->act, what);
@@ -1214,11 +1163,6 @@ static void every_reason_covered(void)
 			fprintf(stderr, "  not covered: %d\n", k);
 }
 
-static void skip_case(void)
-{
-	T_SKIP(geteuid() ? "needs root" : "gate.bpf.o did not load");
-}
-
 int main(int argc, char **argv)
 {
 	struct t_case tc = { "", run_row };
@@ -1239,7 +1183,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sched_setaffinity: %s\n", strerror(errno));
 	}
 	if (!skel) {
-		const struct t_case sc = T_CASE(skip_case);
+		const struct t_case sc = T_CASE(gate_skip_case);
 
 		return t_main(__FILE__, &sc, 1, argc, argv);
 	}
