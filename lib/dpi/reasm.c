@@ -94,6 +94,12 @@ static void deliver_seg(struct reasm *r, struct reasm_dir *d, int dir, uint32_t 
 {
 	uint32_t end = seq + (uint32_t)len, start, limit;
 
+	/*
+	 * Queued bytes at or behind next (a gap or a cap skip moved next past
+	 * them) arrived first: they go first, and the queue's head is then
+	 * always after next, so limit > start below.
+	 */
+	drain(r, d, dir, ctx);
 	while (seq_diff(end, d->next) > 0 && seq_diff(d->next, seq) >= 0) {
 		start = d->next;
 		limit = end;
@@ -104,7 +110,6 @@ static void deliver_seg(struct reasm *r, struct reasm_dir *d, int dir, uint32_t 
 		deliver(r, d, dir, data + (start - seq), limit - start, ctx);
 		drain(r, d, dir, ctx);
 	}
-	drain(r, d, dir, ctx);
 }
 
 /* Jump over the hole before the first queued segment. */
