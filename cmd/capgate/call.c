@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Calling the REST API from a subcommand: request, status check, error text. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd/capgate/call.h"
 #include "lib/api/client.h"
+#include "lib/parse_num.h"
 
 int api_call(const struct cg_global *g, const char *method, const char *path, const char *body,
 	     char **raw)
@@ -59,4 +61,24 @@ const char *json_str_field(const json_t *obj, const char *key)
 	const char *s = json_string_value(json_object_get(obj, key));
 
 	return s ? s : "?";
+}
+
+int api_delete_id(const struct cg_global *g, bool json, const char *what, const char *base,
+		  const char *id_s, const char *done)
+{
+	char path[96], *raw = NULL;
+	uint32_t id;
+	int ret;
+
+	if (parse_u32(id_s, 1, UINT32_MAX, &id)) {
+		fprintf(stderr, "capgate: bad %s id \"%s\": want a number 1..%u\n", what, id_s,
+			UINT32_MAX);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/%u", base, id);
+	ret = api_call(g, "DELETE", path, NULL, &raw);
+	if (!ret && !json)
+		printf("%s %s %u\n", done, what, id);
+	free(raw);
+	return ret;
 }

@@ -3,6 +3,8 @@
 #ifndef CG_CMD_CALL_H
 #define CG_CMD_CALL_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "cmd/capgate/cmd.h"
@@ -14,6 +16,14 @@
  */
 int api_call(const struct cg_global *g, const char *method, const char *path, const char *body,
 	     char **raw);
+
+/*
+ * DELETE base/ID for a numeric id given on the command line ("rule",
+ * "/v1/rules"); prints "<done> <what> <id>" unless json. Returns the exit
+ * code: 0, 1 (the API refused; its reason printed) or 2 (not an id).
+ */
+int api_delete_id(const struct cg_global *g, bool json, const char *what, const char *base,
+		  const char *id_s, const char *done);
 
 /* Parses a 2xx body as JSON; on failure prints why and returns NULL. */
 json_t *api_call_json(const char *raw);

@@ -10,7 +10,6 @@
 #include "cmd/capgate/cmd.h"
 #include "lib/addr.h"
 #include "lib/fw.h"
-#include "lib/parse_num.h"
 
 #define RULE_USAGE "capgate rule list | add CIDR allow|drop | del ID  [OPTIONS]"
 
@@ -134,25 +133,6 @@ out:
 	return ret;
 }
 
-static int rule_del(const struct cg_global *g, const struct rule_opts *o, const char *id_s)
-{
-	char path[64], *raw = NULL;
-	uint32_t id;
-	int ret;
-
-	if (parse_u32(id_s, 1, UINT32_MAX, &id)) {
-		fprintf(stderr, "capgate: bad rule id \"%s\": want a number 1..%u\n", id_s,
-			UINT32_MAX);
-		return 2;
-	}
-	snprintf(path, sizeof(path), "/v1/rules/%u", id);
-	ret = api_call(g, "DELETE", path, NULL, &raw);
-	if (!ret && !o->json)
-		printf("deleted rule %u\n", id);
-	free(raw);
-	return ret;
-}
-
 int cmd_rule(int argc, char **argv, const struct cg_global *g)
 {
 	struct rule_opts o = rule_defaults;
@@ -172,7 +152,7 @@ int cmd_rule(int argc, char **argv, const struct cg_global *g)
 	if (!strcmp(verb, "add") && n == 3)
 		return rule_add(g, &o, argv[1], argv[2]);
 	if ((!strcmp(verb, "del") || !strcmp(verb, "delete")) && n == 2)
-		return rule_del(g, &o, argv[1]);
+		return api_delete_id(g, o.json, "rule", "/v1/rules", argv[1], "deleted");
 	fprintf(stderr, "usage: %s\n", RULE_USAGE);
 	return 2;
 }

@@ -8,7 +8,6 @@
 
 #include "cmd/capgate/call.h"
 #include "cmd/capgate/cmd.h"
-#include "lib/parse_num.h"
 
 #define SESSION_USAGE "capgate session list | revoke ID  [OPTIONS]"
 
@@ -79,25 +78,6 @@ out:
 	return ret;
 }
 
-static int session_revoke(const struct cg_global *g, const struct session_opts *o, const char *id_s)
-{
-	char path[64], *raw = NULL;
-	uint32_t id;
-	int ret;
-
-	if (parse_u32(id_s, 1, UINT32_MAX, &id)) {
-		fprintf(stderr, "capgate: bad session id \"%s\": want a number 1..%u\n", id_s,
-			UINT32_MAX);
-		return 2;
-	}
-	snprintf(path, sizeof(path), "/v1/sessions/%u", id);
-	ret = api_call(g, "DELETE", path, NULL, &raw);
-	if (!ret && !o->json)
-		printf("revoked session %u\n", id);
-	free(raw);
-	return ret;
-}
-
 int cmd_session(int argc, char **argv, const struct cg_global *g)
 {
 	struct session_opts o = session_defaults;
@@ -115,7 +95,7 @@ int cmd_session(int argc, char **argv, const struct cg_global *g)
 	if (!strcmp(verb, "list") && n == 1)
 		return session_list(g, &o);
 	if (!strcmp(verb, "revoke") && n == 2)
-		return session_revoke(g, &o, argv[1]);
+		return api_delete_id(g, o.json, "session", "/v1/sessions", argv[1], "revoked");
 	fprintf(stderr, "usage: %s\n", SESSION_USAGE);
 	return 2;
 }

@@ -55,6 +55,29 @@ veth() {
 	ip -n "$4" link set "$5" up
 }
 
+# lan_topology C1 C2 SW GW SRV: two clients (10.10.1.2, .3) on a bridge in SW
+# with the gateway's ext0 (10.10.1.1), and the server (10.10.2.2) behind the
+# gateway's int0 (10.10.2.1), its default route through the gateway, which
+# forwards.
+lan_topology() {
+	local c1=$1 c2=$2 sw=$3 gw=$4 srv=$5 ns p
+	for ns in "$c1" "$c2" "$sw" "$gw" "$srv"; do
+		ns_add "$ns"
+	done
+	ip -n "$sw" link add br0 type bridge
+	ip -n "$sw" link set br0 up
+	veth "$c1" eth0 10.10.1.2/24 "$sw" p1 0.0.0.0/32
+	veth "$c2" eth0 10.10.1.3/24 "$sw" p2 0.0.0.0/32
+	veth "$gw" ext0 10.10.1.1/24 "$sw" p3 0.0.0.0/32
+	for p in p1 p2 p3; do
+		ip -n "$sw" addr flush dev $p
+		ip -n "$sw" link set $p master br0
+	done
+	veth "$gw" int0 10.10.2.1/24 "$srv" eth0 10.10.2.2/24
+	ip -n "$srv" route add default via 10.10.2.1
+	nsx "$gw" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # bg NS CMD...: start a background process in NS; its PID goes to PIDS and $BG_PID
 bg() {
 	local ns=$1

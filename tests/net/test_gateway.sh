@@ -20,27 +20,12 @@ API=127.0.0.1:7070
 GWPID=
 
 topology() {
-	local ns
-	for ns in $C1 $C2 $SW $GW $SRV; do
-		ns_add "$ns"
-	done
-	ip -n $SW link add br0 type bridge
-	ip -n $SW link set br0 up
-	veth $C1 eth0 10.10.1.2/24 $SW p1 0.0.0.0/32
-	veth $C2 eth0 10.10.1.3/24 $SW p2 0.0.0.0/32
-	veth $GW ext0 10.10.1.1/24 $SW p3 0.0.0.0/32
-	for p in p1 p2 p3; do
-		ip -n $SW addr flush dev $p
-		ip -n $SW link set $p master br0
-	done
+	lan_topology $C1 $C2 $SW $GW $SRV
 	ip -n $C1 addr add fd00:1::2/64 dev eth0 nodad
 	ip -n $C2 addr add fd00:1::3/64 dev eth0 nodad
 	ip -n $GW addr add fd00:1::1/64 dev ext0 nodad
-	veth $GW int0 10.10.2.1/24 $SRV eth0 10.10.2.2/24
 	ip -n $C1 route add 10.10.2.0/24 via 10.10.1.1
 	ip -n $C2 route add 10.10.2.0/24 via 10.10.1.1
-	ip -n $SRV route add default via 10.10.2.1
-	nsx $GW sysctl -qw net.ipv4.ip_forward=1
 	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 80
 	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22
 	bg $GW python3 "$TLIB/tcpx.py" serve-tcp 8443

@@ -23,22 +23,7 @@ PKI=$TMP/pki
 GWPID=
 
 topology() {
-	local ns p
-	for ns in $C1 $C2 $SW $GW $SRV; do
-		ns_add "$ns"
-	done
-	ip -n $SW link add br0 type bridge
-	ip -n $SW link set br0 up
-	veth $C1 eth0 10.10.1.2/24 $SW p1 0.0.0.0/32
-	veth $C2 eth0 10.10.1.3/24 $SW p2 0.0.0.0/32
-	veth $GW ext0 10.10.1.1/24 $SW p3 0.0.0.0/32
-	for p in p1 p2 p3; do
-		ip -n $SW addr flush dev $p
-		ip -n $SW link set $p master br0
-	done
-	veth $GW int0 10.10.2.1/24 $SRV eth0 10.10.2.2/24
-	ip -n $SRV route add default via 10.10.2.1
-	nsx $GW sysctl -qw net.ipv4.ip_forward=1
+	lan_topology $C1 $C2 $SW $GW $SRV
 	mkdir -p "$TMP/www"
 	echo "behind capgate" >"$TMP/www/index.html"
 	bg $SRV python3 -m http.server --directory "$TMP/www" --bind 10.10.2.2 80
