@@ -20,6 +20,7 @@
 #include "abi/tunnel.h"
 #include "gate.skel.h"
 #include "tests/lib/pkt.h"
+#include "tests/lib/prog_time.h"
 
 /*
  * Each gate number is BPF_PROG_TEST_RUN with REPEAT packets (the kernel
@@ -77,32 +78,14 @@ static void dump_stats(void)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median over RUNS of the mean ns/packet; 0 on error. */
+/* Median over RUNS of the mean ns/packet; 0 on error (the counters are dumped). */
 static __u64 time_prog(int prog_fd, const struct pkt *p, __u32 want_ret)
 {
-	__u64 ns[RUNS];
-	int i;
+	__u64 t = prog_time_median(prog_fd, p->data, p->len, want_ret, RUNS, REPEAT);
 
-	for (i = 0; i < RUNS; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->data, .data_size_in = p->len,
-			    .repeat = REPEAT);
-
-		if (bpf_prog_test_run_opts(prog_fd, &o) || o.retval != want_ret) {
-			fprintf(stderr, "test run failed: err %d retval %u\n", -errno, o.retval);
-			dump_stats();
-			return 0;
-		}
-		ns[i] = o.duration;
-	}
-	qsort(ns, RUNS, sizeof(ns[0]), cmp_u64);
-	return ns[RUNS / 2];
+	if (!t)
+		dump_stats();
+	return t;
 }
 
 /* A tunnel packet (outer IPv4/UDP) around an inner IPv4 UDP packet of @inner_len bytes. */

@@ -18,6 +18,7 @@
 #include "abi/stats.h"
 #include "gate.skel.h"
 #include "tests/lib/pkt.h"
+#include "tests/lib/prog_time.h"
 
 /*
  * Each number is BPF_PROG_TEST_RUN with REPEAT packets (the kernel reports the
@@ -70,31 +71,10 @@ static __u64 rnd(void)
 	return rnd_state * 2685821657736338717ULL;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median over RUNS of the mean ns/packet; 0 on error. */
 static __u64 time_prog(int prog_fd, const struct pkt *p, __u32 want_ret)
 {
-	__u64 ns[RUNS];
-	int i;
-
-	for (i = 0; i < RUNS; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->data, .data_size_in = p->len,
-			    .repeat = REPEAT);
-
-		if (bpf_prog_test_run_opts(prog_fd, &o) || o.retval != want_ret) {
-			fprintf(stderr, "test run failed: err %d retval %u\n", -errno, o.retval);
-			return 0;
-		}
-		ns[i] = o.duration;
-	}
-	qsort(ns, RUNS, sizeof(ns[0]), cmp_u64);
-	return ns[RUNS / 2];
+	return prog_time_median(prog_fd, p->data, p->len, want_ret, RUNS, REPEAT);
 }
 
 static int build(struct pkt *p, int family, const char *src, __u8 proto, __u16 dport)
