@@ -82,3 +82,19 @@ int api_delete_id(const struct cg_global *g, bool json, const char *what, const 
 	free(raw);
 	return ret;
 }
+
+const struct cg_opt json_opts_table[1] = {
+	{ "json", 'j', no_argument, NULL, "print the API's JSON as is" },
+};
+
+int json_opt(int val, const char *arg, void *ctx)
+{
+	struct json_opts *o = ctx;
+
+	(void)arg;
+	if (val == 'j') {
+		o->json = true;
+		return 0;
+	}
+	return -1;
+}

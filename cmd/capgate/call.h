@@ -25,6 +25,13 @@ int api_call(const struct cg_global *g, const char *method, const char *path, co
 int api_delete_id(const struct cg_global *g, bool json, const char *what, const char *base,
 		  const char *id_s, const char *done);
 
+/* The options of a subcommand whose only option is -j (rule, session). */
+struct json_opts {
+	bool json;
+};
+extern const struct cg_opt json_opts_table[1];
+int json_opt(int val, const char *arg, void *ctx);
+
 /* Parses a 2xx body as JSON; on failure prints why and returns NULL. */
 json_t *api_call_json(const char *raw);
 

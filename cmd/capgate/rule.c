@@ -13,30 +13,6 @@
 
 #define RULE_USAGE "capgate rule list | add CIDR allow|drop | del ID  [OPTIONS]"
 
-struct rule_opts {
-	bool json;
-};
-
-static const struct rule_opts rule_defaults = {
-	.json = false,
-};
-
-static const struct cg_opt rule_table[] = {
-	{ "json", 'j', no_argument, NULL, "print the API's JSON as is" },
-};
-
-static int rule_opt(int val, const char *arg, void *ctx)
-{
-	struct rule_opts *o = ctx;
-
-	(void)arg;
-	if (val == 'j') {
-		o->json = true;
-		return 0;
-	}
-	return -1;
-}
-
 static void print_rules(const json_t *rules)
 {
 	const json_t *r;
@@ -57,7 +33,7 @@ static void print_rules(const json_t *rules)
 	}
 }
 
-static int rule_list(const struct cg_global *g, const struct rule_opts *o)
+static int rule_list(const struct cg_global *g, const struct json_opts *o)
 {
 	char *raw = NULL;
 	json_t *j = NULL;
@@ -85,7 +61,7 @@ out:
 	return ret;
 }
 
-static int rule_add(const struct cg_global *g, const struct rule_opts *o, const char *cidr_s,
+static int rule_add(const struct cg_global *g, const struct json_opts *o, const char *cidr_s,
 		    const char *act_s)
 {
 	const char *why = NULL;
@@ -135,13 +111,12 @@ out:
 
 int cmd_rule(int argc, char **argv, const struct cg_global *g)
 {
-	struct rule_opts o = rule_defaults;
+	struct json_opts o = { .json = g->json };
 	const char *verb;
 	int n, err;
 
-	o.json = g->json;
-	err = opts_parse(argc, argv, RULE_USAGE, rule_table,
-			 sizeof(rule_table) / sizeof(rule_table[0]), rule_opt, &o);
+	err = opts_parse(argc, argv, RULE_USAGE, json_opts_table,
+			 sizeof(json_opts_table) / sizeof(json_opts_table[0]), json_opt, &o);
 	if (err)
 		return err == 1 ? 0 : 2;
 	argv += optind;

@@ -11,31 +11,7 @@
 
 #define SESSION_USAGE "capgate session list | revoke ID  [OPTIONS]"
 
-struct session_opts {
-	bool json;
-};
-
-static const struct session_opts session_defaults = {
-	.json = false,
-};
-
-static const struct cg_opt session_table[] = {
-	{ "json", 'j', no_argument, NULL, "print the API's JSON as is" },
-};
-
-static int session_opt(int val, const char *arg, void *ctx)
-{
-	struct session_opts *o = ctx;
-
-	(void)arg;
-	if (val == 'j') {
-		o->json = true;
-		return 0;
-	}
-	return -1;
-}
-
-static int session_list(const struct cg_global *g, const struct session_opts *o)
+static int session_list(const struct cg_global *g, const struct json_opts *o)
 {
 	char *raw = NULL, ep[64];
 	json_t *j = NULL, *s;
@@ -80,13 +56,12 @@ out:
 
 int cmd_session(int argc, char **argv, const struct cg_global *g)
 {
-	struct session_opts o = session_defaults;
+	struct json_opts o = { .json = g->json };
 	const char *verb;
 	int n, err;
 
-	o.json = g->json;
-	err = opts_parse(argc, argv, SESSION_USAGE, session_table,
-			 sizeof(session_table) / sizeof(session_table[0]), session_opt, &o);
+	err = opts_parse(argc, argv, SESSION_USAGE, json_opts_table,
+			 sizeof(json_opts_table) / sizeof(json_opts_table[0]), json_opt, &o);
 	if (err)
 		return err == 1 ? 0 : 2;
 	argv += optind;
