@@ -58,6 +58,8 @@ BPFT_SRCS := $(sort $(wildcard tests/bpf/test_*.c))
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFT_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 
@@ -129,6 +131,12 @@ $(B)/tests/bpf/%: $(B)/san/tests/bpf/%.o $(SAN_LIB_OBJS) $(SAN_TLIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Small programs the net tests run (tests/tools).
+$(B)/tests/tools/%: $(B)/obj/tests/tools/%.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJS) $(patsubst %.c,$(B)/obj/%.o,$(TLIB_SRCS))
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
@@ -152,14 +160,14 @@ $(B):
 # ---- tests ------------------------------------------------------------------
 # tests/run.sh runs every level and prints one line "N passed, N failed, N skipped".
 test: $(DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh
 
 unit-test: $(UNIT_BINS)
 	$(Q)LEVELS=unit tests/run.sh
 bpf-test: $(BPFT_BINS) $(BPF_OBJS)
 	$(Q)LEVELS=bpf tests/run.sh
-net-test: all
+net-test: all $(TOOL_BINS)
 	$(Q)LEVELS=net tests/run.sh
 fuzz-smoke: $(FUZZ_BINS) $(CAPGATE)
 	$(Q)LEVELS=fuzz tests/run.sh

@@ -24,7 +24,17 @@
  *
  * Both functions are pure (no helper calls, no division, loops bounded by
  * CG_REPLAY_WORDS), so the gate can run them under the session's
- * bpf_spin_lock. The caller serialises access to one window.
+ * bpf_spin_lock. replay_accept needs the caller to serialise access to one
+ * window. replay_would_accept may run without the lock, racing a writer (the
+ * gate's pre-check before the tag): it reads top once and then the counter's
+ * block, and replay_accept clears blocks before it moves top and sets the bit
+ * after. Where stores and loads stay in order (x86), a reader then sees a
+ * block at least as new as the top it read, and refuses only what the
+ * writer's state refuses too (a block newer than the top read holds counters
+ * so far ahead that the counter is already too old for the new top). Where
+ * they may not (arm64), a reader racing a writer of the same session can
+ * refuse a fresh counter as a replay; never the reverse: what is accepted is
+ * decided by replay_accept alone.
  */
 #define CG_REPLAY_BEHIND (CG_REPLAY_WINDOW - 64)
 #define CG_REPLAY_BLOCK_SHIFT 6 /* log2(64) */
@@ -34,6 +44,8 @@
 #else
 #define CG_REPLAY_INLINE static inline
 #endif
+/* Keeps the compiler from moving memory accesses across it (the order above). */
+#define CG_REPLAY_ORDER() __asm__ __volatile__("" ::: "memory")
 
 _Static_assert((CG_REPLAY_WORDS & (CG_REPLAY_WORDS - 1)) == 0, "replay ring is a power of two");
 _Static_assert(CG_REPLAY_WORDS * 64 == CG_REPLAY_WINDOW, "replay ring size");
@@ -48,19 +60,20 @@ struct cg_replay_window {
 };
 _Static_assert(sizeof(struct cg_replay_window) == 8 + 8 * CG_REPLAY_WORDS, "abi");
 
-/* 1 if counter would be accepted now, 0 if refused. Reads only. */
+/* 1 if counter would be accepted now, 0 if refused. Reads only; the lock is optional (above). */
 CG_REPLAY_INLINE int replay_would_accept(const __u64 *top, const __u64 *bitmap, __u64 counter)
 {
-	__u64 block;
+	__u64 t = *(const volatile __u64 *)top, block;
 
 	if (counter == 0)
 		return 0;
-	if (counter > *top)
+	if (counter > t)
 		return 1;
-	if (*top - counter > CG_REPLAY_BEHIND)
+	if (t - counter > CG_REPLAY_BEHIND)
 		return 0;
 	block = (counter >> CG_REPLAY_BLOCK_SHIFT) & (CG_REPLAY_WORDS - 1);
-	return !(bitmap[block] & (1ULL << (counter & 63)));
+	CG_REPLAY_ORDER();
+	return !(((const volatile __u64 *)bitmap)[block] & (1ULL << (counter & 63)));
 }
 
 /*
@@ -86,7 +99,9 @@ CG_REPLAY_INLINE int replay_accept(__u64 *top, __u64 *bitmap, __u64 counter)
 				break;
 			bitmap[(cur + i) & (CG_REPLAY_WORDS - 1)] = 0;
 		}
-		*top = counter;
+		CG_REPLAY_ORDER();
+		*(volatile __u64 *)top = counter;
+		CG_REPLAY_ORDER();
 	}
 	block &= CG_REPLAY_WORDS - 1;
 	bit = 1ULL << (counter & 63);

@@ -16,7 +16,17 @@
 #define CG_REPLAY_WINDOW 8192 /* packets, RFC 6479 style */
 #define CG_REPLAY_WORDS (CG_REPLAY_WINDOW / 64)
 #define CG_MAX_SCOPES 16
-#define CG_MAX_SESSIONS 16384
+/*
+ * tun_sessions is an array of CG_MAX_SESSIONS slots, so that the gate finds a
+ * session (or its absence) with one indexed load instead of a hash lookup. A
+ * session id's low CG_SESSION_SLOT_BITS bits are its slot and the other bits
+ * are random: among n live sessions a forged id still hits one with
+ * probability n / 2^32, as with 32 random bits. An empty slot holds id 0,
+ * which no session has.
+ */
+#define CG_SESSION_SLOT_BITS 14
+#define CG_MAX_SESSIONS (1U << CG_SESSION_SLOT_BITS)
+#define CG_SESSION_SLOT(id) ((id) & (CG_MAX_SESSIONS - 1))
 /* Renewal: the old session stays valid this long after the new one exists. */
 #define CG_RENEW_OVERLAP_NS (10ULL * 1000000000ULL)
 
@@ -60,13 +70,16 @@ struct cg_scope {
 _Static_assert(sizeof(struct cg_scope) == 24, "abi");
 
 /*
- * tun_sessions: session id (host order) -> session. The daemon writes a whole
- * entry at install and renewal and deletes it at revocation; the gate reads
- * the key, expiry, address and scopes, and under lock updates the replay
+ * tun_sessions: CG_SESSION_SLOT(id) -> session. The daemon writes a whole
+ * entry at install and renewal and zeroes it at revocation; the gate reads
+ * the id, key, expiry, address and scopes, reads the replay window without
+ * the lock (a pre-check, abi/replay.h), and under the lock updates the
  * window, the endpoint and the counters of packets whose tag verified.
  */
 struct cg_session {
 	__u64 expires_ns; /* CLOCK_MONOTONIC ns; the gate compares bpf_ktime_get_coarse_ns() */
+	__u32 id;	  /* host order; 0 = an empty slot */
+	__u8 pad0[4];
 	__u8 key[CG_TUN_KEY_LEN]; /* client-to-gateway MAC key */
 	__u8 vip[16];		  /* the client's virtual address: the only inner source allowed */
 	__u32 nscopes;
@@ -82,7 +95,7 @@ struct cg_session {
 	__u64 replay_top; /* highest counter accepted, 0 = none yet */
 	__u64 replay_bitmap[CG_REPLAY_WORDS];
 };
-_Static_assert(sizeof(struct cg_session) == 48 + 24 * CG_MAX_SCOPES + 48 + 8 * CG_REPLAY_WORDS,
+_Static_assert(sizeof(struct cg_session) == 56 + 24 * CG_MAX_SCOPES + 48 + 8 * CG_REPLAY_WORDS,
 	       "abi");
 
 #endif

@@ -19,6 +19,7 @@
 #include "abi/stats.h"
 #include "abi/tunnel.h"
 #include "gate.skel.h"
+#include "lib/sessmap.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/prog_time.h"
 
@@ -182,7 +183,7 @@ static int load_wrapper(int prog_array, int sessions, const struct pkt *p, int i
 			       (int)le32_at(p->data + tag + i));
 	in[j_pristine].off = n - j_pristine - 1;
 	/* The replay window: replay_top = 0, the counter's word = 0. */
-	in[n++] = INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, (int)SID);
+	in[n++] = INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, (int)CG_SESSION_SLOT(SID));
 	in[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
 	in[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
 	in[n++] = INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, sessions);
@@ -267,7 +268,7 @@ int main(void)
 	struct pkt p;
 	size_t msg_len, i;
 	int gate_fd, empty_fd = -1, tail_fd = -1, ret = 1;
-	__u32 zero = 0, sid = SID;
+	__u32 zero = 0;
 	__u64 e, unk;
 
 	libbpf_set_print(NULL);
@@ -298,8 +299,9 @@ int main(void)
 	s.scopes[1].addr[10] = s.scopes[1].addr[11] = 0xff;
 	inet_pton(AF_INET, "10.10.2.0", s.scopes[1].addr + 12);
 	s.nscopes = 2;
+	s.id = SID;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, &cfg, BPF_ANY) ||
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.tun_sessions), &sid, &s, BPF_ANY)) {
+	    (errno = -sessmap_put(bpf_map__fd(skel->maps.tun_sessions), &s))) {
 		fprintf(stderr, "cap_bench: maps: %s\n", strerror(errno));
 		goto out;
 	}

@@ -150,34 +150,44 @@ static __always_inline int cap_in_scope(const struct cg_session *s, const struct
 }
 
 /*
- * What integrity and (later) encrypted mode share: the session exists, its
- * outer source has no drop rule (the gate's step 3, run here so that an
- * unknown session costs one lookup and no rule lookup: it is dropped either
- * way), it has not expired, and the counter is not refused by the replay
- * window (read only: the window moves only for a packet whose tag verified).
- * @gen is gate_config.fw_gen. Returns CG_CONTINUE with *sp set, or the
+ * The session the packet names, or NULL. One indexed load (the map is an
+ * array of slots); the entry holds its id, so a stale or forged id whose slot
+ * is empty or reused finds nothing. An empty slot holds id 0, which no packet
+ * may name. The daemon never reuses a freed slot within a second
+ * (lib/session.c), so the entry cannot be rewritten for another session while
+ * this program reads it; it can only be installed or zeroed, and a half-read
+ * entry then fails the tag, the source or the scope check.
+ */
+static __always_inline struct cg_session *cap_session(__u32 id)
+{
+	__u32 slot = CG_SESSION_SLOT(id);
+	struct cg_session *s = bpf_map_lookup_elem(&tun_sessions, &slot);
+
+	if (!s || !id || s->id != id)
+		return NULL;
+	return s;
+}
+
+/*
+ * What integrity and (later) encrypted mode share after the session is
+ * found: its outer source has no drop rule (the gate's step 3, run here so
+ * that an unknown session costs one lookup and no rule lookup: it is dropped
+ * either way), it has not expired, and the counter is not refused by the
+ * replay window (a read without the lock: abi/replay.h says why that refuses
+ * nothing the locked check would accept; the window moves only for a packet
+ * whose tag verified). @gen is gate_config.fw_gen. Returns CG_CONTINUE or the
  * refusal.
  */
-static __always_inline int cap_prefilter(__u32 id, __u64 ctr, const struct cg_pkt *outer, __u32 gen,
-					 struct cg_session **sp)
+static __always_inline int cap_prefilter(const struct cg_session *s, __u64 ctr,
+					 const struct cg_pkt *outer, __u32 gen)
 {
-	struct cg_session *s;
-	int ok;
-
-	s = bpf_map_lookup_elem(&tun_sessions, &id);
-	if (!s)
-		return CG_STAT_DROP_UNKNOWN_SESSION;
 	/* An allow rule decides nothing here: only this stage may decapsulate. */
 	if (fw_check(outer, gen) == CG_STAT_DROP_RULE)
 		return CG_STAT_DROP_RULE;
 	if (gate_clock() >= s->expires_ns)
 		return CG_STAT_DROP_EXPIRED;
-	bpf_spin_lock(&s->lock);
-	ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
-	bpf_spin_unlock(&s->lock);
-	if (!ok)
+	if (!replay_would_accept(&s->replay_top, s->replay_bitmap, ctr))
 		return CG_STAT_DROP_REPLAY;
-	*sp = s;
 	return CG_CONTINUE;
 }
 
@@ -255,15 +265,17 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
  * decapsulated: the frame is now Ethernet + the inner packet) or the reason
  * of the refusal, checked in this order (docs/datapath.md):
  *
- *   well-formed (outer not a fragment, UDP length, header type, flags, rsvd,
- *   inner IPv4/IPv6 consistent with its length) -> DROP_CAP_MALFORMED;
- *   session -> DROP_UNKNOWN_SESSION; a drop rule for the outer source
- *   (step 3 of the gate) -> DROP_RULE; expiry -> DROP_EXPIRED; replay window,
- *   read only -> DROP_REPLAY; tag -> DROP_BAD_TAG; inner source = the
- *   session's virtual address -> DROP_SPOOFED_SOURCE; scopes ->
- *   DROP_OUT_OF_SCOPE; then, under the session's lock, the counter is
- *   accepted (a concurrent duplicate that won the race -> DROP_REPLAY), and
- *   the endpoint and rx counters recorded.
+ *   framing (outer not a fragment, UDP length, header type, flags, rsvd)
+ *   -> DROP_CAP_MALFORMED; session -> DROP_UNKNOWN_SESSION; the inner packet
+ *   (IPv4/IPv6 consistent with its length, complete L4 header) ->
+ *   DROP_CAP_MALFORMED; a drop rule for the outer source (step 3 of the gate)
+ *   -> DROP_RULE; expiry -> DROP_EXPIRED; replay window, read only ->
+ *   DROP_REPLAY; tag -> DROP_BAD_TAG; inner source = the session's virtual
+ *   address -> DROP_SPOOFED_SOURCE; scopes -> DROP_OUT_OF_SCOPE; then, under
+ *   the session's lock, the counter is accepted (a concurrent duplicate that
+ *   won the race -> DROP_REPLAY), and the endpoint and rx counters recorded.
+ *   The session comes before the inner packet so that the cheapest refusal
+ *   of a flood of forged packets, an unknown session, parses no inner header.
  *
  * A global function: the verifier checks it once, with any arguments,
  * instead of once for every path through the parser that leads here (IP
@@ -276,7 +288,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 udp_len, msg_len, inner_len, inner_off, tail;
-	struct cg_session *s = NULL;
+	struct cg_session *s;
 	struct cg_pkt in = {};
 	struct cg_tun_hdr *h;
 	struct udphdr *uh;
@@ -302,6 +314,9 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 		return CG_STAT_DROP_CAP_MALFORMED;
 	if (h->type != CG_TUN_DATA || h->rsvd || (h->flags & ~CG_CAP_FLAGS_SUPPORTED))
 		return CG_STAT_DROP_CAP_MALFORMED;
+	s = cap_session(bpf_ntohl(h->session));
+	if (!s)
+		return CG_STAT_DROP_UNKNOWN_SESSION;
 	/*
 	 * Encrypted mode goes here once CG_CAP_FLAGS_SUPPORTED has
 	 * CG_TUN_F_ENCRYPTED: cap_prefilter, then XDP_PASS to the daemon.
@@ -317,11 +332,9 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	ctr = bpf_be64_to_cpu(h->counter);
 	inner_off = l4_off + sizeof(*uh) + CG_TUN_HDR_LEN;
 	tail = (__u32)(data_end - data) - (inner_off + inner_len);
-	r = cap_prefilter(bpf_ntohl(h->session), ctr, outer, gen, &s);
+	r = cap_prefilter(s, ctr, outer, gen);
 	if (r != CG_CONTINUE)
 		return r;
-	if (!s)
-		return CG_STAT_DROP_UNKNOWN_SESSION;
 
 	/* Tag: SipHash-2-4-128 over header || inner packet, then the 16 bytes that follow. */
 	r = cap_tag_check(ctx, l4_off + sizeof(*uh), msg_len, *(__u64 *)&s->key[0],

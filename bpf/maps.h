@@ -118,16 +118,16 @@ struct {
 } gate_frags SEC(".maps");
 
 /*
- * session id (host order) -> struct cg_session. The daemon installs an entry
- * (whole, at authentication and renewal) and deletes it (revocation, expiry);
- * the gate reads key, expiry, virtual address and scopes, and under the
- * entry's lock reads and updates the replay window, the endpoint and the rx
- * counters (bpf/cap.h).
+ * CG_SESSION_SLOT(session id) -> struct cg_session (abi/tunnel.h). The daemon
+ * installs an entry (whole, at authentication and renewal) and zeroes it
+ * (revocation, expiry); the gate reads id, key, expiry, virtual address and
+ * scopes, reads the replay window as a pre-check, and under the entry's lock
+ * updates the window, the endpoint and the rx counters (bpf/cap.h). An array:
+ * the lookup is an indexed load, which the unknown-session drop needs.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, CG_MAX_SESSIONS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct cg_session);
 } tun_sessions SEC(".maps");

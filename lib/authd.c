@@ -26,6 +26,7 @@
 #include "lib/policy.h"
 #include "lib/pool.h"
 #include "lib/session.h"
+#include "lib/sessmap.h"
 #include "lib/spa.h"
 #include "lib/strbuf.h"
 #include "lib/tunnel/keys.h"
@@ -283,8 +284,8 @@ static void session_remove(struct authd *a, uint32_t id)
 	if (!s)
 		return;
 	memcpy(vip, s->vip, 16);
-	bpf_map_delete_elem(a->sessions_fd, &id);
-	session_del(a->sessions, id);
+	sessmap_del(a->sessions_fd, id);
+	session_del(a->sessions, id, mono_ns());
 	if (!session_holds_vip(a->sessions, vip))
 		pool_release(a->pool, vip);
 }
@@ -344,6 +345,9 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	/* In the table now, so its random id is unique; in the map once the keys come. */
 	err = session_add(a->sessions, &p->s);
 	if (err) {
+		log_warn("auth: no session for %s/%s: %s", device, app,
+			 err == -EBUSY ? "every free slot was freed less than a second ago"
+				       : "the session table is full");
 		a->auth_stats[AUTH_DENIED_INTERNAL]++;
 		if (!prev)
 			pool_release(a->pool, p->s.vip);
@@ -376,8 +380,7 @@ static bool ep_fresh(struct authd *a, struct session *s, bool force)
 	uint64_t now = mono_ns();
 
 	if (force || !s->ep_port || now - s->ep_read_ns >= EP_REFRESH_NS) {
-		if (!bpf_map_lookup_elem_flags(a->sessions_fd, &s->id, &cs, BPF_F_LOCK) &&
-		    cs.ep_port) {
+		if (!sessmap_get(a->sessions_fd, s->id, &cs) && cs.ep_port) {
 			memcpy(s->ep_addr, cs.ep_addr, 16);
 			s->ep_port = cs.ep_port;
 		}
@@ -410,6 +413,7 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	memcpy(s->s2c_key, keys.s2c_mac, sizeof(s->s2c_key));
 	s->installed = true;
 	cs.expires_ns = s->expires_ns;
+	cs.id = s->id;
 	memcpy(cs.key, keys.c2s_mac, sizeof(cs.key));
 	memcpy(cs.vip, s->vip, 16);
 	cs.nscopes = (uint32_t)s->nscopes;
@@ -425,10 +429,9 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 		memcpy(s->ep_addr, prev->ep_addr, 16);
 		s->ep_port = prev->ep_port;
 	}
-	if (bpf_map_update_elem(a->sessions_fd, &s->id, &cs, BPF_NOEXIST)) {
-		err = -errno;
+	err = sessmap_put(a->sessions_fd, &cs);
+	if (err)
 		goto fail;
-	}
 	if (p->old) {
 		/* The old session stays valid for a short overlap: no packet lost on renewal. */
 		prev = session_find(a->sessions, p->old);
@@ -739,7 +742,7 @@ void authd_free(struct authd *a)
 	authw_stop(&a->worker);
 	if (a->sessions)
 		for (i = 0; i < session_count(a->sessions); i++)
-			bpf_map_delete_elem(a->sessions_fd, &session_at(a->sessions, i)->id);
+			sessmap_del(a->sessions_fd, session_at(a->sessions, i)->id);
 	session_table_free(a->sessions);
 	sodium_memzero(a->pending, sizeof(a->pending));
 	pool_free(a->pool);
@@ -820,7 +823,7 @@ int authd_sessions(struct authd *a, json_t **out)
 	for (i = 0; i < session_count(a->sessions); i++) {
 		struct session *s = session_at(a->sessions, i);
 
-		if (bpf_map_lookup_elem_flags(a->sessions_fd, &s->id, &cs, BPF_F_LOCK))
+		if (sessmap_get(a->sessions_fd, s->id, &cs))
 			continue; /* granted, keys not installed yet */
 		j = session_json(s, now);
 		if (!j)
@@ -860,7 +863,7 @@ int authd_revoke(struct authd *a, uint32_t id)
 		struct pending *p = &a->pending[i];
 
 		if (p->used && p->conn == s->conn) {
-			session_del(a->sessions, p->s.id);
+			session_del(a->sessions, p->s.id, mono_ns());
 			pending_drop(a, p, true);
 			s = session_find(a->sessions, id);
 		}

@@ -40,6 +40,7 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 #include "lib/log.h"
 #include "lib/parse_num.h"
 #include "lib/portspec.h"
+#include "lib/sessmap.h"
 #include "lib/stats.h"
 #include "lib/strbuf.h"
 
@@ -661,7 +662,7 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 	 * Sessions left in the pinned map by a run that crashed: their control
 	 * channels died with it and nothing here could revoke them.
 	 */
-	e = map_clear(gw->skel->maps.tun_sessions);
+	e = sessmap_clear(bpf_map__fd(gw->skel->maps.tun_sessions));
 	if (e > 0)
 		log_info("removed %d session(s) of an earlier run from tun_sessions", e);
 	e = attach_xdp(gw, err, errlen);

@@ -17,13 +17,22 @@
 struct session_table {
 	struct session *s;
 	size_t n, max;
+	/*
+	 * Per slot of the gate's session map: SLOT_USED, or when it was last
+	 * freed (0 = never used). A freed slot rests SESSION_SLOT_REST_NS
+	 * before it is reused, longer than any program run that may still be
+	 * reading the old entry (bpf/cap.h: cap_session).
+	 */
+	uint64_t slot[CG_MAX_SESSIONS];
 };
+
+#define SLOT_USED UINT64_MAX
 
 struct session_table *session_table_new(size_t max)
 {
 	struct session_table *t;
 
-	if (!max) {
+	if (!max || max > CG_MAX_SESSIONS) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -81,24 +90,51 @@ bool session_holds_vip(const struct session_table *t, const uint8_t vip[16])
 	return false;
 }
 
+/* A free slot that has rested, from a random start (slots say nothing about who), or -1. */
+static long slot_pick(const struct session_table *t, uint64_t now_ns)
+{
+	uint32_t start = randombytes_uniform(CG_MAX_SESSIONS), i, k;
+	uint64_t v;
+
+	for (i = 0; i < CG_MAX_SESSIONS; i++) {
+		k = CG_SESSION_SLOT(start + i);
+		v = t->slot[k];
+		if (v != SLOT_USED && (!v || now_ns - v >= SESSION_SLOT_REST_NS))
+			return k;
+	}
+	return -1;
+}
+
 int session_add(struct session_table *t, struct session *s)
 {
+	long k;
+
 	if (t->n == t->max)
 		return -ENOSPC;
-	/* Unguessable ids: a forged packet must guess the id before it meets the tag. */
+	k = slot_pick(t, s->created_ns);
+	if (k < 0)
+		return -EBUSY;
+	/*
+	 * Unguessable ids: a forged packet must guess the id before it meets
+	 * the tag. The slot is chosen at random too, so the id's other bits are
+	 * random: 0 is a slot's "empty" mark and never an id.
+	 */
 	do {
-		s->id = randombytes_random();
-	} while (!s->id || session_find(t, s->id));
+		s->id = (randombytes_random() & ~(CG_MAX_SESSIONS - 1)) | (uint32_t)k;
+	} while (!s->id);
+	t->slot[k] = SLOT_USED;
 	t->s[t->n++] = *s;
 	return 0;
 }
 
-int session_del(struct session_table *t, uint32_t id)
+int session_del(struct session_table *t, uint32_t id, uint64_t now_ns)
 {
 	struct session *s = session_find(t, id);
 
 	if (!s)
 		return -ENOENT;
+	/* Never 0 ("never used"), so the slot rests even at time 0. */
+	t->slot[CG_SESSION_SLOT(id)] = now_ns ? now_ns : 1;
 	*s = t->s[--t->n];
 	sodium_memzero(&t->s[t->n], sizeof(t->s[t->n]));
 	return 0;

@@ -13,7 +13,7 @@
 #include "lib/config.h"
 
 struct session {
-	uint32_t id;   /* random, non-zero, unique in the table */
+	uint32_t id;   /* non-zero, unique; its slot bits (abi/tunnel.h) and the rest random */
 	uint64_t conn; /* the auth worker's connection id of the control channel */
 	char device[CG_NAME_MAX];
 	char app[CG_NAME_MAX];
@@ -34,15 +34,20 @@ struct session {
 
 struct session_table;
 
-/* An empty table for at most max sessions; NULL with errno on failure. */
+/* How long a freed slot of the gate's session map waits before a new session takes it. */
+#define SESSION_SLOT_REST_NS 1000000000ULL
+
+/* An empty table for at most max (<= CG_MAX_SESSIONS) sessions; NULL with errno on failure. */
 struct session_table *session_table_new(size_t max);
 /* Wipes every key and frees the table; NULL is ok. */
 void session_table_free(struct session_table *t);
 
 /*
- * Adds a copy of *s with a fresh random id (written to s->id and the copy).
- * Returns 0 or -ENOSPC when full. The pool keeps addresses unique; a renewal
- * shares its address with the session it replaces.
+ * Adds a copy of *s with a fresh id in a free slot of the gate's session map
+ * (written to s->id and the copy); s->created_ns is the time now. Returns 0,
+ * -ENOSPC when the table is full or -EBUSY when every free slot was freed
+ * less than SESSION_SLOT_REST_NS ago. The pool keeps addresses unique; a
+ * renewal shares its address with the session it replaces.
  */
 int session_add(struct session_table *t, struct session *s);
 
@@ -53,8 +58,11 @@ struct session *session_find_vip(struct session_table *t, const uint8_t vip[16])
 /* True if any session, installed or not, holds this address. */
 bool session_holds_vip(const struct session_table *t, const uint8_t vip[16]);
 
-/* Removes session id, wiping its key. 0 or -ENOENT. The pointer dies with it. */
-int session_del(struct session_table *t, uint32_t id);
+/*
+ * Removes session id, wiping its key; its slot rests from now_ns. 0 or
+ * -ENOENT. The pointer dies with it.
+ */
+int session_del(struct session_table *t, uint32_t id, uint64_t now_ns);
 
 /* Number of sessions, and the i-th one (0 <= i < count), for iteration. */
 size_t session_count(const struct session_table *t);

@@ -20,6 +20,7 @@
 #include "tests/bpf/cap_reasons.h"
 #include "tests/lib/pkt.h"
 #include "lib/addr.h"
+#include "lib/sessmap.h"
 #include "tests/lib/gate_t.h"
 #include "tests/lib/t.h"
 
@@ -170,16 +171,18 @@ static void session_put(__u32 id, const __u8 *key, const char *vip, __u64 expire
 
 	memset(&s, 0, sizeof(s));
 	s.expires_ns = expires;
+	s.id = id;
 	memcpy(s.key, key, 16);
 	addr_parse_mapped(vip, s.vip);
 	s.nscopes = n;
 	memcpy(s.scopes, sc, n * sizeof(*sc));
-	bpf_map_update_elem(bpf_map__fd(skel->maps.tun_sessions), &id, &s, BPF_ANY);
+	sessmap_del(bpf_map__fd(skel->maps.tun_sessions), id); /* a test may replace it */
+	ASSERT_EQ(sessmap_put(bpf_map__fd(skel->maps.tun_sessions), &s), 0, "session installed");
 }
 
 static int session_get(__u32 id, struct cg_session *s)
 {
-	return bpf_map_lookup_elem_flags(bpf_map__fd(skel->maps.tun_sessions), &id, s, BPF_F_LOCK);
+	return sessmap_get(bpf_map__fd(skel->maps.tun_sessions), id, s);
 }
 
 static void reset(void)
@@ -193,7 +196,7 @@ static void reset(void)
 	struct cg_scope any[] = { scope("0.0.0.0", 0, 0, 0, 0), scope("::", 0, 0, 0, 0) };
 	__u64 exp = gate_now_ns() + 600 * SEC_NS;
 
-	gate_map_clear(skel->maps.tun_sessions);
+	sessmap_clear(bpf_map__fd(skel->maps.tun_sessions));
 	gate_map_clear(skel->maps.fw_rules_v4);
 	gate_map_clear(skel->maps.fw_rules_v6);
 	set_cfg(DATA_PORT);
@@ -408,8 +411,12 @@ static void test_unknown_session(void)
 {
 	reset();
 	tsend("unknown id", &T4(1, WEB80, .session = 0x99999999), CG_STAT_DROP_UNKNOWN_SESSION);
-	/* Revoked: the daemon deleted the entry. */
-	bpf_map_delete_elem(bpf_map__fd(skel->maps.tun_sessions), &(__u32){ SID4 });
+	/* Its slot holds another session (same low bits) or none (id 0 is "empty"). */
+	tsend("slot of another id", &T4(1, WEB80, .session = SID4 ^ 0x80000000U),
+	      CG_STAT_DROP_UNKNOWN_SESSION);
+	tsend("id 0", &T4(1, WEB80, .session = 0), CG_STAT_DROP_UNKNOWN_SESSION);
+	/* Revoked: the daemon emptied the slot. */
+	ASSERT_EQ(sessmap_del(bpf_map__fd(skel->maps.tun_sessions), SID4), 0, "revoke");
 	tsend("revoked", &T4(1, WEB80), CG_STAT_DROP_UNKNOWN_SESSION);
 }
 
@@ -548,6 +555,10 @@ static void test_malformed(void)
 	tsend("inner tcp header cut",
 	      &T4(1, IN4(WEB, IPPROTO_TCP, 80, .no_l4 = 1, .payload_len = 12)),
 	      CG_STAT_DROP_CAP_MALFORMED);
+	/* The session is looked up before the inner packet is parsed. */
+	tsend("inner total length, unknown session",
+	      &T4(1, WEB80, .session = 0x99999999, .mangle_msg = inner_tot_len_short),
+	      CG_STAT_DROP_UNKNOWN_SESSION);
 	/* Shorter than header + 20-byte inner + tag. */
 	if (ASSERT_EQ(tun_build(&T4(1, WEB80), &tp), 0, "build")) {
 		__u8 short_payload[40] = { CG_TUN_DATA };

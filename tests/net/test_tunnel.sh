@@ -12,7 +12,9 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/netns.sh"
 netns_private "$@"
 
+SESSMAP_COUNT=$(dirname "$CAPGATE")/tests/tools/sessmap_count
 [ -x "$CAPGATE" ] || { echo "SKIP: build/capgate is not built"; exit 4; }
+[ -x "$SESSMAP_COUNT" ] || { echo "SKIP: $SESSMAP_COUNT is not built"; exit 4; }
 TMP=$(mktemp -d /tmp/cg-tun.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
 CYCLES=${CYCLES:-100}
@@ -128,7 +130,7 @@ http_ok() { nsx "$1" curl -sf -m 2 http://10.10.2.2/ | grep -q "behind capgate";
 udp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" udp 10.10.2.2 7 1; }
 tcp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" tcp 10.10.2.2 "$2" 1; }
 udp_seen() { wc -l <"$TMP/udp7.log"; }
-map_entries() { bpftool -j map dump pinned "/sys/fs/bpf/capgate/u$$/tun_sessions" | jq length; }
+map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/u$$/tun_sessions"; }
 gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
 gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
 

@@ -33,13 +33,47 @@ static void test_add_find_del(void)
 	ASSERT_EQ(session_add(t, &c), -ENOSPC, "full");
 	ASSERT_STREQ(session_find(t, b.id)->device, "dev2", "find b");
 	ASSERT_STREQ(session_find_vip(t, a.vip)->device, "dev1", "find by vip");
-	ASSERT_EQ(session_del(t, a.id), 0, "del a");
-	ASSERT_EQ(session_del(t, a.id), -ENOENT, "del a again");
+	ASSERT_EQ(session_del(t, a.id, 1), 0, "del a");
+	ASSERT_EQ(session_del(t, a.id, 1), -ENOENT, "del a again");
 	ASSERT_TRUE(session_find(t, a.id) == NULL, "a gone");
 	ASSERT_TRUE(!session_holds_vip(t, a.vip), "a's address free");
 	ASSERT_EQ(session_count(t), 1, "count");
 	ASSERT_STREQ(session_at(t, 0)->device, "dev2", "at 0");
 	ASSERT_TRUE(session_at(t, 1) == NULL, "at 1");
+	session_table_free(t);
+}
+
+/*
+ * Every slot of the gate's map can be used, each id names its own slot, and a
+ * freed slot rests SESSION_SLOT_REST_NS before a new session takes it.
+ */
+static void test_slots(void)
+{
+	struct session_table *t = session_table_new(CG_MAX_SESSIONS);
+	static uint8_t seen[CG_MAX_SESSIONS];
+	struct session s = mk("100.64.0.2", "dev1");
+	uint32_t i, dup = 0, victim = 0;
+
+	if (!ASSERT_TRUE(t != NULL, "new"))
+		return;
+	ASSERT_TRUE(session_table_new(CG_MAX_SESSIONS + 1) == NULL, "more than the map holds");
+	s.created_ns = 1;
+	for (i = 0; i < CG_MAX_SESSIONS; i++) {
+		if (session_add(t, &s))
+			break;
+		dup += !s.id || seen[CG_SESSION_SLOT(s.id)]++;
+		if (i == 1000)
+			victim = s.id;
+	}
+	ASSERT_EQ(i, CG_MAX_SESSIONS, "all slots used");
+	ASSERT_EQ(dup, 0, "a zero id or a slot used twice");
+	ASSERT_EQ(session_add(t, &s), -ENOSPC, "full");
+	ASSERT_EQ(session_del(t, victim, 100), 0, "free one");
+	s.created_ns = 100 + SESSION_SLOT_REST_NS - 1;
+	ASSERT_EQ(session_add(t, &s), -EBUSY, "the freed slot rests");
+	s.created_ns = 100 + SESSION_SLOT_REST_NS;
+	ASSERT_EQ(session_add(t, &s), 0, "rested");
+	ASSERT_EQ(CG_SESSION_SLOT(s.id), CG_SESSION_SLOT(victim), "in the freed slot");
 	session_table_free(t);
 }
 
@@ -55,7 +89,7 @@ static void test_renewal_replies_to_newest_installed(void)
 	ASSERT_EQ(session_find_vip(t, a.vip)->id, a.id, "not installed yet: old one");
 	session_find(t, b.id)->installed = true;
 	ASSERT_EQ(session_find_vip(t, a.vip)->id, b.id, "replies use the newest");
-	ASSERT_EQ(session_del(t, b.id), 0, "del new");
+	ASSERT_EQ(session_del(t, b.id, 1), 0, "del new");
 	ASSERT_TRUE(session_holds_vip(t, a.vip), "old still holds the address");
 	session_table_free(t);
 }
@@ -87,5 +121,5 @@ static void test_json(void)
 	json_decref(j);
 }
 
-T_MAIN(T_CASE(test_add_find_del), T_CASE(test_renewal_replies_to_newest_installed),
-       T_CASE(test_json))
+T_MAIN(T_CASE(test_add_find_del), T_CASE(test_slots),
+       T_CASE(test_renewal_replies_to_newest_installed), T_CASE(test_json))
