@@ -131,6 +131,13 @@ $(B)/tests/bpf/%: $(B)/san/tests/bpf/%.o $(SAN_LIB_OBJS) $(SAN_TLIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The hash alone, the accept path's floor (bench/cap_bench.c).
+$(B)/bench/sip_floor.bpf.o: bench/sip_floor.bpf.c | $(B)
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(B)/obj/bench/cap_bench.o: $(B)/bench/sip_floor.skel.h
+
 # Small programs the net tests run (tests/tools).
 $(B)/tests/tools/%: $(B)/obj/tests/tools/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)

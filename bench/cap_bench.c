@@ -18,6 +18,7 @@
 #include "abi/gate.h"
 #include "abi/stats.h"
 #include "abi/tunnel.h"
+#include "bench/sip_floor.skel.h"
 #include "gate.skel.h"
 #include "lib/sessmap.h"
 #include "tests/lib/pkt.h"
@@ -207,6 +208,19 @@ static int load_wrapper(int prog_array, int sessions, const struct pkt *p, int i
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * The hash alone: bench/sip_floor.bpf.c over a frame of @msg and its tag
+ * (nothing else), the floor under the accept path of the same message.
+ */
+static __u64 time_floor(int floor_fd, const __u8 *msg, size_t len)
+{
+	static __u8 frame[PKT_MAX + 16];
+
+	memcpy(frame, msg, len);
+	crypto_shorthash_siphashx24(frame + len, msg, len, key);
+	return prog_time_median(floor_fd, frame, len + 16, XDP_PASS, RUNS, REPEAT);
+}
+
 /* An XDP program that returns @ret: the harness's cost, or the wrapper's control. */
 static int load_ret_prog(int ret)
 {
@@ -264,6 +278,7 @@ int main(void)
 				   .data_port = htons(DATA_PORT) };
 	struct cg_session s;
 	struct gate_bpf *skel = NULL;
+	struct sip_floor_bpf *floor = NULL;
 	__u8 msg[PKT_MAX];
 	struct pkt p;
 	size_t msg_len, i;
@@ -281,6 +296,15 @@ int main(void)
 	skel = gate_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "cap_bench: loading gate.bpf.o: %s\n", strerror(errno));
+		goto out;
+	}
+	floor = sip_floor_bpf__open();
+	if (floor) {
+		memcpy((void *)&floor->rodata->key0, key, 8);
+		memcpy((void *)&floor->rodata->key1, key + 8, 8);
+	}
+	if (!floor || sip_floor_bpf__load(floor)) {
+		fprintf(stderr, "cap_bench: loading sip_floor.bpf.o: %s\n", strerror(errno));
 		goto out;
 	}
 	gate_fd = bpf_program__fd(skel->progs.xdp_gate);
@@ -355,6 +379,11 @@ int main(void)
 			 msg_len);
 		printf("| %-44s | %7llu | %12.1f | %5.2f |\n", name, (unsigned long long)acc, sod,
 		       (double)acc / sod);
+		snprintf(name, sizeof(name), "  SipHash-2-4-128 alone in BPF, %zu B", msg_len);
+		printf("| %-44s | %7llu | %12s | %5s |\n", name,
+		       (unsigned long long)time_floor(bpf_program__fd(floor->progs.sip_floor), msg,
+						      msg_len),
+		       "-", "-");
 		snprintf(name, sizeof(name), "  wrapper -> xdp_gate, %zu B", sizes[i]);
 		printf("| %-44s | %7llu | %12s | %5s |\n", name, (unsigned long long)wg, "-", "-");
 		snprintf(name, sizeof(name), "  wrapper -> empty program, %zu B", sizes[i]);
@@ -367,5 +396,6 @@ out:
 	if (tail_fd >= 0)
 		close(tail_fd);
 	gate_bpf__destroy(skel);
+	sip_floor_bpf__destroy(floor);
 	return ret;
 }
