@@ -25,7 +25,10 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-I. -I$(B) $(PKG_CFLAGS) -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I. -idirafter $(ARCH_INC) -MMD -MP
+# __TARGET_ARCH_<arch> (libbpf's convention) tells BPF code the CPU it will run on.
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror -I. -idirafter $(ARCH_INC) \
+	-MMD -MP
 
 ifeq ($(SAN),1)
 CFLAGS += $(SANFLAGS)

@@ -32,9 +32,10 @@
  * block at least as new as the top it read, and refuses only what the
  * writer's state refuses too (a block newer than the top read holds counters
  * so far ahead that the counter is already too old for the new top). Where
- * they may not (arm64), a reader racing a writer of the same session can
- * refuse a fresh counter as a replay; never the reverse: what is accepted is
- * decided by replay_accept alone.
+ * they may not (arm64), a reader racing a writer of the same session could
+ * refuse a fresh counter as a replay, so the gate reads without the lock on
+ * x86 only (bpf/cap.h). Never the reverse: what is accepted is decided by
+ * replay_accept alone.
  */
 #define CG_REPLAY_BEHIND (CG_REPLAY_WINDOW - 64)
 #define CG_REPLAY_BLOCK_SHIFT 6 /* log2(64) */

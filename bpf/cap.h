@@ -153,10 +153,16 @@ static __always_inline int cap_in_scope(const struct cg_session *s, const struct
  * The session the packet names, or NULL. One indexed load (the map is an
  * array of slots); the entry holds its id, so a stale or forged id whose slot
  * is empty or reused finds nothing. An empty slot holds id 0, which no packet
- * may name. The daemon never reuses a freed slot within a second
- * (lib/session.c), so the entry cannot be rewritten for another session while
- * this program reads it; it can only be installed or zeroed, and a half-read
- * entry then fails the tag, the source or the scope check.
+ * may name.
+ *
+ * The daemon rewrites a slot in place, under the entry's lock
+ * (lib/sessmap.c), while this program reads it without the lock, so a read
+ * can be torn. An install writes the whole entry with id 0 and then the same
+ * bytes with the id, so whoever sees the id sees the rest complete. A
+ * revocation zeroes the entry: a read torn by it may see the old id with a
+ * zero key or zero scopes, so cap_stage checks the id again under the lock
+ * before it accepts (the writer held that lock for its whole copy). A freed
+ * slot rests a second before another session takes it (lib/session.c).
  */
 static __always_inline struct cg_session *cap_session(__u32 id)
 {
@@ -173,20 +179,30 @@ static __always_inline struct cg_session *cap_session(__u32 id)
  * found: its outer source has no drop rule (the gate's step 3, run here so
  * that an unknown session costs one lookup and no rule lookup: it is dropped
  * either way), it has not expired, and the counter is not refused by the
- * replay window (a read without the lock: abi/replay.h says why that refuses
- * nothing the locked check would accept; the window moves only for a packet
- * whose tag verified). @gen is gate_config.fw_gen. Returns CG_CONTINUE or the
- * refusal.
+ * replay window (on x86 a read without the lock: abi/replay.h says why that
+ * refuses nothing the locked check would accept; elsewhere under the lock;
+ * the window moves only for a packet whose tag verified). @gen is
+ * gate_config.fw_gen. Returns CG_CONTINUE or the refusal.
  */
-static __always_inline int cap_prefilter(const struct cg_session *s, __u64 ctr,
+static __always_inline int cap_prefilter(struct cg_session *s, __u64 ctr,
 					 const struct cg_pkt *outer, __u32 gen)
 {
+	int ok;
+
 	/* An allow rule decides nothing here: only this stage may decapsulate. */
 	if (fw_check(outer, gen) == CG_STAT_DROP_RULE)
 		return CG_STAT_DROP_RULE;
 	if (gate_clock() >= s->expires_ns)
 		return CG_STAT_DROP_EXPIRED;
-	if (!replay_would_accept(&s->replay_top, s->replay_bitmap, ctr))
+#ifdef __TARGET_ARCH_x86
+	/* x86 keeps loads and stores in order: the read needs no lock (abi/replay.h). */
+	ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
+#else
+	bpf_spin_lock(&s->lock);
+	ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
+	bpf_spin_unlock(&s->lock);
+#endif
+	if (!ok)
 		return CG_STAT_DROP_REPLAY;
 	return CG_CONTINUE;
 }
@@ -272,8 +288,10 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
  *   -> DROP_RULE; expiry -> DROP_EXPIRED; replay window, read only ->
  *   DROP_REPLAY; tag -> DROP_BAD_TAG; inner source = the session's virtual
  *   address -> DROP_SPOOFED_SOURCE; scopes -> DROP_OUT_OF_SCOPE; then, under
- *   the session's lock, the counter is accepted (a concurrent duplicate that
- *   won the race -> DROP_REPLAY), and the endpoint and rx counters recorded.
+ *   the session's lock, the entry still holds the session (revoked meanwhile
+ *   -> DROP_UNKNOWN_SESSION), the counter is accepted (a concurrent duplicate
+ *   that won the race -> DROP_REPLAY), and the endpoint and rx counters
+ *   recorded.
  *   The session comes before the inner packet so that the cheapest refusal
  *   of a flood of forged packets, an unknown session, parses no inner header.
  *
@@ -287,7 +305,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 udp_len, msg_len, inner_len, inner_off, tail;
+	__u32 udp_len, msg_len, inner_len, inner_off, tail, id;
 	struct cg_session *s;
 	struct cg_pkt in = {};
 	struct cg_tun_hdr *h;
@@ -314,7 +332,8 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 		return CG_STAT_DROP_CAP_MALFORMED;
 	if (h->type != CG_TUN_DATA || h->rsvd || (h->flags & ~CG_CAP_FLAGS_SUPPORTED))
 		return CG_STAT_DROP_CAP_MALFORMED;
-	s = cap_session(bpf_ntohl(h->session));
+	id = bpf_ntohl(h->session);
+	s = cap_session(id);
 	if (!s)
 		return CG_STAT_DROP_UNKNOWN_SESSION;
 	/*
@@ -351,6 +370,11 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 		return CG_STAT_DROP_OUT_OF_SCOPE;
 
 	bpf_spin_lock(&s->lock);
+	/* Revoked while this program read the entry: what it read may be torn (cap_session). */
+	if (s->id != id) {
+		bpf_spin_unlock(&s->lock);
+		return CG_STAT_DROP_UNKNOWN_SESSION;
+	}
 	ok = replay_accept(&s->replay_top, s->replay_bitmap, ctr);
 	if (ok) {
 		__builtin_memcpy(s->ep_addr, outer->src, sizeof(s->ep_addr));

@@ -73,10 +73,13 @@
  * to out[0] (bytes 0-7) and out[1] (bytes 8-15) as little-endian words and
  * returns 0, or returns -1 when a word lies past @end.
  *
- * Written for the verifier, which walks the word loop once per possible
- * exit: the last block is read before the loop, and the loop's bound is
- * hidden from clang, so that after the loop no register holds anything the
- * loop refined (the exits then look alike and are verified once).
+ * Written for the verifier, which walks the word loops once per possible
+ * exit: the last block is read before the loops, and their bounds are hidden
+ * from clang, so that after them no register but the word pointer holds
+ * anything the loops refined. The verifier still walks the remainder loop
+ * and the finalization once per exit of the four-word loop (47 of them);
+ * cap_tag_check is a global function so that this happens once, not once
+ * per caller state.
  */
 static __always_inline int siphash128_pkt(const __u8 *msg, __u32 len, const void *end, __u64 k0,
 					  __u64 k1, __u64 out[2])

@@ -280,11 +280,15 @@ static void session_remove(struct authd *a, uint32_t id)
 {
 	struct session *s = session_find(a->sessions, id);
 	uint8_t vip[16];
+	int err;
 
 	if (!s)
 		return;
 	memcpy(vip, s->vip, 16);
-	sessmap_del(a->sessions_fd, id);
+	err = sessmap_del(a->sessions_fd, id);
+	/* Not expected of an array update; the gate then refuses it only once it expires. */
+	if (err && err != -ENOENT)
+		log_errno(err, "auth: session %08x stays in the gate until it expires", id);
 	session_del(a->sessions, id, mono_ns());
 	if (!session_holds_vip(a->sessions, vip))
 		pool_release(a->pool, vip);

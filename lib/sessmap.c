@@ -30,7 +30,22 @@ int sessmap_put(int fd, const struct cg_session *cs)
 		return e;
 	if (cur.id)
 		return -EEXIST;
-	return slot_write(fd, slot, cs);
+	/*
+	 * The gate reads entries without the lock: the whole entry goes in
+	 * under id 0 (still empty to the gate), then the same bytes with the
+	 * id, so a packet that sees the id sees the rest complete.
+	 */
+	cur = *cs;
+	cur.id = 0;
+	e = slot_write(fd, slot, &cur);
+	if (e)
+		return e;
+	e = slot_write(fd, slot, cs);
+	if (e) {
+		memset(&cur, 0, sizeof(cur));
+		slot_write(fd, slot, &cur);
+	}
+	return e;
 }
 
 int sessmap_get(int fd, uint32_t id, struct cg_session *cs)

@@ -10,10 +10,16 @@
 /*
  * fd is the tun_sessions map. Whole entries are written and read under the
  * entry's lock (BPF_F_LOCK), so the gate's locked section never meets half an
- * entry. Functions return 0 or a negative errno.
+ * entry; what the gate reads without the lock is ordered by how entries are
+ * installed (sessmap_put) and checked again under the lock (bpf/cap.h:
+ * cap_session). Functions return 0 or a negative errno.
  */
 
-/* Installs cs in the slot of cs->id; -EEXIST if that slot holds a session. */
+/*
+ * Installs cs in the slot of cs->id: first with id 0, then with the id.
+ * -EEXIST if that slot holds a session; on a failed second write the slot is
+ * emptied again.
+ */
 int sessmap_put(int fd, const struct cg_session *cs);
 /* The entry of session id; -ENOENT if its slot holds no session or another one. */
 int sessmap_get(int fd, uint32_t id, struct cg_session *cs);
