@@ -195,6 +195,8 @@ C_FILES = $(shell git ls-files '*.c' '*.h')
 lint: hdrcheck
 	$(Q)clang-format --dry-run --Werror $(C_FILES)
 	$(Q)! grep -rn 'bpf_printk' bpf/ || { echo "lint: bpf_printk in bpf/"; false; }
+	$(Q)for a in x86 arm64; do $(CLANG) $(filter-out -D__TARGET_ARCH_% -MMD -MP,$(BPF_CFLAGS)) \
+		-D__TARGET_ARCH_$$a -fsyntax-only bpf/gate.bpf.c || exit 1; done
 	$(Q)! grep -rnE '\<exit\(|(^|[^a-z_])printf\(|fprintf\(stdout|\<puts\(' lib/ || { echo "lint: exit/printf in lib/"; false; }
 	$(Q)for f in $(C_FILES); do head -1 $$f | grep -q SPDX-License-Identifier || { echo "lint: $$f: no SPDX tag on line 1"; exit 1; }; done
 	$(Q)cppcheck -q --enable=warning,portability --error-exitcode=1 --inline-suppr -I. \

@@ -33,12 +33,6 @@
 #define CG_CAP_MAX_INNER (CG_SIP_MAX_LEN - CG_TUN_HDR_LEN)
 
 /*
- * Make @v provably <= @mask for the verifier: clang keeps an unbounded copy
- * of a checked argument and adds that to the packet pointer otherwise.
- */
-#define bpf_bound(v, mask) asm volatile("%[x] &= " #mask : [x] "+r"(v))
-
-/*
  * The inner packet at c->pos, @inner_len bytes up to the tag: IPv4 whose
  * total length is exactly @inner_len, or IPv6 whose header plus payload
  * length is, and an L4 header (TCP, UDP, ICMP echo) that is complete and ends
@@ -247,30 +241,10 @@ static __always_inline int cap_decap(struct xdp_md *ctx, __u32 inner_off, __u32 
 __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, __u32 msg_len,
 					    __u64 k0, __u64 k1)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 tag_off;
-	const __u64 *t;
-	__u64 tag[2];
-
 	if (msg_off > CG_CAP_MAX_L4_OFF + 8 || msg_len > CG_SIP_MAX_LEN)
 		return -1;
-	bpf_bound(msg_off, 0x3ff);
-	bpf_bound(msg_len, 0x7ff);
-	tag_off = msg_off + msg_len;
-	if (siphash128_pkt(data + msg_off, msg_len, data_end, k0, k1, tag))
-		return -1;
-	/*
-	 * From data, not from the message pointer: after the hash's loop no
-	 * live pointer may share the loop's bounds, or the verifier walks the
-	 * rest once per word count.
-	 */
-	asm volatile("" : "+r"(tag_off));
-	bpf_bound(tag_off, 0xfff);
-	t = data + tag_off;
-	if ((void *)(t + 2) > data_end)
-		return -1;
-	return !((tag[0] ^ t[0]) | (tag[1] ^ t[1]));
+	return siphash128_pkt_check((void *)(long)ctx->data, (void *)(long)ctx->data_end, msg_off,
+				    msg_len, k0, k1);
 }
 
 /*

@@ -14,6 +14,12 @@
 #error "siphash.h reads little-endian words"
 #endif
 
+/*
+ * Make @v provably <= @mask for the verifier: clang keeps an unbounded copy
+ * of a checked argument and adds that to the packet pointer otherwise.
+ */
+#define bpf_bound(v, mask) asm volatile("%[x] &= " #mask : [x] "+r"(v))
+
 /* Longest message hashed: the tunnel header and an inner packet of 1500 bytes. */
 #define CG_SIP_MAX_LEN (16 + 1500)
 #define CG_SIP_MAX_WORDS (CG_SIP_MAX_LEN / 8)
@@ -149,6 +155,37 @@ static __always_inline int siphash128_pkt(const __u8 *msg, __u32 len, const void
 	SIPROUND(v0, v1, v2, v3);
 	out[1] = v0 ^ v1 ^ v2 ^ v3;
 	return 0;
+}
+
+/*
+ * 1 if the @msg_len bytes at @msg_off in the frame [@data, @data_end) are
+ * followed by their tag under the key (@k0, @k1); 0 if the tag differs; -1
+ * if the message and tag are not in the frame. @msg_off must be at most
+ * 0x3ff and @msg_len at most CG_SIP_MAX_LEN (the caller checks).
+ */
+static __always_inline int siphash128_pkt_check(void *data, void *data_end, __u32 msg_off,
+						__u32 msg_len, __u64 k0, __u64 k1)
+{
+	__u32 tag_off;
+	const __u64 *t;
+	__u64 tag[2];
+
+	bpf_bound(msg_off, 0x3ff);
+	bpf_bound(msg_len, 0x7ff);
+	tag_off = msg_off + msg_len;
+	if (siphash128_pkt(data + msg_off, msg_len, data_end, k0, k1, tag))
+		return -1;
+	/*
+	 * From data, not from the message pointer: after the hash's loop no
+	 * live pointer may share the loop's bounds, or the verifier walks the
+	 * rest once per word count.
+	 */
+	asm volatile("" : "+r"(tag_off));
+	bpf_bound(tag_off, 0xfff);
+	t = data + tag_off;
+	if ((void *)(t + 2) > data_end)
+		return -1;
+	return !((tag[0] ^ t[0]) | (tag[1] ^ t[1]));
 }
 
 #endif
