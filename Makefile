@@ -205,7 +205,7 @@ lint: hdrcheck
 # into, not by the file being compiled: reports inside build/ (bpftool's generated
 # skeletons, which we do not edit) are not counted, while our code that calls
 # into them is still analysed. The one false positive the skeleton had (a leak on
-# its error path, freed by libbpf) is answered at its cause instead: lib/gateway.c
+# its error path, freed by libbpf) is answered at its cause instead: lib/gateway/gateway.c
 # tells the analyzer that bpf_object__destroy_skeleton() takes ownership. False
 # positives in our own code are answered in the code too, never by disabling a checker.
 	$(Q)scan-build -o $(B)/scan --status-bugs --exclude $(CURDIR)/$(B) $(MAKE) --no-print-directory -B B=$(B)/scan-obj \

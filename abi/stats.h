@@ -8,8 +8,8 @@
 /*
  * gate_stats[CG_STAT_*] counts every packet the gate saw, exactly once, by the
  * reason of its verdict. User space sums the per-CPU values. The names used in
- * the API and metrics are in lib/stats.c, in this order. Every PASS reason
- * comes before CG_STAT_DROP_MALFORMED (the gate's and lib/stats.c's
+ * the API and metrics are in lib/datapath/stats.c, in this order. Every PASS reason
+ * comes before CG_STAT_DROP_MALFORMED (the gate's and lib/datapath/stats.c's
  * stat_is_pass rely on it); new drop reasons go before CG_STAT_MAX.
  */
 enum cg_stat {

@@ -20,7 +20,7 @@
 #include "abi/tunnel.h"
 #include "bench/sip_floor.skel.h"
 #include "gate.skel.h"
-#include "lib/sessmap.h"
+#include "lib/datapath/sessmap.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/prog_time.h"
 

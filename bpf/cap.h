@@ -150,13 +150,13 @@ static __always_inline int cap_in_scope(const struct cg_session *s, const struct
  * may name.
  *
  * The daemon rewrites a slot in place, under the entry's lock
- * (lib/sessmap.c), while this program reads it without the lock, so a read
+ * (lib/datapath/sessmap.c), while this program reads it without the lock, so a read
  * can be torn. An install writes the whole entry with id 0 and then the same
  * bytes with the id, so whoever sees the id sees the rest complete. A
  * revocation zeroes the entry: a read torn by it may see the old id with a
  * zero key or zero scopes, so cap_stage checks the id again under the lock
  * before it accepts (the writer held that lock for its whole copy). A freed
- * slot rests a second before another session takes it (lib/session.c).
+ * slot rests a second before another session takes it (lib/auth/session.c).
  */
 static __always_inline struct cg_session *cap_session(__u32 id)
 {

@@ -6,7 +6,7 @@
 
 #include "cmd/capgate/call.h"
 #include "lib/api/client.h"
-#include "lib/parse_num.h"
+#include "lib/base/parse_num.h"
 
 int api_call(const struct cg_global *g, const char *method, const char *path, const char *body,
 	     char **raw)

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "cmd/capgate/cmd.h"
-#include "lib/agent.h"
-#include "lib/config.h"
-#include "lib/log.h"
+#include "lib/agent/agent.h"
+#include "lib/base/log.h"
+#include "lib/config/gateway.h"
 
 struct connect_opts {
 	const char *config;

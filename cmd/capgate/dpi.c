@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "cmd/capgate/cmd.h"
+#include "lib/base/parse_num.h"
 #include "lib/dpi/dpi.h"
 #include "lib/dpi/input.h"
 #include "lib/dpi/out.h"
-#include "lib/parse_num.h"
 
 #define DPI_USAGE "capgate dpi (-r FILE | -i IFACE) [OPTIONS]"
 

@@ -11,9 +11,9 @@
 
 #include "cmd/capgate/cmd.h"
 #include "lib/api/api.h"
-#include "lib/config.h"
-#include "lib/gateway.h"
-#include "lib/log.h"
+#include "lib/base/log.h"
+#include "lib/config/gateway.h"
+#include "lib/gateway/gateway.h"
 
 struct gateway_opts {
 	const char *config;

@@ -8,9 +8,9 @@
 
 #include "cmd/capgate/call.h"
 #include "cmd/capgate/cmd.h"
-#include "lib/knock.h"
-#include "lib/parse_num.h"
-#include "lib/portspec.h"
+#include "lib/agent/knock.h"
+#include "lib/base/parse_num.h"
+#include "lib/base/portspec.h"
 
 #define KNOCK_USAGE \
 	"capgate knock list | send HOST SEQUENCE  [OPTIONS]  (SEQUENCE: tcp/7000,udp/8000)"

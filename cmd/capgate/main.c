@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cmd/capgate/cmd.h"
-#include "lib/log.h"
+#include "lib/base/log.h"
 
 struct subcommand {
 	const char *name;

@@ -8,8 +8,8 @@
 
 #include "cmd/capgate/call.h"
 #include "cmd/capgate/cmd.h"
-#include "lib/addr.h"
-#include "lib/fw.h"
+#include "lib/base/addr.h"
+#include "lib/datapath/fw.h"
 
 #define RULE_USAGE "capgate rule list | add CIDR allow|drop | del ID  [OPTIONS]"
 

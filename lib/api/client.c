@@ -11,7 +11,7 @@
 #include <curl/curl.h>
 
 #include "lib/api/client.h"
-#include "lib/api/endpoint.h"
+#include "lib/base/endpoint.h"
 
 #define API_TIMEOUT_MS 5000L
 /* Responses are listings and counters; anything bigger is not our API. */
@@ -68,14 +68,14 @@ int api_request(const char *addr, const char *method, const char *path, const ch
 {
 	char url[512], host[INET6_ADDRSTRLEN], cerr[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
-	struct api_endpoint ep;
+	struct endpoint ep;
 	struct buf b = { 0 };
 	CURL *c = NULL;
 	CURLcode cc;
 	long code = 0, oserr = 0;
 	int ret;
 
-	if (api_endpoint_parse(addr, &ep, err, errlen)) {
+	if (endpoint_parse(addr, &ep, err, errlen)) {
 		ret = -EINVAL;
 		goto out;
 	}

@@ -9,9 +9,9 @@
 #include <jansson.h>
 
 #include "lib/api/routes.h"
-#include "lib/fw.h"
-#include "lib/gateway.h"
-#include "lib/parse_num.h"
+#include "lib/base/parse_num.h"
+#include "lib/datapath/fw.h"
+#include "lib/gateway/gateway.h"
 
 #define ERR_MAX 320
 /* User-supplied text quoted in messages is cut to this many characters. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/addr.h"
+#include "lib/base/addr.h"
 
 struct gateway;
 

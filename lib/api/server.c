@@ -18,9 +18,9 @@
 #include <microhttpd.h>
 
 #include "lib/api/api.h"
-#include "lib/api/endpoint.h"
 #include "lib/api/routes.h"
-#include "lib/log.h"
+#include "lib/base/endpoint.h"
+#include "lib/base/log.h"
 
 #define API_CONN_MAX 64
 #define API_CONN_TIMEOUT_S 10
@@ -28,7 +28,7 @@
 struct api {
 	struct MHD_Daemon *mhd;
 	struct api_ctx ctx;
-	struct api_endpoint ep;
+	struct endpoint ep;
 	char local[128]; /* the address listened on, for logs */
 };
 
@@ -170,7 +170,7 @@ static bool unix_live(const struct sockaddr_un *sun)
 }
 
 /* A bound, listening, non-blocking socket for e, or -errno with a reason in err. */
-static int listen_socket(const struct api_endpoint *e, const char *addr, char *err, size_t errlen)
+static int listen_socket(const struct endpoint *e, const char *addr, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -299,7 +299,7 @@ struct api *api_new(struct gateway *gw, const char *addr, char *err, size_t errl
 		goto out;
 	}
 	a->ctx.gw = gw;
-	if (api_endpoint_parse(addr, &a->ep, err, errlen)) {
+	if (endpoint_parse(addr, &a->ep, err, errlen)) {
 		e = EINVAL;
 		goto out;
 	}

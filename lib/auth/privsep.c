@@ -25,9 +25,9 @@
 #include <openssl/err.h>
 #include <sodium.h>
 
-#include "lib/addr.h"
 #include "lib/auth/privsep.h"
-#include "lib/log.h"
+#include "lib/base/addr.h"
+#include "lib/base/log.h"
 
 #define DEF_DEAD_AFTER_NS (90ULL * 1000000000ULL)
 #define DEF_HANDSHAKE_NS (10ULL * 1000000000ULL)

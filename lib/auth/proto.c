@@ -8,10 +8,10 @@
 
 #include <jansson.h>
 
-#include "lib/addr.h"
 #include "lib/auth/proto.h"
-#include "lib/dpi/rd.h"
-#include "lib/parse_num.h"
+#include "lib/base/addr.h"
+#include "lib/base/parse_num.h"
+#include "lib/base/rd.h"
 
 static const char *const verdict_names[PROTO_VERDICT_MAX] = {
 	[PROTO_OK] = "ok",

@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
+#include "lib/base/rd.h"
 #include "lib/dpi/decode.h"
-#include "lib/dpi/rd.h"
 
 #define ETH_P_IPV4 0x0800
 #define ETH_P_ARP 0x0806

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base/rd.h"
 #include "lib/dpi/dns.h"
-#include "lib/dpi/rd.h"
 
 #define DNS_NAME_WIRE_MAX 255
 

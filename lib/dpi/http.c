@@ -5,8 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/base/rd.h"
 #include "lib/dpi/http.h"
-#include "lib/dpi/rd.h"
 
 #define HTTP_METHOD_MAX 24
 #define HTTP_CHUNK_LINE_MAX 4096

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base/rd.h"
 #include "lib/dpi/input.h"
-#include "lib/dpi/rd.h"
 
 #define NG_SHB 0x0a0d0d0au
 #define NG_IDB 1u

@@ -10,8 +10,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "lib/base/rd.h"
 #include "lib/dpi/quic.h"
-#include "lib/dpi/rd.h"
 
 #define QUIC_TAG_LEN 16
 #define QUIC_SAMPLE_LEN 16

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/dpi/rd.h"
+#include "lib/base/rd.h"
 #include "lib/dpi/tls.h"
 
 #define TLS_CT_HANDSHAKE 22

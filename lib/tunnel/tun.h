@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "lib/addr.h"
+#include "lib/base/addr.h"
 
 /*
  * Create a TUN device (IFF_TUN | IFF_NO_PI: the fd reads and writes bare IP

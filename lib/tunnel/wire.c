@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "lib/dpi/rd.h"
+#include "lib/base/rd.h"
 #include "lib/tunnel/wire.h"
 
 _Static_assert(crypto_shorthash_siphashx24_BYTES == CG_TUN_TAG_LEN, "tag size");

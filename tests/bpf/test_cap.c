@@ -19,8 +19,8 @@
 #include "gate.skel.h"
 #include "tests/bpf/cap_reasons.h"
 #include "tests/lib/pkt.h"
-#include "lib/addr.h"
-#include "lib/sessmap.h"
+#include "lib/base/addr.h"
+#include "lib/datapath/sessmap.h"
 #include "tests/lib/gate_t.h"
 #include "tests/lib/t.h"
 

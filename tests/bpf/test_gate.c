@@ -20,7 +20,7 @@
 #include "gate.skel.h"
 #include "tests/bpf/cap_reasons.h"
 #include "tests/lib/pkt.h"
-#include "lib/addr.h"
+#include "lib/base/addr.h"
 #include "tests/lib/gate_t.h"
 #include "tests/lib/t.h"
 

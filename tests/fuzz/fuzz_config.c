@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lib/config.h"
-#include "lib/policy.h"
+#include "lib/config/gateway.h"
+#include "lib/policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/rd.h"
 #include "lib/dpi/dpi.h"
-#include "lib/dpi/rd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

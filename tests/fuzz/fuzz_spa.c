@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/spa.h"
+#include "lib/auth/spa.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

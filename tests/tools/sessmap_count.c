@@ -6,7 +6,7 @@
 
 #include <bpf/bpf.h>
 
-#include "lib/sessmap.h"
+#include "lib/datapath/sessmap.h"
 
 int main(int argc, char **argv)
 {

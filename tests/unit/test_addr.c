@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "lib/addr.h"
+#include "lib/base/addr.h"
 #include "tests/lib/t.h"
 
 static void test_cidr_ok(void)

@@ -18,9 +18,9 @@
 #include "abi/fw.h"
 #include "lib/api/api.h"
 #include "lib/api/client.h"
-#include "lib/api/endpoint.h"
 #include "lib/api/routes.h"
-#include "lib/fw.h"
+#include "lib/base/endpoint.h"
+#include "lib/datapath/fw.h"
 #include "tests/lib/t.h"
 
 /* ---- POST /v1/rules bodies ------------------------------------------------- */
@@ -397,9 +397,9 @@ static void test_endpoints(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
-		struct api_endpoint e = { .family = -1 };
+		struct endpoint e = { .family = -1 };
 		char err[256] = "";
-		int ret = api_endpoint_parse(endpoints[i].s, &e, err, sizeof(err));
+		int ret = endpoint_parse(endpoints[i].s, &e, err, sizeof(err));
 
 		ASSERT_EQ(ret, endpoints[i].ret, endpoints[i].s);
 		if (ret) {

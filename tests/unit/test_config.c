@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/config.h"
+#include "lib/config/gateway.h"
 #include "tests/lib/t.h"
 
 #ifndef CG_SRCDIR

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "abi/fw.h"
-#include "lib/fw.h"
+#include "lib/datapath/fw.h"
 #include "tests/lib/t.h"
 
 static struct cidr P(const char *s) {

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/knock.h"
-#include "lib/parse_num.h"
-#include "lib/portspec.h"
+#include "lib/agent/knock.h"
+#include "lib/base/parse_num.h"
+#include "lib/base/portspec.h"
 #include "tests/lib/t.h"
 
 #define DEADLINE_MS 3000

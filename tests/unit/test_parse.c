@@ -2,7 +2,7 @@
 /* parse_u32 and parse_duration as tables. */
 #include <errno.h>
 
-#include "lib/parse_num.h"
+#include "lib/base/parse_num.h"
 #include "tests/lib/t.h"
 
 static void test_parse_u32(void)

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 
-#include "lib/policy.h"
+#include "lib/policy/policy.h"
 #include "tests/lib/t.h"
 
 static const char conf[] = "[gateway]\n"

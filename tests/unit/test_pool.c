@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "lib/pool.h"
+#include "lib/auth/pool.h"
 #include "tests/lib/t.h"
 
 static struct vip_pool *make(const char *prefix)

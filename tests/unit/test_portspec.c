@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 
-#include "lib/portspec.h"
+#include "lib/base/portspec.h"
 #include "tests/lib/t.h"
 
 static void test_port_parse(void)

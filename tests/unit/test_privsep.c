@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/addr.h"
 #include "lib/auth/ca.h"
 #include "lib/auth/client.h"
 #include "lib/auth/privsep.h"
+#include "lib/base/addr.h"
 #include "lib/tunnel/keys.h"
 #include "tests/lib/t.h"
 

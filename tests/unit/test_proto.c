@@ -4,8 +4,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "lib/addr.h"
 #include "lib/auth/proto.h"
+#include "lib/base/addr.h"
 #include "tests/lib/t.h"
 
 static struct proto_msg cap_sample(void)

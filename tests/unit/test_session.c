@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 
-#include "lib/addr.h"
-#include "lib/session.h"
+#include "lib/auth/session.h"
+#include "lib/base/addr.h"
 #include "tests/lib/t.h"
 
 static struct session mk(const char *vip, const char *device)

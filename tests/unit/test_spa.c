@@ -7,7 +7,7 @@
 
 #include <openssl/x509_vfy.h>
 
-#include "lib/spa.h"
+#include "lib/auth/spa.h"
 #include "tests/lib/t.h"
 #include "tests/lib/tcert.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Counter names: every enum cg_stat has a unique name that matches its verdict. */
-#include "lib/stats.h"
+#include "lib/datapath/stats.h"
 #include "tests/lib/t.h"
 
 static void test_every_stat_named(void)

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/addr.h"
+#include "lib/base/addr.h"
 #include "lib/tunnel/tun.h"
 #include "tests/lib/t.h"
 

@@ -1,0 +1,948 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The privileged side of auth: SPA, the auth worker's requests, sessions, the return path. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <openssl/x509_vfy.h>
+#include <sodium.h>
+
+#include "abi/knock.h"
+#include "abi/tunnel.h"
+#include "lib/auth/authd.h"
+#include "lib/auth/pool.h"
+#include "lib/auth/privsep.h"
+#include "lib/auth/session.h"
+#include "lib/auth/spa.h"
+#include "lib/base/log.h"
+#include "lib/base/parse_num.h"
+#include "lib/base/strbuf.h"
+#include "lib/datapath/sessmap.h"
+#include "lib/policy/policy.h"
+#include "lib/tunnel/keys.h"
+#include "lib/tunnel/tun.h"
+#include "lib/tunnel/wire.h"
+
+#define SPA_REPLAY_CAP 65536
+/* Inner packets on the return path: the client's TUN MTU leaves room for the outer headers. */
+#define CG_TUN_MTU 1400
+#define PKT_MAX 2048
+#define EP_REFRESH_NS (100ULL * 1000000ULL)
+
+/* SPA outcomes beyond the parser's: a valid packet asking for another port. */
+enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_MAX };
+
+enum auth_stat {
+	AUTH_GRANTED,
+	AUTH_DENIED_POLICY,
+	AUTH_DENIED_POOL,
+	AUTH_DENIED_INTERNAL,
+	AUTH_RENEWED,
+	AUTH_REVOKED, /* control channel closed, dead or bye */
+	AUTH_REVOKED_ADMIN,
+	AUTH_EXPIRED,
+	AUTH_REFUSED_MSG,      /* worker message refused by the request table */
+	AUTH_WORKER_UNREACHED, /* a reply the worker's full socket did not take */
+	AUTH_STAT_MAX
+};
+
+static const char *const auth_stat_names[AUTH_STAT_MAX] = {
+	[AUTH_GRANTED] = "granted",
+	[AUTH_DENIED_POLICY] = "denied_policy",
+	[AUTH_DENIED_POOL] = "denied_pool",
+	[AUTH_DENIED_INTERNAL] = "denied_internal",
+	[AUTH_RENEWED] = "renewed",
+	[AUTH_REVOKED] = "revoked",
+	[AUTH_REVOKED_ADMIN] = "revoked_admin",
+	[AUTH_EXPIRED] = "expired",
+	[AUTH_REFUSED_MSG] = "refused_message",
+	[AUTH_WORKER_UNREACHED] = "worker_unreached",
+};
+
+enum ret_stat { RET_SENT, RET_NO_SESSION, RET_NO_ENDPOINT, RET_ERROR, RET_STAT_MAX };
+
+static const char *const ret_stat_names[RET_STAT_MAX] = {
+	[RET_SENT] = "sent",
+	[RET_NO_SESSION] = "no_session",
+	[RET_NO_ENDPOINT] = "no_endpoint",
+	[RET_ERROR] = "error",
+};
+
+/* A session granted to a worker connection, not yet installed (waiting for the keys). */
+struct pending {
+	uint64_t conn;
+	uint32_t old; /* the session a renewal replaces, 0 for a first one */
+	struct session s;
+	bool used;
+};
+
+#define PENDING_MAX 64
+/* Slots only renewals may take: a flood of new handshakes must not end working sessions. */
+#define PENDING_RENEW_RESERVE 8
+
+struct authd {
+	const struct gw_config *cfg;
+	int sessions_fd, doors_fd;
+	struct authw worker;
+	int spa_fd, tun_fd, data_fd;
+	char tun_name[IF_NAMESIZE];
+	X509_STORE *ca;
+	struct spa_replay *spa_seen;
+	struct vip_pool *pool;
+	struct session_table *sessions;
+	struct pending pending[PENDING_MAX];
+	uint64_t spa_stats[SPA_STAT_MAX];
+	uint64_t auth_stats[AUTH_STAT_MAX];
+	uint64_t ret_stats[RET_STAT_MAX];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wall_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static void sockaddr_to_mapped(const struct sockaddr_storage *ss, uint8_t addr[16], uint16_t *port)
+{
+	memset(addr, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &in->sin_addr, 4);
+		*port = ntohs(in->sin_port);
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(addr, &in6->sin6_addr, 16);
+		*port = ntohs(in6->sin6_port);
+	}
+}
+
+/* A dual-stack UDP socket bound to port on every address. */
+static int udp_socket(uint16_t port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int fd, zero = 0, one = 1, e;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* ---- SPA ------------------------------------------------------------------ */
+
+static void spa_count(struct authd *a, unsigned int v, const uint8_t src[16], const char *device)
+{
+	char addr[CG_ADDRSTRLEN];
+
+	a->spa_stats[v]++;
+	addr_format_mapped(src, addr, sizeof(addr));
+	if (v == SPA_OK)
+		log_info("spa: %s from %s: auth port open for %llus", device, addr,
+			 (unsigned long long)(a->cfg->auth.spa_open_ns / NS_PER_SEC));
+	else
+		log_info("spa: refused from %s (device \"%s\"): %s", addr, device,
+			 v == SPA_STAT_PORT    ? "asks for another port"
+			 : v == SPA_STAT_ERROR ? "cannot open the auth port"
+					       : spa_verdict_str(v));
+}
+
+static int door_open(struct authd *a, const uint8_t src[16])
+{
+	struct knock_open_key k = { 0 };
+	struct knock_open_val v = { 0 };
+
+	memcpy(k.addr, src, 16);
+	k.port.proto = IPPROTO_TCP;
+	k.port.port = htons(a->cfg->auth.port);
+	v.expires_ns = mono_ns() + a->cfg->auth.spa_open_ns;
+	v.profile = CG_DOOR_SPA;
+	return bpf_map_update_elem(a->doors_fd, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+static void spa_one(struct authd *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint8_t pkt[SPA_MAX_LEN + 64], src[16];
+	char err[256];
+	struct spa_msg m;
+	EVP_PKEY *pub = NULL;
+	enum spa_verdict v;
+	uint16_t sport;
+	ssize_t n;
+
+	n = recvfrom(a->spa_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss, &sl);
+	if (n < 0)
+		return;
+	sockaddr_to_mapped(&ss, src, &sport);
+	v = spa_parse(pkt, (size_t)n, &m);
+	if (v != SPA_OK) {
+		spa_count(a, v, src, "");
+		return;
+	}
+	if (!policy_device_known(a->cfg, m.device)) {
+		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
+		return;
+	}
+	pub = spa_device_key(a->cfg->auth.devices, m.device, a->ca, err, sizeof(err));
+	if (!pub) {
+		log_debug("spa: %s", err);
+		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
+		return;
+	}
+	v = spa_verify(pkt, (size_t)n, &m, pub);
+	EVP_PKEY_free(pub);
+	/* Only signed packets reach the replay cache, so forgeries cannot fill it. */
+	if (v == SPA_OK)
+		v = spa_replay_check(a->spa_seen, &m, wall_s(), SPA_WINDOW_S);
+	if (v != SPA_OK) {
+		spa_count(a, v, src, m.device);
+		return;
+	}
+	if (m.proto != IPPROTO_TCP || m.port != a->cfg->auth.port) {
+		spa_count(a, SPA_STAT_PORT, src, m.device);
+		return;
+	}
+	if (door_open(a, src)) {
+		log_errno(-errno, "spa: knock_open");
+		spa_count(a, SPA_STAT_ERROR, src, m.device);
+		return;
+	}
+	spa_count(a, SPA_OK, src, m.device);
+}
+
+/* ---- sessions ------------------------------------------------------------- */
+
+static struct pending *pending_find(struct authd *a, uint64_t conn)
+{
+	size_t i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (a->pending[i].used && a->pending[i].conn == conn)
+			return &a->pending[i];
+	return NULL;
+}
+
+static void pending_drop(struct authd *a, struct pending *p, bool release_vip)
+{
+	if (release_vip && !p->old)
+		pool_release(a->pool, p->s.vip);
+	sodium_memzero(p, sizeof(*p));
+}
+
+/*
+ * The parent's end is non-blocking: a worker that stops reading must not
+ * stall the API, SPA and the return path. It then misses that reply (its
+ * own handshake timeout ends the client) and the loss is counted.
+ */
+static void to_worker(struct authd *a, const void *msg, size_t len)
+{
+	if (a->worker.fd < 0 || authw_send(a->worker.fd, msg, len))
+		a->auth_stats[AUTH_WORKER_UNREACHED]++;
+}
+
+static void send_deny(struct authd *a, uint64_t conn, uint32_t reason)
+{
+	struct authw_deny d = { .type = AUTHW_DENY, .reason = reason, .conn = conn };
+
+	to_worker(a, &d, sizeof(d));
+}
+
+/* Frees the address once no session holds it any more. */
+static void session_remove(struct authd *a, uint32_t id)
+{
+	struct session *s = session_find(a->sessions, id);
+	uint8_t vip[16];
+	int err;
+
+	if (!s)
+		return;
+	memcpy(vip, s->vip, 16);
+	err = sessmap_del(a->sessions_fd, id);
+	/* Not expected of an array update; the gate then refuses it only once it expires. */
+	if (err && err != -ENOENT)
+		log_errno(err, "auth: session %08x stays in the gate until it expires", id);
+	session_del(a->sessions, id, mono_ns());
+	if (!session_holds_vip(a->sessions, vip))
+		pool_release(a->pool, vip);
+}
+
+/* A first session (old == 0, from r) or a renewal of session old: policy, address, GRANT. */
+static void on_request(struct authd *a, const struct authw_session_request *r, uint32_t old)
+{
+	struct authw_grant g = { .type = AUTHW_GRANT, .conn = r->conn };
+	struct session *prev = old ? session_find(a->sessions, old) : NULL;
+	const char *device = prev ? prev->device : r->device, *app = prev ? prev->app : r->app;
+	char peer[CG_ADDRSTRLEN] = "renewal";
+	struct pending *p = NULL;
+	size_t i, n;
+	int err;
+
+	if (pending_find(a, r->conn)) {
+		a->auth_stats[AUTH_REFUSED_MSG]++;
+		return;
+	}
+	for (i = 0, n = 0; i < PENDING_MAX; i++) {
+		if (a->pending[i].used)
+			n++;
+		else if (!p)
+			p = &a->pending[i];
+	}
+	if (!p || (!old && n >= PENDING_MAX - PENDING_RENEW_RESERVE)) {
+		send_deny(a, r->conn, AUTHW_R_BUSY);
+		return;
+	}
+	if (!prev)
+		addr_format_mapped(r->peer_addr, peer, sizeof(peer));
+	/* A renewal is judged again: the policy may have changed since. */
+	err = policy_scopes(a->cfg, device, app, p->s.scopes, CG_MAX_SCOPES, &n);
+	if (err) {
+		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
+			 err == -EACCES ? policy_verdict_str(policy_check(a->cfg, device, app))
+					: strerror(-err));
+		a->auth_stats[AUTH_DENIED_POLICY]++;
+		send_deny(a, r->conn, AUTHW_R_POLICY);
+		return;
+	}
+	p->s.nscopes = n;
+	if (prev) {
+		memcpy(p->s.vip, prev->vip, 16);
+	} else if (pool_alloc(a->pool, p->s.vip)) {
+		log_info("auth: %s/%s from %s: denied: the address pool is exhausted", device, app,
+			 peer);
+		a->auth_stats[AUTH_DENIED_POOL]++;
+		send_deny(a, r->conn, AUTHW_R_POOL);
+		return;
+	}
+	snprintf(p->s.device, sizeof(p->s.device), "%s", device);
+	snprintf(p->s.app, sizeof(p->s.app), "%s", app);
+	p->s.conn = r->conn;
+	p->s.created_ns = mono_ns();
+	p->s.expires_ns = p->s.created_ns + a->cfg->auth.session_ttl_ns;
+	/* In the table now, so its random id is unique; in the map once the keys come. */
+	err = session_add(a->sessions, &p->s);
+	if (err) {
+		log_warn("auth: no session for %s/%s: %s", device, app,
+			 err == -EBUSY ? "every free slot was freed less than a second ago"
+				       : "the session table is full");
+		a->auth_stats[AUTH_DENIED_INTERNAL]++;
+		if (!prev)
+			pool_release(a->pool, p->s.vip);
+		sodium_memzero(p, sizeof(*p));
+		send_deny(a, r->conn, AUTHW_R_INTERNAL);
+		return;
+	}
+	p->used = true;
+	p->conn = r->conn;
+	p->old = old;
+	g.session = p->s.id;
+	memcpy(g.vip, p->s.vip, 16);
+	g.expires_in_s = (uint32_t)(a->cfg->auth.session_ttl_ns / NS_PER_SEC);
+	g.keepalive_s = (uint32_t)(a->cfg->auth.keepalive_ns / NS_PER_SEC);
+	g.data_port = a->cfg->auth.data_port;
+	g.nscopes = (uint32_t)n;
+	memcpy(g.scopes, p->s.scopes, n * sizeof(g.scopes[0]));
+	to_worker(a, &g, sizeof(g));
+}
+
+/*
+ * The session's endpoint: where its last verified packet came from, which the
+ * gate records in the map entry. Read again at most every EP_REFRESH_NS (or
+ * now, if force), not for every reply: a roaming client is followed within
+ * that time. False if no packet has been seen yet.
+ */
+static bool ep_fresh(struct authd *a, struct session *s, bool force)
+{
+	struct cg_session cs;
+	uint64_t now = mono_ns();
+
+	if (force || !s->ep_port || now - s->ep_read_ns >= EP_REFRESH_NS) {
+		if (!sessmap_get(a->sessions_fd, s->id, &cs) && cs.ep_port) {
+			memcpy(s->ep_addr, cs.ep_addr, 16);
+			s->ep_port = cs.ep_port;
+		}
+		s->ep_read_ns = now;
+	}
+	return s->ep_port != 0;
+}
+
+static void on_install(struct authd *a, struct authw_session_install *m)
+{
+	struct authw_installed ok = { .type = AUTHW_INSTALLED,
+				      .session = m->session,
+				      .conn = m->conn };
+	struct pending *p = pending_find(a, m->conn);
+	struct session_keys keys = { 0 };
+	struct cg_session cs;
+	struct session *s, *prev;
+	char vip[CG_ADDRSTRLEN];
+	int err;
+
+	memset(&cs, 0, sizeof(cs));
+	if (!p || p->s.id != m->session) {
+		a->auth_stats[AUTH_REFUSED_MSG]++;
+		goto out;
+	}
+	s = session_find(a->sessions, m->session);
+	err = s ? keys_derive(m->material, &keys) : -ENOENT;
+	if (err)
+		goto fail;
+	memcpy(s->s2c_key, keys.s2c_mac, sizeof(s->s2c_key));
+	s->installed = true;
+	cs.expires_ns = s->expires_ns;
+	cs.id = s->id;
+	memcpy(cs.key, keys.c2s_mac, sizeof(cs.key));
+	memcpy(cs.vip, s->vip, 16);
+	cs.nscopes = (uint32_t)s->nscopes;
+	memcpy(cs.scopes, s->scopes, s->nscopes * sizeof(cs.scopes[0]));
+	/*
+	 * A renewal starts where the old session's replies go, so the return
+	 * path does not wait for the client's first packet under the new id.
+	 */
+	prev = p->old ? session_find(a->sessions, p->old) : NULL;
+	if (prev && ep_fresh(a, prev, true)) {
+		memcpy(cs.ep_addr, prev->ep_addr, 16);
+		cs.ep_port = prev->ep_port;
+		memcpy(s->ep_addr, prev->ep_addr, 16);
+		s->ep_port = prev->ep_port;
+	}
+	err = sessmap_put(a->sessions_fd, &cs);
+	if (err)
+		goto fail;
+	if (p->old) {
+		/* The old session stays valid for a short overlap: no packet lost on renewal. */
+		prev = session_find(a->sessions, p->old);
+		if (prev) {
+			uint64_t end = mono_ns() + CG_RENEW_OVERLAP_NS;
+
+			prev->superseded = true;
+			/*
+			 * authd_tick deletes it from the map at end. Not rewritten
+			 * here: a lookup + update of the entry would put back the
+			 * replay window as it was at the lookup, so packets the
+			 * gate accepted in between could be replayed.
+			 */
+			if (prev->expires_ns > end)
+				prev->expires_ns = end;
+		}
+		a->auth_stats[AUTH_RENEWED]++;
+	} else {
+		a->auth_stats[AUTH_GRANTED]++;
+	}
+	addr_format_mapped(s->vip, vip, sizeof(vip));
+	log_info("auth: %s/%s: session %08x, %s, %zu scope(s), %llus", s->device, s->app, s->id,
+		 vip, s->nscopes, (unsigned long long)(a->cfg->auth.session_ttl_ns / NS_PER_SEC));
+	pending_drop(a, p, false);
+	to_worker(a, &ok, sizeof(ok));
+	goto out;
+fail:
+	log_errno(err, "auth: cannot install session %08x", m->session);
+	a->auth_stats[AUTH_DENIED_INTERNAL]++;
+	session_remove(a, m->session);
+	pending_drop(a, p, false);
+	send_deny(a, m->conn, AUTHW_R_INTERNAL);
+out:
+	sodium_memzero(m->material, sizeof(m->material));
+	keys_wipe(&keys);
+	sodium_memzero(&cs, sizeof(cs));
+}
+
+static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
+{
+	struct pending *p = pending_find(a, r->conn);
+	size_t i;
+
+	if (p) {
+		/*
+		 * The address goes only if no session holds it any more: an
+		 * admin revoke may have released it already (it may be someone
+		 * else's by now), and a renewal's old session still holds it.
+		 */
+		session_remove(a, p->s.id);
+		pending_drop(a, p, false);
+	}
+	/* Every session of that control channel goes: the one in use and one renewed away. */
+	for (i = session_count(a->sessions); i-- > 0;) {
+		struct session *s = session_at(a->sessions, i);
+
+		if (s->conn == r->conn) {
+			log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device,
+				 s->app, authw_reason_str(r->reason));
+			a->auth_stats[AUTH_REVOKED]++;
+			session_remove(a, s->id);
+		}
+	}
+}
+
+/* Ends every session and every grant in flight, as if each control channel had dropped. */
+static void revoke_all(struct authd *a, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < PENDING_MAX; i++) {
+		if (!a->pending[i].used)
+			continue;
+		session_remove(a, a->pending[i].s.id);
+		pending_drop(a, &a->pending[i], false);
+	}
+	for (i = session_count(a->sessions); i-- > 0;) {
+		struct session *s = session_at(a->sessions, i);
+
+		log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device, s->app, why);
+		a->auth_stats[AUTH_REVOKED]++;
+		session_remove(a, s->id);
+	}
+}
+
+static void worker_one(struct authd *a)
+{
+	union authw_msg m;
+	uint32_t type;
+	size_t len;
+	int err;
+
+	err = authw_recv(a->worker.fd, &m, sizeof(m), &len);
+	if (err == -EAGAIN)
+		return;
+	if (err == -EPIPE || err == -ECONNRESET) {
+		log_err("auth: the worker exited; auth is down until the daemon restarts");
+		authw_stop(&a->worker);
+		/* Every control channel died with it: their sessions go too (fail closed). */
+		revoke_all(a, "the auth worker exited");
+		return;
+	}
+	/* The fixed request table: anything else is refused and counted. */
+	if (err || authw_msg_check(&m, len, &type)) {
+		a->auth_stats[AUTH_REFUSED_MSG]++;
+		goto out; /* a refused INSTALL still carries key material */
+	}
+	switch (type) {
+	case AUTHW_READY:
+		log_info("auth: worker %u serving TLS on port %u", m.ready.pid, a->worker.port);
+		break;
+	case AUTHW_SESSION_REQUEST:
+		on_request(a, &m.req, 0);
+		break;
+	case AUTHW_SESSION_INSTALL:
+		on_install(a, &m.install);
+		break;
+	case AUTHW_SESSION_RENEW: {
+		struct session *s = session_find(a->sessions, m.renew.old_session);
+		struct authw_session_request none = { .conn = m.renew.conn };
+
+		if (!s || s->conn != m.renew.conn) {
+			a->auth_stats[AUTH_REFUSED_MSG]++;
+			send_deny(a, m.renew.conn, AUTHW_R_PROTOCOL);
+			break;
+		}
+		on_request(a, &none, s->id);
+		break;
+	}
+	case AUTHW_SESSION_REVOKE:
+		on_revoke(a, &m.revoke);
+		break;
+	}
+out:
+	sodium_memzero(&m, sizeof(m));
+}
+
+/* ---- return path ---------------------------------------------------------- */
+
+static int inner_dst(const uint8_t *pkt, size_t len, uint8_t dst[16])
+{
+	memset(dst, 0, 16);
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		dst[10] = dst[11] = 0xff;
+		memcpy(dst + 12, pkt + 16, 4);
+		return 0;
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		memcpy(dst, pkt + 24, 16);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void tun_one(struct authd *a)
+{
+	uint8_t buf[PKT_MAX], out[PKT_MAX], dst[16];
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	struct session *s;
+	ssize_t n;
+	int len;
+
+	n = read(a->tun_fd, buf, sizeof(buf));
+	if (n <= 0)
+		return;
+	if (inner_dst(buf, (size_t)n, dst) || !(s = session_find_vip(a->sessions, dst))) {
+		a->ret_stats[RET_NO_SESSION]++;
+		return;
+	}
+	if (!ep_fresh(a, s, false)) {
+		a->ret_stats[RET_NO_ENDPOINT]++;
+		return;
+	}
+	len = wire_seal(s->id, ++s->tx_counter, s->s2c_key, buf, (size_t)n, out, sizeof(out));
+	memcpy(&to.sin6_addr, s->ep_addr, 16);
+	to.sin6_port = s->ep_port;
+	if (len < 0 ||
+	    sendto(a->data_fd, out, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		a->ret_stats[RET_ERROR]++;
+		return;
+	}
+	s->tx_packets++;
+	a->ret_stats[RET_SENT]++;
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+/* Strict reverse-path filtering would drop decapsulated packets from the pool: use loose. */
+static void loose_rp_filter(const char *iface)
+{
+	char path[128], v = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", iface);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (read(fd, &v, 1) == 1 && v == '1' && pwrite(fd, "2", 1, 0) == 1)
+		log_info("rp_filter on %s set to loose (2): tunnel packets come from the pool",
+			 iface);
+	close(fd);
+}
+
+static X509_STORE *ca_store(const char *path, char *err, size_t errlen)
+{
+	X509_STORE *st = X509_STORE_new();
+
+	if (!st || X509_STORE_load_file(st, path) != 1) {
+		snprintf(err, errlen, "cannot load the CA %s", path);
+		X509_STORE_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_fd, char *err,
+			size_t errlen)
+{
+	const struct auth_cfg *ac = &cfg->auth;
+	struct authw_cfg wc = { 0 };
+	struct authd *a;
+	uint8_t gw_addr[16];
+	struct cidr tun_addr;
+	int e;
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	a->cfg = cfg;
+	a->sessions_fd = sessions_fd;
+	a->doors_fd = doors_fd;
+	a->worker = (struct authw)AUTHW_INIT;
+	a->spa_fd = a->tun_fd = a->data_fd = -1;
+
+	a->ca = ca_store(ac->ca, err, errlen);
+	a->spa_seen = spa_replay_new(SPA_REPLAY_CAP);
+	a->pool = pool_new(&ac->pool);
+	a->sessions = session_table_new(CG_MAX_SESSIONS);
+	if (!a->ca || !a->spa_seen || !a->pool || !a->sessions) {
+		e = a->ca ? -ENOMEM : -EINVAL;
+		if (a->ca)
+			snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	a->spa_fd = udp_socket(ac->spa_port);
+	if (a->spa_fd < 0) {
+		e = a->spa_fd;
+		snprintf(err, errlen, "SPA port udp/%u: %s", ac->spa_port, strerror(-e));
+		goto fail;
+	}
+	a->data_fd = udp_socket(ac->data_port);
+	if (a->data_fd < 0) {
+		e = a->data_fd;
+		snprintf(err, errlen, "data port udp/%u: %s", ac->data_port, strerror(-e));
+		goto fail;
+	}
+
+	/* The return path: replies to the pool are routed into this TUN. */
+	a->tun_fd = tun_open(ac->tun, a->tun_name, sizeof(a->tun_name));
+	if (a->tun_fd < 0) {
+		e = a->tun_fd;
+		snprintf(err, errlen, "TUN %s: %s", ac->tun, strerror(-e));
+		goto fail;
+	}
+	pool_gateway_addr(a->pool, gw_addr);
+	tun_addr = ac->pool;
+	memcpy(tun_addr.addr, gw_addr + 12, 4);
+	e = tun_no_ipv6(a->tun_name);
+	if (!e)
+		e = tun_configure(a->tun_name, &tun_addr, CG_TUN_MTU);
+	if (e) {
+		snprintf(err, errlen, "TUN %s: %s", a->tun_name, strerror(-e));
+		goto fail;
+	}
+	loose_rp_filter(cfg->iface);
+
+	wc.ca = ac->ca;
+	wc.cert = ac->cert;
+	wc.key = ac->key;
+	wc.port = ac->port;
+	wc.dead_after_ns = ac->dead_after_ns;
+	e = authw_start(&wc, &a->worker);
+	if (!e && fcntl(a->worker.fd, F_SETFL, O_NONBLOCK))
+		e = -errno;
+	if (e) {
+		snprintf(err, errlen, "auth worker on tcp/%u: %s", ac->port, strerror(-e));
+		goto fail;
+	}
+	log_info("auth: SPA on udp/%u, TLS on tcp/%u (after SPA), data on udp/%u, return path %s",
+		 ac->spa_port, ac->port, ac->data_port, a->tun_name);
+	return a;
+fail:
+	authd_free(a);
+	errno = -e;
+	return NULL;
+}
+
+void authd_free(struct authd *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	authw_stop(&a->worker);
+	if (a->sessions)
+		for (i = 0; i < session_count(a->sessions); i++)
+			sessmap_del(a->sessions_fd, session_at(a->sessions, i)->id);
+	session_table_free(a->sessions);
+	sodium_memzero(a->pending, sizeof(a->pending));
+	pool_free(a->pool);
+	spa_replay_free(a->spa_seen);
+	X509_STORE_free(a->ca);
+	if (a->spa_fd >= 0)
+		close(a->spa_fd);
+	if (a->data_fd >= 0)
+		close(a->data_fd);
+	if (a->tun_fd >= 0)
+		close(a->tun_fd);
+	free(a);
+}
+
+int authd_pollfds(const struct authd *a, struct pollfd *p, int max)
+{
+	int fds[3] = { a->worker.fd, a->spa_fd, a->tun_fd }, i, n = 0;
+
+	for (i = 0; i < 3 && n < max; i++)
+		if (fds[i] >= 0)
+			p[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	return n;
+}
+
+void authd_process(struct authd *a, const struct pollfd *p, int n)
+{
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		/* Bounded batches keep the API and the other fds served under load. */
+		for (k = 0; k < 64; k++) {
+			if (p[i].fd == a->worker.fd && a->worker.fd >= 0)
+				worker_one(a);
+			else if (p[i].fd == a->spa_fd)
+				spa_one(a);
+			else if (p[i].fd == a->tun_fd)
+				tun_one(a);
+			else
+				break;
+			if (poll(&(struct pollfd){ .fd = p[i].fd, .events = POLLIN }, 1, 0) <= 0)
+				break;
+		}
+	}
+}
+
+void authd_tick(struct authd *a)
+{
+	uint64_t now = mono_ns();
+	size_t i;
+
+	for (i = session_count(a->sessions); i-- > 0;) {
+		struct session *s = session_at(a->sessions, i);
+		bool pending = false;
+		size_t k;
+
+		for (k = 0; k < PENDING_MAX; k++)
+			pending |= a->pending[k].used && a->pending[k].s.id == s->id;
+		if (pending || s->expires_ns > now)
+			continue;
+		log_info("auth: session %08x of %s/%s expired", s->id, s->device, s->app);
+		a->auth_stats[AUTH_EXPIRED]++;
+		session_remove(a, s->id);
+	}
+}
+
+int authd_sessions(struct authd *a, json_t **out)
+{
+	json_t *arr = json_array(), *j;
+	uint64_t now = mono_ns();
+	char ep[CG_ADDRSTRLEN + 8], addr[CG_ADDRSTRLEN];
+	struct cg_session cs;
+	size_t i;
+
+	if (!arr)
+		return -ENOMEM;
+	for (i = 0; i < session_count(a->sessions); i++) {
+		struct session *s = session_at(a->sessions, i);
+
+		if (sessmap_get(a->sessions_fd, s->id, &cs))
+			continue; /* granted, keys not installed yet */
+		j = session_json(s, now);
+		if (!j)
+			goto enomem;
+		if (cs.ep_port) {
+			addr_format_mapped(cs.ep_addr, addr, sizeof(addr));
+			snprintf(ep, sizeof(ep), addr_is_v4mapped(cs.ep_addr) ? "%s:%u" : "[%s]:%u",
+				 addr, ntohs(cs.ep_port));
+			json_object_set_new(j, "endpoint", json_string(ep));
+		} else {
+			json_object_set_new(j, "endpoint", json_null());
+		}
+		json_object_set_new(j, "rx_packets", json_integer((json_int_t)cs.rx_packets));
+		json_object_set_new(j, "rx_bytes", json_integer((json_int_t)cs.rx_bytes));
+		if (json_array_append_new(arr, j))
+			goto enomem;
+	}
+	*out = arr;
+	return 0;
+enomem:
+	json_decref(arr);
+	return -ENOMEM;
+}
+
+int authd_revoke(struct authd *a, uint32_t id)
+{
+	struct authw_kill k = { .type = AUTHW_KILL, .session = id };
+	struct session *s = session_find(a->sessions, id);
+	size_t i;
+
+	if (!s)
+		return -ENOENT;
+	log_info("auth: session %08x of %s/%s revoked by the API", s->id, s->device, s->app);
+	a->auth_stats[AUTH_REVOKED_ADMIN]++;
+	/* A renewal of it still waiting for its keys goes too: the channel is being closed. */
+	for (i = 0; i < PENDING_MAX; i++) {
+		struct pending *p = &a->pending[i];
+
+		if (p->used && p->conn == s->conn) {
+			session_del(a->sessions, p->s.id, mono_ns());
+			pending_drop(a, p, true);
+			s = session_find(a->sessions, id);
+		}
+	}
+	session_remove(a, id);
+	if (a->worker.fd >= 0)
+		to_worker(a, &k, sizeof(k));
+	return 0;
+}
+
+static const char *spa_stat_name(unsigned int i)
+{
+	return i == SPA_STAT_PORT    ? "wrong_port"
+	       : i == SPA_STAT_ERROR ? "error"
+				     : spa_verdict_str(i);
+}
+
+int authd_stats(struct authd *a, json_t **out)
+{
+	json_t *spa = json_object(), *auth = json_object(), *ret = json_object();
+	unsigned int i;
+
+	if (!spa || !auth || !ret)
+		goto enomem;
+	for (i = 0; i < SPA_STAT_MAX; i++)
+		json_object_set_new(spa, spa_stat_name(i),
+				    json_integer((json_int_t)a->spa_stats[i]));
+	for (i = 0; i < AUTH_STAT_MAX; i++)
+		json_object_set_new(auth, auth_stat_names[i],
+				    json_integer((json_int_t)a->auth_stats[i]));
+	for (i = 0; i < RET_STAT_MAX; i++)
+		json_object_set_new(ret, ret_stat_names[i],
+				    json_integer((json_int_t)a->ret_stats[i]));
+	*out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:I}", "spa", spa, "auth", auth, "return_path",
+			 ret, "sessions", (json_int_t)session_count(a->sessions), "addresses_used",
+			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
+			 (json_int_t)spa_replay_evicted(a->spa_seen));
+	return *out ? 0 : -ENOMEM;
+enomem:
+	json_decref(spa);
+	json_decref(auth);
+	json_decref(ret);
+	return -ENOMEM;
+}
+
+int authd_metrics(struct authd *a, const char *gw, char **buf)
+{
+	unsigned int i;
+	int err;
+
+	err = str_appendf(buf, "# HELP capgate_spa_total SPA packets by outcome.\n"
+			       "# TYPE capgate_spa_total counter\n");
+	for (i = 0; !err && i < SPA_STAT_MAX; i++)
+		err = str_appendf(buf, "capgate_spa_total{gateway=\"%s\",outcome=\"%s\"} %llu\n",
+				  gw, spa_stat_name(i), (unsigned long long)a->spa_stats[i]);
+	if (!err)
+		err = str_appendf(buf,
+				  "# HELP capgate_auth_total Auth decisions and session ends.\n"
+				  "# TYPE capgate_auth_total counter\n");
+	for (i = 0; !err && i < AUTH_STAT_MAX; i++)
+		err = str_appendf(buf, "capgate_auth_total{gateway=\"%s\",outcome=\"%s\"} %llu\n",
+				  gw, auth_stat_names[i], (unsigned long long)a->auth_stats[i]);
+	if (!err)
+		err = str_appendf(buf,
+				  "# HELP capgate_return_path_total Packets from the return-path "
+				  "TUN, by outcome.\n# TYPE capgate_return_path_total counter\n");
+	for (i = 0; !err && i < RET_STAT_MAX; i++)
+		err = str_appendf(buf,
+				  "capgate_return_path_total{gateway=\"%s\",outcome=\"%s\"} %llu\n",
+				  gw, ret_stat_names[i], (unsigned long long)a->ret_stats[i]);
+	if (!err)
+		err = str_appendf(
+			buf,
+			"# HELP capgate_sessions Sessions in force.\n"
+			"# TYPE capgate_sessions gauge\ncapgate_sessions{gateway=\"%s\"} %zu\n",
+			gw, session_count(a->sessions));
+	return err;
+}

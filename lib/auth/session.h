@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The daemon's session table: who holds which session id, virtual address and keys. */
+#ifndef CG_AUTH_SESSION_H
+#define CG_AUTH_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "abi/tunnel.h"
+#include "lib/config/gateway.h"
+
+struct session {
+	uint32_t id;   /* non-zero, unique; its slot bits (abi/tunnel.h) and the rest random */
+	uint64_t conn; /* the auth worker's connection id of the control channel */
+	char device[CG_NAME_MAX];
+	char app[CG_NAME_MAX];
+	uint8_t vip[16];
+	uint64_t created_ns; /* CLOCK_MONOTONIC */
+	uint64_t expires_ns;
+	struct cg_scope scopes[CG_MAX_SCOPES];
+	size_t nscopes;
+	uint8_t s2c_key[CG_TUN_KEY_LEN]; /* gateway-to-client MAC key */
+	uint64_t tx_counter;		 /* last counter sent to the client */
+	uint64_t tx_packets;
+	uint8_t ep_addr[16]; /* endpoint cached from the map entry (return path) */
+	uint16_t ep_port;    /* network order; 0 = none seen yet */
+	uint64_t ep_read_ns; /* when the cache was last read */
+	bool installed;	     /* keys in the datapath (a granted session waits for them) */
+	bool superseded;     /* renewed: valid until expires_ns, then gone */
+};
+
+struct session_table;
+
+/* How long a freed slot of the gate's session map waits before a new session takes it. */
+#define SESSION_SLOT_REST_NS 1000000000ULL
+
+/* An empty table for at most max (<= CG_MAX_SESSIONS) sessions; NULL with errno on failure. */
+struct session_table *session_table_new(size_t max);
+/* Wipes every key and frees the table; NULL is ok. */
+void session_table_free(struct session_table *t);
+
+/*
+ * Adds a copy of *s with a fresh id in a free slot of the gate's session map
+ * (written to s->id and the copy); s->created_ns is the time now. Returns 0,
+ * -ENOSPC when the table is full or -EBUSY when every free slot was freed
+ * less than SESSION_SLOT_REST_NS ago. The pool keeps addresses unique; a
+ * renewal shares its address with the session it replaces.
+ */
+int session_add(struct session_table *t, struct session *s);
+
+/* The session with this id, or NULL. */
+struct session *session_find(struct session_table *t, uint32_t id);
+/* The newest installed session holding this virtual address (replies go there), or NULL. */
+struct session *session_find_vip(struct session_table *t, const uint8_t vip[16]);
+/* True if any session, installed or not, holds this address. */
+bool session_holds_vip(const struct session_table *t, const uint8_t vip[16]);
+
+/*
+ * Removes session id, wiping its key; its slot rests from now_ns. 0 or
+ * -ENOENT. The pointer dies with it.
+ */
+int session_del(struct session_table *t, uint32_t id, uint64_t now_ns);
+
+/* Number of sessions, and the i-th one (0 <= i < count), for iteration. */
+size_t session_count(const struct session_table *t);
+struct session *session_at(struct session_table *t, size_t i);
+
+/*
+ * {"id":..,"device":"dev1","app":"sensor","vip":"100.64.0.2","expires_in":590,
+ *  "scopes":[{"proto":"tcp","dst":"10.10.2.2/32","ports":"80-80"}]}; the
+ * caller adds what the datapath knows (endpoint, rx_packets). NULL on ENOMEM.
+ */
+json_t *session_json(const struct session *s, uint64_t now_ns);
+
+/* One scope as JSON ({"proto","dst","ports"}), shared with the control channel. */
+json_t *scope_json(const struct cg_scope *sc);
+
+#endif

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Single packet authorization: Ed25519-signed open requests, parsed with rd, and a nonce cache. */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+
+#include "lib/auth/spa.h"
+#include "lib/base/rd.h"
+
+static const char *const verdict_names[SPA_MAX] = {
+	[SPA_OK] = "ok",
+	[SPA_MALFORMED] = "malformed",
+	[SPA_UNKNOWN_DEVICE] = "unknown_device",
+	[SPA_BAD_SIGNATURE] = "bad_signature",
+	[SPA_CLOCK_SKEW] = "clock_skew",
+	[SPA_REPLAY] = "replay",
+};
+
+const char *spa_verdict_str(enum spa_verdict v)
+{
+	return (unsigned int)v < SPA_MAX ? verdict_names[v] : "?";
+}
+
+static int name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+static int name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > SPA_DEVICE_MAX)
+		return 0;
+	/* "." and ".." would name a directory, not DIR/NAME.crt. */
+	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!name_char_ok(s[i]))
+			return 0;
+	return 1;
+}
+
+int spa_device_name_ok(const char *name)
+{
+	return name && name_ok(name, strnlen(name, SPA_DEVICE_MAX + 1));
+}
+
+static int proto_port_ok(uint8_t proto, uint16_t port)
+{
+	return (proto == IPPROTO_TCP || proto == IPPROTO_UDP) && port != 0;
+}
+
+static int is_ed25519(EVP_PKEY *k)
+{
+	return k && EVP_PKEY_get_id(k) == EVP_PKEY_ED25519;
+}
+
+int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
+	      uint8_t *out, size_t cap)
+{
+	EVP_MD_CTX *ctx = NULL;
+	size_t n, body, siglen = SPA_SIG_LEN, i;
+	uint8_t *p;
+	int ret;
+
+	if (!spa_device_name_ok(device) || !proto_port_ok(proto, port) || !is_ed25519(key) || !out)
+		return -EINVAL;
+	n = strlen(device);
+	body = SPA_MAGIC_LEN + 1 + n + 8 + SPA_NONCE_LEN + 3;
+	if (cap < body + SPA_SIG_LEN)
+		return -ENOSPC;
+	if (sodium_init() < 0)
+		return -EIO;
+	p = out;
+	memcpy(p, SPA_MAGIC, SPA_MAGIC_LEN);
+	p += SPA_MAGIC_LEN;
+	*p++ = (uint8_t)n;
+	memcpy(p, device, n);
+	p += n;
+	for (i = 0; i < 8; i++)
+		*p++ = (uint8_t)(now_s >> (56 - 8 * i));
+	randombytes_buf(p, SPA_NONCE_LEN);
+	p += SPA_NONCE_LEN;
+	*p++ = proto;
+	*p++ = (uint8_t)(port >> 8);
+	*p++ = (uint8_t)port;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
+	    EVP_DigestSign(ctx, p, &siglen, out, body) != 1 || siglen != SPA_SIG_LEN) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = (int)(body + SPA_SIG_LEN);
+out:
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m)
+{
+	struct spa_msg w = { 0 };
+	uint8_t magic[SPA_MAGIC_LEN], n;
+	struct rd r;
+
+	rd_init(&r, pkt, len);
+	if (rd_bytes(&r, magic, sizeof(magic)) || memcmp(magic, SPA_MAGIC, SPA_MAGIC_LEN) != 0)
+		return SPA_MALFORMED;
+	if (rd_u8(&r, &n) || n < 1 || n > SPA_DEVICE_MAX || rd_bytes(&r, w.device, n) ||
+	    !name_ok(w.device, n))
+		return SPA_MALFORMED;
+	if (rd_u64be(&r, &w.time_s) || rd_bytes(&r, w.nonce, SPA_NONCE_LEN) ||
+	    rd_u8(&r, &w.proto) || rd_u16be(&r, &w.port) || !proto_port_ok(w.proto, w.port))
+		return SPA_MALFORMED;
+	w.signed_len = r.off;
+	if (rd_left(&r) != SPA_SIG_LEN || rd_bytes(&r, w.sig, SPA_SIG_LEN))
+		return SPA_MALFORMED;
+	*m = w;
+	return SPA_OK;
+}
+
+enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub)
+{
+	enum spa_verdict ret;
+	EVP_MD_CTX *ctx = NULL;
+	struct spa_msg w;
+
+	if (!m || spa_parse(pkt, len, &w) != SPA_OK || strcmp(w.device, m->device) != 0 ||
+	    w.time_s != m->time_s || memcmp(w.nonce, m->nonce, SPA_NONCE_LEN) != 0 ||
+	    w.proto != m->proto || w.port != m->port || w.signed_len != m->signed_len ||
+	    memcmp(w.sig, m->sig, SPA_SIG_LEN) != 0)
+		return SPA_MALFORMED;
+	if (!is_ed25519(pub))
+		return SPA_UNKNOWN_DEVICE;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		ret = SPA_BAD_SIGNATURE;
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) != 1 ||
+	    EVP_DigestVerify(ctx, w.sig, SPA_SIG_LEN, pkt, w.signed_len) != 1)
+		ret = SPA_BAD_SIGNATURE;
+	else
+		ret = SPA_OK;
+out:
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+struct spa_seen {
+	char device[SPA_DEVICE_MAX + 1];
+	uint8_t nonce[SPA_NONCE_LEN];
+	uint64_t time_s;
+};
+
+struct spa_replay {
+	size_t cap, n;
+	uint64_t evicted;
+	struct spa_seen *e;
+};
+
+struct spa_replay *spa_replay_new(size_t cap)
+{
+	struct spa_replay *c;
+
+	if (!cap || cap > SIZE_MAX / sizeof(struct spa_seen)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->e = calloc(cap, sizeof(*c->e));
+	if (!c->e) {
+		free(c);
+		return NULL;
+	}
+	c->cap = cap;
+	return c;
+}
+
+void spa_replay_free(struct spa_replay *c)
+{
+	if (!c)
+		return;
+	free(c->e);
+	free(c);
+}
+
+size_t spa_replay_count(const struct spa_replay *c)
+{
+	return c ? c->n : 0;
+}
+
+uint64_t spa_replay_evicted(const struct spa_replay *c)
+{
+	return c ? c->evicted : 0;
+}
+
+static uint64_t absdiff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* Drop entries a replay of which the clock check refuses anyway (with margin). */
+static void expire(struct spa_replay *c, uint64_t now_s, uint64_t window_s)
+{
+	uint64_t keep = window_s > UINT64_MAX / 2 ? UINT64_MAX : 2 * window_s;
+	size_t i = 0;
+
+	while (i < c->n) {
+		if (absdiff(now_s, c->e[i].time_s) > keep)
+			c->e[i] = c->e[--c->n];
+		else
+			i++;
+	}
+}
+
+enum spa_verdict spa_replay_check(struct spa_replay *c, const struct spa_msg *m, uint64_t now_s,
+				  uint64_t window_s)
+{
+	size_t i, oldest;
+
+	if (!c || !m)
+		return SPA_MALFORMED;
+	if (absdiff(now_s, m->time_s) > window_s)
+		return SPA_CLOCK_SKEW;
+	for (i = 0; i < c->n; i++)
+		if (memcmp(c->e[i].nonce, m->nonce, SPA_NONCE_LEN) == 0 &&
+		    strcmp(c->e[i].device, m->device) == 0)
+			return SPA_REPLAY;
+	if (c->n == c->cap)
+		expire(c, now_s, window_s);
+	if (c->n == c->cap) {
+		oldest = 0;
+		for (i = 1; i < c->n; i++)
+			if (c->e[i].time_s < c->e[oldest].time_s)
+				oldest = i;
+		c->e[oldest] = c->e[--c->n];
+		c->evicted++;
+	}
+	memcpy(c->e[c->n].device, m->device, sizeof(m->device));
+	memcpy(c->e[c->n].nonce, m->nonce, SPA_NONCE_LEN);
+	c->e[c->n].time_s = m->time_s;
+	c->n++;
+	return SPA_OK;
+}
+
+static int cn_matches(X509 *cert, const char *device)
+{
+	X509_NAME *subj = X509_get_subject_name(cert);
+	const ASN1_STRING *s;
+	int i;
+
+	if (!subj)
+		return 0;
+	i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	if (i < 0 || X509_NAME_get_index_by_NID(subj, NID_commonName, i) >= 0)
+		return 0;
+	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+	return s && (size_t)ASN1_STRING_length(s) == strlen(device) &&
+	       memcmp(ASN1_STRING_get0_data(s), device, strlen(device)) == 0;
+}
+
+EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, char *err,
+			 size_t errlen)
+{
+	X509_STORE_CTX *sctx = NULL;
+	EVP_PKEY *ret = NULL, *pk = NULL;
+	char path[PATH_MAX];
+	X509 *cert = NULL;
+	FILE *f = NULL;
+	int e = 0;
+
+	if (!dir || !spa_device_name_ok(device)) {
+		e = EINVAL;
+		snprintf(err, errlen, "invalid device name");
+		goto out;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.crt", dir, device) >= sizeof(path)) {
+		e = ENAMETOOLONG;
+		snprintf(err, errlen, "path too long");
+		goto out;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		goto out;
+	}
+	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	if (!cert) {
+		e = EBADMSG;
+		snprintf(err, errlen, "%s: not a PEM certificate", path);
+		goto out;
+	}
+	if (!cn_matches(cert, device)) {
+		e = EBADMSG;
+		snprintf(err, errlen, "%s: subject CN is not \"%s\"", path, device);
+		goto out;
+	}
+	if (ca) {
+		sctx = X509_STORE_CTX_new();
+		if (!sctx || !X509_STORE_CTX_init(sctx, ca, cert, NULL) ||
+		    !X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_CLIENT)) {
+			e = ENOMEM;
+			snprintf(err, errlen, "cannot set up certificate check");
+			goto out;
+		}
+		if (X509_verify_cert(sctx) != 1) {
+			e = EKEYREJECTED;
+			snprintf(err, errlen, "%s: %s", path,
+				 X509_verify_cert_error_string(X509_STORE_CTX_get_error(sctx)));
+			goto out;
+		}
+	}
+	pk = X509_get_pubkey(cert);
+	if (!is_ed25519(pk)) {
+		e = EBADMSG;
+		snprintf(err, errlen, "%s: key is not Ed25519", path);
+		goto out;
+	}
+	ret = pk;
+	pk = NULL;
+out:
+	EVP_PKEY_free(pk);
+	X509_STORE_CTX_free(sctx);
+	X509_free(cert);
+	if (f)
+		fclose(f);
+	if (!ret)
+		errno = e;
+	return ret;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Single packet authorization (DESIGN.md §2.2): build, parse, verify (Ed25519), replay cache. */
+#ifndef CG_AUTH_SPA_H
+#define CG_AUTH_SPA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509_vfy.h>
+
+/*
+ * One UDP datagram to the SPA port. Integers big-endian.
+ *
+ *  0          6      7            7+n        15+n        31+n   32+n   34+n          98+n
+ *  +----------+------+------------+----------+-----------+------+------+-------------+
+ *  | "CGSPA1" | n    | device (n) | time u64 | nonce (16)| proto| port |  sig (64)   |
+ *  +----------+------+------------+----------+-----------+------+------+-------------+
+ *
+ *  magic    the 6 bytes "CGSPA1" (format version 1; also separates the
+ *           signature domain from anything else the device key signs)
+ *  n        1..63; device = n bytes of [A-Za-z0-9_.-] (the certificate CN)
+ *  time     sender's clock, unix seconds
+ *  nonce    16 random bytes (randombytes_buf)
+ *  proto    6 (TCP) or 17 (UDP), and port 1..65535: what to open
+ *  sig      Ed25519 (RFC 8032, pure) by the device's certificate key over
+ *           every byte before it
+ *
+ * Nothing may follow the signature. Sizes: 99..161 bytes.
+ */
+#define SPA_MAGIC "CGSPA1"
+#define SPA_MAGIC_LEN 6
+#define SPA_DEVICE_MAX 63
+#define SPA_NONCE_LEN 16
+#define SPA_SIG_LEN 64
+#define SPA_MIN_LEN (SPA_MAGIC_LEN + 1 + 1 + 8 + SPA_NONCE_LEN + 3 + SPA_SIG_LEN)
+#define SPA_MAX_LEN (SPA_MAGIC_LEN + 1 + SPA_DEVICE_MAX + 8 + SPA_NONCE_LEN + 3 + SPA_SIG_LEN)
+/* Allowed clock difference, seconds, each way. */
+#define SPA_WINDOW_S 30
+
+enum spa_verdict {
+	SPA_OK = 0,
+	SPA_MALFORMED,	    /* layout, magic, name, proto/port or trailing bytes */
+	SPA_UNKNOWN_DEVICE, /* no usable certificate for the device */
+	SPA_BAD_SIGNATURE,  /* signature does not verify under the device key */
+	SPA_CLOCK_SKEW,	    /* |now - time| > window */
+	SPA_REPLAY,	    /* (device, nonce) already seen within the window */
+	SPA_MAX
+};
+
+/* "ok", "malformed", "unknown_device", "bad_signature", "clock_skew", "replay"; "?" else. */
+const char *spa_verdict_str(enum spa_verdict v);
+
+/* A parsed SPA packet. */
+struct spa_msg {
+	char device[SPA_DEVICE_MAX + 1]; /* NUL-terminated, validated */
+	uint64_t time_s;
+	uint8_t nonce[SPA_NONCE_LEN];
+	uint8_t proto;
+	uint16_t port;
+	size_t signed_len; /* bytes covered by the signature */
+	uint8_t sig[SPA_SIG_LEN];
+};
+
+/* True if name is 1..63 characters of [A-Za-z0-9_.-] (and not "." or ".."). */
+int spa_device_name_ok(const char *name);
+
+/*
+ * Build and sign a packet into out with a fresh nonce. key is the device's
+ * Ed25519 private key. Returns the length, -EINVAL (bad name, proto, port or
+ * key), -ENOSPC (cap < length) or -EIO (signing failed).
+ */
+int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
+	      uint8_t *out, size_t cap);
+
+/* Structure only (no key): SPA_OK and *m written, or SPA_MALFORMED. */
+enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m);
+
+/*
+ * The signature of pkt, which m was parsed from, under pub (the device's
+ * Ed25519 public key): SPA_OK, SPA_BAD_SIGNATURE, SPA_UNKNOWN_DEVICE if pub
+ * is NULL or not Ed25519, SPA_MALFORMED if pkt does not parse to m.
+ */
+enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub);
+
+/*
+ * Replay cache of (device, nonce) pairs. Run spa_replay_check only on
+ * packets whose signature verified, so forgeries cannot fill it. Bounded at
+ * cap entries: entries whose time is more than 2 x window old are dropped
+ * first; if it is still full the entry with the oldest time is evicted and
+ * counted (spa_replay_evicted), since a replay of it would then pass.
+ */
+struct spa_replay;
+
+/* NULL with errno set (EINVAL for cap 0, ENOMEM). Free with spa_replay_free. */
+struct spa_replay *spa_replay_new(size_t cap);
+void spa_replay_free(struct spa_replay *c);
+
+/*
+ * SPA_CLOCK_SKEW if |now_s - m->time_s| > window_s, SPA_REPLAY if the
+ * (device, nonce) pair is in the cache, else SPA_OK and the pair is recorded.
+ */
+enum spa_verdict spa_replay_check(struct spa_replay *c, const struct spa_msg *m, uint64_t now_s,
+				  uint64_t window_s);
+
+/* Entries in the cache now, and live entries evicted because it was full. */
+size_t spa_replay_count(const struct spa_replay *c);
+uint64_t spa_replay_evicted(const struct spa_replay *c);
+
+/*
+ * The Ed25519 public key of DIR/DEVICE.crt (PEM). device must pass
+ * spa_device_name_ok. The certificate's subject must have exactly one CN,
+ * equal to device; if ca is given it must chain to it, be valid now and fit
+ * TLS client use (the same checks mTLS makes). Returns a new EVP_PKEY
+ * (EVP_PKEY_free), or NULL with errno set (EINVAL bad name, ENOENT/EACCES
+ * file, EBADMSG not a certificate or wrong CN or not Ed25519, EKEYREJECTED
+ * chain) and a reason in err.
+ */
+EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, char *err,
+			 size_t errlen);
+
+#endif

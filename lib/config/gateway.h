@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Gateway and client configs: INI (inih) through config_init/config_line/config_finish. */
+#ifndef CG_CONFIG_GATEWAY_H
+#define CG_CONFIG_GATEWAY_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/gate.h"
+#include "abi/knock.h"
+#include "lib/base/addr.h"
+
+#define CG_NAME_MAX 64
+#define CG_OPEN_MAX 256
+#define CG_ERR_MAX 256
+
+enum cg_xdp_mode {
+	CG_XDP_AUTO = 0, /* native where the driver has it, else generic */
+	CG_XDP_NATIVE,
+	CG_XDP_GENERIC,
+};
+
+struct knock_cfg {
+	char name[CG_NAME_MAX];
+	struct knock_profile prof; /* ports in network order, as the gate reads them */
+};
+
+#define CG_SERVICES_MAX 64
+#define CG_POLICIES_MAX 32
+#define CG_POLICY_DEVICES_MAX 32
+#define CG_POLICY_SERVICES_MAX 16
+#define CG_SERVICE_PORTS_MAX 8
+#define CG_PATH_MAX 256
+
+/* "80", "443", "8000-8100": one inclusive range, host order. */
+struct port_range {
+	uint16_t lo, hi;
+};
+
+/* [service NAME]: what a session may reach (becomes cg_scope entries). */
+struct service_cfg {
+	char name[CG_NAME_MAX];
+	uint8_t proto;	  /* IPPROTO_TCP / IPPROTO_UDP / IPPROTO_ICMP (ICMPv6 for IPv6 addresses) */
+	struct cidr addr; /* address = 10.10.2.2 or 10.10.2.0/24 (host bits refused) */
+	struct port_range ports[CG_SERVICE_PORTS_MAX]; /* ports = 80 443 8000-8100; none for ICMP */
+	size_t nports;
+};
+
+/* [allow NAME]: which devices, with which application, reach which services. */
+struct policy_cfg {
+	char name[CG_NAME_MAX];
+	char devices[CG_POLICY_DEVICES_MAX][CG_NAME_MAX]; /* device = dev1 dev2 (certificate CNs) */
+	size_t ndevices;
+	char app[CG_NAME_MAX];			   /* app = sensor */
+	uint32_t services[CG_POLICY_SERVICES_MAX]; /* services = web echo: indexes in services[] */
+	size_t nservices;
+};
+
+/*
+ * [auth]: present only when the section is in the file (auth.enabled). With
+ * it, config_finish adds udp/spa_port to open[] (the SPA packet must reach
+ * the daemon); the auth port stays dark until a valid SPA opens it, and the
+ * data port is the capability stage's, so neither may be in [open].
+ */
+struct auth_cfg {
+	bool enabled;
+	uint16_t port;		/* TLS auth port, default 8443; reachable only after SPA */
+	uint16_t spa_port;	/* default 62201 */
+	uint16_t data_port;	/* default 51900 */
+	char ca[CG_PATH_MAX];	/* required */
+	char cert[CG_PATH_MAX]; /* required */
+	char key[CG_PATH_MAX]; /* required; refused if group/other can read it (checked at start) */
+	char devices[CG_PATH_MAX]; /* dir of device certs NAME.crt (SPA); default: ca's dir */
+	struct cidr pool;	   /* virtual addresses, required (IPv4, /8../30) */
+	uint64_t session_ttl_ns;   /* default 10m, 30s..24h */
+	uint64_t keepalive_ns;	   /* default 5s: client keepalive interval */
+	uint64_t dead_after_ns;	   /* default 20s: control channel silent this long -> revoke */
+	uint64_t spa_open_ns;	   /* default 30s: how long a valid SPA opens the auth port */
+	char tun[IF_NAMESIZE];	   /* return-path TUN device, default "cg-<name>" truncated */
+};
+
+struct gw_config {
+	char iface[IF_NAMESIZE];  /* [gateway] interface, required */
+	char name[CG_NAME_MAX];	  /* [gateway] name, default: iface */
+	char api[128];		  /* [gateway] api, default 127.0.0.1:7070 */
+	char state_dir[256];	  /* [gateway] state_dir, default /var/lib/capgate */
+	uint32_t default_action;  /* [gateway] default = drop|pass (enum gate_default) */
+	uint32_t xdp_mode;	  /* [gateway] xdp_mode = auto|native|generic (enum cg_xdp_mode) */
+	uint64_t flow_timeout_ns; /* [gateway] flow_timeout, default 5m */
+	struct cg_port open[CG_OPEN_MAX]; /* [open] tcp = / udp = */
+	size_t nopen;
+	struct knock_cfg knocks[CG_KNOCK_MAX_PROFILES]; /* [knock NAME] */
+	size_t nknocks;
+	struct auth_cfg auth;			      /* [auth] */
+	struct service_cfg services[CG_SERVICES_MAX]; /* [service NAME] */
+	size_t nservices;
+	struct policy_cfg policies[CG_POLICIES_MAX]; /* [allow NAME] */
+	size_t npolicies;
+};
+
+/* [client] of a client config (capgate connect). Ports in host order. */
+struct client_config {
+	uint8_t gateway[16];	  /* numeric IPv4/IPv6 address, required; IPv4 as ::ffff:a.b.c.d */
+	uint16_t port;		  /* TLS auth port, default 8443 */
+	uint16_t spa_port;	  /* default 62201 */
+	uint16_t data_port;	  /* default 51900 */
+	char ca[CG_PATH_MAX];	  /* required; relative paths: see client_config_load */
+	char cert[CG_PATH_MAX];	  /* required */
+	char key[CG_PATH_MAX];	  /* required */
+	char app[CG_NAME_MAX];	  /* required */
+	char device[CG_NAME_MAX]; /* default "": the certificate's CN */
+	char tun[IF_NAMESIZE];	  /* default "cg0" */
+	uint64_t retry_max_ns;	  /* reconnect backoff cap, default 30s, 1s..1h */
+};
+
+/*
+ * Parser state, for either kind of file. err holds the first error's text
+ * (without the line number) and err_line the line it refers to (0: the whole
+ * file).
+ */
+struct config_ctx {
+	struct gw_config *cfg;	      /* a gateway config (config_init), or NULL */
+	struct client_config *client; /* a client config (client_config_init), or NULL */
+	char err[CG_ERR_MAX];
+	int failed;
+	unsigned int line; /* set by the caller: line of the next config_section/config_line */
+	unsigned int err_line;
+	/* private to config.c */
+	char section[CG_NAME_MAX + 16];
+	unsigned int seen;	   /* bit per [gateway]/[open] key and section, to refuse repeats */
+	int knock;		   /* index of the [knock] section being read, or -1 */
+	int service;		   /* index of the [service] section being read, or -1 */
+	int policy;		   /* index of the [allow] section being read, or -1 */
+	unsigned int sub_seen;	   /* keys seen in this [auth]/[knock]/[service]/[allow] */
+	unsigned int gw_line;	   /* line of [gateway] */
+	unsigned int auth_line;	   /* line of [auth] or [client] */
+	unsigned int key_line[16]; /* line of each [auth]/[client] key */
+	unsigned int open_line[2]; /* line of [open] tcp = and udp = */
+	unsigned int knock_line[CG_KNOCK_MAX_PROFILES]; /* line of each [knock NAME] */
+	unsigned int seq_line[CG_KNOCK_MAX_PROFILES];	/* line of each sequence = */
+	unsigned int svc_line[CG_SERVICES_MAX];		/* line of each [service NAME] */
+	unsigned int svc_addr_line[CG_SERVICES_MAX];
+	unsigned int svc_ports_line[CG_SERVICES_MAX];
+	unsigned int pol_line[CG_POLICIES_MAX]; /* line of each [allow NAME] */
+	unsigned int pol_svc_line[CG_POLICIES_MAX];
+	/* services = names, resolved to indexes by config_finish (sections may come later) */
+	char pol_svc[CG_POLICIES_MAX][CG_POLICY_SERVICES_MAX][CG_NAME_MAX];
+};
+
+/* Fills *cfg with the defaults; ctx refers to cfg until config_finish. */
+void config_init(struct config_ctx *ctx, struct gw_config *cfg);
+
+/*
+ * The same for a client config: config_section/config_line/config_finish on
+ * this ctx then read [client] only.
+ */
+void client_config_init(struct config_ctx *ctx, struct client_config *cfg);
+
+/*
+ * A "[section]" header. Optional: config_line starts a section by itself when
+ * its section changes, but only this sees empty and repeated sections.
+ * Returns 0, or -EINVAL with ctx->err set.
+ */
+int config_section(struct config_ctx *ctx, const char *section);
+
+/*
+ * One "key = value" of a section (value already stripped of comments and
+ * space, as inih gives it). Returns 0, or -EINVAL with ctx->err set.
+ */
+int config_line(struct config_ctx *ctx, const char *section, const char *key, const char *value);
+
+/*
+ * Checks what needs the whole file (required keys, overlaps, [allow] services
+ * naming [service] sections anywhere in the file) and fills the defaults that
+ * depend on other keys. 0 or -EINVAL with ctx->err.
+ */
+int config_finish(struct config_ctx *ctx);
+
+/*
+ * Parses INI text / a file. On error returns -EINVAL (or -errno if the file
+ * cannot be read) and writes "FILE:LINE: reason" into err. *cfg is written
+ * only on success. config_load also makes the relative [auth] paths (ca,
+ * cert, key, devices) relative to the file's directory; config_parse_string
+ * leaves them as written.
+ */
+int config_parse_string(const char *text, const char *name, struct gw_config *cfg, char *err,
+			size_t errlen);
+int config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
+
+/*
+ * The same for a client config ([client] only). client_config_load makes
+ * relative ca, cert and key paths relative to the file's directory (made
+ * absolute); client_config_parse_string leaves them as written.
+ */
+int client_config_parse_string(const char *text, const char *name, struct client_config *cfg,
+			       char *err, size_t errlen);
+int client_config_load(const char *path, struct client_config *cfg, char *err, size_t errlen);
+
+#endif

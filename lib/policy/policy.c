@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Policy evaluation: [allow] sections matched by device and app, [service] into cg_scope. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/policy/policy.h"
+
+const char *policy_verdict_str(enum policy_verdict v)
+{
+	switch (v) {
+	case POLICY_OK:
+		return "ok";
+	case POLICY_UNKNOWN_DEVICE:
+		return "unknown_device";
+	case POLICY_APP_NOT_ALLOWED:
+		return "app_not_allowed";
+	}
+	return "unknown";
+}
+
+static bool names_device(const struct policy_cfg *pol, const char *device)
+{
+	size_t i;
+
+	for (i = 0; i < pol->ndevices; i++)
+		if (!strcmp(pol->devices[i], device))
+			return true;
+	return false;
+}
+
+static bool matches(const struct policy_cfg *pol, const char *device, const char *app)
+{
+	return !strcmp(pol->app, app) && names_device(pol, device);
+}
+
+bool policy_device_known(const struct gw_config *cfg, const char *device)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->npolicies; i++)
+		if (names_device(&cfg->policies[i], device))
+			return true;
+	return false;
+}
+
+enum policy_verdict policy_check(const struct gw_config *cfg, const char *device, const char *app)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->npolicies; i++)
+		if (matches(&cfg->policies[i], device, app))
+			return POLICY_OK;
+	return policy_device_known(cfg, device) ? POLICY_APP_NOT_ALLOWED : POLICY_UNKNOWN_DEVICE;
+}
+
+/* Range r of svc (ICMP: r is ignored) as a scope. */
+static void service_scope(const struct service_cfg *svc, size_t r, struct cg_scope *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (svc->addr.family == AF_INET) {
+		s->addr[10] = 0xff;
+		s->addr[11] = 0xff;
+		memcpy(s->addr + 12, svc->addr.addr, 4);
+		s->plen = (uint8_t)(96 + svc->addr.plen);
+	} else {
+		memcpy(s->addr, svc->addr.addr, 16);
+		s->plen = svc->addr.plen;
+	}
+	s->proto = svc->proto;
+	if (svc->nports) {
+		s->port_lo = svc->ports[r].lo;
+		s->port_hi = svc->ports[r].hi;
+	}
+}
+
+/* Appends the scopes of pol to out[*n..max) that are not there yet. 0 or -E2BIG. */
+static int add_policy(const struct gw_config *cfg, const struct policy_cfg *pol,
+		      struct cg_scope *out, size_t max, size_t *n)
+{
+	const struct service_cfg *svc;
+	struct cg_scope s;
+	size_t i, r, k, nr;
+
+	for (i = 0; i < pol->nservices; i++) {
+		if (pol->services[i] >= cfg->nservices)
+			return -EINVAL;
+		svc = &cfg->services[pol->services[i]];
+		nr = svc->nports ? svc->nports : 1;
+		for (r = 0; r < nr; r++) {
+			service_scope(svc, r, &s);
+			for (k = 0; k < *n; k++)
+				if (!memcmp(&out[k], &s, sizeof(s)))
+					break;
+			if (k < *n)
+				continue;
+			if (*n == max)
+				return -E2BIG;
+			out[(*n)++] = s;
+		}
+	}
+	return 0;
+}
+
+int policy_scopes(const struct gw_config *cfg, const char *device, const char *app,
+		  struct cg_scope *out, size_t max, size_t *n)
+{
+	struct cg_scope tmp[CG_MAX_SCOPES];
+	size_t i, cnt = 0, lim = max < CG_MAX_SCOPES ? max : CG_MAX_SCOPES;
+	bool found = false;
+	int err;
+
+	for (i = 0; i < cfg->npolicies; i++) {
+		if (!matches(&cfg->policies[i], device, app))
+			continue;
+		found = true;
+		err = add_policy(cfg, &cfg->policies[i], tmp, lim, &cnt);
+		if (err)
+			return err;
+	}
+	if (!found)
+		return -EACCES;
+	memcpy(out, tmp, cnt * sizeof(tmp[0]));
+	*n = cnt;
+	return 0;
+}
+
+int policy_scopes_of(const struct gw_config *cfg, size_t policy, struct cg_scope *out, size_t max,
+		     size_t *n)
+{
+	struct cg_scope tmp[CG_MAX_SCOPES];
+	size_t cnt = 0, lim = max < CG_MAX_SCOPES ? max : CG_MAX_SCOPES;
+	int err;
+
+	if (policy >= cfg->npolicies)
+		return -EINVAL;
+	err = add_policy(cfg, &cfg->policies[policy], tmp, lim, &cnt);
+	if (err)
+		return err;
+	memcpy(out, tmp, cnt * sizeof(tmp[0]));
+	*n = cnt;
+	return 0;
+}
