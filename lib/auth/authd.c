@@ -207,7 +207,7 @@ static void spa_one(struct authd *a)
 		spa_count(a, v, src, "");
 		return;
 	}
-	if (!policy_device_known(a->cfg, m.device)) {
+	if (!policy_device_known(&a->cfg->policy, m.device)) {
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
 		return;
 	}
@@ -322,11 +322,12 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	if (!prev)
 		addr_format_mapped(r->peer_addr, peer, sizeof(peer));
 	/* A renewal is judged again: the policy may have changed since. */
-	err = policy_scopes(a->cfg, device, app, p->s.scopes, CG_MAX_SCOPES, &n);
+	err = policy_scopes(&a->cfg->policy, device, app, p->s.scopes, CG_MAX_SCOPES, &n);
 	if (err) {
 		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
-			 err == -EACCES ? policy_verdict_str(policy_check(a->cfg, device, app))
-					: strerror(-err));
+			 err == -EACCES
+				 ? policy_verdict_str(policy_check(&a->cfg->policy, device, app))
+				 : strerror(-err));
 		a->auth_stats[AUTH_DENIED_POLICY]++;
 		send_deny(a, r->conn, AUTHW_R_POLICY);
 		return;

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "abi/tunnel.h"
-#include "lib/config/gateway.h"
+#include "lib/base/name.h"
 
 struct session {
 	uint32_t id;   /* non-zero, unique; its slot bits (abi/tunnel.h) and the rest random */

@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include "lib/base/endpoint.h"
+#include "lib/base/name.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/portspec.h"
 #include "lib/config/gateway.h"
@@ -53,7 +54,6 @@ enum {
 	AK_TUN,
 };
 
-#define NAME_CHARS "1..63 of A-Z a-z 0-9 _ . -"
 #define IFNAME_RULE "1..15 characters, no space, \"/\" or \":\""
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
 #define ITEM_MAX 128
@@ -92,17 +92,6 @@ static const char *quote(const char *s, char *buf)
 	else
 		buf[i] = '\0';
 	return buf;
-}
-
-/* Gateway and knock names become pin directories and JSON strings. */
-static bool valid_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len >= CG_NAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
-	       len;
 }
 
 /* The kernel's dev_valid_name(), and no control characters. */
@@ -150,8 +139,8 @@ static int set_name(struct config_ctx *ctx, const char *key, const char *v)
 {
 	char q[QBUF];
 
-	if (!valid_name(v))
-		return fail(ctx, ctx->line, "[gateway] %s: \"%s\" is not a name (" NAME_CHARS ")",
+	if (!name_valid(v))
+		return fail(ctx, ctx->line, "[gateway] %s: \"%s\" is not a name (" NAME_RULE ")",
 			    key, quote(v, q));
 	strcpy(ctx->cfg->name, v);
 	return 0;
@@ -345,9 +334,9 @@ static int set_names(struct config_ctx *ctx, const char *key, const char *v,
 
 	while ((r = list_next(&p, p == v, &item, &len, &why)) == 1) {
 		item_copy(name, item, len);
-		if (len >= ITEM_MAX || !valid_name(name))
+		if (len >= ITEM_MAX || !name_valid(name))
 			return fail(ctx, ctx->line,
-				    "[%s] %s: \"%s\" is not a %s name (" NAME_CHARS ")",
+				    "[%s] %s: \"%s\" is not a %s name (" NAME_RULE ")",
 				    ctx->section, key, quote(name, q), what);
 		for (i = 0; i < k; i++)
 			if (!strcmp(out[i], name))
@@ -490,7 +479,7 @@ static int set_auth_tun(struct config_ctx *ctx, const char *key, const char *v)
 
 static struct service_cfg *cur_service(struct config_ctx *ctx)
 {
-	return &ctx->cfg->services[ctx->service];
+	return &ctx->cfg->policy.services[ctx->service];
 }
 
 static int set_svc_proto(struct config_ctx *ctx, const char *key, const char *v)
@@ -605,7 +594,7 @@ static int set_svc_ports(struct config_ctx *ctx, const char *key, const char *v)
 
 static struct policy_cfg *cur_policy(struct config_ctx *ctx)
 {
-	return &ctx->cfg->policies[ctx->policy];
+	return &ctx->cfg->policy.policies[ctx->policy];
 }
 
 static int set_pol_device(struct config_ctx *ctx, const char *key, const char *v)
@@ -620,8 +609,8 @@ static int set_pol_app(struct config_ctx *ctx, const char *key, const char *v)
 {
 	char q[QBUF];
 
-	if (!valid_name(v))
-		return fail(ctx, ctx->line, "[%s] %s: \"%s\" is not an app name (" NAME_CHARS ")",
+	if (!name_valid(v))
+		return fail(ctx, ctx->line, "[%s] %s: \"%s\" is not an app name (" NAME_RULE ")",
 			    ctx->section, key, quote(v, q));
 	strcpy(cur_policy(ctx)->app, v);
 	return 0;
@@ -680,8 +669,8 @@ static int set_cl_name(struct config_ctx *ctx, const char *key, const char *v, c
 {
 	char q[QBUF];
 
-	if (!valid_name(v))
-		return fail(ctx, ctx->line, "[client] %s: \"%s\" is not a name (" NAME_CHARS ")",
+	if (!name_valid(v))
+		return fail(ctx, ctx->line, "[client] %s: \"%s\" is not a name (" NAME_RULE ")",
 			    key, quote(v, q));
 	strcpy(out, v);
 	return 0;
@@ -846,8 +835,8 @@ static int knock_section(struct config_ctx *ctx, const char *section, const char
 	char q[QBUF], qn[QBUF];
 	size_t i;
 
-	if (!valid_name(name))
-		return fail(ctx, ctx->line, "[%s]: \"%s\" is not a knock name (" NAME_CHARS ")",
+	if (!name_valid(name))
+		return fail(ctx, ctx->line, "[%s]: \"%s\" is not a knock name (" NAME_RULE ")",
 			    quote(section, q), quote(name, qn));
 	for (i = 0; i < cfg->nknocks; i++)
 		if (!strcmp(cfg->knocks[i].name, name))
@@ -872,20 +861,20 @@ static int service_section(struct config_ctx *ctx, const char *section, const ch
 	char q[QBUF], qn[QBUF];
 	size_t i;
 
-	if (!valid_name(name))
-		return fail(ctx, ctx->line, "[%s]: \"%s\" is not a service name (" NAME_CHARS ")",
+	if (!name_valid(name))
+		return fail(ctx, ctx->line, "[%s]: \"%s\" is not a service name (" NAME_RULE ")",
 			    quote(section, q), quote(name, qn));
-	for (i = 0; i < cfg->nservices; i++)
-		if (!strcmp(cfg->services[i].name, name))
+	for (i = 0; i < cfg->policy.nservices; i++)
+		if (!strcmp(cfg->policy.services[i].name, name))
 			return fail(ctx, ctx->line, "[service %s] given twice", name);
-	if (cfg->nservices == CG_SERVICES_MAX)
+	if (cfg->policy.nservices == CG_SERVICES_MAX)
 		return fail(ctx, ctx->line, "[service %s]: more than %d service sections", name,
 			    CG_SERVICES_MAX);
-	svc = &cfg->services[cfg->nservices];
+	svc = &cfg->policy.services[cfg->policy.nservices];
 	memset(svc, 0, sizeof(*svc));
 	strcpy(svc->name, name);
-	ctx->svc_line[cfg->nservices] = ctx->line;
-	ctx->service = (int)cfg->nservices++;
+	ctx->svc_line[cfg->policy.nservices] = ctx->line;
+	ctx->service = (int)cfg->policy.nservices++;
 	return 0;
 }
 
@@ -896,20 +885,20 @@ static int policy_section(struct config_ctx *ctx, const char *section, const cha
 	char q[QBUF], qn[QBUF];
 	size_t i;
 
-	if (!valid_name(name))
-		return fail(ctx, ctx->line, "[%s]: \"%s\" is not a policy name (" NAME_CHARS ")",
+	if (!name_valid(name))
+		return fail(ctx, ctx->line, "[%s]: \"%s\" is not a policy name (" NAME_RULE ")",
 			    quote(section, q), quote(name, qn));
-	for (i = 0; i < cfg->npolicies; i++)
-		if (!strcmp(cfg->policies[i].name, name))
+	for (i = 0; i < cfg->policy.npolicies; i++)
+		if (!strcmp(cfg->policy.policies[i].name, name))
 			return fail(ctx, ctx->line, "[allow %s] given twice", name);
-	if (cfg->npolicies == CG_POLICIES_MAX)
+	if (cfg->policy.npolicies == CG_POLICIES_MAX)
 		return fail(ctx, ctx->line, "[allow %s]: more than %d allow sections", name,
 			    CG_POLICIES_MAX);
-	pol = &cfg->policies[cfg->npolicies];
+	pol = &cfg->policy.policies[cfg->policy.npolicies];
 	memset(pol, 0, sizeof(*pol));
 	strcpy(pol->name, name);
-	ctx->pol_line[cfg->npolicies] = ctx->line;
-	ctx->policy = (int)cfg->npolicies++;
+	ctx->pol_line[cfg->policy.npolicies] = ctx->line;
+	ctx->policy = (int)cfg->policy.npolicies++;
 	return 0;
 }
 
@@ -1162,12 +1151,13 @@ static int finish_auth(struct config_ctx *ctx)
 	int err;
 
 	if (!a->enabled) {
-		if (cfg->nservices && (!cfg->npolicies || ctx->svc_line[0] < ctx->pol_line[0]))
+		if (cfg->policy.nservices &&
+		    (!cfg->policy.npolicies || ctx->svc_line[0] < ctx->pol_line[0]))
 			return fail(ctx, ctx->svc_line[0], "[service %s] needs an [auth] section",
-				    cfg->services[0].name);
-		if (cfg->npolicies)
+				    cfg->policy.services[0].name);
+		if (cfg->policy.npolicies)
 			return fail(ctx, ctx->pol_line[0], "[allow %s] needs an [auth] section",
-				    cfg->policies[0].name);
+				    cfg->policy.policies[0].name);
 		return 0;
 	}
 	if (!a->ca[0])
@@ -1222,8 +1212,8 @@ static int finish_services(struct config_ctx *ctx)
 	char a[CG_ADDRSTRLEN], b[CG_ADDRSTRLEN];
 	size_t i;
 
-	for (i = 0; i < cfg->nservices; i++) {
-		svc = &cfg->services[i];
+	for (i = 0; i < cfg->policy.nservices; i++) {
+		svc = &cfg->policy.services[i];
 		if (!svc->proto)
 			return fail(ctx, ctx->svc_line[i], "[service %s] proto is required",
 				    svc->name);
@@ -1266,8 +1256,8 @@ static int finish_policies(struct config_ctx *ctx)
 	struct policy_cfg *pol;
 	size_t i, j, s, n = 0;
 
-	for (i = 0; i < cfg->npolicies; i++) {
-		pol = &cfg->policies[i];
+	for (i = 0; i < cfg->policy.npolicies; i++) {
+		pol = &cfg->policy.policies[i];
 		if (!pol->ndevices)
 			return fail(ctx, ctx->pol_line[i], "[allow %s] device is required",
 				    pol->name);
@@ -1277,28 +1267,28 @@ static int finish_policies(struct config_ctx *ctx)
 			return fail(ctx, ctx->pol_line[i], "[allow %s] services is required",
 				    pol->name);
 		for (j = 0; j < pol->nservices; j++) {
-			for (s = 0; s < cfg->nservices; s++)
-				if (!strcmp(cfg->services[s].name, ctx->pol_svc[i][j]))
+			for (s = 0; s < cfg->policy.nservices; s++)
+				if (!strcmp(cfg->policy.services[s].name, ctx->pol_svc[i][j]))
 					break;
-			if (s == cfg->nservices)
+			if (s == cfg->policy.nservices)
 				return fail(ctx, ctx->pol_svc_line[i],
 					    "[allow %s] services: there is no [service %s]",
 					    pol->name, ctx->pol_svc[i][j]);
 			pol->services[j] = (uint32_t)s;
 		}
 	}
-	for (i = 0; i < cfg->npolicies; i++)
-		if (policy_scopes_of(cfg, i, scopes, CG_MAX_SCOPES, &n) == -E2BIG)
+	for (i = 0; i < cfg->policy.npolicies; i++)
+		if (policy_scopes_of(&cfg->policy, i, scopes, CG_MAX_SCOPES, &n) == -E2BIG)
 			return fail(ctx, ctx->pol_svc_line[i],
 				    "[allow %s] services: more than %d scopes (one per port range "
 				    "of each service)",
-				    cfg->policies[i].name, CG_MAX_SCOPES);
+				    cfg->policy.policies[i].name, CG_MAX_SCOPES);
 	/* A device may match several sections with one app: the union must fit too. */
-	for (i = 0; i < cfg->npolicies; i++) {
-		pol = &cfg->policies[i];
+	for (i = 0; i < cfg->policy.npolicies; i++) {
+		pol = &cfg->policy.policies[i];
 		for (j = 0; j < pol->ndevices; j++)
-			if (policy_scopes(cfg, pol->devices[j], pol->app, scopes, CG_MAX_SCOPES,
-					  &n) == -E2BIG)
+			if (policy_scopes(&cfg->policy, pol->devices[j], pol->app, scopes,
+					  CG_MAX_SCOPES, &n) == -E2BIG)
 				return fail(ctx, ctx->pol_line[i],
 					    "[allow %s] device %s with app %s: more than %d scopes "
 					    "together with the other [allow] sections",

@@ -11,8 +11,9 @@
 #include "abi/gate.h"
 #include "abi/knock.h"
 #include "lib/base/addr.h"
+#include "lib/base/name.h"
+#include "lib/policy/policy.h"
 
-#define CG_NAME_MAX 64
 #define CG_OPEN_MAX 256
 #define CG_ERR_MAX 256
 
@@ -27,36 +28,7 @@ struct knock_cfg {
 	struct knock_profile prof; /* ports in network order, as the gate reads them */
 };
 
-#define CG_SERVICES_MAX 64
-#define CG_POLICIES_MAX 32
-#define CG_POLICY_DEVICES_MAX 32
-#define CG_POLICY_SERVICES_MAX 16
-#define CG_SERVICE_PORTS_MAX 8
 #define CG_PATH_MAX 256
-
-/* "80", "443", "8000-8100": one inclusive range, host order. */
-struct port_range {
-	uint16_t lo, hi;
-};
-
-/* [service NAME]: what a session may reach (becomes cg_scope entries). */
-struct service_cfg {
-	char name[CG_NAME_MAX];
-	uint8_t proto;	  /* IPPROTO_TCP / IPPROTO_UDP / IPPROTO_ICMP (ICMPv6 for IPv6 addresses) */
-	struct cidr addr; /* address = 10.10.2.2 or 10.10.2.0/24 (host bits refused) */
-	struct port_range ports[CG_SERVICE_PORTS_MAX]; /* ports = 80 443 8000-8100; none for ICMP */
-	size_t nports;
-};
-
-/* [allow NAME]: which devices, with which application, reach which services. */
-struct policy_cfg {
-	char name[CG_NAME_MAX];
-	char devices[CG_POLICY_DEVICES_MAX][CG_NAME_MAX]; /* device = dev1 dev2 (certificate CNs) */
-	size_t ndevices;
-	char app[CG_NAME_MAX];			   /* app = sensor */
-	uint32_t services[CG_POLICY_SERVICES_MAX]; /* services = web echo: indexes in services[] */
-	size_t nservices;
-};
 
 /*
  * [auth]: present only when the section is in the file (auth.enabled). With
@@ -93,11 +65,8 @@ struct gw_config {
 	size_t nopen;
 	struct knock_cfg knocks[CG_KNOCK_MAX_PROFILES]; /* [knock NAME] */
 	size_t nknocks;
-	struct auth_cfg auth;			      /* [auth] */
-	struct service_cfg services[CG_SERVICES_MAX]; /* [service NAME] */
-	size_t nservices;
-	struct policy_cfg policies[CG_POLICIES_MAX]; /* [allow NAME] */
-	size_t npolicies;
+	struct auth_cfg auth; /* [auth] */
+	struct policy policy; /* [service NAME] and [allow NAME] */
 };
 
 /* [client] of a client config (capgate connect). Ports in host order. */

@@ -35,24 +35,24 @@ static bool matches(const struct policy_cfg *pol, const char *device, const char
 	return !strcmp(pol->app, app) && names_device(pol, device);
 }
 
-bool policy_device_known(const struct gw_config *cfg, const char *device)
+bool policy_device_known(const struct policy *policy, const char *device)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->npolicies; i++)
-		if (names_device(&cfg->policies[i], device))
+	for (i = 0; i < policy->npolicies; i++)
+		if (names_device(&policy->policies[i], device))
 			return true;
 	return false;
 }
 
-enum policy_verdict policy_check(const struct gw_config *cfg, const char *device, const char *app)
+enum policy_verdict policy_check(const struct policy *policy, const char *device, const char *app)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->npolicies; i++)
-		if (matches(&cfg->policies[i], device, app))
+	for (i = 0; i < policy->npolicies; i++)
+		if (matches(&policy->policies[i], device, app))
 			return POLICY_OK;
-	return policy_device_known(cfg, device) ? POLICY_APP_NOT_ALLOWED : POLICY_UNKNOWN_DEVICE;
+	return policy_device_known(policy, device) ? POLICY_APP_NOT_ALLOWED : POLICY_UNKNOWN_DEVICE;
 }
 
 /* Range r of svc (ICMP: r is ignored) as a scope. */
@@ -76,7 +76,7 @@ static void service_scope(const struct service_cfg *svc, size_t r, struct cg_sco
 }
 
 /* Appends the scopes of pol to out[*n..max) that are not there yet. 0 or -E2BIG. */
-static int add_policy(const struct gw_config *cfg, const struct policy_cfg *pol,
+static int add_policy(const struct policy *policy, const struct policy_cfg *pol,
 		      struct cg_scope *out, size_t max, size_t *n)
 {
 	const struct service_cfg *svc;
@@ -84,9 +84,9 @@ static int add_policy(const struct gw_config *cfg, const struct policy_cfg *pol,
 	size_t i, r, k, nr;
 
 	for (i = 0; i < pol->nservices; i++) {
-		if (pol->services[i] >= cfg->nservices)
+		if (pol->services[i] >= policy->nservices)
 			return -EINVAL;
-		svc = &cfg->services[pol->services[i]];
+		svc = &policy->services[pol->services[i]];
 		nr = svc->nports ? svc->nports : 1;
 		for (r = 0; r < nr; r++) {
 			service_scope(svc, r, &s);
@@ -103,7 +103,7 @@ static int add_policy(const struct gw_config *cfg, const struct policy_cfg *pol,
 	return 0;
 }
 
-int policy_scopes(const struct gw_config *cfg, const char *device, const char *app,
+int policy_scopes(const struct policy *policy, const char *device, const char *app,
 		  struct cg_scope *out, size_t max, size_t *n)
 {
 	struct cg_scope tmp[CG_MAX_SCOPES];
@@ -111,11 +111,11 @@ int policy_scopes(const struct gw_config *cfg, const char *device, const char *a
 	bool found = false;
 	int err;
 
-	for (i = 0; i < cfg->npolicies; i++) {
-		if (!matches(&cfg->policies[i], device, app))
+	for (i = 0; i < policy->npolicies; i++) {
+		if (!matches(&policy->policies[i], device, app))
 			continue;
 		found = true;
-		err = add_policy(cfg, &cfg->policies[i], tmp, lim, &cnt);
+		err = add_policy(policy, &policy->policies[i], tmp, lim, &cnt);
 		if (err)
 			return err;
 	}
@@ -126,16 +126,16 @@ int policy_scopes(const struct gw_config *cfg, const char *device, const char *a
 	return 0;
 }
 
-int policy_scopes_of(const struct gw_config *cfg, size_t policy, struct cg_scope *out, size_t max,
+int policy_scopes_of(const struct policy *policy, size_t section, struct cg_scope *out, size_t max,
 		     size_t *n)
 {
 	struct cg_scope tmp[CG_MAX_SCOPES];
 	size_t cnt = 0, lim = max < CG_MAX_SCOPES ? max : CG_MAX_SCOPES;
 	int err;
 
-	if (policy >= cfg->npolicies)
+	if (section >= policy->npolicies)
 		return -EINVAL;
-	err = add_policy(cfg, &cfg->policies[policy], tmp, lim, &cnt);
+	err = add_policy(policy, &policy->policies[section], tmp, lim, &cnt);
 	if (err)
 		return err;
 	memcpy(out, tmp, cnt * sizeof(tmp[0]));

@@ -1,13 +1,57 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Policy evaluation: (device, app) -> the scopes of every [allow] section that matches. */
+/* Who may reach what: [service] and [allow] sections, and (device, app) -> their scopes. */
 #ifndef CG_POLICY_H
 #define CG_POLICY_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "abi/tunnel.h"
-#include "lib/config/gateway.h"
+#include "lib/base/addr.h"
+#include "lib/base/name.h"
+
+#define CG_SERVICES_MAX 64
+#define CG_POLICIES_MAX 32
+#define CG_POLICY_DEVICES_MAX 32
+#define CG_POLICY_SERVICES_MAX 16
+#define CG_SERVICE_PORTS_MAX 8
+
+/* "80", "443", "8000-8100": one inclusive range, host order. */
+struct port_range {
+	uint16_t lo, hi;
+};
+
+/* [service NAME]: what a session may reach (becomes cg_scope entries). */
+struct service_cfg {
+	char name[CG_NAME_MAX];
+	uint8_t proto;	  /* IPPROTO_TCP / IPPROTO_UDP / IPPROTO_ICMP (ICMPv6 for IPv6 addresses) */
+	struct cidr addr; /* address = 10.10.2.2 or 10.10.2.0/24 (host bits refused) */
+	struct port_range ports[CG_SERVICE_PORTS_MAX]; /* ports = 80 443 8000-8100; none for ICMP */
+	size_t nports;
+};
+
+/* [allow NAME]: which devices, with which application, reach which services. */
+struct policy_cfg {
+	char name[CG_NAME_MAX];
+	char devices[CG_POLICY_DEVICES_MAX][CG_NAME_MAX]; /* device = dev1 dev2 (certificate CNs) */
+	size_t ndevices;
+	char app[CG_NAME_MAX];			   /* app = sensor */
+	uint32_t services[CG_POLICY_SERVICES_MAX]; /* services = web echo: indexes in services[] */
+	size_t nservices;
+};
+
+/*
+ * The [service] and [allow] sections of a gateway config (lib/config fills
+ * it; each policy's services are indexes in services[], resolved by the
+ * config's checks).
+ */
+struct policy {
+	struct service_cfg services[CG_SERVICES_MAX];
+	size_t nservices;
+	struct policy_cfg policies[CG_POLICIES_MAX];
+	size_t npolicies;
+};
 
 /* Why a (device, app) pair gets a session or not: one log line per auth decision. */
 enum policy_verdict {
@@ -20,10 +64,10 @@ enum policy_verdict {
 const char *policy_verdict_str(enum policy_verdict v);
 
 /* The verdict for (device, app): POLICY_OK when at least one [allow] matches. */
-enum policy_verdict policy_check(const struct gw_config *cfg, const char *device, const char *app);
+enum policy_verdict policy_check(const struct policy *policy, const char *device, const char *app);
 
 /* True if any [allow] section names the device (SPA accepts only those). */
-bool policy_device_known(const struct gw_config *cfg, const char *device);
+bool policy_device_known(const struct policy *policy, const char *device);
 
 /*
  * The union of the scopes of every [allow] whose device list holds device and
@@ -35,14 +79,14 @@ bool policy_device_known(const struct gw_config *cfg, const char *device);
  * counts as at most CG_MAX_SCOPES: a session holds no more). out and *n are
  * written only on success.
  */
-int policy_scopes(const struct gw_config *cfg, const char *device, const char *app,
+int policy_scopes(const struct policy *policy, const char *device, const char *app,
 		  struct cg_scope *out, size_t max, size_t *n);
 
 /*
- * The scopes of one [allow] section (index in cfg->policies), same form.
+ * The scopes of one [allow] section (section: an index in policy->policies), same form.
  * 0, -EINVAL (no such section) or -E2BIG; out and *n written only on success.
  */
-int policy_scopes_of(const struct gw_config *cfg, size_t policy, struct cg_scope *out, size_t max,
+int policy_scopes_of(const struct policy *policy, size_t section, struct cg_scope *out, size_t max,
 		     size_t *n);
 
 #endif

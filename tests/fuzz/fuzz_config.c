@@ -20,11 +20,11 @@ static void check_gateway(const struct gw_config *cfg)
 	size_t i, j, n;
 
 	if (!cfg->iface[0] || !cfg->name[0] || cfg->nknocks > CG_KNOCK_MAX_PROFILES ||
-	    cfg->nopen > CG_OPEN_MAX || cfg->nservices > CG_SERVICES_MAX ||
-	    cfg->npolicies > CG_POLICIES_MAX)
+	    cfg->nopen > CG_OPEN_MAX || cfg->policy.nservices > CG_SERVICES_MAX ||
+	    cfg->policy.npolicies > CG_POLICIES_MAX)
 		abort();
 	if (!a->enabled) {
-		if (cfg->nservices || cfg->npolicies)
+		if (cfg->policy.nservices || cfg->policy.npolicies)
 			abort();
 		return;
 	}
@@ -32,15 +32,16 @@ static void check_gateway(const struct gw_config *cfg)
 	    !a->tun[0] || !a->devices[0] || a->port == a->spa_port || a->port == a->data_port ||
 	    a->spa_port == a->data_port || a->dead_after_ns <= a->keepalive_ns)
 		abort();
-	for (i = 0; i < cfg->npolicies; i++) {
-		p = &cfg->policies[i];
+	for (i = 0; i < cfg->policy.npolicies; i++) {
+		p = &cfg->policy.policies[i];
 		if (!p->ndevices || !p->nservices || !p->app[0])
 			abort();
 		for (j = 0; j < p->nservices; j++)
-			if (p->services[j] >= cfg->nservices)
+			if (p->services[j] >= cfg->policy.nservices)
 				abort();
 		for (j = 0; j < p->ndevices; j++)
-			if (policy_scopes(cfg, p->devices[j], p->app, scopes, CG_MAX_SCOPES, &n) ||
+			if (policy_scopes(&cfg->policy, p->devices[j], p->app, scopes,
+					  CG_MAX_SCOPES, &n) ||
 			    n == 0 || n > CG_MAX_SCOPES)
 				abort();
 	}

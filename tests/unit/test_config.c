@@ -522,8 +522,8 @@ static bool cidr_is(const struct cidr *c, const char *want, const char *name)
 static bool check_auth_sample(const struct gw_config *c)
 {
 	const struct auth_cfg *a = &c->auth;
-	const struct service_cfg *web = &c->services[0], *echo = &c->services[1];
-	const struct policy_cfg *p = &c->policies[0];
+	const struct service_cfg *web = &c->policy.services[0], *echo = &c->policy.services[1];
+	const struct policy_cfg *p = &c->policy.policies[0];
 	bool ok = true;
 
 	ok &= ASSERT_TRUE(a->enabled, "auth enabled");
@@ -544,7 +544,7 @@ static bool check_auth_sample(const struct gw_config *c)
 	ok &= ASSERT_EQ(c->nopen, 1, "nopen");
 	ok &= port_is(&c->open[0], IPPROTO_UDP, 62201, "spa port open");
 
-	ok &= ASSERT_EQ(c->nservices, 2, "nservices");
+	ok &= ASSERT_EQ(c->policy.nservices, 2, "nservices");
 	ok &= ASSERT_STREQ(web->name, "web", "web");
 	ok &= ASSERT_EQ(web->proto, IPPROTO_TCP, "web proto");
 	ok &= cidr_is(&web->addr, "10.10.2.2/32", "web address");
@@ -557,7 +557,7 @@ static bool check_auth_sample(const struct gw_config *c)
 	ok &= ASSERT_EQ(echo->nports, 1, "echo nports");
 	ok &= ASSERT_EQ(echo->ports[0].lo, 7, "echo 7") && ASSERT_EQ(echo->ports[0].hi, 7, "7");
 
-	ok &= ASSERT_EQ(c->npolicies, 1, "npolicies");
+	ok &= ASSERT_EQ(c->policy.npolicies, 1, "npolicies");
 	ok &= ASSERT_STREQ(p->name, "sensors", "policy name");
 	ok &= ASSERT_EQ(p->ndevices, 2, "ndevices");
 	ok &= ASSERT_STREQ(p->devices[0], "dev1", "dev1");
@@ -601,8 +601,8 @@ static void test_auth_absent(void)
 	ASSERT_TRUE(!c.auth.enabled, "not enabled");
 	ASSERT_EQ(c.auth.port, 0, "port not set");
 	ASSERT_EQ(c.nopen, 0, "nothing opened");
-	ASSERT_EQ(c.nservices, 0, "nservices");
-	ASSERT_EQ(c.npolicies, 0, "npolicies");
+	ASSERT_EQ(c.policy.nservices, 0, "nservices");
+	ASSERT_EQ(c.policy.npolicies, 0, "npolicies");
 }
 
 #define AUTH "[auth]\nca = /c/ca.crt\ncert = /c/gw.crt\nkey = /c/gw.key\npool = 100.64.0.0/24\n"
@@ -669,21 +669,21 @@ static void test_auth_every_key(void)
 	port_is(&c.open[1], IPPROTO_UDP, 7777, "spa port");
 	port_is(&c.knocks[0].prof.targets[0], IPPROTO_TCP, 7443, "knock opens the auth port");
 
-	ASSERT_EQ(c.nservices, 3, "nservices");
-	ASSERT_STREQ(c.services[0].name, "web6", "web6");
-	cidr_is(&c.services[0].addr, "2001:db8::/64", "web6 address");
-	ASSERT_EQ(c.services[0].nports, 3, "web6 nports");
-	ASSERT_EQ(c.services[0].ports[0].lo, 8000, "range lo");
-	ASSERT_EQ(c.services[0].ports[0].hi, 8100, "range hi");
-	ASSERT_EQ(c.services[0].ports[1].lo, 22, "22");
-	ASSERT_EQ(c.services[0].ports[2].lo, 9000, "9000-9000 lo");
-	ASSERT_EQ(c.services[0].ports[2].hi, 9000, "9000-9000 hi");
-	ASSERT_EQ(c.services[1].proto, IPPROTO_ICMP, "icmp");
-	ASSERT_EQ(c.services[1].nports, 0, "icmp has no ports");
-	ASSERT_EQ(c.services[2].proto, IPPROTO_ICMPV6, "icmp on IPv6 is ICMPv6");
-	cidr_is(&c.services[2].addr, "2001:db8::1/128", "bare IPv6 address");
+	ASSERT_EQ(c.policy.nservices, 3, "nservices");
+	ASSERT_STREQ(c.policy.services[0].name, "web6", "web6");
+	cidr_is(&c.policy.services[0].addr, "2001:db8::/64", "web6 address");
+	ASSERT_EQ(c.policy.services[0].nports, 3, "web6 nports");
+	ASSERT_EQ(c.policy.services[0].ports[0].lo, 8000, "range lo");
+	ASSERT_EQ(c.policy.services[0].ports[0].hi, 8100, "range hi");
+	ASSERT_EQ(c.policy.services[0].ports[1].lo, 22, "22");
+	ASSERT_EQ(c.policy.services[0].ports[2].lo, 9000, "9000-9000 lo");
+	ASSERT_EQ(c.policy.services[0].ports[2].hi, 9000, "9000-9000 hi");
+	ASSERT_EQ(c.policy.services[1].proto, IPPROTO_ICMP, "icmp");
+	ASSERT_EQ(c.policy.services[1].nports, 0, "icmp has no ports");
+	ASSERT_EQ(c.policy.services[2].proto, IPPROTO_ICMPV6, "icmp on IPv6 is ICMPv6");
+	cidr_is(&c.policy.services[2].addr, "2001:db8::1/128", "bare IPv6 address");
 
-	p = &c.policies[0];
+	p = &c.policy.policies[0];
 	ASSERT_EQ(p->ndevices, 3, "ndevices");
 	ASSERT_STREQ(p->devices[2], "c.3", "device 3");
 	ASSERT_STREQ(p->app, "shell.v2", "app");
@@ -1178,7 +1178,7 @@ static void test_auth_line_api(void)
 	ASSERT_EQ(config_line(&ctx, "auth", "key", "k"), 0, "key");
 	ASSERT_EQ(config_line(&ctx, "auth", "pool", "10.9.0.0/16"), 0, "pool");
 	ASSERT_EQ(config_finish(&ctx), 0, ctx.err);
-	ASSERT_EQ(c.policies[0].services[0], 0, "resolved");
+	ASSERT_EQ(c.policy.policies[0].services[0], 0, "resolved");
 }
 
 static void test_client_example_file(void)

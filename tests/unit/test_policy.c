@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 
+#include "lib/config/gateway.h"
 #include "lib/policy/policy.h"
 #include "tests/lib/t.h"
 
@@ -123,9 +124,10 @@ static void test_table(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		snprintf(name, sizeof(name), "%s/%s", t[i].device, t[i].app);
 		n = 99;
-		err = policy_scopes(&cfg, t[i].device, t[i].app, out, CG_MAX_SCOPES, &n);
+		err = policy_scopes(&cfg.policy, t[i].device, t[i].app, out, CG_MAX_SCOPES, &n);
 		ASSERT_EQ(err, t[i].want_err, name);
-		ASSERT_EQ(policy_check(&cfg, t[i].device, t[i].app), t[i].want_verdict, name);
+		ASSERT_EQ(policy_check(&cfg.policy, t[i].device, t[i].app), t[i].want_verdict,
+			  name);
 		if (err) {
 			ASSERT_EQ(n, 99, "n untouched on refusal");
 			continue;
@@ -146,7 +148,8 @@ static void test_scope_bytes(void)
 
 	if (!load(&cfg))
 		return;
-	if (!ASSERT_EQ(policy_scopes(&cfg, "dev1", "sensor", out, CG_MAX_SCOPES, &n), 0, "ok") ||
+	if (!ASSERT_EQ(policy_scopes(&cfg.policy, "dev1", "sensor", out, CG_MAX_SCOPES, &n), 0,
+		       "ok") ||
 	    !ASSERT_EQ(n, 3, "n"))
 		return;
 	ASSERT_MEMEQ(out[2].addr, want_addr, 16, "::ffff:10.10.2.0");
@@ -167,12 +170,13 @@ static void test_e2big(void)
 		return;
 	memset(out, 0x5a, sizeof(out));
 	memcpy(before, out, sizeof(out));
-	ASSERT_EQ(policy_scopes(&cfg, "dev2", "sensor", out, 3, &n), -E2BIG, "4 scopes in 3");
+	ASSERT_EQ(policy_scopes(&cfg.policy, "dev2", "sensor", out, 3, &n), -E2BIG,
+		  "4 scopes in 3");
 	ASSERT_EQ(n, 99, "n untouched");
 	ASSERT_MEMEQ(out, before, sizeof(out), "out untouched");
-	ASSERT_EQ(policy_scopes(&cfg, "dev2", "sensor", out, 4, &n), 0, "4 in 4");
+	ASSERT_EQ(policy_scopes(&cfg.policy, "dev2", "sensor", out, 4, &n), 0, "4 in 4");
 	ASSERT_EQ(n, 4, "n");
-	ASSERT_EQ(policy_scopes(&cfg, "dev1", "sensor", out, 0, &n), -E2BIG, "max 0");
+	ASSERT_EQ(policy_scopes(&cfg.policy, "dev1", "sensor", out, 0, &n), -E2BIG, "max 0");
 }
 
 static void test_scopes_of(void)
@@ -183,9 +187,10 @@ static void test_scopes_of(void)
 
 	if (!load(&cfg))
 		return;
-	ASSERT_EQ(policy_scopes_of(&cfg, 2, out, CG_MAX_SCOPES, &n), 0, "[allow more]");
+	ASSERT_EQ(policy_scopes_of(&cfg.policy, 2, out, CG_MAX_SCOPES, &n), 0, "[allow more]");
 	ASSERT_EQ(n, 2, "web2 and ping");
-	ASSERT_EQ(policy_scopes_of(&cfg, 3, out, CG_MAX_SCOPES, &n), -EINVAL, "no such section");
+	ASSERT_EQ(policy_scopes_of(&cfg.policy, 3, out, CG_MAX_SCOPES, &n), -EINVAL,
+		  "no such section");
 }
 
 static void test_device_known(void)
@@ -203,7 +208,7 @@ static void test_device_known(void)
 	if (!load(&cfg))
 		return;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		ASSERT_EQ(policy_device_known(&cfg, t[i].device), t[i].want, t[i].device);
+		ASSERT_EQ(policy_device_known(&cfg.policy, t[i].device), t[i].want, t[i].device);
 }
 
 /* No [auth]: nothing is allowed. */
@@ -218,9 +223,10 @@ static void test_no_policy(void)
 					   sizeof(err)),
 		       0, err))
 		return;
-	ASSERT_EQ(policy_scopes(&cfg, "dev1", "sensor", out, CG_MAX_SCOPES, &n), -EACCES, "none");
-	ASSERT_EQ(policy_check(&cfg, "dev1", "sensor"), POLICY_UNKNOWN_DEVICE, "unknown");
-	ASSERT_TRUE(!policy_device_known(&cfg, "dev1"), "not known");
+	ASSERT_EQ(policy_scopes(&cfg.policy, "dev1", "sensor", out, CG_MAX_SCOPES, &n), -EACCES,
+		  "none");
+	ASSERT_EQ(policy_check(&cfg.policy, "dev1", "sensor"), POLICY_UNKNOWN_DEVICE, "unknown");
+	ASSERT_TRUE(!policy_device_known(&cfg.policy, "dev1"), "not known");
 }
 
 static void test_verdict_str(void)
