@@ -10,7 +10,7 @@
 #include "cmd/capgate/cmd.h"
 #include "lib/agent/agent.h"
 #include "lib/base/log.h"
-#include "lib/config/gateway.h"
+#include "lib/config/client.h"
 
 struct connect_opts {
 	const char *config;

@@ -3,7 +3,7 @@
 #ifndef CG_AGENT_H
 #define CG_AGENT_H
 
-#include "lib/config/gateway.h"
+#include "lib/config/client.h"
 
 /*
  * Runs the agent until a signal arrives on sigfd (a signalfd for SIGTERM and

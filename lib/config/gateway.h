@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Gateway and client configs: INI (inih) through config_init/config_line/config_finish. */
+/* The gateway config: [gateway] [open] [knock NAME] [auth] [service NAME] [allow NAME]. */
 #ifndef CG_CONFIG_GATEWAY_H
 #define CG_CONFIG_GATEWAY_H
 
@@ -12,10 +12,10 @@
 #include "abi/knock.h"
 #include "lib/base/addr.h"
 #include "lib/base/name.h"
+#include "lib/config/ini.h"
 #include "lib/policy/policy.h"
 
 #define CG_OPEN_MAX 256
-#define CG_ERR_MAX 256
 
 enum cg_xdp_mode {
 	CG_XDP_AUTO = 0, /* native where the driver has it, else generic */
@@ -27,8 +27,6 @@ struct knock_cfg {
 	char name[CG_NAME_MAX];
 	struct knock_profile prof; /* ports in network order, as the gate reads them */
 };
-
-#define CG_PATH_MAX 256
 
 /*
  * [auth]: present only when the section is in the file (auth.enabled). With
@@ -69,43 +67,21 @@ struct gw_config {
 	struct policy policy; /* [service NAME] and [allow NAME] */
 };
 
-/* [client] of a client config (capgate connect). Ports in host order. */
-struct client_config {
-	uint8_t gateway[16];	  /* numeric IPv4/IPv6 address, required; IPv4 as ::ffff:a.b.c.d */
-	uint16_t port;		  /* TLS auth port, default 8443 */
-	uint16_t spa_port;	  /* default 62201 */
-	uint16_t data_port;	  /* default 51900 */
-	char ca[CG_PATH_MAX];	  /* required; relative paths: see client_config_load */
-	char cert[CG_PATH_MAX];	  /* required */
-	char key[CG_PATH_MAX];	  /* required */
-	char app[CG_NAME_MAX];	  /* required */
-	char device[CG_NAME_MAX]; /* default "": the certificate's CN */
-	char tun[IF_NAMESIZE];	  /* default "cg0" */
-	uint64_t retry_max_ns;	  /* reconnect backoff cap, default 30s, 1s..1h */
-};
-
 /*
- * Parser state, for either kind of file. err holds the first error's text
- * (without the line number) and err_line the line it refers to (0: the whole
- * file).
+ * The reader's state for a gateway config: config_init sets it up, then
+ * config_section / config_line / config_finish (lib/config/ini.h) run on
+ * &ctx->ini. The fields past ini are private to lib/config/gateway.c.
  */
-struct config_ctx {
-	struct gw_config *cfg;	      /* a gateway config (config_init), or NULL */
-	struct client_config *client; /* a client config (client_config_init), or NULL */
-	char err[CG_ERR_MAX];
-	int failed;
-	unsigned int line; /* set by the caller: line of the next config_section/config_line */
-	unsigned int err_line;
-	/* private to config.c */
-	char section[CG_NAME_MAX + 16];
+struct gw_config_ctx {
+	struct config_ctx ini;
+	struct gw_config *cfg;
 	unsigned int seen;	   /* bit per [gateway]/[open] key and section, to refuse repeats */
 	int knock;		   /* index of the [knock] section being read, or -1 */
 	int service;		   /* index of the [service] section being read, or -1 */
 	int policy;		   /* index of the [allow] section being read, or -1 */
-	unsigned int sub_seen;	   /* keys seen in this [auth]/[knock]/[service]/[allow] */
 	unsigned int gw_line;	   /* line of [gateway] */
-	unsigned int auth_line;	   /* line of [auth] or [client] */
-	unsigned int key_line[16]; /* line of each [auth]/[client] key */
+	unsigned int auth_line;	   /* line of [auth] */
+	unsigned int key_line[16]; /* line of each [auth] key */
 	unsigned int open_line[2]; /* line of [open] tcp = and udp = */
 	unsigned int knock_line[CG_KNOCK_MAX_PROFILES]; /* line of each [knock NAME] */
 	unsigned int seq_line[CG_KNOCK_MAX_PROFILES];	/* line of each sequence = */
@@ -119,33 +95,7 @@ struct config_ctx {
 };
 
 /* Fills *cfg with the defaults; ctx refers to cfg until config_finish. */
-void config_init(struct config_ctx *ctx, struct gw_config *cfg);
-
-/*
- * The same for a client config: config_section/config_line/config_finish on
- * this ctx then read [client] only.
- */
-void client_config_init(struct config_ctx *ctx, struct client_config *cfg);
-
-/*
- * A "[section]" header. Optional: config_line starts a section by itself when
- * its section changes, but only this sees empty and repeated sections.
- * Returns 0, or -EINVAL with ctx->err set.
- */
-int config_section(struct config_ctx *ctx, const char *section);
-
-/*
- * One "key = value" of a section (value already stripped of comments and
- * space, as inih gives it). Returns 0, or -EINVAL with ctx->err set.
- */
-int config_line(struct config_ctx *ctx, const char *section, const char *key, const char *value);
-
-/*
- * Checks what needs the whole file (required keys, overlaps, [allow] services
- * naming [service] sections anywhere in the file) and fills the defaults that
- * depend on other keys. 0 or -EINVAL with ctx->err.
- */
-int config_finish(struct config_ctx *ctx);
+void config_init(struct gw_config_ctx *ctx, struct gw_config *cfg);
 
 /*
  * Parses INI text / a file. On error returns -EINVAL (or -errno if the file
@@ -157,14 +107,5 @@ int config_finish(struct config_ctx *ctx);
 int config_parse_string(const char *text, const char *name, struct gw_config *cfg, char *err,
 			size_t errlen);
 int config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
-
-/*
- * The same for a client config ([client] only). client_config_load makes
- * relative ca, cert and key paths relative to the file's directory (made
- * absolute); client_config_parse_string leaves them as written.
- */
-int client_config_parse_string(const char *text, const char *name, struct client_config *cfg,
-			       char *err, size_t errlen);
-int client_config_load(const char *path, struct client_config *cfg, char *err, size_t errlen);
 
 #endif

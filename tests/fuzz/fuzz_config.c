@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/config/client.h"
 #include "lib/config/gateway.h"
 #include "lib/policy/policy.h"
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/config/client.h"
 #include "lib/config/gateway.h"
 #include "tests/lib/t.h"
 
@@ -16,7 +17,6 @@
 #define CG_SRCDIR "."
 #endif
 
-#define SEC(n) ((uint64_t)(n)*1000000000ULL)
 #define GW "[gateway]\ninterface = ext0\n"
 
 static const char sample[] =
@@ -414,16 +414,16 @@ static void test_out_untouched(void)
 static void test_line_api(void)
 {
 	struct gw_config c;
-	struct config_ctx ctx;
+	struct gw_config_ctx ctx;
 	char v[2048];
 	size_t i, len = 0;
 
 	config_init(&ctx, &c);
-	ASSERT_EQ(config_line(&ctx, "gateway", "interface", "e0"), 0, "interface");
-	ASSERT_EQ(config_line(&ctx, "open", "tcp", "1 2 3"), 0, "open tcp");
-	ASSERT_EQ(config_line(&ctx, "knock x", "sequence", "udp/1"), 0, "knock sequence");
-	ASSERT_EQ(config_line(&ctx, "knock x", "open", "tcp/1"), 0, "knock open");
-	ASSERT_EQ(config_finish(&ctx), 0, ctx.err);
+	ASSERT_EQ(config_line(&ctx.ini, "gateway", "interface", "e0"), 0, "interface");
+	ASSERT_EQ(config_line(&ctx.ini, "open", "tcp", "1 2 3"), 0, "open tcp");
+	ASSERT_EQ(config_line(&ctx.ini, "knock x", "sequence", "udp/1"), 0, "knock sequence");
+	ASSERT_EQ(config_line(&ctx.ini, "knock x", "open", "tcp/1"), 0, "knock open");
+	ASSERT_EQ(config_finish(&ctx.ini), 0, ctx.ini.err);
 	ASSERT_STREQ(c.name, "e0", "name default");
 	ASSERT_EQ(c.nknocks, 1, "nknocks");
 
@@ -431,10 +431,10 @@ static void test_line_api(void)
 	config_init(&ctx, &c);
 	for (i = 1; i <= CG_OPEN_MAX + 1; i++)
 		len += (size_t)snprintf(v + len, sizeof(v) - len, "%zu ", i);
-	ASSERT_EQ(config_line(&ctx, "open", "udp", v), -EINVAL, "too many");
-	ASSERT_TRUE(strstr(ctx.err, "more than 256 open ports in all") != NULL, ctx.err);
+	ASSERT_EQ(config_line(&ctx.ini, "open", "udp", v), -EINVAL, "too many");
+	ASSERT_TRUE(strstr(ctx.ini.err, "more than 256 open ports in all") != NULL, ctx.ini.err);
 	ASSERT_EQ(c.nopen, 0, "nothing appended");
-	ASSERT_EQ(config_finish(&ctx), -EINVAL, "finish after an error");
+	ASSERT_EQ(config_finish(&ctx.ini), -EINVAL, "finish after an error");
 }
 
 static void test_load(void)
@@ -1137,47 +1137,49 @@ static void test_client_out_untouched(void)
 static void test_client_line_api(void)
 {
 	struct client_config c;
-	struct config_ctx ctx;
+	struct client_config_ctx ctx;
 
 	client_config_init(&ctx, &c);
-	ASSERT_EQ(config_line(&ctx, "client", "gateway", "192.0.2.1"), 0, "gateway");
-	ASSERT_EQ(config_line(&ctx, "client", "ca", "a"), 0, "ca");
-	ASSERT_EQ(config_line(&ctx, "client", "cert", "c"), 0, "cert");
-	ASSERT_EQ(config_line(&ctx, "client", "key", "k"), 0, "key");
-	ASSERT_EQ(config_finish(&ctx), -EINVAL, "app missing");
-	ASSERT_STREQ(ctx.err, "[client] app is required", ctx.err);
+	ASSERT_EQ(config_line(&ctx.ini, "client", "gateway", "192.0.2.1"), 0, "gateway");
+	ASSERT_EQ(config_line(&ctx.ini, "client", "ca", "a"), 0, "ca");
+	ASSERT_EQ(config_line(&ctx.ini, "client", "cert", "c"), 0, "cert");
+	ASSERT_EQ(config_line(&ctx.ini, "client", "key", "k"), 0, "key");
+	ASSERT_EQ(config_finish(&ctx.ini), -EINVAL, "app missing");
+	ASSERT_STREQ(ctx.ini.err, "[client] app is required", ctx.ini.err);
 
 	client_config_init(&ctx, &c);
-	ASSERT_EQ(config_line(&ctx, "auth", "ca", "a"), -EINVAL, "no [auth] in a client config");
+	ASSERT_EQ(config_line(&ctx.ini, "auth", "ca", "a"), -EINVAL,
+		  "no [auth] in a client config");
 }
 
 /* Paths longer than a line only fit through the line API. */
 static void test_auth_line_api(void)
 {
 	struct gw_config c;
-	struct config_ctx ctx;
+	struct gw_config_ctx ctx;
 	char v[300];
 
 	memset(v, 'a', sizeof(v) - 1);
 	v[sizeof(v) - 1] = '\0';
 	config_init(&ctx, &c);
-	ASSERT_EQ(config_line(&ctx, "gateway", "interface", "e0"), 0, "interface");
-	ASSERT_EQ(config_line(&ctx, "auth", "ca", v), -EINVAL, "long ca");
-	ASSERT_TRUE(strstr(ctx.err, "[auth] ca: \"aaaa") != NULL, ctx.err);
-	ASSERT_TRUE(strstr(ctx.err, "...\" is longer than 255 characters") != NULL, ctx.err);
+	ASSERT_EQ(config_line(&ctx.ini, "gateway", "interface", "e0"), 0, "interface");
+	ASSERT_EQ(config_line(&ctx.ini, "auth", "ca", v), -EINVAL, "long ca");
+	ASSERT_TRUE(strstr(ctx.ini.err, "[auth] ca: \"aaaa") != NULL, ctx.ini.err);
+	ASSERT_TRUE(strstr(ctx.ini.err, "...\" is longer than 255 characters") != NULL,
+		    ctx.ini.err);
 
 	config_init(&ctx, &c);
-	ASSERT_EQ(config_line(&ctx, "gateway", "interface", "e0"), 0, "interface");
-	ASSERT_EQ(config_line(&ctx, "allow p", "device", "d"), 0, "device");
-	ASSERT_EQ(config_line(&ctx, "allow p", "app", "a"), 0, "app");
-	ASSERT_EQ(config_line(&ctx, "allow p", "services", "s"), 0, "services");
-	ASSERT_EQ(config_line(&ctx, "service s", "proto", "icmp"), 0, "proto");
-	ASSERT_EQ(config_line(&ctx, "service s", "address", "192.0.2.0/24"), 0, "address");
-	ASSERT_EQ(config_line(&ctx, "auth", "ca", "a"), 0, "ca");
-	ASSERT_EQ(config_line(&ctx, "auth", "cert", "c"), 0, "cert");
-	ASSERT_EQ(config_line(&ctx, "auth", "key", "k"), 0, "key");
-	ASSERT_EQ(config_line(&ctx, "auth", "pool", "10.9.0.0/16"), 0, "pool");
-	ASSERT_EQ(config_finish(&ctx), 0, ctx.err);
+	ASSERT_EQ(config_line(&ctx.ini, "gateway", "interface", "e0"), 0, "interface");
+	ASSERT_EQ(config_line(&ctx.ini, "allow p", "device", "d"), 0, "device");
+	ASSERT_EQ(config_line(&ctx.ini, "allow p", "app", "a"), 0, "app");
+	ASSERT_EQ(config_line(&ctx.ini, "allow p", "services", "s"), 0, "services");
+	ASSERT_EQ(config_line(&ctx.ini, "service s", "proto", "icmp"), 0, "proto");
+	ASSERT_EQ(config_line(&ctx.ini, "service s", "address", "192.0.2.0/24"), 0, "address");
+	ASSERT_EQ(config_line(&ctx.ini, "auth", "ca", "a"), 0, "ca");
+	ASSERT_EQ(config_line(&ctx.ini, "auth", "cert", "c"), 0, "cert");
+	ASSERT_EQ(config_line(&ctx.ini, "auth", "key", "k"), 0, "key");
+	ASSERT_EQ(config_line(&ctx.ini, "auth", "pool", "10.9.0.0/16"), 0, "pool");
+	ASSERT_EQ(config_finish(&ctx.ini), 0, ctx.ini.err);
 	ASSERT_EQ(c.policy.policies[0].services[0], 0, "resolved");
 }
 
