@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Port knocking, client side: one SYN or one datagram per step, and profiles as JSON. */
+/* Port knocking, client side: one SYN or one datagram per step. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "lib/agent/knock.h"
-#include "lib/base/parse_num.h"
 #include "lib/base/portspec.h"
 
 static void pause_ms(unsigned int ms)
@@ -105,41 +104,4 @@ out:
 	if (res)
 		freeaddrinfo(res);
 	return ret;
-}
-
-static json_t *ports_json(const struct cg_port *p, size_t n)
-{
-	json_t *a = json_array();
-	char buf[16];
-	size_t i;
-
-	for (i = 0; a && i < n; i++) {
-		port_format(&p[i], buf, sizeof(buf));
-		if (json_array_append_new(a, json_string(buf))) {
-			json_decref(a);
-			a = NULL;
-		}
-	}
-	return a;
-}
-
-int knock_profile_json(const struct knock_cfg *k, json_t **out)
-{
-	const struct knock_profile *p = &k->prof;
-	json_t *j;
-
-	j = json_pack("{s:s, s:o?, s:I, s:o?, s:I}", "name", k->name, "sequence",
-		      ports_json(p->steps,
-				 p->nsteps < CG_KNOCK_MAX_STEPS ? p->nsteps : CG_KNOCK_MAX_STEPS),
-		      "step_timeout", (json_int_t)(p->step_timeout_ns / NS_PER_SEC), "open",
-		      ports_json(p->targets, p->ntargets < CG_KNOCK_MAX_TARGETS
-						     ? p->ntargets
-						     : CG_KNOCK_MAX_TARGETS),
-		      "open_for", (json_int_t)(p->open_for_ns / NS_PER_SEC));
-	if (!j || !json_object_get(j, "sequence") || !json_object_get(j, "open")) {
-		json_decref(j);
-		return -ENOMEM;
-	}
-	*out = j;
-	return 0;
 }

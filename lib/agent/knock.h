@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Port knocking, client side: sending a sequence, and profiles as JSON for the API. */
+/* Port knocking, client side: sending a sequence (capgate knock). */
 #ifndef CG_AGENT_KNOCK_H
 #define CG_AGENT_KNOCK_H
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "abi/knock.h"
-#include "lib/config/gateway.h"
 
 /* Pause between two knocks in the CLI: packets keep their order on the wire. */
 #define KNOCK_GAP_MS_DEFAULT 50
@@ -23,12 +20,5 @@
  */
 int knock_send(const char *host, const struct cg_port *steps, size_t n, unsigned int gap_ms,
 	       char *err, size_t errlen);
-
-/*
- * {"name":"ssh","sequence":["tcp/7000",...],"step_timeout":5,"open":["tcp/22"],
- *  "open_for":30}, durations in whole seconds. Returns 0 and a new value the
- * caller owns (json_decref) in *out, or -ENOMEM.
- */
-int knock_profile_json(const struct knock_cfg *k, json_t **out);
 
 #endif

@@ -33,13 +33,13 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 
 #include "abi/fw.h"
 #include "abi/gate.h"
-#include "lib/agent/knock.h"
 #include "lib/auth/authd.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/portspec.h"
 #include "lib/base/strbuf.h"
 #include "lib/datapath/fw.h"
+#include "lib/datapath/knock.h"
 #include "lib/datapath/sessmap.h"
 #include "lib/datapath/stats.h"
 #include "lib/gateway/gateway.h"
@@ -982,7 +982,7 @@ int gw_knock_list(struct gateway *gw, json_t **out)
 	    json_object_set_new(root, "open", open))
 		goto out;
 	for (i = 0; i < gw->cfg.nknocks; i++) {
-		err = knock_profile_json(&gw->cfg.knocks[i], &j);
+		err = knock_profile_json(gw->cfg.knocks[i].name, &gw->cfg.knocks[i].prof, &j);
 		if (err)
 			goto out;
 		if (json_array_append_new(profiles, j)) {

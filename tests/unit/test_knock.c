@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Knock client: profile JSON, and knock_send against real local sockets (no sleeps). */
+/* Knocks: profile JSON (datapath), and knock_send against real local sockets (no sleeps). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +12,7 @@
 #include "lib/agent/knock.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/portspec.h"
+#include "lib/datapath/knock.h"
 #include "tests/lib/t.h"
 
 #define DEADLINE_MS 3000
@@ -20,19 +21,19 @@
 
 static void test_profile_json(void)
 {
-	struct knock_cfg k = { .name = "ssh" };
+	struct knock_profile k = { 0 };
 	const char *why;
 	size_t n;
 	json_t *j = NULL;
 	char *text;
 
-	port_seq_parse("tcp/7000 udp/8000 tcp/9000", k.prof.steps, CG_KNOCK_MAX_STEPS, &n, &why);
-	k.prof.nsteps = (uint32_t)n;
-	port_seq_parse("tcp/22", k.prof.targets, CG_KNOCK_MAX_TARGETS, &n, &why);
-	k.prof.ntargets = (uint32_t)n;
-	k.prof.step_timeout_ns = 5 * NS_PER_SEC;
-	k.prof.open_for_ns = 30 * NS_PER_SEC;
-	if (!ASSERT_EQ(knock_profile_json(&k, &j), 0, "json"))
+	port_seq_parse("tcp/7000 udp/8000 tcp/9000", k.steps, CG_KNOCK_MAX_STEPS, &n, &why);
+	k.nsteps = (uint32_t)n;
+	port_seq_parse("tcp/22", k.targets, CG_KNOCK_MAX_TARGETS, &n, &why);
+	k.ntargets = (uint32_t)n;
+	k.step_timeout_ns = 5 * NS_PER_SEC;
+	k.open_for_ns = 30 * NS_PER_SEC;
+	if (!ASSERT_EQ(knock_profile_json("ssh", &k, &j), 0, "json"))
 		return;
 	text = json_dumps(j, JSON_COMPACT);
 	ASSERT_STREQ(text,
