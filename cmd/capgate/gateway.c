@@ -92,7 +92,7 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 		log_err("%s", err);
 		goto out;
 	}
-	api = api_new(gw, cfg.api, err, sizeof(err));
+	api = api_new(&gateway_api_ops, gw, cfg.api, err, sizeof(err));
 	if (!api) {
 		log_err("REST API: %s", err);
 		goto out;

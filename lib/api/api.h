@@ -6,16 +6,18 @@
 #include <stddef.h>
 
 struct gateway;
+struct api_ops;
 struct api;
 
 /*
  * Listens on addr: "127.0.0.1:7070", "[::1]:7070" or "unix:/path" (a stale
  * socket file is replaced; the new one is mode 0600). Requests are served
- * only from api_process(). Returns the server, or NULL with errno set
- * (EINVAL bad address, EADDRINUSE, EACCES, ...) and a reason in err.
- * Whatever api_new() returns, api_free() releases.
+ * only from api_process(), by calling ops on gw (lib/api/routes.h). Returns
+ * the server, or NULL with errno set (EINVAL bad address, EADDRINUSE, EACCES,
+ * ...) and a reason in err. Whatever api_new() returns, api_free() releases.
  */
-struct api *api_new(struct gateway *gw, const char *addr, char *err, size_t errlen);
+struct api *api_new(const struct api_ops *ops, struct gateway *gw, const char *addr, char *err,
+		    size_t errlen);
 
 /* Stops serving, closes every connection, removes the unix socket file. NULL is ok. */
 void api_free(struct api *a);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* REST API routes: the route table, request checks and the handlers over lib/gateway.h. */
+/* REST API routes: the route table, request checks and the handlers over struct api_ops. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,7 +11,6 @@
 #include "lib/api/routes.h"
 #include "lib/base/parse_num.h"
 #include "lib/datapath/fw.h"
-#include "lib/gateway/gateway.h"
 
 #define ERR_MAX 320
 /* User-supplied text quoted in messages is cut to this many characters. */
@@ -309,7 +308,7 @@ static void reply_gw_error(struct api_reply *rep, int err, const char *what)
 static void rules_list(struct api_ctx *ctx, struct api_reply *rep)
 {
 	json_t *out = NULL;
-	int err = gw_rules_list(ctx->gw, &out);
+	int err = ctx->ops->rules_list(ctx->gw, &out);
 
 	if (err) {
 		reply_gw_error(rep, err, "listing the rules");
@@ -333,7 +332,7 @@ static void rule_add(struct api_ctx *ctx, const char *body, size_t len, struct a
 		reply_error(rep, 400, why, msg, NULL);
 		return;
 	}
-	err = gw_rule_add(ctx->gw, &c, action, &out);
+	err = ctx->ops->rule_add(ctx->gw, &c, action, &out);
 	switch (err) {
 	case 0:
 		reply_json(rep, 201, out);
@@ -369,7 +368,7 @@ static void rule_del(struct api_ctx *ctx, const struct api_match *m, struct api_
 		reply_error(rep, 400, why, msg, NULL);
 		return;
 	}
-	err = gw_rule_del(ctx->gw, id);
+	err = ctx->ops->rule_del(ctx->gw, id);
 	if (err == -ENOENT) {
 		snprintf(msg, sizeof(msg), "no rule with id %" PRIu32, id);
 		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
@@ -383,7 +382,7 @@ static void rule_del(struct api_ctx *ctx, const struct api_match *m, struct api_
 static void knock_list(struct api_ctx *ctx, struct api_reply *rep)
 {
 	json_t *out = NULL;
-	int err = gw_knock_list(ctx->gw, &out);
+	int err = ctx->ops->knock_list(ctx->gw, &out);
 
 	if (err) {
 		reply_gw_error(rep, err, "listing knock state");
@@ -405,7 +404,7 @@ static void knock_close(struct api_ctx *ctx, const struct api_match *m, struct a
 		reply_error(rep, 400, why, msg, NULL);
 		return;
 	}
-	err = gw_knock_close(ctx->gw, addr);
+	err = ctx->ops->knock_close(ctx->gw, addr);
 	if (err == -ENOENT) {
 		addr_format_mapped(addr, buf, sizeof(buf));
 		snprintf(msg, sizeof(msg), "no door is open for %s", buf);
@@ -420,7 +419,7 @@ static void knock_close(struct api_ctx *ctx, const struct api_match *m, struct a
 static void sessions_list(struct api_ctx *ctx, struct api_reply *rep)
 {
 	json_t *out = NULL;
-	int err = gw_sessions_list(ctx->gw, &out);
+	int err = ctx->ops->sessions_list(ctx->gw, &out);
 
 	if (err) {
 		reply_gw_error(rep, err, "listing the sessions");
@@ -442,7 +441,7 @@ static void session_revoke(struct api_ctx *ctx, const struct api_match *m, struc
 		reply_error(rep, 400, why, msg, NULL);
 		return;
 	}
-	err = gw_session_revoke(ctx->gw, id);
+	err = ctx->ops->session_revoke(ctx->gw, id);
 	if (err == -ENOENT) {
 		snprintf(msg, sizeof(msg), "no session with id %" PRIu32, id);
 		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
@@ -471,7 +470,7 @@ static json_t *refused_json(const struct api_ctx *ctx)
 static void stats(struct api_ctx *ctx, struct api_reply *rep)
 {
 	json_t *out = NULL, *api;
-	int err = gw_stats(ctx->gw, &out);
+	int err = ctx->ops->stats(ctx->gw, &out);
 
 	if (err) {
 		reply_gw_error(rep, err, "reading the counters");
@@ -492,7 +491,7 @@ static void metrics(struct api_ctx *ctx, struct api_reply *rep)
 	char *gw = NULL, *text = NULL, line[128];
 	size_t size = 0;
 	FILE *f;
-	int i, err = gw_metrics(ctx->gw, &gw);
+	int i, err = ctx->ops->metrics(ctx->gw, &gw);
 
 	if (err) {
 		reply_gw_error(rep, err, "reading the counters");

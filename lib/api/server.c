@@ -287,7 +287,8 @@ static void format_local(struct api *a, int fd)
 		 port);
 }
 
-struct api *api_new(struct gateway *gw, const char *addr, char *err, size_t errlen)
+struct api *api_new(const struct api_ops *ops, struct gateway *gw, const char *addr, char *err,
+		    size_t errlen)
 {
 	struct api *a = NULL, *ret = NULL;
 	int fd = -1, e = 0;
@@ -298,6 +299,7 @@ struct api *api_new(struct gateway *gw, const char *addr, char *err, size_t errl
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	a->ctx.ops = ops;
 	a->ctx.gw = gw;
 	if (endpoint_parse(addr, &a->ep, err, errlen)) {
 		e = EINVAL;

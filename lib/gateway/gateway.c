@@ -33,6 +33,7 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 
 #include "abi/fw.h"
 #include "abi/gate.h"
+#include "lib/api/routes.h"
 #include "lib/auth/authd.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
@@ -782,7 +783,7 @@ void gateway_process(struct gateway *gw, const struct pollfd *p, int n)
 		authd_process(gw->authd, p, n);
 }
 
-int gw_sessions_list(struct gateway *gw, json_t **out)
+static int gw_sessions_list(struct gateway *gw, json_t **out)
 {
 	if (!gw->authd) {
 		*out = json_array();
@@ -791,7 +792,7 @@ int gw_sessions_list(struct gateway *gw, json_t **out)
 	return authd_sessions(gw->authd, out);
 }
 
-int gw_session_revoke(struct gateway *gw, uint32_t id)
+static int gw_session_revoke(struct gateway *gw, uint32_t id)
 {
 	return gw->authd ? authd_revoke(gw->authd, id) : -ENOENT;
 }
@@ -814,7 +815,7 @@ static uint64_t rule_hits(struct gateway *gw, uint32_t slot)
 	return sum;
 }
 
-int gw_rules_list(struct gateway *gw, json_t **out)
+static int gw_rules_list(struct gateway *gw, json_t **out)
 {
 	json_t *arr = json_array(), *r;
 	size_t i;
@@ -858,7 +859,7 @@ static void store_swap(struct gateway *gw, struct fw_store *next)
 	*next = old;
 }
 
-int gw_rule_add(struct gateway *gw, const struct cidr *c, uint32_t action, json_t **out)
+static int gw_rule_add(struct gateway *gw, const struct cidr *c, uint32_t action, json_t **out)
 {
 	struct fw_store next;
 	struct fw_rule rule;
@@ -917,7 +918,7 @@ out:
 	return err;
 }
 
-int gw_rule_del(struct gateway *gw, uint32_t id)
+static int gw_rule_del(struct gateway *gw, uint32_t id)
 {
 	struct fw_store next;
 	struct fw_rule rule;
@@ -963,7 +964,7 @@ static const char *profile_name(struct gateway *gw, uint32_t p)
 	return p < gw->cfg.nknocks ? gw->cfg.knocks[p].name : "spa";
 }
 
-int gw_knock_list(struct gateway *gw, json_t **out)
+static int gw_knock_list(struct gateway *gw, json_t **out)
 {
 	struct bpf_map *doors = gw->skel->maps.knock_open;
 	json_t *root = NULL, *profiles, *open, *j;
@@ -1013,7 +1014,7 @@ out:
 	return err;
 }
 
-int gw_knock_close(struct gateway *gw, const uint8_t addr[16])
+static int gw_knock_close(struct gateway *gw, const uint8_t addr[16])
 {
 	struct bpf_map *doors = gw->skel->maps.knock_open;
 	struct knock_open_key key, next, mine[CG_KNOCK_MAX_PROFILES * CG_KNOCK_MAX_TARGETS + 1];
@@ -1079,7 +1080,7 @@ static size_t doors_open(struct gateway *gw)
 	return n;
 }
 
-int gw_stats(struct gateway *gw, json_t **out)
+static int gw_stats(struct gateway *gw, json_t **out)
 {
 	struct cg_counter c[CG_STAT_MAX];
 	json_t *root = NULL, *reasons;
@@ -1126,7 +1127,7 @@ int gw_stats(struct gateway *gw, json_t **out)
 	return 0;
 }
 
-int gw_metrics(struct gateway *gw, char **out)
+static int gw_metrics(struct gateway *gw, char **out)
 {
 	struct cg_counter c[CG_STAT_MAX];
 	char *buf = NULL, cidr[CG_ADDRSTRLEN];
@@ -1190,3 +1191,15 @@ int gw_metrics(struct gateway *gw, char **out)
 	*out = buf;
 	return 0;
 }
+
+const struct api_ops gateway_api_ops = {
+	.rules_list = gw_rules_list,
+	.rule_add = gw_rule_add,
+	.rule_del = gw_rule_del,
+	.knock_list = gw_knock_list,
+	.knock_close = gw_knock_close,
+	.stats = gw_stats,
+	.metrics = gw_metrics,
+	.sessions_list = gw_sessions_list,
+	.session_revoke = gw_session_revoke,
+};

@@ -494,7 +494,7 @@ static void run_wire(const char *addr_in)
 	struct api *a;
 	size_t i;
 
-	a = api_new(NULL, addr_in, err, sizeof(err));
+	a = api_new(NULL, NULL, addr_in, err, sizeof(err));
 	if (!ASSERT_TRUE(a != NULL, err))
 		return;
 	api_local_addr(a, addr, sizeof(addr));
@@ -563,7 +563,7 @@ static void test_wire_unix(void)
 	run_wire(addr);
 	ASSERT_EQ(access(path, F_OK), -1, "socket removed by api_free");
 
-	a = api_new(NULL, addr, err, sizeof(err));
+	a = api_new(NULL, NULL, addr, err, sizeof(err));
 	if (ASSERT_TRUE(a != NULL, err)) {
 		ASSERT_EQ(stat(path, &st), 0, "socket exists");
 		ASSERT_TRUE(S_ISSOCK(st.st_mode), "is a socket");
@@ -587,7 +587,7 @@ static void test_wire_too_large(void)
 		return;
 	memset(big, ' ', n);
 	big[n] = '\0';
-	a = api_new(NULL, "127.0.0.1:0", err, sizeof(err));
+	a = api_new(NULL, NULL, "127.0.0.1:0", err, sizeof(err));
 	if (!ASSERT_TRUE(a != NULL, err))
 		goto out;
 	api_local_addr(a, addr, sizeof(addr));
@@ -620,16 +620,16 @@ static void test_new_errors(void)
 	int fd;
 
 	errno = 0;
-	ASSERT_TRUE(api_new(NULL, "localhost:7070", err, sizeof(err)) == NULL, "name");
+	ASSERT_TRUE(api_new(NULL, NULL, "localhost:7070", err, sizeof(err)) == NULL, "name");
 	ASSERT_EQ(errno, EINVAL, "bad address errno");
 	ASSERT_TRUE(strstr(err, "bad API address") != NULL, err);
 
-	a = api_new(NULL, "127.0.0.1:0", err, sizeof(err));
+	a = api_new(NULL, NULL, "127.0.0.1:0", err, sizeof(err));
 	if (!ASSERT_TRUE(a != NULL, err))
 		return;
 	api_local_addr(a, addr, sizeof(addr));
 	errno = 0;
-	b = api_new(NULL, addr, err, sizeof(err));
+	b = api_new(NULL, NULL, addr, err, sizeof(err));
 	ASSERT_TRUE(b == NULL, "second server on the same port");
 	ASSERT_EQ(errno, EADDRINUSE, "EADDRINUSE");
 	ASSERT_TRUE(strstr(err, "Address already in use") != NULL, err);
@@ -641,10 +641,10 @@ static void test_new_errors(void)
 	/* a live unix socket is not taken over */
 	snprintf(path, sizeof(path), "%s/api.sock", tmpdir);
 	snprintf(addr, sizeof(addr), "unix:%s", path);
-	a = api_new(NULL, addr, err, sizeof(err));
+	a = api_new(NULL, NULL, addr, err, sizeof(err));
 	ASSERT_TRUE(a != NULL, err);
 	errno = 0;
-	b = api_new(NULL, addr, err, sizeof(err));
+	b = api_new(NULL, NULL, addr, err, sizeof(err));
 	ASSERT_TRUE(b == NULL, "live socket");
 	ASSERT_EQ(errno, EADDRINUSE, "live socket errno");
 	api_free(b);
@@ -658,7 +658,7 @@ static void test_new_errors(void)
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 		ASSERT_EQ(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "stale bind");
 		close(fd);
-		a = api_new(NULL, addr, err, sizeof(err));
+		a = api_new(NULL, NULL, addr, err, sizeof(err));
 		ASSERT_TRUE(a != NULL, err);
 		api_free(a);
 	}
@@ -668,7 +668,7 @@ static void test_new_errors(void)
 	if (ASSERT_TRUE(fd >= 0, "file")) {
 		close(fd);
 		errno = 0;
-		ASSERT_TRUE(api_new(NULL, addr, err, sizeof(err)) == NULL, "not a socket");
+		ASSERT_TRUE(api_new(NULL, NULL, addr, err, sizeof(err)) == NULL, "not a socket");
 		ASSERT_EQ(errno, EEXIST, "EEXIST");
 		ASSERT_EQ(access(path, F_OK), 0, "file kept");
 		unlink(path);
