@@ -4,7 +4,7 @@
 #define CG_ABI_GATE_H
 
 #include <linux/types.h>
-#include "knock.h"
+#include "abi/knock.h"
 
 /* Maps are pinned in CG_PIN_ROOT/<gateway name>/<map name>. */
 #define CG_PIN_ROOT "/sys/fs/bpf/capgate"
