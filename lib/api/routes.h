@@ -7,57 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
+#include "lib/api/api.h"
 #include "lib/base/addr.h"
-
-/* The daemon's state, opaque here: the API reaches it only through struct api_ops. */
-struct gateway;
-
-/*
- * What the API may call on the daemon, which hands these over (api_new;
- * lib/gateway: gateway_api_ops). Each returns 0 or a negative errno; where it
- * has an out-parameter it writes a new JSON value the caller owns
- * (json_decref) on success only. A refused operation changes nothing.
- */
-struct api_ops {
-	/* [{"id":1,"cidr":"192.168.3.0/24","action":"drop","hits":0}, ...] */
-	int (*rules_list)(struct gateway *gw, json_t **out);
-	/*
-	 * Adds a rule: persisted first (atomically), then written to the
-	 * datapath. -EEXIST if a rule has the same prefix (*out is then that
-	 * rule), -ENOSPC when full, -EIO if the state could not be saved or the
-	 * map not written.
-	 */
-	int (*rule_add)(struct gateway *gw, const struct cidr *c, uint32_t action, json_t **out);
-	/* Deletes rule id. -ENOENT if there is none, -EIO on a save/map failure. */
-	int (*rule_del)(struct gateway *gw, uint32_t id);
-	/*
-	 * {"profiles":[{"name":"ssh","sequence":["tcp/7000",...],"step_timeout":5,
-	 *   "open":["tcp/22"],"open_for":30}],
-	 *  "open":[{"source":"10.0.0.2","profile":"ssh","target":"tcp/22","expires_in":27}]}
-	 */
-	int (*knock_list)(struct gateway *gw, json_t **out);
-	/* Closes every door open for this source (16-byte form). -ENOENT if none. */
-	int (*knock_close)(struct gateway *gw, const uint8_t addr[16]);
-	/*
-	 * {"gateway":"edge1","interface":"ext0","xdp_mode":"native","default":"drop",
-	 *  "packets":{"pass":N,"drop":N},
-	 *  "reasons":{"pass_open":{"packets":N,"bytes":N}, ... every enum cg_stat},
-	 *  "rules":N,"doors_open":N}
-	 */
-	int (*stats)(struct gateway *gw, json_t **out);
-	/* Prometheus text exposition of the same (malloc'd, NUL-terminated). */
-	int (*metrics)(struct gateway *gw, char **out);
-	/*
-	 * [{"id":..,"device":"dev1","app":"sensor","vip":"100.64.0.2",
-	 *   "endpoint":"10.10.1.2:40000","expires_in":590,"scopes":[...],
-	 *   "rx_packets":..,"tx_packets":..}]; [] without [auth].
-	 */
-	int (*sessions_list)(struct gateway *gw, json_t **out);
-	/* Revokes a session at once. -ENOENT if there is none. */
-	int (*session_revoke)(struct gateway *gw, uint32_t id);
-};
 
 /* Largest request body the API reads; larger ones get 413. */
 #define API_BODY_MAX (64 * 1024)

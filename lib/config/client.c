@@ -11,6 +11,7 @@
 #include "lib/base/name.h"
 #include "lib/config/client.h"
 #include "lib/config/ini.h"
+#include "lib/config/kind.h"
 
 /* client_config_ctx.seen: bits 0..15 are the keys (table index), then this. */
 enum {
@@ -140,7 +141,7 @@ static int client_section(struct config_ctx *ctx, const char *section)
 	if (c->seen & SEEN_SEC_CLIENT)
 		return config_fail(ctx, ctx->line, "[client] given twice");
 	c->seen |= SEEN_SEC_CLIENT;
-	c->line = ctx->line;
+	c->client_line = ctx->line;
 	return 0;
 }
 
@@ -169,7 +170,7 @@ static int client_finish(struct config_ctx *ctx)
 
 	for (i = 0; i < NKEYS(required); i++)
 		if (!(c->seen & client_keys[required[i]].bit))
-			return config_fail(ctx, c->line, "[client] %s is required",
+			return config_fail(ctx, c->client_line, "[client] %s is required",
 					   client_keys[required[i]].name);
 	return config_check_ports(ctx, "client", ports, port_keys, client_keys, c->key_line);
 }

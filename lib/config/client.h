@@ -35,7 +35,7 @@ struct client_config_ctx {
 	struct config_ctx ini;
 	struct client_config *cfg;
 	unsigned int seen;	   /* bit per [client] key, and the section's own */
-	unsigned int line;	   /* line of [client] */
+	unsigned int client_line;  /* line of [client] */
 	unsigned int key_line[16]; /* line of each [client] key */
 };
 

@@ -16,6 +16,7 @@
 #include "lib/base/portspec.h"
 #include "lib/config/gateway.h"
 #include "lib/config/ini.h"
+#include "lib/config/kind.h"
 #include "lib/policy/policy.h"
 
 /* gw_config_ctx.seen: bits 0..15 are [gateway] keys (table index), then these. */
@@ -788,7 +789,6 @@ static int finish_auth_ports(struct config_ctx *ctx)
 	const struct auth_cfg *a = &cfg->auth;
 	const struct {
 		uint8_t proto;
-
 		uint16_t port;
 		const char *what;
 	} dark[] = {
@@ -845,7 +845,6 @@ static int finish_auth(struct config_ctx *ctx)
 	struct gw_config *cfg = g->cfg;
 	struct auth_cfg *a = &cfg->auth;
 	uint16_t ports[3] = { a->port, a->spa_port, a->data_port };
-	unsigned int dead = g->key_line[AK_DEAD_AFTER], keep = g->key_line[AK_KEEPALIVE];
 	size_t len;
 	int err;
 
@@ -871,7 +870,7 @@ static int finish_auth(struct config_ctx *ctx)
 		return config_fail(ctx, g->auth_line, "[auth] pool is required");
 	if (a->dead_after_ns <= a->keepalive_ns)
 		return config_fail(
-			ctx, dead > keep ? dead : keep,
+			ctx, config_later(g->key_line[AK_DEAD_AFTER], g->key_line[AK_KEEPALIVE]),
 			"[auth] dead_after (%llus) must be longer than keepalive (%llus)",
 			(unsigned long long)(a->dead_after_ns / NS_PER_SEC),
 			(unsigned long long)(a->keepalive_ns / NS_PER_SEC));

@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "lib/config/ini.h"
+#include "lib/config/kind.h"
 
 /* config_read_file refuses bigger files: a config is a few hundred bytes. */
 #define CONFIG_FILE_MAX (1 << 20)
@@ -117,17 +118,14 @@ int config_check_ports(struct config_ctx *ctx, const char *section, const uint16
 		       const int key[3], const struct config_key *t, const unsigned int *key_line)
 {
 	static const int pairs[3][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 } };
-	unsigned int la, lb;
 	int i, a, b;
 
 	for (i = 0; i < 3; i++) {
 		a = pairs[i][0];
 		b = pairs[i][1];
-		la = key_line[key[a]];
-		lb = key_line[key[b]];
 		if (port[a] == port[b])
 			return config_fail(
-				ctx, la > lb ? la : lb,
+				ctx, config_later(key_line[key[a]], key_line[key[b]]),
 				"[%s] %s and %s are both %u: the three ports must differ", section,
 				t[key[a]].name, t[key[b]].name, port[a]);
 	}
@@ -158,7 +156,7 @@ static const struct config_key *find_key(const struct config_key *t, size_t n, c
 
 int config_section(struct config_ctx *ctx, const char *section)
 {
-	/* No valid section name is this long: one that is gets cut, for the messages only. */
+	/* No section a kind accepts is this long: a longer one is cut here, and refused. */
 	size_t n = strnlen(section, sizeof(ctx->section) - 1);
 
 	memcpy(ctx->section, section, n);

@@ -33,7 +33,7 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 
 #include "abi/fw.h"
 #include "abi/gate.h"
-#include "lib/api/routes.h"
+#include "lib/api/api.h"
 #include "lib/auth/authd.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"

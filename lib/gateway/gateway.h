@@ -30,7 +30,7 @@ bool gateway_attached_anew(const struct gateway *gw);
 /* Periodic work (expire doors and flows). Call about once a second. */
 void gateway_tick(struct gateway *gw);
 
-/* What the REST API may call on a gateway (lib/api/routes.h): give it to api_new(). */
+/* What the REST API may call on a gateway (lib/api/api.h): give it to api_new(). */
 extern const struct api_ops gateway_api_ops;
 
 /*

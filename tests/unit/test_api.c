@@ -281,7 +281,7 @@ static void test_router(void)
 	}
 }
 
-/* ---- dispatch without a gateway: every refusal that comes before gw_* ------- */
+/* ---- dispatch without a gateway: every refusal that comes before its ops ---- */
 
 static const struct {
 	const char *method, *path, *body;

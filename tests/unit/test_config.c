@@ -17,6 +17,7 @@
 #define CG_SRCDIR "."
 #endif
 
+#define SEC(n) ((uint64_t)(n)*1000000000ULL)
 #define GW "[gateway]\ninterface = ext0\n"
 
 static const char sample[] =
