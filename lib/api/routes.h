@@ -104,8 +104,8 @@ struct api_reply {
 
 /*
  * Serves one request: routes it, checks the input fully, then calls the
- * daemon through ctx->ops. too_large says the body was cut at API_BODY_MAX. Counts refusals
- * in ctx. Always fills *rep; release it with api_reply_free().
+ * daemon through ctx->ops. too_large says the body was cut at API_BODY_MAX.
+ * Counts refusals in ctx. Always fills *rep; release it with api_reply_free().
  */
 void api_handle(struct api_ctx *ctx, const char *method, const char *path, const char *body,
 		size_t len, bool too_large, struct api_reply *rep);

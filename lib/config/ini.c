@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,7 @@ int config_finish(struct config_ctx *ctx)
 		return -EINVAL;
 	return ctx->kind->finish(ctx);
 }
+
 /* inih's ini_find_chars_or_comment: an inline ';' must follow a space. */
 static const char *find_chars_or_comment(const char *s, const char *chars)
 {

@@ -3,7 +3,6 @@
 #ifndef CG_CONFIG_KIND_H
 #define CG_CONFIG_KIND_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
