@@ -21,6 +21,12 @@ enum gate_default {
  * the cache off, so the daemon skips 0 when it wraps. data_port (network
  * order) sends every UDP packet to it through the capability stage; 0 (auth
  * off) disables the stage.
+ *
+ * Sources that must never arrive from outside: pool (the clients' virtual
+ * addresses; plen 0 = no pool), except as the inner source of a verified
+ * tunnel packet, and the internal prefixes ([gateway] internal). SPA packets
+ * (UDP to spa_port, 0 = none) are limited per source: at most spa_burst in a
+ * row, then one per spa_interval_ns (GCRA, the spa_rate map).
  */
 struct gate_config {
 	__u32 default_action;  /* enum gate_default */
@@ -28,10 +34,28 @@ struct gate_config {
 	__u64 flow_timeout_ns; /* idle time after which a flow is forgotten */
 	__u32 fw_gen;	       /* rule generation; 0 = no verdict cache */
 	__be16 data_port;      /* UDP port of the capability stage; 0 = no capability stage */
-	__u8 pad[2];
+	__be16 spa_port;       /* UDP port of SPA packets; 0 = no SPA */
+	__u64 spa_interval_ns; /* one SPA packet per source per interval, after the burst */
+	__u32 spa_burst;       /* SPA packets a source may send back to back */
+	__u32 pad;
+	struct cg_prefix pool;	  /* the clients' virtual addresses; plen 0 = none */
+	struct cg_dests internal; /* internal prefixes (self unused) */
 	struct knock_profile profiles[CG_KNOCK_MAX_PROFILES];
 };
-_Static_assert(sizeof(struct gate_config) == 24 + 88 * 16, "abi");
+_Static_assert(sizeof(struct gate_config) == 40 + 20 + 164 + 256 * 16, "abi");
+
+/*
+ * gate_local: the gateway's own addresses (IPv4 as ::ffff:a.b.c.d) -> 1, the
+ * "self" of a destination set. Written by the daemon from the addresses of
+ * every interface (at start and every tick); read by the gate.
+ */
+#define CG_LOCAL_MAX 256
+
+/*
+ * spa_rate: SPA source -> theoretical arrival time (GCRA) of its next packet,
+ * in gate clock ns. Gate writes and reads.
+ */
+#define CG_SPA_SOURCES_MAX 16384
 
 /*
  * gate_flows: 5-tuple as seen on ingress (src = the remote peer) -> last

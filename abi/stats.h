@@ -34,11 +34,20 @@ enum cg_stat {
 	/* The capability stage (UDP to gate_config.data_port), docs/datapath.md. */
 	CG_STAT_DROP_CAP_MALFORMED, /* tunnel header or inner packet malformed, or outer fragment */
 	CG_STAT_DROP_UNKNOWN_SESSION, /* no tun_sessions entry for the session id */
-	CG_STAT_DROP_EXPIRED,	      /* session past expires_ns */
-	CG_STAT_DROP_REPLAY,	      /* counter outside the window or seen before */
-	CG_STAT_DROP_BAD_TAG,	      /* SipHash-2-4-128 tag does not verify */
-	CG_STAT_DROP_SPOOFED_SOURCE,  /* inner source is not the session's virtual address */
-	CG_STAT_DROP_OUT_OF_SCOPE,    /* inner destination/proto/port in none of the scopes */
+	/*
+	 * Refused before the tag is checked (a forged packet costs no hash), so
+	 * anyone who saw a session id can send these: they say nothing about the
+	 * session's client.
+	 */
+	CG_STAT_DROP_EXPIRED_UNVERIFIED, /* session past expires_ns */
+	CG_STAT_DROP_REPLAY_UNVERIFIED,	 /* counter outside the window or seen before */
+	CG_STAT_DROP_BAD_TAG,		 /* SipHash-2-4-128 tag does not verify */
+	CG_STAT_DROP_SPOOFED_SOURCE,	 /* inner source is not the session's virtual address */
+	CG_STAT_DROP_OUT_OF_SCOPE,	 /* inner destination/proto/port in none of the scopes */
+	CG_STAT_DROP_SPOOFED_POOL,	 /* outside packet from a client virtual address */
+	CG_STAT_DROP_SPOOFED_INTERNAL,	 /* outside packet from an [gateway] internal prefix */
+	CG_STAT_DROP_SPA_RATE,		 /* SPA packet over its source's rate */
+	CG_STAT_DROP_REPLAY, /* tag verified, counter already accepted: a real duplicate */
 	CG_STAT_MAX
 };
 

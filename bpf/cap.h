@@ -14,6 +14,7 @@
 #include "bpf/common.h"
 #include "bpf/fw.h"
 #include "bpf/parse.h"
+#include "bpf/prefix.h"
 #include "bpf/siphash.h"
 
 /*
@@ -72,23 +73,6 @@ static __always_inline int cap_parse_inner(struct cursor *c, struct cg_pkt *in, 
 	return 0;
 }
 
-/* The 16 bytes at @a as two host-order words, most significant first (for prefix masks). */
-static __always_inline void addr_words(const __u8 *a, __u64 *hi, __u64 *lo)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	*hi = (__u64)bpf_ntohl(w[0]) << 32 | bpf_ntohl(w[1]);
-	*lo = (__u64)bpf_ntohl(w[2]) << 32 | bpf_ntohl(w[3]);
-}
-
-/* 1 if the 16 bytes at @a are an IPv4-mapped address (::ffff:a.b.c.d). */
-static __always_inline int cap_v4mapped(const __u8 *a)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	return !(w[0] | w[1] | (w[2] ^ bpf_htonl(0xffff)));
-}
-
 /*
  * 1 if the inner packet is inside @sc: the destination (dhi, dlo) is in the
  * prefix, the protocol matches (scope proto 0 = any), and for a TCP or UDP
@@ -100,23 +84,9 @@ static __always_inline int cap_v4mapped(const __u8 *a)
 static __always_inline int cap_scope_match(const struct cg_scope *sc, __u64 dhi, __u64 dlo,
 					   const struct cg_pkt *in)
 {
-	__u32 plen = sc->plen;
-	__u64 shi, slo, mhi, mlo;
 	__u16 port;
 
-	if (plen > 128)
-		return 0;
-	addr_words(sc->addr, &shi, &slo);
-	/*
-	 * A scope matches packets of its own family only: an IPv6 prefix that
-	 * covers ::ffff:0:0/96 (::/0 for one) must not reach every IPv4 host,
-	 * and an IPv4 scope no IPv6 packet to an IPv4-mapped address.
-	 */
-	if ((plen >= 96 && !shi && (slo >> 32) == 0xffff) == !!in->v6)
-		return 0;
-	mhi = plen >= 64 ? ~0ULL : plen ? ~0ULL << (64 - plen) : 0;
-	mlo = plen <= 64 ? 0 : ~0ULL << (128 - plen);
-	if (((dhi ^ shi) & mhi) | ((dlo ^ slo) & mlo))
+	if (!prefix_match(sc->addr, sc->plen, dhi, dlo, in->v6))
 		return 0;
 	if (sc->proto && sc->proto != in->proto)
 		return 0;
@@ -187,7 +157,7 @@ static __always_inline int cap_prefilter(struct cg_session *s, __u64 ctr,
 	if (fw_check(outer, gen) == CG_STAT_DROP_RULE)
 		return CG_STAT_DROP_RULE;
 	if (gate_clock() >= s->expires_ns)
-		return CG_STAT_DROP_EXPIRED;
+		return CG_STAT_DROP_EXPIRED_UNVERIFIED;
 #ifdef __TARGET_ARCH_x86
 	/* x86 keeps loads and stores in order: the read needs no lock (abi/replay.h). */
 	ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
@@ -197,7 +167,7 @@ static __always_inline int cap_prefilter(struct cg_session *s, __u64 ctr,
 	bpf_spin_unlock(&s->lock);
 #endif
 	if (!ok)
-		return CG_STAT_DROP_REPLAY;
+		return CG_STAT_DROP_REPLAY_UNVERIFIED;
 	return CG_CONTINUE;
 }
 
@@ -338,7 +308,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 		return CG_STAT_DROP_BAD_TAG;
 
 	/* Same address and same family: an IPv6 packet from ::ffff:<vip> is not the client's. */
-	if (!addr_eq(in.src, s->vip) || (in.v6 && cap_v4mapped(in.src)))
+	if (!addr_eq(in.src, s->vip) || (in.v6 && addr_is_v4mapped(in.src)))
 		return CG_STAT_DROP_SPOOFED_SOURCE;
 	if (!cap_in_scope(s, &in))
 		return CG_STAT_DROP_OUT_OF_SCOPE;
@@ -357,6 +327,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 		s->rx_bytes += inner_len;
 	}
 	bpf_spin_unlock(&s->lock);
+	/* The tag verified: a real duplicate that raced its twin past the pre-check. */
 	if (!ok)
 		return CG_STAT_DROP_REPLAY;
 

@@ -12,6 +12,7 @@
 #include "bpf/flow.h"
 #include "bpf/knock.h"
 #include "bpf/cap.h"
+#include "bpf/prefix.h"
 
 /*
  * Decision order of xdp_gate (docs/datapath.md explains each step). The first
@@ -60,13 +61,135 @@ static __always_inline int nd_check(const struct cursor *c, const struct cg_pkt 
 	return CG_CONTINUE;
 }
 
-/* Step 9: without these, path-MTU discovery breaks and connections stall. */
-static __always_inline int icmp_error_check(const struct cg_pkt *p)
+/*
+ * Step 2b: sources that cannot come from outside. A client's virtual address
+ * arrives only as the inner source of a verified tunnel packet, which the
+ * capability stage decapsulates after this step; an internal prefix only on
+ * the inside. The daemon loosens rp_filter on this interface (decapsulated
+ * packets carry pool sources), so the kernel would not refuse them.
+ */
+static __always_inline int inside_check(const struct cg_pkt *p, const struct gate_config *cfg)
 {
-	if (!p->v6 && p->proto == IPPROTO_ICMP && p->icmp_type == CG_ICMP_DEST_UNREACH &&
-	    p->icmp_code == CG_ICMP_FRAG_NEEDED)
-		return CG_STAT_PASS_ICMP_ERROR;
-	if (p->v6 && p->proto == IPPROTO_ICMPV6 && p->icmp_type == ICMPV6_PKT_TOOBIG)
+	__u64 hi, lo;
+
+	if (!cfg)
+		return CG_CONTINUE;
+	if (cfg->pool.plen) {
+		addr_words(p->src, &hi, &lo);
+		if (prefix_match(cfg->pool.addr, cfg->pool.plen, hi, lo, p->v6))
+			return CG_STAT_DROP_SPOOFED_POOL;
+	}
+	if (cfg->internal.n && dests_prefix_match(&cfg->internal, p->src, p->v6))
+		return CG_STAT_DROP_SPOOFED_INTERNAL;
+	return CG_CONTINUE;
+}
+
+/*
+ * Before step 6: SPA packets (UDP to gate_config.spa_port) are limited per
+ * source, so a flood from one address never reaches the daemon, which
+ * verifies a signature for each. GCRA: the source's next packet is due at
+ * tat; one more than spa_burst ahead of the clock is refused. Two CPUs may
+ * race on one source's tat and let a packet more through: a limit, not a
+ * count.
+ */
+static __always_inline int spa_rate_check(const struct cg_pkt *p, const struct gate_config *cfg,
+					  __u64 *now)
+{
+	__u64 t, tat, *v, burst;
+
+	if (!cfg->spa_port || p->proto != IPPROTO_UDP || p->dport != cfg->spa_port)
+		return CG_CONTINUE;
+	t = gate_now(now);
+	burst = (__u64)cfg->spa_burst * cfg->spa_interval_ns;
+	v = bpf_map_lookup_elem(&spa_rate, p->src);
+	if (!v) {
+		tat = t + cfg->spa_interval_ns;
+		bpf_map_update_elem(&spa_rate, p->src, &tat, BPF_ANY);
+		return CG_CONTINUE;
+	}
+	tat = *v > t ? *v : t;
+	if (tat + cfg->spa_interval_ns > t + burst)
+		return CG_STAT_DROP_SPA_RATE;
+	*v = tat + cfg->spa_interval_ns;
+	return CG_CONTINUE;
+}
+
+/*
+ * The flow a path-MTU error is about, in the gate's ingress orientation: the
+ * error quotes the IP header and first 8 bytes of a packet this side sent,
+ * so the flow's source is the quoted destination. The quote starts @off
+ * bytes into the frame (just after the ICMP header). Returns 0 and fills @e,
+ * or -1 when the quote has no TCP/UDP ports (a later fragment, IPv6
+ * extension headers, another protocol, truncated) or was not sent by the
+ * error's destination.
+ */
+static __always_inline int icmp_quoted_flow(struct xdp_md *ctx, __u32 off, const struct cg_pkt *p,
+					    struct cg_pkt *e)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__be16 *ports;
+
+	if (off > CG_PARSE_MAX_OFF)
+		return -1;
+	bpf_bound(off, 0xfff); /* CG_PARSE_MAX_OFF, for the verifier */
+	if (!p->v6) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5 ||
+		    (ip->frag_off & bpf_htons(CG_IP_OFFSET)))
+			return -1;
+		e->proto = ip->protocol;
+		addr_v4_mapped(e->src, ip->daddr);
+		addr_v4_mapped(e->dst, ip->saddr);
+		ports = (void *)ip + ip->ihl * 4;
+	} else {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		e->proto = ip6->nexthdr;
+		__builtin_memcpy(e->src, &ip6->daddr, 16);
+		__builtin_memcpy(e->dst, &ip6->saddr, 16);
+		ports = (void *)(ip6 + 1);
+	}
+	if ((void *)(ports + 2) > data_end)
+		return -1;
+	if (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP)
+		return -1;
+	e->v6 = p->v6;
+	e->sport = ports[1];
+	e->dport = ports[0];
+	return addr_eq(e->dst, p->dst) ? 0 : -1;
+}
+
+/*
+ * Step 9: path-MTU errors (ICMP 3/4, ICMPv6 2), without which connections
+ * stall, for flows the gate knows only: a flow in gate_flows, an open
+ * service that leads to the quoted sender, or a peer with an allow rule.
+ * Anyone can forge an error; it must not reach a host the gate keeps dark.
+ * @off is the offset of the quote. A global function: its frame is not part
+ * of xdp_gate's, which the capability stage's call chain shares.
+ */
+__attribute__((noinline)) int icmp_error_check(struct xdp_md *ctx, __u32 off,
+					       const struct cg_pkt *p)
+{
+	struct cg_pkt e = {};
+	struct flow_key k;
+	__u32 slot;
+
+	if (!p)
+		return CG_CONTINUE;
+	if (!p->v6 && (p->proto != IPPROTO_ICMP || p->icmp_type != CG_ICMP_DEST_UNREACH ||
+		       p->icmp_code != CG_ICMP_FRAG_NEEDED))
+		return CG_CONTINUE;
+	if (p->v6 && (p->proto != IPPROTO_ICMPV6 || p->icmp_type != ICMPV6_PKT_TOOBIG))
+		return CG_CONTINUE;
+	if (icmp_quoted_flow(ctx, off, p, &e))
+		return CG_CONTINUE;
+	flow_key_ingress(&k, &e);
+	if (bpf_map_lookup_elem(&gate_flows, &k) || open_check(&e) == CG_STAT_PASS_OPEN ||
+	    fw_lookup(&e, &slot) == FW_ACT_ALLOW)
 		return CG_STAT_PASS_ICMP_ERROR;
 	return CG_CONTINUE;
 }
@@ -94,7 +217,7 @@ static __always_inline int cap_port(const struct cursor *c, const struct cg_pkt 
  * first fragment. The time is read only by a stage that finds state to
  * compare it with (gate_now).
  */
-static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p,
+static __always_inline int gate_l4(struct xdp_md *ctx, struct cursor *c, struct cg_pkt *p,
 				   const struct gate_config *cfg)
 {
 	int ports = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP;
@@ -107,6 +230,9 @@ static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p,
 		return CG_STAT_DROP_DEFAULT; /* no configuration: fail closed */
 
 	if (ports) {
+		r = spa_rate_check(p, cfg, &now);
+		if (r != CG_CONTINUE)
+			return r;
 		r = open_check(p);
 		if (r != CG_CONTINUE)
 			return r;
@@ -117,11 +243,11 @@ static __always_inline int gate_l4(struct cursor *c, struct cg_pkt *p,
 			return r;
 	}
 	if (ports) {
-		r = door_check(p, &now);
+		r = door_check(p, cfg, &now);
 		if (r != CG_CONTINUE)
 			return r;
 	}
-	r = icmp_error_check(p);
+	r = icmp_error_check(ctx, c->pos - c->base, p);
 	if (r != CG_CONTINUE)
 		return r;
 	if (ports) {
@@ -157,6 +283,10 @@ int xdp_gate(struct xdp_md *ctx)
 	reason = nd_check(&c, &p);
 	if (reason != CG_CONTINUE)
 		goto out;
+	cfg = bpf_map_lookup_elem(&gate_config, &zero);
+	reason = inside_check(&p, cfg);
+	if (reason != CG_CONTINUE)
+		goto out;
 	/* One verifier state for the stages below, whatever the headers were. */
 	if (cursor_settle(&c)) {
 		reason = CG_STAT_DROP_MALFORMED;
@@ -166,7 +296,6 @@ int xdp_gate(struct xdp_md *ctx)
 	 * fw_gen is read once, before the tries: a rule change that lands after
 	 * this read bumps it, so what fw_check caches now is already stale.
 	 */
-	cfg = bpf_map_lookup_elem(&gate_config, &zero);
 	gen = cfg ? *(volatile const __u32 *)&cfg->fw_gen : 0;
 	/* The capability stage may move the packet: no packet pointer is used after this. */
 	if (cap_port(&c, &p, cfg)) {
@@ -180,7 +309,7 @@ int xdp_gate(struct xdp_md *ctx)
 		reason = frag_check(&p);
 		goto out;
 	}
-	reason = gate_l4(&c, &p, cfg);
+	reason = gate_l4(ctx, &c, &p, cfg);
 	if (p.frag == CG_FRAG_FIRST && stat_is_pass(reason))
 		frag_record(&p);
 out:

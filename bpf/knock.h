@@ -6,6 +6,7 @@
 #include "bpf/common.h"
 #include "bpf/flow.h"
 #include "bpf/parse.h"
+#include "bpf/prefix.h"
 
 static __always_inline int port_eq(const struct cg_port *cp, const struct cg_pkt *p)
 {
@@ -13,11 +14,28 @@ static __always_inline int port_eq(const struct cg_port *cp, const struct cg_pkt
 }
 
 /*
- * CG_STAT_PASS_KNOCK when a door is open for (source, proto, dport). The
- * packet's 5-tuple becomes a flow, so the connection outlives the door. The
- * time is read only when a door exists (gate_now).
+ * 1 if a door of @profile leads to the packet's destination: a door of a
+ * knock profile to the profile's `to`, a door a valid SPA opened (CG_DOOR_SPA)
+ * to the gateway's own addresses only.
  */
-static __always_inline int door_check(const struct cg_pkt *p, __u64 *now)
+static __always_inline int door_leads_to(__u32 profile, const struct gate_config *cfg,
+					 const struct cg_pkt *p)
+{
+	if (profile == CG_DOOR_SPA)
+		return dst_is_local(p);
+	if (profile >= CG_KNOCK_MAX_PROFILES)
+		return 0;
+	return dests_match(&cfg->profiles[profile].to, p);
+}
+
+/*
+ * CG_STAT_PASS_KNOCK when a door is open for (source, proto, dport) and leads
+ * to the packet's destination. The packet's 5-tuple becomes a flow, so the
+ * connection outlives the door. The time is read only when a door exists
+ * (gate_now).
+ */
+static __always_inline int door_check(const struct cg_pkt *p, const struct gate_config *cfg,
+				      __u64 *now)
 {
 	struct knock_open_key k = {};
 	struct knock_open_val *v;
@@ -26,18 +44,18 @@ static __always_inline int door_check(const struct cg_pkt *p, __u64 *now)
 	k.port.proto = p->proto;
 	k.port.port = p->dport;
 	v = bpf_map_lookup_elem(&knock_open, &k);
-	if (!v || gate_now(now) >= v->expires_ns)
+	if (!v || gate_now(now) >= v->expires_ns || !door_leads_to(v->profile, cfg, p))
 		return CG_CONTINUE;
 	flow_add(p, *now);
 	return CG_STAT_PASS_KNOCK;
 }
 
-/* CG_STAT_PASS_OPEN when (proto, dport) is an open service. */
+/* CG_STAT_PASS_OPEN when (proto, dport) is an open service that leads to the destination. */
 static __always_inline int open_check(const struct cg_pkt *p)
 {
 	struct cg_port k = { .proto = p->proto, .port = p->dport };
 
-	if (bpf_map_lookup_elem(&open_ports, &k))
+	if (dests_match(bpf_map_lookup_elem(&open_ports, &k), p))
 		return CG_STAT_PASS_OPEN;
 	return CG_CONTINUE;
 }

@@ -76,13 +76,29 @@ struct {
 	__type(value, __u64);
 } fw_hits SEC(".maps");
 
-/* struct cg_port (open service) -> 1. Daemon writes at start; gate reads. */
+/* struct cg_port (open service) -> where it leads. Daemon writes at start; gate reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CG_OPEN_PORTS_MAX);
 	__type(key, struct cg_port);
-	__type(value, __u32);
+	__type(value, struct cg_dests);
 } open_ports SEC(".maps");
+
+/* The gateway's own addresses -> 1 (abi/gate.h). Daemon writes; gate reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CG_LOCAL_MAX);
+	__type(key, __u8[16]);
+	__type(value, __u32);
+} gate_local SEC(".maps");
+
+/* SPA source -> GCRA arrival time (abi/gate.h). Gate writes and reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CG_SPA_SOURCES_MAX);
+	__type(key, __u8[16]);
+	__type(value, __u64);
+} spa_rate SEC(".maps");
 
 /* source address -> knock progress. Gate writes; daemon reads, clears on profile change. */
 struct {

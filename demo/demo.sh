@@ -64,6 +64,7 @@ default = drop
 sequence = tcp/7000 udp/8000 tcp/9000
 step_timeout = 5s
 open = tcp/80
+to = 10.10.2.2
 open_for = 30s
 
 [auth]
@@ -155,9 +156,9 @@ poll 5 pcap_open
 nsx $CL curl -s -m 1 -o /dev/null http://10.10.2.2/ || true
 wait "$CAP" || true
 nsx $CL python3 "$TLIB/tcpx.py" resend "$TMP/data.pcap" 10.10.1.1 51900 none
-replayed() { [ "$(cg -j stats | jq -r '.reasons.drop_replay.packets')" -gt 0 ]; }
+replayed() { [ "$(cg -j stats | jq -r '.reasons.drop_replay_unverified.packets')" -gt 0 ]; }
 poll 5 replayed || true
-say "refused in XDP as replay: $(cg -j stats | jq -r '.reasons.drop_replay.packets'); it never reached the server"
+say "refused in XDP as a replay, before its tag (at no hash cost): $(cg -j stats | jq -r '.reasons.drop_replay_unverified.packets'); it never reached the server"
 
 step "The device disconnects: its session, address and keys are gone"
 stop "$AGENT"

@@ -127,6 +127,18 @@ void addr_format_mapped(const uint8_t a[16], char *buf, size_t len)
 	snprintf(buf, len, "%s", r ? r : "invalid");
 }
 
+void cidr_to_mapped(const struct cidr *c, uint8_t addr[16], uint8_t *plen)
+{
+	if (c->family == AF_INET) {
+		memcpy(addr, v4mapped_prefix, sizeof(v4mapped_prefix));
+		memcpy(addr + 12, c->addr, 4);
+		*plen = (uint8_t)(96 + c->plen);
+	} else {
+		memcpy(addr, c->addr, 16);
+		*plen = c->plen;
+	}
+}
+
 bool addr_is_v4mapped(const uint8_t a[16])
 {
 	return memcmp(a, v4mapped_prefix, sizeof(v4mapped_prefix)) == 0;

@@ -39,6 +39,12 @@ int addr_parse_mapped(const char *s, uint8_t out[16]);
 /* Text of a 16-byte datapath address: IPv4-mapped ones print as a.b.c.d. */
 void addr_format_mapped(const uint8_t a[16], char *buf, size_t len);
 
+/*
+ * A prefix in the datapath's form: 16 bytes (IPv4 as ::ffff:a.b.c.d) and a
+ * length counted in 128 bits (an IPv4 /24 is 120).
+ */
+void cidr_to_mapped(const struct cidr *c, uint8_t addr[16], uint8_t *plen);
+
 /* True if the 16-byte address is IPv4-mapped. */
 bool addr_is_v4mapped(const uint8_t a[16]);
 

@@ -21,10 +21,7 @@
 
 /* gw_config_ctx.seen: bits 0..15 are [gateway] keys (table index), then these. */
 enum {
-	SEEN_OPEN_TCP = 1U << 16,
-	SEEN_OPEN_UDP = 1U << 17,
 	SEEN_SEC_GATEWAY = 1U << 24,
-	SEEN_SEC_OPEN = 1U << 25,
 	SEEN_SEC_AUTH = 1U << 26,
 };
 
@@ -42,6 +39,8 @@ enum {
 	AK_KEEPALIVE,
 	AK_DEAD_AFTER,
 	AK_SPA_OPEN,
+	AK_SPA_RATE,
+	AK_SPA_BURST,
 	AK_TUN,
 };
 
@@ -52,6 +51,15 @@ enum {
 static struct gw_config_ctx *gw_of(struct config_ctx *ctx)
 {
 	return (struct gw_config_ctx *)((char *)ctx - offsetof(struct gw_config_ctx, ini));
+}
+
+/* The item as a string; one longer than the buffer keeps its head and fails every check. */
+static void item_copy(char *buf, const char *item, size_t len)
+{
+	if (len >= ITEM_MAX)
+		len = ITEM_MAX - 1;
+	memcpy(buf, item, len);
+	buf[len] = '\0';
 }
 
 static int set_iface(struct config_ctx *ctx, const char *key, const char *v)
@@ -143,19 +151,26 @@ static int set_flow_timeout(struct config_ctx *ctx, const char *key, const char 
 
 static int set_open(struct config_ctx *ctx, const char *key, const char *v, uint8_t proto)
 {
-	struct gw_config *cfg = gw_of(ctx)->cfg;
+	struct gw_config_ctx *g = gw_of(ctx);
+	struct gw_config *cfg = g->cfg;
 	const char *why = "";
 	char q[QBUF];
+
+	size_t i, n = cfg->nopen;
 	int err;
 
 	err = port_list_parse(v, proto, cfg->open, CG_OPEN_MAX, &cfg->nopen, &why);
 	if (err == -E2BIG)
 		return config_fail(ctx, ctx->line,
-				   "[open] %s: \"%s\": more than %d open ports in all", key,
-				   config_quote(v, q), CG_OPEN_MAX);
+				   "[%s] %s: \"%s\": more than %d open ports in all", ctx->section,
+				   key, config_quote(v, q), CG_OPEN_MAX);
 	if (err)
-		return config_fail(ctx, ctx->line, "[open] %s: \"%s\": %s", key, config_quote(v, q),
-				   why);
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+				   config_quote(v, q), why);
+	for (i = n; i < cfg->nopen; i++) {
+		cfg->open_sec[i] = (uint8_t)g->open;
+		g->open_port_line[i] = ctx->line;
+	}
 	return 0;
 }
 
@@ -167,6 +182,69 @@ static int set_open_tcp(struct config_ctx *ctx, const char *key, const char *v)
 static int set_open_udp(struct config_ctx *ctx, const char *key, const char *v)
 {
 	return set_open(ctx, key, v, IPPROTO_UDP);
+}
+
+/*
+ * A destination set: "self" (the gateway's own addresses, where @self_ok)
+ * and/or up to CG_DEST_MAX prefixes or addresses, separated by spaces and/or
+ * one comma, none twice. Writes *out whole, or nothing.
+ */
+static int set_dests(struct config_ctx *ctx, const char *key, const char *v, bool self_ok,
+		     struct cg_dests *out)
+{
+	const char *p = v, *item = NULL, *why = "";
+	char text[ITEM_MAX], q[QBUF];
+	struct cg_dests d = { 0 };
+	size_t len = 0;
+	struct cidr c;
+	uint8_t i;
+	int r;
+
+	while ((r = list_next(&p, p == v, &item, &len, &why)) == 1) {
+		item_copy(text, item, len);
+		if (self_ok && !strcmp(text, "self")) {
+			if (d.self)
+				return config_fail(ctx, ctx->line, "[%s] %s: self listed twice",
+						   ctx->section, key);
+			d.self = 1;
+			continue;
+		}
+		if (len >= ITEM_MAX || cidr_parse(text, &c, &why))
+			return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+					   config_quote(text, q),
+					   len >= ITEM_MAX ? "too long" : why);
+		if (c.family == AF_INET6 && c.plen >= 96 && addr_is_v4mapped(c.addr))
+			return config_fail(ctx, ctx->line,
+					   "[%s] %s: %s is IPv4-mapped: write it as IPv4",
+					   ctx->section, key, config_quote(text, q));
+		if (d.n == CG_DEST_MAX)
+			return config_fail(ctx, ctx->line, "[%s] %s: more than %d prefixes",
+					   ctx->section, key, CG_DEST_MAX);
+		cidr_to_mapped(&c, d.p[d.n].addr, &d.p[d.n].plen);
+		for (i = 0; i < d.n; i++)
+			if (!memcmp(&d.p[i], &d.p[d.n], sizeof(d.p[i])))
+				return config_fail(ctx, ctx->line, "[%s] %s: %s listed twice",
+						   ctx->section, key, config_quote(text, q));
+		d.n++;
+	}
+	if (r < 0)
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+				   config_quote(v, q), why);
+	*out = d;
+	return 0;
+}
+
+static int set_open_to(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+
+	g->open_to_line[g->open] = ctx->line;
+	return set_dests(ctx, key, v, true, &g->cfg->opens[g->open].to);
+}
+
+static int set_internal(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_dests(ctx, key, v, false, &gw_of(ctx)->cfg->internal);
 }
 
 static struct knock_cfg *cur_knock(struct config_ctx *ctx)
@@ -222,6 +300,7 @@ static int set_targets(struct config_ctx *ctx, const char *key, const char *v)
 	uint32_t i, j;
 	int err;
 
+	gw_of(ctx)->target_line[gw_of(ctx)->knock] = ctx->line;
 	err = set_ports(ctx, key, v, p->targets, &p->ntargets, CG_KNOCK_MAX_TARGETS, "targets");
 	if (err)
 		return err;
@@ -238,6 +317,11 @@ static int set_targets(struct config_ctx *ctx, const char *key, const char *v)
 	return 0;
 }
 
+static int set_knock_to(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_dests(ctx, key, v, true, &cur_knock(ctx)->prof.to);
+}
+
 static int set_open_for(struct config_ctx *ctx, const char *key, const char *v)
 {
 	uint64_t ns;
@@ -247,15 +331,6 @@ static int set_open_for(struct config_ctx *ctx, const char *key, const char *v)
 	if (!err)
 		cur_knock(ctx)->prof.open_for_ns = ns;
 	return err;
-}
-
-/* The item as a string; one longer than the buffer keeps its head and fails every check. */
-static void item_copy(char *buf, const char *item, size_t len)
-{
-	if (len >= ITEM_MAX)
-		len = ITEM_MAX - 1;
-	memcpy(buf, item, len);
-	buf[len] = '\0';
 }
 
 /*
@@ -365,6 +440,33 @@ static int set_auth_dead_after(struct config_ctx *ctx, const char *key, const ch
 {
 	return config_set_duration(ctx, key, v, SEC(2), SEC(3600), "2s..1h",
 				   &gw_of(ctx)->cfg->auth.dead_after_ns);
+}
+
+/* A count in [min, max]. */
+static int set_count(struct config_ctx *ctx, const char *key, const char *v, uint32_t min,
+		     uint32_t max, uint32_t *out)
+{
+	char q[QBUF];
+	int err;
+
+	err = parse_u32(v, min, max, out);
+	if (err == -ERANGE)
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is out of range (%u..%u)",
+				   ctx->section, key, config_quote(v, q), min, max);
+	if (err)
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not a number", ctx->section,
+				   key, config_quote(v, q));
+	return 0;
+}
+
+static int set_auth_spa_rate(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_count(ctx, key, v, 1, 1000, &gw_of(ctx)->cfg->auth.spa_rate);
+}
+
+static int set_auth_spa_burst(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_count(ctx, key, v, 1, 1000, &gw_of(ctx)->cfg->auth.spa_burst);
 }
 
 static int set_auth_spa_open(struct config_ctx *ctx, const char *key, const char *v)
@@ -543,18 +645,19 @@ static const struct config_key gateway_keys[] = {
 	{ "default", set_default, 1U << 4 },
 	{ "xdp_mode", set_xdp_mode, 1U << 5 },
 	{ "flow_timeout", set_flow_timeout, 1U << 6 },
+	{ "internal", set_internal, 1U << 7 },
 };
 
 static const struct config_key open_keys[] = {
-	{ "tcp", set_open_tcp, SEEN_OPEN_TCP },
-	{ "udp", set_open_udp, SEEN_OPEN_UDP },
+	{ "tcp", set_open_tcp, 1U << 0 },
+	{ "udp", set_open_udp, 1U << 1 },
+	{ "to", set_open_to, 1U << 2 },
 };
 
 static const struct config_key knock_keys[] = {
-	{ "sequence", set_sequence, 1U << 0 },
-	{ "step_timeout", set_step_timeout, 1U << 1 },
-	{ "open", set_targets, 1U << 2 },
-	{ "open_for", set_open_for, 1U << 3 },
+	{ "sequence", set_sequence, 1U << 0 }, { "step_timeout", set_step_timeout, 1U << 1 },
+	{ "open", set_targets, 1U << 2 },      { "open_for", set_open_for, 1U << 3 },
+	{ "to", set_knock_to, 1U << 4 },
 };
 
 static const struct config_key auth_keys[] = {
@@ -570,6 +673,8 @@ static const struct config_key auth_keys[] = {
 	[AK_KEEPALIVE] = { "keepalive", set_auth_keepalive, 1U << AK_KEEPALIVE },
 	[AK_DEAD_AFTER] = { "dead_after", set_auth_dead_after, 1U << AK_DEAD_AFTER },
 	[AK_SPA_OPEN] = { "spa_open", set_auth_spa_open, 1U << AK_SPA_OPEN },
+	[AK_SPA_RATE] = { "spa_rate", set_auth_spa_rate, 1U << AK_SPA_RATE },
+	[AK_SPA_BURST] = { "spa_burst", set_auth_spa_burst, 1U << AK_SPA_BURST },
 	[AK_TUN] = { "tun", set_auth_tun, 1U << AK_TUN },
 };
 
@@ -586,7 +691,6 @@ static const struct config_key policy_keys[] = {
 };
 
 _Static_assert(NKEYS(auth_keys) <= NKEYS(((struct gw_config_ctx *)0)->key_line), "key_line");
-_Static_assert(NKEYS(open_keys) <= NKEYS(((struct gw_config_ctx *)0)->open_line), "open_line");
 
 /* "knock NAME" -> "NAME", "knock" -> ""; NULL if section is not of this kind. */
 static const char *section_arg(const char *section, const char *kind)
@@ -600,6 +704,34 @@ static const char *section_arg(const char *section, const char *kind)
 	if (section[n] == ' ')
 		return section + n + 1;
 	return NULL;
+}
+
+/* [open] (name "") or [open NAME]. */
+static int open_section(struct config_ctx *ctx, const char *section, const char *name)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+	struct gw_config *cfg = g->cfg;
+	struct open_cfg *o;
+	char q[QBUF], qn[QBUF];
+	size_t i;
+
+	if (name[0] && !name_valid(name))
+		return config_fail(ctx, ctx->line,
+				   "[%s]: \"%s\" is not an open section name (" NAME_RULE ")",
+				   config_quote(section, q), config_quote(name, qn));
+	for (i = 0; i < cfg->nopens; i++)
+		if (!strcmp(cfg->opens[i].name, name))
+			return config_fail(ctx, ctx->line, "[%s] given twice",
+					   config_quote(section, q));
+	if (cfg->nopens == CG_OPEN_SECTIONS_MAX)
+		return config_fail(ctx, ctx->line, "[%s]: more than %d open sections",
+				   config_quote(section, q), CG_OPEN_SECTIONS_MAX);
+	o = &cfg->opens[cfg->nopens];
+	memset(o, 0, sizeof(*o));
+	strcpy(o->name, name);
+	o->to.self = 1;
+	g->open = (int)cfg->nopens++;
+	return 0;
 }
 
 static int knock_section(struct config_ctx *ctx, const char *section, const char *name)
@@ -625,6 +757,7 @@ static int knock_section(struct config_ctx *ctx, const char *section, const char
 	strcpy(k->name, name);
 	k->prof.step_timeout_ns = SEC(5);
 	k->prof.open_for_ns = SEC(30);
+	k->prof.to.self = 1;
 	g->knock_line[cfg->nknocks] = ctx->line;
 	g->knock = (int)cfg->nknocks++;
 	return 0;
@@ -699,6 +832,8 @@ static int auth_section(struct config_ctx *ctx)
 	a->keepalive_ns = SEC(5);
 	a->dead_after_ns = SEC(20);
 	a->spa_open_ns = SEC(30);
+	a->spa_rate = 2;
+	a->spa_burst = 5;
 	return 0;
 }
 
@@ -708,6 +843,7 @@ static int gw_section(struct config_ctx *ctx, const char *section)
 	const char *arg;
 	char q[QBUF];
 
+	g->open = -1;
 	g->knock = -1;
 	g->service = -1;
 	g->policy = -1;
@@ -718,14 +854,10 @@ static int gw_section(struct config_ctx *ctx, const char *section)
 		g->gw_line = ctx->line;
 		return 0;
 	}
-	if (!strcmp(section, "open")) {
-		if (g->seen & SEEN_SEC_OPEN)
-			return config_fail(ctx, ctx->line, "[open] given twice");
-		g->seen |= SEEN_SEC_OPEN;
-		return 0;
-	}
 	if (!strcmp(section, "auth"))
 		return auth_section(ctx);
+	if ((arg = section_arg(section, "open")))
+		return open_section(ctx, section, arg);
 	if ((arg = section_arg(section, "knock")))
 		return knock_section(ctx, section, arg);
 	if ((arg = section_arg(section, "service")))
@@ -735,7 +867,7 @@ static int gw_section(struct config_ctx *ctx, const char *section)
 	return config_fail(ctx, ctx->line, "unknown section [%s]", config_quote(section, q));
 }
 
-/* [gateway] and [open] keys go into g->seen, next to their sections' bits. */
+/* [gateway] keys go into g->seen, next to the sections' bits. */
 static const struct config_key *gw_keys(struct config_ctx *ctx, size_t *n, unsigned int **seen,
 					unsigned int **lines)
 {
@@ -746,10 +878,8 @@ static const struct config_key *gw_keys(struct config_ctx *ctx, size_t *n, unsig
 		*seen = &g->seen;
 		return gateway_keys;
 	}
-	if (!strcmp(ctx->section, "open")) {
+	if (g->open >= 0) {
 		*n = NKEYS(open_keys);
-		*seen = &g->seen;
-		*lines = g->open_line;
 		return open_keys;
 	}
 	if (!strcmp(ctx->section, "auth")) {
@@ -777,6 +907,19 @@ static bool port_is(const struct cg_port *p, uint8_t proto, uint16_t port)
 	return p->proto == proto && ntohs(p->port) == port;
 }
 
+static bool dests_self_only(const struct cg_dests *d)
+{
+	return d->self && !d->n;
+}
+
+/* "open" or "open NAME": the title of open section @i, for messages. */
+static const char *open_title(const struct gw_config *cfg, size_t i, char *buf)
+{
+	snprintf(buf, CG_NAME_MAX + 8, "open%s%s", cfg->opens[i].name[0] ? " " : "",
+		 cfg->opens[i].name);
+	return buf;
+}
+
 /*
  * The auth port opens only after a valid SPA, and every packet to the data
  * port must carry a capability: neither may be open to anyone or be a knock
@@ -798,24 +941,38 @@ static int finish_auth_ports(struct config_ctx *ctx)
 	};
 	const struct knock_profile *p;
 	struct cg_port spa = { .proto = IPPROTO_UDP, .port = htons(a->spa_port) };
-	char port[16];
+	char port[16], title[CG_NAME_MAX + 8];
 	size_t i, j, d;
 
 	for (i = 0; i < cfg->nopen; i++) {
 		if (port_is(&cfg->open[i], IPPROTO_TCP, a->port))
-			return config_fail(
-				ctx, g->open_line[0],
-				"[open] tcp: %u is the [auth] port, which only a valid SPA opens",
-				a->port);
+			return config_fail(ctx, g->open_port_line[i],
+					   "[%s] tcp: %u is the [auth] port, which only a valid "
+					   "SPA opens",
+					   open_title(cfg, cfg->open_sec[i], title), a->port);
 		if (port_is(&cfg->open[i], IPPROTO_UDP, a->data_port))
-			return config_fail(
-				ctx, g->open_line[1],
-				"[open] udp: %u is the [auth] data_port, where every packet "
-				"must carry a capability",
-				a->data_port);
+			return config_fail(ctx, g->open_port_line[i],
+					   "[%s] udp: %u is the [auth] data_port, where every "
+					   "packet must carry a capability",
+					   open_title(cfg, cfg->open_sec[i], title), a->data_port);
+		if (port_is(&cfg->open[i], IPPROTO_UDP, a->spa_port) &&
+		    !dests_self_only(&cfg->opens[cfg->open_sec[i]].to))
+			return config_fail(ctx, g->open_port_line[i],
+					   "[%s] udp: %u is the [auth] spa_port, which leads to "
+					   "the gateway only: its to must be self",
+					   open_title(cfg, cfg->open_sec[i], title), a->spa_port);
 	}
 	for (i = 0; i < cfg->nknocks; i++) {
 		p = &cfg->knocks[i].prof;
+		for (j = 0; j < p->ntargets; j++)
+			if (port_is(&p->targets[j], IPPROTO_TCP, a->port) &&
+			    !dests_self_only(&p->to))
+				return config_fail(
+					ctx, g->target_line[i],
+					"[knock %s] open: tcp/%u is the [auth] port, "
+					"which leads to the gateway only: its to must be "
+					"self",
+					cfg->knocks[i].name, a->port);
 		for (j = 0; j < p->nsteps; j++)
 			for (d = 0; d < sizeof(dark) / sizeof(dark[0]); d++)
 				if (port_is(&p->steps[j], dark[d].proto, dark[d].port)) {
@@ -834,6 +991,10 @@ static int finish_auth_ports(struct config_ctx *ctx)
 		return config_fail(ctx, g->auth_line,
 				   "[auth] spa_port: more than %d open ports in all with it",
 				   CG_OPEN_MAX);
+	/* Its own set, past the [open] sections': the gateway only. */
+	memset(&cfg->opens[cfg->nopens], 0, sizeof(cfg->opens[0]));
+	cfg->opens[cfg->nopens].to.self = 1;
+	cfg->open_sec[cfg->nopen] = (uint8_t)cfg->nopens++;
 	cfg->open[cfg->nopen++] = spa;
 	return 0;
 }

@@ -16,6 +16,13 @@
 #include "lib/policy/policy.h"
 
 #define CG_OPEN_MAX 256
+#define CG_OPEN_SECTIONS_MAX 16
+
+/* [open] or [open NAME]: its ports lead to `to` (default: the gateway's own addresses). */
+struct open_cfg {
+	char name[CG_NAME_MAX]; /* "" for [open] */
+	struct cg_dests to;
+};
 
 enum cg_xdp_mode {
 	CG_XDP_AUTO = 0, /* native where the driver has it, else generic */
@@ -48,7 +55,9 @@ struct auth_cfg {
 	uint64_t keepalive_ns;	   /* default 5s: client keepalive interval */
 	uint64_t dead_after_ns;	   /* default 20s: control channel silent this long -> revoke */
 	uint64_t spa_open_ns;	   /* default 30s: how long a valid SPA opens the auth port */
-	char tun[IF_NAMESIZE];	   /* return-path TUN device, default "cg-<name>" truncated */
+	uint32_t spa_rate;     /* default 2: SPA packets per second per source, after the burst */
+	uint32_t spa_burst;    /* default 5: SPA packets a source may send back to back */
+	char tun[IF_NAMESIZE]; /* return-path TUN device, default "cg-<name>" truncated */
 };
 
 struct gw_config {
@@ -59,8 +68,12 @@ struct gw_config {
 	uint32_t default_action;  /* [gateway] default = drop|pass (enum gate_default) */
 	uint32_t xdp_mode;	  /* [gateway] xdp_mode = auto|native|generic (enum cg_xdp_mode) */
 	uint64_t flow_timeout_ns; /* [gateway] flow_timeout, default 5m */
-	struct cg_port open[CG_OPEN_MAX]; /* [open] tcp = / udp = */
+	struct cg_port open[CG_OPEN_MAX]; /* [open ...] tcp = / udp =, and [auth] spa_port */
+	uint8_t open_sec[CG_OPEN_MAX];	  /* open[i] leads to opens[open_sec[i]].to */
 	size_t nopen;
+	struct open_cfg opens[CG_OPEN_SECTIONS_MAX + 1]; /* + one for the SPA port (self) */
+	size_t nopens;
+	struct cg_dests internal; /* [gateway] internal: sources refused from outside */
 	struct knock_cfg knocks[CG_KNOCK_MAX_PROFILES]; /* [knock NAME] */
 	size_t nknocks;
 	struct auth_cfg auth; /* [auth] */
@@ -75,17 +88,20 @@ struct gw_config {
 struct gw_config_ctx {
 	struct config_ctx ini;
 	struct gw_config *cfg;
-	unsigned int seen;	   /* bit per [gateway]/[open] key and section, to refuse repeats */
+	unsigned int seen;	   /* bit per [gateway] key and section, to refuse repeats */
+	int open;		   /* index of the [open] section being read, or -1 */
 	int knock;		   /* index of the [knock] section being read, or -1 */
 	int service;		   /* index of the [service] section being read, or -1 */
 	int policy;		   /* index of the [allow] section being read, or -1 */
 	unsigned int gw_line;	   /* line of [gateway] */
 	unsigned int auth_line;	   /* line of [auth] */
-	unsigned int key_line[16]; /* line of each [auth] key */
-	unsigned int open_line[2]; /* line of [open] tcp = and udp = */
-	unsigned int knock_line[CG_KNOCK_MAX_PROFILES]; /* line of each [knock NAME] */
-	unsigned int seq_line[CG_KNOCK_MAX_PROFILES];	/* line of each sequence = */
-	unsigned int svc_line[CG_SERVICES_MAX];		/* line of each [service NAME] */
+	unsigned int key_line[24]; /* line of each [auth] key */
+	unsigned int open_port_line[CG_OPEN_MAX];	 /* line that gave each open port */
+	unsigned int open_to_line[CG_OPEN_SECTIONS_MAX]; /* line of each [open] to = */
+	unsigned int knock_line[CG_KNOCK_MAX_PROFILES];	 /* line of each [knock NAME] */
+	unsigned int seq_line[CG_KNOCK_MAX_PROFILES];	 /* line of each sequence = */
+	unsigned int target_line[CG_KNOCK_MAX_PROFILES]; /* line of each open = */
+	unsigned int svc_line[CG_SERVICES_MAX];		 /* line of each [service NAME] */
 	unsigned int svc_addr_line[CG_SERVICES_MAX];
 	unsigned int svc_ports_line[CG_SERVICES_MAX];
 	unsigned int pol_line[CG_POLICIES_MAX]; /* line of each [allow NAME] */

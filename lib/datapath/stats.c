@@ -26,11 +26,15 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_DROP_DEFAULT] = "drop_default",
 	[CG_STAT_DROP_CAP_MALFORMED] = "drop_cap_malformed",
 	[CG_STAT_DROP_UNKNOWN_SESSION] = "drop_unknown_session",
-	[CG_STAT_DROP_EXPIRED] = "drop_expired",
-	[CG_STAT_DROP_REPLAY] = "drop_replay",
+	[CG_STAT_DROP_EXPIRED_UNVERIFIED] = "drop_expired_unverified",
+	[CG_STAT_DROP_REPLAY_UNVERIFIED] = "drop_replay_unverified",
 	[CG_STAT_DROP_BAD_TAG] = "drop_bad_tag",
 	[CG_STAT_DROP_SPOOFED_SOURCE] = "drop_spoofed_source",
 	[CG_STAT_DROP_OUT_OF_SCOPE] = "drop_out_of_scope",
+	[CG_STAT_DROP_SPOOFED_POOL] = "drop_spoofed_pool",
+	[CG_STAT_DROP_SPOOFED_INTERNAL] = "drop_spoofed_internal",
+	[CG_STAT_DROP_SPA_RATE] = "drop_spa_rate",
+	[CG_STAT_DROP_REPLAY] = "drop_replay",
 };
 
 const char *stat_name(unsigned int stat)

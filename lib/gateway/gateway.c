@@ -41,6 +41,7 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 #include "lib/base/strbuf.h"
 #include "lib/datapath/fw.h"
 #include "lib/datapath/knock.h"
+#include "lib/datapath/local.h"
 #include "lib/datapath/sessmap.h"
 #include "lib/datapath/stats.h"
 #include "lib/gateway/gateway.h"
@@ -63,6 +64,7 @@ struct gateway {
 	bool link_created; /* by this start, not reused from a pin */
 	bool tc_attached;
 	int ncpus;
+	int local_err;	     /* last error of sync_local, to log a change only */
 	struct authd *authd; /* [auth]: SPA, sessions, return path; NULL without it */
 };
 
@@ -301,7 +303,6 @@ static int sync_open_ports(struct gateway *gw)
 	struct cg_port key, next, stale[CG_OPEN_MAX + 64];
 	size_t nstale = 0, i, j;
 	void *prev = NULL;
-	uint32_t one = 1;
 	int err;
 
 	while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
@@ -320,12 +321,36 @@ static int sync_open_ports(struct gateway *gw)
 			return err;
 	}
 	for (i = 0; i < gw->cfg.nopen; i++) {
-		err = bpf_map__update_elem(map, &gw->cfg.open[i], sizeof(gw->cfg.open[i]), &one,
-					   sizeof(one), BPF_ANY);
+		const struct cg_dests *to = &gw->cfg.opens[gw->cfg.open_sec[i]].to;
+
+		err = bpf_map__update_elem(map, &gw->cfg.open[i], sizeof(gw->cfg.open[i]), to,
+					   sizeof(*to), BPF_ANY);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * The gateway's own addresses, the "self" of doors and open services: at
+ * start and again every tick, so an address added later opens too. A
+ * failure is logged when it starts, not every tick.
+ */
+static int sync_local(struct gateway *gw)
+{
+	int n = local_addrs_sync(bpf_map__fd(gw->skel->maps.gate_local));
+	int e = n < 0 ? n : 0;
+
+	if (e && e != gw->local_err) {
+		if (e == -E2BIG)
+			log_warn("more than %d local addresses: doors and open services lead "
+				 "to the first %d only",
+				 CG_LOCAL_MAX, CG_LOCAL_MAX);
+		else
+			log_errno(e, "cannot list the local addresses");
+	}
+	gw->local_err = e;
+	return e == -E2BIG ? 0 : n;
 }
 
 /* Empties a hash map (knock progress is meaningless once the profiles changed). */
@@ -409,7 +434,14 @@ static int write_config(struct gateway *gw)
 	cfg.default_action = gw->cfg.default_action;
 	cfg.flow_timeout_ns = gw->cfg.flow_timeout_ns;
 	cfg.nprofiles = gw->cfg.nknocks;
-	cfg.data_port = gw->cfg.auth.enabled ? htons(gw->cfg.auth.data_port) : 0;
+	cfg.internal = gw->cfg.internal;
+	if (gw->cfg.auth.enabled) {
+		cfg.data_port = htons(gw->cfg.auth.data_port);
+		cfg.spa_port = htons(gw->cfg.auth.spa_port);
+		cfg.spa_interval_ns = NS_PER_SEC / gw->cfg.auth.spa_rate;
+		cfg.spa_burst = gw->cfg.auth.spa_burst;
+		cidr_to_mapped(&gw->cfg.auth.pool, cfg.pool.addr, &cfg.pool.plen);
+	}
 	for (i = 0; i < gw->cfg.nknocks; i++)
 		cfg.profiles[i] = gw->cfg.knocks[i].prof;
 
@@ -655,7 +687,8 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 	}
 
 	/* The maps are complete before the program sees a packet. */
-	if ((e = write_config(gw)) || (e = sync_open_ports(gw)) || (e = sync_rules(gw))) {
+	if ((e = write_config(gw)) || (e = sync_open_ports(gw)) || (e = sync_rules(gw)) ||
+	    (e = sync_local(gw)) < 0) {
 		snprintf(err, errlen, "cannot fill the maps: %s", strerror(-e));
 		goto fail;
 	}
@@ -770,6 +803,7 @@ void gateway_tick(struct gateway *gw)
 	if (gw->authd)
 		authd_tick(gw->authd);
 	gc_doors_flows(gw);
+	sync_local(gw);
 }
 
 int gateway_pollfds(struct gateway *gw, struct pollfd *p, int max)

@@ -59,15 +59,7 @@ enum policy_verdict policy_check(const struct policy *policy, const char *device
 static void service_scope(const struct service_cfg *svc, size_t r, struct cg_scope *s)
 {
 	memset(s, 0, sizeof(*s));
-	if (svc->addr.family == AF_INET) {
-		s->addr[10] = 0xff;
-		s->addr[11] = 0xff;
-		memcpy(s->addr + 12, svc->addr.addr, 4);
-		s->plen = (uint8_t)(96 + svc->addr.plen);
-	} else {
-		memcpy(s->addr, svc->addr.addr, 16);
-		s->plen = svc->addr.plen;
-	}
+	cidr_to_mapped(&svc->addr, s->addr, &s->plen);
 	s->proto = svc->proto;
 	if (svc->nports) {
 		s->port_lo = svc->ports[r].lo;

@@ -10,13 +10,15 @@
 _Static_assert(CG_STAT_MAX <= 32, "reasons_seen masks are 32 bits");
 
 /*
- * The capability stage's reasons: PASS_CAP and every drop reason from
- * DROP_CAP_MALFORMED on (abi/stats.h appends new ones there). test_cap.c
- * must produce each of them, test_gate.c every other one.
+ * The capability stage's reasons: PASS_CAP, the drop reasons from
+ * DROP_CAP_MALFORMED to DROP_OUT_OF_SCOPE, and the verified DROP_REPLAY.
+ * test_cap.c must produce each of them, test_gate.c every other one.
  */
 static inline bool cap_reason(int k)
 {
-	return k == CG_STAT_PASS_CAP || k >= CG_STAT_DROP_CAP_MALFORMED;
+	return k == CG_STAT_PASS_CAP ||
+	       (k >= CG_STAT_DROP_CAP_MALFORMED && k <= CG_STAT_DROP_OUT_OF_SCOPE) ||
+	       k == CG_STAT_DROP_REPLAY;
 }
 
 #endif

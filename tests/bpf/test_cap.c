@@ -4,6 +4,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -426,7 +429,7 @@ static void test_expired(void)
 
 	reset();
 	session_put(SID4, key4, VIP4, gate_now_ns() - SEC_NS, s4, 1);
-	tsend("expired", &T4(1, WEB80), CG_STAT_DROP_EXPIRED);
+	tsend("expired", &T4(1, WEB80), CG_STAT_DROP_EXPIRED_UNVERIFIED);
 }
 
 static void test_replay(void)
@@ -435,12 +438,12 @@ static void test_replay(void)
 
 	reset();
 	tsend("first", &T4(10000, WEB80), CG_STAT_PASS_CAP);
-	tsend("same counter again", &T4(10000, WEB80), CG_STAT_DROP_REPLAY);
+	tsend("same counter again", &T4(10000, WEB80), CG_STAT_DROP_REPLAY_UNVERIFIED);
 	tsend("inside the window", &T4(10000 - CG_REPLAY_BEHIND, WEB80), CG_STAT_PASS_CAP);
 	tsend("one behind the window", &T4(10000 - CG_REPLAY_BEHIND - 1, WEB80),
-	      CG_STAT_DROP_REPLAY);
-	tsend("far behind", &T4(1, WEB80), CG_STAT_DROP_REPLAY);
-	tsend("counter 0", &T4(0, WEB80), CG_STAT_DROP_REPLAY);
+	      CG_STAT_DROP_REPLAY_UNVERIFIED);
+	tsend("far behind", &T4(1, WEB80), CG_STAT_DROP_REPLAY_UNVERIFIED);
+	tsend("counter 0", &T4(0, WEB80), CG_STAT_DROP_REPLAY_UNVERIFIED);
 	tsend("reordered, newer", &T4(10002, WEB80), CG_STAT_PASS_CAP);
 	tsend("reordered, older", &T4(10001, WEB80), CG_STAT_PASS_CAP);
 	ASSERT_EQ(session_get(SID4, &s), 0, "session");
@@ -606,7 +609,7 @@ static void test_allow_rule_still_verified(void)
 	reset();
 	rule("198.51.100.0", 24, FW_ACT_ALLOW);
 	tsend("allowed source: decapsulated", &T4(1, WEB80), CG_STAT_PASS_CAP);
-	tsend("allowed source: still refused", &T4(1, WEB80), CG_STAT_DROP_REPLAY);
+	tsend("allowed source: still refused", &T4(1, WEB80), CG_STAT_DROP_REPLAY_UNVERIFIED);
 }
 
 static void test_stage_off(void)
@@ -653,6 +656,104 @@ static void test_siphash_every_length(void)
 	}
 }
 
+/*
+ * Counted apart: a packet refused by the replay window before its tag is
+ * checked is replay_unverified (anyone who saw a session id can send one);
+ * replay is a packet whose tag verified and whose counter a twin took first.
+ * Two threads on two CPUs send the same packet at once, round after round,
+ * until one round shows a verified duplicate (or the deadline). Every round
+ * accepts exactly one copy.
+ */
+#define RACE_ROUNDS_MAX 200000
+#define RACE_DEADLINE_S 20
+
+static struct tun_pkt race_pkt;
+static atomic_int race_go, race_done;
+static int race_prog;
+
+static void race_pin(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+static void race_send(void)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = race_pkt.p.data,
+		    .data_size_in = race_pkt.p.len, .repeat = 1);
+
+	bpf_prog_test_run_opts(race_prog, &o);
+}
+
+static void *race_twin(void *arg)
+{
+	int round;
+
+	race_pin(1);
+	for (round = 1;; round++) {
+		while (atomic_load(&race_go) < round)
+			;
+		if (atomic_load(&race_go) > RACE_ROUNDS_MAX)
+			return arg;
+		race_send();
+		atomic_store(&race_done, round);
+	}
+}
+
+static void test_verified_replay(void)
+{
+	struct cg_counter before[CG_STAT_MAX], after[CG_STAT_MAX];
+	struct tun t = T4(1, IN4(WEB, IPPROTO_TCP, 80, .payload_len = 1400));
+	time_t end = time(NULL) + RACE_DEADLINE_S;
+	__u64 verified = 0, rounds;
+	pthread_t twin;
+	int round;
+
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		T_SKIP("needs two CPUs");
+		return;
+	}
+	reset();
+	race_prog = bpf_program__fd(skel->progs.xdp_gate);
+	atomic_store(&race_go, 0);
+	atomic_store(&race_done, 0);
+	if (!ASSERT_EQ(pthread_create(&twin, NULL, race_twin, NULL), 0, "twin thread"))
+		return;
+	race_pin(0);
+	gate_sum_stats(skel, before);
+	for (round = 1; round <= RACE_ROUNDS_MAX && !verified && time(NULL) < end; round++) {
+		t.counter = (__u64)round;
+		if (tun_build(&t, &race_pkt))
+			break;
+		atomic_store(&race_go, round);
+		race_send();
+		while (atomic_load(&race_done) < round)
+			;
+		if (round % 64 == 0) {
+			gate_sum_stats(skel, after);
+			verified = after[CG_STAT_DROP_REPLAY].packets -
+				   before[CG_STAT_DROP_REPLAY].packets;
+		}
+	}
+	atomic_store(&race_go, RACE_ROUNDS_MAX + 1);
+	pthread_join(twin, NULL);
+	gate_sum_stats(skel, after);
+	rounds = (__u64)round - 1;
+	verified = after[CG_STAT_DROP_REPLAY].packets - before[CG_STAT_DROP_REPLAY].packets;
+	ASSERT_EQ(after[CG_STAT_PASS_CAP].packets - before[CG_STAT_PASS_CAP].packets, rounds,
+		  "one copy accepted per round");
+	ASSERT_EQ(verified + after[CG_STAT_DROP_REPLAY_UNVERIFIED].packets -
+			  before[CG_STAT_DROP_REPLAY_UNVERIFIED].packets,
+		  rounds, "the other refused as a replay");
+	if (ASSERT_TRUE(verified > 0, "a verified duplicate was counted apart"))
+		reasons_seen |= 1U << CG_STAT_DROP_REPLAY;
+	fprintf(stderr, "  %llu rounds, %llu verified duplicates\n", (unsigned long long)rounds,
+		(unsigned long long)verified);
+}
+
 static void test_every_cap_reason_covered(void)
 {
 	int k;
@@ -673,6 +774,7 @@ int main(int argc, char **argv)
 		T_CASE(test_unknown_session),
 		T_CASE(test_expired),
 		T_CASE(test_replay),
+		T_CASE(test_verified_replay),
 		T_CASE(test_bad_tag),
 		T_CASE(test_spoofed_source),
 		T_CASE(test_out_of_scope),

@@ -40,6 +40,8 @@
  * TCP 80 and UDP 53, the verdict cache on (fw_gen 1), and two knock profiles:
  *   0: TCP 7000, 8000, 9000 (5 s per step) -> TCP 22 open for 30 s
  *   1: UDP 1111, 2222 (5 s per step)       -> TCP 8443 open for 30 s
+ * Open services and doors lead to the gateway's own addresses (GW4, GW6 in
+ * gate_local) only; no pool, no internal prefixes, no SPA port.
  */
 
 #define C4 "198.51.100.7" /* a client */
@@ -149,6 +151,7 @@ static struct gate_config base_cfg(void)
 	p->steps[1] = (struct cg_port){ IPPROTO_TCP, 0, htons(8000) };
 	p->steps[2] = (struct cg_port){ IPPROTO_TCP, 0, htons(9000) };
 	p->targets[0] = (struct cg_port){ IPPROTO_TCP, 0, htons(22) };
+	p->to.self = 1;
 
 	p = &c.profiles[1];
 	p->nsteps = 2;
@@ -158,6 +161,7 @@ static struct gate_config base_cfg(void)
 	p->steps[0] = (struct cg_port){ IPPROTO_UDP, 0, htons(1111) };
 	p->steps[1] = (struct cg_port){ IPPROTO_UDP, 0, htons(2222) };
 	p->targets[0] = (struct cg_port){ IPPROTO_TCP, 0, htons(8443) };
+	p->to.self = 1;
 	return c;
 }
 
@@ -168,12 +172,47 @@ static void set_cfg(const struct gate_config *c)
 	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, c, BPF_ANY);
 }
 
-static void open_port(__u8 proto, __u16 port)
+/* "10.10.2.0/24", "2001:db8:2::/48" or a bare address as a destination prefix. */
+static struct cg_prefix prefix(const char *text)
+{
+	struct cg_prefix px = { .plen = 128 };
+	char a[64];
+	char *slash;
+
+	snprintf(a, sizeof(a), "%s", text);
+	slash = strchr(a, '/');
+	if (slash) {
+		*slash = '\0';
+		px.plen = (__u8)atoi(slash + 1);
+	}
+	addr_parse_mapped(a, px.addr);
+	if (!strchr(a, ':'))
+		px.plen = slash ? px.plen + 96 : 128;
+	return px;
+}
+
+static void open_port_to(__u8 proto, __u16 port, const struct cg_dests *to)
 {
 	struct cg_port k = { proto, 0, htons(port) };
-	__u32 one = 1;
 
-	bpf_map_update_elem(bpf_map__fd(skel->maps.open_ports), &k, &one, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.open_ports), &k, to, BPF_ANY);
+}
+
+static void open_port(__u8 proto, __u16 port)
+{
+	struct cg_dests self = { .self = 1 };
+
+	open_port_to(proto, port, &self);
+}
+
+/* @addr is one of the gateway's own addresses (what the daemon writes from getifaddrs). */
+static void local_addr(const char *addr)
+{
+	__u32 one = 1;
+	__u8 k[16];
+
+	addr_parse_mapped(addr, k);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_local), k, &one, BPF_ANY);
 }
 
 static void zero_hits(void)
@@ -221,10 +260,14 @@ static void reset_maps(void)
 	gate_map_clear(skel->maps.knock_open);
 	gate_map_clear(skel->maps.gate_flows);
 	gate_map_clear(skel->maps.gate_frags);
+	gate_map_clear(skel->maps.gate_local);
+	gate_map_clear(skel->maps.spa_rate);
 	zero_hits();
 	set_cfg(&c);
 	open_port(IPPROTO_TCP, 80);
 	open_port(IPPROTO_UDP, 53);
+	local_addr(GW4);
+	local_addr(GW6);
 }
 
 /* gate_config.fw_gen++, read-modify-write as the daemon does it after a rule change. */
@@ -527,6 +570,103 @@ static void peer4_flow_fresh(void)
 	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup);
 }
 
+/* ---- destinations, spoofed sources, SPA rate ----------------------------- */
+
+#define INT4 "10.10.2.2" /* a host behind the gateway */
+#define INT4B "10.10.3.2"
+#define ROUTER4 "203.0.113.1"
+#define POOL4 "100.64.0.5" /* a client virtual address */
+
+static struct cg_dests dests_of(const char *a, const char *b)
+{
+	struct cg_dests d = { 0 };
+
+	d.p[d.n++] = prefix(a);
+	if (b)
+		d.p[d.n++] = prefix(b);
+	return d;
+}
+
+static void open_udp_62201_to_int24(void)
+{
+	struct cg_dests d = dests_of("10.10.2.0/24", NULL);
+
+	open_port_to(IPPROTO_UDP, 62201, &d);
+}
+
+static void spa_door_c4(void)
+{
+	struct knock_open_key k = { .port = { IPPROTO_TCP, 0, htons(8443) } };
+	struct knock_open_val v = { .expires_ns = gate_now_ns() + OPEN_FOR,
+				    .profile = CG_DOOR_SPA };
+
+	addr_parse_mapped(C4, k.addr);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.knock_open), &k, &v, BPF_ANY);
+}
+
+static void knock0_to_int4(void)
+{
+	struct gate_config c = base_cfg();
+
+	c.profiles[0].to = dests_of(INT4, NULL);
+	set_cfg(&c);
+}
+
+/* The header and first 8 bytes of packets the gateway side sent, quoted by ICMP errors. */
+static __u8 quote_tcp4[28], quote_other4[28], quote_open4[28], quote_udp6[48];
+
+static void quote(const struct pkt_spec *s, __u8 *out, size_t len)
+{
+	struct pkt p;
+
+	if (pkt_build(s, &p) == 0)
+		memcpy(out, p.data + p.l3_off, len);
+}
+
+static void pmtu_quotes(void)
+{
+	const struct pkt_spec tcp4 = IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443);
+	const struct pkt_spec other4 = IP4("192.0.2.99", PEER4, IPPROTO_TCP, 40000, 443);
+	const struct pkt_spec open4 = IP4(GW4, C4B, IPPROTO_TCP, 80, 5000);
+	const struct pkt_spec udp6 = IP6(GW6, PEER6, IPPROTO_UDP, 40000, 443);
+
+	quote(&tcp4, quote_tcp4, sizeof(quote_tcp4));
+	quote(&other4, quote_other4, sizeof(quote_other4));
+	quote(&open4, quote_open4, sizeof(quote_open4));
+	quote(&udp6, quote_udp6, sizeof(quote_udp6));
+}
+
+static void peer_flows(void)
+{
+	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), gate_now_ns());
+	flow(fkey(PEER6, GW6, IPPROTO_UDP, 443, 40000), gate_now_ns());
+}
+
+static void with_pool_and_internal(void)
+{
+	struct gate_config c = base_cfg();
+
+	c.pool = prefix("100.64.0.0/24");
+	c.internal = dests_of("10.10.2.0/24", "2001:db8:2::/48");
+	set_cfg(&c);
+	rule("100.64.0.0", 24, FW_ACT_ALLOW, 1);
+}
+
+static void with_spa_rate(void)
+{
+	struct gate_config c = base_cfg();
+
+	c.spa_port = htons(62201);
+	c.spa_interval_ns = 10 * SEC_NS;
+	c.spa_burst = 3;
+	set_cfg(&c);
+	open_port(IPPROTO_UDP, 62201);
+}
+
+#define PMTU4(q)                                                                      \
+	V4(ROUTER4, IPPROTO_ICMP, 0, 0, .icmp_type = 3, .icmp_code = 4, .payload = q, \
+	   .payload_len = sizeof(q))
+
 /* ---- manglers ------------------------------------------------------------ */
 
 static void ihl_4(struct pkt *p)
@@ -786,12 +926,66 @@ static const struct row rows[] = {
 	  .steps = { PASS(TCP4(81), CG_STAT_PASS_DEFAULT), PASS(UDP6(81), CG_STAT_PASS_DEFAULT),
 		     PASS(ICMP4(8, 0), CG_STAT_PASS_DEFAULT),
 		     PASS(V4(C4, IPPROTO_GRE, 0, 0), CG_STAT_PASS_DEFAULT) } },
-	{ .name = "pmtu_icmp_errors",
-	  .steps = { PASS(ICMP4(3, 4, .payload_len = 28), CG_STAT_PASS_ICMP_ERROR),
-		     DROP(ICMP4(3, 1, .payload_len = 28), CG_STAT_DROP_DEFAULT),
-		     PASS(ICMP6(2, 0, .payload_len = 48), CG_STAT_PASS_ICMP_ERROR),
-		     DROP(ICMP6(1, 0, .payload_len = 48), CG_STAT_DROP_DEFAULT) } },
-
+	/*
+	 * Destinations: an open service, a knock door and an SPA door lead to
+	 * the gateway's own addresses unless `to` says otherwise.
+	 */
+	{ .name = "open_service_leads_to_gateway_only",
+	  .steps = { PASS(TCP4(80), CG_STAT_PASS_OPEN),
+		     DROP(IP4(C4, INT4, IPPROTO_TCP, 40000, 80), CG_STAT_DROP_DEFAULT),
+		     DROP(IP6(C6, "2001:db8:2::2", IPPROTO_UDP, 40000, 53),
+			  CG_STAT_DROP_DEFAULT) } },
+	{ .name = "open_service_to_prefix",
+	  .setup = open_udp_62201_to_int24,
+	  .steps = { PASS(IP4(PEER4, INT4, IPPROTO_UDP, 40000, 62201), CG_STAT_PASS_OPEN),
+		     DROP(IP4(PEER4, INT4B, IPPROTO_UDP, 40000, 62201), CG_STAT_DROP_DEFAULT),
+		     DROP(IP4(PEER4, GW4, IPPROTO_UDP, 40000, 62201), CG_STAT_DROP_DEFAULT),
+		     DROP(IP6(C6, "::ffff:10.10.2.2", IPPROTO_UDP, 40000, 62201),
+			  CG_STAT_DROP_DEFAULT) } },
+	{ .name = "spa_door_leads_to_gateway_only",
+	  .setup = spa_door_c4,
+	  .steps = { DROP(IP4(C4, INT4, IPPROTO_TCP, 40000, 8443), CG_STAT_DROP_DEFAULT),
+		     PASS(TCP4(8443), CG_STAT_PASS_KNOCK) } },
+	{ .name = "knock_door_to_prefix",
+	  .setup = knock0_to_int4,
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN),
+		     DROP(TCP4(22), CG_STAT_DROP_DEFAULT),
+		     DROP(IP4(C4, INT4B, IPPROTO_TCP, 40000, 22), CG_STAT_DROP_DEFAULT),
+		     PASS(IP4(C4, INT4, IPPROTO_TCP, 40000, 22), CG_STAT_PASS_KNOCK) } },
+	/* Path-MTU errors pass for flows the gate knows only: anyone can forge one. */
+	{ .name = "pmtu_only_for_known_flows",
+	  .setup = pmtu_quotes,
+	  .steps = { DROP(PMTU4(quote_tcp4), CG_STAT_DROP_DEFAULT),
+		     PASS(PMTU4(quote_tcp4), CG_STAT_PASS_ICMP_ERROR, .before = peer_flows),
+		     DROP(PMTU4(quote_other4), CG_STAT_DROP_DEFAULT),
+		     PASS(PMTU4(quote_open4), CG_STAT_PASS_ICMP_ERROR),
+		     PASS(ICMP6(2, 0, .payload = quote_udp6, .payload_len = sizeof(quote_udp6)),
+			  CG_STAT_PASS_ICMP_ERROR),
+		     DROP(ICMP4(3, 1, .payload = quote_tcp4, .payload_len = sizeof(quote_tcp4)),
+			  CG_STAT_DROP_DEFAULT),
+		     DROP(ICMP4(3, 4, .payload_len = 28), CG_STAT_DROP_DEFAULT),
+		     DROP(ICMP6(2, 0, .payload_len = 48), CG_STAT_DROP_DEFAULT) } },
+	/*
+	 * A client's virtual address and the internal prefixes never come from
+	 * outside, whatever the rules, doors and open services say.
+	 */
+	{ .name = "spoofed_pool_and_internal",
+	  .setup = with_pool_and_internal,
+	  .steps = { DROP(V4(POOL4, IPPROTO_TCP, 40000, 80), CG_STAT_DROP_SPOOFED_POOL),
+		     DROP(V4(POOL4, IPPROTO_TCP, 40000, 7000), CG_STAT_DROP_SPOOFED_POOL),
+		     DROP(IP4(POOL4, INT4, IPPROTO_TCP, 40000, 22), CG_STAT_DROP_SPOOFED_POOL),
+		     DROP(V4("10.10.2.9", IPPROTO_TCP, 40000, 80), CG_STAT_DROP_SPOOFED_INTERNAL),
+		     DROP(V6("2001:db8:2::9", IPPROTO_UDP, 40000, 53),
+			  CG_STAT_DROP_SPOOFED_INTERNAL),
+		     PASS(V4("100.64.1.5", IPPROTO_TCP, 40000, 80), CG_STAT_PASS_OPEN) } },
+	{ .name = "spa_rate_per_source",
+	  .setup = with_spa_rate,
+	  .steps = { PASS(UDP4(62201), CG_STAT_PASS_OPEN), PASS(UDP4(62201), CG_STAT_PASS_OPEN),
+		     PASS(UDP4(62201), CG_STAT_PASS_OPEN), DROP(UDP4(62201), CG_STAT_DROP_SPA_RATE),
+		     PASS(V4(C4B, IPPROTO_UDP, 40000, 62201), CG_STAT_PASS_OPEN),
+		     PASS(UDP4(53), CG_STAT_PASS_OPEN) } },
 	/* Rules */
 	{ .name = "rule_allow_v4",
 	  .setup = allow_c4_24,

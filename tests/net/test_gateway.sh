@@ -28,6 +28,8 @@ topology() {
 	ip -n $C2 route add 10.10.2.0/24 via 10.10.1.1
 	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 80
 	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22
+	bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 8443
+	bg $GW python3 "$TLIB/tcpx.py" serve-tcp 80
 	bg $GW python3 "$TLIB/tcpx.py" serve-tcp 8443
 	BIND=:: bg $GW python3 "$TLIB/tcpx.py" serve-tcp 2222
 	poll 10 nsx $SRV python3 "$TLIB/tcpx.py" tcp 127.0.0.1 80 1
@@ -45,6 +47,7 @@ write_config() {
 		default = drop
 		xdp_mode = $1
 		flow_timeout = 60s
+		$([ "${2:-ext0}" = ext0 ] && echo "internal = 10.10.2.0/24")
 
 		[open]
 		tcp = 8443
@@ -54,6 +57,7 @@ write_config() {
 		step_timeout = 5s
 		open = tcp/80
 		open_for = 4s
+		to = 10.10.2.2
 	EOF
 }
 
@@ -96,6 +100,8 @@ suite() {
 	check "$m/default_drop_counted" gt0 drop_default
 	check "$m/open_service" reach $C1 10.10.1.1 8443
 	check "$m/open_service_counted" gt0 pass_open
+	# An open service and a door open what `to` names, not the network behind.
+	check "$m/open_service_gateway_only" not reach $C1 10.10.2.2 8443
 	check "$m/arp_passes" gt0 pass_non_ip
 
 	knock $C1 10.10.2.2 tcp/9000,udp/8000,tcp/7000
@@ -106,8 +112,18 @@ suite() {
 	check "$m/knock_opens_door" door_open_for 10.10.1.2
 	check "$m/knock_opens_for_source" reach $C1 10.10.2.2 80
 	check "$m/knock_not_for_other_source" not reach $C2 10.10.2.2 80
+	check "$m/knock_door_leads_to_its_host_only" not reach $C1 10.10.1.1 80
 	check "$m/knock_steps_counted" gt0 drop_knock_step
 	check "$m/knock_open_counted" gt0 drop_knock_open
+
+	# A source of an internal prefix never comes from outside: its knocks open nothing.
+	nsx $C1 ip addr add 10.10.2.77/32 dev eth0
+	nsx $C1 ip route add 10.10.2.2/32 via 10.10.1.1 src 10.10.2.77
+	knock $C1 10.10.2.2 tcp/7000,udp/8000,tcp/9000
+	check "$m/spoofed_internal_opens_no_door" not door_open_for 10.10.2.77
+	check "$m/spoofed_internal_counted" gt0 drop_spoofed_internal
+	nsx $C1 ip route del 10.10.2.2/32
+	nsx $C1 ip addr del 10.10.2.77/32 dev eth0
 
 	# A connection made through the door outlives it; a new one does not.
 	mkdir -p "$TMP/hold"

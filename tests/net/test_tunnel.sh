@@ -183,12 +183,22 @@ check "agent_sends_no_chatter" test "$(stat_of drop_spoofed_source)" -eq 0
 check "out_of_scope_refused" not tcp_ok $C1 22
 check "out_of_scope_counted" gt stat_of drop_out_of_scope
 
+# A client's virtual address from outside, not inside a verified tunnel packet: refused.
+seen=$(udp_seen)
+nsx $C2 ip addr add 100.64.0.5/32 dev eth0
+nsx $C2 ip route add 10.10.2.2/32 via 10.10.1.1 src 100.64.0.5
+nsx $C2 python3 "$TLIB/tcpx.py" udp 10.10.2.2 7 1 || true
+check "spoofed_pool_refused" gt stat_of drop_spoofed_pool
+check "spoofed_pool_not_at_server" test "$(udp_seen)" -eq "$seen"
+nsx $C2 ip route del 10.10.2.2/32
+nsx $C2 ip addr del 100.64.0.5/32 dev eth0
+
 # A captured tunnel packet replayed: refused, never reaches the server.
 capture $C1 "udp dst port 51900" "$TMP/data.pcap" udp_ok $C1
 seen=$(udp_seen)
-before=$(stat_of drop_replay)
+before=$(stat_of drop_replay_unverified)
 resend $C1 "$TMP/data.pcap" 51900
-check "replay_refused" poll 5 gt_than "$before" stat_of drop_replay
+check "replay_refused" poll 5 gt_than "$before" stat_of drop_replay_unverified
 check "replay_not_at_server" test "$(udp_seen)" -eq "$seen"
 before=$(stat_of drop_bad_tag)
 resend $C1 "$TMP/data.pcap" 51900 flip-counter

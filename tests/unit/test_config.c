@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -945,6 +946,122 @@ static void test_auth_errors(void)
 	}
 }
 
+/* A prefix of a destination set is @text/@plen in the datapath's form. */
+static bool prefix_is(const struct cg_prefix *p, const char *text, unsigned int plen,
+		      const char *what)
+{
+	uint8_t a[16] = { 0 };
+
+	if (strchr(text, ':'))
+		inet_pton(AF_INET6, text, a);
+	else {
+		a[10] = a[11] = 0xff;
+		inet_pton(AF_INET, text, a + 12);
+	}
+	return ASSERT_MEMEQ(p->addr, a, 16, what) && ASSERT_EQ(p->plen, plen, what);
+}
+
+/* `to` of [open] / [open NAME] / [knock], [gateway] internal, the SPA port's own set. */
+static void test_destinations(void)
+{
+	static const char text[] =
+		GW "internal = 10.10.0.0/16 fd00::/8\n"
+		   "[open]\nudp = 53\n"
+		   "[open web]\ntcp = 80 443\nto = 10.10.2.2, 2001:db8:2::/48\n"
+		   "[open both]\ntcp = 22\nto = self 10.10.2.0/24\n"
+		   "[knock k]\nsequence = tcp/7000\nopen = tcp/2222\n"
+		   "[knock j]\nsequence = tcp/7001\nopen = tcp/2223\nto = 10.10.2.3\n" AUTH;
+	struct gw_config c;
+	char err[CG_ERR_MAX];
+	const struct cg_dests *d;
+
+	if (!ASSERT_EQ(config_parse_string(text, "t.ini", &c, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_EQ(c.internal.self, 0, "internal: no self");
+	ASSERT_EQ(c.internal.n, 2, "internal: two prefixes");
+	prefix_is(&c.internal.p[0], "10.10.0.0", 112, "internal 0");
+	prefix_is(&c.internal.p[1], "fd00::", 8, "internal 1");
+	/* Three [open] sections and the SPA port's set, past them. */
+	ASSERT_EQ(c.nopens, 4, "open sets");
+	ASSERT_EQ(c.nopen, 5, "open ports");
+	ASSERT_STREQ(c.opens[0].name, "", "[open]");
+	d = &c.opens[c.open_sec[0]].to;
+	ASSERT_TRUE(d->self && d->n == 0, "[open] leads to the gateway by default");
+	ASSERT_STREQ(c.opens[c.open_sec[1]].name, "web", "[open web]");
+	ASSERT_EQ(c.open_sec[1], c.open_sec[2], "80 and 443 share their set");
+	d = &c.opens[c.open_sec[1]].to;
+	ASSERT_TRUE(!d->self && d->n == 2, "[open web] to: two prefixes, no self");
+	prefix_is(&d->p[0], "10.10.2.2", 128, "web 0");
+	prefix_is(&d->p[1], "2001:db8:2::", 48, "web 1");
+	d = &c.opens[c.open_sec[3]].to;
+	ASSERT_TRUE(d->self && d->n == 1, "[open both] to: self and a prefix");
+	prefix_is(&d->p[0], "10.10.2.0", 120, "both 0");
+	ASSERT_TRUE(port_is(&c.open[4], IPPROTO_UDP, 62201, "spa port added"), "spa port");
+	d = &c.opens[c.open_sec[4]].to;
+	ASSERT_TRUE(d->self && d->n == 0 && c.open_sec[4] == 3, "the SPA port: the gateway only");
+	ASSERT_TRUE(c.knocks[0].prof.to.self && !c.knocks[0].prof.to.n, "knock default: self");
+	ASSERT_TRUE(!c.knocks[1].prof.to.self && c.knocks[1].prof.to.n == 1, "knock to");
+	prefix_is(&c.knocks[1].prof.to.p[0], "10.10.2.3", 128, "knock to 0");
+	ASSERT_EQ(c.auth.spa_rate, 2, "spa_rate default");
+	ASSERT_EQ(c.auth.spa_burst, 5, "spa_burst default");
+	if (ASSERT_EQ(config_parse_string(GA "spa_rate = 10\nspa_burst = 1\n", "t.ini", &c, err,
+					  sizeof(err)),
+		      0, err)) {
+		ASSERT_EQ(c.auth.spa_rate, 10, "spa_rate");
+		ASSERT_EQ(c.auth.spa_burst, 1, "spa_burst");
+	}
+}
+
+static void test_destination_errors(void)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ GW "[open x]\ntcp = 22\nto = self self\n",
+		  "t.ini:5: [open x] to: self listed twice" },
+		{ GW "[open]\nto = 10.0.0.0/8, 10.0.0.0/8\n",
+		  "t.ini:4: [open] to: 10.0.0.0/8 listed twice" },
+		{ GW "[open]\nto = ::ffff:10.0.0.1\n",
+		  "t.ini:4: [open] to: ::ffff:10.0.0.1 is IPv4-mapped: write it as IPv4" },
+		{ GW "[open]\nto = 1.0.0.1 1.0.0.2 1.0.0.3 1.0.0.4 1.0.0.5 1.0.0.6 1.0.0.7 1.0.0.8 "
+		     "1.0.0.9\n",
+		  "t.ini:4: [open] to: more than 8 prefixes" },
+		{ GW "[open]\nto = 10.0.0.1/8\n",
+		  "t.ini:4: [open] to: \"10.0.0.1/8\": host bits set beyond the prefix length" },
+		{ GW "[open a]\n[open a]\n", "t.ini:4: [open a] given twice" },
+		{ GW "[open a b]\n", "t.ini:3: [open a b]: \"a b\" is not an open section name "
+				     "(1..63 of A-Z a-z 0-9 _ . -)" },
+		{ GW "[open]\ntcp = 22\n[open b]\ntcp = 22\n",
+		  "t.ini:6: [open b] tcp: \"22\": port listed twice" },
+		{ GW "internal = self\n",
+		  "t.ini:3: [gateway] internal: \"self\": not an IPv4 address" },
+		{ GW "[knock k]\nsequence = tcp/1\nopen = tcp/2\nto = self self\n",
+		  "t.ini:6: [knock k] to: self listed twice" },
+		{ GA "[open]\nudp = 62201\nto = 10.0.0.0/8\n",
+		  "t.ini:9: [open] udp: 62201 is the [auth] spa_port, which leads to the gateway "
+		  "only: "
+		  "its to must be self" },
+		{ GA "[knock k]\nsequence = tcp/1\nopen = tcp/8443\nto = self 10.10.2.2\n",
+		  "t.ini:10: [knock k] open: tcp/8443 is the [auth] port, which leads to the "
+		  "gateway "
+		  "only: its to must be self" },
+		{ GA "spa_rate = 0\n",
+		  "t.ini:8: [auth] spa_rate: \"0\" is out of range (1..1000)" },
+		{ GA "spa_burst = x\n", "t.ini:8: [auth] spa_burst: \"x\" is not a number" },
+	};
+	struct gw_config c;
+	char err[CG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		if (!ASSERT_EQ(config_parse_string(t[i].text, "t.ini", &c, err, sizeof(err)),
+			       -EINVAL, t[i].want))
+			continue;
+		ASSERT_STREQ(err, t[i].want, "message");
+	}
+}
+
 /* Scopes that dedupe fit: the same service twice through two sections counts once. */
 static void test_auth_limits_accepted(void)
 {
@@ -1270,4 +1387,5 @@ T_MAIN(T_CASE(test_sample), T_CASE(test_example_file), T_CASE(test_defaults),
        T_CASE(test_auth_every_key), T_CASE(test_auth_defaults), T_CASE(test_auth_errors),
        T_CASE(test_auth_limits_accepted), T_CASE(test_client_sample), T_CASE(test_client_every_key),
        T_CASE(test_client_errors), T_CASE(test_client_out_untouched), T_CASE(test_client_line_api),
-       T_CASE(test_auth_line_api), T_CASE(test_client_example_file), T_CASE(test_load_relative))
+       T_CASE(test_auth_line_api), T_CASE(test_client_example_file), T_CASE(test_load_relative),
+       T_CASE(test_destinations), T_CASE(test_destination_errors))

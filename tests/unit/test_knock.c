@@ -33,12 +33,18 @@ static void test_profile_json(void)
 	k.ntargets = (uint32_t)n;
 	k.step_timeout_ns = 5 * NS_PER_SEC;
 	k.open_for_ns = 30 * NS_PER_SEC;
+	k.to.self = 1;
+	k.to.n = 2;
+	k.to.p[0] = (struct cg_prefix){ .addr = { [10] = 0xff, [11] = 0xff, 10, 10, 2, 0 },
+					.plen = 120 };
+	k.to.p[1] = (struct cg_prefix){ .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 2 }, .plen = 48 };
 	if (!ASSERT_EQ(knock_profile_json("ssh", &k, &j), 0, "json"))
 		return;
 	text = json_dumps(j, JSON_COMPACT);
 	ASSERT_STREQ(text,
 		     "{\"name\":\"ssh\",\"sequence\":[\"tcp/7000\",\"udp/8000\",\"tcp/9000\"],"
-		     "\"step_timeout\":5,\"open\":[\"tcp/22\"],\"open_for\":30}",
+		     "\"step_timeout\":5,\"open\":[\"tcp/22\"],\"open_for\":30,"
+		     "\"to\":[\"self\",\"10.10.2.0/24\",\"2001:db8:2::/48\"]}",
 		     "profile");
 	free(text);
 	json_decref(j);

@@ -23,11 +23,15 @@ static void test_every_stat_named(void)
 	ASSERT_STREQ(stat_reason(CG_STAT_PASS_CAP), "cap", "pass_cap");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_CAP_MALFORMED), "cap_malformed", "malformed");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_UNKNOWN_SESSION), "unknown_session", "unknown");
-	ASSERT_STREQ(stat_reason(CG_STAT_DROP_EXPIRED), "expired", "expired");
-	ASSERT_STREQ(stat_reason(CG_STAT_DROP_REPLAY), "replay", "replay");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_EXPIRED_UNVERIFIED), "expired_unverified", "expired");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_REPLAY_UNVERIFIED), "replay_unverified", "replay");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_REPLAY), "replay", "verified replay");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_BAD_TAG), "bad_tag", "bad_tag");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPOOFED_SOURCE), "spoofed_source", "spoofed");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_OUT_OF_SCOPE), "out_of_scope", "scope");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPOOFED_POOL), "spoofed_pool", "pool");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPOOFED_INTERNAL), "spoofed_internal", "internal");
+	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPA_RATE), "spa_rate", "spa rate");
 }
 
 T_MAIN(T_CASE(test_every_stat_named))
