@@ -22,6 +22,8 @@
  *  2 L3: IPv4 (options skipped) / IPv6 (extension headers). ICMPv6 neighbour
  *    discovery (133-137) -> PASS_ND, before the rules: the host must stay
  *    reachable at layer 2.
+ *  2b Sources that never come from outside: the pool and the internal
+ *    prefixes -> DROP_SPOOFED_POOL / DROP_SPOOFED_INTERNAL.
  *  3 Rules: longest-prefix match of the source -> PASS_RULE / DROP_RULE. A drop
  *    rule beats everything below: open services, doors, flows and tunnels.
  *    The per-CPU fw_cache answers for sources seen under the current fw_gen.
@@ -34,12 +36,15 @@
  *  5 L4: TCP/UDP ports, ICMP type and echo id.
  *  5a Capability: UDP to gate_config.data_port (if not 0) -> bpf/cap.h
  *    decides, always: PASS_CAP (decapsulated) or one DROP_* per refusal.
- *  6 Open service: open_ports (proto, dport) -> PASS_OPEN. One small hash,
- *    before the two below: they would pass the packet too.
+ *  5b SPA packets over their source's rate -> DROP_SPA_RATE.
+ *  6 Open service: open_ports (proto, dport), destination in its set ->
+ *    PASS_OPEN. One small hash, before the two below: they would pass the
+ *    packet too.
  *  7 Flows: known 5-tuple, active within flow_timeout_ns -> PASS_FLOW.
- *  8 Door: knock_open (source, proto, dport) not expired -> the 5-tuple
- *    becomes a flow, PASS_KNOCK.
- *  9 Path-MTU ICMP errors (ICMP 3/4, ICMPv6 2) -> PASS_ICMP_ERROR.
+ *  8 Door: knock_open (source, proto, dport) not expired, leading to the
+ *    destination -> the 5-tuple becomes a flow, PASS_KNOCK.
+ *  9 Path-MTU ICMP errors (ICMP 3/4, ICMPv6 2) about a known flow ->
+ *    PASS_ICMP_ERROR.
  * 10 Knock state machine (TCP/UDP) -> DROP_KNOCK_OPEN / _STEP / _WRONG /
  *    _TIMEOUT; the knock packet itself is always consumed.
  * 11 Default: gate_config.default_action -> PASS_DEFAULT / DROP_DEFAULT.
