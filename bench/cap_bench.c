@@ -272,10 +272,13 @@ static double time_sodium(const __u8 *msg, size_t len)
 int main(void)
 {
 	static const size_t sizes[] = { 64, 512, 1400 };
+	/* As the daemon writes it with [auth]: the pool is refused as an outer source. */
 	struct gate_config cfg = { .default_action = GATE_DEFAULT_DROP,
 				   .flow_timeout_ns = 60ULL * 1000000000,
 				   .fw_gen = 1,
-				   .data_port = htons(DATA_PORT) };
+				   .data_port = htons(DATA_PORT),
+				   .pool = { .addr = { [10] = 0xff, [11] = 0xff, 100, 64, 0, 0 },
+					     .plen = 120 } };
 	struct cg_session s;
 	struct gate_bpf *skel = NULL;
 	struct sip_floor_bpf *floor = NULL;

@@ -193,6 +193,14 @@ check "spoofed_pool_not_at_server" test "$(udp_seen)" -eq "$seen"
 nsx $C2 ip route del 10.10.2.2/32
 nsx $C2 ip addr del 100.64.0.5/32 dev eth0
 
+# An SPA flood from one source: the gate lets spa_burst (5) through, then spa_rate (2/s).
+before=$(auth_of spa malformed)
+nsx $C2 bash -c 'for i in $(seq 100); do echo flood >/dev/udp/10.10.1.1/62201; done'
+check "spa_flood_limited_in_xdp" gt stat_of drop_spa_rate
+spa_seen() { [ $(($(auth_of spa malformed) - before)) -ge 5 ]; }
+check "spa_flood_burst_reaches_daemon" poll 5 spa_seen
+check "spa_flood_rest_does_not" test $(($(auth_of spa malformed) - before)) -le 10
+
 # A captured tunnel packet replayed: refused, never reaches the server.
 capture $C1 "udp dst port 51900" "$TMP/data.pcap" udp_ok $C1
 seen=$(udp_seen)
