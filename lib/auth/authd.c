@@ -38,6 +38,8 @@
 #define CG_TUN_MTU 1400
 #define PKT_MAX 2048
 #define EP_REFRESH_NS (100ULL * 1000000ULL)
+/* SPA refusals: at most one log line per reason this often. */
+#define SPA_LOG_INTERVAL_NS (5ULL * NS_PER_SEC)
 
 /* SPA outcomes beyond the parser's: a valid packet asking for another port. */
 enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_MAX };
@@ -102,6 +104,7 @@ struct authd {
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
 	uint64_t spa_stats[SPA_STAT_MAX];
+	struct log_limit spa_log[SPA_STAT_MAX];
 	uint64_t auth_stats[AUTH_STAT_MAX];
 	uint64_t ret_stats[RET_STAT_MAX];
 };
@@ -157,20 +160,51 @@ static int udp_socket(uint16_t port)
 
 /* ---- SPA ------------------------------------------------------------------ */
 
+static const char *spa_refusal_text(unsigned int v)
+{
+	return v == SPA_STAT_PORT    ? "asks for another port"
+	       : v == SPA_STAT_ERROR ? "cannot open the auth port"
+				     : spa_verdict_str(v);
+}
+
+/*
+ * Every outcome is counted; a refusal is logged at most once per
+ * SPA_LOG_INTERVAL_NS per reason, saying how many were not (a flood of
+ * forgeries must not turn into a flood of log lines).
+ */
 static void spa_count(struct authd *a, unsigned int v, const uint8_t src[16], const char *device)
 {
 	char addr[CG_ADDRSTRLEN];
+	uint64_t held = 0;
 
 	a->spa_stats[v]++;
+	if (v != SPA_OK && !log_limit_pass(&a->spa_log[v], mono_ns(), SPA_LOG_INTERVAL_NS, &held))
+		return;
 	addr_format_mapped(src, addr, sizeof(addr));
 	if (v == SPA_OK)
 		log_info("spa: %s from %s: auth port open for %llus", device, addr,
 			 (unsigned long long)(a->cfg->auth.spa_open_ns / NS_PER_SEC));
+	else if (held)
+		log_info("spa: refused from %s (device \"%s\"): %s (and %llu more not logged "
+			 "since the last line of this reason)",
+			 addr, device, spa_refusal_text(v), (unsigned long long)held);
 	else
 		log_info("spa: refused from %s (device \"%s\"): %s", addr, device,
-			 v == SPA_STAT_PORT    ? "asks for another port"
-			 : v == SPA_STAT_ERROR ? "cannot open the auth port"
-					       : spa_verdict_str(v));
+			 spa_refusal_text(v));
+}
+
+/* The refusals held back by a flood that has stopped. */
+static void spa_log_flush(struct authd *a)
+{
+	uint64_t now = mono_ns(), held;
+	unsigned int v;
+
+	for (v = 0; v < SPA_STAT_MAX; v++) {
+		held = log_limit_flush(&a->spa_log[v], now, SPA_LOG_INTERVAL_NS);
+		if (held)
+			log_info("spa: %llu more refused (%s), not logged",
+				 (unsigned long long)held, spa_refusal_text(v));
+	}
 }
 
 static int door_open(struct authd *a, const uint8_t src[16])
@@ -800,6 +834,7 @@ void authd_tick(struct authd *a)
 	uint64_t now = mono_ns();
 	size_t i;
 
+	spa_log_flush(a);
 	for (i = session_count(a->sessions); i-- > 0;) {
 		struct session *s = session_at(a->sessions, i);
 		bool pending = false;
