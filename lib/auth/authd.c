@@ -33,7 +33,9 @@
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
-#define SPA_REPLAY_CAP 65536
+/* The replay cache holds every device the policy can name, each with this many nonces. */
+#define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
+#define SPA_NONCES_PER_DEVICE 64
 /* Inner packets on the return path: the client's TUN MTU leaves room for the outer headers. */
 #define CG_TUN_MTU 1400
 #define PKT_MAX 2048
@@ -41,8 +43,11 @@
 /* SPA refusals: at most one log line per reason this often. */
 #define SPA_LOG_INTERVAL_NS (5ULL * NS_PER_SEC)
 
-/* SPA outcomes beyond the parser's: a valid packet asking for another port. */
-enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_MAX };
+/*
+ * SPA outcomes beyond the parser's: a valid packet asking for another port,
+ * the door that could not be opened, the nonce state that could not be saved.
+ */
+enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_STATE, SPA_STAT_MAX };
 
 enum auth_stat {
 	AUTH_GRANTED,
@@ -100,6 +105,7 @@ struct authd {
 	char tun_name[IF_NAMESIZE];
 	X509_STORE *ca;
 	struct spa_replay *spa_seen;
+	char spa_state[PATH_MAX]; /* <state_dir>/<name>/spa_seen.json */
 	struct vip_pool *pool;
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
@@ -164,6 +170,7 @@ static const char *spa_refusal_text(unsigned int v)
 {
 	return v == SPA_STAT_PORT    ? "asks for another port"
 	       : v == SPA_STAT_ERROR ? "cannot open the auth port"
+	       : v == SPA_STAT_STATE ? "cannot record it in the state file"
 				     : spa_verdict_str(v);
 }
 
@@ -263,6 +270,16 @@ static void spa_one(struct authd *a)
 	if (m.proto != IPPROTO_TCP || m.port != a->cfg->auth.port) {
 		spa_count(a, SPA_STAT_PORT, src, m.device);
 		return;
+	}
+	/* On disk before the door opens: a restart must not let this packet in again. */
+	if (spa_replay_dirty(a->spa_seen)) {
+		int e = spa_replay_save(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S);
+
+		if (e) {
+			log_errno(e, "spa: %s", a->spa_state);
+			spa_count(a, SPA_STAT_STATE, src, m.device);
+			return;
+		}
 	}
 	if (door_open(a, src)) {
 		log_errno(-errno, "spa: knock_open");
@@ -709,7 +726,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	a->spa_fd = a->tun_fd = a->data_fd = -1;
 
 	a->ca = ca_store(ac->ca, err, errlen);
-	a->spa_seen = spa_replay_new(SPA_REPLAY_CAP);
+	a->spa_seen = spa_replay_new(SPA_DEVICES, SPA_NONCES_PER_DEVICE);
 	a->pool = pool_new(&ac->pool);
 	a->sessions = session_table_new(CG_MAX_SESSIONS);
 	if (!a->ca || !a->spa_seen || !a->pool || !a->sessions) {
@@ -718,6 +735,17 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 			snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+
+	if (snprintf(a->spa_state, sizeof(a->spa_state), "%s/%s/spa_seen.json", cfg->state_dir,
+		     cfg->name) >= (int)sizeof(a->spa_state)) {
+		e = -ENAMETOOLONG;
+		snprintf(err, errlen, "state_dir %s: path too long", cfg->state_dir);
+		goto fail;
+	}
+	/* A damaged file stops the start: which packets the last run took is then unknown. */
+	e = spa_replay_load(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S, err, errlen);
+	if (e)
+		goto fail;
 
 	a->spa_fd = udp_socket(ac->spa_port);
 	if (a->spa_fd < 0) {
@@ -918,6 +946,7 @@ static const char *spa_stat_name(unsigned int i)
 {
 	return i == SPA_STAT_PORT    ? "wrong_port"
 	       : i == SPA_STAT_ERROR ? "error"
+	       : i == SPA_STAT_STATE ? "not_recorded"
 				     : spa_verdict_str(i);
 }
 
