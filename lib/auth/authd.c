@@ -105,6 +105,7 @@ struct authd {
 	char tun_name[IF_NAMESIZE];
 	X509_STORE *ca;
 	struct spa_replay *spa_seen;
+	struct spa_keys *spa_keys;
 	char spa_state[PATH_MAX]; /* <state_dir>/<name>/spa_seen.json */
 	struct vip_pool *pool;
 	struct session_table *sessions;
@@ -252,14 +253,16 @@ static void spa_one(struct authd *a)
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
 		return;
 	}
-	pub = spa_device_key(a->cfg->auth.devices, m.device, a->ca, err, sizeof(err));
+	/* Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
+	 */
+	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m.device, a->ca, wall_s(), err,
+			   sizeof(err));
 	if (!pub) {
 		log_debug("spa: %s", err);
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
 		return;
 	}
 	v = spa_verify(pkt, (size_t)n, &m, pub);
-	EVP_PKEY_free(pub);
 	/* Only signed packets reach the replay cache, so forgeries cannot fill it. */
 	if (v == SPA_OK)
 		v = spa_replay_check(a->spa_seen, &m, wall_s(), SPA_WINDOW_S);
@@ -727,9 +730,10 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 
 	a->ca = ca_store(ac->ca, err, errlen);
 	a->spa_seen = spa_replay_new(SPA_DEVICES, SPA_NONCES_PER_DEVICE);
+	a->spa_keys = spa_keys_new(SPA_DEVICES);
 	a->pool = pool_new(&ac->pool);
 	a->sessions = session_table_new(CG_MAX_SESSIONS);
-	if (!a->ca || !a->spa_seen || !a->pool || !a->sessions) {
+	if (!a->ca || !a->spa_seen || !a->spa_keys || !a->pool || !a->sessions) {
 		e = a->ca ? -ENOMEM : -EINVAL;
 		if (a->ca)
 			snprintf(err, errlen, "out of memory");
@@ -814,6 +818,7 @@ void authd_free(struct authd *a)
 	sodium_memzero(a->pending, sizeof(a->pending));
 	pool_free(a->pool);
 	spa_replay_free(a->spa_seen);
+	spa_keys_free(a->spa_keys);
 	X509_STORE_free(a->ca);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);

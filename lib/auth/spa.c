@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/pem.h>
@@ -435,28 +437,19 @@ static int cn_matches(X509 *cert, const char *device)
 	       memcmp(ASN1_STRING_get0_data(s), device, strlen(device)) == 0;
 }
 
-EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, char *err,
-			 size_t errlen)
+/* The checked key of the certificate at path; st and *not_after describe the file read. */
+static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, struct stat *st,
+			  uint64_t *not_after, char *err, size_t errlen)
 {
 	X509_STORE_CTX *sctx = NULL;
 	EVP_PKEY *ret = NULL, *pk = NULL;
-	char path[PATH_MAX];
 	X509 *cert = NULL;
+	struct tm tm;
 	FILE *f = NULL;
 	int e = 0;
 
-	if (!dir || !spa_device_name_ok(device)) {
-		e = EINVAL;
-		snprintf(err, errlen, "invalid device name");
-		goto out;
-	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s.crt", dir, device) >= sizeof(path)) {
-		e = ENAMETOOLONG;
-		snprintf(err, errlen, "path too long");
-		goto out;
-	}
 	f = fopen(path, "re");
-	if (!f) {
+	if (!f || fstat(fileno(f), st)) {
 		e = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		goto out;
@@ -487,6 +480,12 @@ EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, ch
 			goto out;
 		}
 	}
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
+		e = EBADMSG;
+		snprintf(err, errlen, "%s: unreadable notAfter", path);
+		goto out;
+	}
+	*not_after = (uint64_t)timegm(&tm);
 	pk = X509_get_pubkey(cert);
 	if (!is_ed25519(pk)) {
 		e = EBADMSG;
@@ -504,4 +503,162 @@ out:
 	if (!ret)
 		errno = e;
 	return ret;
+}
+
+struct spa_key {
+	char name[SPA_DEVICE_MAX + 1]; /* "" = free */
+	EVP_PKEY *key;		       /* NULL: the file was refused (errno_, err) */
+	struct stat id;		       /* of the file the key (or refusal) came from */
+	uint64_t until_s;	       /* served until then: notAfter, or the retry of a refusal */
+	int errno_;
+	char *err; /* the refusal's reason, malloc'd (NULL with a key) */
+};
+
+struct spa_keys {
+	size_t cap; /* a power of two, at least twice the devices */
+	uint64_t loads;
+	struct spa_key *k;
+};
+
+struct spa_keys *spa_keys_new(size_t devices)
+{
+	struct spa_keys *t;
+	size_t cap = 2;
+
+	if (!devices || devices > SIZE_MAX / 4 / sizeof(struct spa_key)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (cap < 2 * devices)
+		cap *= 2;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->k = calloc(cap, sizeof(*t->k));
+	if (!t->k) {
+		free(t);
+		return NULL;
+	}
+	t->cap = cap;
+	return t;
+}
+
+void spa_keys_free(struct spa_keys *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->cap; i++) {
+		EVP_PKEY_free(t->k[i].key);
+		free(t->k[i].err);
+	}
+	free(t->k);
+	free(t);
+}
+
+uint64_t spa_keys_loads(const struct spa_keys *t)
+{
+	return t ? t->loads : 0;
+}
+
+/* FNV-1a: the names are the policy's, not chosen per packet by a stranger. */
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* name's slot, or a free one, or (table full) its home slot, emptied. */
+static struct spa_key *key_slot(struct spa_keys *t, const char *name)
+{
+	size_t home = name_hash(name) & (t->cap - 1), i, j;
+	struct spa_key *k;
+
+	for (i = 0; i < t->cap; i++) {
+		j = (home + i) & (t->cap - 1);
+		if (!t->k[j].name[0] || !strcmp(t->k[j].name, name))
+			return &t->k[j];
+	}
+	k = &t->k[home];
+	EVP_PKEY_free(k->key);
+	free(k->err);
+	memset(k, 0, sizeof(*k));
+	return k;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+EVP_PKEY *spa_keys_get(struct spa_keys *t, const char *dir, const char *device, X509_STORE *ca,
+		       uint64_t now_s, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct spa_key *k;
+	struct stat st;
+	uint64_t not_after = 0;
+
+	if (!t || !dir || !spa_device_name_ok(device)) {
+		snprintf(err, errlen, "invalid device name");
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.crt", dir, device) >= sizeof(path)) {
+		snprintf(err, errlen, "path too long");
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	k = key_slot(t, device);
+	if (!k->name[0])
+		snprintf(k->name, sizeof(k->name), "%s", device);
+	/* A file gone or not ours to read stops the key at once. */
+	if (stat(path, &st)) {
+		int e = errno;
+
+		EVP_PKEY_free(k->key);
+		k->key = NULL;
+		k->until_s = 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	if (!k->until_s || !same_file(&st, &k->id) || now_s >= k->until_s) {
+		char why[PATH_MAX + 256];
+
+		EVP_PKEY_free(k->key);
+		free(k->err);
+		k->err = NULL;
+		t->loads++;
+		k->key = load_key(path, device, ca, &k->id, &not_after, why, sizeof(why));
+		/* By the caller's clock too, so a key never outlives its certificate here. */
+		if (k->key && now_s >= not_after) {
+			EVP_PKEY_free(k->key);
+			k->key = NULL;
+			snprintf(why, sizeof(why), "%s: certificate has expired", path);
+			errno = EKEYREJECTED;
+		}
+		k->errno_ = k->key ? 0 : errno;
+		k->until_s = k->key ? not_after : now_s + SPA_KEYS_RETRY_S;
+		/* Unreadable: nothing to compare with next time, so read again. */
+		if (!k->key && (k->errno_ == ENOENT || k->errno_ == EACCES))
+			k->until_s = 0;
+		if (!k->key && !(k->err = strdup(why))) {
+			k->until_s = 0;
+			snprintf(err, errlen, "out of memory");
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	if (!k->key) {
+		snprintf(err, errlen, "%s", k->err);
+		errno = k->errno_;
+	}
+	return k->key;
 }

@@ -145,15 +145,36 @@ int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint
 		    char *err, size_t errlen);
 
 /*
- * The Ed25519 public key of DIR/DEVICE.crt (PEM). device must pass
- * spa_device_name_ok. The certificate's subject must have exactly one CN,
- * equal to device; if ca is given it must chain to it, be valid now and fit
- * TLS client use (the same checks mTLS makes). Returns a new EVP_PKEY
- * (EVP_PKEY_free), or NULL with errno set (EINVAL bad name, ENOENT/EACCES
- * file, EBADMSG not a certificate or wrong CN or not Ed25519, EKEYREJECTED
- * chain) and a reason in err.
+ * Device keys, verified once: the Ed25519 public key of DIR/DEVICE.crt
+ * (PEM). device must pass spa_device_name_ok. The certificate's subject
+ * must have exactly one CN, equal to device; if ca is given it must chain
+ * to it, be valid now and fit TLS client use (the same checks mTLS makes).
+ *
+ * A key is kept with the identity of the file it came from (st_dev, st_ino,
+ * size, mtime, ctime, from fstat of the descriptor read) and served while a
+ * stat of the path shows the same identity and the certificate has not
+ * expired; any change reads and checks the file again, and a file that is
+ * gone or fails the checks stops the key at once. A refusal is kept
+ * SPA_KEYS_RETRY_S for the same file, so a device whose certificate is bad
+ * costs a stat per packet too. The CA store must not change while cached.
  */
-EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, char *err,
-			 size_t errlen);
+#define SPA_KEYS_RETRY_S 1
+struct spa_keys;
+
+/* For up to `devices` devices (more: the least recently loaded goes). NULL with errno set. */
+struct spa_keys *spa_keys_new(size_t devices);
+void spa_keys_free(struct spa_keys *k);
+
+/*
+ * The key of device at now_s (wall clock), borrowed: valid until the next
+ * call. NULL with errno set (EINVAL bad name, ENOENT/EACCES file, EBADMSG
+ * not a certificate or wrong CN or not Ed25519, EKEYREJECTED chain) and a
+ * reason in err.
+ */
+EVP_PKEY *spa_keys_get(struct spa_keys *k, const char *dir, const char *device, X509_STORE *ca,
+		       uint64_t now_s, char *err, size_t errlen);
+
+/* How many times a certificate file was read and checked. */
+uint64_t spa_keys_loads(const struct spa_keys *k);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/x509_vfy.h>
@@ -340,6 +341,7 @@ static void test_device_key(void)
 	X509 *ca = NULL, *ca2 = NULL, *x = NULL;
 	X509_STORE *store = X509_STORE_new();
 	char dir[] = "/tmp/cg-spa-XXXXXX", path[128], err[256];
+	struct spa_keys *kc = NULL;
 	uint8_t pkt[SPA_MAX_LEN];
 	struct spa_msg m;
 	EVP_PKEY *pk;
@@ -404,8 +406,11 @@ static void test_device_key(void)
 			 cases[i].use_ca ? " (with CA)" : " (no CA)");
 		errno = 0;
 		err[0] = 0;
-		pk = spa_device_key(dir, cases[i].device, cases[i].use_ca ? store : NULL, err,
-				    sizeof(err));
+		/* A cache of its own: one store per cache, and here each case has its own. */
+		spa_keys_free(kc);
+		kc = spa_keys_new(4);
+		pk = spa_keys_get(kc, dir, cases[i].device, cases[i].use_ca ? store : NULL,
+				  (uint64_t)time(NULL), err, sizeof(err));
 		if (cases[i].want_errno == 0) {
 			ASSERT_TRUE(pk != NULL, name);
 		} else {
@@ -413,17 +418,16 @@ static void test_device_key(void)
 			ASSERT_EQ(errno, cases[i].want_errno, name);
 			ASSERT_TRUE(err[0] != 0, name);
 		}
-		EVP_PKEY_free(pk);
 	}
 	/* The loaded key verifies what the device's private key signed. */
-	pk = spa_device_key(dir, "dev1", store, err, sizeof(err));
+	pk = spa_keys_get(kc, dir, "dev1", store, (uint64_t)time(NULL), err, sizeof(err));
 	n = build("dev1", NOW, pkt);
 	if (ASSERT_TRUE(pk && n, "dev1 key")) {
 		spa_parse(pkt, n, &m);
 		ASSERT_EQ(spa_verify(pkt, n, &m, pk), SPA_OK, "verifies");
 	}
-	EVP_PKEY_free(pk);
 out:
+	spa_keys_free(kc);
 	for (i = 0; made && i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s.crt", dir, cases[i].device);
 		unlink(path);
@@ -595,6 +599,106 @@ static void test_replay_load_refusals(void)
 	rmdir(dir);
 }
 
+/* Does pk verify a packet signed by key? */
+static bool verifies(EVP_PKEY *pk, EVP_PKEY *key)
+{
+	uint8_t pkt[SPA_MAX_LEN];
+	struct spa_msg m;
+	int n = spa_build("dev1", IPPROTO_TCP, 8443, NOW, key, pkt, sizeof(pkt));
+
+	return pk && n > 0 && spa_parse(pkt, (size_t)n, &m) == SPA_OK &&
+	       spa_verify(pkt, (size_t)n, &m, pk) == SPA_OK;
+}
+
+/*
+ * The key cache: read once per certificate file; a rewritten file is read
+ * again, a revoked (other CA), expired or removed one stops at once, and a
+ * refusal is kept a second for the same file.
+ */
+static void test_keys_cache(void)
+{
+	EVP_PKEY *ca_key = tcert_key(), *ca2_key = tcert_key(), *k2 = tcert_key(), *pk;
+	X509 *ca = NULL, *ca2 = NULL, *x = NULL;
+	X509_STORE *store = X509_STORE_new();
+	char dir[] = "/tmp/cg-spa-keys-XXXXXX", path[128], err[256];
+	uint64_t now = (uint64_t)time(NULL);
+	struct spa_keys *kc = spa_keys_new(8);
+	int i, made = 0;
+
+	if (!ASSERT_TRUE(keys() && ca_key && ca2_key && k2 && store && kc && mkdtemp(dir), "setup"))
+		goto out;
+	made = 1;
+	snprintf(path, sizeof(path), "%s/dev1.crt", dir);
+	ca = tcert_make("capgate ca", ca_key, NULL, NULL, 1, NULL, 3600);
+	ca2 = tcert_make("capgate ca", ca2_key, NULL, NULL, 1, NULL, 3600);
+	if (!ASSERT_TRUE(ca && ca2 && X509_STORE_add_cert(store, ca) == 1, "ca"))
+		goto out;
+#define PUT(cert)                                                           \
+	do {                                                                \
+		x = (cert);                                                 \
+		ASSERT_TRUE(x &&tcert_write(path, x) == 0, "write " #cert); \
+		X509_free(x);                                               \
+		x = NULL;                                                   \
+	} while (0)
+	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
+	for (i = 0; i < 1000; i++)
+		pk = spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err));
+	ASSERT_TRUE(verifies(pk, dev_key), "dev1's key");
+	ASSERT_EQ(spa_keys_loads(kc), 1, "read once for 1000 packets");
+
+	/* Rewritten in place with another key: the change is seen on the next packet. */
+	PUT(tcert_make("dev1", k2, ca, ca_key, 0, "clientAuth", 7200));
+	pk = spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err));
+	ASSERT_TRUE(verifies(pk, k2) && !verifies(pk, dev_key), "the new key, not the old");
+	ASSERT_EQ(spa_keys_loads(kc), 2, "read again");
+
+	/* Replaced by one the CA did not sign: refused at once, and for a second from cache. */
+	PUT(tcert_make("dev1", dev_key, ca2, ca2_key, 0, "clientAuth", 7200));
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "revoked");
+	ASSERT_EQ(errno, EKEYREJECTED, "chain");
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "again");
+	ASSERT_EQ(errno, EKEYREJECTED, "the kept refusal says why");
+	ASSERT_TRUE(strstr(err, path) != NULL, err);
+	ASSERT_EQ(spa_keys_loads(kc), 3, "the refusal is kept");
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now + SPA_KEYS_RETRY_S, err,
+				 sizeof(err)) == NULL,
+		    "retried later");
+	ASSERT_EQ(spa_keys_loads(kc), 4, "read after the retry time");
+
+	/* Removed: stops at once; back: works again. */
+	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
+	ASSERT_TRUE(verifies(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)), dev_key),
+		    "good again");
+	unlink(path);
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "removed");
+	ASSERT_EQ(errno, ENOENT, "ENOENT");
+	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) != NULL, "back");
+
+	/* Expired (it is valid for another hour): a cached key stops at notAfter. */
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now + 3 * 3600, err, sizeof(err)) == NULL,
+		    "expired");
+	ASSERT_EQ(errno, EKEYREJECTED, "expired: rejected");
+#undef PUT
+out:
+	if (made) {
+		unlink(path);
+		rmdir(dir);
+	}
+	spa_keys_free(kc);
+	spa_keys_free(NULL);
+	X509_free(ca);
+	X509_free(ca2);
+	X509_STORE_free(store);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(ca2_key);
+	EVP_PKEY_free(k2);
+}
+
 static void test_cleanup(void)
 {
 	EVP_PKEY_free(dev_key);
@@ -606,5 +710,5 @@ T_MAIN(T_CASE(test_roundtrip), T_CASE(test_build_errors), T_CASE(test_parse_tabl
        T_CASE(test_truncated_every_length), T_CASE(test_flipped_bits), T_CASE(test_verify_verdicts),
        T_CASE(test_replay_and_skew), T_CASE(test_replay_bounded), T_CASE(test_full_path),
        T_CASE(test_names), T_CASE(test_device_key), T_CASE(test_replay_fair_share),
-       T_CASE(test_replay_busy), T_CASE(test_replay_restart), T_CASE(test_replay_load_refusals),
-       T_CASE(test_cleanup))
+       T_CASE(test_keys_cache), T_CASE(test_replay_busy), T_CASE(test_replay_restart),
+       T_CASE(test_replay_load_refusals), T_CASE(test_cleanup))
