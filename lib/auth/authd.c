@@ -33,14 +33,21 @@
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
-#define SPA_REPLAY_CAP 65536
+/* The replay cache holds every device the policy can name, each with this many nonces. */
+#define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
+#define SPA_NONCES_PER_DEVICE 64
 /* Inner packets on the return path: the client's TUN MTU leaves room for the outer headers. */
 #define CG_TUN_MTU 1400
 #define PKT_MAX 2048
 #define EP_REFRESH_NS (100ULL * 1000000ULL)
+/* SPA refusals: at most one log line per reason this often. */
+#define SPA_LOG_INTERVAL_NS (5ULL * NS_PER_SEC)
 
-/* SPA outcomes beyond the parser's: a valid packet asking for another port. */
-enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_MAX };
+/*
+ * SPA outcomes beyond the parser's: a valid packet asking for another port,
+ * the door that could not be opened, the nonce state that could not be saved.
+ */
+enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_STATE, SPA_STAT_MAX };
 
 enum auth_stat {
 	AUTH_GRANTED,
@@ -98,10 +105,13 @@ struct authd {
 	char tun_name[IF_NAMESIZE];
 	X509_STORE *ca;
 	struct spa_replay *spa_seen;
+	struct spa_keys *spa_keys;
+	char spa_state[PATH_MAX]; /* <state_dir>/<name>/spa_seen.json */
 	struct vip_pool *pool;
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
 	uint64_t spa_stats[SPA_STAT_MAX];
+	struct log_limit spa_log[SPA_STAT_MAX];
 	uint64_t auth_stats[AUTH_STAT_MAX];
 	uint64_t ret_stats[RET_STAT_MAX];
 };
@@ -157,20 +167,52 @@ static int udp_socket(uint16_t port)
 
 /* ---- SPA ------------------------------------------------------------------ */
 
+static const char *spa_refusal_text(unsigned int v)
+{
+	return v == SPA_STAT_PORT    ? "asks for another port"
+	       : v == SPA_STAT_ERROR ? "cannot open the auth port"
+	       : v == SPA_STAT_STATE ? "cannot record it in the state file"
+				     : spa_verdict_str(v);
+}
+
+/*
+ * Every outcome is counted; a refusal is logged at most once per
+ * SPA_LOG_INTERVAL_NS per reason, saying how many were not (a flood of
+ * forgeries must not turn into a flood of log lines).
+ */
 static void spa_count(struct authd *a, unsigned int v, const uint8_t src[16], const char *device)
 {
 	char addr[CG_ADDRSTRLEN];
+	uint64_t held = 0;
 
 	a->spa_stats[v]++;
+	if (v != SPA_OK && !log_limit_pass(&a->spa_log[v], mono_ns(), SPA_LOG_INTERVAL_NS, &held))
+		return;
 	addr_format_mapped(src, addr, sizeof(addr));
 	if (v == SPA_OK)
 		log_info("spa: %s from %s: auth port open for %llus", device, addr,
 			 (unsigned long long)(a->cfg->auth.spa_open_ns / NS_PER_SEC));
+	else if (held)
+		log_info("spa: refused from %s (device \"%s\"): %s (and %llu more not logged "
+			 "since the last line of this reason)",
+			 addr, device, spa_refusal_text(v), (unsigned long long)held);
 	else
 		log_info("spa: refused from %s (device \"%s\"): %s", addr, device,
-			 v == SPA_STAT_PORT    ? "asks for another port"
-			 : v == SPA_STAT_ERROR ? "cannot open the auth port"
-					       : spa_verdict_str(v));
+			 spa_refusal_text(v));
+}
+
+/* The refusals held back by a flood that has stopped. */
+static void spa_log_flush(struct authd *a)
+{
+	uint64_t now = mono_ns(), held;
+	unsigned int v;
+
+	for (v = 0; v < SPA_STAT_MAX; v++) {
+		held = log_limit_flush(&a->spa_log[v], now, SPA_LOG_INTERVAL_NS);
+		if (held)
+			log_info("spa: %llu more refused (%s), not logged",
+				 (unsigned long long)held, spa_refusal_text(v));
+	}
 }
 
 static int door_open(struct authd *a, const uint8_t src[16])
@@ -211,14 +253,16 @@ static void spa_one(struct authd *a)
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
 		return;
 	}
-	pub = spa_device_key(a->cfg->auth.devices, m.device, a->ca, err, sizeof(err));
+	/* Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
+	 */
+	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m.device, a->ca, wall_s(), err,
+			   sizeof(err));
 	if (!pub) {
 		log_debug("spa: %s", err);
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
 		return;
 	}
 	v = spa_verify(pkt, (size_t)n, &m, pub);
-	EVP_PKEY_free(pub);
 	/* Only signed packets reach the replay cache, so forgeries cannot fill it. */
 	if (v == SPA_OK)
 		v = spa_replay_check(a->spa_seen, &m, wall_s(), SPA_WINDOW_S);
@@ -229,6 +273,16 @@ static void spa_one(struct authd *a)
 	if (m.proto != IPPROTO_TCP || m.port != a->cfg->auth.port) {
 		spa_count(a, SPA_STAT_PORT, src, m.device);
 		return;
+	}
+	/* On disk before the door opens: a restart must not let this packet in again. */
+	if (spa_replay_dirty(a->spa_seen)) {
+		int e = spa_replay_save(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S);
+
+		if (e) {
+			log_errno(e, "spa: %s", a->spa_state);
+			spa_count(a, SPA_STAT_STATE, src, m.device);
+			return;
+		}
 	}
 	if (door_open(a, src)) {
 		log_errno(-errno, "spa: knock_open");
@@ -675,15 +729,27 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	a->spa_fd = a->tun_fd = a->data_fd = -1;
 
 	a->ca = ca_store(ac->ca, err, errlen);
-	a->spa_seen = spa_replay_new(SPA_REPLAY_CAP);
+	a->spa_seen = spa_replay_new(SPA_DEVICES, SPA_NONCES_PER_DEVICE);
+	a->spa_keys = spa_keys_new(SPA_DEVICES);
 	a->pool = pool_new(&ac->pool);
 	a->sessions = session_table_new(CG_MAX_SESSIONS);
-	if (!a->ca || !a->spa_seen || !a->pool || !a->sessions) {
+	if (!a->ca || !a->spa_seen || !a->spa_keys || !a->pool || !a->sessions) {
 		e = a->ca ? -ENOMEM : -EINVAL;
 		if (a->ca)
 			snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+
+	if (snprintf(a->spa_state, sizeof(a->spa_state), "%s/%s/spa_seen.json", cfg->state_dir,
+		     cfg->name) >= (int)sizeof(a->spa_state)) {
+		e = -ENAMETOOLONG;
+		snprintf(err, errlen, "state_dir %s: path too long", cfg->state_dir);
+		goto fail;
+	}
+	/* A damaged file stops the start: which packets the last run took is then unknown. */
+	e = spa_replay_load(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S, err, errlen);
+	if (e)
+		goto fail;
 
 	a->spa_fd = udp_socket(ac->spa_port);
 	if (a->spa_fd < 0) {
@@ -752,6 +818,7 @@ void authd_free(struct authd *a)
 	sodium_memzero(a->pending, sizeof(a->pending));
 	pool_free(a->pool);
 	spa_replay_free(a->spa_seen);
+	spa_keys_free(a->spa_keys);
 	X509_STORE_free(a->ca);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);
@@ -800,6 +867,7 @@ void authd_tick(struct authd *a)
 	uint64_t now = mono_ns();
 	size_t i;
 
+	spa_log_flush(a);
 	for (i = session_count(a->sessions); i-- > 0;) {
 		struct session *s = session_at(a->sessions, i);
 		bool pending = false;
@@ -883,6 +951,7 @@ static const char *spa_stat_name(unsigned int i)
 {
 	return i == SPA_STAT_PORT    ? "wrong_port"
 	       : i == SPA_STAT_ERROR ? "error"
+	       : i == SPA_STAT_STATE ? "not_recorded"
 				     : spa_verdict_str(i);
 }
 

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Single packet authorization: Ed25519-signed open requests, parsed with rd, and a nonce cache. */
+/* Single packet authorization: Ed25519-signed open requests, parsed with rd, a nonce cache. */
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include <jansson.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "lib/auth/spa.h"
+#include "lib/base/file.h"
 #include "lib/base/rd.h"
 
 static const char *const verdict_names[SPA_MAX] = {
@@ -22,6 +26,8 @@ static const char *const verdict_names[SPA_MAX] = {
 	[SPA_BAD_SIGNATURE] = "bad_signature",
 	[SPA_CLOCK_SKEW] = "clock_skew",
 	[SPA_REPLAY] = "replay",
+	[SPA_STALE] = "stale",
+	[SPA_BUSY] = "busy",
 };
 
 const char *spa_verdict_str(enum spa_verdict v)
@@ -157,34 +163,51 @@ out:
 }
 
 struct spa_seen {
-	char device[SPA_DEVICE_MAX + 1];
 	uint8_t nonce[SPA_NONCE_LEN];
 	uint64_t time_s;
 };
 
+/* One device's share of the cache: its nonces, its marks. */
+struct spa_dev {
+	char name[SPA_DEVICE_MAX + 1]; /* "" = free slot */
+	uint64_t floor_s;	       /* the previous run's mark: packets dated <= it are stale */
+	uint64_t mark_s;	       /* latest time accepted (or the floor), what save writes */
+	size_t n;
+	struct spa_seen *e; /* per_device entries */
+};
+
 struct spa_replay {
-	size_t cap, n;
+	size_t ndev, per_dev;
 	uint64_t evicted;
+	bool dirty;
+	struct spa_dev *d;
 	struct spa_seen *e;
 };
 
-struct spa_replay *spa_replay_new(size_t cap)
+struct spa_replay *spa_replay_new(size_t devices, size_t per_device)
 {
 	struct spa_replay *c;
+	size_t i;
 
-	if (!cap || cap > SIZE_MAX / sizeof(struct spa_seen)) {
+	if (!devices || !per_device || devices > SIZE_MAX / sizeof(struct spa_dev) ||
+	    per_device > SIZE_MAX / sizeof(struct spa_seen) / devices) {
 		errno = EINVAL;
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->e = calloc(cap, sizeof(*c->e));
-	if (!c->e) {
-		free(c);
+	c->d = calloc(devices, sizeof(*c->d));
+	c->e = calloc(devices * per_device, sizeof(*c->e));
+	if (!c->d || !c->e) {
+		spa_replay_free(c);
+		errno = ENOMEM;
 		return NULL;
 	}
-	c->cap = cap;
+	for (i = 0; i < devices; i++)
+		c->d[i].e = c->e + i * per_device;
+	c->ndev = devices;
+	c->per_dev = per_device;
 	return c;
 }
 
@@ -192,13 +215,18 @@ void spa_replay_free(struct spa_replay *c)
 {
 	if (!c)
 		return;
+	free(c->d);
 	free(c->e);
 	free(c);
 }
 
 size_t spa_replay_count(const struct spa_replay *c)
 {
-	return c ? c->n : 0;
+	size_t i, n = 0;
+
+	for (i = 0; c && i < c->ndev; i++)
+		n += c->d[i].n;
+	return n;
 }
 
 uint64_t spa_replay_evicted(const struct spa_replay *c)
@@ -206,53 +234,191 @@ uint64_t spa_replay_evicted(const struct spa_replay *c)
 	return c ? c->evicted : 0;
 }
 
+bool spa_replay_dirty(const struct spa_replay *c)
+{
+	return c && c->dirty;
+}
+
 static uint64_t absdiff(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : b - a;
 }
 
-/* Drop entries a replay of which the clock check refuses anyway (with margin). */
-static void expire(struct spa_replay *c, uint64_t now_s, uint64_t window_s)
+static uint64_t twice(uint64_t window_s)
 {
-	uint64_t keep = window_s > UINT64_MAX / 2 ? UINT64_MAX : 2 * window_s;
+	return window_s > UINT64_MAX / 2 ? UINT64_MAX : 2 * window_s;
+}
+
+/* Drop entries a replay of which the clock check refuses anyway (with margin). */
+static void expire(struct spa_dev *d, uint64_t now_s, uint64_t window_s)
+{
+	uint64_t keep = twice(window_s);
 	size_t i = 0;
 
-	while (i < c->n) {
-		if (absdiff(now_s, c->e[i].time_s) > keep)
-			c->e[i] = c->e[--c->n];
+	while (i < d->n) {
+		if (absdiff(now_s, d->e[i].time_s) > keep)
+			d->e[i] = d->e[--d->n];
 		else
 			i++;
 	}
 }
 
+/* A mark still matters while a packet dated at it could pass the clock check. */
+static bool mark_live(uint64_t mark_s, uint64_t now_s, uint64_t window_s)
+{
+	return mark_s && (mark_s >= now_s || now_s - mark_s <= window_s);
+}
+
+/* name's slot, or a free (or reusable) one named name, or NULL if all are in use. */
+static struct spa_dev *dev_slot(struct spa_replay *c, const char *name, uint64_t now_s,
+				uint64_t window_s)
+{
+	struct spa_dev *free_slot = NULL, *d;
+	size_t i;
+
+	for (i = 0; i < c->ndev; i++) {
+		d = &c->d[i];
+		if (!strcmp(d->name, name))
+			return d;
+		if (free_slot)
+			continue;
+		if (d->name[0])
+			expire(d, now_s, window_s);
+		if (!d->name[0] || (!d->n && !mark_live(d->mark_s, now_s, window_s)))
+			free_slot = d;
+	}
+	if (free_slot) {
+		memset(free_slot->name, 0, sizeof(free_slot->name));
+		snprintf(free_slot->name, sizeof(free_slot->name), "%s", name);
+		free_slot->floor_s = free_slot->mark_s = 0;
+		free_slot->n = 0;
+	}
+	return free_slot;
+}
+
 enum spa_verdict spa_replay_check(struct spa_replay *c, const struct spa_msg *m, uint64_t now_s,
 				  uint64_t window_s)
 {
+	struct spa_dev *d;
 	size_t i, oldest;
 
 	if (!c || !m)
 		return SPA_MALFORMED;
 	if (absdiff(now_s, m->time_s) > window_s)
 		return SPA_CLOCK_SKEW;
-	for (i = 0; i < c->n; i++)
-		if (memcmp(c->e[i].nonce, m->nonce, SPA_NONCE_LEN) == 0 &&
-		    strcmp(c->e[i].device, m->device) == 0)
+	d = dev_slot(c, m->device, now_s, window_s);
+	if (!d)
+		return SPA_BUSY;
+	if (m->time_s <= d->floor_s)
+		return SPA_STALE;
+	for (i = 0; i < d->n; i++)
+		if (memcmp(d->e[i].nonce, m->nonce, SPA_NONCE_LEN) == 0)
 			return SPA_REPLAY;
-	if (c->n == c->cap)
-		expire(c, now_s, window_s);
-	if (c->n == c->cap) {
+	if (d->n == c->per_dev)
+		expire(d, now_s, window_s);
+	if (d->n == c->per_dev) {
 		oldest = 0;
-		for (i = 1; i < c->n; i++)
-			if (c->e[i].time_s < c->e[oldest].time_s)
+		for (i = 1; i < d->n; i++)
+			if (d->e[i].time_s < d->e[oldest].time_s)
 				oldest = i;
-		c->e[oldest] = c->e[--c->n];
+		d->e[oldest] = d->e[--d->n];
 		c->evicted++;
 	}
-	memcpy(c->e[c->n].device, m->device, sizeof(m->device));
-	memcpy(c->e[c->n].nonce, m->nonce, SPA_NONCE_LEN);
-	c->e[c->n].time_s = m->time_s;
-	c->n++;
+	memcpy(d->e[d->n].nonce, m->nonce, SPA_NONCE_LEN);
+	d->e[d->n].time_s = m->time_s;
+	d->n++;
+	if (m->time_s > d->mark_s) {
+		d->mark_s = m->time_s;
+		c->dirty = true;
+	}
 	return SPA_OK;
+}
+
+#define SPA_STATE_VERSION 1
+
+int spa_replay_save(struct spa_replay *c, const char *path, uint64_t now_s, uint64_t window_s)
+{
+	json_t *devs = json_object(), *root = NULL;
+	size_t i;
+	int ret;
+
+	if (!devs)
+		return -ENOMEM;
+	for (i = 0; i < c->ndev; i++) {
+		const struct spa_dev *d = &c->d[i];
+
+		if (d->name[0] && mark_live(d->mark_s, now_s, window_s) &&
+		    json_object_set_new(devs, d->name, json_integer((json_int_t)d->mark_s))) {
+			json_decref(devs);
+			return -ENOMEM;
+		}
+	}
+	root = json_pack("{s:i, s:o}", "version", SPA_STATE_VERSION, "devices", devs);
+	ret = root ? file_write_json(path, root) : -ENOMEM;
+	json_decref(root);
+	if (!ret)
+		c->dirty = false;
+	return ret;
+}
+
+int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint64_t window_s,
+		    char *err, size_t errlen)
+{
+	json_t *root = NULL, *devs, *v;
+	json_error_t je;
+	const char *name;
+	struct spa_dev *d;
+	json_int_t mark;
+	FILE *f;
+	int ret = -EINVAL;
+
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	fclose(f);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+		goto out;
+	}
+	devs = json_object_get(root, "devices");
+	if (json_object_size(root) != 2 ||
+	    json_integer_value(json_object_get(root, "version")) != SPA_STATE_VERSION ||
+	    !json_is_object(devs)) {
+		snprintf(err, errlen, "%s: not a version %d SPA state file", path,
+			 SPA_STATE_VERSION);
+		goto out;
+	}
+	json_object_foreach(devs, name, v)
+	{
+		mark = json_integer_value(v);
+		if (!spa_device_name_ok(name) || strlen(name) > SPA_DEVICE_MAX ||
+		    !json_is_integer(v) || mark <= 0) {
+			snprintf(err, errlen, "%s: device \"%.63s\": bad entry", path, name);
+			goto out;
+		}
+		if (!mark_live((uint64_t)mark, now_s, window_s))
+			continue;
+		d = dev_slot(c, name, now_s, window_s);
+		if (!d) {
+			ret = -ENOSPC;
+			snprintf(err, errlen, "%s: more than %zu devices", path, c->ndev);
+			goto out;
+		}
+		if ((uint64_t)mark > now_s + window_s)
+			mark = (json_int_t)(now_s + window_s);
+		d->floor_s = d->mark_s = (uint64_t)mark;
+	}
+	c->dirty = false;
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
 }
 
 static int cn_matches(X509 *cert, const char *device)
@@ -271,28 +437,19 @@ static int cn_matches(X509 *cert, const char *device)
 	       memcmp(ASN1_STRING_get0_data(s), device, strlen(device)) == 0;
 }
 
-EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, char *err,
-			 size_t errlen)
+/* The checked key of the certificate at path; st and *not_after describe the file read. */
+static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, struct stat *st,
+			  uint64_t *not_after, char *err, size_t errlen)
 {
 	X509_STORE_CTX *sctx = NULL;
 	EVP_PKEY *ret = NULL, *pk = NULL;
-	char path[PATH_MAX];
 	X509 *cert = NULL;
+	struct tm tm;
 	FILE *f = NULL;
 	int e = 0;
 
-	if (!dir || !spa_device_name_ok(device)) {
-		e = EINVAL;
-		snprintf(err, errlen, "invalid device name");
-		goto out;
-	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s.crt", dir, device) >= sizeof(path)) {
-		e = ENAMETOOLONG;
-		snprintf(err, errlen, "path too long");
-		goto out;
-	}
 	f = fopen(path, "re");
-	if (!f) {
+	if (!f || fstat(fileno(f), st)) {
 		e = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		goto out;
@@ -323,6 +480,12 @@ EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, ch
 			goto out;
 		}
 	}
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
+		e = EBADMSG;
+		snprintf(err, errlen, "%s: unreadable notAfter", path);
+		goto out;
+	}
+	*not_after = (uint64_t)timegm(&tm);
 	pk = X509_get_pubkey(cert);
 	if (!is_ed25519(pk)) {
 		e = EBADMSG;
@@ -340,4 +503,162 @@ out:
 	if (!ret)
 		errno = e;
 	return ret;
+}
+
+struct spa_key {
+	char name[SPA_DEVICE_MAX + 1]; /* "" = free */
+	EVP_PKEY *key;		       /* NULL: the file was refused (errno_, err) */
+	struct stat id;		       /* of the file the key (or refusal) came from */
+	uint64_t until_s;	       /* served until then: notAfter, or the retry of a refusal */
+	int errno_;
+	char *err; /* the refusal's reason, malloc'd (NULL with a key) */
+};
+
+struct spa_keys {
+	size_t cap; /* a power of two, at least twice the devices */
+	uint64_t loads;
+	struct spa_key *k;
+};
+
+struct spa_keys *spa_keys_new(size_t devices)
+{
+	struct spa_keys *t;
+	size_t cap = 2;
+
+	if (!devices || devices > SIZE_MAX / 4 / sizeof(struct spa_key)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (cap < 2 * devices)
+		cap *= 2;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->k = calloc(cap, sizeof(*t->k));
+	if (!t->k) {
+		free(t);
+		return NULL;
+	}
+	t->cap = cap;
+	return t;
+}
+
+void spa_keys_free(struct spa_keys *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->cap; i++) {
+		EVP_PKEY_free(t->k[i].key);
+		free(t->k[i].err);
+	}
+	free(t->k);
+	free(t);
+}
+
+uint64_t spa_keys_loads(const struct spa_keys *t)
+{
+	return t ? t->loads : 0;
+}
+
+/* FNV-1a: the names are the policy's, not chosen per packet by a stranger. */
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* name's slot, or a free one, or (table full) its home slot, emptied. */
+static struct spa_key *key_slot(struct spa_keys *t, const char *name)
+{
+	size_t home = name_hash(name) & (t->cap - 1), i, j;
+	struct spa_key *k;
+
+	for (i = 0; i < t->cap; i++) {
+		j = (home + i) & (t->cap - 1);
+		if (!t->k[j].name[0] || !strcmp(t->k[j].name, name))
+			return &t->k[j];
+	}
+	k = &t->k[home];
+	EVP_PKEY_free(k->key);
+	free(k->err);
+	memset(k, 0, sizeof(*k));
+	return k;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+EVP_PKEY *spa_keys_get(struct spa_keys *t, const char *dir, const char *device, X509_STORE *ca,
+		       uint64_t now_s, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct spa_key *k;
+	struct stat st;
+	uint64_t not_after = 0;
+
+	if (!t || !dir || !spa_device_name_ok(device)) {
+		snprintf(err, errlen, "invalid device name");
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.crt", dir, device) >= sizeof(path)) {
+		snprintf(err, errlen, "path too long");
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	k = key_slot(t, device);
+	if (!k->name[0])
+		snprintf(k->name, sizeof(k->name), "%s", device);
+	/* A file gone or not ours to read stops the key at once. */
+	if (stat(path, &st)) {
+		int e = errno;
+
+		EVP_PKEY_free(k->key);
+		k->key = NULL;
+		k->until_s = 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	if (!k->until_s || !same_file(&st, &k->id) || now_s >= k->until_s) {
+		char why[PATH_MAX + 256];
+
+		EVP_PKEY_free(k->key);
+		free(k->err);
+		k->err = NULL;
+		t->loads++;
+		k->key = load_key(path, device, ca, &k->id, &not_after, why, sizeof(why));
+		/* By the caller's clock too, so a key never outlives its certificate here. */
+		if (k->key && now_s >= not_after) {
+			EVP_PKEY_free(k->key);
+			k->key = NULL;
+			snprintf(why, sizeof(why), "%s: certificate has expired", path);
+			errno = EKEYREJECTED;
+		}
+		k->errno_ = k->key ? 0 : errno;
+		k->until_s = k->key ? not_after : now_s + SPA_KEYS_RETRY_S;
+		/* Unreadable: nothing to compare with next time, so read again. */
+		if (!k->key && (k->errno_ == ENOENT || k->errno_ == EACCES))
+			k->until_s = 0;
+		if (!k->key && !(k->err = strdup(why))) {
+			k->until_s = 0;
+			snprintf(err, errlen, "out of memory");
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	if (!k->key) {
+		snprintf(err, errlen, "%s", k->err);
+		errno = k->errno_;
+	}
+	return k->key;
 }

@@ -3,6 +3,7 @@
 #ifndef CG_AUTH_SPA_H
 #define CG_AUTH_SPA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,10 +46,15 @@ enum spa_verdict {
 	SPA_BAD_SIGNATURE,  /* signature does not verify under the device key */
 	SPA_CLOCK_SKEW,	    /* |now - time| > window */
 	SPA_REPLAY,	    /* (device, nonce) already seen within the window */
+	SPA_STALE,	    /* dated no later than the device's last packet before a restart */
+	SPA_BUSY,	    /* no room for another device in the replay cache */
 	SPA_MAX
 };
 
-/* "ok", "malformed", "unknown_device", "bad_signature", "clock_skew", "replay"; "?" else. */
+/*
+ * "ok", "malformed", "unknown_device", "bad_signature", "clock_skew", "replay", "stale", "busy";
+ * "?" else.
+ */
 const char *spa_verdict_str(enum spa_verdict v);
 
 /* A parsed SPA packet. */
@@ -85,38 +91,90 @@ enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg
 
 /*
  * Replay cache of (device, nonce) pairs. Run spa_replay_check only on
- * packets whose signature verified, so forgeries cannot fill it. Bounded at
- * cap entries: entries whose time is more than 2 x window old are dropped
- * first; if it is still full the entry with the oldest time is evicted and
- * counted (spa_replay_evicted), since a replay of it would then pass.
+ * packets whose signature verified, so forgeries cannot fill it. Each
+ * device has its own share of per_device entries, so one device's flood
+ * evicts only its own: entries whose time is more than 2 x window old go
+ * first; if the share is still full, that device's entry with the oldest
+ * time is evicted and counted (spa_replay_evicted), since a replay of it
+ * would then pass. At most `devices` devices are held at once; a device
+ * slot is reused once it has no entry and its high-water mark is out of
+ * the window.
+ *
+ * Across restarts: per device, the high-water mark is the latest time of a
+ * packet it accepted. spa_replay_save writes them, spa_replay_load reads
+ * the previous run's as floors: a packet dated at or before its device's
+ * floor is refused as stale, since the previous run may have seen it.
  */
 struct spa_replay;
 
-/* NULL with errno set (EINVAL for cap 0, ENOMEM). Free with spa_replay_free. */
-struct spa_replay *spa_replay_new(size_t cap);
+/* NULL with errno set (EINVAL for 0 or too large, ENOMEM). Free with spa_replay_free. */
+struct spa_replay *spa_replay_new(size_t devices, size_t per_device);
 void spa_replay_free(struct spa_replay *c);
 
 /*
- * SPA_CLOCK_SKEW if |now_s - m->time_s| > window_s, SPA_REPLAY if the
- * (device, nonce) pair is in the cache, else SPA_OK and the pair is recorded.
+ * SPA_CLOCK_SKEW if |now_s - m->time_s| > window_s, SPA_STALE if m->time_s
+ * is not after the device's floor, SPA_REPLAY if the (device, nonce) pair
+ * is in the cache, SPA_BUSY if every device slot is in use, else SPA_OK and
+ * the pair is recorded (and the device's high-water mark raised).
  */
 enum spa_verdict spa_replay_check(struct spa_replay *c, const struct spa_msg *m, uint64_t now_s,
 				  uint64_t window_s);
 
-/* Entries in the cache now, and live entries evicted because it was full. */
+/* Entries in the cache now, and live entries evicted because a device's share was full. */
 size_t spa_replay_count(const struct spa_replay *c);
 uint64_t spa_replay_evicted(const struct spa_replay *c);
 
+/* True if a high-water mark rose since the last successful spa_replay_save/load. */
+bool spa_replay_dirty(const struct spa_replay *c);
+
 /*
- * The Ed25519 public key of DIR/DEVICE.crt (PEM). device must pass
- * spa_device_name_ok. The certificate's subject must have exactly one CN,
- * equal to device; if ca is given it must chain to it, be valid now and fit
- * TLS client use (the same checks mTLS makes). Returns a new EVP_PKEY
- * (EVP_PKEY_free), or NULL with errno set (EINVAL bad name, ENOENT/EACCES
- * file, EBADMSG not a certificate or wrong CN or not Ed25519, EKEYREJECTED
- * chain) and a reason in err.
+ * Writes {"version":1,"devices":{"NAME":MARK,...}} to path atomically and
+ * durably (lib/base/file.h), with the marks still inside the window. 0 or a
+ * negative errno.
  */
-EVP_PKEY *spa_device_key(const char *dir, const char *device, X509_STORE *ca, char *err,
-			 size_t errlen);
+int spa_replay_save(struct spa_replay *c, const char *path, uint64_t now_s, uint64_t window_s);
+
+/*
+ * Reads what spa_replay_save wrote into c's floors (c as new). A missing
+ * file is an empty one. A mark more than window_s ahead of now_s is taken
+ * as now_s + window_s (no packet beyond that passes the clock check
+ * anyway). Returns 0, or -EINVAL (with "PATH: reason" in err) for anything
+ * malformed, -ENOSPC for more devices than c holds, -errno if unreadable.
+ */
+int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint64_t window_s,
+		    char *err, size_t errlen);
+
+/*
+ * Device keys, verified once: the Ed25519 public key of DIR/DEVICE.crt
+ * (PEM). device must pass spa_device_name_ok. The certificate's subject
+ * must have exactly one CN, equal to device; if ca is given it must chain
+ * to it, be valid now and fit TLS client use (the same checks mTLS makes).
+ *
+ * A key is kept with the identity of the file it came from (st_dev, st_ino,
+ * size, mtime, ctime, from fstat of the descriptor read) and served while a
+ * stat of the path shows the same identity and the certificate has not
+ * expired; any change reads and checks the file again, and a file that is
+ * gone or fails the checks stops the key at once. A refusal is kept
+ * SPA_KEYS_RETRY_S for the same file, so a device whose certificate is bad
+ * costs a stat per packet too. The CA store must not change while cached.
+ */
+#define SPA_KEYS_RETRY_S 1
+struct spa_keys;
+
+/* For up to `devices` devices (more: the least recently loaded goes). NULL with errno set. */
+struct spa_keys *spa_keys_new(size_t devices);
+void spa_keys_free(struct spa_keys *k);
+
+/*
+ * The key of device at now_s (wall clock), borrowed: valid until the next
+ * call. NULL with errno set (EINVAL bad name, ENOENT/EACCES file, EBADMSG
+ * not a certificate or wrong CN or not Ed25519, EKEYREJECTED chain) and a
+ * reason in err.
+ */
+EVP_PKEY *spa_keys_get(struct spa_keys *k, const char *dir, const char *device, X509_STORE *ca,
+		       uint64_t now_s, char *err, size_t errlen);
+
+/* How many times a certificate file was read and checked. */
+uint64_t spa_keys_loads(const struct spa_keys *k);
 
 #endif

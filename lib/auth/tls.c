@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,19 @@ const char *tls_err_text(const char *prefix, char *buf, size_t len)
 	return buf;
 }
 
+/* "uid 0 (root)", or "uid N" if no user has that id. */
+static const char *uid_text(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char names[1024];
+
+	if (getpwuid_r(uid, &pw, names, sizeof(names), &res) || !res)
+		snprintf(buf, len, "uid %u", (unsigned int)uid);
+	else
+		snprintf(buf, len, "uid %u (%s)", (unsigned int)uid, res->pw_name);
+	return buf;
+}
+
 EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen)
 {
 	EVP_PKEY *pkey = NULL;
@@ -70,6 +84,18 @@ EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen)
 			 "%s: mode %04o: a private key must not be accessible by group or others "
 			 "(chmod 600)",
 			 path, (unsigned int)(st.st_mode & 07777));
+		goto out;
+	}
+	/* A key another user can rewrite is theirs to choose, whatever its mode. */
+	if (st.st_uid != geteuid()) {
+		char have[64], want[64];
+
+		e = EPERM;
+		snprintf(err, errlen,
+			 "%s: owned by %s, expected %s (the user capgate runs as): a key another "
+			 "user can rewrite is refused (chown)",
+			 path, uid_text(st.st_uid, have, sizeof(have)),
+			 uid_text(geteuid(), want, sizeof(want)));
 		goto out;
 	}
 	f = fdopen(fd, "r");

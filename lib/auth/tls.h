@@ -60,8 +60,9 @@ int tls_export_material(SSL *ssl, uint32_t session_id, uint8_t out[TLS_MATERIAL_
 const char *tls_err_text(const char *prefix, char *buf, size_t len);
 
 /*
- * Opens a private key file, refusing (-EPERM) one readable or writable by
- * group or others, and reads the PEM key from that same open file. Returns
+ * Opens a private key file, refusing (EPERM) one readable or writable by
+ * group or others or owned by another user than the effective uid (root for
+ * the daemon), and reads the PEM key from that same open file. Returns
  * the key (EVP_PKEY_free it) or NULL with errno set and a reason in err.
  */
 EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen);

@@ -80,3 +80,25 @@ void log_setup_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
 }
+
+bool log_limit_pass(struct log_limit *l, uint64_t now_ns, uint64_t interval_ns,
+		    uint64_t *suppressed)
+{
+	if (now_ns < l->next_ns) {
+		l->suppressed++;
+		return false;
+	}
+	*suppressed = l->suppressed;
+	l->suppressed = 0;
+	l->next_ns = now_ns + interval_ns;
+	return true;
+}
+
+uint64_t log_limit_flush(struct log_limit *l, uint64_t now_ns, uint64_t interval_ns)
+{
+	uint64_t n = 0;
+
+	if (l->suppressed && now_ns >= l->next_ns)
+		log_limit_pass(l, now_ns, interval_ns, &n);
+	return n;
+}

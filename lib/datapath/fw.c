@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CIDR rule store: ids, hit-counter slots, and its JSON file in state_dir, written atomically. */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "abi/fw.h"
+#include "lib/base/file.h"
 #include "lib/datapath/fw.h"
 
 /* Bumped when the file format changes; a file of another version is refused. */
@@ -418,94 +415,12 @@ static json_t *store_json(const struct fw_store *s)
 	return root;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len) {
-		w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int fw_store_save(const struct fw_store *s, const char *path)
 {
-	char *tmp = NULL, *text = NULL, *dir = NULL;
-	json_t *root = NULL;
-	int fd = -1, dfd = -1, ret;
-	bool created = false;
-	size_t len;
+	json_t *root = store_json(s);
+	int ret;
 
-	root = store_json(s);
-	text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
-	len = strlen(path) + sizeof(".tmp");
-	tmp = malloc(len);
-	if (!text || !tmp) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	snprintf(tmp, len, "%s.tmp", path);
-	/* A stale tmp from a crash is replaced; anything else makes open fail below. */
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	created = true;
-	/* The umask may have taken bits away; say exactly what we mean. */
-	if (fchmod(fd, 0600)) {
-		ret = -errno;
-		goto out;
-	}
-	ret = write_all(fd, text, strlen(text));
-	if (!ret)
-		ret = write_all(fd, "\n", 1);
-	if (ret)
-		goto out;
-	if (fsync(fd)) {
-		ret = -errno;
-		goto out;
-	}
-	ret = close(fd);
-	fd = -1;
-	if (ret) {
-		ret = -errno;
-		goto out;
-	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		goto out;
-	}
-	created = false;
-	/* The rename is durable only once the directory is on disk. */
-	dir = strdup(path);
-	if (!dir) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd)) {
-		ret = -errno;
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (created)
-		unlink(tmp);
-	free(dir);
-	free(tmp);
-	free(text);
+	ret = file_write_json(path, root);
 	json_decref(root);
 	return ret;
 }

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, fixed_seed,
 						   sizeof(fixed_seed));
 	if (!cache)
-		cache = spa_replay_new(64);
+		cache = spa_replay_new(8, 64);
 	if (!key || !cache)
 		abort();
 	v = spa_parse(data, size, &m);

@@ -2,7 +2,10 @@
 /* SPA: build/parse/verify, every verdict, clock-skew edges, replay cache, device certificates. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/x509_vfy.h>
@@ -243,7 +246,7 @@ static void test_replay_and_skew(void)
 		{ "refused nonce was not recorded", "dev1", 0, 4, SPA_OK },
 		{ "far future", "dev1", 1000000, 6, SPA_CLOCK_SKEW },
 	};
-	struct spa_replay *c = spa_replay_new(64);
+	struct spa_replay *c = spa_replay_new(8, 64);
 	struct spa_msg m;
 	size_t i;
 
@@ -264,7 +267,7 @@ static void test_replay_and_skew(void)
 
 static void test_replay_bounded(void)
 {
-	struct spa_replay *c = spa_replay_new(2);
+	struct spa_replay *c = spa_replay_new(1, 2);
 	struct spa_msg m;
 
 	if (!ASSERT_TRUE(c != NULL, "new"))
@@ -288,13 +291,17 @@ static void test_replay_bounded(void)
 	spa_replay_free(c);
 	spa_replay_free(NULL);
 	errno = 0;
-	ASSERT_TRUE(spa_replay_new(0) == NULL && errno == EINVAL, "cap 0");
+	ASSERT_TRUE(spa_replay_new(0, 2) == NULL && errno == EINVAL, "0 devices");
+	errno = 0;
+	ASSERT_TRUE(spa_replay_new(2, 0) == NULL && errno == EINVAL, "0 per device");
+	errno = 0;
+	ASSERT_TRUE(spa_replay_new(SIZE_MAX / 2, 1024) == NULL && errno == EINVAL, "too large");
 }
 
 /* Build, parse, verify and check in the order the daemon runs them. */
 static void test_full_path(void)
 {
-	struct spa_replay *c = spa_replay_new(16);
+	struct spa_replay *c = spa_replay_new(4, 16);
 	uint8_t pkt[SPA_MAX_LEN];
 	struct spa_msg m;
 	size_t n;
@@ -317,7 +324,8 @@ out:
 static void test_names(void)
 {
 	static const char *const want[SPA_MAX] = {
-		"ok", "malformed", "unknown_device", "bad_signature", "clock_skew", "replay"
+		"ok",	      "malformed", "unknown_device", "bad_signature",
+		"clock_skew", "replay",	   "stale",	     "busy"
 	};
 	int v;
 
@@ -333,6 +341,7 @@ static void test_device_key(void)
 	X509 *ca = NULL, *ca2 = NULL, *x = NULL;
 	X509_STORE *store = X509_STORE_new();
 	char dir[] = "/tmp/cg-spa-XXXXXX", path[128], err[256];
+	struct spa_keys *kc = NULL;
 	uint8_t pkt[SPA_MAX_LEN];
 	struct spa_msg m;
 	EVP_PKEY *pk;
@@ -397,8 +406,11 @@ static void test_device_key(void)
 			 cases[i].use_ca ? " (with CA)" : " (no CA)");
 		errno = 0;
 		err[0] = 0;
-		pk = spa_device_key(dir, cases[i].device, cases[i].use_ca ? store : NULL, err,
-				    sizeof(err));
+		/* A cache of its own: one store per cache, and here each case has its own. */
+		spa_keys_free(kc);
+		kc = spa_keys_new(4);
+		pk = spa_keys_get(kc, dir, cases[i].device, cases[i].use_ca ? store : NULL,
+				  (uint64_t)time(NULL), err, sizeof(err));
 		if (cases[i].want_errno == 0) {
 			ASSERT_TRUE(pk != NULL, name);
 		} else {
@@ -406,17 +418,16 @@ static void test_device_key(void)
 			ASSERT_EQ(errno, cases[i].want_errno, name);
 			ASSERT_TRUE(err[0] != 0, name);
 		}
-		EVP_PKEY_free(pk);
 	}
 	/* The loaded key verifies what the device's private key signed. */
-	pk = spa_device_key(dir, "dev1", store, err, sizeof(err));
+	pk = spa_keys_get(kc, dir, "dev1", store, (uint64_t)time(NULL), err, sizeof(err));
 	n = build("dev1", NOW, pkt);
 	if (ASSERT_TRUE(pk && n, "dev1 key")) {
 		spa_parse(pkt, n, &m);
 		ASSERT_EQ(spa_verify(pkt, n, &m, pk), SPA_OK, "verifies");
 	}
-	EVP_PKEY_free(pk);
 out:
+	spa_keys_free(kc);
 	for (i = 0; made && i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s.crt", dir, cases[i].device);
 		unlink(path);
@@ -432,6 +443,262 @@ out:
 	EVP_PKEY_free(ec);
 }
 
+/* Device A's flood dated now+30 evicts only A's own nonces: B's earlier packet stays refused. */
+static void test_replay_fair_share(void)
+{
+	struct spa_replay *c = spa_replay_new(4, 4);
+	struct spa_msg m;
+	int i;
+
+	if (!ASSERT_TRUE(c != NULL, "new"))
+		return;
+	m = msg_at("devB", NOW - 10, 0xb0);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW, SPA_WINDOW_S), SPA_OK, "B first");
+	for (i = 0; i < 100; i++) {
+		m = msg_at("devA", NOW + SPA_WINDOW_S, (uint8_t)i);
+		ASSERT_EQ(spa_replay_check(c, &m, NOW, SPA_WINDOW_S), SPA_OK, "A flood");
+	}
+	m = msg_at("devB", NOW - 10, 0xb0);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW, SPA_WINDOW_S), SPA_REPLAY, "B replay refused");
+	ASSERT_EQ(spa_replay_evicted(c), 100 - 4, "only A's own evicted");
+	ASSERT_EQ(spa_replay_count(c), 4 + 1, "A's share and B's entry");
+	spa_replay_free(c);
+}
+
+/* Every device slot in use: a new device is refused until one's entries and mark expire. */
+static void test_replay_busy(void)
+{
+	struct spa_replay *c = spa_replay_new(1, 4);
+	struct spa_msg m;
+
+	if (!ASSERT_TRUE(c != NULL, "new"))
+		return;
+	m = msg_at("devA", NOW, 1);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW, SPA_WINDOW_S), SPA_OK, "A");
+	m = msg_at("devB", NOW, 1);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW, SPA_WINDOW_S), SPA_BUSY, "B: no slot");
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 2 * SPA_WINDOW_S, SPA_WINDOW_S), SPA_CLOCK_SKEW,
+		  "skew is checked first");
+	m = msg_at("devB", NOW + 2 * SPA_WINDOW_S + 1, 1);
+	ASSERT_EQ(spa_replay_check(c, &m, NOW + 2 * SPA_WINDOW_S + 1, SPA_WINDOW_S), SPA_OK,
+		  "B once A's entries and mark are out of the window");
+	spa_replay_free(c);
+}
+
+static int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/* A restart: the packets the previous run accepted (also future-dated ones) are stale. */
+static void test_replay_restart(void)
+{
+	struct spa_replay *c1 = spa_replay_new(4, 8), *c2 = spa_replay_new(4, 8);
+	char dir[] = "/tmp/cg-spa-state-XXXXXX", path[96], err[256];
+	struct spa_msg p = msg_at("dev1", NOW - 3, 1), q = msg_at("dev2", NOW + 20, 2), m;
+	struct stat st;
+
+	if (!ASSERT_TRUE(c1 && c2 && mkdtemp(dir), "setup"))
+		goto out;
+	snprintf(path, sizeof(path), "%s/spa_seen.json", dir);
+	ASSERT_EQ(spa_replay_load(c1, path, NOW, SPA_WINDOW_S, err, sizeof(err)), 0, "no file");
+	ASSERT_EQ(spa_replay_check(c1, &p, NOW, SPA_WINDOW_S), SPA_OK, "P");
+	ASSERT_TRUE(spa_replay_dirty(c1), "dirty");
+	ASSERT_EQ(spa_replay_check(c1, &q, NOW, SPA_WINDOW_S), SPA_OK, "Q, dated ahead");
+	ASSERT_EQ(spa_replay_save(c1, path, NOW, SPA_WINDOW_S), 0, "save");
+	ASSERT_TRUE(!spa_replay_dirty(c1), "clean after save");
+	m = msg_at("dev1", NOW - 5, 3);
+	ASSERT_EQ(spa_replay_check(c1, &m, NOW, SPA_WINDOW_S), SPA_OK, "older: not dirty");
+	ASSERT_TRUE(!spa_replay_dirty(c1), "the mark did not rise");
+	ASSERT_TRUE(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "mode 0600");
+
+	/* The next run. */
+	ASSERT_EQ(spa_replay_load(c2, path, NOW + 5, SPA_WINDOW_S, err, sizeof(err)), 0, err);
+	ASSERT_EQ(spa_replay_check(c2, &p, NOW + 5, SPA_WINDOW_S), SPA_STALE, "P replayed");
+	ASSERT_EQ(spa_replay_check(c2, &q, NOW + 5, SPA_WINDOW_S), SPA_STALE, "Q replayed");
+	m = msg_at("dev1", NOW - 3, 9);
+	ASSERT_EQ(spa_replay_check(c2, &m, NOW + 5, SPA_WINDOW_S), SPA_STALE,
+		  "dated in P's second: stale (one retry)");
+	m = msg_at("dev1", NOW + 5, 9);
+	ASSERT_EQ(spa_replay_check(c2, &m, NOW + 5, SPA_WINDOW_S), SPA_OK, "fresh dev1");
+	m = msg_at("dev2", NOW + 21, 9);
+	ASSERT_EQ(spa_replay_check(c2, &m, NOW + 5, SPA_WINDOW_S), SPA_OK, "dev2 after its mark");
+	m = msg_at("dev3", NOW - 3, 1);
+	ASSERT_EQ(spa_replay_check(c2, &m, NOW + 5, SPA_WINDOW_S), SPA_OK, "device not in file");
+	ASSERT_EQ(spa_replay_check(c2, &m, NOW + 5, SPA_WINDOW_S), SPA_REPLAY, "replay in-run");
+	/* Marks out of the window are not written: nothing left to refuse. */
+	ASSERT_EQ(spa_replay_save(c2, path, NOW + 1000, SPA_WINDOW_S), 0, "save later");
+	spa_replay_free(c1);
+	c1 = spa_replay_new(4, 8);
+	ASSERT_EQ(spa_replay_load(c1, path, NOW + 1000, SPA_WINDOW_S, err, sizeof(err)), 0, err);
+	ASSERT_EQ(spa_replay_count(c1), 0, "empty");
+out:
+	unlink(path);
+	rmdir(dir);
+	spa_replay_free(c1);
+	spa_replay_free(c2);
+}
+
+/* A damaged state file is refused with its reason, never half-read. */
+static void test_replay_load_refusals(void)
+{
+	static const struct {
+		const char *name, *text;
+		int want;
+	} cases[] = {
+		{ "not json", "{", -EINVAL },
+		{ "empty object", "{}", -EINVAL },
+		{ "version 2", "{\"version\":2,\"devices\":{}}", -EINVAL },
+		{ "extra key", "{\"version\":1,\"devices\":{},\"x\":1}", -EINVAL },
+		{ "bad name", "{\"version\":1,\"devices\":{\"a b\":1700000000}}", -EINVAL },
+		{ "mark string", "{\"version\":1,\"devices\":{\"d\":\"1\"}}", -EINVAL },
+		{ "mark 0", "{\"version\":1,\"devices\":{\"d\":0}}", -EINVAL },
+		{ "duplicate", "{\"version\":1,\"devices\":{\"d\":1700000000,\"d\":1700000001}}",
+		  -EINVAL },
+		{ "too many",
+		  "{\"version\":1,\"devices\":{\"a\":1700000000,\"b\":1700000000,\"c\":1700000000}"
+		  "}",
+		  -ENOSPC },
+		{ "ok", "{\"version\":1,\"devices\":{\"a\":1700000000,\"b\":1700000000}}", 0 },
+	};
+	char dir[] = "/tmp/cg-spa-state-XXXXXX", path[96], err[256];
+	struct spa_replay *c;
+	size_t i;
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "dir"))
+		return;
+	snprintf(path, sizeof(path), "%s/spa_seen.json", dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c = spa_replay_new(2, 4);
+		err[0] = 0;
+		if (ASSERT_TRUE(c && write_text(path, cases[i].text) == 0, cases[i].name)) {
+			ASSERT_EQ(spa_replay_load(c, path, NOW, SPA_WINDOW_S, err, sizeof(err)),
+				  cases[i].want, cases[i].name);
+			ASSERT_TRUE(cases[i].want == 0 || strstr(err, path) != NULL, cases[i].name);
+		}
+		spa_replay_free(c);
+	}
+	/* A mark far ahead stands for now + window: the device is not locked out for long. */
+	c = spa_replay_new(2, 4);
+	if (ASSERT_TRUE(c && write_text(path, "{\"version\":1,\"devices\":{\"d\":1700001000}}") ==
+					0,
+			"far ahead")) {
+		struct spa_msg m = msg_at("d", NOW + 2 * SPA_WINDOW_S + 1, 1);
+
+		ASSERT_EQ(spa_replay_load(c, path, NOW, SPA_WINDOW_S, err, sizeof(err)), 0, err);
+		ASSERT_EQ(spa_replay_check(c, &m, NOW + 2 * SPA_WINDOW_S + 1, SPA_WINDOW_S), SPA_OK,
+			  "mark clamped to now + window");
+	}
+	spa_replay_free(c);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Does pk verify a packet signed by key? */
+static bool verifies(EVP_PKEY *pk, EVP_PKEY *key)
+{
+	uint8_t pkt[SPA_MAX_LEN];
+	struct spa_msg m;
+	int n = spa_build("dev1", IPPROTO_TCP, 8443, NOW, key, pkt, sizeof(pkt));
+
+	return pk && n > 0 && spa_parse(pkt, (size_t)n, &m) == SPA_OK &&
+	       spa_verify(pkt, (size_t)n, &m, pk) == SPA_OK;
+}
+
+/*
+ * The key cache: read once per certificate file; a rewritten file is read
+ * again, a revoked (other CA), expired or removed one stops at once, and a
+ * refusal is kept a second for the same file.
+ */
+static void test_keys_cache(void)
+{
+	EVP_PKEY *ca_key = tcert_key(), *ca2_key = tcert_key(), *k2 = tcert_key(), *pk;
+	X509 *ca = NULL, *ca2 = NULL, *x = NULL;
+	X509_STORE *store = X509_STORE_new();
+	char dir[] = "/tmp/cg-spa-keys-XXXXXX", path[128], err[256];
+	uint64_t now = (uint64_t)time(NULL);
+	struct spa_keys *kc = spa_keys_new(8);
+	int i, made = 0;
+
+	if (!ASSERT_TRUE(keys() && ca_key && ca2_key && k2 && store && kc && mkdtemp(dir), "setup"))
+		goto out;
+	made = 1;
+	snprintf(path, sizeof(path), "%s/dev1.crt", dir);
+	ca = tcert_make("capgate ca", ca_key, NULL, NULL, 1, NULL, 3600);
+	ca2 = tcert_make("capgate ca", ca2_key, NULL, NULL, 1, NULL, 3600);
+	if (!ASSERT_TRUE(ca && ca2 && X509_STORE_add_cert(store, ca) == 1, "ca"))
+		goto out;
+#define PUT(cert)                                                           \
+	do {                                                                \
+		x = (cert);                                                 \
+		ASSERT_TRUE(x &&tcert_write(path, x) == 0, "write " #cert); \
+		X509_free(x);                                               \
+		x = NULL;                                                   \
+	} while (0)
+	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
+	for (i = 0; i < 1000; i++)
+		pk = spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err));
+	ASSERT_TRUE(verifies(pk, dev_key), "dev1's key");
+	ASSERT_EQ(spa_keys_loads(kc), 1, "read once for 1000 packets");
+
+	/* Rewritten in place with another key: the change is seen on the next packet. */
+	PUT(tcert_make("dev1", k2, ca, ca_key, 0, "clientAuth", 7200));
+	pk = spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err));
+	ASSERT_TRUE(verifies(pk, k2) && !verifies(pk, dev_key), "the new key, not the old");
+	ASSERT_EQ(spa_keys_loads(kc), 2, "read again");
+
+	/* Replaced by one the CA did not sign: refused at once, and for a second from cache. */
+	PUT(tcert_make("dev1", dev_key, ca2, ca2_key, 0, "clientAuth", 7200));
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "revoked");
+	ASSERT_EQ(errno, EKEYREJECTED, "chain");
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "again");
+	ASSERT_EQ(errno, EKEYREJECTED, "the kept refusal says why");
+	ASSERT_TRUE(strstr(err, path) != NULL, err);
+	ASSERT_EQ(spa_keys_loads(kc), 3, "the refusal is kept");
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now + SPA_KEYS_RETRY_S, err,
+				 sizeof(err)) == NULL,
+		    "retried later");
+	ASSERT_EQ(spa_keys_loads(kc), 4, "read after the retry time");
+
+	/* Removed: stops at once; back: works again. */
+	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
+	ASSERT_TRUE(verifies(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)), dev_key),
+		    "good again");
+	unlink(path);
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "removed");
+	ASSERT_EQ(errno, ENOENT, "ENOENT");
+	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) != NULL, "back");
+
+	/* Expired (it is valid for another hour): a cached key stops at notAfter. */
+	errno = 0;
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now + 3 * 3600, err, sizeof(err)) == NULL,
+		    "expired");
+	ASSERT_EQ(errno, EKEYREJECTED, "expired: rejected");
+#undef PUT
+out:
+	if (made) {
+		unlink(path);
+		rmdir(dir);
+	}
+	spa_keys_free(kc);
+	spa_keys_free(NULL);
+	X509_free(ca);
+	X509_free(ca2);
+	X509_STORE_free(store);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(ca2_key);
+	EVP_PKEY_free(k2);
+}
+
 static void test_cleanup(void)
 {
 	EVP_PKEY_free(dev_key);
@@ -442,4 +709,6 @@ static void test_cleanup(void)
 T_MAIN(T_CASE(test_roundtrip), T_CASE(test_build_errors), T_CASE(test_parse_table),
        T_CASE(test_truncated_every_length), T_CASE(test_flipped_bits), T_CASE(test_verify_verdicts),
        T_CASE(test_replay_and_skew), T_CASE(test_replay_bounded), T_CASE(test_full_path),
-       T_CASE(test_names), T_CASE(test_device_key), T_CASE(test_cleanup))
+       T_CASE(test_names), T_CASE(test_device_key), T_CASE(test_replay_fair_share),
+       T_CASE(test_keys_cache), T_CASE(test_replay_busy), T_CASE(test_replay_restart),
+       T_CASE(test_replay_load_refusals), T_CASE(test_cleanup))

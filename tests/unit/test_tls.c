@@ -2,6 +2,7 @@
 /* Real TLS 1.3 handshakes over a socketpair with certificates from lib/auth/ca.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,38 @@ static void test_key_mode_refused(void)
 	SSL_CTX_free(s);
 }
 
+/* A 0600 key another user owns can be rewritten by that user: refused, naming both owners. */
+static void test_key_owner_refused(void)
+{
+	char err[512] = "", key[128], want[64];
+	struct passwd *nobody = getpwnam("nobody");
+	SSL_CTX *s;
+
+	if (!ASSERT_TRUE(setup(), "setup"))
+		return;
+	if (geteuid() != 0 || !nobody) {
+		T_SKIP("needs root and a user nobody to give a key away");
+		return;
+	}
+	snprintf(key, sizeof(key), "%s/gateway.key", dir_a);
+	if (!ASSERT_EQ(chown(key, nobody->pw_uid, (gid_t)-1), 0, "chown nobody"))
+		return;
+	errno = 0;
+	s = tls_server_ctx(p(dir_a, "ca.crt"), p(dir_a, "gateway.crt"), key, err, sizeof(err));
+	ASSERT_TRUE(s == NULL, "key owned by nobody refused");
+	ASSERT_EQ(errno, EPERM, "EPERM");
+	ASSERT_TRUE(strstr(err, key) != NULL, err);
+	snprintf(want, sizeof(want), "owned by uid %u (nobody)", (unsigned int)nobody->pw_uid);
+	ASSERT_TRUE(strstr(err, want) != NULL, err);
+	ASSERT_TRUE(strstr(err, "expected uid 0 (root)") != NULL, err);
+	SSL_CTX_free(s);
+	ASSERT_EQ(chown(key, geteuid(), (gid_t)-1), 0, "chown back");
+	s = tls_server_ctx(p(dir_a, "ca.crt"), p(dir_a, "gateway.crt"), key, err, sizeof(err));
+	ASSERT_TRUE(s != NULL, err);
+	SSL_CTX_free(s);
+}
+
 T_MAIN(T_CASE(test_handshake_and_exporter), T_CASE(test_other_ca_refused),
        T_CASE(test_no_client_cert_refused), T_CASE(test_tls12_refused),
-       T_CASE(test_device_cert_as_server_refused), T_CASE(test_key_mode_refused))
+       T_CASE(test_device_cert_as_server_refused), T_CASE(test_key_mode_refused),
+       T_CASE(test_key_owner_refused))
