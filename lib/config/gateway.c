@@ -461,12 +461,12 @@ static int set_count(struct config_ctx *ctx, const char *key, const char *v, uin
 
 static int set_auth_spa_rate(struct config_ctx *ctx, const char *key, const char *v)
 {
-	return set_count(ctx, key, v, 1, 1000, &gw_of(ctx)->cfg->auth.spa_rate);
+	return set_count(ctx, key, v, 1, 1000000, &gw_of(ctx)->cfg->auth.spa_rate);
 }
 
 static int set_auth_spa_burst(struct config_ctx *ctx, const char *key, const char *v)
 {
-	return set_count(ctx, key, v, 1, 1000, &gw_of(ctx)->cfg->auth.spa_burst);
+	return set_count(ctx, key, v, 1, 1000000, &gw_of(ctx)->cfg->auth.spa_burst);
 }
 
 static int set_auth_spa_open(struct config_ctx *ctx, const char *key, const char *v)

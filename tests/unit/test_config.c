@@ -1046,7 +1046,7 @@ static void test_destination_errors(void)
 		  "gateway "
 		  "only: its to must be self" },
 		{ GA "spa_rate = 0\n",
-		  "t.ini:8: [auth] spa_rate: \"0\" is out of range (1..1000)" },
+		  "t.ini:8: [auth] spa_rate: \"0\" is out of range (1..1000000)" },
 		{ GA "spa_burst = x\n", "t.ini:8: [auth] spa_burst: \"x\" is not a number" },
 	};
 	struct gw_config c;
