@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "abi/tunnel.h"
 #include "lib/base/endpoint.h"
 #include "lib/base/name.h"
 #include "lib/base/parse_num.h"
@@ -43,6 +44,9 @@ enum {
 	AK_DEAD_AFTER,
 	AK_SPA_OPEN,
 	AK_TUN,
+	AK_MAX_PER_DEVICE,
+	AK_MAX_PER_CONN,
+	AK_RENEW_AFTER,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -378,6 +382,45 @@ static int set_auth_tun(struct config_ctx *ctx, const char *key, const char *v)
 	return config_set_ifname(ctx, key, v, gw_of(ctx)->cfg->auth.tun);
 }
 
+/* A count in [min, max] into *out; unit ("%" or "") must follow the number. */
+static int set_auth_count(struct config_ctx *ctx, const char *key, const char *v, const char *unit,
+			  uint32_t min, uint32_t max, uint32_t *out)
+{
+	size_t n = strlen(v), u = strlen(unit);
+	char num[16], q[QBUF];
+	int err = -EINVAL;
+
+	if (n > u && n - u < sizeof(num) && !strcmp(v + n - u, unit)) {
+		memcpy(num, v, n - u);
+		num[n - u] = '\0';
+		err = parse_u32(num, min, max, out);
+	}
+	if (err == -ERANGE)
+		return config_fail(ctx, ctx->line, "[auth] %s: \"%s\" is out of range (%u%s..%u%s)",
+				   key, config_quote(v, q), min, unit, max, unit);
+	if (err)
+		return config_fail(ctx, ctx->line, "[auth] %s: \"%s\" is not a number%s", key,
+				   config_quote(v, q), *unit ? " with %" : "");
+	return 0;
+}
+
+static int set_auth_max_per_device(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_auth_count(ctx, key, v, "", 1, CG_MAX_SESSIONS,
+			      &gw_of(ctx)->cfg->auth.max_sessions_per_device);
+}
+
+static int set_auth_max_per_conn(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_auth_count(ctx, key, v, "", 1, 8, &gw_of(ctx)->cfg->auth.max_sessions_per_conn);
+}
+
+/* Up to 80%: capgate connect renews at 80% of the lifetime (lib/agent/agent.c). */
+static int set_auth_renew_after(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_auth_count(ctx, key, v, "%", 0, 80, &gw_of(ctx)->cfg->auth.renew_after_pct);
+}
+
 /* ---- [service NAME] -------------------------------------------------------- */
 
 static struct service_cfg *cur_service(struct config_ctx *ctx)
@@ -571,6 +614,11 @@ static const struct config_key auth_keys[] = {
 	[AK_DEAD_AFTER] = { "dead_after", set_auth_dead_after, 1U << AK_DEAD_AFTER },
 	[AK_SPA_OPEN] = { "spa_open", set_auth_spa_open, 1U << AK_SPA_OPEN },
 	[AK_TUN] = { "tun", set_auth_tun, 1U << AK_TUN },
+	[AK_MAX_PER_DEVICE] = { "max_sessions_per_device", set_auth_max_per_device,
+				1U << AK_MAX_PER_DEVICE },
+	[AK_MAX_PER_CONN] = { "max_sessions_per_conn", set_auth_max_per_conn,
+			      1U << AK_MAX_PER_CONN },
+	[AK_RENEW_AFTER] = { "renew_after", set_auth_renew_after, 1U << AK_RENEW_AFTER },
 };
 
 static const struct config_key service_keys[] = {
@@ -697,8 +745,11 @@ static int auth_section(struct config_ctx *ctx)
 	a->data_port = 51900;
 	a->session_ttl_ns = SEC(10 * 60);
 	a->keepalive_ns = SEC(5);
-	a->dead_after_ns = SEC(20);
+	a->dead_after_ns = CG_DEAD_AFTER_DEFAULT_NS;
 	a->spa_open_ns = SEC(30);
+	a->max_sessions_per_device = 4;
+	a->max_sessions_per_conn = 2;
+	a->renew_after_pct = 50;
 	return 0;
 }
 
