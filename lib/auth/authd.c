@@ -654,15 +654,13 @@ static bool in_sequence(struct authd *a, const union authw_msg *m, uint32_t type
 			: type == AUTHW_SESSION_RENEW	? m->renew.conn
 							: m->revoke.conn;
 	enum authw_conn_state st = conn_state(a, conn);
-	const struct session *cur;
 	bool ok = !authw_conn_step(&st, type);
 
+	/* GRANTED: a grant is pending for conn; ACTIVE: conn has a session in use. */
 	if (ok && type == AUTHW_SESSION_INSTALL)
 		ok = pending_find(a, conn)->s.id == m->install.session;
-	if (ok && type == AUTHW_SESSION_RENEW) {
-		cur = conn_current(a, conn);
-		ok = cur->id == m->renew.old_session;
-	}
+	if (ok && type == AUTHW_SESSION_RENEW)
+		ok = conn_current(a, conn)->id == m->renew.old_session;
 	if (ok)
 		return true;
 	log_warn("auth: the worker's %s for conn %llu is out of order: refused", msg_name(type),
@@ -1011,8 +1009,8 @@ int authd_revoke(struct authd *a, uint32_t id)
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
 	/*
 	 * The worker closes the channel: everything of it goes now (a grant
-	 * waiting for its keys, which id may be, the session in use, one it
-	 * replaced), not when the worker's REVOKE comes.
+	 * waiting for its keys, whose id this may be, the session in use, one
+	 * it replaced), not when the worker's REVOKE comes.
 	 */
 	conn_drop(a, s->conn, NULL);
 	if (a->worker.fd >= 0)
