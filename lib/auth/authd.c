@@ -54,12 +54,16 @@ enum auth_stat {
 	AUTH_DENIED_POLICY,
 	AUTH_DENIED_POOL,
 	AUTH_DENIED_INTERNAL,
+	AUTH_DENIED_DEVICE_LIMIT, /* the device holds max_sessions_per_device channels */
 	AUTH_RENEWED,
-	AUTH_REVOKED, /* control channel closed, dead or bye */
+	AUTH_REFUSED_RENEW_EARLY, /* a renewal before renew_after of the lifetime */
+	AUTH_REVOKED,		  /* control channel closed, dead or bye */
 	AUTH_REVOKED_ADMIN,
 	AUTH_EXPIRED,
-	AUTH_REFUSED_MSG,      /* worker message refused by the request table */
-	AUTH_WORKER_UNREACHED, /* a reply the worker's full socket did not take */
+	AUTH_REPLACED_FREED_EARLY, /* a replaced session freed before its overlap ended (cap) */
+	AUTH_REFUSED_MSG,	   /* worker message refused by the request table */
+	AUTH_REFUSED_SEQUENCE,	   /* worker message out of its connection's order */
+	AUTH_WORKER_UNREACHED,	   /* a reply the worker's full socket did not take */
 	AUTH_STAT_MAX
 };
 
@@ -68,11 +72,15 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_DENIED_POLICY] = "denied_policy",
 	[AUTH_DENIED_POOL] = "denied_pool",
 	[AUTH_DENIED_INTERNAL] = "denied_internal",
+	[AUTH_DENIED_DEVICE_LIMIT] = "denied_device_limit",
 	[AUTH_RENEWED] = "renewed",
+	[AUTH_REFUSED_RENEW_EARLY] = "refused_renew_early",
 	[AUTH_REVOKED] = "revoked",
 	[AUTH_REVOKED_ADMIN] = "revoked_admin",
 	[AUTH_EXPIRED] = "expired",
+	[AUTH_REPLACED_FREED_EARLY] = "replaced_freed_early",
 	[AUTH_REFUSED_MSG] = "refused_message",
+	[AUTH_REFUSED_SEQUENCE] = "refused_sequence",
 	[AUTH_WORKER_UNREACHED] = "worker_unreached",
 };
 
@@ -304,10 +312,9 @@ static struct pending *pending_find(struct authd *a, uint64_t conn)
 	return NULL;
 }
 
-static void pending_drop(struct authd *a, struct pending *p, bool release_vip)
+/* Forgets a grant (its session and address are the caller's to free). */
+static void pending_drop(struct pending *p)
 {
-	if (release_vip && !p->old)
-		pool_release(a->pool, p->s.vip);
 	sodium_memzero(p, sizeof(*p));
 }
 
@@ -348,21 +355,139 @@ static void session_remove(struct authd *a, uint32_t id)
 		pool_release(a->pool, vip);
 }
 
+/* The session a control channel uses now: installed and not replaced. NULL if none. */
+static struct session *conn_current(struct authd *a, uint64_t conn)
+{
+	size_t i;
+
+	for (i = 0; i < session_count(a->sessions); i++) {
+		struct session *s = session_at(a->sessions, i);
+
+		if (s->conn == conn && s->installed && !s->superseded)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * Where a control channel stands (privsep.h, the request table's states),
+ * from what the parent holds for it: a grant waiting for its keys, or a
+ * session in use. It replies at once, so REQUESTED and INSTALLING never
+ * last; a conn it holds nothing for (new, denied or ended) is NEW.
+ */
+static enum authw_conn_state conn_state(struct authd *a, uint64_t conn)
+{
+	if (pending_find(a, conn))
+		return AUTHW_CS_GRANTED;
+	return conn_current(a, conn) ? AUTHW_CS_ACTIVE : AUTHW_CS_NEW;
+}
+
+/* Channels of device that hold a session or a first grant: each holds an address. */
+static uint32_t device_conns(struct authd *a, const char *device)
+{
+	uint32_t n = 0;
+	size_t i;
+
+	for (i = 0; i < session_count(a->sessions); i++) {
+		const struct session *s = session_at(a->sessions, i);
+
+		n += s->installed && !s->superseded && !strcmp(s->device, device);
+	}
+	for (i = 0; i < PENDING_MAX; i++)
+		n += a->pending[i].used && !a->pending[i].old &&
+		     !strcmp(a->pending[i].s.device, device);
+	return n;
+}
+
+/*
+ * Frees the channel's replaced sessions, oldest first, until it holds at
+ * most keep: their overlap ends early rather than the channel taking more
+ * of the gate's slots than max_sessions_per_conn.
+ */
+static void conn_trim(struct authd *a, uint64_t conn, uint32_t keep)
+{
+	for (;;) {
+		struct session *oldest = NULL;
+		uint32_t n = 0;
+		size_t i;
+
+		for (i = 0; i < session_count(a->sessions); i++) {
+			struct session *s = session_at(a->sessions, i);
+
+			if (s->conn != conn)
+				continue;
+			n++;
+			if (s->superseded && (!oldest || s->created_ns < oldest->created_ns))
+				oldest = s;
+		}
+		if (n <= keep || !oldest)
+			return;
+		log_info("auth: session %08x of %s/%s: replaced, freed before its overlap ends "
+			 "(max_sessions_per_conn %u)",
+			 oldest->id, oldest->device, oldest->app,
+			 a->cfg->auth.max_sessions_per_conn);
+		a->auth_stats[AUTH_REPLACED_FREED_EARLY]++;
+		session_remove(a, oldest->id);
+	}
+}
+
+/*
+ * Ends everything of a control channel: a grant waiting for its keys, the
+ * session in use and one it replaced. why (logged and counted as revoked
+ * per session) or NULL when the caller accounts for it.
+ */
+static void conn_drop(struct authd *a, uint64_t conn, const char *why)
+{
+	struct pending *p = pending_find(a, conn);
+	size_t i;
+
+	if (p) {
+		/* Its address goes only if no session holds it: a renewal's old one does. */
+		session_remove(a, p->s.id);
+		pending_drop(p);
+	}
+	for (i = session_count(a->sessions); i-- > 0;) {
+		struct session *s = session_at(a->sessions, i);
+
+		if (s->conn != conn)
+			continue;
+		if (why) {
+			log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device,
+				 s->app, why);
+			a->auth_stats[AUTH_REVOKED]++;
+		}
+		session_remove(a, s->id);
+	}
+}
+
 /* A first session (old == 0, from r) or a renewal of session old: policy, address, GRANT. */
 static void on_request(struct authd *a, const struct authw_session_request *r, uint32_t old)
 {
 	struct authw_grant g = { .type = AUTHW_GRANT, .conn = r->conn };
 	struct session *prev = old ? session_find(a->sessions, old) : NULL;
-	const char *device = prev ? prev->device : r->device, *app = prev ? prev->app : r->app;
+	const struct auth_cfg *ac = &a->cfg->auth;
 	char peer[CG_ADDRSTRLEN] = "renewal";
 	struct pending *p = NULL;
+	const char *device, *app;
 	size_t i, n;
 	int err;
 
-	if (pending_find(a, r->conn)) {
-		a->auth_stats[AUTH_REFUSED_MSG]++;
-		return;
+	if (prev) {
+		/* A channel that renews as fast as it can must not fill the gate's slots. */
+		if (mono_ns() - prev->created_ns < ac->session_ttl_ns / 100 * ac->renew_after_pct) {
+			log_info("auth: %s/%s: renewal of session %08x refused: before %u%% of its "
+				 "lifetime (renew_after)",
+				 prev->device, prev->app, prev->id, ac->renew_after_pct);
+			a->auth_stats[AUTH_REFUSED_RENEW_EARLY]++;
+			send_deny(a, r->conn, AUTHW_R_TOO_EARLY);
+			return;
+		}
+		/* Room for the renewal within max_sessions_per_conn; moves the table's entries. */
+		conn_trim(a, r->conn, ac->max_sessions_per_conn - 1);
+		prev = session_find(a->sessions, old);
 	}
+	device = prev ? prev->device : r->device;
+	app = prev ? prev->app : r->app;
 	for (i = 0, n = 0; i < PENDING_MAX; i++) {
 		if (a->pending[i].used)
 			n++;
@@ -387,6 +512,15 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		return;
 	}
 	p->s.nscopes = n;
+	/* One device opening channel after channel must not take the whole pool. */
+	if (!prev && device_conns(a, device) >= ac->max_sessions_per_device) {
+		log_info("auth: %s/%s from %s: denied: the device holds %u sessions already "
+			 "(max_sessions_per_device)",
+			 device, app, peer, ac->max_sessions_per_device);
+		a->auth_stats[AUTH_DENIED_DEVICE_LIMIT]++;
+		send_deny(a, r->conn, AUTHW_R_LIMIT);
+		return;
+	}
 	if (prev) {
 		memcpy(p->s.vip, prev->vip, 16);
 	} else if (pool_alloc(a->pool, p->s.vip)) {
@@ -461,10 +595,6 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	int err;
 
 	memset(&cs, 0, sizeof(cs));
-	if (!p || p->s.id != m->session) {
-		a->auth_stats[AUTH_REFUSED_MSG]++;
-		goto out;
-	}
 	s = session_find(a->sessions, m->session);
 	err = s ? keys_derive(m->material, &keys) : -ENOENT;
 	if (err)
@@ -514,14 +644,17 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	addr_format_mapped(s->vip, vip, sizeof(vip));
 	log_info("auth: %s/%s: session %08x, %s, %zu scope(s), %llus", s->device, s->app, s->id,
 		 vip, s->nscopes, (unsigned long long)(a->cfg->auth.session_ttl_ns / NS_PER_SEC));
-	pending_drop(a, p, false);
+	/* The renewed-away session may go now (max_sessions_per_conn); s and prev move. */
+	if (p->old)
+		conn_trim(a, m->conn, a->cfg->auth.max_sessions_per_conn);
+	pending_drop(p);
 	to_worker(a, &ok, sizeof(ok));
 	goto out;
 fail:
 	log_errno(err, "auth: cannot install session %08x", m->session);
 	a->auth_stats[AUTH_DENIED_INTERNAL]++;
 	session_remove(a, m->session);
-	pending_drop(a, p, false);
+	pending_drop(p);
 	send_deny(a, m->conn, AUTHW_R_INTERNAL);
 out:
 	sodium_memzero(m->material, sizeof(m->material));
@@ -531,29 +664,7 @@ out:
 
 static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 {
-	struct pending *p = pending_find(a, r->conn);
-	size_t i;
-
-	if (p) {
-		/*
-		 * The address goes only if no session holds it any more: an
-		 * admin revoke may have released it already (it may be someone
-		 * else's by now), and a renewal's old session still holds it.
-		 */
-		session_remove(a, p->s.id);
-		pending_drop(a, p, false);
-	}
-	/* Every session of that control channel goes: the one in use and one renewed away. */
-	for (i = session_count(a->sessions); i-- > 0;) {
-		struct session *s = session_at(a->sessions, i);
-
-		if (s->conn == r->conn) {
-			log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device,
-				 s->app, authw_reason_str(r->reason));
-			a->auth_stats[AUTH_REVOKED]++;
-			session_remove(a, s->id);
-		}
-	}
+	conn_drop(a, r->conn, authw_reason_str(r->reason));
 }
 
 /* Ends every session and every grant in flight, as if each control channel had dropped. */
@@ -565,7 +676,7 @@ static void revoke_all(struct authd *a, const char *why)
 		if (!a->pending[i].used)
 			continue;
 		session_remove(a, a->pending[i].s.id);
-		pending_drop(a, &a->pending[i], false);
+		pending_drop(&a->pending[i]);
 	}
 	for (i = session_count(a->sessions); i-- > 0;) {
 		struct session *s = session_at(a->sessions, i);
@@ -574,6 +685,44 @@ static void revoke_all(struct authd *a, const char *why)
 		a->auth_stats[AUTH_REVOKED]++;
 		session_remove(a, s->id);
 	}
+}
+
+static const char *msg_name(uint32_t type)
+{
+	return type == AUTHW_SESSION_REQUEST   ? "SESSION_REQUEST"
+	       : type == AUTHW_SESSION_INSTALL ? "SESSION_INSTALL"
+	       : type == AUTHW_SESSION_RENEW   ? "SESSION_RENEW"
+					       : "SESSION_REVOKE";
+}
+
+/*
+ * The request table's order for one connection (authw_conn_step), and the
+ * session a message names: INSTALL the one granted, RENEW the one in use
+ * (not one it replaced). False if the message is refused: counted, logged,
+ * and a REQUEST or RENEW is answered DENY, so the worker ends the channel.
+ */
+static bool in_sequence(struct authd *a, const union authw_msg *m, uint32_t type)
+{
+	uint64_t conn = type == AUTHW_SESSION_REQUEST	? m->req.conn
+			: type == AUTHW_SESSION_INSTALL ? m->install.conn
+			: type == AUTHW_SESSION_RENEW	? m->renew.conn
+							: m->revoke.conn;
+	enum authw_conn_state st = conn_state(a, conn);
+	bool ok = !authw_conn_step(&st, type);
+
+	/* GRANTED: a grant is pending for conn; ACTIVE: conn has a session in use. */
+	if (ok && type == AUTHW_SESSION_INSTALL)
+		ok = pending_find(a, conn)->s.id == m->install.session;
+	if (ok && type == AUTHW_SESSION_RENEW)
+		ok = conn_current(a, conn)->id == m->renew.old_session;
+	if (ok)
+		return true;
+	log_warn("auth: the worker's %s for conn %llu is out of order: refused", msg_name(type),
+		 (unsigned long long)conn);
+	a->auth_stats[AUTH_REFUSED_SEQUENCE]++;
+	if (type == AUTHW_SESSION_REQUEST || type == AUTHW_SESSION_RENEW)
+		send_deny(a, conn, AUTHW_R_PROTOCOL);
+	return false;
 }
 
 static void worker_one(struct authd *a)
@@ -598,6 +747,8 @@ static void worker_one(struct authd *a)
 		a->auth_stats[AUTH_REFUSED_MSG]++;
 		goto out; /* a refused INSTALL still carries key material */
 	}
+	if (type != AUTHW_READY && !in_sequence(a, &m, type))
+		goto out;
 	switch (type) {
 	case AUTHW_READY:
 		log_info("auth: worker %u serving TLS on port %u", m.ready.pid, a->worker.port);
@@ -609,15 +760,9 @@ static void worker_one(struct authd *a)
 		on_install(a, &m.install);
 		break;
 	case AUTHW_SESSION_RENEW: {
-		struct session *s = session_find(a->sessions, m.renew.old_session);
 		struct authw_session_request none = { .conn = m.renew.conn };
 
-		if (!s || s->conn != m.renew.conn) {
-			a->auth_stats[AUTH_REFUSED_MSG]++;
-			send_deny(a, m.renew.conn, AUTHW_R_PROTOCOL);
-			break;
-		}
-		on_request(a, &none, s->id);
+		on_request(a, &none, m.renew.old_session);
 		break;
 	}
 	case AUTHW_SESSION_REVOKE:
@@ -925,23 +1070,17 @@ int authd_revoke(struct authd *a, uint32_t id)
 {
 	struct authw_kill k = { .type = AUTHW_KILL, .session = id };
 	struct session *s = session_find(a->sessions, id);
-	size_t i;
 
 	if (!s)
 		return -ENOENT;
 	log_info("auth: session %08x of %s/%s revoked by the API", s->id, s->device, s->app);
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
-	/* A renewal of it still waiting for its keys goes too: the channel is being closed. */
-	for (i = 0; i < PENDING_MAX; i++) {
-		struct pending *p = &a->pending[i];
-
-		if (p->used && p->conn == s->conn) {
-			session_del(a->sessions, p->s.id, mono_ns());
-			pending_drop(a, p, true);
-			s = session_find(a->sessions, id);
-		}
-	}
-	session_remove(a, id);
+	/*
+	 * The worker closes the channel: everything of it goes now (a grant
+	 * waiting for its keys, whose id this may be, the session in use, one
+	 * it replaced), not when the worker's REVOKE comes.
+	 */
+	conn_drop(a, s->conn, NULL);
 	if (a->worker.fd >= 0)
 		to_worker(a, &k, sizeof(k));
 	return 0;

@@ -28,8 +28,8 @@
 #include "lib/auth/privsep.h"
 #include "lib/base/addr.h"
 #include "lib/base/log.h"
+#include "lib/config/gateway.h"
 
-#define DEF_DEAD_AFTER_NS (90ULL * 1000000000ULL)
 #define DEF_HANDSHAKE_NS (10ULL * 1000000000ULL)
 #define DEF_MAX_CLIENTS 1024U
 #define READY_TIMEOUT_MS 5000
@@ -42,6 +42,7 @@ static const char *const reason_names[AUTHW_R_MAX] = {
 	[AUTHW_R_BYE] = "bye",	       [AUTHW_R_POLICY] = "policy",
 	[AUTHW_R_POOL] = "pool",       [AUTHW_R_INTERNAL] = "internal",
 	[AUTHW_R_KILLED] = "killed",   [AUTHW_R_BUSY] = "busy",
+	[AUTHW_R_LIMIT] = "limit",     [AUTHW_R_TOO_EARLY] = "too_early",
 };
 
 const char *authw_reason_str(uint32_t reason)
@@ -937,7 +938,7 @@ static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int p
 		.ctx = ctx,
 		.lfd = lfd,
 		.pfd = pfd,
-		.dead_after_ns = cfg->dead_after_ns ? cfg->dead_after_ns : DEF_DEAD_AFTER_NS,
+		.dead_after_ns = cfg->dead_after_ns ? cfg->dead_after_ns : CG_DEAD_AFTER_DEFAULT_NS,
 		.handshake_ns = cfg->handshake_ns ? cfg->handshake_ns : DEF_HANDSHAKE_NS,
 		.max = cfg->max_clients ? cfg->max_clients : DEF_MAX_CLIENTS,
 	};

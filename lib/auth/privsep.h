@@ -62,6 +62,8 @@ enum authw_reason {
 	AUTHW_R_INTERNAL,  /* parent or worker failure (map update, exporter, ...) */
 	AUTHW_R_KILLED,	   /* admin revoked the session */
 	AUTHW_R_BUSY,	   /* too many clients */
+	AUTHW_R_LIMIT,	   /* parent: the device holds max_sessions_per_device already */
+	AUTHW_R_TOO_EARLY, /* parent: renewal before renew_after of the session's lifetime */
 	AUTHW_R_MAX,
 };
 
@@ -203,7 +205,7 @@ struct authw_cfg {
 	const char *bind_addr;	     /* NULL or "" = any address, IPv6 dual-stack if available */
 	uint16_t port;		     /* auth port; 0 = an ephemeral one (tests), see authw.port */
 	const char *user;	     /* NULL = "nobody" */
-	uint64_t dead_after_ns;	     /* active client silent this long: revoke. 0 = 90 s */
+	uint64_t dead_after_ns;	     /* active client silent this long: revoke. 0 = 20 s */
 	uint64_t handshake_ns; /* TLS handshake + hello (and parent replies) within. 0 = 10 s */
 	uint32_t max_clients;  /* 0 = 1024 */
 };

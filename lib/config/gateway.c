@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "abi/tunnel.h"
 #include "lib/base/endpoint.h"
 #include "lib/base/name.h"
 #include "lib/base/parse_num.h"
@@ -42,6 +43,9 @@ enum {
 	AK_SPA_RATE,
 	AK_SPA_BURST,
 	AK_TUN,
+	AK_MAX_PER_DEVICE,
+	AK_MAX_PER_CONN,
+	AK_RENEW_AFTER,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -442,31 +446,36 @@ static int set_auth_dead_after(struct config_ctx *ctx, const char *key, const ch
 				   &gw_of(ctx)->cfg->auth.dead_after_ns);
 }
 
-/* A count in [min, max]. */
-static int set_count(struct config_ctx *ctx, const char *key, const char *v, uint32_t min,
-		     uint32_t max, uint32_t *out)
+/* A count in [min, max] into *out; unit ("%" or "") must follow the number. */
+static int set_auth_count(struct config_ctx *ctx, const char *key, const char *v, const char *unit,
+			  uint32_t min, uint32_t max, uint32_t *out)
 {
-	char q[QBUF];
-	int err;
+	size_t n = strlen(v), u = strlen(unit);
+	char num[16], q[QBUF];
+	int err = -EINVAL;
 
-	err = parse_u32(v, min, max, out);
+	if (n > u && n - u < sizeof(num) && !strcmp(v + n - u, unit)) {
+		memcpy(num, v, n - u);
+		num[n - u] = '\0';
+		err = parse_u32(num, min, max, out);
+	}
 	if (err == -ERANGE)
-		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is out of range (%u..%u)",
-				   ctx->section, key, config_quote(v, q), min, max);
+		return config_fail(ctx, ctx->line, "[auth] %s: \"%s\" is out of range (%u%s..%u%s)",
+				   key, config_quote(v, q), min, unit, max, unit);
 	if (err)
-		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not a number", ctx->section,
-				   key, config_quote(v, q));
+		return config_fail(ctx, ctx->line, "[auth] %s: \"%s\" is not a number%s", key,
+				   config_quote(v, q), *unit ? " with %" : "");
 	return 0;
 }
 
 static int set_auth_spa_rate(struct config_ctx *ctx, const char *key, const char *v)
 {
-	return set_count(ctx, key, v, 1, 1000000, &gw_of(ctx)->cfg->auth.spa_rate);
+	return set_auth_count(ctx, key, v, "", 1, 1000000, &gw_of(ctx)->cfg->auth.spa_rate);
 }
 
 static int set_auth_spa_burst(struct config_ctx *ctx, const char *key, const char *v)
 {
-	return set_count(ctx, key, v, 1, 1000000, &gw_of(ctx)->cfg->auth.spa_burst);
+	return set_auth_count(ctx, key, v, "", 1, 1000000, &gw_of(ctx)->cfg->auth.spa_burst);
 }
 
 static int set_auth_spa_open(struct config_ctx *ctx, const char *key, const char *v)
@@ -478,6 +487,23 @@ static int set_auth_spa_open(struct config_ctx *ctx, const char *key, const char
 static int set_auth_tun(struct config_ctx *ctx, const char *key, const char *v)
 {
 	return config_set_ifname(ctx, key, v, gw_of(ctx)->cfg->auth.tun);
+}
+
+static int set_auth_max_per_device(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_auth_count(ctx, key, v, "", 1, CG_MAX_SESSIONS,
+			      &gw_of(ctx)->cfg->auth.max_sessions_per_device);
+}
+
+static int set_auth_max_per_conn(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_auth_count(ctx, key, v, "", 1, 8, &gw_of(ctx)->cfg->auth.max_sessions_per_conn);
+}
+
+/* Up to 80%: capgate connect renews at 80% of the lifetime (lib/agent/agent.c). */
+static int set_auth_renew_after(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_auth_count(ctx, key, v, "%", 0, 80, &gw_of(ctx)->cfg->auth.renew_after_pct);
 }
 
 /* ---- [service NAME] -------------------------------------------------------- */
@@ -676,6 +702,11 @@ static const struct config_key auth_keys[] = {
 	[AK_SPA_RATE] = { "spa_rate", set_auth_spa_rate, 1U << AK_SPA_RATE },
 	[AK_SPA_BURST] = { "spa_burst", set_auth_spa_burst, 1U << AK_SPA_BURST },
 	[AK_TUN] = { "tun", set_auth_tun, 1U << AK_TUN },
+	[AK_MAX_PER_DEVICE] = { "max_sessions_per_device", set_auth_max_per_device,
+				1U << AK_MAX_PER_DEVICE },
+	[AK_MAX_PER_CONN] = { "max_sessions_per_conn", set_auth_max_per_conn,
+			      1U << AK_MAX_PER_CONN },
+	[AK_RENEW_AFTER] = { "renew_after", set_auth_renew_after, 1U << AK_RENEW_AFTER },
 };
 
 static const struct config_key service_keys[] = {
@@ -830,10 +861,13 @@ static int auth_section(struct config_ctx *ctx)
 	a->data_port = 51900;
 	a->session_ttl_ns = SEC(10 * 60);
 	a->keepalive_ns = SEC(5);
-	a->dead_after_ns = SEC(20);
+	a->dead_after_ns = CG_DEAD_AFTER_DEFAULT_NS;
 	a->spa_open_ns = SEC(30);
 	a->spa_rate = 2;
 	a->spa_burst = 5;
+	a->max_sessions_per_device = 4;
+	a->max_sessions_per_conn = 2;
+	a->renew_after_pct = 50;
 	return 0;
 }
 

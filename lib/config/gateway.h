@@ -24,6 +24,12 @@ struct open_cfg {
 	struct cg_dests to;
 };
 
+/*
+ * [auth] dead_after when the file does not set it, and the worker's when its
+ * caller does not (lib/auth/privsep.h): four keepalives (5 s) missed.
+ */
+#define CG_DEAD_AFTER_DEFAULT_NS (20ULL * 1000000000ULL)
+
 enum cg_xdp_mode {
 	CG_XDP_AUTO = 0, /* native where the driver has it, else generic */
 	CG_XDP_NATIVE,
@@ -55,9 +61,13 @@ struct auth_cfg {
 	uint64_t keepalive_ns;	   /* default 5s: client keepalive interval */
 	uint64_t dead_after_ns;	   /* default 20s: control channel silent this long -> revoke */
 	uint64_t spa_open_ns;	   /* default 30s: how long a valid SPA opens the auth port */
-	uint32_t spa_rate;     /* default 2: SPA packets per second per source, after the burst */
-	uint32_t spa_burst;    /* default 5: SPA packets a source may send back to back */
-	char tun[IF_NAMESIZE]; /* return-path TUN device, default "cg-<name>" truncated */
+	uint32_t spa_rate;  /* default 2: SPA packets per second per source, after the burst */
+	uint32_t spa_burst; /* default 5: SPA packets a source may send back to back */
+	uint32_t max_sessions_per_device; /* default 4: control channels (addresses) per device */
+	uint32_t max_sessions_per_conn;	  /* default 2: map slots per channel (in use + replaced) */
+	uint32_t
+		renew_after_pct; /* default 50: a renewal before this % of session_ttl is refused */
+	char tun[IF_NAMESIZE];	 /* return-path TUN device, default "cg-<name>" truncated */
 };
 
 struct gw_config {

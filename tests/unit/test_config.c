@@ -541,6 +541,9 @@ static bool check_auth_sample(const struct gw_config *c)
 	ok &= ASSERT_EQ(a->keepalive_ns, SEC(5), "keepalive default");
 	ok &= ASSERT_EQ(a->dead_after_ns, SEC(20), "dead_after default");
 	ok &= ASSERT_EQ(a->spa_open_ns, SEC(30), "spa_open default");
+	ok &= ASSERT_EQ(a->max_sessions_per_device, 4, "max_sessions_per_device default");
+	ok &= ASSERT_EQ(a->max_sessions_per_conn, 2, "max_sessions_per_conn default");
+	ok &= ASSERT_EQ(a->renew_after_pct, 50, "renew_after default");
 	ok &= ASSERT_STREQ(a->tun, "cg-edge1", "tun default");
 	/* The SPA port reaches the daemon; the auth and data ports are not open. */
 	ok &= ASSERT_EQ(c->nopen, 1, "nopen");
@@ -636,6 +639,9 @@ static void test_auth_every_key(void)
 				   "spa_open = 1h\n"
 				   "dead_after = 2s\n"
 				   "keepalive = 1s\n"
+				   "max_sessions_per_device = 16384\n"
+				   "max_sessions_per_conn = 1\n"
+				   "renew_after = 0%\n"
 				   "devices = /c/devices\n"
 				   "session_ttl = 30s\n"
 				   "pool = 172.16.0.0/30\n"
@@ -665,6 +671,9 @@ static void test_auth_every_key(void)
 	ASSERT_EQ(c.auth.keepalive_ns, SEC(1), "keepalive");
 	ASSERT_EQ(c.auth.dead_after_ns, SEC(2), "dead_after");
 	ASSERT_EQ(c.auth.spa_open_ns, SEC(3600), "spa_open");
+	ASSERT_EQ(c.auth.max_sessions_per_device, 16384, "max_sessions_per_device");
+	ASSERT_EQ(c.auth.max_sessions_per_conn, 1, "max_sessions_per_conn");
+	ASSERT_EQ(c.auth.renew_after_pct, 0, "renew_after");
 	ASSERT_STREQ(c.auth.tun, "tun-auth", "tun");
 	/* udp/7777 was already open: not added twice. A knock may open the auth port. */
 	ASSERT_EQ(c.nopen, 2, "spa port not duplicated");
@@ -803,6 +812,18 @@ static void test_auth_errors(void)
 		  "t.ini:8: [auth] dead_after (20s) must be longer than keepalive (20s)" },
 		{ GA "dead_after = 3s\nkeepalive = 4s\n",
 		  "t.ini:9: [auth] dead_after (3s) must be longer than keepalive (4s)" },
+		{ GA "max_sessions_per_device = 0\n",
+		  "t.ini:8: [auth] max_sessions_per_device: \"0\" is out of range (1..16384)" },
+		{ GA "max_sessions_per_conn = 9\n",
+		  "t.ini:8: [auth] max_sessions_per_conn: \"9\" is out of range (1..8)" },
+		{ GA "max_sessions_per_conn = 2x\n",
+		  "t.ini:8: [auth] max_sessions_per_conn: \"2x\" is not a number" },
+		{ GA "renew_after = 81%\n",
+		  "t.ini:8: [auth] renew_after: \"81%\" is out of range (0%..80%)" },
+		{ GA "renew_after = 50\n",
+		  "t.ini:8: [auth] renew_after: \"50\" is not a number with %" },
+		{ GA "renew_after = %\n",
+		  "t.ini:8: [auth] renew_after: \"%\" is not a number with %" },
 		{ GA "tun = a/b\n", "t.ini:8: [auth] tun: \"a/b\" is not an interface name (1..15 "
 				    "characters, no space, \"/\" or \":\")" },
 		{ GA "tun = abcdefghijklmnop\n",

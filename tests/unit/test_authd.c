@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The privileged side of auth for real (root): the request table's order, caps, admin revoke. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "gate.skel.h"
+#include "lib/auth/authd.h"
+#include "lib/auth/ca.h"
+#include "lib/auth/client.h"
+#include "lib/auth/privsep.h"
+#include "lib/base/addr.h"
+#include "lib/config/gateway.h"
+#include "lib/datapath/sessmap.h"
+#include "lib/tunnel/keys.h"
+#include "tests/lib/t.h"
+
+#define SEC_NS 1000000000ULL
+
+static char dir[64];
+static struct gate_bpf *skel;
+static struct gw_config cfg;
+static uint16_t next_port = 18440;
+static bool ready;
+
+static void rm_dir(void)
+{
+	char cmd[128];
+
+	gate_bpf__destroy(skel);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* A network namespace of our own (its TUN, ports and lo), the CA, the gate's maps. */
+static bool setup(void)
+{
+	static const char *const ips[] = { "127.0.0.1" };
+	struct ifreq ifr = { .ifr_name = "lo" };
+	char err[256];
+	int fd;
+
+	if (ready)
+		return true;
+	if (unshare(CLONE_NEWNET)) {
+		perror("unshare(CLONE_NEWNET)");
+		return false;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return false;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+		return false;
+	close(fd);
+	strcpy(dir, "/tmp/capgate-authd-XXXXXX");
+	if (!mkdtemp(dir))
+		return false;
+	skel = gate_bpf__open_and_load();
+	atexit(rm_dir);
+	if (!skel)
+		return false;
+	if (ca_init(dir, "gw", ips, 1, err, sizeof(err)) ||
+	    ca_issue(dir, "dev1", err, sizeof(err)) || ca_issue(dir, "dev2", err, sizeof(err))) {
+		fprintf(stderr, "setup: %s\n", err);
+		return false;
+	}
+	ready = true;
+	return true;
+}
+
+static bool need_root(void)
+{
+	if (geteuid() == 0)
+		return true;
+	T_SKIP("needs root (TUN, BPF maps, the worker drops privileges to nobody)");
+	return false;
+}
+
+static int sessions_fd(void)
+{
+	return bpf_map__fd(skel->maps.tun_sessions);
+}
+
+/* A gateway config for this run, on fresh ports: dev1 and dev2 may reach one service. */
+static bool config_fresh(void)
+{
+	char text[1024], err[256];
+	uint16_t port = next_port;
+
+	next_port += 3;
+	snprintf(text, sizeof(text),
+		 "[gateway]\ninterface = lo\n"
+		 "[auth]\nport = %u\nspa_port = %u\ndata_port = %u\n"
+		 "ca = %s/ca.crt\ncert = %s/gateway.crt\nkey = %s/gateway.key\n"
+		 "pool = 100.64.0.0/24\ntun = cgauth0\n"
+		 "[service web]\nproto = tcp\naddress = 10.10.2.2\nports = 80\n"
+		 "[allow all]\ndevice = dev1 dev2\napp = sensor\nservices = web\n",
+		 port, port + 1, port + 2, dir, dir, dir);
+	if (config_parse_string(text, "t.ini", &cfg, err, sizeof(err))) {
+		fprintf(stderr, "config: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+/* What each case needs first: root, setup() and a fresh config. False: skipped or failed. */
+static bool prepare(void)
+{
+	return need_root() && ASSERT_TRUE(setup(), "setup") && ASSERT_TRUE(config_fresh(), "cfg");
+}
+
+/* The daemon on cfg, with its real worker; NULL (a failed assertion) if it does not start. */
+static struct authd *start(void)
+{
+	char err[256];
+	struct authd *a;
+
+	sessmap_clear(sessions_fd());
+	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	ASSERT_TRUE(a != NULL, err);
+	return a;
+}
+
+/* One round of the daemon's loop: wait up to ms for its fds, serve them. */
+static void pump(struct authd *a, int ms)
+{
+	struct pollfd p[4];
+	int n = authd_pollfds(a, p, 4);
+
+	if (poll(p, (nfds_t)n, ms) > 0)
+		authd_process(a, p, n);
+}
+
+/* authd_stats: auth.<name>, or a top-level number when name has no "auth." prefix. */
+static long long stat_of(struct authd *a, const char *name)
+{
+	json_t *j = NULL, *v;
+	long long r = -1;
+
+	if (authd_stats(a, &j))
+		return -1;
+	v = strncmp(name, "auth.", 5) ? json_object_get(j, name)
+				      : json_object_get(json_object_get(j, "auth"), name + 5);
+	if (v)
+		r = json_integer_value(v);
+	else if (!strncmp(name, "auth.", 5))
+		r = 0; /* a counter this build does not have */
+	json_decref(j);
+	return r;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC_NS + (uint64_t)ts.tv_nsec;
+}
+
+/* A real device: TLS with its certificate, in a thread while the test serves the daemon. */
+struct cli {
+	pthread_t th;
+	struct authc_cfg cfg;
+	struct authc c;
+	char crt[128], key[128], ca[128], err[256];
+	int ret;
+	int done;
+};
+
+static void *cli_run(void *arg)
+{
+	struct cli *k = arg;
+
+	k->ret = authc_connect(&k->cfg, &k->c, k->err, sizeof(k->err));
+	__atomic_store_n(&k->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Connects dev to the daemon's worker, serving the daemon meanwhile; returns authc_connect's. */
+static int cli_connect(struct authd *a, struct cli *k, const char *dev)
+{
+	uint64_t deadline = now_ns() + 10 * SEC_NS;
+
+	memset(k, 0, sizeof(*k));
+	snprintf(k->crt, sizeof(k->crt), "%s/%s.crt", dir, dev);
+	snprintf(k->key, sizeof(k->key), "%s/%s.key", dir, dev);
+	snprintf(k->ca, sizeof(k->ca), "%s/ca.crt", dir);
+	k->cfg = (struct authc_cfg){
+		.gateway = "127.0.0.1",
+		.port = cfg.auth.port,
+		.ca = k->ca,
+		.cert = k->crt,
+		.key = k->key,
+		.app = "sensor",
+		.timeout_ns = 5 * SEC_NS,
+	};
+	if (pthread_create(&k->th, NULL, cli_run, k))
+		return -EAGAIN;
+	while (!__atomic_load_n(&k->done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
+		pump(a, 10);
+	pthread_join(k->th, NULL);
+	return k->ret;
+}
+
+/* The client's next event within ms, serving the daemon meanwhile (NONE if nothing came). */
+static uint32_t cli_event(struct authd *a, struct cli *k, struct authc_event *ev, int ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+
+	memset(ev, 0, sizeof(*ev));
+	while (now_ns() < deadline) {
+		pump(a, 10);
+		if (authc_process(&k->c, ev))
+			return AUTHC_EV_CLOSED;
+		if (ev->type != AUTHC_EV_NONE)
+			return ev->type;
+	}
+	return AUTHC_EV_NONE;
+}
+
+/* Serves the daemon until stat name equals want or ms pass; returns the last value. */
+static long long stat_wait(struct authd *a, const char *name, long long want, int ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+	long long v;
+
+	while ((v = stat_of(a, name)) != want && now_ns() < deadline)
+		pump(a, 10);
+	return v;
+}
+
+/*
+ * The worker is the party under suspicion: the test plays a compromised one.
+ * The parent's end of the socketpair (its only SOCK_SEQPACKET fd) is swapped
+ * for one of ours; the real worker sees its parent go and stops.
+ */
+static int fake_worker(struct authd *a)
+{
+	struct pollfd p[4];
+	int n = authd_pollfds(a, p, 4), i, sv[2], type;
+	socklen_t len;
+
+	for (i = 0; i < n; i++) {
+		len = sizeof(type);
+		if (!getsockopt(p[i].fd, SOL_SOCKET, SO_TYPE, &type, &len) &&
+		    type == SOCK_SEQPACKET)
+			break;
+	}
+	if (i == n || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	if (dup2(sv[0], p[i].fd) < 0 || fcntl(p[i].fd, F_SETFL, O_NONBLOCK)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[0]);
+	return sv[1];
+}
+
+/* The worker sends msg; the parent serves it. */
+static void w_send(struct authd *a, int fw, const void *msg, size_t len)
+{
+	ASSERT_EQ(authw_send(fw, msg, len), 0, "worker message sent");
+	pump(a, 1000);
+}
+
+/* The parent's next reply within ms, checked against the worker's table; 0 = nothing. */
+static uint32_t w_recv(int fw, union authw_msg *m, int ms)
+{
+	struct pollfd pf = { .fd = fw, .events = POLLIN };
+	uint32_t type = 0;
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	if (poll(&pf, 1, ms) != 1 || authw_recv(fw, m, sizeof(*m), &len) ||
+	    authw_reply_check(m, len, &type))
+		return 0;
+	return type;
+}
+
+static void w_request(struct authd *a, int fw, uint64_t conn, const char *device)
+{
+	struct authw_session_request r = {
+		.type = AUTHW_SESSION_REQUEST,
+		.conn = conn,
+		.peer_port = 40000,
+	};
+
+	snprintf(r.device, sizeof(r.device), "%s", device);
+	snprintf(r.app, sizeof(r.app), "sensor");
+	addr_parse_mapped("127.0.0.1", r.peer_addr);
+	w_send(a, fw, &r, sizeof(r));
+}
+
+/* INSTALL (made-up exporter bytes), RENEW or REVOKE (closed) for conn, naming session. */
+static void w_msg(struct authd *a, int fw, uint32_t type, uint64_t conn, uint32_t session)
+{
+	union authw_msg m;
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	if (type == AUTHW_SESSION_INSTALL) {
+		m.install.session = session;
+		m.install.conn = conn;
+		memset(m.install.material, 0x5a, sizeof(m.install.material));
+		len = sizeof(m.install);
+	} else if (type == AUTHW_SESSION_RENEW) {
+		m.renew.old_session = session;
+		m.renew.conn = conn;
+		len = sizeof(m.renew);
+	} else {
+		m.revoke.session = session;
+		m.revoke.conn = conn;
+		m.revoke.reason = AUTHW_R_CLOSED;
+		len = sizeof(m.revoke);
+	}
+	w_send(a, fw, &m, len);
+}
+
+/* REQUEST -> GRANT -> INSTALL -> INSTALLED on conn; returns the session id (0 on failure). */
+static uint32_t w_session(struct authd *a, int fw, uint64_t conn, const char *device)
+{
+	union authw_msg m;
+	uint32_t id;
+
+	w_request(a, fw, conn, device);
+	if (!ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_GRANT, "grant"))
+		return 0;
+	id = m.grant.session;
+	w_msg(a, fw, AUTHW_SESSION_INSTALL, conn, id);
+	if (!ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_INSTALLED, "installed"))
+		return 0;
+	return id;
+}
+
+/*
+ * An admin revoke of a session granted but not yet installed, while another
+ * grant is pending: the daemon dereferenced the vanished session (NULL) for
+ * the next pending slot. Now the whole control channel goes, nothing else.
+ */
+static void test_revoke_granted_not_installed(void)
+{
+	union authw_msg m, g1, g2;
+	struct authd *a;
+	int fw;
+
+	if (!prepare())
+		return;
+	a = start();
+	fw = a ? fake_worker(a) : -1;
+	if (!ASSERT_TRUE(fw >= 0, "fake worker"))
+		goto out;
+	w_request(a, fw, 1, "dev1");
+	w_request(a, fw, 2, "dev2");
+	if (!ASSERT_EQ(w_recv(fw, &g1, 1000), AUTHW_GRANT, "grant 1") ||
+	    !ASSERT_EQ(w_recv(fw, &g2, 1000), AUTHW_GRANT, "grant 2"))
+		goto out;
+	ASSERT_EQ(g1.grant.conn, 1, "grant 1 conn");
+	ASSERT_EQ(authd_revoke(a, g1.grant.session), 0, "revoke the granted session");
+	if (ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_KILL, "the worker is told"))
+		ASSERT_EQ(m.kill.session, g1.grant.session, "kill names it");
+	ASSERT_EQ(stat_of(a, "auth.revoked_admin"), 1, "counted");
+	ASSERT_EQ(stat_of(a, "sessions"), 1, "the other grant stays");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 1, "its address went back");
+	ASSERT_EQ(authd_revoke(a, g1.grant.session), -ENOENT, "gone");
+	/* The revoked grant's keys come late: refused; the other one installs. */
+	w_msg(a, fw, AUTHW_SESSION_INSTALL, 1, g1.grant.session);
+	ASSERT_EQ(w_recv(fw, &m, 200), 0, "no reply to the late install");
+	w_msg(a, fw, AUTHW_SESSION_INSTALL, 2, g2.grant.session);
+	ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_INSTALLED, "the other session installs");
+	ASSERT_EQ(sessmap_count(sessions_fd()), 1, "one session in the gate");
+	w_msg(a, fw, AUTHW_SESSION_REVOKE, 1, g1.grant.session);
+	w_msg(a, fw, AUTHW_SESSION_REVOKE, 2, g2.grant.session);
+	ASSERT_EQ(stat_of(a, "sessions"), 0, "all gone");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 0, "all addresses back");
+out:
+	authd_free(a);
+	if (fw >= 0)
+		close(fw);
+}
+
+/*
+ * The parent's per-connection state machine: out-of-order requests from the
+ * worker are refused, counted as refused_sequence, and change nothing.
+ */
+static void test_sequence(void)
+{
+	uint32_t s1, s2;
+	union authw_msg m;
+	struct authd *a;
+	int fw;
+
+	if (!prepare())
+		return;
+	cfg.auth.renew_after_pct = 0; /* renewals at once: the order is what is tested */
+	a = start();
+	fw = a ? fake_worker(a) : -1;
+	if (!ASSERT_TRUE(fw >= 0, "fake worker"))
+		goto out;
+	w_msg(a, fw, AUTHW_SESSION_INSTALL, 1, 0x1234);
+	ASSERT_EQ(w_recv(fw, &m, 200), 0, "install before any request: no reply");
+	ASSERT_EQ(stat_of(a, "auth.refused_sequence"), 1, "install before request refused");
+	s1 = w_session(a, fw, 1, "dev1");
+	if (!ASSERT_TRUE(s1 != 0, "session 1"))
+		goto out;
+
+	/* One active session per connection: a second REQUEST would take another address. */
+	w_request(a, fw, 1, "dev2");
+	if (ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_DENY, "second request on an active conn")) {
+		ASSERT_EQ(m.deny.conn, 1, "deny conn");
+		ASSERT_EQ(m.deny.reason, AUTHW_R_PROTOCOL, "deny reason");
+	}
+	ASSERT_EQ(stat_of(a, "auth.refused_sequence"), 2, "second request refused");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 1, "no second address");
+	ASSERT_EQ(stat_of(a, "sessions"), 1, "no second session");
+
+	w_msg(a, fw, AUTHW_SESSION_INSTALL, 1, s1);
+	ASSERT_EQ(w_recv(fw, &m, 200), 0, "install on an active conn: no reply");
+	ASSERT_EQ(stat_of(a, "auth.refused_sequence"), 3, "second install refused");
+
+	w_msg(a, fw, AUTHW_SESSION_RENEW, 2, s1);
+	ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_DENY, "renew from another conn");
+	ASSERT_EQ(stat_of(a, "auth.refused_sequence"), 4, "renew of another conn's session");
+
+	w_msg(a, fw, AUTHW_SESSION_RENEW, 1, s1);
+	if (!ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_GRANT, "renewal granted"))
+		goto out;
+	s2 = m.grant.session;
+	w_msg(a, fw, AUTHW_SESSION_RENEW, 1, s1);
+	ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_DENY, "renew while a renewal is pending");
+	ASSERT_EQ(stat_of(a, "auth.refused_sequence"), 5, "renew while granted refused");
+	w_msg(a, fw, AUTHW_SESSION_INSTALL, 1, s2);
+	ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_INSTALLED, "renewal installed");
+
+	/* s1 was replaced: a renewal of it would stack sessions on one channel. */
+	w_msg(a, fw, AUTHW_SESSION_RENEW, 1, s1);
+	if (ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_DENY, "renew of a replaced session"))
+		ASSERT_EQ(m.deny.reason, AUTHW_R_PROTOCOL, "deny reason");
+	ASSERT_EQ(stat_of(a, "auth.refused_sequence"), 6, "renew of a replaced session refused");
+	ASSERT_EQ(stat_of(a, "sessions"), 2, "the renewal and the old one in its overlap");
+	ASSERT_EQ(stat_of(a, "auth.granted"), 1, "one grant");
+	ASSERT_EQ(stat_of(a, "auth.renewed"), 1, "one renewal");
+
+	w_msg(a, fw, AUTHW_SESSION_REVOKE, 1, s2);
+	ASSERT_EQ(stat_of(a, "sessions"), 0, "the channel's sessions are gone");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 0, "its address is back");
+	ASSERT_EQ(sessmap_count(sessions_fd()), 0, "nothing left in the gate");
+out:
+	authd_free(a);
+	if (fw >= 0)
+		close(fw);
+}
+
+/*
+ * One device opening channel after channel (its door open, the worker takes
+ * 1024 clients) would take the whole pool: max_sessions_per_device, per device.
+ */
+static void test_device_cap(void)
+{
+	struct cli k[4];
+	struct authd *a;
+	int i;
+
+	if (!prepare())
+		return;
+	cfg.auth.max_sessions_per_device = 2;
+	a = start();
+	if (!a)
+		return;
+	ASSERT_EQ(cli_connect(a, &k[0], "dev1"), 0, "dev1 first");
+	ASSERT_EQ(cli_connect(a, &k[1], "dev1"), 0, "dev1 second");
+	if (ASSERT_EQ(cli_connect(a, &k[2], "dev1"), -EACCES, "dev1 third refused"))
+		ASSERT_TRUE(strstr(k[2].err, "limit") != NULL, k[2].err);
+	ASSERT_EQ(stat_of(a, "auth.denied_device_limit"), 1, "counted");
+	ASSERT_EQ(cli_connect(a, &k[3], "dev2"), 0, "another device is not held back");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 3, "three addresses");
+	/* A channel that ends gives its place back. */
+	authc_close(&k[0].c, true);
+	ASSERT_EQ(stat_wait(a, "sessions", 2, 5000), 2, "bye ends dev1's first session");
+	ASSERT_EQ(cli_connect(a, &k[0], "dev1"), 0, "dev1 again");
+	ASSERT_EQ(stat_of(a, "auth.granted"), 4, "four grants");
+	for (i = 0; i < 4; i++)
+		if (k[i].ret == 0)
+			authc_close(&k[i].c, true);
+	authd_free(a);
+}
+
+/* Renewing as fast as the round trip allows: refused before renew_after of the lifetime. */
+static void test_renew_early(void)
+{
+	struct authc_event ev;
+	struct cli k;
+	struct authd *a;
+	uint64_t t0;
+
+	if (!prepare())
+		return;
+	ASSERT_EQ(cfg.auth.renew_after_pct, 50, "default: half the lifetime");
+	cfg.auth.session_ttl_ns = 2 * SEC_NS; /* below the config's floor, to wait 1 s, not 5 m */
+	a = start();
+	if (!a)
+		return;
+	t0 = now_ns();
+	if (!ASSERT_EQ(cli_connect(a, &k, "dev1"), 0, k.err))
+		goto out;
+	ASSERT_EQ(authc_renew(&k.c), 0, "renew at once");
+	if (ASSERT_EQ(cli_event(a, &k, &ev, 5000), AUTHC_EV_ERROR, "refused"))
+		ASSERT_STREQ(ev.reason, "too_early", "reason");
+	ASSERT_TRUE(now_ns() - t0 < SEC_NS, "refused within half the lifetime");
+	ASSERT_EQ(stat_of(a, "auth.refused_renew_early"), 1, "counted");
+	ASSERT_EQ(stat_of(a, "auth.renewed"), 0, "not renewed");
+	ASSERT_EQ(stat_wait(a, "sessions", 0, 5000), 0, "the channel ended");
+	authc_close(&k.c, false);
+
+	/* Past half the lifetime, a renewal goes through. */
+	if (!ASSERT_EQ(cli_connect(a, &k, "dev1"), 0, k.err))
+		goto out;
+	t0 = now_ns();
+	while (now_ns() - t0 < SEC_NS + SEC_NS / 10)
+		pump(a, 10);
+	ASSERT_EQ(authc_renew(&k.c), 0, "renew after half the lifetime");
+	ASSERT_EQ(cli_event(a, &k, &ev, 5000), AUTHC_EV_RENEWED, "renewed");
+	keys_wipe(&ev.keys);
+	ASSERT_EQ(stat_of(a, "auth.refused_renew_early"), 1, "no more refusals");
+	authc_close(&k.c, true);
+out:
+	authd_free(a);
+}
+
+/*
+ * Each renewal takes a slot and the old one stays for the overlap: a channel
+ * holds at most max_sessions_per_conn, the oldest replaced one freed first.
+ */
+static void test_conn_cap(void)
+{
+	static const uint32_t caps[] = { 2, 1 };
+	struct authc_event ev;
+	struct cli k;
+	struct authd *a;
+	size_t c;
+	int i;
+
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		if (!prepare())
+			return;
+		cfg.auth.renew_after_pct = 0;
+		cfg.auth.max_sessions_per_conn = caps[c];
+		a = start();
+		if (!a)
+			return;
+		if (!ASSERT_EQ(cli_connect(a, &k, "dev1"), 0, k.err))
+			goto next;
+		for (i = 0; i < 3; i++) {
+			ASSERT_EQ(authc_renew(&k.c), 0, "renew");
+			if (!ASSERT_EQ(cli_event(a, &k, &ev, 5000), AUTHC_EV_RENEWED, "renewed"))
+				break;
+			keys_wipe(&ev.keys);
+			ASSERT_EQ(stat_of(a, "sessions"), caps[c], "sessions of the channel");
+			ASSERT_EQ(sessmap_count(sessions_fd()), caps[c], "slots in the gate");
+		}
+		ASSERT_EQ(stat_of(a, "auth.renewed"), 3, "three renewals");
+		ASSERT_EQ(stat_of(a, "auth.replaced_freed_early"), 4 - caps[c],
+			  "replaced sessions freed early");
+		ASSERT_EQ(stat_of(a, "addresses_used"), 1, "one address");
+		authc_close(&k.c, true);
+		ASSERT_EQ(stat_wait(a, "sessions", 0, 5000), 0, "all gone with the channel");
+	next:
+		authd_free(a);
+	}
+}
+
+T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
+       T_CASE(test_renew_early), T_CASE(test_conn_cap))
