@@ -53,7 +53,7 @@ static __always_inline int flow_check(const struct cg_pkt *p, const struct gate_
 	if (!v)
 		return CG_CONTINUE;
 	t = gate_now(now);
-	if (t - v->last_ns > cfg->flow_timeout_ns) {
+	if (gate_age(t, v->last_ns) > cfg->flow_timeout_ns) {
 		bpf_map_delete_elem(&gate_flows, &k);
 		return CG_CONTINUE;
 	}

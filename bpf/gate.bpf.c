@@ -240,7 +240,7 @@ int tc_gate_out(struct __sk_buff *skb)
 	now = gate_clock();
 	v = bpf_map_lookup_elem(&gate_flows, &k);
 	if (v) {
-		if (now - v->last_ns >= CG_NSEC_PER_SEC)
+		if (gate_age(now, v->last_ns) >= CG_NSEC_PER_SEC)
 			v->last_ns = now;
 		goto out;
 	}

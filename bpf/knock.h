@@ -105,7 +105,7 @@ static long knock_profile(__u32 i, void *data)
 		st->step[i] = 0;
 		kc->changed = 1;
 	}
-	if (s > 0 && gate_now(&kc->now) - st->last_ns[i] > prof->step_timeout_ns) {
+	if (s > 0 && gate_age(gate_now(&kc->now), st->last_ns[i]) > prof->step_timeout_ns) {
 		kc->ev |= KNOCK_EV_TIMEOUT;
 		s = 0;
 		st->step[i] = 0;

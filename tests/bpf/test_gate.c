@@ -346,8 +346,8 @@ static int knock_get(const char *src, struct knock_state *st)
 	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.knock_state), k, st);
 }
 
-/* Move @src's progress in profile @p @ago_ns into the past. */
-static void knock_age(const char *src, int p, __u64 ago_ns)
+/* Move @src's progress in profile @p @ago_ns into the past (negative: the future). */
+static void knock_age(const char *src, int p, __s64 ago_ns)
 {
 	struct knock_state st;
 	__u8 k[16];
@@ -521,6 +521,26 @@ static void peer4_flow_stale(void)
 	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup - 10 * SEC_NS);
 }
 
+/*
+ * Another CPU stamped the entry after this one read the clock: last_ns is
+ * ahead of the packet's time. It is fresh, not 2^64 ns old.
+ */
+static void flow_c4_future(void)
+{
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), gate_now_ns() + 2 * SEC_NS);
+}
+
+static void peer4_flow_future(void)
+{
+	t_setup = gate_now_ns() + 2 * SEC_NS;
+	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup);
+}
+
+static void future_c4_knock(void)
+{
+	knock_age(C4, 0, -2 * (__s64)SEC_NS);
+}
+
 static void peer4_flow_fresh(void)
 {
 	t_setup = gate_now_ns() - SEC_NS / 2;
@@ -612,6 +632,11 @@ static bool flow_refreshed(void)
 {
 	return ASSERT_TRUE(flow_last(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555)) >= t_setup,
 			   "last_ns refreshed");
+}
+
+static bool flow_kept(void)
+{
+	return ASSERT_TRUE(flow_last(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555)) != 0, "flow kept");
 }
 
 static bool flow_deleted(void)
@@ -957,6 +982,10 @@ static const struct row rows[] = {
 	  .setup = flow_c4_idle,
 	  .steps = { DROP(TCP4(5555), CG_STAT_DROP_DEFAULT) },
 	  .check = flow_deleted },
+	{ .name = "flow_last_ns_ahead_is_fresh",
+	  .setup = flow_c4_future,
+	  .steps = { PASS(TCP4(5555, .tcp_flags = 0x10), CG_STAT_PASS_FLOW) },
+	  .check = flow_kept },
 	{ .name = "flow_v6_udp",
 	  .setup = flow_c6_udp,
 	  .steps = { PASS(UDP6(5353), CG_STAT_PASS_FLOW) } },
@@ -1026,6 +1055,10 @@ static const struct row rows[] = {
 		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_TIMEOUT, .before = age_c4_knock),
 		     DROP(TCP4(9000), CG_STAT_DROP_DEFAULT) },
 	  .check = knock_reset },
+	{ .name = "knock_last_ns_ahead_is_fresh",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP, .before = future_c4_knock),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN) } },
 	{ .name = "knock_timeout_then_first_step",
 	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
 		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP, .before = age_c4_knock) },
@@ -1060,6 +1093,10 @@ static const struct row rows[] = {
 	  .check = peer4_refreshed },
 	{ .name = "tc_v4_leaves_fresh_flow",
 	  .setup = peer4_flow_fresh,
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443, .tcp_flags = 0x10)) },
+	  .check = peer4_untouched },
+	{ .name = "tc_v4_leaves_flow_stamped_ahead",
+	  .setup = peer4_flow_future,
 	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443, .tcp_flags = 0x10)) },
 	  .check = peer4_untouched },
 	{ .name = "tc_v6_udp_reply_flow",
