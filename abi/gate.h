@@ -57,13 +57,14 @@ _Static_assert(sizeof(struct flow_val) == 8, "abi");
 
 /*
  * gate_frags: (src, dst, IP id, proto) of a datagram whose first fragment was
- * allowed -> time it was seen, so its later fragments pass too.
+ * allowed -> time it was seen, so its later fragments pass too. proto is 0
+ * for IPv6, whose fragment id is unique per (src, dst) (bpf/flow.h).
  */
 struct frag_key {
 	__u8 src[16];
 	__u8 dst[16];
-	__u32 id; /* IPv4 id (16 bits) or IPv6 fragment id */
-	__u8 proto;
+	__u32 id;   /* IPv4 id (16 bits) or IPv6 fragment id */
+	__u8 proto; /* IPv4: the protocol; IPv6: 0 */
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct frag_key) == 40, "abi");

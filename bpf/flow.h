@@ -71,12 +71,20 @@ static __always_inline void flow_add(const struct cg_pkt *p, __u64 now)
 	bpf_map_update_elem(&gate_flows, &k, &v, BPF_ANY);
 }
 
+/*
+ * The datagram a fragment belongs to. An IPv4 id is unique per (src, dst,
+ * protocol) (RFC 791), an IPv6 fragment id per (src, dst) (RFC 8200 4.5),
+ * and the protocol is not known alike in every IPv6 fragment: the first one
+ * has the upper protocol, a later one only the fragment header's next header
+ * (a destination options header, say, when extension headers follow the
+ * fragment header). So IPv6 fragments are keyed without it (proto 0).
+ */
 static __always_inline void frag_key_of(struct frag_key *k, const struct cg_pkt *p)
 {
 	__builtin_memcpy(k->src, p->src, 16);
 	__builtin_memcpy(k->dst, p->dst, 16);
 	k->id = p->frag_id;
-	k->proto = p->proto;
+	k->proto = p->v6 ? 0 : p->proto;
 	k->pad[0] = 0;
 	k->pad[1] = 0;
 	k->pad[2] = 0;

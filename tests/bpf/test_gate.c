@@ -955,6 +955,22 @@ static const struct row rows[] = {
 		     PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_DSTOPTS, 8 } }, .frag = 1,
 			       .frag_off = 2, .frag_id = 77, .no_l4 = 1, .payload_len = 8),
 			  CG_STAT_PASS_FRAGMENT) } },
+	/*
+	 * Destination options after the fragment header: the first fragment's
+	 * upper protocol is TCP, a later fragment's header names only the
+	 * destination options (RFC 8200 4.5). Both are keyed without it.
+	 */
+	{ .name = "frag_v6_ext_header_after_frag_header",
+	  .steps = { PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_DSTOPTS, 8 } },
+			       .ext_after_frag = 1, .frag = 1, .frag_more = 1, .frag_id = 78,
+			       .payload_len = 8),
+			  CG_STAT_PASS_OPEN),
+		     PASS(V6(C6, IPPROTO_DSTOPTS, 0, 0, .frag = 1, .frag_off = 5, .frag_id = 78,
+			     .no_l4 = 1, .payload_len = 8),
+			  CG_STAT_PASS_FRAGMENT),
+		     DROP(V6(C6, IPPROTO_DSTOPTS, 0, 0, .frag = 1, .frag_off = 5, .frag_id = 79,
+			     .no_l4 = 1, .payload_len = 8),
+			  CG_STAT_DROP_FRAGMENT) } },
 	{ .name = "frag_v6_lone_later_dropped",
 	  .steps = { DROP(
 		  TCP6(80, .frag = 1, .frag_off = 2, .frag_id = 1, .no_l4 = 1, .payload_len = 8),
