@@ -479,9 +479,13 @@ static void flow_c4_idle(void)
 	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), gate_now_ns() - FLOW_TIMEOUT - SEC_NS);
 }
 
+/* The flow of an echo request the gateway sent: it lets in the echo reply (129). */
 static void flow_c6_echo(void)
 {
-	flow(fkey(C6, GW6, IPPROTO_ICMPV6, 77, 77), gate_now_ns());
+	struct flow_key k = fkey(C6, GW6, IPPROTO_ICMPV6, 77, 77);
+
+	k.type = 129;
+	flow(k, gate_now_ns());
 }
 
 static void flow_c6_udp(void)
@@ -1124,6 +1128,21 @@ static const struct row rows[] = {
 			  CG_STAT_PASS_FLOW),
 		     DROP(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 0, .icmp_id = 98),
 			  CG_STAT_DROP_DEFAULT) } },
+	/*
+	 * The flow an outgoing echo request made lets in the echo reply only:
+	 * an echo request from the peer with the same id is not its reply.
+	 */
+	{ .name = "tc_echo_flow_refuses_echo_request",
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 8, .icmp_id = 99)),
+		     DROP(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 8, .icmp_id = 99),
+			  CG_STAT_DROP_DEFAULT),
+		     PASS(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 0, .icmp_id = 99),
+			  CG_STAT_PASS_FLOW),
+		     EGRESS(IP6(GW6, PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7)),
+		     DROP(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7),
+			  CG_STAT_DROP_DEFAULT),
+		     PASS(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 129, .icmp_id = 7),
+			  CG_STAT_PASS_FLOW) } },
 	{ .name = "tc_v6_echo_reply_flow",
 	  .steps = { EGRESS(IP6(GW6, PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7)),
 		     PASS(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 129, .icmp_id = 7),
