@@ -656,6 +656,15 @@ static bool knock_reset(void)
 	       ASSERT_EQ(st.step[0], 0, "step[0]") & ASSERT_EQ(st.step[1], 0, "step[1]");
 }
 
+/* The sequence of profile 0 completed: its door is open, a retransmit is absorbed. */
+static bool knock_done(void)
+{
+	struct knock_state st;
+
+	return ASSERT_EQ(knock_get(C4, &st), 0, "state exists") &
+	       ASSERT_EQ(st.step[0], 3, "step[0] = nsteps") & ASSERT_EQ(st.step[1], 0, "step[1]");
+}
+
 static bool knock_at_1(void)
 {
 	struct knock_state st;
@@ -1040,7 +1049,31 @@ static const struct row rows[] = {
 		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
 		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN), PASS(TCP4(22), CG_STAT_PASS_KNOCK),
 		     PASS(TCP4(22), CG_STAT_PASS_FLOW) },
-	  .check = knock_reset },
+	  .check = knock_done },
+	/*
+	 * A retransmit of the last step after the door opened (a TCP SYN retry
+	 * of the last knock) is a knock step, consumed whatever the default.
+	 */
+	{ .name = "knock_last_step_retransmit_absorbed",
+	  .setup = set_default_pass,
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_STEP),
+		     PASS(TCP4(81), CG_STAT_PASS_DEFAULT),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_STEP),
+		     PASS(TCP4(22), CG_STAT_PASS_KNOCK) },
+	  .check = knock_done },
+	/* Past the step timeout the opened sequence is forgotten silently. */
+	{ .name = "knock_done_expires_silently",
+	  .setup = set_default_pass,
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN),
+		     PASS(TCP4(9000), CG_STAT_PASS_DEFAULT, .before = age_c4_knock),
+		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP) },
+	  .check = knock_at_1 },
 	{ .name = "knock_sequence_v6_udp_profile",
 	  .steps = { DROP(UDP6(1111), CG_STAT_DROP_KNOCK_STEP),
 		     DROP(UDP6(2222), CG_STAT_DROP_KNOCK_OPEN),
