@@ -579,6 +579,33 @@ static void tcp_doff_4(struct pkt *p)
 	p->data[p->l4_off + 12] = 4 << 4;
 }
 
+/*
+ * A TCP header (40000 -> 80, SYN) after the IP datagram, where Ethernet
+ * padding or a trailer would be: the gate must not read it as the datagram's.
+ */
+static void tcp80_trailer(struct pkt *p)
+{
+	static const __u8 th[20] = { 0x9c, 0x40, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 5 << 4, 0x02 };
+
+	memcpy(p->data + p->len, th, sizeof(th));
+	p->len += sizeof(th);
+}
+
+/* Data offset 15 (60 bytes): TCP options past the datagram's end. */
+static void tcp_doff_15(struct pkt *p)
+{
+	p->data[p->l4_off + 12] = 15 << 4;
+	memset(p->data + p->len, 0, 64); /* frame padding: the options' bytes are in the frame */
+	p->len += 64;
+}
+
+/* IPv6 payload length 0: a jumbogram (RFC 2675), which no Ethernet link carries. */
+static void v6_plen_0(struct pkt *p)
+{
+	p->data[p->l3_off + 4] = 0;
+	p->data[p->l3_off + 5] = 0;
+}
+
 /* ---- checks -------------------------------------------------------------- */
 
 static bool hits_slot1_2(void)
@@ -805,6 +832,32 @@ static const struct row rows[] = {
 	  .steps = { DROP(ICMP4(3, 4, .no_l4 = 1, .payload_len = 6), CG_STAT_DROP_MALFORMED) } },
 	{ .name = "v6_icmp_truncated",
 	  .steps = { DROP(ICMP6(2, 0, .no_l4 = 1, .payload_len = 3), CG_STAT_DROP_MALFORMED) } },
+
+	/*
+	 * Headers end inside the IP datagram, not in the frame's padding or a
+	 * trailer (RFC 1858, RFC 7112): a first fragment whose L4 header is
+	 * trailer bytes is malformed and opens nothing for its later fragments.
+	 */
+	{ .name = "l4_header_in_trailer_malformed",
+	  .steps = { DROP(TCP4(80, .no_l4 = 1), CG_STAT_DROP_MALFORMED, .mangle = tcp80_trailer),
+		     DROP(TCP6(80, .no_l4 = 1), CG_STAT_DROP_MALFORMED,
+			  .mangle = tcp80_trailer) } },
+	{ .name = "frag_v4_first_l4_in_trailer",
+	  .steps = { DROP(TCP4(80, .frag = 1, .frag_more = 1, .frag_id = 12, .no_l4 = 1),
+			  CG_STAT_DROP_MALFORMED, .mangle = tcp80_trailer),
+		     DROP(TCP4(80, .frag = 1, .frag_off = 1, .frag_id = 12, .no_l4 = 1,
+			       .payload_len = 8),
+			  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "frag_v6_first_l4_in_trailer",
+	  .steps = { DROP(TCP6(80, .frag = 1, .frag_more = 1, .frag_id = 13, .no_l4 = 1),
+			  CG_STAT_DROP_MALFORMED, .mangle = tcp80_trailer),
+		     DROP(TCP6(80, .frag = 1, .frag_off = 1, .frag_id = 13, .no_l4 = 1,
+			       .payload_len = 8),
+			  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "v4_tcp_options_past_datagram",
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_MALFORMED, .mangle = tcp_doff_15) } },
+	{ .name = "v6_jumbogram_malformed",
+	  .steps = { DROP(TCP6(80), CG_STAT_DROP_MALFORMED, .mangle = v6_plen_0) } },
 
 	/* Open services, default, path-MTU errors */
 	{ .name = "open_service_v4_v6",
