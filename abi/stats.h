@@ -39,6 +39,7 @@ enum cg_stat {
 	CG_STAT_DROP_BAD_TAG,	      /* SipHash-2-4-128 tag does not verify */
 	CG_STAT_DROP_SPOOFED_SOURCE,  /* inner source is not the session's virtual address */
 	CG_STAT_DROP_OUT_OF_SCOPE,    /* inner destination/proto/port in none of the scopes */
+	CG_STAT_DROP_SOURCE_ROUTE,    /* IPv6 routing header with segments left */
 	CG_STAT_MAX
 };
 

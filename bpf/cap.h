@@ -320,6 +320,9 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	c.base = data;
 	if (cap_parse_inner(&c, &in, inner_len))
 		return CG_STAT_DROP_CAP_MALFORMED;
+	/* The scope is judged on the destination, which a source route makes a waypoint. */
+	if (in.src_route)
+		return CG_STAT_DROP_SOURCE_ROUTE;
 
 	ctr = bpf_be64_to_cpu(h->counter);
 	inner_off = l4_off + sizeof(*uh) + CG_TUN_HDR_LEN;

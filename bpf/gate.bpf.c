@@ -154,6 +154,11 @@ int xdp_gate(struct xdp_md *ctx)
 		goto out;
 	}
 
+	/* The header's destination is a waypoint: nothing below may judge it. */
+	if (p.src_route) {
+		reason = CG_STAT_DROP_SOURCE_ROUTE;
+		goto out;
+	}
 	reason = nd_check(&c, &p);
 	if (reason != CG_CONTINUE)
 		goto out;

@@ -139,7 +139,8 @@ struct cg_pkt {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 tcp_flags; /* byte 13 of the TCP header: CWR..FIN */
-	__u8 pad;
+	/* An IPv6 routing header with segments left: dst is a waypoint, not where it goes. */
+	__u8 src_route;
 };
 
 #define CG_TCP_SYN 0x02
@@ -199,7 +200,9 @@ static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
  * IPv4 header with options. Fills addresses and fragment state and sets the
  * datagram's end (c->lim) from the total length. Returns the IP protocol.
  * Inconsistent headers (version, ihl < 5, total length shorter than the
- * header or longer than the frame) are errors.
+ * header or longer than the frame) are errors. (Source route options are not
+ * looked for yet: a walk over the options took the program past the
+ * verifier's budget.)
  */
 static __always_inline int parse_iphdr(struct cursor *c, struct cg_pkt *p)
 {
@@ -286,6 +289,13 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
 				len = (oh->hdrlen + 1) * 8;
 			if (c->pos + len > c->end || cursor_beyond(c, c->pos + len))
 				return CG_PARSE_ERR;
+			/* Routing header (RFC 8200 4.4): byte 3 is segments left. */
+			if (nexthdr == IPPROTO_ROUTING) {
+				if ((void *)oh + 4 > c->end)
+					return CG_PARSE_ERR;
+				if (((__u8 *)oh)[3])
+					p->src_route = 1;
+			}
 			nexthdr = oh->nexthdr;
 			c->pos += len;
 			if (cursor_settle(c))

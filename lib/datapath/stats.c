@@ -31,6 +31,7 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_DROP_BAD_TAG] = "drop_bad_tag",
 	[CG_STAT_DROP_SPOOFED_SOURCE] = "drop_spoofed_source",
 	[CG_STAT_DROP_OUT_OF_SCOPE] = "drop_out_of_scope",
+	[CG_STAT_DROP_SOURCE_ROUTE] = "drop_source_route",
 };
 
 const char *stat_name(unsigned int stat)

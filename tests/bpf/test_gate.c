@@ -606,6 +606,12 @@ static void v6_plen_0(struct pkt *p)
 	p->data[p->l3_off + 5] = 0;
 }
 
+/* Segments left 1 in the (first) routing header, right after the IPv6 header. */
+static void rh_segleft_1(struct pkt *p)
+{
+	p->data[p->l3_off + 40 + 3] = 1;
+}
+
 /* ---- checks -------------------------------------------------------------- */
 
 static bool hits_slot1_2(void)
@@ -820,6 +826,19 @@ static const struct row rows[] = {
 		     PASS(ICMP6(137, 0), CG_STAT_PASS_ND),
 		     DROP(ICMP6(138, 0), CG_STAT_DROP_RULE) } },
 	{ .name = "v6_echo_default_drop", .steps = { DROP(ICMP6(128, 0), CG_STAT_DROP_DEFAULT) } },
+
+	/*
+	 * Source-routed packets: the destination in the header is not where
+	 * they go. The host would forward them (or drop them: Linux's
+	 * accept_source_route and seg6_enabled are off by default); the gate
+	 * refuses them before the rules. A routing header with no segments
+	 * left names its last hop already: the destination.
+	 */
+	{ .name = "v6_routing_header_segments_left_refused",
+	  .steps = { DROP(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } }),
+			  CG_STAT_DROP_SOURCE_ROUTE, .mangle = rh_segleft_1),
+		     PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } }),
+			  CG_STAT_PASS_OPEN) } },
 
 	/* L4 truncation */
 	{ .name = "v4_tcp_truncated",
