@@ -62,7 +62,9 @@ _Static_assert(sizeof(struct gate_config) == 40 + 20 + 164 + 256 * 16, "abi");
  * packet time. Created by the gate for a packet a door let in, and by the
  * egress program for a connection that leaves through the interface, so its
  * replies come back in. IPv4 addresses as ::ffff:a.b.c.d. For ICMP echo both
- * ports hold the echo identifier.
+ * ports hold the echo identifier and type is the message type the flow lets
+ * in: the echo reply (ICMP 0, ICMPv6 129), so an echo request from the peer
+ * never matches the flow of one the gateway sent.
  */
 struct flow_key {
 	__u8 src[16];
@@ -70,7 +72,8 @@ struct flow_key {
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
-	__u8 pad[3];
+	__u8 type; /* ICMP/ICMPv6 message type; 0 for TCP and UDP */
+	__u8 pad[2];
 };
 _Static_assert(sizeof(struct flow_key) == 40, "abi");
 
@@ -81,13 +84,14 @@ _Static_assert(sizeof(struct flow_val) == 8, "abi");
 
 /*
  * gate_frags: (src, dst, IP id, proto) of a datagram whose first fragment was
- * allowed -> time it was seen, so its later fragments pass too.
+ * allowed -> time it was seen, so its later fragments pass too. proto is 0
+ * for IPv6, whose fragment id is unique per (src, dst) (bpf/flow.h).
  */
 struct frag_key {
 	__u8 src[16];
 	__u8 dst[16];
-	__u32 id; /* IPv4 id (16 bits) or IPv6 fragment id */
-	__u8 proto;
+	__u32 id;   /* IPv4 id (16 bits) or IPv6 fragment id */
+	__u8 proto; /* IPv4: the protocol; IPv6: 0 */
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct frag_key) == 40, "abi");

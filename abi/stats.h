@@ -47,7 +47,8 @@ enum cg_stat {
 	CG_STAT_DROP_SPOOFED_POOL,	 /* outside packet from a client virtual address */
 	CG_STAT_DROP_SPOOFED_INTERNAL,	 /* outside packet from an [gateway] internal prefix */
 	CG_STAT_DROP_SPA_RATE,		 /* SPA packet over its source's rate */
-	CG_STAT_DROP_REPLAY, /* tag verified, counter already accepted: a real duplicate */
+	CG_STAT_DROP_REPLAY,	   /* tag verified, counter already accepted: a real duplicate */
+	CG_STAT_DROP_SOURCE_ROUTE, /* IPv6 routing header with segments left */
 	CG_STAT_MAX
 };
 

@@ -37,8 +37,9 @@
  * The inner packet at c->pos, @inner_len bytes up to the tag: IPv4 whose
  * total length is exactly @inner_len, or IPv6 whose header plus payload
  * length is, and an L4 header (TCP, UDP, ICMP echo) that is complete and ends
- * before the tag, except for a later fragment (no L4 header). Fills @in.
- * Returns 0, or CG_PARSE_ERR for anything else.
+ * before the tag, except for a later fragment (no L4 header). The IP parsers
+ * bound every header by the datagram's end, which is then the tag's start.
+ * Fills @in. Returns 0, or CG_PARSE_ERR for anything else.
  */
 static __always_inline int cap_parse_inner(struct cursor *c, struct cg_pkt *in, __u32 inner_len)
 {
@@ -66,9 +67,6 @@ static __always_inline int cap_parse_inner(struct cursor *c, struct cg_pkt *in, 
 		return CG_PARSE_ERR;
 	}
 	if (in->frag != CG_FRAG_LATER && parse_l4(c, in) < 0)
-		return CG_PARSE_ERR;
-	/* The cursor was checked against the frame end; the headers must end before the tag. */
-	if (c->pos - start > inner_len)
 		return CG_PARSE_ERR;
 	return 0;
 }
@@ -219,8 +217,9 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
 
 /*
  * The capability stage, for a UDP packet to gate_config.data_port whose UDP
- * header starts @l4_off bytes into the frame (checked by the caller); @outer
- * is the outer packet as parsed up to layer 3, @gen the rules' generation
+ * header starts @l4_off bytes into the frame (checked by the caller) and
+ * whose IP datagram ends @ip_end bytes in (cursor.lim: frame padding
+ * follows); @outer is the outer packet as parsed up to layer 3, @gen the rules' generation
  * (gate_config.fw_gen). It always decides: CG_STAT_PASS_CAP (verified and
  * decapsulated: the frame is now Ethernet + the inner packet) or the reason
  * of the refusal, checked in this order (docs/datapath.md):
@@ -245,7 +244,7 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
  * caller may use no packet pointer after the call.
  */
 __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt *outer,
-					__u32 l4_off, __u32 gen)
+					__u32 l4_off, __u32 ip_end, __u32 gen)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -269,7 +268,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	udp_len = bpf_ntohs(uh->len);
 	if (udp_len < sizeof(*uh) + CG_TUN_HDR_LEN + CG_CAP_MIN_INNER + CG_TUN_TAG_LEN ||
 	    udp_len > sizeof(*uh) + CG_TUN_HDR_LEN + CG_CAP_MAX_INNER + CG_TUN_TAG_LEN ||
-	    (void *)uh + udp_len > data_end)
+	    (void *)uh + udp_len > data_end || l4_off + udp_len > ip_end)
 		return CG_STAT_DROP_CAP_MALFORMED;
 	h = (void *)(uh + 1);
 	if ((void *)(h + 1) > data_end)
@@ -291,6 +290,9 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	c.base = data;
 	if (cap_parse_inner(&c, &in, inner_len))
 		return CG_STAT_DROP_CAP_MALFORMED;
+	/* The scope is judged on the destination, which a source route makes a waypoint. */
+	if (in.src_route)
+		return CG_STAT_DROP_SOURCE_ROUTE;
 
 	ctr = bpf_be64_to_cpu(h->counter);
 	inner_off = l4_off + sizeof(*uh) + CG_TUN_HDR_LEN;

@@ -41,6 +41,17 @@ static __always_inline __u64 gate_now(__u64 *now)
 	return *now;
 }
 
+/*
+ * How long before @now the gate stamped @then; 0 if @then is later. Another
+ * CPU may store a newer stamp (a flow's last_ns, a knock step) after this one
+ * read its clock: that entry is fresh, while now - then would wrap to 2^64
+ * and delete it or time it out.
+ */
+static __always_inline __u64 gate_age(__u64 now, __u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* The enum is ordered: every PASS reason comes before CG_STAT_DROP_MALFORMED. */
 static __always_inline int stat_is_pass(int reason)
 {

@@ -59,7 +59,7 @@ static __always_inline int nd_check(const struct cursor *c, const struct cg_pkt 
 	if (!p->v6 || p->proto != IPPROTO_ICMPV6 || p->frag == CG_FRAG_LATER)
 		return CG_CONTINUE;
 	/* Too short for ICMPv6: the L4 step will call it malformed. */
-	if ((void *)(ih + 1) > c->end)
+	if ((void *)(ih + 1) > c->end || cursor_beyond(c, ih + 1))
 		return CG_CONTINUE;
 	if (ih->icmp6_type >= CG_ND_FIRST && ih->icmp6_type <= CG_ND_LAST)
 		return CG_STAT_PASS_ND;
@@ -212,7 +212,7 @@ static __always_inline int cap_port(const struct cursor *c, const struct cg_pkt 
 
 	if (!cfg || !cfg->data_port || p->proto != IPPROTO_UDP || p->frag == CG_FRAG_LATER)
 		return 0;
-	if ((void *)(uh + 1) > c->end)
+	if ((void *)(uh + 1) > c->end || cursor_beyond(c, uh + 1))
 		return 0;
 	return uh->dest == cfg->data_port;
 }
@@ -285,6 +285,11 @@ int xdp_gate(struct xdp_md *ctx)
 		goto out;
 	}
 
+	/* The header's destination is a waypoint: nothing below may judge it. */
+	if (p.src_route) {
+		reason = CG_STAT_DROP_SOURCE_ROUTE;
+		goto out;
+	}
 	reason = nd_check(&c, &p);
 	if (reason != CG_CONTINUE)
 		goto out;
@@ -304,7 +309,7 @@ int xdp_gate(struct xdp_md *ctx)
 	gen = cfg ? *(volatile const __u32 *)&cfg->fw_gen : 0;
 	/* The capability stage may move the packet: no packet pointer is used after this. */
 	if (cap_port(&c, &p, cfg)) {
-		reason = cap_stage(ctx, &p, c.pos - c.base, gen);
+		reason = cap_stage(ctx, &p, c.pos - c.base, c.lim, gen);
 		goto out;
 	}
 	reason = fw_check(&p, gen);
@@ -374,7 +379,7 @@ int tc_gate_out(struct __sk_buff *skb)
 	now = gate_clock();
 	v = bpf_map_lookup_elem(&gate_flows, &k);
 	if (v) {
-		if (now - v->last_ns >= CG_NSEC_PER_SEC)
+		if (gate_age(now, v->last_ns) >= CG_NSEC_PER_SEC)
 			v->last_ns = now;
 		goto out;
 	}

@@ -118,16 +118,31 @@ static long knock_profile(__u32 i, void *data)
 		return 0;
 	s = st->step[i];
 	/* Progress left over from a profile that got shorter. */
-	if (s >= nsteps) {
+	if (s > nsteps) {
 		s = 0;
 		st->step[i] = 0;
 		kc->changed = 1;
 	}
-	if (s > 0 && gate_now(&kc->now) - st->last_ns[i] > prof->step_timeout_ns) {
-		kc->ev |= KNOCK_EV_TIMEOUT;
+	if (s > 0 && gate_age(gate_now(&kc->now), st->last_ns[i]) > prof->step_timeout_ns) {
+		/* A completed sequence just ends: nothing failed. */
+		if (s < nsteps)
+			kc->ev |= KNOCK_EV_TIMEOUT;
 		s = 0;
 		st->step[i] = 0;
 		kc->changed = 1;
+	}
+	/*
+	 * Done (s == nsteps) until the step timeout: the door is open, and the
+	 * last step again is its retransmit (a TCP SYN retry), consumed as a
+	 * step rather than left to the default. Anything else is judged from
+	 * step 0: the first step starts anew, other packets are not knocks.
+	 */
+	if (s == nsteps) {
+		if (port_eq(&prof->steps[(s - 1) & (CG_KNOCK_MAX_STEPS - 1)], p)) {
+			kc->ev |= KNOCK_EV_STEP;
+			return 0;
+		}
+		s = 0;
 	}
 
 	if (port_eq(&prof->steps[s & (CG_KNOCK_MAX_STEPS - 1)], p)) {
@@ -138,7 +153,6 @@ static long knock_profile(__u32 i, void *data)
 		if (s == nsteps) {
 			knock_open_doors(prof, i, p->src, kc->now);
 			kc->ev |= KNOCK_EV_OPEN;
-			s = 0;
 		}
 		st->step[i] = s;
 	} else if (s > 0 && port_eq(&prof->steps[(s - 1) & (CG_KNOCK_MAX_STEPS - 1)], p)) {

@@ -16,9 +16,11 @@
 
 /*
  * Every helper that reads a header checks its bounds right before the read,
- * against the cursor's end (data_end), and moves the cursor past the header
- * only when the whole header is there. Helpers return the next protocol (an
- * ethertype in network order or an IP protocol number) or CG_PARSE_ERR.
+ * against the cursor's end (data_end, for the verifier) and, from layer 3 on,
+ * against the IP datagram's end (cursor_beyond), and moves the cursor past
+ * the header only when the whole header is there. Helpers return the next
+ * protocol (an ethertype in network order or an IP protocol number) or
+ * CG_PARSE_ERR.
  */
 #define CG_PARSE_ERR (-1)
 
@@ -36,6 +38,14 @@ struct cursor {
 	void *pos;
 	void *end;
 	void *base; /* the frame's first byte: cursor_settle() */
+	/*
+	 * Where the IP datagram ends, as an offset from base: set by the IP
+	 * parsers from the total / payload length. Bytes after it (Ethernet
+	 * padding, a trailer) are not part of the packet, and no header may
+	 * reach into them (RFC 1858, RFC 7112). The verifier only learns
+	 * bounds from compares with data_end, hence an offset next to end.
+	 */
+	__u32 lim;
 };
 
 /* No header the gate parses ends farther into a frame than this. */
@@ -63,6 +73,12 @@ static __always_inline int cursor_settle(struct cursor *c)
 		return CG_PARSE_ERR;
 	c->pos = c->base + off;
 	return 0;
+}
+
+/* 1 if a header ending at @hdr_end reaches past the IP datagram (cursor.lim). */
+static __always_inline int cursor_beyond(const struct cursor *c, const void *hdr_end)
+{
+	return (__u64)(hdr_end - c->base) > c->lim;
 }
 
 /* 802.1Q / 802.1ad tag (not in the UAPI headers). */
@@ -123,7 +139,8 @@ struct cg_pkt {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 tcp_flags; /* byte 13 of the TCP header: CWR..FIN */
-	__u8 pad;
+	/* An IPv6 routing header with segments left: dst is a waypoint, not where it goes. */
+	__u8 src_route;
 };
 
 #define CG_TCP_SYN 0x02
@@ -180,9 +197,12 @@ static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
 }
 
 /*
- * IPv4 header with options. Fills addresses and fragment state. Returns the
- * IP protocol. Inconsistent headers (version, ihl < 5, total length shorter
- * than the header or longer than the frame) are errors.
+ * IPv4 header with options. Fills addresses and fragment state and sets the
+ * datagram's end (c->lim) from the total length. Returns the IP protocol.
+ * Inconsistent headers (version, ihl < 5, total length shorter than the
+ * header or longer than the frame) are errors. (Source route options are not
+ * looked for yet: a walk over the options took the program past the
+ * verifier's budget.)
  */
 static __always_inline int parse_iphdr(struct cursor *c, struct cg_pkt *p)
 {
@@ -198,6 +218,7 @@ static __always_inline int parse_iphdr(struct cursor *c, struct cg_pkt *p)
 	if (tot < hlen || c->pos + tot > c->end)
 		return CG_PARSE_ERR;
 
+	c->lim = (c->pos - c->base) + tot;
 	addr_v4_mapped(p->src, iph->saddr);
 	addr_v4_mapped(p->dst, iph->daddr);
 	p->v6 = 0;
@@ -215,10 +236,10 @@ static __always_inline int parse_iphdr(struct cursor *c, struct cg_pkt *p)
 
 /*
  * IPv6 header and its extension headers (hop-by-hop, routing, destination
- * options, fragment, AH), at most CG_IPV6_EXT_MAX of them. Returns the upper
- * protocol. For a later fragment it stops at the fragment header: what follows
- * is payload, not a header. More extension headers than the limit is an error:
- * the L4 header cannot be found, so the packet cannot be judged (RFC 8200
+ * options, fragment, AH), at most CG_IPV6_EXT_MAX of them, inside the
+ * datagram (c->lim, from the payload length). Returns the upper protocol. For a later fragment it
+ * stops at the fragment header: what follows is payload, not a header. More extension headers than
+ * the limit is an error: the L4 header cannot be found, so the packet cannot be judged (RFC 8200
  * expects at most one of each, except destination options twice).
  */
 static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
@@ -234,10 +255,15 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
 		return CG_PARSE_ERR;
 	if (ip6h->version != 6)
 		return CG_PARSE_ERR;
-	/* Payload length 0 is a jumbogram (RFC 2675); no length check then. */
+	/*
+	 * Payload length 0 is taken as it reads, no payload: a jumbogram (RFC
+	 * 2675) needs a link MTU above 65,575 bytes, which Ethernet lacks, so
+	 * its headers reach past a 40-byte datagram and it is malformed.
+	 */
 	plen = bpf_ntohs(ip6h->payload_len);
 	if (c->pos + sizeof(*ip6h) + plen > c->end)
 		return CG_PARSE_ERR;
+	c->lim = (c->pos - c->base) + sizeof(*ip6h) + plen;
 
 	__builtin_memcpy(p->src, &ip6h->saddr, 16);
 	__builtin_memcpy(p->dst, &ip6h->daddr, 16);
@@ -254,15 +280,22 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
 		case IPPROTO_DSTOPTS:
 		case IPPROTO_AH:
 			oh = c->pos;
-			if ((void *)(oh + 1) > c->end)
+			if ((void *)(oh + 1) > c->end || cursor_beyond(c, oh + 1))
 				return CG_PARSE_ERR;
 			/* AH counts 4-byte words minus 2; the others 8-byte words minus 1. */
 			if (nexthdr == IPPROTO_AH)
 				len = (oh->hdrlen + 2) * 4;
 			else
 				len = (oh->hdrlen + 1) * 8;
-			if (c->pos + len > c->end)
+			if (c->pos + len > c->end || cursor_beyond(c, c->pos + len))
 				return CG_PARSE_ERR;
+			/* Routing header (RFC 8200 4.4): byte 3 is segments left. */
+			if (nexthdr == IPPROTO_ROUTING) {
+				if ((void *)oh + 4 > c->end)
+					return CG_PARSE_ERR;
+				if (((__u8 *)oh)[3])
+					p->src_route = 1;
+			}
 			nexthdr = oh->nexthdr;
 			c->pos += len;
 			if (cursor_settle(c))
@@ -270,7 +303,7 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
 			break;
 		case IPPROTO_FRAGMENT:
 			fh = c->pos;
-			if ((void *)(fh + 1) > c->end)
+			if ((void *)(fh + 1) > c->end || cursor_beyond(c, fh + 1))
 				return CG_PARSE_ERR;
 			nexthdr = fh->nexthdr;
 			p->frag_id = fh->id;
@@ -304,14 +337,17 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
 	return nexthdr;
 }
 
-/* TCP: ports and flags. The data offset must cover at least the fixed header. */
+/*
+ * TCP: ports and flags. The data offset must cover at least the fixed header,
+ * and the options it counts must end inside the datagram too.
+ */
 static __always_inline int parse_tcphdr(struct cursor *c, struct cg_pkt *p)
 {
 	struct tcphdr *th = c->pos;
 
-	if ((void *)(th + 1) > c->end)
+	if ((void *)(th + 1) > c->end || cursor_beyond(c, th + 1))
 		return CG_PARSE_ERR;
-	if (th->doff < 5)
+	if (th->doff < 5 || cursor_beyond(c, (void *)th + th->doff * 4))
 		return CG_PARSE_ERR;
 	p->sport = th->source;
 	p->dport = th->dest;
@@ -325,7 +361,7 @@ static __always_inline int parse_udphdr(struct cursor *c, struct cg_pkt *p)
 {
 	struct udphdr *uh = c->pos;
 
-	if ((void *)(uh + 1) > c->end)
+	if ((void *)(uh + 1) > c->end || cursor_beyond(c, uh + 1))
 		return CG_PARSE_ERR;
 	p->sport = uh->source;
 	p->dport = uh->dest;
@@ -339,7 +375,7 @@ static __always_inline int parse_icmphdr(struct cursor *c, struct cg_pkt *p)
 {
 	struct cg_icmphdr *ih = c->pos;
 
-	if ((void *)(ih + 1) > c->end)
+	if ((void *)(ih + 1) > c->end || cursor_beyond(c, ih + 1))
 		return CG_PARSE_ERR;
 	p->icmp_type = ih->type;
 	p->icmp_code = ih->code;
@@ -356,7 +392,7 @@ static __always_inline int parse_icmp6hdr(struct cursor *c, struct cg_pkt *p)
 {
 	struct icmp6hdr *ih = c->pos;
 
-	if ((void *)(ih + 1) > c->end)
+	if ((void *)(ih + 1) > c->end || cursor_beyond(c, ih + 1))
 		return CG_PARSE_ERR;
 	p->icmp_type = ih->icmp6_type;
 	p->icmp_code = ih->icmp6_code;

@@ -35,6 +35,7 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_DROP_SPOOFED_INTERNAL] = "drop_spoofed_internal",
 	[CG_STAT_DROP_SPA_RATE] = "drop_spa_rate",
 	[CG_STAT_DROP_REPLAY] = "drop_replay",
+	[CG_STAT_DROP_SOURCE_ROUTE] = "drop_source_route",
 };
 
 const char *stat_name(unsigned int stat)

@@ -587,6 +587,45 @@ static void test_malformed(void)
 	tsend("genuine", &T4(1, WEB80), CG_STAT_PASS_CAP);
 }
 
+static void inner_rh_segleft_1(__u8 *msg, size_t len)
+{
+	(void)len;
+	msg[16 + 40 + 3] = 1;
+}
+
+/*
+ * The scope is judged on the inner destination, which a source route makes
+ * a waypoint: the stack would forward the packet to the route's next hop.
+ */
+static void test_inner_source_route(void)
+{
+	reset();
+	tsend("inner routing header, segments left 1",
+	      &T6(1, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } }),
+		  .mangle_msg = inner_rh_segleft_1),
+	      CG_STAT_DROP_SOURCE_ROUTE);
+	tsend("routing header, no segments left",
+	      &T6(1, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } })),
+	      CG_STAT_PASS_CAP);
+	tsend("genuine", &T4(1, WEB80), CG_STAT_PASS_CAP);
+}
+
+/*
+ * The outer UDP datagram lies inside the outer IP datagram: a tag (or more)
+ * in the frame's padding after it is not part of the packet.
+ */
+static void test_outer_udp_past_ip_datagram(void)
+{
+	struct tun_pkt tp;
+
+	reset();
+	if (!ASSERT_EQ(tun_build(&T4(1, WEB80), &tp), 0, "build"))
+		return;
+	tp.p.data[tp.p.l3_off + 3] -= 16; /* total length: the tag is past the datagram */
+	run("tag in the padding", &tp, CG_STAT_DROP_CAP_MALFORMED);
+	tsend("genuine", &T4(1, WEB80), CG_STAT_PASS_CAP);
+}
+
 /* ---- interplay with the rest of the gate ------------------------------------ */
 
 static void test_drop_rule_beats_tunnel(void)
@@ -780,6 +819,8 @@ int main(int argc, char **argv)
 		T_CASE(test_out_of_scope),
 		T_CASE(test_scope_family),
 		T_CASE(test_malformed),
+		T_CASE(test_outer_udp_past_ip_datagram),
+		T_CASE(test_inner_source_route),
 		T_CASE(test_drop_rule_beats_tunnel),
 		T_CASE(test_allow_rule_still_verified),
 		T_CASE(test_stage_off),

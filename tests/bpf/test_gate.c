@@ -389,8 +389,8 @@ static int knock_get(const char *src, struct knock_state *st)
 	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.knock_state), k, st);
 }
 
-/* Move @src's progress in profile @p @ago_ns into the past. */
-static void knock_age(const char *src, int p, __u64 ago_ns)
+/* Move @src's progress in profile @p @ago_ns into the past (negative: the future). */
+static void knock_age(const char *src, int p, __s64 ago_ns)
 {
 	struct knock_state st;
 	__u8 k[16];
@@ -522,9 +522,13 @@ static void flow_c4_idle(void)
 	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), gate_now_ns() - FLOW_TIMEOUT - SEC_NS);
 }
 
+/* The flow of an echo request the gateway sent: it lets in the echo reply (129). */
 static void flow_c6_echo(void)
 {
-	flow(fkey(C6, GW6, IPPROTO_ICMPV6, 77, 77), gate_now_ns());
+	struct flow_key k = fkey(C6, GW6, IPPROTO_ICMPV6, 77, 77);
+
+	k.type = 129;
+	flow(k, gate_now_ns());
 }
 
 static void flow_c6_udp(void)
@@ -562,6 +566,26 @@ static void peer4_flow_stale(void)
 {
 	t_setup = gate_now_ns();
 	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup - 10 * SEC_NS);
+}
+
+/*
+ * Another CPU stamped the entry after this one read the clock: last_ns is
+ * ahead of the packet's time. It is fresh, not 2^64 ns old.
+ */
+static void flow_c4_future(void)
+{
+	flow(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555), gate_now_ns() + 2 * SEC_NS);
+}
+
+static void peer4_flow_future(void)
+{
+	t_setup = gate_now_ns() + 2 * SEC_NS;
+	flow(fkey(PEER4, GW4, IPPROTO_TCP, 443, 40000), t_setup);
+}
+
+static void future_c4_knock(void)
+{
+	knock_age(C4, 0, -2 * (__s64)SEC_NS);
 }
 
 static void peer4_flow_fresh(void)
@@ -695,6 +719,39 @@ static void tcp_doff_4(struct pkt *p)
 	p->data[p->l4_off + 12] = 4 << 4;
 }
 
+/*
+ * A TCP header (40000 -> 80, SYN) after the IP datagram, where Ethernet
+ * padding or a trailer would be: the gate must not read it as the datagram's.
+ */
+static void tcp80_trailer(struct pkt *p)
+{
+	static const __u8 th[20] = { 0x9c, 0x40, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 5 << 4, 0x02 };
+
+	memcpy(p->data + p->len, th, sizeof(th));
+	p->len += sizeof(th);
+}
+
+/* Data offset 15 (60 bytes): TCP options past the datagram's end. */
+static void tcp_doff_15(struct pkt *p)
+{
+	p->data[p->l4_off + 12] = 15 << 4;
+	memset(p->data + p->len, 0, 64); /* frame padding: the options' bytes are in the frame */
+	p->len += 64;
+}
+
+/* IPv6 payload length 0: a jumbogram (RFC 2675), which no Ethernet link carries. */
+static void v6_plen_0(struct pkt *p)
+{
+	p->data[p->l3_off + 4] = 0;
+	p->data[p->l3_off + 5] = 0;
+}
+
+/* Segments left 1 in the (first) routing header, right after the IPv6 header. */
+static void rh_segleft_1(struct pkt *p)
+{
+	p->data[p->l3_off + 40 + 3] = 1;
+}
+
 /* ---- checks -------------------------------------------------------------- */
 
 static bool hits_slot1_2(void)
@@ -754,6 +811,11 @@ static bool flow_refreshed(void)
 			   "last_ns refreshed");
 }
 
+static bool flow_kept(void)
+{
+	return ASSERT_TRUE(flow_last(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555)) != 0, "flow kept");
+}
+
 static bool flow_deleted(void)
 {
 	return ASSERT_EQ(flow_last(fkey(C4, GW4, IPPROTO_TCP, 40000, 5555)), 0, "idle flow gone");
@@ -765,6 +827,15 @@ static bool knock_reset(void)
 
 	return ASSERT_EQ(knock_get(C4, &st), 0, "state exists") &
 	       ASSERT_EQ(st.step[0], 0, "step[0]") & ASSERT_EQ(st.step[1], 0, "step[1]");
+}
+
+/* The sequence of profile 0 completed: its door is open, a retransmit is absorbed. */
+static bool knock_done(void)
+{
+	struct knock_state st;
+
+	return ASSERT_EQ(knock_get(C4, &st), 0, "state exists") &
+	       ASSERT_EQ(st.step[0], 3, "step[0] = nsteps") & ASSERT_EQ(st.step[1], 0, "step[1]");
 }
 
 static bool knock_at_1(void)
@@ -896,6 +967,19 @@ static const struct row rows[] = {
 		     DROP(ICMP6(138, 0), CG_STAT_DROP_RULE) } },
 	{ .name = "v6_echo_default_drop", .steps = { DROP(ICMP6(128, 0), CG_STAT_DROP_DEFAULT) } },
 
+	/*
+	 * Source-routed packets: the destination in the header is not where
+	 * they go. The host would forward them (or drop them: Linux's
+	 * accept_source_route and seg6_enabled are off by default); the gate
+	 * refuses them before the rules. A routing header with no segments
+	 * left names its last hop already: the destination.
+	 */
+	{ .name = "v6_routing_header_segments_left_refused",
+	  .steps = { DROP(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } }),
+			  CG_STAT_DROP_SOURCE_ROUTE, .mangle = rh_segleft_1),
+		     PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } }),
+			  CG_STAT_PASS_OPEN) } },
+
 	/* L4 truncation */
 	{ .name = "v4_tcp_truncated",
 	  .steps = { DROP(TCP4(80, .no_l4 = 1, .payload_len = 12), CG_STAT_DROP_MALFORMED) } },
@@ -907,6 +991,32 @@ static const struct row rows[] = {
 	  .steps = { DROP(ICMP4(3, 4, .no_l4 = 1, .payload_len = 6), CG_STAT_DROP_MALFORMED) } },
 	{ .name = "v6_icmp_truncated",
 	  .steps = { DROP(ICMP6(2, 0, .no_l4 = 1, .payload_len = 3), CG_STAT_DROP_MALFORMED) } },
+
+	/*
+	 * Headers end inside the IP datagram, not in the frame's padding or a
+	 * trailer (RFC 1858, RFC 7112): a first fragment whose L4 header is
+	 * trailer bytes is malformed and opens nothing for its later fragments.
+	 */
+	{ .name = "l4_header_in_trailer_malformed",
+	  .steps = { DROP(TCP4(80, .no_l4 = 1), CG_STAT_DROP_MALFORMED, .mangle = tcp80_trailer),
+		     DROP(TCP6(80, .no_l4 = 1), CG_STAT_DROP_MALFORMED,
+			  .mangle = tcp80_trailer) } },
+	{ .name = "frag_v4_first_l4_in_trailer",
+	  .steps = { DROP(TCP4(80, .frag = 1, .frag_more = 1, .frag_id = 12, .no_l4 = 1),
+			  CG_STAT_DROP_MALFORMED, .mangle = tcp80_trailer),
+		     DROP(TCP4(80, .frag = 1, .frag_off = 1, .frag_id = 12, .no_l4 = 1,
+			       .payload_len = 8),
+			  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "frag_v6_first_l4_in_trailer",
+	  .steps = { DROP(TCP6(80, .frag = 1, .frag_more = 1, .frag_id = 13, .no_l4 = 1),
+			  CG_STAT_DROP_MALFORMED, .mangle = tcp80_trailer),
+		     DROP(TCP6(80, .frag = 1, .frag_off = 1, .frag_id = 13, .no_l4 = 1,
+			       .payload_len = 8),
+			  CG_STAT_DROP_FRAGMENT) } },
+	{ .name = "v4_tcp_options_past_datagram",
+	  .steps = { DROP(TCP4(80), CG_STAT_DROP_MALFORMED, .mangle = tcp_doff_15) } },
+	{ .name = "v6_jumbogram_malformed",
+	  .steps = { DROP(TCP6(80), CG_STAT_DROP_MALFORMED, .mangle = v6_plen_0) } },
 
 	/* Open services, default, path-MTU errors */
 	{ .name = "open_service_v4_v6",
@@ -1124,6 +1234,22 @@ static const struct row rows[] = {
 		     PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_DSTOPTS, 8 } }, .frag = 1,
 			       .frag_off = 2, .frag_id = 77, .no_l4 = 1, .payload_len = 8),
 			  CG_STAT_PASS_FRAGMENT) } },
+	/*
+	 * Destination options after the fragment header: the first fragment's
+	 * upper protocol is TCP, a later fragment's header names only the
+	 * destination options (RFC 8200 4.5). Both are keyed without it.
+	 */
+	{ .name = "frag_v6_ext_header_after_frag_header",
+	  .steps = { PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_DSTOPTS, 8 } },
+			       .ext_after_frag = 1, .frag = 1, .frag_more = 1, .frag_id = 78,
+			       .payload_len = 8),
+			  CG_STAT_PASS_OPEN),
+		     PASS(V6(C6, IPPROTO_DSTOPTS, 0, 0, .frag = 1, .frag_off = 5, .frag_id = 78,
+			     .no_l4 = 1, .payload_len = 8),
+			  CG_STAT_PASS_FRAGMENT),
+		     DROP(V6(C6, IPPROTO_DSTOPTS, 0, 0, .frag = 1, .frag_off = 5, .frag_id = 79,
+			     .no_l4 = 1, .payload_len = 8),
+			  CG_STAT_DROP_FRAGMENT) } },
 	{ .name = "frag_v6_lone_later_dropped",
 	  .steps = { DROP(
 		  TCP6(80, .frag = 1, .frag_off = 2, .frag_id = 1, .no_l4 = 1, .payload_len = 8),
@@ -1151,6 +1277,10 @@ static const struct row rows[] = {
 	  .setup = flow_c4_idle,
 	  .steps = { DROP(TCP4(5555), CG_STAT_DROP_DEFAULT) },
 	  .check = flow_deleted },
+	{ .name = "flow_last_ns_ahead_is_fresh",
+	  .setup = flow_c4_future,
+	  .steps = { PASS(TCP4(5555, .tcp_flags = 0x10), CG_STAT_PASS_FLOW) },
+	  .check = flow_kept },
 	{ .name = "flow_v6_udp",
 	  .setup = flow_c6_udp,
 	  .steps = { PASS(UDP6(5353), CG_STAT_PASS_FLOW) } },
@@ -1185,7 +1315,31 @@ static const struct row rows[] = {
 		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
 		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN), PASS(TCP4(22), CG_STAT_PASS_KNOCK),
 		     PASS(TCP4(22), CG_STAT_PASS_FLOW) },
-	  .check = knock_reset },
+	  .check = knock_done },
+	/*
+	 * A retransmit of the last step after the door opened (a TCP SYN retry
+	 * of the last knock) is a knock step, consumed whatever the default.
+	 */
+	{ .name = "knock_last_step_retransmit_absorbed",
+	  .setup = set_default_pass,
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_STEP),
+		     PASS(TCP4(81), CG_STAT_PASS_DEFAULT),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_STEP),
+		     PASS(TCP4(22), CG_STAT_PASS_KNOCK) },
+	  .check = knock_done },
+	/* Past the step timeout the opened sequence is forgotten silently. */
+	{ .name = "knock_done_expires_silently",
+	  .setup = set_default_pass,
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN),
+		     PASS(TCP4(9000), CG_STAT_PASS_DEFAULT, .before = age_c4_knock),
+		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP) },
+	  .check = knock_at_1 },
 	{ .name = "knock_sequence_v6_udp_profile",
 	  .steps = { DROP(UDP6(1111), CG_STAT_DROP_KNOCK_STEP),
 		     DROP(UDP6(2222), CG_STAT_DROP_KNOCK_OPEN),
@@ -1220,6 +1374,10 @@ static const struct row rows[] = {
 		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_TIMEOUT, .before = age_c4_knock),
 		     DROP(TCP4(9000), CG_STAT_DROP_DEFAULT) },
 	  .check = knock_reset },
+	{ .name = "knock_last_ns_ahead_is_fresh",
+	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(TCP4(8000), CG_STAT_DROP_KNOCK_STEP, .before = future_c4_knock),
+		     DROP(TCP4(9000), CG_STAT_DROP_KNOCK_OPEN) } },
 	{ .name = "knock_timeout_then_first_step",
 	  .steps = { DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP),
 		     DROP(TCP4(7000), CG_STAT_DROP_KNOCK_STEP, .before = age_c4_knock) },
@@ -1256,6 +1414,10 @@ static const struct row rows[] = {
 	  .setup = peer4_flow_fresh,
 	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443, .tcp_flags = 0x10)) },
 	  .check = peer4_untouched },
+	{ .name = "tc_v4_leaves_flow_stamped_ahead",
+	  .setup = peer4_flow_future,
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40000, 443, .tcp_flags = 0x10)) },
+	  .check = peer4_untouched },
 	{ .name = "tc_v6_udp_reply_flow",
 	  .steps = { EGRESS(IP6(GW6, PEER6, IPPROTO_UDP, 5000, 53, .nvlan = 1, .vlan = { Q(5) })),
 		     PASS(V6(PEER6, IPPROTO_UDP, 53, 5000), CG_STAT_PASS_FLOW) } },
@@ -1265,6 +1427,21 @@ static const struct row rows[] = {
 			  CG_STAT_PASS_FLOW),
 		     DROP(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 0, .icmp_id = 98),
 			  CG_STAT_DROP_DEFAULT) } },
+	/*
+	 * The flow an outgoing echo request made lets in the echo reply only:
+	 * an echo request from the peer with the same id is not its reply.
+	 */
+	{ .name = "tc_echo_flow_refuses_echo_request",
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 8, .icmp_id = 99)),
+		     DROP(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 8, .icmp_id = 99),
+			  CG_STAT_DROP_DEFAULT),
+		     PASS(V4(PEER4, IPPROTO_ICMP, 0, 0, .icmp_type = 0, .icmp_id = 99),
+			  CG_STAT_PASS_FLOW),
+		     EGRESS(IP6(GW6, PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7)),
+		     DROP(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7),
+			  CG_STAT_DROP_DEFAULT),
+		     PASS(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 129, .icmp_id = 7),
+			  CG_STAT_PASS_FLOW) } },
 	{ .name = "tc_v6_echo_reply_flow",
 	  .steps = { EGRESS(IP6(GW6, PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7)),
 		     PASS(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 129, .icmp_id = 7),

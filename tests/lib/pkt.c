@@ -162,6 +162,22 @@ static int build_v4(const struct pkt_spec *s, struct pkt *out)
 	return 0;
 }
 
+/* The IPv6 fragment header at *off, chained from **nh. */
+static int put_frag6(const struct pkt_spec *s, struct pkt *out, size_t *off, uint8_t **nh)
+{
+	uint8_t *h = out->data + *off;
+
+	if (*off + 8 > PKT_MAX)
+		return -EINVAL;
+	memset(h, 0, 8);
+	**nh = IPPROTO_FRAGMENT;
+	*nh = h;
+	put16(h + 2, (uint16_t)(s->frag_off << 3) | (s->frag_more ? 1 : 0));
+	put32(h + 4, s->frag_id);
+	*off += 8;
+	return 0;
+}
+
 static int build_v6(const struct pkt_spec *s, struct pkt *out)
 {
 	uint8_t *ip = out->data + out->l3_off, *h, *nh;
@@ -175,8 +191,14 @@ static int build_v6(const struct pkt_spec *s, struct pkt *out)
 		return -EINVAL;
 	nh = ip + 6; /* where the next "next header" value goes */
 
+	if (s->ext_after_frag < 0 || s->ext_after_frag > s->next_ext ||
+	    (s->ext_after_frag && !s->frag))
+		return -EINVAL;
 	for (i = 0; i < s->next_ext && i < PKT_MAX_EXT; i++) {
 		const struct pkt_ext *e = &s->ext[i];
+
+		if (i == s->next_ext - s->ext_after_frag && put_frag6(s, out, &off, &nh))
+			return -EINVAL;
 
 		if (e->len < 8 || e->len % (e->type == IPPROTO_AH ? 4 : 8) ||
 		    off + e->len > PKT_MAX)
@@ -193,17 +215,8 @@ static int build_v6(const struct pkt_spec *s, struct pkt *out)
 		}
 		off += e->len;
 	}
-	if (s->frag) {
-		if (off + 8 > PKT_MAX)
-			return -EINVAL;
-		h = out->data + off;
-		memset(h, 0, 8);
-		*nh = IPPROTO_FRAGMENT;
-		nh = h;
-		put16(h + 2, (uint16_t)(s->frag_off << 3) | (s->frag_more ? 1 : 0));
-		put32(h + 4, s->frag_id);
-		off += 8;
-	}
+	if (s->frag && !s->ext_after_frag && put_frag6(s, out, &off, &nh))
+		return -EINVAL;
 	*nh = s->proto;
 	if (off + l4_hdr_len(s) + s->payload_len > PKT_MAX)
 		return -EINVAL;

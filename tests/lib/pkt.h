@@ -40,10 +40,11 @@ struct pkt_spec {
 	uint8_t ip_opt_len; /* IPv4 options bytes (multiple of 4, <= 40), NOP-filled */
 	int next_ext;
 	struct pkt_ext ext[PKT_MAX_EXT]; /* IPv6 extension headers, in order */
-	int frag;	   /* add fragmentation: IPv4 flags/offset, or an IPv6 fragment header */
-	uint16_t frag_off; /* fragment offset in 8-byte units */
-	int frag_more;	   /* MF / M bit */
-	uint32_t frag_id;  /* IPv4 uses the low 16 bits */
+	int ext_after_frag; /* IPv6: the last ext_after_frag of ext[] follow the fragment header */
+	int frag;	    /* add fragmentation: IPv4 flags/offset, or an IPv6 fragment header */
+	uint16_t frag_off;  /* fragment offset in 8-byte units */
+	int frag_more;	    /* MF / M bit */
+	uint32_t frag_id;   /* IPv4 uses the low 16 bits */
 
 	/* L4: IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, or any other number (payload only) */
 	uint8_t proto;
