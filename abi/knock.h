@@ -62,8 +62,10 @@ _Static_assert(sizeof(struct knock_profile) == 256, "abi");
 struct knock_state {
 	__u64 last_ns[CG_KNOCK_MAX_PROFILES]; /* coarse time of the last right step */
 	__u8 step[CG_KNOCK_MAX_PROFILES];     /* steps done so far, 0 = none */
+	__u32 seq; /* bumped by every write: a write based on an older copy is refused */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct knock_state) == 144, "abi");
+_Static_assert(sizeof(struct knock_state) == 152, "abi");
 
 /*
  * knock_open: (source, proto, port) -> door. Written by the gate when a

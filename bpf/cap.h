@@ -11,6 +11,7 @@
 
 #include "abi/replay.h"
 #include "abi/tunnel.h"
+#include "bpf/bound.h"
 #include "bpf/common.h"
 #include "bpf/fw.h"
 #include "bpf/parse.h"

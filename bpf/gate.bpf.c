@@ -6,6 +6,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "bpf/maps.h"
+#include "bpf/bound.h"
 #include "bpf/common.h"
 #include "bpf/parse.h"
 #include "bpf/fw.h"

@@ -3,6 +3,7 @@
 #ifndef CG_BPF_KNOCK_H
 #define CG_BPF_KNOCK_H
 
+#include "bpf/bound.h"
 #include "bpf/common.h"
 #include "bpf/flow.h"
 #include "bpf/parse.h"
@@ -94,6 +95,7 @@ struct knock_ctx {
 	__u64 now;		/* 0 until read: gate_now(&kc->now) */
 	__u32 ev;		/* enum knock_event bits */
 	__u32 changed;		/* st differs from the map */
+	__u32 open;		/* bit per profile whose doors open, once st is written */
 };
 
 /*
@@ -151,7 +153,7 @@ static long knock_profile(__u32 i, void *data)
 		kc->changed = 1;
 		kc->ev |= KNOCK_EV_STEP;
 		if (s == nsteps) {
-			knock_open_doors(prof, i, p->src, kc->now);
+			kc->open |= 1U << i;
 			kc->ev |= KNOCK_EV_OPEN;
 		}
 		st->step[i] = s;
@@ -171,6 +173,32 @@ static long knock_profile(__u32 i, void *data)
 	return 0;
 }
 
+/* bpf_loop() callback: the doors of profile @i if its bit is in kc->open. */
+static long knock_open_profile(__u32 i, void *data)
+{
+	struct knock_ctx *kc = data;
+
+	if (i >= CG_KNOCK_MAX_PROFILES)
+		return 1;
+	bpf_bound(i, 15); /* CG_KNOCK_MAX_PROFILES - 1 */
+	if (kc->open & (1U << i))
+		knock_open_doors(&kc->cfg->profiles[i], i, kc->p->src, kc->now);
+	return 0;
+}
+
+/* The stripe of knock_locks that guards @src's state. */
+static __always_inline struct knock_lock *knock_lock_of(const __u8 *src)
+{
+	const __u32 *w = (const __u32 *)src;
+	__u32 h = (w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1U;
+
+	h >>= 32 - 10; /* log2(CG_KNOCK_LOCKS) */
+	return bpf_map_lookup_elem(&knock_locks, &h);
+}
+
+/* Times the state machine runs again when another CPU wrote the source's state meanwhile. */
+#define CG_KNOCK_TRIES 2
+
 /*
  * Run the packet (TCP or UDP) through every knock profile. One lookup of the
  * source's state serves all profiles. Returns a DROP_KNOCK_* reason when the
@@ -183,17 +211,28 @@ static long knock_profile(__u32 i, void *data)
  * step, so a spoofed flood cannot fill the LRU and evict real knockers.
  * The time is read only by a profile that needs it (progress or a match).
  *
+ * Two CPUs may judge packets of one source at once. The profiles run on a
+ * copy (bpf_loop calls a helper, which no lock may span); the copy is taken,
+ * and written back only if the state's seq is still the copy's, under the
+ * source's stripe of knock_locks (an LRU value cannot hold the lock). A
+ * write that lost the race runs the profiles again on the new state, up to
+ * CG_KNOCK_TRIES times, then consumes the packet as a step without changing
+ * anything. A new source's state is created with BPF_NOEXIST, which loses
+ * the same way. Doors open only after the write, so each completed sequence
+ * opens them once.
+ *
  * A global function (p and cfg may then be NULL to the verifier): checked
- * once instead of once per state of the caller, and its 144-byte copy of the
- * state is not part of xdp_gate's frame, which must leave room for the
- * capability stage's calls (512 bytes of stack for the whole chain).
+ * once instead of once per state of the caller, and its copy of the state is
+ * not part of xdp_gate's frame, which must leave room for the capability
+ * stage's calls (512 bytes of stack for the whole chain).
  */
 __attribute__((noinline)) int knock_check(const struct cg_pkt *p, const struct gate_config *cfg,
 					  __u64 now)
 {
+	struct knock_ctx kc = { .p = p, .cfg = cfg, .now = now };
 	struct knock_state st, *ks;
-	struct knock_ctx kc = { .p = p, .cfg = cfg, .st = &st, .now = now };
-	__u32 n;
+	struct knock_lock *lk;
+	__u32 n, seq, t, done = 0;
 
 	if (!p || !cfg)
 		return CG_CONTINUE;
@@ -202,21 +241,43 @@ __attribute__((noinline)) int knock_check(const struct cg_pkt *p, const struct g
 		return CG_CONTINUE;
 	if (n > CG_KNOCK_MAX_PROFILES)
 		n = CG_KNOCK_MAX_PROFILES;
+	lk = knock_lock_of(p->src);
+	if (!lk)
+		return CG_CONTINUE;
+	kc.st = &st;
 
-	ks = bpf_map_lookup_elem(&knock_state, p->src);
-	if (ks)
-		__builtin_memcpy(&st, ks, sizeof(st));
-	else
-		__builtin_memset(&st, 0, sizeof(st));
-
-	bpf_loop(n, knock_profile, &kc, 0);
-
-	if (kc.changed) {
-		if (ks)
-			__builtin_memcpy(ks, &st, sizeof(st));
-		else
-			bpf_map_update_elem(&knock_state, p->src, &st, BPF_ANY);
+	for (t = 0; t < CG_KNOCK_TRIES && !done; t++) {
+		ks = bpf_map_lookup_elem(&knock_state, p->src);
+		if (ks) {
+			bpf_spin_lock(&lk->lock);
+			__builtin_memcpy(&st, ks, sizeof(st));
+			bpf_spin_unlock(&lk->lock);
+		} else {
+			__builtin_memset(&st, 0, sizeof(st));
+		}
+		seq = st.seq;
+		kc.ev = 0;
+		kc.changed = 0;
+		kc.open = 0;
+		bpf_loop(n, knock_profile, &kc, 0);
+		if (!kc.changed)
+			break;
+		st.seq = seq + 1;
+		if (ks) {
+			bpf_spin_lock(&lk->lock);
+			if (ks->seq == seq) {
+				__builtin_memcpy(ks, &st, sizeof(st));
+				done = 1;
+			}
+			bpf_spin_unlock(&lk->lock);
+		} else if (!bpf_map_update_elem(&knock_state, p->src, &st, BPF_NOEXIST)) {
+			done = 1;
+		}
 	}
+	if (kc.changed && !done)
+		return CG_STAT_DROP_KNOCK_STEP; /* lost every race: consumed, nothing changed */
+	if (kc.open)
+		bpf_loop(n, knock_open_profile, &kc, 0);
 
 	if (kc.ev & KNOCK_EV_OPEN)
 		return CG_STAT_DROP_KNOCK_OPEN;

@@ -108,6 +108,23 @@ struct {
 	__type(value, struct knock_state);
 } knock_state SEC(".maps");
 
+/*
+ * Locks of knock_state, striped by a hash of the source (bpf/knock.h): an LRU
+ * hash cannot hold a bpf_spin_lock in its values. Gate only.
+ */
+#define CG_KNOCK_LOCKS 1024
+
+struct knock_lock {
+	struct bpf_spin_lock lock;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CG_KNOCK_LOCKS);
+	__type(key, __u32);
+	__type(value, struct knock_lock);
+} knock_locks SEC(".maps");
+
 /* (source, proto, port) -> open door. Gate (knock) and daemon (SPA) write; gate reads; daemon lists
  * and expires. */
 struct {

@@ -6,6 +6,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bpf/bound.h"
+
 /*
  * Words are read from the packet as native 64-bit loads, which is the
  * reference's U8TO64_LE only on a little-endian target (bpfel, x86/arm64).
@@ -13,12 +15,6 @@
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "siphash.h reads little-endian words"
 #endif
-
-/*
- * Make @v provably <= @mask for the verifier: clang keeps an unbounded copy
- * of a checked argument and adds that to the packet pointer otherwise.
- */
-#define bpf_bound(v, mask) asm volatile("%[x] &= " #mask : [x] "+r"(v))
 
 /* Longest message hashed: the tunnel header and an inner packet of 1500 bytes. */
 #define CG_SIP_MAX_LEN (16 + 1500)

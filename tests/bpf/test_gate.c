@@ -6,7 +6,9 @@
 #include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1521,6 +1523,91 @@ static void run_row(void)
 }
 
 /*
+ * Two CPUs judge one source's knocks at once: each step of profile 0 arrives
+ * on both at the same moment (a duplicated packet), round after round. The
+ * source's state must move as if the copies came one after the other: one
+ * opens the door, every other copy is a step (a retransmit, or a write that
+ * lost the race), so each round counts exactly one DROP_KNOCK_OPEN. Without
+ * the lock both copies of the last step would read "two steps done" and both
+ * open.
+ */
+#define KRACE_ROUNDS 3000
+#define KRACE_DEADLINE_S 20
+
+static struct pkt krace_pkts[3];
+static atomic_int krace_go, krace_done;
+static int krace_prog;
+
+static void krace_send(int step)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = krace_pkts[step].data,
+		    .data_size_in = krace_pkts[step].len, .repeat = 1);
+
+	bpf_prog_test_run_opts(krace_prog, &o);
+}
+
+static void *krace_twin(void *arg)
+{
+	int *cpu = arg, n;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(*cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	for (n = 1;; n++) {
+		while (atomic_load(&krace_go) < n)
+			;
+		if (atomic_load(&krace_go) > 3 * KRACE_ROUNDS)
+			return NULL;
+		krace_send((n - 1) % 3);
+		atomic_store(&krace_done, n);
+	}
+}
+
+static void knock_race(void)
+{
+	const struct pkt_spec steps[3] = { TCP4(7000), TCP4(8000), TCP4(9000) };
+	struct cg_counter before[CG_STAT_MAX], after[CG_STAT_MAX];
+	time_t end = time(NULL) + KRACE_DEADLINE_S;
+	int i, n, twin_cpu = -1, me = sched_getcpu();
+	pthread_t twin;
+	__u64 rounds;
+
+	for (i = 0; i < ncpus && twin_cpu < 0; i++)
+		if (i != me && sysconf(_SC_NPROCESSORS_ONLN) > 1)
+			twin_cpu = i;
+	if (twin_cpu < 0) {
+		T_SKIP("needs two CPUs");
+		return;
+	}
+	reset_maps();
+	for (i = 0; i < 3; i++)
+		if (!ASSERT_EQ(pkt_build(&steps[i], &krace_pkts[i]), 0, "knock packet"))
+			return;
+	krace_prog = bpf_program__fd(skel->progs.xdp_gate);
+	atomic_store(&krace_go, 0);
+	atomic_store(&krace_done, 0);
+	if (!ASSERT_EQ(pthread_create(&twin, NULL, krace_twin, &twin_cpu), 0, "twin thread"))
+		return;
+	gate_sum_stats(skel, before);
+	for (n = 1; n <= 3 * KRACE_ROUNDS && time(NULL) < end; n++) {
+		atomic_store(&krace_go, n);
+		krace_send((n - 1) % 3);
+		while (atomic_load(&krace_done) < n)
+			;
+	}
+	rounds = (__u64)(n - 1) / 3;
+	atomic_store(&krace_go, 3 * KRACE_ROUNDS + 1);
+	pthread_join(twin, NULL);
+	gate_sum_stats(skel, after);
+	ASSERT_EQ(after[CG_STAT_DROP_KNOCK_OPEN].packets - before[CG_STAT_DROP_KNOCK_OPEN].packets,
+		  rounds, "one door opening per round");
+	ASSERT_EQ(after[CG_STAT_DROP_KNOCK_STEP].packets - before[CG_STAT_DROP_KNOCK_STEP].packets,
+		  6 * rounds - rounds + (__u64)((n - 1) % 3) * 2, "every other copy a step");
+	fprintf(stderr, "  %llu rounds\n", (unsigned long long)rounds);
+}
+
+/*
  * Every verdict reason of enum cg_stat is produced by some row above, except
  * the capability stage's (cap_reason()), which test_cap.c covers and checks
  * in the same way. A new reason therefore needs a row in one of the two.
@@ -1564,6 +1651,12 @@ int main(int argc, char **argv)
 		tc.name = rows[i].name;
 		r = t_main(__FILE__, &tc, 1, argc, argv);
 		if (r == 1)
+			rc = 1;
+	}
+	{
+		const struct t_case kr = T_CASE(knock_race);
+
+		if (t_main(__FILE__, &kr, 1, argc, argv) == 1)
 			rc = 1;
 	}
 	if (argc < 2) {
