@@ -291,6 +291,13 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	c.base = data;
 	if (cap_parse_inner(&c, &in, inner_len))
 		return CG_STAT_DROP_CAP_MALFORMED;
+	if (in.ip_optlen) {
+		r = ip4_opts_source_route(ctx, l4_off + sizeof(*uh) + CG_TUN_HDR_LEN + 20,
+					  in.ip_optlen);
+		if (r < 0)
+			return CG_STAT_DROP_CAP_MALFORMED;
+		in.src_route |= r;
+	}
 	/* The scope is judged on the destination, which a source route makes a waypoint. */
 	if (in.src_route)
 		return CG_STAT_DROP_SOURCE_ROUTE;

@@ -274,7 +274,7 @@ int xdp_gate(struct xdp_md *ctx)
 	const struct gate_config *cfg;
 	__u32 zero = 0, gen, len = data_end - data;
 	struct cg_pkt p = {};
-	int reason, proto;
+	int reason, proto, r;
 
 	proto = parse_l2l3(&c, &p);
 	if (proto < 0) {
@@ -286,6 +286,14 @@ int xdp_gate(struct xdp_md *ctx)
 		goto out;
 	}
 
+	if (p.ip_optlen) {
+		r = ip4_opts_source_route(ctx, c.pos - c.base - p.ip_optlen, p.ip_optlen);
+		if (r < 0) {
+			reason = CG_STAT_DROP_MALFORMED;
+			goto out;
+		}
+		p.src_route |= r;
+	}
 	/* The header's destination is a waypoint: nothing below may judge it. */
 	if (p.src_route) {
 		reason = CG_STAT_DROP_SOURCE_ROUTE;

@@ -14,6 +14,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "bpf/bound.h"
+
 /*
  * Every helper that reads a header checks its bounds right before the read,
  * against the cursor's end (data_end, for the verifier) and, from layer 3 on,
@@ -139,8 +141,13 @@ struct cg_pkt {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 tcp_flags; /* byte 13 of the TCP header: CWR..FIN */
-	/* An IPv6 routing header with segments left: dst is a waypoint, not where it goes. */
+	/*
+	 * A source route (an IPv6 routing header with segments left, IPv4 LSRR or
+	 * SSRR): dst is a waypoint, not where the packet goes.
+	 */
 	__u8 src_route;
+	__u8 ip_optlen; /* bytes of IPv4 options (0..40), for ip4_opts_source_route */
+	__u8 pad[3];
 };
 
 #define CG_TCP_SYN 0x02
@@ -224,6 +231,7 @@ static __always_inline int parse_iphdr(struct cursor *c, struct cg_pkt *p)
 	p->v6 = 0;
 	p->proto = iph->protocol;
 	p->frag_id = iph->id;
+	p->ip_optlen = hlen - sizeof(*iph);
 	if (iph->frag_off & bpf_htons(CG_IP_OFFSET))
 		p->frag = CG_FRAG_LATER;
 	else if (iph->frag_off & bpf_htons(CG_IP_MF))
@@ -425,6 +433,62 @@ static __always_inline int parse_l4(struct cursor *c, struct cg_pkt *p)
 }
 
 /* 1 if the 16 bytes are an IPv4-mapped address (::ffff:a.b.c.d); 4-byte aligned. */
+#define CG_IP4_OPTS_MAX 40
+#define CG_IPOPT_END 0
+#define CG_IPOPT_NOOP 1
+#define CG_IPOPT_LSRR 131
+#define CG_IPOPT_SSRR 137
+
+/*
+ * 1 if the @len bytes of IPv4 options at @off in the frame hold a loose or
+ * strict source route (RFC 791), -1 if they are malformed (an option that
+ * runs past the end, a length below 2), else 0. A global function with its
+ * own copy of the options (bpf_xdp_load_bytes): the verifier walks the loop
+ * once, not once per path of its caller.
+ */
+__attribute__((noinline)) int ip4_opts_source_route(struct xdp_md *ctx, __u32 off, __u32 len)
+{
+	__u8 b[64]; /* a power of two above CG_IP4_OPTS_MAX, for the bound below */
+	__u32 i = 0, k, n, t;
+
+	if (!ctx || !len)
+		return 0;
+	if (len > CG_IP4_OPTS_MAX || off > 0xfff)
+		return -1;
+	__builtin_memset(b, 0, sizeof(b));
+	n = len - 1;
+	bpf_bound(n, 63); /* the verifier needs 1..64 on the very register it is given */
+	if (bpf_xdp_load_bytes(ctx, off, b, n + 1))
+		return -1;
+	for (k = 0; k < CG_IP4_OPTS_MAX; k++) {
+		if (i >= len || i >= CG_IP4_OPTS_MAX - 1)
+			break;
+		bpf_bound(i, 63);
+		t = b[i];
+		if (t == CG_IPOPT_END)
+			break;
+		if (t == CG_IPOPT_NOOP) {
+			i++;
+			continue;
+		}
+		if (t == CG_IPOPT_LSRR || t == CG_IPOPT_SSRR)
+			return 1;
+		n = i + 1;
+		bpf_bound(n, 63);
+		n = b[n];
+		if (n < 2 || i + n > len)
+			return -1;
+		i += n;
+	}
+	/* A last byte that is neither END nor NOOP cannot hold its length. */
+	if (i != len - 1)
+		return 0;
+	bpf_bound(i, 63);
+	if (b[i] != CG_IPOPT_END && b[i] != CG_IPOPT_NOOP)
+		return -1;
+	return 0;
+}
+
 static __always_inline int addr_is_v4mapped(const __u8 *a)
 {
 	const __u32 *w = (const __u32 *)a;

@@ -593,6 +593,21 @@ static void inner_rh_segleft_1(__u8 *msg, size_t len)
 	msg[16 + 40 + 3] = 1;
 }
 
+/* Inner IPv4 options (8 bytes): a loose source route via 10.10.2.2, then END. */
+static void inner_lsrr(__u8 *msg, size_t len)
+{
+	static const __u8 o[8] = { 131, 7, 4, 10, 10, 2, 2, 0 };
+
+	(void)len;
+	memcpy(msg + 16 + 20, o, sizeof(o));
+}
+
+static void inner_ssrr(__u8 *msg, size_t len)
+{
+	inner_lsrr(msg, len);
+	msg[16 + 20] = 137;
+}
+
 /*
  * The scope is judged on the inner destination, which a source route makes
  * a waypoint: the stack would forward the packet to the route's next hop.
@@ -607,6 +622,14 @@ static void test_inner_source_route(void)
 	tsend("routing header, no segments left",
 	      &T6(1, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } })),
 	      CG_STAT_PASS_CAP);
+	tsend("inner IPv4 loose source route",
+	      &T4(2, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_lsrr),
+	      CG_STAT_DROP_SOURCE_ROUTE);
+	tsend("inner IPv4 strict source route",
+	      &T4(3, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_ssrr),
+	      CG_STAT_DROP_SOURCE_ROUTE);
+	tsend("inner IPv4 options without a route",
+	      &T4(4, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8)), CG_STAT_PASS_CAP);
 	tsend("genuine", &T4(1, WEB80), CG_STAT_PASS_CAP);
 }
 

@@ -754,6 +754,34 @@ static void rh_segleft_1(struct pkt *p)
 	p->data[p->l3_off + 40 + 3] = 1;
 }
 
+/* IPv4 options (8 bytes after the header): a loose source route via 203.0.113.1, then END. */
+static void opt_lsrr(struct pkt *p)
+{
+	static const __u8 o[8] = { 131, 7, 4, 203, 0, 113, 1, 0 };
+
+	memcpy(p->data + p->l3_off + 20, o, sizeof(o));
+}
+
+static void opt_ssrr(struct pkt *p)
+{
+	opt_lsrr(p);
+	p->data[p->l3_off + 20] = 137;
+}
+
+/* A timestamp option whose length runs past the options. */
+static void opt_overrun(struct pkt *p)
+{
+	p->data[p->l3_off + 20] = 68;
+	p->data[p->l3_off + 21] = 12;
+}
+
+/* A record-route option (7), harmless: the destination stays the destination. */
+static void opt_rr(struct pkt *p)
+{
+	opt_lsrr(p);
+	p->data[p->l3_off + 20] = 7;
+}
+
 /* ---- checks -------------------------------------------------------------- */
 
 static bool hits_slot1_2(void)
@@ -981,6 +1009,12 @@ static const struct row rows[] = {
 			  CG_STAT_DROP_SOURCE_ROUTE, .mangle = rh_segleft_1),
 		     PASS(TCP6(80, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } }),
 			  CG_STAT_PASS_OPEN) } },
+	{ .name = "v4_lsrr_ssrr_refused",
+	  .steps = { DROP(TCP4(80, .ip_opt_len = 8), CG_STAT_DROP_SOURCE_ROUTE, .mangle = opt_lsrr),
+		     DROP(TCP4(80, .ip_opt_len = 8), CG_STAT_DROP_SOURCE_ROUTE, .mangle = opt_ssrr),
+		     DROP(TCP4(80, .ip_opt_len = 8), CG_STAT_DROP_MALFORMED, .mangle = opt_overrun),
+		     PASS(TCP4(80, .ip_opt_len = 8), CG_STAT_PASS_OPEN, .mangle = opt_rr),
+		     PASS(TCP4(80, .ip_opt_len = 40), CG_STAT_PASS_OPEN) } },
 
 	/* L4 truncation */
 	{ .name = "v4_tcp_truncated",
