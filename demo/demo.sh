@@ -59,6 +59,7 @@ name = demo$$
 api = $API
 state_dir = $TMP/state
 default = drop
+internal = 10.10.2.0/24
 
 [knock web]
 sequence = tcp/7000 udp/8000 tcp/9000
