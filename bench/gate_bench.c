@@ -17,6 +17,7 @@
 #include "abi/knock.h"
 #include "abi/stats.h"
 #include "gate.skel.h"
+#include "lib/base/addr.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/prog_time.h"
 
@@ -359,6 +360,8 @@ int main(void)
 	int gate_fd, empty_fd = -1, tail_fd = -1, err, ret = 1;
 	__u64 g_open, g_def, g_knock, g4, g6, g4_1, g6_1, g4_open, e, a4, a6, d4, d6;
 	__u64 t4, t6, m4, m6, rh4, rm4, rh6, rm6;
+	struct cg_dests self = { .self = 1 };
+	__u8 dst4[16], dst6[16];
 	__u32 zero = 0, one = 1;
 
 	libbpf_set_print(NULL);
@@ -383,9 +386,18 @@ int main(void)
 			   { IPPROTO_TCP, 0, htons(8000) },
 			   { IPPROTO_TCP, 0, htons(9000) } },
 		.targets = { { IPPROTO_TCP, 0, htons(22) } },
+		.to = { .self = 1 },
 	};
-	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, &cfg, BPF_ANY);
-	bpf_map_update_elem(bpf_map__fd(skel->maps.open_ports), &open, &one, BPF_ANY);
+	/* As the daemon writes them: the open service and the door lead to the gateway. */
+	addr_parse_mapped(DST4, dst4);
+	addr_parse_mapped(DST6, dst6);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.open_ports), &open, &self, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.gate_local), dst4, &one, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.gate_local), dst6, &one, BPF_ANY)) {
+		fprintf(stderr, "gate_bench: filling the maps: %s\n", strerror(errno));
+		goto out;
+	}
 
 	if (build(&p_open, 4, SRC4, IPPROTO_TCP, 80) || build(&p_def, 4, SRC4, IPPROTO_TCP, 81) ||
 	    build(&p_knock, 4, SRC4, IPPROTO_TCP, 7000) || build(&p4, 4, SRC4, IPPROTO_TCP, 81) ||
