@@ -764,9 +764,9 @@ void authd_free(struct authd *a)
 
 int authd_pollfds(const struct authd *a, struct pollfd *p, int max)
 {
-	int fds[3] = { a->worker.fd, a->spa_fd, a->tun_fd }, i, n = 0;
+	int fds[4] = { a->worker.fd, a->worker.log_fd, a->spa_fd, a->tun_fd }, i, n = 0;
 
-	for (i = 0; i < 3 && n < max; i++)
+	for (i = 0; i < 4 && n < max; i++)
 		if (fds[i] >= 0)
 			p[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	return n;
@@ -783,6 +783,8 @@ void authd_process(struct authd *a, const struct pollfd *p, int n)
 		for (k = 0; k < 64; k++) {
 			if (p[i].fd == a->worker.fd && a->worker.fd >= 0)
 				worker_one(a);
+			else if (p[i].fd == a->worker.log_fd && a->worker.log_fd >= 0)
+				authw_log_relay(&a->worker);
 			else if (p[i].fd == a->spa_fd)
 				spa_one(a);
 			else if (p[i].fd == a->tun_fd)
