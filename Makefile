@@ -17,7 +17,7 @@ CC := gcc
 CLANG := clang
 BPFTOOL := $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 
-PKGS := libbpf libsodium openssl libpcap libmicrohttpd jansson inih libcurl
+PKGS := libbpf libsodium openssl libpcap libmicrohttpd jansson inih libcurl libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 
@@ -25,6 +25,9 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-I. -I$(B) $(PKG_CFLAGS) -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# Test builds (build/san/: the unit and bpf tests, build/san/capgate for the net tests)
+# compile the test-only requests in; build/capgate never has them.
+TESTFLAGS := -DCG_TESTING
 # __TARGET_ARCH_<arch> (libbpf's convention) tells BPF code the CPU it will run on.
 BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror -I. -idirafter $(ARCH_INC) \
@@ -51,6 +54,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(B)/%.bpf.o,$(BPF_SRCS))
 
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 CMD_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CMD_SRCS))
+SAN_CMD_OBJS := $(patsubst %.c,$(B)/san/%.o,$(CMD_SRCS))
 SAN_LIB_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
 TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 SAN_TLIB_OBJS := $(patsubst %.c,$(B)/san/%.o,$(TLIB_SRCS))
@@ -67,12 +71,14 @@ BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 
 CAPGATE := $(B)/capgate
+# The test build of the binary: ASan+UBSan and CG_TESTING (tests/net/test_sandbox.sh).
+SAN_CAPGATE := $(B)/san/capgate
 
 all: $(CAPGATE) $(BPF_OBJS)
 
 # ---- dependencies (Debian packages) -----------------------------------------
 DEB_PKGS := build-essential clang llvm libbpf-dev bpftool libsodium-dev libssl-dev \
-	libpcap-dev libmicrohttpd-dev libjansson-dev libinih-dev libcurl4-openssl-dev \
+	libpcap-dev libmicrohttpd-dev libjansson-dev libinih-dev libcurl4-openssl-dev libseccomp-dev \
 	libelf-dev zlib1g-dev pkg-config libclang-rt-14-dev iproute2 util-linux jq curl \
 	netcat-openbsd iputils-ping tcpdump xdp-tools libxdp1 clang-format cppcheck \
 	clang-tools python3 valgrind
@@ -118,11 +124,15 @@ $(B)/obj/%.o: %.c | $(SKELS)
 $(B)/san/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -DCG_SRCDIR='"$(CURDIR)"' -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $(TESTFLAGS) -DCG_SRCDIR='"$(CURDIR)"' -c $< -o $@
 
 $(CAPGATE): $(CMD_OBJS) $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(SAN_CAPGATE): $(SAN_CMD_OBJS) $(SAN_LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/unit/%: $(B)/san/tests/unit/%.o $(SAN_LIB_OBJS) $(SAN_TLIB_OBJS)
 	@mkdir -p $(@D)
@@ -170,14 +180,15 @@ $(B):
 # ---- tests ------------------------------------------------------------------
 # tests/run.sh runs every level and prints one line "N passed, N failed, N skipped".
 test: $(DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(TOOL_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(TOOL_BINS) \
+		$(SAN_CAPGATE)
 	$(Q)tests/run.sh
 
 unit-test: $(UNIT_BINS)
 	$(Q)LEVELS=unit tests/run.sh
 bpf-test: $(BPFT_BINS) $(BPF_OBJS)
 	$(Q)LEVELS=bpf tests/run.sh
-net-test: all $(TOOL_BINS)
+net-test: all $(TOOL_BINS) $(SAN_CAPGATE)
 	$(Q)LEVELS=net tests/run.sh
 fuzz-smoke: $(FUZZ_BINS) $(CAPGATE)
 	$(Q)LEVELS=fuzz tests/run.sh

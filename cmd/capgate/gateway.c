@@ -80,6 +80,9 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+#ifdef CG_TESTING
+	sigaddset(&mask, SIGUSR2); /* the auth worker's forbidden system call (test builds) */
+#endif
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
@@ -117,6 +120,12 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 		if (p[0].revents & POLLIN) {
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
+#ifdef CG_TESTING
+			if (si.ssi_signo == SIGUSR2) {
+				gateway_test_worker_syscall(gw);
+				continue;
+			}
+#endif
 			if (si.ssi_signo == SIGHUP) {
 				log_info("SIGHUP: restart the daemon to apply a new config "
 					 "(the datapath keeps enforcing meanwhile)");

@@ -6,10 +6,12 @@
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +95,27 @@ static const char *const ret_stat_names[RET_STAT_MAX] = {
 	[RET_ERROR] = "error",
 };
 
+/* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
+enum worker_stat {
+	WORKER_DIED,
+	WORKER_SIGSYS,
+	WORKER_RESTARTED,
+	WORKER_START_FAILED,
+	WORKER_STAT_MAX
+};
+
+static const char *const worker_stat_names[WORKER_STAT_MAX] = {
+	[WORKER_DIED] = "died",
+	[WORKER_SIGSYS] = "sigsys",
+	[WORKER_RESTARTED] = "restarted",
+	[WORKER_START_FAILED] = "start_failed",
+};
+
+/* A worker that keeps dying is started again after 1 s, 2 s, 4 s ... up to this. */
+#define WORKER_BACKOFF_MAX_S 60U
+/* One that served this long restarts at once, and its successor's backoff starts over. */
+#define WORKER_STABLE_NS (60ULL * NS_PER_SEC)
+
 /* A session granted to a worker connection, not yet installed (waiting for the keys). */
 struct pending {
 	uint64_t conn;
@@ -122,6 +145,10 @@ struct authd {
 	struct log_limit spa_log[SPA_STAT_MAX];
 	uint64_t auth_stats[AUTH_STAT_MAX];
 	uint64_t ret_stats[RET_STAT_MAX];
+	uint64_t worker_started_ns; /* when the worker in a->worker started */
+	uint64_t worker_restart_ns; /* no worker: when to start one, 0 = none due */
+	uint32_t worker_backoff_s;  /* the wait before the restart after the next death */
+	uint64_t worker_stats[WORKER_STAT_MAX];
 };
 
 static uint64_t mono_ns(void)
@@ -667,24 +694,104 @@ static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 	conn_drop(a, r->conn, authw_reason_str(r->reason));
 }
 
-/* Ends every session and every grant in flight, as if each control channel had dropped. */
-static void revoke_all(struct authd *a, const char *why)
+/* The auth port stays the one first bound (an ephemeral port too): clients keep their address. */
+static int worker_start(struct authd *a)
 {
-	size_t i;
+	const struct auth_cfg *ac = &a->cfg->auth;
+	struct authw_cfg wc = {
+		.ca = ac->ca,
+		.cert = ac->cert,
+		.key = ac->key,
+		.port = a->worker.port ? a->worker.port : ac->port,
+		.dead_after_ns = ac->dead_after_ns,
+	};
+	int e = authw_start(&wc, &a->worker);
 
+	if (!e && fcntl(a->worker.fd, F_SETFL, O_NONBLOCK)) {
+		e = -errno;
+		authw_stop(&a->worker);
+	}
+	if (!e)
+		a->worker_started_ns = mono_ns();
+	return e;
+}
+
+/* The next start is due after the current backoff, which doubles for the one after. */
+static void worker_schedule(struct authd *a, uint64_t now)
+{
+	a->worker_restart_ns = now + (uint64_t)a->worker_backoff_s * NS_PER_SEC;
+	a->worker_backoff_s = !a->worker_backoff_s ? 1
+			      : a->worker_backoff_s * 2 > WORKER_BACKOFF_MAX_S
+				      ? WORKER_BACKOFF_MAX_S
+				      : a->worker_backoff_s * 2;
+}
+
+static void worker_restart(struct authd *a)
+{
+	int e = worker_start(a);
+	uint64_t now = mono_ns();
+
+	if (e) {
+		a->worker_stats[WORKER_START_FAILED]++;
+		worker_schedule(a, now);
+		log_errno(e, "auth: the worker did not start again; next try in %llus",
+			  (unsigned long long)((a->worker_restart_ns - now) / NS_PER_SEC));
+		return;
+	}
+	a->worker_restart_ns = 0;
+	a->worker_stats[WORKER_RESTARTED]++;
+	log_info("auth: worker %d restarted, TLS on tcp/%u", (int)a->worker.pid, a->worker.port);
+}
+
+/*
+ * The worker died. What it held died with it: its TLS connections (their
+ * clients reconnect) and the grants in flight (no keys installed yet). The
+ * sessions already in the gate stay, without a control channel: each ends at
+ * its expiry or dead_after from now, whichever comes first, as it would for a
+ * client gone silent. Their conn ids are the dead worker's: cleared, so the
+ * next worker's ids (which start over) can never revoke or renew them.
+ */
+static void worker_lost(struct authd *a)
+{
+	uint64_t now = mono_ns(), end = now + a->cfg->auth.dead_after_ns;
+	int status = authw_stop(&a->worker), sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	size_t i, kept;
+
+	a->worker_stats[WORKER_DIED]++;
+	if (sig == SIGSYS)
+		a->worker_stats[WORKER_SIGSYS]++;
+	if (sig)
+		log_err("auth: the worker died of signal %d (%s)%s", sig, strsignal(sig),
+			sig == SIGSYS ? ": a system call its seccomp filter refuses" : "");
+	else
+		log_err("auth: the worker exited with status %d",
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	for (i = 0; i < PENDING_MAX; i++) {
 		if (!a->pending[i].used)
 			continue;
 		session_remove(a, a->pending[i].s.id);
 		pending_drop(&a->pending[i]);
 	}
-	for (i = session_count(a->sessions); i-- > 0;) {
+	kept = session_count(a->sessions);
+	for (i = 0; i < kept; i++) {
 		struct session *s = session_at(a->sessions, i);
 
-		log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device, s->app, why);
-		a->auth_stats[AUTH_REVOKED]++;
-		session_remove(a, s->id);
+		s->conn = 0;
+		if (s->expires_ns > end)
+			s->expires_ns = end;
 	}
+	if (kept)
+		log_info("auth: %zu sessions stay in the gate without a control channel, for %llus "
+			 "at most",
+			 kept, (unsigned long long)(a->cfg->auth.dead_after_ns / NS_PER_SEC));
+	if (now - a->worker_started_ns >= WORKER_STABLE_NS)
+		a->worker_backoff_s = 0;
+	worker_schedule(a, now);
+	if (a->worker_restart_ns <= now)
+		worker_restart(a);
+	else
+		log_info("auth: the worker starts again in %llus",
+			 (unsigned long long)((a->worker_restart_ns - now) / NS_PER_SEC));
 }
 
 static const char *msg_name(uint32_t type)
@@ -708,7 +815,8 @@ static bool in_sequence(struct authd *a, const union authw_msg *m, uint32_t type
 			: type == AUTHW_SESSION_RENEW	? m->renew.conn
 							: m->revoke.conn;
 	enum authw_conn_state st = conn_state(a, conn);
-	bool ok = !authw_conn_step(&st, type);
+	/* conn 0 is no channel's: the sessions a dead worker left (worker_lost). */
+	bool ok = conn && !authw_conn_step(&st, type);
 
 	/* GRANTED: a grant is pending for conn; ACTIVE: conn has a session in use. */
 	if (ok && type == AUTHW_SESSION_INSTALL)
@@ -736,10 +844,7 @@ static void worker_one(struct authd *a)
 	if (err == -EAGAIN)
 		return;
 	if (err == -EPIPE || err == -ECONNRESET) {
-		log_err("auth: the worker exited; auth is down until the daemon restarts");
-		authw_stop(&a->worker);
-		/* Every control channel died with it: their sessions go too (fail closed). */
-		revoke_all(a, "the auth worker exited");
+		worker_lost(a);
 		return;
 	}
 	/* The fixed request table: anything else is refused and counted. */
@@ -855,7 +960,6 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 			size_t errlen)
 {
 	const struct auth_cfg *ac = &cfg->auth;
-	struct authw_cfg wc = { 0 };
 	struct authd *a;
 	uint8_t gw_addr[16];
 	struct cidr tun_addr;
@@ -928,14 +1032,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	}
 	loose_rp_filter(cfg->iface);
 
-	wc.ca = ac->ca;
-	wc.cert = ac->cert;
-	wc.key = ac->key;
-	wc.port = ac->port;
-	wc.dead_after_ns = ac->dead_after_ns;
-	e = authw_start(&wc, &a->worker);
-	if (!e && fcntl(a->worker.fd, F_SETFL, O_NONBLOCK))
-		e = -errno;
+	e = worker_start(a);
 	if (e) {
 		snprintf(err, errlen, "auth worker on tcp/%u: %s", ac->port, strerror(-e));
 		goto fail;
@@ -976,9 +1073,9 @@ void authd_free(struct authd *a)
 
 int authd_pollfds(const struct authd *a, struct pollfd *p, int max)
 {
-	int fds[3] = { a->worker.fd, a->spa_fd, a->tun_fd }, i, n = 0;
+	int fds[4] = { a->worker.fd, a->worker.log_fd, a->spa_fd, a->tun_fd }, i, n = 0;
 
-	for (i = 0; i < 3 && n < max; i++)
+	for (i = 0; i < 4 && n < max; i++)
 		if (fds[i] >= 0)
 			p[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	return n;
@@ -995,6 +1092,8 @@ void authd_process(struct authd *a, const struct pollfd *p, int n)
 		for (k = 0; k < 64; k++) {
 			if (p[i].fd == a->worker.fd && a->worker.fd >= 0)
 				worker_one(a);
+			else if (p[i].fd == a->worker.log_fd && a->worker.log_fd >= 0)
+				authw_log_relay(&a->worker);
 			else if (p[i].fd == a->spa_fd)
 				spa_one(a);
 			else if (p[i].fd == a->tun_fd)
@@ -1013,6 +1112,9 @@ void authd_tick(struct authd *a)
 	size_t i;
 
 	spa_log_flush(a);
+	if (a->worker.pid < 0 && a->worker_restart_ns && now >= a->worker_restart_ns)
+		worker_restart(a);
+
 	for (i = session_count(a->sessions); i-- > 0;) {
 		struct session *s = session_at(a->sessions, i);
 		bool pending = false;
@@ -1066,6 +1168,15 @@ enomem:
 	return -ENOMEM;
 }
 
+#ifdef CG_TESTING
+void authd_test_worker_syscall(struct authd *a)
+{
+	struct authw_test_syscall t = { .type = AUTHW_TEST_SYSCALL };
+
+	to_worker(a, &t, sizeof(t));
+}
+#endif
+
 int authd_revoke(struct authd *a, uint32_t id)
 {
 	struct authw_kill k = { .type = AUTHW_KILL, .session = id };
@@ -1080,6 +1191,11 @@ int authd_revoke(struct authd *a, uint32_t id)
 	 * waiting for its keys, whose id this may be, the session in use, one
 	 * it replaced), not when the worker's REVOKE comes.
 	 */
+	if (!s->conn) {
+		/* Left by a dead worker (worker_lost): no channel, no other session of it. */
+		session_remove(a, s->id);
+		return 0;
+	}
 	conn_drop(a, s->conn, NULL);
 	if (a->worker.fd >= 0)
 		to_worker(a, &k, sizeof(k));
@@ -1097,9 +1213,10 @@ static const char *spa_stat_name(unsigned int i)
 int authd_stats(struct authd *a, json_t **out)
 {
 	json_t *spa = json_object(), *auth = json_object(), *ret = json_object();
+	json_t *worker = json_object();
 	unsigned int i;
 
-	if (!spa || !auth || !ret)
+	if (!spa || !auth || !ret || !worker)
 		goto enomem;
 	for (i = 0; i < SPA_STAT_MAX; i++)
 		json_object_set_new(spa, spa_stat_name(i),
@@ -1110,8 +1227,14 @@ int authd_stats(struct authd *a, json_t **out)
 	for (i = 0; i < RET_STAT_MAX; i++)
 		json_object_set_new(ret, ret_stat_names[i],
 				    json_integer((json_int_t)a->ret_stats[i]));
-	*out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:I}", "spa", spa, "auth", auth, "return_path",
-			 ret, "sessions", (json_int_t)session_count(a->sessions), "addresses_used",
+	for (i = 0; i < WORKER_STAT_MAX; i++)
+		json_object_set_new(worker, worker_stat_names[i],
+				    json_integer((json_int_t)a->worker_stats[i]));
+	json_object_set_new(worker, "pid",
+			    a->worker.pid > 0 ? json_integer(a->worker.pid) : json_null());
+	*out = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "spa", spa, "auth", auth,
+			 "return_path", ret, "worker", worker, "sessions",
+			 (json_int_t)session_count(a->sessions), "addresses_used",
 			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
 			 (json_int_t)spa_replay_evicted(a->spa_seen));
 	return *out ? 0 : -ENOMEM;
@@ -1119,6 +1242,7 @@ enomem:
 	json_decref(spa);
 	json_decref(auth);
 	json_decref(ret);
+	json_decref(worker);
 	return -ENOMEM;
 }
 
@@ -1147,6 +1271,13 @@ int authd_metrics(struct authd *a, const char *gw, char **buf)
 		err = str_appendf(buf,
 				  "capgate_return_path_total{gateway=\"%s\",outcome=\"%s\"} %llu\n",
 				  gw, ret_stat_names[i], (unsigned long long)a->ret_stats[i]);
+	if (!err)
+		err = str_appendf(buf, "# HELP capgate_auth_worker_total The auth worker's deaths "
+				       "and restarts.\n# TYPE capgate_auth_worker_total counter\n");
+	for (i = 0; !err && i < WORKER_STAT_MAX; i++)
+		err = str_appendf(buf,
+				  "capgate_auth_worker_total{gateway=\"%s\",event=\"%s\"} %llu\n",
+				  gw, worker_stat_names[i], (unsigned long long)a->worker_stats[i]);
 	if (!err)
 		err = str_appendf(
 			buf,

@@ -39,9 +39,17 @@ void authd_tick(struct authd *a);
 int authd_sessions(struct authd *a, json_t **out);
 /* Revokes a session at once (map entry, address, keys) and closes its client. -ENOENT if none. */
 int authd_revoke(struct authd *a, uint32_t id);
-/* {"spa":{"ok":N,...},"auth":{"granted":N,...},"return_path":{...},"sessions":N} */
+/*
+ * {"spa":{"ok":N,...},"auth":{"granted":N,...},"return_path":{...},
+ *  "worker":{"died":N,"sigsys":N,"restarted":N,"start_failed":N,"pid":N|null},"sessions":N}
+ */
 int authd_stats(struct authd *a, json_t **out);
 /* The same as Prometheus text lines, appended to *buf (malloc'd). */
 int authd_metrics(struct authd *a, const char *gw_name, char **buf);
+
+#ifdef CG_TESTING
+/* Test builds: asks the worker for a system call its seccomp filter refuses (SIGSYS). */
+void authd_test_worker_syscall(struct authd *a);
+#endif
 
 #endif

@@ -22,10 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/err.h>
 #include <sodium.h>
 
 #include "lib/auth/privsep.h"
+#include "lib/auth/sandbox.h"
 #include "lib/base/addr.h"
 #include "lib/base/log.h"
 #include "lib/config/gateway.h"
@@ -34,6 +36,20 @@
 #define DEF_MAX_CLIENTS 1024U
 #define READY_TIMEOUT_MS 5000
 #define TX_CAP 8192
+/*
+ * RLIMIT_DATA beyond what the worker holds when it sandboxes itself: a TLS 1.3
+ * connection in OpenSSL (read and write buffers, handshake state, the peer's
+ * certificate) plus struct client (its tx queue and frame buffer) stay well
+ * under this per client; the base covers OpenSSL's and libc's own growth.
+ */
+#define DATA_PER_CLIENT (256U * 1024U)
+#define DATA_BASE (64ULL << 20)
+#if defined(__SANITIZE_ADDRESS__)
+/* Test builds: ASan keeps freed memory in a 256 MiB quarantine, and adds redzones. */
+#define DATA_SANITIZER (512ULL << 20)
+#else
+#define DATA_SANITIZER 0ULL
+#endif
 
 static const char *const reason_names[AUTHW_R_MAX] = {
 	[AUTHW_R_OK] = "ok",	       [AUTHW_R_HANDSHAKE] = "handshake",
@@ -107,6 +123,9 @@ static const struct table_ent parent_table[] = {
 	{ AUTHW_DENY, sizeof(struct authw_deny) },
 	{ AUTHW_INSTALLED, sizeof(struct authw_installed) },
 	{ AUTHW_KILL, sizeof(struct authw_kill) },
+#ifdef CG_TESTING
+	{ AUTHW_TEST_SYSCALL, sizeof(struct authw_test_syscall) },
+#endif
 };
 
 static int table_check(const struct table_ent *t, size_t n, const void *buf, size_t len,
@@ -195,6 +214,11 @@ int authw_reply_check(const void *buf, size_t len, uint32_t *type)
 	case AUTHW_KILL:
 		ok = m.kill.session != 0;
 		break;
+#ifdef CG_TESTING
+	case AUTHW_TEST_SYSCALL:
+		ok = !m.test.pad;
+		break;
+#endif
 	}
 	if (!ok)
 		return -EBADMSG;
@@ -776,6 +800,16 @@ static void parent_msg(struct worker *w)
 			if (c)
 				client_close(w, c, AUTHW_R_KILLED, NULL);
 			break;
+#ifdef CG_TESTING
+		case AUTHW_TEST_SYSCALL:
+			/* socket(): the worker has no business opening a connection of its own. */
+			log_info("auth worker: test request: socket()");
+			n = socket(AF_INET, SOCK_DGRAM, 0);
+			log_err("auth worker: socket() returned %d: the filter let it through", n);
+			if (n >= 0)
+				close(n);
+			break;
+#endif
 		}
 	}
 }
@@ -931,8 +965,20 @@ static void reset_signals(pid_t parent)
 		_exit(1);
 }
 
-static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int pfd, uid_t uid,
-		       gid_t gid, pid_t parent)
+/* stderr and stdout become the log socket, one line per datagram, never blocking. */
+static int log_to_parent(int logfd)
+{
+	static char line[1024];
+
+	if (dup2(logfd, STDERR_FILENO) < 0 || dup2(logfd, STDOUT_FILENO) < 0 ||
+	    fcntl(STDERR_FILENO, F_SETFL, O_NONBLOCK))
+		return -errno;
+	setvbuf(stderr, line, _IOLBF, sizeof(line));
+	return 0;
+}
+
+static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int pfd, int logfd,
+		       uid_t uid, gid_t gid, pid_t parent)
 {
 	struct worker w = {
 		.ctx = ctx,
@@ -943,9 +989,25 @@ static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int p
 		.max = cfg->max_clients ? cfg->max_clients : DEF_MAX_CLIENTS,
 	};
 	struct authw_ready ready = { .type = AUTHW_READY };
-	int err, ret = 1;
+	int err, ret = 1, hi = lfd > pfd ? lfd : pfd;
 
+	if (log_to_parent(logfd))
+		goto out;
 	close_others(lfd, pfd);
+	/* jansson seeds its hash from /dev/urandom at its first object: now, while it can. */
+	json_object_seed(0);
+	/*
+	 * Descriptors: 0..hi, one per client, and one more to accept and refuse
+	 * a client past max (at the limit accept() would fail and poll() spin).
+	 */
+	err = sandbox_rlimits((uint64_t)hi + 2 + w.max,
+			      DATA_BASE + (uint64_t)w.max * DATA_PER_CLIENT + DATA_SANITIZER);
+	if (!err)
+		err = sandbox_empty_root();
+	if (err) {
+		log_errno(err, "auth worker: cannot sandbox itself");
+		goto out;
+	}
 	err = drop_privs(uid, gid);
 	if (err) {
 		log_errno(err, "auth worker: cannot drop privileges");
@@ -958,6 +1020,12 @@ static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int p
 	w.pslot = calloc(w.max + 2, sizeof(*w.pslot));
 	if (!w.cl || !w.pfds || !w.pconn || !w.pslot)
 		goto out;
+	/* Last: from here on only the system calls of the allow-list. */
+	err = sandbox_seccomp();
+	if (err) {
+		log_errno(err, "auth worker: cannot install its seccomp filter");
+		goto out;
+	}
 	ready.pid = (uint32_t)getpid();
 	if (authw_send(pfd, &ready, sizeof(ready)))
 		goto out;
@@ -1029,6 +1097,19 @@ fail:
 	return ret;
 }
 
+/* Copies the worker's waiting log lines to our stderr (fd < 0: none). */
+static void relay(int fd)
+{
+	char line[2048];
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	while ((n = recv(fd, line, sizeof(line), MSG_DONTWAIT)) > 0)
+		if (write(STDERR_FILENO, line, (size_t)n) != n)
+			break;
+}
+
 int authw_start(const struct authw_cfg *cfg, struct authw *w)
 {
 	const char *user = cfg->user && *cfg->user ? cfg->user : "nobody";
@@ -1043,7 +1124,7 @@ int authw_start(const struct authw_cfg *cfg, struct authw *w)
 	pid_t pid = -1, parent = getpid();
 	uid_t uid;
 	gid_t gid;
-	int sv[2] = { -1, -1 }, lfd = -1, ret, status;
+	int sv[2] = { -1, -1 }, lg[2] = { -1, -1 }, lfd = -1, ret, status;
 
 	if (geteuid() != 0) {
 		ret = -EPERM;
@@ -1070,7 +1151,9 @@ int authw_start(const struct authw_cfg *cfg, struct authw *w)
 		log_errno(ret, "auth worker: listen on port %u", cfg->port);
 		goto out;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lg) ||
+	    fcntl(lg[0], F_SETFL, O_NONBLOCK)) {
 		ret = -errno;
 		log_errno(ret, "auth worker: socketpair");
 		goto out;
@@ -1083,10 +1166,13 @@ int authw_start(const struct authw_cfg *cfg, struct authw *w)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(worker_main(cfg, ctx, lfd, sv[1], uid, gid, parent));
+		close(lg[0]);
+		_exit(worker_main(cfg, ctx, lfd, sv[1], lg[1], uid, gid, parent));
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	close(lg[1]);
+	lg[1] = -1;
 	/* READY means: privileges dropped and checked. */
 	p = (struct pollfd){ .fd = sv[0], .events = POLLIN };
 	ret = poll(&p, 1, READY_TIMEOUT_MS);
@@ -1103,11 +1189,13 @@ int authw_start(const struct authw_cfg *cfg, struct authw *w)
 		goto fail;
 	w->pid = pid;
 	w->fd = sv[0];
+	w->log_fd = lg[0];
 	w->port = port;
-	sv[0] = -1;
+	sv[0] = lg[0] = -1;
 	ret = 0;
 	goto out;
 fail:
+	relay(lg[0]); /* the worker's own reason, if it said one */
 	log_errno(ret, "auth worker did not start");
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -1121,20 +1209,36 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	if (lg[0] >= 0)
+		close(lg[0]);
+	if (lg[1] >= 0)
+		close(lg[1]);
 	return ret;
 }
 
-void authw_stop(struct authw *w)
+void authw_log_relay(const struct authw *w)
 {
-	int status;
+	relay(w->log_fd);
+}
 
+int authw_stop(struct authw *w)
+{
+	int status = -1;
+
+	relay(w->log_fd);
 	if (w->pid > 0) {
+		/* A worker that already died is a zombie: the signal changes nothing of its status.
+		 */
 		kill(w->pid, SIGKILL);
 		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
 	if (w->fd >= 0)
 		close(w->fd);
+	if (w->log_fd >= 0)
+		close(w->log_fd);
 	w->pid = -1;
 	w->fd = -1;
+	w->log_fd = -1;
+	return status;
 }

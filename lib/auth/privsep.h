@@ -46,6 +46,12 @@ enum authw_type {
 	AUTHW_DENY,
 	AUTHW_INSTALLED,
 	AUTHW_KILL,
+	/*
+	 * Test builds only (CG_TESTING): the worker makes a system call its
+	 * seccomp filter forbids, and dies of SIGSYS. A production build's table
+	 * does not have it: refused like any unknown type.
+	 */
+	AUTHW_TEST_SYSCALL = 0xF0,
 };
 
 /* Why a client was refused or a session ended: logged by the worker, sent in DENY/REVOKE. */
@@ -137,6 +143,11 @@ struct authw_kill {
 	uint32_t session;
 };
 
+struct authw_test_syscall {
+	uint32_t type; /* AUTHW_TEST_SYSCALL */
+	uint32_t pad;
+};
+
 /* Room for any message. */
 union authw_msg {
 	uint32_t type;
@@ -149,6 +160,7 @@ union authw_msg {
 	struct authw_deny deny;
 	struct authw_installed installed;
 	struct authw_kill kill;
+	struct authw_test_syscall test;
 };
 
 /*
@@ -159,7 +171,10 @@ union authw_msg {
  */
 int authw_msg_check(const void *buf, size_t len, uint32_t *type);
 
-/* The worker's table: the same for parent -> worker messages (GRANT, DENY, INSTALLED, KILL). */
+/*
+ * The worker's table: the same for parent -> worker messages (GRANT, DENY,
+ * INSTALLED, KILL; and TEST_SYSCALL in test builds).
+ */
 int authw_reply_check(const void *buf, size_t len, uint32_t *type);
 
 /*
@@ -213,25 +228,41 @@ struct authw_cfg {
 struct authw {
 	pid_t pid;     /* the worker, -1 if none */
 	int fd;	       /* the parent's end of the socketpair (SOCK_SEQPACKET, CLOEXEC, blocking) */
+	int log_fd;    /* the worker's stderr, one line per datagram: see authw_log_relay */
 	uint16_t port; /* the bound auth port */
 };
 /* A stopped worker: declare struct authw w = AUTHW_INIT so authw_stop() is always safe. */
-#define AUTHW_INIT                             \
-	{                                      \
-		.pid = -1, .fd = -1, .port = 0 \
+#define AUTHW_INIT                                           \
+	{                                                    \
+		.pid = -1, .fd = -1, .log_fd = -1, .port = 0 \
 	}
 
 /*
  * Loads the TLS context and binds the auth port (both as root), forks the
- * worker, which drops privileges (setgroups, setresgid/setresuid to cfg->user,
- * no capabilities, PR_SET_NO_NEW_PRIVS, not dumpable; it checks that
- * setuid(0) fails) and only then accepts connections. Waits for the worker's
- * READY. Needs root (-EPERM otherwise). Returns 0 and fills *w, or -errno
- * with a reason logged.
+ * worker, which sandboxes itself (RLIMIT_CORE/FSIZE 0, RLIMIT_NOFILE and
+ * RLIMIT_DATA bounded, an empty read-only root in its own mount namespace),
+ * drops privileges (setgroups, setresgid/setresuid to cfg->user, no
+ * capabilities, PR_SET_NO_NEW_PRIVS, not dumpable; it checks that setuid(0)
+ * fails), installs its seccomp filter and only then accepts connections.
+ * Waits for the worker's READY. Needs root (-EPERM otherwise). Returns 0 and
+ * fills *w, or -errno with a reason logged.
  */
 int authw_start(const struct authw_cfg *cfg, struct authw *w);
 
-/* Kills the worker by pid (SIGKILL), reaps it, closes the fd. Safe on a stopped *w. */
-void authw_stop(struct authw *w);
+/*
+ * The worker cannot write a file (RLIMIT_FSIZE 0), so its stderr is a socket
+ * to the parent: this copies the lines waiting there to the parent's stderr,
+ * without blocking. Poll w->log_fd for POLLIN. A parent that does not read
+ * loses lines; the worker never blocks on them.
+ */
+void authw_log_relay(const struct authw *w);
+
+/*
+ * Relays the worker's last lines, kills it by pid (SIGKILL), reaps it, closes
+ * the fds. Returns its wait status (a worker that died on its own keeps its
+ * cause: WTERMSIG == SIGSYS for a system call the filter refused), or -1 if
+ * there was no worker. Safe on a stopped *w.
+ */
+int authw_stop(struct authw *w);
 
 #endif

@@ -817,6 +817,14 @@ void gateway_process(struct gateway *gw, const struct pollfd *p, int n)
 		authd_process(gw->authd, p, n);
 }
 
+#ifdef CG_TESTING
+void gateway_test_worker_syscall(struct gateway *gw)
+{
+	if (gw->authd)
+		authd_test_worker_syscall(gw->authd);
+}
+#endif
+
 static int gw_sessions_list(struct gateway *gw, json_t **out)
 {
 	if (!gw->authd) {

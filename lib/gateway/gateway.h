@@ -41,4 +41,9 @@ extern const struct api_ops gateway_api_ops;
 int gateway_pollfds(struct gateway *gw, struct pollfd *p, int max);
 void gateway_process(struct gateway *gw, const struct pollfd *p, int n);
 
+#ifdef CG_TESTING
+/* Test builds (SIGUSR2): the auth worker makes a system call its filter refuses. */
+void gateway_test_worker_syscall(struct gateway *gw);
+#endif
+
 #endif

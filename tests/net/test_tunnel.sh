@@ -4,7 +4,8 @@
 # SPA, mutual TLS, the tunnel (HTTP and UDP echo), the gate's refusals
 # (out of scope, replay, flipped byte), SPA replay, certificates from another
 # CA and devices or apps outside the policy, renewal without loss, a client
-# killed with SIGKILL, and connect/disconnect cycles that must leave nothing.
+# killed with SIGKILL, and connect/disconnect cycles that must leave nothing;
+# then, with the test build, the auth worker's sandbox and its supervision.
 #
 #   c1 (10.10.1.2) ─┐                       ┌ server 10.10.2.2: tcp 80 (HTTP),
 #   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   tcp 22, udp 7 (echo)
@@ -13,8 +14,13 @@ set -euo pipefail
 netns_private "$@"
 
 SESSMAP_COUNT=$(dirname "$CAPGATE")/tests/tools/sessmap_count
+TEST_REQUEST_CHECK=$(dirname "$CAPGATE")/tests/tools/test_request_check
+# ASan+UBSan and CG_TESTING: SIGUSR2 makes its auth worker call what its filter refuses.
+SAN_CAPGATE=${SAN_CAPGATE:-$(dirname "$CAPGATE")/san/capgate}
 [ -x "$CAPGATE" ] || { echo "SKIP: build/capgate is not built"; exit 4; }
-[ -x "$SESSMAP_COUNT" ] || { echo "SKIP: $SESSMAP_COUNT is not built"; exit 4; }
+for t in "$SESSMAP_COUNT" "$TEST_REQUEST_CHECK" "$SAN_CAPGATE"; do
+	[ -x "$t" ] || { echo "SKIP: $t is not built"; exit 4; }
+done
 TMP=$(mktemp -d /tmp/cg-tun.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
 CYCLES=${CYCLES:-100}
@@ -118,6 +124,16 @@ sessions() { cg -j session list | jq length; }
 has_sessions() { [ "$(sessions)" -eq "$1" ]; }
 stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
 auth_of() { cg -j stats | jq -r ".auth.$1.$2"; }
+worker_of() { cg -j stats | jq -r ".auth.worker.$1"; }
+worker_is() { [ "$(worker_of "$1")" = "$2" ]; }
+# status_has PID FIELD VALUE: /proc/PID/status says FIELD: VALUE
+status_has() { grep -Eq "^$2:[[:space:]]+$3\$" "/proc/$1/status"; }
+session_listed() { cg -j session list | jq -e --argjson id "$1" 'map(.id) | index($id) != null' >/dev/null; }
+root_empty() {
+	local l
+	l=$(ls -A "/proc/$1/root") && [ -z "$l" ]
+}
+session_besides() { cg -j session list | jq -e --argjson id "$1" 'map(select(.id != $id)) | length > 0' >/dev/null; }
 gt() { [ "$("$@" | tail -1)" -gt 0 ]; }
 gt_than() {
 	local n=$1
@@ -285,5 +301,38 @@ for i in 1 2 3 4 5; do
 done
 check "renewed_before_expiry" gt auth_of auth renewed
 check "renewal_loses_nothing" test "$lost" -eq 0
+stop "$AGENT"
+
+# The worker's sandbox, and what the daemon does when the filter kills it.
+check "production_table_refuses_test_request" test "$("$TEST_REQUEST_CHECK")" -eq -22
+stop "$GWPID"
+gateway_config
+CAPGATE=$SAN_CAPGATE start_gw
+connect $C1 c1
+poll 20 has_sessions 1
+poll 5 http_ok $C1
+wpid=$(worker_of pid)
+check "worker_seccomp_filter" status_has "$wpid" Seccomp 2
+check "worker_no_new_privs" status_has "$wpid" NoNewPrivs 1
+check "worker_no_capabilities" status_has "$wpid" CapEff 0000000000000000
+check "worker_root_empty" root_empty "$wpid"
+old=$(cg -j session list | jq '.[0].id')
+pp kill -USR2 "$GWPID"
+check "worker_sigsys_counted" poll 10 worker_is sigsys 1
+check "worker_restarted" poll 10 worker_is restarted 1
+check "worker_new_pid" test "$(worker_of pid)" -ne "$wpid"
+check "session_kept_after_worker_death" session_listed "$old"
+check "session_kept_in_map" test "$(map_entries)" -ge 1
+check "new_worker_sandboxed" status_has "$(worker_of pid)" Seccomp 2
+check "agent_reconnects_to_new_worker" poll 20 session_besides "$old"
+check "http_after_worker_restart" poll 5 http_ok $C1
+# Without a control channel the kept session lasts dead_after (4 s) at most.
+check "kept_session_ends_within_dead_after" poll 8 not session_listed "$old"
+check "worker_deaths_counted_once" worker_is died 1
+# Dead again soon after its start: the next one waits (1 s, then 2 s ... up to 60 s).
+pp kill -USR2 "$GWPID"
+check "worker_second_death_counted" poll 10 worker_is died 2
+check "worker_restart_backs_off" worker_is pid null
+check "worker_restarted_after_backoff" poll 10 worker_is restarted 2
 stop "$AGENT"
 t_done

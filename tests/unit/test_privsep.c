@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The auth worker for real (root): unprivileged, grant/deny, revoke on drop, renew, kill. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -219,11 +223,57 @@ static bool need_root(void)
 	return false;
 }
 
+/* The number after NAME in /proc/PID/limits (soft limit), or -1 ("unlimited", absent). */
+static long long proc_limit(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	long long v = -1;
+	size_t n = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && sscanf(line + n, " %lld", &v) != 1)
+			v = -1;
+	fclose(f);
+	return v;
+}
+
+/* The worker's root is an empty directory that is not ours, and its limits are set. */
+static void sandbox_checks(pid_t pid)
+{
+	char path[64];
+	struct stat root, host;
+	struct dirent *e;
+	int entries = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	d = opendir(path);
+	if (ASSERT_TRUE(d != NULL, "worker root readable")) {
+		while ((e = readdir(d)))
+			entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+		closedir(d);
+	}
+	ASSERT_EQ(entries, 0, "worker root is empty");
+	ASSERT_TRUE(!stat(path, &root) && !stat("/", &host) && root.st_dev != host.st_dev,
+		    "worker root is not the host's");
+	ASSERT_EQ(proc_limit(pid, "Max core file size"), 0, "RLIMIT_CORE 0");
+	ASSERT_EQ(proc_limit(pid, "Max file size"), 0, "RLIMIT_FSIZE 0");
+	ASSERT_TRUE(proc_limit(pid, "Max open files") > 1024 &&
+			    proc_limit(pid, "Max open files") <= 1024 + 64,
+		    "RLIMIT_NOFILE: max_clients and a few");
+	ASSERT_TRUE(proc_limit(pid, "Max data size") > 0, "RLIMIT_DATA bounded");
+}
+
 static void test_worker_unprivileged(void)
 {
 	struct authw w;
 	char path[64], line[256];
-	int uid_ok = 0, gid_ok = 0, cap_ok = 0, nnp_ok = 0, groups_ok = 0;
+	int uid_ok = 0, gid_ok = 0, cap_ok = 0, nnp_ok = 0, groups_ok = 0, seccomp_ok = 0;
 	FILE *f;
 
 	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
@@ -245,6 +295,8 @@ static void test_worker_unprivileged(void)
 				cap_ok++;
 			if (!strcmp(line, "NoNewPrivs:\t1\n"))
 				nnp_ok = 1;
+			if (!strcmp(line, "Seccomp:\t2\n"))
+				seccomp_ok = 1;
 			if (!strncmp(line, "Groups:", 7) &&
 			    strspn(line + 7, " \t\n") == strlen(line + 7))
 				groups_ok = 1;
@@ -256,9 +308,31 @@ static void test_worker_unprivileged(void)
 	ASSERT_EQ(cap_ok, 3, "CapEff, CapPrm, CapBnd empty");
 	ASSERT_TRUE(nnp_ok, "NoNewPrivs");
 	ASSERT_TRUE(groups_ok, "no supplementary groups");
+	ASSERT_TRUE(seccomp_ok, "Seccomp: 2 (filter)");
+	sandbox_checks(w.pid);
 	authw_stop(&w);
 	ASSERT_EQ(w.pid, -1, "stopped");
 	authw_stop(&w); /* idempotent */
+}
+
+/* A system call outside the allow-list (the test-only request: socket()) kills it: SIGSYS. */
+static void test_forbidden_syscall_kills(void)
+{
+	struct authw_test_syscall t = { .type = AUTHW_TEST_SYSCALL };
+	struct pollfd pf;
+	union authw_msg m;
+	struct authw w;
+	size_t len;
+	int status;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	ASSERT_EQ(authw_send(w.fd, &t, sizeof(t)), 0, "send the test request");
+	pf = (struct pollfd){ .fd = w.fd, .events = POLLIN };
+	if (ASSERT_EQ(poll(&pf, 1, 5000), 1, "the worker's socket wakes up"))
+		ASSERT_EQ(authw_recv(w.fd, &m, sizeof(m), &len), -EPIPE, "the worker is gone");
+	status = authw_stop(&w);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "killed by SIGSYS");
 }
 
 /* Grant, keepalive, renew, then the connection dies: REVOKE. */
@@ -467,5 +541,6 @@ static void test_tables(void)
 	ASSERT_STREQ(authw_reason_str(AUTHW_R_MAX), "?", "reason out of range");
 }
 
-T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_grant_renew_and_drop),
-       T_CASE(test_deny), T_CASE(test_other_ca_no_request), T_CASE(test_silent_client_and_kill))
+T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_forbidden_syscall_kills),
+       T_CASE(test_grant_renew_and_drop), T_CASE(test_deny), T_CASE(test_other_ca_no_request),
+       T_CASE(test_silent_client_and_kill))
