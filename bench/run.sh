@@ -21,6 +21,10 @@ echo "== Capability path ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp "$B/bench/cap_bench" || rc=1
 echo
 
+echo "== Encrypted mode's AEAD ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp "$B/bench/aead_bench" || rc=1
+echo
+
 echo "== Analyzer ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp bench/dpi_capture.sh "$B/bench/dpi.pcap" || rc=1
 pp bench/dpi_bench.sh "$B/bench/dpi.pcap" 3 || rc=1
