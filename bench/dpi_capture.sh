@@ -34,7 +34,7 @@ netns_private "$@"
 
 mkdir -p "$(dirname "$OUT")"
 TMP=$(mktemp -d /tmp/cg-cap.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP" "$OUT.part"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP" "$OUT.part"; netns_cleanup "$rc"' EXIT
 
 C=cgb-cli-$$ S=cgb-srv-$$
 ns_add $C

@@ -20,7 +20,7 @@ netns_private "$@"
 [ -x "$CAPGATE" ] || { echo "dpi_live: $CAPGATE is not built" >&2; exit 1; }
 TMP=$(mktemp -d /tmp/cg-dlive.XXXXXX)
 chmod 755 "$TMP"
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C=cgl-cli-$$ S=cgl-srv-$$
 ns_add $C

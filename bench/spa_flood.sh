@@ -24,7 +24,7 @@ SPA_SEND=$(dirname "$CAPGATE")/tests/tools/spa_send
 RATES=${RATES:-"0 2000 4000 8000 16000"}
 DUR=${DUR:-5}
 TMP=$(mktemp -d /tmp/cg-spab.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 C1=cgb-c1-$$ C2=cgb-c2-$$ SW=cgb-sw-$$ GW=cgb-gw-$$ SRV=cgb-srv-$$
 API=127.0.0.1:7070
 PKI=$TMP/pki

@@ -33,7 +33,7 @@ UDP_LEN=${UDP_LEN:-1372}
 export REPS DUR UDP_RATES UDP_PACED_DUR SYSTEMS
 
 TMP=$(mktemp -d /tmp/cg-tbench.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 RUN=$TMP/peers
 TSV=$TMP/capgate.tsv
 C=cgb-c-$$ GW=cgb-gw-$$ SRV=cgb-srv-$$

@@ -9,7 +9,7 @@ DEMO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 netns_private "$@"
 
 TMP=$(mktemp -d /tmp/capgate-demo.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 CL=cgdemo-client-$$ GW=cgdemo-gw-$$ SRV=cgdemo-server-$$
 API=127.0.0.1:7070
 B=$(tput bold 2>/dev/null || true) N=$(tput sgr0 2>/dev/null || true)

@@ -95,8 +95,11 @@ stop() {
 	wait "$1" 2>/dev/null || true
 }
 
+# netns_cleanup [RC]: stop our processes, delete our namespaces, exit RC (default: $?).
+# A script's own EXIT trap passes its status: under set -e, a trap that
+# restored it with "(exit $rc)" would itself exit there, before the cleanup.
 netns_cleanup() {
-	local rc=$? p n
+	local rc=${1:-$?} p n
 	trap - EXIT
 	set +e
 	for p in "${PIDS[@]}"; do

@@ -12,7 +12,7 @@ netns_private "$@"
 command -v jq >/dev/null || { echo "SKIP: no jq"; exit 4; }
 TMP=$(mktemp -d /tmp/cg-dpil.XXXXXX)
 chmod 755 "$TMP"
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C=cgd-cli-$$ S=cgd-srv-$$
 ns_add $C

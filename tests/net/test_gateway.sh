@@ -13,7 +13,7 @@ netns_private "$@"
 
 [ -x "$CAPGATE" ] || { echo "SKIP: build/capgate is not built"; exit 4; }
 TMP=$(mktemp -d /tmp/cg-net.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cgt-c1-$$ C2=cgt-c2-$$ SW=cgt-sw-$$ GW=cgt-gw-$$ SRV=cgt-srv-$$
 API=127.0.0.1:7070

@@ -15,7 +15,7 @@ SPA_SEND=$(dirname "$CAPGATE")/tests/tools/spa_send
 [ -x "$CAPGATE" ] || { echo "SKIP: build/capgate is not built"; exit 4; }
 [ -x "$SPA_SEND" ] || { echo "SKIP: $SPA_SEND is not built"; exit 4; }
 TMP=$(mktemp -d /tmp/cg-spa.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cgs-c1-$$ C2=cgs-c2-$$ SW=cgs-sw-$$ GW=cgs-gw-$$ SRV=cgs-srv-$$
 API=127.0.0.1:7070

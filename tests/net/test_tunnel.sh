@@ -22,7 +22,7 @@ for t in "$SESSMAP_COUNT" "$TEST_REQUEST_CHECK" "$SAN_CAPGATE"; do
 	[ -x "$t" ] || { echo "SKIP: $t is not built"; exit 4; }
 done
 TMP=$(mktemp -d /tmp/cg-tun.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP"; (exit $rc); netns_cleanup' EXIT
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 CYCLES=${CYCLES:-100}
 
 C1=cgu-c1-$$ C2=cgu-c2-$$ SW=cgu-sw-$$ GW=cgu-gw-$$ SRV=cgu-srv-$$
