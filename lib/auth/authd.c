@@ -167,18 +167,9 @@ static uint64_t wall_s(void)
 static void sockaddr_to_mapped(const struct sockaddr_storage *ss, uint8_t addr[16], uint16_t *port)
 {
 	memset(addr, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-
-		addr[10] = addr[11] = 0xff;
-		memcpy(addr + 12, &in->sin_addr, 4);
-		*port = ntohs(in->sin_port);
-	} else {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		memcpy(addr, &in6->sin6_addr, 16);
-		*port = ntohs(in6->sin6_port);
-	}
+	addr_sockaddr_mapped((const struct sockaddr *)ss, addr);
+	*port = ss->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+					 : ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
 /* A dual-stack UDP socket bound to port on every address. */

@@ -139,6 +139,19 @@ void cidr_to_mapped(const struct cidr *c, uint8_t addr[16], uint8_t *plen)
 	}
 }
 
+int addr_sockaddr_mapped(const struct sockaddr *sa, uint8_t out[16])
+{
+	if (sa->sa_family == AF_INET) {
+		memcpy(out, v4mapped_prefix, sizeof(v4mapped_prefix));
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
 bool addr_is_v4mapped(const uint8_t a[16])
 {
 	return memcmp(a, v4mapped_prefix, sizeof(v4mapped_prefix)) == 0;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Room for any address or prefix text, "ffff:...:ffff/128" included. */
 #define CG_ADDRSTRLEN 64
@@ -44,6 +45,12 @@ void addr_format_mapped(const uint8_t a[16], char *buf, size_t len);
  * length counted in 128 bits (an IPv4 /24 is 120).
  */
 void cidr_to_mapped(const struct cidr *c, uint8_t addr[16], uint8_t *plen);
+
+/*
+ * An AF_INET or AF_INET6 socket address's address in the datapath's 16-byte
+ * form. Returns 0, or -EAFNOSUPPORT (out untouched) for another family.
+ */
+int addr_sockaddr_mapped(const struct sockaddr *sa, uint8_t out[16]);
 
 /* True if the 16-byte address is IPv4-mapped. */
 bool addr_is_v4mapped(const uint8_t a[16]);

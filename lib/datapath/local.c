@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "abi/gate.h"
+#include "lib/base/addr.h"
 #include "lib/datapath/local.h"
 
 static bool listed(uint8_t (*addrs)[16], size_t n, const uint8_t a[16])
@@ -34,18 +35,8 @@ static int local_addrs(uint8_t (*addrs)[16], size_t max, size_t *n)
 		return -errno;
 	*n = 0;
 	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr)
+		if (!i->ifa_addr || addr_sockaddr_mapped(i->ifa_addr, a))
 			continue;
-		memset(a, 0, sizeof(a));
-		if (i->ifa_addr->sa_family == AF_INET) {
-			a[10] = 0xff;
-			a[11] = 0xff;
-			memcpy(a + 12, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			memcpy(a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
-		} else {
-			continue;
-		}
 		if (listed(addrs, *n, a))
 			continue;
 		if (*n == max) {

@@ -177,19 +177,12 @@ static void set_cfg(const struct gate_config *c)
 /* "10.10.2.0/24", "2001:db8:2::/48" or a bare address as a destination prefix. */
 static struct cg_prefix prefix(const char *text)
 {
-	struct cg_prefix px = { .plen = 128 };
-	char a[64];
-	char *slash;
+	struct cg_prefix px = { 0 };
+	const char *why;
+	struct cidr c;
 
-	snprintf(a, sizeof(a), "%s", text);
-	slash = strchr(a, '/');
-	if (slash) {
-		*slash = '\0';
-		px.plen = (__u8)atoi(slash + 1);
-	}
-	addr_parse_mapped(a, px.addr);
-	if (!strchr(a, ':'))
-		px.plen = slash ? px.plen + 96 : 128;
+	if (cidr_parse(text, &c, &why) == 0)
+		cidr_to_mapped(&c, px.addr, &px.plen);
 	return px;
 }
 
