@@ -15,7 +15,6 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 
-#include "abi/replay.h"
 #include "abi/tunnel.h"
 #include "lib/agent/agent.h"
 #include "lib/auth/client.h"
@@ -24,22 +23,14 @@
 #include "lib/base/addr.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
+#include "lib/base/udp.h"
+#include "lib/tunnel/path.h"
 #include "lib/tunnel/tun.h"
-#include "lib/tunnel/wire.h"
 
 #define AGENT_MTU 1400
-#define PKT_MAX 2048
 /* A pause after SPA so the gateway has opened the auth port before the SYN: pacing, not a test. */
 #define SPA_SETTLE_MS 100
 #define BACKOFF_FIRST_NS NS_PER_SEC
-
-/* A receive key: the current session's, and the previous one during a renewal's overlap. */
-struct rx_key {
-	uint32_t session;  /* 0 = unused */
-	uint64_t until_ns; /* the previous key: accepted until the renewal overlap ends */
-	uint8_t key[CG_TUN_KEY_LEN];
-	struct cg_replay_window win;
-};
 
 struct agent {
 	const struct client_config *cfg;
@@ -48,14 +39,11 @@ struct agent {
 	EVP_PKEY *key;
 	struct authc ctl;
 	bool ctl_open;
-	int tun_fd, udp_fd;
-	char tun_name[IF_NAMESIZE];
-	uint32_t tx_session;
-	uint8_t tx_key[CG_TUN_KEY_LEN];
-	uint64_t tx_ctr;
-	struct rx_key rx[2];
+	struct path *path; /* the TUN and the data workers (lib/tunnel/path.h) */
+	uint32_t session;  /* the current session */
+	uint32_t previous; /* the one a renewal replaced, received until previous_until_ns */
+	uint64_t previous_until_ns;
 	uint64_t next_keepalive_ns, renew_at_ns;
-	uint64_t refused[TUN_MAX];
 };
 
 static uint64_t mono_ns(void)
@@ -87,24 +75,6 @@ static int cert_cn(const char *path, char *buf, size_t len)
 	return ret;
 }
 
-static int udp_to(const uint8_t addr[16], uint16_t port)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	int fd, zero = 0, e;
-
-	memcpy(&sa.sin6_addr, addr, 16);
-	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		e = -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 static int send_spa(struct agent *a)
 {
 	uint8_t pkt[SPA_MAX_LEN];
@@ -114,7 +84,7 @@ static int send_spa(struct agent *a)
 		      sizeof(pkt));
 	if (n < 0)
 		return n;
-	fd = udp_to(a->cfg->gateway, a->cfg->spa_port);
+	fd = udp_connect(a->cfg->gateway, a->cfg->spa_port);
 	if (fd < 0)
 		return fd;
 	if (send(fd, pkt, (size_t)n, 0) != n)
@@ -137,38 +107,47 @@ static void scope_cidr(const struct cg_scope *sc, struct cidr *c)
 	}
 }
 
-static void rx_set(struct rx_key *r, uint32_t session, const uint8_t key[CG_TUN_KEY_LEN])
-{
-	sodium_memzero(r, sizeof(*r));
-	r->session = session;
-	memcpy(r->key, key, CG_TUN_KEY_LEN);
-}
-
-/* Takes the keys of the channel's current capability for sending and receiving. */
-static void use_capability(struct agent *a, bool renewal)
+/* The data path's copy of the channel's current capability, with the keys of its mode. */
+static int use_capability(struct agent *a, bool renewal)
 {
 	const struct cap_msg *cap = &a->ctl.cap;
+	const struct session_keys *k = &a->ctl.keys;
 	uint64_t now = mono_ns(), life = (uint64_t)cap->expires_in * NS_PER_SEC;
+	struct path_session ps = { 0 };
+	int e;
 
-	if (renewal) {
-		/* Packets sealed under the old keys still arrive, for the overlap. */
-		a->rx[1] = a->rx[0];
-		a->rx[1].until_ns = now + CG_RENEW_OVERLAP_NS;
+	ps.id = cap->session;
+	ps.mode = cap->mode;
+	ps.cipher = cap->cipher;
+	ps.expires_ns = now + life;
+	if (cap->mode & CG_TUN_F_ENCRYPTED) {
+		memcpy(ps.rx_key, k->aead_s2c, sizeof(ps.rx_key));
+		memcpy(ps.tx_key, k->aead_c2s, sizeof(ps.tx_key));
 	} else {
-		sodium_memzero(&a->rx[1], sizeof(a->rx[1]));
+		memcpy(ps.rx_key, k->s2c_mac, sizeof(k->s2c_mac));
+		memcpy(ps.tx_key, k->c2s_mac, sizeof(k->c2s_mac));
 	}
-	rx_set(&a->rx[0], cap->session, a->ctl.keys.s2c_mac);
-	a->tx_session = cap->session;
-	memcpy(a->tx_key, a->ctl.keys.c2s_mac, sizeof(a->tx_key));
-	a->tx_ctr = 0;
+	memcpy(ps.vip, cap->vip, 16);
+	e = path_session_set(a->path, &ps);
+	sodium_memzero(&ps, sizeof(ps));
+	if (e)
+		return e;
+	if (a->previous)
+		path_session_del(a->path, a->previous);
+	/* Packets sealed under the old keys still arrive, for the overlap. */
+	a->previous = renewal ? a->session : 0;
+	a->previous_until_ns = now + CG_RENEW_OVERLAP_NS;
+	a->session = cap->session;
 	a->next_keepalive_ns = now + (uint64_t)cap->keepalive * NS_PER_SEC;
 	/* Renew at four fifths of the life, so the overlap covers the switch. */
 	a->renew_at_ns = now + life - life / 5;
+	return 0;
 }
 
 static int session_up(struct agent *a, char *err, size_t errlen)
 {
 	struct authc_cfg ac = { 0 };
+	struct path_cfg pc = { 0 };
 	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN];
 	struct cidr c;
 	uint32_t i;
@@ -190,12 +169,19 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	if (e)
 		return e;
 	a->ctl_open = true;
-	use_capability(a, false);
 
-	a->tun_fd = tun_open(a->cfg->tun, a->tun_name, sizeof(a->tun_name));
-	if (a->tun_fd < 0) {
-		e = a->tun_fd;
-		snprintf(err, errlen, "TUN %s: %s", a->cfg->tun, strerror(-e));
+	pc.role = PATH_CLIENT;
+	pc.tun = a->cfg->tun;
+	pc.workers = a->cfg->workers;
+	pc.levers = a->cfg->levers;
+	memcpy(pc.gateway, a->cfg->gateway, 16);
+	pc.gateway_port = a->ctl.cap.data_port;
+	a->path = path_new(&pc, err, errlen);
+	if (!a->path)
+		return -errno;
+	e = use_capability(a, false);
+	if (e) {
+		snprintf(err, errlen, "data path: %s", strerror(-e));
 		return e;
 	}
 	memset(&c, 0, sizeof(c));
@@ -203,33 +189,32 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	c.plen = c.family == AF_INET ? 32 : 128;
 	memcpy(c.addr, c.family == AF_INET ? a->ctl.cap.vip + 12 : a->ctl.cap.vip,
 	       c.family == AF_INET ? 4 : 16);
-	e = c.family == AF_INET ? tun_no_ipv6(a->tun_name) : 0;
+	e = c.family == AF_INET ? tun_no_ipv6(path_tun(a->path)) : 0;
 	if (!e)
-		e = tun_configure(a->tun_name, &c, AGENT_MTU);
+		e = tun_configure(path_tun(a->path), &c, AGENT_MTU);
 	/* Every scope goes into the tunnel; the gateway alone decides what passes. */
 	for (i = 0; !e && i < a->ctl.cap.nscopes; i++) {
 		scope_cidr(&a->ctl.cap.scopes[i], &c);
-		e = route_add(&c, a->tun_name);
+		e = route_add(&c, path_tun(a->path));
 		if (e) {
 			cidr_format(&c, dst, sizeof(dst));
-			snprintf(err, errlen, "route %s via %s: %s", dst, a->tun_name,
+			snprintf(err, errlen, "route %s via %s: %s", dst, path_tun(a->path),
 				 strerror(-e));
 			return e;
 		}
 	}
 	if (e) {
-		snprintf(err, errlen, "TUN %s: %s", a->tun_name, strerror(-e));
+		snprintf(err, errlen, "TUN %s: %s", path_tun(a->path), strerror(-e));
 		return e;
 	}
-	a->udp_fd = udp_to(a->cfg->gateway, a->ctl.cap.data_port);
-	if (a->udp_fd < 0) {
-		e = a->udp_fd;
-		snprintf(err, errlen, "data socket: %s", strerror(-e));
+	e = path_start(a->path);
+	if (e) {
+		snprintf(err, errlen, "data workers: %s", strerror(-e));
 		return e;
 	}
 	addr_format_mapped(a->ctl.cap.vip, vip, sizeof(vip));
-	log_info("connected: session %08x, %s on %s, %u scope(s), expires in %us", a->tx_session,
-		 vip, a->tun_name, a->ctl.cap.nscopes, a->ctl.cap.expires_in);
+	log_info("connected: session %08x, %s on %s, %u scope(s), expires in %us", a->session,
+		 vip, path_tun(a->path), a->ctl.cap.nscopes, a->ctl.cap.expires_in);
 	return 0;
 }
 
@@ -238,74 +223,10 @@ static void session_down(struct agent *a, bool bye)
 	if (a->ctl_open)
 		authc_close(&a->ctl, bye);
 	a->ctl_open = false;
-	/* Closing the TUN removes it with its address and routes. */
-	if (a->tun_fd >= 0)
-		close(a->tun_fd);
-	if (a->udp_fd >= 0)
-		close(a->udp_fd);
-	a->tun_fd = a->udp_fd = -1;
-	sodium_memzero(a->rx, sizeof(a->rx));
-	sodium_memzero(a->tx_key, sizeof(a->tx_key));
-	a->tx_session = 0;
-}
-
-static void tun_to_gateway(struct agent *a)
-{
-	uint8_t in[PKT_MAX], out[PKT_MAX + WIRE_OVERHEAD];
-	ssize_t n;
-	int len, k;
-
-	for (k = 0; k < 64; k++) {
-		n = read(a->tun_fd, in, sizeof(in));
-		if (n <= 0)
-			return;
-		len = wire_seal(a->tx_session, ++a->tx_ctr, a->tx_key, in, (size_t)n, out,
-				sizeof(out));
-		if (len > 0)
-			send(a->udp_fd, out, (size_t)len, 0);
-	}
-}
-
-static void gateway_to_tun(struct agent *a)
-{
-	uint8_t pkt[PKT_MAX + WIRE_OVERHEAD];
-	struct wire_view v;
-	enum tun_verdict tv;
-	struct rx_key *r;
-	ssize_t n;
-	int k;
-
-	for (k = 0; k < 64; k++) {
-		n = recv(a->udp_fd, pkt, sizeof(pkt), 0);
-		if (n <= 0)
-			return;
-		tv = wire_parse(pkt, (size_t)n, &v);
-		r = NULL;
-		if (tv == TUN_OK) {
-			if (v.session == a->rx[0].session)
-				r = &a->rx[0];
-			else if (v.session && v.session == a->rx[1].session &&
-				 mono_ns() < a->rx[1].until_ns)
-				r = &a->rx[1];
-			tv = r ? TUN_OK : TUN_UNKNOWN_SESSION;
-		}
-		/* As the gate does: replay read first, update only after the tag verified. */
-		if (tv == TUN_OK && !replay_would_accept(&r->win.top, r->win.bitmap, v.counter))
-			tv = TUN_REPLAY;
-		if (tv == TUN_OK)
-			tv = wire_verify(pkt, (size_t)n, r->key);
-		if (tv == TUN_OK)
-			tv = wire_inner_check(v.inner, v.inner_len, NULL, a->ctl.cap.vip);
-		if (tv == TUN_OK && !replay_accept(&r->win.top, r->win.bitmap, v.counter))
-			tv = TUN_REPLAY;
-		if (tv != TUN_OK) {
-			a->refused[tv]++;
-			log_debug("refused a packet from the gateway: %s", tun_verdict_str(tv));
-			continue;
-		}
-		if (write(a->tun_fd, v.inner, v.inner_len) < 0)
-			log_debug("TUN write: %s", strerror(errno));
-	}
+	/* Closing the TUN removes it with its address and routes; the keys are wiped. */
+	path_free(a->path);
+	a->path = NULL;
+	a->session = a->previous = 0;
 }
 
 /* 1: a signal asked to stop; 0: the channel ended (reconnect). */
@@ -327,8 +248,12 @@ static int control_events(struct agent *a)
 			break;
 		case AUTHC_EV_RENEWED:
 			keys_wipe(&ev.keys);
-			use_capability(a, true);
-			log_info("renewed: session %08x, expires in %us", a->tx_session,
+			e = use_capability(a, true);
+			if (e) {
+				log_errno(e, "renewed session %08x", a->ctl.cap.session);
+				return 0;
+			}
+			log_info("renewed: session %08x, expires in %us", a->session,
 				 a->ctl.cap.expires_in);
 			break;
 		case AUTHC_EV_ERROR:
@@ -344,7 +269,7 @@ static int control_events(struct agent *a)
 static int carry(struct agent *a, int sigfd)
 {
 	struct signalfd_siginfo si;
-	struct pollfd p[4];
+	struct pollfd p[2];
 	uint64_t now, next;
 	int tmo, r;
 
@@ -360,16 +285,20 @@ static int carry(struct agent *a, int sigfd)
 				return 0;
 			a->renew_at_ns = UINT64_MAX;
 		}
+		if (a->previous && now >= a->previous_until_ns) {
+			path_session_del(a->path, a->previous);
+			a->previous = 0;
+		}
 		next = a->next_keepalive_ns < a->renew_at_ns ? a->next_keepalive_ns
 							     : a->renew_at_ns;
+		if (a->previous && a->previous_until_ns < next)
+			next = a->previous_until_ns;
 		tmo = next > now ? (int)((next - now) / 1000000 + 1) : 0;
 		p[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = a->tun_fd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = a->udp_fd, .events = POLLIN };
-		p[3] = (struct pollfd){ .fd = authc_fd(&a->ctl),
+		p[1] = (struct pollfd){ .fd = authc_fd(&a->ctl),
 					.events = POLLIN |
 						  (authc_want_write(&a->ctl) ? POLLOUT : 0) };
-		if (poll(p, 4, tmo) < 0) {
+		if (poll(p, 2, tmo) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -379,11 +308,7 @@ static int carry(struct agent *a, int sigfd)
 				log_info("%s: closing the session", strsignal((int)si.ssi_signo));
 			return 1;
 		}
-		if (p[1].revents & POLLIN)
-			tun_to_gateway(a);
-		if (p[2].revents & POLLIN)
-			gateway_to_tun(a);
-		if (p[3].revents) {
+		if (p[1].revents) {
 			r = control_events(a);
 			if (r >= 0)
 				return r;
@@ -401,7 +326,7 @@ static int backoff_wait(int sigfd, uint64_t ns)
 
 int agent_run(const struct client_config *cfg, int sigfd)
 {
-	struct agent a = { .cfg = cfg, .tun_fd = -1, .udp_fd = -1 };
+	struct agent a = { .cfg = cfg };
 	uint64_t backoff = BACKOFF_FIRST_NS;
 	char err[512];
 	int e, r;

@@ -29,9 +29,11 @@
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/strbuf.h"
+#include "lib/base/udp.h"
 #include "lib/datapath/sessmap.h"
 #include "lib/policy/policy.h"
 #include "lib/tunnel/keys.h"
+#include "lib/tunnel/path.h"
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
@@ -40,8 +42,6 @@
 #define SPA_NONCES_PER_DEVICE 64
 /* Inner packets on the return path: the client's TUN MTU leaves room for the outer headers. */
 #define CG_TUN_MTU 1400
-#define PKT_MAX 2048
-#define EP_REFRESH_NS (100ULL * 1000000ULL)
 /* SPA refusals: at most one log line per reason this often. */
 #define SPA_LOG_INTERVAL_NS (5ULL * NS_PER_SEC)
 
@@ -86,15 +86,6 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_WORKER_UNREACHED] = "worker_unreached",
 };
 
-enum ret_stat { RET_SENT, RET_NO_SESSION, RET_NO_ENDPOINT, RET_ERROR, RET_STAT_MAX };
-
-static const char *const ret_stat_names[RET_STAT_MAX] = {
-	[RET_SENT] = "sent",
-	[RET_NO_SESSION] = "no_session",
-	[RET_NO_ENDPOINT] = "no_endpoint",
-	[RET_ERROR] = "error",
-};
-
 /* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
 enum worker_stat {
 	WORKER_DIED,
@@ -132,8 +123,8 @@ struct authd {
 	const struct gw_config *cfg;
 	int sessions_fd, doors_fd;
 	struct authw worker;
-	int spa_fd, tun_fd, data_fd;
-	char tun_name[IF_NAMESIZE];
+	int spa_fd;
+	struct path *path; /* the TUN and the data workers (lib/tunnel/path.h) */
 	X509_STORE *ca;
 	struct spa_replay *spa_seen;
 	struct spa_keys *spa_keys;
@@ -144,7 +135,6 @@ struct authd {
 	uint64_t spa_stats[SPA_STAT_MAX];
 	struct log_limit spa_log[SPA_STAT_MAX];
 	uint64_t auth_stats[AUTH_STAT_MAX];
-	uint64_t ret_stats[RET_STAT_MAX];
 	uint64_t worker_started_ns; /* when the worker in a->worker started */
 	uint64_t worker_restart_ns; /* no worker: when to start one, 0 = none due */
 	uint32_t worker_backoff_s;  /* the wait before the restart after the next death */
@@ -173,24 +163,6 @@ static void sockaddr_to_mapped(const struct sockaddr_storage *ss, uint8_t addr[1
 }
 
 /* A dual-stack UDP socket bound to port on every address. */
-static int udp_socket(uint16_t port)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	int fd, zero = 0, one = 1, e;
-
-	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		e = -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 /* ---- SPA ------------------------------------------------------------------ */
 
 static const char *spa_refusal_text(unsigned int v)
@@ -368,6 +340,7 @@ static void session_remove(struct authd *a, uint32_t id)
 	/* Not expected of an array update; the gate then refuses it only once it expires. */
 	if (err && err != -ENOENT)
 		log_errno(err, "auth: session %08x stays in the gate until it expires", id);
+	path_session_del(a->path, id);
 	session_del(a->sessions, id, mono_ns());
 	if (!session_holds_vip(a->sessions, vip))
 		pool_release(a->pool, vip);
@@ -585,19 +558,47 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
  * now, if force), not for every reply: a roaming client is followed within
  * that time. False if no packet has been seen yet.
  */
-static bool ep_fresh(struct authd *a, struct session *s, bool force)
+/*
+ * The session's endpoint: the last authenticated source of its packets. The
+ * gate records it for integrity mode, the data workers for encrypted mode.
+ */
+static bool session_endpoint(struct authd *a, const struct session *s, uint8_t addr[16],
+			     uint16_t *port)
 {
+	struct path_session_info pi;
 	struct cg_session cs;
-	uint64_t now = mono_ns();
 
-	if (force || !s->ep_port || now - s->ep_read_ns >= EP_REFRESH_NS) {
-		if (!sessmap_get(a->sessions_fd, s->id, &cs) && cs.ep_port) {
-			memcpy(s->ep_addr, cs.ep_addr, 16);
-			s->ep_port = cs.ep_port;
+	*port = 0;
+	if (s->mode & CG_TUN_F_ENCRYPTED) {
+		if (!path_session_info(a->path, s->id, &pi) && pi.ep_port) {
+			memcpy(addr, pi.ep_addr, 16);
+			*port = pi.ep_port;
 		}
-		s->ep_read_ns = now;
+	} else if (!sessmap_get(a->sessions_fd, s->id, &cs) && cs.ep_port) {
+		memcpy(addr, cs.ep_addr, 16);
+		*port = cs.ep_port;
 	}
-	return s->ep_port != 0;
+	return *port != 0;
+}
+
+/* The data path's copy of a session, with the keys of its mode. */
+static void path_entry(const struct session *s, const struct session_keys *k,
+		       struct path_session *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->id = s->id;
+	ps->mode = s->mode;
+	ps->cipher = s->cipher;
+	ps->expires_ns = s->expires_ns;
+	if (s->mode & CG_TUN_F_ENCRYPTED) {
+		memcpy(ps->rx_key, k->aead_c2s, sizeof(ps->rx_key));
+		memcpy(ps->tx_key, k->aead_s2c, sizeof(ps->tx_key));
+	} else {
+		memcpy(ps->tx_key, k->s2c_mac, sizeof(k->s2c_mac));
+	}
+	memcpy(ps->vip, s->vip, 16);
+	ps->nscopes = (uint32_t)s->nscopes;
+	memcpy(ps->scopes, s->scopes, s->nscopes * sizeof(ps->scopes[0]));
 }
 
 static void on_install(struct authd *a, struct authw_session_install *m)
@@ -607,6 +608,7 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 				      .conn = m->conn };
 	struct pending *p = pending_find(a, m->conn);
 	struct session_keys keys = { 0 };
+	struct path_session ps;
 	struct cg_session cs;
 	struct session *s, *prev;
 	char vip[CG_ADDRSTRLEN];
@@ -617,7 +619,6 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	err = s ? keys_derive(m->material, &keys) : -ENOENT;
 	if (err)
 		goto fail;
-	memcpy(s->s2c_key, keys.s2c_mac, sizeof(s->s2c_key));
 	s->installed = true;
 	cs.expires_ns = s->expires_ns;
 	cs.id = s->id;
@@ -629,14 +630,16 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	 * A renewal starts where the old session's replies go, so the return
 	 * path does not wait for the client's first packet under the new id.
 	 */
+	path_entry(s, &keys, &ps);
 	prev = p->old ? session_find(a->sessions, p->old) : NULL;
-	if (prev && ep_fresh(a, prev, true)) {
-		memcpy(cs.ep_addr, prev->ep_addr, 16);
-		cs.ep_port = prev->ep_port;
-		memcpy(s->ep_addr, prev->ep_addr, 16);
-		s->ep_port = prev->ep_port;
+	if (prev && session_endpoint(a, prev, cs.ep_addr, &cs.ep_port)) {
+		memcpy(ps.ep_addr, cs.ep_addr, 16);
+		ps.ep_port = cs.ep_port;
 	}
-	err = sessmap_put(a->sessions_fd, &cs);
+	/* The data path first: the gate passes encrypted packets to it once the map names the id. */
+	err = path_session_set(a->path, &ps);
+	if (!err)
+		err = sessmap_put(a->sessions_fd, &cs);
 	if (err)
 		goto fail;
 	if (p->old) {
@@ -678,6 +681,7 @@ out:
 	sodium_memzero(m->material, sizeof(m->material));
 	keys_wipe(&keys);
 	sodium_memzero(&cs, sizeof(cs));
+	sodium_memzero(&ps, sizeof(ps));
 }
 
 static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
@@ -869,54 +873,6 @@ out:
 	sodium_memzero(&m, sizeof(m));
 }
 
-/* ---- return path ---------------------------------------------------------- */
-
-static int inner_dst(const uint8_t *pkt, size_t len, uint8_t dst[16])
-{
-	memset(dst, 0, 16);
-	if (len >= 20 && pkt[0] >> 4 == 4) {
-		dst[10] = dst[11] = 0xff;
-		memcpy(dst + 12, pkt + 16, 4);
-		return 0;
-	}
-	if (len >= 40 && pkt[0] >> 4 == 6) {
-		memcpy(dst, pkt + 24, 16);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static void tun_one(struct authd *a)
-{
-	uint8_t buf[PKT_MAX], out[PKT_MAX], dst[16];
-	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
-	struct session *s;
-	ssize_t n;
-	int len;
-
-	n = read(a->tun_fd, buf, sizeof(buf));
-	if (n <= 0)
-		return;
-	if (inner_dst(buf, (size_t)n, dst) || !(s = session_find_vip(a->sessions, dst))) {
-		a->ret_stats[RET_NO_SESSION]++;
-		return;
-	}
-	if (!ep_fresh(a, s, false)) {
-		a->ret_stats[RET_NO_ENDPOINT]++;
-		return;
-	}
-	len = wire_seal(s->id, ++s->tx_counter, s->s2c_key, buf, (size_t)n, out, sizeof(out));
-	memcpy(&to.sin6_addr, s->ep_addr, 16);
-	to.sin6_port = s->ep_port;
-	if (len < 0 ||
-	    sendto(a->data_fd, out, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
-		a->ret_stats[RET_ERROR]++;
-		return;
-	}
-	s->tx_packets++;
-	a->ret_stats[RET_SENT]++;
-}
-
 /* ---- life cycle ----------------------------------------------------------- */
 
 /* Strict reverse-path filtering would drop decapsulated packets from the pool: use loose. */
@@ -947,12 +903,13 @@ static X509_STORE *ca_store(const char *path, char *err, size_t errlen)
 	return st;
 }
 
-struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_fd, char *err,
-			size_t errlen)
+struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
+			char *err, size_t errlen)
 {
 	const struct auth_cfg *ac = &cfg->auth;
 	struct authd *a;
 	uint8_t gw_addr[16];
+	struct path_cfg pc = { 0 };
 	struct cidr tun_addr;
 	int e;
 
@@ -966,7 +923,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	a->sessions_fd = sessions_fd;
 	a->doors_fd = doors_fd;
 	a->worker = (struct authw)AUTHW_INIT;
-	a->spa_fd = a->tun_fd = a->data_fd = -1;
+	a->spa_fd = -1;
 
 	a->ca = ca_store(ac->ca, err, errlen);
 	a->spa_seen = spa_replay_new(SPA_DEVICES, SPA_NONCES_PER_DEVICE);
@@ -991,34 +948,42 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	if (e)
 		goto fail;
 
-	a->spa_fd = udp_socket(ac->spa_port);
+	a->spa_fd = udp_bind(ac->spa_port, false);
 	if (a->spa_fd < 0) {
 		e = a->spa_fd;
 		snprintf(err, errlen, "SPA port udp/%u: %s", ac->spa_port, strerror(-e));
 		goto fail;
 	}
-	a->data_fd = udp_socket(ac->data_port);
-	if (a->data_fd < 0) {
-		e = a->data_fd;
-		snprintf(err, errlen, "data port udp/%u: %s", ac->data_port, strerror(-e));
-		goto fail;
-	}
-
-	/* The return path: replies to the pool are routed into this TUN. */
-	a->tun_fd = tun_open(ac->tun, a->tun_name, sizeof(a->tun_name));
-	if (a->tun_fd < 0) {
-		e = a->tun_fd;
-		snprintf(err, errlen, "TUN %s: %s", ac->tun, strerror(-e));
+	/*
+	 * The data path: replies to the pool are routed into its TUN, and the
+	 * gate passes it the encrypted packets it prefiltered (data port).
+	 */
+	pc.role = PATH_GATEWAY;
+	pc.tun = ac->tun;
+	pc.workers = ac->workers;
+	pc.levers = ac->levers;
+	pc.data_port = ac->data_port;
+	pc.sessions_fd = sessions_fd;
+	pc.windows_fd = windows_fd;
+	cidr_to_mapped(&ac->pool, pc.pool_base);
+	a->path = path_new(&pc, err, errlen);
+	if (!a->path) {
+		e = -errno;
 		goto fail;
 	}
 	pool_gateway_addr(a->pool, gw_addr);
 	tun_addr = ac->pool;
 	memcpy(tun_addr.addr, gw_addr + 12, 4);
-	e = tun_no_ipv6(a->tun_name);
+	e = tun_no_ipv6(path_tun(a->path));
 	if (!e)
-		e = tun_configure(a->tun_name, &tun_addr, CG_TUN_MTU);
+		e = tun_configure(path_tun(a->path), &tun_addr, CG_TUN_MTU);
 	if (e) {
-		snprintf(err, errlen, "TUN %s: %s", a->tun_name, strerror(-e));
+		snprintf(err, errlen, "TUN %s: %s", path_tun(a->path), strerror(-e));
+		goto fail;
+	}
+	e = path_start(a->path);
+	if (e) {
+		snprintf(err, errlen, "data workers: %s", strerror(-e));
 		goto fail;
 	}
 	loose_rp_filter(cfg->iface);
@@ -1029,7 +994,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 		goto fail;
 	}
 	log_info("auth: SPA on udp/%u, TLS on tcp/%u (after SPA), data on udp/%u, return path %s",
-		 ac->spa_port, ac->port, ac->data_port, a->tun_name);
+		 ac->spa_port, ac->port, ac->data_port, path_tun(a->path));
 	return a;
 fail:
 	authd_free(a);
@@ -1055,18 +1020,15 @@ void authd_free(struct authd *a)
 	X509_STORE_free(a->ca);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);
-	if (a->data_fd >= 0)
-		close(a->data_fd);
-	if (a->tun_fd >= 0)
-		close(a->tun_fd);
+	path_free(a->path);
 	free(a);
 }
 
 int authd_pollfds(const struct authd *a, struct pollfd *p, int max)
 {
-	int fds[4] = { a->worker.fd, a->worker.log_fd, a->spa_fd, a->tun_fd }, i, n = 0;
+	int fds[3] = { a->worker.fd, a->worker.log_fd, a->spa_fd }, i, n = 0;
 
-	for (i = 0; i < 4 && n < max; i++)
+	for (i = 0; i < 3 && n < max; i++)
 		if (fds[i] >= 0)
 			p[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	return n;
@@ -1087,8 +1049,6 @@ void authd_process(struct authd *a, const struct pollfd *p, int n)
 				authw_log_relay(&a->worker);
 			else if (p[i].fd == a->spa_fd)
 				spa_one(a);
-			else if (p[i].fd == a->tun_fd)
-				tun_one(a);
 			else
 				break;
 			if (poll(&(struct pollfd){ .fd = p[i].fd, .events = POLLIN }, 1, 0) <= 0)
@@ -1126,7 +1086,10 @@ int authd_sessions(struct authd *a, json_t **out)
 	json_t *arr = json_array(), *j;
 	uint64_t now = mono_ns();
 	char ep[CG_ADDRSTRLEN + 8], addr[CG_ADDRSTRLEN];
+	struct path_session_info pi = { 0 };
 	struct cg_session cs;
+	uint8_t ep_addr[16];
+	uint16_t ep_port;
 	size_t i;
 
 	if (!arr)
@@ -1139,16 +1102,23 @@ int authd_sessions(struct authd *a, json_t **out)
 		j = session_json(s, now);
 		if (!j)
 			goto enomem;
-		if (cs.ep_port) {
-			addr_format_mapped(cs.ep_addr, addr, sizeof(addr));
-			snprintf(ep, sizeof(ep), addr_is_v4mapped(cs.ep_addr) ? "%s:%u" : "[%s]:%u",
-				 addr, ntohs(cs.ep_port));
+		if (session_endpoint(a, s, ep_addr, &ep_port)) {
+			addr_format_mapped(ep_addr, addr, sizeof(addr));
+			snprintf(ep, sizeof(ep), addr_is_v4mapped(ep_addr) ? "%s:%u" : "[%s]:%u",
+				 addr, ntohs(ep_port));
 			json_object_set_new(j, "endpoint", json_string(ep));
 		} else {
 			json_object_set_new(j, "endpoint", json_null());
 		}
-		json_object_set_new(j, "rx_packets", json_integer((json_int_t)cs.rx_packets));
-		json_object_set_new(j, "rx_bytes", json_integer((json_int_t)cs.rx_bytes));
+		/* Received: the gate counts integrity packets, the data workers encrypted ones. */
+		path_session_info(a->path, s->id, &pi);
+		if (!(s->mode & CG_TUN_F_ENCRYPTED)) {
+			pi.rx_packets = cs.rx_packets;
+			pi.rx_bytes = cs.rx_bytes;
+		}
+		json_object_set_new(j, "rx_packets", json_integer((json_int_t)pi.rx_packets));
+		json_object_set_new(j, "rx_bytes", json_integer((json_int_t)pi.rx_bytes));
+		json_object_set_new(j, "tx_packets", json_integer((json_int_t)pi.tx_packets));
 		if (json_array_append_new(arr, j))
 			goto enomem;
 	}
@@ -1204,10 +1174,11 @@ static const char *spa_stat_name(unsigned int i)
 int authd_stats(struct authd *a, json_t **out)
 {
 	json_t *spa = json_object(), *auth = json_object(), *ret = json_object();
-	json_t *worker = json_object();
+	json_t *worker = json_object(), *rx = json_object(), *levers = json_object();
+	struct path_counters pc;
 	unsigned int i;
 
-	if (!spa || !auth || !ret || !worker)
+	if (!spa || !auth || !ret || !worker || !rx || !levers)
 		goto enomem;
 	for (i = 0; i < SPA_STAT_MAX; i++)
 		json_object_set_new(spa, spa_stat_name(i),
@@ -1215,16 +1186,23 @@ int authd_stats(struct authd *a, json_t **out)
 	for (i = 0; i < AUTH_STAT_MAX; i++)
 		json_object_set_new(auth, auth_stat_names[i],
 				    json_integer((json_int_t)a->auth_stats[i]));
-	for (i = 0; i < RET_STAT_MAX; i++)
-		json_object_set_new(ret, ret_stat_names[i],
-				    json_integer((json_int_t)a->ret_stats[i]));
+	path_counters(a->path, &pc);
+	for (i = 0; i < PATH_TX_STAT_MAX; i++)
+		json_object_set_new(ret, path_tx_stat_name(i), json_integer((json_int_t)pc.tx[i]));
+	for (i = 0; i < TUN_MAX; i++)
+		json_object_set_new(rx, tun_verdict_str(i), json_integer((json_int_t)pc.rx[i]));
+	json_object_set_new(rx, "tun_errors", json_integer((json_int_t)pc.rx_tun_errors));
+	for (i = 0; path_lever_name(1U << i); i++)
+		json_object_set_new(levers, path_lever_name(1U << i),
+				    json_boolean(pc.levers & (1U << i)));
 	for (i = 0; i < WORKER_STAT_MAX; i++)
 		json_object_set_new(worker, worker_stat_names[i],
 				    json_integer((json_int_t)a->worker_stats[i]));
 	json_object_set_new(worker, "pid",
 			    a->worker.pid > 0 ? json_integer(a->worker.pid) : json_null());
-	*out = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "spa", spa, "auth", auth,
-			 "return_path", ret, "worker", worker, "sessions",
+	*out = json_pack("{s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:I, s:I, s:I}", "spa", spa, "auth",
+			 auth, "return_path", ret, "data_path", "received", rx, "levers", levers,
+			 "worker", worker, "sessions",
 			 (json_int_t)session_count(a->sessions), "addresses_used",
 			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
 			 (json_int_t)spa_replay_evicted(a->spa_seen));
@@ -1234,11 +1212,14 @@ enomem:
 	json_decref(auth);
 	json_decref(ret);
 	json_decref(worker);
+	json_decref(rx);
+	json_decref(levers);
 	return -ENOMEM;
 }
 
 int authd_metrics(struct authd *a, const char *gw, char **buf)
 {
+	struct path_counters pc;
 	unsigned int i;
 	int err;
 
@@ -1258,10 +1239,20 @@ int authd_metrics(struct authd *a, const char *gw, char **buf)
 		err = str_appendf(buf,
 				  "# HELP capgate_return_path_total Packets from the return-path "
 				  "TUN, by outcome.\n# TYPE capgate_return_path_total counter\n");
-	for (i = 0; !err && i < RET_STAT_MAX; i++)
+	path_counters(a->path, &pc);
+	for (i = 0; !err && i < PATH_TX_STAT_MAX; i++)
 		err = str_appendf(buf,
 				  "capgate_return_path_total{gateway=\"%s\",outcome=\"%s\"} %llu\n",
-				  gw, ret_stat_names[i], (unsigned long long)a->ret_stats[i]);
+				  gw, path_tx_stat_name(i), (unsigned long long)pc.tx[i]);
+	if (!err)
+		err = str_appendf(buf, "# HELP capgate_data_path_received_total Encrypted tunnel "
+				       "packets the data workers received, by verdict.\n"
+				       "# TYPE capgate_data_path_received_total counter\n");
+	for (i = 0; !err && i < TUN_MAX; i++)
+		err = str_appendf(buf,
+				  "capgate_data_path_received_total{gateway=\"%s\",verdict=\"%s\"} "
+				  "%llu\n",
+				  gw, tun_verdict_str(i), (unsigned long long)pc.rx[i]);
 	if (!err)
 		err = str_appendf(buf, "# HELP capgate_auth_worker_total The auth worker's deaths "
 				       "and restarts.\n# TYPE capgate_auth_worker_total counter\n");

@@ -193,10 +193,9 @@ json_t *session_json(const struct session *s, uint64_t now_ns)
 	}
 	addr_format_mapped(s->vip, vip, sizeof(vip));
 	j = json_pack(
-		"{s:I, s:s, s:s, s:s, s:I, s:o, s:I, s:b}", "id", (json_int_t)s->id, "device",
-		s->device, "app", s->app, "vip", vip, "expires_in",
+		"{s:I, s:s, s:s, s:s, s:I, s:o, s:b}", "id", (json_int_t)s->id, "device", s->device,
+		"app", s->app, "vip", vip, "expires_in",
 		(json_int_t)(s->expires_ns > now_ns ? (s->expires_ns - now_ns) / NS_PER_SEC : 0),
-		"scopes", scopes, "tx_packets", (json_int_t)s->tx_packets, "renewed",
-		s->superseded);
+		"scopes", scopes, "renewed", s->superseded);
 	return j;
 }

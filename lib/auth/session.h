@@ -22,12 +22,6 @@ struct session {
 	uint64_t expires_ns;
 	struct cg_scope scopes[CG_MAX_SCOPES];
 	size_t nscopes;
-	uint8_t s2c_key[CG_TUN_KEY_LEN]; /* gateway-to-client MAC key */
-	uint64_t tx_counter;		 /* last counter sent to the client */
-	uint64_t tx_packets;
-	uint8_t ep_addr[16]; /* endpoint cached from the map entry (return path) */
-	uint16_t ep_port;    /* network order; 0 = none seen yet */
-	uint64_t ep_read_ns; /* when the cache was last read */
 	bool installed;	     /* keys in the datapath (a granted session waits for them) */
 	bool superseded;     /* renewed: valid until expires_ns, then gone */
 };

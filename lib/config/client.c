@@ -12,6 +12,7 @@
 #include "lib/config/client.h"
 #include "lib/config/ini.h"
 #include "lib/config/kind.h"
+#include "lib/tunnel/path.h"
 
 /* client_config_ctx.seen: bits 0..15 are the keys (table index), then this. */
 enum {
@@ -98,6 +99,16 @@ static int set_cl_retry_max(struct config_ctx *ctx, const char *key, const char 
 				   &cl_of(ctx)->cfg->retry_max_ns);
 }
 
+static int set_cl_workers(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_workers(ctx, key, v, &cl_of(ctx)->cfg->workers);
+}
+
+static int set_cl_fast_path(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_fast_path(ctx, key, v, &cl_of(ctx)->cfg->levers);
+}
+
 /* [client] keys: index in client_keys[] and client_config_ctx.key_line[]. */
 enum {
 	CK_GATEWAY,
@@ -111,6 +122,8 @@ enum {
 	CK_DEVICE,
 	CK_TUN,
 	CK_RETRY_MAX,
+	CK_WORKERS,
+	CK_FAST_PATH,
 };
 
 static const struct config_key client_keys[] = {
@@ -125,6 +138,8 @@ static const struct config_key client_keys[] = {
 	[CK_DEVICE] = { "device", set_cl_device, 1U << CK_DEVICE },
 	[CK_TUN] = { "tun", set_cl_tun, 1U << CK_TUN },
 	[CK_RETRY_MAX] = { "retry_max", set_cl_retry_max, 1U << CK_RETRY_MAX },
+	[CK_WORKERS] = { "workers", set_cl_workers, 1U << CK_WORKERS },
+	[CK_FAST_PATH] = { "fast_path", set_cl_fast_path, 1U << CK_FAST_PATH },
 };
 
 _Static_assert(NKEYS(client_keys) <= NKEYS(((struct client_config_ctx *)0)->key_line), "key_line");
@@ -189,6 +204,7 @@ void client_config_init(struct client_config_ctx *ctx, struct client_config *cfg
 	cfg->data_port = 51900;
 	snprintf(cfg->tun, sizeof(cfg->tun), "cg0");
 	cfg->retry_max_ns = SEC(30);
+	cfg->levers = PATH_LEVERS_ALL;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->ini.kind = &client_kind;

@@ -23,6 +23,8 @@ struct client_config {
 	char device[CG_NAME_MAX]; /* default "": the certificate's CN */
 	char tun[IF_NAMESIZE];	  /* default "cg0" */
 	uint64_t retry_max_ns;	  /* reconnect backoff cap, default 30s, 1s..1h */
+	unsigned int workers;	  /* data path workers, 0 (default) = one per CPU */
+	unsigned int levers;	  /* fast_path: enum path_lever bits, default all */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "lib/config/ini.h"
 #include "lib/config/kind.h"
 #include "lib/policy/policy.h"
+#include "lib/tunnel/path.h"
 
 /* gw_config_ctx.seen: bits 0..15 are [gateway] keys (table index), then these. */
 enum {
@@ -46,6 +47,8 @@ enum {
 	AK_MAX_PER_DEVICE,
 	AK_MAX_PER_CONN,
 	AK_RENEW_AFTER,
+	AK_WORKERS,
+	AK_FAST_PATH,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -506,6 +509,16 @@ static int set_auth_renew_after(struct config_ctx *ctx, const char *key, const c
 	return set_auth_count(ctx, key, v, "%", 0, 80, &gw_of(ctx)->cfg->auth.renew_after_pct);
 }
 
+static int set_auth_workers(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_workers(ctx, key, v, &gw_of(ctx)->cfg->auth.workers);
+}
+
+static int set_auth_fast_path(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_fast_path(ctx, key, v, &gw_of(ctx)->cfg->auth.levers);
+}
+
 /* ---- [service NAME] -------------------------------------------------------- */
 
 static struct service_cfg *cur_service(struct config_ctx *ctx)
@@ -707,6 +720,8 @@ static const struct config_key auth_keys[] = {
 	[AK_MAX_PER_CONN] = { "max_sessions_per_conn", set_auth_max_per_conn,
 			      1U << AK_MAX_PER_CONN },
 	[AK_RENEW_AFTER] = { "renew_after", set_auth_renew_after, 1U << AK_RENEW_AFTER },
+	[AK_WORKERS] = { "workers", set_auth_workers, 1U << AK_WORKERS },
+	[AK_FAST_PATH] = { "fast_path", set_auth_fast_path, 1U << AK_FAST_PATH },
 };
 
 static const struct config_key service_keys[] = {
@@ -868,6 +883,7 @@ static int auth_section(struct config_ctx *ctx)
 	a->max_sessions_per_device = 4;
 	a->max_sessions_per_conn = 2;
 	a->renew_after_pct = 50;
+	a->levers = PATH_LEVERS_ALL;
 	return 0;
 }
 

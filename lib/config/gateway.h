@@ -67,6 +67,8 @@ struct auth_cfg {
 	uint32_t max_sessions_per_conn;	  /* default 2: map slots per channel (in use + replaced) */
 	uint32_t
 		renew_after_pct; /* default 50: a renewal before this % of session_ttl is refused */
+	unsigned int workers;	 /* data path workers, 0 (default) = one per CPU */
+	unsigned int levers;	 /* fast_path: enum path_lever bits, default all */
 	char tun[IF_NAMESIZE];	 /* return-path TUN device, default "cg-<name>" truncated */
 };
 

@@ -13,6 +13,7 @@
 
 #include "lib/config/ini.h"
 #include "lib/config/kind.h"
+#include "lib/tunnel/path.h"
 
 /* config_read_file refuses bigger files: a config is a few hundred bytes. */
 #define CONFIG_FILE_MAX (1 << 20)
@@ -112,6 +113,33 @@ int config_set_ifname(struct config_ctx *ctx, const char *key, const char *v, ch
 		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not an interface name (%s)",
 				   ctx->section, key, config_quote(v, q), IFNAME_RULE);
 	strcpy(out, v);
+	return 0;
+}
+
+int config_set_workers(struct config_ctx *ctx, const char *key, const char *v, unsigned int *out)
+{
+	char q[QBUF];
+	uint32_t n;
+
+	if (parse_u32(v, 0, PATH_WORKERS_MAX, &n))
+		return config_fail(ctx, ctx->line,
+				   "[%s] %s: \"%s\" is not a worker count (0 = one per CPU, "
+				   "or 1..%d)",
+				   ctx->section, key, config_quote(v, q), PATH_WORKERS_MAX);
+	*out = n;
+	return 0;
+}
+
+int config_set_fast_path(struct config_ctx *ctx, const char *key, const char *v,
+			 unsigned int *out)
+{
+	char q[QBUF];
+
+	if (path_levers_parse(v, out))
+		return config_fail(ctx, ctx->line,
+				   "[%s] %s: \"%s\" is not \"all\", \"none\" or a list of mmsg, "
+				   "udp_gso, udp_gro, tun_offload",
+				   ctx->section, key, config_quote(v, q));
 	return 0;
 }
 

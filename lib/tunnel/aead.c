@@ -71,6 +71,18 @@ struct aead *aead_new(enum cg_cipher cipher, const uint8_t key[CG_AEAD_KEY_LEN],
 	return a;
 }
 
+int aead_set_key(struct aead *a, enum cg_cipher cipher, const uint8_t key[CG_AEAD_KEY_LEN])
+{
+	const EVP_CIPHER *c = cipher_of(cipher);
+	int ok;
+
+	if (!a || !c || !key)
+		return -EINVAL;
+	ok = a->seal ? EVP_EncryptInit_ex(a->ctx, c, NULL, key, NULL)
+		     : EVP_DecryptInit_ex(a->ctx, c, NULL, key, NULL);
+	return ok == 1 ? 0 : -EIO;
+}
+
 void aead_free(struct aead *a)
 {
 	if (!a)

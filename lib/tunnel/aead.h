@@ -32,6 +32,11 @@ struct aead;
 
 /* NULL with errno EINVAL (unknown cipher, NULL key) or ENOMEM/EIO. */
 struct aead *aead_new(enum cg_cipher cipher, const uint8_t key[CG_AEAD_KEY_LEN], bool seal);
+/*
+ * Puts another key (and cipher) in place, for a worker that serves many
+ * sessions with one context per direction. 0, -EINVAL or -EIO.
+ */
+int aead_set_key(struct aead *a, enum cg_cipher cipher, const uint8_t key[CG_AEAD_KEY_LEN]);
 /* Wipes the key schedule. NULL is fine. */
 void aead_free(struct aead *a);
 

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "lib/base/rd.h"
+#include "lib/tunnel/aead.h"
 #include "lib/tunnel/wire.h"
 
 _Static_assert(crypto_shorthash_siphashx24_BYTES == CG_TUN_TAG_LEN, "tag size");
@@ -62,6 +63,16 @@ static void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
+static void put_hdr(uint8_t *out, uint8_t flags, uint32_t session, uint64_t counter)
+{
+	out[0] = CG_TUN_DATA;
+	out[1] = flags;
+	out[2] = 0;
+	out[3] = 0;
+	put_be32(out + 4, session);
+	put_be64(out + 8, counter);
+}
+
 int wire_seal(uint32_t session, uint64_t counter, const uint8_t key[CG_TUN_KEY_LEN],
 	      const uint8_t *inner, size_t len, uint8_t *out, size_t cap)
 {
@@ -74,14 +85,43 @@ int wire_seal(uint32_t session, uint64_t counter, const uint8_t key[CG_TUN_KEY_L
 		return -ENOSPC;
 	/* memmove: inner may already sit right after the header (sealing in place). */
 	memmove(out + CG_TUN_HDR_LEN, inner, len);
-	out[0] = CG_TUN_DATA;
-	out[1] = 0;
-	out[2] = 0;
-	out[3] = 0;
-	put_be32(out + 4, session);
-	put_be64(out + 8, counter);
+	put_hdr(out, 0, session, counter);
 	crypto_shorthash_siphashx24(out + CG_TUN_HDR_LEN + len, out, CG_TUN_HDR_LEN + len, key);
 	return (int)total;
+}
+
+int wire_seal_aead(uint32_t session, uint64_t counter, struct aead *key, const uint8_t *inner,
+		   size_t len, uint8_t *out, size_t cap)
+{
+	size_t total;
+	int e;
+
+	if (!key || !inner || !out || !len || len > INT_MAX - WIRE_OVERHEAD)
+		return -EINVAL;
+	if (!counter || counter > CG_AEAD_COUNTER_MAX)
+		return -ERANGE;
+	total = len + WIRE_OVERHEAD;
+	if (cap < total)
+		return -ENOSPC;
+	/* The header is the additional data; the cipher runs in place over the inner packet. */
+	memmove(out + CG_TUN_HDR_LEN, inner, len);
+	put_hdr(out, CG_TUN_F_ENCRYPTED, session, counter);
+	e = aead_seal(key, counter, out, CG_TUN_HDR_LEN, out + CG_TUN_HDR_LEN, len,
+		      out + CG_TUN_HDR_LEN, out + CG_TUN_HDR_LEN + len);
+	return e ? e : (int)total;
+}
+
+enum tun_verdict wire_open_aead(uint8_t *pkt, const struct wire_view *v, struct aead *key)
+{
+	uint8_t *inner = pkt + CG_TUN_HDR_LEN;
+
+	if (!(v->flags & CG_TUN_F_ENCRYPTED))
+		return TUN_BAD_FLAGS;
+	if (!v->counter || v->counter > CG_AEAD_COUNTER_MAX)
+		return TUN_REPLAY;
+	if (aead_open(key, v->counter, pkt, CG_TUN_HDR_LEN, inner, v->inner_len, inner, v->tag))
+		return TUN_BAD_TAG;
+	return TUN_OK;
 }
 
 enum tun_verdict wire_parse(const uint8_t *pkt, size_t len, struct wire_view *v)
@@ -96,11 +136,8 @@ enum tun_verdict wire_parse(const uint8_t *pkt, size_t len, struct wire_view *v)
 		return TUN_SHORT;
 	if (w.type != CG_TUN_DATA)
 		return TUN_BAD_TYPE;
-	/*
-	 * Encrypted mode (CG_TUN_F_ENCRYPTED) is refused until AEAD exists: the
-	 * layout stays the same, only the meaning of inner and tag changes.
-	 */
-	if (w.flags != 0 || rsvd != 0)
+	/* Both modes share the layout: only the meaning of inner and tag differs. */
+	if ((w.flags & ~CG_TUN_F_ENCRYPTED) || rsvd != 0)
 		return TUN_BAD_FLAGS;
 	if (rd_left(&r) < 1 + CG_TUN_TAG_LEN)
 		return TUN_SHORT;

@@ -17,8 +17,9 @@
  *  +-----------------------------------------------------------+
  *  | tag, 16 bytes: SipHash-2-4-128(key, header || inner)      |
  *  +-----------------------------------------------------------+
- *  Big-endian. type 1 = data; flags must be 0 (bit 0, encrypted, is
- *  refused until AEAD mode exists); rsvd must be 0.
+ *  Big-endian. type 1 = data; flags 0 (integrity) or CG_TUN_F_ENCRYPTED
+ *  (the inner packet is AEAD ciphertext and the tag the AEAD tag, with the
+ *  header as additional data: lib/tunnel/aead.h); rsvd must be 0.
  */
 #define WIRE_MIN_LEN (CG_TUN_HDR_LEN + 1 + CG_TUN_TAG_LEN)
 #define WIRE_OVERHEAD (CG_TUN_HDR_LEN + CG_TUN_TAG_LEN)
@@ -69,8 +70,27 @@ struct wire_view {
 int wire_seal(uint32_t session, uint64_t counter, const uint8_t key[CG_TUN_KEY_LEN],
 	      const uint8_t *inner, size_t len, uint8_t *out, size_t cap);
 
+struct aead;
+
 /*
- * Structure only, no key: type 1, flags 0, rsvd 0, at least one inner byte and
+ * Encrypted mode: header (flags CG_TUN_F_ENCRYPTED) || AEAD(inner) || tag,
+ * sealed with the sender's direction key. Like wire_seal (inner may sit at
+ * out + CG_TUN_HDR_LEN); -ERANGE for counter 0 or past CG_AEAD_COUNTER_MAX
+ * (the session must renew: a counter never wraps), -EINVAL, -ENOSPC, -EIO.
+ */
+int wire_seal_aead(uint32_t session, uint64_t counter, struct aead *key, const uint8_t *inner,
+		   size_t len, uint8_t *out, size_t cap);
+
+/*
+ * Opens a packet wire_parse accepted (v borrows from pkt) in place: on
+ * TUN_OK v->inner holds the plaintext. TUN_BAD_FLAGS if it is not encrypted,
+ * TUN_REPLAY for counter 0 or past the limit, TUN_BAD_TAG if the tag does
+ * not verify (then no plaintext is left in pkt).
+ */
+enum tun_verdict wire_open_aead(uint8_t *pkt, const struct wire_view *v, struct aead *key);
+
+/*
+ * Structure only, no key: type 1, flags 0 or CG_TUN_F_ENCRYPTED, rsvd 0, at least one inner byte and
  * the tag. Counter 0 is left to the replay check (TUN_REPLAY), as in the gate.
  * Writes *v only on TUN_OK.
  */

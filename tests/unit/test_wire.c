@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tunnel wire format: golden packet, encode/decode tables, every verdict, every flipped byte. */
 #include <errno.h>
+#include <string.h>
 
 #include <sodium.h>
 
+#include "lib/tunnel/aead.h"
 #include "lib/tunnel/wire.h"
 #include "tests/lib/sipref.h"
 #include "tests/lib/t.h"
@@ -98,8 +100,9 @@ static void test_parse_table(void)
 		{ "type 2", 0, 0, 2, TUN_BAD_TYPE },
 		{ "type 255", 0, 0, 255, TUN_BAD_TYPE },
 		{ "bad type on a short packet", 8, 0, 2, TUN_SHORT },
-		{ "encrypted flag", 0, 1, CG_TUN_F_ENCRYPTED, TUN_BAD_FLAGS },
+		{ "encrypted flag", 0, 1, CG_TUN_F_ENCRYPTED, TUN_OK },
 		{ "unknown flag", 0, 1, 0x80, TUN_BAD_FLAGS },
+		{ "encrypted and an unknown flag", 0, 1, CG_TUN_F_ENCRYPTED | 0x02, TUN_BAD_FLAGS },
 		{ "rsvd high", 0, 2, 1, TUN_BAD_FLAGS },
 		{ "rsvd low", 0, 3, 0x80, TUN_BAD_FLAGS },
 		{ "flags checked before length", 20, 1, 1, TUN_BAD_FLAGS },
@@ -198,6 +201,105 @@ static void test_inner_check(void)
 	ASSERT_EQ(wire_inner_check(p, 0, NULL, NULL), TUN_SHORT, "empty");
 }
 
+static const uint8_t akey[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+				  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
+
+/*
+ * Encrypted mode's framing against libsodium's ChaCha20-Poly1305 (IETF) as
+ * the oracle: nonce 4 zero bytes || counter, the header as additional data.
+ */
+static void test_aead_golden(void)
+{
+	uint8_t pkt[128], want[128], nonce[12] = { 0 };
+	unsigned long long clen;
+	struct aead *s = aead_new(CG_CIPHER_CHACHA20_POLY1305, akey, true);
+	int n;
+
+	if (!ASSERT_TRUE(s != NULL, "sealer"))
+		return;
+	n = wire_seal_aead(0x12345678, 0x0102030405060708ULL, s, inner4, sizeof(inner4), pkt,
+			   sizeof(pkt));
+	if (!ASSERT_EQ(n, 16 + 28 + 16, "length"))
+		goto out;
+	ASSERT_EQ(pkt[0], CG_TUN_DATA, "type");
+	ASSERT_EQ(pkt[1], CG_TUN_F_ENCRYPTED, "flags");
+	memcpy(nonce + 4, pkt + 8, 8);
+	crypto_aead_chacha20poly1305_ietf_encrypt(want, &clen, inner4, sizeof(inner4), pkt, 16,
+						  NULL, nonce, akey);
+	ASSERT_EQ(clen, sizeof(inner4) + 16, "oracle length");
+	ASSERT_MEMEQ(pkt + 16, want, clen, "ciphertext and tag = libsodium's");
+out:
+	aead_free(s);
+}
+
+/* Every refusal of the open side: bad tag (each byte), wrong key, cipher, flags, counters. */
+static void test_aead_open(void)
+{
+	uint8_t pkt[128], copy[128], other[32];
+	struct aead *s = aead_new(CG_CIPHER_CHACHA20_POLY1305, akey, true);
+	struct aead *o = aead_new(CG_CIPHER_CHACHA20_POLY1305, akey, false);
+	struct wire_view v;
+	size_t i, bad = 0;
+	int n;
+
+	if (!ASSERT_TRUE(s && o, "contexts"))
+		goto out;
+	n = wire_seal_aead(7, 9, s, inner4, sizeof(inner4), pkt, sizeof(pkt));
+	memcpy(copy, pkt, (size_t)n);
+	ASSERT_EQ(wire_parse(pkt, (size_t)n, &v), TUN_OK, "parse");
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_OK, "open");
+	ASSERT_MEMEQ(v.inner, inner4, sizeof(inner4), "plaintext in place");
+	/* Every flipped byte of header (the additional data), ciphertext or tag. */
+	for (i = 0; i < (size_t)n; i++) {
+		memcpy(pkt, copy, (size_t)n);
+		pkt[i] ^= 0x40;
+		if (wire_parse(pkt, (size_t)n, &v) != TUN_OK)
+			continue;
+		if (wire_open_aead(pkt, &v, o) != TUN_BAD_TAG)
+			bad++;
+	}
+	ASSERT_EQ(bad, 0, "every flipped byte refused");
+	/* The other direction's key, and the other cipher under the same key. */
+	memcpy(other, akey, sizeof(other));
+	other[0] ^= 1;
+	ASSERT_EQ(aead_set_key(o, CG_CIPHER_CHACHA20_POLY1305, other), 0, "rekey");
+	memcpy(pkt, copy, (size_t)n);
+	wire_parse(pkt, (size_t)n, &v);
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_BAD_TAG, "wrong direction key");
+	ASSERT_TRUE(sodium_is_zero(pkt + 16, sizeof(inner4)), "no plaintext left on a bad tag");
+	ASSERT_EQ(aead_set_key(o, CG_CIPHER_AES256_GCM, akey), 0, "rekey aes");
+	memcpy(pkt, copy, (size_t)n);
+	wire_parse(pkt, (size_t)n, &v);
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_BAD_TAG, "wrong cipher");
+	ASSERT_EQ(aead_set_key(o, CG_CIPHER_CHACHA20_POLY1305, akey), 0, "key back");
+	memcpy(pkt, copy, (size_t)n);
+	wire_parse(pkt, (size_t)n, &v);
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_OK, "opens again with the right key");
+	/* An integrity packet is not opened. */
+	n = wire_seal(7, 9, key, inner4, sizeof(inner4), pkt, sizeof(pkt));
+	wire_parse(pkt, (size_t)n, &v);
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_BAD_FLAGS, "integrity packet");
+	/* Counters: 0 and past the limit are refused on both sides. */
+	ASSERT_EQ(wire_seal_aead(7, 0, s, inner4, sizeof(inner4), pkt, sizeof(pkt)), -ERANGE,
+		  "seal counter 0");
+	ASSERT_EQ(wire_seal_aead(7, CG_AEAD_COUNTER_MAX + 1, s, inner4, sizeof(inner4), pkt,
+				 sizeof(pkt)),
+		  -ERANGE, "seal past the limit");
+	n = wire_seal_aead(7, CG_AEAD_COUNTER_MAX, s, inner4, sizeof(inner4), pkt, sizeof(pkt));
+	ASSERT_EQ(n, 60, "seal at the limit");
+	wire_parse(pkt, (size_t)n, &v);
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_OK, "open at the limit");
+	pkt[8] = 0x10; /* counter 2^60 */
+	wire_parse(pkt, (size_t)n, &v);
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_REPLAY, "open past the limit");
+	ASSERT_EQ(wire_seal_aead(7, 1, s, inner4, sizeof(inner4), pkt, 59), -ENOSPC, "no room");
+	ASSERT_EQ(wire_seal_aead(7, 1, o, inner4, sizeof(inner4), pkt, sizeof(pkt)), -EINVAL,
+		  "an opener does not seal");
+out:
+	aead_free(s);
+	aead_free(o);
+}
+
 static void test_names(void)
 {
 	static const char *const want[TUN_MAX][2] = {
@@ -225,4 +327,4 @@ static void test_names(void)
 T_MAIN(T_CASE(test_golden), T_CASE(test_roundtrip_lengths), T_CASE(test_seal_in_place),
        T_CASE(test_seal_errors), T_CASE(test_parse_table), T_CASE(test_view_untouched_on_error),
        T_CASE(test_flipped_bytes), T_CASE(test_truncated_every_length), T_CASE(test_inner_check),
-       T_CASE(test_names))
+       T_CASE(test_aead_golden), T_CASE(test_aead_open), T_CASE(test_names))

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Encrypted mode end to end with a real gateway and real agents: HTTP and a
+# 100 MB transfer through the tunnel with nothing of the server's plaintext
+# on the wire, the gate's prefilter (replay refused in XDP) and the data
+# workers' refusals (a flipped byte), a client that asks for encryption where
+# the policy allows integrity, SIGKILL of the agent, and 100 connect/vanish
+# cycles that must leave nothing.
+#
+#   c1 (10.10.1.2) ─┐                       ┌ server 10.10.2.2: tcp 80 (HTTP),
+#   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   udp 7 (echo)
+set -euo pipefail
+. "$(dirname "$0")/../lib/netns.sh"
+netns_private "$@"
+
+SESSMAP_COUNT=$(dirname "$CAPGATE")/tests/tools/sessmap_count
+[ -x "$CAPGATE" ] || { echo "SKIP: build/capgate is not built"; exit 4; }
+[ -x "$SESSMAP_COUNT" ] || { echo "SKIP: $SESSMAP_COUNT is not built"; exit 4; }
+TMP=$(mktemp -d /tmp/cg-enc.XXXXXX)
+trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
+CYCLES=${CYCLES:-100}
+
+C1=cge-c1-$$ C2=cge-c2-$$ SW=cge-sw-$$ GW=cge-gw-$$ SRV=cge-srv-$$
+API=127.0.0.1:7070
+PKI=$TMP/pki
+MARKER="capgate-plaintext-marker-$$"
+GWPID=
+
+topology() {
+	lan_topology $C1 $C2 $SW $GW $SRV
+	mkdir -p "$TMP/www"
+	echo "$MARKER" >"$TMP/www/index.html"
+	# 100 MB of the marker: any plaintext of it on the client's wire would show.
+	yes "$MARKER" | head -c 104857600 >"$TMP/www/big"
+	sha256sum <"$TMP/www/big" | cut -d' ' -f1 >"$TMP/big.sha"
+	bg $SRV python3 -m http.server --directory "$TMP/www" --bind 10.10.2.2 80
+	UDP_LOG=$TMP/udp7.log bg $SRV python3 "$TLIB/tcpx.py" serve-udp 7
+	poll 10 nsx $SRV curl -sf -m 1 http://10.10.2.2/
+}
+
+pki() {
+	pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
+	"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
+	"$CAPGATE" ca issue --dir "$PKI" --device dev2 >/dev/null
+}
+
+gateway_config() {
+	cat >"$TMP/gw.ini" <<-EOF
+		[gateway]
+		interface = ext0
+		name = e$$
+		api = $API
+		state_dir = $TMP/state
+		default = drop
+
+		[auth]
+		port = 8443
+		spa_port = 62201
+		data_port = 51900
+		ca = $PKI/ca.crt
+		cert = $PKI/gateway.crt
+		key = $PKI/gateway.key
+		pool = 100.64.0.0/24
+		keepalive = 1s
+		dead_after = 4s
+
+		[service web]
+		proto = tcp
+		address = 10.10.2.2
+		ports = 80
+
+		[service echo]
+		proto = udp
+		address = 10.10.2.0/24
+		ports = 7
+
+		[allow sensors]
+		device = dev1
+		app = sensor
+		services = web echo
+
+		[allow fast]
+		device = dev2
+		app = sensor
+		mode = integrity
+		services = web echo
+	EOF
+}
+
+# client_config NAME DEVICE [MODE]
+client_config() {
+	cat >"$TMP/$1.ini" <<-EOF
+		[client]
+		gateway = 10.10.1.1
+		ca = $PKI/ca.crt
+		cert = $PKI/$2.crt
+		key = $PKI/$2.key
+		app = sensor
+		tun = cg0
+		retry_max = 2s
+	EOF
+	[ -z "${3:-}" ] || echo "mode = $3" >>"$TMP/$1.ini"
+}
+
+cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
+api_up() { cg -j stats >/dev/null 2>&1; }
+connect() {
+	bg "$1" "$CAPGATE" connect --config "$TMP/$2.ini" 2>>"$TMP/agent.log"
+	AGENT=$BG_PID
+}
+sessions() { cg -j session list | jq length; }
+has_sessions() { [ "$(sessions)" -eq "$1" ]; }
+stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
+rx_of() { cg -j stats | jq -r ".auth.data_path.received.$1"; }
+gt() { [ "$("$@" | tail -1)" -gt 0 ]; }
+gt_than() {
+	local n=$1
+	shift
+	[ "$("$@" | tail -1)" -gt "$n" ]
+}
+# session_is FIELD VALUE: the only session's FIELD
+session_is() { [ "$(cg -j session list | jq -r ".[0].$1")" = "$2" ]; }
+session_cipher_known() { cg -j session list | jq -e '.[0].cipher | test("^(chacha20-poly1305|aes-256-gcm)$")' >/dev/null; }
+tun_up() { nsx "$1" ip link show cg0 >/dev/null 2>&1; }
+no_tun() { ! nsx "$1" ip link show cg0 >/dev/null 2>&1; }
+http_ok() { nsx "$1" curl -sf -m 2 http://10.10.2.2/ | grep -q "$MARKER"; }
+udp_seen() { wc -l <"$TMP/udp7.log"; }
+map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/e$$/tun_sessions"; }
+gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
+gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
+gw_tun_queues() { ls -l "/proc/$GWPID/fd" | grep -c /dev/net/tun || true; }
+
+big_ok() {
+	local sum
+	sum=$(nsx "$1" curl -sf -m 60 http://10.10.2.2/big | sha256sum | cut -d' ' -f1)
+	[ "$sum" = "$(cat "$TMP/big.sha")" ]
+}
+
+# sniff NS IFACE FILTER OUT COUNT CMD...: capture COUNT packets while CMD runs
+sniff() {
+	local ns=$1 ifc=$2 filter=$3 out=$4 n=$5 cap
+	shift 5
+	nsenter --net=/run/netns/"$ns" -- tcpdump -i "$ifc" -U -s 0 -c "$n" -w "$out" "$filter" \
+		2>/dev/null &
+	cap=$!
+	poll 5 test -s "$out"
+	"$@" || true
+	poll 10 not kill -0 $cap 2>/dev/null || kill $cap 2>/dev/null || true
+	wait $cap 2>/dev/null || true
+}
+packets_in() { tcpdump -r "$1" 2>/dev/null | wc -l; }
+marker_in() { grep -a -c "$MARKER" "$1" || true; }
+
+resend() {
+	nsx "$1" python3 "$TLIB/tcpx.py" resend "$2" 10.10.1.1 51900 "${3:-none}"
+}
+
+topology
+pki
+gateway_config
+bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+GWPID=$BG_PID
+poll 15 api_up
+client_config c1 dev1
+connect $C1 c1
+check "encrypted_session_by_default" poll 20 has_sessions 1
+check "session_lists_mode" session_is mode encrypted
+check "session_lists_cipher" session_cipher_known
+check "agent_tun_up" poll 5 tun_up $C1
+check "http_through_encrypted_tunnel" poll 5 http_ok $C1
+check "prefiltered_in_xdp" gt stat_of pass_encrypted
+check "opened_by_data_workers" gt rx_of ok
+check "transfer_100mb_intact" big_ok $C1
+
+# The client's wire carries ciphertext only; the server's side (plaintext, the
+# same transfer) shows that the check would see the marker if it were there.
+sniff $C1 eth0 "udp port 51900" "$TMP/wire.pcap" 2000 big_ok $C1
+sniff $SRV eth0 "tcp port 80" "$TMP/inside.pcap" 200 big_ok $C1
+check "wire_captured" test "$(packets_in "$TMP/wire.pcap")" -ge 1000
+check "wire_has_no_plaintext_marker" test "$(marker_in "$TMP/wire.pcap")" -eq 0
+check "inside_has_the_marker" test "$(marker_in "$TMP/inside.pcap")" -gt 0
+
+# Refusals: a replayed packet stops in XDP (the workers moved the window the
+# gate reads); one with a flipped counter passes the prefilter and fails its tag.
+sniff $C1 eth0 "udp dst port 51900" "$TMP/one.pcap" 1 \
+	nsx $C1 python3 "$TLIB/tcpx.py" udp 10.10.2.2 7 1
+seen=$(udp_seen)
+before=$(stat_of drop_replay_unverified)
+resend $C1 "$TMP/one.pcap"
+check "replay_refused_in_xdp" poll 5 gt_than "$before" stat_of drop_replay_unverified
+before=$(rx_of bad_tag)
+resend $C1 "$TMP/one.pcap" flip-counter
+check "flipped_refused_by_workers" poll 5 gt_than "$before" rx_of bad_tag
+check "refused_not_at_server" test "$(udp_seen)" -eq "$seen"
+
+# dev2's policy allows integrity; its client asks for encryption and gets it.
+client_config c2 dev2 encrypted
+bg $C2 "$CAPGATE" connect --config "$TMP/c2.ini" 2>>"$TMP/agent2.log"
+AGENT2=$BG_PID
+check "client_upgrades_to_encrypted" poll 20 has_sessions 2
+check "upgraded_session_encrypted" test "$(cg -j session list | jq -r 'map(select(.device == "dev2")) | .[0].mode')" = encrypted
+check "http_through_upgraded_session" poll 5 http_ok $C2
+stop "$AGENT2"
+check "upgraded_session_freed" poll 10 has_sessions 1
+
+# SIGKILL: no bye; the gateway revokes within dead_after (4 s) of the last keepalive.
+stop "$AGENT" KILL
+check "sigkill_revoked_within_dead_after" poll 8 has_sessions 0
+check "sigkill_frees_map_entry" poll 5 test "$(map_entries)" -eq 0
+
+# Connect and vanish: everything a session held is freed each time.
+connect $C1 c1
+poll 20 has_sessions 1
+poll 5 http_ok $C1
+stop "$AGENT"
+poll 10 has_sessions 0
+fds0=$(gw_fds)
+rss0=$(gw_rss)
+queues0=$(gw_tun_queues)
+ok=0
+for ((i = 0; i < CYCLES; i++)); do
+	connect $C1 c1
+	poll 20 has_sessions 1 || break
+	stop "$AGENT"
+	poll 10 has_sessions 0 || break
+	ok=$((ok + 1))
+done
+check "cycles_completed_$CYCLES" test "$ok" -eq "$CYCLES"
+check "cycles_no_session" poll 10 has_sessions 0
+check "cycles_no_map_entry" test "$(map_entries)" -eq 0
+check "cycles_no_tun" no_tun $C1
+check "cycles_tun_queues_flat" test "$(gw_tun_queues)" -eq "$queues0"
+check "cycles_no_leaked_fd" test "$(gw_fds)" -le "$fds0"
+check "cycles_flat_rss" test "$(gw_rss)" -le $((rss0 + rss0 / 5 + 1024))
+echo "# gateway fds $fds0 -> $(gw_fds), RSS ${rss0} kB -> $(gw_rss) kB after $ok cycles"
+connect $C1 c1
+check "works_after_cycles" poll 20 http_ok $C1
+t_done
