@@ -13,16 +13,18 @@
  * stat_is_pass rely on it); new drop reasons go before CG_STAT_MAX.
  */
 enum cg_stat {
-	CG_STAT_PASS_NON_IP = 0,    /* not IPv4/IPv6 (ARP, LLDP, ...) */
-	CG_STAT_PASS_ND,	    /* IPv6 neighbour discovery */
-	CG_STAT_PASS_RULE,	    /* source matched an allow rule */
-	CG_STAT_PASS_FLOW,	    /* established flow (opened through a door or outbound) */
-	CG_STAT_PASS_KNOCK,	    /* door opened by a knock, for this source */
-	CG_STAT_PASS_OPEN,	    /* open service */
-	CG_STAT_PASS_FRAGMENT,	    /* non-first fragment of an allowed datagram */
-	CG_STAT_PASS_ICMP_ERROR,    /* path-MTU ICMP error */
-	CG_STAT_PASS_DEFAULT,	    /* default = pass */
-	CG_STAT_PASS_CAP,	    /* tunnel packet verified, decapsulated, inner packet passed */
+	CG_STAT_PASS_NON_IP = 0, /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	CG_STAT_PASS_ND,	 /* IPv6 neighbour discovery */
+	CG_STAT_PASS_RULE,	 /* source matched an allow rule */
+	CG_STAT_PASS_FLOW,	 /* established flow (opened through a door or outbound) */
+	CG_STAT_PASS_KNOCK,	 /* door opened by a knock, for this source */
+	CG_STAT_PASS_OPEN,	 /* open service */
+	CG_STAT_PASS_FRAGMENT,	 /* non-first fragment of an allowed datagram */
+	CG_STAT_PASS_ICMP_ERROR, /* path-MTU ICMP error */
+	CG_STAT_PASS_DEFAULT,	 /* default = pass */
+	CG_STAT_PASS_CAP,	 /* tunnel packet verified, decapsulated, inner packet passed */
+	/* Encrypted tunnel packet prefiltered, passed whole to the daemon's data socket. */
+	CG_STAT_PASS_ENCRYPTED,
 	CG_STAT_DROP_MALFORMED,	    /* truncated or inconsistent headers */
 	CG_STAT_DROP_RULE,	    /* source matched a drop rule */
 	CG_STAT_DROP_FRAGMENT,	    /* non-first fragment of no allowed datagram */
@@ -49,6 +51,8 @@ enum cg_stat {
 	CG_STAT_DROP_SPA_RATE,		 /* SPA packet over its source's rate */
 	CG_STAT_DROP_REPLAY,	   /* tag verified, counter already accepted: a real duplicate */
 	CG_STAT_DROP_SOURCE_ROUTE, /* IPv6 routing header with segments left */
+	/* Tunnel header flags (mode) are not the session's: integrity vs encrypted. */
+	CG_STAT_DROP_WRONG_MODE,
 	CG_STAT_MAX
 };
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Capability stage: check a tunnel packet (session, replay, tag, source, scope), decapsulate it. */
+/* Capability stage: check a tunnel packet (session, replay, tag, source, scope), decapsulate it;
+ * prefilter an encrypted one for the daemon. */
 #ifndef CG_BPF_CAP_H
 #define CG_BPF_CAP_H
 
@@ -10,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "abi/replay.h"
+#include "abi/scope.h"
 #include "abi/tunnel.h"
 #include "bpf/bound.h"
 #include "bpf/common.h"
@@ -19,13 +21,12 @@
 #include "bpf/siphash.h"
 
 /*
- * Flags this gate verifies itself. CG_TUN_F_ENCRYPTED (AEAD) is a later
- * issue: until then it is malformed like any unknown flag. Its path slots in
- * at cap_stage's "encrypted mode" comment: the same header checks, then
- * cap_prefilter (session, expiry, replay read), then XDP_PASS of the outer
- * packet to the daemon's socket, which decrypts and checks the rest.
+ * Flags the gate handles. Without CG_TUN_F_ENCRYPTED the gate verifies the
+ * packet itself (integrity mode); with it (AEAD mode) it prefilters the
+ * header and passes the packet whole to the daemon, which opens it. Any other
+ * bit is malformed.
  */
-#define CG_CAP_FLAGS_SUPPORTED 0
+#define CG_CAP_FLAGS_SUPPORTED CG_TUN_F_ENCRYPTED
 
 /* The outer Ethernet, VLAN tags and IP header (with options or extension headers) end here. */
 #define CG_CAP_MAX_L4_OFF 512
@@ -73,43 +74,16 @@ static __always_inline int cap_parse_inner(struct cursor *c, struct cg_pkt *in, 
 }
 
 /*
- * 1 if the inner packet is inside @sc: the destination (dhi, dlo) is in the
- * prefix, the protocol matches (scope proto 0 = any), and for a TCP or UDP
- * scope the destination port is in [port_lo, port_hi]. A later fragment
- * carries no ports: it matches on destination and protocol alone (its
- * datagram cannot be reassembled without the first fragment, which the port
- * range judged).
+ * The facts abi/scope.h judges, from the parsed inner packet: addresses,
+ * family, protocol, later fragment, destination port in host order.
  */
-static __always_inline int cap_scope_match(const struct cg_scope *sc, __u64 dhi, __u64 dlo,
-					   const struct cg_pkt *in)
+static __always_inline void cap_inner_facts(const struct cg_pkt *in, struct cg_inner *f)
 {
-	__u16 port;
-
-	if (!prefix_match(sc->addr, sc->plen, dhi, dlo, in->v6))
-		return 0;
-	if (sc->proto && sc->proto != in->proto)
-		return 0;
-	if ((sc->proto == IPPROTO_TCP || sc->proto == IPPROTO_UDP) && in->frag != CG_FRAG_LATER) {
-		port = bpf_ntohs(in->dport);
-		if (port < sc->port_lo || port > sc->port_hi)
-			return 0;
-	}
-	return 1;
-}
-
-static __always_inline int cap_in_scope(const struct cg_session *s, const struct cg_pkt *in)
-{
-	__u32 i, n = s->nscopes;
-	__u64 dhi, dlo;
-
-	addr_words(in->dst, &dhi, &dlo);
-	for (i = 0; i < CG_MAX_SCOPES; i++) {
-		if (i >= n)
-			break;
-		if (cap_scope_match(&s->scopes[i], dhi, dlo, in))
-			return 1;
-	}
-	return 0;
+	__builtin_memcpy(f->src, in->src, sizeof(f->src) + sizeof(f->dst));
+	f->v6 = in->v6;
+	f->proto = in->proto;
+	f->later_frag = in->frag == CG_FRAG_LATER;
+	f->dport = bpf_ntohs(in->dport);
 }
 
 /*
@@ -138,17 +112,22 @@ static __always_inline struct cg_session *cap_session(__u32 id)
 }
 
 /*
- * What integrity and (later) encrypted mode share after the session is
- * found: its outer source has no drop rule (the gate's step 3, run here so
- * that an unknown session costs one lookup and no rule lookup: it is dropped
- * either way), it has not expired, and the counter is not refused by the
- * replay window (on x86 a read without the lock: abi/replay.h says why that
- * refuses nothing the locked check would accept; elsewhere under the lock;
- * the window moves only for a packet whose tag verified). @gen is
- * gate_config.fw_gen. Returns CG_CONTINUE or the refusal.
+ * What integrity and encrypted mode share after the session is found: its
+ * outer source has no drop rule (the gate's step 3, run here so that an
+ * unknown session costs one lookup and no rule lookup: it is dropped either
+ * way), it has not expired, and the counter is not refused by the replay
+ * window. @win is NULL for integrity mode: the window in the session entry,
+ * read without the lock on x86 (abi/replay.h says why that refuses nothing
+ * the locked check would accept), elsewhere under the lock; it moves only for
+ * a packet whose tag verified. For encrypted mode @win is the session's
+ * tun_windows entry, which the daemon writes through a mmap: read without a
+ * lock on every CPU, as there is none the writer could take (the
+ * consequence off x86 is in docs/datapath.md). @gen is gate_config.fw_gen.
+ * Returns CG_CONTINUE or the refusal.
  */
 static __always_inline int cap_prefilter(struct cg_session *s, __u64 ctr,
-					 const struct cg_pkt *outer, __u32 gen)
+					 const struct cg_pkt *outer, __u32 gen,
+					 const struct cg_replay_window *win)
 {
 	int ok;
 
@@ -157,17 +136,44 @@ static __always_inline int cap_prefilter(struct cg_session *s, __u64 ctr,
 		return CG_STAT_DROP_RULE;
 	if (gate_clock() >= s->expires_ns)
 		return CG_STAT_DROP_EXPIRED_UNVERIFIED;
+	if (win) {
+		ok = replay_would_accept(&win->top, win->bitmap, ctr);
+	} else {
 #ifdef __TARGET_ARCH_x86
-	/* x86 keeps loads and stores in order: the read needs no lock (abi/replay.h). */
-	ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
+		/* x86 keeps loads and stores in order: the read needs no lock (abi/replay.h). */
+		ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
 #else
-	bpf_spin_lock(&s->lock);
-	ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
-	bpf_spin_unlock(&s->lock);
+		bpf_spin_lock(&s->lock);
+		ok = replay_would_accept(&s->replay_top, s->replay_bitmap, ctr);
+		bpf_spin_unlock(&s->lock);
 #endif
+	}
 	if (!ok)
 		return CG_STAT_DROP_REPLAY_UNVERIFIED;
 	return CG_CONTINUE;
+}
+
+/*
+ * Encrypted mode: the checks the gate can make without the key (cap_prefilter
+ * against the session's tun_windows entry), then PASS_ENCRYPTED: the caller
+ * passes the outer packet unchanged to the stack, to the daemon's socket on
+ * gate_config.data_port, which opens it, accepts the counter in the window,
+ * checks the inner packet (abi/scope.h) and writes it to the TUN. Nothing
+ * here is written: a packet racing a revocation is refused by the daemon,
+ * whose own session table decides.
+ */
+static __always_inline int cap_encrypted(struct cg_session *s, __u32 id, __u64 ctr,
+					 const struct cg_pkt *outer, __u32 gen)
+{
+	__u32 slot = CG_SESSION_SLOT(id);
+	struct cg_replay_window *win = bpf_map_lookup_elem(&tun_windows, &slot);
+	int r;
+
+	/* Cannot happen: both arrays have CG_MAX_SESSIONS slots. */
+	if (!win)
+		return CG_STAT_DROP_UNKNOWN_SESSION;
+	r = cap_prefilter(s, ctr, outer, gen, win);
+	return r == CG_CONTINUE ? CG_STAT_PASS_ENCRYPTED : r;
 }
 
 /*
@@ -222,11 +228,17 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
  * whose IP datagram ends @ip_end bytes in (cursor.lim: frame padding
  * follows); @outer is the outer packet as parsed up to layer 3, @gen the rules' generation
  * (gate_config.fw_gen). It always decides: CG_STAT_PASS_CAP (verified and
- * decapsulated: the frame is now Ethernet + the inner packet) or the reason
- * of the refusal, checked in this order (docs/datapath.md):
+ * decapsulated: the frame is now Ethernet + the inner packet),
+ * CG_STAT_PASS_ENCRYPTED (an encrypted packet prefiltered: the frame is
+ * unchanged) or the reason of the refusal, checked in this order
+ * (docs/datapath.md):
  *
  *   framing (outer not a fragment, UDP length, header type, flags, rsvd)
- *   -> DROP_CAP_MALFORMED; session -> DROP_UNKNOWN_SESSION; the inner packet
+ *   -> DROP_CAP_MALFORMED; session -> DROP_UNKNOWN_SESSION; the packet's
+ *   flags are the session's (its mode) -> DROP_WRONG_MODE; then encrypted
+ *   mode goes to cap_encrypted (drop rule, expiry, replay window read from
+ *   tun_windows -> DROP_RULE, DROP_EXPIRED, DROP_REPLAY, or PASS_ENCRYPTED),
+ *   integrity mode on: the inner packet
  *   (IPv4/IPv6 consistent with its length, complete L4 header) ->
  *   DROP_CAP_MALFORMED; a drop rule for the outer source (step 3 of the gate)
  *   -> DROP_RULE; expiry -> DROP_EXPIRED; replay window, read only ->
@@ -250,6 +262,7 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 udp_len, msg_len, inner_len, inner_off, tail, id;
+	struct cg_inner facts;
 	struct cg_session *s;
 	struct cg_pkt in = {};
 	struct cg_tun_hdr *h;
@@ -280,10 +293,13 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	s = cap_session(id);
 	if (!s)
 		return CG_STAT_DROP_UNKNOWN_SESSION;
-	/*
-	 * Encrypted mode goes here once CG_CAP_FLAGS_SUPPORTED has
-	 * CG_TUN_F_ENCRYPTED: cap_prefilter, then XDP_PASS to the daemon.
-	 */
+	/* The session's mode decides, never the packet's: both directions of a mismatch. */
+	if (h->flags != s->flags)
+		return CG_STAT_DROP_WRONG_MODE;
+	ctr = bpf_be64_to_cpu(h->counter);
+	if (h->flags & CG_TUN_F_ENCRYPTED)
+		return cap_encrypted(s, id, ctr, outer, gen);
+
 	msg_len = udp_len - sizeof(*uh) - CG_TUN_TAG_LEN;
 	inner_len = msg_len - CG_TUN_HDR_LEN;
 	c.pos = h + 1;
@@ -302,10 +318,9 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	if (in.src_route)
 		return CG_STAT_DROP_SOURCE_ROUTE;
 
-	ctr = bpf_be64_to_cpu(h->counter);
 	inner_off = l4_off + sizeof(*uh) + CG_TUN_HDR_LEN;
 	tail = (__u32)(data_end - data) - (inner_off + inner_len);
-	r = cap_prefilter(s, ctr, outer, gen);
+	r = cap_prefilter(s, ctr, outer, gen, NULL);
 	if (r != CG_CONTINUE)
 		return r;
 
@@ -317,10 +332,11 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	if (!r)
 		return CG_STAT_DROP_BAD_TAG;
 
-	/* Same address and same family: an IPv6 packet from ::ffff:<vip> is not the client's. */
-	if (!addr_eq(in.src, s->vip) || (in.v6 && addr_is_v4mapped(in.src)))
+	/* The one definition the daemon applies to decrypted packets too (abi/scope.h). */
+	cap_inner_facts(&in, &facts);
+	if (!scope_source_ok(&facts, s->vip))
 		return CG_STAT_DROP_SPOOFED_SOURCE;
-	if (!cap_in_scope(s, &in))
+	if (!scope_any(s->scopes, s->nscopes, &facts))
 		return CG_STAT_DROP_OUT_OF_SCOPE;
 
 	bpf_spin_lock(&s->lock);

@@ -80,7 +80,7 @@ static __always_inline int fw_check(const struct cg_pkt *p, __u32 gen)
 		idx = fw_cache_index(p->src);
 		c = bpf_map_lookup_elem(&fw_cache, &idx);
 	}
-	if (c && c->gen == gen && addr_eq(c->addr, p->src)) {
+	if (c && c->gen == gen && scope_addr_eq(c->addr, p->src)) {
 		action = c->action;
 		slot = c->slot;
 	} else {

@@ -81,8 +81,8 @@ static __always_inline int inside_check(const struct cg_pkt *p, const struct gat
 	if (!cfg)
 		return CG_CONTINUE;
 	if (cfg->pool.plen) {
-		addr_words(p->src, &hi, &lo);
-		if (prefix_match(cfg->pool.addr, cfg->pool.plen, hi, lo, p->v6))
+		scope_addr_words(p->src, &hi, &lo);
+		if (scope_prefix_match(cfg->pool.addr, cfg->pool.plen, hi, lo, p->v6))
 			return CG_STAT_DROP_SPOOFED_POOL;
 	}
 	if (cfg->internal.n && dests_prefix_match(&cfg->internal, p->src, p->v6))
@@ -166,7 +166,7 @@ static __always_inline int icmp_quoted_flow(struct xdp_md *ctx, __u32 off, const
 	e->v6 = p->v6;
 	e->sport = ports[1];
 	e->dport = ports[0];
-	return addr_eq(e->dst, p->dst) ? 0 : -1;
+	return scope_addr_eq(e->dst, p->dst) ? 0 : -1;
 }
 
 /*

@@ -9,6 +9,7 @@
 #include "abi/fw.h"
 #include "abi/gate.h"
 #include "abi/knock.h"
+#include "abi/replay.h"
 #include "abi/stats.h"
 #include "abi/tunnel.h"
 
@@ -164,5 +165,24 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cg_session);
 } tun_sessions SEC(".maps");
+
+/*
+ * CG_SESSION_SLOT(session id) -> struct cg_replay_window: the client-to-gateway
+ * replay window of an encrypted session (integrity sessions keep theirs in
+ * tun_sessions). Only the tag the daemon checks (the AEAD's) may move a
+ * window, so user space writes it: the daemon's data worker that owns the
+ * session, through an mmap of the whole array (BPF_F_MMAPABLE,
+ * lib/datapath/window.c), with replay_accept(), one writer per window at a
+ * time; it zeroes a slot before it installs an encrypted session there. The
+ * gate only reads it, with replay_would_accept() and no lock (there is none a
+ * mmap writer could take; bpf/cap.h says what that means off x86).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CG_MAX_SESSIONS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct cg_replay_window);
+} tun_windows SEC(".maps");
 
 #endif

@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "abi/scope.h"
 #include "bpf/bound.h"
 
 /*
@@ -193,14 +194,6 @@ static __always_inline void addr_v4_mapped(__u8 *dst16, __be32 addr)
 	w[1] = 0;
 	w[2] = bpf_htonl(0x0000ffff);
 	w[3] = addr;
-}
-
-/* 1 if the 16-byte addresses are equal; both 4-byte aligned. */
-static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
 }
 
 /*
@@ -432,7 +425,6 @@ static __always_inline int parse_l4(struct cursor *c, struct cg_pkt *p)
 	return 0;
 }
 
-/* 1 if the 16 bytes are an IPv4-mapped address (::ffff:a.b.c.d); 4-byte aligned. */
 #define CG_IP4_OPTS_MAX 40
 #define CG_IPOPT_END 0
 #define CG_IPOPT_NOOP 1
@@ -489,13 +481,6 @@ __attribute__((noinline)) int ip4_opts_source_route(struct xdp_md *ctx, __u32 of
 	return 0;
 }
 
-static __always_inline int addr_is_v4mapped(const __u8 *a)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	return !(w[0] | w[1] | (w[2] ^ bpf_htonl(0x0000ffff)));
-}
-
 /*
  * Ethernet (with tags) and IP. Returns the ethertype: ETH_P_IP / ETH_P_IPV6
  * (network order) with p filled, another ethertype for non-IP, or
@@ -514,7 +499,7 @@ static __always_inline int parse_l2l3(struct cursor *c, struct cg_pkt *p)
 		if (parse_iphdr(c, p) < 0)
 			return CG_PARSE_ERR;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (parse_ip6hdr(c, p) < 0 || addr_is_v4mapped(p->src))
+		if (parse_ip6hdr(c, p) < 0 || scope_addr_v4mapped(p->src))
 			return CG_PARSE_ERR;
 	}
 	return proto;

@@ -16,6 +16,7 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_PASS_ICMP_ERROR] = "pass_icmp_error",
 	[CG_STAT_PASS_DEFAULT] = "pass_default",
 	[CG_STAT_PASS_CAP] = "pass_cap",
+	[CG_STAT_PASS_ENCRYPTED] = "pass_encrypted",
 	[CG_STAT_DROP_MALFORMED] = "drop_malformed",
 	[CG_STAT_DROP_RULE] = "drop_rule",
 	[CG_STAT_DROP_FRAGMENT] = "drop_fragment",
@@ -36,6 +37,7 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_DROP_SPA_RATE] = "drop_spa_rate",
 	[CG_STAT_DROP_REPLAY] = "drop_replay",
 	[CG_STAT_DROP_SOURCE_ROUTE] = "drop_source_route",
+	[CG_STAT_DROP_WRONG_MODE] = "drop_wrong_mode",
 };
 
 const char *stat_name(unsigned int stat)

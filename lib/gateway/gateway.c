@@ -711,6 +711,7 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 	}
 	if (cfg->auth.enabled) {
 		gw->authd = authd_new(&gw->cfg, bpf_map__fd(gw->skel->maps.tun_sessions),
+				      bpf_map__fd(gw->skel->maps.tun_windows),
 				      bpf_map__fd(gw->skel->maps.knock_open), err, errlen);
 		if (!gw->authd) {
 			e = -errno;

@@ -8,6 +8,7 @@
 
 #include "lib/base/rd.h"
 #include "lib/tunnel/aead.h"
+#include "lib/tunnel/inner.h"
 #include "lib/tunnel/wire.h"
 
 _Static_assert(crypto_shorthash_siphashx24_BYTES == CG_TUN_TAG_LEN, "tag size");
@@ -24,6 +25,7 @@ static const char *const verdict_names[TUN_MAX] = {
 	[TUN_BAD_TAG] = "bad_tag",
 	[TUN_SPOOFED] = "spoofed_source",
 	[TUN_OUT_OF_SCOPE] = "out_of_scope",
+	[TUN_SOURCE_ROUTE] = "source_route",
 };
 
 static const char *const counter_names[TUN_MAX] = {
@@ -37,6 +39,7 @@ static const char *const counter_names[TUN_MAX] = {
 	[TUN_BAD_TAG] = "bad_tag",
 	[TUN_SPOOFED] = "spoofed_source",
 	[TUN_OUT_OF_SCOPE] = "out_of_scope",
+	[TUN_SOURCE_ROUTE] = "source_route",
 };
 
 const char *tun_verdict_str(enum tun_verdict v)
@@ -165,45 +168,18 @@ enum tun_verdict wire_verify(const uint8_t *pkt, size_t len, const uint8_t key[C
 	return ret;
 }
 
-static int read_addr(struct rd *r, size_t n, uint8_t out[16])
-{
-	memset(out, 0, 16);
-	if (n == 4) {
-		out[10] = 0xff;
-		out[11] = 0xff;
-		return rd_bytes(r, out + 12, 4);
-	}
-	return rd_bytes(r, out, 16);
-}
-
 enum tun_verdict wire_inner_check(const uint8_t *inner, size_t len, const uint8_t *src,
 				  const uint8_t *dst)
 {
-	uint8_t a_src[16], a_dst[16], b;
-	uint16_t tot, plen;
-	struct rd r;
+	struct cg_inner in;
+	enum tun_verdict ret;
 
-	rd_init(&r, inner, len);
-	if (rd_peek_u8(&r, 0, &b))
-		return TUN_SHORT;
-	if (b >> 4 == 4) {
-		if (rd_u8(&r, &b) || rd_skip(&r, 1) || rd_u16be(&r, &tot) || rd_skip(&r, 8) ||
-		    read_addr(&r, 4, a_src) || read_addr(&r, 4, a_dst))
-			return TUN_SHORT;
-		if ((b & 0x0f) < 5 || (size_t)(b & 0x0f) * 4 > len || tot != len)
-			return TUN_SHORT;
-	} else if (b >> 4 == 6) {
-		if (rd_skip(&r, 4) || rd_u16be(&r, &plen) || rd_skip(&r, 2) ||
-		    read_addr(&r, 16, a_src) || read_addr(&r, 16, a_dst))
-			return TUN_SHORT;
-		if ((size_t)plen + 40 != len)
-			return TUN_SHORT;
-	} else {
-		return TUN_BAD_TYPE;
-	}
-	if (src && memcmp(src, a_src, 16) != 0)
+	ret = inner_parse(inner, len, &in);
+	if (ret != TUN_OK)
+		return ret;
+	if (src && memcmp(src, in.src, 16) != 0)
 		return TUN_SPOOFED;
-	if (dst && memcmp(dst, a_dst, 16) != 0)
+	if (dst && memcmp(dst, in.dst, 16) != 0)
 		return TUN_OUT_OF_SCOPE;
 	return TUN_OK;
 }

@@ -36,6 +36,7 @@ enum tun_verdict {
 	TUN_BAD_TAG,	     /* tag does not verify */
 	TUN_SPOOFED,	     /* inner source is not the session's virtual address */
 	TUN_OUT_OF_SCOPE,    /* inner destination outside every scope */
+	TUN_SOURCE_ROUTE,    /* inner IPv4 LSRR/SSRR or IPv6 routing header with segments left */
 	TUN_MAX
 };
 
@@ -45,7 +46,8 @@ const char *tun_verdict_str(enum tun_verdict v);
 /*
  * The refusal counter a verdict goes to, as in stats and metrics: "malformed"
  * (SHORT, BAD_TYPE, BAD_FLAGS), "unknown_session", "expired", "replay",
- * "bad_tag", "spoofed_source", "out_of_scope"; "ok" for TUN_OK.
+ * "bad_tag", "spoofed_source", "out_of_scope", "source_route" (the gate's
+ * drop_source_route); "ok" for TUN_OK.
  */
 const char *tun_verdict_counter(enum tun_verdict v);
 
@@ -103,11 +105,12 @@ enum tun_verdict wire_parse(const uint8_t *pkt, size_t len, struct wire_view *v)
 enum tun_verdict wire_verify(const uint8_t *pkt, size_t len, const uint8_t key[CG_TUN_KEY_LEN]);
 
 /*
- * Sanity of an inner packet before it is written to a TUN: IPv4 (IHL >= 5,
- * total length == len) or IPv6 (40 + payload length == len), else TUN_SHORT
- * (lengths) or TUN_BAD_TYPE (version). If src (16 bytes, IPv4-mapped for
- * IPv4) is given, the inner source must equal it (TUN_SPOOFED); if dst is
- * given, the inner destination must equal it (TUN_OUT_OF_SCOPE).
+ * Sanity of an inner packet before it is written to a TUN: inner_parse()'s
+ * verdict (lib/tunnel/inner.h: the packet as the gate judges an inner packet,
+ * TUN_SHORT, TUN_BAD_TYPE or TUN_SOURCE_ROUTE). If src (16 bytes,
+ * IPv4-mapped for IPv4) is given, the inner source must equal it
+ * (TUN_SPOOFED); if dst is given, the inner destination must equal it
+ * (TUN_OUT_OF_SCOPE).
  */
 enum tun_verdict wire_inner_check(const uint8_t *inner, size_t len, const uint8_t *src,
 				  const uint8_t *dst);

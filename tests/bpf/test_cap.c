@@ -24,6 +24,8 @@
 #include "tests/lib/pkt.h"
 #include "lib/base/addr.h"
 #include "lib/datapath/sessmap.h"
+#include "lib/datapath/window.h"
+#include "lib/tunnel/inner.h"
 #include "tests/lib/gate_t.h"
 #include "tests/lib/t.h"
 
@@ -41,7 +43,8 @@
  *
  * Sessions: SID4 (virtual address VIP4) may reach TCP 10.10.2.2:80 and :443
  * and UDP 10.10.2.0/24:7; SID6 (VIP6) may reach anything in
- * 2001:db8:10::/64; SIDANY (VIP4) anything at all.
+ * 2001:db8:10::/64; SIDANY (VIP4) anything at all; SIDENC (VIP4, SID4's
+ * scopes) is an encrypted session, its window in tun_windows.
  */
 
 #define DATA_PORT 51900
@@ -58,13 +61,15 @@
 #define SID4 0x01020304U
 #define SID6 0x0a0b0c0dU
 #define SIDANY 0x77U
+#define SIDENC 0x0c0c0c05U
 #define SEC_NS 1000000000ULL
 
 static const __u8 key4[16] = "0123456789abcdef";
 static const __u8 key6[16] = { 0xfe, 0xed, 0xfa, 0xce, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 
 static struct gate_bpf *skel;
-static __u32 reasons_seen; /* bit per enum cg_stat some run produced as expected */
+static struct windows *wins; /* tun_windows, mapped as the daemon maps it */
+static __u32 reasons_seen;   /* bit per enum cg_stat some run produced as expected */
 
 /* What to send: outer and inner headers, the tunnel header's fields. */
 struct tun {
@@ -167,20 +172,30 @@ static struct cg_scope scope(const char *addr, int plen, __u8 proto, __u16 lo, _
 	return s;
 }
 
-static void session_put(__u32 id, const __u8 *key, const char *vip, __u64 expires,
-			const struct cg_scope *sc, int n)
+static void session_put_mode(__u32 id, const __u8 *key, const char *vip, __u64 expires,
+			     const struct cg_scope *sc, int n, __u32 flags)
 {
 	struct cg_session s;
 
 	memset(&s, 0, sizeof(s));
 	s.expires_ns = expires;
 	s.id = id;
+	s.flags = flags;
 	memcpy(s.key, key, 16);
 	addr_parse_mapped(vip, s.vip);
 	s.nscopes = n;
 	memcpy(s.scopes, sc, n * sizeof(*sc));
 	sessmap_del(bpf_map__fd(skel->maps.tun_sessions), id); /* a test may replace it */
+	/* As the daemon does: a new encrypted session never inherits its slot's window. */
+	if (flags & CG_TUN_F_ENCRYPTED)
+		windows_reset(wins, CG_SESSION_SLOT(id));
 	ASSERT_EQ(sessmap_put(bpf_map__fd(skel->maps.tun_sessions), &s), 0, "session installed");
+}
+
+static void session_put(__u32 id, const __u8 *key, const char *vip, __u64 expires,
+			const struct cg_scope *sc, int n)
+{
+	session_put_mode(id, key, vip, expires, sc, n, 0);
 }
 
 static int session_get(__u32 id, struct cg_session *s)
@@ -206,6 +221,7 @@ static void reset(void)
 	session_put(SID4, key4, VIP4, exp, s4, 3);
 	session_put(SID6, key6, VIP6, exp, s6, 1);
 	session_put(SIDANY, key4, VIP4, exp, any, 2);
+	session_put_mode(SIDENC, key4, VIP4, exp, s4, 3, CG_TUN_F_ENCRYPTED);
 }
 
 static void rule(const char *addr, __u32 plen, __u32 action)
@@ -253,6 +269,11 @@ static bool run(const char *what, const struct tun_pkt *tp, int stat)
 			ok &= ASSERT_EQ(dp, k == stat, what) & ASSERT_EQ(k, stat, "counter");
 		if (k == stat)
 			ok &= ASSERT_EQ(db, tp->p.len, what);
+	}
+	/* Encrypted: the outer packet goes up whole, to the daemon's data socket. */
+	if (ok && stat == CG_STAT_PASS_ENCRYPTED) {
+		ok &= ASSERT_EQ(o.data_size_out, tp->p.len, what);
+		ok &= ASSERT_MEMEQ(out, tp->p.data, tp->p.len, "packet unchanged");
 	}
 	if (ok && stat == CG_STAT_PASS_CAP) {
 		int v6 = (tp->p.data[tp->inner_off] >> 4) == 6;
@@ -545,9 +566,9 @@ static void test_malformed(void)
 
 	reset();
 	tsend("type 2", &T4(1, WEB80, .type = 2), CG_STAT_DROP_CAP_MALFORMED);
-	tsend("flags: encrypted (not yet)", &T4(1, WEB80, .flags = CG_TUN_F_ENCRYPTED),
-	      CG_STAT_DROP_CAP_MALFORMED);
 	tsend("flags: unknown bit", &T4(1, WEB80, .flags = 0x80), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("flags: encrypted and unknown", &T4(1, WEB80, .flags = 0x81, .session = SIDENC),
+	      CG_STAT_DROP_CAP_MALFORMED);
 	tsend("rsvd set", &T4(1, WEB80, .rsvd = 1), CG_STAT_DROP_CAP_MALFORMED);
 	tsend("inner version 5", &T4(1, WEB80, .mangle_msg = inner_version_5),
 	      CG_STAT_DROP_CAP_MALFORMED);
@@ -816,6 +837,351 @@ static void test_verified_replay(void)
 		(unsigned long long)verified);
 }
 
+/* ---- encrypted mode: the prefilter ------------------------------------------ */
+
+/*
+ * Stands for the AEAD ciphertext: the gate has no key and never reads it, so
+ * any bytes do; these do not parse as an IP packet (version 0xa), which shows
+ * the stage does not look at them.
+ */
+static void scramble(__u8 *msg, size_t len)
+{
+	size_t i;
+
+	for (i = 16; i < len; i++)
+		msg[i] ^= (__u8)(0xa5 + i);
+}
+
+#define E4(ctr, ...)                                                                           \
+	T4(ctr, WEB80, .session = SIDENC, .flags = CG_TUN_F_ENCRYPTED, .mangle_msg = scramble, \
+	   __VA_ARGS__)
+
+static struct cg_replay_window *enc_window(void)
+{
+	return windows_at(wins, CG_SESSION_SLOT(SIDENC));
+}
+
+static void test_encrypted_pass(void)
+{
+	struct cg_replay_window before, *w = enc_window();
+	struct cg_session s;
+
+	reset();
+	memcpy(&before, w, sizeof(before));
+	tsend("valid header", &E4(1), CG_STAT_PASS_ENCRYPTED);
+	tsend("v6 outer", &E4(2, .ofamily = 6), CG_STAT_PASS_ENCRYPTED);
+	tsend("802.1Q outer", &E4(3, .nvlan = 1, .vlan = { { 0x8100, 100 } }),
+	      CG_STAT_PASS_ENCRYPTED);
+	tsend("1500-byte inner",
+	      &E4(4, .inner = IN4(WEB, IPPROTO_TCP, 80, .payload_len = 1500 - 40)),
+	      CG_STAT_PASS_ENCRYPTED);
+	/* The gate wrote nothing: the window and the session are the daemon's to move. */
+	ASSERT_MEMEQ(w, &before, sizeof(before), "window untouched by the gate");
+	ASSERT_EQ(session_get(SIDENC, &s), 0, "session");
+	ASSERT_EQ(s.rx_packets, 0, "no rx counted by the gate");
+	ASSERT_EQ(s.replay_top, 0, "session's own window unused");
+	tsend("same counter again: not yet accepted", &E4(1), CG_STAT_PASS_ENCRYPTED);
+}
+
+static void test_encrypted_refusals(void)
+{
+	struct cg_scope s4[] = { scope(WEB, 32, IPPROTO_TCP, 80, 80) };
+
+	reset();
+	tsend("unknown session", &E4(1, .session = 0x99999999), CG_STAT_DROP_UNKNOWN_SESSION);
+	tsend("slot of another id", &E4(1, .session = SIDENC ^ 0x80000000U),
+	      CG_STAT_DROP_UNKNOWN_SESSION);
+	tsend("rsvd set", &E4(1, .rsvd = 1), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("type 2", &E4(1, .type = 2), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("smallest inner, 20 bytes",
+	      &E4(1, .inner = IN4(WEB, 253, 0, .payload_len = 0), .mangle_msg = NULL),
+	      CG_STAT_PASS_ENCRYPTED);
+	rule("198.51.100.0", 24, FW_ACT_DROP);
+	tsend("drop rule for the outer source", &E4(1), CG_STAT_DROP_RULE);
+	rule("198.51.100.0", 24, FW_ACT_ALLOW);
+	tsend("allow rule: still prefiltered", &E4(1), CG_STAT_PASS_ENCRYPTED);
+	session_put_mode(SIDENC, key4, VIP4, gate_now_ns() - SEC_NS, s4, 1, CG_TUN_F_ENCRYPTED);
+	tsend("expired", &E4(1), CG_STAT_DROP_EXPIRED_UNVERIFIED);
+}
+
+/* The session's mode decides: a packet of the other mode is refused, both ways. */
+static void test_wrong_mode(void)
+{
+	reset();
+	tsend("encrypted packet, integrity session", &E4(1, .session = SID4),
+	      CG_STAT_DROP_WRONG_MODE);
+	tsend("integrity packet (valid tag), encrypted session", &T4(1, WEB80, .session = SIDENC),
+	      CG_STAT_DROP_WRONG_MODE);
+	/* Neither moved a window. */
+	tsend("integrity session still fresh", &T4(1, WEB80), CG_STAT_PASS_CAP);
+	tsend("encrypted session still fresh", &E4(1), CG_STAT_PASS_ENCRYPTED);
+}
+
+/*
+ * The window shared by user space and the XDP view: counters accepted
+ * through the mmap with replay_accept(), as the daemon's worker does after a
+ * packet opened, are refused by the gate at once; fresh ones pass.
+ */
+static void test_encrypted_window_shared(void)
+{
+	static const __u64 accepted[] = { 8900, 8899, 9000, 8937 };
+	struct cg_replay_window *w = enc_window();
+	size_t i;
+
+	reset();
+	if (!ASSERT_TRUE(w != NULL, "window of the slot"))
+		return;
+	ASSERT_EQ(w->top, 0, "reset before install");
+	for (i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+		ASSERT_TRUE(replay_accept(&w->top, w->bitmap, accepted[i]),
+			    "accepted in user space");
+	for (i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+		tsend("accepted by user space", &E4(accepted[i]), CG_STAT_DROP_REPLAY_UNVERIFIED);
+	tsend("counter 0", &E4(0), CG_STAT_DROP_REPLAY_UNVERIFIED);
+	tsend("behind the window", &E4(9000 - CG_REPLAY_BEHIND - 1),
+	      CG_STAT_DROP_REPLAY_UNVERIFIED);
+	tsend("inside the window, fresh", &E4(9000 - CG_REPLAY_BEHIND), CG_STAT_PASS_ENCRYPTED);
+	tsend("fresh, between", &E4(8950), CG_STAT_PASS_ENCRYPTED);
+	tsend("fresh, ahead", &E4(9001), CG_STAT_PASS_ENCRYPTED);
+	/* The daemon accepts one more: the very next lookup sees it. */
+	ASSERT_TRUE(replay_accept(&w->top, w->bitmap, 9001), "accepted in user space");
+	tsend("just accepted", &E4(9001), CG_STAT_DROP_REPLAY_UNVERIFIED);
+	/* A new session in the slot starts from an empty window. */
+	windows_reset(wins, CG_SESSION_SLOT(SIDENC));
+	tsend("after windows_reset", &E4(9001), CG_STAT_PASS_ENCRYPTED);
+	tsend("after windows_reset, old", &E4(8899), CG_STAT_PASS_ENCRYPTED);
+}
+
+static void test_windows_open_checks(void)
+{
+	errno = 0;
+	ASSERT_TRUE(windows_open(bpf_map__fd(skel->maps.tun_sessions)) == NULL, "not tun_windows");
+	ASSERT_EQ(errno, EINVAL, "EINVAL");
+	ASSERT_TRUE(windows_open(-1) == NULL, "bad fd");
+	ASSERT_TRUE(windows_at(wins, CG_MAX_SESSIONS) == NULL, "past the end");
+	ASSERT_TRUE(windows_at(wins, CG_MAX_SESSIONS - 1) != NULL, "last slot");
+}
+
+/* ---- one inner check: the gate and lib/tunnel/inner.c agree ------------------ */
+
+static void inner_ihl_4(__u8 *msg, size_t len)
+{
+	(void)len;
+	msg[16] = 0x44;
+}
+
+static void inner_v6_plen_short(__u8 *msg, size_t len)
+{
+	(void)len;
+	msg[16 + 5] -= 1;
+}
+
+/* Puts the 8 bytes @o in place of the inner IPv4 packet's 8 option bytes. */
+static void inner_opts(__u8 *msg, const __u8 o[8])
+{
+	memcpy(msg + 16 + 20, o, 8);
+}
+
+/* Record route (7) with length 1. */
+static void inner_opt_len_1(__u8 *msg, size_t len)
+{
+	(void)len;
+	inner_opts(msg, (const __u8[8]){ 7, 1 });
+}
+
+/* Record route whose length (12) runs past the 8 option bytes. */
+static void inner_opt_past_end(__u8 *msg, size_t len)
+{
+	(void)len;
+	inner_opts(msg, (const __u8[8]){ 7, 12 });
+}
+
+/* NOOPs, then a last byte that is an option type with no room for its length. */
+static void inner_opt_last_byte(__u8 *msg, size_t len)
+{
+	(void)len;
+	inner_opts(msg, (const __u8[8]){ 1, 1, 1, 1, 1, 1, 1, 7 });
+}
+
+/* NOOP, END, then a source route after END: not looked at (as Linux). */
+static void inner_opt_lsrr_after_end(__u8 *msg, size_t len)
+{
+	(void)len;
+	inner_opts(msg, (const __u8[8]){ 1, 0, 131, 7, 4, 10, 10, 2 });
+}
+
+/* The first extension header claims 1608 bytes. */
+static void inner_ext_past_end(__u8 *msg, size_t len)
+{
+	(void)len;
+	msg[16 + 40 + 1] = 200;
+}
+
+#define DST7                       \
+	{                          \
+		IPPROTO_DSTOPTS, 8 \
+	}
+
+struct inner_row {
+	const char *name;
+	struct tun t;
+	enum tun_verdict want;
+};
+
+/*
+ * Every row runs through the gate in integrity mode (its verdict from the
+ * counter that moved) and through inner_parse + inner_check with the very
+ * session entry the gate read: both must give the row's verdict.
+ */
+static const struct inner_row inner_rows[] = {
+	{ "v4 tcp", T4(0, WEB80), TUN_OK },
+	{ "v4 udp /24", T4(0, IN4(ECHO, IPPROTO_UDP, 7)), TUN_OK },
+	{ "v4 icmp echo", T4(0, IN4(WEB, IPPROTO_ICMP, 0, .icmp_type = 8), .session = SIDANY),
+	  TUN_OK },
+	{ "v4 icmp other", T4(0, IN4(WEB, IPPROTO_ICMP, 0, .icmp_type = 3), .session = SIDANY),
+	  TUN_OK },
+	{ "v4 gre, no l4", T4(0, IN4(WEB, IPPROTO_GRE, 0), .session = SIDANY), TUN_OK },
+	{ "v6 tcp", T6(0, IN6(SRV6, IPPROTO_TCP, 443)), TUN_OK },
+	{ "v6 udp", T6(0, IN6(SRV6, IPPROTO_UDP, 53)), TUN_OK },
+	{ "v6 icmpv6", T6(0, IN6(SRV6, IPPROTO_ICMPV6, 0, .icmp_type = 128)), TUN_OK },
+	{ "v6 icmp (v4's) in v6", T6(0, IN6(SRV6, IPPROTO_ICMP, 0, .no_l4 = 1, .payload_len = 2)),
+	  TUN_OK },
+	{ "v6 dstopts", T6(0, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { DST7 })), TUN_OK },
+	{ "v6 six ext headers",
+	  T6(0, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 6,
+		    .ext = { DST7, DST7, DST7, DST7, DST7, DST7 })),
+	  TUN_OK },
+	{ "v6 seven ext headers",
+	  T6(0, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 7,
+		    .ext = { DST7, DST7, DST7, DST7, DST7, DST7, DST7 })),
+	  TUN_SHORT },
+	{ "v6 ext header past the packet",
+	  T6(0, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { DST7 }),
+	     .mangle_msg = inner_ext_past_end),
+	  TUN_SHORT },
+	{ "v4 options, no route", T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8)), TUN_OK },
+	{ "v4 lsrr", T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_lsrr),
+	  TUN_SOURCE_ROUTE },
+	{ "v4 ssrr", T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_ssrr),
+	  TUN_SOURCE_ROUTE },
+	{ "v4 lsrr after END",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_opt_lsrr_after_end),
+	  TUN_OK },
+	{ "v4 option length 1",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_opt_len_1),
+	  TUN_SHORT },
+	{ "v4 option past the end",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_opt_past_end),
+	  TUN_SHORT },
+	{ "v4 option in the last byte",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 8), .mangle_msg = inner_opt_last_byte),
+	  TUN_SHORT },
+	{ "v4 40 option bytes", T4(0, IN4(WEB, IPPROTO_TCP, 80, .ip_opt_len = 40)), TUN_OK },
+	{ "v6 routing header, segments left",
+	  T6(0, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } }),
+	     .mangle_msg = inner_rh_segleft_1),
+	  TUN_SOURCE_ROUTE },
+	{ "v6 routing header, none left",
+	  T6(0, IN6(SRV6, IPPROTO_UDP, 53, .next_ext = 1, .ext = { { IPPROTO_ROUTING, 24 } })),
+	  TUN_OK },
+	{ "v4 first fragment",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 80, .frag = 1, .frag_more = 1, .frag_id = 9)), TUN_OK },
+	{ "v4 first fragment, port out of scope",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 22, .frag = 1, .frag_more = 1)), TUN_OUT_OF_SCOPE },
+	{ "v4 first fragment, tcp cut",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 80, .frag = 1, .frag_more = 1, .no_l4 = 1, .payload_len = 8)),
+	  TUN_SHORT },
+	{ "v4 later fragment",
+	  T4(0, IN4(WEB, IPPROTO_TCP, 0, .frag = 1, .frag_off = 5, .no_l4 = 1, .payload_len = 3)),
+	  TUN_OK },
+	{ "v4 later fragment, other dst",
+	  T4(0, IN4("10.10.3.3", IPPROTO_TCP, 0, .frag = 1, .frag_off = 5, .no_l4 = 1)),
+	  TUN_OUT_OF_SCOPE },
+	{ "v4 later fragment, other proto",
+	  T4(0, IN4(WEB, IPPROTO_GRE, 0, .frag = 1, .frag_off = 5, .no_l4 = 1)), TUN_OUT_OF_SCOPE },
+	{ "v4 later fragment, udp to the udp /24",
+	  T4(0, IN4(WEB, IPPROTO_UDP, 0, .frag = 1, .frag_off = 5, .no_l4 = 1)), TUN_OK },
+	{ "v6 first fragment",
+	  T6(0, IN6(SRV6, IPPROTO_TCP, 80, .frag = 1, .frag_more = 1, .frag_id = 7)), TUN_OK },
+	{ "v6 later fragment",
+	  T6(0, IN6(SRV6, IPPROTO_TCP, 0, .frag = 1, .frag_off = 5, .no_l4 = 1, .payload_len = 3)),
+	  TUN_OK },
+	{ "v4 total length short", T4(0, WEB80, .mangle_msg = inner_tot_len_short), TUN_SHORT },
+	{ "v4 ihl 4", T4(0, WEB80, .mangle_msg = inner_ihl_4), TUN_SHORT },
+	{ "version 5", T4(0, WEB80, .mangle_msg = inner_version_5), TUN_BAD_TYPE },
+	{ "v4 tcp doff 4", T4(0, WEB80, .mangle_msg = inner_tcp_doff_4), TUN_SHORT },
+	{ "v4 tcp cut", T4(0, IN4(WEB, IPPROTO_TCP, 80, .no_l4 = 1, .payload_len = 12)),
+	  TUN_SHORT },
+	{ "v4 udp cut", T4(0, IN4(ECHO, IPPROTO_UDP, 7, .no_l4 = 1, .payload_len = 4)), TUN_SHORT },
+	{ "v4 icmp cut",
+	  T4(0, IN4(WEB, IPPROTO_ICMP, 0, .no_l4 = 1, .payload_len = 4), .session = SIDANY),
+	  TUN_SHORT },
+	{ "v6 payload length short",
+	  T6(0, IN6(SRV6, IPPROTO_UDP, 53), .mangle_msg = inner_v6_plen_short), TUN_SHORT },
+	{ "v6 tcp cut", T6(0, IN6(SRV6, IPPROTO_TCP, 80, .no_l4 = 1, .payload_len = 19)),
+	  TUN_SHORT },
+	{ "v6 icmpv6 cut", T6(0, IN6(SRV6, IPPROTO_ICMPV6, 0, .no_l4 = 1, .payload_len = 7)),
+	  TUN_SHORT },
+	{ "v4 wrong port", T4(0, IN4(WEB, IPPROTO_TCP, 22)), TUN_OUT_OF_SCOPE },
+	{ "v4 wrong proto", T4(0, IN4(WEB, IPPROTO_UDP, 80)), TUN_OUT_OF_SCOPE },
+	{ "v4 wrong dst", T4(0, IN4("10.10.3.3", IPPROTO_TCP, 80)), TUN_OUT_OF_SCOPE },
+	{ "v4 port range edge", T4(0, IN4(WEB, IPPROTO_TCP, 443)), TUN_OK },
+	{ "v4 port 444", T4(0, IN4(WEB, IPPROTO_TCP, 444)), TUN_OUT_OF_SCOPE },
+	{ "v6 outside the /64", T6(0, IN6("2001:db8:11::80", IPPROTO_TCP, 80)), TUN_OUT_OF_SCOPE },
+	{ "v6 to ::ffff:web, v6 session", T6(0, IN6("::ffff:" WEB, IPPROTO_TCP, 80)),
+	  TUN_OUT_OF_SCOPE },
+	{ "v4 spoofed source", T4(0, IN4(WEB, IPPROTO_TCP, 80, .src = "100.64.0.3")), TUN_SPOOFED },
+	{ "v6 packet, v4 session", T4(0, IN6(SRV6, IPPROTO_TCP, 80)), TUN_SPOOFED },
+	{ "v6 from ::ffff:vip", T4(0, IN6("::ffff:" WEB, IPPROTO_TCP, 80, .src = "::ffff:" VIP4)),
+	  TUN_SPOOFED },
+	{ "v6 spoofed source", T6(0, IN6(SRV6, IPPROTO_TCP, 80, .src = "fd00:64::3")),
+	  TUN_SPOOFED },
+	{ "spoofed and out of scope", T4(0, IN4("10.10.3.3", IPPROTO_TCP, 1, .src = "1.2.3.4")),
+	  TUN_SPOOFED },
+};
+
+static int stat_of_verdict(enum tun_verdict v)
+{
+	switch (v) {
+	case TUN_OK:
+		return CG_STAT_PASS_CAP;
+	case TUN_SOURCE_ROUTE:
+		return CG_STAT_DROP_SOURCE_ROUTE;
+	case TUN_SPOOFED:
+		return CG_STAT_DROP_SPOOFED_SOURCE;
+	case TUN_OUT_OF_SCOPE:
+		return CG_STAT_DROP_OUT_OF_SCOPE;
+	default:
+		return CG_STAT_DROP_CAP_MALFORMED;
+	}
+}
+
+static void test_inner_agrees(void)
+{
+	size_t i, n = sizeof(inner_rows) / sizeof(inner_rows[0]);
+	enum tun_verdict got;
+	struct cg_session s;
+	struct cg_inner in;
+	struct tun_pkt tp;
+
+	reset();
+	for (i = 0; i < n; i++) {
+		const struct inner_row *row = &inner_rows[i];
+		struct tun t = row->t;
+
+		t.counter = i + 1;
+		if (!ASSERT_EQ(tun_build(&t, &tp), 0, row->name) ||
+		    !ASSERT_EQ(session_get(t.session, &s), 0, row->name))
+			continue;
+		run(row->name, &tp, stat_of_verdict(row->want));
+		got = inner_parse(tp.p.data + tp.inner_off, tp.inner_len, &in);
+		if (got == TUN_OK)
+			got = inner_check(&in, s.vip, s.scopes, s.nscopes);
+		if (!ASSERT_EQ(got, row->want, row->name))
+			fprintf(stderr, "  user space: %s\n", tun_verdict_str(got));
+	}
+}
+
 static void test_every_cap_reason_covered(void)
 {
 	int k;
@@ -848,6 +1214,12 @@ int main(int argc, char **argv)
 		T_CASE(test_allow_rule_still_verified),
 		T_CASE(test_stage_off),
 		T_CASE(test_siphash_every_length),
+		T_CASE(test_encrypted_pass),
+		T_CASE(test_encrypted_refusals),
+		T_CASE(test_wrong_mode),
+		T_CASE(test_encrypted_window_shared),
+		T_CASE(test_windows_open_checks),
+		T_CASE(test_inner_agrees),
 	};
 	static const struct t_case cover = T_CASE(test_every_cap_reason_covered);
 	int rc;
@@ -862,9 +1234,16 @@ int main(int argc, char **argv)
 
 		return t_main(__FILE__, &sc, 1, argc, argv);
 	}
+	wins = windows_open(bpf_map__fd(skel->maps.tun_windows));
+	if (!wins) {
+		fprintf(stderr, "windows_open: %s\n", strerror(errno));
+		gate_bpf__destroy(skel);
+		return 1;
+	}
 	rc = t_main(__FILE__, cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 	if (argc < 2 && t_main(__FILE__, &cover, 1, argc, argv))
 		rc = 1;
+	windows_close(wins);
 	gate_bpf__destroy(skel);
 	return rc;
 }

@@ -132,7 +132,8 @@ static struct authd *start(void)
 	struct authd *a;
 
 	sessmap_clear(sessions_fd());
-	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
+		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
 	ASSERT_TRUE(a != NULL, err);
 	return a;
 }

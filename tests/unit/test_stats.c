@@ -32,6 +32,10 @@ static void test_every_stat_named(void)
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPOOFED_POOL), "spoofed_pool", "pool");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPOOFED_INTERNAL), "spoofed_internal", "internal");
 	ASSERT_STREQ(stat_reason(CG_STAT_DROP_SPA_RATE), "spa_rate", "spa rate");
+	/* Encrypted mode (bpf/cap.h: cap_encrypted). */
+	ASSERT_TRUE(stat_is_pass(CG_STAT_PASS_ENCRYPTED), "pass_encrypted passes");
+	ASSERT_STREQ(stat_name(CG_STAT_PASS_ENCRYPTED), "pass_encrypted", "encrypted");
+	ASSERT_STREQ(stat_name(CG_STAT_DROP_WRONG_MODE), "drop_wrong_mode", "wrong mode");
 }
 
 T_MAIN(T_CASE(test_every_stat_named))

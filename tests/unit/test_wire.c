@@ -313,6 +313,7 @@ static void test_names(void)
 		{ "bad_tag", "bad_tag" },
 		{ "spoofed_source", "spoofed_source" },
 		{ "out_of_scope", "out_of_scope" },
+		{ "source_route", "source_route" },
 	};
 	int v;
 
