@@ -192,7 +192,7 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	a->ctl_open = true;
 	use_capability(a, false);
 
-	a->tun_fd = tun_open(a->cfg->tun, a->tun_name, sizeof(a->tun_name));
+	a->tun_fd = tun_open(a->cfg->tun, 0, a->tun_name, sizeof(a->tun_name));
 	if (a->tun_fd < 0) {
 		e = a->tun_fd;
 		snprintf(err, errlen, "TUN %s: %s", a->cfg->tun, strerror(-e));

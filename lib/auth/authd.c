@@ -1005,7 +1005,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 	}
 
 	/* The return path: replies to the pool are routed into this TUN. */
-	a->tun_fd = tun_open(ac->tun, a->tun_name, sizeof(a->tun_name));
+	a->tun_fd = tun_open(ac->tun, 0, a->tun_name, sizeof(a->tun_name));
 	if (a->tun_fd < 0) {
 		e = a->tun_fd;
 		snprintf(err, errlen, "TUN %s: %s", ac->tun, strerror(-e));

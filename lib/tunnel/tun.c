@@ -17,17 +17,22 @@
 
 #include "lib/tunnel/tun.h"
 
-int tun_open(const char *name, char *actual, size_t len)
+int tun_open(const char *name, unsigned int flags, char *actual, size_t len)
 {
 	struct ifreq ifr = { 0 };
 	int fd = -1, ret;
 
-	if (!actual || len < IFNAMSIZ || (name && strlen(name) >= IFNAMSIZ))
+	if (!actual || len < IFNAMSIZ || (name && strlen(name) >= IFNAMSIZ) ||
+	    (flags & ~(unsigned int)(TUN_OPEN_VNET_HDR | TUN_OPEN_MULTI_QUEUE)))
 		return -EINVAL;
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	if (flags & TUN_OPEN_VNET_HDR)
+		ifr.ifr_flags |= IFF_VNET_HDR;
+	if (flags & TUN_OPEN_MULTI_QUEUE)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	if (name)
 		memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {

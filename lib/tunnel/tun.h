@@ -7,14 +7,22 @@
 
 #include "lib/base/addr.h"
 
+enum tun_open_flags {
+	TUN_OPEN_VNET_HDR = 1U << 0,	/* IFF_VNET_HDR: a virtio_net_hdr before each packet */
+	TUN_OPEN_MULTI_QUEUE = 1U << 1, /* IFF_MULTI_QUEUE: one fd (queue) per worker */
+};
+
 /*
  * Create a TUN device (IFF_TUN | IFF_NO_PI: the fd reads and writes bare IP
  * packets), non-blocking and close-on-exec. name may contain "%d" or be NULL
  * or "" (the kernel picks "tunN"); the actual name goes to actual (len >=
- * IFNAMSIZ). Returns the fd or -errno. The device is not persistent: closing
- * the fd deletes it, with its addresses and routes.
+ * IFNAMSIZ). flags: enum tun_open_flags (0: one queue, no vnet header).
+ * With TUN_OPEN_MULTI_QUEUE, calling again with the actual name and the same
+ * flags opens one more queue of that device (the kernel spreads flows over
+ * the queues). Returns the fd or -errno. The device is not persistent:
+ * closing its last fd deletes it, with its addresses and routes.
  */
-int tun_open(const char *name, char *actual, size_t len);
+int tun_open(const char *name, unsigned int flags, char *actual, size_t len);
 
 /*
  * Give ifname an address (if addr is not NULL: addr->addr is the address,
