@@ -4,10 +4,19 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/udp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
+#include "lib/base/addr.h"
 #include "lib/tunnel/offload.h"
+#include "lib/tunnel/tun.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/t.h"
 
@@ -28,6 +37,7 @@ struct seg {
 	const uint8_t *opt;
 	const uint8_t *payload;
 	size_t plen;
+	const char *src, *dst; /* IPv4 only; NULL: 10.0.0.1 -> 10.0.0.2 */
 };
 
 static void put16(uint8_t *p, uint32_t v)
@@ -100,8 +110,8 @@ static size_t build(uint8_t *b, const struct seg *s)
 		put16(b + 6, s->no_df ? 0 : 0x4000);
 		b[8] = s->ttl ? s->ttl : 64;
 		b[9] = proto;
-		inet_pton(AF_INET, "10.0.0.1", b + 12);
-		inet_pton(AF_INET, "10.0.0.2", b + 16);
+		inet_pton(AF_INET, s->src ? s->src : "10.0.0.1", b + 12);
+		inet_pton(AF_INET, s->dst ? s->dst : "10.0.0.2", b + 16);
 		put16(b + 10, pkt_csum(b, 20, 0));
 	}
 	l4 = b + ihl;
@@ -768,6 +778,318 @@ static void test_field_failures(void)
 	ASSERT_STREQ(offload_counter_name(OFFLOAD_BAD_VNET_HDR), "bad_vnet_hdr", "name");
 }
 
+/* ---- the real kernel, in a private netns ------------------------------------- */
+
+#define PEER "10.77.0.2"
+#define LOCAL "10.77.0.1"
+#define PEER_PORT 5000
+#define PEER_ISN 1000u
+
+/* The emulated peer's side of one TCP connection through the TUN. */
+struct conn {
+	int tun, sock;
+	uint16_t lport;
+	uint32_t local_next; /* the next seq we expect from the local socket */
+	uint32_t peer_next;  /* the next seq we send */
+	int offloads;
+	int saw_gso, saw_vnet;
+	uint8_t rx[BIG + 10];
+};
+
+/* The next TCP packet from the local socket to the peer: its vnet header and bytes. */
+static ssize_t peer_read(struct conn *c, struct virtio_net_hdr *h, const uint8_t **pkt)
+{
+	struct pollfd p = { .fd = c->tun, .events = POLLIN };
+	ssize_t n;
+
+	while (poll(&p, 1, 3000) == 1) {
+		n = read(c->tun, c->rx, sizeof(c->rx));
+		if (n < (ssize_t)(10 + 40) || c->rx[10] != 0x45 || c->rx[10 + 9] != IPPROTO_TCP)
+			continue;
+		memcpy(h, c->rx, 10);
+		if (h->flags || h->gso_type)
+			c->saw_vnet = 1;
+		*pkt = c->rx + 10;
+		return n - 10;
+	}
+	return -1;
+}
+
+static int peer_write(struct conn *c, const struct virtio_net_hdr *h, const void *d, size_t len)
+{
+	struct virtio_net_hdr z = { 0 };
+	struct iovec v[2] = { { h ? (void *)h : &z, 10 }, { (void *)d, len } };
+
+	return writev(c->tun, v, 2) == (ssize_t)(10 + len) ? 0 : -1;
+}
+
+static int peer_send(struct conn *c, uint8_t flags, const uint8_t *opt, uint8_t opt_len)
+{
+	uint8_t b[100];
+	size_t len = build(b, &(struct seg){ .src = PEER,
+					     .dst = LOCAL,
+					     .sport = PEER_PORT,
+					     .dport = c->lport,
+					     .seq = c->peer_next,
+					     .ack = c->local_next,
+					     .flags = flags,
+					     .win = 65535,
+					     .opt = opt,
+					     .opt_len = opt_len });
+
+	return peer_write(c, NULL, b, len);
+}
+
+static const char *handshake(struct conn *c, const char *ifname)
+{
+	static const uint8_t mss[4] = { 2, 4, 1400 >> 8, 1400 & 0xff };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PEER_PORT) };
+	struct pollfd p = { .events = POLLOUT };
+	struct cidr a = { .family = AF_INET, .plen = 24 };
+	struct virtio_net_hdr h;
+	const uint8_t *pkt;
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	inet_pton(AF_INET, LOCAL, a.addr);
+	if (tun_no_ipv6(ifname) || tun_configure(ifname, &a, 1500))
+		return "configure the TUN";
+	inet_pton(AF_INET, PEER, &sa.sin_addr);
+	c->sock = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->sock < 0 ||
+	    (connect(c->sock, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS))
+		return "connect";
+	if (peer_read(c, &h, &pkt) < 0 || pkt[20 + 13] != 0x02)
+		return "SYN from the local socket";
+	c->lport = (uint16_t)(pkt[20] << 8 | pkt[21]);
+	c->local_next = get32(pkt + 24) + 1;
+	c->peer_next = PEER_ISN;
+	if (peer_send(c, 0x12, mss, 4))
+		return "write SYN-ACK";
+	c->peer_next++;
+	p.fd = c->sock;
+	if (poll(&p, 1, 3000) != 1 || getsockopt(c->sock, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+		return "connection established";
+	if (peer_read(c, &h, &pkt) < 0 || pkt[20 + 13] != 0x10)
+		return "ACK of the handshake";
+	return NULL;
+}
+
+/* The local socket sends total bytes; we read them off the TUN, split, check and ACK them. */
+static const char *read_side(struct conn *c, size_t total)
+{
+	struct virtio_net_hdr h;
+	const uint8_t *pkt;
+	size_t sent = 0, got = 0, i, plen;
+	ssize_t n, len;
+	int segs;
+
+	while (got < total) {
+		n = send(c->sock, payload + sent, total - sent, MSG_DONTWAIT);
+		if (n > 0)
+			sent += (size_t)n;
+		len = peer_read(c, &h, &pkt);
+		if (len < 0)
+			return "data from the local socket (timeout)";
+		if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			c->saw_gso = 1;
+		segs = gso_split(&h, pkt, (size_t)len, out, STRIDE, lens, 64);
+		if (segs < 1)
+			return "gso_split refused what the kernel gave";
+		for (i = 0; i < (size_t)segs; i++) {
+			const uint8_t *o = out + i * STRIDE;
+			uint32_t seq = get32(o + 24);
+
+			if (!valid(o, lens[i]))
+				return "segment with a bad checksum or length";
+			plen = lens[i] - 20 - (size_t)(o[32] >> 4) * 4;
+			if (plen > 1400)
+				return "segment above the MSS";
+			if (!plen || seq != c->local_next) {
+				if ((int32_t)(seq - c->local_next) > 0)
+					return "a segment missing";
+				continue; /* a pure ACK or a retransmission */
+			}
+			if (memcmp(o + lens[i] - plen, payload + got, plen))
+				return "segment payload differs";
+			got += plen;
+			c->local_next += (uint32_t)plen;
+		}
+		if (peer_send(c, 0x10, NULL, 0))
+			return "write ACK";
+	}
+	return NULL;
+}
+
+/* The peer sends 8 segments, coalesced (or not); the local socket must read them all. */
+static const char *write_side(struct conn *c)
+{
+	struct gro *g = gro_new(16, 16 * STRIDE, c->offloads ? GRO_TCP : 0);
+	struct pollfd p = { .fd = c->sock, .events = POLLIN };
+	struct virtio_net_hdr h;
+	const uint8_t *pkt;
+	uint8_t rcv[8000];
+	size_t got = 0, i;
+	ssize_t n;
+	int no;
+
+	if (!g)
+		return "gro_new";
+	for (i = 0; i < 8; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len =
+			build(bufs[i], &(struct seg){ .src = PEER,
+						      .dst = LOCAL,
+						      .sport = PEER_PORT,
+						      .dport = c->lport,
+						      .seq = c->peer_next + (uint32_t)i * 1000,
+						      .ack = c->local_next,
+						      .win = 65535,
+						      .flags = i == 7 ? 0x18 : 0x10,
+						      .id = (uint16_t)i,
+						      .payload = payload + 777 + i * 1000,
+						      .plen = 1000 });
+	}
+	no = gro_coalesce(g, iov, 8, go, 16);
+	if (no != (c->offloads ? 1 : 8))
+		return "coalesced into the expected number of writes";
+	for (i = 0; i < (size_t)no; i++)
+		if (peer_write(c, &go[i].hdr, go[i].data, go[i].len))
+			return "the TUN refused a write";
+	gro_free(g);
+	while (got < sizeof(rcv) && poll(&p, 1, 3000) == 1) {
+		n = recv(c->sock, rcv + got, sizeof(rcv) - got, 0);
+		if (n <= 0)
+			return "recv";
+		got += (size_t)n;
+	}
+	if (got != sizeof(rcv) || memcmp(rcv, payload + 777, sizeof(rcv)))
+		return "the local socket did not get the 8000 bytes in order";
+	c->peer_next += 8000;
+	while (peer_read(c, &h, &pkt) > 0)
+		if (get32(pkt + 28) == c->peer_next)
+			return NULL;
+	return "the kernel's ACK of all 8000 bytes";
+}
+
+static const char *tun_steps(int offloads)
+{
+	struct conn c = { .offloads = offloads, .sock = -1 };
+	char name[IFNAMSIZ];
+	unsigned int got = 0;
+	const char *why;
+
+	fill_payload();
+	if (tun_configure("lo", NULL, 0))
+		return "lo up";
+	c.tun = tun_open("cgoff%d", TUN_OPEN_VNET_HDR, name, sizeof(name));
+	if (c.tun < 0)
+		return "tun_open with a vnet header";
+	if (offloads &&
+	    (tun_offload_enable(c.tun, &got) || !(got & TUN_F_TSO4) || !(got & TUN_F_CSUM)))
+		return "tun_offload_enable: TSO4 and CSUM";
+	if ((why = handshake(&c, name)) || (why = read_side(&c, 60000)) || (why = write_side(&c)))
+		return why;
+	if (offloads && !c.saw_gso)
+		return "no TSO super-packet came out of the TUN";
+	if (!offloads && c.saw_vnet)
+		return "a vnet header with offloads off";
+	close(c.sock);
+	close(c.tun);
+	return NULL;
+}
+
+static const char *tun_steps_on(void)
+{
+	return tun_steps(1);
+}
+
+static const char *tun_steps_off(void)
+{
+	return tun_steps(0);
+}
+
+/* TSO read from a real TUN and split; a coalesced write delivered to a real socket. */
+static void test_kernel_tun(void)
+{
+	t_in_netns(tun_steps_on);
+}
+
+/* The same connection with every offload off: plain packets both ways, zeroed headers. */
+static void test_kernel_tun_offloads_off(void)
+{
+	t_in_netns(tun_steps_off);
+}
+
+/* UDP_SEGMENT on the sender, UDP_GRO on one receiver, none on the other (loopback). */
+static const char *udp_steps(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	union {
+		struct cmsghdr align;
+		uint8_t b[UDP_OFFLOAD_CMSG_SPACE];
+	} ctl, rctl;
+	struct pollfd p = { .events = POLLIN };
+	struct iovec v = { payload, 4000 }, rv;
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 }, rm;
+	uint8_t rcv[8000];
+	int tx, rx[2], i;
+	ssize_t n;
+
+	fill_payload();
+	if (tun_configure("lo", NULL, 0))
+		return "lo up";
+	tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tx < 0 || udp_gso_probe(tx))
+		return "udp_gso_probe";
+	for (i = 0; i < 2; i++) {
+		rx[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		a.sin_port = htons((uint16_t)(6000 + i));
+		if (rx[i] < 0 || bind(rx[i], (struct sockaddr *)&a, sizeof(a)))
+			return "bind";
+	}
+	if (udp_gro_enable(rx[0]))
+		return "udp_gro_enable";
+	for (i = 0; i < 2; i++) {
+		a.sin_port = htons((uint16_t)(6000 + i));
+		m.msg_name = &a;
+		m.msg_namelen = sizeof(a);
+		udp_gso_cmsg(&m, ctl.b, 1000);
+		if (sendmsg(tx, &m, 0) != 4000)
+			return "sendmsg with UDP_SEGMENT";
+	}
+	/* With GRO: the 4 segments in one read, the segment size in the cmsg. */
+	rv = (struct iovec){ rcv, sizeof(rcv) };
+	rm = (struct msghdr){ .msg_iov = &rv,
+			      .msg_iovlen = 1,
+			      .msg_control = rctl.b,
+			      .msg_controllen = sizeof(rctl.b) };
+	p.fd = rx[0];
+	if (poll(&p, 1, 3000) != 1 || recvmsg(rx[0], &rm, 0) != 4000 || memcmp(rcv, payload, 4000))
+		return "GRO receiver: one read of 4000 bytes";
+	if (udp_gro_size(&rm) != 1000)
+		return "udp_gro_size";
+	/* Without: 4 datagrams of 1000, and no cmsg. */
+	p.fd = rx[1];
+	for (i = 0; i < 4; i++) {
+		rm.msg_control = rctl.b;
+		rm.msg_controllen = sizeof(rctl.b);
+		if (poll(&p, 1, 3000) != 1 || (n = recvmsg(rx[1], &rm, 0)) != 1000 ||
+		    memcmp(rcv, payload + i * 1000, 1000) || udp_gro_size(&rm) != 0)
+			return "plain receiver: 4 datagrams of 1000";
+	}
+	close(tx);
+	close(rx[0]);
+	close(rx[1]);
+	return NULL;
+}
+
+static void test_kernel_udp(void)
+{
+	t_in_netns(udp_steps);
+}
+
 T_MAIN(T_CASE(test_split), T_CASE(test_split_none), T_CASE(test_split_refused),
        T_CASE(test_split_fuzz), T_CASE(test_coalesce_in_order), T_CASE(test_coalesce_rules),
-       T_CASE(test_coalesce_off), T_CASE(test_coalesce_roundtrip), T_CASE(test_field_failures))
+       T_CASE(test_coalesce_off), T_CASE(test_coalesce_roundtrip), T_CASE(test_field_failures),
+       T_CASE(test_kernel_tun), T_CASE(test_kernel_tun_offloads_off), T_CASE(test_kernel_udp))
