@@ -30,6 +30,13 @@ void t_fail_(const char *file, int line, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int t_main(const char *suite, const struct t_case *cases, size_t n, int argc, char **argv);
 
+/*
+ * Run steps in a child process inside a fresh network namespace (it needs
+ * root: the case is skipped without). steps returns NULL, or the name of the
+ * step that failed, which fails the case with that name and errno's text.
+ */
+void t_in_netns(const char *(*steps)(void));
+
 /* Mark the running case skipped (with CI=true the runner counts it as failed). */
 #define T_SKIP(reason) (t_case_skipped_ = (reason))
 

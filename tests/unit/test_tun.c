@@ -7,10 +7,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,9 +30,10 @@ static void test_arguments(void)
 	struct cidr bad = { .family = AF_INET, .plen = 33 }, ok = pfx("10.1.0.0/16");
 	char name[IFNAMSIZ];
 
-	ASSERT_EQ(tun_open("a-name-longer-than-15", name, sizeof(name)), -EINVAL, "long name");
-	ASSERT_EQ(tun_open("x", name, 4), -EINVAL, "small buffer");
-	ASSERT_EQ(tun_open("x", NULL, 0), -EINVAL, "NULL buffer");
+	ASSERT_EQ(tun_open("a-name-longer-than-15", 0, name, sizeof(name)), -EINVAL, "long name");
+	ASSERT_EQ(tun_open("x", 0, name, 4), -EINVAL, "small buffer");
+	ASSERT_EQ(tun_open("x", 0, NULL, 0), -EINVAL, "NULL buffer");
+	ASSERT_EQ(tun_open("x", 1U << 7, name, sizeof(name)), -EINVAL, "unknown flag");
 	ASSERT_EQ(route_add(&bad, "lo"), -EINVAL, "plen 33");
 	ASSERT_EQ(route_add(NULL, "lo"), -EINVAL, "NULL");
 	bad.family = AF_UNIX;
@@ -108,6 +107,30 @@ static int sock_to(int family, const char *addr, uint16_t port, const char *msg)
 	return r;
 }
 
+/* A second queue of one device; the device goes with its last queue. */
+static const char *multi_queue_steps(void)
+{
+	const unsigned int fl = TUN_OPEN_MULTI_QUEUE | TUN_OPEN_VNET_HDR;
+	char name[IFNAMSIZ], again[IFNAMSIZ];
+	int q0, q1;
+
+	q0 = tun_open("cgmq%d", fl, name, sizeof(name));
+	if (q0 < 0)
+		return "tun_open multi-queue";
+	q1 = tun_open(name, fl, again, sizeof(again));
+	if (q1 < 0 || strcmp(name, again))
+		return "second queue of the same device";
+	if (tun_open(name, TUN_OPEN_VNET_HDR, again, sizeof(again)) != -EINVAL)
+		return "a single-queue open of a multi-queue device: want -EINVAL";
+	close(q0);
+	if (if_nametoindex(name) == 0)
+		return "device gone with one queue left";
+	close(q1);
+	if (if_nametoindex(name) != 0)
+		return "device still there after its last queue";
+	return NULL;
+}
+
 /* The steps run in the child, inside its own network namespace; NULL or the failing step. */
 static const char *netns_steps(void)
 {
@@ -123,9 +146,7 @@ static const char *netns_steps(void)
 	int fd, s = -1, ctl;
 	ssize_t n;
 
-	if (unshare(CLONE_NEWNET))
-		return "unshare";
-	fd = tun_open("cgtest%d", name, sizeof(name));
+	fd = tun_open("cgtest%d", 0, name, sizeof(name));
 	if (fd < 0)
 		return "tun_open";
 	if (strncmp(name, "cgtest", 6) != 0)
@@ -186,41 +207,12 @@ static const char *netns_steps(void)
 	close(fd);
 	if (if_nametoindex(name) != 0)
 		return "device still there after close";
-	return NULL;
+	return multi_queue_steps();
 }
 
 static void test_netns(void)
 {
-	const char *why;
-	char msg[128] = "";
-	int pfd[2], status = 0;
-	pid_t pid;
-	ssize_t n;
-
-	if (geteuid() != 0) {
-		T_SKIP("needs root for a network namespace");
-		return;
-	}
-	if (!ASSERT_EQ(pipe(pfd), 0, "pipe"))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		why = netns_steps();
-		if (why) {
-			snprintf(msg, sizeof(msg), "%s (errno: %s)", why, strerror(errno));
-			if (write(pfd[1], msg, strlen(msg)) < 0)
-				_exit(2);
-		}
-		_exit(why ? 1 : 0);
-	}
-	close(pfd[1]);
-	n = read(pfd[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = 0;
-	close(pfd[0]);
-	ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid");
-	if (!ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child"))
-		fprintf(stderr, "  failed step: %s\n", msg[0] ? msg : "?");
+	t_in_netns(netns_steps);
 }
 
 T_MAIN(T_CASE(test_arguments), T_CASE(test_netns))
