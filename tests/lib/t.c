@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The case runner behind tests/lib/t.h. */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <libgen.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/lib/t.h"
 
@@ -50,4 +55,38 @@ int t_main(const char *suite, const struct t_case *cases, size_t n, int argc, ch
 	if (failed)
 		return 1;
 	return skipped && skipped == n ? 4 : 0;
+}
+
+void t_netns(const char *(*steps)(void))
+{
+	const char *why;
+	char msg[128] = "";
+	int pfd[2], status = 0;
+	pid_t pid;
+	ssize_t n;
+
+	if (geteuid() != 0) {
+		T_SKIP("needs root for a network namespace");
+		return;
+	}
+	if (!ASSERT_EQ(pipe(pfd), 0, "pipe"))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		why = unshare(CLONE_NEWNET) ? "unshare" : steps();
+		if (why) {
+			snprintf(msg, sizeof(msg), "%s (errno: %s)", why, strerror(errno));
+			if (write(pfd[1], msg, strlen(msg)) < 0)
+				_exit(2);
+		}
+		_exit(why ? 1 : 0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = 0;
+	close(pfd[0]);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	if (!ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child"))
+		fprintf(stderr, "  failed step: %s\n", msg[0] ? msg : "?");
 }

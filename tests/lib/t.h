@@ -33,6 +33,13 @@ int t_main(const char *suite, const struct t_case *cases, size_t n, int argc, ch
 /* Mark the running case skipped (with CI=true the runner counts it as failed). */
 #define T_SKIP(reason) (t_case_skipped_ = (reason))
 
+/*
+ * Runs steps in a forked child inside a fresh network namespace
+ * (unshare(CLONE_NEWNET)); steps returns NULL, or the step that failed, which
+ * fails the case with errno's text. Without root the case is skipped.
+ */
+void t_netns(const char *(*steps)(void));
+
 #define ASSERT_TRUE(cond, name)                                                    \
 	({                                                                         \
 		bool ok_ = (cond);                                                 \

@@ -7,10 +7,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,8 +142,6 @@ static const char *netns_steps(void)
 	int fd, s = -1, ctl;
 	ssize_t n;
 
-	if (unshare(CLONE_NEWNET))
-		return "unshare";
 	fd = tun_open("cgtest%d", name, sizeof(name));
 	if (fd < 0)
 		return "tun_open";
@@ -212,36 +208,7 @@ static const char *netns_steps(void)
 
 static void test_netns(void)
 {
-	const char *why;
-	char msg[128] = "";
-	int pfd[2], status = 0;
-	pid_t pid;
-	ssize_t n;
-
-	if (geteuid() != 0) {
-		T_SKIP("needs root for a network namespace");
-		return;
-	}
-	if (!ASSERT_EQ(pipe(pfd), 0, "pipe"))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		why = netns_steps();
-		if (why) {
-			snprintf(msg, sizeof(msg), "%s (errno: %s)", why, strerror(errno));
-			if (write(pfd[1], msg, strlen(msg)) < 0)
-				_exit(2);
-		}
-		_exit(why ? 1 : 0);
-	}
-	close(pfd[1]);
-	n = read(pfd[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = 0;
-	close(pfd[0]);
-	ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid");
-	if (!ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child"))
-		fprintf(stderr, "  failed step: %s\n", msg[0] ? msg : "?");
+	t_netns(netns_steps);
 }
 
 T_MAIN(T_CASE(test_arguments), T_CASE(test_mtu_for), T_CASE(test_netns))
