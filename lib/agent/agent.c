@@ -24,10 +24,10 @@
 #include "lib/base/addr.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
+#include "lib/tunnel/pmtu.h"
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
-#define AGENT_MTU 1400
 #define PKT_MAX 2048
 /* A pause after SPA so the gateway has opened the auth port before the SYN: pacing, not a test. */
 #define SPA_SETTLE_MS 100
@@ -168,11 +168,12 @@ static void use_capability(struct agent *a, bool renewal)
 
 static int session_up(struct agent *a, char *err, size_t errlen)
 {
+	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN], what[CG_ADDRSTRLEN + 16];
+	unsigned int outer = 0, mtu;
 	struct authc_cfg ac = { 0 };
-	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN];
+	int e, family = 0;
 	struct cidr c;
 	uint32_t i;
-	int e;
 
 	e = send_spa(a);
 	if (e) {
@@ -192,6 +193,17 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	a->ctl_open = true;
 	use_capability(a, false);
 
+	a->udp_fd = udp_to(a->cfg->gateway, a->ctl.cap.data_port);
+	if (a->udp_fd < 0) {
+		e = a->udp_fd;
+		snprintf(err, errlen, "data socket: %s", strerror(-e));
+		return e;
+	}
+	/* The inner packets must fit the route to the gateway once sealed. */
+	snprintf(what, sizeof(what), "route to %s", a->gw);
+	e = pmtu_of_socket(a->udp_fd, &outer, &family);
+	mtu = pmtu_tun_mtu(e, outer, family, what);
+
 	a->tun_fd = tun_open(a->cfg->tun, a->tun_name, sizeof(a->tun_name));
 	if (a->tun_fd < 0) {
 		e = a->tun_fd;
@@ -205,7 +217,7 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	       c.family == AF_INET ? 4 : 16);
 	e = c.family == AF_INET ? tun_no_ipv6(a->tun_name) : 0;
 	if (!e)
-		e = tun_configure(a->tun_name, &c, AGENT_MTU);
+		e = tun_configure(a->tun_name, &c, mtu);
 	/* Every scope goes into the tunnel; the gateway alone decides what passes. */
 	for (i = 0; !e && i < a->ctl.cap.nscopes; i++) {
 		scope_cidr(&a->ctl.cap.scopes[i], &c);
@@ -221,15 +233,9 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "TUN %s: %s", a->tun_name, strerror(-e));
 		return e;
 	}
-	a->udp_fd = udp_to(a->cfg->gateway, a->ctl.cap.data_port);
-	if (a->udp_fd < 0) {
-		e = a->udp_fd;
-		snprintf(err, errlen, "data socket: %s", strerror(-e));
-		return e;
-	}
 	addr_format_mapped(a->ctl.cap.vip, vip, sizeof(vip));
-	log_info("connected: session %08x, %s on %s, %u scope(s), expires in %us", a->tx_session,
-		 vip, a->tun_name, a->ctl.cap.nscopes, a->ctl.cap.expires_in);
+	log_info("connected: session %08x, %s on %s (MTU %u), %u scope(s), expires in %us",
+		 a->tx_session, vip, a->tun_name, mtu, a->ctl.cap.nscopes, a->ctl.cap.expires_in);
 	return 0;
 }
 

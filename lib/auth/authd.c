@@ -32,14 +32,13 @@
 #include "lib/datapath/sessmap.h"
 #include "lib/policy/policy.h"
 #include "lib/tunnel/keys.h"
+#include "lib/tunnel/pmtu.h"
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
 /* The replay cache holds every device the policy can name, each with this many nonces. */
 #define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
 #define SPA_NONCES_PER_DEVICE 64
-/* Inner packets on the return path: the client's TUN MTU leaves room for the outer headers. */
-#define CG_TUN_MTU 1400
 #define PKT_MAX 2048
 #define EP_REFRESH_NS (100ULL * 1000000ULL)
 /* SPA refusals: at most one log line per reason this often. */
@@ -952,9 +951,11 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 {
 	const struct auth_cfg *ac = &cfg->auth;
 	struct authd *a;
+	unsigned int outer = 0, tun_mtu;
+	char what[IF_NAMESIZE + 16];
 	uint8_t gw_addr[16];
 	struct cidr tun_addr;
-	int e;
+	int e, family = 0;
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -1011,12 +1012,16 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 		snprintf(err, errlen, "TUN %s: %s", ac->tun, strerror(-e));
 		goto fail;
 	}
+	/* The return path's inner packets must fit the external interface's MTU once sealed. */
+	snprintf(what, sizeof(what), "interface %s", cfg->iface);
+	e = pmtu_of_iface(cfg->iface, &outer, &family);
+	tun_mtu = pmtu_tun_mtu(e, outer, family, what);
 	pool_gateway_addr(a->pool, gw_addr);
 	tun_addr = ac->pool;
 	memcpy(tun_addr.addr, gw_addr + 12, 4);
 	e = tun_no_ipv6(a->tun_name);
 	if (!e)
-		e = tun_configure(a->tun_name, &tun_addr, CG_TUN_MTU);
+		e = tun_configure(a->tun_name, &tun_addr, tun_mtu);
 	if (e) {
 		snprintf(err, errlen, "TUN %s: %s", a->tun_name, strerror(-e));
 		goto fail;
@@ -1028,8 +1033,9 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int doors_
 		snprintf(err, errlen, "auth worker on tcp/%u: %s", ac->port, strerror(-e));
 		goto fail;
 	}
-	log_info("auth: SPA on udp/%u, TLS on tcp/%u (after SPA), data on udp/%u, return path %s",
-		 ac->spa_port, ac->port, ac->data_port, a->tun_name);
+	log_info("auth: SPA on udp/%u, TLS on tcp/%u (after SPA), data on udp/%u, return path %s "
+		 "(MTU %u)",
+		 ac->spa_port, ac->port, ac->data_port, a->tun_name, tun_mtu);
 	return a;
 fail:
 	authd_free(a);

@@ -12,7 +12,9 @@
 #include <linux/errqueue.h>
 
 #include "lib/base/addr.h"
+#include "lib/base/log.h"
 #include "lib/tunnel/pmtu.h"
+#include "lib/tunnel/tun.h"
 
 static int has_global_v6(const char *ifname, int *has)
 {
@@ -82,6 +84,18 @@ int pmtu_of_socket(int fd, unsigned int *mtu, int *family)
 	*mtu = (unsigned int)v;
 	*family = f;
 	return 0;
+}
+
+unsigned int pmtu_tun_mtu(int err, unsigned int outer, int family, const char *what)
+{
+	unsigned int mtu = err ? 0 : tun_mtu_for(family, outer);
+
+	if (err)
+		log_errno(err, "MTU of the %s unknown; the TUN gets %u", what, TUN_MTU_FALLBACK);
+	else if (!mtu)
+		log_warn("MTU %u of the %s leaves no room for the tunnel; the TUN gets %u", outer,
+			 what, TUN_MTU_FALLBACK);
+	return mtu ? mtu : TUN_MTU_FALLBACK;
 }
 
 int pmtu_socket_setup(int fd, int family)

@@ -23,6 +23,14 @@ int pmtu_of_iface(const char *ifname, unsigned int *mtu, int *family);
 int pmtu_of_socket(int fd, unsigned int *mtu, int *family);
 
 /*
+ * The TUN MTU for an outer path that pmtu_of_iface or pmtu_of_socket
+ * measured (err is what it returned, outer and family what it wrote):
+ * tun_mtu_for(family, outer), or TUN_MTU_FALLBACK with a warning that says
+ * why, naming the path with what ("interface ext0", "route to 10.0.0.1").
+ */
+unsigned int pmtu_tun_mtu(int err, unsigned int outer, int family, const char *what);
+
+/*
  * Path MTU discovery on an unconnected UDP socket of family (AF_INET, or
  * AF_INET6, which also covers IPv4-mapped peers): IP(V6)_PMTUDISC_DO, so the
  * kernel never fragments an outer packet and sets DF, and IP(V6)_RECVERR, so
