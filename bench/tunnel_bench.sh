@@ -14,9 +14,10 @@
 # Env: REPS=3 DUR=10 UDP_RATES="500 1000 1500 2000" UDP_PACED_DUR=5
 #      SYSTEMS="veth ovpn-aesgcm ovpn-chacha ovpn-aesgcm-fastio wggo" (vpn_peers.sh's; "" skips it)
 #      PEERS=../shared/bench/vpn_peers.sh
-#      UDP_LEN=1372: capgate's TUN MTU is 1400 (60 bytes of outer headers, tunnel
-#      header and tag), so its UDP datagrams are 1372 bytes where the peers' are
-#      1400 in a 1440 MTU: both fill their tunnel's MTU without fragmenting.
+#      UDP_LEN=1400: capgate's TUN MTU comes from the route to the gateway, 1440
+#      over this 1500 veth (60 bytes of outer IPv4, UDP, tunnel header and tag;
+#      docs/tunnel.md "MTU"), the peers' MTU is 1440 too: the same 1400-byte
+#      datagrams fit both without fragmenting.
 set -euo pipefail
 . "$(dirname "$0")/../tests/lib/netns.sh"
 netns_private "$@"
@@ -29,7 +30,7 @@ DUR=${DUR:-10}
 UDP_RATES=${UDP_RATES-"500 1000 1500 2000"}
 UDP_PACED_DUR=${UDP_PACED_DUR:-5}
 SYSTEMS=${SYSTEMS-"veth ovpn-aesgcm ovpn-chacha ovpn-aesgcm-fastio wggo"}
-UDP_LEN=${UDP_LEN:-1372}
+UDP_LEN=${UDP_LEN:-1400}
 export REPS DUR UDP_RATES UDP_PACED_DUR SYSTEMS
 
 TMP=$(mktemp -d /tmp/cg-tbench.XXXXXX)
@@ -187,5 +188,5 @@ capgate
 cat "$RUN/results.tsv" "$TSV" 2>/dev/null >"$TMP/all.tsv"
 echo
 echo "Tunnels over veth ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs), REPS=$REPS DUR=${DUR}s;" \
-	"capgate UDP datagrams $UDP_LEN B (TUN MTU 1400), peers' 1400 B (MTU 1440)"
+	"UDP datagrams $UDP_LEN B for all (TUN MTU 1440 for capgate and the peers)"
 H summarize "$TMP/all.tsv"

@@ -25,9 +25,9 @@
 #include "lib/base/parse_num.h"
 #include "lib/base/udp.h"
 #include "lib/tunnel/path.h"
+#include "lib/tunnel/pmtu.h"
 #include "lib/tunnel/tun.h"
 
-#define AGENT_MTU 1400
 /* A pause after SPA so the gateway has opened the auth port before the SYN: pacing, not a test. */
 #define SPA_SETTLE_MS 100
 #define BACKOFF_FIRST_NS NS_PER_SEC
@@ -146,12 +146,13 @@ static int use_capability(struct agent *a, bool renewal)
 
 static int session_up(struct agent *a, char *err, size_t errlen)
 {
+	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN], what[CG_ADDRSTRLEN + 16];
+	unsigned int outer = 0, mtu;
 	struct authc_cfg ac = { 0 };
 	struct path_cfg pc = { 0 };
-	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN];
+	int e, family = 0;
 	struct cidr c;
 	uint32_t i;
-	int e;
 
 	e = send_spa(a);
 	if (e) {
@@ -184,6 +185,10 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "data path: %s", strerror(-e));
 		return e;
 	}
+	/* The inner packets must fit the route to the gateway once sealed. */
+	snprintf(what, sizeof(what), "route to %s", a->gw);
+	e = pmtu_of_socket(path_socket(a->path), &outer, &family);
+	mtu = pmtu_tun_mtu(e, outer, family, what);
 	memset(&c, 0, sizeof(c));
 	c.family = addr_is_v4mapped(a->ctl.cap.vip) ? AF_INET : AF_INET6;
 	c.plen = c.family == AF_INET ? 32 : 128;
@@ -191,7 +196,7 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	       c.family == AF_INET ? 4 : 16);
 	e = c.family == AF_INET ? tun_no_ipv6(path_tun(a->path)) : 0;
 	if (!e)
-		e = tun_configure(path_tun(a->path), &c, AGENT_MTU);
+		e = tun_configure(path_tun(a->path), &c, mtu);
 	/* Every scope goes into the tunnel; the gateway alone decides what passes. */
 	for (i = 0; !e && i < a->ctl.cap.nscopes; i++) {
 		scope_cidr(&a->ctl.cap.scopes[i], &c);
@@ -213,8 +218,9 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 		return e;
 	}
 	addr_format_mapped(a->ctl.cap.vip, vip, sizeof(vip));
-	log_info("connected: session %08x, %s on %s, %u scope(s), expires in %us", a->session,
-		 vip, path_tun(a->path), a->ctl.cap.nscopes, a->ctl.cap.expires_in);
+	log_info("connected: session %08x, %s on %s (MTU %u), %u scope(s), expires in %us",
+		 a->session, vip, path_tun(a->path), mtu, a->ctl.cap.nscopes,
+		 a->ctl.cap.expires_in);
 	return 0;
 }
 

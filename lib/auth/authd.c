@@ -34,14 +34,13 @@
 #include "lib/policy/policy.h"
 #include "lib/tunnel/keys.h"
 #include "lib/tunnel/path.h"
+#include "lib/tunnel/pmtu.h"
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
 /* The replay cache holds every device the policy can name, each with this many nonces. */
 #define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
 #define SPA_NONCES_PER_DEVICE 64
-/* Inner packets on the return path: the client's TUN MTU leaves room for the outer headers. */
-#define CG_TUN_MTU 1400
 /* SPA refusals: at most one log line per reason this often. */
 #define SPA_LOG_INTERVAL_NS (5ULL * NS_PER_SEC)
 
@@ -908,10 +907,12 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 {
 	const struct auth_cfg *ac = &cfg->auth;
 	struct authd *a;
+	unsigned int outer = 0, tun_mtu;
+	char what[IF_NAMESIZE + 16];
 	uint8_t gw_addr[16];
 	struct path_cfg pc = { 0 };
 	struct cidr tun_addr;
-	int e;
+	int e, family = 0;
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -971,12 +972,16 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 		e = -errno;
 		goto fail;
 	}
+	/* The return path's inner packets must fit the external interface's MTU once sealed. */
+	snprintf(what, sizeof(what), "interface %s", cfg->iface);
+	e = pmtu_of_iface(cfg->iface, &outer, &family);
+	tun_mtu = pmtu_tun_mtu(e, outer, family, what);
 	pool_gateway_addr(a->pool, gw_addr);
 	tun_addr = ac->pool;
 	memcpy(tun_addr.addr, gw_addr + 12, 4);
 	e = tun_no_ipv6(path_tun(a->path));
 	if (!e)
-		e = tun_configure(path_tun(a->path), &tun_addr, CG_TUN_MTU);
+		e = tun_configure(path_tun(a->path), &tun_addr, tun_mtu);
 	if (e) {
 		snprintf(err, errlen, "TUN %s: %s", path_tun(a->path), strerror(-e));
 		goto fail;
@@ -993,8 +998,9 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 		snprintf(err, errlen, "auth worker on tcp/%u: %s", ac->port, strerror(-e));
 		goto fail;
 	}
-	log_info("auth: SPA on udp/%u, TLS on tcp/%u (after SPA), data on udp/%u, return path %s",
-		 ac->spa_port, ac->port, ac->data_port, path_tun(a->path));
+	log_info("auth: SPA on udp/%u, TLS on tcp/%u (after SPA), data on udp/%u, return path %s "
+		 "(MTU %u)",
+		 ac->spa_port, ac->port, ac->data_port, path_tun(a->path), tun_mtu);
 	return a;
 fail:
 	authd_free(a);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The tunnel data path: workers that move packets between a multi-queue TUN and UDP sockets. */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -68,7 +70,7 @@ struct worker {
 	pthread_t thread;
 	bool started;
 	int tun_fd, udp_fd;
-	bool rx; /* reads the UDP socket (every gateway worker; the client's first) */
+	bool reads_udp; /* every gateway worker; the client's first (the others only send) */
 	struct view rxv, txv;
 	/* receive batch */
 	uint8_t (*rbuf)[PKT_MAX];
@@ -369,7 +371,7 @@ static void src_of(const struct sockaddr_in6 *sa, uint8_t addr[16], uint16_t *po
 	*port = sa->sin6_port;
 }
 
-/* Verify or open one packet in place; on TUN_OK *inner/*len are the inner packet. */
+/* Verify or open one packet in place; on TUN_OK, inner and len give the inner packet. */
 static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n,
 				const struct sockaddr_in6 *from, const uint8_t **inner,
 				size_t *len)
@@ -658,7 +660,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		pf[0] = (struct pollfd){ .fd = w->p->stop_fd, .events = POLLIN };
 		pf[1] = (struct pollfd){ .fd = w->tun_fd, .events = POLLIN };
-		pf[2] = (struct pollfd){ .fd = w->rx ? w->udp_fd : -1, .events = POLLIN };
+		pf[2] = (struct pollfd){ .fd = w->reads_udp ? w->udp_fd : -1, .events = POLLIN };
 		n = poll(pf, 3, -1);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -810,7 +812,7 @@ struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 			goto fail;
 		}
 		w->udp_fd = fd;
-		w->rx = cfg->role == PATH_GATEWAY || i == 0;
+		w->reads_udp = cfg->role == PATH_GATEWAY || i == 0;
 	}
 	return p;
 fail:
@@ -822,6 +824,11 @@ fail:
 const char *path_tun(const struct path *p)
 {
 	return p->tun;
+}
+
+int path_socket(const struct path *p)
+{
+	return p->w[0].udp_fd;
 }
 
 int path_start(struct path *p)

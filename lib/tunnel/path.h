@@ -122,6 +122,8 @@ struct path;
 struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen);
 /* The TUN's actual name. */
 const char *path_tun(const struct path *p);
+/* The first worker's data socket (the client's is connected to the gateway: its path MTU). */
+int path_socket(const struct path *p);
 /* Starts the workers. 0 or -errno. */
 int path_start(struct path *p);
 /* Stops and joins the workers, closes everything (the TUN goes away), wipes the keys. NULL ok. */

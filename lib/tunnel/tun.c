@@ -16,6 +16,17 @@
 #include <linux/rtnetlink.h>
 
 #include "lib/tunnel/tun.h"
+#include "lib/tunnel/wire.h"
+
+unsigned int tun_mtu_for(int outer_family, unsigned int outer_mtu)
+{
+	unsigned int ip = outer_family == AF_INET ? 20 : outer_family == AF_INET6 ? 40 : 0;
+	unsigned int overhead = ip + 8 + WIRE_OVERHEAD;
+
+	if (!ip || outer_mtu > 65535 || outer_mtu < overhead + TUN_MTU_MIN)
+		return 0;
+	return outer_mtu - overhead;
+}
 
 int tun_open(const char *name, unsigned int flags, char *actual, size_t len)
 {

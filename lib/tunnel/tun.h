@@ -13,6 +13,27 @@ enum tun_open_flags {
 };
 
 /*
+ * MTUs of the tunnel (docs/tunnel.md, "MTU"). TUN_MTU_FALLBACK is what a TUN
+ * gets when the outer path's MTU cannot be learnt; TUN_MTU_MIN is the least
+ * an IPv4 host must take (RFC 791) and TUN_MTU_MIN_V6 the least IPv6 allows
+ * (RFC 8200): below it the kernel turns IPv6 off on the device.
+ */
+#define TUN_MTU_FALLBACK 1400
+#define TUN_MTU_MIN 68
+#define TUN_MTU_MIN_V6 1280
+
+/*
+ * The inner MTU that fits an outer path of outer_mtu bytes reached over
+ * outer_family (AF_INET or AF_INET6): outer_mtu minus the outer IP header
+ * (20 or 40), UDP (8) and the tunnel's header and tag (WIRE_OVERHEAD, 32):
+ * 1500 gives 1440 over IPv4 and 1420 over IPv6. Not clamped up: an inner MTU
+ * below TUN_MTU_MIN_V6 (an IPv6 outer path under 1360, IPv4 under 1340) is
+ * returned as it is and carries IPv4 only. 0 when even TUN_MTU_MIN does not
+ * fit, for another family, or for outer_mtu above 65535.
+ */
+unsigned int tun_mtu_for(int outer_family, unsigned int outer_mtu);
+
+/*
  * Create a TUN device (IFF_TUN | IFF_NO_PI: the fd reads and writes bare IP
  * packets), non-blocking and close-on-exec. name may contain "%d" or be NULL
  * or "" (the kernel picks "tunN"); the actual name goes to actual (len >=

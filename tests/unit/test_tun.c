@@ -45,6 +45,27 @@ static void test_arguments(void)
 	ASSERT_EQ(tun_configure(NULL, NULL, 0), -EINVAL, "NULL name");
 }
 
+static void test_mtu_for(void)
+{
+	static const struct {
+		int family;
+		unsigned int outer, want;
+	} rows[] = {
+		{ AF_INET, 1500, 1440 },  { AF_INET6, 1500, 1420 }, { AF_INET, 1400, 1340 },
+		{ AF_INET6, 1400, 1320 }, { AF_INET6, 1360, 1280 }, { AF_INET6, 1359, 1279 },
+		{ AF_INET, 9000, 8940 },  { AF_INET, 128, 68 },	    { AF_INET, 127, 0 },
+		{ AF_INET6, 147, 0 },	  { AF_INET6, 148, 68 },    { AF_INET, 65535, 65475 },
+		{ AF_INET, 65536, 0 },	  { AF_UNIX, 1500, 0 },	    { AF_INET, 0, 0 },
+	};
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(name, sizeof(name), "family %d, outer %u", rows[i].family, rows[i].outer);
+		ASSERT_EQ(tun_mtu_for(rows[i].family, rows[i].outer), rows[i].want, name);
+	}
+}
+
 /* Read packets from the TUN until one with IP version ver and L4 proto arrives. */
 static ssize_t read_packet(int fd, uint8_t *buf, size_t cap, int ver, uint8_t proto)
 {
@@ -215,4 +236,4 @@ static void test_netns(void)
 	t_in_netns(netns_steps);
 }
 
-T_MAIN(T_CASE(test_arguments), T_CASE(test_netns))
+T_MAIN(T_CASE(test_arguments), T_CASE(test_mtu_for), T_CASE(test_netns))
