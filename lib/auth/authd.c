@@ -523,7 +523,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	if (err) {
 		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
 			 err == -EACCES
-				 ? policy_verdict_str(policy_check(&a->cfg->policy, device, app))
+				 ? policy_verdict_str(policy_check(&a->cfg->policy, device, app, NULL))
 				 : strerror(-err));
 		a->auth_stats[AUTH_DENIED_POLICY]++;
 		send_deny(a, r->conn, AUTHW_R_POLICY);

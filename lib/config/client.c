@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi/tunnel.h"
 #include "lib/base/addr.h"
 #include "lib/base/name.h"
 #include "lib/config/client.h"
 #include "lib/config/ini.h"
 #include "lib/config/kind.h"
+#include "lib/tunnel/aead.h"
 
 /* client_config_ctx.seen: bits 0..15 are the keys (table index), then this. */
 enum {
@@ -98,6 +100,33 @@ static int set_cl_retry_max(struct config_ctx *ctx, const char *key, const char 
 				   &cl_of(ctx)->cfg->retry_max_ns);
 }
 
+static int set_cl_mode(struct config_ctx *ctx, const char *key, const char *v)
+{
+	char q[QBUF];
+
+	if (!strcmp(v, "encrypted"))
+		cl_of(ctx)->cfg->mode = CG_TUN_F_ENCRYPTED;
+	else if (!strcmp(v, "policy"))
+		cl_of(ctx)->cfg->mode = 0;
+	else
+		return config_fail(ctx, ctx->line, "[client] %s: \"%s\" is not encrypted or policy",
+				   key, config_quote(v, q));
+	return 0;
+}
+
+static int set_cl_cipher(struct config_ctx *ctx, const char *key, const char *v)
+{
+	enum cg_cipher c = cipher_by_name(v);
+	char q[QBUF];
+
+	if (!c && strcmp(v, "auto"))
+		return config_fail(ctx, ctx->line, "[client] %s: \"%s\" is not auto, %s or %s", key,
+				   config_quote(v, q), cipher_name(CG_CIPHER_CHACHA20_POLY1305),
+				   cipher_name(CG_CIPHER_AES256_GCM));
+	cl_of(ctx)->cfg->cipher = (uint8_t)c;
+	return 0;
+}
+
 /* [client] keys: index in client_keys[] and client_config_ctx.key_line[]. */
 enum {
 	CK_GATEWAY,
@@ -111,6 +140,8 @@ enum {
 	CK_DEVICE,
 	CK_TUN,
 	CK_RETRY_MAX,
+	CK_MODE,
+	CK_CIPHER,
 };
 
 static const struct config_key client_keys[] = {
@@ -125,6 +156,8 @@ static const struct config_key client_keys[] = {
 	[CK_DEVICE] = { "device", set_cl_device, 1U << CK_DEVICE },
 	[CK_TUN] = { "tun", set_cl_tun, 1U << CK_TUN },
 	[CK_RETRY_MAX] = { "retry_max", set_cl_retry_max, 1U << CK_RETRY_MAX },
+	[CK_MODE] = { "mode", set_cl_mode, 1U << CK_MODE },
+	[CK_CIPHER] = { "cipher", set_cl_cipher, 1U << CK_CIPHER },
 };
 
 _Static_assert(NKEYS(client_keys) <= NKEYS(((struct client_config_ctx *)0)->key_line), "key_line");

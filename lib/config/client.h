@@ -23,6 +23,9 @@ struct client_config {
 	char device[CG_NAME_MAX]; /* default "": the certificate's CN */
 	char tun[IF_NAMESIZE];	  /* default "cg0" */
 	uint64_t retry_max_ns;	  /* reconnect backoff cap, default 30s, 1s..1h */
+	uint8_t mode;		  /* policy (0, the default): what the gateway grants;
+				     encrypted (CG_TUN_F_ENCRYPTED): nothing less */
+	uint8_t cipher;		  /* auto (0, the default) or one enum cg_cipher */
 };
 
 /*
