@@ -24,6 +24,7 @@
 #include "lib/base/addr.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
+#include "lib/tunnel/aead.h"
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
@@ -169,7 +170,7 @@ static void use_capability(struct agent *a, bool renewal)
 static int session_up(struct agent *a, char *err, size_t errlen)
 {
 	struct authc_cfg ac = { 0 };
-	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN];
+	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN], mode[48];
 	struct cidr c;
 	uint32_t i;
 	int e;
@@ -186,6 +187,8 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	ac.cert = a->cfg->cert;
 	ac.key = a->cfg->key;
 	ac.app = a->cfg->app;
+	ac.mode = a->cfg->mode;
+	ac.cipher = a->cfg->cipher;
 	e = authc_connect(&ac, &a->ctl, err, errlen);
 	if (e)
 		return e;
@@ -228,8 +231,12 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 		return e;
 	}
 	addr_format_mapped(a->ctl.cap.vip, vip, sizeof(vip));
-	log_info("connected: session %08x, %s on %s, %u scope(s), expires in %us", a->tx_session,
-		 vip, a->tun_name, a->ctl.cap.nscopes, a->ctl.cap.expires_in);
+	if (a->ctl.cap.mode)
+		snprintf(mode, sizeof(mode), "encrypted (%s)", cipher_name(a->ctl.cap.cipher));
+	else
+		snprintf(mode, sizeof(mode), "integrity (payloads in clear)");
+	log_info("connected: session %08x, %s on %s, %s, %u scope(s), expires in %us",
+		 a->tx_session, vip, a->tun_name, mode, a->ctl.cap.nscopes, a->ctl.cap.expires_in);
 	return 0;
 }
 
@@ -335,7 +342,8 @@ static int control_events(struct agent *a)
 			log_err("the gateway closed the session: %s", ev.reason);
 			return 0;
 		case AUTHC_EV_CLOSED:
-			log_warn("the control channel closed");
+			log_warn("the control channel closed%s%s", ev.reason[0] ? ": " : "",
+				 ev.reason);
 			return 0;
 		}
 	}
