@@ -57,6 +57,7 @@ address = 10.10.2.2
 device = dev1
 app = sensor
 services = ping
+mode = integrity
 EOF2
 }
 cat >"$TMP/c1.ini" <<EOF2

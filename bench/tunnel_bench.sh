@@ -107,6 +107,7 @@ config() {
 		device = dev1
 		app = bench
 		services = bench-tcp bench-udp bench-icmp
+		mode = integrity
 	EOF
 	cat >"$TMP/c.ini" <<-EOF
 		[client]

@@ -84,6 +84,7 @@ ports = 80
 device = dev1
 app = sensor
 services = web
+mode = integrity
 EOF
 sed 's/^/    | /' "$TMP/gateway.ini"
 bg $GW "$CAPGATE" gateway --config "$TMP/gateway.ini" 2>"$TMP/gateway.log"

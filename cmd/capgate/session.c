@@ -34,17 +34,21 @@ static int session_list(const struct cg_global *g, const struct json_opts *o)
 		printf("no sessions\n");
 		goto out;
 	}
-	printf("%-10s %-16s %-12s %-16s %-24s %8s %10s %10s\n", "ID", "DEVICE", "APP", "VIP",
-	       "ENDPOINT", "EXPIRES", "RX", "TX");
+	printf("%-10s %-16s %-12s %-16s %-24s %-9s %-17s %8s %10s %10s\n", "ID", "DEVICE", "APP",
+	       "VIP", "ENDPOINT", "MODE", "CIPHER", "EXPIRES", "RX", "TX");
 	for (i = 0; i < json_array_size(j); i++) {
 		s = json_array_get(j, i);
 		snprintf(ep, sizeof(ep), "%s",
 			 json_is_string(json_object_get(s, "endpoint"))
 				 ? json_str_field(s, "endpoint")
 				 : "-");
-		printf("%-10lld %-16s %-12s %-16s %-24s %7llds %10lld %10lld\n",
+		/* Integrity mode has no cipher: null in JSON, "-" here. */
+		printf("%-10lld %-16s %-12s %-16s %-24s %-9s %-17s %7llds %10lld %10lld\n",
 		       json_int_field(s, "id"), json_str_field(s, "device"),
 		       json_str_field(s, "app"), json_str_field(s, "vip"), ep,
+		       json_str_field(s, "mode"),
+		       json_is_string(json_object_get(s, "cipher")) ? json_str_field(s, "cipher")
+								    : "-",
 		       json_int_field(s, "expires_in"), json_int_field(s, "rx_packets"),
 		       json_int_field(s, "tx_packets"));
 	}

@@ -24,6 +24,7 @@
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/udp.h"
+#include "lib/tunnel/aead.h"
 #include "lib/tunnel/path.h"
 #include "lib/tunnel/pmtu.h"
 #include "lib/tunnel/tun.h"
@@ -151,6 +152,7 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	struct authc_cfg ac = { 0 };
 	struct path_cfg pc = { 0 };
 	int e, family = 0;
+	char mode[48];
 	struct cidr c;
 	uint32_t i;
 
@@ -166,6 +168,8 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	ac.cert = a->cfg->cert;
 	ac.key = a->cfg->key;
 	ac.app = a->cfg->app;
+	ac.mode = a->cfg->mode;
+	ac.cipher = a->cfg->cipher;
 	e = authc_connect(&ac, &a->ctl, err, errlen);
 	if (e)
 		return e;
@@ -218,8 +222,12 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 		return e;
 	}
 	addr_format_mapped(a->ctl.cap.vip, vip, sizeof(vip));
-	log_info("connected: session %08x, %s on %s (MTU %u), %u scope(s), expires in %us",
-		 a->session, vip, path_tun(a->path), mtu, a->ctl.cap.nscopes,
+	if (a->ctl.cap.mode)
+		snprintf(mode, sizeof(mode), "encrypted (%s)", cipher_name(a->ctl.cap.cipher));
+	else
+		snprintf(mode, sizeof(mode), "integrity (payloads in clear)");
+	log_info("connected: session %08x, %s on %s (MTU %u), %s, %u scope(s), expires in %us",
+		 a->session, vip, path_tun(a->path), mtu, mode, a->ctl.cap.nscopes,
 		 a->ctl.cap.expires_in);
 	return 0;
 }
@@ -266,7 +274,8 @@ static int control_events(struct agent *a)
 			log_err("the gateway closed the session: %s", ev.reason);
 			return 0;
 		case AUTHC_EV_CLOSED:
-			log_warn("the control channel closed");
+			log_warn("the control channel closed%s%s", ev.reason[0] ? ": " : "",
+				 ev.reason);
 			return 0;
 		}
 	}

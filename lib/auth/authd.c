@@ -32,6 +32,7 @@
 #include "lib/base/udp.h"
 #include "lib/datapath/sessmap.h"
 #include "lib/policy/policy.h"
+#include "lib/tunnel/aead.h"
 #include "lib/tunnel/keys.h"
 #include "lib/tunnel/path.h"
 #include "lib/tunnel/pmtu.h"
@@ -459,6 +460,8 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	char peer[CG_ADDRSTRLEN] = "renewal";
 	struct pending *p = NULL;
 	const char *device, *app;
+	enum policy_verdict v;
+	uint8_t mode = 0;
 	size_t i, n;
 	int err;
 
@@ -491,17 +494,25 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	if (!prev)
 		addr_format_mapped(r->peer_addr, peer, sizeof(peer));
 	/* A renewal is judged again: the policy may have changed since. */
-	err = policy_scopes(&a->cfg->policy, device, app, p->s.scopes, CG_MAX_SCOPES, &n);
+	v = policy_check(&a->cfg->policy, device, app, &mode);
+	err = v == POLICY_OK
+		      ? policy_scopes(&a->cfg->policy, device, app, p->s.scopes, CG_MAX_SCOPES, &n)
+		      : -EACCES;
 	if (err) {
 		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
-			 err == -EACCES
-				 ? policy_verdict_str(policy_check(&a->cfg->policy, device, app))
-				 : strerror(-err));
+			 err == -EACCES ? policy_verdict_str(v) : strerror(-err));
 		a->auth_stats[AUTH_DENIED_POLICY]++;
 		send_deny(a, r->conn, AUTHW_R_POLICY);
 		return;
 	}
 	p->s.nscopes = n;
+	/* A renewal keeps its session's mode and cipher: the data path does not switch. */
+	if (prev) {
+		p->s.mode = prev->mode;
+		p->s.cipher = prev->cipher;
+	} else {
+		proto_offer_choose(&r->offer, mode, aead_aes_available(), &p->s.mode, &p->s.cipher);
+	}
 	/* One device opening channel after channel must not take the whole pool. */
 	if (!prev && device_conns(a, device) >= ac->max_sessions_per_device) {
 		log_info("auth: %s/%s from %s: denied: the device holds %u sessions already "
@@ -548,6 +559,8 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	g.data_port = a->cfg->auth.data_port;
 	g.nscopes = (uint32_t)n;
 	memcpy(g.scopes, p->s.scopes, n * sizeof(g.scopes[0]));
+	g.mode = p->s.mode;
+	g.cipher = p->s.cipher;
 	to_worker(a, &g, sizeof(g));
 }
 
@@ -621,6 +634,8 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	s->installed = true;
 	cs.expires_ns = s->expires_ns;
 	cs.id = s->id;
+	/* The gate pre-filters encrypted sessions and leaves the tag to the daemon. */
+	cs.flags = s->mode;
 	memcpy(cs.key, keys.c2s_mac, sizeof(cs.key));
 	memcpy(cs.vip, s->vip, 16);
 	cs.nscopes = (uint32_t)s->nscopes;
@@ -662,8 +677,10 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 		a->auth_stats[AUTH_GRANTED]++;
 	}
 	addr_format_mapped(s->vip, vip, sizeof(vip));
-	log_info("auth: %s/%s: session %08x, %s, %zu scope(s), %llus", s->device, s->app, s->id,
-		 vip, s->nscopes, (unsigned long long)(a->cfg->auth.session_ttl_ns / NS_PER_SEC));
+	log_info("auth: %s/%s: session %08x, %s, %s%s%s, %zu scope(s), %llus", s->device, s->app,
+		 s->id, vip, s->mode ? "encrypted " : "integrity",
+		 s->mode ? cipher_name(s->cipher) : "", s->mode ? "" : " (payloads in clear)",
+		 s->nscopes, (unsigned long long)(a->cfg->auth.session_ttl_ns / NS_PER_SEC));
 	/* The renewed-away session may go now (max_sessions_per_conn); s and prev move. */
 	if (p->old)
 		conn_trim(a, m->conn, a->cfg->auth.max_sessions_per_conn);

@@ -20,6 +20,7 @@
 
 #include "lib/auth/client.h"
 #include "lib/auth/tls.h"
+#include "lib/tunnel/aead.h"
 
 #define DEF_TIMEOUT_NS (10ULL * 1000000000ULL)
 
@@ -165,14 +166,17 @@ static int flush(struct authc *c)
 	return 0;
 }
 
+/* Queues a message of type; hello (app given) carries c->offer. */
 static int queue(struct authc *c, uint32_t type, const char *app)
 {
 	struct proto_msg m = { .type = type };
 	size_t len;
 	int err;
 
-	if (app)
+	if (app) {
 		snprintf(m.u.hello.app, sizeof(m.u.hello.app), "%s", app);
+		m.u.hello.offer = c->offer;
+	}
 	err = proto_encode(&m, c->tx + c->txlen, sizeof(c->tx) - c->txlen, &len);
 	if (err)
 		return err;
@@ -245,6 +249,7 @@ static int authc_connect_nopipe(const struct authc_cfg *cfg, struct authc *out, 
 	}
 	c->fd = -1;
 	proto_rx_init(&c->rx);
+	proto_offer_make(&c->offer, cfg->mode, cfg->cipher, aead_aes_available());
 	c->ctx = tls_client_ctx(cfg->ca, cfg->cert, cfg->key, err, errlen);
 	if (!c->ctx) {
 		ret = -errno;
@@ -317,6 +322,9 @@ static int authc_connect_nopipe(const struct authc_cfg *cfg, struct authc *out, 
 		ret = -EPROTO;
 		goto out;
 	}
+	ret = proto_cap_accept(&c->offer, &m.u.cap, err, errlen);
+	if (ret)
+		goto out;
 	c->cap = m.u.cap;
 	ret = cap_keys(c, &c->cap, &c->keys);
 	if (ret) {
@@ -382,6 +390,12 @@ static int authc_process_nopipe(struct authc *c, struct authc_event *ev)
 					e.type = AUTHC_EV_CLOSED;
 					snprintf(e.reason, sizeof(e.reason),
 						 "protocol: capability without renew");
+					break;
+				}
+				/* A renewal is held to the offer as the first one was. */
+				if (proto_cap_accept(&c->offer, &m.u.cap, e.reason,
+						     sizeof(e.reason))) {
+					e.type = AUTHC_EV_CLOSED;
 					break;
 				}
 				r = cap_keys(c, &m.u.cap, &e.keys);

@@ -18,6 +18,8 @@ struct authc_cfg {
 	const char *name;	     /* name the gateway certificate must carry; NULL = gateway */
 	const char *ca, *cert, *key; /* PEM files; the key must be mode 0600 */
 	const char *app;	     /* application named in hello */
+	uint8_t mode;		     /* [client] mode: 0 policy, CG_TUN_F_ENCRYPTED */
+	uint8_t cipher;		     /* [client] cipher: 0 auto, or one enum cg_cipher */
 	uint64_t timeout_ns;	     /* connect + handshake + capability; 0 = 10 s */
 };
 
@@ -27,6 +29,7 @@ struct authc {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	struct cap_msg cap;	  /* the current capability */
+	struct proto_offer offer; /* what hello asked for: every capability is held to it */
 	struct session_keys keys; /* its keys (wiped by authc_close) */
 	bool renewing;		  /* a renew was sent, no capability yet */
 	size_t txlen;		  /* queued output */
@@ -41,7 +44,8 @@ enum authc_event_type {
 	AUTHC_EV_KEEPALIVE_ACK,
 	AUTHC_EV_RENEWED, /* ev->cap and ev->keys are the new session (also now in c) */
 	AUTHC_EV_ERROR,	  /* the gateway sent error{reason} (ev->reason) and closes */
-	AUTHC_EV_CLOSED,  /* the connection ended (bye, EOF or a protocol error) */
+	AUTHC_EV_CLOSED,  /* the connection ended (bye, EOF, a protocol error, or a renewed
+			     capability proto_cap_accept refuses: ev->reason says which) */
 };
 
 struct authc_event {
@@ -57,7 +61,9 @@ struct authc_event {
  *
  * Dials gateway:port (each address it resolves to, within the timeout),
  * TLS 1.3 with the device certificate, checks the gateway certificate against
- * ca and name, sends hello{app} and waits for the capability, then derives the
+ * ca and name, sends hello{app, mode, ciphers} (proto_offer_make of cfg's mode
+ * and cipher) and waits for the capability, refuses one the offer does not
+ * allow (proto_cap_accept: -EPROTO, the reason in err), then derives the
  * session keys from the exporter (keys_export). Returns 0 with *c filled (the
  * socket is left non-blocking for authc_process), or -errno with a reason in
  * err: -ECONNREFUSED/-ETIMEDOUT/-EHOSTUNREACH (unreachable: retry with

@@ -89,19 +89,28 @@ static bool name_field_ok(const char *s, size_t cap)
 	return nul && proto_name_ok(s) && zero(nul, cap - (size_t)(nul - s));
 }
 
+/* The capability a grant becomes (g->nscopes <= CG_MAX_SCOPES). */
+static void grant_cap(const struct authw_grant *g, struct cap_msg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->session = g->session;
+	c->expires_in = g->expires_in_s;
+	memcpy(c->vip, g->vip, sizeof(c->vip));
+	c->nscopes = g->nscopes;
+	memcpy(c->scopes, g->scopes, g->nscopes * sizeof(g->scopes[0]));
+	c->keepalive = g->keepalive_s;
+	c->data_port = g->data_port;
+	c->mode = g->mode;
+	c->cipher = g->cipher;
+}
+
 static bool grant_ok(const struct authw_grant *g)
 {
 	struct proto_msg m = { .type = PROTO_CAPABILITY };
 
-	if (!g->conn || !zero(g->pad, sizeof(g->pad)) || g->nscopes > CG_MAX_SCOPES)
+	if (!g->conn || g->nscopes > CG_MAX_SCOPES)
 		return false;
-	m.u.cap.session = g->session;
-	m.u.cap.expires_in = g->expires_in_s;
-	memcpy(m.u.cap.vip, g->vip, sizeof(m.u.cap.vip));
-	m.u.cap.nscopes = g->nscopes;
-	memcpy(m.u.cap.scopes, g->scopes, sizeof(g->scopes));
-	m.u.cap.keepalive = g->keepalive_s;
-	m.u.cap.data_port = g->data_port;
+	grant_cap(g, &m.u.cap);
 	return proto_msg_ok(&m);
 }
 
@@ -167,7 +176,7 @@ int authw_msg_check(const void *buf, size_t len, uint32_t *type)
 		ok = m.ready.pid > 1;
 		break;
 	case AUTHW_SESSION_REQUEST:
-		ok = m.req.conn && !m.req.pad && zero(m.req.pad2, sizeof(m.req.pad2)) &&
+		ok = m.req.conn && !m.req.pad && proto_offer_ok(&m.req.offer) &&
 		     name_field_ok(m.req.device, sizeof(m.req.device)) &&
 		     name_field_ok(m.req.app, sizeof(m.req.app));
 		break;
@@ -529,6 +538,7 @@ static bool client_msg(struct worker *w, struct client *c, const struct proto_ms
 			memcpy(r.device, c->device, sizeof(r.device));
 			memcpy(r.app, c->app, sizeof(r.app));
 			memcpy(r.peer_addr, c->peer_addr, sizeof(r.peer_addr));
+			r.offer = m->u.hello.offer;
 			c->told_parent = true;
 			client_wait(w, c, C_WAIT_GRANT);
 			to_parent(w, &r, sizeof(r));
@@ -699,7 +709,6 @@ static void parent_grant(struct worker *w, const struct authw_grant *g)
 {
 	struct client *c = find_conn(w, g->conn);
 	struct authw_session_install in = { .type = AUTHW_SESSION_INSTALL };
-	uint32_t i;
 
 	if (!c)
 		return; /* closed meanwhile: its REVOKE is on the way to the parent */
@@ -707,15 +716,7 @@ static void parent_grant(struct worker *w, const struct authw_grant *g)
 		client_close(w, c, AUTHW_R_INTERNAL, "(unexpected grant)");
 		return;
 	}
-	memset(&c->cap, 0, sizeof(c->cap));
-	c->cap.session = g->session;
-	c->cap.expires_in = g->expires_in_s;
-	memcpy(c->cap.vip, g->vip, sizeof(c->cap.vip));
-	c->cap.nscopes = g->nscopes;
-	for (i = 0; i < g->nscopes; i++)
-		c->cap.scopes[i] = g->scopes[i];
-	c->cap.keepalive = g->keepalive_s;
-	c->cap.data_port = g->data_port;
+	grant_cap(g, &c->cap);
 	in.session = g->session;
 	in.conn = c->conn;
 	if (tls_export_material(c->ssl, g->session, in.material)) {

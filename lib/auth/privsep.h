@@ -21,8 +21,10 @@
  *
  * Per TLS connection (conn id, chosen by the worker, never reused):
  *   worker                              parent
- *   SESSION_REQUEST {conn, device, app} ->
- *                                       <- GRANT {conn, session, ...} | DENY {conn}
+ *   SESSION_REQUEST {conn, device, app, offer} ->
+ *                                       <- GRANT {conn, session, mode, cipher, ...} | DENY
+ *                                          (the parent decides mode and cipher:
+ *                                          proto_offer_choose)
  *   SESSION_INSTALL {conn, session, 64 exporter bytes} ->
  *                                       <- INSTALLED {conn, session}   (keys in the map)
  *   ... the worker replies "capability" to the client only now ...
@@ -89,8 +91,9 @@ struct authw_session_request {
 	char app[PROTO_NAME_MAX];    /* from hello */
 	uint8_t peer_addr[16];	     /* IPv4-mapped for IPv4 */
 	uint16_t peer_port;	     /* host order */
-	uint8_t pad2[6];
+	struct proto_offer offer;    /* hello's mode and ciphers (proto_offer_ok) */
 };
+_Static_assert(sizeof(struct authw_session_request) == 168, "no implicit padding");
 
 struct authw_session_install {
 	uint32_t type; /* AUTHW_SESSION_INSTALL */
@@ -121,7 +124,8 @@ struct authw_grant {
 	uint32_t expires_in_s;
 	uint32_t keepalive_s;
 	uint16_t data_port;
-	uint8_t pad[2];
+	uint8_t mode;	/* 0 integrity, CG_TUN_F_ENCRYPTED */
+	uint8_t cipher; /* enum cg_cipher for encrypted, 0 for integrity */
 	uint32_t nscopes;
 	struct cg_scope scopes[CG_MAX_SCOPES];
 };

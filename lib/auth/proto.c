@@ -29,12 +29,12 @@ static const char *const verdict_names[PROTO_VERDICT_MAX] = {
 /* Per type: its name and the only fields it may carry besides "type". */
 static const struct {
 	const char *name;
-	const char *fields[7];
+	const char *fields[9];
 } types[PROTO_TYPE_MAX] = {
-	[PROTO_HELLO] = { "hello", { "app" } },
+	[PROTO_HELLO] = { "hello", { "app", "mode", "ciphers" } },
 	[PROTO_CAPABILITY] = { "capability",
-			       { "session", "expires_in", "vip", "scopes", "keepalive",
-				 "data_port" } },
+			       { "session", "expires_in", "vip", "scopes", "keepalive", "data_port",
+				 "mode", "cipher" } },
 	[PROTO_RENEW] = { "renew", { NULL } },
 	[PROTO_KEEPALIVE] = { "keepalive", { NULL } },
 	[PROTO_KEEPALIVE_ACK] = { "keepalive_ack", { NULL } },
@@ -95,6 +95,79 @@ static bool reason_ok(const char *s)
 	return i > 0;
 }
 
+bool proto_offer_ok(const struct proto_offer *o)
+{
+	size_t i, k;
+
+	if ((o->mode && o->mode != CG_TUN_F_ENCRYPTED) || o->nciphers > PROTO_CIPHERS_MAX)
+		return false;
+	for (i = 0; i < PROTO_CIPHERS_MAX; i++) {
+		if (i >= o->nciphers) {
+			if (o->ciphers[i])
+				return false;
+			continue;
+		}
+		if (!cipher_name(o->ciphers[i]))
+			return false;
+		for (k = 0; k < i; k++)
+			if (o->ciphers[k] == o->ciphers[i])
+				return false;
+	}
+	return true;
+}
+
+void proto_offer_make(struct proto_offer *o, uint8_t mode, uint8_t cipher, bool aes)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = mode;
+	if (cipher) {
+		o->ciphers[o->nciphers++] = cipher;
+		return;
+	}
+	if (aes)
+		o->ciphers[o->nciphers++] = CG_CIPHER_AES256_GCM;
+	o->ciphers[o->nciphers++] = CG_CIPHER_CHACHA20_POLY1305;
+}
+
+void proto_offer_choose(const struct proto_offer *o, uint8_t policy_mode, bool aes, uint8_t *mode,
+			uint8_t *cipher)
+{
+	size_t i;
+
+	*mode = (policy_mode | o->mode) & CG_TUN_F_ENCRYPTED;
+	*cipher = 0;
+	if (!*mode)
+		return;
+	for (i = 0; i < o->nciphers && !*cipher; i++)
+		if (o->ciphers[i] == CG_CIPHER_CHACHA20_POLY1305 ||
+		    (o->ciphers[i] == CG_CIPHER_AES256_GCM && aes))
+			*cipher = o->ciphers[i];
+	if (!*cipher)
+		*cipher = CG_CIPHER_CHACHA20_POLY1305;
+}
+
+int proto_cap_accept(const struct proto_offer *o, const struct cap_msg *c, char *why, size_t whylen)
+{
+	size_t i;
+
+	if (o->mode == CG_TUN_F_ENCRYPTED && c->mode != CG_TUN_F_ENCRYPTED) {
+		snprintf(why, whylen,
+			 "the gateway granted integrity mode (payloads in clear) and this client "
+			 "asks for encrypted (mode = encrypted): refused");
+		return -EPROTO;
+	}
+	if (c->mode != CG_TUN_F_ENCRYPTED)
+		return 0;
+	for (i = 0; i < o->nciphers; i++)
+		if (o->ciphers[i] == c->cipher)
+			return 0;
+	if (!o->nciphers && c->cipher == CG_CIPHER_CHACHA20_POLY1305)
+		return 0;
+	snprintf(why, whylen, "the gateway chose %s, a cipher this client did not offer: refused",
+		 cipher_name(c->cipher) ? cipher_name(c->cipher) : "?");
+	return -EPROTO;
+}
+
 static int scope_proto_find(uint8_t proto)
 {
 	size_t i;
@@ -128,6 +201,8 @@ static bool cap_ok(const struct cap_msg *c)
 	if (c->session == 0 || c->expires_in == 0 || c->expires_in > PROTO_EXPIRES_MAX ||
 	    c->keepalive == 0 || c->keepalive > PROTO_KEEPALIVE_MAX || c->data_port == 0 ||
 	    c->nscopes > CG_MAX_SCOPES)
+		return false;
+	if (c->mode == CG_TUN_F_ENCRYPTED ? !cipher_name(c->cipher) : c->mode || c->cipher)
 		return false;
 	for (i = 0; i < c->nscopes; i++)
 		if (!scope_ok(&c->scopes[i]))
@@ -181,24 +256,56 @@ static json_t *scopes_encode(const struct cap_msg *c)
 	return arr;
 }
 
+/* hello: "app", then "mode" and "ciphers" only when the offer has them. */
+static json_t *hello_encode(const struct proto_msg *m)
+{
+	const struct proto_offer *o = &m->u.hello.offer;
+	json_t *j = json_pack("{s:s,s:s}", "type", "hello", "app", m->u.hello.app), *arr;
+	size_t i;
+
+	if (!j)
+		return NULL;
+	if (o->mode && json_object_set_new(j, "mode", json_string("encrypted")))
+		goto fail;
+	if (!o->nciphers)
+		return j;
+	arr = json_array();
+	if (json_object_set_new(j, "ciphers", arr))
+		goto fail;
+	for (i = 0; i < o->nciphers; i++)
+		if (json_array_append_new(arr, json_string(cipher_name(o->ciphers[i]))))
+			goto fail;
+	return j;
+fail:
+	json_decref(j);
+	return NULL;
+}
+
 static json_t *msg_encode(const struct proto_msg *m)
 {
 	const struct cap_msg *c = &m->u.cap;
 	char vip[CG_ADDRSTRLEN];
-	json_t *scopes;
+	json_t *scopes, *j;
 
 	switch (m->type) {
 	case PROTO_HELLO:
-		return json_pack("{s:s,s:s}", "type", "hello", "app", m->u.hello.app);
+		return hello_encode(m);
 	case PROTO_CAPABILITY:
 		scopes = scopes_encode(c);
 		if (!scopes)
 			return NULL;
 		addr_format_mapped(c->vip, vip, sizeof(vip));
-		return json_pack("{s:s,s:I,s:I,s:s,s:o,s:I,s:I}", "type", "capability", "session",
-				 (json_int_t)c->session, "expires_in", (json_int_t)c->expires_in,
-				 "vip", vip, "scopes", scopes, "keepalive",
-				 (json_int_t)c->keepalive, "data_port", (json_int_t)c->data_port);
+		j = json_pack("{s:s,s:I,s:I,s:s,s:o,s:I,s:I,s:s}", "type", "capability", "session",
+			      (json_int_t)c->session, "expires_in", (json_int_t)c->expires_in,
+			      "vip", vip, "scopes", scopes, "keepalive", (json_int_t)c->keepalive,
+			      "data_port", (json_int_t)c->data_port, "mode",
+			      c->mode ? "encrypted" : "integrity");
+		if (j && c->mode &&
+		    json_object_set_new(j, "cipher", json_string(cipher_name(c->cipher)))) {
+			json_decref(j);
+			return NULL;
+		}
+		return j;
 	case PROTO_ERROR:
 		return json_pack("{s:s,s:s}", "type", "error", "reason", m->u.error.reason);
 	default:
@@ -211,7 +318,7 @@ bool proto_msg_ok(const struct proto_msg *m)
 	switch (m->type) {
 	case PROTO_HELLO:
 		return memchr(m->u.hello.app, 0, sizeof(m->u.hello.app)) &&
-		       proto_name_ok(m->u.hello.app);
+		       proto_name_ok(m->u.hello.app) && proto_offer_ok(&m->u.hello.offer);
 	case PROTO_CAPABILITY:
 		return cap_ok(&m->u.cap);
 	case PROTO_ERROR:
@@ -366,6 +473,65 @@ static enum proto_verdict scope_decode(const json_t *o, struct cg_scope *out)
 	return PROTO_OK;
 }
 
+/* hello's optional "mode" ("encrypted" only) and "ciphers" (1..4 known names, no duplicates). */
+static enum proto_verdict offer_decode(const json_t *o, struct proto_offer *out)
+{
+	struct proto_offer f = { 0 };
+	const json_t *arr, *v;
+	enum proto_verdict ret;
+	const char *mode;
+	size_t i, k;
+
+	ret = get_str(o, "mode", &mode);
+	if (ret == PROTO_OK && strcmp(mode, "encrypted"))
+		return PROTO_BAD_FIELD;
+	if (ret == PROTO_BAD_FIELD)
+		return ret;
+	f.mode = ret == PROTO_OK ? CG_TUN_F_ENCRYPTED : 0;
+	arr = json_object_get(o, "ciphers");
+	if (arr) {
+		if (!json_is_array(arr) || json_array_size(arr) < 1 ||
+		    json_array_size(arr) > PROTO_CIPHERS_MAX)
+			return PROTO_BAD_FIELD;
+		json_array_foreach(arr, i, v)
+		{
+			if (!json_is_string(v))
+				return PROTO_BAD_FIELD;
+			f.ciphers[i] = (uint8_t)cipher_by_name(json_string_value(v));
+			if (!f.ciphers[i])
+				return PROTO_BAD_FIELD;
+			for (k = 0; k < i; k++)
+				if (f.ciphers[k] == f.ciphers[i])
+					return PROTO_BAD_FIELD;
+		}
+		f.nciphers = (uint8_t)json_array_size(arr);
+	}
+	*out = f;
+	return PROTO_OK;
+}
+
+/* The capability's "mode" (required) and "cipher" (for encrypted, and only then). */
+static enum proto_verdict cap_mode_decode(const json_t *o, struct cap_msg *c)
+{
+	enum proto_verdict ret;
+	const char *mode, *cipher;
+
+	ret = get_str(o, "mode", &mode);
+	if (ret)
+		return ret;
+	if (!strcmp(mode, "encrypted"))
+		c->mode = CG_TUN_F_ENCRYPTED;
+	else if (strcmp(mode, "integrity"))
+		return PROTO_BAD_FIELD;
+	ret = get_str(o, "cipher", &cipher);
+	if (!c->mode)
+		return ret == PROTO_MISSING_FIELD ? PROTO_OK : PROTO_BAD_FIELD;
+	if (ret)
+		return PROTO_BAD_FIELD;
+	c->cipher = (uint8_t)cipher_by_name(cipher);
+	return c->cipher ? PROTO_OK : PROTO_BAD_FIELD;
+}
+
 static enum proto_verdict cap_decode(const json_t *o, struct cap_msg *out)
 {
 	struct cap_msg c;
@@ -380,7 +546,7 @@ static enum proto_verdict cap_decode(const json_t *o, struct cap_msg *out)
 	    (ret = get_uint(o, "expires_in", 1, PROTO_EXPIRES_MAX, &c.expires_in)) ||
 	    (ret = get_str(o, "vip", &vip)) ||
 	    (ret = get_uint(o, "keepalive", 1, PROTO_KEEPALIVE_MAX, &c.keepalive)) ||
-	    (ret = get_uint(o, "data_port", 1, 65535, &port)))
+	    (ret = get_uint(o, "data_port", 1, 65535, &port)) || (ret = cap_mode_decode(o, &c)))
 		return ret;
 	c.data_port = (uint16_t)port;
 	if (addr_parse_mapped(vip, c.vip))
@@ -424,7 +590,9 @@ static enum proto_verdict obj_decode(const json_t *o, struct proto_msg *out)
 	{
 		bool known = !strcmp(key, "type");
 
-		for (i = 0; !known && i < 7 && types[t].fields[i]; i++)
+		for (i = 0; !known && i < sizeof(types[t].fields) / sizeof(types[t].fields[0]) &&
+			    types[t].fields[i];
+		     i++)
 			known = !strcmp(key, types[t].fields[i]);
 		if (!known)
 			return PROTO_UNKNOWN_FIELD;
@@ -437,6 +605,9 @@ static enum proto_verdict obj_decode(const json_t *o, struct proto_msg *out)
 		if (!proto_name_ok(s))
 			return PROTO_BAD_FIELD;
 		strcpy(m.u.hello.app, s);
+		ret = offer_decode(o, &m.u.hello.offer);
+		if (ret)
+			return ret;
 		break;
 	case PROTO_CAPABILITY:
 		ret = cap_decode(o, &m.u.cap);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "abi/tunnel.h"
+#include "lib/tunnel/aead.h"
 
 /*
  * One message on the wire:
@@ -25,9 +26,10 @@
 #define PROTO_REASON_MAX 128		  /* error reason: 1..127 printable ASCII */
 #define PROTO_EXPIRES_MAX (365U * 86400U) /* capability lifetime cap, seconds */
 #define PROTO_KEEPALIVE_MAX 3600U	  /* seconds */
+#define PROTO_CIPHERS_MAX 4		  /* names in hello's "ciphers" */
 
 enum proto_type {
-	PROTO_HELLO = 1,     /* client -> gw: {"app"} */
+	PROTO_HELLO = 1,     /* client -> gw: {"app"[,"mode"][,"ciphers"]} */
 	PROTO_CAPABILITY,    /* gw -> client: the session (struct cap_msg) */
 	PROTO_RENEW,	     /* client -> gw: {} asks a new session id and keys */
 	PROTO_KEEPALIVE,     /* client -> gw: {} */
@@ -58,11 +60,28 @@ const char *proto_verdict_str(enum proto_verdict v);
 const char *proto_type_str(uint32_t type);
 
 /*
+ * What a client asks for in hello (the parent gets the same bytes in
+ * SESSION_REQUEST): {"type":"hello","app":"sensor","mode":"encrypted",
+ * "ciphers":["aes-256-gcm","chacha20-poly1305"]}. Both fields are optional:
+ * "mode" may only be "encrypted" (a client can ask for more than its policy,
+ * never for less: there is no value to ask for integrity); "ciphers" lists
+ * 1..PROTO_CIPHERS_MAX cipher_name()s, no duplicates, the client's preference
+ * first. Anything else is PROTO_BAD_FIELD.
+ */
+struct proto_offer {
+	uint8_t mode;			    /* 0: what the policy grants; CG_TUN_F_ENCRYPTED */
+	uint8_t nciphers;		    /* 0: no "ciphers" (then chacha20-poly1305) */
+	uint8_t ciphers[PROTO_CIPHERS_MAX]; /* enum cg_cipher, preference order; the rest 0 */
+};
+
+/*
  * capability: {"type":"capability","session":N,"expires_in":S,"vip":"100.64.0.2",
  *   "scopes":[{"proto":"tcp","dst":"10.10.2.2/32","ports":"80-80"}],
- *   "keepalive":S,"data_port":P}
+ *   "keepalive":S,"data_port":P,"mode":"encrypted","cipher":"chacha20-poly1305"}
  * Scope protos: "tcp", "udp" (need "ports": "LO-HI" or "P"), "icmp", "icmpv6",
  * "any" (no "ports"). Addresses are kept in the datapath's 16-byte form.
+ * "mode" is "encrypted" or "integrity" (required); "cipher" is there for
+ * encrypted and only then (PROTO_BAD_FIELD otherwise).
  */
 struct cap_msg {
 	uint32_t session;    /* 1..UINT32_MAX */
@@ -72,6 +91,8 @@ struct cap_msg {
 	struct cg_scope scopes[CG_MAX_SCOPES];
 	uint32_t keepalive; /* seconds between client keepalives, 1..PROTO_KEEPALIVE_MAX */
 	uint16_t data_port; /* UDP data port, 1..65535 */
+	uint8_t mode;	    /* 0 integrity, CG_TUN_F_ENCRYPTED */
+	uint8_t cipher;	    /* enum cg_cipher for encrypted; 0 for integrity */
 };
 
 struct proto_msg {
@@ -79,6 +100,7 @@ struct proto_msg {
 	union {
 		struct {
 			char app[PROTO_NAME_MAX];
+			struct proto_offer offer;
 		} hello;
 		struct cap_msg cap;
 		struct {
@@ -92,6 +114,37 @@ bool proto_name_ok(const char *s);
 
 /* True if m is a message the decoder would accept (type known, every field in range). */
 bool proto_msg_ok(const struct proto_msg *m);
+
+/* True if o is an offer the decoder would produce (unused ciphers[] entries zero). */
+bool proto_offer_ok(const struct proto_offer *o);
+
+/*
+ * The client's offer for [client] mode (0 policy, CG_TUN_F_ENCRYPTED) and
+ * cipher (0 auto, or one enum cg_cipher): auto lists aes-256-gcm first only
+ * if aes (this machine has AES instructions: aead_aes_available()), then
+ * chacha20-poly1305; otherwise chacha20-poly1305 alone. An explicit cipher
+ * is listed alone.
+ */
+void proto_offer_make(struct proto_offer *o, uint8_t mode, uint8_t cipher, bool aes);
+
+/*
+ * The gateway's choice for an offer: *mode = policy_mode (policy_check),
+ * upgraded to encrypted if the offer asks; for encrypted, *cipher = the first
+ * of the offer's ciphers the gateway can run fast (aes-256-gcm only if aes,
+ * the gateway's aead_aes_available()), else chacha20-poly1305 (also for an
+ * offer without ciphers); for integrity, *cipher = 0.
+ */
+void proto_offer_choose(const struct proto_offer *o, uint8_t policy_mode, bool aes, uint8_t *mode,
+			uint8_t *cipher);
+
+/*
+ * The client's check of a capability against the offer it sent: -EPROTO with
+ * the reason in why if the offer asked for encrypted and the capability is
+ * integrity (a downgrade), or names a cipher the offer did not list; 0 if
+ * the capability may be used.
+ */
+int proto_cap_accept(const struct proto_offer *o, const struct cap_msg *c, char *why,
+		     size_t whylen);
 
 /*
  * Encodes m as one frame (length prefix + JSON) into buf[0..cap). Returns 0

@@ -12,6 +12,7 @@
 #include "lib/base/addr.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/portspec.h"
+#include "lib/tunnel/aead.h"
 
 /* Few sessions per gateway (a pool of addresses): an array is simplest and fast enough. */
 struct session_table {
@@ -193,9 +194,11 @@ json_t *session_json(const struct session *s, uint64_t now_ns)
 	}
 	addr_format_mapped(s->vip, vip, sizeof(vip));
 	j = json_pack(
-		"{s:I, s:s, s:s, s:s, s:I, s:o, s:b}", "id", (json_int_t)s->id, "device", s->device,
-		"app", s->app, "vip", vip, "expires_in",
+		"{s:I, s:s, s:s, s:s, s:I, s:o, s:b, s:s, s:o}", "id", (json_int_t)s->id, "device",
+		s->device, "app", s->app, "vip", vip, "expires_in",
 		(json_int_t)(s->expires_ns > now_ns ? (s->expires_ns - now_ns) / NS_PER_SEC : 0),
-		"scopes", scopes, "renewed", s->superseded);
+		"scopes", scopes, "renewed", s->superseded, "mode",
+		s->mode ? "encrypted" : "integrity", "cipher",
+		s->mode ? json_string(cipher_name(s->cipher)) : json_null());
 	return j;
 }

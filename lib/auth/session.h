@@ -22,6 +22,8 @@ struct session {
 	uint64_t expires_ns;
 	struct cg_scope scopes[CG_MAX_SCOPES];
 	size_t nscopes;
+	uint8_t mode;	/* 0 integrity, CG_TUN_F_ENCRYPTED (the map entry's flags) */
+	uint8_t cipher; /* enum cg_cipher for encrypted, 0 for integrity */
 	bool installed;	     /* keys in the datapath (a granted session waits for them) */
 	bool superseded;     /* renewed: valid until expires_ns, then gone */
 };
@@ -64,7 +66,8 @@ struct session *session_at(struct session_table *t, size_t i);
 
 /*
  * {"id":..,"device":"dev1","app":"sensor","vip":"100.64.0.2","expires_in":590,
- *  "scopes":[{"proto":"tcp","dst":"10.10.2.2/32","ports":"80-80"}]}; the
+ *  "scopes":[{"proto":"tcp","dst":"10.10.2.2/32","ports":"80-80"}],
+ *  "mode":"encrypted"|"integrity","cipher":"chacha20-poly1305"|"aes-256-gcm"|null}; the
  * caller adds what the datapath knows (endpoint, rx_packets). NULL on ENOMEM.
  */
 json_t *session_json(const struct session *s, uint64_t now_ns);

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi/tunnel.h"
 #include "lib/base/addr.h"
 #include "lib/base/name.h"
 #include "lib/config/client.h"
 #include "lib/config/ini.h"
 #include "lib/config/kind.h"
 #include "lib/tunnel/path.h"
+#include "lib/tunnel/aead.h"
 
 /* client_config_ctx.seen: bits 0..15 are the keys (table index), then this. */
 enum {
@@ -109,6 +111,33 @@ static int set_cl_fast_path(struct config_ctx *ctx, const char *key, const char 
 	return config_set_fast_path(ctx, key, v, &cl_of(ctx)->cfg->levers);
 }
 
+static int set_cl_mode(struct config_ctx *ctx, const char *key, const char *v)
+{
+	char q[QBUF];
+
+	if (!strcmp(v, "encrypted"))
+		cl_of(ctx)->cfg->mode = CG_TUN_F_ENCRYPTED;
+	else if (!strcmp(v, "policy"))
+		cl_of(ctx)->cfg->mode = 0;
+	else
+		return config_fail(ctx, ctx->line, "[client] %s: \"%s\" is not encrypted or policy",
+				   key, config_quote(v, q));
+	return 0;
+}
+
+static int set_cl_cipher(struct config_ctx *ctx, const char *key, const char *v)
+{
+	enum cg_cipher c = cipher_by_name(v);
+	char q[QBUF];
+
+	if (!c && strcmp(v, "auto"))
+		return config_fail(ctx, ctx->line, "[client] %s: \"%s\" is not auto, %s or %s", key,
+				   config_quote(v, q), cipher_name(CG_CIPHER_CHACHA20_POLY1305),
+				   cipher_name(CG_CIPHER_AES256_GCM));
+	cl_of(ctx)->cfg->cipher = (uint8_t)c;
+	return 0;
+}
+
 /* [client] keys: index in client_keys[] and client_config_ctx.key_line[]. */
 enum {
 	CK_GATEWAY,
@@ -124,6 +153,8 @@ enum {
 	CK_RETRY_MAX,
 	CK_WORKERS,
 	CK_FAST_PATH,
+	CK_MODE,
+	CK_CIPHER,
 };
 
 static const struct config_key client_keys[] = {
@@ -140,6 +171,8 @@ static const struct config_key client_keys[] = {
 	[CK_RETRY_MAX] = { "retry_max", set_cl_retry_max, 1U << CK_RETRY_MAX },
 	[CK_WORKERS] = { "workers", set_cl_workers, 1U << CK_WORKERS },
 	[CK_FAST_PATH] = { "fast_path", set_cl_fast_path, 1U << CK_FAST_PATH },
+	[CK_MODE] = { "mode", set_cl_mode, 1U << CK_MODE },
+	[CK_CIPHER] = { "cipher", set_cl_cipher, 1U << CK_CIPHER },
 };
 
 _Static_assert(NKEYS(client_keys) <= NKEYS(((struct client_config_ctx *)0)->key_line), "key_line");

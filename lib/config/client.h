@@ -25,6 +25,9 @@ struct client_config {
 	uint64_t retry_max_ns;	  /* reconnect backoff cap, default 30s, 1s..1h */
 	unsigned int workers;	  /* data path workers, 0 (default) = one per CPU */
 	unsigned int levers;	  /* fast_path: enum path_lever bits, default all */
+	uint8_t mode;		  /* policy (0, the default): what the gateway grants;
+				     encrypted (CG_TUN_F_ENCRYPTED): nothing less */
+	uint8_t cipher;		  /* auto (0, the default) or one enum cg_cipher */
 };
 
 /*

@@ -676,6 +676,20 @@ static int set_pol_services(struct config_ctx *ctx, const char *key, const char 
 			 &cur_policy(ctx)->nservices, "service");
 }
 
+static int set_pol_mode(struct config_ctx *ctx, const char *key, const char *v)
+{
+	char q[QBUF];
+
+	if (!strcmp(v, "encrypted"))
+		cur_policy(ctx)->mode = CG_TUN_F_ENCRYPTED;
+	else if (!strcmp(v, "integrity"))
+		cur_policy(ctx)->mode = 0;
+	else
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not encrypted or integrity",
+				   ctx->section, key, config_quote(v, q));
+	return 0;
+}
+
 static const struct config_key gateway_keys[] = {
 	{ "interface", set_iface, 1U << 0 },
 	{ "name", set_name, 1U << 1 },
@@ -734,6 +748,7 @@ static const struct config_key policy_keys[] = {
 	{ "device", set_pol_device, 1U << 0 },
 	{ "app", set_pol_app, 1U << 1 },
 	{ "services", set_pol_services, 1U << 2 },
+	{ "mode", set_pol_mode, 1U << 3 },
 };
 
 _Static_assert(NKEYS(auth_keys) <= NKEYS(((struct gw_config_ctx *)0)->key_line), "key_line");
@@ -856,6 +871,8 @@ static int policy_section(struct config_ctx *ctx, const char *section, const cha
 	pol = &cfg->policy.policies[cfg->policy.npolicies];
 	memset(pol, 0, sizeof(*pol));
 	strcpy(pol->name, name);
+	/* Payloads are secret unless the section opts out (docs/config.md). */
+	pol->mode = CG_TUN_F_ENCRYPTED;
 	g->pol_line[cfg->policy.npolicies] = ctx->line;
 	g->policy = (int)cfg->policy.npolicies++;
 	return 0;

@@ -45,14 +45,26 @@ bool policy_device_known(const struct policy *policy, const char *device)
 	return false;
 }
 
-enum policy_verdict policy_check(const struct policy *policy, const char *device, const char *app)
+enum policy_verdict policy_check(const struct policy *policy, const char *device, const char *app,
+				 uint8_t *mode)
 {
+	uint8_t m = 0;
+	bool found = false;
 	size_t i;
 
-	for (i = 0; i < policy->npolicies; i++)
-		if (matches(&policy->policies[i], device, app))
-			return POLICY_OK;
-	return policy_device_known(policy, device) ? POLICY_APP_NOT_ALLOWED : POLICY_UNKNOWN_DEVICE;
+	/* Several sections may match: the stricter mode wins (encrypted over integrity). */
+	for (i = 0; i < policy->npolicies; i++) {
+		if (!matches(&policy->policies[i], device, app))
+			continue;
+		found = true;
+		m |= policy->policies[i].mode;
+	}
+	if (!found)
+		return policy_device_known(policy, device) ? POLICY_APP_NOT_ALLOWED
+							   : POLICY_UNKNOWN_DEVICE;
+	if (mode)
+		*mode = m;
+	return POLICY_OK;
 }
 
 /* Range r of svc (ICMP: r is ignored) as a scope. */

@@ -39,6 +39,7 @@ struct policy_cfg {
 	char app[CG_NAME_MAX];			   /* app = sensor */
 	uint32_t services[CG_POLICY_SERVICES_MAX]; /* services = web echo: indexes in services[] */
 	size_t nservices;
+	uint8_t mode; /* mode = encrypted (CG_TUN_F_ENCRYPTED, the default) | integrity (0) */
 };
 
 /*
@@ -63,8 +64,15 @@ enum policy_verdict {
 /* "ok", "unknown_device", "app_not_allowed" (for logs, stats and JSON). */
 const char *policy_verdict_str(enum policy_verdict v);
 
-/* The verdict for (device, app): POLICY_OK when at least one [allow] matches. */
-enum policy_verdict policy_check(const struct policy *policy, const char *device, const char *app);
+/*
+ * The verdict for (device, app): POLICY_OK when at least one [allow] matches.
+ * Then *mode (if mode is not NULL) is the tunnel mode those sections grant:
+ * CG_TUN_F_ENCRYPTED if any of them says encrypted (the stricter wins), 0
+ * (integrity) only if all of them say integrity. *mode is untouched on a
+ * refusal.
+ */
+enum policy_verdict policy_check(const struct policy *policy, const char *device, const char *app,
+				 uint8_t *mode);
 
 /* True if any [allow] section names the device (SPA accepts only those). */
 bool policy_device_known(const struct policy *policy, const char *device);

@@ -38,6 +38,16 @@ const char *cipher_name(enum cg_cipher cipher)
 	return NULL;
 }
 
+enum cg_cipher cipher_by_name(const char *name)
+{
+	enum cg_cipher c;
+
+	for (c = CG_CIPHER_CHACHA20_POLY1305; cipher_name(c); c++)
+		if (!strcmp(cipher_name(c), name))
+			return c;
+	return 0;
+}
+
 bool aead_aes_available(void)
 {
 	/* libsodium's probe: AES-NI and PCLMULQDQ (x86), or the ARMv8 crypto extensions. */

@@ -72,5 +72,7 @@ bool aead_aes_available(void);
 
 /* "chacha20-poly1305", "aes-256-gcm", or NULL. */
 const char *cipher_name(enum cg_cipher cipher);
+/* The cipher cipher_name() calls name (exactly, case matters), or 0 for any other string. */
+enum cg_cipher cipher_by_name(const char *name);
 
 #endif

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&m, data, size);
 		if (type == AUTHW_SESSION_REQUEST &&
 		    (!memchr(m.req.device, 0, sizeof(m.req.device)) ||
-		     !proto_name_ok(m.req.device) || !proto_name_ok(m.req.app)))
+		     !proto_name_ok(m.req.device) || !proto_name_ok(m.req.app) ||
+		     !proto_offer_ok(&m.req.offer)))
 			abort();
 	}
 	type = 0;
@@ -32,7 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (type < AUTHW_GRANT || size > sizeof(m))
 			abort();
 		memcpy(&m, data, size);
-		if (type == AUTHW_GRANT && m.grant.nscopes > CG_MAX_SCOPES)
+		if (type == AUTHW_GRANT &&
+		    (m.grant.nscopes > CG_MAX_SCOPES ||
+		     (m.grant.mode ? !cipher_name(m.grant.cipher) : m.grant.cipher != 0)))
 			abort();
 	}
 	/* The state machine never leaves its states, whatever the sequence. */

@@ -86,6 +86,7 @@ gateway_config() {
 		device = dev1 dev2
 		app = sensor
 		services = web echo
+		mode = integrity
 	EOF
 }
 
@@ -190,6 +191,11 @@ check "http_through_tunnel" poll 5 http_ok $C1
 check "udp_echo_through_tunnel" udp_ok $C1
 check "spa_counted" gt auth_of spa ok
 check "auth_granted_counted" gt auth_of auth granted
+# [allow] mode = integrity: the session says so, with no cipher, in JSON and in the table.
+session_mode_is() { cg -j session list | jq -e --arg m "$1" '.[0].mode == $m and .[0].cipher == null' >/dev/null; }
+session_table_has() { cg session list | awk 'NR == 1 { m = index($0, "MODE"); c = index($0, "CIPHER") } NR == 2 { exit !(m && c && substr($0, m, 9) ~ /^integrity/ && substr($0, c, 1) == "-") }'; }
+check "session_mode_integrity" session_mode_is integrity
+check "session_list_mode_column" session_table_has
 check "accepted_counted" gt stat_of pass_cap
 check "session_endpoint_known" endpoint_is 10.10.1.2
 check "return_path_counted" gt auth_of return_path sent

@@ -212,11 +212,22 @@ static void test_bad_input(void)
 	ASSERT_STREQ(cipher_name(CG_CIPHER_AES256_GCM), "aes-256-gcm", "name");
 }
 
+/* The names the configs and the control protocol use, both ways; nothing else is one. */
+static void test_cipher_by_name(void)
+{
+	ASSERT_EQ(cipher_by_name("chacha20-poly1305"), CG_CIPHER_CHACHA20_POLY1305, "chacha");
+	ASSERT_EQ(cipher_by_name("aes-256-gcm"), CG_CIPHER_AES256_GCM, "aes");
+	ASSERT_EQ(cipher_by_name("AES-256-GCM"), 0, "case matters");
+	ASSERT_EQ(cipher_by_name("aes-256-gcm "), 0, "exact");
+	ASSERT_EQ(cipher_by_name(""), 0, "empty");
+	ASSERT_EQ(cipher_by_name("integrity"), 0, "integrity is a mode, not a cipher");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
 		T_CASE(test_rfc8439_vector), T_CASE(test_nonce_layout), T_CASE(test_cross_library),
-		T_CASE(test_counter_limits), T_CASE(test_bad_input),
+		T_CASE(test_counter_limits), T_CASE(test_bad_input),	T_CASE(test_cipher_by_name),
 	};
 
 	if (sodium_init() < 0)

@@ -26,6 +26,7 @@
 #include "lib/base/addr.h"
 #include "lib/config/gateway.h"
 #include "lib/datapath/sessmap.h"
+#include "lib/tunnel/aead.h"
 #include "lib/tunnel/keys.h"
 #include "tests/lib/t.h"
 
@@ -193,8 +194,12 @@ static void *cli_run(void *arg)
 	return NULL;
 }
 
-/* Connects dev to the daemon's worker, serving the daemon meanwhile; returns authc_connect's. */
-static int cli_connect(struct authd *a, struct cli *k, const char *dev)
+/*
+ * Connects dev to the daemon's worker with [client] mode and cipher, serving
+ * the daemon meanwhile; returns authc_connect's.
+ */
+static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8_t mode,
+			  uint8_t cipher)
 {
 	uint64_t deadline = now_ns() + 10 * SEC_NS;
 
@@ -210,6 +215,8 @@ static int cli_connect(struct authd *a, struct cli *k, const char *dev)
 		.key = k->key,
 		.app = "sensor",
 		.timeout_ns = 5 * SEC_NS,
+		.mode = mode,
+		.cipher = cipher,
 	};
 	if (pthread_create(&k->th, NULL, cli_run, k))
 		return -EAGAIN;
@@ -217,6 +224,12 @@ static int cli_connect(struct authd *a, struct cli *k, const char *dev)
 		pump(a, 10);
 	pthread_join(k->th, NULL);
 	return k->ret;
+}
+
+/* The same with the [client] defaults: mode = policy, cipher = auto. */
+static int cli_connect(struct authd *a, struct cli *k, const char *dev)
+{
+	return cli_connect_as(a, k, dev, 0, 0);
 }
 
 /* The client's next event within ms, serving the daemon meanwhile (NONE if nothing came). */
@@ -587,5 +600,140 @@ static void test_conn_cap(void)
 	}
 }
 
+/* The session id's entry in /v1/sessions (authd_sessions): its "mode" and "cipher". */
+static void listed_as(struct authd *a, uint32_t id, const char *mode, const char *cipher,
+		      const char *name)
+{
+	json_t *arr = NULL, *s, *c;
+	size_t i;
+
+	if (!ASSERT_EQ(authd_sessions(a, &arr), 0, name))
+		return;
+	json_array_foreach(arr, i, s)
+	{
+		if (json_integer_value(json_object_get(s, "id")) != id)
+			continue;
+		ASSERT_STREQ(json_string_value(json_object_get(s, "mode")), mode, name);
+		c = json_object_get(s, "cipher");
+		if (cipher)
+			ASSERT_STREQ(json_string_value(c), cipher, name);
+		else
+			ASSERT_TRUE(json_is_null(c), name);
+		break;
+	}
+	ASSERT_TRUE(i < json_array_size(arr), "listed");
+	json_decref(arr);
+}
+
+/* The gate's entry of the session: flags say encrypted (the XDP pre-filter reads them). */
+static uint32_t map_flags(uint32_t id)
+{
+	struct cg_session cs;
+
+	if (!ASSERT_EQ(sessmap_get(sessions_fd(), id, &cs), 0, "in the gate"))
+		return 0xffffffff;
+	return cs.flags;
+}
+
+/*
+ * Who decides, over real TLS with the real worker: the [allow] mode, a
+ * client's mode = encrypted on top of it, the cipher from the client's list
+ * and the gateway's AES; a renewal keeps what its session had.
+ */
+static void test_mode_and_cipher(void)
+{
+	const bool aes = aead_aes_available();
+	const uint8_t best = aes ? CG_CIPHER_AES256_GCM : CG_CIPHER_CHACHA20_POLY1305;
+	static const uint8_t E = CG_TUN_F_ENCRYPTED;
+	const struct {
+		const char *name;
+		uint8_t policy, cl_mode, cl_cipher;
+		int want_ret;
+		uint8_t want_mode, want_cipher;
+	} t[] = {
+		{ "policy integrity, client policy: integrity", 0, 0, 0, 0, 0, 0 },
+		{ "policy integrity, client asks encrypted: encrypted", 0, E, 0, 0, E, best },
+		{ "policy encrypted, client asks nothing: encrypted", E, 0, 0, 0, E, best },
+		{ "client lists chacha only", E, 0, CG_CIPHER_CHACHA20_POLY1305, 0, E,
+		  CG_CIPHER_CHACHA20_POLY1305 },
+		/* aes alone: the gateway without AES falls back to chacha, which the client refuses
+		 */
+		{ "client lists aes only", E, 0, CG_CIPHER_AES256_GCM, aes ? 0 : -EPROTO, E,
+		  aes ? CG_CIPHER_AES256_GCM : 0 },
+	};
+	struct authc_event ev;
+	struct cli k;
+	struct authd *a;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!prepare())
+			return;
+		cfg.policy.policies[0].mode = t[i].policy;
+		cfg.auth.renew_after_pct = 0;
+		a = start();
+		if (!a)
+			return;
+		if (!ASSERT_EQ(cli_connect_as(a, &k, "dev1", t[i].cl_mode, t[i].cl_cipher),
+			       t[i].want_ret, t[i].name) ||
+		    t[i].want_ret) {
+			authd_free(a);
+			continue;
+		}
+		ASSERT_EQ(k.c.cap.mode, t[i].want_mode, t[i].name);
+		ASSERT_EQ(k.c.cap.cipher, t[i].want_cipher, t[i].name);
+		ASSERT_EQ(map_flags(k.c.cap.session), t[i].want_mode, "map flags");
+		listed_as(a, k.c.cap.session, t[i].want_mode ? "encrypted" : "integrity",
+			  t[i].want_mode ? cipher_name(t[i].want_cipher) : NULL, t[i].name);
+		/* The renewal asks nothing: what the session had, not the policy alone. */
+		ASSERT_EQ(authc_renew(&k.c), 0, "renew");
+		if (ASSERT_EQ(cli_event(a, &k, &ev, 5000), AUTHC_EV_RENEWED, "renewed")) {
+			ASSERT_EQ(ev.cap.mode, t[i].want_mode, "renewal keeps the mode");
+			ASSERT_EQ(ev.cap.cipher, t[i].want_cipher, "renewal keeps the cipher");
+			ASSERT_EQ(map_flags(ev.cap.session), t[i].want_mode, "renewed map flags");
+			keys_wipe(&ev.keys);
+		}
+		authc_close(&k.c, true);
+		authd_free(a);
+	}
+}
+
+/* A hello from before modes (no "mode", no "ciphers"), through the parent's table. */
+static void test_old_hello(void)
+{
+	static const struct {
+		uint8_t policy, want_mode, want_cipher;
+	} t[] = {
+		{ 0, 0, 0 },
+		{ CG_TUN_F_ENCRYPTED, CG_TUN_F_ENCRYPTED, CG_CIPHER_CHACHA20_POLY1305 },
+	};
+	union authw_msg m;
+	struct authd *a;
+	size_t i;
+	int fw;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!prepare())
+			return;
+		cfg.policy.policies[0].mode = t[i].policy;
+		a = start();
+		if (!a)
+			return;
+		fw = fake_worker(a);
+		if (!ASSERT_TRUE(fw >= 0, "fake worker")) {
+			authd_free(a);
+			return;
+		}
+		w_request(a, fw, 1, "dev1");
+		if (ASSERT_EQ(w_recv(fw, &m, 1000), AUTHW_GRANT, "grant")) {
+			ASSERT_EQ(m.grant.mode, t[i].want_mode, "old hello: mode");
+			ASSERT_EQ(m.grant.cipher, t[i].want_cipher, "old hello: cipher");
+		}
+		close(fw);
+		authd_free(a);
+	}
+}
+
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
-       T_CASE(test_renew_early), T_CASE(test_conn_cap))
+       T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
+       T_CASE(test_old_hello))

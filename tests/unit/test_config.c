@@ -12,6 +12,7 @@
 
 #include "lib/config/client.h"
 #include "lib/config/gateway.h"
+#include "lib/tunnel/aead.h"
 #include "tests/lib/t.h"
 
 #ifndef CG_SRCDIR
@@ -571,6 +572,7 @@ static bool check_auth_sample(const struct gw_config *c)
 	ok &= ASSERT_EQ(p->nservices, 2, "policy nservices");
 	ok &= ASSERT_EQ(p->services[0], 0, "web index");
 	ok &= ASSERT_EQ(p->services[1], 1, "echo index");
+	ok &= ASSERT_EQ(p->mode, CG_TUN_F_ENCRYPTED, "mode: encrypted (the default)");
 	return ok;
 }
 
@@ -616,6 +618,7 @@ static void test_auth_absent(void)
 static void test_auth_every_key(void)
 {
 	static const char text[] = "[allow ops]\n"
+				   "mode = integrity\n"
 				   "app = shell.v2\n"
 				   "services = ping,web6\n"
 				   "device = a-1, b_2\tc.3\n"
@@ -701,6 +704,7 @@ static void test_auth_every_key(void)
 	ASSERT_EQ(p->nservices, 2, "nservices");
 	ASSERT_EQ(p->services[0], 1, "ping resolved after the fact");
 	ASSERT_EQ(p->services[1], 0, "web6 resolved after the fact");
+	ASSERT_EQ(p->mode, 0, "mode = integrity");
 }
 
 static void test_auth_defaults(void)
@@ -953,6 +957,15 @@ static void test_auth_errors(void)
 		  "t.ini:44: [allow p] device d with app a: more than 16 scopes together with the "
 		  "other [allow] sections" },
 		{ GA "[allow p]\nfoo = 1\n", "t.ini:9: unknown key \"foo\" in [allow p]" },
+		{ GA "[allow p]\nmode = aead\n",
+		  "t.ini:9: [allow p] mode: \"aead\" is not encrypted or integrity" },
+		{ GA "[allow p]\nmode = Encrypted\n",
+		  "t.ini:9: [allow p] mode: \"Encrypted\" is not encrypted or integrity" },
+		{ GA "[allow p]\nmode = policy\n",
+		  "t.ini:9: [allow p] mode: \"policy\" is not encrypted or integrity" },
+		{ GA "[allow p]\nmode = integrity\nmode = encrypted\n",
+		  "t.ini:10: [allow p] mode given twice" },
+		{ GA "[allow p]\nmode =\n", "t.ini:9: [allow p] mode: empty value" },
 	};
 	struct gw_config c;
 	char err[CG_ERR_MAX];
@@ -1156,11 +1169,15 @@ static void test_client_sample(void)
 	ASSERT_STREQ(c.tun, "cg0", "tun default");
 	ASSERT_STREQ(c.device, "", "device default: from the certificate");
 	ASSERT_EQ(c.retry_max_ns, SEC(30), "retry_max default");
+	ASSERT_EQ(c.mode, 0, "mode default: policy");
+	ASSERT_EQ(c.cipher, 0, "cipher default: auto");
 }
 
 static void test_client_every_key(void)
 {
 	static const char text[] = "[client]\n"
+				   "cipher = aes-256-gcm\n"
+				   "mode = encrypted\n"
 				   "retry_max = 1h\n"
 				   "tun = cgtun.1\n"
 				   "device = dev-7\n"
@@ -1190,9 +1207,39 @@ static void test_client_every_key(void)
 	ASSERT_STREQ(c.device, "dev-7", "device");
 	ASSERT_STREQ(c.tun, "cgtun.1", "tun");
 	ASSERT_EQ(c.retry_max_ns, SEC(3600), "retry_max");
+	ASSERT_EQ(c.mode, CG_TUN_F_ENCRYPTED, "mode = encrypted");
+	ASSERT_EQ(c.cipher, CG_CIPHER_AES256_GCM, "cipher = aes-256-gcm");
 }
 
 #define CL "[client]\ngateway = 10.0.0.1\nca = a\ncert = c\nkey = k\napp = x\n"
+
+/* mode and cipher: each value, and the defaults written out. */
+static void test_client_mode_cipher(void)
+{
+	static const struct {
+		const char *text;
+		uint8_t mode, cipher;
+	} t[] = {
+		{ CL "mode = policy\n", 0, 0 },
+		{ CL "mode = encrypted\n", CG_TUN_F_ENCRYPTED, 0 },
+		{ CL "cipher = auto\n", 0, 0 },
+		{ CL "cipher = chacha20-poly1305\n", 0, CG_CIPHER_CHACHA20_POLY1305 },
+		{ CL "cipher = aes-256-gcm\nmode = encrypted\n", CG_TUN_F_ENCRYPTED,
+		  CG_CIPHER_AES256_GCM },
+	};
+	struct client_config c;
+	char err[CG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		if (!ASSERT_EQ(client_config_parse_string(t[i].text, "c.ini", &c, err, sizeof(err)),
+			       0, t[i].text))
+			continue;
+		ASSERT_EQ(c.mode, t[i].mode, t[i].text);
+		ASSERT_EQ(c.cipher, t[i].cipher, t[i].text);
+	}
+}
 
 static void test_client_errors(void)
 {
@@ -1246,6 +1293,23 @@ static void test_client_errors(void)
 		  "c.ini:7: expected \"key = value\" or \"[section]\": \"foo bar\"" },
 		{ CL "  tun = x\n",
 		  "c.ini:7: indented line (a continuation, not supported): \"tun = x\"" },
+		/* a client can ask for more than the policy, never for less */
+		{ CL "mode = integrity\n",
+		  "c.ini:7: [client] mode: \"integrity\" is not encrypted or policy" },
+		{ CL "mode = ENCRYPTED\n",
+		  "c.ini:7: [client] mode: \"ENCRYPTED\" is not encrypted or policy" },
+		{ CL "mode =\n", "c.ini:7: [client] mode: empty value" },
+		{ CL "mode = encrypted\nmode = policy\n", "c.ini:8: [client] mode given twice" },
+		{ CL "cipher = aes-128-gcm\n",
+		  "c.ini:7: [client] cipher: \"aes-128-gcm\" is not auto, chacha20-poly1305 or "
+		  "aes-256-gcm" },
+		{ CL "cipher = chacha20\n",
+		  "c.ini:7: [client] cipher: \"chacha20\" is not auto, chacha20-poly1305 or "
+		  "aes-256-gcm" },
+		{ CL "cipher = none\n",
+		  "c.ini:7: [client] cipher: \"none\" is not auto, chacha20-poly1305 or "
+		  "aes-256-gcm" },
+		{ CL "cipher = auto\ncipher = auto\n", "c.ini:8: [client] cipher given twice" },
 	};
 	struct client_config c;
 	char err[CG_ERR_MAX];
@@ -1407,6 +1471,7 @@ T_MAIN(T_CASE(test_sample), T_CASE(test_example_file), T_CASE(test_defaults),
        T_CASE(test_auth_sample), T_CASE(test_auth_example_file), T_CASE(test_auth_absent),
        T_CASE(test_auth_every_key), T_CASE(test_auth_defaults), T_CASE(test_auth_errors),
        T_CASE(test_auth_limits_accepted), T_CASE(test_client_sample), T_CASE(test_client_every_key),
-       T_CASE(test_client_errors), T_CASE(test_client_out_untouched), T_CASE(test_client_line_api),
-       T_CASE(test_auth_line_api), T_CASE(test_client_example_file), T_CASE(test_load_relative),
-       T_CASE(test_destinations), T_CASE(test_destination_errors))
+       T_CASE(test_client_mode_cipher), T_CASE(test_client_errors),
+       T_CASE(test_client_out_untouched), T_CASE(test_client_line_api), T_CASE(test_auth_line_api),
+       T_CASE(test_client_example_file), T_CASE(test_load_relative), T_CASE(test_destinations),
+       T_CASE(test_destination_errors))

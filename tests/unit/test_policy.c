@@ -23,10 +23,17 @@ static const char conf[] = "[gateway]\n"
 			   "device = dev1\n"
 			   "app = shell\n"
 			   "services = range ping ping6\n"
+			   "mode = integrity\n"
 			   "[allow more]\n"
 			   "device = dev2\n"
 			   "app = sensor\n"
 			   "services = web2 ping\n"
+			   "mode = integrity\n"
+			   "[allow admin2]\n"
+			   "device = dev1\n"
+			   "app = shell\n"
+			   "services = ping\n"
+			   "mode = integrity\n"
 			   "[service web]\n"
 			   "proto = tcp\n"
 			   "address = 10.10.2.2\n"
@@ -94,28 +101,32 @@ static void test_table(void)
 		const char *device, *app;
 		int want_err;
 		enum policy_verdict want_verdict;
+		uint8_t want_mode; /* 99: untouched (a refusal) */
 		const char *want;
 	} t[] = {
-		{ "dev1", "sensor", 0, POLICY_OK,
+		/* sensors leaves mode out: encrypted */
+		{ "dev1", "sensor", 0, POLICY_OK, CG_TUN_F_ENCRYPTED,
 		  "tcp 10.10.2.2/128 80-80; tcp 10.10.2.2/128 443-443; udp 10.10.2.0/120 7-7" },
-		/* two sections match: union, web2's 443 counted once */
-		{ "dev2", "sensor", 0, POLICY_OK,
+		/* two sections match: union, web2's 443 counted once; encrypted beats integrity */
+		{ "dev2", "sensor", 0, POLICY_OK, CG_TUN_F_ENCRYPTED,
 		  "tcp 10.10.2.2/128 80-80; tcp 10.10.2.2/128 443-443; udp 10.10.2.0/120 7-7; "
 		  "icmp 10.10.2.0/120 0-0" },
-		{ "dev1", "shell", 0, POLICY_OK,
+		/* admin and admin2: integrity only because every match says so */
+		{ "dev1", "shell", 0, POLICY_OK, 0,
 		  "tcp 10.10.3.0/120 8000-8100; icmp 10.10.2.0/120 0-0; icmpv6 2001:db8::/64 0-0" },
-		{ "dev2", "shell", -EACCES, POLICY_APP_NOT_ALLOWED, "" },
-		{ "dev1", "Sensor", -EACCES, POLICY_APP_NOT_ALLOWED, "" },
-		{ "dev1", "", -EACCES, POLICY_APP_NOT_ALLOWED, "" },
-		{ "dev3", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, "" },
-		{ "DEV1", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, "" },
-		{ "dev", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, "" },
-		{ "", "", -EACCES, POLICY_UNKNOWN_DEVICE, "" },
-		{ "sensors", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, "" },
+		{ "dev2", "shell", -EACCES, POLICY_APP_NOT_ALLOWED, 99, "" },
+		{ "dev1", "Sensor", -EACCES, POLICY_APP_NOT_ALLOWED, 99, "" },
+		{ "dev1", "", -EACCES, POLICY_APP_NOT_ALLOWED, 99, "" },
+		{ "dev3", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, 99, "" },
+		{ "DEV1", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, 99, "" },
+		{ "dev", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, 99, "" },
+		{ "", "", -EACCES, POLICY_UNKNOWN_DEVICE, 99, "" },
+		{ "sensors", "sensor", -EACCES, POLICY_UNKNOWN_DEVICE, 99, "" },
 	};
 	struct cg_scope out[CG_MAX_SCOPES];
 	struct gw_config cfg;
 	char got[1024], name[128];
+	uint8_t mode;
 	size_t i, n;
 	int err;
 
@@ -126,8 +137,10 @@ static void test_table(void)
 		n = 99;
 		err = policy_scopes(&cfg.policy, t[i].device, t[i].app, out, CG_MAX_SCOPES, &n);
 		ASSERT_EQ(err, t[i].want_err, name);
-		ASSERT_EQ(policy_check(&cfg.policy, t[i].device, t[i].app), t[i].want_verdict,
-			  name);
+		mode = 99;
+		ASSERT_EQ(policy_check(&cfg.policy, t[i].device, t[i].app, &mode),
+			  t[i].want_verdict, name);
+		ASSERT_EQ(mode, t[i].want_mode, name);
 		if (err) {
 			ASSERT_EQ(n, 99, "n untouched on refusal");
 			continue;
@@ -189,7 +202,7 @@ static void test_scopes_of(void)
 		return;
 	ASSERT_EQ(policy_scopes_of(&cfg.policy, 2, out, CG_MAX_SCOPES, &n), 0, "[allow more]");
 	ASSERT_EQ(n, 2, "web2 and ping");
-	ASSERT_EQ(policy_scopes_of(&cfg.policy, 3, out, CG_MAX_SCOPES, &n), -EINVAL,
+	ASSERT_EQ(policy_scopes_of(&cfg.policy, 4, out, CG_MAX_SCOPES, &n), -EINVAL,
 		  "no such section");
 }
 
@@ -225,7 +238,8 @@ static void test_no_policy(void)
 		return;
 	ASSERT_EQ(policy_scopes(&cfg.policy, "dev1", "sensor", out, CG_MAX_SCOPES, &n), -EACCES,
 		  "none");
-	ASSERT_EQ(policy_check(&cfg.policy, "dev1", "sensor"), POLICY_UNKNOWN_DEVICE, "unknown");
+	ASSERT_EQ(policy_check(&cfg.policy, "dev1", "sensor", NULL), POLICY_UNKNOWN_DEVICE,
+		  "unknown");
 	ASSERT_TRUE(!policy_device_known(&cfg.policy, "dev1"), "not known");
 }
 

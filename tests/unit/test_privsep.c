@@ -119,7 +119,9 @@ static void *cli_run(void *arg)
 	return NULL;
 }
 
-static void cli_start(struct cli *k, const struct authw *w, const char *d, const char *dev)
+/* A client of dev (certificate in d) with [client] mode, connecting in its own thread. */
+static void cli_start_as(struct cli *k, const struct authw *w, const char *d, const char *dev,
+			 uint8_t mode)
 {
 	char crt[32], key[32];
 
@@ -134,8 +136,14 @@ static void cli_start(struct cli *k, const struct authw *w, const char *d, const
 		.key = p(5, d, key),
 		.app = "sensor",
 		.timeout_ns = 5 * 1000000000ULL,
+		.mode = mode,
 	};
 	pthread_create(&k->th, NULL, cli_run, k);
+}
+
+static void cli_start(struct cli *k, const struct authw *w, const char *d, const char *dev)
+{
+	cli_start_as(k, w, d, dev, 0);
 }
 
 static void grant_fill(struct authw_grant *g, uint64_t conn, uint32_t session)
@@ -164,6 +172,7 @@ static uint64_t serve_grant(struct authw *w, uint32_t session, const char *want_
 	union authw_msg m;
 	struct authw_grant g;
 	struct authw_installed in = { .type = AUTHW_INSTALLED };
+	struct proto_offer want;
 	uint64_t conn;
 	char peer[CG_ADDRSTRLEN];
 
@@ -175,6 +184,9 @@ static uint64_t serve_grant(struct authw *w, uint32_t session, const char *want_
 	addr_format_mapped(m.req.peer_addr, peer, sizeof(peer));
 	ASSERT_STREQ(peer, "127.0.0.1", "peer address");
 	ASSERT_TRUE(m.req.peer_port != 0, "peer port");
+	/* The client's hello, as it sent it: mode = policy, cipher = auto on this CPU. */
+	proto_offer_make(&want, 0, 0, aead_aes_available());
+	ASSERT_MEMEQ(&m.req.offer, &want, sizeof(want), "offer passed on");
 	conn = m.req.conn;
 	grant_fill(&g, conn, session);
 	ASSERT_EQ(authw_conn_step(&st, AUTHW_GRANT), 0, "state: grant");
@@ -399,6 +411,70 @@ out:
 	authw_stop(&w);
 }
 
+/* The parent's GRANT (mode, cipher) for a REQUEST or RENEW on conn, then INSTALLED. */
+static bool grant_as(struct authw *w, uint64_t conn, uint32_t session, uint8_t mode, uint8_t cipher)
+{
+	struct authw_installed in = { .type = AUTHW_INSTALLED, .conn = conn, .session = session };
+	struct authw_grant g;
+	union authw_msg m;
+
+	grant_fill(&g, conn, session);
+	g.mode = mode;
+	g.cipher = cipher;
+	authw_send(w->fd, &g, sizeof(g));
+	if (!ASSERT_EQ(recv_msg(w->fd, &m, 5000), AUTHW_SESSION_INSTALL, "install"))
+		return false;
+	authw_send(w->fd, &in, sizeof(in));
+	return true;
+}
+
+/*
+ * A client with mode = encrypted refuses a capability that says integrity,
+ * the first one or a renewed one (no gateway can downgrade it), and closes.
+ */
+static void test_downgrade_refused(void)
+{
+	struct authc_event ev;
+	union authw_msg m;
+	struct authw w;
+	struct cli k;
+	uint64_t conn;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	cli_start_as(&k, &w, dir, "dev1", CG_TUN_F_ENCRYPTED);
+	if (!ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REQUEST, "request"))
+		goto out;
+	ASSERT_EQ(m.req.offer.mode, CG_TUN_F_ENCRYPTED, "hello asked for encrypted");
+	conn = m.req.conn;
+	if (!grant_as(&w, conn, 0x3001, 0, 0) || !ASSERT_TRUE(cli_wait(&k), "client done"))
+		goto out;
+	ASSERT_EQ(k.ret, -EPROTO, "integrity capability refused");
+	ASSERT_TRUE(strstr(k.err, "integrity") != NULL, k.err);
+	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REVOKE, "the client closed"))
+		ASSERT_EQ(m.revoke.conn, conn, "revoke conn");
+
+	/* Encrypted first, then a renewal that says integrity. */
+	cli_start_as(&k, &w, dir, "dev1", CG_TUN_F_ENCRYPTED);
+	if (!ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REQUEST, "request"))
+		goto out;
+	conn = m.req.conn;
+	if (!grant_as(&w, conn, 0x3002, CG_TUN_F_ENCRYPTED, CG_CIPHER_CHACHA20_POLY1305) ||
+	    !ASSERT_TRUE(cli_wait(&k), "client done") || !ASSERT_EQ(k.ret, 0, k.err))
+		goto out;
+	ASSERT_EQ(k.c.cap.mode, CG_TUN_F_ENCRYPTED, "encrypted");
+	ASSERT_EQ(authc_renew(&k.c), 0, "renew");
+	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_RENEW, "renew request") &&
+	    grant_as(&w, conn, 0x3003, 0, 0) &&
+	    ASSERT_EQ(cli_event(&k, &ev, 5000), AUTHC_EV_CLOSED, "renewal refused")) {
+		ASSERT_TRUE(strstr(ev.reason, "integrity") != NULL, ev.reason);
+		ASSERT_EQ(k.c.cap.session, 0x3002, "the refused capability was not taken");
+	}
+	authc_close(&k.c, false);
+out:
+	authw_stop(&w);
+}
+
 static void test_deny(void)
 {
 	union authw_msg m;
@@ -527,6 +603,33 @@ static void test_tables(void)
 	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "too many scopes");
 	grant_fill(&g, 1, 0);
 	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "session 0");
+	/* mode and cipher go together: a cipher for encrypted, none for integrity */
+	grant_fill(&g, 1, 7);
+	g.mode = CG_TUN_F_ENCRYPTED;
+	g.cipher = CG_CIPHER_AES256_GCM;
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), 0, "encrypted aes grant ok");
+	g.cipher = 0;
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "encrypted without cipher");
+	g.cipher = 3;
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "unknown cipher");
+	g.mode = 0;
+	g.cipher = CG_CIPHER_CHACHA20_POLY1305;
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "integrity with a cipher");
+	g.mode = 2;
+	g.cipher = 0;
+	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), -EBADMSG, "unknown mode");
+	/* the request's offer: what proto_offer_ok accepts, nothing hidden past nciphers */
+	r.conn = 1;
+	proto_offer_make(&r.offer, CG_TUN_F_ENCRYPTED, 0, true);
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), 0, "request with an offer");
+	r.offer.ciphers[3] = CG_CIPHER_AES256_GCM;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "byte past nciphers");
+	r.offer.ciphers[3] = 0;
+	r.offer.ciphers[1] = r.offer.ciphers[0];
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "cipher twice");
+	proto_offer_make(&r.offer, 2, 0, false);
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "unknown mode");
+	memset(&r.offer, 0, sizeof(r.offer));
 	ASSERT_EQ(authw_msg_check(big, sizeof(big), &t), -EINVAL, "type 0");
 
 	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_INSTALL), -EPROTO, "install before request");
@@ -542,5 +645,5 @@ static void test_tables(void)
 }
 
 T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_forbidden_syscall_kills),
-       T_CASE(test_grant_renew_and_drop), T_CASE(test_deny), T_CASE(test_other_ca_no_request),
-       T_CASE(test_silent_client_and_kill))
+       T_CASE(test_grant_renew_and_drop), T_CASE(test_downgrade_refused), T_CASE(test_deny),
+       T_CASE(test_other_ca_no_request), T_CASE(test_silent_client_and_kill))

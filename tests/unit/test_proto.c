@@ -54,6 +54,8 @@ static bool round_trip(const struct proto_msg *m, const char *name)
 	switch (m->type) {
 	case PROTO_HELLO:
 		ok &= ASSERT_STREQ(out.u.hello.app, m->u.hello.app, name);
+		ok &= ASSERT_MEMEQ(&out.u.hello.offer, &m->u.hello.offer, sizeof(m->u.hello.offer),
+				   name);
 		break;
 	case PROTO_ERROR:
 		ok &= ASSERT_STREQ(out.u.error.reason, m->u.error.reason, name);
@@ -74,8 +76,22 @@ static void test_round_trip(void)
 	m.type = PROTO_HELLO;
 	strcpy(m.u.hello.app, "sensor");
 	round_trip(&m, "hello");
+	proto_offer_make(&m.u.hello.offer, CG_TUN_F_ENCRYPTED, 0, true);
+	round_trip(&m, "hello, encrypted, aes and chacha");
+	proto_offer_make(&m.u.hello.offer, 0, CG_CIPHER_CHACHA20_POLY1305, true);
+	round_trip(&m, "hello, policy, chacha only");
+	m.u.hello.offer.mode = CG_TUN_F_ENCRYPTED;
+	m.u.hello.offer.nciphers = 0;
+	m.u.hello.offer.ciphers[0] = 0;
+	round_trip(&m, "hello, encrypted, no ciphers");
 	m = cap_sample();
 	round_trip(&m, "capability");
+	m.u.cap.mode = CG_TUN_F_ENCRYPTED;
+	m.u.cap.cipher = CG_CIPHER_CHACHA20_POLY1305;
+	round_trip(&m, "capability, encrypted chacha");
+	m.u.cap.cipher = CG_CIPHER_AES256_GCM;
+	round_trip(&m, "capability, encrypted aes");
+	m = cap_sample();
 	m.u.cap.nscopes = 0;
 	memset(m.u.cap.scopes, 0, sizeof(m.u.cap.scopes));
 	round_trip(&m, "capability, no scopes");
@@ -100,7 +116,7 @@ static void test_known_answer(void)
 	static const char want[] =
 		"{\"type\":\"capability\",\"session\":7,\"expires_in\":600,\"vip\":\"100.64.0.2\","
 		"\"scopes\":[{\"proto\":\"tcp\",\"dst\":\"10.10.2.2/32\",\"ports\":\"80-80\"}],"
-		"\"keepalive\":15,\"data_port\":51900}";
+		"\"keepalive\":15,\"data_port\":51900,\"mode\":\"integrity\"}";
 	struct proto_msg m = cap_sample();
 	uint8_t buf[1024];
 	size_t len = 0;
@@ -113,6 +129,141 @@ static void test_known_answer(void)
 	ASSERT_EQ(len - PROTO_HDR_LEN, strlen(want), "length");
 	ASSERT_MEMEQ(buf + PROTO_HDR_LEN, want, strlen(want), "bytes");
 }
+
+/* The exact bytes of the new fields: what another implementation must send and read. */
+static void test_known_answer_modes(void)
+{
+	static const struct {
+		const char *name, *want;
+		uint8_t mode, cipher;
+		bool aes;
+	} hello[] = {
+		{ "old-style hello", "{\"type\":\"hello\",\"app\":\"sensor\"}", 0, 0, false },
+		{ "policy, auto, no AES",
+		  "{\"type\":\"hello\",\"app\":\"sensor\",\"ciphers\":"
+		  "[\"chacha20-poly1305\"]}",
+		  0, 0, false },
+		{ "encrypted, auto, AES",
+		  "{\"type\":\"hello\",\"app\":\"sensor\",\"mode\":\"encrypted\",\"ciphers\":"
+		  "[\"aes-256-gcm\",\"chacha20-poly1305\"]}",
+		  CG_TUN_F_ENCRYPTED, 0, true },
+		{ "explicit aes",
+		  "{\"type\":\"hello\",\"app\":\"sensor\",\"ciphers\":"
+		  "[\"aes-256-gcm\"]}",
+		  0, CG_CIPHER_AES256_GCM, false },
+	};
+	static const char cap_want[] = ",\"keepalive\":15,\"data_port\":51900,\"mode\":"
+				       "\"encrypted\",\"cipher\":\"aes-256-gcm\"}";
+	struct proto_msg m;
+	uint8_t buf[1024];
+	size_t i, len = 0;
+
+	for (i = 0; i < sizeof(hello) / sizeof(hello[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = PROTO_HELLO;
+		strcpy(m.u.hello.app, "sensor");
+		if (i)
+			proto_offer_make(&m.u.hello.offer, hello[i].mode, hello[i].cipher,
+					 hello[i].aes);
+		if (!ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), 0, hello[i].name))
+			continue;
+		ASSERT_EQ(len - PROTO_HDR_LEN, strlen(hello[i].want), hello[i].name);
+		ASSERT_MEMEQ(buf + PROTO_HDR_LEN, hello[i].want, strlen(hello[i].want),
+			     hello[i].name);
+	}
+	m = cap_sample();
+	m.u.cap.mode = CG_TUN_F_ENCRYPTED;
+	m.u.cap.cipher = CG_CIPHER_AES256_GCM;
+	if (!ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), 0, "encrypted capability"))
+		return;
+	ASSERT_MEMEQ(buf + len - strlen(cap_want), cap_want, strlen(cap_want),
+		     "capability ends with mode and cipher");
+}
+
+/* The client's list, the gateway's choice, the client's check of what came back. */
+static void test_offer(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t cl_mode, cl_cipher; /* [client] mode and cipher */
+		bool cl_aes, gw_aes;
+		uint8_t policy; /* the [allow] sections' mode */
+		uint8_t want_mode, want_cipher;
+	} t[] = {
+		{ "policy integrity, client policy", 0, 0, true, true, 0, 0, 0 },
+		{ "policy integrity, client asks encrypted", CG_TUN_F_ENCRYPTED, 0, true, true, 0,
+		  CG_TUN_F_ENCRYPTED, CG_CIPHER_AES256_GCM },
+		{ "policy encrypted, client policy", 0, 0, true, true, CG_TUN_F_ENCRYPTED,
+		  CG_TUN_F_ENCRYPTED, CG_CIPHER_AES256_GCM },
+		{ "client without AES: chacha", 0, 0, false, true, CG_TUN_F_ENCRYPTED,
+		  CG_TUN_F_ENCRYPTED, CG_CIPHER_CHACHA20_POLY1305 },
+		{ "gateway without AES: chacha", 0, 0, true, false, CG_TUN_F_ENCRYPTED,
+		  CG_TUN_F_ENCRYPTED, CG_CIPHER_CHACHA20_POLY1305 },
+		{ "client insists on chacha", CG_TUN_F_ENCRYPTED, CG_CIPHER_CHACHA20_POLY1305, true,
+		  true, 0, CG_TUN_F_ENCRYPTED, CG_CIPHER_CHACHA20_POLY1305 },
+		{ "client asks aes, gateway has none: chacha (refused by the client)", 0,
+		  CG_CIPHER_AES256_GCM, true, false, CG_TUN_F_ENCRYPTED, CG_TUN_F_ENCRYPTED,
+		  CG_CIPHER_CHACHA20_POLY1305 },
+	};
+	struct proto_offer o;
+	struct cap_msg c;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		proto_offer_make(&o, t[i].cl_mode, t[i].cl_cipher, t[i].cl_aes);
+		ASSERT_TRUE(proto_offer_ok(&o), t[i].name);
+		memset(&c, 0, sizeof(c));
+		proto_offer_choose(&o, t[i].policy, t[i].gw_aes, &c.mode, &c.cipher);
+		ASSERT_EQ(c.mode, t[i].want_mode, t[i].name);
+		ASSERT_EQ(c.cipher, t[i].want_cipher, t[i].name);
+		ASSERT_EQ(proto_cap_accept(&o, &c, why, sizeof(why)),
+			  t[i].cl_cipher == CG_CIPHER_AES256_GCM && !t[i].gw_aes ? -EPROTO : 0,
+			  t[i].name);
+	}
+
+	/* An old client (no mode, no ciphers): integrity if the policy says so, else chacha. */
+	memset(&o, 0, sizeof(o));
+	proto_offer_choose(&o, 0, true, &c.mode, &c.cipher);
+	ASSERT_TRUE(c.mode == 0 && c.cipher == 0, "old hello, integrity policy");
+	proto_offer_choose(&o, CG_TUN_F_ENCRYPTED, true, &c.mode, &c.cipher);
+	ASSERT_TRUE(c.mode == CG_TUN_F_ENCRYPTED && c.cipher == CG_CIPHER_CHACHA20_POLY1305,
+		    "old hello, encrypted policy: chacha, though both have AES");
+	ASSERT_EQ(proto_cap_accept(&o, &c, why, sizeof(why)), 0, "chacha is implied");
+	c.cipher = CG_CIPHER_AES256_GCM;
+	ASSERT_EQ(proto_cap_accept(&o, &c, why, sizeof(why)), -EPROTO, "aes was not offered");
+
+	/* The downgrade: asked encrypted, granted integrity. */
+	proto_offer_make(&o, CG_TUN_F_ENCRYPTED, 0, false);
+	memset(&c, 0, sizeof(c));
+	why[0] = '\0';
+	ASSERT_EQ(proto_cap_accept(&o, &c, why, sizeof(why)), -EPROTO, "downgrade refused");
+	ASSERT_TRUE(strstr(why, "integrity") && strstr(why, "mode = encrypted"), why);
+	/* A client that takes what the policy grants takes integrity. */
+	proto_offer_make(&o, 0, 0, false);
+	ASSERT_EQ(proto_cap_accept(&o, &c, why, sizeof(why)), 0, "policy: integrity is fine");
+
+	/* What proto_offer_ok refuses: the encoder refuses it too. */
+	proto_offer_make(&o, 0, 0, true);
+	o.ciphers[1] = o.ciphers[0];
+	ASSERT_TRUE(!proto_offer_ok(&o), "duplicate");
+	proto_offer_make(&o, 0, 0, true);
+	o.ciphers[2] = CG_CIPHER_AES256_GCM;
+	ASSERT_TRUE(!proto_offer_ok(&o), "a byte past nciphers");
+	proto_offer_make(&o, 0, 0, true);
+	o.nciphers = PROTO_CIPHERS_MAX + 1;
+	ASSERT_TRUE(!proto_offer_ok(&o), "too many");
+	proto_offer_make(&o, 0, 0, false);
+	o.ciphers[0] = 3;
+	ASSERT_TRUE(!proto_offer_ok(&o), "unknown cipher");
+	proto_offer_make(&o, 1 << 1, 0, false);
+	ASSERT_TRUE(!proto_offer_ok(&o), "unknown mode");
+}
+
+/* A capability up to its mode: each row adds the rest. */
+#define CAP                                                                            \
+	"{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\"," \
+	"\"scopes\":[],\"keepalive\":1,\"data_port\":1"
 
 static const struct {
 	const char *name;
@@ -132,21 +283,22 @@ static const struct {
 	{ "unknown scope field",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
 	  "\"scopes\":[{\"proto\":\"tcp\",\"dst\":\"1.2.3.4\",\"ports\":\"1\",\"x\":1}],"
-	  "\"keepalive\":1,\"data_port\":1}",
+	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_UNKNOWN_FIELD },
 	{ "ports on icmp",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
 	  "\"scopes\":[{\"proto\":\"icmp\",\"dst\":\"1.2.3.4\",\"ports\":\"1\"}],"
-	  "\"keepalive\":1,\"data_port\":1}",
+	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_UNKNOWN_FIELD },
 	{ "hello without app", "{\"type\":\"hello\"}", PROTO_MISSING_FIELD },
 	{ "capability without vip",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"scopes\":[],"
-	  "\"keepalive\":1,\"data_port\":1}",
+	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_MISSING_FIELD },
 	{ "tcp scope without ports",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
-	  "\"scopes\":[{\"proto\":\"tcp\",\"dst\":\"1.2.3.4\"}],\"keepalive\":1,\"data_port\":1}",
+	  "\"scopes\":[{\"proto\":\"tcp\",\"dst\":\"1.2.3.4\"}],\"keepalive\":1,\"data_port\":1,"
+	  "\"mode\":\"integrity\"}",
 	  PROTO_MISSING_FIELD },
 	{ "error without reason", "{\"type\":\"error\"}", PROTO_MISSING_FIELD },
 	{ "app with a slash", "{\"type\":\"hello\",\"app\":\"a/b\"}", PROTO_BAD_FIELD },
@@ -159,15 +311,15 @@ static const struct {
 	{ "reason with a newline", "{\"type\":\"error\",\"reason\":\"a\\nb\"}", PROTO_BAD_FIELD },
 	{ "session 0",
 	  "{\"type\":\"capability\",\"session\":0,\"expires_in\":1,\"vip\":\"1.2.3.4\","
-	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1}",
+	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "session too big",
 	  "{\"type\":\"capability\",\"session\":4294967296,\"expires_in\":1,\"vip\":\"1.2.3.4\","
-	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1}",
+	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "session a float",
 	  "{\"type\":\"capability\",\"session\":1.5,\"expires_in\":1,\"vip\":\"1.2.3.4\","
-	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1}",
+	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "data_port 65536",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
@@ -175,32 +327,80 @@ static const struct {
 	  PROTO_BAD_FIELD },
 	{ "bad vip",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3\","
-	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1}",
+	  "\"scopes\":[],\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "scopes not an array",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
-	  "\"scopes\":{},\"keepalive\":1,\"data_port\":1}",
+	  "\"scopes\":{},\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "scope host bits",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
 	  "\"scopes\":[{\"proto\":\"udp\",\"dst\":\"10.0.0.1/8\",\"ports\":\"7\"}],"
-	  "\"keepalive\":1,\"data_port\":1}",
+	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "ports reversed",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
 	  "\"scopes\":[{\"proto\":\"udp\",\"dst\":\"10.0.0.0/8\",\"ports\":\"9-7\"}],"
-	  "\"keepalive\":1,\"data_port\":1}",
+	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "ports signed",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
 	  "\"scopes\":[{\"proto\":\"udp\",\"dst\":\"10.0.0.0/8\",\"ports\":\"+7\"}],"
-	  "\"keepalive\":1,\"data_port\":1}",
+	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
 	{ "unknown scope proto",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"vip\":\"1.2.3.4\","
 	  "\"scopes\":[{\"proto\":\"sctp\",\"dst\":\"10.0.0.0/8\"}],"
-	  "\"keepalive\":1,\"data_port\":1}",
+	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_BAD_FIELD },
+	{ "hello, mode encrypted", "{\"type\":\"hello\",\"app\":\"a\",\"mode\":\"encrypted\"}",
+	  PROTO_OK },
+	{ "hello, mode integrity", "{\"type\":\"hello\",\"app\":\"a\",\"mode\":\"integrity\"}",
+	  PROTO_BAD_FIELD },
+	{ "hello, mode policy", "{\"type\":\"hello\",\"app\":\"a\",\"mode\":\"policy\"}",
+	  PROTO_BAD_FIELD },
+	{ "hello, mode Encrypted", "{\"type\":\"hello\",\"app\":\"a\",\"mode\":\"Encrypted\"}",
+	  PROTO_BAD_FIELD },
+	{ "hello, mode true", "{\"type\":\"hello\",\"app\":\"a\",\"mode\":true}", PROTO_BAD_FIELD },
+	{ "hello, mode null", "{\"type\":\"hello\",\"app\":\"a\",\"mode\":null}", PROTO_BAD_FIELD },
+	{ "hello, ciphers ok",
+	  "{\"type\":\"hello\",\"app\":\"a\",\"ciphers\":[\"chacha20-poly1305\","
+	  "\"aes-256-gcm\"]}",
+	  PROTO_OK },
+	{ "hello, ciphers empty", "{\"type\":\"hello\",\"app\":\"a\",\"ciphers\":[]}",
+	  PROTO_BAD_FIELD },
+	{ "hello, ciphers a string",
+	  "{\"type\":\"hello\",\"app\":\"a\",\"ciphers\":\"aes-256-gcm\"}", PROTO_BAD_FIELD },
+	{ "hello, cipher unknown",
+	  "{\"type\":\"hello\",\"app\":\"a\",\"ciphers\":[\"aes-128-gcm\"]}", PROTO_BAD_FIELD },
+	{ "hello, cipher not a string", "{\"type\":\"hello\",\"app\":\"a\",\"ciphers\":[1]}",
+	  PROTO_BAD_FIELD },
+	{ "hello, cipher twice",
+	  "{\"type\":\"hello\",\"app\":\"a\",\"ciphers\":[\"aes-256-gcm\",\"aes-256-gcm\"]}",
+	  PROTO_BAD_FIELD },
+	{ "hello, five ciphers",
+	  "{\"type\":\"hello\",\"app\":\"a\",\"ciphers\":[\"aes-256-gcm\","
+	  "\"chacha20-poly1305\",\"x\",\"y\",\"z\"]}",
+	  PROTO_BAD_FIELD },
+	{ "hello, cipher field (singular)",
+	  "{\"type\":\"hello\",\"app\":\"a\",\"cipher\":\"aes-256-gcm\"}", PROTO_UNKNOWN_FIELD },
+	{ "capability, integrity", CAP ",\"mode\":\"integrity\"}", PROTO_OK },
+	{ "capability, encrypted chacha",
+	  CAP ",\"mode\":\"encrypted\",\"cipher\":\"chacha20-poly1305\"}", PROTO_OK },
+	{ "capability without mode", CAP "}", PROTO_MISSING_FIELD },
+	{ "capability, mode policy", CAP ",\"mode\":\"policy\"}", PROTO_BAD_FIELD },
+	{ "capability, mode a number", CAP ",\"mode\":1}", PROTO_BAD_FIELD },
+	{ "capability, encrypted without cipher", CAP ",\"mode\":\"encrypted\"}", PROTO_BAD_FIELD },
+	{ "capability, integrity with a cipher",
+	  CAP ",\"mode\":\"integrity\",\"cipher\":\"chacha20-poly1305\"}", PROTO_BAD_FIELD },
+	{ "capability, integrity with cipher null", CAP ",\"mode\":\"integrity\",\"cipher\":null}",
+	  PROTO_BAD_FIELD },
+	{ "capability, unknown cipher", CAP ",\"mode\":\"encrypted\",\"cipher\":\"aes-128-gcm\"}",
+	  PROTO_BAD_FIELD },
+	{ "capability, cipher a list", CAP ",\"mode\":\"encrypted\",\"cipher\":[\"aes-256-gcm\"]}",
+	  PROTO_BAD_FIELD },
+	{ "capability, ciphers (plural)",
+	  CAP ",\"mode\":\"encrypted\",\"ciphers\":[\"aes-256-gcm\"]}", PROTO_UNKNOWN_FIELD },
 };
 
 static void test_refusals(void)
@@ -237,8 +437,19 @@ static void test_encode_refuses(void)
 	m.type = PROTO_HELLO;
 	strcpy(m.u.hello.app, "x y");
 	ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), -EINVAL, "bad app");
+	strcpy(m.u.hello.app, "x");
+	m.u.hello.offer.nciphers = 1;
+	ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), -EINVAL, "cipher 0 in the offer");
 	m.type = 99;
 	ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), -EINVAL, "unknown type");
+	m = cap_sample();
+	m.u.cap.cipher = CG_CIPHER_CHACHA20_POLY1305;
+	ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), -EINVAL, "integrity with a cipher");
+	m.u.cap.mode = CG_TUN_F_ENCRYPTED;
+	m.u.cap.cipher = 0;
+	ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), -EINVAL, "encrypted without cipher");
+	m.u.cap.mode = 2;
+	ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), -EINVAL, "unknown mode");
 }
 
 static struct proto_rx rx;
@@ -331,6 +542,6 @@ static void test_max_body(void)
 		ASSERT_TRUE(strcmp(proto_type_str((uint32_t)i), "?"), "type names");
 }
 
-T_MAIN(T_CASE(test_round_trip), T_CASE(test_known_answer), T_CASE(test_refusals),
-       T_CASE(test_encode_refuses), T_CASE(test_framing_bytewise), T_CASE(test_framing_refusals),
-       T_CASE(test_max_body))
+T_MAIN(T_CASE(test_round_trip), T_CASE(test_known_answer), T_CASE(test_known_answer_modes),
+       T_CASE(test_offer), T_CASE(test_refusals), T_CASE(test_encode_refuses),
+       T_CASE(test_framing_bytewise), T_CASE(test_framing_refusals), T_CASE(test_max_body))

@@ -5,6 +5,7 @@
 
 #include "lib/auth/session.h"
 #include "lib/base/addr.h"
+#include "lib/tunnel/aead.h"
 #include "tests/lib/t.h"
 
 static struct session mk(const char *vip, const char *device)
@@ -118,6 +119,16 @@ static void test_json(void)
 	ASSERT_STREQ(json_string_value(json_object_get(
 			     json_array_get(json_object_get(j, "scopes"), 0), "ports")),
 		     "7-7", "scope ports");
+	ASSERT_STREQ(json_string_value(json_object_get(j, "mode")), "integrity", "mode");
+	ASSERT_TRUE(json_is_null(json_object_get(j, "cipher")), "no cipher for integrity");
+	json_decref(j);
+	s.mode = CG_TUN_F_ENCRYPTED;
+	s.cipher = CG_CIPHER_AES256_GCM;
+	j = session_json(&s, 10ULL * 1000000000ULL);
+	if (!ASSERT_TRUE(j != NULL, "json"))
+		return;
+	ASSERT_STREQ(json_string_value(json_object_get(j, "mode")), "encrypted", "mode");
+	ASSERT_STREQ(json_string_value(json_object_get(j, "cipher")), "aes-256-gcm", "cipher");
 	json_decref(j);
 }
 
