@@ -650,7 +650,8 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 		memcpy(ps.ep_addr, cs.ep_addr, 16);
 		ps.ep_port = cs.ep_port;
 	}
-	/* The data path first: the gate passes encrypted packets to it once the map names the id. */
+	/* The data path first: the gate passes encrypted packets to it once the map names the id.
+	 */
 	err = path_session_set(a->path, &ps);
 	if (!err)
 		err = sessmap_put(a->sessions_fd, &cs);
@@ -929,6 +930,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 	uint8_t gw_addr[16];
 	struct path_cfg pc = { 0 };
 	struct cidr tun_addr;
+	uint8_t plen;
 	int e, family = 0;
 
 	a = calloc(1, sizeof(*a));
@@ -983,7 +985,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 	pc.data_port = ac->data_port;
 	pc.sessions_fd = sessions_fd;
 	pc.windows_fd = windows_fd;
-	cidr_to_mapped(&ac->pool, pc.pool_base);
+	cidr_to_mapped(&ac->pool, pc.pool_base, &plen);
 	a->path = path_new(&pc, err, errlen);
 	if (!a->path) {
 		e = -errno;
@@ -1225,9 +1227,8 @@ int authd_stats(struct authd *a, json_t **out)
 			    a->worker.pid > 0 ? json_integer(a->worker.pid) : json_null());
 	*out = json_pack("{s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:I, s:I, s:I}", "spa", spa, "auth",
 			 auth, "return_path", ret, "data_path", "received", rx, "levers", levers,
-			 "worker", worker, "sessions",
-			 (json_int_t)session_count(a->sessions), "addresses_used",
-			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
+			 "worker", worker, "sessions", (json_int_t)session_count(a->sessions),
+			 "addresses_used", (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
 			 (json_int_t)spa_replay_evicted(a->spa_seen));
 	return *out ? 0 : -ENOMEM;
 enomem:

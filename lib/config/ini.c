@@ -130,8 +130,7 @@ int config_set_workers(struct config_ctx *ctx, const char *key, const char *v, u
 	return 0;
 }
 
-int config_set_fast_path(struct config_ctx *ctx, const char *key, const char *v,
-			 unsigned int *out)
+int config_set_fast_path(struct config_ctx *ctx, const char *key, const char *v, unsigned int *out)
 {
 	char q[QBUF];
 

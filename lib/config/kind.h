@@ -61,8 +61,7 @@ int config_set_ifname(struct config_ctx *ctx, const char *key, const char *v, ch
 /* The data path's worker count: 0 (one per CPU) .. PATH_WORKERS_MAX (lib/tunnel/path.h). */
 int config_set_workers(struct config_ctx *ctx, const char *key, const char *v, unsigned int *out);
 /* The data path's levers: "all", "none" or a list of names (path_levers_parse). */
-int config_set_fast_path(struct config_ctx *ctx, const char *key, const char *v,
-			 unsigned int *out);
+int config_set_fast_path(struct config_ctx *ctx, const char *key, const char *v, unsigned int *out);
 
 /*
  * port[0..3) of [section] (keys t[key[i]], their lines in key_line) must all

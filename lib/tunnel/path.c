@@ -91,7 +91,7 @@ struct worker {
 struct path {
 	struct path_cfg cfg;
 	char tun[IF_NAMESIZE];
-	struct windows *windows;		/* the gateway's: the gate's map */
+	struct windows *windows;	      /* the gateway's: the gate's map */
 	struct cg_replay_window *own_windows; /* the client's (or a detached path's) */
 	struct slot *slots;
 	size_t nslots;
@@ -108,9 +108,12 @@ struct path {
 static const char *const lever_names[] = { "mmsg", "udp_gso", "udp_gro", "tun_offload" };
 
 static const char *const tx_names[PATH_TX_STAT_MAX] = {
-	[PATH_TX_SENT] = "sent",	       [PATH_TX_NO_SESSION] = "no_session",
-	[PATH_TX_NO_ENDPOINT] = "no_endpoint", [PATH_TX_EXHAUSTED] = "counter_exhausted",
-	[PATH_TX_MALFORMED] = "malformed",     [PATH_TX_ERROR] = "error",
+	[PATH_TX_SENT] = "sent",
+	[PATH_TX_NO_SESSION] = "no_session",
+	[PATH_TX_NO_ENDPOINT] = "no_endpoint",
+	[PATH_TX_EXHAUSTED] = "counter_exhausted",
+	[PATH_TX_MALFORMED] = "malformed",
+	[PATH_TX_ERROR] = "error",
 };
 
 const char *path_lever_name(unsigned int lever)
@@ -234,7 +237,8 @@ static bool vip_offset(const struct path *p, const uint8_t vip[16], uint32_t *of
 	if (!addr_is_v4mapped(vip))
 		return false;
 	a = (uint32_t)vip[12] << 24 | (uint32_t)vip[13] << 16 | (uint32_t)vip[14] << 8 | vip[15];
-	/* The pool hands out its lowest free address first: offsets stay below the session count. */
+	/* The pool hands out its lowest free address first: offsets stay below the session count.
+	 */
 	if (a - p->vip_base >= CG_MAX_SESSIONS)
 		return false;
 	*off = a - p->vip_base;
@@ -275,8 +279,8 @@ int path_session_set(struct path *p, const struct path_session *s)
 	uint32_t off;
 	size_t i;
 
-	if (!s->id || (s->mode & ~CG_TUN_F_ENCRYPTED) ||
-	    (s->mode && !cipher_name(s->cipher)) || s->nscopes > CG_MAX_SCOPES)
+	if (!s->id || (s->mode & ~CG_TUN_F_ENCRYPTED) || (s->mode && !cipher_name(s->cipher)) ||
+	    s->nscopes > CG_MAX_SCOPES)
 		return -EINVAL;
 	pthread_mutex_lock(&p->set_lock);
 	sl = slot_of(p, s->id);
@@ -373,8 +377,7 @@ static void src_of(const struct sockaddr_in6 *sa, uint8_t addr[16], uint16_t *po
 
 /* Verify or open one packet in place; on TUN_OK, inner and len give the inner packet. */
 static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n,
-				const struct sockaddr_in6 *from, const uint8_t **inner,
-				size_t *len)
+				const struct sockaddr_in6 *from, const uint8_t **inner, size_t *len)
 {
 	struct path *p = w->p;
 	const struct path_session *s;
@@ -436,9 +439,8 @@ static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n,
 	return TUN_OK;
 }
 
-enum tun_verdict path_check_packet(struct path *p, uint8_t *pkt, size_t len,
-				   const uint8_t from[16], uint16_t from_port,
-				   const uint8_t **inner, size_t *inner_len)
+enum tun_verdict path_check_packet(struct path *p, uint8_t *pkt, size_t len, const uint8_t from[16],
+				   uint16_t from_port, const uint8_t **inner, size_t *inner_len)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = from_port };
 	const uint8_t *in;
@@ -790,8 +792,8 @@ struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
-		w->tun_fd = tun_open(i ? p->tun : cfg->tun, n > 1 ? TUN_OPEN_MULTI_QUEUE : 0, p->tun,
-				     sizeof(p->tun));
+		w->tun_fd = tun_open(i ? p->tun : cfg->tun, n > 1 ? TUN_OPEN_MULTI_QUEUE : 0,
+				     p->tun, sizeof(p->tun));
 		if (w->tun_fd < 0) {
 			e = w->tun_fd;
 			snprintf(err, errlen, "TUN %s: %s", cfg->tun ? cfg->tun : "", strerror(-e));

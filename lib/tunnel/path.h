@@ -31,11 +31,12 @@ enum path_role {
 	PATH_CLIENT,
 };
 
-/* The levers of the fast path. Each can be turned off (to measure it, or to work around a kernel). */
+/* The levers of the fast path. Each can be turned off (to measure it, or to work around a kernel).
+ */
 enum path_lever {
-	PATH_MMSG = 1U << 0,	   /* recvmmsg/sendmmsg batches */
-	PATH_UDP_GSO = 1U << 1,	   /* UDP_SEGMENT: one send for a run of equal-size packets */
-	PATH_UDP_GRO = 1U << 2,	   /* UDP_GRO: one receive for a run of packets */
+	PATH_MMSG = 1U << 0,	    /* recvmmsg/sendmmsg batches */
+	PATH_UDP_GSO = 1U << 1,	    /* UDP_SEGMENT: one send for a run of equal-size packets */
+	PATH_UDP_GRO = 1U << 2,	    /* UDP_GRO: one receive for a run of packets */
 	PATH_TUN_OFFLOAD = 1U << 3, /* IFF_VNET_HDR + TUNSETOFFLOAD: TSO/USO in, GSO out */
 	PATH_LEVERS_ALL = (1U << 4) - 1,
 };
@@ -54,9 +55,9 @@ struct path_cfg {
 	unsigned int workers; /* 0: one per online CPU (at most PATH_WORKERS_MAX) */
 	unsigned int levers;  /* enum path_lever bits wanted */
 	/* PATH_GATEWAY */
-	uint16_t data_port;   /* bound by every worker (SO_REUSEPORT), all addresses */
-	int sessions_fd;      /* the gate's tun_sessions map: integrity endpoints, read every 100 ms */
-	int windows_fd;	      /* the gate's tun_windows map (mmap): encrypted replay windows */
+	uint16_t data_port; /* bound by every worker (SO_REUSEPORT), all addresses */
+	int sessions_fd; /* the gate's tun_sessions map: integrity endpoints, read every 100 ms */
+	int windows_fd;	 /* the gate's tun_windows map (mmap): encrypted replay windows */
 	uint8_t pool_base[16]; /* the [auth] pool's network address, IPv4-mapped */
 	/* PATH_CLIENT */
 	uint8_t gateway[16]; /* IPv4-mapped for IPv4 */
@@ -74,9 +75,9 @@ struct path_cfg {
 /* What one session gives the data path. Keys are copied; the caller wipes its own. */
 struct path_session {
 	uint32_t id;
-	uint8_t mode;	      /* 0 integrity, CG_TUN_F_ENCRYPTED */
+	uint8_t mode;	       /* 0 integrity, CG_TUN_F_ENCRYPTED */
 	enum cg_cipher cipher; /* encrypted mode */
-	uint64_t expires_ns;  /* CLOCK_MONOTONIC */
+	uint64_t expires_ns;   /* CLOCK_MONOTONIC */
 	/*
 	 * rx: what this end opens (gateway: c2s AEAD key; client: s2c AEAD key,
 	 * or for integrity the s2c MAC key in the first 16 bytes); tx: what it
@@ -104,7 +105,7 @@ enum path_tx_stat {
 
 struct path_counters {
 	uint64_t rx[TUN_MAX]; /* received tunnel packets by verdict (TUN_OK: written to the TUN) */
-	uint64_t rx_tun_errors;	/* TUN writes that failed */
+	uint64_t rx_tun_errors; /* TUN writes that failed */
 	uint64_t tx[PATH_TX_STAT_MAX];
 	uint64_t rx_bytes, tx_bytes; /* inner bytes */
 	unsigned int levers;	     /* in force now (a lever the kernel refused is off) */
@@ -157,9 +158,8 @@ int path_session_info(struct path *p, uint32_t id, struct path_session_info *out
  * a worker's packets. For a detached path, or before path_start. On TUN_OK
  * *inner and *len (if not NULL) are the inner packet inside pkt.
  */
-enum tun_verdict path_check_packet(struct path *p, uint8_t *pkt, size_t len,
-				   const uint8_t from[16], uint16_t from_port,
-				   const uint8_t **inner, size_t *inner_len);
+enum tun_verdict path_check_packet(struct path *p, uint8_t *pkt, size_t len, const uint8_t from[16],
+				   uint16_t from_port, const uint8_t **inner, size_t *inner_len);
 
 /* Sums the workers' counters. */
 void path_counters(struct path *p, struct path_counters *out);

@@ -31,7 +31,7 @@ topology() {
 	mkdir -p "$TMP/www"
 	echo "$MARKER" >"$TMP/www/index.html"
 	# 100 MB of the marker: any plaintext of it on the client's wire would show.
-	yes "$MARKER" | head -c 104857600 >"$TMP/www/big"
+	head -c 104857600 < <(yes "$MARKER") >"$TMP/www/big"
 	sha256sum <"$TMP/www/big" | cut -d' ' -f1 >"$TMP/big.sha"
 	bg $SRV python3 -m http.server --directory "$TMP/www" --bind 10.10.2.2 80
 	UDP_LOG=$TMP/udp7.log bg $SRV python3 "$TLIB/tcpx.py" serve-udp 7

@@ -144,7 +144,7 @@ static const char *netns_steps(void)
 	const char *why;
 	int tun, s, c, fam = 0;
 
-	tun = tun_open("cgpmtu%d", name, sizeof(name));
+	tun = tun_open("cgpmtu%d", 0, name, sizeof(name));
 	if (tun < 0)
 		return "tun_open";
 	if ((errno = -tun_configure("lo", NULL, 0)) || (errno = -tun_configure(name, &a4, 1500)))
@@ -191,7 +191,7 @@ static const char *netns_steps(void)
 	return NULL;
 }
 
-static void test_in_netns(void)
+static void test_netns(void)
 {
 	t_in_netns(netns_steps);
 }
