@@ -46,10 +46,11 @@ poll 10 server_up
 show_http 10.10.2.2
 say "(no gateway yet: the server is in plain sight)"
 
-step "Certificates: a CA, the gateway's, and one for the device dev1"
+step "Certificates: a CA, the gateway's, and one each for the devices dev1 and dev2"
 say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1; capgate ca issue --dir pki --device dev1"
 "$CAPGATE" ca init --dir "$TMP/pki" --gateway gw --ip 10.10.1.1 | sed 's/^/    | /'
 "$CAPGATE" ca issue --dir "$TMP/pki" --device dev1 | sed 's/^/    | /'
+"$CAPGATE" ca issue --dir "$TMP/pki" --device dev2 | sed 's/^/    | /'
 
 step "Starting the gateway: XDP on ext0, everything dark except what the config opens"
 cat >"$TMP/gateway.ini" <<EOF
@@ -85,6 +86,11 @@ device = dev1
 app = sensor
 services = web
 mode = integrity
+
+[allow secure]
+device = dev2
+app = sensor
+services = web
 EOF
 sed 's/^/    | /' "$TMP/gateway.ini"
 bg $GW "$CAPGATE" gateway --config "$TMP/gateway.ini" 2>"$TMP/gateway.log"
@@ -139,8 +145,21 @@ cg session list | sed 's/^/    | /'
 say "SPA accepted: $(cg -j stats | jq -r '.auth.spa.ok'); the auth port opened for 10.10.1.2 alone"
 
 step "Traffic through the tunnel: every packet's tag checked in XDP, then decapsulated"
-show_http 10.10.2.2
+sniff_page() {
+	nsenter --net=/run/netns/$CL -- tcpdump -i eth0 -U -c 12 -w "$1" 'udp port 51900' 2>/dev/null &
+	CAP=$!
+	PIDS+=("$CAP")
+	poll 5 test -s "$1"
+	show_http 10.10.2.2
+	nsx $CL curl -s -m 1 -o /dev/null http://10.10.2.2/ || true
+	poll 5 not kill -0 "$CAP" 2>/dev/null || kill "$CAP" 2>/dev/null || true
+	wait "$CAP" 2>/dev/null || true
+}
+MARKER="hello from the server behind capgate"
+sniff_page "$TMP/integrity.pcap"
 say "gate: $(cg -j stats | jq -r '.reasons.pass_cap.packets') tunnel packets verified and passed"
+say "integrity mode authenticates, it does not hide: the page's text on the client's wire:" \
+	"$(grep -a -c "$MARKER" "$TMP/integrity.pcap" || true) time(s)"
 
 step "Out of scope: the device tries tcp/22 on the server (its policy allows tcp/80 only)"
 if nsx $CL python3 "$TLIB/tcpx.py" tcp 10.10.2.2 22 1; then
@@ -167,6 +186,22 @@ stop "$AGENT"
 no_session() { [ "$(cg -j session list | jq length)" -eq 0 ]; }
 poll 10 no_session || true
 cg session list | sed 's/^/    | /'
+
+step "The device dev2 connects: its policy says encrypted (the default)"
+sed -e 's/dev1/dev2/g' "$TMP/client.ini" >"$TMP/client2.ini"
+bg $CL "$CAPGATE" connect --config "$TMP/client2.ini" 2>"$TMP/agent2.log"
+AGENT=$BG_PID
+poll 20 has_session
+cg session list | sed 's/^/    | /'
+
+step "Encrypted traffic: prefiltered in XDP, opened by the data workers, nothing in clear on the wire"
+sniff_page "$TMP/encrypted.pcap"
+say "gate: $(cg -j stats | jq -r '.reasons.pass_encrypted.packets') encrypted packets prefiltered (session, expiry, replay) and passed to the daemon;" \
+	"$(cg -j stats | jq -r '.auth.data_path.received.ok') opened"
+say "the page's text on the client's wire now: $(grep -a -c "$MARKER" "$TMP/encrypted.pcap" || true) time(s)" \
+	"in $(tcpdump -r "$TMP/encrypted.pcap" 2>/dev/null | wc -l) captured packets"
+stop "$AGENT"
+poll 10 no_session || true
 
 step "What the gate counted"
 cg stats | sed 's/^/    | /'

@@ -1200,10 +1200,11 @@ int authd_stats(struct authd *a, json_t **out)
 {
 	json_t *spa = json_object(), *auth = json_object(), *ret = json_object();
 	json_t *worker = json_object(), *rx = json_object(), *levers = json_object();
+	json_t *offloads = json_object();
 	struct path_counters pc;
 	unsigned int i;
 
-	if (!spa || !auth || !ret || !worker || !rx || !levers)
+	if (!spa || !auth || !ret || !worker || !rx || !levers || !offloads)
 		goto enomem;
 	for (i = 0; i < SPA_STAT_MAX; i++)
 		json_object_set_new(spa, spa_stat_name(i),
@@ -1217,6 +1218,12 @@ int authd_stats(struct authd *a, json_t **out)
 	for (i = 0; i < TUN_MAX; i++)
 		json_object_set_new(rx, tun_verdict_str(i), json_integer((json_int_t)pc.rx[i]));
 	json_object_set_new(rx, "tun_errors", json_integer((json_int_t)pc.rx_tun_errors));
+	json_object_set_new(ret, "icmp_too_big_sent", json_integer((json_int_t)pc.icmp_sent));
+	json_object_set_new(ret, "icmp_too_big_suppressed",
+			    json_integer((json_int_t)pc.icmp_suppressed));
+	for (i = 0; i < OFFLOAD_NCOUNTERS; i++)
+		json_object_set_new(offloads, offload_counter_name(i),
+				    json_integer((json_int_t)pc.offload[i]));
 	for (i = 0; path_lever_name(1U << i); i++)
 		json_object_set_new(levers, path_lever_name(1U << i),
 				    json_boolean(pc.levers & (1U << i)));
@@ -1225,10 +1232,11 @@ int authd_stats(struct authd *a, json_t **out)
 				    json_integer((json_int_t)a->worker_stats[i]));
 	json_object_set_new(worker, "pid",
 			    a->worker.pid > 0 ? json_integer(a->worker.pid) : json_null());
-	*out = json_pack("{s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:I, s:I, s:I}", "spa", spa, "auth",
-			 auth, "return_path", ret, "data_path", "received", rx, "levers", levers,
-			 "worker", worker, "sessions", (json_int_t)session_count(a->sessions),
-			 "addresses_used", (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
+	*out = json_pack("{s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:I, s:I, s:I}", "spa", spa,
+			 "auth", auth, "return_path", ret, "data_path", "received", rx, "levers",
+			 levers, "offload_failures", offloads, "worker", worker, "sessions",
+			 (json_int_t)session_count(a->sessions), "addresses_used",
+			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
 			 (json_int_t)spa_replay_evicted(a->spa_seen));
 	return *out ? 0 : -ENOMEM;
 enomem:
@@ -1238,6 +1246,7 @@ enomem:
 	json_decref(worker);
 	json_decref(rx);
 	json_decref(levers);
+	json_decref(offloads);
 	return -ENOMEM;
 }
 
@@ -1277,6 +1286,27 @@ int authd_metrics(struct authd *a, const char *gw, char **buf)
 				  "capgate_data_path_received_total{gateway=\"%s\",verdict=\"%s\"} "
 				  "%llu\n",
 				  gw, tun_verdict_str(i), (unsigned long long)pc.rx[i]);
+	if (!err)
+		err = str_appendf(buf,
+				  "# HELP capgate_data_path_offload_failures_total Offloads the "
+				  "kernel refused at run time (each turns a lever off or "
+				  "resends plain).\n"
+				  "# TYPE capgate_data_path_offload_failures_total counter\n");
+	for (i = 0; !err && i < OFFLOAD_NCOUNTERS; i++)
+		err = str_appendf(buf,
+				  "capgate_data_path_offload_failures_total{gateway=\"%s\","
+				  "failure=\"%s\"} %llu\n",
+				  gw, offload_counter_name(i), (unsigned long long)pc.offload[i]);
+	if (!err)
+		err = str_appendf(buf,
+				  "# HELP capgate_icmp_too_big_total Too-big errors for inner "
+				  "packets that do not fit the outer path, by outcome.\n"
+				  "# TYPE capgate_icmp_too_big_total counter\n"
+				  "capgate_icmp_too_big_total{gateway=\"%s\",outcome=\"sent\"} "
+				  "%llu\ncapgate_icmp_too_big_total{gateway=\"%s\",outcome="
+				  "\"suppressed\"} %llu\n",
+				  gw, (unsigned long long)pc.icmp_sent, gw,
+				  (unsigned long long)pc.icmp_suppressed);
 	if (!err)
 		err = str_appendf(buf, "# HELP capgate_auth_worker_total The auth worker's deaths "
 				       "and restarts.\n# TYPE capgate_auth_worker_total counter\n");

@@ -24,13 +24,23 @@
 #include "lib/base/udp.h"
 #include "lib/datapath/sessmap.h"
 #include "lib/datapath/window.h"
+#include "lib/tunnel/icmp.h"
 #include "lib/tunnel/inner.h"
+#include "lib/tunnel/offload.h"
 #include "lib/tunnel/path.h"
+#include "lib/tunnel/pmtu.h"
 #include "lib/tunnel/tun.h"
 
 #define NS_PER_SEC 1000000000ULL
-#define BATCH 64
-#define PKT_MAX 2048 /* one tunnel packet: inner (<= the TUN MTU) plus WIRE_OVERHEAD */
+#define BATCH 64	/* messages per sendmmsg */
+#define PKT_MAX 2048	/* one tunnel packet: inner (<= the TUN MTU) plus WIRE_OVERHEAD */
+#define SUPER_MAX 65536 /* a TUN read with TSO, a datagram with UDP GRO */
+#define RX_MAX 64	/* datagrams per recvmmsg */
+#define RX_MAX_GRO 16	/* ... with UDP GRO (64 KiB each) */
+#define TQ_MAX 1024	/* inner packets per batch of TUN writes */
+#define SEG_MAX 64	/* segments of one TUN read */
+#define SARENA (BATCH * PKT_MAX + SUPER_MAX)
+#define SOCKET_BUFFER (4 * 1024 * 1024)
 /* The integrity endpoint is the gate's to write (XDP); the return path reads it this often. */
 #define EP_REFRESH_NS (100ULL * 1000000ULL)
 /* The client path has one session, two during a renewal's overlap. */
@@ -64,6 +74,19 @@ struct view {
 	struct aead *aead; /* keyed for s (encrypted mode) */
 };
 
+/* A run of packets for one destination in the send arena: one datagram, or one UDP GSO send. */
+struct txmsg {
+	size_t off, len;
+	uint16_t seg;  /* the size of each packet but the last */
+	uint16_t nseg; /* packets in it */
+	bool closed;   /* its last packet was shorter: nothing more joins */
+};
+
+union cmsg_buf {
+	char buf[UDP_OFFLOAD_CMSG_SPACE];
+	struct cmsghdr align;
+};
+
 struct worker {
 	struct path *p;
 	unsigned int idx;
@@ -72,20 +95,52 @@ struct worker {
 	int tun_fd, udp_fd;
 	bool reads_udp; /* every gateway worker; the client's first (the others only send) */
 	struct view rxv, txv;
-	/* receive batch */
-	uint8_t (*rbuf)[PKT_MAX];
-	struct mmsghdr rmsg[BATCH];
-	struct iovec riov[BATCH];
-	struct sockaddr_in6 rsrc[BATCH];
-	/* send batch */
-	uint8_t (*sbuf)[PKT_MAX];
+	/* receive: rmax datagrams of rlen bytes (a UDP GRO datagram holds many packets) */
+	uint8_t *rbuf;
+	size_t rlen;
+	unsigned int rmax;
+	struct mmsghdr rmsg[RX_MAX];
+	struct iovec riov[RX_MAX];
+	struct sockaddr_in6 rsrc[RX_MAX];
+	union cmsg_buf rctl[RX_MAX];
+	/* opened inner packets waiting for the TUN, and how they are written */
+	struct iovec tq[TQ_MAX];
+	unsigned int ntq;
+	struct gro *gro;
+	struct gro_out gout[TQ_MAX], gplain[GRO_MAX_SEGS];
+	/* send: packets sealed back to back in the arena, grouped into messages */
+	uint8_t *tunbuf; /* one TUN read: vnet header and up to 64 KiB */
+	uint8_t *segbuf; /* its segments (gso_split) */
+	size_t seglen[SEG_MAX];
+	uint8_t *sarena;
+	size_t sused;
+	struct txmsg txm[BATCH];
 	struct mmsghdr smsg[BATCH];
 	struct iovec siov[BATCH];
 	struct sockaddr_in6 sdst[BATCH];
+	union cmsg_buf sctl[BATCH];
 	unsigned int nsend;
-	uint8_t tunbuf[PKT_MAX];
+	struct icmp_limit icmp;
+	uint8_t icmpbuf[OFFLOAD_VNET_HDR_LEN + ICMP_TOO_BIG_MAX];
 	/* counters: this worker's only (relaxed atomics, summed by path_counters) */
 	_Atomic uint64_t rx[TUN_MAX], tx[PATH_TX_STAT_MAX], rx_tun_errors, rx_bytes, tx_bytes;
+	_Atomic uint64_t icmp_sent, icmp_suppressed;
+};
+
+/*
+ * Path MTUs the kernel reported for endpoints (the data sockets' error
+ * queues), so that an inner packet that no longer fits gets its "too big".
+ * Direct-mapped by address; a collision replaces the older entry.
+ */
+#define PMTU_SLOTS 256
+#define PMTU_TTL_NS (600ULL * NS_PER_SEC) /* as net.ipv4.route.mtu_expires */
+
+struct pmtu_slot {
+	_Atomic uint32_t seq;
+	atomic_flag lock;
+	uint8_t addr[16];
+	unsigned int mtu; /* outer */
+	uint64_t until_ns;
 };
 
 struct path {
@@ -100,6 +155,10 @@ struct path {
 	_Atomic uint32_t tx_id; /* client: the session packets are sealed for */
 	pthread_mutex_t set_lock;
 	_Atomic unsigned int levers;
+	bool vnet;		   /* the TUN's reads and writes carry a virtio_net_hdr */
+	unsigned int tun_offloads; /* TUN_F_* the kernel took */
+	struct offload off;
+	struct pmtu_slot pmtu[PMTU_SLOTS];
 	int stop_fd;
 	unsigned int nworkers;
 	struct worker w[PATH_WORKERS_MAX];
@@ -363,8 +422,17 @@ void path_counters(struct path *p, struct path_counters *out)
 		out->rx_tun_errors += atomic_load(&w->rx_tun_errors);
 		out->rx_bytes += atomic_load(&w->rx_bytes);
 		out->tx_bytes += atomic_load(&w->tx_bytes);
+		out->icmp_sent += atomic_load(&w->icmp_sent);
+		out->icmp_suppressed += atomic_load(&w->icmp_suppressed);
 	}
+	for (k = 0; k < OFFLOAD_NCOUNTERS; k++)
+		out->offload[k] = atomic_load(&p->off.counters[k]);
 	out->levers = atomic_load(&p->levers);
+	/* A switch the field turned off: the lever is off too. */
+	if (!atomic_load(&p->off.udp_gso))
+		out->levers &= ~PATH_UDP_GSO;
+	if (p->vnet && !atomic_load(&p->off.tun_coalesce))
+		out->levers &= ~PATH_TUN_OFFLOAD;
 }
 
 /* ---- receive: UDP -> open -> TUN ---------------------------------------------- */
@@ -457,13 +525,175 @@ enum tun_verdict path_check_packet(struct path *p, uint8_t *pkt, size_t len, con
 	return tv;
 }
 
-static void rx_deliver(struct worker *w, const uint8_t *inner, size_t len)
+/* The destination of an IP packet, IPv4-mapped for IPv4. 0 or -EINVAL. */
+static int pkt_dst(const uint8_t *pkt, size_t len, uint8_t dst[16])
 {
-	if (write(w->tun_fd, inner, len) != (ssize_t)len) {
-		count(&w->rx_tun_errors, 1);
+	memset(dst, 0, 16);
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		dst[10] = dst[11] = 0xff;
+		memcpy(dst + 12, pkt + 16, 4);
+		return 0;
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		memcpy(dst, pkt + 24, 16);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- path MTU ------------------------------------------------------------------ */
+
+static struct pmtu_slot *pmtu_slot_of(struct path *p, const uint8_t addr[16])
+{
+	uint32_t h = 2166136261U;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619U;
+	return &p->pmtu[h % PMTU_SLOTS];
+}
+
+static void pmtu_put(struct path *p, const uint8_t addr[16], unsigned int mtu)
+{
+	struct pmtu_slot *e = pmtu_slot_of(p, addr);
+	uint32_t seq;
+
+	while (atomic_flag_test_and_set_explicit(&e->lock, memory_order_acquire))
+		;
+	seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
+	atomic_store_explicit(&e->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(e->addr, addr, 16);
+	e->mtu = mtu;
+	e->until_ns = now_ns() + PMTU_TTL_NS;
+	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
+	atomic_flag_clear_explicit(&e->lock, memory_order_release);
+}
+
+/* The outer path MTU the kernel reported for addr, or 0 if none (or expired). */
+static unsigned int pmtu_get(struct path *p, const uint8_t addr[16])
+{
+	struct pmtu_slot *e = pmtu_slot_of(p, addr);
+	unsigned int mtu;
+	uint64_t until;
+	uint32_t s1;
+	bool same;
+
+	do {
+		s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+		same = !memcmp(e->addr, addr, 16);
+		mtu = e->mtu;
+		until = e->until_ns;
+		atomic_thread_fence(memory_order_acquire);
+	} while ((s1 & 1) || atomic_load_explicit(&e->seq, memory_order_relaxed) != s1);
+	return same && now_ns() < until ? mtu : 0;
+}
+
+/* The socket's error queue: path MTUs learnt (ICMP from a router, or the kernel's own). */
+static void drain_errqueue(struct worker *w)
+{
+	struct pmtu_event ev;
+	int k;
+
+	for (k = 0; k < 64 && !pmtu_read_errqueue(w->udp_fd, &ev); k++) {
+		log_debug("tunnel: path MTU %u to a peer", ev.mtu);
+		pmtu_put(w->p, ev.addr, ev.mtu);
+	}
+}
+
+/*
+ * An inner packet that does not fit the outer path once sealed: the "too
+ * big" its sender expects goes back into the TUN (from the packet's own
+ * destination, an address the host does not own), and the packet is dropped.
+ */
+static void too_big(struct worker *w, const uint8_t *pkt, size_t len, int family,
+		    unsigned int outer_mtu)
+{
+	unsigned int mtu = tun_mtu_for(family, outer_mtu);
+	size_t h = w->p->vnet ? OFFLOAD_VNET_HDR_LEN : 0;
+	uint8_t from[16];
+	int n;
+
+	count(&w->tx[PATH_TX_TOO_BIG], 1);
+	if (pkt_dst(pkt, len, from))
+		return;
+	n = icmp_too_big(pkt, len, mtu, from, w->icmpbuf + h, sizeof(w->icmpbuf) - h);
+	if (n <= 0)
+		return;
+	if (!icmp_limit_take(&w->icmp, now_ns())) {
+		count(&w->icmp_suppressed, 1);
 		return;
 	}
-	count(&w->rx_bytes, len);
+	memset(w->icmpbuf, 0, h);
+	if (write(w->tun_fd, w->icmpbuf, h + (size_t)n) == (ssize_t)(h + (size_t)n))
+		count(&w->icmp_sent, 1);
+}
+
+/* ---- receive: UDP -> open -> TUN ---------------------------------------------- */
+
+static void tun_write_plain(struct worker *w, const struct gro_out *o, size_t n)
+{
+	static const struct virtio_net_hdr zero;
+	struct iovec v[2];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v[0] = (struct iovec){ (void *)&zero, OFFLOAD_VNET_HDR_LEN };
+		v[1] = (struct iovec){ (void *)o[i].data, o[i].len };
+		if (writev(w->tun_fd, w->p->vnet ? v : v + 1, w->p->vnet ? 2 : 1) < 0)
+			count(&w->rx_tun_errors, 1);
+		else
+			count(&w->rx_bytes, o[i].len);
+	}
+}
+
+/* Writes the queued inner packets to the TUN: coalesced into super-packets where it can. */
+static void tun_flush(struct worker *w)
+{
+	struct path *p = w->p;
+	struct iovec v[2];
+	unsigned int i;
+	int n, k;
+
+	if (!w->ntq)
+		return;
+	if (!p->vnet) {
+		for (i = 0; i < w->ntq; i++) {
+			if (write(w->tun_fd, w->tq[i].iov_base, w->tq[i].iov_len) < 0)
+				count(&w->rx_tun_errors, 1);
+			else
+				count(&w->rx_bytes, w->tq[i].iov_len);
+		}
+		w->ntq = 0;
+		return;
+	}
+	if (!atomic_load_explicit(&p->off.tun_coalesce, memory_order_relaxed))
+		gro_set_flags(w->gro, 0);
+	n = gro_coalesce(w->gro, w->tq, w->ntq, w->gout, TQ_MAX);
+	for (i = 0; n > 0 && i < (unsigned int)n; i++) {
+		struct gro_out *o = &w->gout[i];
+
+		if (o->nsegs <= 1) {
+			tun_write_plain(w, o, 1);
+			continue;
+		}
+		v[0] = (struct iovec){ &o->hdr, OFFLOAD_VNET_HDR_LEN };
+		v[1] = (struct iovec){ (void *)o->data, o->len };
+		if (writev(w->tun_fd, v, 2) >= 0) {
+			count(&w->rx_bytes, o->len);
+			continue;
+		}
+		/* Some kernels refuse coalesced writes: the packets go one by one from then on. */
+		if (offload_tun_write_failed(&p->off, o, -errno) == OFFLOAD_RETRY_PLAIN) {
+			gro_set_flags(w->gro, 0);
+			k = gro_explode(w->gro, i, w->gplain, GRO_MAX_SEGS);
+			if (k > 0)
+				tun_write_plain(w, w->gplain, (size_t)k);
+		} else {
+			count(&w->rx_tun_errors, o->nsegs);
+		}
+	}
+	w->ntq = 0;
 }
 
 static void rx_one(struct worker *w, uint8_t *pkt, size_t n, const struct sockaddr_in6 *from)
@@ -474,70 +704,152 @@ static void rx_one(struct worker *w, uint8_t *pkt, size_t n, const struct sockad
 
 	tv = rx_open(w, pkt, n, from, &inner, &len);
 	count(&w->rx[tv], 1);
-	if (tv == TUN_OK)
-		rx_deliver(w, inner, len);
-	else
+	if (tv != TUN_OK) {
 		log_debug("tunnel: refused a packet: %s", tun_verdict_str(tv));
+		return;
+	}
+	w->tq[w->ntq++] = (struct iovec){ (void *)inner, len };
+	if (w->ntq == TQ_MAX)
+		tun_flush(w);
+}
+
+/* One received datagram: a tunnel packet, or with UDP GRO a run of equal-size ones. */
+static void rx_datagram(struct worker *w, uint8_t *buf, size_t len, size_t seg,
+			const struct sockaddr_in6 *from)
+{
+	size_t off;
+
+	if (!seg || seg > len)
+		seg = len;
+	for (off = 0; off < len; off += seg)
+		rx_one(w, buf + off, len - off < seg ? len - off : seg, from);
 }
 
 static void rx_batch(struct worker *w)
 {
-	int i, n, k;
-	ssize_t r;
+	bool mmsg = atomic_load_explicit(&w->p->levers, memory_order_relaxed) & PATH_MMSG;
+	unsigned int i, want = mmsg ? w->rmax : 1;
+	int n, k;
 
 	for (k = 0; k < 16; k++) {
-		if (atomic_load_explicit(&w->p->levers, memory_order_relaxed) & PATH_MMSG) {
-			for (i = 0; i < BATCH; i++) {
-				w->riov[i] = (struct iovec){ w->rbuf[i], PKT_MAX };
-				w->rmsg[i].msg_hdr = (struct msghdr){
-					.msg_name = &w->rsrc[i],
-					.msg_namelen = sizeof(w->rsrc[i]),
-					.msg_iov = &w->riov[i],
-					.msg_iovlen = 1,
-				};
-			}
-			n = recvmmsg(w->udp_fd, w->rmsg, BATCH, MSG_DONTWAIT, NULL);
-			if (n <= 0)
-				return;
-			for (i = 0; i < n; i++)
-				rx_one(w, w->rbuf[i], w->rmsg[i].msg_len, &w->rsrc[i]);
-			if (n < BATCH)
-				return;
-		} else {
-			socklen_t sl = sizeof(w->rsrc[0]);
-
-			r = recvfrom(w->udp_fd, w->rbuf[0], PKT_MAX, MSG_DONTWAIT,
-				     (struct sockaddr *)&w->rsrc[0], &sl);
-			if (r <= 0)
-				return;
-			rx_one(w, w->rbuf[0], (size_t)r, &w->rsrc[0]);
+		for (i = 0; i < want; i++) {
+			w->riov[i] = (struct iovec){ w->rbuf + i * w->rlen, w->rlen };
+			w->rmsg[i].msg_hdr = (struct msghdr){
+				.msg_name = &w->rsrc[i],
+				.msg_namelen = sizeof(w->rsrc[i]),
+				.msg_iov = &w->riov[i],
+				.msg_iovlen = 1,
+				.msg_control = w->rctl[i].buf,
+				.msg_controllen = sizeof(w->rctl[i].buf),
+			};
 		}
+		if (mmsg)
+			n = recvmmsg(w->udp_fd, w->rmsg, want, MSG_DONTWAIT, NULL);
+		else
+			n = recvmsg(w->udp_fd, &w->rmsg[0].msg_hdr, MSG_DONTWAIT) < 0 ? -1 : 1;
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			/* A pending error from the error queue (a path MTU, an unreachable peer).
+			 */
+			drain_errqueue(w);
+			continue;
+		}
+		if (n <= 0)
+			break;
+		for (i = 0; i < (unsigned int)n; i++) {
+			if (!mmsg)
+				w->rmsg[i].msg_len =
+					(unsigned int)(w->riov[0].iov_len = w->rmsg[0].msg_len);
+			rx_datagram(w, w->rbuf + i * w->rlen, w->rmsg[i].msg_len,
+				    udp_gro_size(&w->rmsg[i].msg_hdr), &w->rsrc[i]);
+		}
+		/* The inner packets live in rbuf: written before the next receive reuses it. */
+		tun_flush(w);
+		if ((unsigned int)n < want)
+			break;
 	}
+	tun_flush(w);
 }
 
 /* ---- send: TUN -> seal -> UDP ------------------------------------------------- */
 
+static bool wait_writable(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+	return poll(&pf, 1, 20) > 0 && (pf.revents & POLLOUT);
+}
+
+/* The packets of message i one by one, without UDP_SEGMENT. */
+static void tx_send_plain(struct worker *w, unsigned int i)
+{
+	struct txmsg *m = &w->txm[i];
+	struct msghdr h = w->smsg[i].msg_hdr;
+	struct iovec v;
+	size_t off, n;
+
+	h.msg_iov = &v;
+	h.msg_iovlen = 1;
+	h.msg_control = NULL;
+	h.msg_controllen = 0;
+	for (off = 0; off < m->len; off += n) {
+		n = m->len - off < m->seg ? m->len - off : m->seg;
+		v = (struct iovec){ w->sarena + m->off + off, n };
+		if (sendmsg(w->udp_fd, &h, 0) < 0) {
+			if (errno == EMSGSIZE)
+				drain_errqueue(w);
+			count(&w->tx[PATH_TX_ERROR], 1);
+		} else {
+			count(&w->tx[PATH_TX_SENT], 1);
+		}
+	}
+}
+
 static void tx_flush(struct worker *w)
 {
-	unsigned int i = 0;
-	int n;
+	struct path *p = w->p;
+	bool mmsg = atomic_load_explicit(&p->levers, memory_order_relaxed) & PATH_MMSG;
+	unsigned int i, j, retried = 0;
+	int n, e;
 
+	for (i = 0; i < w->nsend; i++) {
+		struct txmsg *m = &w->txm[i];
+
+		w->siov[i] = (struct iovec){ w->sarena + m->off, m->len };
+		w->smsg[i].msg_hdr = (struct msghdr){
+			.msg_name = p->cfg.role == PATH_GATEWAY ? &w->sdst[i] : NULL,
+			.msg_namelen = p->cfg.role == PATH_GATEWAY ? sizeof(w->sdst[i]) : 0,
+			.msg_iov = &w->siov[i],
+			.msg_iovlen = 1,
+		};
+		if (m->nseg > 1)
+			udp_gso_cmsg(&w->smsg[i].msg_hdr, w->sctl[i].buf, m->seg);
+	}
+	i = 0;
 	while (i < w->nsend) {
-		if (atomic_load_explicit(&w->p->levers, memory_order_relaxed) & PATH_MMSG) {
+		if (mmsg)
 			n = sendmmsg(w->udp_fd, w->smsg + i, w->nsend - i, 0);
-		} else {
+		else
 			n = sendmsg(w->udp_fd, &w->smsg[i].msg_hdr, 0) < 0 ? -1 : 1;
-		}
-		if (n <= 0) {
-			/* The one that failed is dropped and counted; the rest go on. */
-			count(&w->tx[PATH_TX_ERROR], 1);
-			i++;
+		if (n > 0) {
+			for (j = i; j < i + (unsigned int)n; j++)
+				count(&w->tx[PATH_TX_SENT], w->txm[j].nseg);
+			i += (unsigned int)n;
 			continue;
 		}
-		count(&w->tx[PATH_TX_SENT], (uint64_t)n);
-		i += (unsigned int)n;
+		e = errno;
+		/* A full socket buffer: wait a little for it rather than drop a burst. */
+		if ((e == EAGAIN || e == ENOBUFS) && retried++ < 8 && wait_writable(w->udp_fd))
+			continue;
+		if (e == EMSGSIZE || e == ECONNREFUSED || e == EHOSTUNREACH)
+			drain_errqueue(w);
+		if (offload_udp_send_failed(&p->off, w->txm[i].nseg > 1, -e) == OFFLOAD_RETRY_PLAIN)
+			tx_send_plain(w, i);
+		else
+			count(&w->tx[PATH_TX_ERROR], w->txm[i].nseg);
+		i++;
 	}
 	w->nsend = 0;
+	w->sused = 0;
 }
 
 static int integrity_endpoint(struct worker *w, struct slot *sl, uint32_t id)
@@ -556,20 +868,28 @@ static int integrity_endpoint(struct worker *w, struct slot *sl, uint32_t id)
 	return 0;
 }
 
-/* The destination of an IP packet, IPv4-mapped for IPv4. 0 or -EINVAL. */
-static int pkt_dst(const uint8_t *pkt, size_t len, uint8_t dst[16])
+/* Adds the n bytes sealed at sarena + sused to the batch: to the last message if it can. */
+static void tx_queue(struct worker *w, size_t n, const struct sockaddr_in6 *to)
 {
-	memset(dst, 0, 16);
-	if (len >= 20 && pkt[0] >> 4 == 4) {
-		dst[10] = dst[11] = 0xff;
-		memcpy(dst + 12, pkt + 16, 4);
-		return 0;
+	struct path *p = w->p;
+	struct txmsg *m = w->nsend ? &w->txm[w->nsend - 1] : NULL;
+	bool gso = (atomic_load_explicit(&p->levers, memory_order_relaxed) & PATH_UDP_GSO) &&
+		   atomic_load_explicit(&p->off.udp_gso, memory_order_relaxed);
+
+	if (gso && m && !m->closed && m->nseg < SEG_MAX && n <= m->seg &&
+	    m->len + n <= SUPER_MAX - 1024 &&
+	    (p->cfg.role == PATH_CLIENT || !memcmp(&w->sdst[w->nsend - 1], to, sizeof(*to)))) {
+		m->len += n;
+		m->nseg++;
+		m->closed = n < m->seg;
+	} else {
+		m = &w->txm[w->nsend];
+		*m = (struct txmsg){ .off = w->sused, .len = n, .seg = (uint16_t)n, .nseg = 1 };
+		w->sdst[w->nsend++] = *to;
 	}
-	if (len >= 40 && pkt[0] >> 4 == 6) {
-		memcpy(dst, pkt + 24, 16);
-		return 0;
-	}
-	return -EINVAL;
+	w->sused += n;
+	if (w->nsend == BATCH || w->sused + PKT_MAX > SARENA)
+		tx_flush(w);
 }
 
 /* Seal one inner packet read from the TUN for its session and queue it. */
@@ -577,12 +897,13 @@ static void tx_one(struct worker *w, const uint8_t *pkt, size_t len)
 {
 	struct path *p = w->p;
 	const struct path_session *s;
-	struct sockaddr_in6 *to = &w->sdst[w->nsend];
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
 	struct slot *sl = NULL;
 	uint32_t id = 0, off;
+	unsigned int mtu;
 	uint8_t dst[16];
 	uint64_t ctr;
-	int n;
+	int n, fam;
 
 	if (pkt_dst(pkt, len, dst)) {
 		count(&w->tx[PATH_TX_MALFORMED], 1);
@@ -600,14 +921,22 @@ static void tx_one(struct worker *w, const uint8_t *pkt, size_t len)
 		count(&w->tx[PATH_TX_NO_SESSION], 1);
 		return;
 	}
-	*to = (struct sockaddr_in6){ .sin6_family = AF_INET6 };
 	if (p->cfg.role == PATH_GATEWAY) {
 		if (!s->mode)
 			integrity_endpoint(w, sl, id);
-		if (!ep_read(sl, (uint8_t *)&to->sin6_addr, &to->sin6_port)) {
+		if (!ep_read(sl, (uint8_t *)&to.sin6_addr, &to.sin6_port)) {
 			count(&w->tx[PATH_TX_NO_ENDPOINT], 1);
 			return;
 		}
+	} else {
+		memcpy(&to.sin6_addr, p->cfg.gateway, 16);
+	}
+	/* What the kernel learnt of the path to that endpoint. */
+	mtu = pmtu_get(p, (const uint8_t *)&to.sin6_addr);
+	fam = addr_is_v4mapped((const uint8_t *)&to.sin6_addr) ? AF_INET : AF_INET6;
+	if (mtu && len > tun_mtu_for(fam, mtu)) {
+		too_big(w, pkt, len, fam, mtu);
+		return;
 	}
 	ctr = atomic_fetch_add_explicit(&sl->tx_ctr, 1, memory_order_relaxed) + 1;
 	if (ctr > CG_AEAD_COUNTER_MAX) {
@@ -615,26 +944,49 @@ static void tx_one(struct worker *w, const uint8_t *pkt, size_t len)
 		return;
 	}
 	if (s->mode)
-		n = wire_seal_aead(id, ctr, w->txv.aead, pkt, len, w->sbuf[w->nsend], PKT_MAX);
+		n = wire_seal_aead(id, ctr, w->txv.aead, pkt, len, w->sarena + w->sused,
+				   SARENA - w->sused);
 	else
-		n = wire_seal(id, ctr, s->tx_key, pkt, len, w->sbuf[w->nsend], PKT_MAX);
+		n = wire_seal(id, ctr, s->tx_key, pkt, len, w->sarena + w->sused,
+			      SARENA - w->sused);
 	if (n < 0) {
 		count(&w->tx[PATH_TX_MALFORMED], 1);
 		return;
 	}
-	w->siov[w->nsend] = (struct iovec){ w->sbuf[w->nsend], (size_t)n };
-	w->smsg[w->nsend].msg_hdr = (struct msghdr){
-		.msg_name = p->cfg.role == PATH_GATEWAY ? to : NULL,
-		.msg_namelen = p->cfg.role == PATH_GATEWAY ? sizeof(*to) : 0,
-		.msg_iov = &w->siov[w->nsend],
-		.msg_iovlen = 1,
-	};
-	w->nsend++;
 	count(&w->tx_bytes, len);
 	count(&sl->tx_packets, 1);
 	count(&sl->tx_bytes, len);
-	if (w->nsend == BATCH)
-		tx_flush(w);
+	tx_queue(w, (size_t)n, &to);
+}
+
+/* One TUN read: a packet, or with the TUN's offloads a super-packet to cut into segments. */
+static void tx_read(struct worker *w, size_t n)
+{
+	const struct virtio_net_hdr *h = (const void *)w->tunbuf;
+	uint8_t *pkt = w->tunbuf + OFFLOAD_VNET_HDR_LEN;
+	int k, i;
+
+	if (!w->p->vnet) {
+		tx_one(w, w->tunbuf, n);
+		return;
+	}
+	if (n <= OFFLOAD_VNET_HDR_LEN) {
+		count(&w->tx[PATH_TX_MALFORMED], 1);
+		return;
+	}
+	n -= OFFLOAD_VNET_HDR_LEN;
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE && !(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		tx_one(w, pkt, n);
+		return;
+	}
+	k = gso_split(h, pkt, n, w->segbuf, PKT_MAX, w->seglen, SEG_MAX);
+	if (k < 0) {
+		offload_count(&w->p->off, OFFLOAD_BAD_VNET_HDR);
+		count(&w->tx[PATH_TX_MALFORMED], 1);
+		return;
+	}
+	for (i = 0; i < k; i++)
+		tx_one(w, w->segbuf + (size_t)i * PKT_MAX, w->seglen[i]);
 }
 
 static void tx_batch(struct worker *w)
@@ -643,10 +995,10 @@ static void tx_batch(struct worker *w)
 	int k;
 
 	for (k = 0; k < BATCH; k++) {
-		n = read(w->tun_fd, w->tunbuf, sizeof(w->tunbuf));
+		n = read(w->tun_fd, w->tunbuf, OFFLOAD_VNET_HDR_LEN + SUPER_MAX);
 		if (n <= 0)
 			break;
-		tx_one(w, w->tunbuf, (size_t)n);
+		tx_read(w, (size_t)n);
 	}
 	tx_flush(w);
 }
@@ -670,6 +1022,8 @@ static void *worker_main(void *arg)
 			break;
 		if (pf[1].revents & POLLIN)
 			tx_batch(w);
+		if (pf[2].revents & POLLERR)
+			drain_errqueue(w);
 		if (pf[2].revents & POLLIN)
 			rx_batch(w);
 	}
@@ -680,8 +1034,11 @@ static void worker_free(struct worker *w)
 {
 	aead_free(w->rxv.aead);
 	aead_free(w->txv.aead);
+	gro_free(w->gro);
 	free(w->rbuf);
-	free(w->sbuf);
+	free(w->tunbuf);
+	free(w->segbuf);
+	free(w->sarena);
 	if (w->tun_fd >= 0)
 		close(w->tun_fd);
 	if (w->udp_fd >= 0 && (w->p->cfg.role == PATH_GATEWAY || w->idx == 0))
@@ -690,27 +1047,153 @@ static void worker_free(struct worker *w)
 	sodium_memzero(&w->txv.s, sizeof(w->txv.s));
 }
 
-static int worker_init(struct path *p, struct worker *w, unsigned int idx)
+/* Buffers for datagrams of rlen bytes (SUPER_MAX with UDP GRO) and the TUN's coalescing. */
+static int worker_init(struct worker *w, bool udp_gro, unsigned int gro_flags)
 {
 	static const uint8_t zero[CG_AEAD_KEY_LEN];
 
-	w->p = p;
-	w->idx = idx;
-	w->tun_fd = w->udp_fd = -1;
-	w->rbuf = calloc(BATCH, PKT_MAX);
-	w->sbuf = calloc(BATCH, PKT_MAX);
+	w->rlen = udp_gro ? SUPER_MAX : PKT_MAX;
+	w->rmax = udp_gro ? RX_MAX_GRO : RX_MAX;
+	w->rbuf = malloc(w->rmax * w->rlen);
+	w->tunbuf = malloc(OFFLOAD_VNET_HDR_LEN + SUPER_MAX);
+	w->segbuf = malloc(SEG_MAX * PKT_MAX);
+	w->sarena = malloc(SARENA);
+	w->gro = gro_new(TQ_MAX, (size_t)TQ_MAX * PKT_MAX, gro_flags);
 	w->rxv.aead = aead_new(CG_CIPHER_CHACHA20_POLY1305, zero, false);
 	w->txv.aead = aead_new(CG_CIPHER_CHACHA20_POLY1305, zero, true);
-	if (!w->rbuf || !w->sbuf || !w->rxv.aead || !w->txv.aead)
+	icmp_limit_init(&w->icmp, ICMP_LIMIT_RATE, ICMP_LIMIT_BURST, now_ns());
+	if (!w->rbuf || !w->tunbuf || !w->segbuf || !w->sarena || !w->gro || !w->rxv.aead ||
+	    !w->txv.aead)
 		return -ENOMEM;
 	return 0;
+}
+
+/* What the TUN may take as super-packets, from what TUNSETOFFLOAD accepted. */
+static unsigned int gro_flags(const struct path *p)
+{
+	if (!p->vnet)
+		return 0;
+	return (p->tun_offloads & (TUN_F_TSO4 | TUN_F_TSO6) ? GRO_TCP : 0) |
+	       (p->tun_offloads & (TUN_F_USO4 | TUN_F_USO6) ? GRO_UDP : 0);
+}
+
+static void lever_off(struct path *p, unsigned int lever, const char *why, int e)
+{
+	if (!(atomic_fetch_and(&p->levers, ~lever) & lever))
+		return;
+	log_warn("tunnel: %s off: %s (%s)", path_lever_name(lever), why, strerror(-e));
+}
+
+/*
+ * One TUN queue per worker. With the tun_offload lever the queues carry vnet
+ * headers and ask for TSO/USO; a kernel that refuses gets plain queues.
+ */
+static int open_queues(struct path *p, char *err, size_t errlen)
+{
+	unsigned int i, flags, got = 0;
+	int e, fd;
+
+	for (i = 0; i < p->nworkers; i++) {
+		flags = (p->nworkers > 1 ? TUN_OPEN_MULTI_QUEUE : 0) |
+			(atomic_load(&p->levers) & PATH_TUN_OFFLOAD ? TUN_OPEN_VNET_HDR : 0);
+		fd = tun_open(i ? p->tun : p->cfg.tun, flags, p->tun, sizeof(p->tun));
+		if (fd < 0) {
+			snprintf(err, errlen, "TUN %s: %s", p->cfg.tun ? p->cfg.tun : "",
+				 strerror(-fd));
+			return fd;
+		}
+		p->w[i].tun_fd = fd;
+		if (!(flags & TUN_OPEN_VNET_HDR))
+			continue;
+		e = tun_offload_enable(fd, &got);
+		if (!e && (i == 0 || got == p->tun_offloads)) {
+			p->tun_offloads = got;
+			p->vnet = true;
+			continue;
+		}
+		/* Start again without: every queue of a device has the same flags. */
+		lever_off(p, PATH_TUN_OFFLOAD, "the TUN refused its offloads", e ? e : -EINVAL);
+		for (; (int)i >= 0; i--) {
+			close(p->w[i].tun_fd);
+			p->w[i].tun_fd = -1;
+		}
+		p->vnet = false;
+		p->tun_offloads = 0;
+		return open_queues(p, err, errlen);
+	}
+	return 0;
+}
+
+/*
+ * Room for bursts: a 64 KiB TUN read becomes ~45 datagrams at once, and the
+ * default buffers (~200 KiB) drop what one busy moment of the other side sends.
+ */
+static void socket_buffers(int fd)
+{
+	int sz = SOCKET_BUFFER;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
+/* The data sockets: path MTU discovery on, UDP GRO and GSO if the kernel takes them. */
+static int open_sockets(struct path *p, char *err, size_t errlen)
+{
+	const struct path_cfg *cfg = &p->cfg;
+	unsigned int i;
+	int fd, e;
+
+	for (i = 0; i < p->nworkers; i++) {
+		struct worker *w = &p->w[i];
+
+		if (cfg->role == PATH_CLIENT && i > 0) {
+			w->udp_fd = p->w[0].udp_fd;
+			continue;
+		}
+		fd = cfg->role == PATH_GATEWAY ? udp_bind(cfg->data_port, true)
+					       : udp_connect(cfg->gateway, cfg->gateway_port);
+		if (fd < 0) {
+			snprintf(err, errlen, "data socket udp/%u: %s",
+				 cfg->role == PATH_GATEWAY ? cfg->data_port : cfg->gateway_port,
+				 strerror(-fd));
+			return fd;
+		}
+		w->udp_fd = fd;
+		w->reads_udp = true;
+		socket_buffers(fd);
+		e = pmtu_socket_setup(fd, AF_INET6);
+		if (e)
+			log_warn("tunnel: no path MTU discovery on the data socket: %s",
+				 strerror(-e));
+		if (atomic_load(&p->levers) & PATH_UDP_GRO && (e = udp_gro_enable(fd)))
+			lever_off(p, PATH_UDP_GRO, "the kernel refused UDP_GRO", e);
+		if (i == 0 && atomic_load(&p->levers) & PATH_UDP_GSO && (e = udp_gso_probe(fd)))
+			lever_off(p, PATH_UDP_GSO, "the kernel refused UDP_SEGMENT", e);
+	}
+	return 0;
+}
+
+static void levers_log(struct path *p)
+{
+	char buf[96] = "";
+	unsigned int i, v = atomic_load(&p->levers);
+
+	for (i = 0; path_lever_name(1U << i); i++)
+		if (v & (1U << i))
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " %s",
+				 path_lever_name(1U << i));
+	log_info("tunnel: %s, %u worker(s), fast path:%s%s", p->tun, p->nworkers,
+		 buf[0] ? buf : " none",
+		 p->vnet && !gro_flags(p) ? " (the TUN took no TSO/USO)" : "");
 }
 
 struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 {
 	unsigned int i, n = cfg->workers;
 	struct path *p;
-	int e, fd;
+	int e;
 
 	if (!n) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -730,8 +1213,12 @@ struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 	p->nworkers = n;
 	atomic_init(&p->levers, cfg->levers & PATH_LEVERS_ALL);
 	pthread_mutex_init(&p->set_lock, NULL);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* worker_free closes what a half-done path_new opened. */
+		p->w[i].p = p;
+		p->w[i].idx = i;
 		p->w[i].tun_fd = p->w[i].udp_fd = -1;
+	}
 	p->nslots = cfg->role == PATH_GATEWAY ? CG_MAX_SESSIONS : CLIENT_SLOTS;
 	p->slots = calloc(p->nslots, sizeof(*p->slots));
 	if (!p->slots) {
@@ -771,7 +1258,7 @@ struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 		      (uint32_t)cfg->pool_base[14] << 8 | cfg->pool_base[15];
 	if (cfg->detached) {
 		p->nworkers = 1;
-		e = worker_init(p, &p->w[0], 0);
+		e = worker_init(&p->w[0], false, 0);
 		if (e) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
@@ -784,38 +1271,21 @@ struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	e = open_queues(p, err, errlen);
+	if (e)
+		goto fail;
+	e = open_sockets(p, err, errlen);
+	if (e)
+		goto fail;
 	for (i = 0; i < n; i++) {
-		struct worker *w = &p->w[i];
-
-		e = worker_init(p, w, i);
+		e = worker_init(&p->w[i], atomic_load(&p->levers) & PATH_UDP_GRO, gro_flags(p));
 		if (e) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
-		w->tun_fd = tun_open(i ? p->tun : cfg->tun, n > 1 ? TUN_OPEN_MULTI_QUEUE : 0,
-				     p->tun, sizeof(p->tun));
-		if (w->tun_fd < 0) {
-			e = w->tun_fd;
-			snprintf(err, errlen, "TUN %s: %s", cfg->tun ? cfg->tun : "", strerror(-e));
-			goto fail;
-		}
-		if (cfg->role == PATH_GATEWAY) {
-			fd = udp_bind(cfg->data_port, true);
-		} else if (i == 0) {
-			fd = udp_connect(cfg->gateway, cfg->gateway_port);
-		} else {
-			fd = p->w[0].udp_fd;
-		}
-		if (fd < 0) {
-			e = fd;
-			snprintf(err, errlen, "data socket udp/%u: %s",
-				 cfg->role == PATH_GATEWAY ? cfg->data_port : cfg->gateway_port,
-				 strerror(-e));
-			goto fail;
-		}
-		w->udp_fd = fd;
-		w->reads_udp = cfg->role == PATH_GATEWAY || i == 0;
 	}
+	offload_init(&p->off, p->vnet && gro_flags(p), atomic_load(&p->levers) & PATH_UDP_GSO);
+	levers_log(p);
 	return p;
 fail:
 	path_free(p);

@@ -9,6 +9,7 @@
 
 #include "abi/tunnel.h"
 #include "lib/tunnel/aead.h"
+#include "lib/tunnel/offload.h"
 #include "lib/tunnel/wire.h"
 
 /*
@@ -99,6 +100,7 @@ enum path_tx_stat {
 	PATH_TX_NO_ENDPOINT, /* the session has sent nothing authenticated yet */
 	PATH_TX_EXHAUSTED,   /* the session's counter reached CG_AEAD_COUNTER_MAX */
 	PATH_TX_MALFORMED,   /* a TUN packet that is not IPv4/IPv6, or a bad offload header */
+	PATH_TX_TOO_BIG,     /* did not fit the path MTU learnt for the endpoint: "too big" sent */
 	PATH_TX_ERROR,	     /* the send failed */
 	PATH_TX_STAT_MAX
 };
@@ -108,7 +110,10 @@ struct path_counters {
 	uint64_t rx_tun_errors; /* TUN writes that failed */
 	uint64_t tx[PATH_TX_STAT_MAX];
 	uint64_t rx_bytes, tx_bytes; /* inner bytes */
-	unsigned int levers;	     /* in force now (a lever the kernel refused is off) */
+	uint64_t icmp_sent,
+		icmp_suppressed; /* "too big" written back, and held by the rate limit */
+	uint64_t offload[OFFLOAD_NCOUNTERS]; /* field failures (lib/tunnel/offload.h) */
+	unsigned int levers;		     /* in force now (a lever the kernel refused is off) */
 };
 
 /* "sent", "no_session", ...; "?" otherwise. */
