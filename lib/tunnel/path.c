@@ -172,6 +172,7 @@ static const char *const tx_names[PATH_TX_STAT_MAX] = {
 	[PATH_TX_NO_ENDPOINT] = "no_endpoint",
 	[PATH_TX_EXHAUSTED] = "counter_exhausted",
 	[PATH_TX_MALFORMED] = "malformed",
+	[PATH_TX_TOO_BIG] = "too_big",
 	[PATH_TX_ERROR] = "error",
 };
 
@@ -243,6 +244,41 @@ static struct slot *slot_of(struct path *p, uint32_t id)
 }
 
 /*
+ * Sequence counts: a writer makes seq odd, writes, makes it even again
+ * (writers serialised by the caller, or by the spin flag); a reader copies
+ * and retries while seq was odd or moved (seq_read_begin, seq_read_retry).
+ */
+static uint32_t seq_write_begin(_Atomic uint32_t *seq, atomic_flag *lock)
+{
+	uint32_t v;
+
+	while (lock && atomic_flag_test_and_set_explicit(lock, memory_order_acquire))
+		;
+	v = atomic_load_explicit(seq, memory_order_relaxed);
+	atomic_store_explicit(seq, v + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	return v + 2;
+}
+
+static void seq_write_end(_Atomic uint32_t *seq, atomic_flag *lock, uint32_t v)
+{
+	atomic_store_explicit(seq, v, memory_order_release);
+	if (lock)
+		atomic_flag_clear_explicit(lock, memory_order_release);
+}
+
+static uint32_t seq_read_begin(_Atomic uint32_t *seq)
+{
+	return atomic_load_explicit(seq, memory_order_acquire);
+}
+
+static bool seq_read_retry(_Atomic uint32_t *seq, uint32_t v)
+{
+	atomic_thread_fence(memory_order_acquire);
+	return (v & 1) || atomic_load_explicit(seq, memory_order_relaxed) != v;
+}
+
+/*
  * The view of session id for a worker: its cached copy if the slot has not
  * changed, else a fresh copy (and the AEAD rekeyed). NULL if no such session.
  */
@@ -253,16 +289,13 @@ static const struct path_session *view_get(struct view *v, struct slot *sl, uint
 
 	if (!sl)
 		return NULL;
-	s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
+	s1 = seq_read_begin(&sl->seq);
 	if (v->slot == sl && v->seq == s1)
 		return v->s.id == id && id ? &v->s : NULL;
 	for (tries = 0; tries < 100; tries++) {
-		s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
-		if (s1 & 1)
-			continue;
+		s1 = seq_read_begin(&sl->seq);
 		memcpy(&v->s, &sl->s, sizeof(v->s));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) == s1)
+		if (!seq_read_retry(&sl->seq, s1))
 			break;
 	}
 	v->slot = NULL;
@@ -278,15 +311,13 @@ static const struct path_session *view_get(struct view *v, struct slot *sl, uint
 
 static void slot_write(struct slot *sl, const struct path_session *s)
 {
-	uint32_t seq = atomic_load_explicit(&sl->seq, memory_order_relaxed);
+	uint32_t v = seq_write_begin(&sl->seq, NULL);
 
-	atomic_store_explicit(&sl->seq, seq + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
 	if (s)
 		memcpy(&sl->s, s, sizeof(sl->s));
 	else
 		sodium_memzero(&sl->s, sizeof(sl->s));
-	atomic_store_explicit(&sl->seq, seq + 2, memory_order_release);
+	seq_write_end(&sl->seq, NULL, v);
 }
 
 static bool vip_offset(const struct path *p, const uint8_t vip[16], uint32_t *off)
@@ -306,29 +337,22 @@ static bool vip_offset(const struct path *p, const uint8_t vip[16], uint32_t *of
 
 static void ep_write(struct slot *sl, const uint8_t addr[16], uint16_t port)
 {
-	uint32_t seq;
+	uint32_t v = seq_write_begin(&sl->ep_seq, &sl->ep_lock);
 
-	while (atomic_flag_test_and_set_explicit(&sl->ep_lock, memory_order_acquire))
-		;
-	seq = atomic_load_explicit(&sl->ep_seq, memory_order_relaxed);
-	atomic_store_explicit(&sl->ep_seq, seq + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
 	memcpy(sl->ep_addr, addr, 16);
 	sl->ep_port = port;
-	atomic_store_explicit(&sl->ep_seq, seq + 2, memory_order_release);
-	atomic_flag_clear_explicit(&sl->ep_lock, memory_order_release);
+	seq_write_end(&sl->ep_seq, &sl->ep_lock, v);
 }
 
 static bool ep_read(struct slot *sl, uint8_t addr[16], uint16_t *port)
 {
-	uint32_t s1;
+	uint32_t v;
 
 	do {
-		s1 = atomic_load_explicit(&sl->ep_seq, memory_order_acquire);
+		v = seq_read_begin(&sl->ep_seq);
 		memcpy(addr, sl->ep_addr, 16);
 		*port = sl->ep_port;
-		atomic_thread_fence(memory_order_acquire);
-	} while ((s1 & 1) || atomic_load_explicit(&sl->ep_seq, memory_order_relaxed) != s1);
+	} while (seq_read_retry(&sl->ep_seq, v));
 	return *port != 0;
 }
 
@@ -349,6 +373,10 @@ int path_session_set(struct path *p, const struct path_session *s)
 			if (p->slots[i].s.id != atomic_load(&p->tx_id))
 				break;
 		sl = &p->slots[i < p->nslots ? i : 0];
+	}
+	if (!sl) {
+		pthread_mutex_unlock(&p->set_lock);
+		return -EINVAL;
 	}
 	slot_write(sl, s);
 	atomic_store(&sl->tx_ctr, 0);
@@ -556,18 +584,12 @@ static struct pmtu_slot *pmtu_slot_of(struct path *p, const uint8_t addr[16])
 static void pmtu_put(struct path *p, const uint8_t addr[16], unsigned int mtu)
 {
 	struct pmtu_slot *e = pmtu_slot_of(p, addr);
-	uint32_t seq;
+	uint32_t v = seq_write_begin(&e->seq, &e->lock);
 
-	while (atomic_flag_test_and_set_explicit(&e->lock, memory_order_acquire))
-		;
-	seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
-	atomic_store_explicit(&e->seq, seq + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
 	memcpy(e->addr, addr, 16);
 	e->mtu = mtu;
 	e->until_ns = now_ns() + PMTU_TTL_NS;
-	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
-	atomic_flag_clear_explicit(&e->lock, memory_order_release);
+	seq_write_end(&e->seq, &e->lock, v);
 }
 
 /* The outer path MTU the kernel reported for addr, or 0 if none (or expired). */
@@ -576,16 +598,15 @@ static unsigned int pmtu_get(struct path *p, const uint8_t addr[16])
 	struct pmtu_slot *e = pmtu_slot_of(p, addr);
 	unsigned int mtu;
 	uint64_t until;
-	uint32_t s1;
 	bool same;
+	uint32_t v;
 
 	do {
-		s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+		v = seq_read_begin(&e->seq);
 		same = !memcmp(e->addr, addr, 16);
 		mtu = e->mtu;
 		until = e->until_ns;
-		atomic_thread_fence(memory_order_acquire);
-	} while ((s1 & 1) || atomic_load_explicit(&e->seq, memory_order_relaxed) != s1);
+	} while (seq_read_retry(&e->seq, v));
 	return same && now_ns() < until ? mtu : 0;
 }
 
