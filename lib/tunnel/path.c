@@ -74,6 +74,16 @@ struct view {
 	struct aead *aead; /* keyed for s (encrypted mode) */
 };
 
+/* A packet that passed every check but the window: rx_commit records it and moves the endpoint. */
+struct opened {
+	struct slot *slot;
+	uint32_t seq; /* the slot's sequence count when it was checked */
+	uint64_t counter;
+	const uint8_t *inner;
+	size_t len;
+	bool ok; /* set by rx_commit: accepted */
+};
+
 /* A run of packets for one destination in the send arena: one datagram, or one UDP GSO send. */
 struct txmsg {
 	size_t off, len;
@@ -103,7 +113,8 @@ struct worker {
 	struct iovec riov[RX_MAX];
 	struct sockaddr_in6 rsrc[RX_MAX];
 	union cmsg_buf rctl[RX_MAX];
-	/* opened inner packets waiting for the TUN, and how they are written */
+	/* packets of one datagram opened, then the inner packets waiting for the TUN */
+	struct opened opened[SEG_MAX];
 	struct iovec tq[TQ_MAX];
 	unsigned int ntq;
 	struct gro *gro;
@@ -471,9 +482,8 @@ static void src_of(const struct sockaddr_in6 *sa, uint8_t addr[16], uint16_t *po
 	*port = sa->sin6_port;
 }
 
-/* Verify or open one packet in place; on TUN_OK, inner and len give the inner packet. */
-static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n,
-				const struct sockaddr_in6 *from, const uint8_t **inner, size_t *len)
+/* Verify or open one packet in place, everything but the window's update, into *o. */
+static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n, struct opened *o)
 {
 	struct path *p = w->p;
 	const struct path_session *s;
@@ -481,9 +491,6 @@ static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n,
 	struct wire_view v;
 	enum tun_verdict tv;
 	struct slot *sl;
-	uint8_t ep[16];
-	uint16_t port;
-	int ok;
 
 	tv = wire_parse(pkt, n, &v);
 	if (tv != TUN_OK)
@@ -515,42 +522,85 @@ static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n,
 	}
 	if (tv != TUN_OK)
 		return tv;
-	/* The window moves last, for a packet that passed everything (as in the gate). */
-	while (atomic_flag_test_and_set_explicit(&sl->win_lock, memory_order_acquire))
-		;
-	ok = replay_accept(&sl->win->top, sl->win->bitmap, v.counter);
-	atomic_flag_clear_explicit(&sl->win_lock, memory_order_release);
-	if (!ok)
-		return TUN_REPLAY;
-	if (p->cfg.role == PATH_GATEWAY) {
-		/* Roaming: the endpoint moves only on an authenticated packet. */
-		src_of(from, ep, &port);
-		if (port != sl->ep_port || memcmp(ep, sl->ep_addr, 16))
-			ep_write(sl, ep, port);
-	}
-	count(&sl->rx_packets, 1);
-	count(&sl->rx_bytes, v.inner_len);
-	*inner = v.inner;
-	*len = v.inner_len;
+	*o = (struct opened){ .slot = sl,
+			      .seq = w->rxv.seq,
+			      .counter = v.counter,
+			      .inner = v.inner,
+			      .len = v.inner_len };
 	return TUN_OK;
+}
+
+/*
+ * The window moves last, for packets that passed everything (as in the
+ * gate): one lock for each run of packets of one session (a UDP GRO
+ * datagram is one run), the window checked again under it (a duplicate may
+ * have raced its twin past the first check), and the session too (removed
+ * or replaced meanwhile: its packets are refused). Roaming: the endpoint
+ * moves to the source of a run that was accepted, never on anything else.
+ */
+static void rx_commit(struct worker *w, struct opened *o, unsigned int n,
+		      const struct sockaddr_in6 *from)
+{
+	struct slot *sl;
+	unsigned int i, j, k, acc;
+	uint8_t ep[16];
+	uint16_t port;
+	bool alive;
+
+	for (i = 0; i < n; i = j) {
+		sl = o[i].slot;
+		for (j = i; j < n && o[j].slot == sl; j++)
+			;
+		acc = 0;
+		while (atomic_flag_test_and_set_explicit(&sl->win_lock, memory_order_acquire))
+			;
+		alive = atomic_load_explicit(&sl->seq, memory_order_acquire) == o[i].seq;
+		for (k = i; k < j; k++) {
+			o[k].ok = alive && o[k].seq == o[i].seq &&
+				  replay_accept(&sl->win->top, sl->win->bitmap, o[k].counter);
+			acc += o[k].ok;
+		}
+		atomic_flag_clear_explicit(&sl->win_lock, memory_order_release);
+		for (k = i; k < j; k++)
+			count(&w->rx[o[k].ok ? TUN_OK
+				     : alive ? TUN_REPLAY
+					     : TUN_UNKNOWN_SESSION],
+			      1);
+		if (!acc)
+			continue;
+		if (w->p->cfg.role == PATH_GATEWAY) {
+			src_of(from, ep, &port);
+			if (port != sl->ep_port || memcmp(ep, sl->ep_addr, 16))
+				ep_write(sl, ep, port);
+		}
+		count(&sl->rx_packets, acc);
+		for (k = i; k < j; k++)
+			if (o[k].ok)
+				count(&sl->rx_bytes, o[k].len);
+	}
 }
 
 enum tun_verdict path_check_packet(struct path *p, uint8_t *pkt, size_t len, const uint8_t from[16],
 				   uint16_t from_port, const uint8_t **inner, size_t *inner_len)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = from_port };
-	const uint8_t *in;
+	struct opened o;
 	enum tun_verdict tv;
-	size_t n;
 
 	memcpy(&sa.sin6_addr, from, 16);
-	tv = rx_open(&p->w[0], pkt, len, &sa, &in, &n);
-	count(&p->w[0].rx[tv], 1);
-	if (tv == TUN_OK && inner)
-		*inner = in;
-	if (tv == TUN_OK && inner_len)
-		*inner_len = n;
-	return tv;
+	tv = rx_open(&p->w[0], pkt, len, &o);
+	if (tv != TUN_OK) {
+		count(&p->w[0].rx[tv], 1);
+		return tv;
+	}
+	rx_commit(&p->w[0], &o, 1, &sa);
+	if (!o.ok)
+		return o.slot->s.id ? TUN_REPLAY : TUN_UNKNOWN_SESSION;
+	if (inner)
+		*inner = o.inner;
+	if (inner_len)
+		*inner_len = o.len;
+	return TUN_OK;
 }
 
 /* The destination of an IP packet, IPv4-mapped for IPv4. 0 or -EINVAL. */
@@ -717,33 +767,37 @@ static void tun_flush(struct worker *w)
 	w->ntq = 0;
 }
 
-static void rx_one(struct worker *w, uint8_t *pkt, size_t n, const struct sockaddr_in6 *from)
-{
-	const uint8_t *inner;
-	enum tun_verdict tv;
-	size_t len;
-
-	tv = rx_open(w, pkt, n, from, &inner, &len);
-	count(&w->rx[tv], 1);
-	if (tv != TUN_OK) {
-		log_debug("tunnel: refused a packet: %s", tun_verdict_str(tv));
-		return;
-	}
-	w->tq[w->ntq++] = (struct iovec){ (void *)inner, len };
-	if (w->ntq == TQ_MAX)
-		tun_flush(w);
-}
-
 /* One received datagram: a tunnel packet, or with UDP GRO a run of equal-size ones. */
 static void rx_datagram(struct worker *w, uint8_t *buf, size_t len, size_t seg,
 			const struct sockaddr_in6 *from)
 {
+	enum tun_verdict tv;
+	unsigned int n = 0, i;
 	size_t off;
 
 	if (!seg || seg > len)
 		seg = len;
-	for (off = 0; off < len; off += seg)
-		rx_one(w, buf + off, len - off < seg ? len - off : seg, from);
+	for (off = 0; off < len; off += seg) {
+		tv = rx_open(w, buf + off, len - off < seg ? len - off : seg, &w->opened[n]);
+		if (tv == TUN_OK) {
+			n++;
+		} else {
+			count(&w->rx[tv], 1);
+			log_debug("tunnel: refused a packet: %s", tun_verdict_str(tv));
+		}
+		if (n < SEG_MAX && off + seg < len)
+			continue;
+		rx_commit(w, w->opened, n, from);
+		for (i = 0; i < n; i++) {
+			if (!w->opened[i].ok)
+				continue;
+			w->tq[w->ntq++] =
+				(struct iovec){ (void *)w->opened[i].inner, w->opened[i].len };
+			if (w->ntq == TQ_MAX)
+				tun_flush(w);
+		}
+		n = 0;
+	}
 }
 
 static void rx_batch(struct worker *w)
