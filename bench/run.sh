@@ -41,4 +41,8 @@ echo "== Tunnel throughput ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp bench/tunnel_bench.sh || rc=1
 echo
 
+echo "== Tunnel fast path, one lever at a time ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp env LEVERS=1 bench/tunnel_bench.sh || rc=1
+echo
+
 exit $rc

@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Throughput and round trip through the capgate tunnel over veth, next to OpenVPN and wireguard-go.
+# Throughput, round trip and CPU per GB through the capgate tunnel over veth,
+# next to OpenVPN, wireguard-go and bare veth, all from one run.
 #
-#   client (10.10.1.2, capgate connect) ── ext0 gw 10.10.1.1 (capgate gateway) int0 ── srv 10.10.2.2
+#   client ns (capgate connect, TUN cg0) 10.10.1.2 ── veth ── 10.10.1.1 gateway ns
+#   (capgate gateway, XDP on ext0; iperf3 and the echo server on 10.10.2.2, an
+#   address of its lo: the tunnel's far end is the server, as in vpn_peers.sh)
 #
-# First runs ../shared/bench/vpn_peers.sh (its own namespaces avc/avs, the
-# same iperf3/ping/echo code for every system), then measures capgate with
-# that script's helper.py (same parsers, same TCP echo client) and prints one
-# table. Integrity mode does not encrypt and the peers do: capgate's row is a
-# reference point, not a win.
+# 1. ../shared/bench/vpn_peers.sh runs as it is (its namespaces, its table).
+# 2. Its functions (the script less its last line, `main "$@"`) measure capgate
+#    in each of MODES with its own `measure` (the same iperf3, ping, echo and
+#    paced UDP code and parsers as for the peers).
+# 3. What it lacks, for the peers and capgate alike: iperf3 -P $STREAMS, and CPU
+#    seconds per GB (cpu_gb_snap below; the peers are set up again with its
+#    start_* functions and configurations, in namespaces named with $$).
+# Then one table: capgate's modes against the best peer per column, and PASS or
+# MISS for each goal of issue 11.
+#
+# LEVERS=1 measures only capgate encrypted (ChaCha20-Poly1305), TCP 1 stream,
+# once per fast_path setting (all; all but each lever; none) and workers = 1.
 #
 # Usage (root): bench/tunnel_bench.sh
-# Env: REPS=3 DUR=10 UDP_RATES="500 1000 1500 2000" UDP_PACED_DUR=5
-#      SYSTEMS="veth ovpn-aesgcm ovpn-chacha ovpn-aesgcm-fastio wggo" (vpn_peers.sh's; "" skips it)
-#      PEERS=../shared/bench/vpn_peers.sh
-#      UDP_LEN=1400: capgate's TUN MTU comes from the route to the gateway, 1440
-#      over this 1500 veth (60 bytes of outer IPv4, UDP, tunnel header and tag;
-#      docs/tunnel.md "MTU"), the peers' MTU is 1440 too: the same 1400-byte
-#      datagrams fit both without fragmenting.
+# Env: REPS=3 DUR=10 UDP_RATES="500 1000 1500 2000" UDP_PACED_DUR=5 STREAMS=4
+#      SYSTEMS="veth ovpn-aesgcm ovpn-chacha ovpn-aesgcm-fastio wggo" (vpn_peers.sh's; "" none)
+#      MODES="chacha aes integrity" (capgate's; "" none)  LEVERS=0
+#      PEERS=../shared/bench/vpn_peers.sh  KEEP=1 (keep the work dir: logs, raw iperf3 JSON)
+# capgate's TUN MTU is 1440 over this 1500 veth (60 bytes of outer IPv4, UDP,
+# tunnel header and tag, both modes; docs/tunnel.md "MTU"), the peers' 1440
+# too: vpn_peers.sh's 1400-byte datagrams fit both.
 set -euo pipefail
 . "$(dirname "$0")/../tests/lib/netns.sh"
 netns_private "$@"
@@ -30,47 +40,121 @@ DUR=${DUR:-10}
 UDP_RATES=${UDP_RATES-"500 1000 1500 2000"}
 UDP_PACED_DUR=${UDP_PACED_DUR:-5}
 SYSTEMS=${SYSTEMS-"veth ovpn-aesgcm ovpn-chacha ovpn-aesgcm-fastio wggo"}
-UDP_LEN=${UDP_LEN:-1400}
+MODES=${MODES-"chacha aes integrity"}
+LEVERS=${LEVERS:-0}
+STREAMS=${STREAMS:-4}
+[ "$LEVERS" = 1 ] && SYSTEMS="" MODES=""
 export REPS DUR UDP_RATES UDP_PACED_DUR SYSTEMS
 
+# wireguard-go's UAPI sockets live in /run/wireguard: a private one, like /run/netns.
+mkdir -p /run/wireguard
+mount -t tmpfs -o mode=0700 tmpfs /run/wireguard
+
+# Processes that vpn_peers.sh's functions started in our namespaces (iperf3,
+# socat, the tunnels): ended by PID, as its own cleanup does.
+ns_procs_stop() {
+	local n p
+	for n in "${NS_LIST[@]}"; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill "$p" 2>/dev/null || true
+		done
+	done
+}
+
 TMP=$(mktemp -d /tmp/cg-tbench.XXXXXX)
-trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
+trap 'rc=$?; ns_procs_stop; [ -n "${KEEP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 RUN=$TMP/peers
-TSV=$TMP/capgate.tsv
-C=cgb-c-$$ GW=cgb-gw-$$ SRV=cgb-srv-$$
+C=cgb-c-$$ GW=cgb-gw-$$
 API=127.0.0.1:7071
 PKI=$TMP/pki
 SRV_IP=10.10.2.2
-IPERF_PORT=5201 ECHO_PORT=7777
+POOL=100.64.0.0/24
+TABLE="python3 $TOP/bench/tunnel_table.py"
 
-H() { python3 "$RUN/helper.py" "$@"; }
+[ -r "$PEERS" ] || { echo "tunnel_bench: no $PEERS (set PEERS=)" >&2; exit 1; }
+[ "$(tail -n 1 "$PEERS")" = 'main "$@"' ] || {
+	echo "tunnel_bench: $PEERS does not end in main \"\$@\"; cannot take its functions" >&2
+	exit 1
+}
+want_systems=$SYSTEMS
+# shellcheck disable=SC1090
+. <(sed '$d' "$PEERS")
+SYSTEMS=$want_systems # its default turns "" into all
+NSC=cgb-pc-$$ NSS=cgb-ps-$$
+TSV=$TMP/capgate.tsv # its `measure` appends here from now on
+: >"$TSV"
 
-# The peers first: vpn_peers.sh writes helper.py, which measures capgate too.
-peers() {
-	mkdir -p "$RUN"
-	if [ -n "$SYSTEMS" ]; then
-		pp env RUN="$RUN" OUT="$TMP" "$PEERS" >&2
-	else
-		# Only its helper: a run over no system (it takes "" for "all", so " ").
-		RUN="$RUN" OUT="$TMP" SYSTEMS=" " "$PEERS" >/dev/null 2>&1 || true
-	fi
-	[ -s "$RUN/helper.py" ] || { echo "tunnel_bench: $PEERS wrote no helper.py" >&2; exit 1; }
+# "total idle softirq tunnel" in clock ticks: /proc/stat's cpu line (every
+# field; idle + iowait; softirq) and utime + stime of the processes in $TUN_PIDS
+cpu_gb_snap() {
+	local line t=0 p
+	line=$(awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, $5+$6, $8}' /proc/stat)
+	for p in $TUN_PIDS; do
+		t=$((t + $(awk '{print $14+$15}' /proc/"$p"/stat)))
+	done
+	echo "$line $t"
+}
+
+# tcp_cpu SYS TARGET [STREAMS...]: iperf3 TCP with CPU per GB, REPS times per stream count
+tcp_cpu() {
+	local sys=$1 tgt=$2 rep n b a f srv
+	shift 2
+	ip netns exec "$NSS" iperf3 -s -p "$IPERF_PORT" >>"$RUN/log/iperf3-s-$sys.log" 2>&1 &
+	srv=$!
+	sleep 1
+	for rep in $(seq 1 "$REPS"); do
+		for n in "$@"; do
+			log "$sys rep $rep: TCP -P $n, CPU per GB"
+			f=$RUN/raw/$sys-tcp$n-$rep.json
+			b=$(cpu_gb_snap)
+			ip netns exec "$NSC" iperf3 -c "$tgt" -p "$IPERF_PORT" -P "$n" -t "$DUR" -J >"$f"
+			a=$(cpu_gb_snap)
+			echo "$sys $rep tcp$n $(H tcp "$f") $($TABLE cpu "$b" "$a" "$f")" >>"$TSV"
+			sleep 1
+		done
+	done
+	kill "$srv" 2>/dev/null || true
+	wait "$srv" 2>/dev/null || true
+}
+
+# The peers again, with vpn_peers.sh's own start functions, for what it does not measure.
+peers_extra() {
+	local s
+	[ -n "$SYSTEMS" ] || return 0
+	setup_net
+	NS_LIST+=("$NSC" "$NSS")
+	for s in $SYSTEMS; do
+		log "=== $s (-P $STREAMS, CPU per GB) ==="
+		case $s in
+		veth) TUN_PIDS="" tcp_cpu veth "$S_IP" 1 "$STREAMS" ;;
+		ovpn-aesgcm) start_ovpn "$s" AES-256-GCM ;;
+		ovpn-chacha) start_ovpn "$s" CHACHA20-POLY1305 ;;
+		ovpn-aesgcm-fastio) start_ovpn "$s" AES-256-GCM --fast-io ;;
+		wggo) start_wggo ;;
+		*)
+			echo "tunnel_bench: unknown system $s" >&2
+			exit 1
+			;;
+		esac
+		[ "$s" = veth ] && continue
+		# shellcheck disable=SC2206 # two PIDs, split on purpose
+		PIDS+=($TUN_PIDS)
+		tcp_cpu "$s" "$TS_IP" 1 "$STREAMS"
+		stop_pair $TUN_PIDS
+	done
 }
 
 topology() {
-	local ns
-	for ns in $C $GW $SRV; do
-		ns_add "$ns"
-	done
+	ns_add $C
+	ns_add $GW
 	veth $C eth0 10.10.1.2/24 $GW ext0 10.10.1.1/24
-	veth $GW int0 10.10.2.1/24 $SRV eth0 $SRV_IP/24
-	ip -n $SRV route add default via 10.10.2.1
-	nsx $GW sysctl -qw net.ipv4.ip_forward=1
-}
-
-config() {
+	ip -n $GW addr add $SRV_IP/32 dev lo
 	"$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
 	"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
+}
+
+# config GW_MODE CLIENT_MODE CIPHER FAST_PATH WORKERS: gw.ini and c.ini for one setting
+config() {
 	cat >"$TMP/gw.ini" <<-EOF
 		[gateway]
 		interface = ext0
@@ -86,8 +170,10 @@ config() {
 		ca = $PKI/ca.crt
 		cert = $PKI/gateway.crt
 		key = $PKI/gateway.key
-		pool = 100.64.0.0/24
+		pool = $POOL
 		session_ttl = 1h
+		workers = $5
+		fast_path = $4
 
 		[service bench-tcp]
 		proto = tcp
@@ -107,7 +193,7 @@ config() {
 		device = dev1
 		app = bench
 		services = bench-tcp bench-udp bench-icmp
-		mode = integrity
+		mode = $1
 	EOF
 	cat >"$TMP/c.ini" <<-EOF
 		[client]
@@ -117,77 +203,126 @@ config() {
 		key = $PKI/dev1.key
 		app = bench
 		tun = cg0
+		mode = $2
+		cipher = $3
+		workers = $5
+		fast_path = $4
 	EOF
 }
 
 reach() { nsx $C ping -c 1 -W 1 -q $SRV_IP; }
-api_up() { nsx $GW "$CAPGATE" --api $API -j stats; }
+stats() { nsx $GW "$CAPGATE" --api $API -j stats; }
 
-# "total_jiffies idle_jiffies utime+stime(agent) utime+stime(gateway)", as vpn_peers.sh's cpu_snap
-cpu_snap() {
-	local line p
-	line=$(awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, $5+$6}' /proc/stat)
-	for p in $AGENT $GWPID; do
-		line="$line $(awk '{print $14+$15}' /proc/"$p"/stat)"
-	done
-	echo "$line"
-}
-
-capgate() {
-	local rep rate b a f ncpu
-	ncpu=$(nproc)
-	topology
-	config
-	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini" 2>"$TMP/gateway.log"
+# cg_start NAME GW_MODE CLIENT_MODE CIPHER FAST_PATH WORKERS: gateway and agent up, a route through
+cg_start() {
+	local name=$1
+	shift
+	config "$@"
+	rm -rf "$TMP/state"
+	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini" 2>"$TMP/gateway-$name.log"
 	GWPID=$BG_PID
-	poll 15 api_up
-	bg $C "$CAPGATE" connect --config "$TMP/c.ini" 2>"$TMP/agent.log"
+	poll 15 stats
+	bg $C "$CAPGATE" connect --config "$TMP/c.ini" 2>"$TMP/agent-$name.log"
 	AGENT=$BG_PID
 	if ! poll 20 reach; then
-		echo "tunnel_bench: no route through the tunnel" >&2
-		tail -n 20 "$TMP/gateway.log" "$TMP/agent.log" >&2
+		echo "tunnel_bench: $name: no route through the tunnel" >&2
+		tail -n 20 "$TMP/gateway-$name.log" "$TMP/agent-$name.log" >&2
 		exit 1
 	fi
-	bg $SRV iperf3 -s -p $IPERF_PORT >"$TMP/iperf3-s.log" 2>&1
-	bg $SRV socat TCP-LISTEN:$ECHO_PORT,reuseaddr,fork PIPE >"$TMP/socat.log" 2>&1
-	sleep 1
-	for rep in $(seq 1 "$REPS"); do
-		echo "[$(date +%T)] capgate rep $rep: TCP, UDP, ping, echo" >&2
-		f=$TMP/tcp-$rep.json
-		b=$(cpu_snap)
-		nsx $C iperf3 -c $SRV_IP -p $IPERF_PORT -t "$DUR" -J >"$f"
-		a=$(cpu_snap)
-		echo "capgate $rep tcp $(H tcp "$f") $(H cpu "$b" "$a" "$ncpu")" >>"$TSV"
-		sleep 1
-		f=$TMP/udp-$rep.json
-		b=$(cpu_snap)
-		nsx $C iperf3 -c $SRV_IP -p $IPERF_PORT -u -b 0 -l "$UDP_LEN" -t "$DUR" -J >"$f"
-		a=$(cpu_snap)
-		echo "capgate $rep udp $(H udp "$f") $(H cpu "$b" "$a" "$ncpu")" >>"$TSV"
-		sleep 1
-		nsx $C ping -c 200 -i 0.01 $SRV_IP >"$TMP/ping-$rep.txt"
-		echo "capgate $rep ping $(H ping "$TMP/ping-$rep.txt")" >>"$TSV"
-		echo "capgate $rep echo $(nsx $C python3 "$RUN/helper.py" echo $SRV_IP $ECHO_PORT 1000 32)" >>"$TSV"
-		sleep 1
-	done
-	for rep in $(seq 1 "$REPS"); do
-		for rate in $UDP_RATES; do
-			f=$TMP/udp${rate}M-$rep.json
-			nsx $C iperf3 -c $SRV_IP -p $IPERF_PORT -u -b "${rate}M" -l "$UDP_LEN" \
-				-t "$UDP_PACED_DUR" -J >"$f"
-			echo "capgate $rep udp${rate}M $(H udp "$f")" >>"$TSV"
-			sleep 1
-		done
-	done
-	echo "[$(date +%T)] capgate: gate verdicts" >&2
-	nsx $GW "$CAPGATE" --api $API -j stats |
-		jq -c '.reasons | with_entries(select(.value.packets > 0) | .value = .value.packets)' >&2
+	# The server's wildcard UDP socket (iperf3 -u) answers from the address of
+	# the route back: make it the service's, as on the peers' tunnels, where the
+	# server's address is the tunnel's own.
+	ip -n $GW route replace $POOL src $SRV_IP \
+		dev "$(ip -n $GW -o route show $POOL | awk '{print $3}')"
+	# The gateway's unprivileged auth worker is one of its processes too.
+	TUN_PIDS="$AGENT $GWPID $(stats | jq -r '.auth.worker.pid // empty')"
 }
 
-peers
-capgate
-cat "$RUN/results.tsv" "$TSV" 2>/dev/null >"$TMP/all.tsv"
+cg_stop() {
+	log "$1: gate verdicts $(stats | jq -c '.reasons | with_entries(select(.value.packets > 0) |
+		.value = .value.packets)'), data path $(stats | jq -c '.auth.data_path.received |
+		with_entries(select(.value > 0))')"
+	stop "$AGENT"
+	stop "$GWPID"
+	TUN_PIDS=""
+}
+
+# capgate in each mode, with vpn_peers.sh's measure and then tcp_cpu
+capgate_modes() {
+	local m
+	NSC=$C NSS=$GW
+	for m in $MODES; do
+		log "=== capgate-$m ==="
+		case $m in
+		chacha) cg_start "$m" encrypted encrypted chacha20-poly1305 all 0 ;;
+		aes) cg_start "$m" encrypted encrypted aes-256-gcm all 0 ;;
+		integrity) cg_start "$m" integrity policy auto all 0 ;;
+		*)
+			echo "tunnel_bench: unknown mode $m (chacha, aes, integrity)" >&2
+			exit 1
+			;;
+		esac
+		measure "capgate-$m" $SRV_IP
+		tcp_cpu "capgate-$m" $SRV_IP 1 "$STREAMS"
+		cg_stop "capgate-$m"
+	done
+}
+
+# LEVERS=1: encrypted ChaCha20-Poly1305, TCP 1 stream, one fast_path setting per row
+levers_run() {
+	local all="mmsg udp_gso udp_gro tun_offload" l name fp w
+	NSC=$C NSS=$GW
+	: >"$TMP/levers"
+	{
+		echo "all all 0"
+		for l in $all; do
+			echo "no-$l $(echo " $all " | sed "s/ $l / /; s/^ //; s/ $//; s/ /,/g") 0"
+		done
+		echo "none none 0"
+		echo "workers1 all 1"
+	} >"$TMP/settings"
+	while read -r name fp w <&3; do
+		log "=== fast_path = $fp, workers = $w ==="
+		cg_start "$name" encrypted encrypted chacha20-poly1305 "$fp" "$w"
+		printf '%s\t%s\t%s\t%s\n' "$name" "$fp" "$([ "$w" = 0 ] && echo "0 (one per CPU)" || echo "$w")" \
+			"$(stats | jq -r '.auth.data_path.levers | to_entries | map(select(.value).key) | join(" ")')" \
+			>>"$TMP/levers"
+		tcp_cpu "$name" $SRV_IP 1
+		cg_stop "$name"
+	done 3<"$TMP/settings"
+}
+
+mkdir -p "$RUN/raw" "$RUN/log"
+if [ -n "$SYSTEMS" ]; then
+	pp env RUN="$RUN" OUT="$TMP" SYSTEMS="$SYSTEMS" "$PEERS" >&2
+else
+	write_helper
+	: >"$RUN/results.tsv"
+fi
+[ -s "$RUN/helper.py" ] || { echo "tunnel_bench: $PEERS wrote no helper.py" >&2; exit 1; }
+peers_extra
+if [ -n "$MODES" ] || [ "$LEVERS" = 1 ]; then
+	topology
+fi
+capgate_modes
+[ "$LEVERS" = 1 ] && levers_run
+cat "$RUN/results.tsv" "$TSV" >"$TMP/all.tsv"
+
 echo
-echo "Tunnels over veth ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs), REPS=$REPS DUR=${DUR}s;" \
-	"UDP datagrams $UDP_LEN B for all (TUN MTU 1440 for capgate and the peers)"
+echo "Tunnels over veth ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs), REPS=$REPS DUR=${DUR}s" \
+	"(medians); TUN MTU 1440 for capgate and the peers"
+if [ "$LEVERS" = 1 ]; then
+	echo "capgate encrypted (ChaCha20-Poly1305), TCP 1 stream, per fast_path setting:"
+	echo
+	$TABLE levers "$TMP/all.tsv" "$TMP/levers"
+	exit 0
+fi
+echo
+$TABLE table "$TMP/all.tsv"
+echo
+echo "CPU s/GB: (utime + stime of both tunnel ends' processes + the box's softirq time)" \
+	"during one iperf3 -P 1 run, over the bytes iperf3's receiver counted."
+echo
+echo "Every configuration, vpn_peers.sh's table and raw values (the same run):"
+echo
 H summarize "$TMP/all.tsv"
