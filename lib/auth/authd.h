@@ -17,9 +17,9 @@ struct authd;
  * and the data path (lib/tunnel/path.h: the TUN with the pool's first
  * address and the pool routed into it, its workers and data sockets).
  * sessions_fd is the gate's tun_sessions map, windows_fd its tun_windows
- * map (encrypted sessions' replay windows), doors_fd its knock_open map. Returns NULL with errno set and a reason in err.
- * Whatever authd_new() returns, authd_free() releases (stopping the worker,
- * deleting every session it installed and wiping every key).
+ * map (encrypted sessions' replay windows), doors_fd its knock_open map. Returns NULL with errno
+ * set and a reason in err. Whatever authd_new() returns, authd_free() releases (stopping the
+ * worker, deleting every session it installed and wiping every key).
  */
 struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
 			char *err, size_t errlen);

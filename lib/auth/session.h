@@ -22,10 +22,10 @@ struct session {
 	uint64_t expires_ns;
 	struct cg_scope scopes[CG_MAX_SCOPES];
 	size_t nscopes;
-	uint8_t mode;	/* 0 integrity, CG_TUN_F_ENCRYPTED (the map entry's flags) */
-	uint8_t cipher; /* enum cg_cipher for encrypted, 0 for integrity */
-	bool installed;	     /* keys in the datapath (a granted session waits for them) */
-	bool superseded;     /* renewed: valid until expires_ns, then gone */
+	uint8_t mode;	 /* 0 integrity, CG_TUN_F_ENCRYPTED (the map entry's flags) */
+	uint8_t cipher;	 /* enum cg_cipher for encrypted, 0 for integrity */
+	bool installed;	 /* keys in the datapath (a granted session waits for them) */
+	bool superseded; /* renewed: valid until expires_ns, then gone */
 };
 
 struct session_table;
