@@ -804,6 +804,7 @@ static void rx_batch(struct worker *w)
 {
 	bool mmsg = atomic_load_explicit(&w->p->levers, memory_order_relaxed) & PATH_MMSG;
 	unsigned int i, want = mmsg ? w->rmax : 1;
+	ssize_t r;
 	int n, k;
 
 	for (k = 0; k < 16; k++) {
@@ -818,10 +819,13 @@ static void rx_batch(struct worker *w)
 				.msg_controllen = sizeof(w->rctl[i].buf),
 			};
 		}
-		if (mmsg)
+		if (mmsg) {
 			n = recvmmsg(w->udp_fd, w->rmsg, want, MSG_DONTWAIT, NULL);
-		else
-			n = recvmsg(w->udp_fd, &w->rmsg[0].msg_hdr, MSG_DONTWAIT) < 0 ? -1 : 1;
+		} else {
+			r = recvmsg(w->udp_fd, &w->rmsg[0].msg_hdr, MSG_DONTWAIT);
+			w->rmsg[0].msg_len = r > 0 ? (unsigned int)r : 0;
+			n = r < 0 ? -1 : 1;
+		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			/* A pending error from the error queue (a path MTU, an unreachable peer).
 			 */
@@ -831,9 +835,6 @@ static void rx_batch(struct worker *w)
 		if (n <= 0)
 			break;
 		for (i = 0; i < (unsigned int)n; i++) {
-			if (!mmsg)
-				w->rmsg[i].msg_len =
-					(unsigned int)(w->riov[0].iov_len = w->rmsg[0].msg_len);
 			rx_datagram(w, w->rbuf + i * w->rlen, w->rmsg[i].msg_len,
 				    udp_gro_size(&w->rmsg[i].msg_hdr), &w->rsrc[i]);
 		}
@@ -1271,9 +1272,13 @@ struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 	int e;
 
 	if (!n) {
+		/*
+		 * One per CPU beyond the first: the kernel's share of every packet
+		 * (softirq, the applications) needs a CPU too (docs/config.md).
+		 */
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 
-		n = c > 0 ? (unsigned int)c : 1;
+		n = c > 2 ? (unsigned int)c - 1 : 1;
 	}
 	if (n > PATH_WORKERS_MAX)
 		n = PATH_WORKERS_MAX;

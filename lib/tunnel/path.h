@@ -52,9 +52,10 @@ int path_levers_parse(const char *s, unsigned int *out);
 
 struct path_cfg {
 	enum path_role role;
-	const char *tun;      /* name or pattern ("cg%d"); the kernel picks one for NULL/"" */
-	unsigned int workers; /* 0: one per online CPU (at most PATH_WORKERS_MAX) */
-	unsigned int levers;  /* enum path_lever bits wanted */
+	const char *tun; /* name or pattern ("cg%d"); the kernel picks one for NULL/"" */
+	unsigned int
+		workers; /* 0: one per online CPU but one, at least 1 (at most PATH_WORKERS_MAX) */
+	unsigned int levers; /* enum path_lever bits wanted */
 	/* PATH_GATEWAY */
 	uint16_t data_port; /* bound by every worker (SO_REUSEPORT), all addresses */
 	int sessions_fd; /* the gate's tun_sessions map: integrity endpoints, read every 100 ms */

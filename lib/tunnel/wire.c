@@ -106,11 +106,18 @@ int wire_seal_aead(uint32_t session, uint64_t counter, struct aead *key, const u
 	total = len + WIRE_OVERHEAD;
 	if (cap < total)
 		return -ENOSPC;
-	/* The header is the additional data; the cipher runs in place over the inner packet. */
-	memmove(out + CG_TUN_HDR_LEN, inner, len);
+	/*
+	 * The header is the additional data; the cipher reads the inner packet
+	 * where it is and writes behind the header (in place when it is there).
+	 * An inner packet that overlaps the header otherwise is moved first.
+	 */
+	if (inner != out + CG_TUN_HDR_LEN && inner < out + total && out < inner + len) {
+		memmove(out + CG_TUN_HDR_LEN, inner, len);
+		inner = out + CG_TUN_HDR_LEN;
+	}
 	put_hdr(out, CG_TUN_F_ENCRYPTED, session, counter);
-	e = aead_seal(key, counter, out, CG_TUN_HDR_LEN, out + CG_TUN_HDR_LEN, len,
-		      out + CG_TUN_HDR_LEN, out + CG_TUN_HDR_LEN + len);
+	e = aead_seal(key, counter, out, CG_TUN_HDR_LEN, inner, len, out + CG_TUN_HDR_LEN,
+		      out + CG_TUN_HDR_LEN + len);
 	return e ? e : (int)total;
 }
 

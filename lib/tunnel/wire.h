@@ -92,9 +92,9 @@ int wire_seal_aead(uint32_t session, uint64_t counter, struct aead *key, const u
 enum tun_verdict wire_open_aead(uint8_t *pkt, const struct wire_view *v, struct aead *key);
 
 /*
- * Structure only, no key: type 1, flags 0 or CG_TUN_F_ENCRYPTED, rsvd 0, at least one inner byte and
- * the tag. Counter 0 is left to the replay check (TUN_REPLAY), as in the gate.
- * Writes *v only on TUN_OK.
+ * Structure only, no key: type 1, flags 0 or CG_TUN_F_ENCRYPTED, rsvd 0, at least one inner byte
+ * and the tag. Counter 0 is left to the replay check (TUN_REPLAY), as in the gate. Writes *v only
+ * on TUN_OK.
  */
 enum tun_verdict wire_parse(const uint8_t *pkt, size_t len, struct wire_view *v);
 

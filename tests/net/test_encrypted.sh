@@ -235,4 +235,19 @@ check "cycles_flat_rss" test "$(gw_rss)" -le $((rss0 + rss0 / 5 + 1024))
 echo "# gateway fds $fds0 -> $(gw_fds), RSS ${rss0} kB -> $(gw_rss) kB after $ok cycles"
 connect $C1 c1
 check "works_after_cycles" poll 20 http_ok $C1
+stop "$AGENT"
+poll 10 has_sessions 0
+
+# Every lever off, both ends: the plain path (one read, one write, one send per packet).
+stop "$GWPID"
+sed -i 's/^\[auth\]$/[auth]\nfast_path = none/' "$TMP/gw.ini"
+echo "fast_path = none" >>"$TMP/c1.ini"
+bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+GWPID=$BG_PID
+poll 15 api_up
+connect $C1 c1
+check "no_levers_session" poll 20 has_sessions 1
+check "no_levers_in_force" test "$(cg -j stats | jq '[.auth.data_path.levers[]] | any')" = false
+check "no_levers_http" poll 5 http_ok $C1
+check "no_levers_transfer_100mb_intact" big_ok $C1
 t_done
