@@ -22,10 +22,10 @@ struct session {
 	uint64_t expires_ns;
 	struct cg_scope scopes[CG_MAX_SCOPES];
 	size_t nscopes;
-	uint8_t mode;	/* 0 integrity, CG_TUN_F_ENCRYPTED (the map entry's flags) */
-	uint8_t cipher; /* enum cg_cipher for encrypted, 0 for integrity */
-	bool installed;	     /* keys in the datapath (a granted session waits for them) */
-	bool superseded;     /* renewed: valid until expires_ns, then gone */
+	uint8_t mode;	 /* 0 integrity, CG_TUN_F_ENCRYPTED (the map entry's flags) */
+	uint8_t cipher;	 /* enum cg_cipher for encrypted, 0 for integrity */
+	bool installed;	 /* keys in the datapath (a granted session waits for them) */
+	bool superseded; /* renewed: valid until expires_ns, then gone */
 };
 
 struct session_table;
@@ -53,6 +53,15 @@ struct session *session_find(struct session_table *t, uint32_t id);
 struct session *session_find_vip(struct session_table *t, const uint8_t vip[16]);
 /* True if any session, installed or not, holds this address. */
 bool session_holds_vip(const struct session_table *t, const uint8_t vip[16]);
+
+/*
+ * Whether a new control channel of device/app may take over old's virtual
+ * address (hello's "resume", after the client's network changed): only if
+ * old is in use (installed, not replaced by a renewal) and belongs to the
+ * same device and application; never another device's address. NULL if it
+ * may, else why not ("no such session", "another device's session", ...).
+ */
+const char *session_resume_refusal(const struct session *old, const char *device, const char *app);
 
 /*
  * Removes session id, wiping its key; its slot rests from now_ns. 0 or
