@@ -81,7 +81,7 @@ DEB_PKGS := build-essential clang llvm libbpf-dev bpftool libsodium-dev libssl-d
 	libpcap-dev libmicrohttpd-dev libjansson-dev libinih-dev libcurl4-openssl-dev libseccomp-dev \
 	libelf-dev zlib1g-dev pkg-config libclang-rt-14-dev iproute2 util-linux jq curl \
 	netcat-openbsd iputils-ping tcpdump xdp-tools libxdp1 clang-format cppcheck \
-	clang-tools python3 valgrind
+	clang-tools python3 valgrind nftables
 # The peers and traffic makers `make bench` measures against (../shared/bench).
 BENCH_PKGS := tshark wireshark-common libndpi-bin iperf3 dnsmasq-base bind9-dnsutils ethtool \
 	time openssl openvpn wireguard-go wireguard-tools socat

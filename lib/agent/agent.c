@@ -17,6 +17,7 @@
 
 #include "abi/tunnel.h"
 #include "lib/agent/agent.h"
+#include "lib/agent/netwatch.h"
 #include "lib/auth/client.h"
 #include "lib/auth/spa.h"
 #include "lib/auth/tls.h"
@@ -45,6 +46,15 @@ struct agent {
 	uint32_t previous; /* the one a renewal replaced, received until previous_until_ns */
 	uint64_t previous_until_ns;
 	uint64_t next_keepalive_ns, renew_at_ns;
+	int netfd; /* rtnetlink changes of this host's network (netwatch.h), -1 if none */
+	/*
+	 * The session to resume on the next connect (hello's "resume"), kept
+	 * from one that was lost, not ended by the gateway (gw_ended); and its
+	 * address, to say whether the new session kept it.
+	 */
+	uint32_t resume;
+	uint8_t resume_vip[16];
+	bool gw_ended;
 };
 
 static uint64_t mono_ns(void)
@@ -170,10 +180,12 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	ac.app = a->cfg->app;
 	ac.mode = a->cfg->mode;
 	ac.cipher = a->cfg->cipher;
+	ac.resume = a->resume;
 	e = authc_connect(&ac, &a->ctl, err, errlen);
 	if (e)
 		return e;
 	a->ctl_open = true;
+	a->gw_ended = false;
 
 	pc.role = PATH_CLIENT;
 	pc.tun = a->cfg->tun;
@@ -229,6 +241,14 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	log_info("connected: session %08x, %s on %s (MTU %u), %s, %u scope(s), expires in %us",
 		 a->session, vip, path_tun(a->path), mtu, mode, a->ctl.cap.nscopes,
 		 a->ctl.cap.expires_in);
+	if (a->resume && !memcmp(a->resume_vip, a->ctl.cap.vip, 16))
+		log_info("resumed session %08x: the same address, connections through it go on",
+			 a->resume);
+	else if (a->resume)
+		log_warn("session %08x not resumed: a new address, connections through the old "
+			 "one are lost",
+			 a->resume);
+	a->resume = 0;
 	return 0;
 }
 
@@ -272,6 +292,7 @@ static int control_events(struct agent *a)
 			break;
 		case AUTHC_EV_ERROR:
 			log_err("the gateway closed the session: %s", ev.reason);
+			a->gw_ended = true;
 			return 0;
 		case AUTHC_EV_CLOSED:
 			log_warn("the control channel closed%s%s", ev.reason[0] ? ": " : "",
@@ -284,7 +305,7 @@ static int control_events(struct agent *a)
 static int carry(struct agent *a, int sigfd)
 {
 	struct signalfd_siginfo si;
-	struct pollfd p[2];
+	struct pollfd p[3];
 	uint64_t now, next;
 	int tmo, r;
 
@@ -313,7 +334,8 @@ static int carry(struct agent *a, int sigfd)
 		p[1] = (struct pollfd){ .fd = authc_fd(&a->ctl),
 					.events = POLLIN |
 						  (authc_want_write(&a->ctl) ? POLLOUT : 0) };
-		if (poll(p, 2, tmo) < 0) {
+		p[2] = (struct pollfd){ .fd = a->netfd, .events = POLLIN };
+		if (poll(p, 3, tmo) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -323,6 +345,17 @@ static int carry(struct agent *a, int sigfd)
 				log_info("%s: closing the session", strsignal((int)si.ssi_signo));
 			return 1;
 		}
+		/*
+		 * The channel's TCP would notice its address gone only when its
+		 * retransmissions time out: the agent asks the kernel instead.
+		 */
+		if ((p[2].revents & POLLIN) && netwatch_drain(a->netfd) &&
+		    netwatch_moved(authc_fd(&a->ctl), a->ctl.cap.vip)) {
+			log_info("the network changed: the control channel's address no longer "
+				 "reaches %s; reconnecting",
+				 a->gw);
+			return 0;
+		}
 		if (p[1].revents) {
 			r = control_events(a);
 			if (r >= 0)
@@ -331,17 +364,30 @@ static int carry(struct agent *a, int sigfd)
 	}
 }
 
-/* Waits the backoff time unless a signal comes first (then 1). */
-static int backoff_wait(int sigfd, uint64_t ns)
+/*
+ * Waits the backoff time unless a signal comes first (then 1) or the network
+ * changes (then 0 at once: the gateway may be reachable now).
+ */
+static int backoff_wait(struct agent *a, int sigfd, uint64_t ns)
 {
-	struct pollfd p = { .fd = sigfd, .events = POLLIN };
+	uint64_t end = mono_ns() + ns, now;
+	struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN },
+			       { .fd = a->netfd, .events = POLLIN } };
 
-	return poll(&p, 1, (int)(ns / 1000000)) > 0;
+	while ((now = mono_ns()) < end) {
+		if (poll(p, 2, (int)((end - now) / 1000000 + 1)) < 0 && errno != EINTR)
+			return 0;
+		if (p[0].revents & POLLIN)
+			return 1;
+		if ((p[1].revents & POLLIN) && netwatch_drain(a->netfd))
+			return 0;
+	}
+	return 0;
 }
 
 int agent_run(const struct client_config *cfg, int sigfd)
 {
-	struct agent a = { .cfg = cfg };
+	struct agent a = { .cfg = cfg, .netfd = -1 };
 	uint64_t backoff = BACKOFF_FIRST_NS;
 	char err[512];
 	int e, r;
@@ -359,13 +405,17 @@ int agent_run(const struct client_config *cfg, int sigfd)
 		log_errno(e, "cannot read the CN of %s", cfg->cert);
 		goto out;
 	}
+	a.netfd = netwatch_open();
+	if (a.netfd < 0)
+		log_errno(a.netfd,
+			  "rtnetlink: network changes go unnoticed until the channel fails");
 	for (;;) {
 		e = session_up(&a, err, sizeof(err));
 		if (e) {
 			session_down(&a, false);
 			log_warn("gateway %s: %s; retrying in %llus", a.gw, err,
 				 (unsigned long long)(backoff / NS_PER_SEC));
-			if (backoff_wait(sigfd, backoff)) {
+			if (backoff_wait(&a, sigfd, backoff)) {
 				e = 0;
 				goto out;
 			}
@@ -374,6 +424,11 @@ int agent_run(const struct client_config *cfg, int sigfd)
 		}
 		backoff = BACKOFF_FIRST_NS;
 		r = carry(&a, sigfd);
+		/* A session lost (not ended by the gateway) is named on the next connect. */
+		if (r == 0 && !a.gw_ended) {
+			a.resume = a.session;
+			memcpy(a.resume_vip, a.ctl.cap.vip, 16);
+		}
 		session_down(&a, r == 1);
 		if (r == 1) {
 			e = 0;
@@ -384,6 +439,8 @@ int agent_run(const struct client_config *cfg, int sigfd)
 	}
 out:
 	session_down(&a, false);
+	if (a.netfd >= 0)
+		close(a.netfd);
 	EVP_PKEY_free(a.key);
 	return e;
 }

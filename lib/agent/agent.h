@@ -11,7 +11,11 @@
  * session's address and a route per scope, then carries packets (integrity
  * mode, DESIGN §3) and keeps the channel alive, renewing before expiry. When
  * the gateway is unreachable or the channel drops it tears the TUN down and
- * retries with exponential backoff up to cfg->retry_max_ns. On the signal it
+ * retries with exponential backoff up to cfg->retry_max_ns. When this host's
+ * network changes under the control channel (lib/agent/netwatch.h) it
+ * reconnects at once, and a lost session is named in the next hello
+ * (resume: the gateway may keep its address; docs/tunnel.md, "Roaming"); a
+ * network change during the backoff retries at once. On the signal it
  * says bye (the gateway frees the session at once) and returns 0; it returns
  * -errno only for a local failure that a retry cannot fix (bad key file, no
  * TUN support), with a reason logged.

@@ -66,6 +66,8 @@ enum auth_stat {
 	AUTH_REFUSED_MSG,	   /* worker message refused by the request table */
 	AUTH_REFUSED_SEQUENCE,	   /* worker message out of its connection's order */
 	AUTH_WORKER_UNREACHED,	   /* a reply the worker's full socket did not take */
+	AUTH_RESUMED,		   /* a new channel took over its device's session and address */
+	AUTH_RESUME_REFUSED,	   /* a resume that may not: the session got a new address */
 	AUTH_STAT_MAX
 };
 
@@ -84,6 +86,8 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_REFUSED_MSG] = "refused_message",
 	[AUTH_REFUSED_SEQUENCE] = "refused_sequence",
 	[AUTH_WORKER_UNREACHED] = "worker_unreached",
+	[AUTH_RESUMED] = "resumed",
+	[AUTH_RESUME_REFUSED] = "resume_refused",
 };
 
 /* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
@@ -111,6 +115,9 @@ static const char *const worker_stat_names[WORKER_STAT_MAX] = {
 struct pending {
 	uint64_t conn;
 	uint32_t old; /* the session a renewal replaces, 0 for a first one */
+	/* A first one that resumes: the session whose address it took, and that one's channel. */
+	uint32_t resume;
+	uint64_t resume_conn;
 	struct session s;
 	bool used;
 };
@@ -451,11 +458,49 @@ static void conn_drop(struct authd *a, uint64_t conn, const char *why)
 	}
 }
 
+/*
+ * Ends s and everything of its control channel now (a grant waiting for its
+ * keys, the session in use, one it replaced), and has the worker close the
+ * channel, rather than waiting for the worker's REVOKE.
+ */
+static void session_end(struct authd *a, struct session *s)
+{
+	struct authw_kill k = { .type = AUTHW_KILL, .session = s->id };
+
+	if (!s->conn) {
+		/* Left by a dead worker (worker_lost): no channel, no other session of it. */
+		session_remove(a, s->id);
+		return;
+	}
+	conn_drop(a, s->conn, NULL);
+	if (a->worker.fd >= 0)
+		to_worker(a, &k, sizeof(k));
+}
+
+/*
+ * The session a first request resumes (hello's "resume"), if it may
+ * (session_resume_refusal); otherwise NULL, logged and counted: the client
+ * gets a new address, as without "resume".
+ */
+static struct session *resume_from(struct authd *a, const struct authw_session_request *r,
+				   const char *peer)
+{
+	struct session *from = session_find(a->sessions, r->resume);
+	const char *why = session_resume_refusal(from, r->device, r->app);
+
+	if (!why)
+		return from;
+	log_info("auth: %s/%s from %s: cannot resume session %08x (%s): a new address", r->device,
+		 r->app, peer, r->resume, why);
+	a->auth_stats[AUTH_RESUME_REFUSED]++;
+	return NULL;
+}
+
 /* A first session (old == 0, from r) or a renewal of session old: policy, address, GRANT. */
 static void on_request(struct authd *a, const struct authw_session_request *r, uint32_t old)
 {
 	struct authw_grant g = { .type = AUTHW_GRANT, .conn = r->conn };
-	struct session *prev = old ? session_find(a->sessions, old) : NULL;
+	struct session *prev = old ? session_find(a->sessions, old) : NULL, *from = NULL;
 	const struct auth_cfg *ac = &a->cfg->auth;
 	char peer[CG_ADDRSTRLEN] = "renewal";
 	struct pending *p = NULL;
@@ -493,6 +538,8 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	}
 	if (!prev)
 		addr_format_mapped(r->peer_addr, peer, sizeof(peer));
+	if (!prev && r->resume)
+		from = resume_from(a, r, peer);
 	/* A renewal is judged again: the policy may have changed since. */
 	v = policy_check(&a->cfg->policy, device, app, &mode);
 	err = v == POLICY_OK
@@ -513,8 +560,11 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	} else {
 		proto_offer_choose(&r->offer, mode, aead_aes_available(), &p->s.mode, &p->s.cipher);
 	}
-	/* One device opening channel after channel must not take the whole pool. */
-	if (!prev && device_conns(a, device) >= ac->max_sessions_per_device) {
+	/*
+	 * One device opening channel after channel must not take the whole pool.
+	 * A resume replaces the session it names (installed, in use: counted).
+	 */
+	if (!prev && device_conns(a, device) - (from ? 1 : 0) >= ac->max_sessions_per_device) {
 		log_info("auth: %s/%s from %s: denied: the device holds %u sessions already "
 			 "(max_sessions_per_device)",
 			 device, app, peer, ac->max_sessions_per_device);
@@ -522,8 +572,10 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		send_deny(a, r->conn, AUTHW_R_LIMIT);
 		return;
 	}
-	if (prev) {
-		memcpy(p->s.vip, prev->vip, 16);
+	if (prev || from) {
+		/* Shared with the session it replaces, of the same device (session_resume_refusal).
+		 */
+		memcpy(p->s.vip, (prev ? prev : from)->vip, 16);
 	} else if (pool_alloc(a->pool, p->s.vip)) {
 		log_info("auth: %s/%s from %s: denied: the address pool is exhausted", device, app,
 			 peer);
@@ -543,7 +595,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 			 err == -EBUSY ? "every free slot was freed less than a second ago"
 				       : "the session table is full");
 		a->auth_stats[AUTH_DENIED_INTERNAL]++;
-		if (!prev)
+		if (!prev && !from)
 			pool_release(a->pool, p->s.vip);
 		sodium_memzero(p, sizeof(*p));
 		send_deny(a, r->conn, AUTHW_R_INTERNAL);
@@ -552,6 +604,8 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	p->used = true;
 	p->conn = r->conn;
 	p->old = old;
+	p->resume = from ? from->id : 0;
+	p->resume_conn = from ? from->conn : 0;
 	g.session = p->s.id;
 	memcpy(g.vip, p->s.vip, 16);
 	g.expires_in_s = (uint32_t)(a->cfg->auth.session_ttl_ns / NS_PER_SEC);
@@ -611,6 +665,28 @@ static void path_entry(const struct session *s, const struct session_keys *k,
 	memcpy(ps->vip, s->vip, 16);
 	ps->nscopes = (uint32_t)s->nscopes;
 	memcpy(ps->scopes, s->scopes, s->nscopes * sizeof(ps->scopes[0]));
+}
+
+/*
+ * A resumed session is in use: the one it took the address from goes, with
+ * its channel (the client's old network: no bye will come). That channel may
+ * have renewed since the request: its session in use is the one to end.
+ */
+static void resume_done(struct authd *a, const struct pending *p)
+{
+	struct session *old = p->resume_conn ? conn_current(a, p->resume_conn)
+					     : session_find(a->sessions, p->resume);
+
+	a->auth_stats[AUTH_RESUMED]++;
+	if (!old || strcmp(old->device, p->s.device) || memcmp(old->vip, p->s.vip, 16)) {
+		log_info("auth: %s/%s: session %08x resumed session %08x, already gone",
+			 p->s.device, p->s.app, p->s.id, p->resume);
+		return;
+	}
+	log_info("auth: session %08x of %s/%s: resumed by session %08x (the client's network "
+		 "changed), ended",
+		 old->id, old->device, old->app, p->s.id);
+	session_end(a, old);
 }
 
 static void on_install(struct authd *a, struct authw_session_install *m)
@@ -685,6 +761,8 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 	/* The renewed-away session may go now (max_sessions_per_conn); s and prev move. */
 	if (p->old)
 		conn_trim(a, m->conn, a->cfg->auth.max_sessions_per_conn);
+	if (p->resume)
+		resume_done(a, p);
 	pending_drop(p);
 	to_worker(a, &ok, sizeof(ok));
 	goto out;
@@ -1165,26 +1243,14 @@ void authd_test_worker_syscall(struct authd *a)
 
 int authd_revoke(struct authd *a, uint32_t id)
 {
-	struct authw_kill k = { .type = AUTHW_KILL, .session = id };
 	struct session *s = session_find(a->sessions, id);
 
 	if (!s)
 		return -ENOENT;
 	log_info("auth: session %08x of %s/%s revoked by the API", s->id, s->device, s->app);
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
-	/*
-	 * The worker closes the channel: everything of it goes now (a grant
-	 * waiting for its keys, whose id this may be, the session in use, one
-	 * it replaced), not when the worker's REVOKE comes.
-	 */
-	if (!s->conn) {
-		/* Left by a dead worker (worker_lost): no channel, no other session of it. */
-		session_remove(a, s->id);
-		return 0;
-	}
-	conn_drop(a, s->conn, NULL);
-	if (a->worker.fd >= 0)
-		to_worker(a, &k, sizeof(k));
+	/* A grant waiting for its keys may have this id: session_end ends it with its channel. */
+	session_end(a, s);
 	return 0;
 }
 

@@ -166,16 +166,17 @@ static int flush(struct authc *c)
 	return 0;
 }
 
-/* Queues a message of type; hello (app given) carries c->offer. */
-static int queue(struct authc *c, uint32_t type, const char *app)
+/* Queues a message of type; hello (hello given) carries its app and resume, and c->offer. */
+static int queue(struct authc *c, uint32_t type, const struct authc_cfg *hello)
 {
 	struct proto_msg m = { .type = type };
 	size_t len;
 	int err;
 
-	if (app) {
-		snprintf(m.u.hello.app, sizeof(m.u.hello.app), "%s", app);
+	if (hello) {
+		snprintf(m.u.hello.app, sizeof(m.u.hello.app), "%s", hello->app);
 		m.u.hello.offer = c->offer;
+		m.u.hello.resume = hello->resume;
 	}
 	err = proto_encode(&m, c->tx + c->txlen, sizeof(c->tx) - c->txlen, &len);
 	if (err)
@@ -286,7 +287,7 @@ static int authc_connect_nopipe(const struct authc_cfg *cfg, struct authc *out, 
 			goto out;
 		}
 	}
-	ret = queue(c, PROTO_HELLO, cfg->app);
+	ret = queue(c, PROTO_HELLO, cfg);
 	while (!ret && c->txlen) {
 		ret = wait_fd(c->fd, POLLOUT, deadline);
 		if (!ret)

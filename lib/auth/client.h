@@ -20,6 +20,7 @@ struct authc_cfg {
 	const char *app;	     /* application named in hello */
 	uint8_t mode;		     /* [client] mode: 0 policy, CG_TUN_F_ENCRYPTED */
 	uint8_t cipher;		     /* [client] cipher: 0 auto, or one enum cg_cipher */
+	uint32_t resume;	     /* hello's "resume": the session held before, 0 = none */
 	uint64_t timeout_ns;	     /* connect + handshake + capability; 0 = 10 s */
 };
 
@@ -61,9 +62,10 @@ struct authc_event {
  *
  * Dials gateway:port (each address it resolves to, within the timeout),
  * TLS 1.3 with the device certificate, checks the gateway certificate against
- * ca and name, sends hello{app, mode, ciphers} (proto_offer_make of cfg's mode
- * and cipher) and waits for the capability, refuses one the offer does not
- * allow (proto_cap_accept: -EPROTO, the reason in err), then derives the
+ * ca and name, sends hello{app, mode, ciphers, resume} (proto_offer_make of
+ * cfg's mode and cipher; resume if not 0) and waits for the capability,
+ * refuses one the offer does not allow (proto_cap_accept: -EPROTO, the
+ * reason in err), then derives the
  * session keys from the exporter (keys_export). Returns 0 with *c filled (the
  * socket is left non-blocking for authc_process), or -errno with a reason in
  * err: -ECONNREFUSED/-ETIMEDOUT/-EHOSTUNREACH (unreachable: retry with

@@ -176,7 +176,7 @@ int authw_msg_check(const void *buf, size_t len, uint32_t *type)
 		ok = m.ready.pid > 1;
 		break;
 	case AUTHW_SESSION_REQUEST:
-		ok = m.req.conn && !m.req.pad && proto_offer_ok(&m.req.offer) &&
+		ok = m.req.conn && proto_offer_ok(&m.req.offer) &&
 		     name_field_ok(m.req.device, sizeof(m.req.device)) &&
 		     name_field_ok(m.req.app, sizeof(m.req.app));
 		break;
@@ -532,6 +532,7 @@ static bool client_msg(struct worker *w, struct client *c, const struct proto_ms
 				.type = AUTHW_SESSION_REQUEST,
 				.conn = c->conn,
 				.peer_port = c->peer_port,
+				.resume = m->u.hello.resume,
 			};
 
 			memcpy(c->app, m->u.hello.app, sizeof(c->app));

@@ -84,8 +84,8 @@ struct authw_ready {
 };
 
 struct authw_session_request {
-	uint32_t type; /* AUTHW_SESSION_REQUEST */
-	uint32_t pad;
+	uint32_t type;	 /* AUTHW_SESSION_REQUEST */
+	uint32_t resume; /* hello's "resume": the session the client held before, 0 = none */
 	uint64_t conn;
 	char device[PROTO_NAME_MAX]; /* certificate CN, NUL-terminated, [A-Za-z0-9_.-] */
 	char app[PROTO_NAME_MAX];    /* from hello */

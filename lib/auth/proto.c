@@ -31,7 +31,7 @@ static const struct {
 	const char *name;
 	const char *fields[9];
 } types[PROTO_TYPE_MAX] = {
-	[PROTO_HELLO] = { "hello", { "app", "mode", "ciphers" } },
+	[PROTO_HELLO] = { "hello", { "app", "mode", "ciphers", "resume" } },
 	[PROTO_CAPABILITY] = { "capability",
 			       { "session", "expires_in", "vip", "scopes", "keepalive", "data_port",
 				 "mode", "cipher" } },
@@ -256,7 +256,7 @@ static json_t *scopes_encode(const struct cap_msg *c)
 	return arr;
 }
 
-/* hello: "app", then "mode" and "ciphers" only when the offer has them. */
+/* hello: "app", then "mode" and "ciphers" only when the offer has them, "resume" if not 0. */
 static json_t *hello_encode(const struct proto_msg *m)
 {
 	const struct proto_offer *o = &m->u.hello.offer;
@@ -266,6 +266,9 @@ static json_t *hello_encode(const struct proto_msg *m)
 	if (!j)
 		return NULL;
 	if (o->mode && json_object_set_new(j, "mode", json_string("encrypted")))
+		goto fail;
+	if (m->u.hello.resume &&
+	    json_object_set_new(j, "resume", json_integer((json_int_t)m->u.hello.resume)))
 		goto fail;
 	if (!o->nciphers)
 		return j;
@@ -607,6 +610,9 @@ static enum proto_verdict obj_decode(const json_t *o, struct proto_msg *out)
 		strcpy(m.u.hello.app, s);
 		ret = offer_decode(o, &m.u.hello.offer);
 		if (ret)
+			return ret;
+		ret = get_uint(o, "resume", 1, UINT32_MAX, &m.u.hello.resume);
+		if (ret && ret != PROTO_MISSING_FIELD)
 			return ret;
 		break;
 	case PROTO_CAPABILITY:

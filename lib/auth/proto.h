@@ -29,7 +29,7 @@
 #define PROTO_CIPHERS_MAX 4		  /* names in hello's "ciphers" */
 
 enum proto_type {
-	PROTO_HELLO = 1,     /* client -> gw: {"app"[,"mode"][,"ciphers"]} */
+	PROTO_HELLO = 1,     /* client -> gw: {"app"[,"mode"][,"ciphers"][,"resume"]} */
 	PROTO_CAPABILITY,    /* gw -> client: the session (struct cap_msg) */
 	PROTO_RENEW,	     /* client -> gw: {} asks a new session id and keys */
 	PROTO_KEEPALIVE,     /* client -> gw: {} */
@@ -101,6 +101,13 @@ struct proto_msg {
 		struct {
 			char app[PROTO_NAME_MAX];
 			struct proto_offer offer;
+			/*
+			 * "resume": N (1..UINT32_MAX), optional: the session this
+			 * client held before it reconnected (its network changed);
+			 * 0 = absent. The gateway decides whether the new session
+			 * keeps that session's address (docs/tunnel.md, "Roaming").
+			 */
+			uint32_t resume;
 		} hello;
 		struct cap_msg cap;
 		struct {

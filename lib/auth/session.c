@@ -91,6 +91,21 @@ bool session_holds_vip(const struct session_table *t, const uint8_t vip[16])
 	return false;
 }
 
+const char *session_resume_refusal(const struct session *old, const char *device, const char *app)
+{
+	if (!old)
+		return "no such session";
+	if (strcmp(old->device, device))
+		return "another device's session";
+	if (strcmp(old->app, app))
+		return "another application's session";
+	if (!old->installed)
+		return "a session not yet in use";
+	if (old->superseded)
+		return "a session replaced by a renewal";
+	return NULL;
+}
+
 /* A free slot that has rested, from a random start (slots say nothing about who), or -1. */
 static long slot_pick(const struct session_table *t, uint64_t now_ns)
 {

@@ -55,6 +55,15 @@ struct session *session_find_vip(struct session_table *t, const uint8_t vip[16])
 bool session_holds_vip(const struct session_table *t, const uint8_t vip[16]);
 
 /*
+ * Whether a new control channel of device/app may take over old's virtual
+ * address (hello's "resume", after the client's network changed): only if
+ * old is in use (installed, not replaced by a renewal) and belongs to the
+ * same device and application; never another device's address. NULL if it
+ * may, else why not ("no such session", "another device's session", ...).
+ */
+const char *session_resume_refusal(const struct session *old, const char *device, const char *app);
+
+/*
  * Removes session id, wiping its key; its slot rests from now_ns. 0 or
  * -ENOENT. The pointer dies with it.
  */

@@ -27,6 +27,8 @@ static void check_round_trip(const struct proto_msg *m)
 		abort();
 	if (m->type == PROTO_CAPABILITY && memcmp(&again.u.cap, &m->u.cap, sizeof(m->u.cap)))
 		abort();
+	if (m->type == PROTO_HELLO && memcmp(&again.u.hello, &m->u.hello, sizeof(m->u.hello)))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -78,6 +78,54 @@ lan_topology() {
 	nsx "$gw" sysctl -qw net.ipv4.ip_forward=1
 }
 
+# pki_devices DIR DEVICE...: a CA for the gateway at 10.10.1.1 and a certificate per device
+pki_devices() {
+	local dir=$1 d
+	shift
+	pp "$CAPGATE" ca init --dir "$dir" --gateway gw --ip 10.10.1.1 >/dev/null
+	for d in "$@"; do
+		"$CAPGATE" ca issue --dir "$dir" --device "$d" >/dev/null
+	done
+}
+
+# gateway_ini_head NAME API STATE_DIR PKI: the [gateway] and [auth] lines every
+# tunnel test's gateway shares (ext0, the default ports, pool 100.64.0.0/24);
+# the caller appends its own [auth] keys, services and policy.
+gateway_ini_head() {
+	cat <<-EOF
+		[gateway]
+		interface = ext0
+		name = $1
+		api = $2
+		state_dir = $3
+		default = drop
+
+		[auth]
+		port = 8443
+		spa_port = 62201
+		data_port = 51900
+		ca = $4/ca.crt
+		cert = $4/gateway.crt
+		key = $4/gateway.key
+		pool = 100.64.0.0/24
+	EOF
+}
+
+# client_ini_head PKI DEVICE: a [client] for DEVICE of PKI, app sensor, TUN cg0,
+# retrying every 2 s at most; the caller appends its own keys.
+client_ini_head() {
+	cat <<-EOF
+		[client]
+		gateway = 10.10.1.1
+		ca = $1/ca.crt
+		cert = $1/$2.crt
+		key = $1/$2.key
+		app = sensor
+		tun = cg0
+		retry_max = 2s
+	EOF
+}
+
 # bg NS CMD...: start a background process in NS; its PID goes to PIDS and $BG_PID
 bg() {
 	local ns=$1

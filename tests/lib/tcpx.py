@@ -10,6 +10,11 @@
 #   tcpx.py resend PCAP HOST PORT M send the UDP payload of the first packet of a
 #                                   pcap again; M: none, or flip-counter (a fresh
 #                                   capgate counter, so only the tag is wrong)
+#                                   (BIND=ADDR: from that address, a new port)
+#   tcpx.py stream HOST PORT N RATE send N bytes (seeded random) to an echo server at
+#                                   RATE bytes/s while reading the echo; exit 0 if
+#                                   all N came back intact within 120 s
+#                                   (PROGRESS=FILE: bytes echoed so far, rewritten)
 #   tcpx.py hold HOST PORT DIR      connect, echo; then for each file DIR/go.N
 #                                   that appears, echo again and write DIR/ok.N
 #                                   or DIR/fail.N; ends when DIR/stop appears
@@ -106,8 +111,53 @@ def resend(path, host, port, mutate):
         c = struct.unpack(">Q", p[8:16])[0] + 1000000
         p[8:16] = struct.pack(">Q", c)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if os.environ.get("BIND"):
+            s.bind((os.environ["BIND"], 0))
         s.sendto(bytes(p), (host, port))
     return True
+
+
+def stream(host, port, n, rate):
+    import hashlib
+    import random
+
+    data = random.Random(n).randbytes(n)
+    progress = os.environ.get("PROGRESS")
+    deadline = time.monotonic() + 120
+    got = hashlib.sha256()
+    echoed = [0]
+
+    def report():
+        if progress:
+            with open(progress + ".tmp", "w") as f:
+                f.write("%d\n" % echoed[0])
+            os.replace(progress + ".tmp", progress)
+
+    def reader(c):
+        while echoed[0] < n:
+            d = c.recv(65536)
+            if not d:
+                return
+            got.update(d)
+            echoed[0] += len(d)
+            report()
+
+    try:
+        with socket.create_connection((host, port), timeout=10) as c:
+            c.settimeout(max(1.0, deadline - time.monotonic()))
+            t = threading.Thread(target=reader, args=(c,), daemon=True)
+            t.start()
+            chunk, start = 16384, time.monotonic()
+            for off in range(0, n, chunk):
+                # Pacing: the transfer lasts n / rate seconds.
+                ahead = start + off / rate - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
+                c.sendall(data[off:off + chunk])
+            t.join(max(0.0, deadline - time.monotonic()))
+    except OSError:
+        return False
+    return echoed[0] == n and got.digest() == hashlib.sha256(data).digest()
 
 
 def hold(host, port, d):
@@ -142,6 +192,9 @@ def main():
         sys.exit(0 if f(sys.argv[2], int(sys.argv[3]), secs) else 1)
     elif cmd == "resend":
         sys.exit(0 if resend(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]) else 1)
+    elif cmd == "stream":
+        sys.exit(0 if stream(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                             float(sys.argv[5])) else 1)
     elif cmd == "hold":
         sys.exit(0 if hold(sys.argv[2], int(sys.argv[3]), sys.argv[4]) else 1)
     else:

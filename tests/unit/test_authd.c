@@ -195,11 +195,11 @@ static void *cli_run(void *arg)
 }
 
 /*
- * Connects dev to the daemon's worker with [client] mode and cipher, serving
- * the daemon meanwhile; returns authc_connect's.
+ * Connects dev to the daemon's worker with [client] mode and cipher, and
+ * hello's resume, serving the daemon meanwhile; returns authc_connect's.
  */
 static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8_t mode,
-			  uint8_t cipher)
+			  uint8_t cipher, uint32_t resume)
 {
 	uint64_t deadline = now_ns() + 10 * SEC_NS;
 
@@ -217,6 +217,7 @@ static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8
 		.timeout_ns = 5 * SEC_NS,
 		.mode = mode,
 		.cipher = cipher,
+		.resume = resume,
 	};
 	if (pthread_create(&k->th, NULL, cli_run, k))
 		return -EAGAIN;
@@ -229,7 +230,7 @@ static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8
 /* The same with the [client] defaults: mode = policy, cipher = auto. */
 static int cli_connect(struct authd *a, struct cli *k, const char *dev)
 {
-	return cli_connect_as(a, k, dev, 0, 0);
+	return cli_connect_as(a, k, dev, 0, 0, 0);
 }
 
 /* The client's next event within ms, serving the daemon meanwhile (NONE if nothing came). */
@@ -674,7 +675,7 @@ static void test_mode_and_cipher(void)
 		a = start();
 		if (!a)
 			return;
-		if (!ASSERT_EQ(cli_connect_as(a, &k, "dev1", t[i].cl_mode, t[i].cl_cipher),
+		if (!ASSERT_EQ(cli_connect_as(a, &k, "dev1", t[i].cl_mode, t[i].cl_cipher, 0),
 			       t[i].want_ret, t[i].name) ||
 		    t[i].want_ret) {
 			authd_free(a);
@@ -734,6 +735,82 @@ static void test_old_hello(void)
 	}
 }
 
+/*
+ * A client whose network changed reconnects naming its session (hello's
+ * "resume"): the same device and app keeps its address, and the old session
+ * ends with its channel; anything else is a first session with a new
+ * address, counted. max_sessions_per_device = 1: a resume replaces, a
+ * refused one is held to the limit like any first session.
+ */
+static void test_resume(void)
+{
+	struct cli k0, k1, k2, k3, k4;
+	struct authc_event ev;
+	struct cg_session cs;
+	struct authd *a;
+	uint8_t vip0[16];
+	uint32_t s0, s1, t;
+
+	if (!prepare())
+		return;
+	cfg.auth.max_sessions_per_device = 1;
+	a = start();
+	if (!a)
+		return;
+	k0.ret = k1.ret = k2.ret = k4.ret = -1;
+	if (!ASSERT_EQ(cli_connect(a, &k0, "dev1"), 0, k0.err))
+		goto out;
+	s0 = k0.c.cap.session;
+	memcpy(vip0, k0.c.cap.vip, 16);
+
+	if (!ASSERT_EQ(cli_connect_as(a, &k1, "dev1", 0, 0, s0), 0, k1.err))
+		goto out;
+	s1 = k1.c.cap.session;
+	ASSERT_TRUE(s1 != s0, "a new session");
+	ASSERT_MEMEQ(k1.c.cap.vip, vip0, 16, "the same device keeps its address");
+	ASSERT_EQ(stat_of(a, "auth.resumed"), 1, "resume counted");
+	ASSERT_EQ(stat_of(a, "auth.denied_device_limit"), 0, "a resume is not one more session");
+	ASSERT_EQ(stat_of(a, "sessions"), 1, "the old session ended");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 1, "one address");
+	ASSERT_TRUE(sessmap_get(sessions_fd(), s0, &cs) != 0, "the old session left the gate");
+	ASSERT_EQ(sessmap_get(sessions_fd(), s1, &cs), 0, "the new one is in it");
+	ASSERT_MEMEQ(cs.vip, vip0, 16, "with the address");
+	t = cli_event(a, &k0, &ev, 5000);
+	ASSERT_TRUE(t == AUTHC_EV_ERROR || t == AUTHC_EV_CLOSED, "the old channel is closed");
+
+	/* Another device naming dev1's session: a first session, never dev1's address. */
+	if (ASSERT_EQ(cli_connect_as(a, &k2, "dev2", 0, 0, s1), 0, k2.err))
+		ASSERT_TRUE(memcmp(k2.c.cap.vip, vip0, 16) != 0, "another device's address");
+	ASSERT_EQ(stat_of(a, "auth.resume_refused"), 1, "refused resume counted");
+	ASSERT_EQ(stat_of(a, "auth.resumed"), 1, "not a resume");
+	ASSERT_EQ(sessmap_get(sessions_fd(), s1, &cs), 0, "dev1's session stays");
+	ASSERT_EQ(cli_event(a, &k1, &ev, 300), AUTHC_EV_NONE, "dev1's channel stays open");
+
+	/* A session that is gone: a first session, held to the device limit (s1 lives). */
+	ASSERT_EQ(cli_connect_as(a, &k3, "dev1", 0, 0, s0), -EACCES, "no resume of the dead");
+	ASSERT_EQ(stat_of(a, "auth.resume_refused"), 2, "counted");
+	ASSERT_EQ(stat_of(a, "auth.denied_device_limit"), 1, "then the device limit");
+
+	/* Only while it lives: after bye, the name is just a first session's hello. */
+	authc_close(&k1.c, true);
+	k1.ret = -1;
+	ASSERT_EQ(stat_wait(a, "sessions", 1, 5000), 1, "bye ends dev1's session");
+	ASSERT_EQ(cli_connect_as(a, &k4, "dev1", 0, 0, s1), 0, k4.err);
+	ASSERT_EQ(stat_of(a, "auth.resume_refused"), 3, "a session ended by bye is not resumed");
+	ASSERT_EQ(stat_of(a, "auth.resumed"), 1, "one resume in all");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 2, "dev1 and dev2");
+out:
+	if (k0.ret == 0)
+		authc_close(&k0.c, false);
+	if (k1.ret == 0)
+		authc_close(&k1.c, true);
+	if (k2.ret == 0)
+		authc_close(&k2.c, true);
+	if (k4.ret == 0)
+		authc_close(&k4.c, true);
+	authd_free(a);
+}
+
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
-       T_CASE(test_old_hello))
+       T_CASE(test_old_hello), T_CASE(test_resume))

@@ -56,6 +56,7 @@ static bool round_trip(const struct proto_msg *m, const char *name)
 		ok &= ASSERT_STREQ(out.u.hello.app, m->u.hello.app, name);
 		ok &= ASSERT_MEMEQ(&out.u.hello.offer, &m->u.hello.offer, sizeof(m->u.hello.offer),
 				   name);
+		ok &= ASSERT_EQ(out.u.hello.resume, m->u.hello.resume, name);
 		break;
 	case PROTO_ERROR:
 		ok &= ASSERT_STREQ(out.u.error.reason, m->u.error.reason, name);
@@ -84,6 +85,12 @@ static void test_round_trip(void)
 	m.u.hello.offer.nciphers = 0;
 	m.u.hello.offer.ciphers[0] = 0;
 	round_trip(&m, "hello, encrypted, no ciphers");
+	m.u.hello.resume = 0x1234abcd;
+	round_trip(&m, "hello, resume");
+	m.u.hello.resume = 1;
+	round_trip(&m, "hello, resume 1");
+	m.u.hello.resume = UINT32_MAX;
+	round_trip(&m, "hello, resume UINT32_MAX");
 	m = cap_sample();
 	round_trip(&m, "capability");
 	m.u.cap.mode = CG_TUN_F_ENCRYPTED;
@@ -137,20 +144,25 @@ static void test_known_answer_modes(void)
 		const char *name, *want;
 		uint8_t mode, cipher;
 		bool aes;
+		uint32_t resume;
 	} hello[] = {
-		{ "old-style hello", "{\"type\":\"hello\",\"app\":\"sensor\"}", 0, 0, false },
+		{ "old-style hello", "{\"type\":\"hello\",\"app\":\"sensor\"}", 0, 0, false, 0 },
+		{ "resume",
+		  "{\"type\":\"hello\",\"app\":\"sensor\",\"mode\":\"encrypted\",\"resume\":"
+		  "305419896,\"ciphers\":[\"chacha20-poly1305\"]}",
+		  CG_TUN_F_ENCRYPTED, 0, false, 0x12345678 },
 		{ "policy, auto, no AES",
 		  "{\"type\":\"hello\",\"app\":\"sensor\",\"ciphers\":"
 		  "[\"chacha20-poly1305\"]}",
-		  0, 0, false },
+		  0, 0, false, 0 },
 		{ "encrypted, auto, AES",
 		  "{\"type\":\"hello\",\"app\":\"sensor\",\"mode\":\"encrypted\",\"ciphers\":"
 		  "[\"aes-256-gcm\",\"chacha20-poly1305\"]}",
-		  CG_TUN_F_ENCRYPTED, 0, true },
+		  CG_TUN_F_ENCRYPTED, 0, true, 0 },
 		{ "explicit aes",
 		  "{\"type\":\"hello\",\"app\":\"sensor\",\"ciphers\":"
 		  "[\"aes-256-gcm\"]}",
-		  0, CG_CIPHER_AES256_GCM, false },
+		  0, CG_CIPHER_AES256_GCM, false, 0 },
 	};
 	static const char cap_want[] = ",\"keepalive\":15,\"data_port\":51900,\"mode\":"
 				       "\"encrypted\",\"cipher\":\"aes-256-gcm\"}";
@@ -165,6 +177,7 @@ static void test_known_answer_modes(void)
 		if (i)
 			proto_offer_make(&m.u.hello.offer, hello[i].mode, hello[i].cipher,
 					 hello[i].aes);
+		m.u.hello.resume = hello[i].resume;
 		if (!ASSERT_EQ(proto_encode(&m, buf, sizeof(buf), &len), 0, hello[i].name))
 			continue;
 		ASSERT_EQ(len - PROTO_HDR_LEN, strlen(hello[i].want), hello[i].name);
@@ -308,6 +321,17 @@ static const struct {
 	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
 	  PROTO_BAD_FIELD },
 	{ "app a number", "{\"type\":\"hello\",\"app\":5}", PROTO_BAD_FIELD },
+	{ "resume 0", "{\"type\":\"hello\",\"app\":\"a\",\"resume\":0}", PROTO_BAD_FIELD },
+	{ "resume negative", "{\"type\":\"hello\",\"app\":\"a\",\"resume\":-1}", PROTO_BAD_FIELD },
+	{ "resume too big", "{\"type\":\"hello\",\"app\":\"a\",\"resume\":4294967296}",
+	  PROTO_BAD_FIELD },
+	{ "resume a string", "{\"type\":\"hello\",\"app\":\"a\",\"resume\":\"1\"}",
+	  PROTO_BAD_FIELD },
+	{ "resume a float", "{\"type\":\"hello\",\"app\":\"a\",\"resume\":1.0}", PROTO_BAD_FIELD },
+	{ "resume null", "{\"type\":\"hello\",\"app\":\"a\",\"resume\":null}", PROTO_BAD_FIELD },
+	{ "resume with a bad mode",
+	  "{\"type\":\"hello\",\"app\":\"a\",\"mode\":\"integrity\",\"resume\":1}",
+	  PROTO_BAD_FIELD },
 	{ "reason with a newline", "{\"type\":\"error\",\"reason\":\"a\\nb\"}", PROTO_BAD_FIELD },
 	{ "session 0",
 	  "{\"type\":\"capability\",\"session\":0,\"expires_in\":1,\"vip\":\"1.2.3.4\","

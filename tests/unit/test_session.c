@@ -132,5 +132,38 @@ static void test_json(void)
 	json_decref(j);
 }
 
-T_MAIN(T_CASE(test_add_find_del), T_CASE(test_slots),
+/* Who may take over a session's address: the same device and app, while the session is in use. */
+static void test_resume_refusal(void)
+{
+	struct session live = mk("100.64.0.2", "dev1"), fresh = mk("100.64.0.2", "dev1"),
+		       renewed = mk("100.64.0.2", "dev1");
+	static const struct {
+		const char *name;
+		int which; /* 0 none, 1 live, 2 fresh, 3 renewed */
+		const char *device, *app, *want;
+	} t[] = {
+		{ "same device and app", 1, "dev1", "sensor", NULL },
+		{ "gone", 0, "dev1", "sensor", "no such session" },
+		{ "another device", 1, "dev2", "sensor", "another device's session" },
+		{ "a device whose name extends it", 1, "dev10", "sensor",
+		  "another device's session" },
+		{ "another app", 1, "dev1", "shell", "another application's session" },
+		{ "not installed yet", 2, "dev1", "sensor", "a session not yet in use" },
+		{ "replaced by a renewal", 3, "dev1", "sensor", "a session replaced by a renewal" },
+	};
+	const struct session *of[] = { NULL, &live, &fresh, &renewed };
+	const char *got;
+	size_t i;
+
+	live.installed = renewed.installed = renewed.superseded = true;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		got = session_resume_refusal(of[t[i].which], t[i].device, t[i].app);
+		if (!t[i].want)
+			ASSERT_TRUE(got == NULL, t[i].name);
+		else if (ASSERT_TRUE(got != NULL, t[i].name))
+			ASSERT_STREQ(got, t[i].want, t[i].name);
+	}
+}
+
+T_MAIN(T_CASE(test_resume_refusal), T_CASE(test_add_find_del), T_CASE(test_slots),
        T_CASE(test_renewal_replies_to_newest_installed), T_CASE(test_json))
