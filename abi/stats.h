@@ -53,6 +53,9 @@ enum cg_stat {
 	CG_STAT_DROP_SOURCE_ROUTE, /* IPv6 routing header with segments left */
 	/* Tunnel header flags (mode) are not the session's: integrity vs encrypted. */
 	CG_STAT_DROP_WRONG_MODE,
+	/* drop_keepalive: an integrity keepalive, verified, its endpoint recorded; consumed, not
+	   refused. */
+	CG_STAT_KEEPALIVE,
 	CG_STAT_MAX
 };
 

@@ -32,6 +32,14 @@
 
 enum cg_tun_type {
 	CG_TUN_DATA = 1,
+	/*
+	 * Header and tag, no inner packet: the tag covers the header (SipHash,
+	 * or the AEAD tag of an empty plaintext with the header as additional
+	 * data). It moves the replay window and the endpoint and goes no
+	 * further: a client that has sent nothing for a keepalive interval sends
+	 * one, so a NAT that rebinds a silent client's port is followed.
+	 */
+	CG_TUN_KEEPALIVE = 2,
 };
 
 enum cg_tun_flags {

@@ -31,6 +31,9 @@
 /* The outer Ethernet, VLAN tags and IP header (with options or extension headers) end here. */
 #define CG_CAP_MAX_L4_OFF 512
 
+/* A keepalive's UDP length: header, tunnel header, tag (abi/tunnel.h CG_TUN_KEEPALIVE). */
+#define CG_CAP_KEEPALIVE_LEN (sizeof(struct udphdr) + CG_TUN_HDR_LEN + CG_TUN_TAG_LEN)
+
 /* Outer UDP length: header, tunnel header, an inner packet of 20..1500 bytes, tag. */
 #define CG_CAP_MIN_INNER 20
 #define CG_CAP_MAX_INNER (CG_SIP_MAX_LEN - CG_TUN_HDR_LEN)
@@ -223,6 +226,101 @@ __attribute__((noinline)) int cap_tag_check(struct xdp_md *ctx, __u32 msg_off, _
 }
 
 /*
+ * The tunnel header's checks a data packet and a keepalive share: its @type,
+ * rsvd 0, known flags; the session it names (*@s, *@id) and the session's
+ * mode, which decides, never the packet's (both directions of a mismatch);
+ * the counter (*@ctr). CG_CONTINUE or the refusal.
+ */
+static __always_inline int cap_header(const struct cg_tun_hdr *h, __u8 type, struct cg_session **s,
+				      __u32 *id, __u64 *ctr)
+{
+	if (h->type != type || h->rsvd || (h->flags & ~CG_CAP_FLAGS_SUPPORTED))
+		return CG_STAT_DROP_CAP_MALFORMED;
+	*id = bpf_ntohl(h->session);
+	*s = cap_session(*id);
+	if (!*s)
+		return CG_STAT_DROP_UNKNOWN_SESSION;
+	if (h->flags != (*s)->flags)
+		return CG_STAT_DROP_WRONG_MODE;
+	*ctr = bpf_be64_to_cpu(h->counter);
+	return CG_CONTINUE;
+}
+
+/* 1 if the UDP datagram whose header is at @c's position is as long as a keepalive. */
+static __always_inline int cap_is_keepalive(const struct cursor *c)
+{
+	const struct udphdr *uh = c->pos;
+
+	if ((const void *)(uh + 1) > c->end)
+		return 0;
+	return bpf_ntohs(uh->len) == CG_CAP_KEEPALIVE_LEN;
+}
+
+/*
+ * A keepalive (CG_TUN_KEEPALIVE: exactly header and tag), for a UDP packet
+ * to gate_config.data_port as long as one (cap_is_keepalive; the arguments
+ * as cap_stage's). The data packet's framing, session and mode checks; an
+ * encrypted one then goes up as PASS_ENCRYPTED (the daemon opens it); an
+ * integrity one gets the drop rule, expiry and window checks, the tag over
+ * the header, and under the lock the session, the counter and the endpoint
+ * as a data packet does. It goes no further: KEEPALIVE (dropped, counted),
+ * or the refusal. A global function of its own: cap_stage's stack has no
+ * room for it.
+ */
+__attribute__((noinline)) int cap_keepalive(struct xdp_md *ctx, const struct cg_pkt *outer,
+					    __u32 l4_off, __u32 ip_end, __u32 gen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct cg_session *s;
+	struct cg_tun_hdr *h;
+	struct udphdr *uh;
+	__u64 ctr;
+	__u32 id;
+	int ok, r;
+
+	if (!outer || outer->frag != CG_FRAG_NONE || l4_off > CG_CAP_MAX_L4_OFF)
+		return CG_STAT_DROP_CAP_MALFORMED;
+	bpf_bound(l4_off, 0x3ff);
+	uh = data + l4_off;
+	h = (void *)(uh + 1);
+	if ((void *)(h + 1) + CG_TUN_TAG_LEN > data_end ||
+	    bpf_ntohs(uh->len) != CG_CAP_KEEPALIVE_LEN || l4_off + CG_CAP_KEEPALIVE_LEN > ip_end)
+		return CG_STAT_DROP_CAP_MALFORMED;
+	r = cap_header(h, CG_TUN_KEEPALIVE, &s, &id, &ctr);
+	if (r != CG_CONTINUE)
+		return r;
+	if (h->flags & CG_TUN_F_ENCRYPTED)
+		return cap_encrypted(s, id, ctr, outer, gen);
+	r = cap_prefilter(s, ctr, outer, gen, NULL);
+	if (r != CG_CONTINUE)
+		return r;
+	r = cap_tag_check(ctx, l4_off + sizeof(*uh), CG_TUN_HDR_LEN, *(__u64 *)&s->key[0],
+			  *(__u64 *)&s->key[8]);
+	if (r < 0)
+		return CG_STAT_DROP_CAP_MALFORMED;
+	if (!r)
+		return CG_STAT_DROP_BAD_TAG;
+	/*
+	 * cap_stage's locked accept, without the rx counters. Not one shared
+	 * inline function: cap_stage's stack has no 16 bytes to spare for it
+	 * (the verifier's 512 for xdp_gate, cap_stage and cap_tag_check).
+	 */
+	bpf_spin_lock(&s->lock);
+	if (s->id != id) {
+		bpf_spin_unlock(&s->lock);
+		return CG_STAT_DROP_UNKNOWN_SESSION;
+	}
+	ok = replay_accept(&s->replay_top, s->replay_bitmap, ctr);
+	if (ok) {
+		__builtin_memcpy(s->ep_addr, outer->src, sizeof(s->ep_addr));
+		s->ep_port = uh->source;
+	}
+	bpf_spin_unlock(&s->lock);
+	return ok ? CG_STAT_KEEPALIVE : CG_STAT_DROP_REPLAY;
+}
+
+/*
  * The capability stage, for a UDP packet to gate_config.data_port whose UDP
  * header starts @l4_off bytes into the frame (checked by the caller) and
  * whose IP datagram ends @ip_end bytes in (cursor.lim: frame padding
@@ -287,16 +385,9 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	h = (void *)(uh + 1);
 	if ((void *)(h + 1) > data_end)
 		return CG_STAT_DROP_CAP_MALFORMED;
-	if (h->type != CG_TUN_DATA || h->rsvd || (h->flags & ~CG_CAP_FLAGS_SUPPORTED))
-		return CG_STAT_DROP_CAP_MALFORMED;
-	id = bpf_ntohl(h->session);
-	s = cap_session(id);
-	if (!s)
-		return CG_STAT_DROP_UNKNOWN_SESSION;
-	/* The session's mode decides, never the packet's: both directions of a mismatch. */
-	if (h->flags != s->flags)
-		return CG_STAT_DROP_WRONG_MODE;
-	ctr = bpf_be64_to_cpu(h->counter);
+	r = cap_header(h, CG_TUN_DATA, &s, &id, &ctr);
+	if (r != CG_CONTINUE)
+		return r;
 	if (h->flags & CG_TUN_F_ENCRYPTED)
 		return cap_encrypted(s, id, ctr, outer, gen);
 

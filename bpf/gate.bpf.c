@@ -318,7 +318,8 @@ int xdp_gate(struct xdp_md *ctx)
 	gen = cfg ? *(volatile const __u32 *)&cfg->fw_gen : 0;
 	/* The capability stage may move the packet: no packet pointer is used after this. */
 	if (cap_port(&c, &p, cfg)) {
-		reason = cap_stage(ctx, &p, c.pos - c.base, c.lim, gen);
+		reason = cap_is_keepalive(&c) ? cap_keepalive(ctx, &p, c.pos - c.base, c.lim, gen)
+					      : cap_stage(ctx, &p, c.pos - c.base, c.lim, gen);
 		goto out;
 	}
 	reason = fw_check(&p, gen);

@@ -307,13 +307,17 @@ static int carry(struct agent *a, int sigfd)
 	struct signalfd_siginfo si;
 	struct pollfd p[3];
 	uint64_t now, next;
-	int tmo, r;
+	int tmo, r, e;
 
 	for (;;) {
 		now = mono_ns();
 		if (now >= a->next_keepalive_ns) {
 			if (authc_keepalive(&a->ctl))
 				return 0;
+			/* The data path too, if it was silent: a NAT may have rebound its port. */
+			e = path_keepalive(a->path, (uint64_t)a->ctl.cap.keepalive * NS_PER_SEC);
+			if (e < 0)
+				log_errno(e, "data path keepalive");
 			a->next_keepalive_ns = now + (uint64_t)a->ctl.cap.keepalive * NS_PER_SEC;
 		}
 		if (now >= a->renew_at_ns && !a->ctl.renewing) {

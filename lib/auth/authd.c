@@ -1284,6 +1284,7 @@ int authd_stats(struct authd *a, json_t **out)
 	for (i = 0; i < TUN_MAX; i++)
 		json_object_set_new(rx, tun_verdict_str(i), json_integer((json_int_t)pc.rx[i]));
 	json_object_set_new(rx, "tun_errors", json_integer((json_int_t)pc.rx_tun_errors));
+	json_object_set_new(rx, "keepalive", json_integer((json_int_t)pc.rx_keepalives));
 	json_object_set_new(ret, "icmp_too_big_sent", json_integer((json_int_t)pc.icmp_sent));
 	json_object_set_new(ret, "icmp_too_big_suppressed",
 			    json_integer((json_int_t)pc.icmp_suppressed));

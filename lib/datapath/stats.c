@@ -38,6 +38,7 @@ static const char *const names[CG_STAT_MAX] = {
 	[CG_STAT_DROP_REPLAY] = "drop_replay",
 	[CG_STAT_DROP_SOURCE_ROUTE] = "drop_source_route",
 	[CG_STAT_DROP_WRONG_MODE] = "drop_wrong_mode",
+	[CG_STAT_KEEPALIVE] = "drop_keepalive",
 };
 
 const char *stat_name(unsigned int stat)

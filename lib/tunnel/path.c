@@ -135,7 +135,7 @@ struct worker {
 	uint8_t icmpbuf[OFFLOAD_VNET_HDR_LEN + ICMP_TOO_BIG_MAX];
 	/* counters: this worker's only (relaxed atomics, summed by path_counters) */
 	_Atomic uint64_t rx[TUN_MAX], tx[PATH_TX_STAT_MAX], rx_tun_errors, rx_bytes, tx_bytes;
-	_Atomic uint64_t icmp_sent, icmp_suppressed;
+	_Atomic uint64_t icmp_sent, icmp_suppressed, keepalives;
 };
 
 /*
@@ -163,7 +163,9 @@ struct path {
 	size_t nslots;
 	_Atomic uint32_t *vip_ids; /* gateway: pool offset -> id of the newest session there */
 	uint32_t vip_base;
-	_Atomic uint32_t tx_id; /* client: the session packets are sealed for */
+	_Atomic uint32_t tx_id;	     /* client: the session packets are sealed for */
+	_Atomic uint64_t last_tx_ns; /* when a worker last sent (the client's keepalives) */
+	struct view ka;		     /* the control thread's copy for path_keepalive */
 	pthread_mutex_t set_lock;
 	_Atomic unsigned int levers;
 	bool vnet;		   /* the TUN's reads and writes carry a virtio_net_hdr */
@@ -463,6 +465,7 @@ void path_counters(struct path *p, struct path_counters *out)
 		out->tx_bytes += atomic_load(&w->tx_bytes);
 		out->icmp_sent += atomic_load(&w->icmp_sent);
 		out->icmp_suppressed += atomic_load(&w->icmp_suppressed);
+		out->rx_keepalives += atomic_load(&w->keepalives);
 	}
 	for (k = 0; k < OFFLOAD_NCOUNTERS; k++)
 		out->offload[k] = atomic_load(&p->off.counters[k]);
@@ -512,6 +515,11 @@ static enum tun_verdict rx_open(struct worker *w, uint8_t *pkt, size_t n, struct
 		tv = wire_verify(pkt, n, s->rx_key);
 	if (tv != TUN_OK)
 		return tv;
+	if (v.type == CG_TUN_KEEPALIVE) {
+		/* Nothing inside: it moves the window and the endpoint, and ends there. */
+		*o = (struct opened){ .slot = sl, .seq = w->rxv.seq, .counter = v.counter };
+		return TUN_OK;
+	}
 	if (p->cfg.role == PATH_GATEWAY) {
 		/* What the gate checks of a decapsulated packet, by the same definition. */
 		tv = inner_parse(v.inner, v.inner_len, &facts);
@@ -791,6 +799,10 @@ static void rx_datagram(struct worker *w, uint8_t *buf, size_t len, size_t seg,
 		for (i = 0; i < n; i++) {
 			if (!w->opened[i].ok)
 				continue;
+			if (!w->opened[i].len) {
+				count(&w->keepalives, 1);
+				continue;
+			}
 			w->tq[w->ntq++] =
 				(struct iovec){ (void *)w->opened[i].inner, w->opened[i].len };
 			if (w->ntq == TQ_MAX)
@@ -924,6 +936,8 @@ static void tx_flush(struct worker *w)
 			count(&w->tx[PATH_TX_ERROR], w->txm[i].nseg);
 		i++;
 	}
+	if (w->nsend)
+		atomic_store_explicit(&p->last_tx_ns, now_ns(), memory_order_relaxed);
 	w->nsend = 0;
 	w->sused = 0;
 }
@@ -1345,6 +1359,13 @@ struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen)
 		}
 		return p;
 	}
+	p->ka.aead =
+		aead_new(CG_CIPHER_CHACHA20_POLY1305, (const uint8_t[CG_AEAD_KEY_LEN]){ 0 }, true);
+	if (!p->ka.aead) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->stop_fd < 0) {
 		e = -errno;
@@ -1376,6 +1397,34 @@ fail:
 const char *path_tun(const struct path *p)
 {
 	return p->tun;
+}
+
+int path_keepalive(struct path *p, uint64_t idle_ns)
+{
+	uint8_t pkt[WIRE_KEEPALIVE_LEN];
+	const struct path_session *s;
+	struct slot *sl;
+	uint64_t ctr;
+	uint32_t id;
+	int e;
+
+	if (p->cfg.role != PATH_CLIENT || p->cfg.detached)
+		return -EINVAL;
+	if (now_ns() - atomic_load_explicit(&p->last_tx_ns, memory_order_relaxed) < idle_ns)
+		return 0;
+	id = atomic_load_explicit(&p->tx_id, memory_order_acquire);
+	sl = id ? slot_of(p, id) : NULL;
+	s = view_get(&p->ka, sl, id, false);
+	if (!s)
+		return -ENOENT;
+	ctr = atomic_fetch_add_explicit(&sl->tx_ctr, 1, memory_order_relaxed) + 1;
+	e = wire_keepalive(id, ctr, s->mode ? NULL : s->tx_key, s->mode ? p->ka.aead : NULL, pkt);
+	if (e)
+		return e;
+	if (send(p->w[0].udp_fd, pkt, sizeof(pkt), 0) != (ssize_t)sizeof(pkt))
+		return -errno;
+	atomic_store_explicit(&p->last_tx_ns, now_ns(), memory_order_relaxed);
+	return 1;
 }
 
 int path_socket(const struct path *p)
@@ -1421,6 +1470,8 @@ void path_free(struct path *p)
 	free(p->own_windows);
 	free(p->vip_ids);
 	windows_close(p->windows);
+	aead_free(p->ka.aead);
+	sodium_memzero(&p->ka.s, sizeof(p->ka.s));
 	pthread_mutex_destroy(&p->set_lock);
 	free(p);
 }

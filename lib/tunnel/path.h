@@ -110,9 +110,10 @@ struct path_counters {
 	uint64_t rx[TUN_MAX]; /* received tunnel packets by verdict (TUN_OK: written to the TUN) */
 	uint64_t rx_tun_errors; /* TUN writes that failed */
 	uint64_t tx[PATH_TX_STAT_MAX];
-	uint64_t rx_bytes, tx_bytes; /* inner bytes */
-	uint64_t icmp_sent,
-		icmp_suppressed; /* "too big" written back, and held by the rate limit */
+	uint64_t rx_bytes, tx_bytes;	     /* inner bytes */
+	uint64_t icmp_sent;		     /* "too big" written back into the TUN */
+	uint64_t icmp_suppressed;	     /* ... and held back by the rate limit */
+	uint64_t rx_keepalives;		     /* keepalives received (in rx[TUN_OK] too) */
 	uint64_t offload[OFFLOAD_NCOUNTERS]; /* field failures (lib/tunnel/offload.h) */
 	unsigned int levers;		     /* in force now (a lever the kernel refused is off) */
 };
@@ -129,6 +130,14 @@ struct path;
 struct path *path_new(const struct path_cfg *cfg, char *err, size_t errlen);
 /* The TUN's actual name. */
 const char *path_tun(const struct path *p);
+/*
+ * The client's keepalive: if no worker has sent anything for idle_ns, one
+ * CG_TUN_KEEPALIVE packet for the current session (abi/tunnel.h), so that
+ * the gateway follows a NAT that rebinds a silent client's port. From the
+ * control thread. 1 sent, 0 not needed, -ENOENT no session, -errno.
+ */
+int path_keepalive(struct path *p, uint64_t idle_ns);
+
 /* The first worker's data socket (the client's is connected to the gateway: its path MTU). */
 int path_socket(const struct path *p);
 /* Starts the workers. 0 or -errno. */

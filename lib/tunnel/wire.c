@@ -66,9 +66,9 @@ static void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
-static void put_hdr(uint8_t *out, uint8_t flags, uint32_t session, uint64_t counter)
+static void put_hdr(uint8_t *out, uint8_t type, uint8_t flags, uint32_t session, uint64_t counter)
 {
-	out[0] = CG_TUN_DATA;
+	out[0] = type;
 	out[1] = flags;
 	out[2] = 0;
 	out[3] = 0;
@@ -88,7 +88,7 @@ int wire_seal(uint32_t session, uint64_t counter, const uint8_t key[CG_TUN_KEY_L
 		return -ENOSPC;
 	/* memmove: inner may already sit right after the header (sealing in place). */
 	memmove(out + CG_TUN_HDR_LEN, inner, len);
-	put_hdr(out, 0, session, counter);
+	put_hdr(out, CG_TUN_DATA, 0, session, counter);
 	crypto_shorthash_siphashx24(out + CG_TUN_HDR_LEN + len, out, CG_TUN_HDR_LEN + len, key);
 	return (int)total;
 }
@@ -115,10 +115,23 @@ int wire_seal_aead(uint32_t session, uint64_t counter, struct aead *key, const u
 		memmove(out + CG_TUN_HDR_LEN, inner, len);
 		inner = out + CG_TUN_HDR_LEN;
 	}
-	put_hdr(out, CG_TUN_F_ENCRYPTED, session, counter);
+	put_hdr(out, CG_TUN_DATA, CG_TUN_F_ENCRYPTED, session, counter);
 	e = aead_seal(key, counter, out, CG_TUN_HDR_LEN, inner, len, out + CG_TUN_HDR_LEN,
 		      out + CG_TUN_HDR_LEN + len);
 	return e ? e : (int)total;
+}
+
+int wire_keepalive(uint32_t session, uint64_t counter, const uint8_t *mac_key, struct aead *aead,
+		   uint8_t out[WIRE_KEEPALIVE_LEN])
+{
+	if (!out || !counter || counter > CG_AEAD_COUNTER_MAX || !mac_key == !aead)
+		return -EINVAL;
+	put_hdr(out, CG_TUN_KEEPALIVE, aead ? CG_TUN_F_ENCRYPTED : 0, session, counter);
+	if (aead)
+		return aead_seal(aead, counter, out, CG_TUN_HDR_LEN, NULL, 0, out + CG_TUN_HDR_LEN,
+				 out + CG_TUN_HDR_LEN);
+	crypto_shorthash_siphashx24(out + CG_TUN_HDR_LEN, out, CG_TUN_HDR_LEN, mac_key);
+	return 0;
 }
 
 enum tun_verdict wire_open_aead(uint8_t *pkt, const struct wire_view *v, struct aead *key)
@@ -144,12 +157,14 @@ enum tun_verdict wire_parse(const uint8_t *pkt, size_t len, struct wire_view *v)
 	if (rd_u8(&r, &w.type) || rd_u8(&r, &w.flags) || rd_u16be(&r, &rsvd) ||
 	    rd_u32be(&r, &w.session) || rd_u64be(&r, &w.counter))
 		return TUN_SHORT;
-	if (w.type != CG_TUN_DATA)
+	if (w.type != CG_TUN_DATA && w.type != CG_TUN_KEEPALIVE)
 		return TUN_BAD_TYPE;
 	/* Both modes share the layout: only the meaning of inner and tag differs. */
 	if ((w.flags & ~CG_TUN_F_ENCRYPTED) || rsvd != 0)
 		return TUN_BAD_FLAGS;
-	if (rd_left(&r) < 1 + CG_TUN_TAG_LEN)
+	/* A data packet carries at least one inner byte; a keepalive none. */
+	if (w.type == CG_TUN_DATA ? rd_left(&r) < 1 + CG_TUN_TAG_LEN
+				  : rd_left(&r) != CG_TUN_TAG_LEN)
 		return TUN_SHORT;
 	w.inner_len = rd_left(&r) - CG_TUN_TAG_LEN;
 	if (rd_ptr(&r, w.inner_len, &w.inner) || rd_ptr(&r, CG_TUN_TAG_LEN, &w.tag))

@@ -23,6 +23,7 @@
  */
 #define WIRE_MIN_LEN (CG_TUN_HDR_LEN + 1 + CG_TUN_TAG_LEN)
 #define WIRE_OVERHEAD (CG_TUN_HDR_LEN + CG_TUN_TAG_LEN)
+#define WIRE_KEEPALIVE_LEN (CG_TUN_HDR_LEN + CG_TUN_TAG_LEN)
 
 /* Why a tunnel packet was refused. The same reasons as the XDP gate's counters. */
 enum tun_verdict {
@@ -84,6 +85,15 @@ int wire_seal_aead(uint32_t session, uint64_t counter, struct aead *key, const u
 		   size_t len, uint8_t *out, size_t cap);
 
 /*
+ * A keepalive (type CG_TUN_KEEPALIVE, abi/tunnel.h): the header and its tag,
+ * with mac_key for integrity mode (SipHash over the header) or aead for
+ * encrypted mode (the tag of an empty plaintext), exactly one of them.
+ * 0, -EINVAL (counter 0 or past the limit, both or no key), -EIO.
+ */
+int wire_keepalive(uint32_t session, uint64_t counter, const uint8_t *mac_key, struct aead *aead,
+		   uint8_t out[WIRE_KEEPALIVE_LEN]);
+
+/*
  * Opens a packet wire_parse accepted (v borrows from pkt) in place: on
  * TUN_OK v->inner holds the plaintext. TUN_BAD_FLAGS if it is not encrypted,
  * TUN_REPLAY for counter 0 or past the limit, TUN_BAD_TAG if the tag does
@@ -92,9 +102,10 @@ int wire_seal_aead(uint32_t session, uint64_t counter, struct aead *key, const u
 enum tun_verdict wire_open_aead(uint8_t *pkt, const struct wire_view *v, struct aead *key);
 
 /*
- * Structure only, no key: type 1, flags 0 or CG_TUN_F_ENCRYPTED, rsvd 0, at least one inner byte
- * and the tag. Counter 0 is left to the replay check (TUN_REPLAY), as in the gate. Writes *v only
- * on TUN_OK.
+ * Structure only, no key: type 1 (data: at least one inner byte) or 2
+ * (keepalive: no inner byte, inner_len 0), flags 0 or CG_TUN_F_ENCRYPTED,
+ * rsvd 0, and the tag. Counter 0 is left to the replay check (TUN_REPLAY), as in the gate. Writes
+ * *v only on TUN_OK.
  */
 enum tun_verdict wire_parse(const uint8_t *pkt, size_t len, struct wire_view *v);
 

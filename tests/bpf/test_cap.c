@@ -69,7 +69,7 @@ static const __u8 key6[16] = { 0xfe, 0xed, 0xfa, 0xce, 1, 2, 3, 4, 5, 6, 7, 8, 9
 
 static struct gate_bpf *skel;
 static struct windows *wins; /* tun_windows, mapped as the daemon maps it */
-static __u32 reasons_seen;   /* bit per enum cg_stat some run produced as expected */
+static __u64 reasons_seen;   /* bit per enum cg_stat some run produced as expected */
 
 /* What to send: outer and inner headers, the tunnel header's fields. */
 struct tun {
@@ -80,7 +80,8 @@ struct tun {
 	struct pkt_spec inner;
 	__u32 session;
 	__u64 counter;
-	__u8 type; /* default CG_TUN_DATA */
+	__u8 type;     /* default CG_TUN_DATA */
+	bool no_inner; /* a keepalive: header and tag only */
 	__u8 flags;
 	__u16 rsvd;
 	const __u8 *key;
@@ -116,7 +117,7 @@ static int tun_build(const struct tun *t, struct tun_pkt *out)
 	o.dst = o.family == 4 ? GW4 : GW6;
 	if (pkt_build(&t->inner, &ip))
 		return -EINVAL;
-	ilen = ip.len - ip.l3_off;
+	ilen = t->no_inner ? 0 : ip.len - ip.l3_off;
 	if (ilen + 32 > sizeof(msg))
 		return -EINVAL;
 	msg[0] = t->type ? t->type : CG_TUN_DATA;
@@ -285,7 +286,7 @@ static bool run(const char *what, const struct tun_pkt *tp, int stat)
 				   "inner packet");
 	}
 	if (ok)
-		reasons_seen |= 1U << stat;
+		reasons_seen |= 1ULL << stat;
 	return ok;
 }
 
@@ -565,7 +566,7 @@ static void test_malformed(void)
 	struct tun_pkt tp;
 
 	reset();
-	tsend("type 2", &T4(1, WEB80, .type = 2), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("type 3", &T4(1, WEB80, .type = 3), CG_STAT_DROP_CAP_MALFORMED);
 	tsend("flags: unknown bit", &T4(1, WEB80, .flags = 0x80), CG_STAT_DROP_CAP_MALFORMED);
 	tsend("flags: encrypted and unknown", &T4(1, WEB80, .flags = 0x81, .session = SIDENC),
 	      CG_STAT_DROP_CAP_MALFORMED);
@@ -832,7 +833,7 @@ static void test_verified_replay(void)
 			  before[CG_STAT_DROP_REPLAY_UNVERIFIED].packets,
 		  rounds, "the other refused as a replay");
 	if (ASSERT_TRUE(verified > 0, "a verified duplicate was counted apart"))
-		reasons_seen |= 1U << CG_STAT_DROP_REPLAY;
+		reasons_seen |= 1ULL << CG_STAT_DROP_REPLAY;
 	fprintf(stderr, "  %llu rounds, %llu verified duplicates\n", (unsigned long long)rounds,
 		(unsigned long long)verified);
 }
@@ -892,7 +893,8 @@ static void test_encrypted_refusals(void)
 	tsend("slot of another id", &E4(1, .session = SIDENC ^ 0x80000000U),
 	      CG_STAT_DROP_UNKNOWN_SESSION);
 	tsend("rsvd set", &E4(1, .rsvd = 1), CG_STAT_DROP_CAP_MALFORMED);
-	tsend("type 2", &E4(1, .type = 2), CG_STAT_DROP_CAP_MALFORMED);
+	tsend("type 2 (keepalive) with an inner packet", &E4(1, .type = 2),
+	      CG_STAT_DROP_CAP_MALFORMED);
 	tsend("smallest inner, 20 bytes",
 	      &E4(1, .inner = IN4(WEB, 253, 0, .payload_len = 0), .mangle_msg = NULL),
 	      CG_STAT_PASS_ENCRYPTED);
@@ -915,6 +917,53 @@ static void test_wrong_mode(void)
 	/* Neither moved a window. */
 	tsend("integrity session still fresh", &T4(1, WEB80), CG_STAT_PASS_CAP);
 	tsend("encrypted session still fresh", &E4(1), CG_STAT_PASS_ENCRYPTED);
+}
+
+/*
+ * Keepalives: header and tag only. Integrity: verified in XDP, the window
+ * and the endpoint move, the packet ends there (KEEPALIVE); encrypted: the
+ * daemon opens it (PASS_ENCRYPTED). A keepalive with an inner packet, or a
+ * data packet without one, is malformed.
+ */
+static void test_keepalive(void)
+{
+	struct cg_session s;
+
+	reset();
+	tsend("integrity keepalive", &T4(5, WEB80, .type = CG_TUN_KEEPALIVE, .no_inner = true),
+	      CG_STAT_KEEPALIVE);
+	ASSERT_EQ(session_get(SID4, &s), 0, "session");
+	ASSERT_EQ(s.replay_top, 5, "the window moved");
+	ASSERT_EQ(ntohs(s.ep_port), 40000, "the endpoint recorded");
+	tsend("replayed keepalive",
+	      &T4(5, WEB80, .type = CG_TUN_KEEPALIVE, .no_inner = true, .sport = 40001),
+	      CG_STAT_DROP_REPLAY_UNVERIFIED);
+	tsend_flipped("keepalive with a flipped tag",
+		      &T4(6, WEB80, .type = CG_TUN_KEEPALIVE, .no_inner = true, .sport = 40001), -1,
+		      CG_STAT_DROP_BAD_TAG);
+	tsend("keepalive under another key",
+	      &T4(7, WEB80, .type = CG_TUN_KEEPALIVE, .no_inner = true, .sport = 40001,
+		  .key = key6),
+	      CG_STAT_DROP_BAD_TAG);
+	ASSERT_EQ(session_get(SID4, &s), 0, "session");
+	ASSERT_EQ(ntohs(s.ep_port), 40000, "refused keepalives moved no endpoint");
+	tsend("keepalive from a new port (a NAT rebound)",
+	      &T4(8, WEB80, .type = CG_TUN_KEEPALIVE, .no_inner = true, .sport = 40002),
+	      CG_STAT_KEEPALIVE);
+	ASSERT_EQ(session_get(SID4, &s), 0, "session");
+	ASSERT_EQ(ntohs(s.ep_port), 40002, "the endpoint follows");
+	tsend("keepalive, unknown session",
+	      &T4(9, WEB80, .type = CG_TUN_KEEPALIVE, .no_inner = true, .session = 0x5555),
+	      CG_STAT_DROP_UNKNOWN_SESSION);
+	tsend("keepalive carrying an inner packet", &T4(10, WEB80, .type = CG_TUN_KEEPALIVE),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	tsend("data packet without an inner packet", &T4(11, WEB80, .no_inner = true),
+	      CG_STAT_DROP_CAP_MALFORMED);
+	tsend("encrypted keepalive: to the daemon",
+	      &E4(1, .type = CG_TUN_KEEPALIVE, .no_inner = true), CG_STAT_PASS_ENCRYPTED);
+	tsend("keepalive of the other mode",
+	      &T4(12, WEB80, .type = CG_TUN_KEEPALIVE, .no_inner = true, .session = SIDENC),
+	      CG_STAT_DROP_WRONG_MODE);
 }
 
 /*
@@ -1187,7 +1236,7 @@ static void test_every_cap_reason_covered(void)
 	int k;
 
 	for (k = 0; k < CG_STAT_MAX; k++)
-		if (cap_reason(k) && !ASSERT_TRUE(reasons_seen & (1U << k), "reason covered"))
+		if (cap_reason(k) && !ASSERT_TRUE(reasons_seen & (1ULL << k), "reason covered"))
 			fprintf(stderr, "  not covered: %d\n", k);
 }
 
@@ -1217,6 +1266,7 @@ int main(int argc, char **argv)
 		T_CASE(test_encrypted_pass),
 		T_CASE(test_encrypted_refusals),
 		T_CASE(test_wrong_mode),
+		T_CASE(test_keepalive),
 		T_CASE(test_encrypted_window_shared),
 		T_CASE(test_windows_open_checks),
 		T_CASE(test_inner_agrees),

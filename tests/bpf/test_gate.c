@@ -131,7 +131,7 @@ struct row {
 static struct gate_bpf *skel;
 static int ncpus;
 static __u32 fw_gen;	   /* what base_cfg() writes; rule() bumps it */
-static __u32 reasons_seen; /* bit per enum cg_stat a passing step produced */
+static __u64 reasons_seen; /* bit per enum cg_stat a passing step produced */
 
 /* ---- helpers for setups and checks -------------------------------------- */
 
@@ -1526,7 +1526,7 @@ static bool run_step(const struct row *r, int i, const struct step *s)
 			ok &= ASSERT_EQ(db, p.len, what);
 	}
 	if (ok && !s->egress)
-		reasons_seen |= 1U << s->stat;
+		reasons_seen |= 1ULL << s->stat;
 	return ok;
 }
 
@@ -1644,7 +1644,7 @@ static void every_reason_covered(void)
 	int k;
 
 	for (k = 0; k < CG_STAT_MAX; k++)
-		if (!cap_reason(k) && !ASSERT_TRUE(reasons_seen & (1U << k), "reason covered"))
+		if (!cap_reason(k) && !ASSERT_TRUE(reasons_seen & (1ULL << k), "reason covered"))
 			fprintf(stderr, "  not covered: %d\n", k);
 }
 

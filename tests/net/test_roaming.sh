@@ -239,6 +239,12 @@ roam() {
 	check "$m/forged_moves_nothing" stays 1 endpoint_is $PUB:40002
 	check "$m/works_after_refusals" http_ok
 
+	# A silent client: nothing it sends would move the endpoint, its keepalive does
+	# (one per keepalive interval, 1 s here, when the data path sent nothing).
+	rebind "$caddr" "$cport" 40003
+	check "$m/silent_client_followed" poll 5 endpoint_is $PUB:40003
+	check "$m/works_after_silent_rebind" http_ok
+
 	# 2. The client's own address changes; a TCP connection through the tunnel is open.
 	rebind none
 	hold=$TMP/hold-$m

@@ -144,7 +144,27 @@ static void test_gateway_verdicts(void)
 	path_session_info(p, ID, &pi);
 	ASSERT_MEMEQ(pi.ep_addr, from_b, 16, "the endpoint moves on an authenticated packet");
 
-	n = sealed(pkt, ID, 3, vip, 7, s2c);
+	/* A keepalive from a third address: accepted, nothing inside, the endpoint follows. */
+	{
+		struct aead *ka = aead_new(CG_CIPHER_CHACHA20_POLY1305, c2s, true);
+		static const uint8_t from_c[16] = { [10] = 0xff, [11] = 0xff, 10, 10, 7, 7 };
+
+		ASSERT_EQ(wire_keepalive(ID, 3, NULL, ka, pkt), 0, "keepalive sealed");
+		aead_free(ka);
+		len = 99;
+		ASSERT_EQ(path_check_packet(p, pkt, WIRE_KEEPALIVE_LEN, from_c, htons(40000),
+					    &inner, &len),
+			  TUN_OK, "keepalive");
+		ASSERT_EQ(len, 0, "a keepalive delivers nothing");
+		path_session_info(p, ID, &pi);
+		ASSERT_MEMEQ(pi.ep_addr, from_c, 16, "the endpoint follows a keepalive");
+		ASSERT_EQ(path_check_packet(p, pkt, WIRE_KEEPALIVE_LEN, from_a, htons(40000), NULL,
+					    NULL),
+			  TUN_REPLAY, "a replayed keepalive");
+		path_session_info(p, ID, &pi);
+		ASSERT_MEMEQ(pi.ep_addr, from_c, 16, "a replayed keepalive moves nothing");
+	}
+	n = sealed(pkt, ID, 30, vip, 7, s2c);
 	ASSERT_EQ(check(p, pkt, n, from_a), TUN_BAD_TAG, "the other direction's key");
 	memcpy(spoof, vip, 16);
 	spoof[15] = 3;
@@ -181,8 +201,8 @@ static void test_gateway_verdicts(void)
 	ASSERT_EQ(path_session_info(p, ID, &pi), -ENOENT, "no info");
 
 	path_counters(p, &pc);
-	ASSERT_EQ(pc.rx[TUN_OK], 4, "ok counted");
-	ASSERT_EQ(pc.rx[TUN_REPLAY], 2, "replays counted");
+	ASSERT_EQ(pc.rx[TUN_OK], 5, "ok counted (the keepalive too)");
+	ASSERT_EQ(pc.rx[TUN_REPLAY], 3, "replays counted");
 	ASSERT_EQ(pc.rx[TUN_BAD_TAG], 2, "bad tags counted");
 	path_free(p);
 }

@@ -97,7 +97,8 @@ static void test_parse_table(void)
 		{ "one inner byte + tag", 33, -1, 0, TUN_OK },
 		{ "header one short", 15, -1, 0, TUN_SHORT },
 		{ "type 0", 0, 0, 0, TUN_BAD_TYPE },
-		{ "type 2", 0, 0, 2, TUN_BAD_TYPE },
+		{ "type 2 (keepalive) with inner bytes", 0, 0, 2, TUN_SHORT },
+		{ "type 3", 0, 0, 3, TUN_BAD_TYPE },
 		{ "type 255", 0, 0, 255, TUN_BAD_TYPE },
 		{ "bad type on a short packet", 8, 0, 2, TUN_SHORT },
 		{ "encrypted flag", 0, 1, CG_TUN_F_ENCRYPTED, TUN_OK },
@@ -306,6 +307,40 @@ out:
 	aead_free(o);
 }
 
+/* Keepalives: header and tag, in both modes; they parse with no inner bytes and verify. */
+static void test_keepalive(void)
+{
+	struct aead *s = aead_new(CG_CIPHER_CHACHA20_POLY1305, akey, true);
+	struct aead *o = aead_new(CG_CIPHER_CHACHA20_POLY1305, akey, false);
+	uint8_t pkt[WIRE_KEEPALIVE_LEN + 1], tag[16];
+	struct wire_view v;
+
+	if (!ASSERT_TRUE(s && o, "contexts"))
+		goto out;
+	ASSERT_EQ(wire_keepalive(7, 3, key, NULL, pkt), 0, "integrity keepalive");
+	ASSERT_EQ(pkt[0], CG_TUN_KEEPALIVE, "type");
+	ASSERT_EQ(pkt[1], 0, "flags");
+	sipref_128(pkt, 16, key, tag);
+	ASSERT_MEMEQ(pkt + 16, tag, 16, "tag over the header (reference SipHash)");
+	ASSERT_EQ(wire_parse(pkt, WIRE_KEEPALIVE_LEN, &v), TUN_OK, "parses");
+	ASSERT_EQ(v.inner_len, 0, "no inner bytes");
+	ASSERT_EQ(wire_verify(pkt, WIRE_KEEPALIVE_LEN, key), TUN_OK, "verifies");
+	ASSERT_EQ(wire_parse(pkt, WIRE_KEEPALIVE_LEN + 1, &v), TUN_SHORT, "one byte more");
+	ASSERT_EQ(wire_parse(pkt, WIRE_KEEPALIVE_LEN - 1, &v), TUN_SHORT, "one byte less");
+	ASSERT_EQ(wire_keepalive(7, 4, NULL, s, pkt), 0, "encrypted keepalive");
+	ASSERT_EQ(pkt[1], CG_TUN_F_ENCRYPTED, "encrypted flag");
+	ASSERT_EQ(wire_parse(pkt, WIRE_KEEPALIVE_LEN, &v), TUN_OK, "parses");
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_OK, "opens");
+	pkt[20] ^= 1;
+	ASSERT_EQ(wire_open_aead(pkt, &v, o), TUN_BAD_TAG, "flipped tag");
+	ASSERT_EQ(wire_keepalive(7, 0, key, NULL, pkt), -EINVAL, "counter 0");
+	ASSERT_EQ(wire_keepalive(7, 1, key, s, pkt), -EINVAL, "two keys");
+	ASSERT_EQ(wire_keepalive(7, 1, NULL, NULL, pkt), -EINVAL, "no key");
+out:
+	aead_free(s);
+	aead_free(o);
+}
+
 static void test_names(void)
 {
 	static const char *const want[TUN_MAX][2] = {
@@ -334,4 +369,4 @@ static void test_names(void)
 T_MAIN(T_CASE(test_golden), T_CASE(test_roundtrip_lengths), T_CASE(test_seal_in_place),
        T_CASE(test_seal_errors), T_CASE(test_parse_table), T_CASE(test_view_untouched_on_error),
        T_CASE(test_flipped_bytes), T_CASE(test_truncated_every_length), T_CASE(test_inner_check),
-       T_CASE(test_aead_golden), T_CASE(test_aead_open), T_CASE(test_names))
+       T_CASE(test_aead_golden), T_CASE(test_aead_open), T_CASE(test_keepalive), T_CASE(test_names))
