@@ -86,9 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (p == TUN_OK && t != TUN_OK && t != TUN_BAD_TAG))
 		abort();
 	if (p == TUN_OK) {
-		if (v.inner_len < 1 || v.inner_len + WIRE_OVERHEAD != size ||
-		    v.inner != data + CG_TUN_HDR_LEN || v.tag != data + size - CG_TUN_TAG_LEN ||
-		    v.type != CG_TUN_DATA || v.flags != 0)
+		/* A data packet carries an inner packet, a keepalive none; two modes. */
+		if ((v.type == CG_TUN_DATA ? v.inner_len < 1
+					   : v.type != CG_TUN_KEEPALIVE || v.inner_len != 0) ||
+		    v.inner_len + WIRE_OVERHEAD != size || v.inner != data + CG_TUN_HDR_LEN ||
+		    v.tag != data + size - CG_TUN_TAG_LEN || (v.flags & ~CG_TUN_F_ENCRYPTED))
 			abort();
 		wire_inner_check(v.inner, v.inner_len, NULL, NULL);
 		/* As the gate does: read the window, verify, then update. */
