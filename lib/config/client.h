@@ -23,11 +23,11 @@ struct client_config {
 	char device[CG_NAME_MAX]; /* default "": the certificate's CN */
 	char tun[IF_NAMESIZE];	  /* default "cg0" */
 	uint64_t retry_max_ns;	  /* reconnect backoff cap, default 30s, 1s..1h */
-	unsigned int workers;	  /* data path workers, 0 (default): one per CPU but one, at least 1 */
-	unsigned int levers;	  /* fast_path: enum path_lever bits, default all */
-	uint8_t mode;		  /* policy (0, the default): what the gateway grants;
-				     encrypted (CG_TUN_F_ENCRYPTED): nothing less */
-	uint8_t cipher;		  /* auto (0, the default) or one enum cg_cipher */
+	unsigned int workers; /* data path workers, 0 (default): one per CPU but one, at least 1 */
+	unsigned int levers;  /* fast_path: enum path_lever bits, default all */
+	uint8_t mode;	      /* policy (0, the default): what the gateway grants;
+				 encrypted (CG_TUN_F_ENCRYPTED): nothing less */
+	uint8_t cipher;	      /* auto (0, the default) or one enum cg_cipher */
 };
 
 /*

@@ -67,9 +67,9 @@ struct auth_cfg {
 	uint32_t max_sessions_per_conn;	  /* default 2: map slots per channel (in use + replaced) */
 	uint32_t
 		renew_after_pct; /* default 50: a renewal before this % of session_ttl is refused */
-	unsigned int workers;	 /* data path workers, 0 (default): one per CPU but one, at least 1 */
-	unsigned int levers;	 /* fast_path: enum path_lever bits, default all */
-	char tun[IF_NAMESIZE];	 /* return-path TUN device, default "cg-<name>" truncated */
+	unsigned int workers;  /* data path workers, 0 (default): one per CPU but one, at least 1 */
+	unsigned int levers;   /* fast_path: enum path_lever bits, default all */
+	char tun[IF_NAMESIZE]; /* return-path TUN device, default "cg-<name>" truncated */
 };
 
 struct gw_config {

@@ -122,10 +122,11 @@ int config_set_workers(struct config_ctx *ctx, const char *key, const char *v, u
 	uint32_t n;
 
 	if (parse_u32(v, 0, PATH_WORKERS_MAX, &n))
-		return config_fail(ctx, ctx->line,
-				   "[%s] %s: \"%s\" is not a worker count (0 = one per CPU but one, "
-				   "or 1..%d)",
-				   ctx->section, key, config_quote(v, q), PATH_WORKERS_MAX);
+		return config_fail(
+			ctx, ctx->line,
+			"[%s] %s: \"%s\" is not a worker count (0 = one per CPU but one, "
+			"or 1..%d)",
+			ctx->section, key, config_quote(v, q), PATH_WORKERS_MAX);
 	*out = n;
 	return 0;
 }

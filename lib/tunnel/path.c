@@ -258,26 +258,33 @@ static struct slot *slot_of(struct path *p, uint32_t id)
 
 /*
  * Sequence counts: a writer makes seq odd, writes, makes it even again
- * (writers serialised by the caller, or by the spin flag); a reader copies
+ * (writers serialised by the caller, or by a spin flag); a reader copies
  * and retries while seq was odd or moved (seq_read_begin, seq_read_retry).
  */
-static uint32_t seq_write_begin(_Atomic uint32_t *seq, atomic_flag *lock)
+static void spin_lock(atomic_flag *f)
+{
+	while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
+		;
+}
+
+static void spin_unlock(atomic_flag *f)
+{
+	atomic_flag_clear_explicit(f, memory_order_release);
+}
+
+static uint32_t seq_write_begin(_Atomic uint32_t *seq)
 {
 	uint32_t v;
 
-	while (lock && atomic_flag_test_and_set_explicit(lock, memory_order_acquire))
-		;
 	v = atomic_load_explicit(seq, memory_order_relaxed);
 	atomic_store_explicit(seq, v + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	return v + 2;
 }
 
-static void seq_write_end(_Atomic uint32_t *seq, atomic_flag *lock, uint32_t v)
+static void seq_write_end(_Atomic uint32_t *seq, uint32_t v)
 {
 	atomic_store_explicit(seq, v, memory_order_release);
-	if (lock)
-		atomic_flag_clear_explicit(lock, memory_order_release);
 }
 
 static uint32_t seq_read_begin(_Atomic uint32_t *seq)
@@ -324,13 +331,13 @@ static const struct path_session *view_get(struct view *v, struct slot *sl, uint
 
 static void slot_write(struct slot *sl, const struct path_session *s)
 {
-	uint32_t v = seq_write_begin(&sl->seq, NULL);
+	uint32_t v = seq_write_begin(&sl->seq);
 
 	if (s)
 		memcpy(&sl->s, s, sizeof(sl->s));
 	else
 		sodium_memzero(&sl->s, sizeof(sl->s));
-	seq_write_end(&sl->seq, NULL, v);
+	seq_write_end(&sl->seq, v);
 }
 
 static bool vip_offset(const struct path *p, const uint8_t vip[16], uint32_t *off)
@@ -350,11 +357,14 @@ static bool vip_offset(const struct path *p, const uint8_t vip[16], uint32_t *of
 
 static void ep_write(struct slot *sl, const uint8_t addr[16], uint16_t port)
 {
-	uint32_t v = seq_write_begin(&sl->ep_seq, &sl->ep_lock);
+	uint32_t v;
 
+	spin_lock(&sl->ep_lock);
+	v = seq_write_begin(&sl->ep_seq);
 	memcpy(sl->ep_addr, addr, 16);
 	sl->ep_port = port;
-	seq_write_end(&sl->ep_seq, &sl->ep_lock, v);
+	seq_write_end(&sl->ep_seq, v);
+	spin_unlock(&sl->ep_lock);
 }
 
 static bool ep_read(struct slot *sl, uint8_t addr[16], uint16_t *port)
@@ -560,15 +570,14 @@ static void rx_commit(struct worker *w, struct opened *o, unsigned int n,
 		for (j = i; j < n && o[j].slot == sl; j++)
 			;
 		acc = 0;
-		while (atomic_flag_test_and_set_explicit(&sl->win_lock, memory_order_acquire))
-			;
+		spin_lock(&sl->win_lock);
 		alive = atomic_load_explicit(&sl->seq, memory_order_acquire) == o[i].seq;
 		for (k = i; k < j; k++) {
 			o[k].ok = alive && o[k].seq == o[i].seq &&
 				  replay_accept(&sl->win->top, sl->win->bitmap, o[k].counter);
 			acc += o[k].ok;
 		}
-		atomic_flag_clear_explicit(&sl->win_lock, memory_order_release);
+		spin_unlock(&sl->win_lock);
 		for (k = i; k < j; k++)
 			count(&w->rx[o[k].ok ? TUN_OK
 				     : alive ? TUN_REPLAY
@@ -642,12 +651,15 @@ static struct pmtu_slot *pmtu_slot_of(struct path *p, const uint8_t addr[16])
 static void pmtu_put(struct path *p, const uint8_t addr[16], unsigned int mtu)
 {
 	struct pmtu_slot *e = pmtu_slot_of(p, addr);
-	uint32_t v = seq_write_begin(&e->seq, &e->lock);
+	uint32_t v;
 
+	spin_lock(&e->lock);
+	v = seq_write_begin(&e->seq);
 	memcpy(e->addr, addr, 16);
 	e->mtu = mtu;
 	e->until_ns = now_ns() + PMTU_TTL_NS;
-	seq_write_end(&e->seq, &e->lock, v);
+	seq_write_end(&e->seq, v);
+	spin_unlock(&e->lock);
 }
 
 /* The outer path MTU the kernel reported for addr, or 0 if none (or expired). */
@@ -1006,7 +1018,7 @@ static void tx_one(struct worker *w, const uint8_t *pkt, size_t len)
 		id = atomic_load_explicit(&p->tx_id, memory_order_acquire);
 	}
 	sl = id ? slot_of(p, id) : NULL;
-	s = view_get(&w->txv, sl, id, false);
+	s = sl ? view_get(&w->txv, sl, id, false) : NULL;
 	if (!s) {
 		count(&w->tx[PATH_TX_NO_SESSION], 1);
 		return;
@@ -1246,7 +1258,8 @@ static int open_sockets(struct path *p, char *err, size_t errlen)
 					       : udp_connect(cfg->gateway, cfg->gateway_port);
 		if (fd < 0) {
 			snprintf(err, errlen, "data socket udp/%u: %s",
-				 cfg->role == PATH_GATEWAY ? cfg->data_port : cfg->gateway_port,
+				 (unsigned int)(cfg->role == PATH_GATEWAY ? cfg->data_port
+									  : cfg->gateway_port),
 				 strerror(-fd));
 			return fd;
 		}
