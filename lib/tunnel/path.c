@@ -409,8 +409,15 @@ int path_session_set(struct path *p, const struct path_session *s)
 	atomic_store(&sl->rx_bytes, 0);
 	atomic_store(&sl->tx_packets, 0);
 	atomic_store(&sl->tx_bytes, 0);
-	/* A new session never inherits a window (the gate reads the gateway's: set it first). */
+	/*
+	 * A new session never inherits a window (the gate reads the gateway's:
+	 * set it first). Under the window's flag: a worker still committing a
+	 * packet of the slot's previous session either finished (wiped here) or
+	 * finds the slot's sequence count moved and accepts nothing.
+	 */
+	spin_lock(&sl->win_lock);
 	memset(sl->win, 0, sizeof(*sl->win));
+	spin_unlock(&sl->win_lock);
 	if (p->cfg.role == PATH_CLIENT) {
 		atomic_store(&p->tx_id, s->id);
 	} else if (vip_offset(p, s->vip, &off)) {
