@@ -68,19 +68,6 @@ struct session *session_find(struct session_table *t, uint32_t id)
 	return NULL;
 }
 
-struct session *session_find_vip(struct session_table *t, const uint8_t vip[16])
-{
-	struct session *best = NULL;
-	size_t i;
-
-	/* After a renewal two sessions share the address: replies use the newest. */
-	for (i = 0; i < t->n; i++)
-		if (t->s[i].installed && !memcmp(t->s[i].vip, vip, 16) &&
-		    (!best || t->s[i].created_ns > best->created_ns))
-			best = &t->s[i];
-	return best;
-}
-
 bool session_holds_vip(const struct session_table *t, const uint8_t vip[16])
 {
 	size_t i;

@@ -49,8 +49,6 @@ int session_add(struct session_table *t, struct session *s);
 
 /* The session with this id, or NULL. */
 struct session *session_find(struct session_table *t, uint32_t id);
-/* The newest installed session holding this virtual address (replies go there), or NULL. */
-struct session *session_find_vip(struct session_table *t, const uint8_t vip[16]);
 /* True if any session, installed or not, holds this address. */
 bool session_holds_vip(const struct session_table *t, const uint8_t vip[16]);
 

@@ -67,11 +67,3 @@ struct cg_replay_window *windows_at(struct windows *ws, uint32_t slot)
 {
 	return slot < CG_MAX_SESSIONS ? &ws->w[slot] : NULL;
 }
-
-void windows_reset(struct windows *ws, uint32_t slot)
-{
-	struct cg_replay_window *w = windows_at(ws, slot);
-
-	if (w)
-		memset(w, 0, sizeof(*w));
-}

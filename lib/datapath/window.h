@@ -37,13 +37,4 @@ void windows_close(struct windows *ws);
 /* The window of session slot @slot (< CG_MAX_SESSIONS), or NULL past the end. */
 struct cg_replay_window *windows_at(struct windows *ws, uint32_t slot);
 
-/*
- * Zeroes the window of @slot (top 0: nothing accepted), so that a session
- * never inherits its slot's previous window. The daemon calls it before it
- * installs an encrypted session in that slot (sessmap_put): no packet can
- * pass the gate for that slot then, and no worker writes it. Ignores a slot
- * past the end.
- */
-void windows_reset(struct windows *ws, uint32_t slot);
-
 #endif
