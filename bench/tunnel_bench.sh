@@ -96,13 +96,15 @@ cpu_gb_snap() {
 	echo "$line $t"
 }
 
+iperf_listening() { ip netns exec "$NSS" ss -Hltn "sport = :$IPERF_PORT" | grep -q .; }
+
 # tcp_cpu SYS TARGET [STREAMS...]: iperf3 TCP with CPU per GB, REPS times per stream count
 tcp_cpu() {
 	local sys=$1 tgt=$2 rep n b a f srv
 	shift 2
 	ip netns exec "$NSS" iperf3 -s -p "$IPERF_PORT" >>"$RUN/log/iperf3-s-$sys.log" 2>&1 &
 	srv=$!
-	sleep 1
+	poll 5 iperf_listening || { echo "tunnel_bench: iperf3 -s did not listen" >&2; exit 1; }
 	for rep in $(seq 1 "$REPS"); do
 		for n in "$@"; do
 			log "$sys rep $rep: TCP -P $n, CPU per GB"
@@ -111,6 +113,7 @@ tcp_cpu() {
 			ip netns exec "$NSC" iperf3 -c "$tgt" -p "$IPERF_PORT" -P "$n" -t "$DUR" -J >"$f"
 			a=$(cpu_gb_snap)
 			echo "$sys $rep tcp$n $(H tcp "$f") $($TABLE cpu "$b" "$a" "$f")" >>"$TSV"
+			# A pause between runs, as vpn_peers.sh makes: pacing, not a wait for a state.
 			sleep 1
 		done
 	done

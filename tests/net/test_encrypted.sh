@@ -38,67 +38,40 @@ topology() {
 	poll 10 nsx $SRV curl -sf -m 1 http://10.10.2.2/
 }
 
-pki() {
-	pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
-	"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
-	"$CAPGATE" ca issue --dir "$PKI" --device dev2 >/dev/null
-}
-
 gateway_config() {
-	cat >"$TMP/gw.ini" <<-EOF
-		[gateway]
-		interface = ext0
-		name = e$$
-		api = $API
-		state_dir = $TMP/state
-		default = drop
+	{
+		gateway_ini_head e$$ $API "$TMP/state" "$PKI"
+		cat <<-EOF
+			keepalive = 1s
+			dead_after = 4s
 
-		[auth]
-		port = 8443
-		spa_port = 62201
-		data_port = 51900
-		ca = $PKI/ca.crt
-		cert = $PKI/gateway.crt
-		key = $PKI/gateway.key
-		pool = 100.64.0.0/24
-		keepalive = 1s
-		dead_after = 4s
+			[service web]
+			proto = tcp
+			address = 10.10.2.2
+			ports = 80
 
-		[service web]
-		proto = tcp
-		address = 10.10.2.2
-		ports = 80
+			[service echo]
+			proto = udp
+			address = 10.10.2.0/24
+			ports = 7
 
-		[service echo]
-		proto = udp
-		address = 10.10.2.0/24
-		ports = 7
+			[allow sensors]
+			device = dev1
+			app = sensor
+			services = web echo
 
-		[allow sensors]
-		device = dev1
-		app = sensor
-		services = web echo
-
-		[allow fast]
-		device = dev2
-		app = sensor
-		mode = integrity
-		services = web echo
-	EOF
+			[allow fast]
+			device = dev2
+			app = sensor
+			mode = integrity
+			services = web echo
+		EOF
+	} >"$TMP/gw.ini"
 }
 
 # client_config NAME DEVICE [MODE]
 client_config() {
-	cat >"$TMP/$1.ini" <<-EOF
-		[client]
-		gateway = 10.10.1.1
-		ca = $PKI/ca.crt
-		cert = $PKI/$2.crt
-		key = $PKI/$2.key
-		app = sensor
-		tun = cg0
-		retry_max = 2s
-	EOF
+	client_ini_head "$PKI" "$2" >"$TMP/$1.ini"
 	[ -z "${3:-}" ] || echo "mode = $3" >>"$TMP/$1.ini"
 }
 
@@ -156,7 +129,7 @@ resend() {
 }
 
 topology
-pki
+pki_devices "$PKI" dev1 dev2
 gateway_config
 bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
 GWPID=$BG_PID
