@@ -2,7 +2,6 @@
 /* Ed25519 CA, gateway and device certificates through OpenSSL's X509 API. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +17,7 @@
 #include "lib/auth/ca.h"
 #include "lib/auth/proto.h"
 #include "lib/auth/tls.h"
+#include "lib/base/file.h"
 
 #define DAY_SECS (24L * 3600L)
 
@@ -135,47 +135,16 @@ fail:
 	return NULL;
 }
 
-/* Refuse to replace a file unless forced; with force, remove it first so O_EXCL can create it. */
-static int target_free(const char *path, unsigned int flags, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (!(flags & CA_FORCE)) {
-		snprintf(err, errlen, "%s exists: refusing to overwrite it (--force replaces it)",
-			 path);
-		return -EEXIST;
-	}
-	if (unlink(path)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 /* Creates path with O_EXCL and writes the key (mode 0600) or certificate (0644). */
 static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, char *err, size_t errlen)
 {
 	FILE *f = NULL;
 	int fd, ret = 0, ok;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, key ? 0600 : 0644);
+	fd = file_create(path, key ? 0600 : 0644, err, errlen);
 	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		ret = fd;
 		goto out;
-	}
-	/* The umask may have removed bits but never adds any: set the exact mode. */
-	if (fchmod(fd, key ? 0600 : 0644)) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		goto unlink;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
@@ -225,8 +194,8 @@ static int pair_absent(const char *dir, const char *name, char *err, size_t errl
 		snprintf(err, errlen, "%s: path too long", dir);
 		return ret;
 	}
-	ret = target_free(kpath, 0, err, errlen);
-	return ret ? ret : target_free(cpath, 0, err, errlen);
+	ret = file_make_room(kpath, false, err, errlen);
+	return ret ? ret : file_make_room(cpath, false, err, errlen);
 }
 
 /* Writes name.key and name.crt in dir, refusing existing files; none left on failure. */
@@ -241,8 +210,8 @@ static int pair_write(const char *dir, const char *name, EVP_PKEY *key, X509 *ce
 		snprintf(err, errlen, "%s: path too long", dir);
 		return ret;
 	}
-	if ((ret = target_free(kpath, flags, err, errlen)) ||
-	    (ret = target_free(cpath, flags, err, errlen)))
+	if ((ret = file_make_room(kpath, flags & CA_FORCE, err, errlen)) ||
+	    (ret = file_make_room(cpath, flags & CA_FORCE, err, errlen)))
 		return ret;
 	ret = write_pem(kpath, key, NULL, err, errlen);
 	if (ret)

@@ -2,12 +2,9 @@
 /* TLS 1.3 contexts with mutual Ed25519 certificates, peer names and the exporter. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -16,6 +13,7 @@
 #include <sodium.h>
 
 #include "lib/auth/tls.h"
+#include "lib/base/file.h"
 
 const char *tls_err_text(const char *prefix, char *buf, size_t len)
 {
@@ -41,61 +39,15 @@ const char *tls_err_text(const char *prefix, char *buf, size_t len)
 	return buf;
 }
 
-/* "uid 0 (root)", or "uid N" if no user has that id. */
-static const char *uid_text(uid_t uid, char *buf, size_t len)
-{
-	struct passwd pw, *res = NULL;
-	char names[1024];
-
-	if (getpwuid_r(uid, &pw, names, sizeof(names), &res) || !res)
-		snprintf(buf, len, "uid %u", (unsigned int)uid);
-	else
-		snprintf(buf, len, "uid %u (%s)", (unsigned int)uid, res->pw_name);
-	return buf;
-}
-
 EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen)
 {
 	EVP_PKEY *pkey = NULL;
 	FILE *f = NULL;
-	struct stat st;
 	int fd = -1, e = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = file_open_secret(path, "a private key", err, errlen);
 	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		goto out;
-	}
-	if (fstat(fd, &st)) {
-		e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		e = EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	/* STYLE §5: a key others can read is a key others may have. */
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		e = EPERM;
-		snprintf(err, errlen,
-			 "%s: mode %04o: a private key must not be accessible by group or others "
-			 "(chmod 600)",
-			 path, (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	/* A key another user can rewrite is theirs to choose, whatever its mode. */
-	if (st.st_uid != geteuid()) {
-		char have[64], want[64];
-
-		e = EPERM;
-		snprintf(err, errlen,
-			 "%s: owned by %s, expected %s (the user capgate runs as): a key another "
-			 "user can rewrite is refused (chown)",
-			 path, uid_text(st.st_uid, have, sizeof(have)),
-			 uid_text(geteuid(), want, sizeof(want)));
+		e = -fd;
 		goto out;
 	}
 	f = fdopen(fd, "r");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +117,106 @@ int file_write_json(const char *path, const json_t *root)
 	ret = file_write_atomic(path, t, n + 1);
 	free(t);
 	return ret;
+}
+
+/* "uid 0 (root)", or "uid N" if no user has that id. */
+static const char *uid_text(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char names[1024];
+
+	if (getpwuid_r(uid, &pw, names, sizeof(names), &res) || !res)
+		snprintf(buf, len, "uid %u", (unsigned int)uid);
+	else
+		snprintf(buf, len, "uid %u (%s)", (unsigned int)uid, res->pw_name);
+	return buf;
+}
+
+int file_open_secret(const char *path, const char *what, char *err, size_t errlen)
+{
+	char have[64], want[64];
+	struct stat st;
+	int fd = -1, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	/* STYLE §5: a secret others can read is a secret others may have. */
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		ret = -EPERM;
+		snprintf(err, errlen,
+			 "%s: mode %04o: %s must not be accessible by group or others (chmod 600)",
+			 path, (unsigned int)(st.st_mode & 07777), what);
+		goto out;
+	}
+	/* One another user can rewrite is theirs to choose, whatever its mode. */
+	if (st.st_uid != geteuid()) {
+		ret = -EPERM;
+		snprintf(err, errlen,
+			 "%s: owned by %s, expected %s (the user capgate runs as): %s another "
+			 "user can rewrite is refused (chown)",
+			 path, uid_text(st.st_uid, have, sizeof(have)),
+			 uid_text(geteuid(), want, sizeof(want)), what);
+		goto out;
+	}
+	ret = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int file_make_room(const char *path, bool force, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (!force) {
+		snprintf(err, errlen, "%s exists: refusing to overwrite it (--force replaces it)",
+			 path);
+		return -EEXIST;
+	}
+	if (unlink(path)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int file_create(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	int fd, ret;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	/* The umask may have removed bits but never adds any: set the exact mode. */
+	if (fchmod(fd, mode)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		close(fd);
+		unlink(path);
+		return ret;
+	}
+	return fd;
 }
