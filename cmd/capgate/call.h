@@ -10,7 +10,8 @@
 #include "cmd/capgate/cmd.h"
 
 /*
- * Calls the API at g->api. On a 2xx answer returns 0 and the body in *raw
+ * Calls the API where g says (--api, --config, $CAPGATE_API, or the only
+ * socket in /run/capgate), with its token if TCP. On a 2xx answer returns 0 and the body in *raw
  * (malloc'd, caller frees). Otherwise prints "capgate: <why>" on stderr (the
  * API's "error" text when there is one) and returns 1, the exit code.
  */

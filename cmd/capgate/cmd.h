@@ -7,11 +7,17 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-/* Options that come before the subcommand: capgate [-j] [--api ADDR] [-v] CMD ... */
+/*
+ * Options that come before the subcommand: capgate [-j] [--api ADDR]
+ * [--config FILE] [--token-file FILE] [-v] CMD ... Where the API is, when
+ * neither --api nor --config says: cmd/capgate/call.c (docs/api.md).
+ */
 struct cg_global {
-	const char *api; /* REST API address, "127.0.0.1:7070" by default */
-	bool json;	 /* -j: listings as JSON */
-	int verbose;	 /* -v: more logging */
+	const char *api;	/* --api: REST API address, or NULL */
+	const char *config;	/* --config: the gateway config naming it (api, api_token_file) */
+	const char *token_file; /* --token-file: the bearer token for a TCP API */
+	bool json;		/* -j: listings as JSON */
+	int verbose;		/* -v: more logging */
 };
 
 /*
@@ -46,5 +52,6 @@ int cmd_connect(int argc, char **argv, const struct cg_global *g);
 int cmd_session(int argc, char **argv, const struct cg_global *g);
 int cmd_dpi(int argc, char **argv, const struct cg_global *g);
 int cmd_ca(int argc, char **argv, const struct cg_global *g);
+int cmd_token(int argc, char **argv, const struct cg_global *g);
 
 #endif

@@ -60,7 +60,8 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 	bool running = false;
 	uint64_t next_tick;
 
-	(void)g;
+	if (g->config)
+		o.config = g->config;
 	e = opts_parse(argc, argv, "capgate gateway --config FILE", gateway_opts_table,
 		       sizeof(gateway_opts_table) / sizeof(gateway_opts_table[0]), handle, &o);
 	if (e)
@@ -95,7 +96,11 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 		log_err("%s", err);
 		goto out;
 	}
-	api = api_new(&gateway_api_ops, gw, cfg.api, err, sizeof(err));
+	api = api_new(&gateway_api_ops, gw,
+		      &(struct api_conf){ .addr = cfg.api,
+					  .token_file = cfg.api_token_file,
+					  .metrics_public = cfg.metrics_public },
+		      err, sizeof(err));
 	if (!api) {
 		log_err("REST API: %s", err);
 		goto out;

@@ -22,13 +22,20 @@ static const struct subcommand subcommands[] = {
 	{ "stats", cmd_stats, "show packet counters by verdict and reason" },
 	{ "dpi", cmd_dpi, "analyze traffic from a capture file or an interface" },
 	{ "ca", cmd_ca, "make a CA, the gateway's and devices' certificates" },
+	{ "token", cmd_token, "make the bearer token a TCP REST API needs" },
 	{ "demo", cmd_demo, "build a client/gateway/server topology and show it working" },
 };
 
 static const struct cg_opt global_opts[] = {
 	{ "json", 'j', no_argument, NULL, "print listings as JSON" },
 	{ "api", 'a', required_argument, "ADDR",
-	  "REST API address (default 127.0.0.1:7070, or unix:/PATH)" },
+	  "REST API address: unix:/PATH, IPV4:PORT or [IPV6]:PORT (default: $CAPGATE_API, else the "
+	  "only socket in /run/capgate)" },
+	{ "config", 'c', required_argument, "FILE",
+	  "the gateway config whose api (and api_token_file) to use" },
+	{ "token-file", 't', required_argument, "FILE",
+	  "bearer token for a TCP API (default: the config's api_token_file, else "
+	  "$CAPGATE_TOKEN_FILE)" },
 	{ "verbose", 'v', no_argument, NULL, "more logging (repeat for debug)" },
 };
 
@@ -55,6 +62,12 @@ static int handle_global(int val, const char *arg, void *ctx)
 	case 'a':
 		g->api = arg;
 		return 0;
+	case 'c':
+		g->config = arg;
+		return 0;
+	case 't':
+		g->token_file = arg;
+		return 0;
 	case 'v':
 		g->verbose++;
 		return 0;
@@ -64,13 +77,10 @@ static int handle_global(int val, const char *arg, void *ctx)
 
 int main(int argc, char **argv)
 {
-	struct cg_global g = { .api = "127.0.0.1:7070" };
-	const char *env_api = getenv("CAPGATE_API");
+	struct cg_global g = { 0 };
 	size_t i;
 	int err;
 
-	if (env_api && *env_api)
-		g.api = env_api;
 	if (argc < 2) {
 		usage();
 		return 2;

@@ -3,6 +3,7 @@
 #ifndef CG_API_H
 #define CG_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,17 +61,36 @@ struct api_ops {
 
 struct api;
 
-/*
- * Listens on addr: "127.0.0.1:7070", "[::1]:7070" or "unix:/path" (a stale
- * socket file is replaced; the new one is mode 0600). Requests are served
- * only from api_process(), by calling ops on gw. Returns the server, or NULL
- * with errno set (EINVAL bad address, EADDRINUSE, EACCES, ...) and a reason in
- * err. Whatever api_new() returns, api_free() releases.
- */
-struct api *api_new(const struct api_ops *ops, struct gateway *gw, const char *addr, char *err,
-		    size_t errlen);
+/* A unix socket's group when it exists (mode 0660); without it the socket is 0600. */
+#define API_SOCKET_GROUP "capgate"
 
-/* Stops serving, closes every connection, removes the unix socket file. NULL is ok. */
+/* Where the API listens and who may use it ([gateway] api, api_token_file, metrics_public). */
+struct api_conf {
+	const char *addr;	/* "unix:/run/capgate/edge1.sock", "127.0.0.1:7070", "[::1]:7070" */
+	const char *token_file; /* required for a TCP address (lib/api/token.h); NULL or "": none */
+	const char *group;	/* the socket's group if it exists; NULL: API_SOCKET_GROUP */
+	bool metrics_public;	/* GET /metrics over TCP without a token, for scrapers */
+};
+
+/*
+ * Listens on conf->addr. A unix socket: its directory is made (0755) if
+ * missing, and must be a real directory (not a symlink) of root or this user
+ * that others cannot write to (or sticky); a stale socket is replaced, a live
+ * one (something answers) refused with -EADDRINUSE, anything else at the path
+ * with -EEXIST; the socket is born 0600 and then given to conf->group with
+ * mode 0660 when that group exists; clients need no token (the mode is the
+ * access control). A TCP address needs conf->token_file (-EINVAL without it;
+ * the file's checks as lib/api/token.h's api_token_read) and every request
+ * must carry "Authorization: Bearer TOKEN" (but GET /metrics with
+ * metrics_public); others get 401 and change nothing. Requests are served
+ * only from api_process(), by calling ops on gw. Returns the server, or NULL
+ * with errno set (EINVAL, EADDRINUSE, EEXIST, EACCES, EPERM, ...) and a
+ * reason in err. Whatever api_new() returns, api_free() releases.
+ */
+struct api *api_new(const struct api_ops *ops, struct gateway *gw, const struct api_conf *conf,
+		    char *err, size_t errlen);
+
+/* Stops serving, closes every connection, removes its unix socket file. NULL is ok. */
 void api_free(struct api *a);
 
 /* One fd to poll for POLLIN; when it is readable (or the timeout passes) call api_process(). */

@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #include "lib/api/client.h"
+#include "lib/api/token.h"
 #include "lib/base/endpoint.h"
 
 #define API_TIMEOUT_MS 5000L
@@ -63,10 +65,11 @@ static int curl_errno(CURLcode c)
 	}
 }
 
-int api_request(const char *addr, const char *method, const char *path, const char *body,
-		long *status, char **resp, char *err, size_t errlen)
+int api_request(const char *addr, const char *token, const char *method, const char *path,
+		const char *body, long *status, char **resp, char *err, size_t errlen)
 {
 	char url[512], host[INET6_ADDRSTRLEN], cerr[CURL_ERROR_SIZE] = "";
+	char auth[API_TOKEN_MAX + sizeof("Authorization: Bearer ")];
 	struct curl_slist *hdrs = NULL;
 	struct endpoint ep;
 	struct buf b = { 0 };
@@ -94,14 +97,18 @@ int api_request(const char *addr, const char *method, const char *path, const ch
 			 addr);
 		goto out;
 	}
-	if (body) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		if (!hdrs) {
-			ret = -ENOMEM;
-			snprintf(err, errlen, "cannot reach the capgate API at %s: out of memory",
-				 addr);
-			goto out;
-		}
+	if (token && strlen(token) > API_TOKEN_MAX) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "API token longer than %d characters", API_TOKEN_MAX);
+		goto out;
+	}
+	if (token)
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	if ((body && !(hdrs = curl_slist_append(hdrs, "Content-Type: application/json"))) ||
+	    (token && !(hdrs = curl_slist_append(hdrs, auth)))) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "cannot reach the capgate API at %s: out of memory", addr);
+		goto out;
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -113,8 +120,8 @@ int api_request(const char *addr, const char *method, const char *path, const ch
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (ep.family == AF_UNIX)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ep.path);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (body) {
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	}
@@ -150,6 +157,7 @@ int api_request(const char *addr, const char *method, const char *path, const ch
 	ret = 0;
 out:
 	free(b.p);
+	sodium_memzero(auth, sizeof(auth));
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	return ret;

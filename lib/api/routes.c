@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "lib/api/routes.h"
 #include "lib/base/parse_num.h"
@@ -34,6 +36,7 @@ static const char *const refusal_names[API_REF__COUNT] = {
 	[API_REF_FULL] = "full",
 	[API_REF_STATE] = "state",
 	[API_REF_INTERNAL] = "internal",
+	[API_REF_UNAUTHORIZED] = "unauthorized",
 };
 
 const char *api_refusal_name(enum api_refusal r)
@@ -523,6 +526,36 @@ static void metrics(struct api_ctx *ctx, struct api_reply *rep)
 	rep->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	rep->body = text;
 	rep->len = size;
+}
+
+enum api_refusal api_check_auth(struct api_ctx *ctx, const char *method, const char *path,
+				const char *authorization, struct api_reply *rep)
+{
+	uint8_t got[crypto_hash_sha256_BYTES];
+	const char *tok, *why = NULL;
+
+	if (!ctx->need_token ||
+	    (ctx->metrics_public && !strcmp(method, "GET") && !strcmp(path, "/metrics")))
+		return API_OK;
+	/* RFC 6750 §2.1: the scheme is case-insensitive, then one or more spaces. */
+	if (!authorization || strncasecmp(authorization, "Bearer ", 7)) {
+		why = "this API needs a token: send Authorization: Bearer TOKEN (the token in the "
+		      "gateway's api_token_file)";
+	} else {
+		for (tok = authorization + 7; *tok == ' '; tok++)
+			;
+		/* Equal-length digests: the time taken says nothing of the token or its length. */
+		crypto_hash_sha256(got, (const unsigned char *)tok, strlen(tok));
+		if (sodium_memcmp(got, ctx->token_sha256, sizeof(got)))
+			why = "wrong token";
+	}
+	if (!why)
+		return API_OK;
+	memset(rep, 0, sizeof(*rep));
+	reply_error(rep, 401, API_REF_UNAUTHORIZED, why, NULL);
+	rep->challenge = true;
+	ctx->refused[API_REF_UNAUTHORIZED]++;
+	return API_REF_UNAUTHORIZED;
 }
 
 void api_handle(struct api_ctx *ctx, const char *method, const char *path, const char *body,

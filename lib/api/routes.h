@@ -26,15 +26,16 @@ enum api_refusal {
 	API_REF_WRONG_TYPE, /* a field has the wrong JSON type */
 	API_REF_BAD_CIDR,
 	API_REF_BAD_ACTION,
-	API_REF_BAD_ID,	     /* /v1/rules/<id> is not a number */
-	API_REF_BAD_ADDRESS, /* /v1/knock/<source> is not an address */
-	API_REF_NOT_FOUND,   /* no such path, rule or open door */
-	API_REF_METHOD,	     /* path exists, method does not */
-	API_REF_TOO_LARGE,   /* body over API_BODY_MAX */
-	API_REF_EXISTS,	     /* a rule with the same prefix exists */
-	API_REF_FULL,	     /* rule table full */
-	API_REF_STATE,	     /* the gateway could not save its state or write a map */
-	API_REF_INTERNAL,    /* anything else (out of memory, ...) */
+	API_REF_BAD_ID,	      /* /v1/rules/<id> is not a number */
+	API_REF_BAD_ADDRESS,  /* /v1/knock/<source> is not an address */
+	API_REF_NOT_FOUND,    /* no such path, rule or open door */
+	API_REF_METHOD,	      /* path exists, method does not */
+	API_REF_TOO_LARGE,    /* body over API_BODY_MAX */
+	API_REF_EXISTS,	      /* a rule with the same prefix exists */
+	API_REF_FULL,	      /* rule table full */
+	API_REF_STATE,	      /* the gateway could not save its state or write a map */
+	API_REF_INTERNAL,     /* anything else (out of memory, ...) */
+	API_REF_UNAUTHORIZED, /* over TCP without the right bearer token: 401 */
 	API_REF__COUNT
 };
 
@@ -46,6 +47,9 @@ struct api_ctx {
 	const struct api_ops *ops;
 	struct gateway *gw;
 	uint64_t refused[API_REF__COUNT];
+	bool need_token;	  /* a TCP listener: every request needs the bearer token */
+	bool metrics_public;	  /* ... but GET /metrics */
+	uint8_t token_sha256[32]; /* SHA-256 of the token (compared, never the token itself) */
 };
 
 /*
@@ -99,8 +103,21 @@ struct api_reply {
 	char *body;	   /* malloc'd; NULL for 204 */
 	size_t len;
 	char allow[32];		  /* Allow header for 405, else empty */
+	bool challenge;		  /* 401: send "WWW-Authenticate: Bearer" */
 	enum api_refusal refusal; /* API_OK when served */
 };
+
+/*
+ * Whether a request may be served, before its body is read: always over a
+ * unix socket (!ctx->need_token), GET /metrics with metrics_public, else only
+ * when authorization (the Authorization header, NULL if none) is "Bearer
+ * TOKEN" with the right token (the SHA-256 digests compared in constant
+ * time, so neither the token nor its length leaks). Returns API_OK (rep
+ * untouched), or API_REF_UNAUTHORIZED with rep filled (401, a JSON error,
+ * the WWW-Authenticate challenge) and counted.
+ */
+enum api_refusal api_check_auth(struct api_ctx *ctx, const char *method, const char *path,
+				const char *authorization, struct api_reply *rep);
 
 /*
  * Serves one request: routes it, checks the input fully, then calls the

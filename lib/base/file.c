@@ -13,8 +13,9 @@
 
 #include "lib/base/file.h"
 
-static int write_all(int fd, const char *buf, size_t len)
+int file_write_all(int fd, const void *data, size_t len)
 {
+	const char *buf = data;
 	ssize_t w;
 
 	while (len) {
@@ -56,7 +57,7 @@ int file_write_atomic(const char *path, const void *buf, size_t len)
 		ret = -errno;
 		goto out;
 	}
-	ret = write_all(fd, buf, len);
+	ret = file_write_all(fd, buf, len);
 	if (ret)
 		goto out;
 	if (fsync(fd)) {

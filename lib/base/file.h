@@ -9,6 +9,9 @@
 
 #include <jansson.h>
 
+/* Writes all len bytes to fd (again after EINTR and short writes). 0 or a negative errno. */
+int file_write_all(int fd, const void *buf, size_t len);
+
 /*
  * Writes len bytes of buf to path through path.tmp (mode 0600, fsync,
  * rename, fsync of the directory), so a crash leaves the old file or the

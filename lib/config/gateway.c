@@ -98,7 +98,18 @@ static int set_api(struct config_ctx *ctx, const char *key, const char *v)
 	if (endpoint_parse(v, &ep, why, sizeof(why)))
 		return config_fail(ctx, ctx->line, "[gateway] %s: %s", key, why);
 	strcpy(cfg->api, v);
+	gw_of(ctx)->api_line = ctx->line;
 	return 0;
+}
+
+static int set_api_token_file(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->api_token_file);
+}
+
+static int set_metrics_public(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_bool(ctx, key, v, &gw_of(ctx)->cfg->metrics_public);
 }
 
 static int set_state_dir(struct config_ctx *ctx, const char *key, const char *v)
@@ -699,6 +710,8 @@ static const struct config_key gateway_keys[] = {
 	{ "xdp_mode", set_xdp_mode, 1U << 5 },
 	{ "flow_timeout", set_flow_timeout, 1U << 6 },
 	{ "internal", set_internal, 1U << 7 },
+	{ "api_token_file", set_api_token_file, 1U << 8 },
+	{ "metrics_public", set_metrics_public, 1U << 9 },
 };
 
 static const struct config_key open_keys[] = {
@@ -1232,6 +1245,26 @@ static int finish_policies(struct config_ctx *ctx)
 	return 0;
 }
 
+/* The API's default socket is named after the gateway; TCP needs a token (issue 12). */
+static int finish_api(struct config_ctx *ctx)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+	struct gw_config *cfg = g->cfg;
+	char why[CG_ERR_MAX];
+	struct endpoint ep;
+
+	if (!g->api_line)
+		snprintf(cfg->api, sizeof(cfg->api), "unix:" GW_API_DIR "/%s.sock", cfg->name);
+	if (endpoint_parse(cfg->api, &ep, why, sizeof(why)))
+		return config_fail(ctx, g->api_line, "[gateway] api: %s", why);
+	if (ep.family != AF_UNIX && !cfg->api_token_file[0])
+		return config_fail(ctx, g->api_line,
+				   "[gateway] api = %s is TCP and needs api_token_file (capgate "
+				   "token new --file PATH makes one), or use a unix: socket",
+				   cfg->api);
+	return 0;
+}
+
 static int finish_gateway(struct config_ctx *ctx)
 {
 	struct gw_config_ctx *g = gw_of(ctx);
@@ -1245,6 +1278,8 @@ static int finish_gateway(struct config_ctx *ctx)
 		return config_fail(ctx, g->gw_line, "[gateway] interface is required");
 	if (!cfg->name[0])
 		strcpy(cfg->name, cfg->iface);
+	if ((err = finish_api(ctx)))
+		return err;
 	for (i = 0; i < cfg->nknocks; i++) {
 		p = &cfg->knocks[i].prof;
 		if (!p->nsteps)
@@ -1281,7 +1316,6 @@ static const struct config_kind gw_kind = {
 void config_init(struct gw_config_ctx *ctx, struct gw_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->api, sizeof(cfg->api), "127.0.0.1:7070");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/capgate");
 	cfg->default_action = GATE_DEFAULT_DROP;
 	cfg->xdp_mode = CG_XDP_AUTO;
@@ -1329,9 +1363,12 @@ int config_load(const char *path, struct gw_config *cfg, char *err, size_t errle
 	if (ret)
 		goto out;
 	a = &tmp->auth;
+	if ((ret = config_file_dir(path, dir, sizeof(dir), err, errlen)) ||
+	    (ret = config_resolve(path, dir, "gateway", "api_token_file", tmp->api_token_file, err,
+				  errlen)))
+		goto out;
 	if (a->enabled) {
-		if ((ret = config_file_dir(path, dir, sizeof(dir), err, errlen)) ||
-		    (ret = config_resolve(path, dir, "auth", "ca", a->ca, err, errlen)) ||
+		if ((ret = config_resolve(path, dir, "auth", "ca", a->ca, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "cert", a->cert, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "key", a->key, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)))

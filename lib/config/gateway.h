@@ -15,6 +15,9 @@
 #include "lib/config/ini.h"
 #include "lib/policy/policy.h"
 
+/* Where the API's unix sockets live by default: [gateway] api = unix:GW_API_DIR/NAME.sock */
+#define GW_API_DIR "/run/capgate"
+
 #define CG_OPEN_MAX 256
 #define CG_OPEN_SECTIONS_MAX 16
 
@@ -73,11 +76,13 @@ struct auth_cfg {
 };
 
 struct gw_config {
-	char iface[IF_NAMESIZE];  /* [gateway] interface, required */
-	char name[CG_NAME_MAX];	  /* [gateway] name, default: iface */
-	char api[128];		  /* [gateway] api, default 127.0.0.1:7070 */
-	char state_dir[256];	  /* [gateway] state_dir, default /var/lib/capgate */
-	uint32_t default_action;  /* [gateway] default = drop|pass (enum gate_default) */
+	char iface[IF_NAMESIZE];	  /* [gateway] interface, required */
+	char name[CG_NAME_MAX];		  /* [gateway] name, default: iface */
+	char api[128];			  /* [gateway] api, default unix:/run/capgate/NAME.sock */
+	char api_token_file[CG_PATH_MAX]; /* [gateway] api_token_file: required for a TCP api */
+	bool metrics_public;		  /* [gateway] metrics_public: GET /metrics without it */
+	char state_dir[256];		  /* [gateway] state_dir, default /var/lib/capgate */
+	uint32_t default_action;	  /* [gateway] default = drop|pass (enum gate_default) */
 	uint32_t xdp_mode;	  /* [gateway] xdp_mode = auto|native|generic (enum cg_xdp_mode) */
 	uint64_t flow_timeout_ns; /* [gateway] flow_timeout, default 5m */
 	struct cg_port open[CG_OPEN_MAX]; /* [open ...] tcp = / udp =, and [auth] spa_port */
@@ -106,6 +111,7 @@ struct gw_config_ctx {
 	int service;		   /* index of the [service] section being read, or -1 */
 	int policy;		   /* index of the [allow] section being read, or -1 */
 	unsigned int gw_line;	   /* line of [gateway] */
+	unsigned int api_line;	   /* line of [gateway] api (0: the default) */
 	unsigned int auth_line;	   /* line of [auth] */
 	unsigned int key_line[24]; /* line of each [auth] key */
 	unsigned int open_port_line[CG_OPEN_MAX];	 /* line that gave each open port */

@@ -105,6 +105,20 @@ int config_set_path(struct config_ctx *ctx, const char *key, const char *v, char
 	return 0;
 }
 
+int config_set_bool(struct config_ctx *ctx, const char *key, const char *v, bool *out)
+{
+	char q[QBUF];
+
+	if (!strcmp(v, "yes"))
+		*out = true;
+	else if (!strcmp(v, "no"))
+		*out = false;
+	else
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not yes or no", ctx->section,
+				   key, config_quote(v, q));
+	return 0;
+}
+
 int config_set_ifname(struct config_ctx *ctx, const char *key, const char *v, char *out)
 {
 	char q[QBUF];

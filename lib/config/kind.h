@@ -3,6 +3,7 @@
 #ifndef CG_CONFIG_KIND_H
 #define CG_CONFIG_KIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,9 @@ int config_set_port(struct config_ctx *ctx, const char *key, const char *v, uint
 
 /* A path shorter than CG_PATH_MAX into out[CG_PATH_MAX]. 0 or -EINVAL. */
 int config_set_path(struct config_ctx *ctx, const char *key, const char *v, char *out);
+
+/* yes or no into *out. 0 or -EINVAL. */
+int config_set_bool(struct config_ctx *ctx, const char *key, const char *v, bool *out);
 
 /* An interface name (the kernel's rule) into out[IF_NAMESIZE]. 0 or -EINVAL. */
 int config_set_ifname(struct config_ctx *ctx, const char *key, const char *v, char *out);

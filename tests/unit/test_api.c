@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* REST API: rule-body checks, routing, dispatch refusals, and a real server over real sockets. */
+/* REST API: rule-body checks, routing, refusals, a real server over real sockets, its access. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include "lib/api/api.h"
 #include "lib/api/client.h"
 #include "lib/api/routes.h"
+#include "lib/api/token.h"
 #include "lib/base/endpoint.h"
 #include "lib/datapath/fw.h"
 #include "tests/lib/t.h"
@@ -414,8 +416,68 @@ static void test_endpoints(void)
 
 /* ---- a real server over real sockets ---------------------------------------- */
 
+static char tmpdir[64];
+
+static const char *mktmp(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_api.XXXXXX");
+	return mkdtemp(tmpdir);
+}
+
+/* A stand-in daemon: a rule count the API can read and add to, and counters. */
+struct stub {
+	int rules;
+	int adds;
+};
+
+static int stub_rules_list(struct gateway *gw, json_t **out)
+{
+	struct stub *st = (struct stub *)gw;
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; a && i < st->rules; i++)
+		json_array_append_new(a, json_pack("{s:i}", "id", i + 1));
+	*out = a;
+	return a ? 0 : -ENOMEM;
+}
+
+static int stub_rule_add(struct gateway *gw, const struct cidr *c, uint32_t action, json_t **out)
+{
+	struct stub *st = (struct stub *)gw;
+
+	(void)c;
+	(void)action;
+	st->adds++;
+	st->rules++;
+	*out = json_pack("{s:i}", "id", st->rules);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int stub_stats(struct gateway *gw, json_t **out)
+{
+	(void)gw;
+	*out = json_object();
+	return *out ? 0 : -ENOMEM;
+}
+
+static int stub_metrics(struct gateway *gw, char **out)
+{
+	(void)gw;
+	*out = strdup("# stub\n");
+	return *out ? 0 : -ENOMEM;
+}
+
+static const struct api_ops stub_ops = {
+	.rules_list = stub_rules_list,
+	.rule_add = stub_rule_add,
+	.stats = stub_stats,
+	.metrics = stub_metrics,
+};
+
 struct call {
-	const char *addr, *method, *path, *body;
+	const char *addr, *token, *method, *path, *body;
+	const char *raw; /* instead: this request text, as is, over TCP to addr */
 	long status;
 	char *resp;
 	int ret;
@@ -423,12 +485,43 @@ struct call {
 	atomic_int done;
 };
 
+/* Sends c->raw to the TCP address c->addr and reads the answer until the server closes. */
+static int raw_request(struct call *c)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct endpoint ep;
+	size_t n = 0, cap = 65536;
+	ssize_t r;
+	int fd, ret = -EIO;
+
+	if (endpoint_parse(c->addr, &ep, c->err, sizeof(c->err)) || ep.family != AF_INET)
+		return -EINVAL;
+	memcpy(&sin.sin_addr, ep.addr, 4);
+	sin.sin_port = htons(ep.port);
+	c->resp = calloc(1, cap + 1);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!c->resp || fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    write(fd, c->raw, strlen(c->raw)) != (ssize_t)strlen(c->raw))
+		goto out;
+	while (n < cap && (r = read(fd, c->resp + n, cap - n)) > 0)
+		n += (size_t)r;
+	if (sscanf(c->resp, "HTTP/1.1 %ld", &c->status) == 1)
+		ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static void *client_thread(void *arg)
 {
 	struct call *c = arg;
 
-	c->ret = api_request(c->addr, c->method, c->path, c->body, &c->status, &c->resp, c->err,
-			     sizeof(c->err));
+	if (c->raw)
+		c->ret = raw_request(c);
+	else
+		c->ret = api_request(c->addr, c->token, c->method, c->path, c->body, &c->status,
+				     &c->resp, c->err, sizeof(c->err));
 	atomic_store(&c->done, 1);
 	return NULL;
 }
@@ -464,6 +557,38 @@ static bool serve_one(struct api *a, struct call *c)
 	return atomic_load(&c->done);
 }
 
+/* A new token file in tmpdir and its token. */
+static bool make_token(const char *name, char *path, size_t len, char tok[API_TOKEN_MAX + 1])
+{
+	char err[256] = "";
+
+	snprintf(path, len, "%s/%s", tmpdir, name);
+	return ASSERT_EQ(api_token_new(path, false, err, sizeof(err)), 0, err) &&
+	       ASSERT_EQ(api_token_read(path, tok, err, sizeof(err)), 0, err);
+}
+
+/* A server on addr (a TCP one gets a token file, its token in tok) over ops and gw. */
+static struct api *open_api(const char *addr, bool metrics_public, const struct api_ops *ops,
+			    struct gateway *gw, char tok[API_TOKEN_MAX + 1], char *local,
+			    size_t len)
+{
+	char err[512] = "", tfile[128] = "";
+	struct api *a;
+
+	tok[0] = '\0';
+	if (strncmp(addr, "unix:", 5) && !make_token("api.token", tfile, sizeof(tfile), tok))
+		return NULL;
+	a = api_new(ops, gw,
+		    &(struct api_conf){
+			    .addr = addr, .token_file = tfile, .metrics_public = metrics_public },
+		    err, sizeof(err));
+	unlink(tfile);
+	if (!ASSERT_TRUE(a != NULL, err))
+		return NULL;
+	api_local_addr(a, local, len);
+	return a;
+}
+
 static const struct {
 	const char *method, *path, *body;
 	long status;
@@ -490,17 +615,17 @@ static const struct {
 
 static void run_wire(const char *addr_in)
 {
-	char err[256] = "", addr[160];
+	char addr[160], tok[API_TOKEN_MAX + 1];
 	struct api *a;
 	size_t i;
 
-	a = api_new(NULL, NULL, addr_in, err, sizeof(err));
-	if (!ASSERT_TRUE(a != NULL, err))
+	a = open_api(addr_in, false, NULL, NULL, tok, addr, sizeof(addr));
+	if (!a)
 		return;
-	api_local_addr(a, addr, sizeof(addr));
 	ASSERT_TRUE(api_fd(a) >= 0, "api_fd");
 	for (i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
 		struct call c = { .addr = addr,
+				  .token = tok[0] ? tok : NULL,
 				  .method = wire[i].method,
 				  .path = wire[i].path,
 				  .body = wire[i].body };
@@ -526,7 +651,9 @@ static void run_wire(const char *addr_in)
 
 static void test_wire_tcp(void)
 {
-	run_wire("127.0.0.1:0");
+	if (ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		run_wire("127.0.0.1:0");
+	rmdir(tmpdir);
 }
 
 static void test_wire_tcp6(void)
@@ -538,23 +665,25 @@ static void test_wire_tcp6(void)
 		return;
 	}
 	close(fd);
-	run_wire("[::1]:0");
+	if (ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		run_wire("[::1]:0");
+	rmdir(tmpdir);
 }
 
-static char tmpdir[64];
-
-static const char *mktmp(void)
+static int sock_mode(const char *path, gid_t *gid)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_api.XXXXXX");
-	return mkdtemp(tmpdir);
+	struct stat st;
+
+	if (lstat(path, &st) || !S_ISSOCK(st.st_mode))
+		return -1;
+	if (gid)
+		*gid = st.st_gid;
+	return (int)(st.st_mode & 07777);
 }
 
 static void test_wire_unix(void)
 {
 	char addr[128], path[96];
-	struct stat st;
-	struct api *a;
-	char err[256] = "";
 
 	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
 		return;
@@ -562,14 +691,6 @@ static void test_wire_unix(void)
 	snprintf(addr, sizeof(addr), "unix:%s", path);
 	run_wire(addr);
 	ASSERT_EQ(access(path, F_OK), -1, "socket removed by api_free");
-
-	a = api_new(NULL, NULL, addr, err, sizeof(err));
-	if (ASSERT_TRUE(a != NULL, err)) {
-		ASSERT_EQ(stat(path, &st), 0, "socket exists");
-		ASSERT_TRUE(S_ISSOCK(st.st_mode), "is a socket");
-		ASSERT_EQ(st.st_mode & 0777, 0600, "mode 0600");
-	}
-	api_free(a);
 	rmdir(tmpdir);
 }
 
@@ -577,21 +698,21 @@ static void test_wire_unix(void)
 static void test_wire_too_large(void)
 {
 	struct call c = { .addr = NULL, .method = "POST", .path = "/v1/rules" };
-	char err[256] = "", addr[160];
+	char addr[160], tok[API_TOKEN_MAX + 1];
 	size_t n = API_BODY_MAX + 4096;
 	char *big = malloc(n + 1);
-	struct api *a;
+	struct api *a = NULL;
 	json_t *j;
 
-	if (!ASSERT_TRUE(big != NULL, "malloc"))
-		return;
+	if (!ASSERT_TRUE(big != NULL, "malloc") || !ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		goto out;
 	memset(big, ' ', n);
 	big[n] = '\0';
-	a = api_new(NULL, NULL, "127.0.0.1:0", err, sizeof(err));
-	if (!ASSERT_TRUE(a != NULL, err))
+	a = open_api("127.0.0.1:0", false, NULL, NULL, tok, addr, sizeof(addr));
+	if (!a)
 		goto out;
-	api_local_addr(a, addr, sizeof(addr));
 	c.addr = addr;
+	c.token = tok;
 	c.body = big;
 	if (ASSERT_TRUE(serve_one(a, &c), "served") && ASSERT_EQ(c.ret, 0, c.err)) {
 		ASSERT_EQ(c.status, 413, "413");
@@ -610,44 +731,334 @@ static void test_wire_too_large(void)
 	free(c.resp);
 out:
 	api_free(a);
+	rmdir(tmpdir);
 	free(big);
+}
+
+/* ---- access control ------------------------------------------------------------ */
+
+enum tok_kind { TOK_NONE, TOK_RIGHT, TOK_WRONG, TOK_PREFIX, TOK_LONGER, TOK_EMPTY };
+
+#define RULE "{\"cidr\":\"10.0.0.0/8\",\"action\":\"drop\"}"
+
+static const struct {
+	const char *method, *path, *body;
+	enum tok_kind tok;
+	long status;
+} tcp_auth[] = {
+	{ "GET", "/v1/rules", NULL, TOK_NONE, 401 },
+	{ "GET", "/v1/rules", NULL, TOK_WRONG, 401 },
+	{ "GET", "/v1/rules", NULL, TOK_PREFIX, 401 },
+	{ "GET", "/v1/rules", NULL, TOK_LONGER, 401 },
+	{ "GET", "/v1/rules", NULL, TOK_EMPTY, 401 },
+	{ "POST", "/v1/rules", RULE, TOK_NONE, 401 },
+	{ "POST", "/v1/rules", RULE, TOK_WRONG, 401 },
+	{ "POST", "/v1/rules", RULE, TOK_PREFIX, 401 },
+	{ "GET", "/nope", NULL, TOK_NONE, 401 }, /* not 404: nothing to learn without it */
+	{ "GET", "/metrics", NULL, TOK_NONE, 401 },
+	{ "GET", "/v1/rules", NULL, TOK_RIGHT, 200 },
+	{ "GET", "/nope", NULL, TOK_RIGHT, 404 },
+	{ "GET", "/metrics", NULL, TOK_RIGHT, 200 },
+};
+
+/* The token of kind k, built from the right one into buf. */
+static const char *token_of(enum tok_kind k, const char *right, char *buf, size_t len)
+{
+	size_t n = strlen(right);
+
+	switch (k) {
+	case TOK_NONE:
+		return NULL;
+	case TOK_RIGHT:
+		return right;
+	case TOK_WRONG: /* same length, last character changed */
+		snprintf(buf, len, "%s", right);
+		buf[n - 1] = buf[n - 1] == '0' ? '1' : '0';
+		return buf;
+	case TOK_PREFIX:
+		snprintf(buf, len, "%.*s", (int)n - 1, right);
+		return buf;
+	case TOK_LONGER:
+		snprintf(buf, len, "%s0", right);
+		return buf;
+	case TOK_EMPTY:
+		return "";
+	}
+	return NULL;
+}
+
+/* One request with token kind k; the status, or -1. The body goes to *resp if resp. */
+static long ask(struct api *a, const char *addr, const char *right, enum tok_kind k,
+		const char *method, const char *path, const char *body, char **resp)
+{
+	char buf[API_TOKEN_MAX + 2];
+	struct call c = { .addr = addr,
+			  .token = token_of(k, right, buf, sizeof(buf)),
+			  .method = method,
+			  .path = path,
+			  .body = body };
+	long status = -1;
+
+	if (serve_one(a, &c) && ASSERT_EQ(c.ret, 0, c.err))
+		status = c.status;
+	if (resp)
+		*resp = c.resp;
+	else
+		free(c.resp);
+	return status;
+}
+
+static long long unauthorized_count(struct api *a, const char *addr, const char *tok)
+{
+	char *resp = NULL;
+	json_t *j;
+	long long n = -1;
+
+	if (ask(a, addr, tok, TOK_RIGHT, "GET", "/v1/stats", NULL, &resp) == 200) {
+		j = json_loads(resp, 0, NULL);
+		n = json_integer_value(json_object_get(
+			json_object_get(json_object_get(j, "api"), "refused"), "unauthorized"));
+		json_decref(j);
+	}
+	free(resp);
+	return n;
+}
+
+/* Over TCP every request needs the token; a refused one changes nothing and is counted. */
+static void test_tcp_token(void)
+{
+	char addr[160], tok[API_TOKEN_MAX + 1], name[320], raw[512], *resp = NULL;
+	struct stub st = { 0 };
+	struct api *a;
+	long long refused = 0;
+	size_t i;
+
+	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		return;
+	a = open_api("127.0.0.1:0", false, &stub_ops, (struct gateway *)&st, tok, addr,
+		     sizeof(addr));
+	if (!a)
+		goto out;
+	ASSERT_EQ(strlen(tok), 2 * API_TOKEN_BYTES, "token new: 64 hex characters");
+	for (i = 0; i < sizeof(tcp_auth) / sizeof(tcp_auth[0]); i++) {
+		snprintf(name, sizeof(name), "%s %s token kind %d", tcp_auth[i].method,
+			 tcp_auth[i].path, tcp_auth[i].tok);
+		ASSERT_EQ(ask(a, addr, tok, tcp_auth[i].tok, tcp_auth[i].method, tcp_auth[i].path,
+			      tcp_auth[i].body, NULL),
+			  tcp_auth[i].status, name);
+		refused += tcp_auth[i].status == 401;
+	}
+	ASSERT_EQ(st.adds, 0, "a refused POST /v1/rules added nothing");
+	ASSERT_EQ(ask(a, addr, tok, TOK_RIGHT, "GET", "/v1/rules", NULL, &resp), 200, "list");
+	ASSERT_STREQ(resp, "[]", "rules unchanged");
+	free(resp);
+	ASSERT_EQ(unauthorized_count(a, addr, tok), refused, "api.refused.unauthorized");
+	ASSERT_EQ(ask(a, addr, tok, TOK_RIGHT, "GET", "/metrics", NULL, &resp), 200, "metrics");
+	snprintf(name, sizeof(name), "capgate_api_refused_total{reason=\"unauthorized\"} %lld\n",
+		 refused);
+	ASSERT_TRUE(resp && strstr(resp, name), name);
+	free(resp);
+	ASSERT_EQ(ask(a, addr, tok, TOK_RIGHT, "POST", "/v1/rules", RULE, NULL), 201, "with it");
+	ASSERT_EQ(st.adds, 1, "added with the token");
+
+	/* The challenge header, and the scheme's case does not matter (RFC 7235). */
+	snprintf(raw, sizeof(raw),
+		 "GET /v1/rules HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	{
+		struct call c = { .addr = addr, .raw = raw };
+
+		if (serve_one(a, &c) && ASSERT_EQ(c.ret, 0, "raw request")) {
+			ASSERT_EQ(c.status, 401, "raw 401");
+			ASSERT_TRUE(strstr(c.resp, "\r\nWWW-Authenticate: Bearer") != NULL,
+				    "WWW-Authenticate: Bearer");
+			ASSERT_TRUE(strstr(c.resp, "\"error\"") != NULL, "JSON error");
+		}
+		free(c.resp);
+	}
+	snprintf(raw, sizeof(raw),
+		 "GET /v1/rules HTTP/1.1\r\nHost: x\r\nauthorization: bEaReR  %s\r\n"
+		 "Connection: close\r\n\r\n",
+		 tok);
+	{
+		struct call c = { .addr = addr, .raw = raw };
+
+		if (serve_one(a, &c) && ASSERT_EQ(c.ret, 0, "raw request"))
+			ASSERT_EQ(c.status, 200, "scheme in any case, spaces after it");
+		free(c.resp);
+	}
+	api_free(a);
+out:
+	rmdir(tmpdir);
+}
+
+/* metrics_public opens GET /metrics alone. */
+static void test_metrics_public(void)
+{
+	char addr[160], tok[API_TOKEN_MAX + 1];
+	struct stub st = { 0 };
+	struct api *a;
+
+	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		return;
+	a = open_api("127.0.0.1:0", true, &stub_ops, (struct gateway *)&st, tok, addr,
+		     sizeof(addr));
+	if (a) {
+		ASSERT_EQ(ask(a, addr, tok, TOK_NONE, "GET", "/metrics", NULL, NULL), 200,
+			  "GET /metrics without a token");
+		ASSERT_EQ(ask(a, addr, tok, TOK_WRONG, "GET", "/metrics", NULL, NULL), 200,
+			  "GET /metrics, a token not even looked at");
+		ASSERT_EQ(ask(a, addr, tok, TOK_NONE, "GET", "/v1/stats", NULL, NULL), 401,
+			  "the rest still needs it");
+		ASSERT_EQ(ask(a, addr, tok, TOK_NONE, "POST", "/v1/rules", RULE, NULL), 401,
+			  "POST still needs it");
+		ASSERT_EQ(ask(a, addr, tok, TOK_NONE, "POST", "/metrics", NULL, NULL), 401,
+			  "another method on /metrics: 401, not 405");
+		ASSERT_EQ(st.adds, 0, "nothing added");
+		ASSERT_EQ(unauthorized_count(a, addr, tok), 3, "counted");
+	}
+	api_free(a);
+	rmdir(tmpdir);
+}
+
+/* Over the unix socket the mode is the access control: no token needed, one is accepted. */
+static void test_unix_no_token(void)
+{
+	char addr[160], local[160], tok[API_TOKEN_MAX + 1], path[96];
+	struct stub st = { 0 };
+	struct api *a;
+	const char *any = "0123456789abcdef0123456789abcdef0123456789abcdef";
+
+	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		return;
+	snprintf(path, sizeof(path), "%s/api.sock", tmpdir);
+	snprintf(addr, sizeof(addr), "unix:%s", path);
+	a = open_api(addr, false, &stub_ops, (struct gateway *)&st, tok, local, sizeof(local));
+	if (a) {
+		ASSERT_STREQ(local, addr, "local address");
+		ASSERT_EQ(ask(a, local, any, TOK_NONE, "GET", "/v1/rules", NULL, NULL), 200,
+			  "no token");
+		ASSERT_EQ(ask(a, local, any, TOK_RIGHT, "POST", "/v1/rules", RULE, NULL), 201,
+			  "with a token");
+		ASSERT_EQ(st.adds, 1, "added");
+	}
+	api_free(a);
+	rmdir(tmpdir);
+}
+
+/* The socket is born 0600; with its group present it becomes the group's, 0660. */
+static void test_socket_mode(void)
+{
+	char addr[160], path[128], err[512] = "", dir[96];
+	struct group *gr = getgrgid(getegid());
+	struct api *a;
+	gid_t gid = (gid_t)-1;
+
+	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp") || !ASSERT_TRUE(gr != NULL, "own group"))
+		return;
+	snprintf(path, sizeof(path), "%s/api.sock", tmpdir);
+	snprintf(addr, sizeof(addr), "unix:%s", path);
+	a = api_new(NULL, NULL, &(struct api_conf){ .addr = addr, .group = "cg-no-such-group" },
+		    err, sizeof(err));
+	if (ASSERT_TRUE(a != NULL, err))
+		ASSERT_EQ(sock_mode(path, NULL), 0600, "no such group: 0600");
+	api_free(a);
+	ASSERT_EQ(sock_mode(path, NULL), -1, "removed");
+
+	a = api_new(NULL, NULL, &(struct api_conf){ .addr = addr, .group = gr->gr_name }, err,
+		    sizeof(err));
+	if (ASSERT_TRUE(a != NULL, err)) {
+		ASSERT_EQ(sock_mode(path, &gid), 0660, "the group's: 0660");
+		ASSERT_EQ(gid, gr->gr_gid, "its group");
+	}
+	api_free(a);
+
+	/* A missing directory is made 0755 (as /run/capgate is). */
+	snprintf(dir, sizeof(dir), "%s/run", tmpdir);
+	snprintf(path, sizeof(path), "%s/gw.sock", dir);
+	snprintf(addr, sizeof(addr), "unix:%s", path);
+	umask(0077);
+	a = api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err, sizeof(err));
+	umask(0022);
+	if (ASSERT_TRUE(a != NULL, err)) {
+		struct stat st;
+
+		ASSERT_EQ(stat(dir, &st), 0, "directory made");
+		ASSERT_EQ(st.st_mode & 07777, 0755, "directory 0755 whatever the umask");
+	}
+	api_free(a);
+	rmdir(dir);
+	rmdir(tmpdir);
 }
 
 static void test_new_errors(void)
 {
-	char err[256] = "", addr[160], path[96];
+	char err[512] = "", addr[200], path[128], tfile[128], tok[API_TOKEN_MAX + 1], dir[96];
 	struct api *a, *b;
 	int fd;
 
 	errno = 0;
-	ASSERT_TRUE(api_new(NULL, NULL, "localhost:7070", err, sizeof(err)) == NULL, "name");
+	ASSERT_TRUE(api_new(NULL, NULL, &(struct api_conf){ .addr = "localhost:7070" }, err,
+			    sizeof(err)) == NULL,
+		    "name");
 	ASSERT_EQ(errno, EINVAL, "bad address errno");
 	ASSERT_TRUE(strstr(err, "bad API address") != NULL, err);
 
-	a = api_new(NULL, NULL, "127.0.0.1:0", err, sizeof(err));
-	if (!ASSERT_TRUE(a != NULL, err))
-		return;
-	api_local_addr(a, addr, sizeof(addr));
+	/* TCP without a token file, with one others can read, with one that is not there */
 	errno = 0;
-	b = api_new(NULL, NULL, addr, err, sizeof(err));
-	ASSERT_TRUE(b == NULL, "second server on the same port");
-	ASSERT_EQ(errno, EADDRINUSE, "EADDRINUSE");
-	ASSERT_TRUE(strstr(err, "Address already in use") != NULL, err);
-	api_free(b);
-	api_free(a);
-
+	ASSERT_TRUE(api_new(NULL, NULL, &(struct api_conf){ .addr = "127.0.0.1:0" }, err,
+			    sizeof(err)) == NULL,
+		    "TCP without api_token_file");
+	ASSERT_EQ(errno, EINVAL, "no token errno");
+	ASSERT_TRUE(strstr(err, "needs api_token_file") != NULL, err);
 	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
 		return;
+	if (make_token("t", tfile, sizeof(tfile), tok)) {
+		chmod(tfile, 0640);
+		errno = 0;
+		ASSERT_TRUE(
+			api_new(NULL, NULL,
+				&(struct api_conf){ .addr = "127.0.0.1:0", .token_file = tfile },
+				err, sizeof(err)) == NULL,
+			"token file mode 0640");
+		ASSERT_EQ(errno, EPERM, "mode errno");
+		ASSERT_TRUE(strstr(err, "chmod 600") != NULL, err);
+		unlink(tfile);
+		errno = 0;
+		ASSERT_TRUE(
+			api_new(NULL, NULL,
+				&(struct api_conf){ .addr = "127.0.0.1:0", .token_file = tfile },
+				err, sizeof(err)) == NULL,
+			"token file missing");
+		ASSERT_EQ(errno, ENOENT, "missing errno");
+	}
+
+	a = open_api("127.0.0.1:0", false, NULL, NULL, tok, addr, sizeof(addr));
+	if (!a)
+		goto out;
+	if (make_token("t2", tfile, sizeof(tfile), tok)) {
+		errno = 0;
+		b = api_new(NULL, NULL, &(struct api_conf){ .addr = addr, .token_file = tfile },
+			    err, sizeof(err));
+		ASSERT_TRUE(b == NULL, "second server on the same port");
+		ASSERT_EQ(errno, EADDRINUSE, "EADDRINUSE");
+		ASSERT_TRUE(strstr(err, "Address already in use") != NULL, err);
+		api_free(b);
+		unlink(tfile);
+	}
+	api_free(a);
+
 	/* a live unix socket is not taken over */
 	snprintf(path, sizeof(path), "%s/api.sock", tmpdir);
 	snprintf(addr, sizeof(addr), "unix:%s", path);
-	a = api_new(NULL, NULL, addr, err, sizeof(err));
+	a = api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err, sizeof(err));
 	ASSERT_TRUE(a != NULL, err);
 	errno = 0;
-	b = api_new(NULL, NULL, addr, err, sizeof(err));
+	b = api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err, sizeof(err));
 	ASSERT_TRUE(b == NULL, "live socket");
 	ASSERT_EQ(errno, EADDRINUSE, "live socket errno");
+	ASSERT_TRUE(strstr(err, "another process is serving") != NULL, err);
 	api_free(b);
+	ASSERT_EQ(sock_mode(path, NULL), 0600, "the live one's socket left alone");
 	api_free(a);
 
 	/* a stale one (nobody listening) is replaced */
@@ -655,24 +1066,140 @@ static void test_new_errors(void)
 	if (ASSERT_TRUE(fd >= 0, "socket")) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%.100s", path);
 		ASSERT_EQ(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "stale bind");
 		close(fd);
-		a = api_new(NULL, NULL, addr, err, sizeof(err));
+		chmod(path, 0666);
+		a = api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err, sizeof(err));
 		ASSERT_TRUE(a != NULL, err);
+		ASSERT_EQ(sock_mode(path, NULL), 0600, "a new socket (0600, not the stale 0666)");
 		api_free(a);
 	}
 
-	/* a regular file is not removed */
+	/* a regular file is not removed, nor a symlink followed */
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	if (ASSERT_TRUE(fd >= 0, "file")) {
 		close(fd);
 		errno = 0;
-		ASSERT_TRUE(api_new(NULL, NULL, addr, err, sizeof(err)) == NULL, "not a socket");
+		ASSERT_TRUE(api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err,
+				    sizeof(err)) == NULL,
+			    "not a socket");
 		ASSERT_EQ(errno, EEXIST, "EEXIST");
 		ASSERT_EQ(access(path, F_OK), 0, "file kept");
 		unlink(path);
 	}
+	if (ASSERT_EQ(symlink("/nonexistent/target.sock", path), 0, "symlink")) {
+		errno = 0;
+		ASSERT_TRUE(api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err,
+				    sizeof(err)) == NULL,
+			    "a symlink");
+		ASSERT_EQ(errno, EEXIST, "symlink errno");
+		ASSERT_TRUE(strstr(err, "symlink") != NULL, err);
+		unlink(path);
+	}
+
+	/* a directory others can write to (not sticky), or a symlink as directory */
+	snprintf(dir, sizeof(dir), "%s/open", tmpdir);
+	snprintf(addr, sizeof(addr), "unix:%s/api.sock", dir);
+	if (ASSERT_EQ(mkdir(dir, 0777), 0, "mkdir") && ASSERT_EQ(chmod(dir, 0777), 0, "chmod")) {
+		errno = 0;
+		ASSERT_TRUE(api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err,
+				    sizeof(err)) == NULL,
+			    "world-writable directory");
+		ASSERT_EQ(errno, EPERM, "directory errno");
+		chmod(dir, 01777);
+		a = api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err, sizeof(err));
+		ASSERT_TRUE(a != NULL, "sticky is fine (as /tmp)");
+		api_free(a);
+		rmdir(dir);
+	}
+	snprintf(path, sizeof(path), "%s/link", tmpdir);
+	snprintf(addr, sizeof(addr), "unix:%s/api.sock", path);
+	if (ASSERT_EQ(symlink(tmpdir, path), 0, "dir symlink")) {
+		errno = 0;
+		ASSERT_TRUE(api_new(NULL, NULL, &(struct api_conf){ .addr = addr }, err,
+				    sizeof(err)) == NULL,
+			    "directory is a symlink");
+		ASSERT_EQ(errno, ENOTDIR, "symlink dir errno");
+		unlink(path);
+	}
+out:
+	rmdir(tmpdir);
+}
+
+/* Token files: made 0600 and fresh, read with the key checks, nothing else is a token. */
+static void test_token_file(void)
+{
+	char path[128], tok[API_TOKEN_MAX + 1], tok2[API_TOKEN_MAX + 1], err[512], target[128];
+	static const struct {
+		const char *text;
+		int ret;
+	} texts[] = {
+		{ "0123456789abcdef0123456789abcdef", 0 },
+		{ "0123456789abcdef0123456789abcdef\n", 0 },
+		{ "A-._~+/0123456789abcdef012345678==", 0 },
+		{ "0123456789abcdef0123456789abcde", -EINVAL },	     /* 31 characters */
+		{ "0123456789abcdef0123456789abcdef\n\n", -EINVAL }, /* one newline only */
+		{ "0123456789abcdef 0123456789abcdef", -EINVAL },
+		{ "0123456789abcdef0123456789abcdef=x", -EINVAL }, /* = only at the end */
+		{ "=0123456789abcdef0123456789abcdef", -EINVAL },
+		{ "", -EINVAL },
+	};
+	struct stat st;
+	size_t i;
+	int fd;
+
+	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		return;
+	snprintf(path, sizeof(path), "%s/api.token", tmpdir);
+	umask(0);
+	ASSERT_EQ(api_token_new(path, false, err, sizeof(err)), 0, err);
+	umask(0022);
+	ASSERT_EQ(stat(path, &st), 0, "made");
+	ASSERT_EQ(st.st_mode & 07777, 0600, "0600 whatever the umask");
+	ASSERT_EQ(st.st_size, 2 * API_TOKEN_BYTES + 1, "hex and a newline");
+	ASSERT_EQ(api_token_read(path, tok, err, sizeof(err)), 0, err);
+	ASSERT_EQ(api_token_new(path, false, err, sizeof(err)), -EEXIST, "no overwrite");
+	ASSERT_TRUE(strstr(err, "--force") != NULL, err);
+	ASSERT_EQ(api_token_new(path, true, err, sizeof(err)), 0, err);
+	ASSERT_EQ(api_token_read(path, tok2, err, sizeof(err)), 0, err);
+	ASSERT_TRUE(strcmp(tok, tok2) != 0, "--force: a new token");
+	chmod(path, 0604);
+	ASSERT_EQ(api_token_read(path, tok, err, sizeof(err)), -EPERM, "others can read");
+	unlink(path);
+
+	/* --force replaces a symlink itself, never what it points to */
+	snprintf(target, sizeof(target), "%s/target", tmpdir);
+	fd = open(target, O_CREAT | O_WRONLY, 0644);
+	close(fd);
+	if (ASSERT_EQ(symlink(target, path), 0, "symlink")) {
+		ASSERT_EQ(api_token_new(path, false, err, sizeof(err)), -EEXIST, "symlink kept");
+		ASSERT_EQ(api_token_new(path, true, err, sizeof(err)), 0, err);
+		ASSERT_EQ(lstat(path, &st), 0, "made");
+		ASSERT_TRUE(S_ISREG(st.st_mode), "a file, not the symlink");
+		ASSERT_EQ(stat(target, &st), 0, "target");
+		ASSERT_EQ(st.st_size, 0, "target untouched");
+	}
+	unlink(target);
+	unlink(path);
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		if (!ASSERT_TRUE(fd >= 0, "write"))
+			break;
+		ASSERT_EQ(write(fd, texts[i].text, strlen(texts[i].text)),
+			  (ssize_t)strlen(texts[i].text), "write");
+		close(fd);
+		strcpy(tok, "untouched");
+		ASSERT_EQ(api_token_read(path, tok, err, sizeof(err)), texts[i].ret, texts[i].text);
+		if (texts[i].ret)
+			ASSERT_STREQ(tok, "untouched", "out untouched");
+		else
+			ASSERT_EQ(strncmp(tok, texts[i].text, strlen(tok)) == 0 &&
+					  strlen(tok) == strcspn(texts[i].text, "\n"),
+				  true, texts[i].text);
+	}
+	unlink(path);
 	rmdir(tmpdir);
 }
 
@@ -692,14 +1219,14 @@ static void test_client_unreachable(void)
 	bind(fd, (struct sockaddr *)&sin, sizeof(sin));
 	getsockname(fd, (struct sockaddr *)&sin, &len);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sin.sin_port));
-	ret = api_request(addr, "GET", "/v1/rules", NULL, &status, &resp, err, sizeof(err));
+	ret = api_request(addr, NULL, "GET", "/v1/rules", NULL, &status, &resp, err, sizeof(err));
 	close(fd);
 	ASSERT_EQ(ret, -ECONNREFUSED, "refused");
 	ASSERT_TRUE(!strncmp(err, "cannot reach the capgate API at 127.0.0.1:", 42), err);
 	ASSERT_EQ(status, -5, "status untouched");
 	ASSERT_STREQ(resp, "x", "resp untouched");
 
-	ret = api_request("unix:/nonexistent/capgate.sock", "GET", "/v1/rules", NULL, &status,
+	ret = api_request("unix:/nonexistent/capgate.sock", NULL, "GET", "/v1/rules", NULL, &status,
 			  &resp, err, sizeof(err));
 	ASSERT_EQ(ret, -ENOENT, "no socket");
 	ASSERT_STREQ(err,
@@ -707,7 +1234,8 @@ static void test_client_unreachable(void)
 		     "or directory",
 		     "unix message");
 
-	ret = api_request("nowhere", "GET", "/v1/rules", NULL, &status, &resp, err, sizeof(err));
+	ret = api_request("nowhere", NULL, "GET", "/v1/rules", NULL, &status, &resp, err,
+			  sizeof(err));
 	ASSERT_EQ(ret, -EINVAL, "bad address");
 }
 
@@ -715,5 +1243,6 @@ T_MAIN(T_CASE(test_rule_body_refusals), T_CASE(test_rule_body_ok), T_CASE(test_r
        T_CASE(test_rule_ids), T_CASE(test_rule_id_message), T_CASE(test_sources),
        T_CASE(test_router), T_CASE(test_dispatch_refusals), T_CASE(test_refusal_names),
        T_CASE(test_endpoints), T_CASE(test_wire_tcp), T_CASE(test_wire_tcp6),
-       T_CASE(test_wire_unix), T_CASE(test_wire_too_large), T_CASE(test_new_errors),
-       T_CASE(test_client_unreachable))
+       T_CASE(test_wire_unix), T_CASE(test_wire_too_large), T_CASE(test_tcp_token),
+       T_CASE(test_metrics_public), T_CASE(test_unix_no_token), T_CASE(test_socket_mode),
+       T_CASE(test_new_errors), T_CASE(test_token_file), T_CASE(test_client_unreachable))

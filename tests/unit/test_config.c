@@ -26,7 +26,7 @@ static const char sample[] =
 	"[gateway]\n"
 	"interface = ext0            ; external interface: XDP is attached here\n"
 	"name = edge1                ; optional; default: the interface name\n"
-	"api = 127.0.0.1:7070        ; REST API address\n"
+	"api = unix:/run/capgate/edge1.sock ; REST API (the default); TCP needs api_token_file\n"
 	"state_dir = /var/lib/capgate\n"
 	"default = drop              ; drop | pass\n"
 	"\n"
@@ -52,7 +52,7 @@ static bool check_sample(const struct gw_config *c)
 
 	ok &= ASSERT_STREQ(c->iface, "ext0", "iface");
 	ok &= ASSERT_STREQ(c->name, "edge1", "name");
-	ok &= ASSERT_STREQ(c->api, "127.0.0.1:7070", "api");
+	ok &= ASSERT_STREQ(c->api, "unix:/run/capgate/edge1.sock", "api");
 	ok &= ASSERT_STREQ(c->state_dir, "/var/lib/capgate", "state_dir");
 	ok &= ASSERT_EQ(c->default_action, GATE_DEFAULT_DROP, "default");
 	ok &= ASSERT_EQ(c->xdp_mode, CG_XDP_AUTO, "xdp_mode");
@@ -104,7 +104,9 @@ static void test_defaults(void)
 		return;
 	ASSERT_STREQ(c.iface, "ext0", "iface");
 	ASSERT_STREQ(c.name, "ext0", "name defaults to the interface");
-	ASSERT_STREQ(c.api, "127.0.0.1:7070", "api");
+	ASSERT_STREQ(c.api, "unix:/run/capgate/ext0.sock", "api: a socket named after the gateway");
+	ASSERT_STREQ(c.api_token_file, "", "api_token_file");
+	ASSERT_EQ(c.metrics_public, false, "metrics_public");
 	ASSERT_STREQ(c.state_dir, "/var/lib/capgate", "state_dir");
 	ASSERT_EQ(c.default_action, GATE_DEFAULT_DROP, "default");
 	ASSERT_EQ(c.xdp_mode, CG_XDP_AUTO, "xdp_mode");
@@ -119,6 +121,8 @@ static void test_every_key(void)
 				   "interface=veth-gw.1\n"
 				   "name = a.B_c-9\n"
 				   "api = [::1]:9000\n"
+				   "api_token_file = /etc/capgate/api.token\n"
+				   "metrics_public = yes\n"
 				   "state_dir = /tmp/cg state\n"
 				   "default = pass\n"
 				   "xdp_mode = generic\n"
@@ -144,6 +148,8 @@ static void test_every_key(void)
 	ASSERT_STREQ(c.iface, "veth-gw.1", "iface");
 	ASSERT_STREQ(c.name, "a.B_c-9", "name");
 	ASSERT_STREQ(c.api, "[::1]:9000", "api");
+	ASSERT_STREQ(c.api_token_file, "/etc/capgate/api.token", "api_token_file");
+	ASSERT_EQ(c.metrics_public, true, "metrics_public");
 	ASSERT_STREQ(c.state_dir, "/tmp/cg state", "state_dir");
 	ASSERT_EQ(c.default_action, GATE_DEFAULT_PASS, "default");
 	ASSERT_EQ(c.xdp_mode, CG_XDP_GENERIC, "xdp_mode");
@@ -192,6 +198,9 @@ static void test_accepted_forms(void)
 		{ "blank lines", "\n\n[gateway]\n\ninterface = e4\n\n", "e4" },
 		{ "empty [open]", GW "[open]\n", "ext0" },
 		{ "unix api", GW "api = unix:/run/capgate.sock\n", "ext0" },
+		{ "TCP api with a token", GW "api = 127.0.0.1:7070\napi_token_file = t\n", "ext0" },
+		{ "token file before api", GW "api_token_file = t\napi = [::1]:7070\n", "ext0" },
+		{ "metrics_public = no", GW "metrics_public = no\n", "ext0" },
 		{ "15-char interface", "[gateway]\ninterface = abcdefghijklmno\n",
 		  "abcdefghijklmno" },
 		{ "shared first step",
@@ -309,6 +318,17 @@ static void test_errors(void)
 		  "t.ini:3: [gateway] name: "
 		  "\"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij1234\" "
 		  "is not a name (1..63 of A-Z a-z 0-9 _ . -)" },
+		{ GW "api = 127.0.0.1:7070\n",
+		  "t.ini:3: [gateway] api = 127.0.0.1:7070 is TCP and needs api_token_file "
+		  "(capgate "
+		  "token new --file PATH makes one), or use a unix: socket" },
+		{ GW "api = [::1]:7070\nmetrics_public = yes\n",
+		  "t.ini:3: [gateway] api = [::1]:7070 is TCP and needs api_token_file (capgate "
+		  "token new --file PATH makes one), or use a unix: socket" },
+		{ GW "metrics_public = true\n",
+		  "t.ini:3: [gateway] metrics_public: \"true\" is not yes or no" },
+		{ GW "api_token_file = /a\napi_token_file = /b\n",
+		  "t.ini:4: [gateway] api_token_file given twice" },
 		{ GW "api = 127.0.0.1\n", "t.ini:3: [gateway] api: bad API address \"127.0.0.1\": "
 					  "want ADDR:PORT or unix:/PATH" },
 		{ GW "api = localhost:80\n", "t.ini:3: [gateway] api: bad API address "
@@ -1431,8 +1451,8 @@ static void test_load_relative(void)
 		goto out;
 	snprintf(path, sizeof(path), "%s/gw.ini", sub);
 	snprintf(cpath, sizeof(cpath), "%s/client.ini", sub);
-	if (!write_file(path, GW "[auth]\nca = pki/ca.crt\ncert = ../gw.crt\nkey = /abs/gw.key\n"
-				 "pool = 10.0.0.0/8\n") ||
+	if (!write_file(path, GW "api_token_file = api.token\n[auth]\nca = pki/ca.crt\n"
+				 "cert = ../gw.crt\nkey = /abs/gw.key\npool = 10.0.0.0/8\n") ||
 	    !write_file(cpath, "[client]\ngateway = 10.0.0.1\nca = ca.crt\ncert = /abs/d.crt\n"
 			       "key = ./d.key\napp = a\n"))
 		goto out_files;
@@ -1445,6 +1465,8 @@ static void test_load_relative(void)
 		ASSERT_STREQ(c.auth.key, "/abs/gw.key", "absolute key stays");
 		snprintf(want, sizeof(want), "%s/pki", sub);
 		ASSERT_STREQ(c.auth.devices, want, "devices default: the ca's directory");
+		snprintf(want, sizeof(want), "%s/api.token", sub);
+		ASSERT_STREQ(c.api_token_file, want, "api_token_file");
 	}
 	if (ASSERT_EQ(client_config_load(cpath, &cc, err, sizeof(err)), 0, err)) {
 		snprintf(want, sizeof(want), "%s/ca.crt", sub);
