@@ -29,8 +29,8 @@ static const struct subcommand subcommands[] = {
 static const struct cg_opt global_opts[] = {
 	{ "json", 'j', no_argument, NULL, "print listings as JSON" },
 	{ "api", 'a', required_argument, "ADDR",
-	  "REST API address: unix:/PATH, IPV4:PORT or [IPV6]:PORT (default: $CAPGATE_API, else the "
-	  "only socket in /run/capgate)" },
+	  "REST API address: unix:/PATH, IPV4:PORT or [IPV6]:PORT (default: the --config file's "
+	  "api, else $CAPGATE_API, else the only socket in /run/capgate)" },
 	{ "config", 'c', required_argument, "FILE",
 	  "the gateway config whose api (and api_token_file) to use" },
 	{ "token-file", 't', required_argument, "FILE",

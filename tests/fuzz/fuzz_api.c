@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer harness for the REST API's input: rule bodies, path parameters and routing. */
+/* libFuzzer harness for the REST API's input: rule bodies, path parameters, routing, tokens. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,11 +13,15 @@ static const char *const methods[] = { "GET", "POST", "DELETE", "PUT" };
 
 /*
  * Byte 0 picks the method (low 2 bits); the rest is both a rule body and,
- * up to its first NUL, a path. A matched parameter goes through its parser.
+ * up to its first NUL, a path and an Authorization header (for a TCP
+ * listener, with metrics_public from bit 2). A matched parameter goes
+ * through its parser.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct api_ctx ctx = { .need_token = true };
 	char err[320], allow[32], *path;
+	struct api_reply rep;
 	struct api_match m;
 	struct cidr c;
 	uint32_t action, id;
@@ -41,6 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			api_parse_source(m.param, m.paramlen, addr, err, sizeof(err));
 	}
+	ctx.metrics_public = data[0] & 4;
+	if (api_check_auth(&ctx, methods[data[0] & 3], path, path, &rep) != API_OK)
+		api_reply_free(&rep);
 	free(path);
 	return 0;
 }
