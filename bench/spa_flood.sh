@@ -26,7 +26,7 @@ DUR=${DUR:-5}
 TMP=$(mktemp -d /tmp/cg-spab.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 C1=cgb-c1-$$ C2=cgb-c2-$$ SW=cgb-sw-$$ GW=cgb-gw-$$ SRV=cgb-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 
 lan_topology $C1 $C2 $SW $GW $SRV >/dev/null 2>&1

@@ -66,7 +66,7 @@ TMP=$(mktemp -d /tmp/cg-tbench.XXXXXX)
 trap 'rc=$?; ns_procs_stop; [ -n "${KEEP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 RUN=$TMP/peers
 C=cgb-c-$$ GW=cgb-gw-$$
-API=127.0.0.1:7071
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 SRV_IP=10.10.2.2
 POOL=100.64.0.0/24

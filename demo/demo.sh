@@ -11,7 +11,7 @@ netns_private "$@"
 TMP=$(mktemp -d /tmp/capgate-demo.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 CL=cgdemo-client-$$ GW=cgdemo-gw-$$ SRV=cgdemo-server-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 B=$(tput bold 2>/dev/null || true) N=$(tput sgr0 2>/dev/null || true)
 
 step() { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
@@ -124,7 +124,7 @@ cg rule list | sed 's/^/    | /'
 
 step "The operator lifts the rule and closes the door: the client is dark again"
 cg rule del 1 | sed 's/^/    | /'
-nsx $GW curl -s -X DELETE "http://$API/v1/knock/10.10.1.2"
+curl -s --unix-socket "${API#unix:}" -X DELETE http://localhost/v1/knock/10.10.1.2
 show_http 10.10.2.2
 
 step "The device dev1 connects: SPA, mutual TLS, a session with scopes, a TUN"

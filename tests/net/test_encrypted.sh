@@ -21,7 +21,7 @@ trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 CYCLES=${CYCLES:-100}
 
 C1=cge-c1-$$ C2=cge-c2-$$ SW=cge-sw-$$ GW=cge-gw-$$ SRV=cge-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 MARKER="capgate-plaintext-marker-$$"
 GWPID=

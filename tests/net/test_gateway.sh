@@ -3,7 +3,8 @@
 # The dark gateway end to end, in native and generic XDP mode: default drop,
 # open services, knocks (right, wrong order, only for the knocking source),
 # flows that outlive their door, rules over the API (v4 and v6), bad API
-# input, restart and SIGKILL.
+# input, restart and SIGKILL; who may use the API (its socket's mode, the
+# token a TCP API needs) and how the CLI finds it.
 #
 #   c1 (10.10.1.2) ─┐                       ┌ server (10.10.2.2: tcp 80, 22)
 #   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0
@@ -16,7 +17,7 @@ TMP=$(mktemp -d /tmp/cg-net.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cgt-c1-$$ C2=cgt-c2-$$ SW=cgt-sw-$$ GW=cgt-gw-$$ SRV=cgt-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 GWPID=
 
 topology() {
@@ -77,7 +78,7 @@ knock() { nsx "$1" "$CAPGATE" knock send "$2" "$3" --gap 20; }
 door_open_for() { cg -j knock list | jq -e --arg s "$1" '.open | map(.source) | index($s) != null'; }
 no_doors() { cg -j knock list | jq -e '.open | length == 0'; }
 http() { # METHOD PATH [BODY] -> status code
-	nsx $GW curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" ${3:+-d "$3"} "http://$API$2"
+	curl -s --unix-socket "${API#unix:}" -o "$TMP/body" -w '%{http_code}' -X "$1" ${3:+-d "$3"} "http://localhost$2"
 }
 code_is() { [ "$(http "$1" "$2" "${4:-}")" = "$3" ]; }
 rule_id() { cg -j rule list | jq -r --arg c "$1" '.[] | select(.cidr == $c) | .id'; }
@@ -203,9 +204,9 @@ suite() {
 
 	# A restart that fails after taking over the pinned link leaves it enforcing.
 	stop "$GWPID" KILL
-	BIND=127.0.0.1 bg $GW python3 "$TLIB/tcpx.py" serve-tcp 7070
+	bg $GW python3 -c "$SQUAT" "${API#unix:}"
 	local squatter=$BG_PID
-	poll 10 nsx $GW python3 "$TLIB/tcpx.py" tcp 127.0.0.1 7070 1
+	poll 10 python3 -c "$KNOCK_UNIX" "${API#unix:}"
 	check "$m/failed_restart_fails" exits_1 nsx $GW timeout 20 "$CAPGATE" gateway --config "$TMP/gw.ini"
 	check "$m/failed_restart_keeps_enforcing" not reach $C1 10.10.2.2 22
 	stop "$squatter"
@@ -227,15 +228,112 @@ suite() {
 
 metrics_has() {
 	local m
-	m=$(nsx $GW curl -sf "http://$API/metrics") && grep -qF "$1" <<<"$m"
+	m=$(curl -sf --unix-socket "${API#unix:}" http://localhost/metrics) && grep -qF "$1" <<<"$m"
 }
 
 same_rules_plus() {
 	[ "$(cg -j rule list | jq -c --arg c "$1" 'map(del(.hits)) | map(select(.cidr != $c))')" = "$(cat "$TMP/rules.before")" ]
 }
 
+# A live process on the API socket (the stale one of a killed daemon replaced), and a probe.
+SQUAT='import os, socket, sys, time
+try:
+    os.unlink(sys.argv[1])
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen()
+time.sleep(3600)'
+KNOCK_UNIX='import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])'
+
+# As nobody: the CLI, copied where nobody can run it.
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$NOBODY_BIN/capgate" "$@"; }
+stats_ok() { "$@" -j stats | jq -e '.packets' >/dev/null; }
+refused_with() { # TEXT CMD...: CMD fails with exit code 1 and TEXT on stderr
+	local text=$1 rc=0
+	shift
+	"$@" 2>"$TMP/stderr" >/dev/null || rc=$?
+	[ "$rc" -eq 1 ] && grep -qF -- "$text" "$TMP/stderr"
+}
+
+# The API's defaults and its refusals (once, in native mode).
+access() {
+	local sock mode group=capgate
+	getent group capgate >/dev/null || group=root
+	# /run/capgate of our own: the default socket of this gateway, nobody else's.
+	mkdir -p /run/capgate
+	mount -t tmpfs -o mode=0755 tmpfs /run/capgate
+	NOBODY_BIN=$(mktemp -d /tmp/cg-nobody.XXXXXX)
+	chmod 755 "$NOBODY_BIN"
+	cp "$CAPGATE" "$NOBODY_BIN/capgate"
+
+	write_config native
+	sed -i '/^api = /d' "$TMP/gw.ini"
+	sock=/run/capgate/t$$-native.sock
+	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+	GWPID=$BG_PID
+	poll 15 stats_ok "$CAPGATE" --api "unix:$sock"
+	check "access/default_socket" test -S "$sock"
+	mode=$(stat -c %a "$sock")
+	check "access/socket_mode" test "$mode" = "$([ $group = capgate ] && echo 660 || echo 600)"
+	check "access/socket_group" test "$(stat -c %G "$sock")" = $group
+	check "access/cli_finds_the_only_socket" stats_ok env -u CAPGATE_API "$CAPGATE"
+	check "access/cli_with_config" stats_ok "$CAPGATE" --config "$TMP/gw.ini"
+	check "access/other_user_refused" refused_with "Permission denied" as_nobody --api "unix:$sock" -j stats
+	check "access/other_user_refused_by_default" refused_with "Permission denied" as_nobody -j stats
+	# The same command works once the mode lets nobody in: the refusal was the mode's.
+	chmod 666 "$sock"
+	check "access/other_user_control" stats_ok as_nobody --api "unix:$sock"
+	chmod "$mode" "$sock"
+	python3 -c "$SQUAT" /run/capgate/other.sock &
+	local other=$!
+	poll 10 python3 -c "$KNOCK_UNIX" /run/capgate/other.sock
+	check "access/several_sockets_refused" refused_with "several gateways listen" env -u CAPGATE_API "$CAPGATE" -j stats
+	check "access/several_sockets_named" grep -q "other.sock.*t$$-native.sock\|t$$-native.sock.*other.sock" "$TMP/stderr"
+	check "access/several_sockets_config_chooses" stats_ok "$CAPGATE" --config "$TMP/gw.ini"
+	check "access/several_sockets_env_chooses" stats_ok env CAPGATE_API="unix:$sock" "$CAPGATE"
+	stop "$other"
+	rm /run/capgate/other.sock
+	stop "$GWPID" TERM
+	check "access/socket_removed_on_exit" test ! -e "$sock"
+	check "access/no_socket_said" refused_with "no gateway API socket in /run/capgate" env -u CAPGATE_API "$CAPGATE" -j stats
+
+	# TCP: refused without a token file, at load (nothing attached); served with one.
+	write_config native
+	sed -i 's/^api = .*/api = 127.0.0.1:7070/' "$TMP/gw.ini"
+	check "access/tcp_without_token_refused" refused_with "needs api_token_file" nsx $GW timeout 20 "$CAPGATE" gateway --config "$TMP/gw.ini"
+	check "access/tcp_without_token_not_attached" reach $C1 10.10.2.2 22
+	check "access/token_new" "$CAPGATE" token new --file "$TMP/api.token"
+	check "access/token_file_0600" test "$(stat -c %a "$TMP/api.token")" = 600
+	check "access/token_new_no_overwrite" refused_with "--force" "$CAPGATE" token new --file "$TMP/api.token"
+	sed -i "s|^api = .*|&\napi_token_file = $TMP/api.token|" "$TMP/gw.ini"
+	chmod 644 "$TMP/api.token"
+	check "access/token_mode_refused" refused_with "chmod 600" nsx $GW timeout 20 "$CAPGATE" gateway --config "$TMP/gw.ini"
+	chmod 600 "$TMP/api.token"
+	API=127.0.0.1:7070
+	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+	GWPID=$BG_PID
+	poll 15 nsx $GW python3 -c 'import socket; socket.create_connection(("127.0.0.1", 7070), 1)'
+	check "access/tcp_no_token_401" test "$(nsx $GW curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:7070/v1/rules)" = 401
+	check "access/tcp_wrong_token_401" test "$(nsx $GW curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(tr 0-9a-f 1-9a-f0 <"$TMP/api.token")" -d '{"cidr":"10.10.1.2/32","action":"drop"}' http://127.0.0.1:7070/v1/rules)" = 401
+	check "access/tcp_cli_without_token" refused_with "needs a token" nsx $GW env -u CAPGATE_TOKEN_FILE "$CAPGATE" --api $API rule list
+	check "access/tcp_cli_token_file" nsx $GW "$CAPGATE" --api $API --token-file "$TMP/api.token" rule list
+	check "access/tcp_cli_token_env" nsx $GW env CAPGATE_TOKEN_FILE="$TMP/api.token" "$CAPGATE" --api $API rule list
+	check "access/tcp_cli_config" nsx $GW "$CAPGATE" --config "$TMP/gw.ini" rule list
+	check "access/tcp_refused_changed_nothing" test "$(nsx $GW "$CAPGATE" --config "$TMP/gw.ini" -j rule list | jq length)" = 0
+	check "access/tcp_refusals_counted" test "$(nsx $GW "$CAPGATE" --config "$TMP/gw.ini" -j stats | jq .api.refused.unauthorized)" = 3
+	check "access/tcp_metrics_not_public" test "$(nsx $GW curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:7070/metrics)" = 401
+	stop "$GWPID" TERM
+	API=unix:$TMP/api.sock
+	rm -rf "$TMP/state" "$NOBODY_BIN"
+	umount /run/capgate
+}
+
 topology
 for mode in native generic; do
 	suite $mode
 done
+access
 t_done

@@ -16,7 +16,7 @@ TMP=$(mktemp -d /tmp/cg-mtu.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C=cgm-c-$$ R1=cgm-r1-$$ R2=cgm-r2-$$ GW=cgm-gw-$$ SRV=cgm-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 
 topology() {

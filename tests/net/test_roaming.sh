@@ -30,7 +30,7 @@ TMP=$(mktemp -d /tmp/cg-roam.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C=cgr-c-$$ NAT=cgr-nat-$$ GW=cgr-gw-$$ SRV=cgr-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 PUB=10.10.1.2
 # The stream, and the rate that makes it last about 8 s.

@@ -18,7 +18,7 @@ TMP=$(mktemp -d /tmp/cg-spa.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cgs-c1-$$ C2=cgs-c2-$$ SW=cgs-sw-$$ GW=cgs-gw-$$ SRV=cgs-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 STATE=$TMP/state/s$$/spa_seen.json
 GWPID=

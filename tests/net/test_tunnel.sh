@@ -26,7 +26,7 @@ trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 CYCLES=${CYCLES:-100}
 
 C1=cgu-c1-$$ C2=cgu-c2-$$ SW=cgu-sw-$$ GW=cgu-gw-$$ SRV=cgu-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 GWPID=
 
