@@ -266,12 +266,14 @@ static int unix_dir(const char *path, char *err, size_t errlen)
 static int unix_clear(const struct sockaddr_un *sun, const char *addr, char *err, size_t errlen)
 {
 	struct stat st;
+	int ret;
 
 	if (lstat(sun->sun_path, &st)) {
-		if (errno == ENOENT)
+		ret = -errno;
+		if (ret == -ENOENT)
 			return 0;
-		snprintf(err, errlen, "API address %s: %s", addr, strerror(errno));
-		return -errno;
+		snprintf(err, errlen, "API address %s: %s", addr, strerror(-ret));
+		return ret;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, errlen, "API address %s: %s exists and is not a socket%s", addr,
@@ -287,9 +289,10 @@ static int unix_clear(const struct sockaddr_un *sun, const char *addr, char *err
 	}
 	/* stale, from a daemon that died */
 	if (unlink(sun->sun_path) && errno != ENOENT) {
+		ret = -errno;
 		snprintf(err, errlen, "API address %s: stale socket %s: %s", addr, sun->sun_path,
-			 strerror(errno));
-		return -errno;
+			 strerror(-ret));
+		return ret;
 	}
 	return 0;
 }
