@@ -166,6 +166,31 @@ static enum identity_verdict one_uri(X509 *x, char buf[CG_SPIFFE_ID_MAX], size_t
 	return v;
 }
 
+enum identity_verdict identity_ca_trust_domain(X509 *ca, char td[CG_TRUST_DOMAIN_MAX + 1])
+{
+	const size_t sl = sizeof(SPIFFE_SCHEME) - 1;
+	char uri[CG_SPIFFE_ID_MAX];
+	enum identity_verdict v;
+	size_t len = 0, n;
+
+	v = one_uri(ca, uri, &len);
+	if (v != IDENTITY_OK)
+		return v;
+	if (memchr(uri, '\0', len))
+		return IDENTITY_URI_NUL;
+	if (len < sl || memcmp(uri, SPIFFE_SCHEME, sl))
+		return IDENTITY_NOT_SPIFFE;
+	n = len - sl;
+	/* A signing certificate's ID is its trust domain alone. */
+	if (memchr(uri + sl, '/', n))
+		return IDENTITY_BAD_PATH;
+	if (n == 0 || n > CG_TRUST_DOMAIN_MAX || !all_of(uri + sl, n, TD_CHARS))
+		return IDENTITY_BAD_TRUST_DOMAIN;
+	memcpy(td, uri + sl, n);
+	td[n] = '\0';
+	return IDENTITY_OK;
+}
+
 /* basicConstraints present once, decodable, cA false. */
 static enum identity_verdict leaf_constraints(X509 *x)
 {

@@ -87,6 +87,13 @@ enum identity_verdict identity_parse_uri(const char *uri, size_t len, const char
  */
 enum identity_verdict identity_from_cert(X509 *leaf, const char *td, struct identity *out);
 
+/*
+ * The trust domain of a CA certificate whose one URI SAN is "spiffe://TD"
+ * (no path), into td. IDENTITY_NO_SAN if it has no SAN at all, else the
+ * reason as for a leaf; td is written only on IDENTITY_OK.
+ */
+enum identity_verdict identity_ca_trust_domain(X509 *ca, char td[CG_TRUST_DOMAIN_MAX + 1]);
+
 /* "spiffe://TD/device/NAME[/app/APP]" into buf. 0, or -ENOSPC / -EINVAL (bad names). */
 int identity_uri(const char *td, const char *device, const char *app, char *buf, size_t len);
 
