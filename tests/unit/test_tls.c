@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 
 #include "lib/auth/ca.h"
+#include "lib/auth/identity.h"
 #include "lib/auth/tls.h"
 #include "tests/lib/t.h"
 #include "tests/lib/tcert.h"
@@ -621,8 +622,108 @@ out:
 	rm_dir(d);
 }
 
+static X509 *pem_cert(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return x;
+}
+
+/* The bytes of a small file into buf; the length, or 0. */
+static size_t file_bytes(const char *path, uint8_t *buf, size_t cap)
+{
+	FILE *f = fopen(path, "re");
+	size_t n = f ? fread(buf, 1, cap, f) : 0;
+
+	if (f)
+		fclose(f);
+	return n < cap ? n : 0;
+}
+
+/*
+ * An enterprise PKI from the openssl CLI (tests/lib/pki_openssl.sh): root ->
+ * issuing CA -> gateway and device, chain files. The device's identity reads
+ * back; capgate, given the issuing CA's key as its CA dir, signs a CSR the
+ * device made (ignoring the identity the CSR asks for), and that device
+ * connects too.
+ */
+static void test_openssl_pki(void)
+{
+	char d[] = "/tmp/capgate-tls-ossl-XXXXXX", cmd[128], err[256];
+	X509 *leaf = NULL, *issuing = NULL, *x = NULL;
+	struct ca_signer *signer = NULL;
+	uint8_t csr[CA_CSR_MAX];
+	SSL_CTX *s = NULL, *c = NULL;
+	X509_REQ *req = NULL;
+	struct identity id;
+	struct pair pp;
+	size_t n;
+
+	if (!ASSERT_TRUE(mkdtemp(d) != NULL, "mkdtemp"))
+		return;
+	snprintf(cmd, sizeof(cmd), "tests/lib/pki_openssl.sh %s", d);
+	if (!ASSERT_EQ(system(cmd), 0, "tests/lib/pki_openssl.sh (run from the repository)"))
+		goto out;
+	s = tls_server_ctx(p(d, "root.crt"), p(d, "gw.crt"), p(d, "gw.key"), err, sizeof(err));
+	ASSERT_TRUE(s != NULL, err);
+	c = tls_client_ctx(p(d, "root.crt"), p(d, "dev1.crt"), p(d, "dev1.key"), err, sizeof(err));
+	ASSERT_TRUE(c != NULL, err);
+	if (!s || !c)
+		goto out;
+	handshake(c, s, "127.0.0.1", &pp);
+	ASSERT_TRUE(pp.crc && pp.src, "openssl-made chains");
+	pair_free(&pp);
+	leaf = pem_cert(p(d, "dev1.leaf"));
+	if (ASSERT_TRUE(leaf != NULL, "dev1.leaf")) {
+		ASSERT_EQ(identity_from_cert(leaf, "corp.example", &id), IDENTITY_OK, "identity");
+		ASSERT_STREQ(id.device, "dev1", "device");
+		ASSERT_TRUE(id.ngroups == 1 && !strcmp(id.groups[0], "sensors"),
+			    "groups: sensors (\"ACME Corp\" is no name)");
+	}
+	/* capgate signs with the issuing CA: a CA dir of its certificate and key. */
+	issuing = pem_cert(p(d, "issuing.crt"));
+	if (!ASSERT_TRUE(issuing && tcert_write(p(d, "ca.crt"), issuing) == 0 &&
+				 rename(p(d, "issuing.key"), p(d, "ca.key")) == 0,
+			 "CA dir"))
+		goto out;
+	signer = ca_signer_open(d, err, sizeof(err));
+	n = file_bytes(p(d, "dev2.csr"), csr, sizeof(csr));
+	req = n ? ca_csr_parse(csr, n, err, sizeof(err)) : NULL;
+	if (!ASSERT_TRUE(signer && req, err) ||
+	    !ASSERT_EQ(ca_signer_sign(signer, req, "dev2", "", NULL, 0, &x, err, sizeof(err)), 0,
+		       err))
+		goto out;
+	ASSERT_STREQ(ca_signer_trust_domain(signer), "corp.example", "the issuing CA's domain");
+	ASSERT_EQ(identity_from_cert(x, "corp.example", &id), IDENTITY_OK, "dev2 identity");
+	ASSERT_STREQ(id.device, "dev2", "the operator's name, not the CSR's admin");
+	{
+		X509 *chain[] = { x, issuing };
+
+		ASSERT_EQ(tcert_write_chain(p(d, "dev2.crt"), chain, 2), 0, "dev2.crt");
+	}
+	SSL_CTX_free(c);
+	c = tls_client_ctx(p(d, "root.crt"), p(d, "dev2.crt"), p(d, "dev2.key"), err, sizeof(err));
+	if (ASSERT_TRUE(c != NULL, err)) {
+		handshake(c, s, "127.0.0.1", &pp);
+		ASSERT_TRUE(pp.crc && pp.src, "a CSR signed by capgate under the enterprise root");
+		pair_free(&pp);
+	}
+out:
+	SSL_CTX_free(s);
+	SSL_CTX_free(c);
+	X509_free(leaf);
+	X509_free(issuing);
+	X509_free(x);
+	X509_REQ_free(req);
+	ca_signer_free(signer);
+	rm_dir(d);
+}
+
 T_MAIN(T_CASE(test_handshake_and_exporter), T_CASE(test_other_ca_refused),
        T_CASE(test_no_client_cert_refused), T_CASE(test_tls12_refused),
        T_CASE(test_device_cert_as_server_refused), T_CASE(test_key_mode_refused),
        T_CASE(test_key_owner_refused), T_CASE(test_key_types_mixed), T_CASE(test_key_type_refused),
-       T_CASE(test_p384_peer_refused), T_CASE(test_intermediates))
+       T_CASE(test_p384_peer_refused), T_CASE(test_intermediates), T_CASE(test_openssl_pki))
