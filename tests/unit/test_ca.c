@@ -528,7 +528,48 @@ out:
 	EVP_PKEY_free(rsa);
 }
 
+static void test_key_types(void)
+{
+	const struct ca_init_args init = { .gw_name = "gw",
+					   .key_type = CA_KEY_P256,
+					   .gw_key_type = CA_KEY_ED25519 };
+	const struct ca_issue_args p256 = { .device = "dev1", .key_type = CA_KEY_P256 };
+	X509 *ca = NULL, *gw = NULL, *dev = NULL;
+	enum ca_key_type t = CA_KEY_P256;
+	char err[256] = "", curve[32] = "";
+	struct identity id;
+
+	ASSERT_TRUE(ca_key_type_parse("ed25519", &t) == 0 && t == CA_KEY_ED25519, "ed25519");
+	ASSERT_TRUE(ca_key_type_parse("p256", &t) == 0 && t == CA_KEY_P256, "p256");
+	ASSERT_EQ(ca_key_type_parse("rsa", &t), -EINVAL, "rsa");
+	ASSERT_EQ(ca_key_type_parse("P-256", &t), -EINVAL, "P-256 is spelt p256");
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	if (!ASSERT_EQ(ca_init_with(dir, &init, err, sizeof(err)), 0, err) ||
+	    !ASSERT_EQ(ca_issue_with(dir, &p256, err, sizeof(err)), 0, err))
+		goto out;
+	ca = load_cert("ca.crt");
+	gw = load_cert("gateway.crt");
+	dev = load_cert("dev1.crt");
+	if (!ASSERT_TRUE(ca && gw && dev, "load"))
+		goto out;
+	ASSERT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(ca)), EVP_PKEY_EC, "CA key EC");
+	EVP_PKEY_get_group_name(X509_get0_pubkey(ca), curve, sizeof(curve), NULL);
+	ASSERT_STREQ(curve, "prime256v1", "CA key P-256");
+	ASSERT_EQ(X509_get_signature_nid(ca), NID_ecdsa_with_SHA256, "CA self-signed ECDSA");
+	ASSERT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(gw)), EVP_PKEY_ED25519, "gateway key");
+	ASSERT_EQ(X509_get_signature_nid(gw), NID_ecdsa_with_SHA256, "gateway signed by the CA");
+	ASSERT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(dev)), EVP_PKEY_EC, "device key EC");
+	ASSERT_EQ(verify(ca, dev, X509_PURPOSE_SSL_CLIENT, NULL), 0, "device chain");
+	ASSERT_EQ(identity_from_cert(dev, CG_TRUST_DOMAIN_DEFAULT, &id), IDENTITY_OK, "identity");
+out:
+	X509_free(ca);
+	X509_free(gw);
+	X509_free(dev);
+	rm_dir(dir);
+}
+
 T_MAIN(T_CASE(test_init_issue), T_CASE(test_other_ca_does_not_verify),
        T_CASE(test_refuse_overwrite), T_CASE(test_refusals), T_CASE(test_identities),
        T_CASE(test_default_trust_domain), T_CASE(test_group_refusals), T_CASE(test_csr_sign),
-       T_CASE(test_csr_refusals))
+       T_CASE(test_csr_refusals), T_CASE(test_key_types))
