@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # pki_openssl.sh DIR: an enterprise PKI made the way enterprises make one, with
-# the openssl CLI: a P-256 root, an Ed25519 issuing CA under it (URI SAN
-# spiffe://corp.example, so capgate can sign with it too), and under that
+# the openssl CLI: an RSA root (a CA's key may be of any type OpenSSL
+# verifies), an Ed25519 issuing CA under it (URI SAN spiffe://corp.example, so
+# capgate can sign with it too), and under that
 #   gw.crt   the gateway (P-256, serverAuth, DNS gw, IP 127.0.0.1), then the
 #            issuing CA (a chain file)
 #   dev1.crt a device (Ed25519 key made here, CSR, signed by the issuing CA):
@@ -18,7 +19,7 @@ cd "$d"
 umask 077
 o() { openssl "$@" 2>/dev/null; }
 
-o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out root.key
+o genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out root.key
 o req -x509 -new -key root.key -sha256 -days 30 -subj "/O=ACME Corp/CN=ACME Root CA" \
 	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
 	-out root.crt
