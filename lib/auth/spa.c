@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -547,8 +548,9 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 {
 	X509_STORE_CTX *sctx = NULL;
 	EVP_PKEY *ret = NULL, *pk = NULL;
+	STACK_OF(X509) *chain = NULL;
 	char why[128];
-	X509 *cert = NULL;
+	X509 *cert = NULL, *x;
 	struct tm tm;
 	FILE *f = NULL;
 	int e = 0;
@@ -570,14 +572,24 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 		snprintf(err, errlen, "%s: subject CN is not \"%s\"", path, device);
 		goto out;
 	}
+	/* The intermediates that follow the leaf, as in the file the device presents in TLS. */
+	chain = sk_X509_new_null();
+	while (chain && sk_X509_num(chain) < TLS_VERIFY_DEPTH &&
+	       (x = PEM_read_X509(f, NULL, NULL, NULL)))
+		if (!sk_X509_push(chain, x)) {
+			X509_free(x);
+			break;
+		}
+	ERR_clear_error(); /* the end of the file */
 	if (ca) {
 		sctx = X509_STORE_CTX_new();
-		if (!sctx || !X509_STORE_CTX_init(sctx, ca, cert, NULL) ||
+		if (!chain || !sctx || !X509_STORE_CTX_init(sctx, ca, cert, chain) ||
 		    !X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_CLIENT)) {
 			e = ENOMEM;
 			snprintf(err, errlen, "cannot set up certificate check");
 			goto out;
 		}
+		X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(sctx), TLS_VERIFY_DEPTH);
 		if (X509_verify_cert(sctx) != 1) {
 			e = EKEYREJECTED;
 			snprintf(err, errlen, "%s: %s", path,
@@ -602,6 +614,7 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 out:
 	EVP_PKEY_free(pk);
 	X509_STORE_CTX_free(sctx);
+	sk_X509_pop_free(chain, X509_free);
 	X509_free(cert);
 	if (f)
 		fclose(f);

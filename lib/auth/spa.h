@@ -150,7 +150,9 @@ int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint
  * Device keys, verified once: the Ed25519 or P-256 public key of DIR/DEVICE.crt
  * (PEM). device must pass spa_device_name_ok. The certificate's subject
  * must have exactly one CN, equal to device; if ca is given it must chain
- * to it, be valid now and fit TLS client use (the same checks mTLS makes).
+ * to it, be valid now and fit TLS client use (the same checks mTLS makes),
+ * through the intermediates that follow it in the file (a chain file, as
+ * the device sends in TLS; up to TLS_VERIFY_DEPTH).
  *
  * A key is kept with the identity of the file it came from (st_dev, st_ino,
  * size, mtime, ctime, from fstat of the descriptor read) and served while a

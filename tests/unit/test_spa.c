@@ -459,7 +459,7 @@ static void test_device_key(void)
 {
 	EVP_PKEY *ca_key = tcert_key(), *ca2_key = tcert_key(), *ec = NULL, *k2 = tcert_key();
 	EVP_PKEY *p256 = tcert_key_of("p256");
-	X509 *ca = NULL, *ca2 = NULL, *x = NULL;
+	X509 *ca = NULL, *ca2 = NULL, *x = NULL, *inter = NULL;
 	X509_STORE *store = X509_STORE_new();
 	char dir[] = "/tmp/cg-spa-XXXXXX", path[128], err[256];
 	struct spa_keys *kc = NULL;
@@ -483,6 +483,8 @@ static void test_device_key(void)
 		{ "expired", 1, EKEYREJECTED },
 		{ "server", 1, EKEYREJECTED },
 		{ "p256", 1, 0 },
+		{ "chained", 1, 0 },
+		{ "unchained", 1, EKEYREJECTED },
 		{ "p384", 1, EBADMSG },
 		{ "garbage", 1, EBADMSG },
 		{ "missing", 1, ENOENT },
@@ -516,6 +518,21 @@ static void test_device_key(void)
 	WRITE("p384", tcert_make("p384", ec, ca, ca_key, 0, NULL, 3600));
 	WRITE("p256", tcert_make("p256", p256, ca, ca_key, 0, NULL, 3600));
 #undef WRITE
+	/* Under an intermediate: the file holds leaf then intermediate, or the leaf alone. */
+	inter = tcert_make("issuing", k2, ca, ca_key, 1, NULL, 3600);
+	x = inter ? tcert_make("chained", p256, inter, k2, 0, "clientAuth", 3600) : NULL;
+	{
+		X509 *both[] = { x, inter };
+
+		snprintf(path, sizeof(path), "%s/chained.crt", dir);
+		ASSERT_TRUE(x && tcert_write_chain(path, both, 2) == 0, "write chained");
+	}
+	X509_free(x);
+	x = inter ? tcert_make("unchained", p256, inter, k2, 0, "clientAuth", 3600) : NULL;
+	snprintf(path, sizeof(path), "%s/unchained.crt", dir);
+	ASSERT_TRUE(x && tcert_write(path, x) == 0, "write unchained");
+	X509_free(x);
+	x = NULL;
 	snprintf(path, sizeof(path), "%s/garbage.crt", dir);
 	f = fopen(path, "w");
 	if (f) {
@@ -566,6 +583,7 @@ out:
 		rmdir(dir);
 	X509_free(ca);
 	X509_free(ca2);
+	X509_free(inter);
 	X509_STORE_free(store);
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(ca2_key);
