@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# pki_openssl.sh DIR: an enterprise PKI made the way enterprises make one, with
+# pki_openssl.sh DIR [GW_IP [TD]]: an enterprise PKI made the way enterprises make one, with
 # the openssl CLI: an RSA root (a CA's key may be of any type OpenSSL
-# verifies), an Ed25519 issuing CA under it (URI SAN spiffe://corp.example, so
+# verifies), an Ed25519 issuing CA under it (URI SAN spiffe://TD, so
 # capgate can sign with it too), and under that
-#   gw.crt   the gateway (P-256, serverAuth, DNS gw, IP 127.0.0.1), then the
+#   gw.crt   the gateway (P-256, serverAuth, DNS gw, IP GW_IP (127.0.0.1)), then the
 #            issuing CA (a chain file)
 #   dev1.crt a device (Ed25519 key made here, CSR, signed by the issuing CA):
-#            URI spiffe://corp.example/device/dev1, O=sensors O=ACME Corp,
+#            URI spiffe://TD/device/dev1, O=sensors O=ACME Corp,
 #            then the issuing CA
 #   dev2.csr a P-256 device's CSR (its key dev2.key stays "on the device"),
-#            asking for spiffe://corp.example/device/admin in its own SAN
-# plus root.crt, issuing.crt/.key and the keys (0600). Used by test_tls.c.
+#            asking for spiffe://TD/device/admin in its own SAN
+# plus root.crt, issuing.crt/.key and the keys (0600). TD: corp.example.
+# Used by test_tls.c and tests/net/test_pki.sh.
 set -euo pipefail
-d=$1
+d=$1 ip=${2:-127.0.0.1} td=${3:-corp.example}
 mkdir -p "$d"
 cd "$d"
 umask 077
@@ -24,10 +25,10 @@ o req -x509 -new -key root.key -sha256 -days 30 -subj "/O=ACME Corp/CN=ACME Root
 	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
 	-out root.crt
 
-cat >ext.cnf <<'CNF'
+cat >ext.cnf <<CNF
 [issuing]
 basicConstraints = critical,CA:TRUE,pathlen:0
-subjectAltName = URI:spiffe://corp.example
+subjectAltName = URI:spiffe://$td
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
@@ -35,12 +36,12 @@ authorityKeyIdentifier = keyid
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:gw,IP:127.0.0.1
+subjectAltName = DNS:gw,IP:$ip
 [dev]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
-subjectAltName = URI:spiffe://corp.example/device/dev1
+subjectAltName = URI:spiffe://$td/device/dev1
 CNF
 
 o genpkey -algorithm ed25519 -out issuing.key
@@ -62,5 +63,5 @@ cat dev1.leaf issuing.crt >dev1.crt
 
 o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out dev2.key
 o req -new -key dev2.key -subj "/CN=admin" \
-	-addext "subjectAltName=URI:spiffe://corp.example/device/admin" -out dev2.csr
+	-addext "subjectAltName=URI:spiffe://$td/device/admin" -out dev2.csr
 chmod 0644 ./*.crt ./*.csr
