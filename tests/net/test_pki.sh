@@ -53,12 +53,6 @@ client_config() {
 }
 
 cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
-api_up() { cg -j stats >/dev/null 2>&1; }
-start_gw() {
-	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini" 2>>"$TMP/gw.log"
-	GWPID=$BG_PID
-	poll 15 api_up
-}
 connect() {
 	bg "$1" "$CAPGATE" connect --config "$TMP/$2.ini" 2>>"$TMP/agent.log"
 	AGENTS+=("$BG_PID")
@@ -92,7 +86,7 @@ pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 --key-type p256 \
 check "p256_ca_key" sh -c "openssl pkey -in '$PKI/ca.key' -noout -text | grep -q 'P-256'"
 check "p256_device_cert" sh -c "openssl x509 -in '$PKI/dev2.crt' -noout -text | grep -q 'prime256v1'"
 gateway_config k$$ "$PKI" "$PKI/gateway.crt" "$PKI/gateway.key"
-start_gw
+gw_start $GW $API "$TMP"
 client_config c1 "$PKI" "$PKI/ca.crt" dev1
 client_config c2 "$PKI" "$PKI/ca.crt" dev2
 connect $C1 c1
@@ -120,7 +114,7 @@ cat "$TMP/dev2.leaf" "$E/issuing.crt" >"$E/dev2.crt"
 # The root alone is trusted, as ca.crt (devices are read from its directory).
 cp "$E/root.crt" "$E/ca.crt"
 gateway_config e$$ "$E" "$E/gw.crt" "$E/gw.key"
-start_gw
+gw_start $GW $API "$TMP"
 client_config e1 "$E" "$E/root.crt" dev1
 client_config e2 "$E" "$E/root.crt" dev2
 connect $C1 e1
