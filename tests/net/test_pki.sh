@@ -85,6 +85,13 @@ pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 --key-type p256 \
 "$CAPGATE" ca issue --dir "$PKI" --device dev2 --key-type p256 >/dev/null
 check "p256_ca_key" sh -c "openssl pkey -in '$PKI/ca.key' -noout -text | grep -q 'P-256'"
 check "p256_device_cert" sh -c "openssl x509 -in '$PKI/dev2.crt' -noout -text | grep -q 'prime256v1'"
+check "issue_app_cert" "$CAPGATE" ca issue --dir "$PKI" --device dev3 --app cam --group sensors \
+	--group lab
+check "app_cert_uri" sh -c "openssl x509 -in '$PKI/dev3@cam.crt' -noout -ext subjectAltName |
+	grep -q 'URI:spiffe://capgate/device/dev3/app/cam\$'"
+check "app_cert_groups" sh -c "openssl x509 -in '$PKI/dev3@cam.crt' -noout -subject | tr -d ' ' |
+	grep -qx 'subject=O=sensors,O=lab,CN=dev3@cam'"
+check "app_key_file" test "$(stat -c %a "$PKI/dev3@cam.key")" = 600
 gateway_config k$$ "$PKI" "$PKI/gateway.crt" "$PKI/gateway.key"
 gw_start $GW $API "$TMP"
 client_config c1 "$PKI" "$PKI/ca.crt" dev1
