@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TLS 1.3 contexts with mutual Ed25519 certificates, peer names and the exporter. */
+/* TLS 1.3 contexts with mutual Ed25519 or P-256 certificates, peer names and the exporter. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -39,8 +39,34 @@ const char *tls_err_text(const char *prefix, char *buf, size_t len)
 	return buf;
 }
 
+bool tls_key_ok(const EVP_PKEY *pkey, char *why, size_t len)
+{
+	char curve[64] = "";
+
+	if (!pkey) {
+		snprintf(why, len, "no key");
+		return false;
+	}
+	if (EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519)
+		return true;
+	if (EVP_PKEY_get_id(pkey) == EVP_PKEY_EC) {
+		if (EVP_PKEY_get_group_name(pkey, curve, sizeof(curve), NULL) == 1 &&
+		    !strcmp(curve, SN_X9_62_prime256v1))
+			return true;
+		snprintf(why, len,
+			 "an EC key on curve %s: capgate takes Ed25519 or ECDSA P-256 keys",
+			 curve[0] ? curve : "(unknown)");
+		return false;
+	}
+	snprintf(why, len, "a%s %s key: capgate takes Ed25519 or ECDSA P-256 keys",
+		 EVP_PKEY_get_id(pkey) == EVP_PKEY_RSA ? "n" : "",
+		 EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "unknown");
+	return false;
+}
+
 EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen)
 {
+	char why_key[128];
 	EVP_PKEY *pkey = NULL;
 	FILE *f = NULL;
 	int fd = -1, e = 0;
@@ -66,9 +92,9 @@ EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen)
 			 tls_err_text("not a PEM private key", why, sizeof(why)));
 		goto out;
 	}
-	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+	if (!tls_key_ok(pkey, why_key, sizeof(why_key))) {
 		e = EINVAL;
-		snprintf(err, errlen, "%s: not an Ed25519 key", path);
+		snprintf(err, errlen, "%s: %s", path, why_key);
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
 		goto out;
@@ -103,10 +129,10 @@ static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const cha
 		snprintf(err, errlen, "%s", tls_err_text("SSL_CTX_new", why, sizeof(why)));
 		goto out;
 	}
-	/* TLS 1.3 only, Ed25519 signatures only (handshake and certificates). */
+	/* TLS 1.3 only, Ed25519 and ECDSA P-256 signatures only (handshake and certificates). */
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set1_sigalgs_list(ctx, "ed25519")) {
+	    !SSL_CTX_set1_sigalgs_list(ctx, TLS_SIGALGS)) {
 		snprintf(err, errlen, "%s", tls_err_text("TLS settings", why, sizeof(why)));
 		goto fail;
 	}
@@ -124,7 +150,7 @@ static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const cha
 		snprintf(err, errlen, "%s: %s", ca, tls_err_text("CA", why, sizeof(why)));
 		goto fail;
 	}
-	SSL_CTX_set_verify_depth(ctx, 2);
+	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
