@@ -192,7 +192,7 @@ inject() {
 	BIND=10.10.1.99 nsx $NAT python3 "$TLIB/tcpx.py" resend "$1" 10.10.1.1 51900 "${2:-none}"
 }
 
-# roam MODE DEVICE
+# roam MODE KEYNAME
 roam() {
 	local m=$1 dev=$2 agent stream_pid at caddr= cport= before vip id hold holder
 	client_config $dev
@@ -277,10 +277,10 @@ roam() {
 }
 
 topology
-pki_devices "$PKI" dev1 dev2
+pki_devices "$PKI" dev1@sensor dev2@sensor
 gateway_config
 bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
 poll 15 api_up
-roam encrypted dev1
-roam integrity dev2
+roam encrypted dev1@sensor
+roam integrity dev2@sensor
 t_done

@@ -1158,9 +1158,8 @@ static void test_auth_limits_accepted(void)
 static const char client_sample[] = "[client]\n"
 				    "gateway = 10.10.1.1\n"
 				    "ca = ca.crt\n"
-				    "cert = dev1.crt\n"
-				    "key = dev1.key\n"
-				    "app = sensor\n";
+				    "cert = dev1@sensor.crt\n"
+				    "key = dev1@sensor.key\n";
 
 static void test_client_sample(void)
 {
@@ -1174,9 +1173,10 @@ static void test_client_sample(void)
 	addr_parse_mapped("10.10.1.1", gw);
 	ASSERT_MEMEQ(c.gateway, gw, 16, "gateway");
 	ASSERT_STREQ(c.ca, "ca.crt", "ca as written");
-	ASSERT_STREQ(c.cert, "dev1.crt", "cert");
-	ASSERT_STREQ(c.key, "dev1.key", "key");
-	ASSERT_STREQ(c.app, "sensor", "app");
+	ASSERT_STREQ(c.cert, "dev1@sensor.crt", "cert");
+	ASSERT_STREQ(c.key, "dev1@sensor.key", "key");
+	ASSERT_STREQ(c.app, "", "app default: the certificate's");
+	ASSERT_STREQ(c.trust_domain, "capgate", "trust_domain default");
 	ASSERT_EQ(c.port, 8443, "port default");
 	ASSERT_EQ(c.spa_port, 62201, "spa_port default");
 	ASSERT_EQ(c.data_port, 51900, "data_port default");
@@ -1422,11 +1422,11 @@ static void test_client_example_file(void)
 		return;
 	snprintf(want, sizeof(want), "%s/ca.crt", dir);
 	ASSERT_STREQ(c.ca, want, "ca relative to the file");
-	snprintf(want, sizeof(want), "%s/dev1.crt", dir);
+	snprintf(want, sizeof(want), "%s/dev1@sensor.crt", dir);
 	ASSERT_STREQ(c.cert, want, "cert relative to the file");
-	snprintf(want, sizeof(want), "%s/dev1.key", dir);
+	snprintf(want, sizeof(want), "%s/dev1@sensor.key", dir);
 	ASSERT_STREQ(c.key, want, "key relative to the file");
-	ASSERT_STREQ(c.app, "sensor", "app");
+	ASSERT_STREQ(c.app, "", "app: the certificate's");
 }
 
 static bool write_file(const char *path, const char *text)
