@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Single packet authorization (DESIGN.md §2.2): build, parse, verify (Ed25519), replay cache. */
+/* Single packet authorization (DESIGN.md §2.2): build, parse, verify (Ed25519, P-256), replay. */
 #ifndef CG_AUTH_SPA_H
 #define CG_AUTH_SPA_H
 
@@ -30,8 +30,10 @@
  *  time     sender's clock, unix seconds
  *  nonce    16 random bytes (randombytes_buf)
  *  proto    6 (TCP) or 17 (UDP), and port 1..65535: what to open
- *  sig      Ed25519 (RFC 8032, pure) by the key of that certificate over
- *           every byte before it
+ *  sig      by the key of that certificate over every byte before it:
+ *           Ed25519 (RFC 8032, pure), or ECDSA P-256 over SHA-256 written
+ *           as r || s (32 bytes each, big-endian: IEEE P1363) with s <= n/2
+ *           (a high s, the other encoding of the same signature, is refused)
  *
  * Nothing may follow the signature. Sizes: 99..225 bytes.
  */
@@ -79,8 +81,8 @@ int spa_name_ok(const char *name);
 
 /*
  * Build and sign a packet into out with a fresh nonce. name is the sender's
- * key name, key its certificate's Ed25519 private key. Returns the length, -EINVAL (bad name,
- * proto, port or key), -ENOSPC (cap < length) or -EIO (signing failed).
+ * key name, key its certificate's Ed25519 or P-256 private key. Returns the length, -EINVAL
+ * (bad name, proto, port or key), -ENOSPC (cap < length) or -EIO (signing failed).
  */
 int spa_build(const char *name, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
 	      uint8_t *out, size_t cap);
@@ -90,8 +92,8 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m);
 
 /*
  * The signature of pkt, which m was parsed from, under pub (the device's
- * Ed25519 public key): SPA_OK, SPA_BAD_SIGNATURE, SPA_UNKNOWN_DEVICE if pub
- * is NULL or not Ed25519, SPA_MALFORMED if pkt does not parse to m.
+ * Ed25519 or P-256 public key): SPA_OK, SPA_BAD_SIGNATURE, SPA_UNKNOWN_DEVICE
+ * if pub is NULL or of another type, SPA_MALFORMED if pkt does not parse to m.
  */
 enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub);
 
@@ -152,12 +154,14 @@ int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint
 		    char *err, size_t errlen);
 
 /*
- * Device keys, verified once: the Ed25519 public key of DIR/KEYNAME.crt
- * (PEM). KEYNAME must pass spa_name_ok. The certificate's identity
- * (identity_from_cert in trust_domain) must be exactly that key name: a
- * certificate copied under another name is refused, the file's name grants
- * nothing. If ca is given it must chain to it, be valid now and fit TLS
- * client use (the same checks mTLS makes).
+ * Device keys, verified once: the Ed25519 or P-256 public key of
+ * DIR/KEYNAME.crt (PEM). KEYNAME must pass spa_name_ok. The certificate's
+ * identity (identity_from_cert in trust_domain) must be exactly that key
+ * name: a certificate copied under another name is refused, the file's name
+ * grants nothing. If ca is given it must chain to it, be valid now and fit
+ * TLS client use (the same checks mTLS makes), through the intermediates
+ * that follow it in the file (a chain file, as the device sends in TLS; up
+ * to TLS_VERIFY_DEPTH).
  *
  * A key is kept with the identity of the file it came from (st_dev, st_ino,
  * size, mtime, ctime, from fstat of the descriptor read) and served while a
@@ -178,7 +182,7 @@ void spa_keys_free(struct spa_keys *k);
  * The key of key name `name` at now_s (wall clock), borrowed: valid until
  * the next call; *ident (if not NULL) is its certificate's identity, for the
  * policy. NULL with errno set (EINVAL bad name, ENOENT/EACCES file, EBADMSG
- * not a certificate, no identity or another key name's, not Ed25519,
+ * not a certificate, no identity or another key name's, another key type,
  * EKEYREJECTED chain) and a reason in err.
  */
 EVP_PKEY *spa_keys_get(struct spa_keys *k, const char *dir, const char *name, X509_STORE *ca,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TLS 1.3 contexts with mutual Ed25519 certificates, peer names and the exporter. */
+/* TLS 1.3 contexts with mutual Ed25519 or P-256 certificates, peer names and the exporter. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -177,10 +177,10 @@ static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const cha
 		snprintf(err, errlen, "%s", tls_err_text("SSL_CTX_new", why, sizeof(why)));
 		goto out;
 	}
-	/* TLS 1.3 only, Ed25519 signatures only (handshake and certificates). */
+	/* TLS 1.3 only, Ed25519 and ECDSA P-256 signatures only (handshake and certificates). */
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set1_sigalgs_list(ctx, "ed25519")) {
+	    !SSL_CTX_set1_sigalgs_list(ctx, TLS_SIGALGS)) {
 		snprintf(err, errlen, "%s", tls_err_text("TLS settings", why, sizeof(why)));
 		goto fail;
 	}
@@ -198,7 +198,7 @@ static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const cha
 		snprintf(err, errlen, "%s: %s", ca, tls_err_text("CA", why, sizeof(why)));
 		goto fail;
 	}
-	SSL_CTX_set_verify_depth(ctx, 2);
+	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
