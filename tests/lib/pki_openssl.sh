@@ -11,9 +11,13 @@
 #            then the issuing CA
 #   dev2.csr a P-256 device's CSR (its key dev2.key stays "on the device"),
 #            asking for spiffe://corp.example/device/admin in its own SAN
-# plus root.crt, issuing.crt/.key and the keys (0600). Used by test_tls.c.
+# plus root.crt, issuing.crt/.key and the keys (0600). Used by test_tls.c and
+# tests/net/test_identity.sh. Optional: GW_IP replaces 127.0.0.1 in the
+# gateway's SAN, DEV_APP makes dev1 an app certificate (.../device/dev1/app/APP).
 set -euo pipefail
 d=$1
+gw_ip=${GW_IP:-127.0.0.1}
+dev_app=${DEV_APP:+/app/$DEV_APP}
 mkdir -p "$d"
 cd "$d"
 umask 077
@@ -24,7 +28,7 @@ o req -x509 -new -key root.key -sha256 -days 30 -subj "/O=ACME Corp/CN=ACME Root
 	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
 	-out root.crt
 
-cat >ext.cnf <<'CNF'
+cat >ext.cnf <<CNF
 [issuing]
 basicConstraints = critical,CA:TRUE,pathlen:0
 subjectAltName = URI:spiffe://corp.example
@@ -35,12 +39,12 @@ authorityKeyIdentifier = keyid
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:gw,IP:127.0.0.1
+subjectAltName = DNS:gw,IP:$gw_ip
 [dev]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
-subjectAltName = URI:spiffe://corp.example/device/dev1
+subjectAltName = URI:spiffe://corp.example/device/dev1$dev_app
 CNF
 
 o genpkey -algorithm ed25519 -out issuing.key
