@@ -196,6 +196,13 @@ not() {
 	! "$@"
 }
 
+# gt_than N CMD...: the last line CMD prints is a number above N (a counter that grew)
+gt_than() {
+	local n=$1
+	shift
+	[ "$("$@" | tail -1)" -gt "$n" ]
+}
+
 t_done() {
 	echo "# $T_PASSED passed, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]

@@ -86,11 +86,6 @@ has_sessions() { [ "$(sessions)" -eq "$1" ]; }
 stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
 rx_of() { cg -j stats | jq -r ".auth.data_path.received.$1"; }
 gt() { [ "$("$@" | tail -1)" -gt 0 ]; }
-gt_than() {
-	local n=$1
-	shift
-	[ "$("$@" | tail -1)" -gt "$n" ]
-}
 # session_is FIELD VALUE: the only session's FIELD
 session_is() { [ "$(cg -j session list | jq -r ".[0].$1")" = "$2" ]; }
 session_cipher_known() { cg -j session list | jq -e '.[0].cipher | test("^(chacha20-poly1305|aes-256-gcm)$")' >/dev/null; }

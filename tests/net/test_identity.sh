@@ -91,11 +91,6 @@ has_sessions() { [ "$(sessions)" -eq "$1" ]; }
 has_session() { cg -j session list | jq -e --arg d "$1" --arg a "$2" 'map(select(.device == $d and .app == $a)) | length == 1' >/dev/null; }
 stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
 auth_of() { cg -j stats | jq -r ".auth.$1.$2"; }
-gt_than() {
-	local n=$1
-	shift
-	[ "$("$@" | tail -1)" -gt "$n" ]
-}
 tun_up() { nsx "$1" ip link show cg0 >/dev/null 2>&1; }
 http_ok() { nsx "$1" curl -sf -m 2 http://10.10.2.2/ | grep -q "behind capgate"; }
 tcp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" tcp 10.10.2.2 "$2" 1; }

@@ -142,11 +142,6 @@ endpoint_from() { case "$(field endpoint)" in "$1":*) ;; *) return 1 ;; esac; }
 stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
 rx_of() { cg -j stats | jq -r ".auth.data_path.received.$1"; }
 auth_of() { cg -j stats | jq -r ".auth.auth.$1"; }
-gt_than() {
-	local n=$1
-	shift
-	[ "$("$@" | tail -1)" -gt "$n" ]
-}
 # stays SECS CMD...: CMD holds every 0.1 s for SECS (a bounded negative check)
 stays() {
 	local end=$((SECONDS + $1))

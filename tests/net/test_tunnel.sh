@@ -137,11 +137,6 @@ root_empty() {
 }
 session_besides() { cg -j session list | jq -e --argjson id "$1" 'map(select(.id != $id)) | length > 0' >/dev/null; }
 gt() { [ "$("$@" | tail -1)" -gt 0 ]; }
-gt_than() {
-	local n=$1
-	shift
-	[ "$("$@" | tail -1)" -gt "$n" ]
-}
 tun_up() { nsx "$1" ip link show cg0 >/dev/null 2>&1; }
 no_tun() { ! nsx "$1" ip link show cg0 >/dev/null 2>&1; }
 http_ok() { nsx "$1" curl -sf -m 2 http://10.10.2.2/ | grep -q "behind capgate"; }
