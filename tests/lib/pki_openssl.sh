@@ -1,23 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# pki_openssl.sh DIR: an enterprise PKI made the way enterprises make one, with
+# pki_openssl.sh DIR [GW_IP [TD [APP]]]: an enterprise PKI made the way enterprises make one, with
 # the openssl CLI: an RSA root (a CA's key may be of any type OpenSSL
-# verifies), an Ed25519 issuing CA under it (URI SAN spiffe://corp.example, so
+# verifies), an Ed25519 issuing CA under it (URI SAN spiffe://TD, so
 # capgate can sign with it too), and under that
-#   gw.crt   the gateway (P-256, serverAuth, DNS gw, IP 127.0.0.1), then the
+#   gw.crt   the gateway (P-256, serverAuth, DNS gw, IP GW_IP (127.0.0.1)), then the
 #            issuing CA (a chain file)
 #   dev1.crt a device (Ed25519 key made here, CSR, signed by the issuing CA):
-#            URI spiffe://corp.example/device/dev1, O=sensors O=ACME Corp,
+#            URI spiffe://TD/device/dev1, O=sensors O=ACME Corp,
 #            then the issuing CA
 #   dev2.csr a P-256 device's CSR (its key dev2.key stays "on the device"),
-#            asking for spiffe://corp.example/device/admin in its own SAN
-# plus root.crt, issuing.crt/.key and the keys (0600). Used by test_tls.c and
-# tests/net/test_identity.sh. Optional: GW_IP replaces 127.0.0.1 in the
-# gateway's SAN, DEV_APP makes dev1 an app certificate (.../device/dev1/app/APP).
+#            asking for spiffe://TD/device/admin in its own SAN
+# plus root.crt, issuing.crt/.key and the keys (0600). TD: corp.example. APP
+# (none) makes dev1 an app certificate, spiffe://TD/device/dev1/app/APP.
+# Used by test_tls.c, tests/net/test_pki.sh and tests/net/test_identity.sh.
 set -euo pipefail
-d=$1
-gw_ip=${GW_IP:-127.0.0.1}
-dev_app=${DEV_APP:+/app/$DEV_APP}
+d=$1 ip=${2:-127.0.0.1} td=${3:-corp.example} app=${4:+/app/$4}
 mkdir -p "$d"
 cd "$d"
 umask 077
@@ -31,7 +29,7 @@ o req -x509 -new -key root.key -sha256 -days 30 -subj "/O=ACME Corp/CN=ACME Root
 cat >ext.cnf <<CNF
 [issuing]
 basicConstraints = critical,CA:TRUE,pathlen:0
-subjectAltName = URI:spiffe://corp.example
+subjectAltName = URI:spiffe://$td
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
@@ -39,12 +37,12 @@ authorityKeyIdentifier = keyid
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:gw,IP:$gw_ip
+subjectAltName = DNS:gw,IP:$ip
 [dev]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
-subjectAltName = URI:spiffe://corp.example/device/dev1$dev_app
+subjectAltName = URI:spiffe://$td/device/dev1$app
 CNF
 
 o genpkey -algorithm ed25519 -out issuing.key
@@ -66,5 +64,5 @@ cat dev1.leaf issuing.crt >dev1.crt
 
 o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out dev2.key
 o req -new -key dev2.key -subj "/CN=admin" \
-	-addext "subjectAltName=URI:spiffe://corp.example/device/admin" -out dev2.csr
+	-addext "subjectAltName=URI:spiffe://$td/device/admin" -out dev2.csr
 chmod 0644 ./*.crt ./*.csr

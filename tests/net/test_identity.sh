@@ -201,7 +201,7 @@ stop "$GWPID"
 
 # An enterprise PKI from the openssl CLI: RSA root, Ed25519 issuing CA, chain files,
 # trust domain corp.example. The gateway trusts the root; dev1's app sensor connects.
-GW_IP=10.10.1.1 DEV_APP=sensor "$TLIB/pki_openssl.sh" "$CORP"
+"$TLIB/pki_openssl.sh" "$CORP" 10.10.1.1 corp.example sensor
 mkdir -p "$CORP/devices"
 cp "$CORP/dev1.crt" "$CORP/devices/dev1@sensor.crt"
 sed -e "s|^ca = .*|ca = $CORP/root.crt|" -e "s|^cert = .*|cert = $CORP/gw.crt|" \
