@@ -39,7 +39,11 @@
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
-/* The replay cache holds every device the policy can name, each with this many nonces. */
+/*
+ * The replay cache holds a share per key name (a device's own certificate and
+ * each of its apps' are apart), as many as the policy can name devices, each
+ * with this many nonces; past that a new key name waits (busy, counted).
+ */
 #define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
 #define SPA_NONCES_PER_DEVICE 64
 /* SPA refusals: at most one log line per reason this often. */
