@@ -31,7 +31,7 @@ PKI=$TMP/pki
 
 lan_topology $C1 $C2 $SW $GW $SRV >/dev/null 2>&1
 "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
-"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
+"$CAPGATE" ca issue --dir "$PKI" --device dev1 --app sensor >/dev/null
 gw_config() {
 	cat >"$TMP/gw.ini" <<EOF2
 [gateway]
@@ -64,8 +64,8 @@ cat >"$TMP/c1.ini" <<EOF2
 [client]
 gateway = 10.10.1.1
 ca = $PKI/ca.crt
-cert = $PKI/dev1.crt
-key = $PKI/dev1.key
+cert = $PKI/dev1@sensor.crt
+key = $PKI/dev1@sensor.key
 app = sensor
 tun = cg0
 EOF2
@@ -101,7 +101,7 @@ run_mode() {
 		nsx $C1 ping -q -c $((DUR * 10)) -i 0.1 10.10.2.2 >"$TMP/ping" 2>&1 &
 		pingpid=$!
 		if [ "$rate" -gt 0 ]; then
-			nsx $C2 "$SPA_SEND" 10.10.1.1 62201 "$n" "$rate" forge "$PKI/dev1.key" dev1 >/dev/null
+			nsx $C2 "$SPA_SEND" 10.10.1.1 62201 "$n" "$rate" forge "$PKI/dev1@sensor.key" dev1@sensor >/dev/null
 		fi
 		wait $pingpid || true
 		s1=$(date +%s%N)

@@ -154,7 +154,7 @@ topology() {
 	veth $C eth0 10.10.1.2/24 $GW ext0 10.10.1.1/24
 	ip -n $GW addr add $SRV_IP/32 dev lo
 	"$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
-	"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
+	"$CAPGATE" ca issue --dir "$PKI" --device dev1 --app bench >/dev/null
 }
 
 # config GW_MODE CLIENT_MODE CIPHER FAST_PATH WORKERS: gw.ini and c.ini for one setting
@@ -203,8 +203,8 @@ config() {
 		[client]
 		gateway = 10.10.1.1
 		ca = $PKI/ca.crt
-		cert = $PKI/dev1.crt
-		key = $PKI/dev1.key
+		cert = $PKI/dev1@bench.crt
+		key = $PKI/dev1@bench.key
 		app = bench
 		tun = cg0
 		mode = $2

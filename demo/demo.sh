@@ -46,11 +46,12 @@ poll 10 server_up
 show_http 10.10.2.2
 say "(no gateway yet: the server is in plain sight)"
 
-step "Certificates: a CA, the gateway's, and one each for the devices dev1 and dev2"
-say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1; capgate ca issue --dir pki --device dev1"
+step "Certificates: a CA, the gateway's, and one for the app sensor on each of dev1 and dev2"
+say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1; capgate ca issue --dir pki --device dev1 --app sensor"
+say "(the identity is in the certificate: spiffe://capgate/device/dev1/app/sensor)"
 "$CAPGATE" ca init --dir "$TMP/pki" --gateway gw --ip 10.10.1.1 | sed 's/^/    | /'
-"$CAPGATE" ca issue --dir "$TMP/pki" --device dev1 | sed 's/^/    | /'
-"$CAPGATE" ca issue --dir "$TMP/pki" --device dev2 | sed 's/^/    | /'
+"$CAPGATE" ca issue --dir "$TMP/pki" --device dev1 --app sensor | sed 's/^/    | /'
+"$CAPGATE" ca issue --dir "$TMP/pki" --device dev2 --app sensor | sed 's/^/    | /'
 
 step "Starting the gateway: XDP on ext0, everything dark except what the config opens"
 cat >"$TMP/gateway.ini" <<EOF
@@ -132,9 +133,8 @@ cat >"$TMP/client.ini" <<EOF
 [client]
 gateway = 10.10.1.1
 ca = $TMP/pki/ca.crt
-cert = $TMP/pki/dev1.crt
-key = $TMP/pki/dev1.key
-app = sensor
+cert = $TMP/pki/dev1@sensor.crt
+key = $TMP/pki/dev1@sensor.key
 EOF
 sed 's/^/    | /' "$TMP/client.ini"
 bg $CL "$CAPGATE" connect --config "$TMP/client.ini" 2>"$TMP/agent.log"

@@ -19,6 +19,7 @@
 #include "lib/agent/agent.h"
 #include "lib/agent/netwatch.h"
 #include "lib/auth/client.h"
+#include "lib/auth/identity.h"
 #include "lib/auth/spa.h"
 #include "lib/auth/tls.h"
 #include "lib/base/addr.h"
@@ -37,7 +38,8 @@
 struct agent {
 	const struct client_config *cfg;
 	char gw[CG_ADDRSTRLEN];
-	char device[CG_NAME_MAX];
+	struct identity id;		/* the client certificate's */
+	char key_name[CG_KEY_NAME_MAX]; /* DEVICE or DEVICE@APP: what SPA names */
 	EVP_PKEY *key;
 	struct authc ctl;
 	bool ctl_open;
@@ -65,25 +67,51 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/* The device name is the certificate's CN unless the config names it. */
-static int cert_cn(const char *path, char *buf, size_t len)
+/*
+ * Who this client is: its certificate's identity, never the config's. The
+ * config's device and app, where given, must be the certificate's.
+ */
+static int own_identity(const struct client_config *cfg, struct identity *id, char *key_name,
+			char *err, size_t errlen)
 {
+	enum identity_verdict v;
 	X509 *x = NULL;
 	FILE *f;
-	int n, ret = -EINVAL;
 
-	f = fopen(path, "r");
-	if (!f)
+	f = fopen(cfg->cert, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", cfg->cert, strerror(errno));
 		return -errno;
+	}
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	if (!x)
+	if (!x) {
+		snprintf(err, errlen, "%s: not a PEM certificate", cfg->cert);
 		return -EINVAL;
-	n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, (int)len);
-	if (n > 0 && (size_t)n < len)
-		ret = 0;
+	}
+	v = identity_from_cert(x, cfg->trust_domain, id);
 	X509_free(x);
-	return ret;
+	if (v != IDENTITY_OK) {
+		snprintf(err, errlen, "%s: no capgate identity in trust domain %.63s: %s",
+			 cfg->cert, cfg->trust_domain, identity_verdict_str(v));
+		return -EINVAL;
+	}
+	if (cfg->app[0] && strcmp(cfg->app, id->app)) {
+		if (id->app[0])
+			snprintf(err, errlen, "[client] app = %s, but %s is app %s's certificate",
+				 cfg->app, cfg->cert, id->app);
+		else
+			snprintf(err, errlen,
+				 "[client] app = %s, but %s is a device certificate (no app)",
+				 cfg->app, cfg->cert);
+		return -EINVAL;
+	}
+	if (cfg->device[0] && strcmp(cfg->device, id->device)) {
+		snprintf(err, errlen, "[client] device = %s, but %s is device %s's certificate",
+			 cfg->device, cfg->cert, id->device);
+		return -EINVAL;
+	}
+	return identity_key_name(id->device, id->app, key_name, CG_KEY_NAME_MAX);
 }
 
 static int send_spa(struct agent *a)
@@ -91,7 +119,7 @@ static int send_spa(struct agent *a)
 	uint8_t pkt[SPA_MAX_LEN];
 	int fd, n, err = 0;
 
-	n = spa_build(a->device, IPPROTO_TCP, a->cfg->port, (uint64_t)time(NULL), a->key, pkt,
+	n = spa_build(a->key_name, IPPROTO_TCP, a->cfg->port, (uint64_t)time(NULL), a->key, pkt,
 		      sizeof(pkt));
 	if (n < 0)
 		return n;
@@ -177,7 +205,7 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	ac.ca = a->cfg->ca;
 	ac.cert = a->cfg->cert;
 	ac.key = a->cfg->key;
-	ac.app = a->cfg->app;
+	ac.app = a->id.app; /* the certificate's, which the gateway takes anyway */
 	ac.mode = a->cfg->mode;
 	ac.cipher = a->cfg->cipher;
 	ac.resume = a->resume;
@@ -403,10 +431,9 @@ int agent_run(const struct client_config *cfg, int sigfd)
 		log_err("%s", err);
 		return e;
 	}
-	if (cfg->device[0]) {
-		snprintf(a.device, sizeof(a.device), "%s", cfg->device);
-	} else if ((e = cert_cn(cfg->cert, a.device, sizeof(a.device)))) {
-		log_errno(e, "cannot read the CN of %s", cfg->cert);
+	e = own_identity(cfg, &a.id, a.key_name, err, sizeof(err));
+	if (e) {
+		log_err("%s", err);
 		goto out;
 	}
 	a.netfd = netwatch_open();

@@ -39,7 +39,11 @@
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
-/* The replay cache holds every device the policy can name, each with this many nonces. */
+/*
+ * The replay cache holds a share per key name (a device's own certificate and
+ * each of its apps' are apart), as many as the policy can name devices, each
+ * with this many nonces; past that a new key name waits (busy, counted).
+ */
 #define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
 #define SPA_NONCES_PER_DEVICE 64
 /* SPA refusals: at most one log line per reason this often. */
@@ -68,6 +72,8 @@ enum auth_stat {
 	AUTH_WORKER_UNREACHED,	   /* a reply the worker's full socket did not take */
 	AUTH_RESUMED,		   /* a new channel took over its device's session and address */
 	AUTH_RESUME_REFUSED,	   /* a resume that may not: the session got a new address */
+	AUTH_REFUSED_IDENTITY,	   /* the worker: a certificate without a valid SPIFFE identity */
+	AUTH_REFUSED_APP_MISMATCH, /* the worker: hello's app is not the certificate's */
 	AUTH_STAT_MAX
 };
 
@@ -88,6 +94,8 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_WORKER_UNREACHED] = "worker_unreached",
 	[AUTH_RESUMED] = "resumed",
 	[AUTH_RESUME_REFUSED] = "resume_refused",
+	[AUTH_REFUSED_IDENTITY] = "refused_identity",
+	[AUTH_REFUSED_APP_MISMATCH] = "refused_app_mismatch",
 };
 
 /* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
@@ -233,6 +241,21 @@ static int door_open(struct authd *a, const uint8_t src[16])
 	return bpf_map_update_elem(a->doors_fd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * The one place authd asks the policy, for a certificate's identity (never a
+ * request's names): the verdict, and with out the mode and scopes it grants
+ * (policy_check, policy_scopes). 0, -EACCES (*v says why) or policy_scopes'
+ * error.
+ */
+static int identity_policy(const struct authd *a, const struct identity *id, enum policy_verdict *v,
+			   uint8_t *mode, struct cg_scope *out, size_t *n)
+{
+	*v = policy_check(&a->cfg->policy, id->device, id->app, mode);
+	if (*v != POLICY_OK)
+		return -EACCES;
+	return out ? policy_scopes(&a->cfg->policy, id->device, id->app, out, CG_MAX_SCOPES, n) : 0;
+}
+
 static void spa_one(struct authd *a)
 {
 	struct sockaddr_storage ss;
@@ -241,6 +264,8 @@ static void spa_one(struct authd *a)
 	char err[256];
 	struct spa_msg m;
 	EVP_PKEY *pub = NULL;
+	struct identity id;
+	enum policy_verdict pv;
 	enum spa_verdict v;
 	uint16_t sport;
 	ssize_t n;
@@ -254,17 +279,20 @@ static void spa_one(struct authd *a)
 		spa_count(a, v, src, "");
 		return;
 	}
-	if (!policy_device_known(&a->cfg->policy, m.device)) {
-		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
-		return;
-	}
-	/* Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
+	/*
+	 * Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
+	 * The certificate must be the key name's (spa_keys_get); the policy judges its identity.
 	 */
-	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m.device, a->ca, wall_s(), err,
-			   sizeof(err));
+	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m.name, a->ca,
+			   a->cfg->auth.trust_domain, wall_s(), &id, err, sizeof(err));
 	if (!pub) {
 		log_debug("spa: %s", err);
-		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
+		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.name);
+		return;
+	}
+	if (identity_policy(a, &id, &pv, NULL, NULL, NULL)) {
+		log_debug("spa: %s: %s", m.name, policy_verdict_str(pv));
+		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.name);
 		return;
 	}
 	v = spa_verify(pkt, (size_t)n, &m, pub);
@@ -272,11 +300,11 @@ static void spa_one(struct authd *a)
 	if (v == SPA_OK)
 		v = spa_replay_check(a->spa_seen, &m, wall_s(), SPA_WINDOW_S);
 	if (v != SPA_OK) {
-		spa_count(a, v, src, m.device);
+		spa_count(a, v, src, m.name);
 		return;
 	}
 	if (m.proto != IPPROTO_TCP || m.port != a->cfg->auth.port) {
-		spa_count(a, SPA_STAT_PORT, src, m.device);
+		spa_count(a, SPA_STAT_PORT, src, m.name);
 		return;
 	}
 	/* On disk before the door opens: a restart must not let this packet in again. */
@@ -285,16 +313,16 @@ static void spa_one(struct authd *a)
 
 		if (e) {
 			log_errno(e, "spa: %s", a->spa_state);
-			spa_count(a, SPA_STAT_STATE, src, m.device);
+			spa_count(a, SPA_STAT_STATE, src, m.name);
 			return;
 		}
 	}
 	if (door_open(a, src)) {
 		log_errno(-errno, "spa: knock_open");
-		spa_count(a, SPA_STAT_ERROR, src, m.device);
+		spa_count(a, SPA_STAT_ERROR, src, m.name);
 		return;
 	}
-	spa_count(a, SPA_OK, src, m.device);
+	spa_count(a, SPA_OK, src, m.name);
 }
 
 /* ---- sessions ------------------------------------------------------------- */
@@ -389,11 +417,11 @@ static uint32_t device_conns(struct authd *a, const char *device)
 	for (i = 0; i < session_count(a->sessions); i++) {
 		const struct session *s = session_at(a->sessions, i);
 
-		n += s->installed && !s->superseded && !strcmp(s->device, device);
+		n += s->installed && !s->superseded && !strcmp(s->cert.device, device);
 	}
 	for (i = 0; i < PENDING_MAX; i++)
 		n += a->pending[i].used && !a->pending[i].old &&
-		     !strcmp(a->pending[i].s.device, device);
+		     !strcmp(a->pending[i].s.cert.device, device);
 	return n;
 }
 
@@ -422,7 +450,7 @@ static void conn_trim(struct authd *a, uint64_t conn, uint32_t keep)
 			return;
 		log_info("auth: session %08x of %s/%s: replaced, freed before its overlap ends "
 			 "(max_sessions_per_conn %u)",
-			 oldest->id, oldest->device, oldest->app,
+			 oldest->id, oldest->cert.device, oldest->cert.app,
 			 a->cfg->auth.max_sessions_per_conn);
 		a->auth_stats[AUTH_REPLACED_FREED_EARLY]++;
 		session_remove(a, oldest->id);
@@ -450,8 +478,8 @@ static void conn_drop(struct authd *a, uint64_t conn, const char *why)
 		if (s->conn != conn)
 			continue;
 		if (why) {
-			log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device,
-				 s->app, why);
+			log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->cert.device,
+				 s->cert.app, why);
 			a->auth_stats[AUTH_REVOKED]++;
 		}
 		session_remove(a, s->id);
@@ -486,12 +514,12 @@ static struct session *resume_from(struct authd *a, const struct authw_session_r
 				   const char *peer)
 {
 	struct session *from = session_find(a->sessions, r->resume);
-	const char *why = session_resume_refusal(from, r->device, r->app);
+	const char *why = session_resume_refusal(from, r->id.device, r->id.app);
 
 	if (!why)
 		return from;
-	log_info("auth: %s/%s from %s: cannot resume session %08x (%s): a new address", r->device,
-		 r->app, peer, r->resume, why);
+	log_info("auth: %s/%s from %s: cannot resume session %08x (%s): a new address",
+		 r->id.device, r->id.app, peer, r->resume, why);
 	a->auth_stats[AUTH_RESUME_REFUSED]++;
 	return NULL;
 }
@@ -504,6 +532,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	const struct auth_cfg *ac = &a->cfg->auth;
 	char peer[CG_ADDRSTRLEN] = "renewal";
 	struct pending *p = NULL;
+	const struct identity *id;
 	const char *device, *app;
 	enum policy_verdict v;
 	uint8_t mode = 0;
@@ -515,7 +544,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		if (mono_ns() - prev->created_ns < ac->session_ttl_ns / 100 * ac->renew_after_pct) {
 			log_info("auth: %s/%s: renewal of session %08x refused: before %u%% of its "
 				 "lifetime (renew_after)",
-				 prev->device, prev->app, prev->id, ac->renew_after_pct);
+				 prev->cert.device, prev->cert.app, prev->id, ac->renew_after_pct);
 			a->auth_stats[AUTH_REFUSED_RENEW_EARLY]++;
 			send_deny(a, r->conn, AUTHW_R_TOO_EARLY);
 			return;
@@ -524,8 +553,10 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		conn_trim(a, r->conn, ac->max_sessions_per_conn - 1);
 		prev = session_find(a->sessions, old);
 	}
-	device = prev ? prev->device : r->device;
-	app = prev ? prev->app : r->app;
+	/* Who asks: the certificate's identity, the worker's (or the renewed session's). */
+	id = prev ? &prev->cert : &r->id;
+	device = id->device;
+	app = id->app;
 	for (i = 0, n = 0; i < PENDING_MAX; i++) {
 		if (a->pending[i].used)
 			n++;
@@ -541,10 +572,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	if (!prev && r->resume)
 		from = resume_from(a, r, peer);
 	/* A renewal is judged again: the policy may have changed since. */
-	v = policy_check(&a->cfg->policy, device, app, &mode);
-	err = v == POLICY_OK
-		      ? policy_scopes(&a->cfg->policy, device, app, p->s.scopes, CG_MAX_SCOPES, &n)
-		      : -EACCES;
+	err = identity_policy(a, id, &v, &mode, p->s.scopes, &n);
 	if (err) {
 		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
 			 err == -EACCES ? policy_verdict_str(v) : strerror(-err));
@@ -583,8 +611,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		send_deny(a, r->conn, AUTHW_R_POOL);
 		return;
 	}
-	snprintf(p->s.device, sizeof(p->s.device), "%s", device);
-	snprintf(p->s.app, sizeof(p->s.app), "%s", app);
+	p->s.cert = *id;
 	p->s.conn = r->conn;
 	p->s.created_ns = mono_ns();
 	p->s.expires_ns = p->s.created_ns + a->cfg->auth.session_ttl_ns;
@@ -678,14 +705,14 @@ static void resume_done(struct authd *a, const struct pending *p)
 					     : session_find(a->sessions, p->resume);
 
 	a->auth_stats[AUTH_RESUMED]++;
-	if (!old || strcmp(old->device, p->s.device) || memcmp(old->vip, p->s.vip, 16)) {
+	if (!old || strcmp(old->cert.device, p->s.cert.device) || memcmp(old->vip, p->s.vip, 16)) {
 		log_info("auth: %s/%s: session %08x resumed session %08x, already gone",
-			 p->s.device, p->s.app, p->s.id, p->resume);
+			 p->s.cert.device, p->s.cert.app, p->s.id, p->resume);
 		return;
 	}
 	log_info("auth: session %08x of %s/%s: resumed by session %08x (the client's network "
 		 "changed), ended",
-		 old->id, old->device, old->app, p->s.id);
+		 old->id, old->cert.device, old->cert.app, p->s.id);
 	session_end(a, old);
 }
 
@@ -754,8 +781,8 @@ static void on_install(struct authd *a, struct authw_session_install *m)
 		a->auth_stats[AUTH_GRANTED]++;
 	}
 	addr_format_mapped(s->vip, vip, sizeof(vip));
-	log_info("auth: %s/%s: session %08x, %s, %s%s%s, %zu scope(s), %llus", s->device, s->app,
-		 s->id, vip, s->mode ? "encrypted " : "integrity",
+	log_info("auth: %s/%s: session %08x, %s, %s%s%s, %zu scope(s), %llus", s->cert.device,
+		 s->cert.app, s->id, vip, s->mode ? "encrypted " : "integrity",
 		 s->mode ? cipher_name(s->cipher) : "", s->mode ? "" : " (payloads in clear)",
 		 s->nscopes, (unsigned long long)(a->cfg->auth.session_ttl_ns / NS_PER_SEC));
 	/* The renewed-away session may go now (max_sessions_per_conn); s and prev move. */
@@ -781,6 +808,11 @@ out:
 
 static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 {
+	/* Refusals the worker decides before any request: told so that they are counted. */
+	if (r->reason == AUTHW_R_IDENTITY)
+		a->auth_stats[AUTH_REFUSED_IDENTITY]++;
+	else if (r->reason == AUTHW_R_APP_MISMATCH)
+		a->auth_stats[AUTH_REFUSED_APP_MISMATCH]++;
 	conn_drop(a, r->conn, authw_reason_str(r->reason));
 }
 
@@ -794,6 +826,7 @@ static int worker_start(struct authd *a)
 		.key = ac->key,
 		.port = a->worker.port ? a->worker.port : ac->port,
 		.dead_after_ns = ac->dead_after_ns,
+		.trust_domain = ac->trust_domain,
 	};
 	int e = authw_start(&wc, &a->worker);
 
@@ -1178,7 +1211,7 @@ void authd_tick(struct authd *a)
 			pending |= a->pending[k].used && a->pending[k].s.id == s->id;
 		if (pending || s->expires_ns > now)
 			continue;
-		log_info("auth: session %08x of %s/%s expired", s->id, s->device, s->app);
+		log_info("auth: session %08x of %s/%s expired", s->id, s->cert.device, s->cert.app);
 		a->auth_stats[AUTH_EXPIRED]++;
 		session_remove(a, s->id);
 	}
@@ -1247,7 +1280,8 @@ int authd_revoke(struct authd *a, uint32_t id)
 
 	if (!s)
 		return -ENOENT;
-	log_info("auth: session %08x of %s/%s revoked by the API", s->id, s->device, s->app);
+	log_info("auth: session %08x of %s/%s revoked by the API", s->id, s->cert.device,
+		 s->cert.app);
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
 	/* A grant waiting for its keys may have this id: session_end ends it with its channel. */
 	session_end(a, s);

@@ -309,7 +309,7 @@ int ca_init_with(const char *dir, const struct ca_init_args *a, char *err, size_
 		goto out;
 	}
 	/* Checked first: the value becomes config text for OpenSSL. */
-	if (!identity_trust_domain_ok(td)) {
+	if (!trust_domain_valid(td)) {
 		snprintf(err, errlen, "bad trust domain \"%s\": want 1..%d of [a-z0-9._-]", td,
 			 CG_TRUST_DOMAIN_MAX);
 		goto out;

@@ -174,7 +174,7 @@ static int queue(struct authc *c, uint32_t type, const struct authc_cfg *hello)
 	int err;
 
 	if (hello) {
-		snprintf(m.u.hello.app, sizeof(m.u.hello.app), "%s", hello->app);
+		snprintf(m.u.hello.app, sizeof(m.u.hello.app), "%s", hello->app ? hello->app : "");
 		m.u.hello.offer = c->offer;
 		m.u.hello.resume = hello->resume;
 	}
@@ -238,7 +238,7 @@ static int authc_connect_nopipe(const struct authc_cfg *cfg, struct authc *out, 
 	char why[512];
 	int ret = -ENOMEM, r;
 
-	if (!cfg->gateway || !cfg->app || !proto_name_ok(cfg->app)) {
+	if (!cfg->gateway || (cfg->app && cfg->app[0] && !proto_name_ok(cfg->app))) {
 		snprintf(err, errlen, "bad app name \"%s\": want 1..63 of [A-Za-z0-9_.-]",
 			 cfg->app ? cfg->app : "");
 		return -EINVAL;

@@ -17,7 +17,7 @@ struct authc_cfg {
 	uint16_t port;		     /* TLS auth port (8443) */
 	const char *name;	     /* name the gateway certificate must carry; NULL = gateway */
 	const char *ca, *cert, *key; /* PEM files; the key must be mode 0600 */
-	const char *app;	     /* application named in hello */
+	const char *app;	     /* hello's "app": NULL or "" = none (the certificate says) */
 	uint8_t mode;		     /* [client] mode: 0 policy, CG_TUN_F_ENCRYPTED */
 	uint8_t cipher;		     /* [client] cipher: 0 auto, or one enum cg_cipher */
 	uint32_t resume;	     /* hello's "resume": the session held before, 0 = none */

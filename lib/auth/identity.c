@@ -10,7 +10,6 @@
 #include "lib/auth/identity.h"
 
 #define SPIFFE_SCHEME "spiffe://"
-#define TD_CHARS "abcdefghijklmnopqrstuvwxyz0123456789._-"
 #define SEG_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 static const char *const verdict_names[IDENTITY_MAX] = {
@@ -51,13 +50,6 @@ static bool all_of(const char *s, size_t n, const char *set)
 	return true;
 }
 
-bool identity_trust_domain_ok(const char *td)
-{
-	size_t n = strlen(td);
-
-	return n >= 1 && n <= CG_TRUST_DOMAIN_MAX && all_of(td, n, TD_CHARS);
-}
-
 /* A path segment of n bytes: 1+ of SEG_CHARS, not "." or "..". */
 static bool segment_ok(const char *s, size_t n)
 {
@@ -65,11 +57,12 @@ static bool segment_ok(const char *s, size_t n)
 	       !(n == 2 && s[0] == '.' && s[1] == '.');
 }
 
-/* The segment s[0..n) as a name into out. */
+/* The segment s[0..n) as a name into out, zero-padded (a struct identity has no stray bytes). */
 static bool take_name(const char *s, size_t n, char out[CG_NAME_MAX])
 {
 	if (n >= CG_NAME_MAX)
 		return false;
+	memset(out, 0, CG_NAME_MAX);
 	memcpy(out, s, n);
 	out[n] = '\0';
 	return name_valid(out);
@@ -93,8 +86,8 @@ enum identity_verdict identity_parse_uri(const char *uri, size_t len, const char
 	p = uri + sl;
 	slash = memchr(p, '/', (size_t)(end - p));
 	tdn = (size_t)((slash ? slash : end) - p);
-	/* Userinfo ('@'), a port (':') and uppercase fall outside TD_CHARS. */
-	if (tdn == 0 || tdn > CG_TRUST_DOMAIN_MAX || !all_of(p, tdn, TD_CHARS))
+	/* Userinfo ('@'), a port (':') and uppercase fall outside TRUST_DOMAIN_CHARS. */
+	if (tdn == 0 || tdn > CG_TRUST_DOMAIN_MAX || !all_of(p, tdn, TRUST_DOMAIN_CHARS))
 		return IDENTITY_BAD_TRUST_DOMAIN;
 	if (strlen(td) != tdn || memcmp(p, td, tdn))
 		return IDENTITY_WRONG_TRUST_DOMAIN;
@@ -184,7 +177,7 @@ enum identity_verdict identity_ca_trust_domain(X509 *ca, char td[CG_TRUST_DOMAIN
 	/* A signing certificate's ID is its trust domain alone. */
 	if (memchr(uri + sl, '/', n))
 		return IDENTITY_BAD_PATH;
-	if (n == 0 || n > CG_TRUST_DOMAIN_MAX || !all_of(uri + sl, n, TD_CHARS))
+	if (n == 0 || n > CG_TRUST_DOMAIN_MAX || !all_of(uri + sl, n, TRUST_DOMAIN_CHARS))
 		return IDENTITY_BAD_TRUST_DOMAIN;
 	memcpy(td, uri + sl, n);
 	td[n] = '\0';
@@ -308,7 +301,7 @@ int identity_uri(const char *td, const char *device, const char *app, char *buf,
 {
 	int n;
 
-	if (!identity_trust_domain_ok(td) || !name_valid(device) || (*app && !name_valid(app)))
+	if (!trust_domain_valid(td) || !name_valid(device) || (*app && !name_valid(app)))
 		return -EINVAL;
 	n = *app ? snprintf(buf, len, SPIFFE_SCHEME "%s/device/%s/app/%s", td, device, app)
 		 : snprintf(buf, len, SPIFFE_SCHEME "%s/device/%s", td, device);

@@ -14,8 +14,6 @@
 #define CG_CERT_GROUPS_MAX 8  /* groups a certificate may carry (subject O entries) */
 #define CG_SERIAL_MAX 20      /* RFC 5280 §4.1.2.2: serials are at most 20 octets */
 #define CG_SPIFFE_ID_MAX 2048 /* SPIFFE-ID §2.3 */
-#define CG_TRUST_DOMAIN_MAX 255
-#define CG_TRUST_DOMAIN_DEFAULT "capgate"
 /* Key names: "DEVICE" or "DEVICE@APP" (NUL included). */
 #define CG_KEY_NAME_MAX (2 * CG_NAME_MAX)
 
@@ -65,9 +63,6 @@ enum identity_verdict {
 /* "ok", "no_san", "san_repeated", ...: stable names for logs, counters and tests. */
 const char *identity_verdict_str(enum identity_verdict v);
 
-/* True if td is a valid trust domain name: 1..255 of [a-z0-9._-]. */
-bool identity_trust_domain_ok(const char *td);
-
 /*
  * Parses a SPIFFE ID of len bytes (not NUL-terminated; a NUL inside is
  * IDENTITY_URI_NUL) and checks it names a device or an app of trust domain
@@ -84,7 +79,9 @@ enum identity_verdict identity_parse_uri(const char *uri, size_t len, const char
  * keyUsage critical with digitalSignature and without keyCertSign/cRLSign;
  * groups from the subject's O entries (values that are not names are
  * skipped), the serial and the issuer's hash. *out is fully written on
- * IDENTITY_OK and zeroed on a refusal.
+ * IDENTITY_OK (every byte past a name's NUL, past ngroups and serial_len
+ * zero, so it crosses the worker's request table as it is) and zeroed on a
+ * refusal.
  */
 enum identity_verdict identity_from_cert(X509 *leaf, const char *td, struct identity *out);
 

@@ -52,13 +52,21 @@
 #endif
 
 static const char *const reason_names[AUTHW_R_MAX] = {
-	[AUTHW_R_OK] = "ok",	       [AUTHW_R_HANDSHAKE] = "handshake",
-	[AUTHW_R_BAD_CN] = "bad_cn",   [AUTHW_R_PROTOCOL] = "protocol",
-	[AUTHW_R_TIMEOUT] = "timeout", [AUTHW_R_CLOSED] = "closed",
-	[AUTHW_R_BYE] = "bye",	       [AUTHW_R_POLICY] = "policy",
-	[AUTHW_R_POOL] = "pool",       [AUTHW_R_INTERNAL] = "internal",
-	[AUTHW_R_KILLED] = "killed",   [AUTHW_R_BUSY] = "busy",
-	[AUTHW_R_LIMIT] = "limit",     [AUTHW_R_TOO_EARLY] = "too_early",
+	[AUTHW_R_OK] = "ok",
+	[AUTHW_R_HANDSHAKE] = "handshake",
+	[AUTHW_R_IDENTITY] = "identity",
+	[AUTHW_R_PROTOCOL] = "protocol",
+	[AUTHW_R_TIMEOUT] = "timeout",
+	[AUTHW_R_CLOSED] = "closed",
+	[AUTHW_R_BYE] = "bye",
+	[AUTHW_R_POLICY] = "policy",
+	[AUTHW_R_POOL] = "pool",
+	[AUTHW_R_INTERNAL] = "internal",
+	[AUTHW_R_KILLED] = "killed",
+	[AUTHW_R_BUSY] = "busy",
+	[AUTHW_R_LIMIT] = "limit",
+	[AUTHW_R_TOO_EARLY] = "too_early",
+	[AUTHW_R_APP_MISMATCH] = "app_mismatch",
 };
 
 const char *authw_reason_str(uint32_t reason)
@@ -87,6 +95,26 @@ static bool name_field_ok(const char *s, size_t cap)
 
 	/* NUL-terminated, valid, and nothing hidden after the terminator. */
 	return nul && proto_name_ok(s) && zero(nul, cap - (size_t)(nul - s));
+}
+
+/* What identity_from_cert writes: valid names, counts in range, every unused byte zero. */
+static bool identity_ok(const struct identity *id)
+{
+	size_t tail = offsetof(struct identity, issuer) + sizeof(id->issuer);
+	uint32_t i;
+
+	if (!name_field_ok(id->device, sizeof(id->device)) ||
+	    !(zero(id->app, sizeof(id->app)) || name_field_ok(id->app, sizeof(id->app))) ||
+	    id->ngroups > CG_CERT_GROUPS_MAX || id->serial_len < 1 ||
+	    id->serial_len > CG_SERIAL_MAX ||
+	    !zero(id->serial + id->serial_len, CG_SERIAL_MAX - id->serial_len) ||
+	    !zero((const uint8_t *)id + tail, sizeof(*id) - tail))
+		return false;
+	for (i = 0; i < CG_CERT_GROUPS_MAX; i++)
+		if (i < id->ngroups ? !name_field_ok(id->groups[i], sizeof(id->groups[i]))
+				    : !zero(id->groups[i], sizeof(id->groups[i])))
+			return false;
+	return true;
 }
 
 /* The capability a grant becomes (g->nscopes <= CG_MAX_SCOPES). */
@@ -176,9 +204,8 @@ int authw_msg_check(const void *buf, size_t len, uint32_t *type)
 		ok = m.ready.pid > 1;
 		break;
 	case AUTHW_SESSION_REQUEST:
-		ok = m.req.conn && proto_offer_ok(&m.req.offer) &&
-		     name_field_ok(m.req.device, sizeof(m.req.device)) &&
-		     name_field_ok(m.req.app, sizeof(m.req.app));
+		ok = m.req.conn && !m.req.pad && proto_offer_ok(&m.req.offer) &&
+		     identity_ok(&m.req.id);
 		break;
 	case AUTHW_SESSION_INSTALL:
 		ok = m.install.conn && m.install.session;
@@ -343,8 +370,7 @@ struct client {
 	char peer[CG_ADDRSTRLEN + 8];
 	uint8_t peer_addr[16];
 	uint16_t peer_port;
-	char device[PROTO_NAME_MAX];
-	char app[PROTO_NAME_MAX];
+	struct identity id; /* the certificate's, once the handshake is done */
 	uint32_t session;   /* installed and told to the client */
 	uint32_t pending;   /* granted, being installed */
 	struct cap_msg cap; /* the capability to send once installed */
@@ -356,6 +382,7 @@ struct client {
 
 struct worker {
 	SSL_CTX *ctx;
+	const char *trust_domain;
 	int lfd, pfd;
 	uint64_t dead_after_ns, handshake_ns;
 	uint32_t max, n;
@@ -493,11 +520,11 @@ static void client_close(struct worker *w, struct client *c, uint32_t reason, co
 	}
 	if (c->session)
 		log_info("auth: %s device=%s app=%s session=%u end reason=%s%s%s", c->peer,
-			 c->device, c->app, c->session, authw_reason_str(reason), detail ? " " : "",
-			 detail ? detail : "");
+			 c->id.device, c->id.app[0] ? c->id.app : "-", c->session,
+			 authw_reason_str(reason), detail ? " " : "", detail ? detail : "");
 	else
 		log_info("auth: %s device=%s app=%s refused reason=%s%s%s", c->peer,
-			 c->device[0] ? c->device : "-", c->app[0] ? c->app : "-",
+			 c->id.device[0] ? c->id.device : "-", c->id.app[0] ? c->id.app : "-",
 			 authw_reason_str(reason), detail ? " " : "", detail ? detail : "");
 	ERR_clear_error();
 	for (i = 0; i < w->max; i++)
@@ -528,16 +555,24 @@ static bool client_msg(struct worker *w, struct client *c, const struct proto_ms
 	switch (c->st) {
 	case C_HELLO:
 		if (m->type == PROTO_HELLO) {
-			struct authw_session_request r = {
-				.type = AUTHW_SESSION_REQUEST,
-				.conn = c->conn,
-				.peer_port = c->peer_port,
-				.resume = m->u.hello.resume,
-			};
+			struct authw_session_request r;
 
-			memcpy(c->app, m->u.hello.app, sizeof(c->app));
-			memcpy(r.device, c->device, sizeof(r.device));
-			memcpy(r.app, c->app, sizeof(r.app));
+			/* hello's "app" is optional; given, it must be the certificate's. */
+			if (m->u.hello.app[0] && strcmp(m->u.hello.app, c->id.app)) {
+				char why[2 * PROTO_NAME_MAX + 48];
+
+				snprintf(why, sizeof(why), "(hello app %s, certificate app %s)",
+					 m->u.hello.app, c->id.app[0] ? c->id.app : "none");
+				c->told_parent = true; /* a REVOKE for session 0: counted */
+				client_close(w, c, AUTHW_R_APP_MISMATCH, why);
+				return true;
+			}
+			memset(&r, 0, sizeof(r));
+			r.type = AUTHW_SESSION_REQUEST;
+			r.conn = c->conn;
+			r.peer_port = c->peer_port;
+			r.resume = m->u.hello.resume;
+			r.id = c->id;
 			memcpy(r.peer_addr, c->peer_addr, sizeof(r.peer_addr));
 			r.offer = m->u.hello.offer;
 			c->told_parent = true;
@@ -621,7 +656,9 @@ static void client_read(struct worker *w, struct client *c)
 
 static void client_handshake(struct worker *w, struct client *c)
 {
+	enum identity_verdict v;
 	char why[256];
+	X509 *leaf;
 	long vr;
 	int r, e;
 
@@ -643,13 +680,16 @@ static void client_handshake(struct worker *w, struct client *c)
 		return;
 	}
 	c->want_write = false;
-	r = tls_peer_cn(c->ssl, c->device, sizeof(c->device));
-	if (r || !proto_name_ok(c->device)) {
-		c->device[0] = '\0';
-		client_close(w, c, AUTHW_R_BAD_CN, NULL);
+	c->st = C_HELLO; /* TLS is up: a refusal tells the client why; the deadline runs on */
+	/* The handshake verified the chain: who it is comes from the leaf alone. */
+	leaf = SSL_get0_peer_certificate(c->ssl);
+	v = leaf ? identity_from_cert(leaf, w->trust_domain, &c->id) : IDENTITY_NO_SAN;
+	if (v != IDENTITY_OK) {
+		snprintf(why, sizeof(why), "(%s)", identity_verdict_str(v));
+		c->told_parent = true; /* a REVOKE for session 0: the parent counts it */
+		client_close(w, c, AUTHW_R_IDENTITY, why);
 		return;
 	}
-	c->st = C_HELLO; /* the handshake deadline still runs until hello */
 	client_read(w, c);
 }
 
@@ -753,10 +793,10 @@ static void parent_installed(struct worker *w, const struct authw_installed *in)
 	addr_format_mapped(c->cap.vip, vip, sizeof(vip));
 	if (old)
 		log_info("auth: %s device=%s app=%s renewed session=%u old=%u vip=%s", c->peer,
-			 c->device, c->app, c->session, old, vip);
+			 c->id.device, c->id.app[0] ? c->id.app : "-", c->session, old, vip);
 	else
 		log_info("auth: %s device=%s app=%s granted session=%u vip=%s reason=ok", c->peer,
-			 c->device, c->app, c->session, vip);
+			 c->id.device, c->id.app[0] ? c->id.app : "-", c->session, vip);
 	if (client_send(c, &m))
 		client_close(w, c, AUTHW_R_CLOSED, NULL);
 }
@@ -984,6 +1024,7 @@ static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int p
 {
 	struct worker w = {
 		.ctx = ctx,
+		.trust_domain = cfg->trust_domain ? cfg->trust_domain : CG_TRUST_DOMAIN_DEFAULT,
 		.lfd = lfd,
 		.pfd = pfd,
 		.dead_after_ns = cfg->dead_after_ns ? cfg->dead_after_ns : CG_DEAD_AFTER_DEFAULT_NS,

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "abi/tunnel.h"
+#include "lib/auth/identity.h"
 #include "lib/auth/proto.h"
 #include "lib/auth/tls.h"
 
@@ -21,7 +22,7 @@
  *
  * Per TLS connection (conn id, chosen by the worker, never reused):
  *   worker                              parent
- *   SESSION_REQUEST {conn, device, app, offer} ->
+ *   SESSION_REQUEST {conn, identity, offer} ->
  *                                       <- GRANT {conn, session, mode, cipher, ...} | DENY
  *                                          (the parent decides mode and cipher:
  *                                          proto_offer_choose)
@@ -30,7 +31,10 @@
  *   ... the worker replies "capability" to the client only now ...
  *   SESSION_RENEW {conn, old session}   ->  <- GRANT (new session) ... as above
  *   SESSION_REVOKE {conn, session, why} ->     (exactly once per conn id the
- *                                              parent heard of; session 0 = none yet)
+ *                                              parent heard of; session 0 = none yet;
+ *                                              also for a conn refused before its
+ *                                              request, so the parent counts it:
+ *                                              identity, app_mismatch)
  *                                       <- KILL {session} (admin revoke: the worker
  *                                          closes that client, then sends REVOKE)
  * The worker sends the 64 exporter bytes, not derived keys: key derivation
@@ -60,7 +64,7 @@ enum authw_type {
 enum authw_reason {
 	AUTHW_R_OK = 0,
 	AUTHW_R_HANDSHAKE, /* TLS handshake failed (bad or missing certificate, not TLS 1.3) */
-	AUTHW_R_BAD_CN,	   /* no CN, or not a valid device name */
+	AUTHW_R_IDENTITY,  /* the certificate has no valid SPIFFE identity (identity_from_cert) */
 	AUTHW_R_PROTOCOL,  /* malformed or unexpected control message */
 	AUTHW_R_TIMEOUT,   /* handshake/hello too slow, or silent past dead_after */
 	AUTHW_R_CLOSED,	   /* TCP/TLS connection dropped */
@@ -72,6 +76,7 @@ enum authw_reason {
 	AUTHW_R_BUSY,	   /* too many clients */
 	AUTHW_R_LIMIT,	   /* parent: the device holds max_sessions_per_device already */
 	AUTHW_R_TOO_EARLY, /* parent: renewal before renew_after of the session's lifetime */
+	AUTHW_R_APP_MISMATCH, /* hello names an app that is not the certificate's */
 	AUTHW_R_MAX,
 };
 
@@ -87,13 +92,21 @@ struct authw_session_request {
 	uint32_t type;	 /* AUTHW_SESSION_REQUEST */
 	uint32_t resume; /* hello's "resume": the session the client held before, 0 = none */
 	uint64_t conn;
-	char device[PROTO_NAME_MAX]; /* certificate CN, NUL-terminated, [A-Za-z0-9_.-] */
-	char app[PROTO_NAME_MAX];    /* from hello */
-	uint8_t peer_addr[16];	     /* IPv4-mapped for IPv4 */
-	uint16_t peer_port;	     /* host order */
-	struct proto_offer offer;    /* hello's mode and ciphers (proto_offer_ok) */
+	/*
+	 * The verified certificate's identity (identity_from_cert), never the
+	 * request's: device a name, app "" (a device certificate) or a name,
+	 * ngroups <= CG_CERT_GROUPS_MAX names, serial_len 1..CG_SERIAL_MAX;
+	 * unused bytes (after a NUL, groups and serial bytes past their count,
+	 * the struct's tail) zero.
+	 */
+	struct identity id;
+	uint8_t peer_addr[16];	  /* IPv4-mapped for IPv4 */
+	uint16_t peer_port;	  /* host order */
+	struct proto_offer offer; /* hello's mode and ciphers (proto_offer_ok) */
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct authw_session_request) == 168, "no implicit padding");
+_Static_assert(sizeof(struct identity) == 700, "identity: 3 tail bytes, checked zero");
+_Static_assert(sizeof(struct authw_session_request) == 744, "no implicit padding");
 
 struct authw_session_install {
 	uint32_t type; /* AUTHW_SESSION_INSTALL */
@@ -169,8 +182,8 @@ union authw_msg {
 
 /*
  * The parent's table: buf[0..len) is a valid worker -> parent message
- * (READY, SESSION_*): known type, exact size, NUL-terminated valid names,
- * nonzero ids, reason in range, zero pads. Returns 0 and writes *type, or
+ * (READY, SESSION_*): known type, exact size, a valid identity (see
+ * authw_session_request), nonzero ids, reason in range, zero pads. Returns 0 and writes *type, or
  * -EINVAL (type unknown to this table) / -EBADMSG (wrong size or content).
  */
 int authw_msg_check(const void *buf, size_t len, uint32_t *type);
@@ -225,8 +238,9 @@ struct authw_cfg {
 	uint16_t port;		     /* auth port; 0 = an ephemeral one (tests), see authw.port */
 	const char *user;	     /* NULL = "nobody" */
 	uint64_t dead_after_ns;	     /* active client silent this long: revoke. 0 = 20 s */
-	uint64_t handshake_ns; /* TLS handshake + hello (and parent replies) within. 0 = 10 s */
-	uint32_t max_clients;  /* 0 = 1024 */
+	uint64_t handshake_ns;	  /* TLS handshake + hello (and parent replies) within. 0 = 10 s */
+	uint32_t max_clients;	  /* 0 = 1024 */
+	const char *trust_domain; /* client certificates' SPIFFE trust domain; NULL = capgate */
 };
 
 struct authw {

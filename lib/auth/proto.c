@@ -256,15 +256,17 @@ static json_t *scopes_encode(const struct cap_msg *c)
 	return arr;
 }
 
-/* hello: "app", then "mode" and "ciphers" only when the offer has them, "resume" if not 0. */
+/* hello: "app", "mode" and "ciphers" only when given, "resume" if not 0. */
 static json_t *hello_encode(const struct proto_msg *m)
 {
 	const struct proto_offer *o = &m->u.hello.offer;
-	json_t *j = json_pack("{s:s,s:s}", "type", "hello", "app", m->u.hello.app), *arr;
+	json_t *j = json_pack("{s:s}", "type", "hello"), *arr;
 	size_t i;
 
 	if (!j)
 		return NULL;
+	if (m->u.hello.app[0] && json_object_set_new(j, "app", json_string(m->u.hello.app)))
+		goto fail;
 	if (o->mode && json_object_set_new(j, "mode", json_string("encrypted")))
 		goto fail;
 	if (m->u.hello.resume &&
@@ -321,7 +323,8 @@ bool proto_msg_ok(const struct proto_msg *m)
 	switch (m->type) {
 	case PROTO_HELLO:
 		return memchr(m->u.hello.app, 0, sizeof(m->u.hello.app)) &&
-		       proto_name_ok(m->u.hello.app) && proto_offer_ok(&m->u.hello.offer);
+		       (!m->u.hello.app[0] || proto_name_ok(m->u.hello.app)) &&
+		       proto_offer_ok(&m->u.hello.offer);
 	case PROTO_CAPABILITY:
 		return cap_ok(&m->u.cap);
 	case PROTO_ERROR:
@@ -602,12 +605,14 @@ static enum proto_verdict obj_decode(const json_t *o, struct proto_msg *out)
 	}
 	switch (t) {
 	case PROTO_HELLO:
+		/* Optional: the certificate says which app; given, the worker compares. */
 		ret = get_str(o, "app", &s);
-		if (ret)
+		if (ret && ret != PROTO_MISSING_FIELD)
 			return ret;
-		if (!proto_name_ok(s))
+		if (!ret && !proto_name_ok(s))
 			return PROTO_BAD_FIELD;
-		strcpy(m.u.hello.app, s);
+		if (!ret)
+			strcpy(m.u.hello.app, s);
 		ret = offer_decode(o, &m.u.hello.offer);
 		if (ret)
 			return ret;

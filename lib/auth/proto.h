@@ -29,7 +29,7 @@
 #define PROTO_CIPHERS_MAX 4		  /* names in hello's "ciphers" */
 
 enum proto_type {
-	PROTO_HELLO = 1,     /* client -> gw: {"app"[,"mode"][,"ciphers"][,"resume"]} */
+	PROTO_HELLO = 1,     /* client -> gw: {["app"][,"mode"][,"ciphers"][,"resume"]} */
 	PROTO_CAPABILITY,    /* gw -> client: the session (struct cap_msg) */
 	PROTO_RENEW,	     /* client -> gw: {} asks a new session id and keys */
 	PROTO_KEEPALIVE,     /* client -> gw: {} */
@@ -99,6 +99,11 @@ struct proto_msg {
 	uint32_t type; /* enum proto_type */
 	union {
 		struct {
+			/*
+			 * "app", optional ("" = absent): the gateway takes the
+			 * app from the client's certificate; given, it must be
+			 * that app (else the worker refuses app_mismatch).
+			 */
 			char app[PROTO_NAME_MAX];
 			struct proto_offer offer;
 			/*

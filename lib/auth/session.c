@@ -82,9 +82,9 @@ const char *session_resume_refusal(const struct session *old, const char *device
 {
 	if (!old)
 		return "no such session";
-	if (strcmp(old->device, device))
+	if (strcmp(old->cert.device, device))
 		return "another device's session";
-	if (strcmp(old->app, app))
+	if (strcmp(old->cert.app, app))
 		return "another application's session";
 	if (!old->installed)
 		return "a session not yet in use";
@@ -197,7 +197,7 @@ json_t *session_json(const struct session *s, uint64_t now_ns)
 	addr_format_mapped(s->vip, vip, sizeof(vip));
 	j = json_pack(
 		"{s:I, s:s, s:s, s:s, s:I, s:o, s:b, s:s, s:o}", "id", (json_int_t)s->id, "device",
-		s->device, "app", s->app, "vip", vip, "expires_in",
+		s->cert.device, "app", s->cert.app, "vip", vip, "expires_in",
 		(json_int_t)(s->expires_ns > now_ns ? (s->expires_ns - now_ns) / NS_PER_SEC : 0),
 		"scopes", scopes, "renewed", s->superseded, "mode",
 		s->mode ? "encrypted" : "integrity", "cipher",

@@ -10,13 +10,18 @@
 #include <jansson.h>
 
 #include "abi/tunnel.h"
-#include "lib/base/name.h"
+#include "lib/auth/identity.h"
 
 struct session {
 	uint32_t id;   /* non-zero, unique; its slot bits (abi/tunnel.h) and the rest random */
 	uint64_t conn; /* the auth worker's connection id of the control channel */
-	char device[CG_NAME_MAX];
-	char app[CG_NAME_MAX];
+	/*
+	 * Who holds it: the verified certificate's identity (identity_from_cert),
+	 * never the request's. cert.device, cert.app ("" = the device's own
+	 * certificate), the certificate's groups, serial and issuer hash (what a
+	 * revocation or a CRL matches).
+	 */
+	struct identity cert;
 	uint8_t vip[16];
 	uint64_t created_ns; /* CLOCK_MONOTONIC */
 	uint64_t expires_ns;
@@ -56,8 +61,10 @@ bool session_holds_vip(const struct session_table *t, const uint8_t vip[16]);
  * Whether a new control channel of device/app may take over old's virtual
  * address (hello's "resume", after the client's network changed): only if
  * old is in use (installed, not replaced by a renewal) and belongs to the
- * same device and application; never another device's address. NULL if it
- * may, else why not ("no such session", "another device's session", ...).
+ * same device and application (the certificates' identities: device and
+ * app, not the serial, so a renewed certificate may resume); never another
+ * device's address. NULL if it may, else why not ("no such session", "another device's session",
+ * ...).
  */
 const char *session_resume_refusal(const struct session *old, const char *device, const char *app);
 

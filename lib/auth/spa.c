@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include "lib/auth/identity.h"
 #include "lib/auth/spa.h"
 #include "lib/auth/tls.h"
 #include "lib/base/file.h"
@@ -39,30 +40,12 @@ const char *spa_verdict_str(enum spa_verdict v)
 	return (unsigned int)v < SPA_MAX ? verdict_names[v] : "?";
 }
 
-static int name_char_ok(char c)
+int spa_name_ok(const char *name)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == '-';
-}
+	char device[CG_NAME_MAX], app[CG_NAME_MAX];
 
-static int name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > SPA_DEVICE_MAX)
-		return 0;
-	/* "." and ".." would name a directory, not DIR/NAME.crt. */
-	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!name_char_ok(s[i]))
-			return 0;
-	return 1;
-}
-
-int spa_device_name_ok(const char *name)
-{
-	return name && name_ok(name, strnlen(name, SPA_DEVICE_MAX + 1));
+	/* DEVICE or DEVICE@APP: never "." or "..", which would name a directory. */
+	return name && identity_key_name_split(name, device, app) == 0;
 }
 
 static int proto_port_ok(uint8_t proto, uint16_t port)
@@ -199,15 +182,15 @@ static bool sig_ok(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t 
 	return ok;
 }
 
-int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
+int spa_build(const char *name, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
 	      uint8_t *out, size_t cap)
 {
 	size_t n, body, i;
 	uint8_t *p;
 
-	if (!spa_device_name_ok(device) || !proto_port_ok(proto, port) || !key_ok(key) || !out)
+	if (!spa_name_ok(name) || !proto_port_ok(proto, port) || !key_ok(key) || !out)
 		return -EINVAL;
-	n = strlen(device);
+	n = strlen(name);
 	body = SPA_MAGIC_LEN + 1 + n + 8 + SPA_NONCE_LEN + 3;
 	if (cap < body + SPA_SIG_LEN)
 		return -ENOSPC;
@@ -217,7 +200,7 @@ int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, 
 	memcpy(p, SPA_MAGIC, SPA_MAGIC_LEN);
 	p += SPA_MAGIC_LEN;
 	*p++ = (uint8_t)n;
-	memcpy(p, device, n);
+	memcpy(p, name, n);
 	p += n;
 	for (i = 0; i < 8; i++)
 		*p++ = (uint8_t)(now_s >> (56 - 8 * i));
@@ -240,8 +223,8 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m)
 	rd_init(&r, pkt, len);
 	if (rd_bytes(&r, magic, sizeof(magic)) || memcmp(magic, SPA_MAGIC, SPA_MAGIC_LEN) != 0)
 		return SPA_MALFORMED;
-	if (rd_u8(&r, &n) || n < 1 || n > SPA_DEVICE_MAX || rd_bytes(&r, w.device, n) ||
-	    !name_ok(w.device, n))
+	if (rd_u8(&r, &n) || n < 1 || n > SPA_NAME_MAX || rd_bytes(&r, w.name, n) ||
+	    strlen(w.name) != n || !spa_name_ok(w.name))
 		return SPA_MALFORMED;
 	if (rd_u64be(&r, &w.time_s) || rd_bytes(&r, w.nonce, SPA_NONCE_LEN) ||
 	    rd_u8(&r, &w.proto) || rd_u16be(&r, &w.port) || !proto_port_ok(w.proto, w.port))
@@ -257,7 +240,7 @@ enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg
 {
 	struct spa_msg w;
 
-	if (!m || spa_parse(pkt, len, &w) != SPA_OK || strcmp(w.device, m->device) != 0 ||
+	if (!m || spa_parse(pkt, len, &w) != SPA_OK || strcmp(w.name, m->name) != 0 ||
 	    w.time_s != m->time_s || memcmp(w.nonce, m->nonce, SPA_NONCE_LEN) != 0 ||
 	    w.proto != m->proto || w.port != m->port || w.signed_len != m->signed_len ||
 	    memcmp(w.sig, m->sig, SPA_SIG_LEN) != 0)
@@ -272,11 +255,11 @@ struct spa_seen {
 	uint64_t time_s;
 };
 
-/* One device's share of the cache: its nonces, its marks. */
+/* One key name's share of the cache: its nonces, its marks. */
 struct spa_dev {
-	char name[SPA_DEVICE_MAX + 1]; /* "" = free slot */
-	uint64_t floor_s;	       /* the previous run's mark: packets dated <= it are stale */
-	uint64_t mark_s;	       /* latest time accepted (or the floor), what save writes */
+	char name[SPA_NAME_MAX + 1]; /* "" = free slot */
+	uint64_t floor_s;	     /* the previous run's mark: packets dated <= it are stale */
+	uint64_t mark_s;	     /* latest time accepted (or the floor), what save writes */
 	size_t n;
 	struct spa_seen *e; /* per_device entries */
 };
@@ -411,7 +394,7 @@ enum spa_verdict spa_replay_check(struct spa_replay *c, const struct spa_msg *m,
 		return SPA_MALFORMED;
 	if (absdiff(now_s, m->time_s) > window_s)
 		return SPA_CLOCK_SKEW;
-	d = dev_slot(c, m->device, now_s, window_s);
+	d = dev_slot(c, m->name, now_s, window_s);
 	if (!d)
 		return SPA_BUSY;
 	if (m->time_s <= d->floor_s)
@@ -502,9 +485,8 @@ int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint
 	json_object_foreach(devs, name, v)
 	{
 		mark = json_integer_value(v);
-		if (!spa_device_name_ok(name) || strlen(name) > SPA_DEVICE_MAX ||
-		    !json_is_integer(v) || mark <= 0) {
-			snprintf(err, errlen, "%s: device \"%.63s\": bad entry", path, name);
+		if (!spa_name_ok(name) || !json_is_integer(v) || mark <= 0) {
+			snprintf(err, errlen, "%s: device \"%.127s\": bad entry", path, name);
 			goto out;
 		}
 		if (!mark_live((uint64_t)mark, now_s, window_s))
@@ -526,26 +508,13 @@ out:
 	return ret;
 }
 
-static int cn_matches(X509 *cert, const char *device)
-{
-	X509_NAME *subj = X509_get_subject_name(cert);
-	const ASN1_STRING *s;
-	int i;
-
-	if (!subj)
-		return 0;
-	i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-	if (i < 0 || X509_NAME_get_index_by_NID(subj, NID_commonName, i) >= 0)
-		return 0;
-	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-	return s && (size_t)ASN1_STRING_length(s) == strlen(device) &&
-	       memcmp(ASN1_STRING_get0_data(s), device, strlen(device)) == 0;
-}
-
 /* The checked key of the certificate at path; st and *not_after describe the file read. */
-static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, struct stat *st,
-			  uint64_t *not_after, char *err, size_t errlen)
+static EVP_PKEY *load_key(const char *path, const char *name, X509_STORE *ca, const char *td,
+			  struct identity *ident, struct stat *st, uint64_t *not_after, char *err,
+			  size_t errlen)
 {
+	char got[CG_KEY_NAME_MAX];
+	enum identity_verdict iv;
 	X509_STORE_CTX *sctx = NULL;
 	EVP_PKEY *ret = NULL, *pk = NULL;
 	STACK_OF(X509) *chain = NULL;
@@ -567,9 +536,16 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 		snprintf(err, errlen, "%s: not a PEM certificate", path);
 		goto out;
 	}
-	if (!cn_matches(cert, device)) {
+	/* The file's name grants nothing: the certificate must be that key name's. */
+	iv = identity_from_cert(cert, td, ident);
+	if (iv != IDENTITY_OK) {
 		e = EBADMSG;
-		snprintf(err, errlen, "%s: subject CN is not \"%s\"", path, device);
+		snprintf(err, errlen, "%s: no identity: %s", path, identity_verdict_str(iv));
+		goto out;
+	}
+	if (identity_key_name(ident->device, ident->app, got, sizeof(got)) || strcmp(got, name)) {
+		e = EBADMSG;
+		snprintf(err, errlen, "%s: the certificate is %s's, not %s's", path, got, name);
 		goto out;
 	}
 	/* The intermediates that follow the leaf, as in the file the device presents in TLS. */
@@ -624,10 +600,11 @@ out:
 }
 
 struct spa_key {
-	char name[SPA_DEVICE_MAX + 1]; /* "" = free */
-	EVP_PKEY *key;		       /* NULL: the file was refused (errno_, err) */
-	struct stat id;		       /* of the file the key (or refusal) came from */
-	uint64_t until_s;	       /* served until then: notAfter, or the retry of a refusal */
+	char name[SPA_NAME_MAX + 1]; /* "" = free */
+	EVP_PKEY *key;		     /* NULL: the file was refused (errno_, err) */
+	struct identity ident;	     /* the certificate's, with a key */
+	struct stat id;		     /* of the file the key (or refusal) came from */
+	uint64_t until_s;	     /* served until then: notAfter, or the retry of a refusal */
 	int errno_;
 	char *err; /* the refusal's reason, malloc'd (NULL with a key) */
 };
@@ -715,27 +692,28 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-EVP_PKEY *spa_keys_get(struct spa_keys *t, const char *dir, const char *device, X509_STORE *ca,
-		       uint64_t now_s, char *err, size_t errlen)
+EVP_PKEY *spa_keys_get(struct spa_keys *t, const char *dir, const char *name, X509_STORE *ca,
+		       const char *trust_domain, uint64_t now_s, struct identity *ident, char *err,
+		       size_t errlen)
 {
 	char path[PATH_MAX];
 	struct spa_key *k;
 	struct stat st;
 	uint64_t not_after = 0;
 
-	if (!t || !dir || !spa_device_name_ok(device)) {
-		snprintf(err, errlen, "invalid device name");
+	if (!t || !dir || !trust_domain || !spa_name_ok(name)) {
+		snprintf(err, errlen, "invalid key name");
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s.crt", dir, device) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.crt", dir, name) >= sizeof(path)) {
 		snprintf(err, errlen, "path too long");
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	k = key_slot(t, device);
+	k = key_slot(t, name);
 	if (!k->name[0])
-		snprintf(k->name, sizeof(k->name), "%s", device);
+		snprintf(k->name, sizeof(k->name), "%s", name);
 	/* A file gone or not ours to read stops the key at once. */
 	if (stat(path, &st)) {
 		int e = errno;
@@ -754,7 +732,8 @@ EVP_PKEY *spa_keys_get(struct spa_keys *t, const char *dir, const char *device, 
 		free(k->err);
 		k->err = NULL;
 		t->loads++;
-		k->key = load_key(path, device, ca, &k->id, &not_after, why, sizeof(why));
+		k->key = load_key(path, name, ca, trust_domain, &k->ident, &k->id, &not_after, why,
+				  sizeof(why));
 		/* By the caller's clock too, so a key never outlives its certificate here. */
 		if (k->key && now_s >= not_after) {
 			EVP_PKEY_free(k->key);
@@ -777,6 +756,8 @@ EVP_PKEY *spa_keys_get(struct spa_keys *t, const char *dir, const char *device, 
 	if (!k->key) {
 		snprintf(err, errlen, "%s", k->err);
 		errno = k->errno_;
+	} else if (ident) {
+		*ident = k->ident;
 	}
 	return k->key;
 }

@@ -10,34 +10,40 @@
 #include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
 
+#include "lib/auth/identity.h"
+
 /*
  * One UDP datagram to the SPA port. Integers big-endian.
  *
  *  0          6      7            7+n        15+n        31+n   32+n   34+n          98+n
  *  +----------+------+------------+----------+-----------+------+------+-------------+
- *  | "CGSPA1" | n    | device (n) | time u64 | nonce (16)| proto| port |  sig (64)   |
+ *  | "CGSPA1" | n    | name (n)   | time u64 | nonce (16)| proto| port |  sig (64)   |
  *  +----------+------+------------+----------+-----------+------+------+-------------+
  *
  *  magic    the 6 bytes "CGSPA1" (format version 1; also separates the
  *           signature domain from anything else the device key signs)
- *  n        1..63; device = n bytes of [A-Za-z0-9_.-] (the certificate CN)
+ *  n        1..127; name = n bytes: the sender's key name, DEVICE or
+ *           DEVICE@APP (identity_key_name: each part a name, 1..63 of
+ *           [A-Za-z0-9_.-]), the stem of its certificate file. Before key
+ *           names n was 1..63 and the name a device's: those packets are
+ *           still valid, and name the device's own certificate.
  *  time     sender's clock, unix seconds
  *  nonce    16 random bytes (randombytes_buf)
  *  proto    6 (TCP) or 17 (UDP), and port 1..65535: what to open
- *  sig      by the device's certificate key over every byte before it:
+ *  sig      by the key of that certificate over every byte before it:
  *           Ed25519 (RFC 8032, pure), or ECDSA P-256 over SHA-256 written
  *           as r || s (32 bytes each, big-endian: IEEE P1363) with s <= n/2
  *           (a high s, the other encoding of the same signature, is refused)
  *
- * Nothing may follow the signature. Sizes: 99..161 bytes.
+ * Nothing may follow the signature. Sizes: 99..225 bytes.
  */
 #define SPA_MAGIC "CGSPA1"
 #define SPA_MAGIC_LEN 6
-#define SPA_DEVICE_MAX 63
+#define SPA_NAME_MAX (CG_KEY_NAME_MAX - 1) /* 127: the length byte allows up to 255 */
 #define SPA_NONCE_LEN 16
 #define SPA_SIG_LEN 64
 #define SPA_MIN_LEN (SPA_MAGIC_LEN + 1 + 1 + 8 + SPA_NONCE_LEN + 3 + SPA_SIG_LEN)
-#define SPA_MAX_LEN (SPA_MAGIC_LEN + 1 + SPA_DEVICE_MAX + 8 + SPA_NONCE_LEN + 3 + SPA_SIG_LEN)
+#define SPA_MAX_LEN (SPA_MAGIC_LEN + 1 + SPA_NAME_MAX + 8 + SPA_NONCE_LEN + 3 + SPA_SIG_LEN)
 /* Allowed clock difference, seconds, each way. */
 #define SPA_WINDOW_S 30
 
@@ -61,7 +67,7 @@ const char *spa_verdict_str(enum spa_verdict v);
 
 /* A parsed SPA packet. */
 struct spa_msg {
-	char device[SPA_DEVICE_MAX + 1]; /* NUL-terminated, validated */
+	char name[SPA_NAME_MAX + 1]; /* the key name, NUL-terminated, validated (spa_name_ok) */
 	uint64_t time_s;
 	uint8_t nonce[SPA_NONCE_LEN];
 	uint8_t proto;
@@ -70,15 +76,15 @@ struct spa_msg {
 	uint8_t sig[SPA_SIG_LEN];
 };
 
-/* True if name is 1..63 characters of [A-Za-z0-9_.-] (and not "." or ".."). */
-int spa_device_name_ok(const char *name);
+/* True if name is a key name: DEVICE or DEVICE@APP, each a name (lib/base/name.h). */
+int spa_name_ok(const char *name);
 
 /*
- * Build and sign a packet into out with a fresh nonce. key is the device's
- * Ed25519 or P-256 private key. Returns the length, -EINVAL (bad name, proto, port or
- * key), -ENOSPC (cap < length) or -EIO (signing failed).
+ * Build and sign a packet into out with a fresh nonce. name is the sender's
+ * key name, key its certificate's Ed25519 or P-256 private key. Returns the length, -EINVAL
+ * (bad name, proto, port or key), -ENOSPC (cap < length) or -EIO (signing failed).
  */
-int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
+int spa_build(const char *name, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
 	      uint8_t *out, size_t cap);
 
 /* Structure only (no key): SPA_OK and *m written, or SPA_MALFORMED. */
@@ -92,7 +98,8 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m);
 enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub);
 
 /*
- * Replay cache of (device, nonce) pairs. Run spa_replay_check only on
+ * Replay cache of (key name, nonce) pairs ("device" below: a key name; a
+ * device and each of its apps have their own share). Run spa_replay_check only on
  * packets whose signature verified, so forgeries cannot fill it. Each
  * device has its own share of per_device entries, so one device's flood
  * evicts only its own: entries whose time is more than 2 x window old go
@@ -147,12 +154,14 @@ int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint
 		    char *err, size_t errlen);
 
 /*
- * Device keys, verified once: the Ed25519 or P-256 public key of DIR/DEVICE.crt
- * (PEM). device must pass spa_device_name_ok. The certificate's subject
- * must have exactly one CN, equal to device; if ca is given it must chain
- * to it, be valid now and fit TLS client use (the same checks mTLS makes),
- * through the intermediates that follow it in the file (a chain file, as
- * the device sends in TLS; up to TLS_VERIFY_DEPTH).
+ * Device keys, verified once: the Ed25519 or P-256 public key of
+ * DIR/KEYNAME.crt (PEM). KEYNAME must pass spa_name_ok. The certificate's
+ * identity (identity_from_cert in trust_domain) must be exactly that key
+ * name: a certificate copied under another name is refused, the file's name
+ * grants nothing. If ca is given it must chain to it, be valid now and fit
+ * TLS client use (the same checks mTLS makes), through the intermediates
+ * that follow it in the file (a chain file, as the device sends in TLS; up
+ * to TLS_VERIFY_DEPTH).
  *
  * A key is kept with the identity of the file it came from (st_dev, st_ino,
  * size, mtime, ctime, from fstat of the descriptor read) and served while a
@@ -170,13 +179,15 @@ struct spa_keys *spa_keys_new(size_t devices);
 void spa_keys_free(struct spa_keys *k);
 
 /*
- * The key of device at now_s (wall clock), borrowed: valid until the next
- * call. NULL with errno set (EINVAL bad name, ENOENT/EACCES file, EBADMSG
- * not a certificate or wrong CN or another key type, EKEYREJECTED chain) and a
- * reason in err.
+ * The key of key name `name` at now_s (wall clock), borrowed: valid until
+ * the next call; *ident (if not NULL) is its certificate's identity, for the
+ * policy. NULL with errno set (EINVAL bad name, ENOENT/EACCES file, EBADMSG
+ * not a certificate, no identity or another key name's, another key type,
+ * EKEYREJECTED chain) and a reason in err.
  */
-EVP_PKEY *spa_keys_get(struct spa_keys *k, const char *dir, const char *device, X509_STORE *ca,
-		       uint64_t now_s, char *err, size_t errlen);
+EVP_PKEY *spa_keys_get(struct spa_keys *k, const char *dir, const char *name, X509_STORE *ca,
+		       const char *trust_domain, uint64_t now_s, struct identity *ident, char *err,
+		       size_t errlen);
 
 /* How many times a certificate file was read and checked. */
 uint64_t spa_keys_loads(const struct spa_keys *k);

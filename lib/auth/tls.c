@@ -217,46 +217,6 @@ int tls_client_expect(SSL *ssl, const char *host)
 	return 0;
 }
 
-int tls_peer_cn(SSL *ssl, char *buf, size_t len)
-{
-	X509 *peer = NULL;
-	X509_NAME *name;
-	X509_NAME_ENTRY *ent;
-	ASN1_STRING *data;
-	unsigned char *utf8 = NULL;
-	int idx, n, ret = -ENOENT;
-
-	if (SSL_get_verify_result(ssl) != X509_V_OK)
-		goto out;
-	peer = SSL_get1_peer_certificate(ssl);
-	if (!peer)
-		goto out;
-	name = X509_get_subject_name(peer);
-	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-	if (idx < 0)
-		goto out;
-	ret = -EINVAL;
-	if (X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0)
-		goto out;
-	ent = X509_NAME_get_entry(name, idx);
-	data = ent ? X509_NAME_ENTRY_get_data(ent) : NULL;
-	n = data ? ASN1_STRING_to_UTF8(&utf8, data) : -1;
-	if (n < 0)
-		goto out;
-	if (memchr(utf8, '\0', (size_t)n))
-		goto out;
-	ret = -ENAMETOOLONG;
-	if ((size_t)n >= len)
-		goto out;
-	memcpy(buf, utf8, (size_t)n);
-	buf[n] = '\0';
-	ret = 0;
-out:
-	OPENSSL_free(utf8);
-	X509_free(peer);
-	return ret;
-}
-
 int tls_export_material(SSL *ssl, uint32_t session_id, uint8_t out[TLS_MATERIAL_LEN])
 {
 	uint8_t ctx[4] = { (uint8_t)(session_id >> 24), (uint8_t)(session_id >> 16),

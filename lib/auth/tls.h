@@ -47,13 +47,6 @@ SSL_CTX *tls_client_ctx(const char *ca, const char *cert, const char *key, char 
 int tls_client_expect(SSL *ssl, const char *host);
 
 /*
- * The verified peer certificate's subject CN into buf (NUL-terminated).
- * Returns 0, -ENOENT (no verified certificate or no CN), -ENAMETOOLONG, or
- * -EINVAL (a CN with an embedded NUL or more than one CN).
- */
-int tls_peer_cn(SSL *ssl, char *buf, size_t len);
-
-/*
  * 64 bytes of keying material (RFC 8446 §7.5) with label CG_EXPORTER_LABEL and
  * context = the session id as 4 big-endian bytes. Both ends of one connection
  * get the same bytes for the same id. Returns 0 or -EIO; out is written only

@@ -17,4 +17,13 @@
  */
 bool name_valid(const char *s);
 
+/* SPIFFE trust domains (SPIFFE-ID §2.1): 1..255 of [a-z0-9._-]. */
+#define CG_TRUST_DOMAIN_MAX 255
+#define CG_TRUST_DOMAIN_DEFAULT "capgate"
+#define TRUST_DOMAIN_CHARS "abcdefghijklmnopqrstuvwxyz0123456789._-"
+#define TRUST_DOMAIN_RULE "1..255 of a-z 0-9 . _ -"
+
+/* True if td is a valid trust domain name (TRUST_DOMAIN_RULE). */
+bool trust_domain_valid(const char *td);
+
 #endif

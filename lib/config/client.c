@@ -90,6 +90,11 @@ static int set_cl_device(struct config_ctx *ctx, const char *key, const char *v)
 	return set_cl_name(ctx, key, v, cl_of(ctx)->cfg->device);
 }
 
+static int set_cl_trust_domain(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_trust_domain(ctx, key, v, cl_of(ctx)->cfg->trust_domain);
+}
+
 static int set_cl_tun(struct config_ctx *ctx, const char *key, const char *v)
 {
 	return config_set_ifname(ctx, key, v, cl_of(ctx)->cfg->tun);
@@ -155,6 +160,7 @@ enum {
 	CK_FAST_PATH,
 	CK_MODE,
 	CK_CIPHER,
+	CK_TRUST_DOMAIN,
 };
 
 static const struct config_key client_keys[] = {
@@ -173,6 +179,7 @@ static const struct config_key client_keys[] = {
 	[CK_FAST_PATH] = { "fast_path", set_cl_fast_path, 1U << CK_FAST_PATH },
 	[CK_MODE] = { "mode", set_cl_mode, 1U << CK_MODE },
 	[CK_CIPHER] = { "cipher", set_cl_cipher, 1U << CK_CIPHER },
+	[CK_TRUST_DOMAIN] = { "trust_domain", set_cl_trust_domain, 1U << CK_TRUST_DOMAIN },
 };
 
 _Static_assert(NKEYS(client_keys) <= NKEYS(((struct client_config_ctx *)0)->key_line), "key_line");
@@ -210,7 +217,7 @@ static const struct config_key *client_keys_of(struct config_ctx *ctx, size_t *n
 static int client_finish(struct config_ctx *ctx)
 {
 	static const int port_keys[3] = { CK_PORT, CK_SPA_PORT, CK_DATA_PORT };
-	static const int required[] = { CK_GATEWAY, CK_CA, CK_CERT, CK_KEY, CK_APP };
+	static const int required[] = { CK_GATEWAY, CK_CA, CK_CERT, CK_KEY };
 	const struct client_config_ctx *c = cl_of(ctx);
 	const struct client_config *cfg = c->cfg;
 	uint16_t ports[3] = { cfg->port, cfg->spa_port, cfg->data_port };
@@ -238,6 +245,7 @@ void client_config_init(struct client_config_ctx *ctx, struct client_config *cfg
 	snprintf(cfg->tun, sizeof(cfg->tun), "cg0");
 	cfg->retry_max_ns = SEC(30);
 	cfg->levers = PATH_LEVERS_ALL;
+	strcpy(cfg->trust_domain, CG_TRUST_DOMAIN_DEFAULT);
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->ini.kind = &client_kind;

@@ -12,17 +12,23 @@
 
 /* [client] of a client config. Ports in host order. */
 struct client_config {
-	uint8_t gateway[16];	  /* numeric IPv4/IPv6 address, required; IPv4 as ::ffff:a.b.c.d */
-	uint16_t port;		  /* TLS auth port, default 8443 */
-	uint16_t spa_port;	  /* default 62201 */
-	uint16_t data_port;	  /* default 51900 */
-	char ca[CG_PATH_MAX];	  /* required; relative paths: see client_config_load */
-	char cert[CG_PATH_MAX];	  /* required */
-	char key[CG_PATH_MAX];	  /* required */
-	char app[CG_NAME_MAX];	  /* required */
-	char device[CG_NAME_MAX]; /* default "": the certificate's CN */
-	char tun[IF_NAMESIZE];	  /* default "cg0" */
-	uint64_t retry_max_ns;	  /* reconnect backoff cap, default 30s, 1s..1h */
+	uint8_t gateway[16];	/* numeric IPv4/IPv6 address, required; IPv4 as ::ffff:a.b.c.d */
+	uint16_t port;		/* TLS auth port, default 8443 */
+	uint16_t spa_port;	/* default 62201 */
+	uint16_t data_port;	/* default 51900 */
+	char ca[CG_PATH_MAX];	/* required; relative paths: see client_config_load */
+	char cert[CG_PATH_MAX]; /* required */
+	char key[CG_PATH_MAX];	/* required */
+	/*
+	 * Who the client is comes from its certificate (identity_from_cert in
+	 * trust_domain): app and device, where given, must be the certificate's
+	 * (capgate connect refuses to start otherwise). Default "".
+	 */
+	char app[CG_NAME_MAX];
+	char device[CG_NAME_MAX];
+	char trust_domain[CG_TRUST_DOMAIN_MAX + 1]; /* default "capgate" */
+	char tun[IF_NAMESIZE];			    /* default "cg0" */
+	uint64_t retry_max_ns;			    /* reconnect backoff cap, default 30s, 1s..1h */
 	unsigned int workers; /* data path workers, 0 (default): one per CPU but one, at least 1 */
 	unsigned int levers;  /* fast_path: enum path_lever bits, default all */
 	uint8_t mode;	      /* policy (0, the default): what the gateway grants;

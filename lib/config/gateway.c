@@ -49,6 +49,7 @@ enum {
 	AK_RENEW_AFTER,
 	AK_WORKERS,
 	AK_FAST_PATH,
+	AK_TRUST_DOMAIN,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -422,6 +423,11 @@ static int set_auth_devices(struct config_ctx *ctx, const char *key, const char 
 	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.devices);
 }
 
+static int set_auth_trust_domain(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_trust_domain(ctx, key, v, gw_of(ctx)->cfg->auth.trust_domain);
+}
+
 static int set_auth_pool(struct config_ctx *ctx, const char *key, const char *v)
 {
 	const char *why = "";
@@ -749,6 +755,7 @@ static const struct config_key auth_keys[] = {
 	[AK_RENEW_AFTER] = { "renew_after", set_auth_renew_after, 1U << AK_RENEW_AFTER },
 	[AK_WORKERS] = { "workers", set_auth_workers, 1U << AK_WORKERS },
 	[AK_FAST_PATH] = { "fast_path", set_auth_fast_path, 1U << AK_FAST_PATH },
+	[AK_TRUST_DOMAIN] = { "trust_domain", set_auth_trust_domain, 1U << AK_TRUST_DOMAIN },
 };
 
 static const struct config_key service_keys[] = {
@@ -914,6 +921,7 @@ static int auth_section(struct config_ctx *ctx)
 	a->max_sessions_per_conn = 2;
 	a->renew_after_pct = 50;
 	a->levers = PATH_LEVERS_ALL;
+	strcpy(a->trust_domain, CG_TRUST_DOMAIN_DEFAULT);
 	return 0;
 }
 

@@ -58,14 +58,16 @@ struct auth_cfg {
 	char ca[CG_PATH_MAX];	/* required */
 	char cert[CG_PATH_MAX]; /* required */
 	char key[CG_PATH_MAX]; /* required; refused if group/other can read it (checked at start) */
-	char devices[CG_PATH_MAX]; /* dir of device certs NAME.crt (SPA); default: ca's dir */
-	struct cidr pool;	   /* virtual addresses, required (IPv4, /8../30) */
-	uint64_t session_ttl_ns;   /* default 10m, 30s..24h */
-	uint64_t keepalive_ns;	   /* default 5s: client keepalive interval */
-	uint64_t dead_after_ns;	   /* default 20s: control channel silent this long -> revoke */
-	uint64_t spa_open_ns;	   /* default 30s: how long a valid SPA opens the auth port */
-	uint32_t spa_rate;  /* default 2: SPA packets per second per source, after the burst */
-	uint32_t spa_burst; /* default 5: SPA packets a source may send back to back */
+	char devices[CG_PATH_MAX]; /* dir of device certs KEYNAME.crt (SPA); default: ca's dir */
+	/* SPIFFE trust domain of device certificates, default "capgate" (lib/auth/identity.h) */
+	char trust_domain[CG_TRUST_DOMAIN_MAX + 1];
+	struct cidr pool;	 /* virtual addresses, required (IPv4, /8../30) */
+	uint64_t session_ttl_ns; /* default 10m, 30s..24h */
+	uint64_t keepalive_ns;	 /* default 5s: client keepalive interval */
+	uint64_t dead_after_ns;	 /* default 20s: control channel silent this long -> revoke */
+	uint64_t spa_open_ns;	 /* default 30s: how long a valid SPA opens the auth port */
+	uint32_t spa_rate;	 /* default 2: SPA packets per second per source, after the burst */
+	uint32_t spa_burst;	 /* default 5: SPA packets a source may send back to back */
 	uint32_t max_sessions_per_device; /* default 4: control channels (addresses) per device */
 	uint32_t max_sessions_per_conn;	  /* default 2: map slots per channel (in use + replaced) */
 	uint32_t

@@ -11,6 +11,7 @@
 
 #include <ini.h>
 
+#include "lib/base/name.h"
 #include "lib/config/ini.h"
 #include "lib/config/kind.h"
 #include "lib/tunnel/path.h"
@@ -126,6 +127,18 @@ int config_set_ifname(struct config_ctx *ctx, const char *key, const char *v, ch
 	if (!valid_ifname(v))
 		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not an interface name (%s)",
 				   ctx->section, key, config_quote(v, q), IFNAME_RULE);
+	strcpy(out, v);
+	return 0;
+}
+
+int config_set_trust_domain(struct config_ctx *ctx, const char *key, const char *v, char *out)
+{
+	char q[QBUF];
+
+	if (!trust_domain_valid(v))
+		return config_fail(ctx, ctx->line,
+				   "[%s] %s: \"%s\" is not a trust domain (" TRUST_DOMAIN_RULE ")",
+				   ctx->section, key, config_quote(v, q));
 	strcpy(out, v);
 	return 0;
 }

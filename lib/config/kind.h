@@ -62,6 +62,8 @@ int config_set_bool(struct config_ctx *ctx, const char *key, const char *v, bool
 
 /* An interface name (the kernel's rule) into out[IF_NAMESIZE]. 0 or -EINVAL. */
 int config_set_ifname(struct config_ctx *ctx, const char *key, const char *v, char *out);
+/* A SPIFFE trust domain (trust_domain_valid) into out (CG_TRUST_DOMAIN_MAX + 1 bytes). */
+int config_set_trust_domain(struct config_ctx *ctx, const char *key, const char *v, char *out);
 /* The data path's worker count: 0 (the default) .. PATH_WORKERS_MAX (lib/tunnel/path.h). */
 int config_set_workers(struct config_ctx *ctx, const char *key, const char *v, unsigned int *out);
 /* The data path's levers: "all", "none" or a list of names (path_levers_parse). */

@@ -22,11 +22,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (type == 0 || type >= AUTHW_GRANT || size > sizeof(m))
 			abort();
 		memcpy(&m, data, size);
+		/* The identity the parent then trusts: names, counts in range. */
 		if (type == AUTHW_SESSION_REQUEST &&
-		    (!memchr(m.req.device, 0, sizeof(m.req.device)) ||
-		     !proto_name_ok(m.req.device) || !proto_name_ok(m.req.app) ||
-		     !proto_offer_ok(&m.req.offer)))
+		    (!memchr(m.req.id.device, 0, sizeof(m.req.id.device)) ||
+		     !memchr(m.req.id.app, 0, sizeof(m.req.id.app)) ||
+		     !proto_name_ok(m.req.id.device) ||
+		     (m.req.id.app[0] && !proto_name_ok(m.req.id.app)) ||
+		     m.req.id.ngroups > CG_CERT_GROUPS_MAX || m.req.id.serial_len < 1 ||
+		     m.req.id.serial_len > CG_SERIAL_MAX || !proto_offer_ok(&m.req.offer)))
 			abort();
+		for (i = 0; type == AUTHW_SESSION_REQUEST && i < m.req.id.ngroups; i++)
+			if (!memchr(m.req.id.groups[i], 0, CG_NAME_MAX) ||
+			    !proto_name_ok(m.req.id.groups[i]))
+				abort();
 	}
 	type = 0;
 	if (!authw_reply_check(data, size, &type)) {

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* What parsed is self-consistent. */
 	if (m.signed_len + SPA_SIG_LEN != size || size < SPA_MIN_LEN || size > SPA_MAX_LEN ||
-	    !spa_device_name_ok(m.device) || m.port == 0 ||
+	    !spa_name_ok(m.name) || m.port == 0 ||
 	    memcmp(data + m.signed_len, m.sig, SPA_SIG_LEN) != 0)
 		abort();
 	v = spa_verify(data, size, &m, key);

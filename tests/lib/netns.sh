@@ -78,13 +78,18 @@ lan_topology() {
 	nsx "$gw" sysctl -qw net.ipv4.ip_forward=1
 }
 
-# pki_devices DIR DEVICE...: a CA for the gateway at 10.10.1.1 and a certificate per device
+# pki_devices DIR KEYNAME...: a CA for the gateway at 10.10.1.1 and a certificate per key
+# name: DEVICE (the device's own) or DEVICE@APP (an app on it), DIR/KEYNAME.crt and .key
 pki_devices() {
 	local dir=$1 d
 	shift
 	pp "$CAPGATE" ca init --dir "$dir" --gateway gw --ip 10.10.1.1 >/dev/null
 	for d in "$@"; do
-		"$CAPGATE" ca issue --dir "$dir" --device "$d" >/dev/null
+		if [[ $d == *@* ]]; then
+			"$CAPGATE" ca issue --dir "$dir" --device "${d%@*}" --app "${d#*@}" >/dev/null
+		else
+			"$CAPGATE" ca issue --dir "$dir" --device "$d" >/dev/null
+		fi
 	done
 }
 
@@ -111,8 +116,9 @@ gateway_ini_head() {
 	EOF
 }
 
-# client_ini_head PKI DEVICE: a [client] for DEVICE of PKI, app sensor, TUN cg0,
-# retrying every 2 s at most; the caller appends its own keys.
+# client_ini_head PKI KEYNAME: a [client] with PKI's certificate KEYNAME (DEVICE or
+# DEVICE@APP: the certificate says which app), TUN cg0, retrying every 2 s at most; the
+# caller appends its own keys.
 client_ini_head() {
 	cat <<-EOF
 		[client]
@@ -120,7 +126,6 @@ client_ini_head() {
 		ca = $1/ca.crt
 		cert = $1/$2.crt
 		key = $1/$2.key
-		app = sensor
 		tun = cg0
 		retry_max = 2s
 	EOF
@@ -197,6 +202,13 @@ check() {
 # not CMD...: succeeds when CMD fails (for checks that something is refused)
 not() {
 	! "$@"
+}
+
+# gt_than N CMD...: the last line CMD prints is a number above N (a counter that grew)
+gt_than() {
+	local n=$1
+	shift
+	[ "$("$@" | tail -1)" -gt "$n" ]
 }
 
 t_done() {

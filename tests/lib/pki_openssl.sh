@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# pki_openssl.sh DIR [GW_IP [TD]]: an enterprise PKI made the way enterprises make one, with
+# pki_openssl.sh DIR [GW_IP [TD [APP]]]: an enterprise PKI made the way enterprises make one, with
 # the openssl CLI: an RSA root (a CA's key may be of any type OpenSSL
 # verifies), an Ed25519 issuing CA under it (URI SAN spiffe://TD, so
 # capgate can sign with it too), and under that
@@ -11,10 +11,11 @@
 #            then the issuing CA
 #   dev2.csr a P-256 device's CSR (its key dev2.key stays "on the device"),
 #            asking for spiffe://TD/device/admin in its own SAN
-# plus root.crt, issuing.crt/.key and the keys (0600). TD: corp.example.
-# Used by test_tls.c and tests/net/test_pki.sh.
+# plus root.crt, issuing.crt/.key and the keys (0600). TD: corp.example. APP
+# (none) makes dev1 an app certificate, spiffe://TD/device/dev1/app/APP.
+# Used by test_tls.c, tests/net/test_pki.sh and tests/net/test_identity.sh.
 set -euo pipefail
-d=$1 ip=${2:-127.0.0.1} td=${3:-corp.example}
+d=$1 ip=${2:-127.0.0.1} td=${3:-corp.example} app=${4:+/app/$4}
 mkdir -p "$d"
 cd "$d"
 umask 077
@@ -41,7 +42,7 @@ subjectAltName = DNS:gw,IP:$ip
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
-subjectAltName = URI:spiffe://$td/device/dev1
+subjectAltName = URI:spiffe://$td/device/dev1$app
 CNF
 
 o genpkey -algorithm ed25519 -out issuing.key

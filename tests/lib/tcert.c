@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Test certificates made with OpenSSL's API: keys of each type, CAs, intermediates, leaves. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -144,4 +145,38 @@ int tcert_write_key(const char *path, EVP_PKEY *key)
 	}
 	ok = fchmod(fd, 0600) == 0 && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
 	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+int tcert_issue_plain(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	EVP_PKEY *ca_key = NULL, *key = tcert_key();
+	X509 *ca = NULL, *x = NULL;
+	FILE *f;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	f = fopen(path, "re");
+	if (f) {
+		ca = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	f = fopen(path, "re");
+	if (f) {
+		ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (ca && ca_key && key)
+		x = tcert_make(name, key, ca, ca_key, 0, "clientAuth", 3600);
+	snprintf(path, sizeof(path), "%s/%s.crt", dir, name);
+	if (x && !tcert_write(path, x)) {
+		snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+		ret = tcert_write_key(path, key);
+	}
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+	return ret;
 }

@@ -56,4 +56,12 @@ int tcert_write_chain(const char *path, X509 *const *certs, size_t n);
 /* Write key as PEM to path, mode 0600. Returns 0 or -1. */
 int tcert_write_key(const char *path, EVP_PKEY *key);
 
+/*
+ * A device certificate without an identity (no subjectAltName), as an old
+ * capgate made them: CN=name, clientAuth, a new Ed25519 key, signed by
+ * dir/ca.crt + ca.key; written to dir/NAME.crt and dir/NAME.key (0600).
+ * Returns 0 or -1.
+ */
+int tcert_issue_plain(const char *dir, const char *name);
+
 #endif

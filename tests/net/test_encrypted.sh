@@ -69,7 +69,7 @@ gateway_config() {
 	} >"$TMP/gw.ini"
 }
 
-# client_config NAME DEVICE [MODE]
+# client_config NAME KEYNAME [MODE]
 client_config() {
 	client_ini_head "$PKI" "$2" >"$TMP/$1.ini"
 	[ -z "${3:-}" ] || echo "mode = $3" >>"$TMP/$1.ini"
@@ -86,11 +86,6 @@ has_sessions() { [ "$(sessions)" -eq "$1" ]; }
 stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
 rx_of() { cg -j stats | jq -r ".auth.data_path.received.$1"; }
 gt() { [ "$("$@" | tail -1)" -gt 0 ]; }
-gt_than() {
-	local n=$1
-	shift
-	[ "$("$@" | tail -1)" -gt "$n" ]
-}
 # session_is FIELD VALUE: the only session's FIELD
 session_is() { [ "$(cg -j session list | jq -r ".[0].$1")" = "$2" ]; }
 session_cipher_known() { cg -j session list | jq -e '.[0].cipher | test("^(chacha20-poly1305|aes-256-gcm)$")' >/dev/null; }
@@ -129,12 +124,12 @@ resend() {
 }
 
 topology
-pki_devices "$PKI" dev1 dev2
+pki_devices "$PKI" dev1@sensor dev2@sensor
 gateway_config
 bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
 GWPID=$BG_PID
 poll 15 api_up
-client_config c1 dev1
+client_config c1 dev1@sensor
 connect $C1 c1
 check "encrypted_session_by_default" poll 20 has_sessions 1
 check "session_lists_mode" session_is mode encrypted
@@ -167,7 +162,7 @@ check "flipped_refused_by_workers" poll 5 gt_than "$before" rx_of bad_tag
 check "refused_not_at_server" test "$(udp_seen)" -eq "$seen"
 
 # dev2's policy allows integrity; its client asks for encryption and gets it.
-client_config c2 dev2 encrypted
+client_config c2 dev2@sensor encrypted
 bg $C2 "$CAPGATE" connect --config "$TMP/c2.ini" 2>>"$TMP/agent2.log"
 AGENT2=$BG_PID
 check "client_upgrades_to_encrypted" poll 20 has_sessions 2

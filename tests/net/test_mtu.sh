@@ -49,8 +49,8 @@ topology() {
 
 config() {
 	"$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.6.2 >/dev/null
-	"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
-	"$CAPGATE" ca issue --dir "$PKI" --device dev2 >/dev/null
+	"$CAPGATE" ca issue --dir "$PKI" --device dev1 --app sensor >/dev/null
+	"$CAPGATE" ca issue --dir "$PKI" --device dev2 --app sensor >/dev/null
 	cat >"$TMP/gw.ini" <<-EOF
 		[gateway]
 		interface = ext0
@@ -86,8 +86,8 @@ config() {
 			[client]
 			gateway = 10.10.6.2
 			ca = $PKI/ca.crt
-			cert = $PKI/$d.crt
-			key = $PKI/$d.key
+			cert = $PKI/$d@sensor.crt
+			key = $PKI/$d@sensor.key
 			app = sensor
 			tun = cg0
 		EOF

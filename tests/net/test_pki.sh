@@ -81,10 +81,11 @@ poll 10 nsx $SRV curl -sf -m 1 http://10.10.2.2/
 PKI=$TMP/pki
 pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 --key-type p256 \
 	--gateway-key-type ed25519 >/dev/null
-"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
-"$CAPGATE" ca issue --dir "$PKI" --device dev2 --key-type p256 >/dev/null
+# App certificates: the policy names app sensor.
+"$CAPGATE" ca issue --dir "$PKI" --device dev1 --app sensor >/dev/null
+"$CAPGATE" ca issue --dir "$PKI" --device dev2 --app sensor --key-type p256 >/dev/null
 check "p256_ca_key" sh -c "openssl pkey -in '$PKI/ca.key' -noout -text | grep -q 'P-256'"
-check "p256_device_cert" sh -c "openssl x509 -in '$PKI/dev2.crt' -noout -text | grep -q 'prime256v1'"
+check "p256_device_cert" sh -c "openssl x509 -in '$PKI/dev2@sensor.crt' -noout -text | grep -q 'prime256v1'"
 check "issue_app_cert" "$CAPGATE" ca issue --dir "$PKI" --device dev3 --app cam --group sensors \
 	--group lab
 check "app_cert_uri" sh -c "openssl x509 -in '$PKI/dev3@cam.crt' -noout -ext subjectAltName |
@@ -94,8 +95,8 @@ check "app_cert_groups" sh -c "openssl x509 -in '$PKI/dev3@cam.crt' -noout -subj
 check "app_key_file" test "$(stat -c %a "$PKI/dev3@cam.key")" = 600
 gateway_config k$$ "$PKI" "$PKI/gateway.crt" "$PKI/gateway.key"
 gw_start $GW $API "$TMP"
-client_config c1 "$PKI" "$PKI/ca.crt" dev1
-client_config c2 "$PKI" "$PKI/ca.crt" dev2
+client_config c1 "$PKI" "$PKI/ca.crt" dev1@sensor
+client_config c2 "$PKI" "$PKI/ca.crt" dev2@sensor
 connect $C1 c1
 connect $C2 c2
 check "both_key_types_connected" poll 20 has_sessions 2
@@ -108,16 +109,19 @@ stop_all
 
 # 2. An enterprise PKI: root -> issuing CA -> leaves, chain files.
 E=$TMP/corp
-"$TLIB/pki_openssl.sh" "$E" 10.10.1.1 capgate
+"$TLIB/pki_openssl.sh" "$E" 10.10.1.1 capgate sensor
 # capgate signs dev2's CSR as the issuing CA (a CA dir of its certificate and key).
 mkdir -m 700 "$TMP/issuing"
 cp "$E/issuing.crt" "$TMP/issuing/ca.crt"
 install -m 600 "$E/issuing.key" "$TMP/issuing/ca.key"
 check "ca_sign_csr" "$CAPGATE" ca sign --dir "$TMP/issuing" --csr "$E/dev2.csr" --device dev2 \
-	--out "$TMP/dev2.leaf"
-check "ca_sign_took_our_name" sh -c "openssl x509 -in '$TMP/dev2.leaf' -noout -ext subjectAltName | grep -q 'spiffe://capgate/device/dev2\$'"
-check "ca_sign_wrote_no_key" test ! -e "$TMP/issuing/dev2.key"
+	--app sensor --out "$TMP/dev2.leaf"
+check "ca_sign_took_our_name" sh -c "openssl x509 -in '$TMP/dev2.leaf' -noout -ext subjectAltName | grep -q 'spiffe://capgate/device/dev2/app/sensor\$'"
+check "ca_sign_wrote_no_key" test ! -e "$TMP/issuing/dev2@sensor.key"
 cat "$TMP/dev2.leaf" "$E/issuing.crt" >"$E/dev2.crt"
+# The gateway reads each device's certificate by its key name, DEVICE@APP.
+cp "$E/dev1.crt" "$E/dev1@sensor.crt"
+cp "$E/dev2.crt" "$E/dev2@sensor.crt"
 # The root alone is trusted, as ca.crt (devices are read from its directory).
 cp "$E/root.crt" "$E/ca.crt"
 gateway_config e$$ "$E" "$E/gw.crt" "$E/gw.key"

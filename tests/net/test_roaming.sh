@@ -142,11 +142,6 @@ endpoint_from() { case "$(field endpoint)" in "$1":*) ;; *) return 1 ;; esac; }
 stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
 rx_of() { cg -j stats | jq -r ".auth.data_path.received.$1"; }
 auth_of() { cg -j stats | jq -r ".auth.auth.$1"; }
-gt_than() {
-	local n=$1
-	shift
-	[ "$("$@" | tail -1)" -gt "$n" ]
-}
 # stays SECS CMD...: CMD holds every 0.1 s for SECS (a bounded negative check)
 stays() {
 	local end=$((SECONDS + $1))
@@ -192,7 +187,7 @@ inject() {
 	BIND=10.10.1.99 nsx $NAT python3 "$TLIB/tcpx.py" resend "$1" 10.10.1.1 51900 "${2:-none}"
 }
 
-# roam MODE DEVICE
+# roam MODE KEYNAME
 roam() {
 	local m=$1 dev=$2 agent stream_pid at caddr= cport= before vip id hold holder
 	client_config $dev
@@ -277,10 +272,10 @@ roam() {
 }
 
 topology
-pki_devices "$PKI" dev1 dev2
+pki_devices "$PKI" dev1@sensor dev2@sensor
 gateway_config
 bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
 poll 15 api_up
-roam encrypted dev1
-roam integrity dev2
+roam encrypted dev1@sensor
+roam integrity dev2@sensor
 t_done

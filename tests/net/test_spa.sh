@@ -25,7 +25,7 @@ GWPID=
 
 lan_topology $C1 $C2 $SW $GW $SRV
 pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
-"$CAPGATE" ca issue --dir "$PKI" --device dev1 >/dev/null
+"$CAPGATE" ca issue --dir "$PKI" --device dev1 --app sensor >/dev/null
 cat >"$TMP/gw.ini" <<EOF2
 [gateway]
 interface = ext0
@@ -67,24 +67,24 @@ exits_1() { local rc=0; "$@" || rc=$?; [ "$rc" -eq 1 ]; }
 fresh_accepted() {
 	local before
 	before=$(spa_of ok)
-	send $C1 1 0 sign "$PKI/dev1.key" dev1
+	send $C1 1 0 sign "$PKI/dev1@sensor.key" dev1@sensor
 	poll 1 spa_is ok $((before + 1))
 }
 
 gw_start $GW $API "$TMP"
 
 # 2,000 forgeries for a device in [allow], at 2,000/s: each counted, one log line.
-send $C1 2000 2000 forge "$PKI/dev1.key" dev1
+send $C1 2000 2000 forge "$PKI/dev1@sensor.key" dev1@sensor
 check "forged_flood_counted" poll 10 spa_is bad_signature 2000
 check "forged_flood_one_log_line" test "$(refusal_lines)" -le 2
 check "forged_flood_summarised" poll 8 grep -q 'more refused (bad_signature), not logged' "$TMP/gw.log"
 check "forged_opens_nothing" not door_for 10.10.1.2
 
 # A genuine packet; the nonce state is on disk before the door opens.
-send $C1 1 0 sign "$PKI/dev1.key" dev1 "$TMP/spa.pkt"
+send $C1 1 0 sign "$PKI/dev1@sensor.key" dev1@sensor "$TMP/spa.pkt"
 check "signed_accepted" poll 5 spa_is ok 1
 check "signed_opens_door" door_for 10.10.1.2
-check "state_written" jq -e '.devices.dev1 > 0' "$STATE"
+check "state_written" jq -e '.devices["dev1@sensor"] > 0' "$STATE"
 
 # The same packet after a restart, from another source: stale, no door.
 stop "$GWPID" TERM

@@ -29,6 +29,7 @@
 #include "lib/tunnel/aead.h"
 #include "lib/tunnel/keys.h"
 #include "tests/lib/t.h"
+#include "tests/lib/tcert.h"
 
 #define SEC_NS 1000000000ULL
 
@@ -76,8 +77,15 @@ static bool setup(void)
 	atexit(rm_dir);
 	if (!skel)
 		return false;
+	/* App certificates; dev1 also for app shell; noid: no identity. */
 	if (ca_init(dir, "gw", ips, 1, err, sizeof(err)) ||
-	    ca_issue(dir, "dev1", err, sizeof(err)) || ca_issue(dir, "dev2", err, sizeof(err))) {
+	    ca_issue_with(dir, &(struct ca_issue_args){ .device = "dev1", .app = "sensor" }, err,
+			  sizeof(err)) ||
+	    ca_issue_with(dir, &(struct ca_issue_args){ .device = "dev2", .app = "sensor" }, err,
+			  sizeof(err)) ||
+	    ca_issue_with(dir, &(struct ca_issue_args){ .device = "dev1", .app = "shell" }, err,
+			  sizeof(err)) ||
+	    tcert_issue_plain(dir, "noid")) {
 		fprintf(stderr, "setup: %s\n", err);
 		return false;
 	}
@@ -101,7 +109,7 @@ static int sessions_fd(void)
 /* A gateway config for this run, on fresh ports: dev1 and dev2 may reach one service. */
 static bool config_fresh(void)
 {
-	char text[1024], err[256];
+	char text[2048], err[256];
 	uint16_t port = next_port;
 
 	next_port += 3;
@@ -111,7 +119,9 @@ static bool config_fresh(void)
 		 "ca = %s/ca.crt\ncert = %s/gateway.crt\nkey = %s/gateway.key\n"
 		 "pool = 100.64.0.0/24\ntun = cgauth0\n"
 		 "[service web]\nproto = tcp\naddress = 10.10.2.2\nports = 80\n"
-		 "[allow all]\ndevice = dev1 dev2\napp = sensor\nservices = web\n",
+		 "[service ssh]\nproto = tcp\naddress = 10.10.2.3\nports = 22\n"
+		 "[allow all]\ndevice = dev1 dev2\napp = sensor\nservices = web\n"
+		 "[allow shell]\ndevice = dev1\napp = shell\nservices = ssh\n",
 		 port, port + 1, port + 2, dir, dir, dir);
 	if (config_parse_string(text, "t.ini", &cfg, err, sizeof(err))) {
 		fprintf(stderr, "config: %s\n", err);
@@ -195,11 +205,12 @@ static void *cli_run(void *arg)
 }
 
 /*
- * Connects dev to the daemon's worker with [client] mode and cipher, and
+ * Connects key name dev (its certificate and key in dir) to the daemon's
+ * worker with hello's app (NULL: none), [client] mode and cipher, and
  * hello's resume, serving the daemon meanwhile; returns authc_connect's.
  */
-static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8_t mode,
-			  uint8_t cipher, uint32_t resume)
+static int cli_connect_app(struct authd *a, struct cli *k, const char *dev, const char *app,
+			   uint8_t mode, uint8_t cipher, uint32_t resume)
 {
 	uint64_t deadline = now_ns() + 10 * SEC_NS;
 
@@ -213,7 +224,7 @@ static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8
 		.ca = k->ca,
 		.cert = k->crt,
 		.key = k->key,
-		.app = "sensor",
+		.app = app,
 		.timeout_ns = 5 * SEC_NS,
 		.mode = mode,
 		.cipher = cipher,
@@ -225,6 +236,12 @@ static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8
 		pump(a, 10);
 	pthread_join(k->th, NULL);
 	return k->ret;
+}
+
+static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8_t mode,
+			  uint8_t cipher, uint32_t resume)
+{
+	return cli_connect_app(a, k, dev, NULL, mode, cipher, resume);
 }
 
 /* The same with the [client] defaults: mode = policy, cipher = auto. */
@@ -317,8 +334,10 @@ static void w_request(struct authd *a, int fw, uint64_t conn, const char *device
 		.peer_port = 40000,
 	};
 
-	snprintf(r.device, sizeof(r.device), "%s", device);
-	snprintf(r.app, sizeof(r.app), "sensor");
+	snprintf(r.id.device, sizeof(r.id.device), "%s", device);
+	snprintf(r.id.app, sizeof(r.id.app), "sensor");
+	r.id.serial[0] = 1;
+	r.id.serial_len = 1;
 	addr_parse_mapped("127.0.0.1", r.peer_addr);
 	w_send(a, fw, &r, sizeof(r));
 }
@@ -499,17 +518,17 @@ static void test_device_cap(void)
 	a = start();
 	if (!a)
 		return;
-	ASSERT_EQ(cli_connect(a, &k[0], "dev1"), 0, "dev1 first");
-	ASSERT_EQ(cli_connect(a, &k[1], "dev1"), 0, "dev1 second");
-	if (ASSERT_EQ(cli_connect(a, &k[2], "dev1"), -EACCES, "dev1 third refused"))
+	ASSERT_EQ(cli_connect(a, &k[0], "dev1@sensor"), 0, "dev1 first");
+	ASSERT_EQ(cli_connect(a, &k[1], "dev1@sensor"), 0, "dev1 second");
+	if (ASSERT_EQ(cli_connect(a, &k[2], "dev1@sensor"), -EACCES, "dev1 third refused"))
 		ASSERT_TRUE(strstr(k[2].err, "limit") != NULL, k[2].err);
 	ASSERT_EQ(stat_of(a, "auth.denied_device_limit"), 1, "counted");
-	ASSERT_EQ(cli_connect(a, &k[3], "dev2"), 0, "another device is not held back");
+	ASSERT_EQ(cli_connect(a, &k[3], "dev2@sensor"), 0, "another device is not held back");
 	ASSERT_EQ(stat_of(a, "addresses_used"), 3, "three addresses");
 	/* A channel that ends gives its place back. */
 	authc_close(&k[0].c, true);
 	ASSERT_EQ(stat_wait(a, "sessions", 2, 5000), 2, "bye ends dev1's first session");
-	ASSERT_EQ(cli_connect(a, &k[0], "dev1"), 0, "dev1 again");
+	ASSERT_EQ(cli_connect(a, &k[0], "dev1@sensor"), 0, "dev1 again");
 	ASSERT_EQ(stat_of(a, "auth.granted"), 4, "four grants");
 	for (i = 0; i < 4; i++)
 		if (k[i].ret == 0)
@@ -533,7 +552,7 @@ static void test_renew_early(void)
 	if (!a)
 		return;
 	t0 = now_ns();
-	if (!ASSERT_EQ(cli_connect(a, &k, "dev1"), 0, k.err))
+	if (!ASSERT_EQ(cli_connect(a, &k, "dev1@sensor"), 0, k.err))
 		goto out;
 	ASSERT_EQ(authc_renew(&k.c), 0, "renew at once");
 	if (ASSERT_EQ(cli_event(a, &k, &ev, 5000), AUTHC_EV_ERROR, "refused"))
@@ -545,7 +564,7 @@ static void test_renew_early(void)
 	authc_close(&k.c, false);
 
 	/* Past half the lifetime, a renewal goes through. */
-	if (!ASSERT_EQ(cli_connect(a, &k, "dev1"), 0, k.err))
+	if (!ASSERT_EQ(cli_connect(a, &k, "dev1@sensor"), 0, k.err))
 		goto out;
 	t0 = now_ns();
 	while (now_ns() - t0 < SEC_NS + SEC_NS / 10)
@@ -580,7 +599,7 @@ static void test_conn_cap(void)
 		a = start();
 		if (!a)
 			return;
-		if (!ASSERT_EQ(cli_connect(a, &k, "dev1"), 0, k.err))
+		if (!ASSERT_EQ(cli_connect(a, &k, "dev1@sensor"), 0, k.err))
 			goto next;
 		for (i = 0; i < 3; i++) {
 			ASSERT_EQ(authc_renew(&k.c), 0, "renew");
@@ -675,8 +694,9 @@ static void test_mode_and_cipher(void)
 		a = start();
 		if (!a)
 			return;
-		if (!ASSERT_EQ(cli_connect_as(a, &k, "dev1", t[i].cl_mode, t[i].cl_cipher, 0),
-			       t[i].want_ret, t[i].name) ||
+		if (!ASSERT_EQ(
+			    cli_connect_as(a, &k, "dev1@sensor", t[i].cl_mode, t[i].cl_cipher, 0),
+			    t[i].want_ret, t[i].name) ||
 		    t[i].want_ret) {
 			authd_free(a);
 			continue;
@@ -758,12 +778,12 @@ static void test_resume(void)
 	if (!a)
 		return;
 	k0.ret = k1.ret = k2.ret = k4.ret = -1;
-	if (!ASSERT_EQ(cli_connect(a, &k0, "dev1"), 0, k0.err))
+	if (!ASSERT_EQ(cli_connect(a, &k0, "dev1@sensor"), 0, k0.err))
 		goto out;
 	s0 = k0.c.cap.session;
 	memcpy(vip0, k0.c.cap.vip, 16);
 
-	if (!ASSERT_EQ(cli_connect_as(a, &k1, "dev1", 0, 0, s0), 0, k1.err))
+	if (!ASSERT_EQ(cli_connect_as(a, &k1, "dev1@sensor", 0, 0, s0), 0, k1.err))
 		goto out;
 	s1 = k1.c.cap.session;
 	ASSERT_TRUE(s1 != s0, "a new session");
@@ -779,7 +799,7 @@ static void test_resume(void)
 	ASSERT_TRUE(t == AUTHC_EV_ERROR || t == AUTHC_EV_CLOSED, "the old channel is closed");
 
 	/* Another device naming dev1's session: a first session, never dev1's address. */
-	if (ASSERT_EQ(cli_connect_as(a, &k2, "dev2", 0, 0, s1), 0, k2.err))
+	if (ASSERT_EQ(cli_connect_as(a, &k2, "dev2@sensor", 0, 0, s1), 0, k2.err))
 		ASSERT_TRUE(memcmp(k2.c.cap.vip, vip0, 16) != 0, "another device's address");
 	ASSERT_EQ(stat_of(a, "auth.resume_refused"), 1, "refused resume counted");
 	ASSERT_EQ(stat_of(a, "auth.resumed"), 1, "not a resume");
@@ -787,7 +807,8 @@ static void test_resume(void)
 	ASSERT_EQ(cli_event(a, &k1, &ev, 300), AUTHC_EV_NONE, "dev1's channel stays open");
 
 	/* A session that is gone: a first session, held to the device limit (s1 lives). */
-	ASSERT_EQ(cli_connect_as(a, &k3, "dev1", 0, 0, s0), -EACCES, "no resume of the dead");
+	ASSERT_EQ(cli_connect_as(a, &k3, "dev1@sensor", 0, 0, s0), -EACCES,
+		  "no resume of the dead");
 	ASSERT_EQ(stat_of(a, "auth.resume_refused"), 2, "counted");
 	ASSERT_EQ(stat_of(a, "auth.denied_device_limit"), 1, "then the device limit");
 
@@ -795,7 +816,7 @@ static void test_resume(void)
 	authc_close(&k1.c, true);
 	k1.ret = -1;
 	ASSERT_EQ(stat_wait(a, "sessions", 1, 5000), 1, "bye ends dev1's session");
-	ASSERT_EQ(cli_connect_as(a, &k4, "dev1", 0, 0, s1), 0, k4.err);
+	ASSERT_EQ(cli_connect_as(a, &k4, "dev1@sensor", 0, 0, s1), 0, k4.err);
 	ASSERT_EQ(stat_of(a, "auth.resume_refused"), 3, "a session ended by bye is not resumed");
 	ASSERT_EQ(stat_of(a, "auth.resumed"), 1, "one resume in all");
 	ASSERT_EQ(stat_of(a, "addresses_used"), 2, "dev1 and dev2");
@@ -811,6 +832,73 @@ out:
 	authd_free(a);
 }
 
+/* The one scope of a capability: its port and address. */
+static bool scope_is(const struct cap_msg *c, const char *addr, uint16_t port)
+{
+	uint8_t want[16];
+
+	addr_parse_mapped(addr, want);
+	return c->nscopes == 1 && !memcmp(c->scopes[0].addr, want, 16) &&
+	       c->scopes[0].port_lo == port && c->scopes[0].port_hi == port;
+}
+
+/* The session list's (device, app) pairs, "dev1/sensor,dev1/shell" in id order, into buf. */
+static void sessions_of(struct authd *a, char *buf, size_t len)
+{
+	json_t *arr = NULL, *s;
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	if (authd_sessions(a, &arr))
+		return;
+	json_array_foreach(arr, i, s) off +=
+		(size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s/%s", i ? "," : "",
+				 json_string_value(json_object_get(s, "device")),
+				 json_string_value(json_object_get(s, "app")));
+	json_decref(arr);
+}
+
+/*
+ * Who a client is comes from its certificate: one without an identity is
+ * refused (identity), a hello that names another app than the
+ * certificate's is refused (app_mismatch), both counted; each app
+ * certificate of one device gets its own app's scopes only, and the
+ * session list shows the certificate's device and app.
+ */
+static void test_certificate_identity(void)
+{
+	struct cli k[4];
+	struct authd *a;
+	char list[256];
+	int i;
+
+	if (!prepare())
+		return;
+	a = start();
+	if (!a)
+		return;
+	if (ASSERT_EQ(cli_connect(a, &k[0], "noid"), -EACCES, "no identity refused"))
+		ASSERT_TRUE(strstr(k[0].err, "identity") != NULL, k[0].err);
+	ASSERT_EQ(stat_wait(a, "auth.refused_identity", 1, 2000), 1, "counted: identity");
+	if (ASSERT_EQ(cli_connect_app(a, &k[1], "dev1@sensor", "shell", 0, 0, 0), -EACCES,
+		      "an app certificate claiming another app"))
+		ASSERT_TRUE(strstr(k[1].err, "app_mismatch") != NULL, k[1].err);
+	ASSERT_EQ(stat_wait(a, "auth.refused_app_mismatch", 1, 2000), 1, "counted: app_mismatch");
+	ASSERT_EQ(stat_of(a, "auth.granted"), 0, "nothing granted");
+	if (ASSERT_EQ(cli_connect(a, &k[2], "dev1@shell"), 0, k[2].err))
+		ASSERT_TRUE(scope_is(&k[2].c.cap, "10.10.2.3", 22), "app shell: ssh only");
+	if (ASSERT_EQ(cli_connect_app(a, &k[3], "dev1@sensor", "sensor", 0, 0, 0), 0, k[3].err))
+		ASSERT_TRUE(scope_is(&k[3].c.cap, "10.10.2.2", 80), "app sensor: web only");
+	sessions_of(a, list, sizeof(list));
+	ASSERT_TRUE(!strcmp(list, "dev1/shell,dev1/sensor") ||
+			    !strcmp(list, "dev1/sensor,dev1/shell"),
+		    list);
+	for (i = 2; i < 4; i++)
+		if (k[i].ret == 0)
+			authc_close(&k[i].c, true);
+	authd_free(a);
+}
+
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
-       T_CASE(test_old_hello), T_CASE(test_resume))
+       T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_certificate_identity))

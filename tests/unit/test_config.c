@@ -760,7 +760,13 @@ static void test_auth_defaults(void)
 		ASSERT_EQ(c.auth.spa_port, 62201, "spa_port default");
 		ASSERT_EQ(c.auth.data_port, 51900, "data_port default");
 		ASSERT_EQ(c.auth.session_ttl_ns, SEC(600), "session_ttl default");
+		ASSERT_STREQ(c.auth.trust_domain, "capgate", "trust_domain default");
 	}
+	if (ASSERT_EQ(config_parse_string(GW "[auth]\nca = a\ncert = c\nkey = k\npool = "
+					     "10.0.0.0/8\ntrust_domain = corp.example-1.org\n",
+					  "t.ini", &c, err, sizeof(err)),
+		      0, err))
+		ASSERT_STREQ(c.auth.trust_domain, "corp.example-1.org", "trust_domain");
 }
 
 #define SVC "[service s]\nproto = tcp\naddress = 10.1.0.0/16\nports = 80\n"
@@ -791,6 +797,14 @@ static void test_auth_errors(void)
 		{ GA "foo = 1\n", "t.ini:8: unknown key \"foo\" in [auth]" },
 		{ GA "ca = b\n", "t.ini:8: [auth] ca given twice" },
 		{ GA "tun =\n", "t.ini:8: [auth] tun: empty value" },
+		{ GA "trust_domain = Example.org\n",
+		  "t.ini:8: [auth] trust_domain: \"Example.org\" is not a trust domain (1..255 of "
+		  "a-z 0-9 . _ -)" },
+		{ GA "trust_domain = spiffe://x\n",
+		  "t.ini:8: [auth] trust_domain: \"spiffe://x\" is not a trust domain (1..255 of "
+		  "a-z 0-9 . _ -)" },
+		{ GA "trust_domain = a\ntrust_domain = b\n",
+		  "t.ini:9: [auth] trust_domain given twice" },
 		{ GA "port = 0\n", "t.ini:8: [auth] port: \"0\" is out of range (1..65535)" },
 		{ GA "spa_port = 65536\n",
 		  "t.ini:8: [auth] spa_port: \"65536\" is out of range (1..65535)" },
@@ -1164,9 +1178,8 @@ static void test_auth_limits_accepted(void)
 static const char client_sample[] = "[client]\n"
 				    "gateway = 10.10.1.1\n"
 				    "ca = ca.crt\n"
-				    "cert = dev1.crt\n"
-				    "key = dev1.key\n"
-				    "app = sensor\n";
+				    "cert = dev1@sensor.crt\n"
+				    "key = dev1@sensor.key\n";
 
 static void test_client_sample(void)
 {
@@ -1180,9 +1193,10 @@ static void test_client_sample(void)
 	addr_parse_mapped("10.10.1.1", gw);
 	ASSERT_MEMEQ(c.gateway, gw, 16, "gateway");
 	ASSERT_STREQ(c.ca, "ca.crt", "ca as written");
-	ASSERT_STREQ(c.cert, "dev1.crt", "cert");
-	ASSERT_STREQ(c.key, "dev1.key", "key");
-	ASSERT_STREQ(c.app, "sensor", "app");
+	ASSERT_STREQ(c.cert, "dev1@sensor.crt", "cert");
+	ASSERT_STREQ(c.key, "dev1@sensor.key", "key");
+	ASSERT_STREQ(c.app, "", "app default: the certificate's");
+	ASSERT_STREQ(c.trust_domain, "capgate", "trust_domain default");
 	ASSERT_EQ(c.port, 8443, "port default");
 	ASSERT_EQ(c.spa_port, 62201, "spa_port default");
 	ASSERT_EQ(c.data_port, 51900, "data_port default");
@@ -1201,6 +1215,7 @@ static void test_client_every_key(void)
 				   "retry_max = 1h\n"
 				   "tun = cgtun.1\n"
 				   "device = dev-7\n"
+				   "trust_domain = example.org\n"
 				   "app = a_b\n"
 				   "key = /k/d.key\n"
 				   "cert = /k/d.crt\n"
@@ -1225,6 +1240,7 @@ static void test_client_every_key(void)
 	ASSERT_STREQ(c.key, "/k/d.key", "key");
 	ASSERT_STREQ(c.app, "a_b", "app");
 	ASSERT_STREQ(c.device, "dev-7", "device");
+	ASSERT_STREQ(c.trust_domain, "example.org", "trust_domain");
 	ASSERT_STREQ(c.tun, "cgtun.1", "tun");
 	ASSERT_EQ(c.retry_max_ns, SEC(3600), "retry_max");
 	ASSERT_EQ(c.mode, CG_TUN_F_ENCRYPTED, "mode = encrypted");
@@ -1275,8 +1291,14 @@ static void test_client_errors(void)
 		  "c.ini:1: [client] cert is required" },
 		{ "[client]\ngateway = 10.0.0.1\nca = a\ncert = c\napp = x\n",
 		  "c.ini:1: [client] key is required" },
-		{ "[client]\ngateway = 10.0.0.1\nca = a\ncert = c\nkey = k\n",
-		  "c.ini:1: [client] app is required" },
+		{ CL "trust_domain = Capgate\n", "c.ini:7: [client] trust_domain: \"Capgate\" is "
+						 "not a trust domain (1..255 of a-z "
+						 "0-9 . _ -)" },
+		{ CL "trust_domain = a:1\n", "c.ini:7: [client] trust_domain: \"a:1\" is not a "
+					     "trust domain (1..255 of a-z 0-9 "
+					     ". _ -)" },
+		{ "[client]\ngateway = 10.0.0.1\nca = a\ncert = c\nkey = k\napp = a@b\n",
+		  "c.ini:6: [client] app: \"a@b\" is not a name (1..63 of A-Z a-z 0-9 _ . -)" },
 		{ CL "[client]\n", "c.ini:7: [client] given twice" },
 		{ CL "[gateway]\n",
 		  "c.ini:7: unknown section [gateway] (a client config has [client])" },
@@ -1367,8 +1389,10 @@ static void test_client_line_api(void)
 	ASSERT_EQ(config_line(&ctx.ini, "client", "ca", "a"), 0, "ca");
 	ASSERT_EQ(config_line(&ctx.ini, "client", "cert", "c"), 0, "cert");
 	ASSERT_EQ(config_line(&ctx.ini, "client", "key", "k"), 0, "key");
-	ASSERT_EQ(config_finish(&ctx.ini), -EINVAL, "app missing");
-	ASSERT_STREQ(ctx.ini.err, "[client] app is required", ctx.ini.err);
+	/* app is optional: the certificate says which app (agent.c compares a given one). */
+	ASSERT_EQ(config_finish(&ctx.ini), 0, "app optional");
+	ASSERT_STREQ(c.app, "", "app default: the certificate's");
+	ASSERT_STREQ(c.trust_domain, "capgate", "trust_domain default");
 
 	client_config_init(&ctx, &c);
 	ASSERT_EQ(config_line(&ctx.ini, "auth", "ca", "a"), -EINVAL,
@@ -1418,11 +1442,11 @@ static void test_client_example_file(void)
 		return;
 	snprintf(want, sizeof(want), "%s/ca.crt", dir);
 	ASSERT_STREQ(c.ca, want, "ca relative to the file");
-	snprintf(want, sizeof(want), "%s/dev1.crt", dir);
+	snprintf(want, sizeof(want), "%s/dev1@sensor.crt", dir);
 	ASSERT_STREQ(c.cert, want, "cert relative to the file");
-	snprintf(want, sizeof(want), "%s/dev1.key", dir);
+	snprintf(want, sizeof(want), "%s/dev1@sensor.key", dir);
 	ASSERT_STREQ(c.key, want, "key relative to the file");
-	ASSERT_STREQ(c.app, "sensor", "app");
+	ASSERT_STREQ(c.app, "", "app: the certificate's");
 }
 
 static bool write_file(const char *path, const char *text)

@@ -93,11 +93,11 @@ static void test_uris(void)
 
 		memset(td, 'a', sizeof(td) - 1);
 		td[sizeof(td) - 1] = '\0';
-		ASSERT_TRUE(!identity_trust_domain_ok(td), "256-byte trust domain");
+		ASSERT_TRUE(!trust_domain_valid(td), "256-byte trust domain");
 		td[CG_TRUST_DOMAIN_MAX] = '\0';
-		ASSERT_TRUE(identity_trust_domain_ok(td), "255-byte trust domain");
-		ASSERT_TRUE(!identity_trust_domain_ok(""), "empty trust domain");
-		ASSERT_TRUE(!identity_trust_domain_ok("Caps"), "uppercase trust domain");
+		ASSERT_TRUE(trust_domain_valid(td), "255-byte trust domain");
+		ASSERT_TRUE(!trust_domain_valid(""), "empty trust domain");
+		ASSERT_TRUE(!trust_domain_valid("Caps"), "uppercase trust domain");
 	}
 }
 

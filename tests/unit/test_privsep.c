@@ -20,6 +20,7 @@
 #include "lib/base/addr.h"
 #include "lib/tunnel/keys.h"
 #include "tests/lib/t.h"
+#include "tests/lib/tcert.h"
 
 static char dir[64], dir_b[64];
 static bool ready;
@@ -36,7 +37,9 @@ static void rm_dirs(void)
 static bool setup(void)
 {
 	static const char *const ips[] = { "127.0.0.1" };
-	char err[256];
+	char err[256] = "";
+	struct ca_issue_args dev1 = { .device = "dev1", .app = "sensor" };
+	struct ca_issue_args dev2 = { .device = "dev2", .app = "sensor" };
 
 	if (ready)
 		return true;
@@ -45,10 +48,13 @@ static bool setup(void)
 	if (!mkdtemp(dir) || !mkdtemp(dir_b))
 		return false;
 	atexit(rm_dirs);
+	/* App certificates dev1@sensor, dev2@sensor; dev3 a device's own; noid without identity. */
 	if (ca_init(dir, "gw", ips, 1, err, sizeof(err)) ||
-	    ca_issue(dir, "dev1", err, sizeof(err)) || ca_issue(dir, "dev2", err, sizeof(err)) ||
+	    ca_issue_with(dir, &dev1, err, sizeof(err)) ||
+	    ca_issue_with(dir, &dev2, err, sizeof(err)) ||
+	    ca_issue(dir, "dev3", err, sizeof(err)) ||
 	    ca_init(dir_b, "gw", ips, 1, err, sizeof(err)) ||
-	    ca_issue(dir_b, "dev1", err, sizeof(err))) {
+	    ca_issue_with(dir_b, &dev1, err, sizeof(err)) || tcert_issue_plain(dir, "noid")) {
 		fprintf(stderr, "setup: %s\n", err);
 		return false;
 	}
@@ -56,7 +62,7 @@ static bool setup(void)
 	return true;
 }
 
-static char paths[8][128];
+static char paths[8][256];
 
 static const char *p(int slot, const char *d, const char *file)
 {
@@ -119,11 +125,14 @@ static void *cli_run(void *arg)
 	return NULL;
 }
 
-/* A client of dev (certificate in d) with [client] mode, connecting in its own thread. */
-static void cli_start_as(struct cli *k, const struct authw *w, const char *d, const char *dev,
-			 uint8_t mode)
+/*
+ * A client of key name dev (certificate in d) with [client] mode and hello
+ * app (NULL: none, the certificate says), connecting in its own thread.
+ */
+static void cli_start_app(struct cli *k, const struct authw *w, const char *d, const char *dev,
+			  uint8_t mode, const char *app)
 {
-	char crt[32], key[32];
+	char crt[140], key[140];
 
 	memset(k, 0, sizeof(*k));
 	snprintf(crt, sizeof(crt), "%s.crt", dev);
@@ -134,11 +143,17 @@ static void cli_start_as(struct cli *k, const struct authw *w, const char *d, co
 		.ca = p(3, dir, "ca.crt"),
 		.cert = p(4, d, crt),
 		.key = p(5, d, key),
-		.app = "sensor",
+		.app = app,
 		.timeout_ns = 5 * 1000000000ULL,
 		.mode = mode,
 	};
 	pthread_create(&k->th, NULL, cli_run, k);
+}
+
+static void cli_start_as(struct cli *k, const struct authw *w, const char *d, const char *dev,
+			 uint8_t mode)
+{
+	cli_start_app(k, w, d, dev, mode, NULL);
 }
 
 static void cli_start(struct cli *k, const struct authw *w, const char *d, const char *dev)
@@ -179,8 +194,9 @@ static uint64_t serve_grant(struct authw *w, uint32_t session, const char *want_
 	if (!ASSERT_EQ(recv_msg(w->fd, &m, 5000), AUTHW_SESSION_REQUEST, "request"))
 		return 0;
 	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_REQUEST), 0, "state: request");
-	ASSERT_STREQ(m.req.device, want_dev, "device = CN");
-	ASSERT_STREQ(m.req.app, "sensor", "app");
+	ASSERT_STREQ(m.req.id.device, want_dev, "device: the certificate's");
+	ASSERT_STREQ(m.req.id.app, "sensor", "app: the certificate's (hello named none)");
+	ASSERT_TRUE(m.req.id.serial_len > 0, "the certificate's serial");
 	addr_format_mapped(m.req.peer_addr, peer, sizeof(peer));
 	ASSERT_STREQ(peer, "127.0.0.1", "peer address");
 	ASSERT_TRUE(m.req.peer_port != 0, "peer port");
@@ -361,7 +377,7 @@ static void test_grant_renew_and_drop(void)
 
 	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
 		return;
-	cli_start(&k, &w, dir, "dev1");
+	cli_start(&k, &w, dir, "dev1@sensor");
 	conn = serve_grant(&w, 0x1001, "dev1", &pk);
 	if (!ASSERT_TRUE(cli_wait(&k), "client done") || !ASSERT_EQ(k.ret, 0, k.err) || !conn)
 		goto out;
@@ -442,7 +458,7 @@ static void test_downgrade_refused(void)
 
 	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
 		return;
-	cli_start_as(&k, &w, dir, "dev1", CG_TUN_F_ENCRYPTED);
+	cli_start_as(&k, &w, dir, "dev1@sensor", CG_TUN_F_ENCRYPTED);
 	if (!ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REQUEST, "request"))
 		goto out;
 	ASSERT_EQ(m.req.offer.mode, CG_TUN_F_ENCRYPTED, "hello asked for encrypted");
@@ -455,7 +471,7 @@ static void test_downgrade_refused(void)
 		ASSERT_EQ(m.revoke.conn, conn, "revoke conn");
 
 	/* Encrypted first, then a renewal that says integrity. */
-	cli_start_as(&k, &w, dir, "dev1", CG_TUN_F_ENCRYPTED);
+	cli_start_as(&k, &w, dir, "dev1@sensor", CG_TUN_F_ENCRYPTED);
 	if (!ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REQUEST, "request"))
 		goto out;
 	conn = m.req.conn;
@@ -475,29 +491,42 @@ out:
 	authw_stop(&w);
 }
 
-static void test_deny(void)
+/*
+ * A client of key name key (hello app: app) whose request names the
+ * certificate's device and app; the parent denies it (policy): the client
+ * hears why, the parent gets the channel's REVOKE.
+ */
+static void deny_request(struct authw *w, const char *key, const char *app, const char *device,
+			 const char *want_app)
 {
 	union authw_msg m;
-	struct authw w;
 	struct authw_deny d = { .type = AUTHW_DENY, .reason = AUTHW_R_POLICY };
 	struct cli k;
 
-	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
-		return;
-	cli_start(&k, &w, dir, "dev2");
-	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REQUEST, "request")) {
-		ASSERT_STREQ(m.req.device, "dev2", "device");
+	cli_start_app(&k, w, dir, key, 0, app);
+	if (ASSERT_EQ(recv_msg(w->fd, &m, 5000), AUTHW_SESSION_REQUEST, "request")) {
+		ASSERT_STREQ(m.req.id.device, device, "device: the certificate's");
+		ASSERT_STREQ(m.req.id.app, want_app, "app: the certificate's");
 		d.conn = m.req.conn;
-		authw_send(w.fd, &d, sizeof(d));
+		authw_send(w->fd, &d, sizeof(d));
 	}
 	cli_wait(&k);
 	ASSERT_EQ(k.ret, -EACCES, "client refused");
 	ASSERT_TRUE(strstr(k.err, "policy") != NULL, k.err);
-	if (ASSERT_EQ(recv_msg(w.fd, &m, 5000), AUTHW_SESSION_REVOKE, "revoke after deny")) {
+	if (ASSERT_EQ(recv_msg(w->fd, &m, 5000), AUTHW_SESSION_REVOKE, "revoke after deny")) {
 		ASSERT_EQ(m.revoke.conn, d.conn, "conn");
 		ASSERT_EQ(m.revoke.session, 0, "no session");
 		ASSERT_EQ(m.revoke.reason, AUTHW_R_POLICY, "reason");
 	}
+}
+
+static void test_deny(void)
+{
+	struct authw w;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	deny_request(&w, "dev2@sensor", NULL, "dev2", "sensor");
 	authw_stop(&w);
 }
 
@@ -509,10 +538,49 @@ static void test_other_ca_no_request(void)
 
 	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
 		return;
-	cli_start(&k, &w, dir_b, "dev1");
+	cli_start(&k, &w, dir_b, "dev1@sensor");
 	cli_wait(&k);
 	ASSERT_EQ(k.ret, -EACCES, "foreign certificate refused");
 	ASSERT_EQ(recv_msg(w.fd, &m, 200), 0, "the parent hears nothing");
+	authw_stop(&w);
+}
+
+/*
+ * Who the worker says the client is: the certificate's identity, never the
+ * hello's. One without an identity is refused (identity); a hello naming
+ * another app than the certificate's is refused (app_mismatch); each is told
+ * to the parent (a REVOKE for session 0, so it is counted). A hello naming
+ * the certificate's own app (an older agent) still goes through.
+ */
+static void refused_before_request(struct authw *w, const char *key, const char *app,
+				   uint32_t reason)
+{
+	union authw_msg m;
+	struct cli k;
+
+	cli_start_app(&k, w, dir, key, 0, app);
+	cli_wait(&k);
+	ASSERT_EQ(k.ret, -EACCES, key);
+	ASSERT_TRUE(strstr(k.err, authw_reason_str(reason)) != NULL, k.err);
+	if (ASSERT_EQ(recv_msg(w->fd, &m, 5000), AUTHW_SESSION_REVOKE, "the parent is told")) {
+		ASSERT_EQ(m.revoke.session, 0, "no session");
+		ASSERT_EQ(m.revoke.reason, reason, authw_reason_str(reason));
+	}
+}
+
+static void test_identity_from_certificate(void)
+{
+	struct authw w;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup") || !ASSERT_TRUE(start(&w, 0), "start"))
+		return;
+	refused_before_request(&w, "noid", NULL, AUTHW_R_IDENTITY);
+	refused_before_request(&w, "dev1@sensor", "shell", AUTHW_R_APP_MISMATCH);
+	refused_before_request(&w, "dev3", "sensor", AUTHW_R_APP_MISMATCH);
+	/* An older agent names its certificate's app: the same request as without. */
+	deny_request(&w, "dev1@sensor", "sensor", "dev1", "sensor");
+	/* A device's own certificate: app "". */
+	deny_request(&w, "dev3", NULL, "dev3", "");
 	authw_stop(&w);
 }
 
@@ -530,7 +598,7 @@ static void test_silent_client_and_kill(void)
 	if (!need_root() || !ASSERT_TRUE(setup(), "setup") ||
 	    !ASSERT_TRUE(start(&w, 300 * 1000000ULL), "start"))
 		return;
-	cli_start(&k, &w, dir, "dev1");
+	cli_start(&k, &w, dir, "dev1@sensor");
 	conn = serve_grant(&w, 0x2001, "dev1", &pk);
 	keys_wipe(&pk);
 	if (!ASSERT_TRUE(cli_wait(&k), "client") || !ASSERT_EQ(k.ret, 0, k.err))
@@ -546,7 +614,7 @@ static void test_silent_client_and_kill(void)
 	authc_close(&k.c, false);
 
 	/* Admin revoke: KILL closes the client, then REVOKE. */
-	cli_start(&k2, &w, dir, "dev1");
+	cli_start(&k2, &w, dir, "dev1@sensor");
 	conn = serve_grant(&w, 0x2002, "dev1", &pk);
 	keys_wipe(&pk);
 	if (!ASSERT_TRUE(cli_wait(&k2), "client 2") || !ASSERT_EQ(k2.ret, 0, k2.err))
@@ -576,18 +644,49 @@ static void test_tables(void)
 	uint8_t big[sizeof(union authw_msg) + 8] = { 0 };
 	uint32_t t = 0;
 
-	strcpy(r.device, "dev1");
-	strcpy(r.app, "sensor");
+	strcpy(r.id.device, "dev1");
+	strcpy(r.id.app, "sensor");
+	strcpy(r.id.groups[0], "sensors");
+	r.id.ngroups = 1;
+	r.id.serial[0] = 0x2a;
+	r.id.serial_len = 1;
 	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), 0, "request ok");
 	ASSERT_EQ(t, AUTHW_SESSION_REQUEST, "type");
 	ASSERT_EQ(authw_msg_check(&r, sizeof(r) - 1, &t), -EBADMSG, "short");
 	ASSERT_EQ(authw_msg_check(&r, 3, &t), -EINVAL, "no type");
-	r.device[10] = 'x'; /* bytes after the NUL */
+	r.id.device[10] = 'x'; /* bytes after the NUL */
 	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "hidden bytes");
-	r.device[10] = 0;
-	r.app[0] = '/';
+	r.id.device[10] = 0;
+	r.id.app[0] = '/';
 	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "bad app");
-	r.app[0] = 's';
+	memset(r.id.app, 0, sizeof(r.id.app));
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), 0, "a device certificate: app \"\"");
+	strcpy(r.id.app, "sensor");
+	r.id.device[0] = 0;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "no device");
+	r.id.device[0] = 'd';
+	r.id.ngroups = 2;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "a group without a name");
+	r.id.ngroups = CG_CERT_GROUPS_MAX + 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "too many groups");
+	r.id.ngroups = 0;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "a group past ngroups");
+	r.id.ngroups = 1;
+	r.id.serial_len = 0;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "serial_len 0");
+	r.id.serial_len = CG_SERIAL_MAX + 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "serial_len 21");
+	r.id.serial_len = 1;
+	r.id.serial[5] = 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "serial bytes past serial_len");
+	r.id.serial[5] = 0;
+	((uint8_t *)&r.id)[sizeof(r.id) - 1] = 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "the identity's tail");
+	((uint8_t *)&r.id)[sizeof(r.id) - 1] = 0;
+	r.pad = 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "pad");
+	r.pad = 0;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), 0, "request ok again");
 	r.conn = 0;
 	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "conn 0");
 	ASSERT_EQ(authw_msg_check(&v, sizeof(v), &t), 0, "revoke ok");
@@ -646,4 +745,5 @@ static void test_tables(void)
 
 T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_forbidden_syscall_kills),
        T_CASE(test_grant_renew_and_drop), T_CASE(test_downgrade_refused), T_CASE(test_deny),
-       T_CASE(test_other_ca_no_request), T_CASE(test_silent_client_and_kill))
+       T_CASE(test_other_ca_no_request), T_CASE(test_identity_from_certificate),
+       T_CASE(test_silent_client_and_kill))

@@ -75,6 +75,7 @@ static void test_round_trip(void)
 
 	memset(&m, 0, sizeof(m));
 	m.type = PROTO_HELLO;
+	round_trip(&m, "hello without app (the certificate says)");
 	strcpy(m.u.hello.app, "sensor");
 	round_trip(&m, "hello");
 	proto_offer_make(&m.u.hello.offer, CG_TUN_F_ENCRYPTED, 0, true);
@@ -303,7 +304,8 @@ static const struct {
 	  "\"scopes\":[{\"proto\":\"icmp\",\"dst\":\"1.2.3.4\",\"ports\":\"1\"}],"
 	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",
 	  PROTO_UNKNOWN_FIELD },
-	{ "hello without app", "{\"type\":\"hello\"}", PROTO_MISSING_FIELD },
+	{ "hello, app not a string", "{\"type\":\"hello\",\"app\":7}", PROTO_BAD_FIELD },
+	{ "hello, app empty", "{\"type\":\"hello\",\"app\":\"\"}", PROTO_BAD_FIELD },
 	{ "capability without vip",
 	  "{\"type\":\"capability\",\"session\":1,\"expires_in\":1,\"scopes\":[],"
 	  "\"keepalive\":1,\"data_port\":1,\"mode\":\"integrity\"}",

@@ -13,8 +13,8 @@ static struct session mk(const char *vip, const char *device)
 	struct session s = { 0 };
 
 	addr_parse_mapped(vip, s.vip);
-	snprintf(s.device, sizeof(s.device), "%s", device);
-	snprintf(s.app, sizeof(s.app), "sensor");
+	snprintf(s.cert.device, sizeof(s.cert.device), "%s", device);
+	snprintf(s.cert.app, sizeof(s.cert.app), "sensor");
 	return s;
 }
 
@@ -32,13 +32,13 @@ static void test_add_find_del(void)
 	ASSERT_EQ(session_add(t, &b), 0, "add b");
 	ASSERT_TRUE(a.id != b.id, "ids differ");
 	ASSERT_EQ(session_add(t, &c), -ENOSPC, "full");
-	ASSERT_STREQ(session_find(t, b.id)->device, "dev2", "find b");
+	ASSERT_STREQ(session_find(t, b.id)->cert.device, "dev2", "find b");
 	ASSERT_EQ(session_del(t, a.id, 1), 0, "del a");
 	ASSERT_EQ(session_del(t, a.id, 1), -ENOENT, "del a again");
 	ASSERT_TRUE(session_find(t, a.id) == NULL, "a gone");
 	ASSERT_TRUE(!session_holds_vip(t, a.vip), "a's address free");
 	ASSERT_EQ(session_count(t), 1, "count");
-	ASSERT_STREQ(session_at(t, 0)->device, "dev2", "at 0");
+	ASSERT_STREQ(session_at(t, 0)->cert.device, "dev2", "at 0");
 	ASSERT_TRUE(session_at(t, 1) == NULL, "at 1");
 	session_table_free(t);
 }

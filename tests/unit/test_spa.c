@@ -17,6 +17,7 @@
 #include "tests/lib/tcert.h"
 
 #define NOW 1700000000ULL
+#define TD "capgate"
 
 static EVP_PKEY *dev_key, *other_key;
 
@@ -52,7 +53,7 @@ static void test_roundtrip(void)
 		     11, "magic and name");
 	if (!ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse"))
 		return;
-	ASSERT_STREQ(m.device, "dev1", "device");
+	ASSERT_STREQ(m.name, "dev1", "key name");
 	ASSERT_EQ(m.time_s, NOW, "time");
 	ASSERT_EQ(m.proto, IPPROTO_TCP, "proto");
 	ASSERT_EQ(m.port, 8443, "port");
@@ -63,13 +64,23 @@ static void test_roundtrip(void)
 	build("dev1", NOW, pkt2);
 	spa_parse(pkt2, n, &m2);
 	ASSERT_TRUE(memcmp(m.nonce, m2.nonce, SPA_NONCE_LEN) != 0, "fresh nonce");
-	/* Longest name. */
+	/* Longest names: a device of 63, and an app key name of 63@63 = 127 bytes. */
 	n = build("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.", NOW, pkt);
 	ASSERT_EQ(n, 0, "64 chars refused");
 	n = build("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", NOW, pkt);
-	ASSERT_EQ(n, SPA_MAX_LEN, "63 chars");
+	ASSERT_EQ(n, SPA_MAX_LEN - 64, "63 chars: a packet as before key names");
 	ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse 63");
 	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_OK, "verify 63");
+	n = build("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@"
+		  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+		  NOW, pkt);
+	ASSERT_EQ(n, SPA_MAX_LEN, "63@63: 127 bytes");
+	ASSERT_EQ(pkt[6], 127, "length byte");
+	ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse 127");
+	ASSERT_STREQ(m.name + 63,
+		     "@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+		     "the app part");
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_OK, "verify 127");
 }
 
 static void test_build_errors(void)
@@ -91,7 +102,11 @@ static void test_build_errors(void)
 	ASSERT_EQ(spa_build("d", 17, 1, NOW, x25519, out, sizeof(out)), -EINVAL, "not Ed25519");
 	ASSERT_EQ(spa_build("d", 17, 1, NOW, dev_key, out, 98), -ENOSPC, "cap one short");
 	ASSERT_EQ(spa_build("d", 17, 1, NOW, dev_key, out, 99), 99, "cap exact");
-	ASSERT_TRUE(spa_device_name_ok("dev-1.a_b"), "name ok");
+	ASSERT_TRUE(spa_name_ok("dev-1.a_b"), "name ok");
+	ASSERT_TRUE(spa_name_ok("dev-1@sensor"), "an app's key name");
+	ASSERT_TRUE(!spa_name_ok("dev1@"), "an empty app");
+	ASSERT_TRUE(!spa_name_ok("@sensor"), "an empty device");
+	ASSERT_TRUE(!spa_name_ok("a@b@c"), "two @");
 out:
 	EVP_PKEY_free(x25519);
 }
@@ -110,7 +125,7 @@ static void test_parse_table(void)
 		{ "magic", 0, 'X', 0, SPA_MALFORMED },
 		{ "version", 5, '2', 0, SPA_MALFORMED },
 		{ "name length 0", 6, 0, 0, SPA_MALFORMED },
-		{ "name length 64", 6, 64, 0, SPA_MALFORMED },
+		{ "name length 128", 6, 128, 0, SPA_MALFORMED },
 		{ "name length 255", 6, 255, 0, SPA_MALFORMED },
 		{ "name length 5 (shifts the rest)", 6, 5, 0, SPA_MALFORMED },
 		{ "name char space", 8, ' ', 0, SPA_MALFORMED },
@@ -340,7 +355,7 @@ static struct spa_msg msg_at(const char *dev, uint64_t ts, uint8_t nonce_byte)
 {
 	struct spa_msg m = { .time_s = ts, .proto = IPPROTO_TCP, .port = 8443 };
 
-	snprintf(m.device, sizeof(m.device), "%s", dev);
+	snprintf(m.name, sizeof(m.name), "%s", dev);
 	memset(m.nonce, nonce_byte, sizeof(m.nonce));
 	return m;
 }
@@ -454,6 +469,19 @@ static void test_names(void)
 	ASSERT_STREQ(spa_verdict_str(SPA_MAX), "?", "max");
 }
 
+/* A device certificate of the default trust domain with extendedKeyUsage eku, valid valid_s. */
+static X509 *leaf(const char *device, const char *eku, long valid_s, EVP_PKEY *key, X509 *issuer,
+		  EVP_PKEY *issuer_key)
+{
+	char san[128];
+	struct tcert_spec sp = {
+		.cn = device, .leaf = 1, .san = san, .eku = eku, .valid_s = valid_s
+	};
+
+	snprintf(san, sizeof(san), "URI:spiffe://" TD "/device/%s", device);
+	return tcert_new(&sp, key, issuer, issuer_key);
+}
+
 /* A directory of certificates: dev1 good, and one for each way to be refused. */
 static void test_device_key(void)
 {
@@ -464,6 +492,7 @@ static void test_device_key(void)
 	char dir[] = "/tmp/cg-spa-XXXXXX", path[128], err[256];
 	struct spa_keys *kc = NULL;
 	uint8_t pkt[SPA_MAX_LEN];
+	struct identity id;
 	struct spa_msg m;
 	EVP_PKEY *pk;
 	FILE *f;
@@ -476,8 +505,11 @@ static void test_device_key(void)
 	} cases[] = {
 		{ "dev1", 1, 0 },
 		{ "dev1", 0, 0 },
-		{ "wrongcn", 1, EBADMSG },
-		{ "nocn", 1, EBADMSG },
+		{ "dev1@sensor", 1, 0 },
+		{ "copied", 1, EBADMSG },
+		{ "dev2@sensor", 1, EBADMSG },
+		{ "noid", 1, EBADMSG },
+		{ "otherdomain", 1, EBADMSG },
 		{ "otherca", 1, EKEYREJECTED },
 		{ "otherca", 0, 0 },
 		{ "expired", 1, EKEYREJECTED },
@@ -509,18 +541,22 @@ static void test_device_key(void)
 		X509_free(x);                                              \
 		x = NULL;                                                  \
 	} while (0)
-	WRITE("dev1", tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 3600));
-	WRITE("wrongcn", tcert_make("dev1", k2, ca, ca_key, 0, "clientAuth", 3600));
-	WRITE("nocn", tcert_make(NULL, k2, ca, ca_key, 0, "clientAuth", 3600));
-	WRITE("otherca", tcert_make("otherca", k2, ca2, ca2_key, 0, NULL, 3600));
-	WRITE("expired", tcert_make("expired", k2, ca, ca_key, 0, NULL, -60));
-	WRITE("server", tcert_make("server", k2, ca, ca_key, 0, "serverAuth", 3600));
-	WRITE("p384", tcert_make("p384", ec, ca, ca_key, 0, NULL, 3600));
-	WRITE("p256", tcert_make("p256", p256, ca, ca_key, 0, NULL, 3600));
+	WRITE("dev1", tcert_device(TD, "dev1", NULL, dev_key, ca, ca_key));
+	WRITE("dev1@sensor", tcert_device(TD, "dev1", "sensor", k2, ca, ca_key));
+	/* Files copied under another key name: the name grants nothing. */
+	WRITE("copied", tcert_device(TD, "dev1", NULL, k2, ca, ca_key));
+	WRITE("dev2@sensor", tcert_device(TD, "dev2", "shell", k2, ca, ca_key));
+	WRITE("noid", tcert_make("noid", k2, ca, ca_key, 0, "clientAuth", 3600));
+	WRITE("otherdomain", tcert_device("example.org", "otherdomain", NULL, k2, ca, ca_key));
+	WRITE("otherca", tcert_device(TD, "otherca", NULL, k2, ca2, ca2_key));
+	WRITE("expired", leaf("expired", "clientAuth", -60, k2, ca, ca_key));
+	WRITE("server", leaf("server", "serverAuth", 3600, k2, ca, ca_key));
+	WRITE("p384", tcert_device(TD, "p384", NULL, ec, ca, ca_key));
+	WRITE("p256", tcert_device(TD, "p256", NULL, p256, ca, ca_key));
 #undef WRITE
 	/* Under an intermediate: the file holds leaf then intermediate, or the leaf alone. */
 	inter = tcert_make("issuing", k2, ca, ca_key, 1, NULL, 3600);
-	x = inter ? tcert_make("chained", p256, inter, k2, 0, "clientAuth", 3600) : NULL;
+	x = inter ? tcert_device(TD, "chained", NULL, p256, inter, k2) : NULL;
 	{
 		X509 *both[] = { x, inter };
 
@@ -528,7 +564,7 @@ static void test_device_key(void)
 		ASSERT_TRUE(x && tcert_write_chain(path, both, 2) == 0, "write chained");
 	}
 	X509_free(x);
-	x = inter ? tcert_make("unchained", p256, inter, k2, 0, "clientAuth", 3600) : NULL;
+	x = inter ? tcert_device(TD, "unchained", NULL, p256, inter, k2) : NULL;
 	snprintf(path, sizeof(path), "%s/unchained.crt", dir);
 	ASSERT_TRUE(x && tcert_write(path, x) == 0, "write unchained");
 	X509_free(x);
@@ -549,10 +585,15 @@ static void test_device_key(void)
 		/* A cache of its own: one store per cache, and here each case has its own. */
 		spa_keys_free(kc);
 		kc = spa_keys_new(4);
-		pk = spa_keys_get(kc, dir, cases[i].device, cases[i].use_ca ? store : NULL,
-				  (uint64_t)time(NULL), err, sizeof(err));
+		memset(&id, 0, sizeof(id));
+		pk = spa_keys_get(kc, dir, cases[i].device, cases[i].use_ca ? store : NULL, TD,
+				  (uint64_t)time(NULL), &id, err, sizeof(err));
 		if (cases[i].want_errno == 0) {
+			char kn[CG_KEY_NAME_MAX] = "";
+
 			ASSERT_TRUE(pk != NULL, name);
+			identity_key_name(id.device, id.app, kn, sizeof(kn));
+			ASSERT_STREQ(kn, cases[i].device, "the certificate's identity");
 		} else {
 			ASSERT_TRUE(pk == NULL, name);
 			ASSERT_EQ(errno, cases[i].want_errno, name);
@@ -560,14 +601,14 @@ static void test_device_key(void)
 		}
 	}
 	/* The loaded key verifies what the device's private key signed. */
-	pk = spa_keys_get(kc, dir, "dev1", store, (uint64_t)time(NULL), err, sizeof(err));
+	pk = spa_keys_get(kc, dir, "dev1", store, TD, (uint64_t)time(NULL), NULL, err, sizeof(err));
 	n = build("dev1", NOW, pkt);
 	if (ASSERT_TRUE(pk && n, "dev1 key")) {
 		spa_parse(pkt, n, &m);
 		ASSERT_EQ(spa_verify(pkt, n, &m, pk), SPA_OK, "verifies");
 	}
 	/* A P-256 device under an Ed25519 CA. */
-	pk = spa_keys_get(kc, dir, "p256", store, (uint64_t)time(NULL), err, sizeof(err));
+	pk = spa_keys_get(kc, dir, "p256", store, TD, (uint64_t)time(NULL), NULL, err, sizeof(err));
 	n = (size_t)spa_build("p256", IPPROTO_UDP, 53, NOW, p256, pkt, sizeof(pkt));
 	if (ASSERT_TRUE(pk && n == SPA_MIN_LEN + 3, "p256 key")) {
 		spa_parse(pkt, n, &m);
@@ -789,47 +830,53 @@ static void test_keys_cache(void)
 		X509_free(x);                                               \
 		x = NULL;                                                   \
 	} while (0)
-	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
+	PUT(leaf("dev1", "clientAuth", 7200, dev_key, ca, ca_key));
 	for (i = 0; i < 1000; i++)
-		pk = spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err));
+		pk = spa_keys_get(kc, dir, "dev1", store, TD, now, NULL, err, sizeof(err));
 	ASSERT_TRUE(verifies(pk, dev_key), "dev1's key");
 	ASSERT_EQ(spa_keys_loads(kc), 1, "read once for 1000 packets");
 
 	/* Rewritten in place with another key: the change is seen on the next packet. */
-	PUT(tcert_make("dev1", k2, ca, ca_key, 0, "clientAuth", 7200));
-	pk = spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err));
+	PUT(leaf("dev1", "clientAuth", 7200, k2, ca, ca_key));
+	pk = spa_keys_get(kc, dir, "dev1", store, TD, now, NULL, err, sizeof(err));
 	ASSERT_TRUE(verifies(pk, k2) && !verifies(pk, dev_key), "the new key, not the old");
 	ASSERT_EQ(spa_keys_loads(kc), 2, "read again");
 
 	/* Replaced by one the CA did not sign: refused at once, and for a second from cache. */
-	PUT(tcert_make("dev1", dev_key, ca2, ca2_key, 0, "clientAuth", 7200));
+	PUT(leaf("dev1", "clientAuth", 7200, dev_key, ca2, ca2_key));
 	errno = 0;
-	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "revoked");
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, TD, now, NULL, err, sizeof(err)) == NULL,
+		    "revoked");
 	ASSERT_EQ(errno, EKEYREJECTED, "chain");
 	errno = 0;
-	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "again");
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, TD, now, NULL, err, sizeof(err)) == NULL,
+		    "again");
 	ASSERT_EQ(errno, EKEYREJECTED, "the kept refusal says why");
 	ASSERT_TRUE(strstr(err, path) != NULL, err);
 	ASSERT_EQ(spa_keys_loads(kc), 3, "the refusal is kept");
-	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now + SPA_KEYS_RETRY_S, err,
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, TD, now + SPA_KEYS_RETRY_S, NULL, err,
 				 sizeof(err)) == NULL,
 		    "retried later");
 	ASSERT_EQ(spa_keys_loads(kc), 4, "read after the retry time");
 
 	/* Removed: stops at once; back: works again. */
-	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
-	ASSERT_TRUE(verifies(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)), dev_key),
+	PUT(leaf("dev1", "clientAuth", 7200, dev_key, ca, ca_key));
+	ASSERT_TRUE(verifies(spa_keys_get(kc, dir, "dev1", store, TD, now, NULL, err, sizeof(err)),
+			     dev_key),
 		    "good again");
 	unlink(path);
 	errno = 0;
-	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) == NULL, "removed");
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, TD, now, NULL, err, sizeof(err)) == NULL,
+		    "removed");
 	ASSERT_EQ(errno, ENOENT, "ENOENT");
-	PUT(tcert_make("dev1", dev_key, ca, ca_key, 0, "clientAuth", 7200));
-	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now, err, sizeof(err)) != NULL, "back");
+	PUT(leaf("dev1", "clientAuth", 7200, dev_key, ca, ca_key));
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, TD, now, NULL, err, sizeof(err)) != NULL,
+		    "back");
 
 	/* Expired (it is valid for another hour): a cached key stops at notAfter. */
 	errno = 0;
-	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, now + 3 * 3600, err, sizeof(err)) == NULL,
+	ASSERT_TRUE(spa_keys_get(kc, dir, "dev1", store, TD, now + 3 * 3600, NULL, err,
+				 sizeof(err)) == NULL,
 		    "expired");
 	ASSERT_EQ(errno, EKEYREJECTED, "expired: rejected");
 #undef PUT

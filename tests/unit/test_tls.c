@@ -165,7 +165,7 @@ static void test_handshake_and_exporter(void)
 	uint8_t c1[64], s1[64], c2[64], s2[64];
 	SSL_CTX *s = NULL, *c = NULL;
 	struct pair pp;
-	char cn[64];
+	struct identity id;
 
 	if (!ASSERT_TRUE(setup(), "setup"))
 		return;
@@ -178,11 +178,11 @@ static void test_handshake_and_exporter(void)
 	ASSERT_EQ(pp.src, 1, "server done");
 	if (pp.crc && pp.src) {
 		ASSERT_EQ(SSL_version(pp.s), TLS1_3_VERSION, "TLS 1.3");
-		ASSERT_EQ(tls_peer_cn(pp.s, cn, sizeof(cn)), 0, "peer CN");
-		ASSERT_STREQ(cn, "dev1", "CN = device");
-		ASSERT_EQ(tls_peer_cn(pp.s, cn, 4), -ENAMETOOLONG, "CN buffer too small");
-		ASSERT_EQ(tls_peer_cn(pp.c, cn, sizeof(cn)), 0, "gateway CN");
-		ASSERT_STREQ(cn, "gw", "gateway CN");
+		ASSERT_EQ(identity_from_cert(SSL_get0_peer_certificate(pp.s),
+					     CG_TRUST_DOMAIN_DEFAULT, &id),
+			  IDENTITY_OK, "the device certificate's identity");
+		ASSERT_STREQ(id.device, "dev1", "device");
+		ASSERT_STREQ(id.app, "", "a device certificate");
 		ASSERT_EQ(tls_export_material(pp.c, 1, c1), 0, "client exporter 1");
 		ASSERT_EQ(tls_export_material(pp.s, 1, s1), 0, "server exporter 1");
 		ASSERT_EQ(tls_export_material(pp.c, 2, c2), 0, "client exporter 2");
