@@ -23,7 +23,7 @@ TMP=$(mktemp -d /tmp/cg-id.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cgi-c1-$$ C2=cgi-c2-$$ SW=cgi-sw-$$ GW=cgi-gw-$$ SRV=cgi-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 CORP=$TMP/corp
 GWPID=

@@ -22,7 +22,7 @@ TMP=$(mktemp -d /tmp/cg-pki.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cgk-c1-$$ C2=cgk-c2-$$ SW=cgk-sw-$$ GW=cgk-gw-$$ SRV=cgk-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 GWPID=
 
 # gateway_config NAME PKI CERT KEY: gateway NAME (its own pinned maps: no door of an earlier
