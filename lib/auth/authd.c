@@ -24,6 +24,7 @@
 #include "lib/auth/authd.h"
 #include "lib/auth/pool.h"
 #include "lib/auth/privsep.h"
+#include "lib/auth/revoke.h"
 #include "lib/auth/session.h"
 #include "lib/auth/spa.h"
 #include "lib/base/log.h"
@@ -49,7 +50,7 @@
  * SPA outcomes beyond the parser's: a valid packet asking for another port,
  * the door that could not be opened, the nonce state that could not be saved.
  */
-enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_STATE, SPA_STAT_MAX };
+enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_STATE, SPA_STAT_REVOKED, SPA_STAT_MAX };
 
 enum auth_stat {
 	AUTH_GRANTED,
@@ -68,6 +69,10 @@ enum auth_stat {
 	AUTH_WORKER_UNREACHED,	   /* a reply the worker's full socket did not take */
 	AUTH_RESUMED,		   /* a new channel took over its device's session and address */
 	AUTH_RESUME_REFUSED,	   /* a resume that may not: the session got a new address */
+	AUTH_DENIED_REVOKED,	   /* a handshake of a revoked device, app or certificate */
+	AUTH_REVOKED_LISTED,	   /* a live session a new revocation covers, ended */
+	AUTH_RESCOPED,		   /* a live session given new scopes by a policy change */
+	AUTH_REVOKED_POLICY,	   /* a live session a policy change no longer allows, ended */
 	AUTH_STAT_MAX
 };
 
@@ -88,6 +93,10 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_WORKER_UNREACHED] = "worker_unreached",
 	[AUTH_RESUMED] = "resumed",
 	[AUTH_RESUME_REFUSED] = "resume_refused",
+	[AUTH_DENIED_REVOKED] = "denied_revoked",
+	[AUTH_REVOKED_LISTED] = "sessions_revoked",
+	[AUTH_RESCOPED] = "sessions_rescoped",
+	[AUTH_REVOKED_POLICY] = "sessions_revoked_by_policy",
 };
 
 /* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
@@ -135,7 +144,8 @@ struct authd {
 	X509_STORE *ca;
 	struct spa_replay *spa_seen;
 	struct spa_keys *spa_keys;
-	char spa_state[PATH_MAX]; /* <state_dir>/<name>/spa_seen.json */
+	char spa_state[PATH_MAX];     /* <state_dir>/<name>/spa_seen.json */
+	struct revoke_store *revoked; /* <state_dir>/<name>/revocations.json */
 	struct vip_pool *pool;
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
@@ -174,10 +184,11 @@ static void sockaddr_to_mapped(const struct sockaddr_storage *ss, uint8_t addr[1
 
 static const char *spa_refusal_text(unsigned int v)
 {
-	return v == SPA_STAT_PORT    ? "asks for another port"
-	       : v == SPA_STAT_ERROR ? "cannot open the auth port"
-	       : v == SPA_STAT_STATE ? "cannot record it in the state file"
-				     : spa_verdict_str(v);
+	return v == SPA_STAT_PORT      ? "asks for another port"
+	       : v == SPA_STAT_ERROR   ? "cannot open the auth port"
+	       : v == SPA_STAT_STATE   ? "cannot record it in the state file"
+	       : v == SPA_STAT_REVOKED ? "the device is revoked"
+				       : spa_verdict_str(v);
 }
 
 /*
@@ -256,6 +267,11 @@ static void spa_one(struct authd *a)
 	}
 	if (!policy_device_known(&a->cfg->policy, m.device)) {
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
+		return;
+	}
+	/* Before the signature: a revoked device costs a hash lookup. */
+	if (revoke_device(a->revoked, m.device)) {
+		spa_count(a, SPA_STAT_REVOKED, src, m.device);
 		return;
 	}
 	/* Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
@@ -463,9 +479,9 @@ static void conn_drop(struct authd *a, uint64_t conn, const char *why)
  * keys, the session in use, one it replaced), and has the worker close the
  * channel, rather than waiting for the worker's REVOKE.
  */
-static void session_end(struct authd *a, struct session *s)
+static void session_end(struct authd *a, struct session *s, uint32_t reason)
 {
-	struct authw_kill k = { .type = AUTHW_KILL, .session = s->id };
+	struct authw_kill k = { .type = AUTHW_KILL, .session = s->id, .reason = reason };
 
 	if (!s->conn) {
 		/* Left by a dead worker (worker_lost): no channel, no other session of it. */
@@ -496,6 +512,38 @@ static struct session *resume_from(struct authd *a, const struct authw_session_r
 	return NULL;
 }
 
+/*
+ * What the policy grants (device, app): 0 with its mode and scopes, or a
+ * negative errno with why. The one place authd asks the policy (handshake,
+ * renewal, reload, a change of a device's groups): the certificate's groups
+ * and the registry's (registry_groups) join the subject here once the policy
+ * takes one (design12.md, struct policy_subject).
+ */
+static int judge(struct authd *a, const char *device, const char *app, uint8_t *mode,
+		 struct cg_scope *scopes, size_t *n, const char **why)
+{
+	enum policy_verdict v = policy_check(&a->cfg->policy, device, app, mode);
+	int err = v == POLICY_OK
+			  ? policy_scopes(&a->cfg->policy, device, app, scopes, CG_MAX_SCOPES, n)
+			  : -EACCES;
+
+	*why = err == -EACCES ? policy_verdict_str(v) : strerror(-err);
+	return err;
+}
+
+/* Why s's certificate may not hold a session ("revocation 3"), or NULL. */
+static const char *session_revoked(struct authd *a, const struct session *s)
+{
+	static char why[32];
+	const struct revocation *r =
+		revoke_match(a->revoked, s->device, s->app, s->serial, s->serial_len);
+
+	if (!r)
+		return NULL;
+	snprintf(why, sizeof(why), "revocation %u", r->id);
+	return why;
+}
+
 /* A first session (old == 0, from r) or a renewal of session old: policy, address, GRANT. */
 static void on_request(struct authd *a, const struct authw_session_request *r, uint32_t old)
 {
@@ -504,8 +552,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	const struct auth_cfg *ac = &a->cfg->auth;
 	char peer[CG_ADDRSTRLEN] = "renewal";
 	struct pending *p = NULL;
-	const char *device, *app;
-	enum policy_verdict v;
+	const char *device, *app, *why;
 	uint8_t mode = 0;
 	size_t i, n;
 	int err;
@@ -540,14 +587,23 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		addr_format_mapped(r->peer_addr, peer, sizeof(peer));
 	if (!prev && r->resume)
 		from = resume_from(a, r, peer);
+	/* The certificate's identity: what revocations and the CRL name. */
+	snprintf(p->s.device, sizeof(p->s.device), "%s", device);
+	snprintf(p->s.app, sizeof(p->s.app), "%s", app);
+	p->s.serial_len = prev ? prev->serial_len : r->serial_len;
+	memcpy(p->s.serial, prev ? prev->serial : r->serial, sizeof(p->s.serial));
+	memcpy(p->s.issuer, prev ? prev->issuer : r->issuer, sizeof(p->s.issuer));
+	why = session_revoked(a, &p->s);
+	if (why) {
+		log_info("auth: %s/%s from %s: denied: revoked (%s)", device, app, peer, why);
+		a->auth_stats[AUTH_DENIED_REVOKED]++;
+		send_deny(a, r->conn, AUTHW_R_REVOKED);
+		return;
+	}
 	/* A renewal is judged again: the policy may have changed since. */
-	v = policy_check(&a->cfg->policy, device, app, &mode);
-	err = v == POLICY_OK
-		      ? policy_scopes(&a->cfg->policy, device, app, p->s.scopes, CG_MAX_SCOPES, &n)
-		      : -EACCES;
+	err = judge(a, device, app, &mode, p->s.scopes, &n, &why);
 	if (err) {
-		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
-			 err == -EACCES ? policy_verdict_str(v) : strerror(-err));
+		log_info("auth: %s/%s from %s: denied: %s", device, app, peer, why);
 		a->auth_stats[AUTH_DENIED_POLICY]++;
 		send_deny(a, r->conn, AUTHW_R_POLICY);
 		return;
@@ -583,8 +639,6 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		send_deny(a, r->conn, AUTHW_R_POOL);
 		return;
 	}
-	snprintf(p->s.device, sizeof(p->s.device), "%s", device);
-	snprintf(p->s.app, sizeof(p->s.app), "%s", app);
 	p->s.conn = r->conn;
 	p->s.created_ns = mono_ns();
 	p->s.expires_ns = p->s.created_ns + a->cfg->auth.session_ttl_ns;
@@ -686,7 +740,7 @@ static void resume_done(struct authd *a, const struct pending *p)
 	log_info("auth: session %08x of %s/%s: resumed by session %08x (the client's network "
 		 "changed), ended",
 		 old->id, old->device, old->app, p->s.id);
-	session_end(a, old);
+	session_end(a, old, AUTHW_R_KILLED);
 }
 
 static void on_install(struct authd *a, struct authw_session_install *m)
@@ -998,6 +1052,28 @@ static X509_STORE *ca_store(const char *path, char *err, size_t errlen)
 	return st;
 }
 
+/* A damaged file stops the start: who is revoked would be unknown (never start open). */
+static int revocations_load(struct authd *a, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int e;
+
+	if (snprintf(path, sizeof(path), "%s/%s/revocations.json", a->cfg->state_dir,
+		     a->cfg->name) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "state_dir %s: path too long", a->cfg->state_dir);
+		return -ENAMETOOLONG;
+	}
+	a->revoked = revoke_store_new(path);
+	if (!a->revoked) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e = revoke_store_load(a->revoked, err, errlen);
+	if (!e && revoke_count(a->revoked))
+		log_info("auth: %zu revocation(s) in force", revoke_count(a->revoked));
+	return e;
+}
+
 struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
 			char *err, size_t errlen)
 {
@@ -1043,6 +1119,9 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 	}
 	/* A damaged file stops the start: which packets the last run took is then unknown. */
 	e = spa_replay_load(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S, err, errlen);
+	if (e)
+		goto fail;
+	e = revocations_load(a, err, errlen);
 	if (e)
 		goto fail;
 
@@ -1120,6 +1199,7 @@ void authd_free(struct authd *a)
 	pool_free(a->pool);
 	spa_replay_free(a->spa_seen);
 	spa_keys_free(a->spa_keys);
+	revoke_store_free(a->revoked);
 	X509_STORE_free(a->ca);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);
@@ -1250,16 +1330,176 @@ int authd_revoke(struct authd *a, uint32_t id)
 	log_info("auth: session %08x of %s/%s revoked by the API", s->id, s->device, s->app);
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
 	/* A grant waiting for its keys may have this id: session_end ends it with its channel. */
-	session_end(a, s);
+	session_end(a, s, AUTHW_R_KILLED);
 	return 0;
+}
+
+/* The ids of every session (installed or granted), to visit while sessions end. */
+static size_t session_ids(struct authd *a, uint32_t *ids)
+{
+	size_t i, n = session_count(a->sessions);
+
+	for (i = 0; i < n; i++)
+		ids[i] = session_at(a->sessions, i)->id;
+	return n;
+}
+
+/* Ends every session a revocation covers, with its channel (reason revoked). How many. */
+static size_t revoke_covered(struct authd *a)
+{
+	static uint32_t ids[CG_MAX_SESSIONS];
+	size_t i, n = session_ids(a, ids), ended = 0;
+
+	for (i = 0; i < n; i++) {
+		struct session *s = session_find(a->sessions, ids[i]);
+		const char *why = s ? session_revoked(a, s) : NULL;
+
+		if (!why)
+			continue;
+		log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->device, s->app, why);
+		a->auth_stats[AUTH_REVOKED_LISTED]++;
+		session_end(a, s, AUTHW_R_REVOKED);
+		ended++;
+	}
+	return ended;
+}
+
+static void revocation_text(const struct revocation *r, char *buf, size_t len)
+{
+	char hex[2 * REVOKE_SERIAL_MAX + 1];
+
+	revoke_serial_format(r->serial, r->serial_len, hex, sizeof(hex));
+	if (r->kind == REVOKE_SERIAL)
+		snprintf(buf, len, "serial %s", hex);
+	else
+		snprintf(buf, len, "device %s%s%s", r->device, r->kind == REVOKE_APP ? " app " : "",
+			 r->kind == REVOKE_APP ? r->app : "");
+}
+
+int authd_revoke_add(struct authd *a, const struct revocation *r, json_t **out)
+{
+	struct revocation n;
+	char what[160];
+	size_t ended;
+	int e = revoke_add(a->revoked, r, wall_s(), &n);
+
+	if (e && e != -EEXIST)
+		return e;
+	*out = revocation_json(&n);
+	if (!*out)
+		return -ENOMEM;
+	if (e)
+		return e;
+	ended = revoke_covered(a);
+	json_object_set_new(*out, "sessions_ended", json_integer((json_int_t)ended));
+	revocation_text(&n, what, sizeof(what));
+	log_info("auth: revocation %u: %s%s%s: %zu session(s) ended", n.id, what,
+		 n.note[0] ? ", note: " : "", n.note, ended);
+	return 0;
+}
+
+int authd_revoke_del(struct authd *a, uint32_t id)
+{
+	struct revocation r;
+	char what[160];
+	int e = revoke_del(a->revoked, id, &r);
+
+	if (e)
+		return e;
+	revocation_text(&r, what, sizeof(what));
+	log_info("auth: revocation %u (%s) removed", id, what);
+	return 0;
+}
+
+int authd_revocations(struct authd *a, json_t **out)
+{
+	*out = revoke_list_json(a->revoked);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* New scopes for s: the table, the gate's entry and the data path's copy. */
+static int session_rescope(struct authd *a, struct session *s, const struct cg_scope *scopes,
+			   size_t n)
+{
+	int e = 0;
+
+	if (s->installed) {
+		e = sessmap_set_scopes(a->sessions_fd, s->id, scopes, (uint32_t)n);
+		if (!e)
+			e = path_session_scopes(a->path, s->id, scopes, (uint32_t)n);
+	}
+	if (e)
+		return e;
+	memset(s->scopes, 0, sizeof(s->scopes));
+	memcpy(s->scopes, scopes, n * sizeof(scopes[0]));
+	s->nscopes = n;
+	return 0;
+}
+
+/*
+ * Judges session id again: ended (reason policy) if the policy no longer
+ * allows it or its mode, given new scopes if they changed. 1 if rescoped,
+ * -1 if ended, 0 if untouched.
+ */
+static int rejudge_one(struct authd *a, struct session *s)
+{
+	struct cg_scope scopes[CG_MAX_SCOPES];
+	const char *why;
+	uint8_t mode = 0;
+	size_t n = 0;
+	int e = judge(a, s->device, s->app, &mode, scopes, &n, &why);
+
+	if (!e && (mode & CG_TUN_F_ENCRYPTED) && !(s->mode & CG_TUN_F_ENCRYPTED)) {
+		e = -EACCES;
+		why = "the policy asks for encrypted mode now";
+	}
+	if (!e && n == s->nscopes && !memcmp(scopes, s->scopes, n * sizeof(scopes[0])))
+		return 0;
+	if (!e) {
+		e = session_rescope(a, s, scopes, n);
+		if (!e) {
+			log_info("auth: session %08x of %s/%s: %zu scope(s) now", s->id, s->device,
+				 s->app, n);
+			a->auth_stats[AUTH_RESCOPED]++;
+			return 1;
+		}
+		why = strerror(-e);
+	}
+	log_info("auth: session %08x of %s/%s revoked: policy: %s", s->id, s->device, s->app, why);
+	a->auth_stats[AUTH_REVOKED_POLICY]++;
+	session_end(a, s, AUTHW_R_POLICY);
+	return -1;
+}
+
+void authd_rejudge(struct authd *a, struct authd_rejudged *out)
+{
+	static uint32_t ids[CG_MAX_SESSIONS];
+	size_t i, n = session_ids(a, ids);
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		struct session *s = session_find(a->sessions, ids[i]);
+		int r = s ? rejudge_one(a, s) : 0;
+
+		out->rescoped += r > 0;
+		out->revoked += r < 0;
+		out->kept += s && !r;
+	}
+}
+
+void authd_set_config(struct authd *a, const struct gw_config *cfg, struct authd_rejudged *out)
+{
+	a->cfg = cfg;
+	authd_rejudge(a, out);
 }
 
 static const char *spa_stat_name(unsigned int i)
 {
-	return i == SPA_STAT_PORT    ? "wrong_port"
-	       : i == SPA_STAT_ERROR ? "error"
-	       : i == SPA_STAT_STATE ? "not_recorded"
-				     : spa_verdict_str(i);
+	return i == SPA_STAT_PORT      ? "wrong_port"
+	       : i == SPA_STAT_ERROR   ? "error"
+	       : i == SPA_STAT_STATE   ? "not_recorded"
+	       : i == SPA_STAT_REVOKED ? "revoked"
+				       : spa_verdict_str(i);
 }
 
 int authd_stats(struct authd *a, json_t **out)

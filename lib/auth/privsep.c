@@ -59,6 +59,7 @@ static const char *const reason_names[AUTHW_R_MAX] = {
 	[AUTHW_R_POOL] = "pool",       [AUTHW_R_INTERNAL] = "internal",
 	[AUTHW_R_KILLED] = "killed",   [AUTHW_R_BUSY] = "busy",
 	[AUTHW_R_LIMIT] = "limit",     [AUTHW_R_TOO_EARLY] = "too_early",
+	[AUTHW_R_REVOKED] = "revoked",
 };
 
 const char *authw_reason_str(uint32_t reason)
@@ -178,7 +179,10 @@ int authw_msg_check(const void *buf, size_t len, uint32_t *type)
 	case AUTHW_SESSION_REQUEST:
 		ok = m.req.conn && proto_offer_ok(&m.req.offer) &&
 		     name_field_ok(m.req.device, sizeof(m.req.device)) &&
-		     name_field_ok(m.req.app, sizeof(m.req.app));
+		     name_field_ok(m.req.app, sizeof(m.req.app)) && m.req.serial_len >= 1 &&
+		     m.req.serial_len <= TLS_SERIAL_MAX &&
+		     zero(m.req.serial + m.req.serial_len, TLS_SERIAL_MAX - m.req.serial_len) &&
+		     zero(m.req.pad, sizeof(m.req.pad));
 		break;
 	case AUTHW_SESSION_INSTALL:
 		ok = m.install.conn && m.install.session;
@@ -221,7 +225,9 @@ int authw_reply_check(const void *buf, size_t len, uint32_t *type)
 		ok = m.installed.conn && m.installed.session;
 		break;
 	case AUTHW_KILL:
-		ok = m.kill.session != 0;
+		ok = m.kill.session != 0 && !m.kill.pad &&
+		     (m.kill.reason == AUTHW_R_KILLED || m.kill.reason == AUTHW_R_REVOKED ||
+		      m.kill.reason == AUTHW_R_POLICY);
 		break;
 #ifdef CG_TESTING
 	case AUTHW_TEST_SYSCALL:
@@ -345,6 +351,9 @@ struct client {
 	uint16_t peer_port;
 	char device[PROTO_NAME_MAX];
 	char app[PROTO_NAME_MAX];
+	uint8_t serial[TLS_SERIAL_MAX]; /* the certificate's (tls_peer_serial) */
+	uint8_t serial_len;
+	uint8_t issuer[TLS_ISSUER_LEN];
 	uint32_t session;   /* installed and told to the client */
 	uint32_t pending;   /* granted, being installed */
 	struct cap_msg cap; /* the capability to send once installed */
@@ -539,6 +548,9 @@ static bool client_msg(struct worker *w, struct client *c, const struct proto_ms
 			memcpy(r.device, c->device, sizeof(r.device));
 			memcpy(r.app, c->app, sizeof(r.app));
 			memcpy(r.peer_addr, c->peer_addr, sizeof(r.peer_addr));
+			memcpy(r.serial, c->serial, sizeof(r.serial));
+			r.serial_len = c->serial_len;
+			memcpy(r.issuer, c->issuer, sizeof(r.issuer));
 			r.offer = m->u.hello.offer;
 			c->told_parent = true;
 			client_wait(w, c, C_WAIT_GRANT);
@@ -647,6 +659,11 @@ static void client_handshake(struct worker *w, struct client *c)
 	if (r || !proto_name_ok(c->device)) {
 		c->device[0] = '\0';
 		client_close(w, c, AUTHW_R_BAD_CN, NULL);
+		return;
+	}
+	/* The parent checks revocations and the CRL on them. */
+	if (tls_peer_serial(c->ssl, c->serial, &c->serial_len, c->issuer)) {
+		client_close(w, c, AUTHW_R_HANDSHAKE, "certificate: unusable serial");
 		return;
 	}
 	c->st = C_HELLO; /* the handshake deadline still runs until hello */
@@ -800,7 +817,7 @@ static void parent_msg(struct worker *w)
 		case AUTHW_KILL:
 			c = find_session(w, m.kill.session);
 			if (c)
-				client_close(w, c, AUTHW_R_KILLED, NULL);
+				client_close(w, c, m.kill.reason, NULL);
 			break;
 #ifdef CG_TESTING
 		case AUTHW_TEST_SYSCALL:

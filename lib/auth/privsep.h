@@ -21,7 +21,7 @@
  *
  * Per TLS connection (conn id, chosen by the worker, never reused):
  *   worker                              parent
- *   SESSION_REQUEST {conn, device, app, offer} ->
+ *   SESSION_REQUEST {conn, device, app, offer, issuer, serial} ->
  *                                       <- GRANT {conn, session, mode, cipher, ...} | DENY
  *                                          (the parent decides mode and cipher:
  *                                          proto_offer_choose)
@@ -31,8 +31,9 @@
  *   SESSION_RENEW {conn, old session}   ->  <- GRANT (new session) ... as above
  *   SESSION_REVOKE {conn, session, why} ->     (exactly once per conn id the
  *                                              parent heard of; session 0 = none yet)
- *                                       <- KILL {session} (admin revoke: the worker
- *                                          closes that client, then sends REVOKE)
+ *                                       <- KILL {session, reason} (admin revoke,
+ *                                          revocation, policy: the worker closes that
+ *                                          client with reason, then sends REVOKE)
  * The worker sends the 64 exporter bytes, not derived keys: key derivation
  * (keys_derive) happens once, in the parent, which wipes the material.
  */
@@ -72,6 +73,7 @@ enum authw_reason {
 	AUTHW_R_BUSY,	   /* too many clients */
 	AUTHW_R_LIMIT,	   /* parent: the device holds max_sessions_per_device already */
 	AUTHW_R_TOO_EARLY, /* parent: renewal before renew_after of the session's lifetime */
+	AUTHW_R_REVOKED,   /* parent: the device, app or certificate is revoked (or in the CRL) */
 	AUTHW_R_MAX,
 };
 
@@ -87,13 +89,17 @@ struct authw_session_request {
 	uint32_t type;	 /* AUTHW_SESSION_REQUEST */
 	uint32_t resume; /* hello's "resume": the session the client held before, 0 = none */
 	uint64_t conn;
-	char device[PROTO_NAME_MAX]; /* certificate CN, NUL-terminated, [A-Za-z0-9_.-] */
-	char app[PROTO_NAME_MAX];    /* from hello */
-	uint8_t peer_addr[16];	     /* IPv4-mapped for IPv4 */
-	uint16_t peer_port;	     /* host order */
-	struct proto_offer offer;    /* hello's mode and ciphers (proto_offer_ok) */
+	char device[PROTO_NAME_MAX];	/* certificate CN, NUL-terminated, [A-Za-z0-9_.-] */
+	char app[PROTO_NAME_MAX];	/* from hello */
+	uint8_t peer_addr[16];		/* IPv4-mapped for IPv4 */
+	uint16_t peer_port;		/* host order */
+	struct proto_offer offer;	/* hello's mode and ciphers (proto_offer_ok) */
+	uint8_t issuer[TLS_ISSUER_LEN]; /* the certificate's: SHA-256 of its issuer name's DER */
+	uint8_t serial[TLS_SERIAL_MAX]; /* the certificate's serial (tls_serial_bytes) */
+	uint8_t serial_len;		/* 1..TLS_SERIAL_MAX */
+	uint8_t pad[3];
 };
-_Static_assert(sizeof(struct authw_session_request) == 168, "no implicit padding");
+_Static_assert(sizeof(struct authw_session_request) == 224, "no implicit padding");
 
 struct authw_session_install {
 	uint32_t type; /* AUTHW_SESSION_INSTALL */
@@ -145,6 +151,8 @@ struct authw_installed {
 struct authw_kill {
 	uint32_t type; /* AUTHW_KILL */
 	uint32_t session;
+	uint32_t reason; /* why the worker closes it: AUTHW_R_KILLED, _REVOKED or _POLICY */
+	uint32_t pad;
 };
 
 struct authw_test_syscall {

@@ -17,6 +17,9 @@ struct session {
 	uint64_t conn; /* the auth worker's connection id of the control channel */
 	char device[CG_NAME_MAX];
 	char app[CG_NAME_MAX];
+	uint8_t serial[20]; /* the certificate's serial (tls_serial_bytes), for revocations */
+	uint8_t serial_len;
+	uint8_t issuer[32]; /* SHA-256 of the certificate's issuer name (the CRL's key) */
 	uint8_t vip[16];
 	uint64_t created_ns; /* CLOCK_MONOTONIC */
 	uint64_t expires_ns;

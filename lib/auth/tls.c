@@ -279,6 +279,49 @@ out:
 	return ret;
 }
 
+int tls_serial_bytes(const ASN1_INTEGER *serial, uint8_t out[TLS_SERIAL_MAX], uint8_t *len)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+	int n = bn ? BN_num_bytes(bn) : -1, ret = -EINVAL;
+
+	if (n >= 0 && n <= TLS_SERIAL_MAX) {
+		if (n == 0)
+			out[n++] = 0;
+		else
+			BN_bn2bin(bn, out);
+		*len = (uint8_t)n;
+		ret = 0;
+	}
+	BN_free(bn);
+	return ret;
+}
+
+int tls_name_sha256(const X509_NAME *name, uint8_t out[TLS_ISSUER_LEN])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n = i2d_X509_NAME(name, &der), ok;
+
+	ok = n > 0 && EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL) == 1 &&
+	     mdlen == TLS_ISSUER_LEN;
+	OPENSSL_free(der);
+	return ok ? 0 : -EIO;
+}
+
+int tls_peer_serial(SSL *ssl, uint8_t serial[TLS_SERIAL_MAX], uint8_t *serial_len,
+		    uint8_t issuer[TLS_ISSUER_LEN])
+{
+	X509 *peer =
+		SSL_get_verify_result(ssl) == X509_V_OK ? SSL_get1_peer_certificate(ssl) : NULL;
+	int ret =
+		peer ? tls_serial_bytes(X509_get0_serialNumber(peer), serial, serial_len) : -ENOENT;
+
+	if (!ret)
+		ret = tls_name_sha256(X509_get_issuer_name(peer), issuer);
+	X509_free(peer);
+	return ret;
+}
+
 int tls_export_material(SSL *ssl, uint32_t session_id, uint8_t out[TLS_MATERIAL_LEN])
 {
 	uint8_t ctx[4] = { (uint8_t)(session_id >> 24), (uint8_t)(session_id >> 16),

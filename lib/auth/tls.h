@@ -45,6 +45,23 @@ int tls_client_expect(SSL *ssl, const char *host);
  */
 int tls_peer_cn(SSL *ssl, char *buf, size_t len);
 
+#define TLS_SERIAL_MAX 20 /* bytes of a certificate serial (RFC 5280) */
+#define TLS_ISSUER_LEN 32 /* SHA-256 of an issuer name's DER */
+
+/*
+ * A certificate serial as its big-endian magnitude without leading zero
+ * bytes (zero: one byte). 0, or -EINVAL for one longer than TLS_SERIAL_MAX.
+ */
+int tls_serial_bytes(const ASN1_INTEGER *serial, uint8_t out[TLS_SERIAL_MAX], uint8_t *len);
+/* SHA-256 of the name's DER encoding (how revocations name an issuer). 0 or -EIO. */
+int tls_name_sha256(const X509_NAME *name, uint8_t out[TLS_ISSUER_LEN]);
+/*
+ * The verified peer certificate's serial (tls_serial_bytes) and issuer
+ * (tls_name_sha256). 0, -ENOENT (no verified certificate), -EINVAL or -EIO.
+ */
+int tls_peer_serial(SSL *ssl, uint8_t serial[TLS_SERIAL_MAX], uint8_t *serial_len,
+		    uint8_t issuer[TLS_ISSUER_LEN]);
+
 /*
  * 64 bytes of keying material (RFC 8446 §7.5) with label CG_EXPORTER_LABEL and
  * context = the session id as 4 big-endian bytes. Both ends of one connection

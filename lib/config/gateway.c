@@ -1343,3 +1343,64 @@ out:
 	free(text);
 	return ret;
 }
+
+#define FIELD(sec, key, f)                                                                     \
+	{                                                                                      \
+		sec " " key, offsetof(struct gw_config, f), sizeof(((struct gw_config *)0)->f) \
+	}
+
+/* Everything but the policy, in the order a message names it. */
+static const struct {
+	const char *name;
+	size_t off, len;
+} restart_fields[] = {
+	FIELD("[gateway]", "interface", iface),
+	FIELD("[gateway]", "name", name),
+	FIELD("[gateway]", "api", api),
+	FIELD("[gateway]", "state_dir", state_dir),
+	FIELD("[gateway]", "default", default_action),
+	FIELD("[gateway]", "xdp_mode", xdp_mode),
+	FIELD("[gateway]", "flow_timeout", flow_timeout_ns),
+	FIELD("[gateway]", "internal", internal),
+	FIELD("[auth]", "(the section)", auth.enabled),
+	FIELD("[auth]", "port", auth.port),
+	FIELD("[auth]", "spa_port", auth.spa_port),
+	FIELD("[auth]", "data_port", auth.data_port),
+	FIELD("[auth]", "ca", auth.ca),
+	FIELD("[auth]", "cert", auth.cert),
+	FIELD("[auth]", "key", auth.key),
+	FIELD("[auth]", "devices", auth.devices),
+	FIELD("[auth]", "pool", auth.pool),
+	FIELD("[auth]", "session_ttl", auth.session_ttl_ns),
+	FIELD("[auth]", "keepalive", auth.keepalive_ns),
+	FIELD("[auth]", "dead_after", auth.dead_after_ns),
+	FIELD("[auth]", "spa_open", auth.spa_open_ns),
+	FIELD("[auth]", "spa_rate", auth.spa_rate),
+	FIELD("[auth]", "spa_burst", auth.spa_burst),
+	FIELD("[auth]", "max_sessions_per_device", auth.max_sessions_per_device),
+	FIELD("[auth]", "max_sessions_per_conn", auth.max_sessions_per_conn),
+	FIELD("[auth]", "renew_after", auth.renew_after_pct),
+	FIELD("[auth]", "workers", auth.workers),
+	FIELD("[auth]", "fast_path", auth.levers),
+	FIELD("[auth]", "tun", auth.tun),
+	FIELD("[open]", "tcp/udp", open),
+	FIELD("[open]", "to", opens),
+	FIELD("[knock]", "(the sections)", knocks),
+};
+
+const char *config_restart_key(const struct gw_config *old, const struct gw_config *new)
+{
+	static struct gw_config a, b;
+	size_t i;
+
+	for (i = 0; i < sizeof(restart_fields) / sizeof(restart_fields[0]); i++)
+		if (memcmp((const char *)old + restart_fields[i].off,
+			   (const char *)new + restart_fields[i].off, restart_fields[i].len))
+			return restart_fields[i].name;
+	/* Whatever the table does not name (a key added since): the whole struct, policy aside. */
+	a = *old;
+	b = *new;
+	memset(&a.policy, 0, sizeof(a.policy));
+	memset(&b.policy, 0, sizeof(b.policy));
+	return memcmp(&a, &b, sizeof(a)) ? "a key outside [service] and [allow]" : NULL;
+}

@@ -136,4 +136,12 @@ int config_parse_string(const char *text, const char *name, struct gw_config *cf
 			size_t errlen);
 int config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
 
+/*
+ * What a live reload cannot apply: NULL if old and new differ only in their
+ * [service] and [allow] sections (the policy), else the section or key that
+ * changed ("[gateway] interface", "[auth] pool", "[open]", "[knock]"), which
+ * needs a restart.
+ */
+const char *config_restart_key(const struct gw_config *old, const struct gw_config *new);
+
 #endif

@@ -315,6 +315,7 @@ static void w_request(struct authd *a, int fw, uint64_t conn, const char *device
 		.type = AUTHW_SESSION_REQUEST,
 		.conn = conn,
 		.peer_port = 40000,
+		.serial_len = 1,
 	};
 
 	snprintf(r.device, sizeof(r.device), "%s", device);
