@@ -87,9 +87,13 @@ static enum api_refusal str_field(json_t *obj, const char *key, const char **out
 	return API_OK;
 }
 
-/* The body as a JSON object whose keys are all in known[] (NULL-terminated); want: for messages. */
+/*
+ * The body as a JSON object whose keys are all in known[] (NULL-terminated);
+ * for messages, want is the body's form and fields its field names.
+ */
 static enum api_refusal load_object(const char *body, size_t len, const char *const *known,
-				    const char *want, json_t **out, char *err, size_t errlen)
+				    const char *want, const char *fields, json_t **out, char *err,
+				    size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root;
@@ -119,7 +123,7 @@ static enum api_refusal load_object(const char *body, size_t len, const char *co
 			;
 		if (!known[i]) {
 			snprintf(err, errlen, "unknown field \"%.*s\" (want %s)", QUOTE_MAX, key,
-				 want);
+				 fields);
 			json_decref(root);
 			return API_REF_UNKNOWN_FIELD;
 		}
@@ -138,8 +142,8 @@ enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, ui
 	struct cidr cidr;
 	uint32_t act;
 
-	ret = load_object(body, len, known, "{\"cidr\":\"...\",\"action\":\"allow|drop\"}", &root,
-			  err, errlen);
+	ret = load_object(body, len, known, "{\"cidr\":\"...\",\"action\":\"allow|drop\"}",
+			  "cidr and action", &root, err, errlen);
 	if (ret)
 		return ret;
 	if ((ret = str_field(root, "cidr", &cidr_s, err, errlen)) ||
@@ -189,7 +193,8 @@ enum api_refusal api_parse_revocation(const char *body, size_t len, json_t **roo
 	enum api_refusal ret;
 
 	*root = NULL;
-	ret = load_object(body, len, known, want, root, err, errlen);
+	ret = load_object(body, len, known, want, "device and app, or serial; and note", root, err,
+			  errlen);
 	if (!ret)
 		ret = opt_str_field(*root, "device", &r->device, err, errlen);
 	if (!ret)
