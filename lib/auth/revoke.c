@@ -8,111 +8,67 @@
 
 #include "lib/auth/revoke.h"
 #include "lib/base/file.h"
+#include "lib/base/hindex.h"
 
 #define REVOKE_STATE_VERSION 1
 
-/*
- * Entries in id order (ids only grow), and an open-addressing table of their
- * indexes + 1 (0 = empty) by what they revoke, at most half full.
- */
+/* Entries in id order (ids only grow), indexed by what they revoke. */
 struct revoke_store {
 	char path[PATH_MAX];
 	struct revocation *e;
 	size_t n, cap;
-	uint32_t *slots;
-	size_t nslots; /* a power of two */
+	struct hindex idx;
 	uint32_t next_id;
 };
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+/* What an entry revokes: its kind and names, or its serial. */
+static uint64_t key_hash(const struct revocation *r)
 {
-	const uint8_t *b = p;
+	uint64_t h = hindex_hash(HINDEX_SEED, &(uint8_t){ (uint8_t)r->kind }, 1);
 
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ULL;
-	return h;
+	if (r->kind == REVOKE_SERIAL)
+		return hindex_hash(h, r->serial, r->serial_len);
+	h = hindex_hash(h, r->device, strlen(r->device) + 1);
+	return r->kind == REVOKE_APP ? hindex_hash(h, r->app, strlen(r->app)) : h;
 }
 
-static uint64_t key_hash(enum revoke_kind kind, const char *device, const char *app,
-			 const uint8_t *serial, size_t serial_len)
+static uint64_t entry_hash(const void *ctx, size_t i)
 {
-	uint64_t h = fnv(0xcbf29ce484222325ULL, &(uint8_t){ (uint8_t)kind }, 1);
-
-	if (kind == REVOKE_SERIAL)
-		return fnv(h, serial, serial_len);
-	h = fnv(h, device, strlen(device) + 1);
-	return kind == REVOKE_APP ? fnv(h, app, strlen(app)) : h;
+	return key_hash(&((const struct revoke_store *)ctx)->e[i]);
 }
 
-static bool key_eq(const struct revocation *r, enum revoke_kind kind, const char *device,
-		   const char *app, const uint8_t *serial, size_t serial_len)
+static bool entry_eq(const void *ctx, size_t i, const void *key)
 {
-	if (r->kind != kind)
+	const struct revocation *r = &((const struct revoke_store *)ctx)->e[i], *k = key;
+
+	if (r->kind != k->kind)
 		return false;
-	if (kind == REVOKE_SERIAL)
-		return r->serial_len == serial_len && !memcmp(r->serial, serial, serial_len);
-	return !strcmp(r->device, device) && (kind != REVOKE_APP || !strcmp(r->app, app));
+	if (k->kind == REVOKE_SERIAL)
+		return r->serial_len == k->serial_len &&
+		       !memcmp(r->serial, k->serial, k->serial_len);
+	return !strcmp(r->device, k->device) && (k->kind != REVOKE_APP || !strcmp(r->app, k->app));
+}
+
+/* The entry that revokes the same as key, or NULL. */
+static const struct revocation *lookup_of(const struct revoke_store *s,
+					  const struct revocation *key)
+{
+	long i = hindex_find(&s->idx, key_hash(key), entry_eq, s, key);
+
+	return i < 0 ? NULL : &s->e[i];
 }
 
 static const struct revocation *lookup(const struct revoke_store *s, enum revoke_kind kind,
 				       const char *device, const char *app, const uint8_t *serial,
 				       size_t serial_len)
 {
-	size_t i;
+	struct revocation k = { .kind = kind, .serial_len = (uint8_t)serial_len };
 
-	if (!s->nslots)
-		return NULL;
-	for (i = key_hash(kind, device, app, serial, serial_len) & (s->nslots - 1); s->slots[i];
-	     i = (i + 1) & (s->nslots - 1)) {
-		const struct revocation *r = &s->e[s->slots[i] - 1];
-
-		if (key_eq(r, kind, device, app, serial, serial_len))
-			return r;
-	}
-	return NULL;
-}
-
-static const struct revocation *lookup_of(const struct revoke_store *s, const struct revocation *r)
-{
-	return lookup(s, r->kind, r->device, r->app, r->serial, r->serial_len);
-}
-
-static void slot_put(struct revoke_store *s, size_t i)
-{
-	const struct revocation *r = &s->e[i];
-	size_t k = key_hash(r->kind, r->device, r->app, r->serial, r->serial_len) & (s->nslots - 1);
-
-	while (s->slots[k])
-		k = (k + 1) & (s->nslots - 1);
-	s->slots[k] = (uint32_t)i + 1;
-}
-
-/* The table again for s->e[0..n), in the slots there are. */
-static void relink(struct revoke_store *s)
-{
-	size_t i;
-
-	memset(s->slots, 0, s->nslots * sizeof(*s->slots));
-	for (i = 0; i < s->n; i++)
-		slot_put(s, i);
-}
-
-/* A table sized for at least want entries. 0 or -ENOMEM (unchanged). */
-static int reindex(struct revoke_store *s, size_t want)
-{
-	size_t nslots = 16;
-	uint32_t *slots;
-
-	while (nslots < want * 2)
-		nslots *= 2;
-	slots = calloc(nslots, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	free(s->slots);
-	s->slots = slots;
-	s->nslots = nslots;
-	relink(s);
-	return 0;
+	snprintf(k.device, sizeof(k.device), "%s", device);
+	snprintf(k.app, sizeof(k.app), "%s", app);
+	if (serial_len && serial_len <= sizeof(k.serial))
+		memcpy(k.serial, serial, serial_len);
+	return serial_len <= sizeof(k.serial) ? lookup_of(s, &k) : NULL;
 }
 
 struct revoke_store *revoke_store_new(const char *path)
@@ -135,7 +91,7 @@ void revoke_store_free(struct revoke_store *s)
 	if (!s)
 		return;
 	free(s->e);
-	free(s->slots);
+	hindex_free(&s->idx);
 	free(s);
 }
 
@@ -261,14 +217,16 @@ static int reserve(struct revoke_store *s)
 		s->e = e;
 		s->cap = cap;
 	}
-	return (s->n + 1) * 2 > s->nslots ? reindex(s, s->n + 1) : 0;
+	return (s->n + 1) * 2 > s->idx.nslots ? hindex_build(&s->idx, s->n, s->n + 1, entry_hash, s)
+					      : 0;
 }
 
 /* Appends r (checked, not a duplicate, reserve()d). */
 static void append(struct revoke_store *s, const struct revocation *r)
 {
 	s->e[s->n] = *r;
-	slot_put(s, s->n++);
+	hindex_put(&s->idx, s->n, key_hash(r));
+	s->n++;
 }
 
 int revoke_add(struct revoke_store *s, const struct revocation *r, uint64_t now_s,
@@ -325,7 +283,8 @@ int revoke_del(struct revoke_store *s, uint32_t id, struct revocation *out)
 		*out = s->e[i];
 	memmove(&s->e[i], &s->e[i + 1], (s->n - i - 1) * sizeof(s->e[0]));
 	s->n--;
-	relink(s);
+	/* The table there is large enough: this allocates nothing and cannot fail. */
+	hindex_build(&s->idx, s->n, s->n, entry_hash, s);
 	return 0;
 }
 
@@ -474,9 +433,9 @@ int revoke_store_load(struct revoke_store *s, char *err, size_t errlen)
 	s->next_id = (uint32_t)next;
 	ret = 0;
 out:
-	if (ret && s->slots) {
+	if (ret) {
 		s->n = 0;
-		relink(s);
+		hindex_build(&s->idx, 0, 0, entry_hash, s);
 	}
 	json_decref(root);
 	return ret;
