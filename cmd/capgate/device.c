@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* capgate device revoke|unrevoke|revocations: revocations over the REST API. */
+/* capgate device revoke|unrevoke|revocations|group|list: revocations and groups over the API. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,8 @@
 	"TEXT]\n"                                                                             \
 	"       capgate device unrevoke NAME [--app APP] | unrevoke --serial HEX | unrevoke " \
 	"--id ID\n"                                                                           \
-	"       capgate device revocations  [OPTIONS]"
+	"       capgate device revocations | list  [OPTIONS]\n"                               \
+	"       capgate device group NAME [GROUP...]   (no GROUP: remove the device's groups)"
 
 struct device_opts {
 	bool json;
@@ -186,42 +187,84 @@ static int unrevoke(const struct cg_global *g, const struct device_opts *o, cons
 
 static int revocations(const struct cg_global *g, const struct device_opts *o)
 {
-	char *raw = NULL, what[160], when[32];
-	json_t *j = NULL, *e;
+	char what[160], when[32];
+	json_t *j, *e;
 	size_t i;
-	int ret;
+	int ret = api_get_listing(g, "/v1/revocations", o->json, JSON_ARRAY, &j);
 
-	ret = api_call(g, "GET", "/v1/revocations", NULL, &raw);
-	if (ret)
-		goto out;
-	if (o->json) {
-		printf("%s\n", raw);
-		goto out;
-	}
-	j = api_call_json(raw);
-	if (!json_is_array(j)) {
-		ret = 1;
-		goto out;
-	}
-	if (!json_array_size(j)) {
+	if (!j)
+		return ret;
+	if (!json_array_size(j))
 		printf("no revocations\n");
-		goto out;
-	}
-	printf("%-6s %-20s %-48s %s\n", "ID", "SINCE (UTC)", "REVOKED", "NOTE");
-	for (i = 0; i < json_array_size(j); i++) {
-		time_t t;
+	else
+		printf("%-6s %-20s %-48s %s\n", "ID", "SINCE (UTC)", "REVOKED", "NOTE");
+	json_array_foreach(j, i, e)
+	{
+		time_t t = (time_t)json_int_field(e, "time");
 		struct tm tm;
 
-		e = json_array_get(j, i);
-		t = (time_t)json_int_field(e, "time");
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
 		entry_text(e, what, sizeof(what));
 		printf("%-6lld %-20s %-48s %s\n", json_int_field(e, "id"), when, what,
 		       json_object_get(e, "note") ? json_str_field(e, "note") : "");
 	}
-out:
 	json_decref(j);
+	return ret;
+}
+
+/* PUT (groups given) or DELETE (none) /v1/devices/NAME/groups. */
+static int group(const struct cg_global *g, const struct device_opts *o, const char *name,
+		 char **groups, int n)
+{
+	json_t *b = json_object(), *a = json_array(), *j = NULL;
+	char path[CG_NAME_MAX + 32], *body = NULL, *raw = NULL;
+	int i, ret = 1;
+
+	snprintf(path, sizeof(path), "/v1/devices/%s/groups", name);
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(groups[i]));
+	if (b && a && !json_object_set(b, "groups", a))
+		body = json_dumps(b, JSON_COMPACT);
+	if (body)
+		ret = api_call(g, n ? "PUT" : "DELETE", path, n ? body : NULL, &raw);
+	if (!ret && o->json && raw && raw[0]) {
+		printf("%s\n", raw);
+	} else if (!ret && n) {
+		j = api_call_json(raw);
+		printf("device %s: %d group(s); sessions: %lld rescoped, %lld revoked\n", name, n,
+		       json_int_field(j, "sessions_rescoped"),
+		       json_int_field(j, "sessions_revoked"));
+	} else if (!ret) {
+		printf("device %s: groups removed\n", name);
+	}
+	json_decref(j);
+	json_decref(a);
+	json_decref(b);
+	free(body);
 	free(raw);
+	return ret;
+}
+
+static int list(const struct cg_global *g, const struct device_opts *o)
+{
+	const char *name;
+	json_t *j, *v, *gr;
+	size_t i;
+	int ret = api_get_listing(g, "/v1/devices", o->json, JSON_OBJECT, &j);
+
+	if (!j)
+		return ret;
+	if (!json_object_size(j))
+		printf("no groups set through the API\n");
+	else
+		printf("%-24s %s\n", "DEVICE", "GROUPS");
+	json_object_foreach(j, name, v)
+	{
+		printf("%-24s", name);
+		json_array_foreach(v, i, gr) printf(" %s", json_string_value(gr));
+		printf("\n");
+	}
+	json_decref(j);
 	return ret;
 }
 
@@ -245,6 +288,10 @@ int cmd_device(int argc, char **argv, const struct cg_global *g)
 		return unrevoke(g, &o, name);
 	if (!strcmp(verb, "revocations") && n == 1)
 		return revocations(g, &o);
+	if (!strcmp(verb, "list") && n == 1)
+		return list(g, &o);
+	if (!strcmp(verb, "group") && n >= 2)
+		return group(g, &o, argv[1], argv + 2, n - 2);
 	fprintf(stderr, "usage: %s\n", DEVICE_USAGE);
 	return 2;
 }

@@ -75,6 +75,16 @@ struct api_ops {
 	int (*revocation_add)(struct gateway *gw, const struct api_revocation *r, json_t **out);
 	/* Removes revocation id. -ENOENT, -EIO, -EOPNOTSUPP. */
 	int (*revocation_del)(struct gateway *gw, uint32_t id);
+	/* {"dev1":["sensors","floor2"], ...}: the groups set through the API. */
+	int (*devices_list)(struct gateway *gw, json_t **out);
+	/*
+	 * Sets device's groups (n = 0: removes them), saved first, then the
+	 * device's live sessions are judged again: *out {"device":..,"groups":[..],
+	 * "sessions_rescoped":N,"sessions_revoked":N}. -EINVAL (more than the
+	 * registry holds), -ENOENT (n = 0, none set), -ENOSPC, -EIO, -EOPNOTSUPP.
+	 */
+	int (*device_groups_set)(struct gateway *gw, const char *device, const char *const *groups,
+				 size_t n, json_t **out);
 	/*
 	 * Reads the config file again and applies its [service] and [allow]
 	 * sections to the live sessions: *out {"sessions_kept":N,

@@ -226,6 +226,49 @@ enum api_refusal api_parse_revocation(const char *body, size_t len, json_t **roo
 	return ret;
 }
 
+enum api_refusal api_parse_groups(const char *body, size_t len, json_t **root, const char **groups,
+				  size_t *n, char *err, size_t errlen)
+{
+	static const char *const known[] = { "groups", NULL };
+	enum api_refusal ret;
+	json_t *a, *g;
+	size_t i;
+
+	ret = load_object(body, len, known, "{\"groups\":[NAME, ...]}", "groups", root, err,
+			  errlen);
+	if (ret)
+		return ret;
+	a = json_object_get(*root, "groups");
+	if (!a) {
+		snprintf(err, errlen, "missing field \"groups\"");
+		ret = API_REF_MISSING_FIELD;
+	} else if (!json_is_array(a)) {
+		snprintf(err, errlen, "field \"groups\" must be an array, not %s",
+			 json_type_name(a));
+		ret = API_REF_WRONG_TYPE;
+	} else if (json_array_size(a) > API_GROUPS_MAX) {
+		snprintf(err, errlen, "%zu groups: at most %d", json_array_size(a), API_GROUPS_MAX);
+		ret = API_REF_BAD_VALUE;
+	}
+	for (i = 0; !ret && i < json_array_size(a); i++) {
+		g = json_array_get(a, i);
+		groups[i] = json_string_value(g);
+		if (!groups[i]) {
+			snprintf(err, errlen, "group %zu must be a string, not %s", i + 1,
+				 json_type_name(g));
+			ret = API_REF_WRONG_TYPE;
+		} else {
+			ret = name_ok("group", groups[i], err, errlen);
+		}
+	}
+	*n = ret ? 0 : json_array_size(a);
+	if (ret) {
+		json_decref(*root);
+		*root = NULL;
+	}
+	return ret;
+}
+
 enum api_refusal api_parse_id(const char *what, const char *s, size_t len, uint32_t *id, char *err,
 			      size_t errlen)
 {
@@ -287,13 +330,20 @@ static const struct route routes[] = {
 	{ "POST", "/v1/revocations", API_ROUTE_REVOCATION_ADD },
 	{ "DELETE", "/v1/revocations/*", API_ROUTE_REVOCATION_DEL },
 	{ "POST", "/v1/reload", API_ROUTE_RELOAD },
+	{ "GET", "/v1/devices", API_ROUTE_DEVICES_LIST },
+	{ "PUT", "/v1/devices/*/groups", API_ROUTE_DEVICE_GROUPS_SET },
+	{ "DELETE", "/v1/devices/*/groups", API_ROUTE_DEVICE_GROUPS_DEL },
 };
 
-/* Matches path against pattern; on a match sets the parameter (or NULL). */
+/*
+ * Matches path against pattern; on a match sets the parameter (or NULL). A
+ * "*" stands for one non-empty segment, anywhere: the device name of
+ * /v1/devices/NAME/groups as much as a rule id at the end.
+ */
 static bool path_match(const char *pattern, const char *path, const char **param, size_t *plen)
 {
+	const char *star = strchr(pattern, '*'), *end;
 	size_t n;
-	const char *star = strchr(pattern, '*');
 
 	if (!star) {
 		if (strcmp(pattern, path))
@@ -306,10 +356,13 @@ static bool path_match(const char *pattern, const char *path, const char **param
 	if (strncmp(pattern, path, n))
 		return false;
 	path += n;
-	if (*path == '\0' || strchr(path, '/'))
+	end = strchr(path, '/');
+	if (!end)
+		end = path + strlen(path);
+	if (end == path || strcmp(end, star + 1))
 		return false;
 	*param = path;
-	*plen = strlen(path);
+	*plen = (size_t)(end - path);
 	return true;
 }
 
@@ -636,6 +689,65 @@ static void reload(struct api_ctx *ctx, struct api_reply *rep)
 	json_decref(out);
 }
 
+static void devices_list(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL;
+	int err = ctx->ops->devices_list(ctx->gw, &out);
+
+	if (err == -EOPNOTSUPP)
+		reply_error(rep, 409, API_REF_NO_AUTH, "the gateway has no [auth] section", NULL);
+	else if (err)
+		reply_gw_error(rep, err, "listing the devices");
+	else
+		reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+/* PUT (body) or DELETE (body NULL) /v1/devices/<name>/groups. */
+static void device_groups(struct api_ctx *ctx, const struct api_match *m, const char *body,
+			  size_t len, struct api_reply *rep)
+{
+	const char *groups[API_GROUPS_MAX];
+	char msg[ERR_MAX], name[CG_NAME_MAX];
+	enum api_refusal why = API_OK;
+	json_t *root = NULL, *out = NULL;
+	size_t n = 0;
+	int err;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(m->paramlen < CG_NAME_MAX ? m->paramlen : 0),
+		 m->param);
+	if (!name_valid(name)) {
+		snprintf(msg, sizeof(msg), "bad device \"%.*s\": %s",
+			 (int)(m->paramlen < QUOTE_MAX ? m->paramlen : QUOTE_MAX), m->param,
+			 NAME_RULE);
+		why = API_REF_BAD_VALUE;
+	}
+	if (!why && body)
+		why = api_parse_groups(body, len, &root, groups, &n, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = ctx->ops->device_groups_set(ctx->gw, name, groups, n, &out);
+	if (!err) {
+		reply_json(rep, 200, out);
+	} else if (err == -ENOENT) {
+		snprintf(msg, sizeof(msg), "device %s holds no groups set through the API", name);
+		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+	} else if (err == -EINVAL) {
+		snprintf(msg, sizeof(msg), "%zu groups: a device holds at most 16", n);
+		reply_error(rep, 400, API_REF_BAD_VALUE, msg, NULL);
+	} else if (err == -ENOSPC) {
+		reply_error(rep, 507, API_REF_FULL, "the device registry is full", NULL);
+	} else if (err == -EOPNOTSUPP) {
+		reply_error(rep, 409, API_REF_NO_AUTH, "the gateway has no [auth] section", NULL);
+	} else {
+		reply_gw_error(rep, err, "setting the device's groups");
+	}
+	json_decref(out);
+	json_decref(root);
+}
+
 static json_t *refused_json(const struct api_ctx *ctx)
 {
 	json_t *o = json_object();
@@ -774,6 +886,15 @@ void api_handle(struct api_ctx *ctx, const char *method, const char *path, const
 		break;
 	case API_ROUTE_RELOAD:
 		reload(ctx, rep);
+		break;
+	case API_ROUTE_DEVICES_LIST:
+		devices_list(ctx, rep);
+		break;
+	case API_ROUTE_DEVICE_GROUPS_SET:
+		device_groups(ctx, &m, body ? body : "", len, rep);
+		break;
+	case API_ROUTE_DEVICE_GROUPS_DEL:
+		device_groups(ctx, &m, NULL, 0, rep);
 		break;
 	}
 out:

@@ -73,24 +73,37 @@ enum api_refusal api_parse_id(const char *what, const char *s, size_t len, uint3
 enum api_refusal api_parse_revocation(const char *body, size_t len, json_t **root,
 				      struct api_revocation *r, char *err, size_t errlen);
 
+#define API_GROUPS_MAX 64 /* groups a PUT body may list (the registry holds fewer) */
+
+/*
+ * Checks a PUT /v1/devices/<name>/groups body: {"groups":[NAME, ...]}, each
+ * a valid name, at most API_GROUPS_MAX. groups[] point into *root, which the
+ * caller json_decref()s. API_OK, or the refusal with err.
+ */
+enum api_refusal api_parse_groups(const char *body, size_t len, json_t **root, const char **groups,
+				  size_t *n, char *err, size_t errlen);
+
 /* The /v1/knock/<source> segment, to the 16-byte form. API_OK or API_REF_BAD_ADDRESS. */
 enum api_refusal api_parse_source(const char *s, size_t len, uint8_t addr[16], char *err,
 				  size_t errlen);
 
 enum api_route_id {
-	API_ROUTE_RULES_LIST,	    /* GET /v1/rules */
-	API_ROUTE_RULE_ADD,	    /* POST /v1/rules */
-	API_ROUTE_RULE_DEL,	    /* DELETE /v1/rules/<id> */
-	API_ROUTE_KNOCK_LIST,	    /* GET /v1/knock */
-	API_ROUTE_KNOCK_CLOSE,	    /* DELETE /v1/knock/<source> */
-	API_ROUTE_STATS,	    /* GET /v1/stats */
-	API_ROUTE_METRICS,	    /* GET /metrics */
-	API_ROUTE_SESSIONS_LIST,    /* GET /v1/sessions */
-	API_ROUTE_SESSION_REVOKE,   /* DELETE /v1/sessions/<id> */
-	API_ROUTE_REVOCATIONS_LIST, /* GET /v1/revocations */
-	API_ROUTE_REVOCATION_ADD,   /* POST /v1/revocations */
-	API_ROUTE_REVOCATION_DEL,   /* DELETE /v1/revocations/<id> */
-	API_ROUTE_RELOAD,	    /* POST /v1/reload */
+	API_ROUTE_RULES_LIST,	     /* GET /v1/rules */
+	API_ROUTE_RULE_ADD,	     /* POST /v1/rules */
+	API_ROUTE_RULE_DEL,	     /* DELETE /v1/rules/<id> */
+	API_ROUTE_KNOCK_LIST,	     /* GET /v1/knock */
+	API_ROUTE_KNOCK_CLOSE,	     /* DELETE /v1/knock/<source> */
+	API_ROUTE_STATS,	     /* GET /v1/stats */
+	API_ROUTE_METRICS,	     /* GET /metrics */
+	API_ROUTE_SESSIONS_LIST,     /* GET /v1/sessions */
+	API_ROUTE_SESSION_REVOKE,    /* DELETE /v1/sessions/<id> */
+	API_ROUTE_REVOCATIONS_LIST,  /* GET /v1/revocations */
+	API_ROUTE_REVOCATION_ADD,    /* POST /v1/revocations */
+	API_ROUTE_REVOCATION_DEL,    /* DELETE /v1/revocations/<id> */
+	API_ROUTE_RELOAD,	     /* POST /v1/reload */
+	API_ROUTE_DEVICES_LIST,	     /* GET /v1/devices */
+	API_ROUTE_DEVICE_GROUPS_SET, /* PUT /v1/devices/<name>/groups */
+	API_ROUTE_DEVICE_GROUPS_DEL, /* DELETE /v1/devices/<name>/groups */
 };
 
 struct api_match {

@@ -24,6 +24,7 @@
 #include "lib/auth/authd.h"
 #include "lib/auth/pool.h"
 #include "lib/auth/privsep.h"
+#include "lib/auth/registry.h"
 #include "lib/auth/revoke.h"
 #include "lib/auth/session.h"
 #include "lib/auth/spa.h"
@@ -146,6 +147,7 @@ struct authd {
 	struct spa_keys *spa_keys;
 	char spa_state[PATH_MAX];     /* <state_dir>/<name>/spa_seen.json */
 	struct revoke_store *revoked; /* <state_dir>/<name>/revocations.json */
+	struct registry *registry;    /* <state_dir>/<name>/devices.json: groups set by the API */
 	struct vip_pool *pool;
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
@@ -1052,23 +1054,39 @@ static X509_STORE *ca_store(const char *path, char *err, size_t errlen)
 	return st;
 }
 
-/* A damaged file stops the start: who is revoked would be unknown (never start open). */
-static int revocations_load(struct authd *a, char *err, size_t errlen)
+/* <state_dir>/<name>/file into buf. 0 or -ENAMETOOLONG with err. */
+static int state_path(const struct authd *a, const char *file, char *buf, size_t len, char *err,
+		      size_t errlen)
+{
+	if (snprintf(buf, len, "%s/%s/%s", a->cfg->state_dir, a->cfg->name, file) < (int)len)
+		return 0;
+	snprintf(err, errlen, "state_dir %s: path too long", a->cfg->state_dir);
+	return -ENAMETOOLONG;
+}
+
+/*
+ * Revocations and the device registry. A damaged file stops the start: who
+ * is revoked, or in which groups, would be unknown (never start open).
+ */
+static int state_load(struct authd *a, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int e;
+	int e = state_path(a, "revocations.json", path, sizeof(path), err, errlen);
 
-	if (snprintf(path, sizeof(path), "%s/%s/revocations.json", a->cfg->state_dir,
-		     a->cfg->name) >= (int)sizeof(path)) {
-		snprintf(err, errlen, "state_dir %s: path too long", a->cfg->state_dir);
-		return -ENAMETOOLONG;
-	}
+	if (e)
+		return e;
 	a->revoked = revoke_store_new(path);
-	if (!a->revoked) {
+	e = state_path(a, "devices.json", path, sizeof(path), err, errlen);
+	if (e)
+		return e;
+	a->registry = registry_new(path);
+	if (!a->revoked || !a->registry) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	e = revoke_store_load(a->revoked, err, errlen);
+	if (!e)
+		e = registry_load(a->registry, err, errlen);
 	if (!e && revoke_count(a->revoked))
 		log_info("auth: %zu revocation(s) in force", revoke_count(a->revoked));
 	return e;
@@ -1111,17 +1129,14 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 		goto fail;
 	}
 
-	if (snprintf(a->spa_state, sizeof(a->spa_state), "%s/%s/spa_seen.json", cfg->state_dir,
-		     cfg->name) >= (int)sizeof(a->spa_state)) {
-		e = -ENAMETOOLONG;
-		snprintf(err, errlen, "state_dir %s: path too long", cfg->state_dir);
+	e = state_path(a, "spa_seen.json", a->spa_state, sizeof(a->spa_state), err, errlen);
+	if (e)
 		goto fail;
-	}
 	/* A damaged file stops the start: which packets the last run took is then unknown. */
 	e = spa_replay_load(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S, err, errlen);
 	if (e)
 		goto fail;
-	e = revocations_load(a, err, errlen);
+	e = state_load(a, err, errlen);
 	if (e)
 		goto fail;
 
@@ -1200,6 +1215,7 @@ void authd_free(struct authd *a)
 	spa_replay_free(a->spa_seen);
 	spa_keys_free(a->spa_keys);
 	revoke_store_free(a->revoked);
+	registry_free(a->registry);
 	X509_STORE_free(a->ca);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);
@@ -1485,6 +1501,24 @@ void authd_rejudge(struct authd *a, struct authd_rejudged *out)
 		out->revoked += r < 0;
 		out->kept += s && !r;
 	}
+}
+
+int authd_device_groups(struct authd *a, const char *device, const char *const *groups, size_t n,
+			struct authd_rejudged *out)
+{
+	int e = registry_set(a->registry, device, groups, n);
+
+	if (e)
+		return e;
+	log_info("auth: device %s: %zu group(s) set through the API", device, n);
+	authd_rejudge(a, out);
+	return 0;
+}
+
+int authd_devices(struct authd *a, json_t **out)
+{
+	*out = registry_json(a->registry);
+	return *out ? 0 : -ENOMEM;
 }
 
 void authd_set_config(struct authd *a, const struct gw_config *cfg, struct authd_rejudged *out)

@@ -77,6 +77,16 @@ void authd_set_config(struct authd *a, const struct gw_config *cfg, struct authd
 void authd_rejudge(struct authd *a, struct authd_rejudged *out);
 
 /*
+ * Sets the groups device holds through the API (n = 0: none), saved to
+ * devices.json first (lib/auth/registry.h: registry_set's errors), then
+ * judges the live sessions again as a reload does (*out).
+ */
+int authd_device_groups(struct authd *a, const char *device, const char *const *groups, size_t n,
+			struct authd_rejudged *out);
+/* {"dev1":["sensors","floor2"], ...}: the groups set through the API. */
+int authd_devices(struct authd *a, json_t **out);
+
+/*
  * {"spa":{"ok":N,...},"auth":{"granted":N,...},"return_path":{...},
  *  "worker":{"died":N,"sigsys":N,"restarted":N,"start_failed":N,"pid":N|null},"sessions":N}
  */

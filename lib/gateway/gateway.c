@@ -869,6 +869,30 @@ static int gw_revocation_del(struct gateway *gw, uint32_t id)
 	return gw->authd ? authd_revoke_del(gw->authd, id) : -EOPNOTSUPP;
 }
 
+static int gw_devices_list(struct gateway *gw, json_t **out)
+{
+	return gw->authd ? authd_devices(gw->authd, out) : -EOPNOTSUPP;
+}
+
+static int gw_device_groups_set(struct gateway *gw, const char *device, const char *const *groups,
+				size_t n, json_t **out)
+{
+	struct authd_rejudged r;
+	json_t *g = json_array();
+	size_t i;
+	int e = gw->authd ? authd_device_groups(gw->authd, device, groups, n, &r) : -EOPNOTSUPP;
+
+	for (i = 0; !e && g && i < n; i++)
+		json_array_append_new(g, json_string(groups[i]));
+	if (e || !g) {
+		json_decref(g);
+		return e ? e : -ENOMEM;
+	}
+	*out = json_pack("{s:s, s:o, s:I, s:I}", "device", device, "groups", g, "sessions_rescoped",
+			 (json_int_t)r.rescoped, "sessions_revoked", (json_int_t)r.revoked);
+	return *out ? 0 : -ENOMEM;
+}
+
 void gateway_set_config_path(struct gateway *gw, const char *path)
 {
 	snprintf(gw->config_path, sizeof(gw->config_path), "%s", path);
@@ -1334,4 +1358,6 @@ const struct api_ops gateway_api_ops = {
 	.revocation_add = gw_revocation_add,
 	.revocation_del = gw_revocation_del,
 	.reload = gateway_reload,
+	.devices_list = gw_devices_list,
+	.device_groups_set = gw_device_groups_set,
 };

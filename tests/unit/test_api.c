@@ -358,6 +358,23 @@ static const struct {
 	  API_REF_UNKNOWN_FIELD, NULL, NULL },
 	{ "DELETE", "/v1/revocations/x", "", false, 400, API_REF_BAD_ID,
 	  "bad revocation id \"x\": want a number 1..4294967295", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{\"groups\":\"a\"}", false, 400, API_REF_WRONG_TYPE,
+	  "field \"groups\" must be an array, not a string", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{\"groups\":[\"a\",2]}", false, 400,
+	  API_REF_WRONG_TYPE, "group 2 must be a string, not a number", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{\"groups\":[\"a b\"]}", false, 400, API_REF_BAD_VALUE,
+	  "bad group \"a b\": 1..63 of A-Z a-z 0-9 _ . -", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{}", false, 400, API_REF_MISSING_FIELD,
+	  "missing field \"groups\"", NULL },
+	{ "PUT", "/v1/devices/../groups", "{\"groups\":[]}", false, 400, API_REF_BAD_VALUE,
+	  "bad device \"..\": 1..63 of A-Z a-z 0-9 _ . -", NULL },
+	{ "POST", "/v1/devices/dev1/groups", "", false, 405, API_REF_METHOD,
+	  "method POST not allowed on /v1/devices/dev1/groups (allowed: PUT, DELETE)",
+	  "PUT, DELETE" },
+	{ "GET", "/v1/devices/dev1", "", false, 404, API_REF_NOT_FOUND,
+	  "no such path: /v1/devices/dev1", NULL },
+	{ "GET", "/v1/devices//groups", "", false, 404, API_REF_NOT_FOUND,
+	  "no such path: /v1/devices//groups", NULL },
 	{ "GET", "/v1/reload", "", false, 405, API_REF_METHOD,
 	  "method GET not allowed on /v1/reload (allowed: POST)", "POST" },
 };
@@ -391,7 +408,7 @@ static void test_dispatch_refusals(void)
 		api_reply_free(&rep);
 	}
 	ASSERT_EQ(ctx.refused[API_OK], 0, "API_OK never counted");
-	ASSERT_EQ(ctx.refused[API_REF_NOT_FOUND], 1, "one not_found");
+	ASSERT_EQ(ctx.refused[API_REF_NOT_FOUND], 3, "three not_found");
 }
 
 static void test_refusal_names(void)

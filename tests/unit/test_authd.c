@@ -916,6 +916,50 @@ out:
 }
 
 /*
+ * Groups set through the API: saved, kept over a restart, and the device's
+ * live sessions judged again (kept: today's policy does not read groups).
+ */
+static void test_device_groups(void)
+{
+	const char *const groups[] = { "sensors", "floor2" };
+	struct authd_rejudged r;
+	struct authd *a;
+	struct cli k1;
+	json_t *j = NULL;
+	char *text = NULL;
+
+	if (!prepare())
+		return;
+	own_state_dir();
+	a = start();
+	if (!a)
+		return;
+	k1.ret = -1;
+	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1"), 0, k1.err))
+		goto out;
+	ASSERT_EQ(authd_device_groups(a, "dev1", groups, 2, &r), 0, "set");
+	ASSERT_EQ(r.kept, 1, "the live session judged again, kept");
+	ASSERT_EQ(authd_device_groups(a, "a/b", groups, 2, &r), -EINVAL, "a bad name");
+	authd_free(a);
+	k1.ret = -1;
+	a = start();
+	if (!a)
+		goto out;
+	if (ASSERT_EQ(authd_devices(a, &j), 0, "list"))
+		text = json_dumps(j, JSON_COMPACT);
+	ASSERT_STREQ(text ? text : "", "{\"dev1\":[\"sensors\",\"floor2\"]}",
+		     "kept over a restart");
+	ASSERT_EQ(authd_device_groups(a, "dev1", NULL, 0, &r), 0, "remove");
+	ASSERT_EQ(authd_device_groups(a, "dev1", NULL, 0, &r), -ENOENT, "remove twice");
+out:
+	free(text);
+	json_decref(j);
+	if (k1.ret == 0)
+		authc_close(&k1.c, false);
+	authd_free(a);
+}
+
+/*
  * A new policy: the session its [allow] no longer covers ends (reason
  * policy), the one whose scopes grew keeps its slot and keys with the new
  * scopes in the gate's entry; the rest carry on.
@@ -996,4 +1040,5 @@ out:
 
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
-       T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_revocation), T_CASE(test_reload))
+       T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_revocation), T_CASE(test_reload),
+       T_CASE(test_device_groups))
