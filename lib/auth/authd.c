@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "abi/knock.h"
 #include "abi/tunnel.h"
 #include "lib/auth/authd.h"
+#include "lib/auth/crl.h"
 #include "lib/auth/pool.h"
 #include "lib/auth/privsep.h"
 #include "lib/auth/registry.h"
@@ -74,6 +76,9 @@ enum auth_stat {
 	AUTH_REVOKED_LISTED,	   /* a live session a new revocation covers, ended */
 	AUTH_RESCOPED,		   /* a live session given new scopes by a policy change */
 	AUTH_REVOKED_POLICY,	   /* a live session a policy change no longer allows, ended */
+	AUTH_CRL_RELOADED,	   /* [auth] crl changed and was read again */
+	AUTH_CRL_RELOAD_FAILED,	   /* ... and refused: the previous CRLs stay */
+	AUTH_CRL_EXPIRED,	   /* a CRL read past its nextUpdate (honoured, warned) */
 	AUTH_STAT_MAX
 };
 
@@ -98,6 +103,9 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_REVOKED_LISTED] = "sessions_revoked",
 	[AUTH_RESCOPED] = "sessions_rescoped",
 	[AUTH_REVOKED_POLICY] = "sessions_revoked_by_policy",
+	[AUTH_CRL_RELOADED] = "crl_reloads",
+	[AUTH_CRL_RELOAD_FAILED] = "crl_reload_failed",
+	[AUTH_CRL_EXPIRED] = "crl_expired",
 };
 
 /* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
@@ -120,6 +128,15 @@ static const char *const worker_stat_names[WORKER_STAT_MAX] = {
 #define WORKER_BACKOFF_MAX_S 60U
 /* One that served this long restarts at once, and its successor's backoff starts over. */
 #define WORKER_STABLE_NS (60ULL * NS_PER_SEC)
+
+/* A file as stat() saw it: any change of these reads it again. */
+struct file_id {
+	char path[CG_PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
 
 /* A session granted to a worker connection, not yet installed (waiting for the keys). */
 struct pending {
@@ -148,6 +165,8 @@ struct authd {
 	char spa_state[PATH_MAX];     /* <state_dir>/<name>/spa_seen.json */
 	struct revoke_store *revoked; /* <state_dir>/<name>/revocations.json */
 	struct registry *registry;    /* <state_dir>/<name>/devices.json: groups set by the API */
+	struct crl_set *crl;	      /* [auth] crl, NULL = none */
+	struct file_id crl_id;	      /* the file it was read from, as it was */
 	struct vip_pool *pool;
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
@@ -533,7 +552,7 @@ static int judge(struct authd *a, const char *device, const char *app, uint8_t *
 	return err;
 }
 
-/* Why s's certificate may not hold a session ("revocation 3"), or NULL. */
+/* Why s's certificate may not hold a session ("revocation 3", "in the CRL"), or NULL. */
 static const char *session_revoked(struct authd *a, const struct session *s)
 {
 	static char why[32];
@@ -541,7 +560,8 @@ static const char *session_revoked(struct authd *a, const struct session *s)
 		revoke_match(a->revoked, s->device, s->app, s->serial, s->serial_len);
 
 	if (!r)
-		return NULL;
+		return crl_revoked(a->crl, s->issuer, s->serial, s->serial_len) ? "in the CRL"
+										: NULL;
 	snprintf(why, sizeof(why), "revocation %u", r->id);
 	return why;
 }
@@ -1092,6 +1112,69 @@ static int state_load(struct authd *a, char *err, size_t errlen)
 	return e;
 }
 
+static size_t revoke_covered(struct authd *a);
+
+static void file_id_of(const char *path, struct file_id *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	snprintf(id->path, sizeof(id->path), "%s", path);
+	if (stat(path, &st))
+		return;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtime = st.st_mtim;
+}
+
+/*
+ * Reads [auth] crl again if the file (or its path) changed since the last
+ * read, and ends the live sessions the new CRLs list. A CRL that does not
+ * verify fails the start (start) or, later, leaves the previous set in force
+ * (logged, counted crl_reload_failed). 0 or a negative errno with err.
+ */
+static int crl_refresh(struct authd *a, bool start, char *err, size_t errlen)
+{
+	const struct auth_cfg *ac = &a->cfg->auth;
+	struct crl_set *c;
+	struct file_id id;
+
+	file_id_of(ac->crl, &id);
+	if (!memcmp(&id, &a->crl_id, sizeof(id)))
+		return 0;
+	a->crl_id = id; /* a refused file is not read again until it changes */
+	if (!ac->crl[0]) {
+		log_info("auth: no CRL any more");
+		crl_free(a->crl);
+		a->crl = NULL;
+		return 0;
+	}
+	c = crl_load(ac->crl, ac->ca, err, errlen);
+	if (!c) {
+		if (!start) {
+			a->auth_stats[AUTH_CRL_RELOAD_FAILED]++;
+			log_warn("auth: %s: the previous CRLs stay in force", err);
+		}
+		return -errno;
+	}
+	crl_free(a->crl);
+	a->crl = c;
+	log_info("auth: CRL %s: %zu list(s), %zu revoked serial(s)", ac->crl, crl_lists(c),
+		 crl_serials(c));
+	if (crl_expired(c)) {
+		a->auth_stats[AUTH_CRL_EXPIRED]++;
+		log_warn("auth: CRL %s: %zu list(s) past their next update, still honoured: "
+			 "publish a new one",
+			 ac->crl, crl_expired(c));
+	}
+	if (!start) {
+		a->auth_stats[AUTH_CRL_RELOADED]++;
+		revoke_covered(a);
+	}
+	return 0;
+}
+
 struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
 			char *err, size_t errlen)
 {
@@ -1137,6 +1220,8 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 	if (e)
 		goto fail;
 	e = state_load(a, err, errlen);
+	if (!e)
+		e = crl_refresh(a, true, err, errlen);
 	if (e)
 		goto fail;
 
@@ -1216,6 +1301,7 @@ void authd_free(struct authd *a)
 	spa_keys_free(a->spa_keys);
 	revoke_store_free(a->revoked);
 	registry_free(a->registry);
+	crl_free(a->crl);
 	X509_STORE_free(a->ca);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);
@@ -1259,9 +1345,11 @@ void authd_process(struct authd *a, const struct pollfd *p, int n)
 void authd_tick(struct authd *a)
 {
 	uint64_t now = mono_ns();
+	char err[256];
 	size_t i;
 
 	spa_log_flush(a);
+	crl_refresh(a, false, err, sizeof(err));
 	if (a->worker.pid < 0 && a->worker_restart_ns && now >= a->worker_restart_ns)
 		worker_restart(a);
 
@@ -1523,7 +1611,10 @@ int authd_devices(struct authd *a, json_t **out)
 
 void authd_set_config(struct authd *a, const struct gw_config *cfg, struct authd_rejudged *out)
 {
+	char err[256];
+
 	a->cfg = cfg;
+	crl_refresh(a, false, err, sizeof(err));
 	authd_rejudge(a, out);
 }
 
@@ -1579,6 +1670,14 @@ int authd_stats(struct authd *a, json_t **out)
 			 (json_int_t)session_count(a->sessions), "addresses_used",
 			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
 			 (json_int_t)spa_replay_evicted(a->spa_seen));
+	if (*out &&
+	    json_object_set_new(*out, "crl",
+				json_pack("{s:I, s:I, s:I}", "lists", (json_int_t)crl_lists(a->crl),
+					  "serials", (json_int_t)crl_serials(a->crl), "expired",
+					  (json_int_t)crl_expired(a->crl)))) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	return *out ? 0 : -ENOMEM;
 enomem:
 	json_decref(spa);

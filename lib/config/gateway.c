@@ -49,6 +49,7 @@ enum {
 	AK_RENEW_AFTER,
 	AK_WORKERS,
 	AK_FAST_PATH,
+	AK_CRL,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -411,6 +412,11 @@ static int set_auth_devices(struct config_ctx *ctx, const char *key, const char 
 	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.devices);
 }
 
+static int set_auth_crl(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.crl);
+}
+
 static int set_auth_pool(struct config_ctx *ctx, const char *key, const char *v)
 {
 	const char *why = "";
@@ -736,6 +742,7 @@ static const struct config_key auth_keys[] = {
 	[AK_RENEW_AFTER] = { "renew_after", set_auth_renew_after, 1U << AK_RENEW_AFTER },
 	[AK_WORKERS] = { "workers", set_auth_workers, 1U << AK_WORKERS },
 	[AK_FAST_PATH] = { "fast_path", set_auth_fast_path, 1U << AK_FAST_PATH },
+	[AK_CRL] = { "crl", set_auth_crl, 1U << AK_CRL },
 };
 
 static const struct config_key service_keys[] = {
@@ -1334,7 +1341,9 @@ int config_load(const char *path, struct gw_config *cfg, char *err, size_t errle
 		    (ret = config_resolve(path, dir, "auth", "ca", a->ca, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "cert", a->cert, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "key", a->key, err, errlen)) ||
-		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)))
+		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)) ||
+		    (a->crl[0] &&
+		     (ret = config_resolve(path, dir, "auth", "crl", a->crl, err, errlen))))
 			goto out;
 	}
 	*cfg = *tmp;
@@ -1402,5 +1411,7 @@ const char *config_restart_key(const struct gw_config *old, const struct gw_conf
 	b = *new;
 	memset(&a.policy, 0, sizeof(a.policy));
 	memset(&b.policy, 0, sizeof(b.policy));
+	memset(a.auth.crl, 0, sizeof(a.auth.crl)); /* reloaded live too (lib/auth/crl.h) */
+	memset(b.auth.crl, 0, sizeof(b.auth.crl));
 	return memcmp(&a, &b, sizeof(a)) ? "a key outside [service] and [allow]" : NULL;
 }

@@ -56,6 +56,7 @@ struct auth_cfg {
 	char cert[CG_PATH_MAX]; /* required */
 	char key[CG_PATH_MAX]; /* required; refused if group/other can read it (checked at start) */
 	char devices[CG_PATH_MAX]; /* dir of device certs NAME.crt (SPA); default: ca's dir */
+	char crl[CG_PATH_MAX]; /* CRLs (PEM, one or more, or DER) signed by ca; "" = none */
 	struct cidr pool;	   /* virtual addresses, required (IPv4, /8../30) */
 	uint64_t session_ttl_ns;   /* default 10m, 30s..24h */
 	uint64_t keepalive_ns;	   /* default 5s: client keepalive interval */
@@ -140,7 +141,7 @@ int config_load(const char *path, struct gw_config *cfg, char *err, size_t errle
  * What a live reload cannot apply: NULL if old and new differ only in their
  * [service] and [allow] sections (the policy), else the section or key that
  * changed ("[gateway] interface", "[auth] pool", "[open]", "[knock]"), which
- * needs a restart.
+ * needs a restart. [auth] crl may change too (a reload reads the new file).
  */
 const char *config_restart_key(const struct gw_config *old, const struct gw_config *new);
 

@@ -922,6 +922,7 @@ int gateway_reload(struct gateway *gw, json_t **out, char *err, size_t errlen)
 		return key ? -EBUSY : e == -ENOMEM ? e : -EINVAL;
 	}
 	gw->cfg.policy = n->policy;
+	memcpy(gw->cfg.auth.crl, n->auth.crl, sizeof(gw->cfg.auth.crl));
 	free(n);
 	if (gw->authd)
 		authd_set_config(gw->authd, &gw->cfg, &r);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <openssl/pem.h>
 #include <jansson.h>
 
 #include "gate.skel.h"
@@ -31,6 +32,7 @@
 #include "lib/tunnel/aead.h"
 #include "lib/tunnel/keys.h"
 #include "tests/lib/t.h"
+#include "tests/lib/tcert.h"
 
 #define SEC_NS 1000000000ULL
 
@@ -1038,7 +1040,119 @@ out:
 	authd_free(a);
 }
 
+/* Writes a CRL of the test CA listing the given devices' certificates (atomically: a new inode). */
+static bool write_crl(const char *path, const char *const *devs, size_t n, bool wrong_key)
+{
+	char p[160], tmp[200];
+	X509 *ca = NULL, *x[4] = { 0 };
+	EVP_PKEY *key = NULL;
+	X509_CRL *crl = NULL;
+	size_t i;
+	bool ok;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/ca.crt", dir);
+	f = fopen(p, "r");
+	ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	snprintf(p, sizeof(p), "%s/ca.key", dir);
+	f = fopen(p, "r");
+	key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (wrong_key) {
+		EVP_PKEY_free(key);
+		key = tcert_key();
+	}
+	for (i = 0; i < n && i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s.crt", dir, devs[i]);
+		f = fopen(p, "r");
+		x[i] = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+		if (f)
+			fclose(f);
+	}
+	crl = ca && key ? tcert_crl(ca, key, x, n, 86400) : NULL;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	ok = crl && !tcert_write_crl(tmp, crl, 0) && !rename(tmp, path);
+	for (i = 0; i < 4; i++)
+		X509_free(x[i]);
+	X509_CRL_free(crl);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	return ok;
+}
+
+/*
+ * [auth] crl: checked by the parent on the serial and issuer the worker
+ * reports; a new file ends the live sessions it lists within a tick; one
+ * that does not verify refuses the start, or later keeps the previous set.
+ */
+static void test_crl(void)
+{
+	static const char *const none[] = { NULL }, *const dev1[] = { "dev1" };
+	struct cli k1, k2, k3;
+	struct authc_event ev;
+	struct authd *a = NULL;
+	char path[128], err[256];
+
+	if (!prepare())
+		return;
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	snprintf(cfg.auth.crl, sizeof(cfg.auth.crl), "%s", path);
+	k1.ret = k2.ret = -1;
+	if (!ASSERT_TRUE(write_crl(path, none, 0, true), "a CRL of another key"))
+		goto out;
+	sessmap_clear(sessions_fd());
+	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
+		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	ASSERT_TRUE(a == NULL, "a CRL that does not verify refuses the start");
+	ASSERT_TRUE(strstr(err, "does not verify") != NULL, err);
+	if (!ASSERT_TRUE(write_crl(path, none, 0, false), "an empty CRL"))
+		goto out;
+	a = start();
+	if (!a)
+		goto out;
+	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1"), 0, k1.err) ||
+	    !ASSERT_EQ(cli_connect(a, &k2, "dev2"), 0, k2.err))
+		goto out;
+	if (!ASSERT_TRUE(write_crl(path, dev1, 1, false), "a CRL listing dev1"))
+		goto out;
+	authd_tick(a);
+	ASSERT_EQ(stat_of(a, "auth.crl_reloads"), 1, "read again");
+	ASSERT_EQ(stat_of(a, "auth.sessions_revoked"), 1, "dev1's session ended");
+	if (ASSERT_EQ(cli_event(a, &k1, &ev, 5000), AUTHC_EV_ERROR, "dev1 told"))
+		ASSERT_STREQ(ev.reason, "revoked", "reason revoked");
+	k1.ret = -1;
+	ASSERT_EQ(cli_event(a, &k2, &ev, 300), AUTHC_EV_NONE, "dev2 stays");
+	ASSERT_TRUE(cli_connect(a, &k3, "dev1") != 0, "dev1 refused");
+	ASSERT_TRUE(strstr(k3.err, "revoked") != NULL, k3.err);
+	ASSERT_EQ(stat_of(a, "auth.denied_revoked"), 1, "counted");
+
+	/* A bad new file: the previous set stays. */
+	if (!ASSERT_TRUE(write_crl(path, none, 0, true), "a bad CRL"))
+		goto out;
+	authd_tick(a);
+	authd_tick(a);
+	ASSERT_EQ(stat_of(a, "auth.crl_reload_failed"), 1, "refused once");
+	ASSERT_TRUE(cli_connect(a, &k3, "dev1") != 0, "dev1 still refused");
+	/* A good one without dev1 lets it back. */
+	if (!ASSERT_TRUE(write_crl(path, none, 0, false), "an empty CRL again"))
+		goto out;
+	authd_tick(a);
+	ASSERT_EQ(cli_connect(a, &k1, "dev1"), 0, k1.err);
+out:
+	cfg.auth.crl[0] = '\0';
+	unlink(path);
+	if (k1.ret == 0)
+		authc_close(&k1.c, false);
+	if (k2.ret == 0)
+		authc_close(&k2.c, false);
+	authd_free(a);
+}
+
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
        T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_revocation), T_CASE(test_reload),
-       T_CASE(test_device_groups))
+       T_CASE(test_device_groups), T_CASE(test_crl))
