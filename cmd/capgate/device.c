@@ -248,7 +248,7 @@ static int group(const struct cg_global *g, const struct device_opts *o, const c
 static int list(const struct cg_global *g, const struct device_opts *o)
 {
 	const char *name;
-	json_t *j, *v, *gr;
+	json_t *j, *v;
 	size_t i;
 	int ret = api_get_listing(g, "/v1/devices", o->json, JSON_OBJECT, &j);
 
@@ -261,7 +261,8 @@ static int list(const struct cg_global *g, const struct device_opts *o)
 	json_object_foreach(j, name, v)
 	{
 		printf("%-24s", name);
-		json_array_foreach(v, i, gr) printf(" %s", json_string_value(gr));
+		for (i = 0; i < json_array_size(v); i++)
+			printf(" %s", json_string_value(json_array_get(v, i)));
 		printf("\n");
 	}
 	json_decref(j);

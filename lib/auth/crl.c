@@ -60,7 +60,7 @@ static int add(struct crl_set *c, const struct crl_entry *k)
 {
 	if (hindex_find(&c->idx, key_hash(k), entry_eq, c, k) >= 0)
 		return 0; /* listed twice (two CRLs of one issuer) */
-	if (c->n == c->cap) {
+	if (c->n == c->cap || !c->e) {
 		size_t cap = c->cap ? c->cap * 2 : 256;
 		struct crl_entry *e = realloc(c->e, cap * sizeof(*e));
 

@@ -73,7 +73,7 @@ static int reserve(struct registry *r)
 {
 	struct device_groups *d;
 
-	if (r->n == r->cap) {
+	if (r->n == r->cap || !r->d) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
 
 		d = realloc(r->d, cap * sizeof(*d));
@@ -104,7 +104,7 @@ static bool fill(struct device_groups *g, const char *device, const char *const 
 		return false;
 	snprintf(g->name, sizeof(g->name), "%s", device);
 	for (i = 0; i < n; i++) {
-		if (!name_valid(groups[i]))
+		if (!groups[i] || !name_valid(groups[i]))
 			return false;
 		for (k = 0; k < g->n && strcmp(g->groups[k], groups[i]); k++)
 			;
@@ -212,7 +212,7 @@ json_t *registry_json(const struct registry *r)
 
 int registry_load(struct registry *r, char *err, size_t errlen)
 {
-	const char *groups[REGISTRY_GROUPS_MAX + 1], *name;
+	const char *groups[REGISTRY_GROUPS_MAX + 1] = { 0 }, *name;
 	json_t *root, *devs, *v, *g;
 	struct device_groups d;
 	json_error_t je;

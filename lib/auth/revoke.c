@@ -24,7 +24,8 @@ struct revoke_store {
 /* What an entry revokes: its kind and names, or its serial. */
 static uint64_t key_hash(const struct revocation *r)
 {
-	uint64_t h = hindex_hash(HINDEX_SEED, &(uint8_t){ (uint8_t)r->kind }, 1);
+	uint8_t kind = (uint8_t)r->kind;
+	uint64_t h = hindex_hash(HINDEX_SEED, &kind, 1);
 
 	if (r->kind == REVOKE_SERIAL)
 		return hindex_hash(h, r->serial, r->serial_len);
@@ -208,7 +209,7 @@ static int reserve(struct revoke_store *s)
 {
 	struct revocation *e;
 
-	if (s->n == s->cap) {
+	if (s->n == s->cap || !s->e) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 
 		e = realloc(s->e, cap * sizeof(*e));

@@ -56,7 +56,7 @@ struct auth_cfg {
 	char cert[CG_PATH_MAX]; /* required */
 	char key[CG_PATH_MAX]; /* required; refused if group/other can read it (checked at start) */
 	char devices[CG_PATH_MAX]; /* dir of device certs NAME.crt (SPA); default: ca's dir */
-	char crl[CG_PATH_MAX]; /* CRLs (PEM, one or more, or DER) signed by ca; "" = none */
+	char crl[CG_PATH_MAX];	   /* CRLs (PEM, one or more, or DER) signed by ca; "" = none */
 	struct cidr pool;	   /* virtual addresses, required (IPv4, /8../30) */
 	uint64_t session_ttl_ns;   /* default 10m, 30s..24h */
 	uint64_t keepalive_ns;	   /* default 5s: client keepalive interval */
