@@ -878,18 +878,21 @@ static int gw_device_groups_set(struct gateway *gw, const char *device, const ch
 				size_t n, json_t **out)
 {
 	struct authd_rejudged r;
-	json_t *g = json_array();
-	size_t i;
+	json_t *all = NULL, *g, *none;
 	int e = gw->authd ? authd_device_groups(gw->authd, device, groups, n, &r) : -EOPNOTSUPP;
 
-	for (i = 0; !e && g && i < n; i++)
-		json_array_append_new(g, json_string(groups[i]));
-	if (e || !g) {
-		json_decref(g);
-		return e ? e : -ENOMEM;
-	}
-	*out = json_pack("{s:s, s:o, s:I, s:I}", "device", device, "groups", g, "sessions_rescoped",
-			 (json_int_t)r.rescoped, "sessions_revoked", (json_int_t)r.revoked);
+	if (!e)
+		e = authd_devices(gw->authd, &all);
+	if (e)
+		return e;
+	/* As the registry keeps them (duplicates once); none after a DELETE. */
+	g = json_object_get(all, device);
+	none = g ? NULL : json_array();
+	*out = json_pack("{s:s, s:O, s:I, s:I}", "device", device, "groups", g ? g : none,
+			 "sessions_rescoped", (json_int_t)r.rescoped, "sessions_revoked",
+			 (json_int_t)r.revoked);
+	json_decref(none);
+	json_decref(all);
 	return *out ? 0 : -ENOMEM;
 }
 

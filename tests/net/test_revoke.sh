@@ -6,7 +6,7 @@
 # [allow] removed ends exactly its sessions while another device's keeps
 # passing; a config that needs a restart, or does not parse, changes nothing
 # (SIGHUP and POST /v1/reload); a CRL made by `openssl ca` ends the session of
-# the certificate it lists.
+# the certificate it lists; device groups set and removed through the CLI.
 #
 #   c1 dev1 (10.10.1.2) ─┐                       ┌ server 10.10.2.2: udp 7 (echo)
 #   c2 dev2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0
@@ -101,6 +101,17 @@ check "revoke_twice_refused" not cg device revoke dev1
 check "device_unrevoke" cg device unrevoke dev1
 check "unrevoked_reconnects" poll 20 has_session_of dev1
 check "unrevoked_passes" poll 10 udp_ok $C1
+
+# ---- device groups through the API -------------------------------------------
+groups_are() { cg -j device list | jq -e --arg d "$1" --argjson g "$2" '.[$d] == $g' >/dev/null; }
+check "device_group" cg device group dev1 sensors floor2 sensors
+check "device_groups_listed" groups_are dev1 '["sensors","floor2"]'
+groups_table() { cg device list | grep -q 'dev1 .*sensors floor2'; }
+check "device_groups_table" groups_table
+check "device_group_bad_name" not cg device group dev1 "a b"
+check "device_group_keeps_session" has_session_of dev1
+check "device_group_removed" cg device group dev1
+check "device_groups_gone" groups_are dev1 null
 
 # ---- live policy: SIGHUP -----------------------------------------------------
 S1=$(session_of dev1)
