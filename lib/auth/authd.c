@@ -1484,22 +1484,25 @@ int authd_revoke_add(struct authd *a, const struct revocation *r, json_t **out)
 {
 	struct revocation n;
 	char what[160];
-	size_t ended;
+	size_t ended = 0;
 	int e = revoke_add(a->revoked, r, wall_s(), &n);
 
 	if (e && e != -EEXIST)
 		return e;
+	/* In force whatever happens to the answer. */
+	if (!e) {
+		ended = revoke_covered(a);
+		revocation_text(&n, what, sizeof(what));
+		log_info("auth: revocation %u: %s%s%s: %zu session(s) ended", n.id, what,
+			 n.note[0] ? ", note: " : "", n.note, ended);
+	}
 	*out = revocation_json(&n);
-	if (!*out)
-		return -ENOMEM;
-	if (e)
-		return e;
-	ended = revoke_covered(a);
-	json_object_set_new(*out, "sessions_ended", json_integer((json_int_t)ended));
-	revocation_text(&n, what, sizeof(what));
-	log_info("auth: revocation %u: %s%s%s: %zu session(s) ended", n.id, what,
-		 n.note[0] ? ", note: " : "", n.note, ended);
-	return 0;
+	if (*out && !e &&
+	    json_object_set_new(*out, "sessions_ended", json_integer((json_int_t)ended))) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return *out ? e : -ENOMEM;
 }
 
 int authd_revoke_del(struct authd *a, uint32_t id)

@@ -237,6 +237,14 @@ static int cli_connect(struct authd *a, struct cli *k, const char *dev)
 	return cli_connect_as(a, k, dev, 0, 0, 0);
 }
 
+/* Closes a client the daemon has ended (or whose daemon is gone), so its memory goes too. */
+static void cli_drop(struct cli *k)
+{
+	if (k->ret == 0)
+		authc_close(&k->c, false);
+	k->ret = -1;
+}
+
 /* The client's next event within ms, serving the daemon meanwhile (NONE if nothing came). */
 static uint32_t cli_event(struct authd *a, struct cli *k, struct authc_event *ev, int ms)
 {
@@ -882,7 +890,7 @@ static void test_revocation(void)
 	a = start();
 	if (!a)
 		goto out;
-	k2.ret = -1; /* its worker went with the old daemon */
+	cli_drop(&k2); /* its worker went with the old daemon */
 	ASSERT_TRUE(cli_connect(a, &k3, "dev1") != 0, "refused after a restart");
 	ASSERT_EQ(authd_revoke_del(a, id), 0, "unrevoke");
 	ASSERT_EQ(authd_revoke_del(a, id), -ENOENT, "unrevoke twice");
@@ -943,7 +951,7 @@ static void test_device_groups(void)
 	ASSERT_EQ(r.kept, 1, "the live session judged again, kept");
 	ASSERT_EQ(authd_device_groups(a, "a/b", groups, 2, &r), -EINVAL, "a bad name");
 	authd_free(a);
-	k1.ret = -1;
+	cli_drop(&k1);
 	a = start();
 	if (!a)
 		goto out;
@@ -1025,7 +1033,7 @@ static void test_reload(void)
 		ASSERT_STREQ(ev.reason, "policy", "reason policy");
 	ASSERT_EQ(cli_event(a, &k1, &ev, 300), AUTHC_EV_NONE, "dev1's channel stays open");
 	ASSERT_EQ(stat_of(a, "addresses_used"), 1, "dev2's address went back");
-	k2.ret = -1;
+	cli_drop(&k2);
 	ASSERT_TRUE(cli_connect(a, &k2, "dev2") != 0, "dev2 is refused now");
 	/* The old policy back: dev1 is narrowed again. */
 	authd_set_config(a, &cfg, &r);
@@ -1124,7 +1132,7 @@ static void test_crl(void)
 	ASSERT_EQ(stat_of(a, "auth.sessions_revoked"), 1, "dev1's session ended");
 	if (ASSERT_EQ(cli_event(a, &k1, &ev, 5000), AUTHC_EV_ERROR, "dev1 told"))
 		ASSERT_STREQ(ev.reason, "revoked", "reason revoked");
-	k1.ret = -1;
+	cli_drop(&k1);
 	ASSERT_EQ(cli_event(a, &k2, &ev, 300), AUTHC_EV_NONE, "dev2 stays");
 	ASSERT_TRUE(cli_connect(a, &k3, "dev1") != 0, "dev1 refused");
 	ASSERT_TRUE(strstr(k3.err, "revoked") != NULL, k3.err);
