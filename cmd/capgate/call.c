@@ -160,6 +160,29 @@ json_t *api_call_json(const char *raw)
 	return j;
 }
 
+int api_get_listing(const struct cg_global *g, const char *path, bool json, json_type type,
+		    json_t **out)
+{
+	char *raw = NULL;
+	int ret = api_call(g, "GET", path, NULL, &raw);
+
+	*out = NULL;
+	if (!ret && json) {
+		printf("%s\n", raw);
+	} else if (!ret) {
+		*out = api_call_json(raw);
+		if (!*out || json_typeof(*out) != type) {
+			if (*out)
+				fprintf(stderr, "capgate: the API sent an unexpected answer\n");
+			json_decref(*out);
+			*out = NULL;
+			ret = 1;
+		}
+	}
+	free(raw);
+	return ret;
+}
+
 long long json_int_field(const json_t *obj, const char *key)
 {
 	return json_integer_value(json_object_get(obj, key));

@@ -33,6 +33,14 @@ struct json_opts {
 extern const struct cg_opt json_opts_table[1];
 int json_opt(int val, const char *arg, void *ctx);
 
+/*
+ * GET path for a listing: with json, prints the API's JSON as is and returns
+ * 0 with *out NULL; else *out is the body, checked to be of type. Returns the
+ * exit code (0 or 1, the reason printed).
+ */
+int api_get_listing(const struct cg_global *g, const char *path, bool json, json_type type,
+		    json_t **out);
+
 /* Parses a 2xx body as JSON; on failure prints why and returns NULL. */
 json_t *api_call_json(const char *raw);
 

@@ -50,6 +50,7 @@ int cmd_stats(int argc, char **argv, const struct cg_global *g);
 int cmd_demo(int argc, char **argv, const struct cg_global *g);
 int cmd_connect(int argc, char **argv, const struct cg_global *g);
 int cmd_session(int argc, char **argv, const struct cg_global *g);
+int cmd_device(int argc, char **argv, const struct cg_global *g);
 int cmd_dpi(int argc, char **argv, const struct cg_global *g);
 int cmd_ca(int argc, char **argv, const struct cg_global *g);
 int cmd_token(int argc, char **argv, const struct cg_global *g);

@@ -96,6 +96,7 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 		log_err("%s", err);
 		goto out;
 	}
+	gateway_set_config_path(gw, o.config);
 	api = api_new(&gateway_api_ops, gw,
 		      &(struct api_conf){ .addr = cfg.api,
 					  .token_file = cfg.api_token_file,
@@ -132,8 +133,11 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 			}
 #endif
 			if (si.ssi_signo == SIGHUP) {
-				log_info("SIGHUP: restart the daemon to apply a new config "
-					 "(the datapath keeps enforcing meanwhile)");
+				json_t *res = NULL;
+
+				/* gateway_reload logs the outcome, a refusal with its reason. */
+				if (!gateway_reload(gw, &res, err, sizeof(err)))
+					json_decref(res);
 				continue;
 			}
 			log_info("%s: detaching and exiting", strsignal(si.ssi_signo));

@@ -17,6 +17,7 @@ static const struct subcommand subcommands[] = {
 	{ "gateway", cmd_gateway, "run the gateway daemon (XDP gate, REST API)" },
 	{ "connect", cmd_connect, "run the client agent: SPA, mutual TLS, the tunnel" },
 	{ "session", cmd_session, "list and revoke sessions" },
+	{ "device", cmd_device, "revoke devices, apps, certificates; set device groups" },
 	{ "rule", cmd_rule, "list, add and delete CIDR rules" },
 	{ "knock", cmd_knock, "list knock profiles and open doors; send a knock" },
 	{ "stats", cmd_stats, "show packet counters by verdict and reason" },

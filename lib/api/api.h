@@ -14,6 +14,14 @@
 /* The daemon's state, opaque here: the API reaches it only through struct api_ops. */
 struct gateway;
 
+/* A POST /v1/revocations body, checked by the routes (names valid, serial hex unchecked). */
+struct api_revocation {
+	const char *device; /* NULL with serial */
+	const char *app;    /* NULL = the device (all of its certificates) */
+	const char *serial; /* hex; NULL with device */
+	const char *note;   /* NULL = none */
+};
+
 /*
  * What the API may call on the daemon, which hands these over (api_new;
  * lib/gateway: gateway_api_ops). Each returns 0 or a negative errno; where it
@@ -57,6 +65,35 @@ struct api_ops {
 	int (*sessions_list)(struct gateway *gw, json_t **out);
 	/* Revokes a session at once. -ENOENT if there is none. */
 	int (*session_revoke)(struct gateway *gw, uint32_t id);
+	/* [{"id":1,"device":"dev1","app":"cam","time":..,"note":".."},{"id":2,"serial":"0a1b"}] */
+	int (*revocations_list)(struct gateway *gw, json_t **out);
+	/*
+	 * Adds a revocation (lib/auth/authd.h: authd_revoke_add): saved first,
+	 * then every session it covers ends. *out the entry ({"id":..,..,
+	 * "sessions_ended":N}); -EEXIST (*out the entry there), -EINVAL (a bad
+	 * serial), -ENOSPC, -EIO, -EOPNOTSUPP (no [auth]).
+	 */
+	int (*revocation_add)(struct gateway *gw, const struct api_revocation *r, json_t **out);
+	/* Removes revocation id. -ENOENT, -EIO, -EOPNOTSUPP. */
+	int (*revocation_del)(struct gateway *gw, uint32_t id);
+	/* {"dev1":["sensors","floor2"], ...}: the groups set through the API. */
+	int (*devices_list)(struct gateway *gw, json_t **out);
+	/*
+	 * Sets device's groups (n = 0: removes them), saved first, then the
+	 * device's live sessions are judged again: *out {"device":..,"groups":[..],
+	 * "sessions_rescoped":N,"sessions_revoked":N}. -EINVAL (more than the
+	 * registry holds), -ENOENT (n = 0, none set), -ENOSPC, -EIO, -EOPNOTSUPP.
+	 */
+	int (*device_groups_set)(struct gateway *gw, const char *device, const char *const *groups,
+				 size_t n, json_t **out);
+	/*
+	 * Reads the config file again and applies its [service] and [allow]
+	 * sections to the live sessions: *out {"sessions_kept":N,
+	 * "sessions_rescoped":N,"sessions_revoked":N}. -EINVAL (the file does
+	 * not parse or check) or -EBUSY (a key that needs a restart changed),
+	 * both with the reason in err, and nothing changed.
+	 */
+	int (*reload)(struct gateway *gw, json_t **out, char *err, size_t errlen);
 };
 
 struct api;

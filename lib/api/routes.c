@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "lib/api/routes.h"
+#include "lib/base/name.h"
 #include "lib/base/parse_num.h"
 #include "lib/datapath/fw.h"
 
@@ -37,6 +38,9 @@ static const char *const refusal_names[API_REF__COUNT] = {
 	[API_REF_STATE] = "state",
 	[API_REF_INTERNAL] = "internal",
 	[API_REF_UNAUTHORIZED] = "unauthorized",
+	[API_REF_BAD_VALUE] = "bad_value",
+	[API_REF_NO_AUTH] = "no_auth",
+	[API_REF_CONFIG] = "config",
 };
 
 const char *api_refusal_name(enum api_refusal r)
@@ -86,46 +90,65 @@ static enum api_refusal str_field(json_t *obj, const char *key, const char **out
 	return API_OK;
 }
 
-enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, uint32_t *action,
-				char *err, size_t errlen)
+/*
+ * The body as a JSON object whose keys are all in known[] (NULL-terminated);
+ * for messages, want is the body's form and fields its field names.
+ */
+static enum api_refusal load_object(const char *body, size_t len, const char *const *known,
+				    const char *want, const char *fields, json_t **out, char *err,
+				    size_t errlen)
 {
-	enum api_refusal ret;
 	json_error_t jerr;
-	json_t *root = NULL;
+	json_t *root;
+	const char *key;
+	size_t i;
 	void *it;
-	const char *key, *cidr_s, *act_s, *why = NULL;
-	struct cidr cidr;
-	uint32_t act;
 
 	if (len == 0) {
-		snprintf(err, errlen,
-			 "request body is empty: want {\"cidr\":\"...\",\"action\":"
-			 "\"allow|drop\"}");
-		ret = API_REF_BAD_JSON;
-		goto out;
+		snprintf(err, errlen, "request body is empty: want %s", want);
+		return API_REF_BAD_JSON;
 	}
 	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		snprintf(err, errlen, "bad JSON at line %d, column %d: %s", jerr.line, jerr.column,
 			 jerr.text);
-		ret = API_REF_BAD_JSON;
-		goto out;
+		return API_REF_BAD_JSON;
 	}
 	if (!json_is_object(root)) {
 		snprintf(err, errlen, "request body must be a JSON object, not %s",
 			 json_type_name(root));
-		ret = API_REF_NOT_OBJECT;
-		goto out;
+		json_decref(root);
+		return API_REF_NOT_OBJECT;
 	}
 	for (it = json_object_iter(root); it; it = json_object_iter_next(root, it)) {
 		key = json_object_iter_key(it);
-		if (strcmp(key, "cidr") && strcmp(key, "action")) {
-			snprintf(err, errlen, "unknown field \"%.*s\" (want cidr and action)",
-				 QUOTE_MAX, key);
-			ret = API_REF_UNKNOWN_FIELD;
-			goto out;
+		for (i = 0; known[i] && strcmp(key, known[i]); i++)
+			;
+		if (!known[i]) {
+			snprintf(err, errlen, "unknown field \"%.*s\" (want %s)", QUOTE_MAX, key,
+				 fields);
+			json_decref(root);
+			return API_REF_UNKNOWN_FIELD;
 		}
 	}
+	*out = root;
+	return API_OK;
+}
+
+enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, uint32_t *action,
+				char *err, size_t errlen)
+{
+	static const char *const known[] = { "cidr", "action", NULL };
+	enum api_refusal ret;
+	json_t *root = NULL;
+	const char *cidr_s, *act_s, *why = NULL;
+	struct cidr cidr;
+	uint32_t act;
+
+	ret = load_object(body, len, known, "{\"cidr\":\"...\",\"action\":\"allow|drop\"}",
+			  "cidr and action", &root, err, errlen);
+	if (ret)
+		return ret;
 	if ((ret = str_field(root, "cidr", &cidr_s, err, errlen)) ||
 	    (ret = str_field(root, "action", &act_s, err, errlen)))
 		goto out;
@@ -145,6 +168,107 @@ enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, ui
 	ret = API_OK;
 out:
 	json_decref(root);
+	return ret;
+}
+
+/* An optional string field: NULL if absent. */
+static enum api_refusal opt_str_field(json_t *obj, const char *key, const char **out, char *err,
+				      size_t errlen)
+{
+	*out = NULL;
+	return json_object_get(obj, key) ? str_field(obj, key, out, err, errlen) : API_OK;
+}
+
+static enum api_refusal name_ok(const char *what, const char *v, char *err, size_t errlen)
+{
+	if (!v || name_valid(v))
+		return API_OK;
+	snprintf(err, errlen, "bad %s \"%.*s\": %s", what, QUOTE_MAX, v, NAME_RULE);
+	return API_REF_BAD_VALUE;
+}
+
+enum api_refusal api_parse_revocation(const char *body, size_t len, json_t **root,
+				      struct api_revocation *r, char *err, size_t errlen)
+{
+	static const char *const known[] = { "device", "app", "serial", "note", NULL };
+	static const char want[] = "{\"device\":NAME[,\"app\":NAME]} or {\"serial\":HEX}, "
+				   "[\"note\":TEXT]";
+	enum api_refusal ret;
+
+	*root = NULL;
+	ret = load_object(body, len, known, want, "device and app, or serial; and note", root, err,
+			  errlen);
+	if (!ret)
+		ret = opt_str_field(*root, "device", &r->device, err, errlen);
+	if (!ret)
+		ret = opt_str_field(*root, "app", &r->app, err, errlen);
+	if (!ret)
+		ret = opt_str_field(*root, "serial", &r->serial, err, errlen);
+	if (!ret)
+		ret = opt_str_field(*root, "note", &r->note, err, errlen);
+	if (!ret && !r->device == !r->serial) {
+		snprintf(err, errlen, "want either \"device\" or \"serial\": %s", want);
+		ret = r->device ? API_REF_UNKNOWN_FIELD : API_REF_MISSING_FIELD;
+	}
+	if (!ret && r->app && !r->device) {
+		snprintf(err, errlen, "\"app\" goes with \"device\": %s", want);
+		ret = API_REF_UNKNOWN_FIELD;
+	}
+	if (!ret)
+		ret = name_ok("device", r->device, err, errlen);
+	if (!ret)
+		ret = name_ok("app", r->app, err, errlen);
+	if (!ret && r->note && strlen(r->note) >= 256) {
+		snprintf(err, errlen, "\"note\" is %zu bytes: at most 255", strlen(r->note));
+		ret = API_REF_BAD_VALUE;
+	}
+	if (ret) {
+		json_decref(*root);
+		*root = NULL;
+	}
+	return ret;
+}
+
+enum api_refusal api_parse_groups(const char *body, size_t len, json_t **root, const char **groups,
+				  size_t *n, char *err, size_t errlen)
+{
+	static const char *const known[] = { "groups", NULL };
+	enum api_refusal ret;
+	json_t *a, *g;
+	size_t i;
+
+	ret = load_object(body, len, known, "{\"groups\":[NAME, ...]}", "groups", root, err,
+			  errlen);
+	if (ret)
+		return ret;
+	a = json_object_get(*root, "groups");
+	if (!a) {
+		snprintf(err, errlen, "missing field \"groups\"");
+		ret = API_REF_MISSING_FIELD;
+	} else if (!json_is_array(a)) {
+		snprintf(err, errlen, "field \"groups\" must be an array, not %s",
+			 json_type_name(a));
+		ret = API_REF_WRONG_TYPE;
+	} else if (json_array_size(a) > API_GROUPS_MAX) {
+		snprintf(err, errlen, "%zu groups: at most %d", json_array_size(a), API_GROUPS_MAX);
+		ret = API_REF_BAD_VALUE;
+	}
+	for (i = 0; !ret && i < json_array_size(a); i++) {
+		g = json_array_get(a, i);
+		groups[i] = json_string_value(g);
+		if (!groups[i]) {
+			snprintf(err, errlen, "group %zu must be a string, not %s", i + 1,
+				 json_type_name(g));
+			ret = API_REF_WRONG_TYPE;
+		} else {
+			ret = name_ok("group", groups[i], err, errlen);
+		}
+	}
+	*n = ret ? 0 : json_array_size(a);
+	if (ret) {
+		json_decref(*root);
+		*root = NULL;
+	}
 	return ret;
 }
 
@@ -205,13 +329,24 @@ static const struct route routes[] = {
 	{ "GET", "/metrics", API_ROUTE_METRICS },
 	{ "GET", "/v1/sessions", API_ROUTE_SESSIONS_LIST },
 	{ "DELETE", "/v1/sessions/*", API_ROUTE_SESSION_REVOKE },
+	{ "GET", "/v1/revocations", API_ROUTE_REVOCATIONS_LIST },
+	{ "POST", "/v1/revocations", API_ROUTE_REVOCATION_ADD },
+	{ "DELETE", "/v1/revocations/*", API_ROUTE_REVOCATION_DEL },
+	{ "POST", "/v1/reload", API_ROUTE_RELOAD },
+	{ "GET", "/v1/devices", API_ROUTE_DEVICES_LIST },
+	{ "PUT", "/v1/devices/*/groups", API_ROUTE_DEVICE_GROUPS_SET },
+	{ "DELETE", "/v1/devices/*/groups", API_ROUTE_DEVICE_GROUPS_DEL },
 };
 
-/* Matches path against pattern; on a match sets the parameter (or NULL). */
+/*
+ * Matches path against pattern; on a match sets the parameter (or NULL). A
+ * "*" stands for one non-empty segment, anywhere: the device name of
+ * /v1/devices/NAME/groups as much as a rule id at the end.
+ */
 static bool path_match(const char *pattern, const char *path, const char **param, size_t *plen)
 {
+	const char *star = strchr(pattern, '*'), *end;
 	size_t n;
-	const char *star = strchr(pattern, '*');
 
 	if (!star) {
 		if (strcmp(pattern, path))
@@ -224,10 +359,13 @@ static bool path_match(const char *pattern, const char *path, const char **param
 	if (strncmp(pattern, path, n))
 		return false;
 	path += n;
-	if (*path == '\0' || strchr(path, '/'))
+	end = strchr(path, '/');
+	if (!end)
+		end = path + strlen(path);
+	if (end == path || strcmp(end, star + 1))
 		return false;
 	*param = path;
-	*plen = strlen(path);
+	*plen = (size_t)(end - path);
 	return true;
 }
 
@@ -455,6 +593,164 @@ static void session_revoke(struct api_ctx *ctx, const struct api_match *m, struc
 	}
 }
 
+static void revocations_list(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL;
+	int err = ctx->ops->revocations_list(ctx->gw, &out);
+
+	if (err == -EOPNOTSUPP)
+		reply_error(rep, 409, API_REF_NO_AUTH, "the gateway has no [auth] section", NULL);
+	else if (err)
+		reply_gw_error(rep, err, "listing the revocations");
+	else
+		reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+static void revocation_add(struct api_ctx *ctx, const char *body, size_t len, struct api_reply *rep)
+{
+	struct api_revocation r;
+	char msg[ERR_MAX];
+	enum api_refusal why;
+	json_t *root = NULL, *out = NULL, *extra;
+	int err;
+
+	why = api_parse_revocation(body, len, &root, &r, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = ctx->ops->revocation_add(ctx->gw, &r, &out);
+	switch (err) {
+	case 0:
+		reply_json(rep, 201, out);
+		break;
+	case -EEXIST:
+		snprintf(msg, sizeof(msg), "revoked already: revocation %" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(out, "id")));
+		extra = json_object();
+		if (extra && out)
+			json_object_set(extra, "revocation", out);
+		reply_error(rep, 409, API_REF_EXISTS, msg, extra);
+		break;
+	case -EINVAL:
+		snprintf(msg, sizeof(msg), "bad serial \"%.*s\": want 1 to 40 hex digits",
+			 QUOTE_MAX, r.serial ? r.serial : "");
+		reply_error(rep, 400, API_REF_BAD_VALUE, msg, NULL);
+		break;
+	case -ENOSPC:
+		reply_error(rep, 507, API_REF_FULL, "the revocation list is full", NULL);
+		break;
+	case -EOPNOTSUPP:
+		reply_error(rep, 409, API_REF_NO_AUTH, "the gateway has no [auth] section", NULL);
+		break;
+	default:
+		reply_gw_error(rep, err, "adding the revocation");
+		break;
+	}
+	json_decref(out);
+	json_decref(root);
+}
+
+static void revocation_del(struct api_ctx *ctx, const struct api_match *m, struct api_reply *rep)
+{
+	char msg[ERR_MAX];
+	enum api_refusal why;
+	uint32_t id;
+	int err;
+
+	why = api_parse_id("revocation", m->param, m->paramlen, &id, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = ctx->ops->revocation_del(ctx->gw, id);
+	if (err == -ENOENT) {
+		snprintf(msg, sizeof(msg), "no revocation with id %" PRIu32, id);
+		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+	} else if (err == -EOPNOTSUPP) {
+		reply_error(rep, 409, API_REF_NO_AUTH, "the gateway has no [auth] section", NULL);
+	} else if (err) {
+		reply_gw_error(rep, err, "removing the revocation");
+	} else {
+		rep->status = 204;
+	}
+}
+
+static void reload(struct api_ctx *ctx, struct api_reply *rep)
+{
+	char msg[ERR_MAX] = "";
+	json_t *out = NULL;
+	int err = ctx->ops->reload(ctx->gw, &out, msg, sizeof(msg));
+
+	if (err == -EINVAL || err == -EBUSY)
+		reply_error(rep, err == -EINVAL ? 422 : 409, API_REF_CONFIG, msg, NULL);
+	else if (err)
+		reply_gw_error(rep, err, "reloading the config");
+	else
+		reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+static void devices_list(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL;
+	int err = ctx->ops->devices_list(ctx->gw, &out);
+
+	if (err == -EOPNOTSUPP)
+		reply_error(rep, 409, API_REF_NO_AUTH, "the gateway has no [auth] section", NULL);
+	else if (err)
+		reply_gw_error(rep, err, "listing the devices");
+	else
+		reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+/* PUT (body) or DELETE (body NULL) /v1/devices/<name>/groups. */
+static void device_groups(struct api_ctx *ctx, const struct api_match *m, const char *body,
+			  size_t len, struct api_reply *rep)
+{
+	const char *groups[API_GROUPS_MAX];
+	char msg[ERR_MAX], name[CG_NAME_MAX];
+	enum api_refusal why = API_OK;
+	json_t *root = NULL, *out = NULL;
+	size_t n = 0;
+	int err;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(m->paramlen < CG_NAME_MAX ? m->paramlen : 0),
+		 m->param);
+	if (!name_valid(name)) {
+		snprintf(msg, sizeof(msg), "bad device \"%.*s\": %s",
+			 (int)(m->paramlen < QUOTE_MAX ? m->paramlen : QUOTE_MAX), m->param,
+			 NAME_RULE);
+		why = API_REF_BAD_VALUE;
+	}
+	if (!why && body)
+		why = api_parse_groups(body, len, &root, groups, &n, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	err = ctx->ops->device_groups_set(ctx->gw, name, groups, n, &out);
+	if (!err) {
+		reply_json(rep, 200, out);
+	} else if (err == -ENOENT) {
+		snprintf(msg, sizeof(msg), "device %s holds no groups set through the API", name);
+		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+	} else if (err == -EINVAL) {
+		snprintf(msg, sizeof(msg), "%zu groups: a device holds at most 16", n);
+		reply_error(rep, 400, API_REF_BAD_VALUE, msg, NULL);
+	} else if (err == -ENOSPC) {
+		reply_error(rep, 507, API_REF_FULL, "the device registry is full", NULL);
+	} else if (err == -EOPNOTSUPP) {
+		reply_error(rep, 409, API_REF_NO_AUTH, "the gateway has no [auth] section", NULL);
+	} else {
+		reply_gw_error(rep, err, "setting the device's groups");
+	}
+	json_decref(out);
+	json_decref(root);
+}
+
 static json_t *refused_json(const struct api_ctx *ctx)
 {
 	json_t *o = json_object();
@@ -611,6 +907,27 @@ void api_handle(struct api_ctx *ctx, const char *method, const char *path, const
 		break;
 	case API_ROUTE_SESSION_REVOKE:
 		session_revoke(ctx, &m, rep);
+		break;
+	case API_ROUTE_REVOCATIONS_LIST:
+		revocations_list(ctx, rep);
+		break;
+	case API_ROUTE_REVOCATION_ADD:
+		revocation_add(ctx, body, len, rep);
+		break;
+	case API_ROUTE_REVOCATION_DEL:
+		revocation_del(ctx, &m, rep);
+		break;
+	case API_ROUTE_RELOAD:
+		reload(ctx, rep);
+		break;
+	case API_ROUTE_DEVICES_LIST:
+		devices_list(ctx, rep);
+		break;
+	case API_ROUTE_DEVICE_GROUPS_SET:
+		device_groups(ctx, &m, body ? body : "", len, rep);
+		break;
+	case API_ROUTE_DEVICE_GROUPS_DEL:
+		device_groups(ctx, &m, NULL, 0, rep);
 		break;
 	}
 out:

@@ -36,6 +36,9 @@ enum api_refusal {
 	API_REF_STATE,	      /* the gateway could not save its state or write a map */
 	API_REF_INTERNAL,     /* anything else (out of memory, ...) */
 	API_REF_UNAUTHORIZED, /* over TCP without the right bearer token: 401 */
+	API_REF_BAD_VALUE,    /* a field's value is not valid (a name, a serial) */
+	API_REF_NO_AUTH,      /* the gateway has no [auth] section */
+	API_REF_CONFIG,	      /* a reload's config does not parse, or needs a restart */
 	API_REF__COUNT
 };
 
@@ -65,20 +68,46 @@ enum api_refusal api_parse_rule(const char *body, size_t len, struct cidr *c, ui
 enum api_refusal api_parse_id(const char *what, const char *s, size_t len, uint32_t *id, char *err,
 			      size_t errlen);
 
+/*
+ * Checks a POST /v1/revocations body: an object with "device" (and optional
+ * "app") or "serial", and an optional "note" (< 256 bytes), all strings;
+ * names must be valid (lib/base/name.h). r's strings point into *root, which
+ * the caller json_decref()s. API_OK, or the refusal with err.
+ */
+enum api_refusal api_parse_revocation(const char *body, size_t len, json_t **root,
+				      struct api_revocation *r, char *err, size_t errlen);
+
+#define API_GROUPS_MAX 64 /* groups a PUT body may list (the registry holds fewer) */
+
+/*
+ * Checks a PUT /v1/devices/<name>/groups body: {"groups":[NAME, ...]}, each
+ * a valid name, at most API_GROUPS_MAX. groups[] point into *root, which the
+ * caller json_decref()s. API_OK, or the refusal with err.
+ */
+enum api_refusal api_parse_groups(const char *body, size_t len, json_t **root, const char **groups,
+				  size_t *n, char *err, size_t errlen);
+
 /* The /v1/knock/<source> segment, to the 16-byte form. API_OK or API_REF_BAD_ADDRESS. */
 enum api_refusal api_parse_source(const char *s, size_t len, uint8_t addr[16], char *err,
 				  size_t errlen);
 
 enum api_route_id {
-	API_ROUTE_RULES_LIST,	  /* GET /v1/rules */
-	API_ROUTE_RULE_ADD,	  /* POST /v1/rules */
-	API_ROUTE_RULE_DEL,	  /* DELETE /v1/rules/<id> */
-	API_ROUTE_KNOCK_LIST,	  /* GET /v1/knock */
-	API_ROUTE_KNOCK_CLOSE,	  /* DELETE /v1/knock/<source> */
-	API_ROUTE_STATS,	  /* GET /v1/stats */
-	API_ROUTE_METRICS,	  /* GET /metrics */
-	API_ROUTE_SESSIONS_LIST,  /* GET /v1/sessions */
-	API_ROUTE_SESSION_REVOKE, /* DELETE /v1/sessions/<id> */
+	API_ROUTE_RULES_LIST,	     /* GET /v1/rules */
+	API_ROUTE_RULE_ADD,	     /* POST /v1/rules */
+	API_ROUTE_RULE_DEL,	     /* DELETE /v1/rules/<id> */
+	API_ROUTE_KNOCK_LIST,	     /* GET /v1/knock */
+	API_ROUTE_KNOCK_CLOSE,	     /* DELETE /v1/knock/<source> */
+	API_ROUTE_STATS,	     /* GET /v1/stats */
+	API_ROUTE_METRICS,	     /* GET /metrics */
+	API_ROUTE_SESSIONS_LIST,     /* GET /v1/sessions */
+	API_ROUTE_SESSION_REVOKE,    /* DELETE /v1/sessions/<id> */
+	API_ROUTE_REVOCATIONS_LIST,  /* GET /v1/revocations */
+	API_ROUTE_REVOCATION_ADD,    /* POST /v1/revocations */
+	API_ROUTE_REVOCATION_DEL,    /* DELETE /v1/revocations/<id> */
+	API_ROUTE_RELOAD,	     /* POST /v1/reload */
+	API_ROUTE_DEVICES_LIST,	     /* GET /v1/devices */
+	API_ROUTE_DEVICE_GROUPS_SET, /* PUT /v1/devices/<name>/groups */
+	API_ROUTE_DEVICE_GROUPS_DEL, /* DELETE /v1/devices/<name>/groups */
 };
 
 struct api_match {

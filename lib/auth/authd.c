@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,8 +23,11 @@
 #include "abi/knock.h"
 #include "abi/tunnel.h"
 #include "lib/auth/authd.h"
+#include "lib/auth/crl.h"
 #include "lib/auth/pool.h"
 #include "lib/auth/privsep.h"
+#include "lib/auth/registry.h"
+#include "lib/auth/revoke.h"
 #include "lib/auth/session.h"
 #include "lib/auth/spa.h"
 #include "lib/base/log.h"
@@ -53,7 +57,7 @@
  * SPA outcomes beyond the parser's: a valid packet asking for another port,
  * the door that could not be opened, the nonce state that could not be saved.
  */
-enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_STATE, SPA_STAT_MAX };
+enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_STATE, SPA_STAT_REVOKED, SPA_STAT_MAX };
 
 enum auth_stat {
 	AUTH_GRANTED,
@@ -74,6 +78,13 @@ enum auth_stat {
 	AUTH_RESUME_REFUSED,	   /* a resume that may not: the session got a new address */
 	AUTH_REFUSED_IDENTITY,	   /* the worker: a certificate without a valid SPIFFE identity */
 	AUTH_REFUSED_APP_MISMATCH, /* the worker: hello's app is not the certificate's */
+	AUTH_DENIED_REVOKED,	   /* a handshake of a revoked device, app or certificate */
+	AUTH_REVOKED_LISTED,	   /* a live session a new revocation covers, ended */
+	AUTH_RESCOPED,		   /* a live session given new scopes by a policy change */
+	AUTH_REVOKED_POLICY,	   /* a live session a policy change no longer allows, ended */
+	AUTH_CRL_RELOADED,	   /* [auth] crl changed and was read again */
+	AUTH_CRL_RELOAD_FAILED,	   /* ... and refused: the previous CRLs stay */
+	AUTH_CRL_EXPIRED,	   /* a CRL read past its nextUpdate (honoured, warned) */
 	AUTH_STAT_MAX
 };
 
@@ -96,6 +107,13 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_RESUME_REFUSED] = "resume_refused",
 	[AUTH_REFUSED_IDENTITY] = "refused_identity",
 	[AUTH_REFUSED_APP_MISMATCH] = "refused_app_mismatch",
+	[AUTH_DENIED_REVOKED] = "denied_revoked",
+	[AUTH_REVOKED_LISTED] = "sessions_revoked",
+	[AUTH_RESCOPED] = "sessions_rescoped",
+	[AUTH_REVOKED_POLICY] = "sessions_revoked_by_policy",
+	[AUTH_CRL_RELOADED] = "crl_reloads",
+	[AUTH_CRL_RELOAD_FAILED] = "crl_reload_failed",
+	[AUTH_CRL_EXPIRED] = "crl_expired",
 };
 
 /* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
@@ -118,6 +136,15 @@ static const char *const worker_stat_names[WORKER_STAT_MAX] = {
 #define WORKER_BACKOFF_MAX_S 60U
 /* One that served this long restarts at once, and its successor's backoff starts over. */
 #define WORKER_STABLE_NS (60ULL * NS_PER_SEC)
+
+/* A file as stat() saw it: any change of these reads it again. */
+struct file_id {
+	char path[CG_PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
 
 /* A session granted to a worker connection, not yet installed (waiting for the keys). */
 struct pending {
@@ -143,7 +170,11 @@ struct authd {
 	X509_STORE *ca;
 	struct spa_replay *spa_seen;
 	struct spa_keys *spa_keys;
-	char spa_state[PATH_MAX]; /* <state_dir>/<name>/spa_seen.json */
+	char spa_state[PATH_MAX];     /* <state_dir>/<name>/spa_seen.json */
+	struct revoke_store *revoked; /* <state_dir>/<name>/revocations.json */
+	struct registry *registry;    /* <state_dir>/<name>/devices.json: groups set by the API */
+	struct crl_set *crl;	      /* [auth] crl, NULL = none */
+	struct file_id crl_id;	      /* the file it was read from, as it was */
 	struct vip_pool *pool;
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
@@ -182,10 +213,11 @@ static void sockaddr_to_mapped(const struct sockaddr_storage *ss, uint8_t addr[1
 
 static const char *spa_refusal_text(unsigned int v)
 {
-	return v == SPA_STAT_PORT    ? "asks for another port"
-	       : v == SPA_STAT_ERROR ? "cannot open the auth port"
-	       : v == SPA_STAT_STATE ? "cannot record it in the state file"
-				     : spa_verdict_str(v);
+	return v == SPA_STAT_PORT      ? "asks for another port"
+	       : v == SPA_STAT_ERROR   ? "cannot open the auth port"
+	       : v == SPA_STAT_STATE   ? "cannot record it in the state file"
+	       : v == SPA_STAT_REVOKED ? "the device is revoked"
+				       : spa_verdict_str(v);
 }
 
 /*
@@ -247,13 +279,25 @@ static int door_open(struct authd *a, const uint8_t src[16])
  * (policy_check, policy_scopes). 0, -EACCES (*v says why) or policy_scopes'
  * error.
  */
-static int identity_policy(const struct authd *a, const struct identity *id, enum policy_verdict *v,
-			   uint8_t *mode, struct cg_scope *out, size_t *n)
+/*
+ * What the policy grants (device, app): 0 with its mode and scopes, or a
+ * negative errno with why. The one place authd asks the policy (handshake,
+ * renewal, reload, a change of a device's groups): the certificate's groups
+ * and the registry's (registry_groups) join the subject here once the policy
+ * takes one (design12.md, struct policy_subject).
+ */
+static int judge(const struct authd *a, const struct identity *id, uint8_t *mode,
+		 struct cg_scope *scopes, size_t *n, const char **why)
 {
-	*v = policy_check(&a->cfg->policy, id->device, id->app, mode);
-	if (*v != POLICY_OK)
-		return -EACCES;
-	return out ? policy_scopes(&a->cfg->policy, id->device, id->app, out, CG_MAX_SCOPES, n) : 0;
+	enum policy_verdict v = policy_check(&a->cfg->policy, id->device, id->app, mode);
+	int err = v != POLICY_OK ? -EACCES
+		  : scopes
+			  ? policy_scopes(&a->cfg->policy, id->device, id->app, scopes, CG_MAX_SCOPES,
+					  n)
+			  : 0;
+
+	*why = err == -EACCES ? policy_verdict_str(v) : strerror(-err);
+	return err;
 }
 
 static void spa_one(struct authd *a)
@@ -264,9 +308,10 @@ static void spa_one(struct authd *a)
 	char err[256];
 	struct spa_msg m;
 	EVP_PKEY *pub = NULL;
+	char kdev[CG_NAME_MAX], kapp[CG_NAME_MAX];
 	struct identity id;
-	enum policy_verdict pv;
 	enum spa_verdict v;
+	const char *why;
 	uint16_t sport;
 	ssize_t n;
 
@@ -277,6 +322,12 @@ static void spa_one(struct authd *a)
 	v = spa_parse(pkt, (size_t)n, &m);
 	if (v != SPA_OK) {
 		spa_count(a, v, src, "");
+		return;
+	}
+	/* Before the signature: a revoked device or app costs a split and a hash lookup. */
+	if (identity_key_name_split(m.name, kdev, kapp) == 0 &&
+	    revoke_match(a->revoked, kdev, kapp, NULL, 0)) {
+		spa_count(a, SPA_STAT_REVOKED, src, m.name);
 		return;
 	}
 	/*
@@ -290,8 +341,8 @@ static void spa_one(struct authd *a)
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.name);
 		return;
 	}
-	if (identity_policy(a, &id, &pv, NULL, NULL, NULL)) {
-		log_debug("spa: %s: %s", m.name, policy_verdict_str(pv));
+	if (judge(a, &id, NULL, NULL, NULL, &why)) {
+		log_debug("spa: %s: %s", m.name, why);
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.name);
 		return;
 	}
@@ -491,9 +542,9 @@ static void conn_drop(struct authd *a, uint64_t conn, const char *why)
  * keys, the session in use, one it replaced), and has the worker close the
  * channel, rather than waiting for the worker's REVOKE.
  */
-static void session_end(struct authd *a, struct session *s)
+static void session_end(struct authd *a, struct session *s, uint32_t reason)
 {
-	struct authw_kill k = { .type = AUTHW_KILL, .session = s->id };
+	struct authw_kill k = { .type = AUTHW_KILL, .session = s->id, .reason = reason };
 
 	if (!s->conn) {
 		/* Left by a dead worker (worker_lost): no channel, no other session of it. */
@@ -524,6 +575,21 @@ static struct session *resume_from(struct authd *a, const struct authw_session_r
 	return NULL;
 }
 
+/* Why s's certificate may not hold a session ("revocation 3", "in the CRL"), or NULL. */
+static const char *session_revoked(struct authd *a, const struct session *s)
+{
+	static char why[32];
+	const struct revocation *r =
+		revoke_match(a->revoked, s->cert.device, s->cert.app, s->cert.serial, s->cert.serial_len);
+
+	if (!r)
+		return crl_revoked(a->crl, s->cert.issuer, s->cert.serial, s->cert.serial_len)
+			       ? "in the CRL"
+			       : NULL;
+	snprintf(why, sizeof(why), "revocation %u", r->id);
+	return why;
+}
+
 /* A first session (old == 0, from r) or a renewal of session old: policy, address, GRANT. */
 static void on_request(struct authd *a, const struct authw_session_request *r, uint32_t old)
 {
@@ -533,8 +599,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	char peer[CG_ADDRSTRLEN] = "renewal";
 	struct pending *p = NULL;
 	const struct identity *id;
-	const char *device, *app;
-	enum policy_verdict v;
+	const char *device, *app, *why;
 	uint8_t mode = 0;
 	size_t i, n;
 	int err;
@@ -571,11 +636,19 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		addr_format_mapped(r->peer_addr, peer, sizeof(peer));
 	if (!prev && r->resume)
 		from = resume_from(a, r, peer);
+	/* The certificate's identity: what the policy judges and revocations and the CRL name. */
+	p->s.cert = *id;
+	why = session_revoked(a, &p->s);
+	if (why) {
+		log_info("auth: %s/%s from %s: denied: revoked (%s)", device, app, peer, why);
+		a->auth_stats[AUTH_DENIED_REVOKED]++;
+		send_deny(a, r->conn, AUTHW_R_REVOKED);
+		return;
+	}
 	/* A renewal is judged again: the policy may have changed since. */
-	err = identity_policy(a, id, &v, &mode, p->s.scopes, &n);
+	err = judge(a, id, &mode, p->s.scopes, &n, &why);
 	if (err) {
-		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
-			 err == -EACCES ? policy_verdict_str(v) : strerror(-err));
+		log_info("auth: %s/%s from %s: denied: %s", device, app, peer, why);
 		a->auth_stats[AUTH_DENIED_POLICY]++;
 		send_deny(a, r->conn, AUTHW_R_POLICY);
 		return;
@@ -611,7 +684,6 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 		send_deny(a, r->conn, AUTHW_R_POOL);
 		return;
 	}
-	p->s.cert = *id;
 	p->s.conn = r->conn;
 	p->s.created_ns = mono_ns();
 	p->s.expires_ns = p->s.created_ns + a->cfg->auth.session_ttl_ns;
@@ -713,7 +785,7 @@ static void resume_done(struct authd *a, const struct pending *p)
 	log_info("auth: session %08x of %s/%s: resumed by session %08x (the client's network "
 		 "changed), ended",
 		 old->id, old->cert.device, old->cert.app, p->s.id);
-	session_end(a, old);
+	session_end(a, old, AUTHW_R_KILLED);
 }
 
 static void on_install(struct authd *a, struct authw_session_install *m)
@@ -1031,6 +1103,107 @@ static X509_STORE *ca_store(const char *path, char *err, size_t errlen)
 	return st;
 }
 
+/* <state_dir>/<name>/file into buf. 0 or -ENAMETOOLONG with err. */
+static int state_path(const struct authd *a, const char *file, char *buf, size_t len, char *err,
+		      size_t errlen)
+{
+	if (snprintf(buf, len, "%s/%s/%s", a->cfg->state_dir, a->cfg->name, file) < (int)len)
+		return 0;
+	snprintf(err, errlen, "state_dir %s: path too long", a->cfg->state_dir);
+	return -ENAMETOOLONG;
+}
+
+/*
+ * Revocations and the device registry. A damaged file stops the start: who
+ * is revoked, or in which groups, would be unknown (never start open).
+ */
+static int state_load(struct authd *a, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int e = state_path(a, "revocations.json", path, sizeof(path), err, errlen);
+
+	if (e)
+		return e;
+	a->revoked = revoke_store_new(path);
+	e = state_path(a, "devices.json", path, sizeof(path), err, errlen);
+	if (e)
+		return e;
+	a->registry = registry_new(path);
+	if (!a->revoked || !a->registry) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e = revoke_store_load(a->revoked, err, errlen);
+	if (!e)
+		e = registry_load(a->registry, err, errlen);
+	if (!e && revoke_count(a->revoked))
+		log_info("auth: %zu revocation(s) in force", revoke_count(a->revoked));
+	return e;
+}
+
+static size_t revoke_covered(struct authd *a);
+
+static void file_id_of(const char *path, struct file_id *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	snprintf(id->path, sizeof(id->path), "%s", path);
+	if (stat(path, &st))
+		return;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtime = st.st_mtim;
+}
+
+/*
+ * Reads [auth] crl again if the file (or its path) changed since the last
+ * read, and ends the live sessions the new CRLs list. A CRL that does not
+ * verify fails the start (start) or, later, leaves the previous set in force
+ * (logged, counted crl_reload_failed). 0 or a negative errno with err.
+ */
+static int crl_refresh(struct authd *a, bool start, char *err, size_t errlen)
+{
+	const struct auth_cfg *ac = &a->cfg->auth;
+	struct crl_set *c;
+	struct file_id id;
+
+	file_id_of(ac->crl, &id);
+	if (!memcmp(&id, &a->crl_id, sizeof(id)))
+		return 0;
+	a->crl_id = id; /* a refused file is not read again until it changes */
+	if (!ac->crl[0]) {
+		log_info("auth: no CRL any more");
+		crl_free(a->crl);
+		a->crl = NULL;
+		return 0;
+	}
+	c = crl_load(ac->crl, ac->ca, err, errlen);
+	if (!c) {
+		if (!start) {
+			a->auth_stats[AUTH_CRL_RELOAD_FAILED]++;
+			log_warn("auth: %s: the previous CRLs stay in force", err);
+		}
+		return -errno;
+	}
+	crl_free(a->crl);
+	a->crl = c;
+	log_info("auth: CRL %s: %zu list(s), %zu revoked serial(s)", ac->crl, crl_lists(c),
+		 crl_serials(c));
+	if (crl_expired(c)) {
+		a->auth_stats[AUTH_CRL_EXPIRED]++;
+		log_warn("auth: CRL %s: %zu list(s) past their next update, still honoured: "
+			 "publish a new one",
+			 ac->crl, crl_expired(c));
+	}
+	if (!start) {
+		a->auth_stats[AUTH_CRL_RELOADED]++;
+		revoke_covered(a);
+	}
+	return 0;
+}
+
 struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
 			char *err, size_t errlen)
 {
@@ -1068,14 +1241,16 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 		goto fail;
 	}
 
-	if (snprintf(a->spa_state, sizeof(a->spa_state), "%s/%s/spa_seen.json", cfg->state_dir,
-		     cfg->name) >= (int)sizeof(a->spa_state)) {
-		e = -ENAMETOOLONG;
-		snprintf(err, errlen, "state_dir %s: path too long", cfg->state_dir);
+	e = state_path(a, "spa_seen.json", a->spa_state, sizeof(a->spa_state), err, errlen);
+	if (e)
 		goto fail;
-	}
 	/* A damaged file stops the start: which packets the last run took is then unknown. */
 	e = spa_replay_load(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S, err, errlen);
+	if (e)
+		goto fail;
+	e = state_load(a, err, errlen);
+	if (!e)
+		e = crl_refresh(a, true, err, errlen);
 	if (e)
 		goto fail;
 
@@ -1153,6 +1328,9 @@ void authd_free(struct authd *a)
 	pool_free(a->pool);
 	spa_replay_free(a->spa_seen);
 	spa_keys_free(a->spa_keys);
+	revoke_store_free(a->revoked);
+	registry_free(a->registry);
+	crl_free(a->crl);
 	X509_STORE_free(a->ca);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);
@@ -1196,9 +1374,11 @@ void authd_process(struct authd *a, const struct pollfd *p, int n)
 void authd_tick(struct authd *a)
 {
 	uint64_t now = mono_ns();
+	char err[256];
 	size_t i;
 
 	spa_log_flush(a);
+	crl_refresh(a, false, err, sizeof(err));
 	if (a->worker.pid < 0 && a->worker_restart_ns && now >= a->worker_restart_ns)
 		worker_restart(a);
 
@@ -1284,16 +1464,200 @@ int authd_revoke(struct authd *a, uint32_t id)
 		 s->cert.app);
 	a->auth_stats[AUTH_REVOKED_ADMIN]++;
 	/* A grant waiting for its keys may have this id: session_end ends it with its channel. */
-	session_end(a, s);
+	session_end(a, s, AUTHW_R_KILLED);
 	return 0;
+}
+
+/* The ids of every session (installed or granted), to visit while sessions end. */
+static size_t session_ids(struct authd *a, uint32_t *ids)
+{
+	size_t i, n = session_count(a->sessions);
+
+	for (i = 0; i < n; i++)
+		ids[i] = session_at(a->sessions, i)->id;
+	return n;
+}
+
+/* Ends every session a revocation covers, with its channel (reason revoked). How many. */
+static size_t revoke_covered(struct authd *a)
+{
+	static uint32_t ids[CG_MAX_SESSIONS];
+	size_t i, n = session_ids(a, ids), ended = 0;
+
+	for (i = 0; i < n; i++) {
+		struct session *s = session_find(a->sessions, ids[i]);
+		const char *why = s ? session_revoked(a, s) : NULL;
+
+		if (!why)
+			continue;
+		log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->cert.device, s->cert.app, why);
+		a->auth_stats[AUTH_REVOKED_LISTED]++;
+		session_end(a, s, AUTHW_R_REVOKED);
+		ended++;
+	}
+	return ended;
+}
+
+static void revocation_text(const struct revocation *r, char *buf, size_t len)
+{
+	char hex[2 * REVOKE_SERIAL_MAX + 1];
+
+	revoke_serial_format(r->serial, r->serial_len, hex, sizeof(hex));
+	if (r->kind == REVOKE_SERIAL)
+		snprintf(buf, len, "serial %s", hex);
+	else
+		snprintf(buf, len, "device %s%s%s", r->device, r->kind == REVOKE_APP ? " app " : "",
+			 r->kind == REVOKE_APP ? r->app : "");
+}
+
+int authd_revoke_add(struct authd *a, const struct revocation *r, json_t **out)
+{
+	struct revocation n;
+	char what[160];
+	size_t ended = 0;
+	int e = revoke_add(a->revoked, r, wall_s(), &n);
+
+	if (e && e != -EEXIST)
+		return e;
+	/* In force whatever happens to the answer. */
+	if (!e) {
+		ended = revoke_covered(a);
+		revocation_text(&n, what, sizeof(what));
+		log_info("auth: revocation %u: %s%s%s: %zu session(s) ended", n.id, what,
+			 n.note[0] ? ", note: " : "", n.note, ended);
+	}
+	*out = revocation_json(&n);
+	if (*out && !e &&
+	    json_object_set_new(*out, "sessions_ended", json_integer((json_int_t)ended))) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return *out ? e : -ENOMEM;
+}
+
+int authd_revoke_del(struct authd *a, uint32_t id)
+{
+	struct revocation r;
+	char what[160];
+	int e = revoke_del(a->revoked, id, &r);
+
+	if (e)
+		return e;
+	revocation_text(&r, what, sizeof(what));
+	log_info("auth: revocation %u (%s) removed", id, what);
+	return 0;
+}
+
+int authd_revocations(struct authd *a, json_t **out)
+{
+	*out = revoke_list_json(a->revoked);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* New scopes for s: the table, the gate's entry and the data path's copy. */
+static int session_rescope(struct authd *a, struct session *s, const struct cg_scope *scopes,
+			   size_t n)
+{
+	int e = 0;
+
+	if (s->installed) {
+		e = sessmap_set_scopes(a->sessions_fd, s->id, scopes, (uint32_t)n);
+		if (!e)
+			e = path_session_scopes(a->path, s->id, scopes, (uint32_t)n);
+	}
+	if (e)
+		return e;
+	memset(s->scopes, 0, sizeof(s->scopes));
+	memcpy(s->scopes, scopes, n * sizeof(scopes[0]));
+	s->nscopes = n;
+	return 0;
+}
+
+/*
+ * Judges session id again: ended (reason policy) if the policy no longer
+ * allows it or its mode, given new scopes if they changed. 1 if rescoped,
+ * -1 if ended, 0 if untouched.
+ */
+static int rejudge_one(struct authd *a, struct session *s)
+{
+	struct cg_scope scopes[CG_MAX_SCOPES];
+	const char *why;
+	uint8_t mode = 0;
+	size_t n = 0;
+	int e = judge(a, &s->cert, &mode, scopes, &n, &why);
+
+	if (!e && (mode & CG_TUN_F_ENCRYPTED) && !(s->mode & CG_TUN_F_ENCRYPTED)) {
+		e = -EACCES;
+		why = "the policy asks for encrypted mode now";
+	}
+	if (!e && n == s->nscopes && !memcmp(scopes, s->scopes, n * sizeof(scopes[0])))
+		return 0;
+	if (!e) {
+		e = session_rescope(a, s, scopes, n);
+		if (!e) {
+			log_info("auth: session %08x of %s/%s: %zu scope(s) now", s->id, s->cert.device,
+				 s->cert.app, n);
+			a->auth_stats[AUTH_RESCOPED]++;
+			return 1;
+		}
+		why = strerror(-e);
+	}
+	log_info("auth: session %08x of %s/%s revoked: policy: %s", s->id, s->cert.device, s->cert.app, why);
+	a->auth_stats[AUTH_REVOKED_POLICY]++;
+	session_end(a, s, AUTHW_R_POLICY);
+	return -1;
+}
+
+void authd_rejudge(struct authd *a, struct authd_rejudged *out)
+{
+	static uint32_t ids[CG_MAX_SESSIONS];
+	size_t i, n = session_ids(a, ids);
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		struct session *s = session_find(a->sessions, ids[i]);
+		int r = s ? rejudge_one(a, s) : 0;
+
+		out->rescoped += r > 0;
+		out->revoked += r < 0;
+		out->kept += s && !r;
+	}
+}
+
+int authd_device_groups(struct authd *a, const char *device, const char *const *groups, size_t n,
+			struct authd_rejudged *out)
+{
+	int e = registry_set(a->registry, device, groups, n);
+
+	if (e)
+		return e;
+	log_info("auth: device %s: %zu group(s) set through the API", device, n);
+	authd_rejudge(a, out);
+	return 0;
+}
+
+int authd_devices(struct authd *a, json_t **out)
+{
+	*out = registry_json(a->registry);
+	return *out ? 0 : -ENOMEM;
+}
+
+void authd_set_config(struct authd *a, const struct gw_config *cfg, struct authd_rejudged *out)
+{
+	char err[256];
+
+	a->cfg = cfg;
+	crl_refresh(a, false, err, sizeof(err));
+	authd_rejudge(a, out);
 }
 
 static const char *spa_stat_name(unsigned int i)
 {
-	return i == SPA_STAT_PORT    ? "wrong_port"
-	       : i == SPA_STAT_ERROR ? "error"
-	       : i == SPA_STAT_STATE ? "not_recorded"
-				     : spa_verdict_str(i);
+	return i == SPA_STAT_PORT      ? "wrong_port"
+	       : i == SPA_STAT_ERROR   ? "error"
+	       : i == SPA_STAT_STATE   ? "not_recorded"
+	       : i == SPA_STAT_REVOKED ? "revoked"
+				       : spa_verdict_str(i);
 }
 
 int authd_stats(struct authd *a, json_t **out)
@@ -1339,6 +1703,14 @@ int authd_stats(struct authd *a, json_t **out)
 			 (json_int_t)session_count(a->sessions), "addresses_used",
 			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
 			 (json_int_t)spa_replay_evicted(a->spa_seen));
+	if (*out &&
+	    json_object_set_new(*out, "crl",
+				json_pack("{s:I, s:I, s:I}", "lists", (json_int_t)crl_lists(a->crl),
+					  "serials", (json_int_t)crl_serials(a->crl), "expired",
+					  (json_int_t)crl_expired(a->crl)))) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	return *out ? 0 : -ENOMEM;
 enomem:
 	json_decref(spa);

@@ -11,6 +11,7 @@
 #include "lib/config/gateway.h"
 
 struct authd;
+struct revocation;
 
 /*
  * Starts what [auth] asks for: the SPA socket, the unprivileged TLS worker
@@ -40,6 +41,51 @@ void authd_tick(struct authd *a);
 int authd_sessions(struct authd *a, json_t **out);
 /* Revokes a session at once (map entry, address, keys) and closes its client. -ENOENT if none. */
 int authd_revoke(struct authd *a, uint32_t id);
+/*
+ * Revokes what r names (lib/auth/revoke.h: kind and fields): saved to
+ * revocations.json first, then in force at once: every session it covers
+ * ends (map entry, address, keys) and its channel is closed with reason
+ * "revoked"; new handshakes of it are denied "revoked", SPA packets of a
+ * revoked device refused. 0 and *out the new entry as JSON; -EEXIST (*out:
+ * the entry there), -EINVAL, -ENOSPC, -EIO (not saved: nothing changed).
+ */
+int authd_revoke_add(struct authd *a, const struct revocation *r, json_t **out);
+/* Removes revocation id (saved first): new handshakes of it may succeed. 0, -ENOENT, -EIO. */
+int authd_revoke_del(struct authd *a, uint32_t id);
+/* [{"id":1,"device":"dev1","time":..,"note":".."}, {"id":2,"serial":"0a1b",..}] */
+int authd_revocations(struct authd *a, json_t **out);
+
+/* What judging the live sessions again did. */
+struct authd_rejudged {
+	size_t kept;	 /* untouched: same slot, keys and scopes */
+	size_t rescoped; /* new scopes in the gate's entry and the data path, session kept */
+	size_t revoked;	 /* no longer allowed (or its mode): ended with reason "policy" */
+};
+
+/*
+ * Takes a new config (its [service] and [allow]: the caller has checked that
+ * nothing else changed; cfg must outlive a or the next call) and judges
+ * every live session again (authd_rejudge).
+ */
+void authd_set_config(struct authd *a, const struct gw_config *cfg, struct authd_rejudged *out);
+/*
+ * Judges every live session again against the policy in force: one that lost
+ * its allowance ends (reason "policy", counted sessions_revoked_by_policy),
+ * one whose scopes changed gets them in the gate's map entry and the data
+ * path at once (sessions_rescoped), the rest carry on untouched.
+ */
+void authd_rejudge(struct authd *a, struct authd_rejudged *out);
+
+/*
+ * Sets the groups device holds through the API (n = 0: none), saved to
+ * devices.json first (lib/auth/registry.h: registry_set's errors), then
+ * judges the live sessions again as a reload does (*out).
+ */
+int authd_device_groups(struct authd *a, const char *device, const char *const *groups, size_t n,
+			struct authd_rejudged *out);
+/* {"dev1":["sensors","floor2"], ...}: the groups set through the API. */
+int authd_devices(struct authd *a, json_t **out);
+
 /*
  * {"spa":{"ok":N,...},"auth":{"granted":N,...},"return_path":{...},
  *  "worker":{"died":N,"sigsys":N,"restarted":N,"start_failed":N,"pid":N|null},"sessions":N}

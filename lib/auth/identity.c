@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
@@ -253,21 +254,43 @@ static enum identity_verdict subject_groups(X509 *x, struct identity *id)
 	return IDENTITY_OK;
 }
 
+int identity_serial_bytes(const ASN1_INTEGER *serial, uint8_t out[CG_SERIAL_MAX], uint8_t *len)
+{
+	BIGNUM *bn;
+	int n, ret = -EINVAL;
+
+	if (ASN1_STRING_type(serial) != V_ASN1_INTEGER)
+		return -EINVAL;
+	bn = ASN1_INTEGER_to_BN(serial, NULL);
+	n = bn ? BN_num_bytes(bn) : -1;
+	if (n >= 0 && n <= CG_SERIAL_MAX) {
+		if (n == 0)
+			out[n++] = 0;
+		else
+			BN_bn2bin(bn, out);
+		*len = (uint8_t)n;
+		ret = 0;
+	}
+	BN_free(bn);
+	return ret;
+}
+
+int identity_name_sha256(const X509_NAME *name, uint8_t out[CG_ISSUER_LEN])
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_NAME(name, &der);
+
+	if (n > 0)
+		SHA256(der, (size_t)n, out);
+	OPENSSL_free(der);
+	return n > 0 ? 0 : -EIO;
+}
+
 static enum identity_verdict serial_issuer(X509 *x, struct identity *id)
 {
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
-	unsigned char *der = NULL;
-	int l = ASN1_STRING_length(sn), dl;
-
-	if (ASN1_STRING_type(sn) != V_ASN1_INTEGER || l < 1 || l > CG_SERIAL_MAX)
+	if (identity_serial_bytes(X509_get0_serialNumber(x), id->serial, &id->serial_len) ||
+	    identity_name_sha256(X509_get_issuer_name(x), id->issuer))
 		return IDENTITY_SERIAL;
-	memcpy(id->serial, ASN1_STRING_get0_data(sn), (size_t)l);
-	id->serial_len = (uint8_t)l;
-	dl = i2d_X509_NAME(X509_get_issuer_name(x), &der);
-	if (dl <= 0)
-		return IDENTITY_SERIAL;
-	SHA256(der, (size_t)dl, id->issuer);
-	OPENSSL_free(der);
 	return IDENTITY_OK;
 }
 

@@ -13,6 +13,7 @@
 
 #define CG_CERT_GROUPS_MAX 8  /* groups a certificate may carry (subject O entries) */
 #define CG_SERIAL_MAX 20      /* RFC 5280 §4.1.2.2: serials are at most 20 octets */
+#define CG_ISSUER_LEN 32      /* SHA-256 of an issuer name's DER */
 #define CG_SPIFFE_ID_MAX 2048 /* SPIFFE-ID §2.3 */
 /* Key names: "DEVICE" or "DEVICE@APP" (NUL included). */
 #define CG_KEY_NAME_MAX (2 * CG_NAME_MAX)
@@ -29,7 +30,7 @@ struct identity {
 	uint32_t ngroups;
 	uint8_t serial[CG_SERIAL_MAX]; /* the serial's big-endian magnitude, as encoded */
 	uint8_t serial_len;	       /* 1..CG_SERIAL_MAX */
-	uint8_t issuer[32];	       /* SHA-256 of the DER of the issuer's name */
+	uint8_t issuer[CG_ISSUER_LEN];	/* identity_name_sha256 of the issuer */
 };
 
 /* Why a certificate has no identity capgate accepts: one name each for logs and counters. */
@@ -103,6 +104,16 @@ int identity_key_name(const char *device, const char *app, char *buf, size_t len
  * -EINVAL if either part is not a valid name or there is more than one '@'.
  */
 int identity_key_name_split(const char *key, char device[CG_NAME_MAX], char app[CG_NAME_MAX]);
+
+/*
+ * A certificate serial as its big-endian magnitude without leading zero
+ * bytes (zero: one byte), the form revocations and CRLs compare. 0, or
+ * -EINVAL for a negative one or one longer than CG_SERIAL_MAX.
+ */
+int identity_serial_bytes(const ASN1_INTEGER *serial, uint8_t out[CG_SERIAL_MAX], uint8_t *len);
+
+/* SHA-256 of the name's DER encoding (how revocations and CRLs name an issuer). 0 or -EIO. */
+int identity_name_sha256(const X509_NAME *name, uint8_t out[CG_ISSUER_LEN]);
 
 /* The serial as lowercase hex ("0a1b..."), NUL-terminated; buf needs 2*serial_len+1. */
 void identity_serial_hex(const struct identity *id, char *buf, size_t len);

@@ -67,6 +67,7 @@ static const char *const reason_names[AUTHW_R_MAX] = {
 	[AUTHW_R_LIMIT] = "limit",
 	[AUTHW_R_TOO_EARLY] = "too_early",
 	[AUTHW_R_APP_MISMATCH] = "app_mismatch",
+	[AUTHW_R_REVOKED] = "revoked",
 };
 
 const char *authw_reason_str(uint32_t reason)
@@ -248,7 +249,9 @@ int authw_reply_check(const void *buf, size_t len, uint32_t *type)
 		ok = m.installed.conn && m.installed.session;
 		break;
 	case AUTHW_KILL:
-		ok = m.kill.session != 0;
+		ok = m.kill.session != 0 && !m.kill.pad &&
+		     (m.kill.reason == AUTHW_R_KILLED || m.kill.reason == AUTHW_R_REVOKED ||
+		      m.kill.reason == AUTHW_R_POLICY);
 		break;
 #ifdef CG_TESTING
 	case AUTHW_TEST_SYSCALL:
@@ -840,7 +843,7 @@ static void parent_msg(struct worker *w)
 		case AUTHW_KILL:
 			c = find_session(w, m.kill.session);
 			if (c)
-				client_close(w, c, AUTHW_R_KILLED, NULL);
+				client_close(w, c, m.kill.reason, NULL);
 			break;
 #ifdef CG_TESTING
 		case AUTHW_TEST_SYSCALL:

@@ -35,8 +35,9 @@
  *                                              also for a conn refused before its
  *                                              request, so the parent counts it:
  *                                              identity, app_mismatch)
- *                                       <- KILL {session} (admin revoke: the worker
- *                                          closes that client, then sends REVOKE)
+ *                                       <- KILL {session, reason} (admin revoke,
+ *                                          revocation, policy: the worker closes that
+ *                                          client with reason, then sends REVOKE)
  * The worker sends the 64 exporter bytes, not derived keys: key derivation
  * (keys_derive) happens once, in the parent, which wipes the material.
  */
@@ -77,6 +78,7 @@ enum authw_reason {
 	AUTHW_R_LIMIT,	   /* parent: the device holds max_sessions_per_device already */
 	AUTHW_R_TOO_EARLY, /* parent: renewal before renew_after of the session's lifetime */
 	AUTHW_R_APP_MISMATCH, /* hello names an app that is not the certificate's */
+	AUTHW_R_REVOKED,   /* parent: the device, app or certificate is revoked (or in the CRL) */
 	AUTHW_R_MAX,
 };
 
@@ -158,6 +160,8 @@ struct authw_installed {
 struct authw_kill {
 	uint32_t type; /* AUTHW_KILL */
 	uint32_t session;
+	uint32_t reason; /* why the worker closes it: AUTHW_R_KILLED, _REVOKED or _POLICY */
+	uint32_t pad;
 };
 
 struct authw_test_syscall {

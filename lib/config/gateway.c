@@ -50,6 +50,7 @@ enum {
 	AK_WORKERS,
 	AK_FAST_PATH,
 	AK_TRUST_DOMAIN,
+	AK_CRL,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -428,6 +429,11 @@ static int set_auth_trust_domain(struct config_ctx *ctx, const char *key, const 
 	return config_set_trust_domain(ctx, key, v, gw_of(ctx)->cfg->auth.trust_domain);
 }
 
+static int set_auth_crl(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.crl);
+}
+
 static int set_auth_pool(struct config_ctx *ctx, const char *key, const char *v)
 {
 	const char *why = "";
@@ -756,6 +762,7 @@ static const struct config_key auth_keys[] = {
 	[AK_WORKERS] = { "workers", set_auth_workers, 1U << AK_WORKERS },
 	[AK_FAST_PATH] = { "fast_path", set_auth_fast_path, 1U << AK_FAST_PATH },
 	[AK_TRUST_DOMAIN] = { "trust_domain", set_auth_trust_domain, 1U << AK_TRUST_DOMAIN },
+	[AK_CRL] = { "crl", set_auth_crl, 1U << AK_CRL },
 };
 
 static const struct config_key service_keys[] = {
@@ -1379,7 +1386,9 @@ int config_load(const char *path, struct gw_config *cfg, char *err, size_t errle
 		if ((ret = config_resolve(path, dir, "auth", "ca", a->ca, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "cert", a->cert, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "key", a->key, err, errlen)) ||
-		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)))
+		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)) ||
+		    (a->crl[0] &&
+		     (ret = config_resolve(path, dir, "auth", "crl", a->crl, err, errlen))))
 			goto out;
 	}
 	*cfg = *tmp;
@@ -1387,4 +1396,67 @@ out:
 	free(tmp);
 	free(text);
 	return ret;
+}
+
+#define FIELD(sec, key, f)                                                                     \
+	{                                                                                      \
+		sec " " key, offsetof(struct gw_config, f), sizeof(((struct gw_config *)0)->f) \
+	}
+
+/* Everything but the policy, in the order a message names it. */
+static const struct {
+	const char *name;
+	size_t off, len;
+} restart_fields[] = {
+	FIELD("[gateway]", "interface", iface),
+	FIELD("[gateway]", "name", name),
+	FIELD("[gateway]", "api", api),
+	FIELD("[gateway]", "state_dir", state_dir),
+	FIELD("[gateway]", "default", default_action),
+	FIELD("[gateway]", "xdp_mode", xdp_mode),
+	FIELD("[gateway]", "flow_timeout", flow_timeout_ns),
+	FIELD("[gateway]", "internal", internal),
+	FIELD("[auth]", "(the section)", auth.enabled),
+	FIELD("[auth]", "port", auth.port),
+	FIELD("[auth]", "spa_port", auth.spa_port),
+	FIELD("[auth]", "data_port", auth.data_port),
+	FIELD("[auth]", "ca", auth.ca),
+	FIELD("[auth]", "cert", auth.cert),
+	FIELD("[auth]", "key", auth.key),
+	FIELD("[auth]", "devices", auth.devices),
+	FIELD("[auth]", "pool", auth.pool),
+	FIELD("[auth]", "session_ttl", auth.session_ttl_ns),
+	FIELD("[auth]", "keepalive", auth.keepalive_ns),
+	FIELD("[auth]", "dead_after", auth.dead_after_ns),
+	FIELD("[auth]", "spa_open", auth.spa_open_ns),
+	FIELD("[auth]", "spa_rate", auth.spa_rate),
+	FIELD("[auth]", "spa_burst", auth.spa_burst),
+	FIELD("[auth]", "max_sessions_per_device", auth.max_sessions_per_device),
+	FIELD("[auth]", "max_sessions_per_conn", auth.max_sessions_per_conn),
+	FIELD("[auth]", "renew_after", auth.renew_after_pct),
+	FIELD("[auth]", "workers", auth.workers),
+	FIELD("[auth]", "fast_path", auth.levers),
+	FIELD("[auth]", "tun", auth.tun),
+	FIELD("[open]", "tcp/udp", open),
+	FIELD("[open]", "to", opens),
+	FIELD("[knock]", "(the sections)", knocks),
+};
+
+const char *config_restart_key(const struct gw_config *old, const struct gw_config *new)
+{
+	static struct gw_config a, b;
+	size_t i;
+
+	for (i = 0; i < sizeof(restart_fields) / sizeof(restart_fields[0]); i++)
+		if (memcmp((const char *)old + restart_fields[i].off,
+			   (const char *)new + restart_fields[i].off, restart_fields[i].len))
+			return restart_fields[i].name;
+	/* Whatever the table does not name (a key added since): the whole struct, policy aside. */
+	a = *old;
+	b = *new;
+	memset(&a.policy, 0, sizeof(a.policy));
+	memset(&b.policy, 0, sizeof(b.policy));
+	memset(a.auth.crl, 0, sizeof(a.auth.crl)); /* reloaded live too (lib/auth/crl.h) */
+	memset(b.auth.crl, 0, sizeof(b.auth.crl));
+	return memcmp(&a, &b, sizeof(a)) ? "a key outside [service] and [allow]" : NULL;
 }

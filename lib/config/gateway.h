@@ -61,6 +61,7 @@ struct auth_cfg {
 	char devices[CG_PATH_MAX]; /* dir of device certs KEYNAME.crt (SPA); default: ca's dir */
 	/* SPIFFE trust domain of device certificates, default "capgate" (lib/auth/identity.h) */
 	char trust_domain[CG_TRUST_DOMAIN_MAX + 1];
+	char crl[CG_PATH_MAX]; /* CRLs (PEM, one or more, or DER) signed by ca; "" = none */
 	struct cidr pool;	 /* virtual addresses, required (IPv4, /8../30) */
 	uint64_t session_ttl_ns; /* default 10m, 30s..24h */
 	uint64_t keepalive_ns;	 /* default 5s: client keepalive interval */
@@ -143,5 +144,13 @@ void config_init(struct gw_config_ctx *ctx, struct gw_config *cfg);
 int config_parse_string(const char *text, const char *name, struct gw_config *cfg, char *err,
 			size_t errlen);
 int config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
+
+/*
+ * What a live reload cannot apply: NULL if old and new differ only in their
+ * [service] and [allow] sections (the policy), else the section or key that
+ * changed ("[gateway] interface", "[auth] pool", "[open]", "[knock]"), which
+ * needs a restart. [auth] crl may change too (a reload reads the new file).
+ */
+const char *config_restart_key(const struct gw_config *old, const struct gw_config *new);
 
 #endif

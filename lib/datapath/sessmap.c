@@ -60,6 +60,24 @@ int sessmap_get(int fd, uint32_t id, struct cg_session *cs)
 	return cs->id == id ? 0 : -ENOENT;
 }
 
+int sessmap_set_scopes(int fd, uint32_t id, const struct cg_scope *scopes, uint32_t n)
+{
+	struct cg_session cs;
+	int e;
+
+	if (n > CG_MAX_SCOPES)
+		return -EINVAL;
+	e = sessmap_get(fd, id, &cs);
+	if (e)
+		return e;
+	memset(cs.scopes, 0, sizeof(cs.scopes));
+	memcpy(cs.scopes, scopes, n * sizeof(cs.scopes[0]));
+	cs.nscopes = n;
+	e = slot_write(fd, CG_SESSION_SLOT(id), &cs);
+	memset(cs.key, 0, sizeof(cs.key));
+	return e;
+}
+
 int sessmap_del(int fd, uint32_t id)
 {
 	struct cg_session cs;

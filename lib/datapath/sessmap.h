@@ -23,6 +23,14 @@
 int sessmap_put(int fd, const struct cg_session *cs);
 /* The entry of session id; -ENOENT if its slot holds no session or another one. */
 int sessmap_get(int fd, uint32_t id, struct cg_session *cs);
+/*
+ * Gives session id new scopes (n <= CG_MAX_SCOPES), keeping the rest of its
+ * entry: a locked read, then a locked write. -ENOENT if its slot holds no
+ * session or another one, -EINVAL for n too large. The gate's window is
+ * written back as read: a packet it accepts between the two (microseconds)
+ * is not recorded, so a copy of that one packet would pass once more.
+ */
+int sessmap_set_scopes(int fd, uint32_t id, const struct cg_scope *scopes, uint32_t n);
 /* Empties the slot of session id if it holds that session; -ENOENT otherwise. */
 int sessmap_del(int fd, uint32_t id);
 /* Number of slots that hold a session, or a negative errno. */

@@ -35,6 +35,7 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 #include "abi/gate.h"
 #include "lib/api/api.h"
 #include "lib/auth/authd.h"
+#include "lib/auth/revoke.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/portspec.h"
@@ -64,8 +65,10 @@ struct gateway {
 	bool link_created; /* by this start, not reused from a pin */
 	bool tc_attached;
 	int ncpus;
-	int local_err;	     /* last error of sync_local, to log a change only */
-	struct authd *authd; /* [auth]: SPA, sessions, return path; NULL without it */
+	int local_err;		    /* last error of sync_local, to log a change only */
+	struct authd *authd;	    /* [auth]: SPA, sessions, return path; NULL without it */
+	char config_path[PATH_MAX]; /* what gateway_reload reads, "" = none */
+	uint64_t reloads, reload_failed;
 };
 
 static uint64_t now_ns(void)
@@ -840,6 +843,103 @@ static int gw_session_revoke(struct gateway *gw, uint32_t id)
 	return gw->authd ? authd_revoke(gw->authd, id) : -ENOENT;
 }
 
+static int gw_revocations_list(struct gateway *gw, json_t **out)
+{
+	return gw->authd ? authd_revocations(gw->authd, out) : -EOPNOTSUPP;
+}
+
+static int gw_revocation_add(struct gateway *gw, const struct api_revocation *ar, json_t **out)
+{
+	struct revocation r = { .kind = ar->serial ? REVOKE_SERIAL
+					: ar->app  ? REVOKE_APP
+						   : REVOKE_DEVICE };
+
+	if (!gw->authd)
+		return -EOPNOTSUPP;
+	if (ar->serial && revoke_serial_parse(ar->serial, r.serial, &r.serial_len))
+		return -EINVAL;
+	snprintf(r.device, sizeof(r.device), "%s", ar->device ? ar->device : "");
+	snprintf(r.app, sizeof(r.app), "%s", ar->app ? ar->app : "");
+	snprintf(r.note, sizeof(r.note), "%s", ar->note ? ar->note : "");
+	return authd_revoke_add(gw->authd, &r, out);
+}
+
+static int gw_revocation_del(struct gateway *gw, uint32_t id)
+{
+	return gw->authd ? authd_revoke_del(gw->authd, id) : -EOPNOTSUPP;
+}
+
+static int gw_devices_list(struct gateway *gw, json_t **out)
+{
+	return gw->authd ? authd_devices(gw->authd, out) : -EOPNOTSUPP;
+}
+
+static int gw_device_groups_set(struct gateway *gw, const char *device, const char *const *groups,
+				size_t n, json_t **out)
+{
+	struct authd_rejudged r;
+	json_t *all = NULL, *g, *none;
+	int e = gw->authd ? authd_device_groups(gw->authd, device, groups, n, &r) : -EOPNOTSUPP;
+
+	if (!e)
+		e = authd_devices(gw->authd, &all);
+	if (e)
+		return e;
+	/* As the registry keeps them (duplicates once); none after a DELETE. */
+	g = json_object_get(all, device);
+	none = g ? NULL : json_array();
+	*out = json_pack("{s:s, s:O, s:I, s:I}", "device", device, "groups", g ? g : none,
+			 "sessions_rescoped", (json_int_t)r.rescoped, "sessions_revoked",
+			 (json_int_t)r.revoked);
+	json_decref(none);
+	json_decref(all);
+	return *out ? 0 : -ENOMEM;
+}
+
+void gateway_set_config_path(struct gateway *gw, const char *path)
+{
+	snprintf(gw->config_path, sizeof(gw->config_path), "%s", path);
+}
+
+int gateway_reload(struct gateway *gw, json_t **out, char *err, size_t errlen)
+{
+	struct gw_config *n = malloc(sizeof(*n));
+	struct authd_rejudged r = { 0 };
+	const char *key = NULL;
+	int e;
+
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e = gw->config_path[0] ? config_load(gw->config_path, n, err, errlen) : -EINVAL;
+	if (!gw->config_path[0])
+		snprintf(err, errlen, "the gateway was not started from a config file");
+	if (!e && (key = config_restart_key(&gw->cfg, n)))
+		snprintf(err, errlen, "%s: %s changed: restart the daemon to apply it",
+			 gw->config_path, key);
+	if (e || key) {
+		free(n);
+		gw->reload_failed++;
+		log_warn("reload refused, nothing changed: %s", err);
+		return key ? -EBUSY : e == -ENOMEM ? e : -EINVAL;
+	}
+	gw->cfg.policy = n->policy;
+	memcpy(gw->cfg.auth.crl, n->auth.crl, sizeof(gw->cfg.auth.crl));
+	free(n);
+	if (gw->authd)
+		authd_set_config(gw->authd, &gw->cfg, &r);
+	gw->reloads++;
+	log_info("reloaded %s: %zu service(s), %zu [allow] section(s); sessions: %zu kept, %zu "
+		 "rescoped, %zu revoked",
+		 gw->config_path, gw->cfg.policy.nservices, gw->cfg.policy.npolicies, r.kept,
+		 r.rescoped, r.revoked);
+	*out = json_pack("{s:I, s:I, s:I}", "sessions_kept", (json_int_t)r.kept,
+			 "sessions_rescoped", (json_int_t)r.rescoped, "sessions_revoked",
+			 (json_int_t)r.revoked);
+	return *out ? 0 : -ENOMEM;
+}
+
 /* ---- REST operations ------------------------------------------------------ */
 
 static uint64_t rule_hits(struct gateway *gw, uint32_t slot)
@@ -1155,8 +1255,13 @@ static int gw_stats(struct gateway *gw, json_t **out)
 		gw->cfg.default_action == GATE_DEFAULT_PASS ? "pass" : "drop", "packets", "pass",
 		(json_int_t)pass, "drop", (json_int_t)drop, "reasons", reasons, "rules",
 		(json_int_t)gw->store.n, "doors_open", (json_int_t)doors_open(gw));
-	if (!root)
+	if (!root ||
+	    json_object_set_new(root, "reload",
+				json_pack("{s:I, s:I}", "reloads", (json_int_t)gw->reloads,
+					  "reload_failed", (json_int_t)gw->reload_failed))) {
+		json_decref(root);
 		return -ENOMEM;
+	}
 	if (gw->authd) {
 		json_t *auth = NULL;
 
@@ -1225,6 +1330,14 @@ static int gw_metrics(struct gateway *gw, char **out)
 			"# TYPE capgate_doors_open gauge\n"
 			"capgate_doors_open{gateway=\"%s\"} %zu\n",
 			gw->cfg.name, gw->store.n, gw->cfg.name, doors_open(gw));
+	if (!err)
+		err = str_appendf(&buf,
+				  "# HELP capgate_reload_total Config reloads (SIGHUP, POST "
+				  "/v1/reload), by outcome.\n# TYPE capgate_reload_total counter\n"
+				  "capgate_reload_total{gateway=\"%s\",outcome=\"ok\"} %llu\n"
+				  "capgate_reload_total{gateway=\"%s\",outcome=\"failed\"} %llu\n",
+				  gw->cfg.name, (unsigned long long)gw->reloads, gw->cfg.name,
+				  (unsigned long long)gw->reload_failed);
 	if (!err && gw->authd)
 		err = authd_metrics(gw->authd, gw->cfg.name, &buf);
 	if (err) {
@@ -1245,4 +1358,10 @@ const struct api_ops gateway_api_ops = {
 	.metrics = gw_metrics,
 	.sessions_list = gw_sessions_list,
 	.session_revoke = gw_session_revoke,
+	.revocations_list = gw_revocations_list,
+	.revocation_add = gw_revocation_add,
+	.revocation_del = gw_revocation_del,
+	.reload = gateway_reload,
+	.devices_list = gw_devices_list,
+	.device_groups_set = gw_device_groups_set,
 };

@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "lib/config/gateway.h"
 
 struct gateway;
@@ -26,6 +28,20 @@ void gateway_free(struct gateway *gw, bool detach);
  * link of an earlier run, which must keep enforcing when this start fails.
  */
 bool gateway_attached_anew(const struct gateway *gw);
+
+/* The config file gateway_reload reads (the one the daemon started from). */
+void gateway_set_config_path(struct gateway *gw, const char *path);
+
+/*
+ * Reads the config file again (SIGHUP, POST /v1/reload). The whole file is
+ * parsed and checked first; if anything but its [service] and [allow]
+ * sections changed, nothing changes and -EBUSY says which key needs a
+ * restart; a file that does not load is -EINVAL; both with the reason in err,
+ * logged and counted (reload_failed). Else the new policy is in force and
+ * every live session judged again (lib/auth/authd.h: authd_set_config):
+ * *out {"sessions_kept":N,"sessions_rescoped":N,"sessions_revoked":N}.
+ */
+int gateway_reload(struct gateway *gw, json_t **out, char *err, size_t errlen);
 
 /* Periodic work (expire doors and flows). Call about once a second. */
 void gateway_tick(struct gateway *gw);

@@ -427,6 +427,31 @@ int path_session_set(struct path *p, const struct path_session *s)
 	return 0;
 }
 
+int path_session_scopes(struct path *p, uint32_t id, const struct cg_scope *scopes, uint32_t n)
+{
+	struct path_session cur;
+	struct slot *sl;
+	int e = -ENOENT;
+
+	if (n > CG_MAX_SCOPES)
+		return -EINVAL;
+	pthread_mutex_lock(&p->set_lock);
+	sl = id ? slot_of(p, id) : NULL;
+	if (sl && sl->s.id == id) {
+		cur = sl->s;
+		memset(cur.scopes, 0, sizeof(cur.scopes));
+		memcpy(cur.scopes, scopes, n * sizeof(cur.scopes[0]));
+		cur.nscopes = n;
+		/* A new sequence count: each worker takes the new copy (and keys its AEAD again).
+		 */
+		slot_write(sl, &cur);
+		sodium_memzero(&cur, sizeof(cur));
+		e = 0;
+	}
+	pthread_mutex_unlock(&p->set_lock);
+	return e;
+}
+
 int path_session_del(struct path *p, uint32_t id)
 {
 	struct slot *sl;

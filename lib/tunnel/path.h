@@ -154,6 +154,13 @@ void path_free(struct path *p);
  * -ENOMEM (no AEAD context).
  */
 int path_session_set(struct path *p, const struct path_session *s);
+/*
+ * New scopes for a session the path holds (n <= CG_MAX_SCOPES), checked by
+ * the workers from their next packet; its keys, counters, endpoint and
+ * window stay (a packet a worker is committing as this runs may be refused).
+ * 0, -ENOENT or -EINVAL.
+ */
+int path_session_scopes(struct path *p, uint32_t id, const struct cg_scope *scopes, uint32_t n);
 /* Removes it (workers stop using it at once; its keys are wiped). 0 or -ENOENT. */
 int path_session_del(struct path *p, uint32_t id);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -179,4 +180,42 @@ int tcert_issue_plain(const char *dir, const char *name)
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(key);
 	return ret;
+}
+
+X509_CRL *tcert_crl(X509 *issuer, EVP_PKEY *key, X509 *const *revoked, size_t n, long next_s)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *last = ASN1_TIME_adj(NULL, time(NULL), 0, -3600);
+	ASN1_TIME *next = ASN1_TIME_adj(NULL, time(NULL), 0, next_s);
+	int ok = crl && last && next && X509_CRL_set_version(crl, 1) &&
+		 X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) &&
+		 X509_CRL_set1_lastUpdate(crl, last) && X509_CRL_set1_nextUpdate(crl, next);
+	size_t i;
+
+	for (i = 0; ok && i < n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+
+		ok = r && X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i])) &&
+		     X509_REVOKED_set_revocationDate(r, last) && X509_CRL_add0_revoked(crl, r);
+		if (!ok)
+			X509_REVOKED_free(r);
+	}
+	ok = ok && X509_CRL_sort(crl) && X509_CRL_sign(crl, key, NULL) > 0;
+	ASN1_TIME_free(last);
+	ASN1_TIME_free(next);
+	if (!ok) {
+		X509_CRL_free(crl);
+		return NULL;
+	}
+	return crl;
+}
+
+int tcert_write_crl(const char *path, X509_CRL *crl, int der)
+{
+	FILE *f = fopen(path, der ? "wb" : "ab");
+	int ok = f && (der ? i2d_X509_CRL_fp(f, crl) : PEM_write_X509_CRL(f, crl));
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -1;
 }

@@ -47,6 +47,16 @@ X509 *tcert_new(const struct tcert_spec *spec, EVP_PKEY *key, X509 *issuer, EVP_
 X509 *tcert_device(const char *td, const char *device, const char *app, EVP_PKEY *key, X509 *issuer,
 		   EVP_PKEY *issuer_key);
 
+/*
+ * A CRL of issuer listing the serials of revoked[0..n), signed with key
+ * (issuer's, or another one for a CRL that must not verify), next update in
+ * next_s seconds (negative: past). NULL on failure; X509_CRL_free.
+ */
+X509_CRL *tcert_crl(X509 *issuer, EVP_PKEY *key, X509 *const *revoked, size_t n, long next_s);
+
+/* Appends crl to path as PEM (der = 0) or writes it as DER. Returns 0 or -1. */
+int tcert_write_crl(const char *path, X509_CRL *crl, int der);
+
 /* Write x as PEM to path. Returns 0 or -1. */
 int tcert_write(const char *path, X509 *x);
 

@@ -283,6 +283,30 @@ static void test_router(void)
 	}
 }
 
+/* A good POST /v1/revocations body: the strings, and NULL for what it leaves out. */
+static void test_revocation_body(void)
+{
+	static const char body[] = "{\"device\":\"dev1\",\"app\":\"cam\",\"note\":\"lost\"}";
+	struct api_revocation r;
+	json_t *root = NULL;
+	char err[320] = "";
+
+	if (ASSERT_EQ(api_parse_revocation(body, strlen(body), &root, &r, err, sizeof(err)), API_OK,
+		      err)) {
+		ASSERT_STREQ(r.device, "dev1", "device");
+		ASSERT_STREQ(r.app, "cam", "app");
+		ASSERT_STREQ(r.note, "lost", "note");
+		ASSERT_TRUE(r.serial == NULL, "no serial");
+	}
+	json_decref(root);
+	if (ASSERT_EQ(
+		    api_parse_revocation("{\"serial\":\"0A1b\"}", 17, &root, &r, err, sizeof(err)),
+		    API_OK, err))
+		ASSERT_TRUE(r.device == NULL && r.app == NULL && !strcmp(r.serial, "0A1b"),
+			    "serial only");
+	json_decref(root);
+}
+
 /* ---- dispatch without a gateway: every refusal that comes before its ops ---- */
 
 static const struct {
@@ -318,6 +342,43 @@ static const struct {
 	  "bad rule id \"0\": want a number 1..4294967295", NULL },
 	{ "DELETE", "/v1/knock/not-an-ip", "", false, 400, API_REF_BAD_ADDRESS,
 	  "bad source address \"not-an-ip\": want an IPv4 or IPv6 address", NULL },
+	{ "POST", "/v1/revocations", "{}", false, 400, API_REF_MISSING_FIELD,
+	  "want either \"device\" or \"serial\": {\"device\":NAME[,\"app\":NAME]} or "
+	  "{\"serial\":HEX}, [\"note\":TEXT]",
+	  NULL },
+	{ "POST", "/v1/revocations", "{\"device\":\"d\",\"serial\":\"0a\"}", false, 400,
+	  API_REF_UNKNOWN_FIELD, NULL, NULL },
+	{ "POST", "/v1/revocations", "{\"serial\":\"0a\",\"app\":\"cam\"}", false, 400,
+	  API_REF_UNKNOWN_FIELD, NULL, NULL },
+	{ "POST", "/v1/revocations", "{\"device\":\"a/b\"}", false, 400, API_REF_BAD_VALUE,
+	  "bad device \"a/b\": 1..63 of A-Z a-z 0-9 _ . -", NULL },
+	{ "POST", "/v1/revocations", "{\"device\":\"d\",\"app\":\"..\"}", false, 400,
+	  API_REF_BAD_VALUE, "bad app \"..\": 1..63 of A-Z a-z 0-9 _ . -", NULL },
+	{ "POST", "/v1/revocations", "{\"device\":7}", false, 400, API_REF_WRONG_TYPE,
+	  "field \"device\" must be a string, not a number", NULL },
+	{ "POST", "/v1/revocations", "{\"device\":\"d\",\"why\":\"x\"}", false, 400,
+	  API_REF_UNKNOWN_FIELD, NULL, NULL },
+	{ "DELETE", "/v1/revocations/x", "", false, 400, API_REF_BAD_ID,
+	  "bad revocation id \"x\": want a number 1..4294967295", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{\"groups\":\"a\"}", false, 400, API_REF_WRONG_TYPE,
+	  "field \"groups\" must be an array, not a string", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{\"groups\":[\"a\",2]}", false, 400,
+	  API_REF_WRONG_TYPE, "group 2 must be a string, not a number", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{\"groups\":[\"a b\"]}", false, 400, API_REF_BAD_VALUE,
+	  "bad group \"a b\": 1..63 of A-Z a-z 0-9 _ . -", NULL },
+	{ "PUT", "/v1/devices/dev1/groups", "{}", false, 400, API_REF_MISSING_FIELD,
+	  "missing field \"groups\"", NULL },
+	{ "PUT", "/v1/devices/../groups", "{\"groups\":[]}", false, 400, API_REF_BAD_VALUE,
+	  "bad device \"..\": 1..63 of A-Z a-z 0-9 _ . -", NULL },
+	{ "POST", "/v1/devices/dev1/groups", "", false, 405, API_REF_METHOD,
+	  "method POST not allowed on /v1/devices/dev1/groups (allowed: PUT, DELETE)",
+	  "PUT, DELETE" },
+	{ "GET", "/v1/devices/dev1", "", false, 404, API_REF_NOT_FOUND,
+	  "no such path: /v1/devices/dev1", NULL },
+	{ "GET", "/v1/devices//groups", "", false, 404, API_REF_NOT_FOUND,
+	  "no such path: /v1/devices//groups", NULL },
+	{ "GET", "/v1/reload", "", false, 405, API_REF_METHOD,
+	  "method GET not allowed on /v1/reload (allowed: POST)", "POST" },
 };
 
 static void test_dispatch_refusals(void)
@@ -349,7 +410,7 @@ static void test_dispatch_refusals(void)
 		api_reply_free(&rep);
 	}
 	ASSERT_EQ(ctx.refused[API_OK], 0, "API_OK never counted");
-	ASSERT_EQ(ctx.refused[API_REF_NOT_FOUND], 1, "one not_found");
+	ASSERT_EQ(ctx.refused[API_REF_NOT_FOUND], 3, "three not_found");
 }
 
 static void test_refusal_names(void)
@@ -1239,7 +1300,7 @@ static void test_client_unreachable(void)
 	ASSERT_EQ(ret, -EINVAL, "bad address");
 }
 
-T_MAIN(T_CASE(test_rule_body_refusals), T_CASE(test_rule_body_ok), T_CASE(test_rule_body_nul),
+T_MAIN(T_CASE(test_revocation_body), T_CASE(test_rule_body_refusals), T_CASE(test_rule_body_ok), T_CASE(test_rule_body_nul),
        T_CASE(test_rule_ids), T_CASE(test_rule_id_message), T_CASE(test_sources),
        T_CASE(test_router), T_CASE(test_dispatch_refusals), T_CASE(test_refusal_names),
        T_CASE(test_endpoints), T_CASE(test_wire_tcp), T_CASE(test_wire_tcp6),

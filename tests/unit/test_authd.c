@@ -12,10 +12,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <openssl/pem.h>
 #include <jansson.h>
 
 #include "gate.skel.h"
@@ -23,6 +25,7 @@
 #include "lib/auth/ca.h"
 #include "lib/auth/client.h"
 #include "lib/auth/privsep.h"
+#include "lib/auth/revoke.h"
 #include "lib/base/addr.h"
 #include "lib/config/gateway.h"
 #include "lib/datapath/sessmap.h"
@@ -248,6 +251,14 @@ static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8
 static int cli_connect(struct authd *a, struct cli *k, const char *dev)
 {
 	return cli_connect_as(a, k, dev, 0, 0, 0);
+}
+
+/* Closes a client the daemon has ended (or whose daemon is gone), so its memory goes too. */
+static void cli_drop(struct cli *k)
+{
+	if (k->ret == 0)
+		authc_close(&k->c, false);
+	k->ret = -1;
 }
 
 /* The client's next event within ms, serving the daemon meanwhile (NONE if nothing came). */
@@ -899,6 +910,343 @@ static void test_certificate_identity(void)
 	authd_free(a);
 }
 
+/* state_dir in the test's directory (revocations.json is written there). */
+static void own_state_dir(void)
+{
+	char p[128];
+
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);
+	snprintf(p, sizeof(p), "%s/%s", dir, cfg.name);
+	mkdir(p, 0700);
+}
+
+/*
+ * Revoking a device ends its live session at once (map entry, address, the
+ * channel closed "revoked"), leaves another device's alone, refuses its
+ * reconnects "revoked", and survives a restart; removing it lets it back.
+ */
+static void test_revocation(void)
+{
+	struct revocation r = { .kind = REVOKE_DEVICE };
+	struct cli k1, k2, k3, k4;
+	struct authc_event ev;
+	struct cg_session cs;
+	struct authd *a;
+	json_t *out = NULL;
+	uint32_t s1, s2, id;
+	char err[256];
+
+	if (!prepare())
+		return;
+	own_state_dir();
+	a = start();
+	if (!a)
+		return;
+	k1.ret = k2.ret = k4.ret = -1;
+	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1@sensor"), 0, k1.err) ||
+	    !ASSERT_EQ(cli_connect(a, &k2, "dev2@sensor"), 0, k2.err))
+		goto out;
+	s1 = k1.c.cap.session;
+	s2 = k2.c.cap.session;
+	snprintf(r.device, sizeof(r.device), "dev1");
+	snprintf(r.note, sizeof(r.note), "lost");
+	if (!ASSERT_EQ(authd_revoke_add(a, &r, &out), 0, "revoke dev1"))
+		goto out;
+	id = (uint32_t)json_integer_value(json_object_get(out, "id"));
+	ASSERT_EQ(json_integer_value(json_object_get(out, "sessions_ended")), 1, "one ended");
+	json_decref(out);
+	out = NULL;
+	ASSERT_TRUE(sessmap_get(sessions_fd(), s1, &cs) != 0, "dev1 left the gate at once");
+	ASSERT_EQ(sessmap_get(sessions_fd(), s2, &cs), 0, "dev2 stays");
+	ASSERT_EQ(stat_of(a, "auth.sessions_revoked"), 1, "counted");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 1, "its address went back");
+	if (ASSERT_EQ(cli_event(a, &k1, &ev, 5000), AUTHC_EV_ERROR, "dev1 told"))
+		ASSERT_STREQ(ev.reason, "revoked", "reason revoked");
+	ASSERT_EQ(cli_event(a, &k2, &ev, 300), AUTHC_EV_NONE, "dev2's channel stays open");
+	ASSERT_EQ(authd_revoke_add(a, &r, &out), -EEXIST, "twice");
+	json_decref(out);
+	out = NULL;
+
+	ASSERT_TRUE(cli_connect(a, &k3, "dev1@sensor") != 0, "a reconnect is refused");
+	ASSERT_TRUE(strstr(k3.err, "revoked") != NULL, k3.err);
+	ASSERT_EQ(stat_of(a, "auth.denied_revoked"), 1, "denied_revoked");
+
+	/* What a restart sees: the file. */
+	authd_free(a);
+	a = start();
+	if (!a)
+		goto out;
+	cli_drop(&k2); /* its worker went with the old daemon */
+	ASSERT_TRUE(cli_connect(a, &k3, "dev1@sensor") != 0, "refused after a restart");
+	ASSERT_EQ(authd_revoke_del(a, id), 0, "unrevoke");
+	ASSERT_EQ(authd_revoke_del(a, id), -ENOENT, "unrevoke twice");
+	ASSERT_EQ(cli_connect(a, &k4, "dev1@sensor"), 0, k4.err);
+
+	/* A file that does not parse refuses the start. */
+	authd_free(a);
+	a = NULL;
+	snprintf(err, sizeof(err), "%s/%s/revocations.json", dir, cfg.name);
+	{
+		FILE *f = fopen(err, "w");
+
+		if (f) {
+			fputs("{\"version\":1", f);
+			fclose(f);
+		}
+	}
+	sessmap_clear(sessions_fd());
+	ASSERT_TRUE(authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
+			      bpf_map__fd(skel->maps.knock_open), err, sizeof(err)) == NULL,
+		    "a damaged revocations file refuses the start");
+	ASSERT_TRUE(strstr(err, "revocations.json") != NULL, err);
+	snprintf(err, sizeof(err), "%s/%s/revocations.json", dir, cfg.name);
+	unlink(err);
+out:
+	if (k1.ret == 0)
+		authc_close(&k1.c, false);
+	if (k2.ret == 0)
+		authc_close(&k2.c, true);
+	if (k4.ret == 0)
+		authc_close(&k4.c, false);
+	authd_free(a);
+}
+
+/*
+ * Groups set through the API: saved, kept over a restart, and the device's
+ * live sessions judged again (kept: today's policy does not read groups).
+ */
+static void test_device_groups(void)
+{
+	const char *const groups[] = { "sensors", "floor2" };
+	struct authd_rejudged r;
+	struct authd *a;
+	struct cli k1;
+	json_t *j = NULL;
+	char *text = NULL;
+
+	if (!prepare())
+		return;
+	own_state_dir();
+	a = start();
+	if (!a)
+		return;
+	k1.ret = -1;
+	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1@sensor"), 0, k1.err))
+		goto out;
+	ASSERT_EQ(authd_device_groups(a, "dev1", groups, 2, &r), 0, "set");
+	ASSERT_EQ(r.kept, 1, "the live session judged again, kept");
+	ASSERT_EQ(authd_device_groups(a, "a/b", groups, 2, &r), -EINVAL, "a bad name");
+	authd_free(a);
+	cli_drop(&k1);
+	a = start();
+	if (!a)
+		goto out;
+	if (ASSERT_EQ(authd_devices(a, &j), 0, "list"))
+		text = json_dumps(j, JSON_COMPACT);
+	ASSERT_STREQ(text ? text : "", "{\"dev1\":[\"sensors\",\"floor2\"]}",
+		     "kept over a restart");
+	ASSERT_EQ(authd_device_groups(a, "dev1", NULL, 0, &r), 0, "remove");
+	ASSERT_EQ(authd_device_groups(a, "dev1", NULL, 0, &r), -ENOENT, "remove twice");
+out:
+	free(text);
+	json_decref(j);
+	if (k1.ret == 0)
+		authc_close(&k1.c, false);
+	authd_free(a);
+}
+
+/*
+ * A new policy: the session its [allow] no longer covers ends (reason
+ * policy), the one whose scopes grew keeps its slot and keys with the new
+ * scopes in the gate's entry; the rest carry on.
+ */
+static void test_reload(void)
+{
+	static struct gw_config next;
+	struct authd_rejudged r;
+	struct cli k1, k2;
+	struct authc_event ev;
+	struct cg_session before, after;
+	struct authd *a;
+	char text[1400], err[256];
+	uint32_t s1, s2;
+
+	if (!prepare())
+		return;
+	a = start();
+	if (!a)
+		return;
+	k1.ret = k2.ret = -1;
+	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1@sensor"), 0, k1.err) ||
+	    !ASSERT_EQ(cli_connect(a, &k2, "dev2@sensor"), 0, k2.err))
+		goto out;
+	s1 = k1.c.cap.session;
+	s2 = k2.c.cap.session;
+	ASSERT_EQ(sessmap_get(sessions_fd(), s1, &before), 0, "dev1 in the gate");
+	ASSERT_EQ(before.nscopes, 1, "one scope");
+
+	/* Nothing changed: nothing happens. */
+	authd_set_config(a, &cfg, &r);
+	ASSERT_EQ(r.kept, 2, "same policy: both kept");
+	ASSERT_EQ(r.rescoped + r.revoked, 0, "nothing else");
+
+	next = cfg;
+	snprintf(text, sizeof(text),
+		 "[gateway]\ninterface = lo\n"
+		 "[auth]\nport = %u\nspa_port = %u\ndata_port = %u\n"
+		 "ca = %s/ca.crt\ncert = %s/gateway.crt\nkey = %s/gateway.key\n"
+		 "pool = 100.64.0.0/24\ntun = cgauth0\n"
+		 "[service web]\nproto = tcp\naddress = 10.10.2.2\nports = 80\n"
+		 "[service ssh]\nproto = tcp\naddress = 10.10.2.3\nports = 22\n"
+		 "[allow one]\ndevice = dev1\napp = sensor\nservices = web ssh\n",
+		 cfg.auth.port, cfg.auth.spa_port, cfg.auth.data_port, dir, dir, dir);
+	if (!ASSERT_EQ(config_parse_string(text, "t2.ini", &next, err, sizeof(err)), 0, err))
+		goto out;
+	authd_set_config(a, &next, &r);
+	ASSERT_EQ(r.rescoped, 1, "dev1 rescoped");
+	ASSERT_EQ(r.revoked, 1, "dev2 revoked");
+	ASSERT_EQ(r.kept, 0, "none untouched");
+	ASSERT_EQ(stat_of(a, "auth.sessions_rescoped"), 1, "rescope counted");
+	ASSERT_EQ(stat_of(a, "auth.sessions_revoked_by_policy"), 1, "revoke counted");
+	if (ASSERT_EQ(sessmap_get(sessions_fd(), s1, &after), 0, "dev1 keeps its slot")) {
+		ASSERT_EQ(after.nscopes, 2, "two scopes in the gate's entry");
+		ASSERT_MEMEQ(after.key, before.key, sizeof(after.key), "same key");
+		ASSERT_MEMEQ(&after.scopes[0], &before.scopes[0], sizeof(after.scopes[0]),
+			     "the old scope first");
+	}
+	ASSERT_TRUE(sessmap_get(sessions_fd(), s2, &after) != 0, "dev2 left the gate");
+	if (ASSERT_EQ(cli_event(a, &k2, &ev, 5000), AUTHC_EV_ERROR, "dev2 told"))
+		ASSERT_STREQ(ev.reason, "policy", "reason policy");
+	ASSERT_EQ(cli_event(a, &k1, &ev, 300), AUTHC_EV_NONE, "dev1's channel stays open");
+	ASSERT_EQ(stat_of(a, "addresses_used"), 1, "dev2's address went back");
+	cli_drop(&k2);
+	ASSERT_TRUE(cli_connect(a, &k2, "dev2@sensor") != 0, "dev2 is refused now");
+	/* The old policy back: dev1 is narrowed again. */
+	authd_set_config(a, &cfg, &r);
+	ASSERT_EQ(r.rescoped, 1, "dev1 narrowed");
+	if (ASSERT_EQ(sessmap_get(sessions_fd(), s1, &after), 0, "still its slot"))
+		ASSERT_EQ(after.nscopes, 1, "one scope again");
+out:
+	if (k1.ret == 0)
+		authc_close(&k1.c, true);
+	if (k2.ret == 0)
+		authc_close(&k2.c, false);
+	authd_free(a);
+}
+
+/* Writes a CRL of the test CA listing the given devices' certificates (atomically: a new inode). */
+static bool write_crl(const char *path, const char *const *devs, size_t n, bool wrong_key)
+{
+	char p[160], tmp[200];
+	X509 *ca = NULL, *x[4] = { 0 };
+	EVP_PKEY *key = NULL;
+	X509_CRL *crl = NULL;
+	size_t i;
+	bool ok;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/ca.crt", dir);
+	f = fopen(p, "r");
+	ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	snprintf(p, sizeof(p), "%s/ca.key", dir);
+	f = fopen(p, "r");
+	key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (wrong_key) {
+		EVP_PKEY_free(key);
+		key = tcert_key();
+	}
+	for (i = 0; i < n && i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s.crt", dir, devs[i]);
+		f = fopen(p, "r");
+		x[i] = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+		if (f)
+			fclose(f);
+	}
+	crl = ca && key ? tcert_crl(ca, key, x, n, 86400) : NULL;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	ok = crl && !tcert_write_crl(tmp, crl, 0) && !rename(tmp, path);
+	for (i = 0; i < 4; i++)
+		X509_free(x[i]);
+	X509_CRL_free(crl);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	return ok;
+}
+
+/*
+ * [auth] crl: checked by the parent on the serial and issuer the worker
+ * reports; a new file ends the live sessions it lists within a tick; one
+ * that does not verify refuses the start, or later keeps the previous set.
+ */
+static void test_crl(void)
+{
+	static const char *const none[] = { NULL }, *const dev1[] = { "dev1@sensor" };
+	struct cli k1, k2, k3;
+	struct authc_event ev;
+	struct authd *a = NULL;
+	char path[128], err[256];
+
+	if (!prepare())
+		return;
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	snprintf(cfg.auth.crl, sizeof(cfg.auth.crl), "%s", path);
+	k1.ret = k2.ret = -1;
+	if (!ASSERT_TRUE(write_crl(path, none, 0, true), "a CRL of another key"))
+		goto out;
+	sessmap_clear(sessions_fd());
+	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
+		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	ASSERT_TRUE(a == NULL, "a CRL that does not verify refuses the start");
+	ASSERT_TRUE(strstr(err, "does not verify") != NULL, err);
+	if (!ASSERT_TRUE(write_crl(path, none, 0, false), "an empty CRL"))
+		goto out;
+	a = start();
+	if (!a)
+		goto out;
+	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1@sensor"), 0, k1.err) ||
+	    !ASSERT_EQ(cli_connect(a, &k2, "dev2@sensor"), 0, k2.err))
+		goto out;
+	if (!ASSERT_TRUE(write_crl(path, dev1, 1, false), "a CRL listing dev1"))
+		goto out;
+	authd_tick(a);
+	ASSERT_EQ(stat_of(a, "auth.crl_reloads"), 1, "read again");
+	ASSERT_EQ(stat_of(a, "auth.sessions_revoked"), 1, "dev1's session ended");
+	if (ASSERT_EQ(cli_event(a, &k1, &ev, 5000), AUTHC_EV_ERROR, "dev1 told"))
+		ASSERT_STREQ(ev.reason, "revoked", "reason revoked");
+	cli_drop(&k1);
+	ASSERT_EQ(cli_event(a, &k2, &ev, 300), AUTHC_EV_NONE, "dev2 stays");
+	ASSERT_TRUE(cli_connect(a, &k3, "dev1@sensor") != 0, "dev1 refused");
+	ASSERT_TRUE(strstr(k3.err, "revoked") != NULL, k3.err);
+	ASSERT_EQ(stat_of(a, "auth.denied_revoked"), 1, "counted");
+
+	/* A bad new file: the previous set stays. */
+	if (!ASSERT_TRUE(write_crl(path, none, 0, true), "a bad CRL"))
+		goto out;
+	authd_tick(a);
+	authd_tick(a);
+	ASSERT_EQ(stat_of(a, "auth.crl_reload_failed"), 1, "refused once");
+	ASSERT_TRUE(cli_connect(a, &k3, "dev1@sensor") != 0, "dev1 still refused");
+	/* A good one without dev1 lets it back. */
+	if (!ASSERT_TRUE(write_crl(path, none, 0, false), "an empty CRL again"))
+		goto out;
+	authd_tick(a);
+	ASSERT_EQ(cli_connect(a, &k1, "dev1@sensor"), 0, k1.err);
+out:
+	cfg.auth.crl[0] = '\0';
+	unlink(path);
+	if (k1.ret == 0)
+		authc_close(&k1.c, false);
+	if (k2.ret == 0)
+		authc_close(&k2.c, false);
+	authd_free(a);
+}
+
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
-       T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_certificate_identity))
+       T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_certificate_identity),
+       T_CASE(test_revocation), T_CASE(test_reload), T_CASE(test_device_groups), T_CASE(test_crl))

@@ -1511,13 +1511,65 @@ out:
 	rmdir(dir);
 }
 
-T_MAIN(T_CASE(test_sample), T_CASE(test_example_file), T_CASE(test_defaults),
-       T_CASE(test_every_key), T_CASE(test_knock_defaults), T_CASE(test_accepted_forms),
-       T_CASE(test_errors), T_CASE(test_out_untouched), T_CASE(test_line_api), T_CASE(test_load),
-       T_CASE(test_auth_sample), T_CASE(test_auth_example_file), T_CASE(test_auth_absent),
-       T_CASE(test_auth_every_key), T_CASE(test_auth_defaults), T_CASE(test_auth_errors),
-       T_CASE(test_auth_limits_accepted), T_CASE(test_client_sample), T_CASE(test_client_every_key),
-       T_CASE(test_client_mode_cipher), T_CASE(test_client_errors),
-       T_CASE(test_client_out_untouched), T_CASE(test_client_line_api), T_CASE(test_auth_line_api),
-       T_CASE(test_client_example_file), T_CASE(test_load_relative), T_CASE(test_destinations),
-       T_CASE(test_destination_errors))
+/* A live reload applies [service] and [allow] only: anything else names the key to restart for. */
+static void test_restart_key(void)
+{
+	static const char head[] = "[gateway]\ninterface = eth0\n"
+				   "[auth]\nca = ca.crt\ncert = gw.crt\nkey = gw.key\n"
+				   "pool = 100.64.0.0/24\n";
+	static const char policy[] =
+		"[service web]\nproto = tcp\naddress = 10.10.2.2\n"
+		"ports = 80\n[allow a]\ndevice = dev1\napp = s\nservices = web\n";
+	static const char policy2[] = "[service web]\nproto = tcp\naddress = 10.10.2.2\n"
+				      "ports = 80 443\n[allow a]\ndevice = dev1 dev2\n"
+				      "app = s\nservices = web\n";
+	static const struct {
+		const char *head, *want;
+	} t[] = {
+		{ "[gateway]\ninterface = eth1\n[auth]\nca = ca.crt\ncert = gw.crt\nkey = gw.key\n"
+		  "pool = 100.64.0.0/24\n",
+		  "[gateway] interface" },
+		{ "[gateway]\ninterface = eth0\n[auth]\nca = ca.crt\ncert = gw.crt\nkey = gw.key\n"
+		  "pool = 100.64.1.0/24\n",
+		  "[auth] pool" },
+		{ "[gateway]\ninterface = eth0\n[auth]\nca = ca.crt\ncert = gw.crt\nkey = gw.key\n"
+		  "pool = 100.64.0.0/24\nsession_ttl = 5m\n",
+		  "[auth] session_ttl" },
+		{ "[gateway]\ninterface = eth0\n[open]\ntcp = 22\n[auth]\nca = ca.crt\n"
+		  "cert = gw.crt\nkey = gw.key\npool = 100.64.0.0/24\n",
+		  "[open] tcp/udp" },
+	};
+	static struct gw_config a, b;
+	char text[1024], err[256];
+	size_t i;
+
+	snprintf(text, sizeof(text), "%s%s", head, policy);
+	if (!ASSERT_EQ(config_parse_string(text, "a.ini", &a, err, sizeof(err)), 0, err))
+		return;
+	snprintf(text, sizeof(text), "%s%s", head, policy2);
+	if (!ASSERT_EQ(config_parse_string(text, "b.ini", &b, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_TRUE(config_restart_key(&a, &a) == NULL, "the same");
+	ASSERT_TRUE(config_restart_key(&a, &b) == NULL, "the policy only");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *got;
+
+		snprintf(text, sizeof(text), "%s%s", t[i].head, policy);
+		if (!ASSERT_EQ(config_parse_string(text, "c.ini", &b, err, sizeof(err)), 0, err))
+			continue;
+		got = config_restart_key(&a, &b);
+		if (ASSERT_TRUE(got != NULL, t[i].want))
+			ASSERT_STREQ(got, t[i].want, t[i].want);
+	}
+}
+
+T_MAIN(T_CASE(test_restart_key), T_CASE(test_sample), T_CASE(test_example_file),
+       T_CASE(test_defaults), T_CASE(test_every_key), T_CASE(test_knock_defaults),
+       T_CASE(test_accepted_forms), T_CASE(test_errors), T_CASE(test_out_untouched),
+       T_CASE(test_line_api), T_CASE(test_load), T_CASE(test_auth_sample),
+       T_CASE(test_auth_example_file), T_CASE(test_auth_absent), T_CASE(test_auth_every_key),
+       T_CASE(test_auth_defaults), T_CASE(test_auth_errors), T_CASE(test_auth_limits_accepted),
+       T_CASE(test_client_sample), T_CASE(test_client_every_key), T_CASE(test_client_mode_cipher),
+       T_CASE(test_client_errors), T_CASE(test_client_out_untouched), T_CASE(test_client_line_api),
+       T_CASE(test_auth_line_api), T_CASE(test_client_example_file), T_CASE(test_load_relative),
+       T_CASE(test_destinations), T_CASE(test_destination_errors))

@@ -207,6 +207,46 @@ static void test_gateway_verdicts(void)
 	path_free(p);
 }
 
+/*
+ * New scopes for a live session (a reload): the workers check them from the
+ * next packet; keys, counters, endpoint and the replay window stay.
+ */
+static void test_rescope(void)
+{
+	struct path *p = gateway();
+	struct path_session s;
+	struct path_session_info pi;
+	struct cg_scope sc[2];
+	uint8_t pkt[128];
+	int n;
+
+	if (!ASSERT_TRUE(p != NULL, "detached gateway path"))
+		return;
+	session(&s, CG_TUN_F_ENCRYPTED);
+	ASSERT_EQ(path_session_set(p, &s), 0, "set");
+	n = sealed(pkt, ID, 1, vip, 7, c2s);
+	ASSERT_EQ(check(p, pkt, n, from_a), TUN_OK, "in scope");
+	n = sealed(pkt, ID, 2, vip, 22, c2s);
+	ASSERT_EQ(check(p, pkt, n, from_a), TUN_OUT_OF_SCOPE, "port 22 not yet");
+	sc[0] = s.scopes[0];
+	sc[1] = s.scopes[0];
+	sc[1].port_lo = sc[1].port_hi = 22;
+	ASSERT_EQ(path_session_scopes(p, ID, sc, 2), 0, "rescope");
+	n = sealed(pkt, ID, 3, vip, 22, c2s);
+	ASSERT_EQ(check(p, pkt, n, from_a), TUN_OK, "port 22 now, same keys");
+	n = sealed(pkt, ID, 1, vip, 7, c2s);
+	ASSERT_EQ(check(p, pkt, n, from_a), TUN_REPLAY, "the window stays");
+	path_session_info(p, ID, &pi);
+	ASSERT_EQ(pi.rx_packets, 2, "counters stay");
+	ASSERT_MEMEQ(pi.ep_addr, from_a, 16, "endpoint stays");
+	ASSERT_EQ(path_session_scopes(p, ID, sc + 1, 1), 0, "narrow");
+	n = sealed(pkt, ID, 4, vip, 7, c2s);
+	ASSERT_EQ(check(p, pkt, n, from_a), TUN_OUT_OF_SCOPE, "port 7 no more");
+	ASSERT_EQ(path_session_scopes(p, ID + 1, sc, 1), -ENOENT, "another id");
+	ASSERT_EQ(path_session_scopes(p, ID, sc, CG_MAX_SCOPES + 1), -EINVAL, "too many");
+	path_free(p);
+}
+
 static void test_bad_sessions(void)
 {
 	struct path *p = gateway();
@@ -298,5 +338,5 @@ static void test_levers(void)
 	ASSERT_STREQ(path_tx_stat_name(PATH_TX_EXHAUSTED), "counter_exhausted", "tx name");
 }
 
-T_MAIN(T_CASE(test_gateway_verdicts), T_CASE(test_bad_sessions), T_CASE(test_client),
-       T_CASE(test_levers))
+T_MAIN(T_CASE(test_rescope), T_CASE(test_gateway_verdicts), T_CASE(test_bad_sessions),
+       T_CASE(test_client), T_CASE(test_levers))

@@ -590,7 +590,7 @@ static void test_silent_client_and_kill(void)
 	struct authc_event ev;
 	union authw_msg m;
 	struct authw w;
-	struct authw_kill kill = { .type = AUTHW_KILL };
+	struct authw_kill kill = { .type = AUTHW_KILL, .reason = AUTHW_R_KILLED };
 	struct cli k, k2;
 	uint64_t conn, t0;
 
@@ -639,7 +639,7 @@ static void test_tables(void)
 	struct authw_session_revoke v = { .type = AUTHW_SESSION_REVOKE, .conn = 1, .reason = 1 };
 	struct authw_grant g;
 	struct authw_deny d = { .type = AUTHW_DENY, .conn = 1, .reason = AUTHW_R_POLICY };
-	struct authw_kill kl = { .type = AUTHW_KILL, .session = 1 };
+	struct authw_kill kl = { .type = AUTHW_KILL, .session = 1, .reason = AUTHW_R_REVOKED };
 	enum authw_conn_state st = AUTHW_CS_NEW;
 	uint8_t big[sizeof(union authw_msg) + 8] = { 0 };
 	uint32_t t = 0;
@@ -696,6 +696,16 @@ static void test_tables(void)
 	ASSERT_EQ(authw_reply_check(&d, sizeof(d), &t), 0, "deny ok");
 	ASSERT_EQ(authw_reply_check(&r, sizeof(r), &t), -EINVAL, "REQUEST is not a reply");
 	ASSERT_EQ(authw_reply_check(&kl, sizeof(kl), &t), 0, "kill ok");
+	kl.reason = AUTHW_R_BYE;
+	ASSERT_EQ(authw_reply_check(&kl, sizeof(kl), &t), -EBADMSG, "kill with another reason");
+	r.conn = 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), 0, "request ok again");
+	r.id.serial_len = 0;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "request without a serial");
+	r.id.serial_len = 1;
+	r.id.serial[5] = 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "bytes past the serial");
+	r.id.serial[5] = 0;
 	grant_fill(&g, 1, 7);
 	ASSERT_EQ(authw_reply_check(&g, sizeof(g), &t), 0, "grant ok");
 	g.nscopes = CG_MAX_SCOPES + 1;
