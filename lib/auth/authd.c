@@ -39,8 +39,11 @@
 #include "lib/tunnel/tun.h"
 #include "lib/tunnel/wire.h"
 
-/* The replay cache holds every device the policy can name, each with this many nonces. */
-#define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
+/*
+ * The replay cache holds this many devices with live packets at once (as when 32 sections of 32
+ * devices bounded the fleet; patterns and groups no longer do), each with this many nonces.
+ */
+#define SPA_DEVICES 1024
 #define SPA_NONCES_PER_DEVICE 64
 /* SPA refusals: at most one log line per reason this often. */
 #define SPA_LOG_INTERVAL_NS (5ULL * NS_PER_SEC)
@@ -254,7 +257,9 @@ static void spa_one(struct authd *a)
 		spa_count(a, v, src, "");
 		return;
 	}
-	if (!policy_device_known(&a->cfg->policy, m.device)) {
+	/* Placeholder until SPA checks the identity of the certificate it loaded (issue 12). */
+	if (policy_check(&a->cfg->policy, &(struct policy_subject){ .device = m.device, .app = "" },
+			 NULL) == POLICY_UNKNOWN_DEVICE) {
 		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
 		return;
 	}
@@ -504,6 +509,7 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	const struct auth_cfg *ac = &a->cfg->auth;
 	char peer[CG_ADDRSTRLEN] = "renewal";
 	struct pending *p = NULL;
+	struct policy_subject sub;
 	const char *device, *app;
 	enum policy_verdict v;
 	uint8_t mode = 0;
@@ -541,13 +547,18 @@ static void on_request(struct authd *a, const struct authw_session_request *r, u
 	if (!prev && r->resume)
 		from = resume_from(a, r, peer);
 	/* A renewal is judged again: the policy may have changed since. */
-	v = policy_check(&a->cfg->policy, device, app, &mode);
-	err = v == POLICY_OK
-		      ? policy_scopes(&a->cfg->policy, device, app, p->s.scopes, CG_MAX_SCOPES, &n)
-		      : -EACCES;
+	sub = (struct policy_subject){ .device = device, .app = app };
+	v = policy_check(&a->cfg->policy, &sub, &mode);
+	err = v == POLICY_OK ? policy_scopes(&a->cfg->policy, &sub, p->s.scopes, CG_MAX_SCOPES, &n)
+			     : -EACCES;
 	if (err) {
-		log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
-			 err == -EACCES ? policy_verdict_str(v) : strerror(-err));
+		if (err == -E2BIG)
+			log_info("auth: %s/%s from %s: denied: its [allow] sections together grant "
+				 "more than %d scopes",
+				 device, app, peer, CG_MAX_SCOPES);
+		else
+			log_info("auth: %s/%s from %s: denied: %s", device, app, peer,
+				 err == -EACCES ? policy_verdict_str(v) : strerror(-err));
 		a->auth_stats[AUTH_DENIED_POLICY]++;
 		send_deny(a, r->conn, AUTHW_R_POLICY);
 		return;

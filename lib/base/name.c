@@ -10,6 +10,5 @@ bool name_valid(const char *s)
 
 	if (len == 0 || len >= CG_NAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
 		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
-	       len;
+	return strspn(s, NAME_CHARS) == len;
 }

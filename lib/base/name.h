@@ -8,6 +8,9 @@
 /* Buffer size of every name, NUL included. */
 #define CG_NAME_MAX 64
 
+/* The characters of a name. */
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+
 /* The rule name_valid checks, for messages. */
 #define NAME_RULE "1..63 of A-Z a-z 0-9 _ . -"
 

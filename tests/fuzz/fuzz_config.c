@@ -18,6 +18,8 @@ static void check_gateway(const struct gw_config *cfg)
 	const struct auth_cfg *a = &cfg->auth;
 	struct cg_scope scopes[CG_MAX_SCOPES];
 	const struct policy_cfg *p;
+	const struct policy_sel *s;
+	struct policy_subject sub;
 	size_t i, j, n;
 
 	if (!cfg->iface[0] || !cfg->name[0] || cfg->nknocks > CG_KNOCK_MAX_PROFILES ||
@@ -35,16 +37,24 @@ static void check_gateway(const struct gw_config *cfg)
 		abort();
 	for (i = 0; i < cfg->policy.npolicies; i++) {
 		p = &cfg->policy.policies[i];
-		if (!p->ndevices || !p->nservices || !p->app[0])
+		if (!p->ndevsel || !p->nservices)
 			abort();
 		for (j = 0; j < p->nservices; j++)
 			if (p->services[j] >= cfg->policy.nservices)
 				abort();
-		for (j = 0; j < p->ndevices; j++)
-			if (policy_scopes(&cfg->policy, p->devices[j], p->app, scopes,
-					  CG_MAX_SCOPES, &n) ||
-			    n == 0 || n > CG_MAX_SCOPES)
-				abort();
+		if (policy_scopes_of(&cfg->policy, i, scopes, CG_MAX_SCOPES, &n) || n == 0 ||
+		    n > CG_MAX_SCOPES)
+			abort();
+	}
+	/* Every selector is in range and each exact name selects its section. */
+	for (i = 0; i < cfg->policy.nsels; i++) {
+		s = &cfg->policy.sels[i];
+		if (s->section >= cfg->policy.npolicies || !s->text[0])
+			abort();
+		sub = (struct policy_subject){ .device = s->text, .app = "" };
+		if (s->kind == POLICY_SEL_NAME && !cfg->policy.policies[s->section].napps &&
+		    policy_check(&cfg->policy, &sub, NULL) != POLICY_OK)
+			abort();
 	}
 }
 
