@@ -8,9 +8,6 @@
 /* Buffer size of every name, NUL included. */
 #define CG_NAME_MAX 64
 
-/* The characters of a name. */
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
-
 /* The rule name_valid checks, for messages. */
 #define NAME_RULE "1..63 of A-Z a-z 0-9 _ . -"
 
@@ -19,5 +16,8 @@
  * directories, file names and JSON strings as they are.
  */
 bool name_valid(const char *s);
+
+/* True if c is one of NAME_RULE's characters. */
+bool name_char(char c);
 
 #endif

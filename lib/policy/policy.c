@@ -7,17 +7,10 @@
 
 #include "lib/policy/policy.h"
 
-#define WORDS ((CG_POLICIES_MAX + 63) / 64)
-
 _Static_assert((CG_POLICY_BUCKETS & (CG_POLICY_BUCKETS - 1)) == 0, "buckets: a power of two");
 _Static_assert(CG_POLICY_SELECTORS_MAX < UINT16_MAX, "links are uint16_t");
 _Static_assert(CG_POLICIES_MAX <= UINT16_MAX, "sections are uint16_t");
 _Static_assert(CG_NAME_MAX <= 64, "prefix_lens has a bit per prefix length");
-
-/* The sections a subject matches: a bit per section. */
-struct hits {
-	uint64_t w[WORDS];
-};
 
 const char *policy_verdict_str(enum policy_verdict v)
 {
@@ -95,16 +88,18 @@ static bool is_pattern(const char *s)
 /* A glob over name characters. 0 or -EINVAL with *why. */
 static int pattern_valid(const char *s, const char **why)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), i;
 
 	if (len >= CG_NAME_MAX) {
 		*why = "a pattern has at most 63 characters";
 		return -EINVAL;
 	}
-	if (strspn(s, NAME_CHARS "*?") != len) {
-		*why = "a pattern holds name characters (A-Z a-z 0-9 _ . -), '*' and '?' only";
-		return -EINVAL;
-	}
+	for (i = 0; i < len; i++)
+		if (!name_char(s[i]) && s[i] != '*' && s[i] != '?') {
+			*why = "a pattern holds name characters (A-Z a-z 0-9 _ . -), '*' and '?' "
+			       "only";
+			return -EINVAL;
+		}
 	if (strstr(s, "**")) {
 		*why = "\"**\" is the same as \"*\": write one";
 		return -EINVAL;
@@ -150,15 +145,14 @@ static int sel_parse(enum policy_key key, const char *sel, enum policy_sel_kind 
 	return -EINVAL;
 }
 
-/* The literal text before the first wildcard, or all of an exact name or group. */
-static size_t key_len(enum policy_sel_kind kind, const char *text)
+static bool is_pattern_kind(enum policy_sel_kind kind)
 {
-	return kind == POLICY_SEL_PATTERN ? strcspn(text, "*?") : strlen(text);
+	return kind == POLICY_SEL_PATTERN || kind == POLICY_SEL_APP_PATTERN;
 }
 
-static bool is_app(enum policy_sel_kind kind)
+static void set_bit(uint64_t *w, size_t i)
 {
-	return kind == POLICY_SEL_APP || kind == POLICY_SEL_APP_PATTERN;
+	w[i / 64] |= 1ULL << (i % 64);
 }
 
 int policy_add(struct policy *policy, size_t section, enum policy_key key, const char *sel,
@@ -168,7 +162,7 @@ int policy_add(struct policy *policy, size_t section, enum policy_key key, const
 	enum policy_sel_kind kind;
 	struct policy_sel *s;
 	const char *text;
-	size_t b = 0, klen;
+	size_t klen;
 	uint16_t i, *head;
 
 	if (section >= policy->npolicies) {
@@ -178,48 +172,59 @@ int policy_add(struct policy *policy, size_t section, enum policy_key key, const
 	if (sel_parse(key, sel, &kind, &text, why))
 		return -EINVAL;
 	pol = &policy->policies[section];
-	klen = key_len(kind, text);
-	if (is_app(kind)) {
-		head = &pol->app_head;
-	} else {
-		b = bucket_n(text, klen);
-		head = &policy->heads[b];
-	}
+	/* A pattern's bucket is its literal prefix's; the others', their whole text's. */
+	klen = is_pattern_kind(kind) ? strcspn(text, "*?") : strlen(text);
+	head = &policy->heads[bucket_n(text, klen)];
 	for (i = *head; i; i = s->next) {
 		s = &policy->sels[i - 1];
-		if (s->section == section && s->kind == kind && !strcmp(s->text, text)) {
-			*why = "listed twice in the section";
-			return -EEXIST;
+		if (s->kind == kind && !strcmp(s->text, text))
+			break;
+	}
+	if (i && (s->sections[section / 64] >> (section % 64) & 1)) {
+		*why = "listed twice in the section";
+		return -EEXIST;
+	}
+	if (!i) {
+		if (policy->nsels == CG_POLICY_SELECTORS_MAX) {
+			*why = "more distinct selectors in all [allow] sections together than the "
+			       "pool holds";
+			return -ENOSPC;
 		}
+		s = &policy->sels[policy->nsels];
+		memset(s, 0, sizeof(*s));
+		strcpy(s->text, text);
+		s->kind = (uint8_t)kind;
+		s->prefix = (uint8_t)klen;
+		s->next = *head;
+		*head = (uint16_t)++policy->nsels;
+		if (kind == POLICY_SEL_PATTERN)
+			policy->dev_prefixes |= 1ULL << klen;
+		if (kind == POLICY_SEL_APP_PATTERN)
+			policy->app_prefixes |= 1ULL << klen;
 	}
-	if (policy->nsels == CG_POLICY_SELECTORS_MAX) {
-		*why = "more selectors in all [allow] sections together than the pool holds";
-		return -ENOSPC;
-	}
-	s = &policy->sels[policy->nsels];
-	memset(s, 0, sizeof(*s));
-	strcpy(s->text, text);
-	s->section = (uint16_t)section;
-	s->kind = (uint8_t)kind;
-	s->next = *head;
-	*head = (uint16_t)++policy->nsels;
-	if (is_app(kind)) {
+	set_bit(s->sections, section);
+	if (kind == POLICY_SEL_APP || kind == POLICY_SEL_APP_PATTERN) {
 		pol->napps++;
+		set_bit(policy->with_app, section);
 	} else {
 		pol->ndevsel++;
-		if (kind == POLICY_SEL_PATTERN) {
-			s->prefix = (uint8_t)klen;
-			policy->prefix_lens |= 1ULL << klen;
-		}
 	}
 	return 0;
 }
 
 /* ---- deciding ------------------------------------------------------------- */
 
-static void hit(struct hits *h, size_t section)
+/* The sections a subject matches: a bit per section. */
+struct hits {
+	uint64_t w[CG_POLICY_WORDS];
+};
+
+static void hits_or(struct hits *h, const uint64_t *w)
 {
-	h->w[section / 64] |= 1ULL << (section % 64);
+	size_t i;
+
+	for (i = 0; i < CG_POLICY_WORDS; i++)
+		h->w[i] |= w[i];
 }
 
 /* The first section at or past from in *h, or CG_POLICIES_MAX: a step per hit, not per section. */
@@ -233,96 +238,101 @@ static size_t hits_next(const struct hits *h, size_t from)
 	for (bits = h->w[w] & (~0ULL << (from % 64));; bits = h->w[w]) {
 		if (bits)
 			return w * 64 + (size_t)__builtin_ctzll(bits);
-		if (++w == WORDS)
+		if (++w == CG_POLICY_WORDS)
 			return CG_POLICIES_MAX;
 	}
 }
 
+/* What one look-up compares: exact selectors of one kind, patterns of another (or none). */
+struct probe {
+	const char *name;
+	size_t len;
+	enum policy_sel_kind exact, pattern;
+	uint64_t prefixes; /* bit L: look up the prefix of L characters too */
+};
+
 /*
- * Device selectors in bucket b for dev (len characters) at prefix length l:
- * the patterns with a literal prefix of l that match and, at l == len, the
- * exact names.
+ * The selectors in bucket b that match the probe at prefix length l: the
+ * patterns with a literal prefix of l that match and, at l == len, the exact
+ * ones. Their sections go into *h.
  */
-static void walk_device(const struct policy *policy, size_t b, const char *dev, size_t len,
-			size_t l, struct hits *h)
+static void walk(const struct policy *policy, size_t b, const struct probe *q, size_t l,
+		 struct hits *h)
 {
 	const struct policy_sel *s;
 	uint16_t i;
 
 	for (i = policy->heads[b]; i; i = s->next) {
 		s = &policy->sels[i - 1];
-		if (s->kind == POLICY_SEL_NAME
-			    ? l == len && !strcmp(s->text, dev)
-			    : s->kind == POLICY_SEL_PATTERN && s->prefix == l &&
-				      !memcmp(s->text, dev, l) && policy_glob(s->text + l, dev + l))
-			hit(h, s->section);
+		if (s->kind == q->exact ? l == q->len && !strcmp(s->text, q->name)
+					: s->kind == q->pattern && s->prefix == l &&
+						  !memcmp(s->text, q->name, l) &&
+						  policy_glob(s->text + l, q->name + l))
+			hits_or(h, s->sections);
 	}
 }
 
-static void walk_group(const struct policy *policy, const char *group, struct hits *h)
+/* One pass over the name: a look-up at each prefix length a pattern has, and at the whole. */
+static void lookup(const struct policy *policy, const struct probe *q, struct hits *h)
 {
-	const struct policy_sel *s;
-	uint16_t i;
+	uint32_t hash = FNV_BASIS;
+	size_t l;
 
-	for (i = policy->heads[bucket_n(group, strlen(group))]; i; i = s->next) {
-		s = &policy->sels[i - 1];
-		if (s->kind == POLICY_SEL_GROUP && !strcmp(s->text, group))
-			hit(h, s->section);
+	for (l = 0;; l++) {
+		if (l == q->len || (q->prefixes >> l & 1))
+			walk(policy, bucket_of(hash), q, l, h);
+		if (l == q->len)
+			break;
+		hash = fnv_step(hash, (unsigned char)q->name[l]);
 	}
 }
 
-static bool app_matches(const struct policy *policy, const struct policy_cfg *pol, const char *app)
+static bool hits_any(const struct hits *h)
 {
-	const struct policy_sel *s;
-	uint16_t i;
-
-	if (!app[0])
-		return !pol->napps;
-	for (i = pol->app_head; i; i = s->next) {
-		s = &policy->sels[i - 1];
-		if (s->kind == POLICY_SEL_APP ? !strcmp(s->text, app) : policy_glob(s->text, app))
-			return true;
-	}
-	return false;
+	return hits_next(h, 0) < CG_POLICIES_MAX;
 }
 
 /* The sections that match subject, into *h (zeroed first), and the verdict. */
 static enum policy_verdict select_sections(const struct policy *policy,
 					   const struct policy_subject *sub, struct hits *h)
 {
-	const char *dev = sub->device;
-	uint32_t hash = FNV_BASIS;
-	bool any = false;
-	size_t len, l, i;
+	struct probe q = { .name = sub->device,
+			   .exact = POLICY_SEL_NAME,
+			   .pattern = POLICY_SEL_PATTERN,
+			   .prefixes = policy->dev_prefixes };
+	struct hits apps = { { 0 } };
+	size_t i;
 
 	memset(h, 0, sizeof(*h));
-	if (!name_valid(dev))
+	if (!name_valid(sub->device))
 		return POLICY_UNKNOWN_DEVICE;
-	/* One pass over the name: a look-up at each prefix length some pattern has, and at the
-	 * whole name. */
-	len = strlen(dev);
-	for (l = 0;; l++) {
-		if (l == len || (policy->prefix_lens >> l & 1))
-			walk_device(policy, bucket_of(hash), dev, len, l, h);
-		if (l == len)
-			break;
-		hash = fnv_step(hash, (unsigned char)dev[l]);
+	q.len = strlen(q.name);
+	lookup(policy, &q, h);
+	for (i = 0; i < sub->ngroups; i++) {
+		q = (struct probe){ .name = sub->groups[i],
+				    .len = strlen(sub->groups[i]),
+				    .exact = POLICY_SEL_GROUP };
+		lookup(policy, &q, h);
 	}
-	for (i = 0; i < sub->ngroups; i++)
-		walk_group(policy, sub->groups[i], h);
-	if (hits_next(h, 0) == CG_POLICIES_MAX)
+	if (!hits_any(h))
 		return POLICY_UNKNOWN_DEVICE;
-	if (sub->app[0] && !name_valid(sub->app)) {
-		memset(h, 0, sizeof(*h));
-		return POLICY_APP_NOT_ALLOWED;
+	if (!sub->app[0]) {
+		/* The device's own certificate: the sections without app selectors. */
+		for (i = 0; i < CG_POLICY_WORDS; i++)
+			h->w[i] &= ~policy->with_app[i];
+	} else {
+		if (name_valid(sub->app)) {
+			q = (struct probe){ .name = sub->app,
+					    .len = strlen(sub->app),
+					    .exact = POLICY_SEL_APP,
+					    .pattern = POLICY_SEL_APP_PATTERN,
+					    .prefixes = policy->app_prefixes };
+			lookup(policy, &q, &apps);
+		}
+		for (i = 0; i < CG_POLICY_WORDS; i++)
+			h->w[i] &= apps.w[i];
 	}
-	for (i = hits_next(h, 0); i < CG_POLICIES_MAX; i = hits_next(h, i + 1)) {
-		if (app_matches(policy, &policy->policies[i], sub->app))
-			any = true;
-		else
-			h->w[i / 64] &= ~(1ULL << (i % 64));
-	}
-	return any ? POLICY_OK : POLICY_APP_NOT_ALLOWED;
+	return hits_any(h) ? POLICY_OK : POLICY_APP_NOT_ALLOWED;
 }
 
 enum policy_verdict policy_check(const struct policy *policy, const struct policy_subject *subject,

@@ -50,24 +50,26 @@ enum policy_key {
 	POLICY_KEY_APP,	   /* NAME or GLOB */
 };
 
+#define CG_POLICY_WORDS ((CG_POLICIES_MAX + 63) / 64)
+
 /*
- * One selector, in the pool of struct policy. Links are indexes + 1 into
- * sels[] (0: none), so a copy of struct policy is a working copy.
+ * One distinct selector (kind and text) and the sections that have it, in the
+ * pool of struct policy. Links are indexes + 1 into sels[] (0: none), so a
+ * copy of struct policy is a working copy.
  */
 struct policy_sel {
-	char text[CG_NAME_MAX]; /* the name, group or pattern, without '@' or '#' */
-	uint16_t section;	/* index in policies[] */
-	uint16_t next;		/* device/group: next in its hash chain; app: next of the section */
-	uint8_t kind;		/* enum policy_sel_kind */
-	uint8_t prefix; /* POLICY_SEL_PATTERN: length of the literal text before a wildcard */
+	char text[CG_NAME_MAX];		    /* the name, group or pattern, without '@' or '#' */
+	uint64_t sections[CG_POLICY_WORDS]; /* bit i: policies[i] has this selector */
+	uint16_t next;			    /* next in its hash chain */
+	uint8_t kind;			    /* enum policy_sel_kind */
+	uint8_t prefix;			    /* patterns: length of the text before a wildcard */
 };
 
 /* [allow NAME]: which devices, with which applications, reach which services. */
 struct policy_cfg {
 	char name[CG_NAME_MAX];
-	uint16_t ndevsel;			   /* device and group selectors (in the index) */
+	uint16_t ndevsel;			   /* device and group selectors */
 	uint16_t napps;				   /* app selectors; 0: device certificates only */
-	uint16_t app_head;			   /* first app selector (index + 1 in sels[]) */
 	uint32_t services[CG_POLICY_SERVICES_MAX]; /* services = web echo: indexes in services[] */
 	size_t nservices;
 	uint8_t mode; /* mode = encrypted (CG_TUN_F_ENCRYPTED, the default) | integrity (0) */
@@ -78,17 +80,18 @@ struct policy_cfg {
  * it; each policy's services are indexes in services[], resolved by the
  * config's checks).
  *
- * The index: policy_add puts each device and group selector into a hash
- * table of fixed size inside the struct (exact names and groups by their
- * text, patterns by their literal prefix; prefix_lens says which prefix
- * lengths occur), so a decision looks up the subject's name once, once per
- * distinct pattern prefix length and once per group, and walks only the
- * chains it lands in: its cost depends on the sections and selectors that
- * match, not on the size of the fleet or of the lists. The index lives in
- * fixed arrays with index links: struct policy is a plain value (copy it,
- * memset it, free nothing); a zeroed one is a valid empty policy. A reload
- * builds a new struct policy (config_parse_string/config_load) and swaps it
- * in whole.
+ * The index: policy_add keeps each distinct selector once, with a bitmap of
+ * the sections that have it, in a hash table of fixed size inside the struct
+ * (exact names, groups and apps by their text, patterns by their literal
+ * prefix; dev_prefixes and app_prefixes say which prefix lengths occur). A
+ * decision looks the subject's device up once per distinct pattern prefix
+ * length and once whole, each group once, the app the same way, and ORs the
+ * bitmaps of the selectors it finds: its cost depends on the selectors that
+ * match and on the few pattern prefix lengths, never on the size of the
+ * fleet or of the lists. Everything is in fixed arrays with index links:
+ * struct policy is a plain value (copy it, memset it, free nothing); a zeroed
+ * one is a valid empty policy. A reload builds a new struct policy
+ * (config_parse_string/config_load) and swaps it in whole.
  */
 struct policy {
 	struct service_cfg services[CG_SERVICES_MAX];
@@ -97,8 +100,10 @@ struct policy {
 	size_t npolicies;
 	struct policy_sel sels[CG_POLICY_SELECTORS_MAX];
 	size_t nsels;
-	uint16_t heads[CG_POLICY_BUCKETS]; /* first selector of each chain (index + 1) */
-	uint64_t prefix_lens;		   /* bit L: some pattern has a literal prefix of L */
+	uint16_t heads[CG_POLICY_BUCKETS];  /* first selector of each chain (index + 1) */
+	uint64_t dev_prefixes;		    /* bit L: some device pattern has a prefix of L */
+	uint64_t app_prefixes;		    /* bit L: some app pattern has a prefix of L */
+	uint64_t with_app[CG_POLICY_WORDS]; /* bit i: policies[i] has app selectors */
 };
 
 /* Who asks: a certificate's identity and the device's groups. */
@@ -124,8 +129,9 @@ const char *policy_verdict_str(enum policy_verdict v);
  * and to the index. Returns 0; -EINVAL with *why when sel is not a valid
  * selector for key (see docs/config.md); -EEXIST when the section already has
  * the same selector (NAME and @NAME are the same, so are #G and group = G);
- * -ENOSPC when the pool (CG_POLICY_SELECTORS_MAX) is full. Nothing is added
- * on an error.
+ * -ENOSPC when the pool of distinct selectors (CG_POLICY_SELECTORS_MAX; one
+ * selector in several sections counts once) is full. Nothing is added on an
+ * error.
  */
 int policy_add(struct policy *policy, size_t section, enum policy_key key, const char *sel,
 	       const char **why);

@@ -20,7 +20,7 @@ static void check_gateway(const struct gw_config *cfg)
 	const struct policy_cfg *p;
 	const struct policy_sel *s;
 	struct policy_subject sub;
-	size_t i, j, n;
+	size_t i, j, k, n, bits;
 
 	if (!cfg->iface[0] || !cfg->name[0] || cfg->nknocks > CG_KNOCK_MAX_PROFILES ||
 	    cfg->nopen > CG_OPEN_MAX || cfg->policy.nservices > CG_SERVICES_MAX ||
@@ -46,13 +46,21 @@ static void check_gateway(const struct gw_config *cfg)
 		    n > CG_MAX_SCOPES)
 			abort();
 	}
-	/* Every selector is in range and each exact name selects its section. */
+	/* Every selector is in sections that exist, and an exact name selects those without app. */
 	for (i = 0; i < cfg->policy.nsels; i++) {
 		s = &cfg->policy.sels[i];
-		if (s->section >= cfg->policy.npolicies || !s->text[0])
+		for (j = 0, k = 0, bits = 0; j < CG_POLICIES_MAX; j++) {
+			if (!(s->sections[j / 64] >> (j % 64) & 1))
+				continue;
+			if (j >= cfg->policy.npolicies)
+				abort();
+			bits++;
+			k += !cfg->policy.policies[j].napps;
+		}
+		if (!s->text[0] || !bits)
 			abort();
 		sub = (struct policy_subject){ .device = s->text, .app = "" };
-		if (s->kind == POLICY_SEL_NAME && !cfg->policy.policies[s->section].napps &&
+		if (s->kind == POLICY_SEL_NAME && k &&
 		    policy_check(&cfg->policy, &sub, NULL) != POLICY_OK)
 			abort();
 	}

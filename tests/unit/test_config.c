@@ -536,7 +536,7 @@ static const char *sels_of(const struct policy *p, size_t section, char *buf, si
 
 	buf[0] = '\0';
 	for (i = 0; i < p->nsels && off < len; i++)
-		if (p->sels[i].section == section)
+		if (p->sels[i].sections[section / 64] >> (section % 64) & 1)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s%s", off ? " " : "",
 						sigil[p->sels[i].kind], p->sels[i].text);
 	return buf;

@@ -406,7 +406,8 @@ static void test_add_errors(void)
 			     "01234567890123456789012*",
 			     &why),
 		  -EINVAL, "64 characters");
-	ASSERT_EQ(p->nsels, 3, "refusals add nothing");
+	ASSERT_EQ(p->nsels, 2, "d* once for two sections, group d; refusals add nothing");
+	ASSERT_EQ(p->sels[0].sections[0], 3, "d* in sections 0 and 1");
 	ASSERT_EQ(p->policies[0].ndevsel, 2, "d* and #d");
 	free(p);
 }
@@ -421,7 +422,7 @@ static bool ref_section(const struct policy *p, size_t sec, const struct policy_
 
 	for (i = 0; i < p->nsels; i++) {
 		s = &p->sels[i];
-		if (s->section != sec)
+		if (!(s->sections[sec / 64] >> (sec % 64) & 1))
 			continue;
 		switch (s->kind) {
 		case POLICY_SEL_NAME:
