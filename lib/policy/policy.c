@@ -9,8 +9,7 @@
 
 _Static_assert((CG_POLICY_BUCKETS & (CG_POLICY_BUCKETS - 1)) == 0, "buckets: a power of two");
 _Static_assert(CG_POLICY_SELECTORS_MAX < UINT16_MAX, "links are uint16_t");
-_Static_assert(CG_POLICIES_MAX <= UINT16_MAX, "sections are uint16_t");
-_Static_assert(CG_NAME_MAX <= 64, "prefix_lens has a bit per prefix length");
+_Static_assert(CG_NAME_MAX <= 64, "dev_prefixes and app_prefixes: a bit per prefix length");
 
 const char *policy_verdict_str(enum policy_verdict v)
 {
@@ -309,6 +308,8 @@ static enum policy_verdict select_sections(const struct policy *policy,
 	q.len = strlen(q.name);
 	lookup(policy, &q, h);
 	for (i = 0; i < sub->ngroups; i++) {
+		if (!name_valid(sub->groups[i]))
+			continue;
 		q = (struct probe){ .name = sub->groups[i],
 				    .len = strlen(sub->groups[i]),
 				    .exact = POLICY_SEL_GROUP };

@@ -147,7 +147,7 @@ bool policy_glob(const char *pattern, const char *name);
  * matches it: one of its device or group selectors matches the device or one
  * of the groups, and the app matches its app selectors (a section without
  * app selectors matches app "" only; a section with some never matches app
- * ""). A device or app that is not a valid name matches nothing. Then *mode
+ * ""). A device, app or group that is not a valid name matches nothing. Then *mode
  * (if mode is not NULL) is the tunnel mode those sections grant:
  * CG_TUN_F_ENCRYPTED if any of them says encrypted (the stricter wins), 0
  * (integrity) only if all of them say integrity. *mode is untouched on a

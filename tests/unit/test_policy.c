@@ -185,6 +185,9 @@ static void test_table(void)
 		{ "x", "", "fleet", POLICY_APP_NOT_ALLOWED, 99, "" },
 		{ "x", "a/b", "fleet", POLICY_APP_NOT_ALLOWED, 99, "" },
 		{ "x", "any", "fle*", POLICY_UNKNOWN_DEVICE, 99, "" },
+		{ "x", "any", "fleet/x", POLICY_UNKNOWN_DEVICE, 99, "" },
+		{ "x", "any", "fleetfleetfleetfleetfleetfleetfleetfleetfleetfleetfleetfleetfleet1",
+		  POLICY_UNKNOWN_DEVICE, 99, "" },
 		/* unions across kinds of selectors, in the order of the file */
 		{ "dev1", "shell", "fleet", POLICY_OK, 0,
 		  "tcp 10.10.3.0/120 8000-8100; icmp 10.10.2.0/120 0-0; icmpv6 2001:db8::/64 0-0; "
@@ -197,7 +200,7 @@ static void test_table(void)
 	const char *groups[4];
 	struct policy_subject sub;
 	struct gw_config cfg;
-	char got[1024], name[128], buf[64];
+	char got[1024], name[256], buf[128];
 	uint8_t mode;
 	size_t i, n;
 	int err;
