@@ -33,6 +33,10 @@ echo "== Analyzer live on a veth under iperf3 load"
 pp bench/dpi_live.sh 10 1 || rc=1
 echo
 
+echo "== Policy decision at fleet size ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp "$B/bench/policy_bench" || rc=1
+echo
+
 echo "== SPA under a flood of forgeries ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp bench/spa_flood.sh || rc=1
 echo

@@ -45,10 +45,11 @@
 
 /*
  * The replay cache holds a share per key name (a device's own certificate and
- * each of its apps' are apart), as many as the policy can name devices, each
- * with this many nonces; past that a new key name waits (busy, counted).
+ * each of its apps' are apart) with live packets at once, each with this many
+ * nonces; past that a new key name waits (busy, counted). Patterns and groups
+ * no longer bound the fleet, so this is a fixed size.
  */
-#define SPA_DEVICES (CG_POLICIES_MAX * CG_POLICY_DEVICES_MAX)
+#define SPA_DEVICES 4096
 #define SPA_NONCES_PER_DEVICE 64
 /* SPA refusals: at most one log line per reason this often. */
 #define SPA_LOG_INTERVAL_NS (5ULL * NS_PER_SEC)
@@ -280,23 +281,32 @@ static int door_open(struct authd *a, const uint8_t src[16])
  * error.
  */
 /*
- * What the policy grants (device, app): 0 with its mode and scopes, or a
- * negative errno with why. The one place authd asks the policy (handshake,
- * renewal, reload, a change of a device's groups): the certificate's groups
- * and the registry's (registry_groups) join the subject here once the policy
- * takes one (design12.md, struct policy_subject).
+ * What the policy grants the identity: 0 with its mode and scopes (when
+ * scopes is not NULL), or a negative errno with why. The one place authd asks
+ * the policy (SPA, handshake, renewal, reload, a change of a device's
+ * groups). The subject's groups are the certificate's and those set through
+ * the API (registry_groups).
  */
 static int judge(const struct authd *a, const struct identity *id, uint8_t *mode,
 		 struct cg_scope *scopes, size_t *n, const char **why)
 {
-	enum policy_verdict v = policy_check(&a->cfg->policy, id->device, id->app, mode);
-	int err = v != POLICY_OK ? -EACCES
-		  : scopes
-			  ? policy_scopes(&a->cfg->policy, id->device, id->app, scopes, CG_MAX_SCOPES,
-					  n)
-			  : 0;
+	const char *groups[CG_CERT_GROUPS_MAX + REGISTRY_GROUPS_MAX];
+	struct policy_subject sub = { .device = id->device, .app = id->app, .groups = groups };
+	enum policy_verdict v;
+	uint32_t i;
+	int err;
 
-	*why = err == -EACCES ? policy_verdict_str(v) : strerror(-err);
+	for (i = 0; i < id->ngroups && i < CG_CERT_GROUPS_MAX; i++)
+		groups[sub.ngroups++] = id->groups[i];
+	sub.ngroups += registry_groups(a->registry, id->device, groups + sub.ngroups,
+				       REGISTRY_GROUPS_MAX);
+	v = policy_check(&a->cfg->policy, &sub, mode);
+	err = v != POLICY_OK ? -EACCES
+	      : scopes	     ? policy_scopes(&a->cfg->policy, &sub, scopes, CG_MAX_SCOPES, n)
+			     : 0;
+	*why = err == -EACCES ? policy_verdict_str(v)
+	       : err == -E2BIG ? "its [allow] sections together grant more than 16 scopes"
+			       : strerror(-err);
 	return err;
 }
 

@@ -202,7 +202,7 @@ size_t registry_groups(const struct registry *r, const char *device, const char 
 		return 0;
 	for (k = 0; k < r->d[i].n && k < max; k++)
 		out[k] = r->d[i].groups[k];
-	return r->d[i].n;
+	return k;
 }
 
 json_t *registry_json(const struct registry *r)

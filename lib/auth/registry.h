@@ -35,7 +35,7 @@ int registry_set(struct registry *r, const char *device, const char *const *grou
 
 /*
  * The groups the registry gives device: writes at most max pointers into
- * out (valid until the next registry_set), returns how many it holds.
+ * out (valid until the next registry_set), returns how many it wrote.
  */
 size_t registry_groups(const struct registry *r, const char *device, const char **out, size_t max);
 

@@ -26,4 +26,7 @@ bool name_valid(const char *s);
 /* True if td is a valid trust domain name (TRUST_DOMAIN_RULE). */
 bool trust_domain_valid(const char *td);
 
+/* True if c is one of NAME_RULE's characters. */
+bool name_char(char c);
+
 #endif

@@ -670,24 +670,50 @@ static struct policy_cfg *cur_policy(struct config_ctx *ctx)
 	return &g->cfg->policy.policies[g->policy];
 }
 
+/* device = / group = / app = : each item a selector (lib/policy/policy.h, docs/config.md). */
+static int set_pol_sels(struct config_ctx *ctx, const char *key, const char *v, enum policy_key pk)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+	const char *p = v, *item = NULL, *why = "";
+	char sel[ITEM_MAX], q[QBUF];
+	size_t len = 0;
+	int r;
+
+	while ((r = list_next(&p, p == v, &item, &len, &why)) == 1) {
+		item_copy(sel, item, len);
+		if (len >= ITEM_MAX)
+			return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": item too long",
+					   ctx->section, key, config_quote(sel, q));
+		r = policy_add(&g->cfg->policy, (size_t)g->policy, pk, sel, &why);
+		if (r == -ENOSPC)
+			return config_fail(ctx, ctx->line,
+					   "[%s] %s: \"%s\": more than %d selectors in all [allow] "
+					   "sections together",
+					   ctx->section, key, config_quote(sel, q),
+					   CG_POLICY_SELECTORS_MAX);
+		if (r)
+			return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+					   config_quote(sel, q), why);
+	}
+	if (r < 0)
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+				   config_quote(v, q), why);
+	return 0;
+}
+
 static int set_pol_device(struct config_ctx *ctx, const char *key, const char *v)
 {
-	struct policy_cfg *pol = cur_policy(ctx);
+	return set_pol_sels(ctx, key, v, POLICY_KEY_DEVICE);
+}
 
-	return set_names(ctx, key, v, pol->devices, CG_POLICY_DEVICES_MAX, &pol->ndevices,
-			 "device");
+static int set_pol_group(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_pol_sels(ctx, key, v, POLICY_KEY_GROUP);
 }
 
 static int set_pol_app(struct config_ctx *ctx, const char *key, const char *v)
 {
-	char q[QBUF];
-
-	if (!name_valid(v))
-		return config_fail(ctx, ctx->line,
-				   "[%s] %s: \"%s\" is not an app name (" NAME_RULE ")",
-				   ctx->section, key, config_quote(v, q));
-	strcpy(cur_policy(ctx)->app, v);
-	return 0;
+	return set_pol_sels(ctx, key, v, POLICY_KEY_APP);
 }
 
 static int set_pol_services(struct config_ctx *ctx, const char *key, const char *v)
@@ -772,9 +798,9 @@ static const struct config_key service_keys[] = {
 };
 
 static const struct config_key policy_keys[] = {
-	{ "device", set_pol_device, 1U << 0 },
-	{ "app", set_pol_app, 1U << 1 },
-	{ "services", set_pol_services, 1U << 2 },
+	/* Selector lists may go on over several lines (a line holds 198 characters). */
+	{ "device", set_pol_device, 0 },   { "group", set_pol_group, 0 },
+	{ "app", set_pol_app, 0 },	   { "services", set_pol_services, 1U << 2 },
 	{ "mode", set_pol_mode, 1U << 3 },
 };
 
@@ -1218,11 +1244,10 @@ static int finish_policies(struct config_ctx *ctx)
 
 	for (i = 0; i < cfg->policy.npolicies; i++) {
 		pol = &cfg->policy.policies[i];
-		if (!pol->ndevices)
-			return config_fail(ctx, g->pol_line[i], "[allow %s] device is required",
-					   pol->name);
-		if (!pol->app[0])
-			return config_fail(ctx, g->pol_line[i], "[allow %s] app is required",
+		if (!pol->ndevsel)
+			return config_fail(ctx, g->pol_line[i],
+					   "[allow %s] device or group is required (a section "
+					   "without them selects no one)",
 					   pol->name);
 		if (!pol->nservices)
 			return config_fail(ctx, g->pol_line[i], "[allow %s] services is required",
@@ -1245,18 +1270,10 @@ static int finish_policies(struct config_ctx *ctx)
 				"[allow %s] services: more than %d scopes (one per port range "
 				"of each service)",
 				cfg->policy.policies[i].name, CG_MAX_SCOPES);
-	/* A device may match several sections with one app: the union must fit too. */
-	for (i = 0; i < cfg->policy.npolicies; i++) {
-		pol = &cfg->policy.policies[i];
-		for (j = 0; j < pol->ndevices; j++)
-			if (policy_scopes(&cfg->policy, pol->devices[j], pol->app, scopes,
-					  CG_MAX_SCOPES, &n) == -E2BIG)
-				return config_fail(
-					ctx, g->pol_line[i],
-					"[allow %s] device %s with app %s: more than %d scopes "
-					"together with the other [allow] sections",
-					pol->name, pol->devices[j], pol->app, CG_MAX_SCOPES);
-	}
+	/*
+	 * A subject may match several sections: whom a pattern or a group covers is only known at
+	 * a handshake, where policy_scopes refuses a union of more than CG_MAX_SCOPES.
+	 */
 	return 0;
 }
 

@@ -246,7 +246,7 @@ int config_line(struct config_ctx *ctx, const char *section, const char *key, co
 	if (!k)
 		return config_fail(ctx, ctx->line, "unknown key \"%s\" in [%s]",
 				   config_quote(key, qk), config_quote(section, qs));
-	if (*seen & k->bit)
+	if (k->bit && (*seen & k->bit))
 		return config_fail(ctx, ctx->line, "[%s] %s given twice", ctx->section, k->name);
 	*seen |= k->bit;
 	if (lines)

@@ -21,7 +21,8 @@
 struct config_key {
 	const char *name;
 	int (*set)(struct config_ctx *ctx, const char *key, const char *v);
-	unsigned int bit;
+	unsigned int bit; /* in the section's seen mask: given twice is refused; 0: a list that
+			     may go on over several lines (each adds to it) */
 };
 
 /* What a kind of config file (lib/config/gateway.c, client.c) adds to the reader. */

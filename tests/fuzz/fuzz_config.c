@@ -18,7 +18,9 @@ static void check_gateway(const struct gw_config *cfg)
 	const struct auth_cfg *a = &cfg->auth;
 	struct cg_scope scopes[CG_MAX_SCOPES];
 	const struct policy_cfg *p;
-	size_t i, j, n;
+	const struct policy_sel *s;
+	struct policy_subject sub;
+	size_t i, j, k, n, bits;
 
 	if (!cfg->iface[0] || !cfg->name[0] || cfg->nknocks > CG_KNOCK_MAX_PROFILES ||
 	    cfg->nopen > CG_OPEN_MAX || cfg->policy.nservices > CG_SERVICES_MAX ||
@@ -35,16 +37,32 @@ static void check_gateway(const struct gw_config *cfg)
 		abort();
 	for (i = 0; i < cfg->policy.npolicies; i++) {
 		p = &cfg->policy.policies[i];
-		if (!p->ndevices || !p->nservices || !p->app[0])
+		if (!p->ndevsel || !p->nservices)
 			abort();
 		for (j = 0; j < p->nservices; j++)
 			if (p->services[j] >= cfg->policy.nservices)
 				abort();
-		for (j = 0; j < p->ndevices; j++)
-			if (policy_scopes(&cfg->policy, p->devices[j], p->app, scopes,
-					  CG_MAX_SCOPES, &n) ||
-			    n == 0 || n > CG_MAX_SCOPES)
+		if (policy_scopes_of(&cfg->policy, i, scopes, CG_MAX_SCOPES, &n) || n == 0 ||
+		    n > CG_MAX_SCOPES)
+			abort();
+	}
+	/* Every selector is in sections that exist, and an exact name selects those without app. */
+	for (i = 0; i < cfg->policy.nsels; i++) {
+		s = &cfg->policy.sels[i];
+		for (j = 0, k = 0, bits = 0; j < CG_POLICIES_MAX; j++) {
+			if (!(s->sections[j / 64] >> (j % 64) & 1))
+				continue;
+			if (j >= cfg->policy.npolicies)
 				abort();
+			bits++;
+			k += !cfg->policy.policies[j].napps;
+		}
+		if (!s->text[0] || !bits)
+			abort();
+		sub = (struct policy_subject){ .device = s->text, .app = "" };
+		if (s->kind == POLICY_SEL_NAME && k &&
+		    policy_check(&cfg->policy, &sub, NULL) != POLICY_OK)
+			abort();
 	}
 }
 

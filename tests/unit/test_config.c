@@ -542,11 +542,32 @@ static bool cidr_is(const struct cidr *c, const char *want, const char *name)
 	return ASSERT_STREQ(buf, want, name);
 }
 
+/* The selectors of a section in file order: "dev1 #g app:sensor". */
+static const char *sels_of(const struct policy *p, size_t section, char *buf, size_t len)
+{
+	static const char *const sigil[] = {
+		[POLICY_SEL_NAME] = "",
+		[POLICY_SEL_PATTERN] = "",
+		[POLICY_SEL_GROUP] = "#",
+		[POLICY_SEL_APP] = "app:",
+		[POLICY_SEL_APP_PATTERN] = "app:",
+	};
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->nsels && off < len; i++)
+		if (p->sels[i].sections[section / 64] >> (section % 64) & 1)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s%s", off ? " " : "",
+						sigil[p->sels[i].kind], p->sels[i].text);
+	return buf;
+}
+
 static bool check_auth_sample(const struct gw_config *c)
 {
 	const struct auth_cfg *a = &c->auth;
 	const struct service_cfg *web = &c->policy.services[0], *echo = &c->policy.services[1];
 	const struct policy_cfg *p = &c->policy.policies[0];
+	char sels[256];
 	bool ok = true;
 
 	ok &= ASSERT_TRUE(a->enabled, "auth enabled");
@@ -585,10 +606,10 @@ static bool check_auth_sample(const struct gw_config *c)
 
 	ok &= ASSERT_EQ(c->policy.npolicies, 1, "npolicies");
 	ok &= ASSERT_STREQ(p->name, "sensors", "policy name");
-	ok &= ASSERT_EQ(p->ndevices, 2, "ndevices");
-	ok &= ASSERT_STREQ(p->devices[0], "dev1", "dev1");
-	ok &= ASSERT_STREQ(p->devices[1], "dev2", "dev2");
-	ok &= ASSERT_STREQ(p->app, "sensor", "app");
+	ok &= ASSERT_EQ(p->ndevsel, 2, "device selectors");
+	ok &= ASSERT_EQ(p->napps, 1, "app selectors");
+	ok &= ASSERT_STREQ(sels_of(&c->policy, 0, sels, sizeof(sels)), "dev1 dev2 app:sensor",
+			   "selectors");
 	ok &= ASSERT_EQ(p->nservices, 2, "policy nservices");
 	ok &= ASSERT_EQ(p->services[0], 0, "web index");
 	ok &= ASSERT_EQ(p->services[1], 1, "echo index");
@@ -639,9 +660,10 @@ static void test_auth_every_key(void)
 {
 	static const char text[] = "[allow ops]\n"
 				   "mode = integrity\n"
-				   "app = shell.v2\n"
+				   "app = shell.v2, ops-*\n"
 				   "services = ping,web6\n"
-				   "device = a-1, b_2\tc.3\n"
+				   "device = a-1, b_2\tc.3 @d ?-gw* #ops\n"
+				   "group = admins\n"
 				   "[service web6]\n"
 				   "ports = 8000-8100, 22 ,9000-9000\n"
 				   "address = 2001:db8::/64\n"
@@ -678,7 +700,7 @@ static void test_auth_every_key(void)
 				   "interface = e0\n";
 	const struct policy_cfg *p;
 	struct gw_config c;
-	char err[CG_ERR_MAX] = "";
+	char err[CG_ERR_MAX] = "", sels[256];
 
 	if (!ASSERT_EQ(config_parse_string(text, "t.ini", &c, err, sizeof(err)), 0, err))
 		return;
@@ -718,9 +740,10 @@ static void test_auth_every_key(void)
 	cidr_is(&c.policy.services[2].addr, "2001:db8::1/128", "bare IPv6 address");
 
 	p = &c.policy.policies[0];
-	ASSERT_EQ(p->ndevices, 3, "ndevices");
-	ASSERT_STREQ(p->devices[2], "c.3", "device 3");
-	ASSERT_STREQ(p->app, "shell.v2", "app");
+	ASSERT_EQ(p->ndevsel, 7, "device and group selectors");
+	ASSERT_EQ(p->napps, 2, "app selectors");
+	ASSERT_STREQ(sels_of(&c.policy, 0, sels, sizeof(sels)),
+		     "app:shell.v2 app:ops-* a-1 b_2 c.3 d ?-gw* #ops #admins", "selectors");
 	ASSERT_EQ(p->nservices, 2, "nservices");
 	ASSERT_EQ(p->services[0], 1, "ping resolved after the fact");
 	ASSERT_EQ(p->services[1], 0, "web6 resolved after the fact");
@@ -775,9 +798,6 @@ static void test_auth_defaults(void)
 /* Services of one port range each: s1..s9 */
 #define S(n) "[service s" #n "]\nproto = tcp\naddress = 10.1.0." #n "\nports = 1-2 3-4\n"
 #define S9 S(1) S(2) S(3) S(4) S(5) S(6) S(7) S(8) S(9)
-#define NAMES33                                                                               \
-	"d1 d2 d3 d4 d5 d6 d7 d8 d9 d10 d11 d12 d13 d14 d15 d16 d17 d18 d19 d20 d21 d22 d23 " \
-	"d24 d25 d26 d27 d28 d29 d30 d31 d32 d33"
 #define P80 "1 2 3 4 5 6 7 8 9"
 
 static void test_auth_errors(void)
@@ -957,25 +977,59 @@ static void test_auth_errors(void)
 		  "t.ini:8: [allow]: \"\" is not a policy name (1..63 of A-Z a-z 0-9 _ . -)" },
 		{ GA SVC POL POL, "t.ini:16: [allow p] given twice" },
 		{ GA SVC "[allow p]\napp = a\nservices = s\n",
-		  "t.ini:12: [allow p] device is required" },
-		{ GA SVC "[allow p]\ndevice = d\nservices = s\n",
-		  "t.ini:12: [allow p] app is required" },
+		  "t.ini:12: [allow p] device or group is required (a section without them selects "
+		  "no one)" },
 		{ GA SVC "[allow p]\ndevice = d\napp = a\n",
 		  "t.ini:12: [allow p] services is required" },
 		{ GA POL, "t.ini:11: [allow p] services: there is no [service s]" },
 		{ GA SVC "[allow p]\ndevice = d\napp = a\nservices = s t\n",
 		  "t.ini:15: [allow p] services: there is no [service t]" },
-		{ GA "[allow p]\ndevice = dev/1\n", "t.ini:9: [allow p] device: \"dev/1\" is not a "
-						    "device name (1..63 of A-Z a-z 0-9 _ "
-						    ". -)" },
+		{ GA "[allow p]\ndevice = dev/1\n", "t.ini:9: [allow p] device: \"dev/1\": not a "
+						    "device name (1..63 of A-Z a-z 0-9 _ . "
+						    "-), @NAME, #GROUP or a pattern" },
 		{ GA "[allow p]\ndevice = d1 d2 d1\n",
-		  "t.ini:9: [allow p] device: d1 listed twice" },
-		{ GA "[allow p]\ndevice = " NAMES33 "\n",
-		  "t.ini:9: [allow p] device: more than 32 devices" },
+		  "t.ini:9: [allow p] device: \"d1\": listed twice in the section" },
+		{ GA "[allow p]\ndevice = d1 @d1\n",
+		  "t.ini:9: [allow p] device: \"@d1\": listed twice in the section" },
+		{ GA "[allow p]\ndevice = #g\ngroup = h g\n",
+		  "t.ini:10: [allow p] group: \"g\": listed twice in the section" },
+		{ GA "[allow p]\napp = a* b a*\n",
+		  "t.ini:9: [allow p] app: \"a*\": listed twice in the section" },
 		{ GA "[allow p]\ndevice = d1,\n",
 		  "t.ini:9: [allow p] device: \"d1,\": empty item in the list" },
-		{ GA "[allow p]\napp = a b\n", "t.ini:9: [allow p] app: \"a b\" is not an app name "
-					       "(1..63 of A-Z a-z 0-9 _ . -)" },
+		{ GA "[allow p]\ndevice = sensor-[0-9]\n",
+		  "t.ini:9: [allow p] device: \"sensor-[0-9]\": not a device name (1..63 of A-Z "
+		  "a-z "
+		  "0-9 _ . -), @NAME, #GROUP or a pattern" },
+		{ GA "[allow p]\ndevice = sensor-[0-9]*\n",
+		  "t.ini:9: [allow p] device: \"sensor-[0-9]*\": a pattern holds name characters "
+		  "(A-Z a-z 0-9 _ . -), '*' and '?' only" },
+		{ GA "[allow p]\ndevice = cam**\n",
+		  "t.ini:9: [allow p] device: \"cam**\": \"**\" is the same as \"*\": write one" },
+		{ GA "[allow p]\ndevice = @cam-*\n", "t.ini:9: [allow p] device: \"@cam-*\": @ "
+						     "takes a device name (1..63 of A-Z a-z 0-9 "
+						     "_ . -, no pattern)" },
+		{ GA "[allow p]\ndevice = #\n", "t.ini:9: [allow p] device: \"#\": # takes a group "
+						"name (1..63 of A-Z a-z 0-9 _ . "
+						"-, no pattern)" },
+		{ GA "[allow p]\ngroup = #ops\n", "t.ini:9: [allow p] group: \"#ops\": not a group "
+						  "name (1..63 of A-Z a-z 0-9 _ . -, "
+						  "no pattern)" },
+		{ GA "[allow p]\ngroup = ops*\n", "t.ini:9: [allow p] group: \"ops*\": not a group "
+						  "name (1..63 of A-Z a-z 0-9 _ . -, "
+						  "no pattern)" },
+		{ GA "[allow p]\ngroup =\n", "t.ini:9: [allow p] group: empty value" },
+		{ GA "[allow p]\napp = @shell\n", "t.ini:9: [allow p] app: \"@shell\": not an app "
+						  "name (1..63 of A-Z a-z 0-9 _ . -) "
+						  "or a pattern" },
+		{ GA "[allow p]\napp = sh/*\n", "t.ini:9: [allow p] app: \"sh/*\": a pattern holds "
+						"name characters (A-Z a-z 0-9 _ "
+						". -), '*' and '?' only" },
+		{ GA "[allow p]\napp = ..\n", "t.ini:9: [allow p] app: \"..\": not an app name "
+					      "(1..63 of A-Z a-z 0-9 _ . -) or a "
+					      "pattern" },
+		{ GA "[allow p]\ndevice = d\ndevice = e d\n",
+		  "t.ini:10: [allow p] device: \"d\": listed twice in the section" },
 		{ GA "[allow p]\nservices = s s\n", "t.ini:9: [allow p] services: s listed twice" },
 		{ GA "[allow p]\nservices = s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 s12 s13 s14 s15 s16 "
 		     "s17\n",
@@ -986,10 +1040,6 @@ static void test_auth_errors(void)
 		{ GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5 s6 s7 s8 s9\n",
 		  "t.ini:47: [allow p] services: more than 16 scopes (one per port range of each "
 		  "service)" },
-		{ GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5\n"
-			"[allow q]\ndevice = e d\napp = a\nservices = s5 s6 s7 s8 s9\n",
-		  "t.ini:44: [allow p] device d with app a: more than 16 scopes together with the "
-		  "other [allow] sections" },
 		{ GA "[allow p]\nfoo = 1\n", "t.ini:9: unknown key \"foo\" in [allow p]" },
 		{ GA "[allow p]\nmode = aead\n",
 		  "t.ini:9: [allow p] mode: \"aead\" is not encrypted or integrity" },
@@ -1144,7 +1194,10 @@ static void test_auth_limits_accepted(void)
 		{ "other app: no union",
 		  GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5\n"
 			"[allow q]\ndevice = d\napp = b\nservices = s5 s6 s7 s8 s9\n" },
-		{ "32 devices", GA SVC "[allow p]\ndevice = " NAMES33 "\napp = a\nservices = s\n" },
+		{ "a union over 16: refused at the handshake, not here",
+		  GA S9 "[allow p]\ndevice = d\napp = a\nservices = s1 s2 s3 s4 s5\n"
+			"[allow q]\ndevice = e d\napp = a\nservices = s5 s6 s7 s8 s9\n" },
+		{ "group only, no app", GA SVC "[allow p]\ngroup = g\nservices = s\n" },
 		{ "service next to the pool",
 		  GA "[service s]\nproto = udp\naddress = 100.64.1.0/24\nports = 1\n" },
 		{ "8 port ranges",
@@ -1154,23 +1207,81 @@ static void test_auth_limits_accepted(void)
 		{ "data port number open for tcp", GA "[open]\ntcp = 51900\n" },
 	};
 	struct gw_config c;
-	char err[CG_ERR_MAX], text[4096];
-	const char *p;
+	char err[CG_ERR_MAX];
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		p = t[i].text;
-		/* "32 devices": drop the 33rd. */
-		if (strstr(p, " d33")) {
-			snprintf(text, sizeof(text), "%s", p);
-			memmove(strstr(text, " d33"), strstr(text, " d33") + 4,
-				strlen(strstr(text, " d33") + 4) + 1);
-			p = text;
-		}
 		err[0] = '\0';
-		if (!ASSERT_EQ(config_parse_string(p, "t.ini", &c, err, sizeof(err)), 0, t[i].name))
+		if (!ASSERT_EQ(config_parse_string(t[i].text, "t.ini", &c, err, sizeof(err)), 0,
+			       t[i].name))
 			fprintf(stderr, "    %s\n", err);
 	}
+}
+
+/*
+ * GA SVC, then sections [allow pN] of per devices each (dN-M, 16 a line), then extra ("" or
+ * more lines). The text is malloc'd.
+ */
+static char *fleet_text(size_t sections, size_t per, const char *extra)
+{
+	size_t cap = 1024 + sections * (64 + per * 16) + strlen(extra), off, i, j;
+	char *t = malloc(cap);
+
+	if (!t)
+		return NULL;
+	off = (size_t)snprintf(t, cap, "%s", GA SVC);
+	for (i = 0; i < sections; i++) {
+		off += (size_t)snprintf(t + off, cap - off, "[allow p%zu]\nservices = s", i);
+		for (j = 0; j < per; j++)
+			off += (size_t)snprintf(t + off, cap - off, "%s d%zu-%zu",
+						j % 16 ? "" : "\ndevice =", i, j);
+		off += (size_t)snprintf(t + off, cap - off, "\n");
+	}
+	snprintf(t + off, cap - off, "%s", extra);
+	return t;
+}
+
+/* No 32-device limit: CG_POLICIES_MAX sections, CG_POLICY_SELECTORS_MAX selectors in all. */
+static void test_policy_fleet_limits(void)
+{
+	static const struct {
+		const char *name, *extra, *want;
+	} t[] = {
+		{ "full pool, every section", "", NULL },
+		{ "one selector past the pool", "group = g\n",
+		  "[allow p127] group: \"g\": more than 4096 selectors in all [allow] sections "
+		  "together" },
+		{ "one section too many", "[allow last]\n",
+		  "[allow last]: more than 128 allow sections" },
+	};
+	struct gw_config *c = malloc(sizeof(*c));
+	char err[CG_ERR_MAX], want[CG_ERR_MAX];
+	size_t i, per = CG_POLICY_SELECTORS_MAX / CG_POLICIES_MAX;
+	char *text;
+
+	if (!ASSERT_TRUE(c != NULL, "malloc"))
+		return;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		text = fleet_text(CG_POLICIES_MAX, per, t[i].extra);
+		if (!ASSERT_TRUE(text != NULL, "malloc"))
+			break;
+		err[0] = '\0';
+		if (!t[i].want) {
+			if (ASSERT_EQ(config_parse_string(text, "t.ini", c, err, sizeof(err)), 0,
+				      err)) {
+				ASSERT_EQ(c->policy.npolicies, CG_POLICIES_MAX, "sections");
+				ASSERT_EQ(c->policy.nsels, CG_POLICY_SELECTORS_MAX, "selectors");
+			}
+		} else if (ASSERT_EQ(config_parse_string(text, "t.ini", c, err, sizeof(err)),
+				     -EINVAL, t[i].name)) {
+			/* The line of extra: 11 of GA SVC, then 4 per section. */
+			snprintf(want, sizeof(want), "t.ini:%d: %s", 12 + 4 * CG_POLICIES_MAX,
+				 t[i].want);
+			ASSERT_STREQ(err, want, t[i].name);
+		}
+		free(text);
+	}
+	free(c);
 }
 
 /* ---- [client] ---------------------------------------------------------------- */
@@ -1568,7 +1679,7 @@ T_MAIN(T_CASE(test_restart_key), T_CASE(test_sample), T_CASE(test_example_file),
        T_CASE(test_accepted_forms), T_CASE(test_errors), T_CASE(test_out_untouched),
        T_CASE(test_line_api), T_CASE(test_load), T_CASE(test_auth_sample),
        T_CASE(test_auth_example_file), T_CASE(test_auth_absent), T_CASE(test_auth_every_key),
-       T_CASE(test_auth_defaults), T_CASE(test_auth_errors), T_CASE(test_auth_limits_accepted),
+       T_CASE(test_auth_defaults), T_CASE(test_auth_errors), T_CASE(test_auth_limits_accepted), T_CASE(test_policy_fleet_limits),
        T_CASE(test_client_sample), T_CASE(test_client_every_key), T_CASE(test_client_mode_cipher),
        T_CASE(test_client_errors), T_CASE(test_client_out_untouched), T_CASE(test_client_line_api),
        T_CASE(test_auth_line_api), T_CASE(test_client_example_file), T_CASE(test_load_relative),
