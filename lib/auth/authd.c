@@ -26,6 +26,7 @@
 #include "lib/auth/privsep.h"
 #include "lib/auth/session.h"
 #include "lib/auth/spa.h"
+#include "lib/auth/token.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/strbuf.h"
@@ -233,14 +234,52 @@ static int door_open(struct authd *a, const uint8_t src[16])
 	return bpf_map_update_elem(a->doors_fd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
+/* A device's packet: its certificate's key, verified once per certificate file. */
+static enum spa_verdict spa_device_verify(struct authd *a, const uint8_t *pkt, size_t n,
+					  const struct spa_msg *m)
+{
+	EVP_PKEY *pub;
+	char err[256];
+
+	if (!policy_device_known(&a->cfg->policy, m->device))
+		return SPA_UNKNOWN_DEVICE;
+	/* Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
+	 */
+	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m->device, a->ca, wall_s(), err,
+			   sizeof(err));
+	if (!pub) {
+		log_debug("spa: %s", err);
+		return SPA_UNKNOWN_DEVICE;
+	}
+	return spa_verify(pkt, n, m, pub);
+}
+
+/* An enrolling device's packet: MACed with the key of an unspent, unexpired token. */
+static enum spa_verdict spa_token_verify(struct authd *a, const uint8_t *pkt, size_t n,
+					 const struct spa_msg *m)
+{
+	struct token_record r;
+	enum token_verdict tv;
+	enum spa_verdict v;
+
+	if (!a->cfg->auth.enroll)
+		return SPA_UNKNOWN_DEVICE;
+	tv = token_lookup(a->cfg->auth.ca_dir, m->device, wall_s(), &r);
+	if (tv != TOKEN_OK) {
+		log_debug("spa: token %s: %s", m->device, token_verdict_str(tv));
+		return SPA_UNKNOWN_DEVICE;
+	}
+	v = spa_verify_token(pkt, n, m, r.spa_key);
+	sodium_memzero(&r, sizeof(r));
+	return v;
+}
+
 static void spa_one(struct authd *a)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	uint8_t pkt[SPA_MAX_LEN + 64], src[16];
-	char err[256];
 	struct spa_msg m;
-	EVP_PKEY *pub = NULL;
 	enum spa_verdict v;
 	uint16_t sport;
 	ssize_t n;
@@ -254,20 +293,8 @@ static void spa_one(struct authd *a)
 		spa_count(a, v, src, "");
 		return;
 	}
-	if (!policy_device_known(&a->cfg->policy, m.device)) {
-		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
-		return;
-	}
-	/* Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
-	 */
-	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m.device, a->ca, wall_s(), err,
-			   sizeof(err));
-	if (!pub) {
-		log_debug("spa: %s", err);
-		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.device);
-		return;
-	}
-	v = spa_verify(pkt, (size_t)n, &m, pub);
+	v = m.token ? spa_token_verify(a, pkt, (size_t)n, &m)
+		    : spa_device_verify(a, pkt, (size_t)n, &m);
 	/* Only signed packets reach the replay cache, so forgeries cannot fill it. */
 	if (v == SPA_OK)
 		v = spa_replay_check(a->spa_seen, &m, wall_s(), SPA_WINDOW_S);

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "lib/auth/spa.h"
+#include "lib/auth/token.h"
 #include "lib/base/file.h"
 #include "lib/base/rd.h"
 
@@ -71,27 +72,17 @@ static int is_ed25519(EVP_PKEY *k)
 	return k && EVP_PKEY_get_id(k) == EVP_PKEY_ED25519;
 }
 
-int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
-	      uint8_t *out, size_t cap)
+/* Everything before the signature or MAC into out; its length. The caller checked cap. */
+static size_t body_write(const char *magic, const char *name, uint8_t proto, uint16_t port,
+			 uint64_t now_s, uint8_t *out)
 {
-	EVP_MD_CTX *ctx = NULL;
-	size_t n, body, siglen = SPA_SIG_LEN, i;
-	uint8_t *p;
-	int ret;
+	size_t n = strlen(name), i;
+	uint8_t *p = out;
 
-	if (!spa_device_name_ok(device) || !proto_port_ok(proto, port) || !is_ed25519(key) || !out)
-		return -EINVAL;
-	n = strlen(device);
-	body = SPA_MAGIC_LEN + 1 + n + 8 + SPA_NONCE_LEN + 3;
-	if (cap < body + SPA_SIG_LEN)
-		return -ENOSPC;
-	if (sodium_init() < 0)
-		return -EIO;
-	p = out;
-	memcpy(p, SPA_MAGIC, SPA_MAGIC_LEN);
+	memcpy(p, magic, SPA_MAGIC_LEN);
 	p += SPA_MAGIC_LEN;
 	*p++ = (uint8_t)n;
-	memcpy(p, device, n);
+	memcpy(p, name, n);
 	p += n;
 	for (i = 0; i < 8; i++)
 		*p++ = (uint8_t)(now_s >> (56 - 8 * i));
@@ -100,9 +91,31 @@ int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, 
 	*p++ = proto;
 	*p++ = (uint8_t)(port >> 8);
 	*p++ = (uint8_t)port;
+	return (size_t)(p - out);
+}
+
+static size_t body_len(const char *name)
+{
+	return SPA_MAGIC_LEN + 1 + strlen(name) + 8 + SPA_NONCE_LEN + 3;
+}
+
+int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
+	      uint8_t *out, size_t cap)
+{
+	EVP_MD_CTX *ctx = NULL;
+	size_t body, siglen = SPA_SIG_LEN;
+	int ret;
+
+	if (!spa_device_name_ok(device) || !proto_port_ok(proto, port) || !is_ed25519(key) || !out)
+		return -EINVAL;
+	if (cap < body_len(device) + SPA_SIG_LEN)
+		return -ENOSPC;
+	if (sodium_init() < 0)
+		return -EIO;
+	body = body_write(SPA_MAGIC, device, proto, port, now_s, out);
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
-	    EVP_DigestSign(ctx, p, &siglen, out, body) != 1 || siglen != SPA_SIG_LEN) {
+	    EVP_DigestSign(ctx, out + body, &siglen, out, body) != 1 || siglen != SPA_SIG_LEN) {
 		ret = -EIO;
 		goto out;
 	}
@@ -112,6 +125,24 @@ out:
 	return ret;
 }
 
+int spa_build_token(const char *id, uint8_t proto, uint16_t port, uint64_t now_s,
+		    const uint8_t key[SPA_TOKEN_KEY_LEN], uint8_t *out, size_t cap)
+{
+	size_t body;
+
+	_Static_assert(SPA_SIG_LEN == crypto_auth_hmacsha512_BYTES, "the MAC fills the sig");
+	_Static_assert(SPA_TOKEN_KEY_LEN == crypto_auth_hmacsha512_KEYBYTES, "key size");
+	if (!token_id_ok(id) || !proto_port_ok(proto, port) || !key || !out)
+		return -EINVAL;
+	if (cap < body_len(id) + SPA_SIG_LEN)
+		return -ENOSPC;
+	if (sodium_init() < 0)
+		return -EIO;
+	body = body_write(SPA_TOKEN_MAGIC, id, proto, port, now_s, out);
+	crypto_auth_hmacsha512(out + body, out, body, key);
+	return (int)(body + SPA_SIG_LEN);
+}
+
 enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m)
 {
 	struct spa_msg w = { 0 };
@@ -119,10 +150,14 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m)
 	struct rd r;
 
 	rd_init(&r, pkt, len);
-	if (rd_bytes(&r, magic, sizeof(magic)) || memcmp(magic, SPA_MAGIC, SPA_MAGIC_LEN) != 0)
+	if (rd_bytes(&r, magic, sizeof(magic)))
+		return SPA_MALFORMED;
+	if (!memcmp(magic, SPA_TOKEN_MAGIC, SPA_MAGIC_LEN))
+		w.token = true;
+	else if (memcmp(magic, SPA_MAGIC, SPA_MAGIC_LEN) != 0)
 		return SPA_MALFORMED;
 	if (rd_u8(&r, &n) || n < 1 || n > SPA_DEVICE_MAX || rd_bytes(&r, w.device, n) ||
-	    !name_ok(w.device, n))
+	    !name_ok(w.device, n) || (w.token && !token_id_ok(w.device)))
 		return SPA_MALFORMED;
 	if (rd_u64be(&r, &w.time_s) || rd_bytes(&r, w.nonce, SPA_NONCE_LEN) ||
 	    rd_u8(&r, &w.proto) || rd_u16be(&r, &w.port) || !proto_port_ok(w.proto, w.port))
@@ -134,16 +169,24 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m)
 	return SPA_OK;
 }
 
+/* pkt parses to exactly m: the packet a verifier checks is the one the caller looked at. */
+static bool same_msg(const uint8_t *pkt, size_t len, const struct spa_msg *m)
+{
+	struct spa_msg w;
+
+	return m && spa_parse(pkt, len, &w) == SPA_OK && w.token == m->token &&
+	       strcmp(w.device, m->device) == 0 && w.time_s == m->time_s &&
+	       memcmp(w.nonce, m->nonce, SPA_NONCE_LEN) == 0 && w.proto == m->proto &&
+	       w.port == m->port && w.signed_len == m->signed_len &&
+	       memcmp(w.sig, m->sig, SPA_SIG_LEN) == 0;
+}
+
 enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub)
 {
 	enum spa_verdict ret;
 	EVP_MD_CTX *ctx = NULL;
-	struct spa_msg w;
 
-	if (!m || spa_parse(pkt, len, &w) != SPA_OK || strcmp(w.device, m->device) != 0 ||
-	    w.time_s != m->time_s || memcmp(w.nonce, m->nonce, SPA_NONCE_LEN) != 0 ||
-	    w.proto != m->proto || w.port != m->port || w.signed_len != m->signed_len ||
-	    memcmp(w.sig, m->sig, SPA_SIG_LEN) != 0)
+	if (!same_msg(pkt, len, m) || m->token)
 		return SPA_MALFORMED;
 	if (!is_ed25519(pub))
 		return SPA_UNKNOWN_DEVICE;
@@ -153,13 +196,23 @@ enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg
 		goto out;
 	}
 	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) != 1 ||
-	    EVP_DigestVerify(ctx, w.sig, SPA_SIG_LEN, pkt, w.signed_len) != 1)
+	    EVP_DigestVerify(ctx, m->sig, SPA_SIG_LEN, pkt, m->signed_len) != 1)
 		ret = SPA_BAD_SIGNATURE;
 	else
 		ret = SPA_OK;
 out:
 	EVP_MD_CTX_free(ctx);
 	return ret;
+}
+
+enum spa_verdict spa_verify_token(const uint8_t *pkt, size_t len, const struct spa_msg *m,
+				  const uint8_t key[SPA_TOKEN_KEY_LEN])
+{
+	if (!same_msg(pkt, len, m) || !m->token || !key)
+		return SPA_MALFORMED;
+	if (sodium_init() < 0 || crypto_auth_hmacsha512_verify(m->sig, pkt, m->signed_len, key))
+		return SPA_BAD_SIGNATURE;
+	return SPA_OK;
 }
 
 struct spa_seen {

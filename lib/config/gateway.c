@@ -49,6 +49,8 @@ enum {
 	AK_RENEW_AFTER,
 	AK_WORKERS,
 	AK_FAST_PATH,
+	AK_ENROLL,
+	AK_CA_DIR,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -411,6 +413,22 @@ static int set_auth_devices(struct config_ctx *ctx, const char *key, const char 
 	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.devices);
 }
 
+static int set_auth_ca_dir(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.ca_dir);
+}
+
+static int set_auth_enroll(struct config_ctx *ctx, const char *key, const char *v)
+{
+	char q[QBUF];
+
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		return config_fail(ctx, ctx->line, "[auth] %s: \"%s\" is not yes or no", key,
+				   config_quote(v, q));
+	gw_of(ctx)->cfg->auth.enroll = !strcmp(v, "yes");
+	return 0;
+}
+
 static int set_auth_pool(struct config_ctx *ctx, const char *key, const char *v)
 {
 	const char *why = "";
@@ -736,6 +754,8 @@ static const struct config_key auth_keys[] = {
 	[AK_RENEW_AFTER] = { "renew_after", set_auth_renew_after, 1U << AK_RENEW_AFTER },
 	[AK_WORKERS] = { "workers", set_auth_workers, 1U << AK_WORKERS },
 	[AK_FAST_PATH] = { "fast_path", set_auth_fast_path, 1U << AK_FAST_PATH },
+	[AK_ENROLL] = { "enroll", set_auth_enroll, 1U << AK_ENROLL },
+	[AK_CA_DIR] = { "ca_dir", set_auth_ca_dir, 1U << AK_CA_DIR },
 };
 
 static const struct config_key service_keys[] = {
@@ -1109,6 +1129,8 @@ static int finish_auth(struct config_ctx *ctx)
 		return err;
 	if (!a->devices[0])
 		config_dir_of(a->ca, a->devices, sizeof(a->devices));
+	if (!a->ca_dir[0])
+		config_dir_of(a->ca, a->ca_dir, sizeof(a->ca_dir));
 	if (!a->tun[0]) {
 		/* "cg-" and as much of the name as IFNAMSIZ leaves room for. */
 		len = strlen(cfg->name);
@@ -1334,7 +1356,8 @@ int config_load(const char *path, struct gw_config *cfg, char *err, size_t errle
 		    (ret = config_resolve(path, dir, "auth", "ca", a->ca, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "cert", a->cert, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "key", a->key, err, errlen)) ||
-		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)))
+		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)) ||
+		    (ret = config_resolve(path, dir, "auth", "ca_dir", a->ca_dir, err, errlen)))
 			goto out;
 	}
 	*cfg = *tmp;
