@@ -55,8 +55,34 @@ static const char *uid_text(uid_t uid, char *buf, size_t len)
 	return buf;
 }
 
+bool tls_key_ok(const EVP_PKEY *pkey, char *why, size_t len)
+{
+	char curve[64] = "";
+
+	if (!pkey) {
+		snprintf(why, len, "no key");
+		return false;
+	}
+	if (EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519)
+		return true;
+	if (EVP_PKEY_get_id(pkey) == EVP_PKEY_EC) {
+		if (EVP_PKEY_get_group_name(pkey, curve, sizeof(curve), NULL) == 1 &&
+		    !strcmp(curve, SN_X9_62_prime256v1))
+			return true;
+		snprintf(why, len,
+			 "an EC key on curve %s: capgate takes Ed25519 or ECDSA P-256 keys",
+			 curve[0] ? curve : "(unknown)");
+		return false;
+	}
+	snprintf(why, len, "a%s %s key: capgate takes Ed25519 or ECDSA P-256 keys",
+		 EVP_PKEY_get_id(pkey) == EVP_PKEY_RSA ? "n" : "",
+		 EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "unknown");
+	return false;
+}
+
 EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen)
 {
+	char why_key[128];
 	EVP_PKEY *pkey = NULL;
 	FILE *f = NULL;
 	struct stat st;
@@ -115,9 +141,9 @@ EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen)
 			 tls_err_text("not a PEM private key", why, sizeof(why)));
 		goto out;
 	}
-	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+	if (!tls_key_ok(pkey, why_key, sizeof(why_key))) {
 		e = EINVAL;
-		snprintf(err, errlen, "%s: not an Ed25519 key", path);
+		snprintf(err, errlen, "%s: %s", path, why_key);
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
 		goto out;

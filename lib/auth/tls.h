@@ -3,6 +3,7 @@
 #ifndef CG_AUTH_TLS_H
 #define CG_AUTH_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,10 +88,18 @@ int tls_export_material(SSL *ssl, uint32_t session_id, uint8_t out[TLS_MATERIAL_
 const char *tls_err_text(const char *prefix, char *buf, size_t len);
 
 /*
+ * True if pkey is Ed25519 or EC on P-256 (prime256v1), the key types capgate
+ * uses everywhere; else false with the reason in why ("an RSA key: ...",
+ * "an EC key on curve secp384r1: ...").
+ */
+bool tls_key_ok(const EVP_PKEY *pkey, char *why, size_t len);
+
+/*
  * Opens a private key file, refusing (EPERM) one readable or writable by
  * group or others or owned by another user than the effective uid (root for
  * the daemon), and reads the PEM key from that same open file. Returns
- * the key (EVP_PKEY_free it) or NULL with errno set and a reason in err.
+ * the key (Ed25519 or P-256, tls_key_ok; EVP_PKEY_free it) or NULL with errno set and a reason in
+ * err.
  */
 EVP_PKEY *tls_load_key(const char *path, char *err, size_t errlen);
 

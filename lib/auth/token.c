@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include "lib/auth/ca.h"
 #include "lib/auth/token.h"
 
 static const char *const verdict_names[TOKEN_MAX] = {
@@ -214,8 +215,10 @@ int token_create(const char *dir, const char *device, const char *app, const cha
 	size_t i;
 	int ret;
 
-	if (!name_valid(device) || (app && *app && !name_valid(app))) {
-		snprintf(err, errlen, "device and app must be names (%s)", NAME_RULE);
+	if (!ca_device_name_ok(device) || (app && *app && !name_valid(app))) {
+		snprintf(err, errlen,
+			 "device and app must be names (%s), the device not ca or gateway",
+			 NAME_RULE);
 		return -EINVAL;
 	}
 	if (!groups_ok(groups, ngroups)) {

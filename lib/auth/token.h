@@ -9,6 +9,7 @@
 
 #include <openssl/x509.h>
 
+#include "lib/auth/identity.h"
 #include "lib/base/name.h"
 
 /*
@@ -97,8 +98,10 @@ int token_spa_key(const uint8_t secret[TOKEN_SECRET_LEN], uint8_t out[TOKEN_SPA_
  * Makes a token for (device, app "" for none, groups) valid ttl_s seconds from now_s
  * (1..TOKEN_TTL_MAX_S), for the CA of dir (dir/ca.crt): writes dir/tokens/<id>.json (the
  * directory 0700, the file 0600, O_EXCL, fsync'd) and the token text into out (cap >=
- * TOKEN_STR_LEN + 1). Names must pass name_valid; at most TOKEN_GROUPS_MAX groups, no
- * duplicates. 0 or -errno with a reason in err; on failure no record is left.
+ * TOKEN_STR_LEN + 1). device must pass ca_device_name_ok (not "ca" or "gateway": the
+ * certificate becomes DEVICE.crt beside them), app and groups name_valid; at most
+ * TOKEN_GROUPS_MAX groups, no duplicates. 0 or -errno with a reason in err; on failure no record is
+ * left.
  */
 int token_create(const char *dir, const char *device, const char *app, const char *const *groups,
 		 size_t ngroups, uint64_t ttl_s, uint64_t now_s, char *out, size_t cap, char *err,

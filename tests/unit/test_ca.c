@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib/auth/ca.h"
+#include "lib/auth/identity.h"
 #include "tests/lib/t.h"
 
 static char dir[64];
@@ -172,9 +173,13 @@ static void test_refuse_overwrite(void)
 		ASSERT_EQ(X509_cmp(a, b), 0, "CA untouched");
 	X509_free(b);
 	b = NULL;
-	ASSERT_EQ(ca_issue_flags(dir, "dev1", CA_FORCE, err, sizeof(err)), 0, "issue --force");
+	ASSERT_EQ(ca_issue_with(dir, &(struct ca_issue_args){ .device = "dev1", .flags = CA_FORCE },
+				err, sizeof(err)),
+		  0, "issue --force");
 	ASSERT_EQ(file_mode("dev1.key"), 0600, "forced key mode");
-	ASSERT_EQ(ca_init_flags(dir, "gw", NULL, 0, CA_FORCE, err, sizeof(err)), 0, "init --force");
+	ASSERT_EQ(ca_init_with(dir, &(struct ca_init_args){ .gw_name = "gw", .flags = CA_FORCE },
+			       err, sizeof(err)),
+		  0, "init --force");
 	b = load_cert("ca.crt");
 	if (ASSERT_TRUE(b != NULL, "load"))
 		ASSERT_TRUE(X509_cmp(a, b) != 0, "new CA");
@@ -225,5 +230,144 @@ static void test_refusals(void)
 	rm_dir(dir);
 }
 
+/* The subject's entries of nid, in order, joined with ','. */
+static void subject_text(X509 *x, int nid, char *buf, size_t len)
+{
+	const X509_NAME *n = X509_get_subject_name(x);
+	int i = -1;
+
+	buf[0] = '\0';
+	while ((i = X509_NAME_get_index_by_NID(n, nid, i)) >= 0) {
+		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
+
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%.*s", buf[0] ? "," : "",
+			 ASN1_STRING_length(s), (const char *)ASN1_STRING_get0_data(s));
+	}
+}
+
+/* Every certificate `ca issue` makes has the identity it was asked for, in its trust domain. */
+static void test_identities(void)
+{
+	static const char *const groups[] = { "sensors", "floor-2" };
+	const struct ca_init_args init = { .gw_name = "gw", .trust_domain = "example.org" };
+	const struct ca_issue_args dev = { .device = "dev1" };
+	const struct ca_issue_args app = {
+		.device = "dev1", .app = "web", .groups = groups, .ngroups = 2
+	};
+	X509 *ca = NULL, *d = NULL, *a = NULL;
+	char err[256] = "", td[CG_TRUST_DOMAIN_MAX + 1] = "", text[256];
+	struct identity id;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	if (!ASSERT_EQ(ca_init_with(dir, &init, err, sizeof(err)), 0, err) ||
+	    !ASSERT_EQ(ca_issue_with(dir, &dev, err, sizeof(err)), 0, err) ||
+	    !ASSERT_EQ(ca_issue_with(dir, &app, err, sizeof(err)), 0, err))
+		goto out;
+	ASSERT_EQ(file_mode("dev1@web.key"), 0600, "app key file");
+	ca = load_cert("ca.crt");
+	d = load_cert("dev1.crt");
+	a = load_cert("dev1@web.crt");
+	if (!ASSERT_TRUE(ca && d && a, "certificates load"))
+		goto out;
+	ASSERT_EQ(identity_ca_trust_domain(ca, td), IDENTITY_OK, "CA's URI SAN");
+	ASSERT_STREQ(td, "example.org", "CA's trust domain");
+	ASSERT_EQ(identity_from_cert(d, "example.org", &id), IDENTITY_OK, "device identity");
+	ASSERT_STREQ(id.device, "dev1", "device");
+	ASSERT_STREQ(id.app, "", "no app");
+	ASSERT_EQ(id.ngroups, 0, "no groups");
+	ASSERT_EQ(identity_from_cert(a, "example.org", &id), IDENTITY_OK, "app identity");
+	ASSERT_STREQ(id.device, "dev1", "app's device");
+	ASSERT_STREQ(id.app, "web", "app");
+	if (ASSERT_EQ(id.ngroups, 2, "groups")) {
+		ASSERT_STREQ(id.groups[0], "sensors", "group 0");
+		ASSERT_STREQ(id.groups[1], "floor-2", "group 1");
+	}
+	subject_text(a, NID_commonName, text, sizeof(text));
+	ASSERT_STREQ(text, "dev1@web", "CN");
+	subject_text(a, NID_organizationName, text, sizeof(text));
+	ASSERT_STREQ(text, "sensors,floor-2", "O entries");
+	ASSERT_EQ(identity_from_cert(a, "capgate", &id), IDENTITY_WRONG_TRUST_DOMAIN,
+		  "another trust domain");
+	ASSERT_EQ(verify(ca, a, X509_PURPOSE_SSL_CLIENT, NULL), 0, "app chain");
+	ASSERT_TRUE(X509_get_extended_key_usage(a) & XKU_SSL_CLIENT, "clientAuth");
+	ASSERT_EQ(X509_get_extended_key_usage(a) & XKU_SSL_SERVER, 0, "not serverAuth");
+	ASSERT_TRUE(verify(ca, a, X509_PURPOSE_SSL_SERVER, NULL) != 0, "app cert is no server");
+	/* The gateway's certificate is no device, whatever its SAN: it has no clientAuth. */
+	X509_free(d);
+	d = load_cert("gateway.crt");
+	ASSERT_TRUE(d && verify(ca, d, X509_PURPOSE_SSL_CLIENT, NULL) != 0, "gateway no client");
+out:
+	X509_free(ca);
+	X509_free(d);
+	X509_free(a);
+	rm_dir(dir);
+}
+
+static void test_default_trust_domain(void)
+{
+	char err[256] = "";
+	struct identity id;
+	X509 *x = NULL;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	ASSERT_EQ(ca_init(dir, "gw", NULL, 0, err, sizeof(err)), 0, err);
+	ASSERT_EQ(ca_issue(dir, "dev1", err, sizeof(err)), 0, err);
+	x = load_cert("dev1.crt");
+	if (ASSERT_TRUE(x != NULL, "load"))
+		ASSERT_EQ(identity_from_cert(x, CG_TRUST_DOMAIN_DEFAULT, &id), IDENTITY_OK,
+			  "spiffe://capgate/device/dev1");
+	X509_free(x);
+	rm_dir(dir);
+}
+
+static void test_group_refusals(void)
+{
+	static const char *const nine[] = { "g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9" };
+	static const char *const dup[] = { "a", "b", "a" };
+	static const char *const bad[] = { "ok", "Acme, Inc." };
+	static const struct {
+		const char *const *g;
+		size_t n;
+		const char *app;
+		const char *what;
+	} cases[] = {
+		{ nine, 9, NULL, "9 groups" },
+		{ dup, 3, NULL, "a group twice" },
+		{ bad, 2, NULL, "a group that is not a name" },
+		{ NULL, 0, "a/b", "an app that is not a name" },
+		{ NULL, 0, "..", "app .." },
+	};
+	const struct ca_issue_args eight = { .device = "dev8", .groups = nine, .ngroups = 8 };
+	char err[256] = "";
+	size_t i;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	ASSERT_EQ(ca_init_with(dir, &(struct ca_init_args){ .gw_name = "gw", .trust_domain = "A" },
+			       err, sizeof(err)),
+		  -EINVAL, "uppercase trust domain");
+	ASSERT_EQ(
+		ca_init_with(dir,
+			     &(struct ca_init_args){ .gw_name = "gw", .trust_domain = "td,URI:x" },
+			     err, sizeof(err)),
+		-EINVAL, "trust domain with config syntax");
+	ASSERT_EQ(file_mode("ca.crt"), -1, "nothing written");
+	ASSERT_EQ(ca_init(dir, "gw", NULL, 0, err, sizeof(err)), 0, err);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ca_issue_args a = { .device = "dev1",
+						 .app = cases[i].app,
+						 .groups = cases[i].g,
+						 .ngroups = cases[i].n };
+
+		ASSERT_EQ(ca_issue_with(dir, &a, err, sizeof(err)), -EINVAL, cases[i].what);
+	}
+	ASSERT_EQ(file_mode("dev1.crt"), -1, "no certificate written");
+	ASSERT_EQ(ca_issue_with(dir, &eight, err, sizeof(err)), 0, err);
+	rm_dir(dir);
+}
+
 T_MAIN(T_CASE(test_init_issue), T_CASE(test_other_ca_does_not_verify),
-       T_CASE(test_refuse_overwrite), T_CASE(test_refusals))
+       T_CASE(test_refuse_overwrite), T_CASE(test_refusals), T_CASE(test_identities),
+       T_CASE(test_default_trust_domain), T_CASE(test_group_refusals))
