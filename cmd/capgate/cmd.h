@@ -46,5 +46,6 @@ int cmd_connect(int argc, char **argv, const struct cg_global *g);
 int cmd_session(int argc, char **argv, const struct cg_global *g);
 int cmd_dpi(int argc, char **argv, const struct cg_global *g);
 int cmd_ca(int argc, char **argv, const struct cg_global *g);
+int cmd_enroll(int argc, char **argv, const struct cg_global *g);
 
 #endif

@@ -505,14 +505,9 @@ static int client_flush(struct client *c)
 
 static int client_send(struct client *c, const struct proto_msg *m)
 {
-	size_t len;
-	int err;
+	int err = proto_append(m, c->tx, sizeof(c->tx), &c->txlen);
 
-	err = proto_encode(m, c->tx + c->txlen, sizeof(c->tx) - c->txlen, &len);
-	if (err)
-		return err;
-	c->txlen += len;
-	return client_flush(c);
+	return err ? err : client_flush(c);
 }
 
 static struct client *find_conn(struct worker *w, uint64_t conn)

@@ -250,9 +250,9 @@ enum authw_conn_state {
 	AUTHW_CS_INSTALLING, /* SESSION_INSTALL received, waiting for the parent's INSTALLED (or
 				DENY) */
 	AUTHW_CS_ACTIVE,     /* INSTALLED sent */
+	AUTHW_CS_ENROLLING,  /* ENROLL_REQUEST received, waiting for the parent's ENROLLED */
 	AUTHW_CS_DENIED,
-	AUTHW_CS_DONE,
-	AUTHW_CS_ENROLLING, /* ENROLL_REQUEST received, waiting for the parent's ENROLLED */
+	AUTHW_CS_DONE, /* the last: nothing follows */
 };
 
 /*

@@ -427,6 +427,19 @@ out:
 	return ret;
 }
 
+int proto_append(const struct proto_msg *m, uint8_t *buf, size_t cap, size_t *have)
+{
+	size_t len;
+	int err;
+
+	if (*have > cap)
+		return -EMSGSIZE;
+	err = proto_encode(m, buf + *have, cap - *have, &len);
+	if (!err)
+		*have += len;
+	return err;
+}
+
 /* An integer field in [min, max]. */
 static enum proto_verdict get_uint(const json_t *o, const char *key, uint32_t min, uint32_t max,
 				   uint32_t *out)

@@ -187,6 +187,12 @@ int proto_cap_accept(const struct proto_offer *o, const struct cap_msg *c, char 
 int proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap, size_t *len);
 
 /*
+ * proto_encode into buf[*have..cap), the free end of an output queue: 0 and *have grown by the
+ * frame, or proto_encode's error (*have unchanged).
+ */
+int proto_append(const struct proto_msg *m, uint8_t *buf, size_t cap, size_t *have);
+
+/*
  * Decodes one JSON body (no length prefix) of len bytes. Returns PROTO_OK and
  * fills *out, or a refusal (out untouched).
  */

@@ -340,20 +340,44 @@ out:
 	return ret;
 }
 
+X509 *tls_cert_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x;
+	int e;
+
+	if (!f)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	e = errno;
+	fclose(f);
+	ERR_clear_error();
+	errno = x ? e : EBADMSG;
+	return x;
+}
+
+int tls_bio_text(BIO *b, char *buf, size_t cap)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+
+	if (n < 0 || (size_t)n >= cap)
+		return -EMSGSIZE;
+	memcpy(buf, p, (size_t)n);
+	buf[n] = '\0';
+	return 0;
+}
+
 int tls_server_enroll(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
 {
-	X509 *x = NULL;
-	FILE *f;
+	X509 *x = tls_cert_file(ca);
 	int ret = -EINVAL;
 
-	f = fopen(ca, "re");
-	if (!f) {
+	if (!x && errno != EBADMSG) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", ca, strerror(errno));
 		return ret;
 	}
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
 	if (!x || SSL_CTX_add1_chain_cert(ctx, x) != 1) {
 		char why[256];
 

@@ -94,6 +94,12 @@ const char *tls_err_text(const char *prefix, char *buf, size_t len);
  */
 bool tls_key_ok(const EVP_PKEY *pkey, char *why, size_t len);
 
+/* The first PEM certificate of the file at path, or NULL with errno set (EBADMSG: none). */
+X509 *tls_cert_file(const char *path);
+
+/* What the memory BIO b holds, as a NUL-terminated string into buf. 0 or -EMSGSIZE. */
+int tls_bio_text(BIO *b, char *buf, size_t cap);
+
 /*
  * Opens a private key file, refusing (EPERM) one readable or writable by
  * group or others or owned by another user than the effective uid (root for

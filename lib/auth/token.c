@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "lib/auth/ca.h"
+#include "lib/auth/tls.h"
 #include "lib/auth/token.h"
 
 static const char *const verdict_names[TOKEN_MAX] = {
@@ -110,16 +111,9 @@ int token_spki_hash(X509 *x, uint8_t out[TOKEN_HASH_LEN])
 
 int token_spki_hash_file(const char *path, uint8_t out[TOKEN_HASH_LEN])
 {
-	X509 *x = NULL;
-	FILE *f;
-	int ret;
+	X509 *x = tls_cert_file(path);
+	int ret = x ? token_spki_hash(x, out) : -errno;
 
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	ret = x ? token_spki_hash(x, out) : -EBADMSG;
 	X509_free(x);
 	return ret;
 }
