@@ -12,12 +12,13 @@
 
 #define ENROLL_USAGE                                                                \
 	"capgate enroll --gateway ADDR (--token T | --token-file FILE) --dir DIR\n" \
-	"               [--key-type ed25519|p256] [--port P] [--spa-port P]"
+	"               [--key-type ed25519|p256] [--port P] [--spa-port P] [--timeout D]"
 
 enum {
 	OPT_TOKEN_FILE = 256,
 	OPT_KEY_TYPE,
 	OPT_SPA_PORT,
+	OPT_TIMEOUT,
 };
 
 struct enroll_opts {
@@ -36,6 +37,8 @@ static const struct cg_opt enroll_table[] = {
 	{ "port", 'p', required_argument, "P", "the gateway's TLS auth port (default 8443)" },
 	{ "spa-port", OPT_SPA_PORT, required_argument, "P",
 	  "the gateway's SPA port (default 62201)" },
+	{ "timeout", OPT_TIMEOUT, required_argument, "D",
+	  "how long to wait for the gateway (default 10s)" },
 };
 
 static int port_opt(const char *arg, uint16_t *out)
@@ -78,6 +81,12 @@ static int enroll_opt(int val, const char *arg, void *ctx)
 		return port_opt(arg, &o->cfg.port);
 	case OPT_SPA_PORT:
 		return port_opt(arg, &o->cfg.spa_port);
+	case OPT_TIMEOUT:
+		if (parse_duration(arg, NS_PER_SEC, 600 * NS_PER_SEC, &o->cfg.timeout_ns)) {
+			fprintf(stderr, "capgate: --timeout: 1s to 10m\n");
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }

@@ -171,6 +171,14 @@ int agent_enroll(const struct enroll_cfg *cfg, struct enroll_result *res, char *
 		goto out;
 	}
 	ret = authc_enroll(&ac, cfg->token, csr, &cert, &ca, err, errlen);
+	if (ret == -ETIMEDOUT) {
+		/* SPA is silent: a token the gateway will not take leaves its auth port dark. */
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n,
+			 " (no answer: the gateway drops the SPA of a token that is spent, expired "
+			 "or not its own)");
+	}
 	if (ret)
 		goto out;
 	keep_key = true;
