@@ -46,11 +46,22 @@ poll 10 server_up
 show_http 10.10.2.2
 say "(no gateway yet: the server is in plain sight)"
 
-step "Certificates: a CA, the gateway's, and one each for the devices dev1 and dev2"
-say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1; capgate ca issue --dir pki --device dev1"
-"$CAPGATE" ca init --dir "$TMP/pki" --gateway gw --ip 10.10.1.1 | sed 's/^/    | /'
-"$CAPGATE" ca issue --dir "$TMP/pki" --device dev1 | sed 's/^/    | /'
-"$CAPGATE" ca issue --dir "$TMP/pki" --device dev2 | sed 's/^/    | /'
+step "Certificates: a CA and the gateway's (the devices enroll later, with their own keys)"
+say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1"
+"$CAPGATE" ca init --dir "$TMP/pki" --gateway gw --ip 10.10.1.1 2>&1 | sed 's/^/    | /'
+
+# enroll_device NAME: a one-time token on the CA side, `capgate enroll` on the client
+enroll_device() {
+	say "\$ capgate ca token --dir pki --device $1 --ttl 10m        (on the CA host)"
+	"$CAPGATE" ca token --dir "$TMP/pki" --device "$1" --ttl 10m 2>/dev/null >"$TMP/$1.token"
+	say "  $(cut -c1-40 "$TMP/$1.token")...   (id . secret . the CA's key hash)"
+	say "\$ capgate enroll --gateway 10.10.1.1 --token-file $1.token --dir device   (on the device)"
+	nsx $CL "$CAPGATE" enroll --gateway 10.10.1.1 --token-file "$TMP/$1.token" \
+		--dir "$TMP/device" 2>&1 | sed 's/^/    | /'
+	say "the key was made on the device and never left it; pki/ holds $1.crt, not $1.key:" \
+		"$(ls "$TMP/pki" | grep "^$1\." | tr '\n' ' ')"
+	say "devices enrolled so far: $(cg -j stats | jq -r '.auth.enroll.ok') (a token works once)"
+}
 
 step "Starting the gateway: XDP on ext0, everything dark except what the config opens"
 cat >"$TMP/gateway.ini" <<EOF
@@ -75,6 +86,7 @@ cert = $TMP/pki/gateway.crt
 key = $TMP/pki/gateway.key
 pool = 100.64.0.0/24
 session_ttl = 10m
+enroll = yes
 
 [service web]
 proto = tcp
@@ -127,13 +139,16 @@ cg rule del 1 | sed 's/^/    | /'
 nsx $GW curl -s -X DELETE "http://$API/v1/knock/10.10.1.2"
 show_http 10.10.2.2
 
+step "The device dev1 enrolls: SPA with the token, TLS pinned to the token's CA, a CSR"
+enroll_device dev1
+
 step "The device dev1 connects: SPA, mutual TLS, a session with scopes, a TUN"
 cat >"$TMP/client.ini" <<EOF
 [client]
 gateway = 10.10.1.1
-ca = $TMP/pki/ca.crt
-cert = $TMP/pki/dev1.crt
-key = $TMP/pki/dev1.key
+ca = $TMP/device/ca.crt
+cert = $TMP/device/dev1.crt
+key = $TMP/device/dev1.key
 app = sensor
 EOF
 sed 's/^/    | /' "$TMP/client.ini"
@@ -186,6 +201,9 @@ stop "$AGENT"
 no_session() { [ "$(cg -j session list | jq length)" -eq 0 ]; }
 poll 10 no_session || true
 cg session list | sed 's/^/    | /'
+
+step "The device dev2 enrolls the same way"
+enroll_device dev2
 
 step "The device dev2 connects: its policy says encrypted (the default)"
 sed -e 's/dev1/dev2/g' "$TMP/client.ini" >"$TMP/client2.ini"
