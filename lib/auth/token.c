@@ -60,7 +60,7 @@ enum token_verdict token_parse(const char *s, size_t len, struct token *t)
 {
 	const size_t id_at = 4, sec_at = id_at + TOKEN_ID_HEX + 1,
 		     ca_at = sec_at + 2 * TOKEN_SECRET_LEN + 1;
-	struct token w;
+	struct token w = { 0 };
 
 	if (!s || len != TOKEN_STR_LEN || memcmp(s, TOKEN_PREFIX ".", 4) != 0 ||
 	    s[sec_at - 1] != '.' || s[ca_at - 1] != '.' || !hex_ok(s + id_at, TOKEN_ID_HEX) ||
