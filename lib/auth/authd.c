@@ -1151,6 +1151,7 @@ static X509_STORE *ca_store(const char *path, char *err, size_t errlen)
 static int enroll_open(struct authd *a, char *err, size_t errlen)
 {
 	char path[PATH_MAX], pem[PROTO_PEM_MAX];
+	uint8_t mine[TOKEN_HASH_LEN], theirs[TOKEN_HASH_LEN];
 	X509 *x = NULL;
 	int e = -EINVAL;
 
@@ -1161,6 +1162,13 @@ static int enroll_open(struct authd *a, char *err, size_t errlen)
 	x = tls_cert_file(path);
 	if (!x || cert_pem(x, pem, sizeof(pem))) {
 		snprintf(err, errlen, "[auth] ca_dir: %s: not a PEM certificate", path);
+		goto out;
+	}
+	/* Tokens name ca_dir's CA, devices pin the first of [auth] ca: they must be one. */
+	if (token_spki_hash(x, mine) || token_spki_hash_file(a->cfg->auth.ca, theirs) ||
+	    sodium_memcmp(mine, theirs, sizeof(mine))) {
+		snprintf(err, errlen, "[auth] ca_dir: %s is not the CA of [auth] ca (%s)", path,
+			 a->cfg->auth.ca);
 		goto out;
 	}
 	a->enroll_ca_pem = strdup(pem);

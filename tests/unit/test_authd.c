@@ -1048,6 +1048,26 @@ static void test_enroll_wrong_gateway(void)
 	authd_free(a);
 }
 
+/* enroll = yes with a ca_dir that is not [auth] ca's CA: the start is refused, with why. */
+static void test_enroll_ca_dir_mismatch(void)
+{
+	char other[128], err[256];
+	struct authd *a;
+
+	if (!prepare_enroll())
+		return;
+	snprintf(other, sizeof(other), "%s/other-ca", dir);
+	if (access(other, F_OK))
+		ca_init(other, "gw", (const char *const[]){ "127.0.0.1" }, 1, err, sizeof(err));
+	snprintf(cfg.auth.ca_dir, sizeof(cfg.auth.ca_dir), "%s", other);
+	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
+		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	if (!ASSERT_TRUE(a == NULL, "refused"))
+		authd_free(a);
+	else
+		ASSERT_TRUE(strstr(err, "is not the CA of [auth] ca") != NULL, err);
+}
+
 /* A client without a certificate that sends anything but enroll: refused and counted. */
 static void test_enroll_no_certificate(void)
 {
@@ -1111,4 +1131,4 @@ T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
        T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_enroll_token),
        T_CASE(test_enroll_refusals), T_CASE(test_enroll_wrong_gateway),
-       T_CASE(test_enroll_no_certificate))
+       T_CASE(test_enroll_ca_dir_mismatch), T_CASE(test_enroll_no_certificate))
