@@ -231,15 +231,22 @@ static enum identity_verdict subject_groups(X509 *x, struct identity *id)
 
 	while ((i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0) {
 		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
-		const unsigned char *d = ASN1_STRING_get0_data(s);
-		int l = ASN1_STRING_length(s);
+		unsigned char *d = NULL;
 		char g[CG_NAME_MAX];
+		bool is_name;
 		uint32_t k;
+		int l;
 
-		if (l < 0 || memchr(d, '\0', (size_t)l))
+		/* As UTF-8 whatever the string type (a BMPString's UCS-2 holds NUL bytes). */
+		l = ASN1_STRING_to_UTF8(&d, s);
+		if (l < 0 || memchr(d, '\0', (size_t)l)) {
+			OPENSSL_free(d);
 			return IDENTITY_GROUPS;
+		}
 		/* Not a name (a company name of an external PKI, say): not a group. */
-		if (!take_name((const char *)d, (size_t)l, g))
+		is_name = take_name((const char *)d, (size_t)l, g);
+		OPENSSL_free(d);
+		if (!is_name)
 			continue;
 		for (k = 0; k < id->ngroups; k++)
 			if (!strcmp(id->groups[k], g))

@@ -56,7 +56,8 @@ enum identity_verdict {
 	IDENTITY_NOT_LEAF,	     /* cA=true */
 	IDENTITY_KEY_USAGE,	     /* keyUsage absent, not critical, without digitalSignature,
 					or with keyCertSign or cRLSign (X509-SVID §4.3) */
-	IDENTITY_GROUPS,	     /* more than CG_CERT_GROUPS_MAX groups, or an O with a NUL */
+	IDENTITY_GROUPS,	     /* more than CG_CERT_GROUPS_MAX groups, or an O with a NUL
+					or not convertible to UTF-8 */
 	IDENTITY_SERIAL,	     /* serial negative, empty or over 20 octets */
 	IDENTITY_MAX
 };

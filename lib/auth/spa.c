@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Single packet authorization: Ed25519-signed open requests, parsed with rd, a nonce cache. */
+/* Single packet authorization: Ed25519 or P-256 signed requests, parsed with rd, a nonce cache. */
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -10,12 +10,16 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "lib/auth/spa.h"
+#include "lib/auth/tls.h"
 #include "lib/auth/token.h"
 #include "lib/base/file.h"
 #include "lib/base/rd.h"
@@ -67,9 +71,133 @@ static int proto_port_ok(uint8_t proto, uint16_t port)
 	return (proto == IPPROTO_TCP || proto == IPPROTO_UDP) && port != 0;
 }
 
-static int is_ed25519(EVP_PKEY *k)
+static bool key_ok(EVP_PKEY *k)
 {
-	return k && EVP_PKEY_get_id(k) == EVP_PKEY_ED25519;
+	char why[128];
+
+	return k && tls_key_ok(k, why, sizeof(why));
+}
+
+static bool is_ed25519(EVP_PKEY *k)
+{
+	return EVP_PKEY_get_id(k) == EVP_PKEY_ED25519;
+}
+
+#define P256_LEN 32 /* bytes of r and of s */
+
+/* P-256's group order n, and n/2: an s above it is the high twin of a valid s. */
+static bool p256_order(BIGNUM *n, BIGNUM *half)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	bool ok = g && BN_copy(n, EC_GROUP_get0_order(g)) && BN_rshift1(half, n);
+
+	EC_GROUP_free(g);
+	return ok;
+}
+
+/*
+ * ECDSA P-256 over SHA-256 of msg, as r || s (IEEE P1363) with s low
+ * (s <= n/2; n - s is the same signature's other encoding), so each
+ * signature has one form.
+ */
+static int p256_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig[SPA_SIG_LEN])
+{
+	unsigned char der[80];
+	const unsigned char *p = der;
+	BIGNUM *n = BN_new(), *half = BN_new(), *low = NULL;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const BIGNUM *r, *s;
+	ECDSA_SIG *es = NULL;
+	size_t dl = sizeof(der);
+	int ret = -EIO;
+
+	if (!n || !half || !ctx || !p256_order(n, half) ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_DigestSign(ctx, der, &dl, msg, len) != 1 ||
+	    !(es = d2i_ECDSA_SIG(NULL, &p, (long)dl)))
+		goto out;
+	ECDSA_SIG_get0(es, &r, &s);
+	if (BN_cmp(s, half) > 0) {
+		low = BN_new();
+		if (!low || !BN_sub(low, n, s))
+			goto out;
+		s = low;
+	}
+	if (BN_bn2binpad(r, sig, P256_LEN) != P256_LEN ||
+	    BN_bn2binpad(s, sig + P256_LEN, P256_LEN) != P256_LEN)
+		goto out;
+	ret = 0;
+out:
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(ctx);
+	BN_free(low);
+	BN_free(half);
+	BN_free(n);
+	return ret;
+}
+
+/*
+ * r || s back to DER for OpenSSL, which refuses r or s of 0 or >= n; a high
+ * s is refused here (p256_sign never makes one). 0 if the signature verifies.
+ */
+static int p256_verify(EVP_PKEY *pub, const uint8_t *msg, size_t len,
+		       const uint8_t sig[SPA_SIG_LEN])
+{
+	BIGNUM *n = BN_new(), *half = BN_new(), *r = BN_bin2bn(sig, P256_LEN, NULL),
+	       *s = BN_bin2bn(sig + P256_LEN, P256_LEN, NULL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	unsigned char *der = NULL;
+	int dl, ret = -EBADMSG;
+
+	if (!n || !half || !r || !s || !ctx || !es || !p256_order(n, half) || BN_cmp(s, half) > 0 ||
+	    ECDSA_SIG_set0(es, r, s) != 1)
+		goto out;
+	r = s = NULL; /* es owns them */
+	dl = i2d_ECDSA_SIG(es, &der);
+	if (dl > 0 && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub) == 1 &&
+	    EVP_DigestVerify(ctx, der, (size_t)dl, msg, len) == 1)
+		ret = 0;
+out:
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(ctx);
+	BN_free(r);
+	BN_free(s);
+	BN_free(half);
+	BN_free(n);
+	return ret;
+}
+
+/* Ed25519 (pure, RFC 8032) or P-256 as above: 0 or -EIO. */
+static int sig_make(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig[SPA_SIG_LEN])
+{
+	EVP_MD_CTX *ctx;
+	size_t siglen = SPA_SIG_LEN;
+	int ret = -EIO;
+
+	if (!is_ed25519(key))
+		return p256_sign(key, msg, len, sig);
+	ctx = EVP_MD_CTX_new();
+	if (ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
+	    EVP_DigestSign(ctx, sig, &siglen, msg, len) == 1 && siglen == SPA_SIG_LEN)
+		ret = 0;
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+static bool sig_ok(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t sig[SPA_SIG_LEN])
+{
+	EVP_MD_CTX *ctx;
+	bool ok;
+
+	if (!is_ed25519(pub))
+		return p256_verify(pub, msg, len, sig) == 0;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) == 1 &&
+	     EVP_DigestVerify(ctx, sig, SPA_SIG_LEN, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok;
 }
 
 /* Everything before the signature or MAC into out; its length. The caller checked cap. */
@@ -102,27 +230,18 @@ static size_t body_len(const char *name)
 int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
 	      uint8_t *out, size_t cap)
 {
-	EVP_MD_CTX *ctx = NULL;
-	size_t body, siglen = SPA_SIG_LEN;
-	int ret;
+	size_t body;
 
-	if (!spa_device_name_ok(device) || !proto_port_ok(proto, port) || !is_ed25519(key) || !out)
+	if (!spa_device_name_ok(device) || !proto_port_ok(proto, port) || !key_ok(key) || !out)
 		return -EINVAL;
 	if (cap < body_len(device) + SPA_SIG_LEN)
 		return -ENOSPC;
 	if (sodium_init() < 0)
 		return -EIO;
 	body = body_write(SPA_MAGIC, device, proto, port, now_s, out);
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
-	    EVP_DigestSign(ctx, out + body, &siglen, out, body) != 1 || siglen != SPA_SIG_LEN) {
-		ret = -EIO;
-		goto out;
-	}
-	ret = (int)(body + SPA_SIG_LEN);
-out:
-	EVP_MD_CTX_free(ctx);
-	return ret;
+	if (sig_make(key, out, body, out + body))
+		return -EIO;
+	return (int)(body + SPA_SIG_LEN);
 }
 
 int spa_build_token(const char *id, uint8_t proto, uint16_t port, uint64_t now_s,
@@ -183,26 +302,11 @@ static bool same_msg(const uint8_t *pkt, size_t len, const struct spa_msg *m)
 
 enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub)
 {
-	enum spa_verdict ret;
-	EVP_MD_CTX *ctx = NULL;
-
 	if (!same_msg(pkt, len, m) || m->token)
 		return SPA_MALFORMED;
-	if (!is_ed25519(pub))
+	if (!key_ok(pub))
 		return SPA_UNKNOWN_DEVICE;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx) {
-		ret = SPA_BAD_SIGNATURE;
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) != 1 ||
-	    EVP_DigestVerify(ctx, m->sig, SPA_SIG_LEN, pkt, m->signed_len) != 1)
-		ret = SPA_BAD_SIGNATURE;
-	else
-		ret = SPA_OK;
-out:
-	EVP_MD_CTX_free(ctx);
-	return ret;
+	return sig_ok(pub, pkt, m->signed_len, m->sig) ? SPA_OK : SPA_BAD_SIGNATURE;
 }
 
 enum spa_verdict spa_verify_token(const uint8_t *pkt, size_t len, const struct spa_msg *m,
@@ -496,7 +600,9 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 {
 	X509_STORE_CTX *sctx = NULL;
 	EVP_PKEY *ret = NULL, *pk = NULL;
-	X509 *cert = NULL;
+	STACK_OF(X509) *chain = NULL;
+	char why[128];
+	X509 *cert = NULL, *x;
 	struct tm tm;
 	FILE *f = NULL;
 	int e = 0;
@@ -518,14 +624,24 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 		snprintf(err, errlen, "%s: subject CN is not \"%s\"", path, device);
 		goto out;
 	}
+	/* The intermediates that follow the leaf, as in the file the device presents in TLS. */
+	chain = sk_X509_new_null();
+	while (chain && sk_X509_num(chain) < TLS_VERIFY_DEPTH &&
+	       (x = PEM_read_X509(f, NULL, NULL, NULL)))
+		if (!sk_X509_push(chain, x)) {
+			X509_free(x);
+			break;
+		}
+	ERR_clear_error(); /* the end of the file */
 	if (ca) {
 		sctx = X509_STORE_CTX_new();
-		if (!sctx || !X509_STORE_CTX_init(sctx, ca, cert, NULL) ||
+		if (!chain || !sctx || !X509_STORE_CTX_init(sctx, ca, cert, chain) ||
 		    !X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_CLIENT)) {
 			e = ENOMEM;
 			snprintf(err, errlen, "cannot set up certificate check");
 			goto out;
 		}
+		X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(sctx), TLS_VERIFY_DEPTH);
 		if (X509_verify_cert(sctx) != 1) {
 			e = EKEYREJECTED;
 			snprintf(err, errlen, "%s: %s", path,
@@ -540,9 +656,9 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 	}
 	*not_after = (uint64_t)timegm(&tm);
 	pk = X509_get_pubkey(cert);
-	if (!is_ed25519(pk)) {
+	if (!pk || !tls_key_ok(pk, why, sizeof(why))) {
 		e = EBADMSG;
-		snprintf(err, errlen, "%s: key is not Ed25519", path);
+		snprintf(err, errlen, "%s: the key is %s", path, pk ? why : "unreadable");
 		goto out;
 	}
 	ret = pk;
@@ -550,6 +666,7 @@ static EVP_PKEY *load_key(const char *path, const char *device, X509_STORE *ca, 
 out:
 	EVP_PKEY_free(pk);
 	X509_STORE_CTX_free(sctx);
+	sk_X509_pop_free(chain, X509_free);
 	X509_free(cert);
 	if (f)
 		fclose(f);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Single packet authorization (DESIGN.md §2.2): build, parse, verify (Ed25519), replay cache. */
+/* Single packet authorization (DESIGN.md §2.2): build, parse, verify (Ed25519, P-256), replay. */
 #ifndef CG_AUTH_SPA_H
 #define CG_AUTH_SPA_H
 
@@ -24,8 +24,10 @@
  *  time     sender's clock, unix seconds
  *  nonce    16 random bytes (randombytes_buf)
  *  proto    6 (TCP) or 17 (UDP), and port 1..65535: what to open
- *  sig      Ed25519 (RFC 8032, pure) by the device's certificate key over
- *           every byte before it
+ *  sig      by the device's certificate key over every byte before it:
+ *           Ed25519 (RFC 8032, pure), or ECDSA P-256 over SHA-256 written
+ *           as r || s (32 bytes each, big-endian: IEEE P1363) with s <= n/2
+ *           (a high s, the other encoding of the same signature, is refused)
  *
  * Nothing may follow the signature. Sizes: 99..161 bytes.
  *
@@ -81,7 +83,7 @@ int spa_device_name_ok(const char *name);
 
 /*
  * Build and sign a packet into out with a fresh nonce. key is the device's
- * Ed25519 private key. Returns the length, -EINVAL (bad name, proto, port or
+ * Ed25519 or P-256 private key. Returns the length, -EINVAL (bad name, proto, port or
  * key), -ENOSPC (cap < length) or -EIO (signing failed).
  */
 int spa_build(const char *device, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
@@ -99,8 +101,8 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m);
 
 /*
  * The signature of pkt, which m was parsed from, under pub (the device's
- * Ed25519 public key): SPA_OK, SPA_BAD_SIGNATURE, SPA_UNKNOWN_DEVICE if pub
- * is NULL or not Ed25519, SPA_MALFORMED if pkt does not parse to m.
+ * Ed25519 or P-256 public key): SPA_OK, SPA_BAD_SIGNATURE, SPA_UNKNOWN_DEVICE
+ * if pub is NULL or of another type, SPA_MALFORMED if pkt does not parse to m.
  */
 enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub);
 
@@ -169,10 +171,12 @@ int spa_replay_load(struct spa_replay *c, const char *path, uint64_t now_s, uint
 		    char *err, size_t errlen);
 
 /*
- * Device keys, verified once: the Ed25519 public key of DIR/DEVICE.crt
+ * Device keys, verified once: the Ed25519 or P-256 public key of DIR/DEVICE.crt
  * (PEM). device must pass spa_device_name_ok. The certificate's subject
  * must have exactly one CN, equal to device; if ca is given it must chain
- * to it, be valid now and fit TLS client use (the same checks mTLS makes).
+ * to it, be valid now and fit TLS client use (the same checks mTLS makes),
+ * through the intermediates that follow it in the file (a chain file, as
+ * the device sends in TLS; up to TLS_VERIFY_DEPTH).
  *
  * A key is kept with the identity of the file it came from (st_dev, st_ino,
  * size, mtime, ctime, from fstat of the descriptor read) and served while a
@@ -192,7 +196,7 @@ void spa_keys_free(struct spa_keys *k);
 /*
  * The key of device at now_s (wall clock), borrowed: valid until the next
  * call. NULL with errno set (EINVAL bad name, ENOENT/EACCES file, EBADMSG
- * not a certificate or wrong CN or not Ed25519, EKEYREJECTED chain) and a
+ * not a certificate or wrong CN or another key type, EKEYREJECTED chain) and a
  * reason in err.
  */
 EVP_PKEY *spa_keys_get(struct spa_keys *k, const char *dir, const char *device, X509_STORE *ca,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TLS 1.3 contexts with mutual Ed25519 certificates, peer names and the exporter. */
+/* TLS 1.3 contexts with mutual Ed25519 or P-256 certificates, peer names and the exporter. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -169,10 +169,10 @@ static SSL_CTX *ctx_base(bool server, char *err, size_t errlen)
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* TLS 1.3 only, Ed25519 signatures only (handshake and certificates). */
+	/* TLS 1.3 only, Ed25519 and ECDSA P-256 signatures only (handshake and certificates). */
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set1_sigalgs_list(ctx, "ed25519")) {
+	    !SSL_CTX_set1_sigalgs_list(ctx, TLS_SIGALGS)) {
 		snprintf(err, errlen, "%s", tls_err_text("TLS settings", why, sizeof(why)));
 		SSL_CTX_free(ctx);
 		errno = EINVAL;
@@ -217,7 +217,7 @@ static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const cha
 		snprintf(err, errlen, "%s: %s", ca, tls_err_text("CA", why, sizeof(why)));
 		goto fail;
 	}
-	SSL_CTX_set_verify_depth(ctx, 2);
+	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
 	if (server) {
 		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
 
@@ -445,7 +445,7 @@ int tls_pin_verify(SSL *ssl, const uint8_t hash[TOKEN_HASH_LEN], X509 **ca, char
 		tls_err_text("verify setup", err, errlen);
 		goto out;
 	}
-	X509_STORE_CTX_set_depth(sctx, 2);
+	X509_STORE_CTX_set_depth(sctx, TLS_VERIFY_DEPTH);
 	if (X509_verify_cert(sctx) != 1) {
 		snprintf(err, errlen, "gateway certificate: %s",
 			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(sctx)));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* TLS 1.3 with mutual Ed25519 X.509 certificates (OpenSSL), and the keying-material exporter. */
+/* TLS 1.3 with mutual Ed25519 or P-256 X.509 certificates (OpenSSL), the keying exporter. */
 #ifndef CG_AUTH_TLS_H
 #define CG_AUTH_TLS_H
 
@@ -13,12 +13,19 @@
 
 #define TLS_MATERIAL_LEN CG_EXPORTER_LEN
 
+/* The signature algorithms of handshakes and certificates, both ends. */
+#define TLS_SIGALGS "ed25519:ecdsa_secp256r1_sha256"
+/* Intermediate CAs a chain may have between the leaf and the trust anchor. */
+#define TLS_VERIFY_DEPTH 4
+
 /*
- * Server context: TLS 1.3 only, Ed25519 signatures only, a client
+ * Server context: TLS 1.3 only, TLS_SIGALGS signatures only, a client
  * certificate chaining to ca is required (SSL_VERIFY_PEER |
  * SSL_VERIFY_FAIL_IF_NO_PEER_CERT, purpose sslclient so a clientAuth EKU),
- * no session tickets or resumption. The key file must not be readable by
- * group or others. Returns a new SSL_CTX (SSL_CTX_free it), or NULL with
+ * no session tickets or resumption. cert may hold the leaf followed by its
+ * intermediates (sent to the peer); ca the trust anchors; chains up to
+ * TLS_VERIFY_DEPTH intermediates deep. The key (Ed25519 or P-256) file must
+ * not be readable by group or others. Returns a new SSL_CTX (SSL_CTX_free it), or NULL with
  * errno set and a reason in err.
  */
 SSL_CTX *tls_server_ctx(const char *ca, const char *cert, const char *key, char *err,

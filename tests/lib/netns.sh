@@ -126,6 +126,14 @@ client_ini_head() {
 	EOF
 }
 
+# gw_start NS API DIR: the gateway of DIR/gw.ini in NS, stderr appended to DIR/gw.log; its PID
+# in GWPID; returns once its API at API answers
+gw_start() {
+	bg "$1" "$CAPGATE" gateway --config "$3/gw.ini" 2>>"$3/gw.log"
+	GWPID=$BG_PID
+	poll 15 nsx "$1" "$CAPGATE" --api "$2" -j stats
+}
+
 # bg NS CMD...: start a background process in NS; its PID goes to PIDS and $BG_PID
 bg() {
 	local ns=$1

@@ -51,7 +51,6 @@ pp "$CAPGATE" ca init --dir "$PKI" --gateway gw --ip 10.10.1.1 >/dev/null
 } >"$TMP/gw.ini"
 
 cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
-api_up() { cg -j stats >/dev/null 2>&1; }
 enroll_of() { cg -j stats | jq -r ".auth.enroll.$1"; }
 spa_of() { cg -j stats | jq -r ".auth.spa.$1"; }
 is() { [ "$("${@:2}")" = "$1" ]; }
@@ -76,8 +75,7 @@ altered() {
 	[ "${t:21:1}" = 0 ] && echo "${t:0:21}1${t:22}" || echo "${t:0:21}0${t:22}"
 }
 
-bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini" 2>>"$TMP/gw.log"
-check "gateway_up" poll 15 api_up
+check "gateway_up" gw_start $GW $API "$TMP"
 
 token "$PKI" new1 1h >"$TMP/t1"
 check "token_format" grep -Eq '^cg1\.[0-9a-f]{16}\.[0-9a-f]{64}\.[0-9a-f]{64}$' "$TMP/t1"

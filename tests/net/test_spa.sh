@@ -56,12 +56,6 @@ services = web
 EOF2
 
 cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
-api_up() { cg -j stats >/dev/null 2>&1; }
-start_gw() {
-	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini" 2>>"$TMP/gw.log"
-	GWPID=$BG_PID
-	poll 15 api_up
-}
 spa_of() { cg -j stats | jq -r ".auth.spa.$1"; }
 spa_is() { [ "$(spa_of "$1")" -eq "$2" ]; }
 door_for() { cg -j knock list | jq -e --arg s "$1" '.open | map(.source) | index($s) != null' >/dev/null; }
@@ -77,7 +71,7 @@ fresh_accepted() {
 	poll 1 spa_is ok $((before + 1))
 }
 
-start_gw
+gw_start $GW $API "$TMP"
 
 # 2,000 forgeries for a device in [allow], at 2,000/s: each counted, one log line.
 send $C1 2000 2000 forge "$PKI/dev1.key" dev1
@@ -94,7 +88,7 @@ check "state_written" jq -e '.devices.dev1 > 0' "$STATE"
 
 # The same packet after a restart, from another source: stale, no door.
 stop "$GWPID" TERM
-start_gw
+gw_start $GW $API "$TMP"
 send $C2 1 0 file "$TMP/spa.pkt"
 check "restart_replay_refused_stale" poll 5 spa_is stale 1
 check "restart_replay_not_accepted" spa_is ok 0

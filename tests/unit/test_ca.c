@@ -13,6 +13,7 @@
 #include "lib/auth/ca.h"
 #include "lib/auth/identity.h"
 #include "tests/lib/t.h"
+#include "tests/lib/tcert.h"
 
 static char dir[64];
 
@@ -368,6 +369,207 @@ static void test_group_refusals(void)
 	rm_dir(dir);
 }
 
+/*
+ * A CSR for key, signed by signer (key if NULL: a CSR whose self-signature
+ * is another key's does not verify), asking in its own subject and SAN for
+ * the identity of "admin". PEM or DER into buf; its length, or 0.
+ */
+static size_t csr_make(EVP_PKEY *key, EVP_PKEY *signer, bool pem, uint8_t *buf, size_t cap)
+{
+	X509_REQ *req = X509_REQ_new();
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION *san = NULL;
+	X509V3_CTX v3;
+	BIO *bio = BIO_new(BIO_s_mem());
+	EVP_PKEY *sk = signer ? signer : key;
+	char *data;
+	long n = 0;
+
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, NULL, NULL, req, NULL, 0);
+	san = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
+				  "URI:spiffe://capgate/device/admin");
+	if (!req || !exts || !bio || !san || !sk_X509_EXTENSION_push(exts, san) ||
+	    !X509_REQ_set_pubkey(req, key) ||
+	    !X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_ASC,
+					(const unsigned char *)"admin", -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "O", MBSTRING_ASC,
+					(const unsigned char *)"admins", -1, -1, 0) ||
+	    !X509_REQ_add_extensions(req, exts))
+		goto out;
+	san = NULL;
+	if (!X509_REQ_sign(req, sk, EVP_PKEY_get_id(sk) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()))
+		goto out;
+	if (!(pem ? PEM_write_bio_X509_REQ(bio, req) : i2d_X509_REQ_bio(bio, req)))
+		goto out;
+	n = BIO_get_mem_data(bio, &data);
+	if (n <= 0 || (size_t)n > cap)
+		n = 0;
+	else
+		memcpy(buf, data, (size_t)n);
+out:
+	if (san)
+		X509_EXTENSION_free(san);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	BIO_free(bio);
+	return (size_t)n;
+}
+
+/* A CSR of either key type is signed into the identity the operator names, not its own. */
+static void test_csr_sign(void)
+{
+	static const char *const types[] = { "ed25519", "p256" };
+	static const char *const groups[] = { "cams" };
+	uint8_t buf[CA_CSR_MAX];
+	char err[256] = "", text[128];
+	struct ca_signer *s = NULL;
+	struct identity id;
+	X509 *ca = NULL, *x;
+	size_t i, n;
+
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	if (!ASSERT_EQ(ca_init_with(dir,
+				    &(struct ca_init_args){ .gw_name = "gw",
+							    .trust_domain = "corp.example",
+							    .key_type = CA_KEY_P256 },
+				    err, sizeof(err)),
+		       0, err))
+		goto out;
+	s = ca_signer_open(dir, err, sizeof(err));
+	ca = load_cert("ca.crt");
+	if (!ASSERT_TRUE(s && ca, err))
+		goto out;
+	ASSERT_STREQ(ca_signer_trust_domain(s), "corp.example", "trust domain from ca.crt");
+	for (i = 0; i < 4; i++) {
+		EVP_PKEY *k = tcert_key_of(types[i % 2]);
+		X509_REQ *req;
+
+		n = k ? csr_make(k, NULL, i >= 2, buf, sizeof(buf)) : 0;
+		req = n ? ca_csr_parse(buf, n, err, sizeof(err)) : NULL;
+		if (!ASSERT_TRUE(req != NULL, err)) {
+			EVP_PKEY_free(k);
+			continue;
+		}
+		x = NULL;
+		ASSERT_EQ(ca_signer_sign(s, req, "cam7", "rtsp", groups, 1, &x, err, sizeof(err)),
+			  0, err);
+		if (ASSERT_TRUE(x != NULL, types[i % 2])) {
+			/* OK: one SAN, one URI; the CSR's "admin" SAN was not copied. */
+			ASSERT_EQ(identity_from_cert(x, "corp.example", &id), IDENTITY_OK,
+				  "identity");
+			ASSERT_STREQ(id.device, "cam7", "the operator's device, not the CSR's");
+			ASSERT_STREQ(id.app, "rtsp", "the operator's app");
+			ASSERT_TRUE(id.ngroups == 1 && !strcmp(id.groups[0], "cams"),
+				    "the operator's groups only");
+			subject_text(x, NID_commonName, text, sizeof(text));
+			ASSERT_STREQ(text, "cam7@rtsp", "CN");
+			ASSERT_EQ(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1, "the CSR's key");
+			ASSERT_EQ(verify(ca, x, X509_PURPOSE_SSL_CLIENT, NULL), 0,
+				  "chains to the CA");
+		}
+		X509_free(x);
+		X509_REQ_free(req);
+		EVP_PKEY_free(k);
+	}
+out:
+	ca_signer_free(s);
+	X509_free(ca);
+	rm_dir(dir);
+}
+
+static void test_csr_refusals(void)
+{
+	EVP_PKEY *k = tcert_key_of("p256"), *other = tcert_key_of("p256");
+	EVP_PKEY *p384 = tcert_key_of("p384"), *rsa = tcert_key_of("rsa");
+	uint8_t buf[CA_CSR_MAX + 1];
+	char err[256] = "";
+	X509_REQ *req;
+	size_t n;
+
+	if (!ASSERT_TRUE(k && other && p384 && rsa, "keys"))
+		goto out;
+	n = csr_make(k, other, false, buf, sizeof(buf));
+	req = n ? ca_csr_parse(buf, n, err, sizeof(err)) : NULL;
+	ASSERT_TRUE(n && !req && strstr(err, "self-signature"), "signed by another key");
+	X509_REQ_free(req);
+	n = csr_make(k, NULL, false, buf, sizeof(buf));
+	buf[n - 1] ^= 1; /* the signature's last byte */
+	req = n ? ca_csr_parse(buf, n, err, sizeof(err)) : NULL;
+	ASSERT_TRUE(!req && strstr(err, "self-signature"), "a flipped signature bit");
+	X509_REQ_free(req);
+	buf[n - 1] ^= 1;
+	buf[n] = 0;
+	req = ca_csr_parse(buf, n + 1, err, sizeof(err));
+	ASSERT_TRUE(!req && strstr(err, "after the CSR"), "a trailing byte");
+	X509_REQ_free(req);
+	n = csr_make(p384, NULL, true, buf, sizeof(buf));
+	req = n ? ca_csr_parse(buf, n, err, sizeof(err)) : NULL;
+	ASSERT_TRUE(n && !req && strstr(err, "secp384r1"), "a P-384 key");
+	X509_REQ_free(req);
+	n = csr_make(rsa, NULL, false, buf, sizeof(buf));
+	req = n ? ca_csr_parse(buf, n, err, sizeof(err)) : NULL;
+	ASSERT_TRUE(n && !req && strstr(err, "RSA"), "an RSA key");
+	X509_REQ_free(req);
+	req = ca_csr_parse((const uint8_t *)"-----BEGIN nothing", 18, err, sizeof(err));
+	ASSERT_TRUE(!req && err[0], "not a CSR");
+	X509_REQ_free(req);
+	req = ca_csr_parse(buf, 0, err, sizeof(err));
+	ASSERT_TRUE(!req, "empty");
+	X509_REQ_free(req);
+	req = ca_csr_parse(buf, sizeof(buf), err, sizeof(err));
+	ASSERT_TRUE(!req && strstr(err, "want 1..16384"), "too long");
+	X509_REQ_free(req);
+out:
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(rsa);
+}
+
+static void test_key_types(void)
+{
+	const struct ca_init_args init = { .gw_name = "gw",
+					   .key_type = CA_KEY_P256,
+					   .gw_key_type = CA_KEY_ED25519 };
+	const struct ca_issue_args p256 = { .device = "dev1", .key_type = CA_KEY_P256 };
+	X509 *ca = NULL, *gw = NULL, *dev = NULL;
+	enum ca_key_type t = CA_KEY_P256;
+	char err[256] = "", curve[32] = "";
+	struct identity id;
+
+	ASSERT_TRUE(ca_key_type_parse("ed25519", &t) == 0 && t == CA_KEY_ED25519, "ed25519");
+	ASSERT_TRUE(ca_key_type_parse("p256", &t) == 0 && t == CA_KEY_P256, "p256");
+	ASSERT_EQ(ca_key_type_parse("rsa", &t), -EINVAL, "rsa");
+	ASSERT_EQ(ca_key_type_parse("P-256", &t), -EINVAL, "P-256 is spelt p256");
+	if (!ASSERT_TRUE(mkdir_tmp(), "mkdtemp"))
+		return;
+	if (!ASSERT_EQ(ca_init_with(dir, &init, err, sizeof(err)), 0, err) ||
+	    !ASSERT_EQ(ca_issue_with(dir, &p256, err, sizeof(err)), 0, err))
+		goto out;
+	ca = load_cert("ca.crt");
+	gw = load_cert("gateway.crt");
+	dev = load_cert("dev1.crt");
+	if (!ASSERT_TRUE(ca && gw && dev, "load"))
+		goto out;
+	ASSERT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(ca)), EVP_PKEY_EC, "CA key EC");
+	EVP_PKEY_get_group_name(X509_get0_pubkey(ca), curve, sizeof(curve), NULL);
+	ASSERT_STREQ(curve, "prime256v1", "CA key P-256");
+	ASSERT_EQ(X509_get_signature_nid(ca), NID_ecdsa_with_SHA256, "CA self-signed ECDSA");
+	ASSERT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(gw)), EVP_PKEY_ED25519, "gateway key");
+	ASSERT_EQ(X509_get_signature_nid(gw), NID_ecdsa_with_SHA256, "gateway signed by the CA");
+	ASSERT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(dev)), EVP_PKEY_EC, "device key EC");
+	ASSERT_EQ(verify(ca, dev, X509_PURPOSE_SSL_CLIENT, NULL), 0, "device chain");
+	ASSERT_EQ(identity_from_cert(dev, CG_TRUST_DOMAIN_DEFAULT, &id), IDENTITY_OK, "identity");
+out:
+	X509_free(ca);
+	X509_free(gw);
+	X509_free(dev);
+	rm_dir(dir);
+}
+
 T_MAIN(T_CASE(test_init_issue), T_CASE(test_other_ca_does_not_verify),
        T_CASE(test_refuse_overwrite), T_CASE(test_refusals), T_CASE(test_identities),
-       T_CASE(test_default_trust_domain), T_CASE(test_group_refusals))
+       T_CASE(test_default_trust_domain), T_CASE(test_group_refusals), T_CASE(test_csr_sign),
+       T_CASE(test_csr_refusals), T_CASE(test_key_types))

@@ -173,6 +173,7 @@ enum leaf_shape {
 	LEAF_GROUPS,	  /* O=sensors O=floor-2 O="ACME Corp" O=sensors */
 	LEAF_MANY_GROUPS, /* nine */
 	LEAF_NUL_GROUP,
+	LEAF_BMP_GROUP, /* O=sensors as a BMPString (UCS-2: NUL bytes in its encoding) */
 	LEAF_NEG_SERIAL,
 };
 
@@ -251,6 +252,10 @@ static X509 *leaf(enum leaf_shape shape, const char *uri)
 	if (ok && shape == LEAF_NUL_GROUP)
 		ok = X509_NAME_add_entry_by_txt(name, "O", V_ASN1_UTF8STRING,
 						(const unsigned char *)"a\0b", 3, -1, 0);
+	if (ok && shape == LEAF_BMP_GROUP)
+		ok = X509_NAME_add_entry_by_txt(name, "O", V_ASN1_BMPSTRING,
+						(const unsigned char *)"\0s\0e\0n\0s\0o\0r\0s", 14,
+						-1, 0);
 	if (ok && shape == LEAF_NEG_SERIAL)
 		ok = ASN1_INTEGER_set(X509_get_serialNumber(x), -5);
 	if (!ok || !X509_sign(x, ca_key, NULL)) {
@@ -284,6 +289,7 @@ static const struct {
 	{ LEAF_GROUPS, IDENTITY_OK, "groups" },
 	{ LEAF_MANY_GROUPS, IDENTITY_GROUPS, "nine groups" },
 	{ LEAF_NUL_GROUP, IDENTITY_GROUPS, "a group with a NUL" },
+	{ LEAF_BMP_GROUP, IDENTITY_OK, "a group in a BMPString" },
 	{ LEAF_NEG_SERIAL, IDENTITY_SERIAL, "a negative serial" },
 };
 
@@ -320,6 +326,9 @@ static void test_leaves(void)
 		if (shapes[i].want == IDENTITY_OK) {
 			ASSERT_STREQ(id.device, "dev1", shapes[i].name);
 			ASSERT_STREQ(id.app, "cam", shapes[i].name);
+			if (shapes[i].shape == LEAF_BMP_GROUP)
+				ASSERT_TRUE(id.ngroups == 1 && !strcmp(id.groups[0], "sensors"),
+					    "BMPString group read as UTF-8");
 		} else {
 			ASSERT_EQ(id.device[0] | id.ngroups | id.serial_len, 0,
 				  "zeroed on refusal");

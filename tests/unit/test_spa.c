@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/x509_vfy.h>
 
 #include "lib/auth/spa.h"
@@ -216,6 +218,124 @@ out:
 	EVP_PKEY_free(x25519);
 }
 
+/* s of a P-256 packet's r || s signature as a BIGNUM, and P-256's order n. */
+static BIGNUM *sig_s(const uint8_t *pkt, size_t n)
+{
+	return BN_bin2bn(pkt + n - 32, 32, NULL);
+}
+
+static BIGNUM *p256_n(void)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	BIGNUM *n = g ? BN_dup(EC_GROUP_get0_order(g)) : NULL;
+
+	EC_GROUP_free(g);
+	return n;
+}
+
+/* OpenSSL's own verdict on a raw r || s signature (DER for it), bypassing spa_verify. */
+static int openssl_verifies(EVP_PKEY *pub, const uint8_t *pkt, size_t n)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *der = NULL;
+	int dl, ok = 0;
+
+	if (es && ctx &&
+	    ECDSA_SIG_set0(es, BN_bin2bn(pkt + n - 64, 32, NULL),
+			   BN_bin2bn(pkt + n - 32, 32, NULL)) &&
+	    (dl = i2d_ECDSA_SIG(es, &der)) > 0 &&
+	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub) == 1)
+		ok = EVP_DigestVerify(ctx, der, (size_t)dl, pkt, n - 64) == 1;
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(ctx);
+	ECDSA_SIG_free(es);
+	return ok;
+}
+
+/* P-256 device keys: the same layout, r || s with a low s, every tampering refused. */
+static void test_p256(void)
+{
+	EVP_PKEY *k = tcert_key_of("p256"), *k2 = tcert_key_of("p256"),
+		 *p384 = tcert_key_of("p384");
+	uint8_t pkt[SPA_MAX_LEN], bad[SPA_MAX_LEN], out[SPA_MAX_LEN];
+	BIGNUM *order = p256_n(), *half = BN_new(), *s = NULL, *hs = BN_new();
+	uint8_t zero[32], ones[32], nbytes[32];
+	const struct {
+		size_t at; /* 0 = r, 32 = s */
+		const uint8_t *val;
+		const char *name;
+	} ranges[] = {
+		{ 0, zero, "r = 0" },
+		{ 32, zero, "s = 0" },
+		{ 0, nbytes, "r = n" },
+		{ 0, ones, "r > n" },
+	};
+	size_t n, i, b, accepted = 0;
+	struct spa_msg m;
+	int r, high = 0;
+
+	if (!ASSERT_TRUE(keys() && k && k2 && p384 && order && half && hs &&
+				 BN_rshift1(half, order),
+			 "keys"))
+		goto out;
+	r = spa_build("dev1", IPPROTO_TCP, 8443, NOW, k, pkt, sizeof(pkt));
+	if (!ASSERT_EQ(r, 98 + 4, "same length as Ed25519"))
+		goto out;
+	n = (size_t)r;
+	ASSERT_EQ(spa_parse(pkt, n, &m), SPA_OK, "parse");
+	ASSERT_EQ(spa_verify(pkt, n, &m, k), SPA_OK, "verify");
+	ASSERT_EQ(spa_verify(pkt, n, &m, k2), SPA_BAD_SIGNATURE, "another P-256 key");
+	ASSERT_EQ(spa_verify(pkt, n, &m, dev_key), SPA_BAD_SIGNATURE, "an Ed25519 key");
+	ASSERT_EQ(spa_verify(pkt, n, &m, p384), SPA_UNKNOWN_DEVICE, "a P-384 key");
+	ASSERT_EQ(spa_build("dev1", IPPROTO_TCP, 1, NOW, p384, out, sizeof(out)), -EINVAL,
+		  "P-384 does not sign");
+	/* Every bit of every byte. */
+	for (i = 0; i < n; i++) {
+		for (b = 0; b < 8; b++) {
+			memcpy(bad, pkt, n);
+			bad[i] ^= (uint8_t)(1 << b);
+			if (spa_parse(bad, n, &m) == SPA_OK && spa_verify(bad, n, &m, k) == SPA_OK)
+				accepted++;
+		}
+	}
+	ASSERT_EQ(accepted, 0, "accepted a flipped packet");
+	/* Signatures are made with a low s: raw ECDSA gives a high one half the time. */
+	for (i = 0; i < 64; i++) {
+		n = (size_t)spa_build("dev1", IPPROTO_TCP, 8443, NOW, k, pkt, sizeof(pkt));
+		BN_free(s);
+		s = sig_s(pkt, n);
+		high += s && BN_cmp(s, half) > 0;
+	}
+	ASSERT_EQ(high, 0, "every s <= n/2");
+	/* n - s: the same signature, which OpenSSL accepts, refused here. */
+	memcpy(bad, pkt, n);
+	if (ASSERT_TRUE(s && BN_sub(hs, order, s) && BN_bn2binpad(hs, bad + n - 32, 32) == 32,
+			"high s")) {
+		ASSERT_TRUE(openssl_verifies(k, bad, n), "OpenSSL takes the high s");
+		spa_parse(bad, n, &m);
+		ASSERT_EQ(spa_verify(bad, n, &m, k), SPA_BAD_SIGNATURE, "high s refused");
+	}
+	/* r or s of 0, or r >= n: out of range, refused (by OpenSSL). */
+	memset(zero, 0, sizeof(zero));
+	memset(ones, 0xff, sizeof(ones));
+	BN_bn2binpad(order, nbytes, 32);
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		memcpy(bad, pkt, n);
+		memcpy(bad + n - 64 + ranges[i].at, ranges[i].val, 32);
+		spa_parse(bad, n, &m);
+		ASSERT_EQ(spa_verify(bad, n, &m, k), SPA_BAD_SIGNATURE, ranges[i].name);
+	}
+out:
+	BN_free(s);
+	BN_free(hs);
+	BN_free(half);
+	BN_free(order);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(p384);
+}
+
 static struct spa_msg msg_at(const char *dev, uint64_t ts, uint8_t nonce_byte)
 {
 	struct spa_msg m = { .time_s = ts, .proto = IPPROTO_TCP, .port = 8443 };
@@ -338,7 +458,8 @@ static void test_names(void)
 static void test_device_key(void)
 {
 	EVP_PKEY *ca_key = tcert_key(), *ca2_key = tcert_key(), *ec = NULL, *k2 = tcert_key();
-	X509 *ca = NULL, *ca2 = NULL, *x = NULL;
+	EVP_PKEY *p256 = tcert_key_of("p256");
+	X509 *ca = NULL, *ca2 = NULL, *x = NULL, *inter = NULL;
 	X509_STORE *store = X509_STORE_new();
 	char dir[] = "/tmp/cg-spa-XXXXXX", path[128], err[256];
 	struct spa_keys *kc = NULL;
@@ -361,7 +482,10 @@ static void test_device_key(void)
 		{ "otherca", 0, 0 },
 		{ "expired", 1, EKEYREJECTED },
 		{ "server", 1, EKEYREJECTED },
-		{ "ec", 1, EBADMSG },
+		{ "p256", 1, 0 },
+		{ "chained", 1, 0 },
+		{ "unchained", 1, EKEYREJECTED },
+		{ "p384", 1, EBADMSG },
 		{ "garbage", 1, EBADMSG },
 		{ "missing", 1, ENOENT },
 		{ "../dev1", 1, EINVAL },
@@ -372,10 +496,10 @@ static void test_device_key(void)
 	if (!ASSERT_TRUE(keys() && ca_key && ca2_key && k2 && store && mkdtemp(dir), "setup"))
 		goto out;
 	made = 1;
-	ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ec = tcert_key_of("p384");
 	ca = tcert_make("capgate ca", ca_key, NULL, NULL, 1, NULL, 3600);
 	ca2 = tcert_make("capgate ca", ca2_key, NULL, NULL, 1, NULL, 3600);
-	if (!ASSERT_TRUE(ec && ca && ca2 && X509_STORE_add_cert(store, ca) == 1, "ca"))
+	if (!ASSERT_TRUE(ec && p256 && ca && ca2 && X509_STORE_add_cert(store, ca) == 1, "ca"))
 		goto out;
 #define WRITE(name, cert)                                                  \
 	do {                                                               \
@@ -391,8 +515,24 @@ static void test_device_key(void)
 	WRITE("otherca", tcert_make("otherca", k2, ca2, ca2_key, 0, NULL, 3600));
 	WRITE("expired", tcert_make("expired", k2, ca, ca_key, 0, NULL, -60));
 	WRITE("server", tcert_make("server", k2, ca, ca_key, 0, "serverAuth", 3600));
-	WRITE("ec", tcert_make("ec", ec, ca, ca_key, 0, NULL, 3600));
+	WRITE("p384", tcert_make("p384", ec, ca, ca_key, 0, NULL, 3600));
+	WRITE("p256", tcert_make("p256", p256, ca, ca_key, 0, NULL, 3600));
 #undef WRITE
+	/* Under an intermediate: the file holds leaf then intermediate, or the leaf alone. */
+	inter = tcert_make("issuing", k2, ca, ca_key, 1, NULL, 3600);
+	x = inter ? tcert_make("chained", p256, inter, k2, 0, "clientAuth", 3600) : NULL;
+	{
+		X509 *both[] = { x, inter };
+
+		snprintf(path, sizeof(path), "%s/chained.crt", dir);
+		ASSERT_TRUE(x && tcert_write_chain(path, both, 2) == 0, "write chained");
+	}
+	X509_free(x);
+	x = inter ? tcert_make("unchained", p256, inter, k2, 0, "clientAuth", 3600) : NULL;
+	snprintf(path, sizeof(path), "%s/unchained.crt", dir);
+	ASSERT_TRUE(x && tcert_write(path, x) == 0, "write unchained");
+	X509_free(x);
+	x = NULL;
 	snprintf(path, sizeof(path), "%s/garbage.crt", dir);
 	f = fopen(path, "w");
 	if (f) {
@@ -426,6 +566,13 @@ static void test_device_key(void)
 		spa_parse(pkt, n, &m);
 		ASSERT_EQ(spa_verify(pkt, n, &m, pk), SPA_OK, "verifies");
 	}
+	/* A P-256 device under an Ed25519 CA. */
+	pk = spa_keys_get(kc, dir, "p256", store, (uint64_t)time(NULL), err, sizeof(err));
+	n = (size_t)spa_build("p256", IPPROTO_UDP, 53, NOW, p256, pkt, sizeof(pkt));
+	if (ASSERT_TRUE(pk && n == SPA_MIN_LEN + 3, "p256 key")) {
+		spa_parse(pkt, n, &m);
+		ASSERT_EQ(spa_verify(pkt, n, &m, pk), SPA_OK, "P-256 verifies");
+	}
 out:
 	spa_keys_free(kc);
 	for (i = 0; made && i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -436,11 +583,13 @@ out:
 		rmdir(dir);
 	X509_free(ca);
 	X509_free(ca2);
+	X509_free(inter);
 	X509_STORE_free(store);
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(ca2_key);
 	EVP_PKEY_free(k2);
 	EVP_PKEY_free(ec);
+	EVP_PKEY_free(p256);
 }
 
 /* Device A's flood dated now+30 evicts only A's own nonces: B's earlier packet stays refused. */
@@ -748,7 +897,8 @@ static void test_cleanup(void)
 
 T_MAIN(T_CASE(test_roundtrip), T_CASE(test_build_errors), T_CASE(test_parse_table),
        T_CASE(test_truncated_every_length), T_CASE(test_flipped_bits), T_CASE(test_verify_verdicts),
-       T_CASE(test_replay_and_skew), T_CASE(test_replay_bounded), T_CASE(test_full_path),
-       T_CASE(test_names), T_CASE(test_device_key), T_CASE(test_replay_fair_share),
-       T_CASE(test_keys_cache), T_CASE(test_replay_busy), T_CASE(test_replay_restart),
-       T_CASE(test_replay_load_refusals), T_CASE(test_token_packet), T_CASE(test_cleanup))
+       T_CASE(test_p256), T_CASE(test_replay_and_skew), T_CASE(test_replay_bounded),
+       T_CASE(test_full_path), T_CASE(test_names), T_CASE(test_device_key),
+       T_CASE(test_replay_fair_share), T_CASE(test_keys_cache), T_CASE(test_replay_busy),
+       T_CASE(test_replay_restart), T_CASE(test_replay_load_refusals), T_CASE(test_token_packet),
+       T_CASE(test_cleanup))
