@@ -19,6 +19,7 @@
 
 #include <bpf/libbpf.h>
 #include <jansson.h>
+#include <openssl/pem.h>
 
 #include "gate.skel.h"
 #include "lib/agent/enroll.h"
@@ -885,7 +886,8 @@ static void *dev_run(void *arg)
 	return NULL;
 }
 
-static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const char *token)
+static int dev_enroll_as(struct authd *a, struct dev *d, const char *sub, const char *token,
+			 enum ca_key_type key_type)
 {
 	uint64_t deadline = now_ns() + 10 * SEC_NS;
 
@@ -897,6 +899,7 @@ static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const cha
 		.spa_port = cfg.auth.spa_port,
 		.token = token,
 		.dir = d->dir,
+		.key_type = key_type,
 		.timeout_ns = 5 * SEC_NS,
 	};
 	if (pthread_create(&d->th, NULL, dev_run, d))
@@ -905,6 +908,36 @@ static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const cha
 		pump(a, 10);
 	pthread_join(d->th, NULL);
 	return d->ret;
+}
+
+static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const char *token)
+{
+	return dev_enroll_as(a, d, sub, token, CA_KEY_ED25519);
+}
+
+/* The enrolled device's certificate works: mutual TLS and a session (app sensor). */
+static bool dev_connects(struct authd *a, const struct dev *d)
+{
+	uint64_t deadline = now_ns() + 10 * SEC_NS;
+	struct cli k;
+
+	memset(&k, 0, sizeof(k));
+	k.cfg = (struct authc_cfg){ .gateway = "127.0.0.1",
+				    .port = cfg.auth.port,
+				    .ca = d->res.ca_path,
+				    .cert = d->res.cert_path,
+				    .key = d->res.key_path,
+				    .app = "sensor",
+				    .timeout_ns = 5 * SEC_NS };
+	if (!ASSERT_EQ(pthread_create(&k.th, NULL, cli_run, &k), 0, "thread"))
+		return false;
+	while (!__atomic_load_n(&k.done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
+		pump(a, 10);
+	pthread_join(k.th, NULL);
+	if (!ASSERT_EQ(k.ret, 0, k.err))
+		return false;
+	authc_close(&k.c, true);
+	return true;
 }
 
 static bool token_for(const char *cadir, const char *device, uint64_t ttl, uint64_t now, char *tok)
@@ -937,7 +970,6 @@ static void test_enroll_token(void)
 	struct authd *a;
 	struct stat st;
 	struct dev d;
-	struct cli k;
 
 	if (!prepare_enroll() || !ASSERT_TRUE(token_for(dir, "new1", 600, time(NULL), tok), "tok"))
 		return;
@@ -958,26 +990,7 @@ static void test_enroll_token(void)
 	ASSERT_EQ(access(path, R_OK), 0, "the gateway's copy in the devices dir");
 	ASSERT_EQ(stat_in(a, "enroll", "ok"), 1, "enroll.ok");
 	ASSERT_EQ(stat_in(a, "spa", "ok"), 1, "the token's SPA opened the door");
-	/* The certificate works: mutual TLS and a session. */
-	memset(&k, 0, sizeof(k));
-	k.cfg = (struct authc_cfg){ .gateway = "127.0.0.1",
-				    .port = cfg.auth.port,
-				    .ca = d.res.ca_path,
-				    .cert = d.res.cert_path,
-				    .key = d.res.key_path,
-				    .app = "sensor",
-				    .timeout_ns = 5 * SEC_NS };
-	{
-		uint64_t deadline = now_ns() + 10 * SEC_NS;
-
-		if (ASSERT_EQ(pthread_create(&k.th, NULL, cli_run, &k), 0, "thread")) {
-			while (!__atomic_load_n(&k.done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
-				pump(a, 10);
-			pthread_join(k.th, NULL);
-			if (ASSERT_EQ(k.ret, 0, k.err))
-				authc_close(&k.c, true);
-		}
-	}
+	ASSERT_TRUE(dev_connects(a, &d), "the certificate works");
 	/* Used once: the second use is refused with its reason, counted, and leaves no key. */
 	ASSERT_EQ(dev_enroll(a, &d, "d2", tok), -EACCES, "reuse refused");
 	ASSERT_TRUE(strstr(d.err, "enroll: spent") != NULL, d.err);
@@ -985,6 +998,32 @@ static void test_enroll_token(void)
 	snprintf(path, sizeof(path), "%s/d2/new1.key", dir);
 	ASSERT_TRUE(access(path, F_OK) != 0, "no key for a refused enrollment");
 out:
+	authd_free(a);
+}
+
+/* A P-256 key born on the device (a secure element's kind): enrolled, SPA and TLS with it. */
+static void test_enroll_p256(void)
+{
+	char tok[TOKEN_STR_LEN + 1];
+	struct authd *a;
+	struct dev d;
+	EVP_PKEY *k;
+	FILE *f;
+
+	if (!prepare_enroll() || !ASSERT_TRUE(token_for(dir, "new3", 600, time(NULL), tok), "tok"))
+		return;
+	a = start();
+	if (!a)
+		return;
+	if (ASSERT_EQ(dev_enroll_as(a, &d, "p1", tok, CA_KEY_P256), 0, d.err)) {
+		f = fopen(d.res.key_path, "r");
+		k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+		ASSERT_TRUE(k && EVP_PKEY_is_a(k, "EC"), "a P-256 key");
+		EVP_PKEY_free(k);
+		if (f)
+			fclose(f);
+		ASSERT_TRUE(dev_connects(a, &d), "the P-256 certificate works");
+	}
 	authd_free(a);
 }
 
@@ -1131,4 +1170,5 @@ T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
        T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_enroll_token),
        T_CASE(test_enroll_refusals), T_CASE(test_enroll_wrong_gateway),
-       T_CASE(test_enroll_ca_dir_mismatch), T_CASE(test_enroll_no_certificate))
+       T_CASE(test_enroll_ca_dir_mismatch), T_CASE(test_enroll_p256),
+       T_CASE(test_enroll_no_certificate))
