@@ -915,8 +915,9 @@ static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const cha
 	return dev_enroll_as(a, d, sub, token, CA_KEY_ED25519);
 }
 
-/* The enrolled device's certificate works: mutual TLS and a session (app sensor). */
-static bool dev_connects(struct authd *a, const struct dev *d)
+/* mutual TLS and a session (app sensor) with these files: authc_connect's result. */
+static int connect_with(struct authd *a, const char *ca, const char *cert, const char *key,
+			char *err, size_t errlen)
 {
 	uint64_t deadline = now_ns() + 10 * SEC_NS;
 	struct cli k;
@@ -924,20 +925,30 @@ static bool dev_connects(struct authd *a, const struct dev *d)
 	memset(&k, 0, sizeof(k));
 	k.cfg = (struct authc_cfg){ .gateway = "127.0.0.1",
 				    .port = cfg.auth.port,
-				    .ca = d->res.ca_path,
-				    .cert = d->res.cert_path,
-				    .key = d->res.key_path,
+				    .ca = ca,
+				    .cert = cert,
+				    .key = key,
 				    .app = "sensor",
 				    .timeout_ns = 5 * SEC_NS };
-	if (!ASSERT_EQ(pthread_create(&k.th, NULL, cli_run, &k), 0, "thread"))
-		return false;
+	if (pthread_create(&k.th, NULL, cli_run, &k))
+		return -EAGAIN;
 	while (!__atomic_load_n(&k.done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
 		pump(a, 10);
 	pthread_join(k.th, NULL);
-	if (!ASSERT_EQ(k.ret, 0, k.err))
-		return false;
-	authc_close(&k.c, true);
-	return true;
+	snprintf(err, errlen, "%s", k.err);
+	if (!k.ret)
+		authc_close(&k.c, true);
+	return k.ret;
+}
+
+/* The enrolled device's certificate works: mutual TLS and a session. */
+static bool dev_connects(struct authd *a, const struct dev *d)
+{
+	char err[256];
+
+	return ASSERT_EQ(connect_with(a, d->res.ca_path, d->res.cert_path, d->res.key_path, err,
+				      sizeof(err)),
+			 0, err);
 }
 
 static bool token_for(const char *cadir, const char *device, uint64_t ttl, uint64_t now, char *tok)
@@ -1107,6 +1118,32 @@ static void test_enroll_ca_dir_mismatch(void)
 		ASSERT_TRUE(strstr(err, "is not the CA of [auth] ca") != NULL, err);
 }
 
+/* enroll = yes lets a client without a certificate in, never one with a bad certificate. */
+static void test_enroll_other_ca_certificate(void)
+{
+	char other[128], crt[160], key[160], ca[160], err[256];
+	struct authd *a;
+
+	if (!prepare_enroll())
+		return;
+	snprintf(other, sizeof(other), "%s/other-ca2", dir);
+	if (!ASSERT_EQ(
+		    ca_init(other, "gw", (const char *const[]){ "127.0.0.1" }, 1, err, sizeof(err)),
+		    0, err) ||
+	    !ASSERT_EQ(ca_issue(other, "new1", err, sizeof(err)), 0, err))
+		return;
+	snprintf(crt, sizeof(crt), "%s/new1.crt", other);
+	snprintf(key, sizeof(key), "%s/new1.key", other);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	a = start();
+	if (!a)
+		return;
+	ASSERT_EQ(connect_with(a, ca, crt, key, err, sizeof(err)), -EACCES,
+		  "another CA's certificate refused in the handshake");
+	ASSERT_EQ(enroll_total(a), 0, "and it is no enrollment");
+	authd_free(a);
+}
+
 /* A client without a certificate that sends anything but enroll: refused and counted. */
 static void test_enroll_no_certificate(void)
 {
@@ -1171,4 +1208,4 @@ T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(
        T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_enroll_token),
        T_CASE(test_enroll_refusals), T_CASE(test_enroll_wrong_gateway),
        T_CASE(test_enroll_ca_dir_mismatch), T_CASE(test_enroll_p256),
-       T_CASE(test_enroll_no_certificate))
+       T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_no_certificate))
