@@ -56,20 +56,13 @@ struct auth_cfg {
 	char cert[CG_PATH_MAX]; /* required */
 	char key[CG_PATH_MAX]; /* required; refused if group/other can read it (checked at start) */
 	char devices[CG_PATH_MAX]; /* dir of device certs NAME.crt (SPA); default: ca's dir */
-	/*
-	 * enroll = yes: the auth port also takes TLS clients without a certificate, for one
-	 * enroll message with a token (lib/auth/token.h); default no. ca_dir holds ca.crt,
-	 * ca.key and tokens/ (default: ca's dir), read by the privileged parent only.
-	 */
-	bool enroll;
-	char ca_dir[CG_PATH_MAX];
-	struct cidr pool;	 /* virtual addresses, required (IPv4, /8../30) */
-	uint64_t session_ttl_ns; /* default 10m, 30s..24h */
-	uint64_t keepalive_ns;	 /* default 5s: client keepalive interval */
-	uint64_t dead_after_ns;	 /* default 20s: control channel silent this long -> revoke */
-	uint64_t spa_open_ns;	 /* default 30s: how long a valid SPA opens the auth port */
-	uint32_t spa_rate;	 /* default 2: SPA packets per second per source, after the burst */
-	uint32_t spa_burst;	 /* default 5: SPA packets a source may send back to back */
+	struct cidr pool;	   /* virtual addresses, required (IPv4, /8../30) */
+	uint64_t session_ttl_ns;   /* default 10m, 30s..24h */
+	uint64_t keepalive_ns;	   /* default 5s: client keepalive interval */
+	uint64_t dead_after_ns;	   /* default 20s: control channel silent this long -> revoke */
+	uint64_t spa_open_ns;	   /* default 30s: how long a valid SPA opens the auth port */
+	uint32_t spa_rate;  /* default 2: SPA packets per second per source, after the burst */
+	uint32_t spa_burst; /* default 5: SPA packets a source may send back to back */
 	uint32_t max_sessions_per_device; /* default 4: control channels (addresses) per device */
 	uint32_t max_sessions_per_conn;	  /* default 2: map slots per channel (in use + replaced) */
 	uint32_t
@@ -77,6 +70,13 @@ struct auth_cfg {
 	unsigned int workers;  /* data path workers, 0 (default): one per CPU but one, at least 1 */
 	unsigned int levers;   /* fast_path: enum path_lever bits, default all */
 	char tun[IF_NAMESIZE]; /* return-path TUN device, default "cg-<name>" truncated */
+	/*
+	 * enroll = yes: the auth port also takes TLS clients without a certificate, for one
+	 * enroll message with a token (lib/auth/token.h); default no. ca_dir holds ca.crt,
+	 * ca.key and tokens/ (default: ca's dir), read by the privileged parent only.
+	 */
+	bool enroll;
+	char ca_dir[CG_PATH_MAX];
 };
 
 struct gw_config {
