@@ -1038,6 +1038,37 @@ static void test_enroll_p256(void)
 	authd_free(a);
 }
 
+/*
+ * A token for an app: the certificate carries it and its groups (DEVICE@APP files). Its TLS
+ * session waits for the worker's identity from the SPIFFE ID (H1's part of issue 12): today's
+ * worker takes the CN as the device and refuses "new2@sensor" as bad_cn.
+ */
+static void test_enroll_app(void)
+{
+	static const char *const groups[] = { "cams", "floor-2" };
+	char tok[TOKEN_STR_LEN + 1], err[256], path[256];
+	struct authd *a;
+	struct dev d;
+
+	if (!prepare_enroll() ||
+	    !ASSERT_EQ(token_create(dir, "new2", "sensor", groups, 2, 600, (uint64_t)time(NULL),
+				    tok, sizeof(tok), err, sizeof(err)),
+		       0, err))
+		return;
+	a = start();
+	if (!a)
+		return;
+	if (ASSERT_EQ(dev_enroll(a, &d, "a1", tok), 0, d.err)) {
+		ASSERT_STREQ(d.res.id.app, "sensor", "the token's app");
+		ASSERT_EQ(d.res.id.ngroups, 2, "the token's groups");
+		ASSERT_STREQ(d.res.uri, "spiffe://capgate/device/new2/app/sensor", "SPIFFE ID");
+		ASSERT_TRUE(strstr(d.res.cert_path, "/new2@sensor.crt") != NULL, d.res.cert_path);
+		snprintf(path, sizeof(path), "%s/new2@sensor.crt", dir);
+		ASSERT_EQ(access(path, R_OK), 0, "the gateway's copy: DEVICE@APP.crt");
+	}
+	authd_free(a);
+}
+
 /* Expired and altered tokens are refused by the gateway with their reason, and counted. */
 static void test_enroll_refusals(void)
 {
@@ -1208,4 +1239,5 @@ T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(
        T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_enroll_token),
        T_CASE(test_enroll_refusals), T_CASE(test_enroll_wrong_gateway),
        T_CASE(test_enroll_ca_dir_mismatch), T_CASE(test_enroll_p256),
-       T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_no_certificate))
+       T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_app),
+       T_CASE(test_enroll_no_certificate))
