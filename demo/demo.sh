@@ -46,12 +46,23 @@ poll 10 server_up
 show_http 10.10.2.2
 say "(no gateway yet: the server is in plain sight)"
 
-step "Certificates: a CA, the gateway's, and one for the app sensor on each of dev1 and dev2"
-say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1; capgate ca issue --dir pki --device dev1 --app sensor"
-say "(the identity is in the certificate: spiffe://capgate/device/dev1/app/sensor)"
-"$CAPGATE" ca init --dir "$TMP/pki" --gateway gw --ip 10.10.1.1 | sed 's/^/    | /'
-"$CAPGATE" ca issue --dir "$TMP/pki" --device dev1 --app sensor | sed 's/^/    | /'
-"$CAPGATE" ca issue --dir "$TMP/pki" --device dev2 --app sensor | sed 's/^/    | /'
+step "Certificates: a CA and the gateway's (the app sensor on dev1 and dev2 enrolls later, with its own key)"
+say "\$ capgate ca init --dir pki --gateway gw --ip 10.10.1.1"
+"$CAPGATE" ca init --dir "$TMP/pki" --gateway gw --ip 10.10.1.1 2>&1 | sed 's/^/    | /'
+
+# enroll_device NAME: a one-time token on the CA side, `capgate enroll` on the client
+enroll_device() {
+	say "\$ capgate ca token --dir pki --device $1 --app sensor --ttl 10m   (on the CA host)"
+	"$CAPGATE" ca token --dir "$TMP/pki" --device "$1" --app sensor --ttl 10m 2>/dev/null >"$TMP/$1.token"
+	say "  $(cut -c1-40 "$TMP/$1.token")...   (id . secret . the CA's key hash)"
+	say "\$ capgate enroll --gateway 10.10.1.1 --token-file $1.token --dir device   (on the device)"
+	nsx $CL "$CAPGATE" enroll --gateway 10.10.1.1 --token-file "$TMP/$1.token" \
+		--dir "$TMP/device" 2>&1 | sed 's/^/    | /'
+	say "the key was made on the device and never left it; pki/ holds $1@sensor.crt, not" \
+		"its key: $(ls "$TMP/pki" | grep "^$1@" | tr '\n' ' ')"
+	say "(the identity is in the certificate: spiffe://capgate/device/$1/app/sensor)"
+	say "devices enrolled so far: $(cg -j stats | jq -r '.auth.enroll.ok') (a token works once)"
+}
 
 step "Starting the gateway: XDP on ext0, everything dark except what the config opens"
 cat >"$TMP/gateway.ini" <<EOF
@@ -76,6 +87,7 @@ cert = $TMP/pki/gateway.crt
 key = $TMP/pki/gateway.key
 pool = 100.64.0.0/24
 session_ttl = 10m
+enroll = yes
 
 [service web]
 proto = tcp
@@ -128,13 +140,16 @@ cg rule del 1 | sed 's/^/    | /'
 curl -s --unix-socket "${API#unix:}" -X DELETE http://localhost/v1/knock/10.10.1.2
 show_http 10.10.2.2
 
+step "The device dev1 enrolls: SPA with the token, TLS pinned to the token's CA, a CSR"
+enroll_device dev1
+
 step "The device dev1 connects: SPA, mutual TLS, a session with scopes, a TUN"
 cat >"$TMP/client.ini" <<EOF
 [client]
 gateway = 10.10.1.1
-ca = $TMP/pki/ca.crt
-cert = $TMP/pki/dev1@sensor.crt
-key = $TMP/pki/dev1@sensor.key
+ca = $TMP/device/ca.crt
+cert = $TMP/device/dev1@sensor.crt
+key = $TMP/device/dev1@sensor.key
 EOF
 sed 's/^/    | /' "$TMP/client.ini"
 bg $CL "$CAPGATE" connect --config "$TMP/client.ini" 2>"$TMP/agent.log"
@@ -186,6 +201,9 @@ stop "$AGENT"
 no_session() { [ "$(cg -j session list | jq length)" -eq 0 ]; }
 poll 10 no_session || true
 cg session list | sed 's/^/    | /'
+
+step "The device dev2 enrolls the same way"
+enroll_device dev2
 
 step "The device dev2 connects: its policy says encrypted (the default)"
 sed -e 's/dev1/dev2/g' "$TMP/client.ini" >"$TMP/client2.ini"

@@ -1,24 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
-/* capgate ca init|issue|sign: a CA, the gateway's and devices' certificates (lib/auth/ca.c). */
+/* capgate ca init|issue|sign|token: a CA, certificates (lib/auth/ca.c), enrollment tokens. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/x509.h>
 
 #include "cmd/capgate/cmd.h"
 #include "lib/auth/ca.h"
 #include "lib/auth/identity.h"
+#include "lib/auth/token.h"
+#include "lib/base/parse_num.h"
 
-#define CA_USAGE                                                                          \
-	"capgate ca init --dir DIR --gateway NAME [--ip ADDR]... [--trust-domain TD]\n"   \
-	"                [--key-type ed25519|p256] [--gateway-key-type ed25519|p256] "    \
-	"[--force]\n"                                                                     \
-	"       capgate ca issue --dir DIR --device NAME [--app APP] [--group G]...\n"    \
-	"                [--key-type ed25519|p256] [--force]\n"                           \
-	"       capgate ca sign --dir DIR --csr FILE --device NAME [--app APP] [--group " \
-	"G]...\n"                                                                         \
-	"                [--out FILE] [--force]"
+#define CA_USAGE                                                                            \
+	"capgate ca init --dir DIR --gateway NAME [--ip ADDR]... [--trust-domain TD]\n"     \
+	"                [--key-type ed25519|p256] [--gateway-key-type ed25519|p256] "      \
+	"[--force]\n"                                                                       \
+	"       capgate ca issue --dir DIR --device NAME [--app APP] [--group G]...\n"      \
+	"                [--key-type ed25519|p256] [--force]\n"                             \
+	"       capgate ca sign --dir DIR --csr FILE --device NAME [--app APP] [--group "   \
+	"G]...\n"                                                                           \
+	"                [--out FILE] [--force]\n"                                          \
+	"       capgate ca token --dir DIR --device NAME [--app APP] [--group G]... --ttl " \
+	"DURATION"
 
 enum {
 	OPT_FORCE = 256,
@@ -27,6 +32,7 @@ enum {
 	OPT_GW_KEY_TYPE,
 	OPT_CSR,
 	OPT_OUT,
+	OPT_TTL,
 };
 
 struct ca_opts {
@@ -43,6 +49,7 @@ struct ca_opts {
 	size_t ngroups;
 	enum ca_key_type key_type, gw_key_type;
 	bool key_type_set, gw_key_type_set;
+	uint64_t ttl_ns;
 	bool force;
 };
 
@@ -70,6 +77,8 @@ static const struct cg_opt ca_table[] = {
 	{ "out", OPT_OUT, required_argument, "FILE",
 	  "sign: where the certificate goes (default DIR/KEYNAME.crt)" },
 	{ "force", OPT_FORCE, no_argument, NULL, "replace existing key and certificate files" },
+	{ "ttl", OPT_TTL, required_argument, "DURATION",
+	  "token: how long the token may be used (30m, 1h; at most 168h)" },
 };
 
 static int key_type_opt(const char *arg, enum ca_key_type *t)
@@ -129,6 +138,12 @@ static int ca_opt(int val, const char *arg, void *ctx)
 		return 0;
 	case OPT_FORCE:
 		o->force = true;
+		return 0;
+	case OPT_TTL:
+		if (parse_duration(arg, NS_PER_SEC, TOKEN_TTL_MAX_S * NS_PER_SEC, &o->ttl_ns)) {
+			fprintf(stderr, "capgate: --ttl: 1s to 168h\n");
+			return -1;
+		}
 		return 0;
 	}
 	return -1;
@@ -242,6 +257,24 @@ out:
 	return ret;
 }
 
+/* Prints the token on stdout (and nothing else there: scripts take it as it is). */
+static int ca_do_token(const struct ca_opts *o)
+{
+	char tok[TOKEN_STR_LEN + 1], err[512] = "", key[CG_KEY_NAME_MAX];
+	const char *app = o->app ? o->app : "";
+
+	if (token_create(o->dir, o->device, app, o->groups, o->ngroups, o->ttl_ns / NS_PER_SEC,
+			 (uint64_t)time(NULL), tok, sizeof(tok), err, sizeof(err))) {
+		fprintf(stderr, "capgate: ca token: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", tok);
+	identity_key_name(o->device, app, key, sizeof(key));
+	fprintf(stderr, "token for %s, valid %llu s, one use (its record is in %s/tokens/)\n", key,
+		(unsigned long long)(o->ttl_ns / NS_PER_SEC), o->dir);
+	return 0;
+}
+
 int cmd_ca(int argc, char **argv, const struct cg_global *g)
 {
 	struct ca_opts o = ca_defaults;
@@ -265,6 +298,10 @@ int cmd_ca(int argc, char **argv, const struct cg_global *g)
 	if (!strcmp(verb, "sign") && o.dir && o.device && o.csr && !o.gateway && !o.nips &&
 	    !o.trust_domain && !o.gw_key_type_set && !o.key_type_set)
 		return ca_do_sign(&o);
+	if (!strcmp(verb, "token") && o.dir && o.device && o.ttl_ns && !o.gateway && !o.nips &&
+	    !o.trust_domain && !o.gw_key_type_set && !o.key_type_set && !o.csr && !o.out &&
+	    !o.force)
+		return ca_do_token(&o);
 	fprintf(stderr, "usage: %s\n", CA_USAGE);
 	return 2;
 }

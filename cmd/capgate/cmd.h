@@ -54,5 +54,6 @@ int cmd_device(int argc, char **argv, const struct cg_global *g);
 int cmd_dpi(int argc, char **argv, const struct cg_global *g);
 int cmd_ca(int argc, char **argv, const struct cg_global *g);
 int cmd_token(int argc, char **argv, const struct cg_global *g);
+int cmd_enroll(int argc, char **argv, const struct cg_global *g);
 
 #endif

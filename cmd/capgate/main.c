@@ -22,7 +22,8 @@ static const struct subcommand subcommands[] = {
 	{ "knock", cmd_knock, "list knock profiles and open doors; send a knock" },
 	{ "stats", cmd_stats, "show packet counters by verdict and reason" },
 	{ "dpi", cmd_dpi, "analyze traffic from a capture file or an interface" },
-	{ "ca", cmd_ca, "make a CA, the gateway's and devices' certificates" },
+	{ "ca", cmd_ca, "make a CA, the gateway's and devices' certificates, enrollment tokens" },
+	{ "enroll", cmd_enroll, "on a device: make its key and get its certificate with a token" },
 	{ "token", cmd_token, "make the bearer token a TCP REST API needs" },
 	{ "demo", cmd_demo, "build a client/gateway/server topology and show it working" },
 };

@@ -117,19 +117,13 @@ static int own_identity(const struct client_config *cfg, struct identity *id, ch
 static int send_spa(struct agent *a)
 {
 	uint8_t pkt[SPA_MAX_LEN];
-	int fd, n, err = 0;
+	int n;
 
 	n = spa_build(a->key_name, IPPROTO_TCP, a->cfg->port, (uint64_t)time(NULL), a->key, pkt,
 		      sizeof(pkt));
 	if (n < 0)
 		return n;
-	fd = udp_connect(a->cfg->gateway, a->cfg->spa_port);
-	if (fd < 0)
-		return fd;
-	if (send(fd, pkt, (size_t)n, 0) != n)
-		err = -errno;
-	close(fd);
-	return err;
+	return udp_send_once(a->cfg->gateway, a->cfg->spa_port, pkt, (size_t)n);
 }
 
 static void scope_cidr(const struct cg_scope *sc, struct cidr *c)

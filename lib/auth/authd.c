@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <sodium.h>
 
 #include "abi/knock.h"
 #include "abi/tunnel.h"
 #include "lib/auth/authd.h"
+#include "lib/auth/ca.h"
 #include "lib/auth/crl.h"
 #include "lib/auth/pool.h"
 #include "lib/auth/privsep.h"
@@ -30,6 +32,9 @@
 #include "lib/auth/revoke.h"
 #include "lib/auth/session.h"
 #include "lib/auth/spa.h"
+#include "lib/auth/tls.h"
+#include "lib/auth/token.h"
+#include "lib/base/file.h"
 #include "lib/base/log.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/strbuf.h"
@@ -117,6 +122,15 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_CRL_EXPIRED] = "crl_expired",
 };
 
+/* Enrollments (docs/auth.md): indexed by enum authw_enroll_status, then those without one. */
+enum { ENROLL_STAT_NO_CERT = AUTHW_E_MAX, ENROLL_STAT_MAX };
+
+static const char *enroll_stat_name(unsigned int i)
+{
+	return i == ENROLL_STAT_NO_CERT ? authw_reason_str(AUTHW_R_NO_CERT)
+					: authw_enroll_status_str(i);
+}
+
 /* The worker's supervision: deaths (SIGSYS: its seccomp filter), restarts, failed starts. */
 enum worker_stat {
 	WORKER_DIED,
@@ -169,6 +183,9 @@ struct authd {
 	int spa_fd;
 	struct path *path; /* the TUN and the data workers (lib/tunnel/path.h) */
 	X509_STORE *ca;
+	struct ca_signer *signer; /* [auth] enroll: ca_dir's CA, loaded at start */
+	char *enroll_ca_pem;	  /* its certificate, for enrolled{ca} */
+	uint64_t enroll_stats[ENROLL_STAT_MAX];
 	struct spa_replay *spa_seen;
 	struct spa_keys *spa_keys;
 	char spa_state[PATH_MAX];     /* <state_dir>/<name>/spa_seen.json */
@@ -275,12 +292,6 @@ static int door_open(struct authd *a, const uint8_t src[16])
 }
 
 /*
- * The one place authd asks the policy, for a certificate's identity (never a
- * request's names): the verdict, and with out the mode and scopes it grants
- * (policy_check, policy_scopes). 0, -EACCES (*v says why) or policy_scopes'
- * error.
- */
-/*
  * What the policy grants the identity: 0 with its mode and scopes (when
  * scopes is not NULL), or a negative errno with why. The one place authd asks
  * the policy (SPA, handshake, renewal, reload, a change of a device's
@@ -310,18 +321,64 @@ static int judge(const struct authd *a, const struct identity *id, uint8_t *mode
 	return err;
 }
 
+/*
+ * A device's packet: not revoked (checked before the signature: a split and
+ * a hash lookup), its certificate's key (verified once per certificate file,
+ * not per packet: forgeries cost a stat and a verify; the certificate must be
+ * the key name's, spa_keys_get), the policy on that certificate's identity,
+ * then the signature. SPA_OK or the refusal to count.
+ */
+static unsigned int spa_device_verify(struct authd *a, const uint8_t *pkt, size_t n,
+				      const struct spa_msg *m)
+{
+	char kdev[CG_NAME_MAX], kapp[CG_NAME_MAX], err[256];
+	struct identity id;
+	const char *why;
+	EVP_PKEY *pub;
+
+	if (identity_key_name_split(m->name, kdev, kapp) == 0 &&
+	    revoke_match(a->revoked, kdev, kapp, NULL, 0))
+		return SPA_STAT_REVOKED;
+	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m->name, a->ca,
+			   a->cfg->auth.trust_domain, wall_s(), &id, err, sizeof(err));
+	if (!pub) {
+		log_debug("spa: %s", err);
+		return SPA_UNKNOWN_DEVICE;
+	}
+	if (judge(a, &id, NULL, NULL, NULL, &why)) {
+		log_debug("spa: %s: %s", m->name, why);
+		return SPA_UNKNOWN_DEVICE;
+	}
+	return spa_verify(pkt, n, m, pub);
+}
+
+/* An enrolling device's packet: MACed with the key of an unspent, unexpired token. */
+static enum spa_verdict spa_token_verify(struct authd *a, const uint8_t *pkt, size_t n,
+					 const struct spa_msg *m)
+{
+	struct token_record r;
+	enum token_verdict tv;
+	enum spa_verdict v;
+
+	if (!a->cfg->auth.enroll)
+		return SPA_UNKNOWN_DEVICE;
+	tv = token_lookup(a->cfg->auth.ca_dir, m->name, wall_s(), &r);
+	if (tv != TOKEN_OK) {
+		log_debug("spa: token %s: %s", m->name, token_verdict_str(tv));
+		return SPA_UNKNOWN_DEVICE;
+	}
+	v = spa_verify_token(pkt, n, m, r.spa_key);
+	sodium_memzero(&r, sizeof(r));
+	return v;
+}
+
 static void spa_one(struct authd *a)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	uint8_t pkt[SPA_MAX_LEN + 64], src[16];
-	char err[256];
 	struct spa_msg m;
-	EVP_PKEY *pub = NULL;
-	char kdev[CG_NAME_MAX], kapp[CG_NAME_MAX];
-	struct identity id;
-	enum spa_verdict v;
-	const char *why;
+	unsigned int v;
 	uint16_t sport;
 	ssize_t n;
 
@@ -334,29 +391,8 @@ static void spa_one(struct authd *a)
 		spa_count(a, v, src, "");
 		return;
 	}
-	/* Before the signature: a revoked device or app costs a split and a hash lookup. */
-	if (identity_key_name_split(m.name, kdev, kapp) == 0 &&
-	    revoke_match(a->revoked, kdev, kapp, NULL, 0)) {
-		spa_count(a, SPA_STAT_REVOKED, src, m.name);
-		return;
-	}
-	/*
-	 * Verified once per certificate file, not per packet: forgeries cost a stat and a verify.
-	 * The certificate must be the key name's (spa_keys_get); the policy judges its identity.
-	 */
-	pub = spa_keys_get(a->spa_keys, a->cfg->auth.devices, m.name, a->ca,
-			   a->cfg->auth.trust_domain, wall_s(), &id, err, sizeof(err));
-	if (!pub) {
-		log_debug("spa: %s", err);
-		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.name);
-		return;
-	}
-	if (judge(a, &id, NULL, NULL, NULL, &why)) {
-		log_debug("spa: %s: %s", m.name, why);
-		spa_count(a, SPA_UNKNOWN_DEVICE, src, m.name);
-		return;
-	}
-	v = spa_verify(pkt, (size_t)n, &m, pub);
+	v = m.token ? spa_token_verify(a, pkt, (size_t)n, &m)
+		    : spa_device_verify(a, pkt, (size_t)n, &m);
 	/* Only signed packets reach the replay cache, so forgeries cannot fill it. */
 	if (v == SPA_OK)
 		v = spa_replay_check(a->spa_seen, &m, wall_s(), SPA_WINDOW_S);
@@ -895,7 +931,105 @@ static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 		a->auth_stats[AUTH_REFUSED_IDENTITY]++;
 	else if (r->reason == AUTHW_R_APP_MISMATCH)
 		a->auth_stats[AUTH_REFUSED_APP_MISMATCH]++;
+	else if (r->reason == AUTHW_R_NO_CERT)
+		a->enroll_stats[ENROLL_STAT_NO_CERT]++;
 	conn_drop(a, r->conn, authw_reason_str(r->reason));
+}
+
+/* x as PEM into buf (NUL-terminated); 0 or -EMSGSIZE / -ENOMEM. */
+static int cert_pem(X509 *x, char *buf, size_t cap)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int ret = b && PEM_write_bio_X509(b, x) == 1 ? tls_bio_text(b, buf, cap) : -ENOMEM;
+
+	BIO_free(b);
+	return ret;
+}
+
+/*
+ * The certificate of the token's names for the CSR's key: the CSR is checked
+ * first (a bad one spends nothing), then the token is spent (token_redeem: of
+ * racing uses one wins), then signed and written to the devices dir, where the
+ * SPA key lookup reads it. One ENROLLED answers, with the reason of a refusal.
+ */
+static uint32_t enroll_one(struct authd *a, const struct authw_enroll_request *r,
+			   struct authw_enrolled *out, char *key, size_t keylen)
+{
+	const char *groups[TOKEN_GROUPS_MAX];
+	struct token_record rec = { 0 };
+	char err[256] = "", path[PATH_MAX];
+	enum token_verdict v;
+	X509_REQ *req = NULL;
+	X509 *x = NULL;
+	uint32_t ret = AUTHW_E_INTERNAL, i;
+
+	if (!a->signer) {
+		log_err("auth: enroll: not enabled ([auth] enroll = no), yet the worker asked");
+		goto out;
+	}
+	req = ca_csr_parse((const uint8_t *)r->csr, strlen(r->csr), err, sizeof(err));
+	if (!req) {
+		log_info("auth: enroll: bad CSR: %s", err);
+		ret = AUTHW_E_BAD_CSR;
+		goto out;
+	}
+	v = token_redeem(a->cfg->auth.ca_dir, r->token, wall_s(), &rec);
+	if (v != TOKEN_OK) {
+		ret = v;
+		goto out;
+	}
+	identity_key_name(rec.device, rec.app, key, keylen);
+	for (i = 0; i < rec.ngroups; i++)
+		groups[i] = rec.groups[i];
+	if (ca_signer_sign(a->signer, req, rec.device, rec.app, groups, rec.ngroups, &x, err,
+			   sizeof(err)) ||
+	    cert_pem(x, out->cert, sizeof(out->cert))) {
+		log_err("auth: enroll %s: token %s spent, but no certificate: %s", key, rec.id,
+			err[0] ? err : "PEM too long");
+		goto out;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s.crt", a->cfg->auth.devices, key) >=
+		    (int)sizeof(path) ||
+	    file_write_atomic(path, out->cert, strlen(out->cert))) {
+		log_err("auth: enroll %s: token %s spent, but %s could not be written", key, rec.id,
+			path);
+		goto out;
+	}
+	snprintf(out->ca, sizeof(out->ca), "%s", a->enroll_ca_pem);
+	log_info("auth: enrolled %s (token %s): %s", key, rec.id, path);
+	ret = AUTHW_E_OK;
+out:
+	if (ret != AUTHW_E_OK) {
+		memset(out->cert, 0, sizeof(out->cert));
+		memset(out->ca, 0, sizeof(out->ca));
+	}
+	X509_free(x);
+	X509_REQ_free(req);
+	sodium_memzero(&rec, sizeof(rec));
+	return ret;
+}
+
+static void on_enroll(struct authd *a, const struct authw_enroll_request *r)
+{
+	struct authw_enrolled *out = calloc(1, sizeof(*out));
+	char src[CG_ADDRSTRLEN], key[CG_KEY_NAME_MAX] = "-";
+
+	if (!out) {
+		a->auth_stats[AUTH_WORKER_UNREACHED]++;
+		return; /* the worker's handshake timeout ends the client */
+	}
+	out->type = AUTHW_ENROLLED;
+	out->conn = r->conn;
+	out->status = enroll_one(a, r, out, key, sizeof(key));
+	a->enroll_stats[out->status]++;
+	if (out->status != AUTHW_E_OK) {
+		addr_format_mapped(r->peer_addr, src, sizeof(src));
+		/* The id only (r->token + 4): never the secret. */
+		log_info("auth: enroll from %s with token %.16s refused: %s", src, r->token + 4,
+			 authw_enroll_status_str(out->status));
+	}
+	to_worker(a, out, sizeof(*out));
+	free(out);
 }
 
 /* The auth port stays the one first bound (an ephemeral port too): clients keep their address. */
@@ -909,6 +1043,7 @@ static int worker_start(struct authd *a)
 		.port = a->worker.port ? a->worker.port : ac->port,
 		.dead_after_ns = ac->dead_after_ns,
 		.trust_domain = ac->trust_domain,
+		.enroll = ac->enroll,
 	};
 	int e = authw_start(&wc, &a->worker);
 
@@ -1004,6 +1139,7 @@ static const char *msg_name(uint32_t type)
 	return type == AUTHW_SESSION_REQUEST   ? "SESSION_REQUEST"
 	       : type == AUTHW_SESSION_INSTALL ? "SESSION_INSTALL"
 	       : type == AUTHW_SESSION_RENEW   ? "SESSION_RENEW"
+	       : type == AUTHW_ENROLL_REQUEST  ? "ENROLL_REQUEST"
 					       : "SESSION_REVOKE";
 }
 
@@ -1018,6 +1154,7 @@ static bool in_sequence(struct authd *a, const union authw_msg *m, uint32_t type
 	uint64_t conn = type == AUTHW_SESSION_REQUEST	? m->req.conn
 			: type == AUTHW_SESSION_INSTALL ? m->install.conn
 			: type == AUTHW_SESSION_RENEW	? m->renew.conn
+			: type == AUTHW_ENROLL_REQUEST	? m->enroll.conn
 							: m->revoke.conn;
 	enum authw_conn_state st = conn_state(a, conn);
 	/* conn 0 is no channel's: the sessions a dead worker left (worker_lost). */
@@ -1077,6 +1214,9 @@ static void worker_one(struct authd *a)
 	}
 	case AUTHW_SESSION_REVOKE:
 		on_revoke(a, &m.revoke);
+		break;
+	case AUTHW_ENROLL_REQUEST:
+		on_enroll(a, &m.enroll);
 		break;
 	}
 out:
@@ -1214,6 +1354,37 @@ static int crl_refresh(struct authd *a, bool start, char *err, size_t errlen)
 	return 0;
 }
 
+/* [auth] enroll: ca_dir's CA key, read now as root (the worker never sees it), and its cert. */
+static int enroll_open(struct authd *a, char *err, size_t errlen)
+{
+	char path[PATH_MAX], pem[PROTO_PEM_MAX];
+	uint8_t mine[TOKEN_HASH_LEN], theirs[TOKEN_HASH_LEN];
+	X509 *x = NULL;
+	int e = -EINVAL;
+
+	a->signer = ca_signer_open(a->cfg->auth.ca_dir, err, errlen);
+	if (!a->signer)
+		return errno ? -errno : -EINVAL;
+	snprintf(path, sizeof(path), "%s/ca.crt", a->cfg->auth.ca_dir);
+	x = tls_cert_file(path);
+	if (!x || cert_pem(x, pem, sizeof(pem))) {
+		snprintf(err, errlen, "[auth] ca_dir: %s: not a PEM certificate", path);
+		goto out;
+	}
+	/* Tokens name ca_dir's CA, devices pin the first of [auth] ca: they must be one. */
+	if (token_spki_hash(x, mine) || token_spki_hash_file(a->cfg->auth.ca, theirs) ||
+	    sodium_memcmp(mine, theirs, sizeof(mine))) {
+		snprintf(err, errlen, "[auth] ca_dir: %s is not the CA of [auth] ca (%s)", path,
+			 a->cfg->auth.ca);
+		goto out;
+	}
+	a->enroll_ca_pem = strdup(pem);
+	e = a->enroll_ca_pem ? 0 : -ENOMEM;
+out:
+	X509_free(x);
+	return e;
+}
+
 struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
 			char *err, size_t errlen)
 {
@@ -1254,6 +1425,11 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 	e = state_path(a, "spa_seen.json", a->spa_state, sizeof(a->spa_state), err, errlen);
 	if (e)
 		goto fail;
+	if (ac->enroll) {
+		e = enroll_open(a, err, errlen);
+		if (e)
+			goto fail;
+	}
 	/* A damaged file stops the start: which packets the last run took is then unknown. */
 	e = spa_replay_load(a->spa_seen, a->spa_state, wall_s(), SPA_WINDOW_S, err, errlen);
 	if (e)
@@ -1342,6 +1518,8 @@ void authd_free(struct authd *a)
 	registry_free(a->registry);
 	crl_free(a->crl);
 	X509_STORE_free(a->ca);
+	ca_signer_free(a->signer);
+	free(a->enroll_ca_pem);
 	if (a->spa_fd >= 0)
 		close(a->spa_fd);
 	path_free(a->path);
@@ -1674,12 +1852,15 @@ int authd_stats(struct authd *a, json_t **out)
 {
 	json_t *spa = json_object(), *auth = json_object(), *ret = json_object();
 	json_t *worker = json_object(), *rx = json_object(), *levers = json_object();
-	json_t *offloads = json_object();
+	json_t *offloads = json_object(), *enroll = json_object();
 	struct path_counters pc;
 	unsigned int i;
 
-	if (!spa || !auth || !ret || !worker || !rx || !levers || !offloads)
+	if (!spa || !auth || !ret || !worker || !rx || !levers || !offloads || !enroll)
 		goto enomem;
+	for (i = 0; i < ENROLL_STAT_MAX; i++)
+		json_object_set_new(enroll, enroll_stat_name(i),
+				    json_integer((json_int_t)a->enroll_stats[i]));
 	for (i = 0; i < SPA_STAT_MAX; i++)
 		json_object_set_new(spa, spa_stat_name(i),
 				    json_integer((json_int_t)a->spa_stats[i]));
@@ -1707,11 +1888,11 @@ int authd_stats(struct authd *a, json_t **out)
 				    json_integer((json_int_t)a->worker_stats[i]));
 	json_object_set_new(worker, "pid",
 			    a->worker.pid > 0 ? json_integer(a->worker.pid) : json_null());
-	*out = json_pack("{s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:I, s:I, s:I}", "spa", spa,
-			 "auth", auth, "return_path", ret, "data_path", "received", rx, "levers",
-			 levers, "offload_failures", offloads, "worker", worker, "sessions",
-			 (json_int_t)session_count(a->sessions), "addresses_used",
-			 (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
+	*out = json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:I, s:I, s:I}", "spa", spa,
+			 "auth", auth, "enroll", enroll, "return_path", ret, "data_path",
+			 "received", rx, "levers", levers, "offload_failures", offloads, "worker",
+			 worker, "sessions", (json_int_t)session_count(a->sessions),
+			 "addresses_used", (json_int_t)pool_used(a->pool), "spa_nonces_evicted",
 			 (json_int_t)spa_replay_evicted(a->spa_seen));
 	if (*out &&
 	    json_object_set_new(*out, "crl",
@@ -1723,6 +1904,7 @@ int authd_stats(struct authd *a, json_t **out)
 	}
 	return *out ? 0 : -ENOMEM;
 enomem:
+	json_decref(enroll);
 	json_decref(spa);
 	json_decref(auth);
 	json_decref(ret);
@@ -1751,6 +1933,12 @@ int authd_metrics(struct authd *a, const char *gw, char **buf)
 	for (i = 0; !err && i < AUTH_STAT_MAX; i++)
 		err = str_appendf(buf, "capgate_auth_total{gateway=\"%s\",outcome=\"%s\"} %llu\n",
 				  gw, auth_stat_names[i], (unsigned long long)a->auth_stats[i]);
+	if (!err)
+		err = str_appendf(buf, "# HELP capgate_enroll_total Enrollments by outcome.\n"
+				       "# TYPE capgate_enroll_total counter\n");
+	for (i = 0; !err && i < ENROLL_STAT_MAX; i++)
+		err = str_appendf(buf, "capgate_enroll_total{gateway=\"%s\",outcome=\"%s\"} %llu\n",
+				  gw, enroll_stat_name(i), (unsigned long long)a->enroll_stats[i]);
 	if (!err)
 		err = str_appendf(buf,
 				  "# HELP capgate_return_path_total Packets from the return-path "

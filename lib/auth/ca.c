@@ -260,6 +260,16 @@ static int pair_write(const char *dir, const char *name, EVP_PKEY *key, X509 *ce
 	return ret;
 }
 
+EVP_PKEY *ca_key_new(enum ca_key_type t)
+{
+	return key_new(t);
+}
+
+int ca_key_write(const char *path, EVP_PKEY *key, char *err, size_t errlen)
+{
+	return write_pem(path, key, NULL, err, errlen);
+}
+
 int ca_cert_write(const char *path, X509 *x, unsigned int flags, char *err, size_t errlen)
 {
 	int ret = file_make_room(path, flags & CA_FORCE, err, errlen);

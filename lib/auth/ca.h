@@ -98,6 +98,12 @@ X509_REQ *ca_csr_parse(const uint8_t *buf, size_t len, char *err, size_t errlen)
 int ca_signer_sign(struct ca_signer *s, X509_REQ *req, const char *device, const char *app,
 		   const char *const *groups, size_t ngroups, X509 **out, char *err, size_t errlen);
 
+/* A new key of type t (a device makes its own: capgate enroll), or NULL. EVP_PKEY_free it. */
+EVP_PKEY *ca_key_new(enum ca_key_type t);
+
+/* Writes key as PEM to path (0600, O_EXCL, fsync'd). 0 or -errno with a reason. */
+int ca_key_write(const char *path, EVP_PKEY *key, char *err, size_t errlen);
+
 /* Writes x as PEM to path (0644, O_EXCL; CA_FORCE replaces a file). 0 or -errno with a reason. */
 int ca_cert_write(const char *path, X509 *x, unsigned int flags, char *err, size_t errlen);
 

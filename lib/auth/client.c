@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <sodium.h>
 
 #include "lib/auth/client.h"
 #include "lib/auth/tls.h"
+#include "lib/auth/token.h"
 #include "lib/tunnel/aead.h"
 
 #define DEF_TIMEOUT_NS (10ULL * 1000000000ULL)
@@ -166,23 +168,37 @@ static int flush(struct authc *c)
 	return 0;
 }
 
+static int queue_msg(struct authc *c, const struct proto_msg *m)
+{
+	int err = proto_append(m, c->tx, sizeof(c->tx), &c->txlen);
+
+	return err ? err : flush(c);
+}
+
 /* Queues a message of type; hello (hello given) carries its app and resume, and c->offer. */
 static int queue(struct authc *c, uint32_t type, const struct authc_cfg *hello)
 {
 	struct proto_msg m = { .type = type };
-	size_t len;
-	int err;
 
 	if (hello) {
 		snprintf(m.u.hello.app, sizeof(m.u.hello.app), "%s", hello->app ? hello->app : "");
 		m.u.hello.offer = c->offer;
 		m.u.hello.resume = hello->resume;
 	}
-	err = proto_encode(&m, c->tx + c->txlen, sizeof(c->tx) - c->txlen, &len);
-	if (err)
-		return err;
-	c->txlen += len;
-	return flush(c);
+	return queue_msg(c, &m);
+}
+
+/* Sends what is queued, waiting for the socket until the deadline. */
+static int drain(struct authc *c, uint64_t deadline)
+{
+	int ret = 0;
+
+	while (!ret && c->txlen) {
+		ret = wait_fd(c->fd, POLLOUT, deadline);
+		if (!ret)
+			ret = flush(c);
+	}
+	return ret;
 }
 
 static void close_nopipe(struct authc *c, bool send_bye);
@@ -229,6 +245,43 @@ static int read_msg(struct authc *c, struct proto_msg *m, uint64_t deadline)
 	}
 }
 
+/* Dials cfg's gateway and runs the TLS handshake of c->ctx, checking the name tls_client_expect
+ * sets. 0, or -errno with a reason (-EACCES: the handshake was refused or failed). */
+static int tls_open(struct authc *c, const struct authc_cfg *cfg, uint64_t deadline, char *err,
+		    size_t errlen)
+{
+	char why[512];
+	int ret, r;
+
+	c->fd = dial(cfg, deadline, err, errlen);
+	if (c->fd < 0)
+		return c->fd;
+	c->ssl = SSL_new(c->ctx);
+	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    tls_client_expect(c->ssl, cfg->name ? cfg->name : cfg->gateway)) {
+		snprintf(err, errlen, "%s", tls_err_text("TLS setup", why, sizeof(why)));
+		return -EPROTO;
+	}
+	for (;;) {
+		ERR_clear_error();
+		r = SSL_connect(c->ssl);
+		if (r == 1)
+			return 0;
+		ret = ssl_wait(c, r, deadline);
+		if (ret) {
+			long vr = SSL_get_verify_result(c->ssl);
+
+			if (vr != X509_V_OK)
+				snprintf(err, errlen, "gateway certificate: %s",
+					 X509_verify_cert_error_string(vr));
+			else
+				snprintf(err, errlen, "%s",
+					 tls_err_text("TLS handshake", why, sizeof(why)));
+			return ret == -ETIMEDOUT ? ret : -EACCES;
+		}
+	}
+}
+
 static int authc_connect_nopipe(const struct authc_cfg *cfg, struct authc *out, char *err,
 				size_t errlen)
 {
@@ -236,7 +289,7 @@ static int authc_connect_nopipe(const struct authc_cfg *cfg, struct authc *out, 
 	struct authc *c = NULL;
 	struct proto_msg m;
 	char why[512];
-	int ret = -ENOMEM, r;
+	int ret = -ENOMEM;
 
 	if (!cfg->gateway || (cfg->app && cfg->app[0] && !proto_name_ok(cfg->app))) {
 		snprintf(err, errlen, "bad app name \"%s\": want 1..63 of [A-Za-z0-9_.-]",
@@ -256,43 +309,12 @@ static int authc_connect_nopipe(const struct authc_cfg *cfg, struct authc *out, 
 		ret = -errno;
 		goto out;
 	}
-	c->fd = dial(cfg, deadline, err, errlen);
-	if (c->fd < 0) {
-		ret = c->fd;
+	ret = tls_open(c, cfg, deadline, err, errlen);
+	if (ret)
 		goto out;
-	}
-	ret = -EPROTO;
-	c->ssl = SSL_new(c->ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 ||
-	    tls_client_expect(c->ssl, cfg->name ? cfg->name : cfg->gateway)) {
-		snprintf(err, errlen, "%s", tls_err_text("TLS setup", why, sizeof(why)));
-		goto out;
-	}
-	for (;;) {
-		ERR_clear_error();
-		r = SSL_connect(c->ssl);
-		if (r == 1)
-			break;
-		ret = ssl_wait(c, r, deadline);
-		if (ret) {
-			long vr = SSL_get_verify_result(c->ssl);
-
-			if (vr != X509_V_OK)
-				snprintf(err, errlen, "gateway certificate: %s",
-					 X509_verify_cert_error_string(vr));
-			else
-				snprintf(err, errlen, "%s",
-					 tls_err_text("TLS handshake", why, sizeof(why)));
-			ret = ret == -ETIMEDOUT ? ret : -EACCES;
-			goto out;
-		}
-	}
 	ret = queue(c, PROTO_HELLO, cfg);
-	while (!ret && c->txlen) {
-		ret = wait_fd(c->fd, POLLOUT, deadline);
-		if (!ret)
-			ret = flush(c);
-	}
+	if (!ret)
+		ret = drain(c, deadline);
 	if (ret) {
 		/* A refused certificate: the gateway's alert is waiting to be read. */
 		if (read_msg(c, &m, deadline) == -EPROTO) {
@@ -496,6 +518,120 @@ int authc_connect(const struct authc_cfg *cfg, struct authc *out, char *err, siz
 
 	sigpipe_block(&old);
 	ret = authc_connect_nopipe(cfg, out, err, errlen);
+	sigpipe_restore(&old);
+	return ret;
+}
+
+/* The PEM certificate s as an X509, or NULL. */
+static X509 *pem_cert(const char *s)
+{
+	BIO *b = BIO_new_mem_buf(s, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	return x;
+}
+
+static int authc_enroll_nopipe(const struct authc_cfg *cfg, const char *token, const char *csr,
+			       X509 **cert, X509 **ca, char *err, size_t errlen)
+{
+	uint64_t deadline = now_ns() + (cfg->timeout_ns ? cfg->timeout_ns : DEF_TIMEOUT_NS);
+	struct proto_msg *m = calloc(1, sizeof(*m));
+	struct authc *c = calloc(1, sizeof(*c));
+	X509 *pinned = NULL, *leaf = NULL;
+	struct token t;
+	char why[256];
+	int ret = -ENOMEM;
+
+	if (!m || !c) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	c->fd = -1;
+	proto_rx_init(&c->rx);
+	ret = -EINVAL;
+	if (!token || token_parse(token, strlen(token), &t) != TOKEN_OK) {
+		snprintf(err, errlen, "not a token (cg1.<id>.<secret>.<ca hash>)");
+		goto out;
+	}
+	m->type = PROTO_ENROLL;
+	if (snprintf(m->u.enroll.token, sizeof(m->u.enroll.token), "%s", token) < 0 ||
+	    snprintf(m->u.enroll.csr, sizeof(m->u.enroll.csr), "%s", csr) >=
+		    (int)sizeof(m->u.enroll.csr) ||
+	    !proto_msg_ok(m)) {
+		snprintf(err, errlen, "the CSR is not one PEM block of at most %d bytes",
+			 PROTO_CSR_MAX - 1);
+		goto out;
+	}
+	c->ctx = tls_enroll_ctx(err, errlen);
+	if (!c->ctx) {
+		ret = -errno;
+		goto out;
+	}
+	ret = tls_open(c, cfg, deadline, err, errlen);
+	if (ret)
+		goto out;
+	/* No trust on first use: the gateway proves the token's CA before the token leaves. */
+	ret = tls_pin_verify(c->ssl, t.ca_hash, &pinned, err, errlen);
+	if (ret)
+		goto out;
+	ret = queue_msg(c, m);
+	if (!ret)
+		ret = drain(c, deadline);
+	if (!ret)
+		ret = read_msg(c, m, deadline);
+	if (ret) {
+		snprintf(err, errlen, "waiting for the certificate: %s",
+			 ret == -EPROTO ? tls_err_text("refused", why, sizeof(why))
+					: strerror(-ret));
+		goto out;
+	}
+	ret = -EACCES;
+	if (m->type == PROTO_ERROR) {
+		snprintf(err, errlen, "gateway refused: %s", m->u.error.reason);
+		goto out;
+	}
+	ret = -EPROTO;
+	if (m->type != PROTO_ENROLLED) {
+		snprintf(err, errlen, "gateway sent %s, not enrolled", proto_type_str(m->type));
+		goto out;
+	}
+	/* The certificate must come from the pinned CA, whatever the gateway says its CA is. */
+	leaf = pem_cert(m->u.enrolled.cert);
+	if (!leaf || X509_verify(leaf, X509_get0_pubkey(pinned)) != 1) {
+		snprintf(err, errlen,
+			 "the certificate the gateway sent is not signed by the CA "
+			 "of the token");
+		goto out;
+	}
+	*cert = leaf;
+	*ca = pinned;
+	leaf = pinned = NULL;
+	ret = 0;
+out:
+	ERR_clear_error();
+	X509_free(leaf);
+	X509_free(pinned);
+	sodium_memzero(&t, sizeof(t));
+	if (m) {
+		sodium_memzero(m, sizeof(*m));
+		free(m);
+	}
+	if (c) {
+		close_nopipe(c, false);
+		free(c);
+	}
+	return ret;
+}
+
+int authc_enroll(const struct authc_cfg *cfg, const char *token, const char *csr, X509 **cert,
+		 X509 **ca, char *err, size_t errlen)
+{
+	sigset_t old;
+	int ret;
+
+	sigpipe_block(&old);
+	ret = authc_enroll_nopipe(cfg, token, csr, cert, ca, err, errlen);
 	sigpipe_restore(&old);
 	return ret;
 }

@@ -34,8 +34,8 @@ struct authc {
 	struct session_keys keys; /* its keys (wiped by authc_close) */
 	bool renewing;		  /* a renew was sent, no capability yet */
 	size_t txlen;		  /* queued output */
-	uint8_t tx[1024];
-	size_t inoff, inlen; /* decrypted input not yet framed */
+	uint8_t tx[4096];	  /* room for an enroll with its CSR */
+	size_t inoff, inlen;	  /* decrypted input not yet framed */
 	uint8_t in[4096];
 	struct proto_rx rx;
 };
@@ -73,6 +73,21 @@ struct authc_event {
  * *c is written only on success; authc_close() releases it.
  */
 int authc_connect(const struct authc_cfg *cfg, struct authc *c, char *err, size_t errlen);
+
+/*
+ * Enrollment, for a device without a certificate: dials cfg->gateway:port
+ * (name and timeout_ns as authc_connect; ca, cert, key and app unused), TLS
+ * 1.3 without a certificate, and before sending anything checks the gateway
+ * against the CA the token names (tls_pin_verify: that CA, from the presented
+ * chain, is the only trust anchor). Then sends enroll{token, csr} and waits
+ * for enrolled{}. Returns 0 with *cert (the new certificate, checked to be
+ * signed by the pinned CA) and *ca (the pinned CA), X509_free both; or -errno
+ * with a reason in err: -EACCES (the gateway is not the token's, or refused:
+ * err has its reason, "enroll: spent" ...), -EINVAL (bad token or CSR),
+ * -ETIMEDOUT, -EPROTO, ...
+ */
+int authc_enroll(const struct authc_cfg *cfg, const char *token, const char *csr, X509 **cert,
+		 X509 **ca, char *err, size_t errlen);
 
 /* The socket to poll for POLLIN (and POLLOUT while authc_want_write()). */
 int authc_fd(const struct authc *c);

@@ -35,7 +35,7 @@
 #define DEF_HANDSHAKE_NS (10ULL * 1000000000ULL)
 #define DEF_MAX_CLIENTS 1024U
 #define READY_TIMEOUT_MS 5000
-#define TX_CAP 8192
+#define TX_CAP 12288 /* room for enrolled{}: two PEM certificates, escaped */
 /*
  * RLIMIT_DATA beyond what the worker holds when it sandboxes itself: a TLS 1.3
  * connection in OpenSSL (read and write buffers, handshake state, the peer's
@@ -68,7 +68,19 @@ static const char *const reason_names[AUTHW_R_MAX] = {
 	[AUTHW_R_TOO_EARLY] = "too_early",
 	[AUTHW_R_APP_MISMATCH] = "app_mismatch",
 	[AUTHW_R_REVOKED] = "revoked",
+	[AUTHW_R_NO_CERT] = "no_certificate",
+	[AUTHW_R_ENROLL] = "enroll",
+	[AUTHW_R_ENROLLED] = "enrolled",
 };
+
+const char *authw_enroll_status_str(uint32_t status)
+{
+	if (status == AUTHW_E_BAD_CSR)
+		return "bad_csr";
+	if (status == AUTHW_E_INTERNAL)
+		return "internal";
+	return status < TOKEN_MAX ? token_verdict_str(status) : "?";
+}
 
 const char *authw_reason_str(uint32_t reason)
 {
@@ -118,6 +130,36 @@ static bool identity_ok(const struct identity *id)
 	return true;
 }
 
+/* One PEM block of label, NUL-terminated, zero after the NUL. */
+static bool pem_field_ok(const char *s, size_t cap, const char *label)
+{
+	const char *nul = memchr(s, '\0', cap);
+
+	return nul && proto_pem_ok(s, cap, label) && zero(nul, cap - (size_t)(nul - s));
+}
+
+static bool token_field_ok(const char *s, size_t cap)
+{
+	const char *nul = memchr(s, '\0', cap);
+	struct token t;
+	bool ok;
+
+	ok = nul && token_parse(s, (size_t)(nul - s), &t) == TOKEN_OK &&
+	     zero(nul, cap - (size_t)(nul - s));
+	sodium_memzero(&t, sizeof(t));
+	return ok;
+}
+
+static bool enrolled_ok(const struct authw_enrolled *e)
+{
+	if (!e->conn || e->status >= AUTHW_E_MAX)
+		return false;
+	if (e->status != AUTHW_E_OK)
+		return zero(e->cert, sizeof(e->cert)) && zero(e->ca, sizeof(e->ca));
+	return pem_field_ok(e->cert, sizeof(e->cert), "CERTIFICATE") &&
+	       pem_field_ok(e->ca, sizeof(e->ca), "CERTIFICATE");
+}
+
 /* The capability a grant becomes (g->nscopes <= CG_MAX_SCOPES). */
 static void grant_cap(const struct authw_grant *g, struct cap_msg *c)
 {
@@ -154,6 +196,7 @@ static const struct table_ent worker_table[] = {
 	{ AUTHW_SESSION_INSTALL, sizeof(struct authw_session_install) },
 	{ AUTHW_SESSION_REVOKE, sizeof(struct authw_session_revoke) },
 	{ AUTHW_SESSION_RENEW, sizeof(struct authw_session_renew) },
+	{ AUTHW_ENROLL_REQUEST, sizeof(struct authw_enroll_request) },
 };
 
 static const struct table_ent parent_table[] = {
@@ -161,6 +204,7 @@ static const struct table_ent parent_table[] = {
 	{ AUTHW_DENY, sizeof(struct authw_deny) },
 	{ AUTHW_INSTALLED, sizeof(struct authw_installed) },
 	{ AUTHW_KILL, sizeof(struct authw_kill) },
+	{ AUTHW_ENROLLED, sizeof(struct authw_enrolled) },
 #ifdef CG_TESTING
 	{ AUTHW_TEST_SYSCALL, sizeof(struct authw_test_syscall) },
 #endif
@@ -218,6 +262,11 @@ int authw_msg_check(const void *buf, size_t len, uint32_t *type)
 	case AUTHW_SESSION_RENEW:
 		ok = m.renew.conn && m.renew.old_session;
 		break;
+	case AUTHW_ENROLL_REQUEST:
+		ok = m.enroll.conn && !m.enroll.pad && zero(m.enroll.pad2, sizeof(m.enroll.pad2)) &&
+		     token_field_ok(m.enroll.token, sizeof(m.enroll.token)) &&
+		     pem_field_ok(m.enroll.csr, sizeof(m.enroll.csr), "CERTIFICATE REQUEST");
+		break;
 	}
 	ret = ok ? 0 : -EBADMSG;
 	if (!ret)
@@ -252,6 +301,9 @@ int authw_reply_check(const void *buf, size_t len, uint32_t *type)
 		ok = m.kill.session != 0 && !m.kill.pad &&
 		     (m.kill.reason == AUTHW_R_KILLED || m.kill.reason == AUTHW_R_REVOKED ||
 		      m.kill.reason == AUTHW_R_POLICY);
+		break;
+	case AUTHW_ENROLLED:
+		ok = enrolled_ok(&m.enrolled);
 		break;
 #ifdef CG_TESTING
 	case AUTHW_TEST_SYSCALL:
@@ -301,6 +353,14 @@ int authw_conn_step(enum authw_conn_state *st, uint32_t type)
 		break;
 	case AUTHW_SESSION_REVOKE:
 		ok = s != AUTHW_CS_DONE;
+		next = AUTHW_CS_DONE;
+		break;
+	case AUTHW_ENROLL_REQUEST:
+		ok = s == AUTHW_CS_NEW;
+		next = AUTHW_CS_ENROLLING;
+		break;
+	case AUTHW_ENROLLED:
+		ok = s == AUTHW_CS_ENROLLING;
 		next = AUTHW_CS_DONE;
 		break;
 	}
@@ -361,6 +421,8 @@ enum cstate {
 	C_WAIT_GRANT,	  /* REQUEST or RENEW sent */
 	C_WAIT_INSTALLED, /* INSTALL sent */
 	C_ACTIVE,
+	C_ENROLL,	 /* TLS up without a certificate: waiting for enroll, nothing else */
+	C_WAIT_ENROLLED, /* ENROLL_REQUEST sent */
 };
 
 struct client {
@@ -394,6 +456,7 @@ struct worker {
 	struct pollfd *pfds; /* 2 + max */
 	uint64_t *pconn;     /* conn id behind each pollfd */
 	uint32_t *pslot;
+	bool enroll; /* clients without a certificate may enroll */
 	bool stop;
 };
 
@@ -465,14 +528,9 @@ static int client_flush(struct client *c)
 
 static int client_send(struct client *c, const struct proto_msg *m)
 {
-	size_t len;
-	int err;
+	int err = proto_append(m, c->tx, sizeof(c->tx), &c->txlen);
 
-	err = proto_encode(m, c->tx + c->txlen, sizeof(c->tx) - c->txlen, &len);
-	if (err)
-		return err;
-	c->txlen += len;
-	return client_flush(c);
+	return err ? err : client_flush(c);
 }
 
 static struct client *find_conn(struct worker *w, uint64_t conn)
@@ -501,11 +559,17 @@ static void client_close(struct worker *w, struct client *c, uint32_t reason, co
 	uint32_t i;
 
 	if (c->st != C_HANDSHAKE) {
-		if (reason != AUTHW_R_BYE && reason != AUTHW_R_CLOSED) {
+		if (reason != AUTHW_R_BYE && reason != AUTHW_R_CLOSED &&
+		    reason != AUTHW_R_ENROLLED) {
 			struct proto_msg m = { .type = PROTO_ERROR };
 
-			snprintf(m.u.error.reason, sizeof(m.u.error.reason), "%s",
-				 authw_reason_str(reason));
+			/* A refused enrollment says why: the device has nothing else to go on. */
+			if (reason == AUTHW_R_ENROLL && detail)
+				snprintf(m.u.error.reason, sizeof(m.u.error.reason), "enroll: %s",
+					 detail);
+			else
+				snprintf(m.u.error.reason, sizeof(m.u.error.reason), "%s",
+					 authw_reason_str(reason));
 			client_send(c, &m);
 		}
 		if (reason != AUTHW_R_CLOSED)
@@ -521,7 +585,9 @@ static void client_close(struct worker *w, struct client *c, uint32_t reason, co
 
 		to_parent(w, &r, sizeof(r));
 	}
-	if (c->session)
+	if (reason == AUTHW_R_ENROLLED)
+		log_info("auth: %s enrolled (no certificate before)", c->peer);
+	else if (c->session)
 		log_info("auth: %s device=%s app=%s session=%u end reason=%s%s%s", c->peer,
 			 c->id.device, c->id.app[0] ? c->id.app : "-", c->session,
 			 authw_reason_str(reason), detail ? " " : "", detail ? detail : "");
@@ -546,11 +612,37 @@ static void client_wait(struct worker *w, struct client *c, enum cstate st)
 	c->deadline_ns = now_ns() + w->handshake_ns;
 }
 
+/* A client without a certificate: enroll goes to the parent, anything else ends it (true). */
+static bool client_enroll(struct worker *w, struct client *c, const struct proto_msg *m)
+{
+	struct authw_enroll_request r = {
+		.type = AUTHW_ENROLL_REQUEST,
+		.conn = c->conn,
+		.peer_port = c->peer_port,
+	};
+
+	if (m->type != PROTO_ENROLL) {
+		/* Told to the parent, which counts it: session 0, the conn it never heard of. */
+		c->told_parent = true;
+		client_close(w, c, AUTHW_R_NO_CERT, proto_type_str(m->type));
+		return true;
+	}
+	memcpy(r.peer_addr, c->peer_addr, sizeof(r.peer_addr));
+	memcpy(r.token, m->u.enroll.token, sizeof(r.token));
+	memcpy(r.csr, m->u.enroll.csr, sizeof(r.csr));
+	client_wait(w, c, C_WAIT_ENROLLED);
+	to_parent(w, &r, sizeof(r));
+	sodium_memzero(&r, sizeof(r));
+	return false;
+}
+
 /* Returns true if c was closed. */
 static bool client_msg(struct worker *w, struct client *c, const struct proto_msg *m)
 {
 	struct proto_msg ack = { .type = PROTO_KEEPALIVE_ACK };
 
+	if (c->st == C_ENROLL)
+		return client_enroll(w, c, m);
 	if (m->type == PROTO_BYE) {
 		client_close(w, c, AUTHW_R_BYE, NULL);
 		return true;
@@ -611,6 +703,8 @@ static bool client_msg(struct worker *w, struct client *c, const struct proto_ms
 		}
 		break;
 	case C_HANDSHAKE:
+	case C_ENROLL:
+	case C_WAIT_ENROLLED:
 		break;
 	}
 	client_close(w, c, AUTHW_R_PROTOCOL, proto_type_str(m->type));
@@ -683,6 +777,13 @@ static void client_handshake(struct worker *w, struct client *c)
 		return;
 	}
 	c->want_write = false;
+	/* Only in enroll mode does a handshake without a certificate succeed (tls_server_enroll).
+	 */
+	if (w->enroll && !SSL_get0_peer_certificate(c->ssl)) {
+		c->st = C_ENROLL;
+		client_read(w, c);
+		return;
+	}
 	c->st = C_HELLO; /* TLS is up: a refusal tells the client why; the deadline runs on */
 	/* The handshake verified the chain: who it is comes from the leaf alone. */
 	leaf = SSL_get0_peer_certificate(c->ssl);
@@ -804,6 +905,29 @@ static void parent_installed(struct worker *w, const struct authw_installed *in)
 		client_close(w, c, AUTHW_R_CLOSED, NULL);
 }
 
+static void parent_enrolled(struct worker *w, const struct authw_enrolled *e)
+{
+	struct client *c = find_conn(w, e->conn);
+	struct proto_msg m = { .type = PROTO_ENROLLED };
+
+	if (!c)
+		return;
+	if (c->st != C_WAIT_ENROLLED) {
+		client_close(w, c, AUTHW_R_INTERNAL, "(unexpected enrolled)");
+		return;
+	}
+	if (e->status != AUTHW_E_OK) {
+		client_close(w, c, AUTHW_R_ENROLL, authw_enroll_status_str(e->status));
+		return;
+	}
+	memcpy(m.u.enrolled.cert, e->cert, sizeof(m.u.enrolled.cert));
+	memcpy(m.u.enrolled.ca, e->ca, sizeof(m.u.enrolled.ca));
+	if (client_send(c, &m))
+		client_close(w, c, AUTHW_R_CLOSED, NULL);
+	else
+		client_close(w, c, AUTHW_R_ENROLLED, NULL);
+}
+
 static void parent_msg(struct worker *w)
 {
 	union authw_msg m;
@@ -834,6 +958,9 @@ static void parent_msg(struct worker *w)
 			break;
 		case AUTHW_INSTALLED:
 			parent_installed(w, &m.installed);
+			break;
+		case AUTHW_ENROLLED:
+			parent_enrolled(w, &m.enrolled);
 			break;
 		case AUTHW_DENY:
 			c = find_conn(w, m.deny.conn);
@@ -868,7 +995,8 @@ static void expire(struct worker *w, uint64_t now)
 
 		if (c && now >= c->deadline_ns)
 			client_close(w, c,
-				     c->st == C_WAIT_GRANT || c->st == C_WAIT_INSTALLED
+				     c->st == C_WAIT_GRANT || c->st == C_WAIT_INSTALLED ||
+						     c->st == C_WAIT_ENROLLED
 					     ? AUTHW_R_INTERNAL
 					     : AUTHW_R_TIMEOUT,
 				     c->st == C_ACTIVE ? "(silent)" : NULL);
@@ -1033,6 +1161,7 @@ static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int p
 		.dead_after_ns = cfg->dead_after_ns ? cfg->dead_after_ns : CG_DEAD_AFTER_DEFAULT_NS,
 		.handshake_ns = cfg->handshake_ns ? cfg->handshake_ns : DEF_HANDSHAKE_NS,
 		.max = cfg->max_clients ? cfg->max_clients : DEF_MAX_CLIENTS,
+		.enroll = cfg->enroll,
 	};
 	struct authw_ready ready = { .type = AUTHW_READY };
 	int err, ret = 1, hi = lfd > pfd ? lfd : pfd;
@@ -1188,6 +1317,10 @@ int authw_start(const struct authw_cfg *cfg, struct authw *w)
 	ctx = tls_server_ctx(cfg->ca, cfg->cert, cfg->key, err, sizeof(err));
 	if (!ctx) {
 		ret = -errno;
+		log_err("auth worker: %s", err);
+		goto out;
+	}
+	if (cfg->enroll && (ret = tls_server_enroll(ctx, cfg->ca, err, sizeof(err)))) {
 		log_err("auth worker: %s", err);
 		goto out;
 	}

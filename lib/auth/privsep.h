@@ -12,6 +12,7 @@
 #include "lib/auth/identity.h"
 #include "lib/auth/proto.h"
 #include "lib/auth/tls.h"
+#include "lib/auth/token.h"
 
 /*
  * Parent <-> worker: one fixed-size struct per SOCK_SEQPACKET datagram, in
@@ -40,6 +41,14 @@
  *                                          client with reason, then sends REVOKE)
  * The worker sends the 64 exporter bytes, not derived keys: key derivation
  * (keys_derive) happens once, in the parent, which wipes the material.
+ *
+ * A client without a certificate ([auth] enroll = yes only) sends one enroll message:
+ *   ENROLL_REQUEST {conn, token, csr}  ->
+ *                                       <- ENROLLED {conn, status, cert, ca}
+ *   (the parent spends the token, signs the CSR, writes the certificate; the
+ *   worker sends enrolled{} or error{"enroll: STATUS"} and closes). Anything
+ *   else from such a client: SESSION_REVOKE {conn, 0, no_certificate}, so the
+ *   parent counts it.
  */
 enum authw_type {
 	/* worker -> parent */
@@ -48,11 +57,13 @@ enum authw_type {
 	AUTHW_SESSION_INSTALL,
 	AUTHW_SESSION_REVOKE,
 	AUTHW_SESSION_RENEW,
+	AUTHW_ENROLL_REQUEST,
 	/* parent -> worker */
 	AUTHW_GRANT = 0x81,
 	AUTHW_DENY,
 	AUTHW_INSTALLED,
 	AUTHW_KILL,
+	AUTHW_ENROLLED,
 	/*
 	 * Test builds only (CG_TESTING): the worker makes a system call its
 	 * seccomp filter forbids, and dies of SIGSYS. A production build's table
@@ -79,8 +90,25 @@ enum authw_reason {
 	AUTHW_R_TOO_EARLY, /* parent: renewal before renew_after of the session's lifetime */
 	AUTHW_R_APP_MISMATCH, /* hello names an app that is not the certificate's */
 	AUTHW_R_REVOKED,   /* parent: the device, app or certificate is revoked (or in the CRL) */
+	AUTHW_R_NO_CERT,   /* no certificate, and the first message was not enroll */
+	AUTHW_R_ENROLL,	   /* parent: the enrollment was refused (enum authw_enroll_status) */
+	AUTHW_R_ENROLLED,  /* the certificate was sent: the connection's work is done */
 	AUTHW_R_MAX,
 };
+
+/*
+ * ENROLLED's status: 0, a token refusal (enum token_verdict, 1..TOKEN_MAX-1),
+ * or one of these.
+ */
+enum authw_enroll_status {
+	AUTHW_E_OK = 0,
+	AUTHW_E_BAD_CSR = TOKEN_MAX, /* the CSR does not parse or verify, or its key type */
+	AUTHW_E_INTERNAL,	     /* signing or writing the certificate failed */
+	AUTHW_E_MAX,
+};
+
+/* "ok", the token verdict's name ("spent", ...), "bad_csr", "internal"; "?" else. */
+const char *authw_enroll_status_str(uint32_t status);
 
 /* "ok", "handshake", ...: stable names for logs, counters and the client's error message. */
 const char *authw_reason_str(uint32_t reason);
@@ -131,6 +159,26 @@ struct authw_session_renew {
 	uint64_t conn;
 };
 
+struct authw_enroll_request {
+	uint32_t type; /* AUTHW_ENROLL_REQUEST */
+	uint32_t pad;
+	uint64_t conn;
+	uint8_t peer_addr[16]; /* IPv4-mapped for IPv4 */
+	uint16_t peer_port;    /* host order */
+	uint8_t pad2[6];
+	char token[PROTO_TOKEN_MAX]; /* as enroll sent it: token_parse's format */
+	char csr[PROTO_CSR_MAX];     /* PEM, proto_pem_ok; the parent parses it */
+};
+_Static_assert(sizeof(struct authw_enroll_request) == 2240, "no implicit padding");
+
+struct authw_enrolled {
+	uint32_t type;	 /* AUTHW_ENROLLED */
+	uint32_t status; /* enum authw_enroll_status */
+	uint64_t conn;
+	char cert[PROTO_PEM_MAX]; /* status 0: the device's certificate, PEM; else all zero */
+	char ca[PROTO_PEM_MAX];	  /* status 0: the CA certificate, PEM; else all zero */
+};
+
 struct authw_grant {
 	uint32_t type;	  /* AUTHW_GRANT */
 	uint32_t session; /* nonzero, new */
@@ -177,24 +225,29 @@ union authw_msg {
 	struct authw_session_install install;
 	struct authw_session_revoke revoke;
 	struct authw_session_renew renew;
+	struct authw_enroll_request enroll;
 	struct authw_grant grant;
 	struct authw_deny deny;
 	struct authw_installed installed;
 	struct authw_kill kill;
+	struct authw_enrolled enrolled;
 	struct authw_test_syscall test;
 };
 
 /*
  * The parent's table: buf[0..len) is a valid worker -> parent message
- * (READY, SESSION_*): known type, exact size, a valid identity (see
- * authw_session_request), nonzero ids, reason in range, zero pads. Returns 0 and writes *type, or
- * -EINVAL (type unknown to this table) / -EBADMSG (wrong size or content).
+ * (READY, SESSION_*, ENROLL_REQUEST): known type, exact size, a valid
+ * identity (see authw_session_request), nonzero ids, reason in range, zero
+ * pads; an enroll's token in token_parse's format and its CSR one PEM block,
+ * zero after each NUL. Returns 0 and writes *type, or -EINVAL (type unknown
+ * to this table) / -EBADMSG (wrong size or content).
  */
 int authw_msg_check(const void *buf, size_t len, uint32_t *type);
 
 /*
  * The worker's table: the same for parent -> worker messages (GRANT, DENY,
- * INSTALLED, KILL; and TEST_SYSCALL in test builds).
+ * INSTALLED, KILL, ENROLLED: status in range, two PEM certificates for 0 and
+ * nothing for a refusal; and TEST_SYSCALL in test builds).
  */
 int authw_reply_check(const void *buf, size_t len, uint32_t *type);
 
@@ -206,6 +259,7 @@ int authw_reply_check(const void *buf, size_t len, uint32_t *type);
  *   REQUESTED or INSTALLING -DENY-> DENIED
  *   KILL: in REQUESTED, GRANTED, INSTALLING, ACTIVE (state unchanged)
  *   SESSION_REVOKE: from any state but DONE -> DONE (then forget the conn)
+ *   NEW -ENROLL_REQUEST-> ENROLLING -ENROLLED-> DONE
  */
 enum authw_conn_state {
 	AUTHW_CS_NEW = 0,
@@ -214,8 +268,9 @@ enum authw_conn_state {
 	AUTHW_CS_INSTALLING, /* SESSION_INSTALL received, waiting for the parent's INSTALLED (or
 				DENY) */
 	AUTHW_CS_ACTIVE,     /* INSTALLED sent */
+	AUTHW_CS_ENROLLING,  /* ENROLL_REQUEST received, waiting for the parent's ENROLLED */
 	AUTHW_CS_DENIED,
-	AUTHW_CS_DONE,
+	AUTHW_CS_DONE, /* the last: nothing follows */
 };
 
 /*
@@ -245,6 +300,8 @@ struct authw_cfg {
 	uint64_t handshake_ns;	  /* TLS handshake + hello (and parent replies) within. 0 = 10 s */
 	uint32_t max_clients;	  /* 0 = 1024 */
 	const char *trust_domain; /* client certificates' SPIFFE trust domain; NULL = capgate */
+	bool enroll; /* also take clients without a certificate, for one enroll (tls_server_enroll)
+		      */
 };
 
 struct authw {

@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "lib/auth/proto.h"
+#include "lib/auth/token.h"
 #include "lib/base/addr.h"
 #include "lib/base/parse_num.h"
 #include "lib/base/rd.h"
@@ -40,7 +42,12 @@ static const struct {
 	[PROTO_KEEPALIVE_ACK] = { "keepalive_ack", { NULL } },
 	[PROTO_BYE] = { "bye", { NULL } },
 	[PROTO_ERROR] = { "error", { "reason" } },
+	[PROTO_ENROLL] = { "enroll", { "token", "csr" } },
+	[PROTO_ENROLLED] = { "enrolled", { "cert", "ca" } },
 };
+
+#define CSR_LABEL "CERTIFICATE REQUEST"
+#define CERT_LABEL "CERTIFICATE"
 
 static const struct {
 	const char *name;
@@ -93,6 +100,47 @@ static bool reason_ok(const char *s)
 			return false;
 	}
 	return i > 0;
+}
+
+static bool b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+bool proto_pem_ok(const char *s, size_t cap, const char *label)
+{
+	char begin[64], end[64];
+	size_t n, bl, el, i, line = 0;
+
+	if (!s || !memchr(s, '\0', cap))
+		return false;
+	n = strlen(s);
+	bl = (size_t)snprintf(begin, sizeof(begin), "-----BEGIN %s-----\n", label);
+	el = (size_t)snprintf(end, sizeof(end), "-----END %s-----\n", label);
+	if (n < bl + el + 2 || memcmp(s, begin, bl) || memcmp(s + n - el, end, el) ||
+	    s[n - el - 1] != '\n')
+		return false;
+	/* The body: base64 lines of 1..76 characters, each ended by a newline. */
+	for (i = bl; i < n - el; i++) {
+		if (s[i] == '\n') {
+			if (!line)
+				return false;
+			line = 0;
+		} else if (!b64_char(s[i]) || ++line > 76) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool token_field_ok(const char *s, size_t cap)
+{
+	struct token t;
+	bool ok = memchr(s, '\0', cap) && token_parse(s, strlen(s), &t) == TOKEN_OK;
+
+	sodium_memzero(&t, sizeof(t));
+	return ok;
 }
 
 bool proto_offer_ok(const struct proto_offer *o)
@@ -313,6 +361,12 @@ static json_t *msg_encode(const struct proto_msg *m)
 		return j;
 	case PROTO_ERROR:
 		return json_pack("{s:s,s:s}", "type", "error", "reason", m->u.error.reason);
+	case PROTO_ENROLL:
+		return json_pack("{s:s,s:s,s:s}", "type", "enroll", "token", m->u.enroll.token,
+				 "csr", m->u.enroll.csr);
+	case PROTO_ENROLLED:
+		return json_pack("{s:s,s:s,s:s}", "type", "enrolled", "cert", m->u.enrolled.cert,
+				 "ca", m->u.enrolled.ca);
 	default:
 		return json_pack("{s:s}", "type", types[m->type].name);
 	}
@@ -330,6 +384,12 @@ bool proto_msg_ok(const struct proto_msg *m)
 	case PROTO_ERROR:
 		return memchr(m->u.error.reason, 0, sizeof(m->u.error.reason)) &&
 		       reason_ok(m->u.error.reason);
+	case PROTO_ENROLL:
+		return token_field_ok(m->u.enroll.token, sizeof(m->u.enroll.token)) &&
+		       proto_pem_ok(m->u.enroll.csr, sizeof(m->u.enroll.csr), CSR_LABEL);
+	case PROTO_ENROLLED:
+		return proto_pem_ok(m->u.enrolled.cert, sizeof(m->u.enrolled.cert), CERT_LABEL) &&
+		       proto_pem_ok(m->u.enrolled.ca, sizeof(m->u.enrolled.ca), CERT_LABEL);
 	case PROTO_RENEW:
 	case PROTO_KEEPALIVE:
 	case PROTO_KEEPALIVE_ACK:
@@ -370,6 +430,19 @@ out:
 	return ret;
 }
 
+int proto_append(const struct proto_msg *m, uint8_t *buf, size_t cap, size_t *have)
+{
+	size_t len;
+	int err;
+
+	if (*have > cap)
+		return -EMSGSIZE;
+	err = proto_encode(m, buf + *have, cap - *have, &len);
+	if (!err)
+		*have += len;
+	return err;
+}
+
 /* An integer field in [min, max]. */
 static enum proto_verdict get_uint(const json_t *o, const char *key, uint32_t min, uint32_t max,
 				   uint32_t *out)
@@ -397,6 +470,21 @@ static enum proto_verdict get_str(const json_t *o, const char *key, const char *
 	if (!json_is_string(v))
 		return PROTO_BAD_FIELD;
 	*out = json_string_value(v);
+	return PROTO_OK;
+}
+
+/* A string field that fits buf (NUL included) copied there; PROTO_BAD_FIELD if longer. */
+static enum proto_verdict str_copy(const json_t *o, const char *key, char *buf, size_t cap)
+{
+	enum proto_verdict ret;
+	const char *s;
+
+	ret = get_str(o, key, &s);
+	if (ret)
+		return ret;
+	if (strlen(s) >= cap)
+		return PROTO_BAD_FIELD;
+	memcpy(buf, s, strlen(s) + 1);
 	return PROTO_OK;
 }
 
@@ -632,6 +720,21 @@ static enum proto_verdict obj_decode(const json_t *o, struct proto_msg *out)
 		if (!reason_ok(s))
 			return PROTO_BAD_FIELD;
 		strcpy(m.u.error.reason, s);
+		break;
+	case PROTO_ENROLL:
+		if ((ret = str_copy(o, "token", m.u.enroll.token, sizeof(m.u.enroll.token))) ||
+		    (ret = str_copy(o, "csr", m.u.enroll.csr, sizeof(m.u.enroll.csr))))
+			return ret;
+		/* The token's format and the PEM's structure, as the encoder checks them. */
+		if (!proto_msg_ok(&m))
+			return PROTO_BAD_FIELD;
+		break;
+	case PROTO_ENROLLED:
+		if ((ret = str_copy(o, "cert", m.u.enrolled.cert, sizeof(m.u.enrolled.cert))) ||
+		    (ret = str_copy(o, "ca", m.u.enrolled.ca, sizeof(m.u.enrolled.ca))))
+			return ret;
+		if (!proto_msg_ok(&m))
+			return PROTO_BAD_FIELD;
 		break;
 	default:
 		break;

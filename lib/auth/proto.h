@@ -27,6 +27,9 @@
 #define PROTO_EXPIRES_MAX (365U * 86400U) /* capability lifetime cap, seconds */
 #define PROTO_KEEPALIVE_MAX 3600U	  /* seconds */
 #define PROTO_CIPHERS_MAX 4		  /* names in hello's "ciphers" */
+#define PROTO_TOKEN_MAX 152		  /* enroll's token: TOKEN_STR_LEN (150) and a NUL */
+#define PROTO_CSR_MAX 2048		  /* enroll's CSR, PEM, NUL included */
+#define PROTO_PEM_MAX 4096		  /* enrolled's certificates, PEM, NUL included */
 
 enum proto_type {
 	PROTO_HELLO = 1,     /* client -> gw: {["app"][,"mode"][,"ciphers"][,"resume"]} */
@@ -36,6 +39,8 @@ enum proto_type {
 	PROTO_KEEPALIVE_ACK, /* gw -> client: {} */
 	PROTO_BYE,	     /* either way: {} closing on purpose */
 	PROTO_ERROR,	     /* gw -> client: {"reason"} then the gateway closes */
+	PROTO_ENROLL,	     /* client without a certificate -> gw: {"token","csr"} */
+	PROTO_ENROLLED,	     /* gw -> client: {"cert","ca"} then the gateway closes */
 	PROTO_TYPE_MAX,
 };
 
@@ -118,11 +123,32 @@ struct proto_msg {
 		struct {
 			char reason[PROTO_REASON_MAX];
 		} error;
+		/*
+		 * enroll: the only message a client without a certificate may send
+		 * (docs/auth.md, "Enrollment"). token: the text token_parse accepts;
+		 * csr: one PEM CERTIFICATE REQUEST (proto_pem_ok).
+		 */
+		struct {
+			char token[PROTO_TOKEN_MAX];
+			char csr[PROTO_CSR_MAX];
+		} enroll;
+		/* enrolled: the signed certificate and the CA's, PEM (proto_pem_ok). */
+		struct {
+			char cert[PROTO_PEM_MAX];
+			char ca[PROTO_PEM_MAX];
+		} enrolled;
 	} u;
 };
 
 /* True if s is 1..63 characters of [A-Za-z0-9_.-] (device and app names). */
 bool proto_name_ok(const char *s);
+
+/*
+ * True if s (NUL within cap) is one PEM block of the given label ("CERTIFICATE REQUEST",
+ * "CERTIFICATE"): "-----BEGIN label-----\n", base64 lines, "-----END label-----\n", and
+ * nothing else (no CR, no second block). Structure only; the parsers check the DER.
+ */
+bool proto_pem_ok(const char *s, size_t cap, const char *label);
 
 /* True if m is a message the decoder would accept (type known, every field in range). */
 bool proto_msg_ok(const struct proto_msg *m);
@@ -164,6 +190,12 @@ int proto_cap_accept(const struct proto_offer *o, const struct cap_msg *c, char 
  * decoder would), -EMSGSIZE if it does not fit, -ENOMEM.
  */
 int proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap, size_t *len);
+
+/*
+ * proto_encode into buf[*have..cap), the free end of an output queue: 0 and *have grown by the
+ * frame, or proto_encode's error (*have unchanged).
+ */
+int proto_append(const struct proto_msg *m, uint8_t *buf, size_t cap, size_t *have);
 
 /*
  * Decodes one JSON body (no length prefix) of len bytes. Returns PROTO_OK and

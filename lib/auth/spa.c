@@ -21,6 +21,7 @@
 #include "lib/auth/identity.h"
 #include "lib/auth/spa.h"
 #include "lib/auth/tls.h"
+#include "lib/auth/token.h"
 #include "lib/base/file.h"
 #include "lib/base/rd.h"
 
@@ -182,22 +183,14 @@ static bool sig_ok(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t 
 	return ok;
 }
 
-int spa_build(const char *name, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
-	      uint8_t *out, size_t cap)
+/* Everything before the signature or MAC into out; its length. The caller checked cap. */
+static size_t body_write(const char *magic, const char *name, uint8_t proto, uint16_t port,
+			 uint64_t now_s, uint8_t *out)
 {
-	size_t n, body, i;
-	uint8_t *p;
+	size_t n = strlen(name), i;
+	uint8_t *p = out;
 
-	if (!spa_name_ok(name) || !proto_port_ok(proto, port) || !key_ok(key) || !out)
-		return -EINVAL;
-	n = strlen(name);
-	body = SPA_MAGIC_LEN + 1 + n + 8 + SPA_NONCE_LEN + 3;
-	if (cap < body + SPA_SIG_LEN)
-		return -ENOSPC;
-	if (sodium_init() < 0)
-		return -EIO;
-	p = out;
-	memcpy(p, SPA_MAGIC, SPA_MAGIC_LEN);
+	memcpy(p, magic, SPA_MAGIC_LEN);
 	p += SPA_MAGIC_LEN;
 	*p++ = (uint8_t)n;
 	memcpy(p, name, n);
@@ -209,8 +202,46 @@ int spa_build(const char *name, uint8_t proto, uint16_t port, uint64_t now_s, EV
 	*p++ = proto;
 	*p++ = (uint8_t)(port >> 8);
 	*p++ = (uint8_t)port;
-	if (sig_make(key, out, body, p))
+	return (size_t)(p - out);
+}
+
+static size_t body_len(const char *name)
+{
+	return SPA_MAGIC_LEN + 1 + strlen(name) + 8 + SPA_NONCE_LEN + 3;
+}
+
+int spa_build(const char *name, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
+	      uint8_t *out, size_t cap)
+{
+	size_t body;
+
+	if (!spa_name_ok(name) || !proto_port_ok(proto, port) || !key_ok(key) || !out)
+		return -EINVAL;
+	if (cap < body_len(name) + SPA_SIG_LEN)
+		return -ENOSPC;
+	if (sodium_init() < 0)
 		return -EIO;
+	body = body_write(SPA_MAGIC, name, proto, port, now_s, out);
+	if (sig_make(key, out, body, out + body))
+		return -EIO;
+	return (int)(body + SPA_SIG_LEN);
+}
+
+int spa_build_token(const char *id, uint8_t proto, uint16_t port, uint64_t now_s,
+		    const uint8_t key[SPA_TOKEN_KEY_LEN], uint8_t *out, size_t cap)
+{
+	size_t body;
+
+	_Static_assert(SPA_SIG_LEN == crypto_auth_hmacsha512_BYTES, "the MAC fills the sig");
+	_Static_assert(SPA_TOKEN_KEY_LEN == crypto_auth_hmacsha512_KEYBYTES, "key size");
+	if (!token_id_ok(id) || !proto_port_ok(proto, port) || !key || !out)
+		return -EINVAL;
+	if (cap < body_len(id) + SPA_SIG_LEN)
+		return -ENOSPC;
+	if (sodium_init() < 0)
+		return -EIO;
+	body = body_write(SPA_TOKEN_MAGIC, id, proto, port, now_s, out);
+	crypto_auth_hmacsha512(out + body, out, body, key);
 	return (int)(body + SPA_SIG_LEN);
 }
 
@@ -221,10 +252,14 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m)
 	struct rd r;
 
 	rd_init(&r, pkt, len);
-	if (rd_bytes(&r, magic, sizeof(magic)) || memcmp(magic, SPA_MAGIC, SPA_MAGIC_LEN) != 0)
+	if (rd_bytes(&r, magic, sizeof(magic)))
+		return SPA_MALFORMED;
+	if (!memcmp(magic, SPA_TOKEN_MAGIC, SPA_MAGIC_LEN))
+		w.token = true;
+	else if (memcmp(magic, SPA_MAGIC, SPA_MAGIC_LEN) != 0)
 		return SPA_MALFORMED;
 	if (rd_u8(&r, &n) || n < 1 || n > SPA_NAME_MAX || rd_bytes(&r, w.name, n) ||
-	    strlen(w.name) != n || !spa_name_ok(w.name))
+	    strlen(w.name) != n || !spa_name_ok(w.name) || (w.token && !token_id_ok(w.name)))
 		return SPA_MALFORMED;
 	if (rd_u64be(&r, &w.time_s) || rd_bytes(&r, w.nonce, SPA_NONCE_LEN) ||
 	    rd_u8(&r, &w.proto) || rd_u16be(&r, &w.port) || !proto_port_ok(w.proto, w.port))
@@ -236,18 +271,35 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m)
 	return SPA_OK;
 }
 
-enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub)
+/* pkt parses to exactly m: the packet a verifier checks is the one the caller looked at. */
+static bool same_msg(const uint8_t *pkt, size_t len, const struct spa_msg *m)
 {
 	struct spa_msg w;
 
-	if (!m || spa_parse(pkt, len, &w) != SPA_OK || strcmp(w.name, m->name) != 0 ||
-	    w.time_s != m->time_s || memcmp(w.nonce, m->nonce, SPA_NONCE_LEN) != 0 ||
-	    w.proto != m->proto || w.port != m->port || w.signed_len != m->signed_len ||
-	    memcmp(w.sig, m->sig, SPA_SIG_LEN) != 0)
+	return m && spa_parse(pkt, len, &w) == SPA_OK && w.token == m->token &&
+	       strcmp(w.name, m->name) == 0 && w.time_s == m->time_s &&
+	       memcmp(w.nonce, m->nonce, SPA_NONCE_LEN) == 0 && w.proto == m->proto &&
+	       w.port == m->port && w.signed_len == m->signed_len &&
+	       memcmp(w.sig, m->sig, SPA_SIG_LEN) == 0;
+}
+
+enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub)
+{
+	if (!same_msg(pkt, len, m) || m->token)
 		return SPA_MALFORMED;
 	if (!key_ok(pub))
 		return SPA_UNKNOWN_DEVICE;
-	return sig_ok(pub, pkt, w.signed_len, w.sig) ? SPA_OK : SPA_BAD_SIGNATURE;
+	return sig_ok(pub, pkt, m->signed_len, m->sig) ? SPA_OK : SPA_BAD_SIGNATURE;
+}
+
+enum spa_verdict spa_verify_token(const uint8_t *pkt, size_t len, const struct spa_msg *m,
+				  const uint8_t key[SPA_TOKEN_KEY_LEN])
+{
+	if (!same_msg(pkt, len, m) || !m->token || !key)
+		return SPA_MALFORMED;
+	if (sodium_init() < 0 || crypto_auth_hmacsha512_verify(m->sig, pkt, m->signed_len, key))
+		return SPA_BAD_SIGNATURE;
+	return SPA_OK;
 }
 
 struct spa_seen {

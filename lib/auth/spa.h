@@ -36,9 +36,16 @@
  *           (a high s, the other encoding of the same signature, is refused)
  *
  * Nothing may follow the signature. Sizes: 99..225 bytes.
+ *
+ * A device that has no key yet (it is enrolling, lib/auth/token.h) sends the same layout
+ * with the magic "CGSPT1" (its own MAC domain), the token id (16 lowercase hex) as the name,
+ * and in place of the signature a 64-byte HMAC-SHA-512 (libsodium crypto_auth_hmacsha512)
+ * over every byte before it, keyed with token_spa_key of the token's secret. 114 bytes.
  */
 #define SPA_MAGIC "CGSPA1"
 #define SPA_MAGIC_LEN 6
+#define SPA_TOKEN_MAGIC "CGSPT1"
+#define SPA_TOKEN_KEY_LEN 32
 #define SPA_NAME_MAX (CG_KEY_NAME_MAX - 1) /* 127: the length byte allows up to 255 */
 #define SPA_NONCE_LEN 16
 #define SPA_SIG_LEN 64
@@ -67,6 +74,7 @@ const char *spa_verdict_str(enum spa_verdict v);
 
 /* A parsed SPA packet. */
 struct spa_msg {
+	bool token; /* CGSPT1: name is a token id, sig an HMAC */
 	char name[SPA_NAME_MAX + 1]; /* the key name, NUL-terminated, validated (spa_name_ok) */
 	uint64_t time_s;
 	uint8_t nonce[SPA_NONCE_LEN];
@@ -87,7 +95,14 @@ int spa_name_ok(const char *name);
 int spa_build(const char *name, uint8_t proto, uint16_t port, uint64_t now_s, EVP_PKEY *key,
 	      uint8_t *out, size_t cap);
 
-/* Structure only (no key): SPA_OK and *m written, or SPA_MALFORMED. */
+/*
+ * A token's packet (CGSPT1): id is the token id (16 lowercase hex), key its
+ * token_spa_key. Returns the length, -EINVAL, -ENOSPC or -EIO as spa_build.
+ */
+int spa_build_token(const char *id, uint8_t proto, uint16_t port, uint64_t now_s,
+		    const uint8_t key[SPA_TOKEN_KEY_LEN], uint8_t *out, size_t cap);
+
+/* Structure only (no key), either magic: SPA_OK and *m written, or SPA_MALFORMED. */
 enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m);
 
 /*
@@ -96,6 +111,15 @@ enum spa_verdict spa_parse(const uint8_t *pkt, size_t len, struct spa_msg *m);
  * if pub is NULL or of another type, SPA_MALFORMED if pkt does not parse to m.
  */
 enum spa_verdict spa_verify(const uint8_t *pkt, size_t len, const struct spa_msg *m, EVP_PKEY *pub);
+
+/*
+ * The MAC of a token's packet pkt, which m was parsed from, under key (the
+ * token record's spa_key): SPA_OK, SPA_BAD_SIGNATURE, SPA_MALFORMED if pkt
+ * does not parse to m or is not a token's. spa_verify refuses token packets
+ * (SPA_MALFORMED) and this one signed packets: neither key opens the other's.
+ */
+enum spa_verdict spa_verify_token(const uint8_t *pkt, size_t len, const struct spa_msg *m,
+				  const uint8_t key[SPA_TOKEN_KEY_LEN]);
 
 /*
  * Replay cache of (key name, nonce) pairs ("device" below: a key name; a

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "lib/auth/tls.h"
+#include "lib/auth/token.h"
 #include "lib/base/file.h"
 
 const char *tls_err_text(const char *prefix, char *buf, size_t len)
@@ -109,6 +110,32 @@ out:
 	return pkey;
 }
 
+/* TLS 1.3 only, the signature algorithms, no resumption: what every capgate context holds. */
+static SSL_CTX *ctx_base(bool server, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	char why[512];
+
+	if (!ctx) {
+		snprintf(err, errlen, "%s", tls_err_text("SSL_CTX_new", why, sizeof(why)));
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* TLS 1.3 only, Ed25519 and ECDSA P-256 signatures only (handshake and certificates). */
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set1_sigalgs_list(ctx, TLS_SIGALGS)) {
+		snprintf(err, errlen, "%s", tls_err_text("TLS settings", why, sizeof(why)));
+		SSL_CTX_free(ctx);
+		errno = EINVAL;
+		return NULL;
+	}
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return ctx;
+}
+
 static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const char *key, char *err,
 			size_t errlen)
 {
@@ -123,18 +150,10 @@ static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const cha
 		e = errno;
 		goto out;
 	}
-	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	ctx = ctx_base(server, err, errlen);
 	if (!ctx) {
-		e = ENOMEM;
-		snprintf(err, errlen, "%s", tls_err_text("SSL_CTX_new", why, sizeof(why)));
+		e = errno;
 		goto out;
-	}
-	/* TLS 1.3 only, Ed25519 and ECDSA P-256 signatures only (handshake and certificates). */
-	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set1_sigalgs_list(ctx, TLS_SIGALGS)) {
-		snprintf(err, errlen, "%s", tls_err_text("TLS settings", why, sizeof(why)));
-		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		snprintf(err, errlen, "%s: %s", cert,
@@ -151,9 +170,6 @@ static SSL_CTX *ctx_new(bool server, const char *ca, const char *cert, const cha
 		goto fail;
 	}
 	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (server) {
 		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
 
@@ -233,5 +249,127 @@ int tls_export_material(SSL *ssl, uint32_t session_id, uint8_t out[TLS_MATERIAL_
 	ret = 0;
 out:
 	sodium_memzero(m, sizeof(m));
+	return ret;
+}
+
+X509 *tls_cert_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x;
+	int e;
+
+	if (!f)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	e = errno;
+	fclose(f);
+	ERR_clear_error();
+	errno = x ? e : EBADMSG;
+	return x;
+}
+
+int tls_bio_text(BIO *b, char *buf, size_t cap)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+
+	if (n < 0 || (size_t)n >= cap)
+		return -EMSGSIZE;
+	memcpy(buf, p, (size_t)n);
+	buf[n] = '\0';
+	return 0;
+}
+
+int tls_server_enroll(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
+{
+	X509 *x = tls_cert_file(ca);
+	int ret = -EINVAL;
+
+	if (!x && errno != EBADMSG) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", ca, strerror(errno));
+		return ret;
+	}
+	if (!x || SSL_CTX_add1_chain_cert(ctx, x) != 1) {
+		char why[256];
+
+		snprintf(err, errlen, "%s: %s", ca,
+			 tls_err_text("CA for the chain", why, sizeof(why)));
+		goto out;
+	}
+	/* A certificate, if sent, is still verified in full; only its absence is let through. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ret = 0;
+out:
+	X509_free(x);
+	return ret;
+}
+
+SSL_CTX *tls_enroll_ctx(char *err, size_t errlen)
+{
+	SSL_CTX *ctx = ctx_base(false, err, errlen);
+
+	/* Nothing verified by the handshake: tls_pin_verify does it, before a byte is sent. */
+	if (ctx)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+/* The certificate of chain whose SPKI SHA-256 is hash, and that is a CA; NULL if none. */
+static X509 *chain_find(STACK_OF(X509) * chain, const uint8_t hash[TOKEN_HASH_LEN])
+{
+	uint8_t h[TOKEN_HASH_LEN];
+	int i;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+
+		if (!token_spki_hash(x, h) && !CRYPTO_memcmp(h, hash, sizeof(h)) &&
+		    X509_check_ca(x) == 1)
+			return x;
+	}
+	return NULL;
+}
+
+int tls_pin_verify(SSL *ssl, const uint8_t hash[TOKEN_HASH_LEN], X509 **ca, char *err,
+		   size_t errlen)
+{
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	X509_STORE_CTX *sctx = NULL;
+	X509_STORE *store = NULL;
+	X509 *leaf = SSL_get0_peer_certificate(ssl), *anchor;
+	int ret = -EACCES;
+
+	anchor = chain ? chain_find(chain, hash) : NULL;
+	if (!leaf || !anchor) {
+		snprintf(err, errlen,
+			 "the gateway presented no CA certificate with the token's hash: not the "
+			 "gateway the token was made for");
+		goto out;
+	}
+	store = X509_STORE_new();
+	sctx = X509_STORE_CTX_new();
+	if (!store || !sctx || X509_STORE_add_cert(store, anchor) != 1 ||
+	    X509_STORE_CTX_init(sctx, store, leaf, chain) != 1 ||
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(sctx), SSL_get0_param(ssl)) != 1 ||
+	    X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_SERVER) != 1) {
+		ret = -ENOMEM;
+		tls_err_text("verify setup", err, errlen);
+		goto out;
+	}
+	X509_STORE_CTX_set_depth(sctx, TLS_VERIFY_DEPTH);
+	if (X509_verify_cert(sctx) != 1) {
+		snprintf(err, errlen, "gateway certificate: %s",
+			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(sctx)));
+		goto out;
+	}
+	if (!X509_up_ref(anchor))
+		goto out;
+	*ca = anchor;
+	ret = 0;
+out:
+	X509_STORE_CTX_free(sctx);
+	X509_STORE_free(store);
+	ERR_clear_error();
 	return ret;
 }

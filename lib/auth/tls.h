@@ -40,6 +40,33 @@ SSL_CTX *tls_client_ctx(const char *ca, const char *cert, const char *key, char 
 			size_t errlen);
 
 /*
+ * Enrollment mode for a server context: a client may come without a
+ * certificate (SSL_VERIFY_PEER without FAIL_IF_NO_PEER_CERT: one it sends is
+ * still verified), and the first certificate of the file ca is sent in the
+ * chain, for an enrolling device to pin (tls_pin_verify). 0 or -errno with a
+ * reason in err.
+ */
+int tls_server_enroll(SSL_CTX *ctx, const char *ca, char *err, size_t errlen);
+
+/*
+ * An enrolling device's context: the same TLS settings, no certificate, and
+ * no verification by the handshake (SSL_VERIFY_NONE): the caller runs
+ * tls_pin_verify after SSL_connect and before it sends anything. NULL with
+ * errno set and a reason in err.
+ */
+SSL_CTX *tls_enroll_ctx(char *err, size_t errlen);
+
+/*
+ * The gateway of a finished handshake, checked against a pinned CA: a CA
+ * certificate in the presented chain whose SubjectPublicKeyInfo SHA-256 is
+ * hash becomes the only trust anchor, and the leaf must verify to it
+ * (X509_verify_cert, purpose sslserver, the names tls_client_expect set on
+ * ssl). Returns 0 and *ca (the anchor, X509_free it), or -EACCES with the
+ * reason in err.
+ */
+int tls_pin_verify(SSL *ssl, const uint8_t hash[32], X509 **ca, char *err, size_t errlen);
+
+/*
  * The gateway certificate must name host: an IP address is checked against
  * the SAN's IP entries, anything else against its DNS entries (and sent as
  * SNI). Returns 0 or -EINVAL.
@@ -66,6 +93,12 @@ const char *tls_err_text(const char *prefix, char *buf, size_t len);
  * "an EC key on curve secp384r1: ...").
  */
 bool tls_key_ok(const EVP_PKEY *pkey, char *why, size_t len);
+
+/* The first PEM certificate of the file at path, or NULL with errno set (EBADMSG: none). */
+X509 *tls_cert_file(const char *path);
+
+/* What the memory BIO b holds, as a NUL-terminated string into buf. 0 or -EMSGSIZE. */
+int tls_bio_text(BIO *b, char *buf, size_t cap);
 
 /*
  * Opens a private key file, refusing (EPERM) one readable or writable by

@@ -51,3 +51,15 @@ int udp_connect(const uint8_t addr[16], uint16_t port)
 	}
 	return fd;
 }
+
+int udp_send_once(const uint8_t addr[16], uint16_t port, const void *buf, size_t len)
+{
+	int fd = udp_connect(addr, port), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (send(fd, buf, len, 0) != (ssize_t)len)
+		err = -errno;
+	close(fd);
+	return err;
+}

@@ -4,6 +4,7 @@
 #define CG_BASE_UDP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -16,5 +17,8 @@ int udp_bind(uint16_t port, bool reuseport);
 
 /* An AF_INET6 socket connected to addr (16 bytes, IPv4-mapped for IPv4) and port. fd or -errno. */
 int udp_connect(const uint8_t addr[16], uint16_t port);
+
+/* One datagram of len bytes to addr and port, from a socket of its own. 0 or -errno. */
+int udp_send_once(const uint8_t addr[16], uint16_t port, const void *buf, size_t len);
 
 #endif

@@ -51,6 +51,8 @@ enum {
 	AK_FAST_PATH,
 	AK_TRUST_DOMAIN,
 	AK_CRL,
+	AK_ENROLL,
+	AK_CA_DIR,
 };
 
 /* An item of a list is copied into a buffer this big; longer ones are refused. */
@@ -434,6 +436,16 @@ static int set_auth_crl(struct config_ctx *ctx, const char *key, const char *v)
 	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.crl);
 }
 
+static int set_auth_ca_dir(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_path(ctx, key, v, gw_of(ctx)->cfg->auth.ca_dir);
+}
+
+static int set_auth_enroll(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return config_set_bool(ctx, key, v, &gw_of(ctx)->cfg->auth.enroll);
+}
+
 static int set_auth_pool(struct config_ctx *ctx, const char *key, const char *v)
 {
 	const char *why = "";
@@ -789,6 +801,8 @@ static const struct config_key auth_keys[] = {
 	[AK_FAST_PATH] = { "fast_path", set_auth_fast_path, 1U << AK_FAST_PATH },
 	[AK_TRUST_DOMAIN] = { "trust_domain", set_auth_trust_domain, 1U << AK_TRUST_DOMAIN },
 	[AK_CRL] = { "crl", set_auth_crl, 1U << AK_CRL },
+	[AK_ENROLL] = { "enroll", set_auth_enroll, 1U << AK_ENROLL },
+	[AK_CA_DIR] = { "ca_dir", set_auth_ca_dir, 1U << AK_CA_DIR },
 };
 
 static const struct config_key service_keys[] = {
@@ -1163,6 +1177,8 @@ static int finish_auth(struct config_ctx *ctx)
 		return err;
 	if (!a->devices[0])
 		config_dir_of(a->ca, a->devices, sizeof(a->devices));
+	if (!a->ca_dir[0])
+		config_dir_of(a->ca, a->ca_dir, sizeof(a->ca_dir));
 	if (!a->tun[0]) {
 		/* "cg-" and as much of the name as IFNAMSIZ leaves room for. */
 		len = strlen(cfg->name);
@@ -1405,7 +1421,8 @@ int config_load(const char *path, struct gw_config *cfg, char *err, size_t errle
 		    (ret = config_resolve(path, dir, "auth", "key", a->key, err, errlen)) ||
 		    (ret = config_resolve(path, dir, "auth", "devices", a->devices, err, errlen)) ||
 		    (a->crl[0] &&
-		     (ret = config_resolve(path, dir, "auth", "crl", a->crl, err, errlen))))
+		     (ret = config_resolve(path, dir, "auth", "crl", a->crl, err, errlen))) ||
+		    (ret = config_resolve(path, dir, "auth", "ca_dir", a->ca_dir, err, errlen)))
 			goto out;
 	}
 	*cfg = *tmp;
@@ -1454,6 +1471,9 @@ static const struct {
 	FIELD("[auth]", "workers", auth.workers),
 	FIELD("[auth]", "fast_path", auth.levers),
 	FIELD("[auth]", "tun", auth.tun),
+	FIELD("[auth]", "trust_domain", auth.trust_domain),
+	FIELD("[auth]", "enroll", auth.enroll),
+	FIELD("[auth]", "ca_dir", auth.ca_dir),
 	FIELD("[open]", "tcp/udp", open),
 	FIELD("[open]", "to", opens),
 	FIELD("[knock]", "(the sections)", knocks),

@@ -76,6 +76,13 @@ struct auth_cfg {
 	unsigned int workers;  /* data path workers, 0 (default): one per CPU but one, at least 1 */
 	unsigned int levers;   /* fast_path: enum path_lever bits, default all */
 	char tun[IF_NAMESIZE]; /* return-path TUN device, default "cg-<name>" truncated */
+	/*
+	 * enroll = yes: the auth port also takes TLS clients without a certificate, for one
+	 * enroll message with a token (lib/auth/token.h); default no. ca_dir holds ca.crt,
+	 * ca.key and tokens/ (default: ca's dir), read by the privileged parent only.
+	 */
+	bool enroll;
+	char ca_dir[CG_PATH_MAX];
 };
 
 struct gw_config {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/auth/privsep.h"
+#include "lib/auth/token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +36,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!memchr(m.req.id.groups[i], 0, CG_NAME_MAX) ||
 			    !proto_name_ok(m.req.id.groups[i]))
 				abort();
+		/* An enroll the parent takes: a token token_parse accepts, one PEM CSR block. */
+		if (type == AUTHW_ENROLL_REQUEST &&
+		    (!memchr(m.enroll.token, 0, sizeof(m.enroll.token)) ||
+		     strlen(m.enroll.token) != TOKEN_STR_LEN ||
+		     !proto_pem_ok(m.enroll.csr, sizeof(m.enroll.csr), "CERTIFICATE REQUEST")))
+			abort();
 	}
 	type = 0;
 	if (!authw_reply_check(data, size, &type)) {
@@ -44,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (type == AUTHW_GRANT &&
 		    (m.grant.nscopes > CG_MAX_SCOPES ||
 		     (m.grant.mode ? !cipher_name(m.grant.cipher) : m.grant.cipher != 0)))
+			abort();
+		if (type == AUTHW_ENROLLED &&
+		    (m.enrolled.status >= AUTHW_E_MAX ||
+		     !memchr(m.enrolled.cert, 0, sizeof(m.enrolled.cert)) ||
+		     (m.enrolled.status == AUTHW_E_OK) != (m.enrolled.cert[0] != 0)))
 			abort();
 	}
 	/* The state machine never leaves its states, whatever the sequence. */

@@ -29,6 +29,13 @@ static void check_round_trip(const struct proto_msg *m)
 		abort();
 	if (m->type == PROTO_HELLO && memcmp(&again.u.hello, &m->u.hello, sizeof(m->u.hello)))
 		abort();
+	if (m->type == PROTO_ENROLL &&
+	    (strcmp(again.u.enroll.token, m->u.enroll.token) ||
+	     strcmp(again.u.enroll.csr, m->u.enroll.csr) || !proto_msg_ok(&again)))
+		abort();
+	if (m->type == PROTO_ENROLLED && (strcmp(again.u.enrolled.cert, m->u.enrolled.cert) ||
+					  strcmp(again.u.enrolled.ca, m->u.enrolled.ca)))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer harness for SPA packets: spa_parse, spa_verify with a fixed key, the replay cache. */
+/* libFuzzer harness for SPA packets: spa_parse, spa_verify(_token) with fixed keys, the cache. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,7 +9,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The seeds in tests/fuzz/seeds/fuzz_spa/ are signed with the key of this seed. */
+/*
+ * The seeds in tests/fuzz/seeds/fuzz_spa/ are signed with the key of this seed; the token
+ * seeds (token_*) are MACed with the seed itself as the token's SPA key.
+ */
 static const uint8_t fixed_seed[32] = { 0xc9, 0x47, 0x1a, 0x5e, 0x03, 0x88, 0x21, 0x6b,
 					0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
 					0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
@@ -42,7 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !spa_name_ok(m.name) || m.port == 0 ||
 	    memcmp(data + m.signed_len, m.sig, SPA_SIG_LEN) != 0)
 		abort();
-	v = spa_verify(data, size, &m, key);
+	/* Each kind verifies only under its own check: the other refuses it as malformed. */
+	if (m.token) {
+		if (spa_verify(data, size, &m, key) != SPA_MALFORMED)
+			abort();
+		v = spa_verify_token(data, size, &m, fixed_seed);
+	} else {
+		if (spa_verify_token(data, size, &m, fixed_seed) != SPA_MALFORMED)
+			abort();
+		v = spa_verify(data, size, &m, key);
+	}
 	if (v != SPA_OK && v != SPA_BAD_SIGNATURE)
 		abort();
 	if (v == SPA_OK) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The privileged side of auth for real (root): the request table's order, caps, admin revoke. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -19,13 +20,17 @@
 #include <bpf/libbpf.h>
 #include <openssl/pem.h>
 #include <jansson.h>
+#include <openssl/pem.h>
 
 #include "gate.skel.h"
+#include "lib/agent/enroll.h"
 #include "lib/auth/authd.h"
 #include "lib/auth/ca.h"
 #include "lib/auth/client.h"
 #include "lib/auth/privsep.h"
 #include "lib/auth/revoke.h"
+#include "lib/auth/tls.h"
+#include "lib/auth/token.h"
 #include "lib/base/addr.h"
 #include "lib/config/gateway.h"
 #include "lib/datapath/sessmap.h"
@@ -41,6 +46,7 @@ static struct gate_bpf *skel;
 static struct gw_config cfg;
 static uint16_t next_port = 18440;
 static bool ready;
+static bool enroll_mode; /* config_fresh: [auth] enroll = yes, and devices new1..new3 allowed */
 
 static void rm_dir(void)
 {
@@ -112,20 +118,28 @@ static int sessions_fd(void)
 /* A gateway config for this run, on fresh ports: dev1 and dev2 may reach one service. */
 static bool config_fresh(void)
 {
-	char text[2048], err[256];
+	char text[2048], err[256], state[128];
 	uint16_t port = next_port;
+
+	/* SPA's nonce marks (spa_seen.json) go to DIR/state/lo. */
+	snprintf(state, sizeof(state), "%s/state", dir);
+	mkdir(state, 0700);
+	snprintf(text, sizeof(text), "%s/lo", state);
+	mkdir(text, 0700);
 
 	next_port += 3;
 	snprintf(text, sizeof(text),
-		 "[gateway]\ninterface = lo\n"
-		 "[auth]\nport = %u\nspa_port = %u\ndata_port = %u\n"
+		 "[gateway]\ninterface = lo\nstate_dir = %s\n"
+		 "[auth]\n%sport = %u\nspa_port = %u\ndata_port = %u\n"
 		 "ca = %s/ca.crt\ncert = %s/gateway.crt\nkey = %s/gateway.key\n"
 		 "pool = 100.64.0.0/24\ntun = cgauth0\n"
 		 "[service web]\nproto = tcp\naddress = 10.10.2.2\nports = 80\n"
 		 "[service ssh]\nproto = tcp\naddress = 10.10.2.3\nports = 22\n"
 		 "[allow all]\ndevice = dev1 dev2\napp = sensor\nservices = web\n"
-		 "[allow shell]\ndevice = dev1\napp = shell\nservices = ssh\n",
-		 port, port + 1, port + 2, dir, dir, dir);
+		 "[allow shell]\ndevice = dev1\napp = shell\nservices = ssh\n%s",
+		 state, enroll_mode ? "enroll = yes\n" : "", port, port + 1, port + 2, dir, dir,
+		 dir,
+		 enroll_mode ? "[allow enrolled]\ndevice = new1 new2 new3\nservices = web\n" : "");
 	if (config_parse_string(text, "t.ini", &cfg, err, sizeof(err))) {
 		fprintf(stderr, "config: %s\n", err);
 		return false;
@@ -1246,7 +1260,428 @@ out:
 	authd_free(a);
 }
 
+/* ---- enrollment by token ------------------------------------------------ */
+
+/* authd_stats: section.name (enroll.ok, spa.ok, ...). */
+static long long stat_in(struct authd *a, const char *section, const char *name)
+{
+	json_t *j = NULL, *v;
+	long long r = -1;
+
+	if (authd_stats(a, &j))
+		return -1;
+	v = json_object_get(json_object_get(j, section), name);
+	if (v)
+		r = json_integer_value(v);
+	json_decref(j);
+	return r;
+}
+
+/* Serves the daemon until section.name equals want or ms pass; returns the last value. */
+static long long stat_in_wait(struct authd *a, const char *section, const char *name,
+			      long long want, int ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+	long long v;
+
+	while ((v = stat_in(a, section, name)) != want && now_ns() < deadline)
+		pump(a, 10);
+	return v;
+}
+
+/* The sum of every enroll counter: what the gateway heard of enrollment at all. */
+static long long enroll_total(struct authd *a)
+{
+	json_t *j = NULL, *v;
+	const char *k;
+	long long n = 0;
+
+	if (authd_stats(a, &j))
+		return -1;
+	json_object_foreach(json_object_get(j, "enroll"), k, v) n += json_integer_value(v);
+	json_decref(j);
+	return n;
+}
+
+/* A device enrolling: agent_enroll in a thread while the test serves the daemon. */
+struct dev {
+	pthread_t th;
+	struct enroll_cfg cfg;
+	struct enroll_result res;
+	char dir[128], err[512];
+	int ret, done;
+};
+
+static void *dev_run(void *arg)
+{
+	struct dev *d = arg;
+
+	d->ret = agent_enroll(&d->cfg, &d->res, d->err, sizeof(d->err));
+	__atomic_store_n(&d->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int dev_enroll_as(struct authd *a, struct dev *d, const char *sub, const char *token,
+			 enum ca_key_type key_type)
+{
+	uint64_t deadline = now_ns() + 10 * SEC_NS;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "%s/%s", dir, sub);
+	d->cfg = (struct enroll_cfg){
+		.gateway = "127.0.0.1",
+		.port = cfg.auth.port,
+		.spa_port = cfg.auth.spa_port,
+		.token = token,
+		.dir = d->dir,
+		.key_type = key_type,
+		.timeout_ns = 5 * SEC_NS,
+	};
+	if (pthread_create(&d->th, NULL, dev_run, d))
+		return -EAGAIN;
+	while (!__atomic_load_n(&d->done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
+		pump(a, 10);
+	pthread_join(d->th, NULL);
+	return d->ret;
+}
+
+static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const char *token)
+{
+	return dev_enroll_as(a, d, sub, token, CA_KEY_ED25519);
+}
+
+/* mutual TLS and a session (app sensor) with these files: authc_connect's result. */
+static int connect_with(struct authd *a, const char *ca, const char *cert, const char *key,
+			char *err, size_t errlen)
+{
+	uint64_t deadline = now_ns() + 10 * SEC_NS;
+	struct cli k;
+
+	memset(&k, 0, sizeof(k));
+	k.cfg = (struct authc_cfg){ .gateway = "127.0.0.1",
+				    .port = cfg.auth.port,
+				    .ca = ca,
+				    .cert = cert,
+				    .key = key,
+				    .timeout_ns = 5 * SEC_NS };
+	if (pthread_create(&k.th, NULL, cli_run, &k))
+		return -EAGAIN;
+	while (!__atomic_load_n(&k.done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
+		pump(a, 10);
+	pthread_join(k.th, NULL);
+	snprintf(err, errlen, "%s", k.err);
+	if (!k.ret)
+		authc_close(&k.c, true);
+	return k.ret;
+}
+
+/* The enrolled device's certificate works: mutual TLS and a session. */
+static bool dev_connects(struct authd *a, const struct dev *d)
+{
+	char err[256];
+
+	return ASSERT_EQ(connect_with(a, d->res.ca_path, d->res.cert_path, d->res.key_path, err,
+				      sizeof(err)),
+			 0, err);
+}
+
+static bool token_for(const char *cadir, const char *device, uint64_t ttl, uint64_t now, char *tok)
+{
+	static const char *const groups[] = { "sensors" };
+	char err[256];
+
+	if (token_create(cadir, device, "", groups, 1, ttl, now, tok, TOKEN_STR_LEN + 1, err,
+			 sizeof(err))) {
+		fprintf(stderr, "token: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+static bool prepare_enroll(void)
+{
+	enroll_mode = true;
+	return prepare();
+}
+
+/*
+ * A device enrolls by token (SPA with the token, TLS without a certificate,
+ * the CA pinned by the token's hash), then connects with the certificate it
+ * got and is granted a session; the same token again is refused and counted.
+ */
+static void test_enroll_token(void)
+{
+	char tok[TOKEN_STR_LEN + 1], path[256];
+	struct authd *a;
+	struct stat st;
+	struct dev d;
+
+	if (!prepare_enroll() || !ASSERT_TRUE(token_for(dir, "new1", 600, time(NULL), tok), "tok"))
+		return;
+	a = start();
+	if (!a)
+		return;
+	if (!ASSERT_EQ(dev_enroll(a, &d, "d1", tok), 0, d.err))
+		goto out;
+	ASSERT_STREQ(d.res.id.device, "new1", "the token's device");
+	ASSERT_STREQ(d.res.id.app, "", "no app");
+	ASSERT_EQ(d.res.id.ngroups, 1, "the token's group");
+	ASSERT_STREQ(d.res.id.groups[0], "sensors", "group");
+	ASSERT_STREQ(d.res.uri, "spiffe://capgate/device/new1", "SPIFFE ID");
+	ASSERT_EQ(stat(d.res.key_path, &st), 0, "key written");
+	ASSERT_EQ(st.st_mode & 0777, 0600, "key 0600");
+	ASSERT_EQ(access(d.res.cert_path, R_OK), 0, "certificate written");
+	snprintf(path, sizeof(path), "%s/new1.crt", dir);
+	ASSERT_EQ(access(path, R_OK), 0, "the gateway's copy in the devices dir");
+	ASSERT_EQ(stat_in(a, "enroll", "ok"), 1, "enroll.ok");
+	ASSERT_EQ(stat_in(a, "spa", "ok"), 1, "the token's SPA opened the door");
+	ASSERT_TRUE(dev_connects(a, &d), "the certificate works");
+	/* Used once: the second use is refused with its reason, counted, and leaves no key. */
+	ASSERT_EQ(dev_enroll(a, &d, "d2", tok), -EACCES, "reuse refused");
+	ASSERT_TRUE(strstr(d.err, "enroll: spent") != NULL, d.err);
+	ASSERT_EQ(stat_in(a, "enroll", "spent"), 1, "enroll.spent");
+	snprintf(path, sizeof(path), "%s/d2/new1.key", dir);
+	ASSERT_TRUE(access(path, F_OK) != 0, "no key for a refused enrollment");
+out:
+	authd_free(a);
+}
+
+/* A P-256 key born on the device (a secure element's kind): enrolled, SPA and TLS with it. */
+static void test_enroll_p256(void)
+{
+	char tok[TOKEN_STR_LEN + 1];
+	struct authd *a;
+	struct dev d;
+	EVP_PKEY *k;
+	FILE *f;
+
+	if (!prepare_enroll() || !ASSERT_TRUE(token_for(dir, "new3", 600, time(NULL), tok), "tok"))
+		return;
+	a = start();
+	if (!a)
+		return;
+	if (ASSERT_EQ(dev_enroll_as(a, &d, "p1", tok, CA_KEY_P256), 0, d.err)) {
+		f = fopen(d.res.key_path, "r");
+		k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+		ASSERT_TRUE(k && EVP_PKEY_is_a(k, "EC"), "a P-256 key");
+		EVP_PKEY_free(k);
+		if (f)
+			fclose(f);
+		ASSERT_TRUE(dev_connects(a, &d), "the P-256 certificate works");
+	}
+	authd_free(a);
+}
+
+/*
+ * A token for an app: the certificate carries it and its groups (DEVICE@APP files). Its TLS
+ * session waits for the worker's identity from the SPIFFE ID (H1's part of issue 12): today's
+ * worker takes the CN as the device and refuses "new2@sensor" as bad_cn.
+ */
+static void test_enroll_app(void)
+{
+	static const char *const groups[] = { "cams", "floor-2" };
+	char tok[TOKEN_STR_LEN + 1], err[256], path[256];
+	struct authd *a;
+	struct dev d;
+
+	if (!prepare_enroll() ||
+	    !ASSERT_EQ(token_create(dir, "new2", "sensor", groups, 2, 600, (uint64_t)time(NULL),
+				    tok, sizeof(tok), err, sizeof(err)),
+		       0, err))
+		return;
+	a = start();
+	if (!a)
+		return;
+	if (ASSERT_EQ(dev_enroll(a, &d, "a1", tok), 0, d.err)) {
+		ASSERT_STREQ(d.res.id.app, "sensor", "the token's app");
+		ASSERT_EQ(d.res.id.ngroups, 2, "the token's groups");
+		ASSERT_STREQ(d.res.uri, "spiffe://capgate/device/new2/app/sensor", "SPIFFE ID");
+		ASSERT_TRUE(strstr(d.res.cert_path, "/new2@sensor.crt") != NULL, d.res.cert_path);
+		snprintf(path, sizeof(path), "%s/new2@sensor.crt", dir);
+		ASSERT_EQ(access(path, R_OK), 0, "the gateway's copy: DEVICE@APP.crt");
+	}
+	authd_free(a);
+}
+
+/* Expired and altered tokens are refused by the gateway with their reason, and counted. */
+static void test_enroll_refusals(void)
+{
+	char tok[TOKEN_STR_LEN + 1], bad[TOKEN_STR_LEN + 1];
+	struct authd *a;
+	struct dev d;
+
+	if (!prepare_enroll() ||
+	    !ASSERT_TRUE(token_for(dir, "new2", 5, (uint64_t)time(NULL) - 60, tok), "expired") ||
+	    !ASSERT_TRUE(token_for(dir, "new3", 600, time(NULL), bad), "tok"))
+		return;
+	a = start();
+	if (!a)
+		return;
+	ASSERT_EQ(dev_enroll(a, &d, "e1", tok), -EACCES, "expired refused");
+	ASSERT_TRUE(strstr(d.err, "enroll: expired") != NULL, d.err);
+	ASSERT_EQ(stat_in(a, "enroll", "expired"), 1, "enroll.expired");
+	bad[30] = bad[30] == '0' ? '1' : '0'; /* the secret */
+	ASSERT_EQ(dev_enroll(a, &d, "e2", bad), -EACCES, "altered refused");
+	ASSERT_TRUE(strstr(d.err, "enroll: altered") != NULL, d.err);
+	ASSERT_EQ(stat_in(a, "enroll", "altered"), 1, "enroll.altered");
+	/* An altered token's SPA does not verify either: the door stays shut for it. */
+	ASSERT_EQ(stat_in(a, "spa", "ok"), 0, "no SPA passed");
+	ASSERT_EQ(stat_in(a, "enroll", "ok"), 0, "nothing enrolled");
+	authd_free(a);
+}
+
+/*
+ * A token made for another CA: the device refuses the gateway before it sends
+ * the token. The gateway's counters prove it: it heard no enroll at all.
+ */
+static void test_enroll_wrong_gateway(void)
+{
+	char other[128], tok[TOKEN_STR_LEN + 1], err[256];
+	struct authd *a;
+	struct dev d;
+
+	if (!prepare_enroll())
+		return;
+	snprintf(other, sizeof(other), "%s/other-ca", dir);
+	if (!ASSERT_EQ(
+		    ca_init(other, "gw", (const char *const[]){ "127.0.0.1" }, 1, err, sizeof(err)),
+		    0, err) ||
+	    !ASSERT_TRUE(token_for(other, "new1", 600, time(NULL), tok), "tok"))
+		return;
+	a = start();
+	if (!a)
+		return;
+	ASSERT_EQ(dev_enroll(a, &d, "w1", tok), -EACCES, "refused by the device");
+	ASSERT_TRUE(strstr(d.err, "not the gateway the token was made for") != NULL, d.err);
+	/*
+	 * Served a while longer (the device has closed: the worker has nothing left to pass
+	 * on), then: not even a wrong_ca, which the token would have earned had it arrived.
+	 */
+	stat_in_wait(a, "enroll", "wrong_ca", 1, 300);
+	ASSERT_EQ(enroll_total(a), 0, "the gateway saw no enroll message");
+	ASSERT_EQ(stat_in(a, "spa", "unknown_device"), 1, "its SPA is not this gateway's token");
+	authd_free(a);
+}
+
+/* enroll = yes with a ca_dir that is not [auth] ca's CA: the start is refused, with why. */
+static void test_enroll_ca_dir_mismatch(void)
+{
+	char other[128], err[256];
+	struct authd *a;
+
+	if (!prepare_enroll())
+		return;
+	snprintf(other, sizeof(other), "%s/other-ca", dir);
+	if (access(other, F_OK))
+		ca_init(other, "gw", (const char *const[]){ "127.0.0.1" }, 1, err, sizeof(err));
+	snprintf(cfg.auth.ca_dir, sizeof(cfg.auth.ca_dir), "%s", other);
+	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
+		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	if (!ASSERT_TRUE(a == NULL, "refused"))
+		authd_free(a);
+	else
+		ASSERT_TRUE(strstr(err, "is not the CA of [auth] ca") != NULL, err);
+}
+
+/* enroll = yes lets a client without a certificate in, never one with a bad certificate. */
+static void test_enroll_other_ca_certificate(void)
+{
+	char other[128], crt[160], key[160], ca[160], err[256];
+	struct authd *a;
+
+	if (!prepare_enroll())
+		return;
+	snprintf(other, sizeof(other), "%s/other-ca2", dir);
+	if (!ASSERT_EQ(
+		    ca_init(other, "gw", (const char *const[]){ "127.0.0.1" }, 1, err, sizeof(err)),
+		    0, err) ||
+	    !ASSERT_EQ(ca_issue(other, "new1", err, sizeof(err)), 0, err))
+		return;
+	snprintf(crt, sizeof(crt), "%s/new1.crt", other);
+	snprintf(key, sizeof(key), "%s/new1.key", other);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	a = start();
+	if (!a)
+		return;
+	ASSERT_EQ(connect_with(a, ca, crt, key, err, sizeof(err)), -EACCES,
+		  "another CA's certificate refused in the handshake");
+	ASSERT_EQ(enroll_total(a), 0, "and it is no enrollment");
+	authd_free(a);
+}
+
+/* A client without a certificate that sends anything but enroll: refused and counted. */
+static void test_enroll_no_certificate(void)
+{
+	static const char hello[] = "\0\0\0\x1f{\"type\":\"hello\",\"app\":\"sensor\"}";
+	uint64_t deadline;
+	char err[256], buf[256];
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	struct authd *a;
+	struct pollfd pf;
+	int fd = -1, r = 0, got = 0;
+
+	if (!prepare_enroll())
+		return;
+	a = start();
+	if (!a)
+		return;
+	ctx = tls_enroll_ctx(err, sizeof(err));
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	{
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_port = htons(cfg.auth.port) };
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	}
+	ssl = ctx ? SSL_new(ctx) : NULL;
+	if (!ASSERT_TRUE(ssl && fd >= 0 && SSL_set_fd(ssl, fd) == 1, "client"))
+		goto out;
+	deadline = now_ns() + 10 * SEC_NS;
+	/* The TCP connect first (non-blocking), then the handshake, serving the daemon. */
+	pf = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	while (poll(&pf, 1, 0) != 1 && now_ns() < deadline)
+		pump(a, 10);
+	while ((r = SSL_connect(ssl)) != 1 && now_ns() < deadline) {
+		int e = SSL_get_error(ssl, r);
+
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			break;
+		pump(a, 10);
+	}
+	if (!ASSERT_EQ(r, 1, "TLS without a certificate is let in (enroll = yes)"))
+		goto out;
+	ASSERT_EQ(SSL_write(ssl, hello, sizeof(hello) - 1), (int)sizeof(hello) - 1, "hello sent");
+	/* The gateway answers error{no_certificate} and closes. */
+	while (now_ns() < deadline && got >= 0) {
+		pump(a, 10);
+		pf = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 0) != 1)
+			continue;
+		r = SSL_read(ssl, buf + got, (int)sizeof(buf) - 1 - got);
+		if (r > 0)
+			got += r;
+		else if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ)
+			break;
+	}
+	buf[got > 0 ? got : 0] = '\0';
+	ASSERT_TRUE(got > 4 && strstr(buf + 4, "no_certificate") != NULL, "error no_certificate");
+	ASSERT_EQ(stat_in_wait(a, "enroll", "no_certificate", 1, 2000), 1, "counted");
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	authd_free(a);
+	enroll_mode = false;
+}
+
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
        T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
        T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_certificate_identity),
-       T_CASE(test_revocation), T_CASE(test_reload), T_CASE(test_device_groups), T_CASE(test_crl))
+       T_CASE(test_revocation), T_CASE(test_reload), T_CASE(test_device_groups), T_CASE(test_crl),
+       T_CASE(test_enroll_token), T_CASE(test_enroll_refusals), T_CASE(test_enroll_wrong_gateway),
+       T_CASE(test_enroll_ca_dir_mismatch), T_CASE(test_enroll_p256),
+       T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_app),
+       T_CASE(test_enroll_no_certificate))

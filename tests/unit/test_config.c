@@ -578,6 +578,8 @@ static bool check_auth_sample(const struct gw_config *c)
 	ok &= ASSERT_STREQ(a->cert, "/etc/capgate/gateway.crt", "cert");
 	ok &= ASSERT_STREQ(a->key, "/etc/capgate/gateway.key", "key");
 	ok &= ASSERT_STREQ(a->devices, "/etc/capgate", "devices default: the ca's directory");
+	ok &= ASSERT_TRUE(!a->enroll, "enroll default no");
+	ok &= ASSERT_STREQ(a->ca_dir, "/etc/capgate", "ca_dir default: the ca's directory");
 	ok &= cidr_is(&a->pool, "100.64.0.0/24", "pool");
 	ok &= ASSERT_EQ(a->session_ttl_ns, SEC(600), "session_ttl");
 	ok &= ASSERT_EQ(a->keepalive_ns, SEC(5), "keepalive default");
@@ -688,6 +690,8 @@ static void test_auth_every_key(void)
 				   "max_sessions_per_conn = 1\n"
 				   "renew_after = 0%\n"
 				   "devices = /c/devices\n"
+				   "enroll = yes\n"
+				   "ca_dir = /c/ca\n"
 				   "session_ttl = 30s\n"
 				   "pool = 172.16.0.0/30\n"
 				   "key = k\n"
@@ -711,6 +715,8 @@ static void test_auth_every_key(void)
 	ASSERT_STREQ(c.auth.cert, "c", "cert");
 	ASSERT_STREQ(c.auth.key, "k", "key");
 	ASSERT_STREQ(c.auth.devices, "/c/devices", "devices");
+	ASSERT_TRUE(c.auth.enroll, "enroll");
+	ASSERT_STREQ(c.auth.ca_dir, "/c/ca", "ca_dir");
 	cidr_is(&c.auth.pool, "172.16.0.0/30", "pool /30");
 	ASSERT_EQ(c.auth.session_ttl_ns, SEC(30), "session_ttl");
 	ASSERT_EQ(c.auth.keepalive_ns, SEC(1), "keepalive");
@@ -1166,6 +1172,7 @@ static void test_destination_errors(void)
 		{ GA "spa_rate = 0\n",
 		  "t.ini:8: [auth] spa_rate: \"0\" is out of range (1..1000000)" },
 		{ GA "spa_burst = x\n", "t.ini:8: [auth] spa_burst: \"x\" is not a number" },
+		{ GA "enroll = true\n", "t.ini:8: [auth] enroll: \"true\" is not yes or no" },
 	};
 	struct gw_config c;
 	char err[CG_ERR_MAX];

@@ -753,7 +753,72 @@ static void test_tables(void)
 	ASSERT_STREQ(authw_reason_str(AUTHW_R_MAX), "?", "reason out of range");
 }
 
+#define TOK                                                                                      \
+	"cg1.d7d364bb5d7ef1c7.993a5dc4f5c42f35e57e2c796b8a0a958f139709f53a374e2989c5ed05aa903a." \
+	"56d46bc54a9f01153ade54c1afe950fc5868a7360470b1f94bd38138e37c76d1"
+#define PEM(label) "-----BEGIN " label "-----\nMIIBLjCB4aADAgECAhBA\n-----END " label "-----\n"
+
+/* ENROLL_REQUEST and ENROLLED: exact sizes, the token's format, PEM fields, nothing hidden. */
+static void test_enroll_tables(void)
+{
+	struct authw_enroll_request r = { .type = AUTHW_ENROLL_REQUEST, .conn = 1 };
+	struct authw_enrolled e = { .type = AUTHW_ENROLLED, .conn = 1 };
+	enum authw_conn_state st = AUTHW_CS_NEW;
+	uint32_t t = 0;
+
+	strcpy(r.token, TOK);
+	strcpy(r.csr, PEM("CERTIFICATE REQUEST"));
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), 0, "enroll request ok");
+	ASSERT_EQ(t, AUTHW_ENROLL_REQUEST, "type");
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r) - 1, &t), -EBADMSG, "short");
+	ASSERT_EQ(authw_reply_check(&r, sizeof(r), &t), -EINVAL, "not a reply");
+	r.token[3] = '-';
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "bad token");
+	r.token[3] = '.';
+	r.token[TOKEN_STR_LEN + 1] = 'x';
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "bytes after the token");
+	r.token[TOKEN_STR_LEN + 1] = 0;
+	r.csr[PROTO_CSR_MAX - 1] = 'x';
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "bytes after the CSR");
+	r.csr[PROTO_CSR_MAX - 1] = 0;
+	strcpy(r.csr, PEM("CERTIFICATE"));
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "a certificate is not a CSR");
+	strcpy(r.csr, PEM("CERTIFICATE REQUEST"));
+	r.pad2[0] = 1;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "pad");
+	r.pad2[0] = 0;
+	r.conn = 0;
+	ASSERT_EQ(authw_msg_check(&r, sizeof(r), &t), -EBADMSG, "conn 0");
+
+	strcpy(e.cert, PEM("CERTIFICATE"));
+	strcpy(e.ca, PEM("CERTIFICATE"));
+	ASSERT_EQ(authw_reply_check(&e, sizeof(e), &t), 0, "enrolled ok");
+	ASSERT_EQ(t, AUTHW_ENROLLED, "type");
+	ASSERT_EQ(authw_msg_check(&e, sizeof(e), &t), -EINVAL, "not a request");
+	e.status = TOKEN_SPENT;
+	ASSERT_EQ(authw_reply_check(&e, sizeof(e), &t), -EBADMSG, "a refusal carries no certs");
+	memset(e.cert, 0, sizeof(e.cert));
+	memset(e.ca, 0, sizeof(e.ca));
+	ASSERT_EQ(authw_reply_check(&e, sizeof(e), &t), 0, "refusal ok");
+	e.status = AUTHW_E_MAX;
+	ASSERT_EQ(authw_reply_check(&e, sizeof(e), &t), -EBADMSG, "status out of range");
+	e.status = AUTHW_E_OK;
+	ASSERT_EQ(authw_reply_check(&e, sizeof(e), &t), -EBADMSG, "ok without certs");
+	ASSERT_STREQ(authw_enroll_status_str(TOKEN_SPENT), "spent", "status name");
+	ASSERT_STREQ(authw_enroll_status_str(AUTHW_E_BAD_CSR), "bad_csr", "bad_csr");
+	ASSERT_STREQ(authw_enroll_status_str(AUTHW_E_MAX), "?", "out of range");
+
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_ENROLLED), -EPROTO, "enrolled before request");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_ENROLL_REQUEST), 0, "enroll request");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_GRANT), -EPROTO, "no grant for an enrollment");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_SESSION_INSTALL), -EPROTO, "no install either");
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_ENROLLED), 0, "enrolled");
+	ASSERT_EQ(st, AUTHW_CS_DONE, "done");
+	st = AUTHW_CS_ACTIVE;
+	ASSERT_EQ(authw_conn_step(&st, AUTHW_ENROLL_REQUEST), -EPROTO, "no enroll on a session");
+}
+
 T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_forbidden_syscall_kills),
        T_CASE(test_grant_renew_and_drop), T_CASE(test_downgrade_refused), T_CASE(test_deny),
        T_CASE(test_other_ca_no_request), T_CASE(test_identity_from_certificate),
-       T_CASE(test_silent_client_and_kill))
+       T_CASE(test_silent_client_and_kill), T_CASE(test_enroll_tables))

@@ -64,6 +64,14 @@ static bool round_trip(const struct proto_msg *m, const char *name)
 	case PROTO_CAPABILITY:
 		ok &= ASSERT_MEMEQ(&out.u.cap, &m->u.cap, sizeof(m->u.cap), name);
 		break;
+	case PROTO_ENROLL:
+		ok &= ASSERT_STREQ(out.u.enroll.token, m->u.enroll.token, name);
+		ok &= ASSERT_STREQ(out.u.enroll.csr, m->u.enroll.csr, name);
+		break;
+	case PROTO_ENROLLED:
+		ok &= ASSERT_STREQ(out.u.enrolled.cert, m->u.enrolled.cert, name);
+		ok &= ASSERT_STREQ(out.u.enrolled.ca, m->u.enrolled.ca, name);
+		break;
 	}
 	return ok;
 }
@@ -568,6 +576,136 @@ static void test_max_body(void)
 		ASSERT_TRUE(strcmp(proto_type_str((uint32_t)i), "?"), "type names");
 }
 
+#define TOK                                                                                      \
+	"cg1.d7d364bb5d7ef1c7.993a5dc4f5c42f35e57e2c796b8a0a958f139709f53a374e2989c5ed05aa903a." \
+	"56d46bc54a9f01153ade54c1afe950fc5868a7360470b1f94bd38138e37c76d1"
+#define CSR_PEM                                                              \
+	"-----BEGIN CERTIFICATE REQUEST-----\n"                              \
+	"MIGDMDcCAQAwBDECMAAwKjAFBgMrZXADIQBvXjD0vY9mTq4m8QIWhkZkGxg8PpN3\n" \
+	"oAAwBQYDK2VwA0EAXo7Q==\n"                                           \
+	"-----END CERTIFICATE REQUEST-----\n"
+#define CERT_PEM                        \
+	"-----BEGIN CERTIFICATE-----\n" \
+	"MIIBLjCB4aADAgECAhBA\n"        \
+	"-----END CERTIFICATE-----\n"
+
+/* enroll and enrolled: strict strings, the token's format, one PEM block of the right label. */
+static void test_enroll(void)
+{
+	static const struct {
+		const char *name, *json;
+		enum proto_verdict want;
+	} cases[] = {
+		{ "enroll", "{\"type\":\"enroll\",\"token\":\"" TOK "\",\"csr\":\"" CSR_PEM "\"}",
+		  PROTO_OK },
+		{ "enroll, no csr", "{\"type\":\"enroll\",\"token\":\"" TOK "\"}",
+		  PROTO_MISSING_FIELD },
+		{ "enroll, extra field",
+		  "{\"type\":\"enroll\",\"token\":\"" TOK "\",\"csr\":\"" CSR_PEM
+		  "\",\"device\":\"x\"}",
+		  PROTO_UNKNOWN_FIELD },
+		{ "enroll, token upper case",
+		  "{\"type\":\"enroll\",\"token\":\"CG1.D7D364BB5D7EF1C7."
+		  "993A5DC4F5C42F35E57E2C796B8A0A958F139709F53A374E2989C5ED05AA903A."
+		  "56D46BC54A9F01153ADE54C1AFE950FC5868A7360470B1F94BD38138E37C76D1"
+		  "\",\"csr\":\"" CSR_PEM "\"}",
+		  PROTO_BAD_FIELD },
+		{ "enroll, token short",
+		  "{\"type\":\"enroll\",\"token\":\"cg1.00\",\"csr\":\"" CSR_PEM "\"}",
+		  PROTO_BAD_FIELD },
+		{ "enroll, token a number",
+		  "{\"type\":\"enroll\",\"token\":1,\"csr\":\"" CSR_PEM "\"}", PROTO_BAD_FIELD },
+		{ "enroll, certificate for csr",
+		  "{\"type\":\"enroll\",\"token\":\"" TOK "\",\"csr\":\"" CERT_PEM "\"}",
+		  PROTO_BAD_FIELD },
+		{ "enroll, two blocks",
+		  "{\"type\":\"enroll\",\"token\":\"" TOK "\",\"csr\":\"" CSR_PEM CSR_PEM "\"}",
+		  PROTO_BAD_FIELD },
+		{ "enroll, CR in the PEM",
+		  "{\"type\":\"enroll\",\"token\":\"" TOK
+		  "\",\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\r\\nAAAA\\n"
+		  "-----END CERTIFICATE REQUEST-----\\n\"}",
+		  PROTO_BAD_FIELD },
+		{ "enroll, empty line",
+		  "{\"type\":\"enroll\",\"token\":\"" TOK
+		  "\",\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\n\\nAAAA\\n"
+		  "-----END CERTIFICATE REQUEST-----\\n\"}",
+		  PROTO_BAD_FIELD },
+		{ "enroll, no last newline",
+		  "{\"type\":\"enroll\",\"token\":\"" TOK
+		  "\",\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\nAAAA\\n"
+		  "-----END CERTIFICATE REQUEST-----\"}",
+		  PROTO_BAD_FIELD },
+		{ "enrolled",
+		  "{\"type\":\"enrolled\",\"cert\":\"" CERT_PEM "\",\"ca\":\"" CERT_PEM "\"}",
+		  PROTO_OK },
+		{ "enrolled, no ca", "{\"type\":\"enrolled\",\"cert\":\"" CERT_PEM "\"}",
+		  PROTO_MISSING_FIELD },
+		{ "enrolled, a CSR",
+		  "{\"type\":\"enrolled\",\"cert\":\"" CSR_PEM "\",\"ca\":\"" CERT_PEM "\"}",
+		  PROTO_BAD_FIELD },
+	};
+	char big[PROTO_CSR_MAX + 256], json[PROTO_MAX_BODY];
+	struct proto_msg m;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char unescaped[PROTO_MAX_BODY];
+		const char *p;
+		size_t k = 0;
+
+		/* The table writes JSON's \n as a real newline for reading: escape them back. */
+		for (p = cases[i].json; *p && k + 2 < sizeof(unescaped); p++) {
+			if (*p == '\n') {
+				unescaped[k++] = '\\';
+				unescaped[k++] = 'n';
+			} else {
+				unescaped[k++] = *p;
+			}
+		}
+		ASSERT_EQ(proto_decode((const uint8_t *)unescaped, k, &m), cases[i].want,
+			  cases[i].name);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = PROTO_ENROLL;
+	strcpy(m.u.enroll.token, TOK);
+	strcpy(m.u.enroll.csr, CSR_PEM);
+	if (round_trip(&m, "enroll round trip")) {
+		uint8_t buf[PROTO_MAX_FRAME];
+		struct proto_msg out;
+		size_t len;
+
+		proto_encode(&m, buf, sizeof(buf), &len);
+		proto_decode(buf + PROTO_HDR_LEN, len - PROTO_HDR_LEN, &out);
+		ASSERT_STREQ(out.u.enroll.token, TOK, "token");
+		ASSERT_STREQ(out.u.enroll.csr, CSR_PEM, "csr");
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = PROTO_ENROLLED;
+	strcpy(m.u.enrolled.cert, CERT_PEM);
+	strcpy(m.u.enrolled.ca, CERT_PEM);
+	round_trip(&m, "enrolled round trip");
+	/* A CSR that does not fit PROTO_CSR_MAX: lines of 64, one too many. */
+	n = (size_t)snprintf(big, sizeof(big), "-----BEGIN CERTIFICATE REQUEST-----\\n");
+	while (n < PROTO_CSR_MAX + 64) {
+		memset(big + n, 'A', 64);
+		memcpy(big + n + 64, "\\n", 2);
+		n += 66;
+	}
+	snprintf(big + n, sizeof(big) - n, "-----END CERTIFICATE REQUEST-----\\n");
+	snprintf(json, sizeof(json), "{\"type\":\"enroll\",\"token\":\"%s\",\"csr\":\"%s\"}", TOK,
+		 big);
+	ASSERT_EQ(proto_decode((const uint8_t *)json, strlen(json), &m), PROTO_BAD_FIELD,
+		  "csr too long");
+	memset(&m, 0, sizeof(m));
+	m.type = PROTO_ENROLL;
+	strcpy(m.u.enroll.token, TOK);
+	ASSERT_EQ(proto_encode(&m, (uint8_t *)json, sizeof(json), &n), -EINVAL, "encode: no csr");
+	ASSERT_TRUE(proto_pem_ok(CSR_PEM, sizeof(CSR_PEM), "CERTIFICATE REQUEST"), "pem ok");
+	ASSERT_TRUE(!proto_pem_ok(CSR_PEM, 10, "CERTIFICATE REQUEST"), "no NUL within cap");
+}
+
 T_MAIN(T_CASE(test_round_trip), T_CASE(test_known_answer), T_CASE(test_known_answer_modes),
        T_CASE(test_offer), T_CASE(test_refusals), T_CASE(test_encode_refuses),
-       T_CASE(test_framing_bytewise), T_CASE(test_framing_refusals), T_CASE(test_max_body))
+       T_CASE(test_framing_bytewise), T_CASE(test_framing_refusals), T_CASE(test_max_body),
+       T_CASE(test_enroll))

@@ -895,6 +895,46 @@ out:
 	EVP_PKEY_free(k2);
 }
 
+/* A token's packet (CGSPT1): HMAC under the token's key, its own domain apart from signatures. */
+static void test_token_packet(void)
+{
+	uint8_t key[SPA_TOKEN_KEY_LEN], other[SPA_TOKEN_KEY_LEN], pkt[SPA_MAX_LEN],
+		sig[SPA_MAX_LEN];
+	struct spa_msg m;
+	int n, ns;
+
+	if (!ASSERT_TRUE(keys(), "keys"))
+		return;
+	memset(key, 0x5a, sizeof(key));
+	memset(other, 0x5b, sizeof(other));
+	n = spa_build_token("0123456789abcdef", IPPROTO_TCP, 8443, NOW, key, pkt, sizeof(pkt));
+	if (!ASSERT_EQ(n, 114, "length"))
+		return;
+	ASSERT_MEMEQ(pkt, "CGSPT1\x10", 7, "magic, id length");
+	if (!ASSERT_EQ(spa_parse(pkt, (size_t)n, &m), SPA_OK, "parse"))
+		return;
+	ASSERT_TRUE(m.token, "a token's");
+	ASSERT_STREQ(m.name, "0123456789abcdef", "id");
+	ASSERT_EQ(spa_verify_token(pkt, (size_t)n, &m, key), SPA_OK, "MAC");
+	ASSERT_EQ(spa_verify_token(pkt, (size_t)n, &m, other), SPA_BAD_SIGNATURE, "other key");
+	ASSERT_EQ(spa_verify(pkt, (size_t)n, &m, dev_key), SPA_MALFORMED, "not for spa_verify");
+	pkt[20] ^= 1; /* the time */
+	ASSERT_EQ(spa_parse(pkt, (size_t)n, &m), SPA_OK, "parse altered");
+	ASSERT_EQ(spa_verify_token(pkt, (size_t)n, &m, key), SPA_BAD_SIGNATURE, "altered time");
+	/* A signed packet is not a token's, even under a MAC key. */
+	ns = spa_build("0123456789abcdef", IPPROTO_TCP, 8443, NOW, dev_key, sig, sizeof(sig));
+	if (ASSERT_TRUE(ns > 0, "signed") && ASSERT_EQ(spa_parse(sig, (size_t)ns, &m), SPA_OK, "p"))
+		ASSERT_EQ(spa_verify_token(sig, (size_t)ns, &m, key), SPA_MALFORMED, "signed one");
+	/* A token packet's name must be a token id. */
+	ASSERT_EQ(spa_build_token("dev1", IPPROTO_TCP, 8443, NOW, key, pkt, sizeof(pkt)), -EINVAL,
+		  "build: not an id");
+	n = spa_build("dev1", IPPROTO_TCP, 8443, NOW, dev_key, pkt, sizeof(pkt));
+	memcpy(pkt, "CGSPT1", 6);
+	ASSERT_EQ(spa_parse(pkt, (size_t)n, &m), SPA_MALFORMED, "parse: not an id");
+	ASSERT_EQ(spa_build_token("0123456789abcdef", IPPROTO_TCP, 8443, NOW, key, pkt, 113),
+		  -ENOSPC, "short buffer");
+}
+
 static void test_cleanup(void)
 {
 	EVP_PKEY_free(dev_key);
@@ -907,4 +947,5 @@ T_MAIN(T_CASE(test_roundtrip), T_CASE(test_build_errors), T_CASE(test_parse_tabl
        T_CASE(test_p256), T_CASE(test_replay_and_skew), T_CASE(test_replay_bounded),
        T_CASE(test_full_path), T_CASE(test_names), T_CASE(test_device_key),
        T_CASE(test_replay_fair_share), T_CASE(test_keys_cache), T_CASE(test_replay_busy),
-       T_CASE(test_replay_restart), T_CASE(test_replay_load_refusals), T_CASE(test_cleanup))
+       T_CASE(test_replay_restart), T_CASE(test_replay_load_refusals), T_CASE(test_token_packet),
+       T_CASE(test_cleanup))
