@@ -17,7 +17,7 @@ TMP=$(mktemp -d /tmp/cg-enr.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cge-c1-$$ C2=cge-c2-$$ SW=cge-sw-$$ GW=cge-gw-$$ SRV=cge-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 
 lan_topology $C1 $C2 $SW $GW $SRV
@@ -54,7 +54,7 @@ cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
 enroll_of() { cg -j stats | jq -r ".auth.enroll.$1"; }
 spa_of() { cg -j stats | jq -r ".auth.spa.$1"; }
 is() { [ "$("${@:2}")" = "$1" ]; }
-token() { "$CAPGATE" ca token --dir "$1" --device "$2" --group sensors --ttl "$3" 2>/dev/null; }
+token() { "$CAPGATE" ca token --dir "$1" --device "$2" --app sensor --group sensors --ttl "$3" 2>/dev/null; }
 # enroll NS DIR TOKEN-FILE: capgate enroll on a device; output in DIR.out
 enroll() {
 	nsx "$1" "$CAPGATE" enroll --gateway 10.10.1.1 --token-file "$3" --dir "$2" \
@@ -81,10 +81,10 @@ token "$PKI" new1 1h >"$TMP/t1"
 check "token_format" grep -Eq '^cg1\.[0-9a-f]{16}\.[0-9a-f]{64}\.[0-9a-f]{64}$' "$TMP/t1"
 check "token_record_0600" is 600 mode_of "$PKI"/tokens/*.json
 check "enroll_by_token" enroll $C1 "$TMP/d1" "$TMP/t1"
-check "enroll_prints_identity" grep -q "enrolled as spiffe://capgate/device/new1" "$TMP/d1.out"
-check "device_key_0600" is 600 mode_of "$TMP/d1/new1.key"
-check "key_never_left_device" not test -e "$PKI/new1.key"
-check "gateway_has_certificate" test -s "$PKI/new1.crt"
+check "enroll_prints_identity" grep -q "enrolled as spiffe://capgate/device/new1/app/sensor" "$TMP/d1.out"
+check "device_key_0600" is 600 mode_of "$TMP/d1/new1@sensor.key"
+check "key_never_left_device" not test -e "$PKI/new1@sensor.key"
+check "gateway_has_certificate" test -s "$PKI/new1@sensor.crt"
 check "ca_pinned" cmp -s "$TMP/d1/ca.crt" "$PKI/ca.crt"
 check "enroll_ok_counted" is 1 enroll_of ok
 check "token_spa_opened_the_door" is 1 spa_of ok
@@ -94,9 +94,8 @@ cat >"$TMP/c1.ini" <<EOF
 [client]
 gateway = 10.10.1.1
 ca = $TMP/d1/ca.crt
-cert = $TMP/d1/new1.crt
-key = $TMP/d1/new1.key
-app = sensor
+cert = $TMP/d1/new1@sensor.crt
+key = $TMP/d1/new1@sensor.key
 tun = cg0
 retry_max = 2s
 EOF
@@ -112,7 +111,7 @@ stop $AGENT
 check "reuse_refused_same_source" not enroll $C1 "$TMP/d2" "$TMP/t1"
 check "reuse_reason_spent" refused_with "$TMP/d2" "enroll: spent"
 check "reuse_counted" is 1 enroll_of spent
-check "refused_enroll_leaves_no_key" not test -e "$TMP/d2/new1.key"
+check "refused_enroll_leaves_no_key" not test -e "$TMP/d2/new1@sensor.key"
 spa_unknown=$(spa_of unknown_device)
 check "reuse_refused_other_source" not enroll $C2 "$TMP/d3" "$TMP/t1"
 check "reuse_spa_refused" is $((spa_unknown + 1)) spa_of unknown_device
@@ -123,7 +122,7 @@ exp=$(jq -r .expires "$PKI/tokens/$(cut -d. -f2 "$TMP/t2").json")
 poll 5 expired "$exp"
 check "expired_refused" not enroll $C2 "$TMP/d4" "$TMP/t2"
 check "expired_spa_refused" is $((spa_unknown + 2)) spa_of unknown_device
-check "expired_not_enrolled" not test -e "$PKI/new2.crt"
+check "expired_not_enrolled" not test -e "$PKI/new2@sensor.crt"
 
 # Altered: one hex digit of the secret changed: the SPA's MAC does not verify.
 token "$PKI" new2 1h >"$TMP/t3"

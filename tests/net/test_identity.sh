@@ -36,8 +36,9 @@ bg $SRV python3 -m http.server --directory "$TMP/www" --bind 10.10.2.2 80
 bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22
 poll 10 nsx $SRV curl -sf -m 1 http://10.10.2.2/
 
-# App certificates of dev1 (sensor, shell), dev2's own and its sensor's, a P-256 dev3.
-pki_devices "$PKI" dev1@sensor dev1@shell dev2 dev2@sensor
+# App certificates of dev1 (sensor, shell), dev2's own and its sensor's, a P-256 dev3,
+# dev4's own (device) certificate.
+pki_devices "$PKI" dev1@sensor dev1@shell dev2 dev2@sensor dev4
 "$CAPGATE" ca issue --dir "$PKI" --device dev3 --app sensor --key-type p256 >/dev/null
 
 # gateway_config: the gateway; the policy: app sensor reaches the web server, dev1's
@@ -66,6 +67,11 @@ gateway_config() {
 			[allow shell]
 			device = dev1
 			app = shell
+			services = ssh
+			mode = integrity
+
+			[allow own]
+			device = dev4
 			services = ssh
 			mode = integrity
 		EOF
@@ -183,6 +189,16 @@ check "app_certificate_served" poll 20 has_session dev2 sensor
 check "device_certificate_refused_at_spa" poll 10 gt_than "$before" auth_of spa unknown_device
 check "device_certificate_no_session" test "$(cg -j session list | jq 'map(select(.app == "")) | length')" -eq 0
 disconnect $C1
+# A section without app covers device certificates: dev4's own gets its ssh scope only.
+client_ini_head "$PKI" dev4 >"$TMP/dev4.ini"
+connect $C1 "$TMP/dev4.ini"
+check "device_certificate_section_served" poll 20 has_session dev4 ""
+check "device_certificate_own_scopes" test "$(cg -j session list | jq -r 'map(select(.device == "dev4"))[0].scopes | map(.ports) | join(",")')" = "22-22"
+poll 5 tun_up $C1
+check "device_certificate_reaches_ssh" poll 5 tcp_ok $C1 22
+check "device_certificate_not_web" not http_ok $C1
+disconnect $C1
+poll 10 has_sessions 1
 
 # Ed25519 and P-256 devices side by side, both through the tunnel.
 check "p256_certificate" sh -c "openssl x509 -in '$PKI/dev3@sensor.crt' -noout -text | grep -q 'prime256v1'"

@@ -20,7 +20,7 @@ TMP=$(mktemp -d /tmp/cg-rev.XXXXXX)
 trap 'rc=$?; rm -rf "$TMP"; netns_cleanup "$rc"' EXIT
 
 C1=cgr-c1-$$ C2=cgr-c2-$$ SW=cgr-sw-$$ GW=cgr-gw-$$ SRV=cgr-srv-$$
-API=127.0.0.1:7070
+API=unix:$TMP/api.sock
 PKI=$TMP/pki
 GWPID=
 
@@ -64,17 +64,17 @@ session_of() { cg -j session list | jq -r --arg d "$1" 'map(select(.device == $d
 has_session_of() { [ -n "$(session_of "$1")" ]; }
 stat_is() { [ "$(cg -j stats | jq -r "$1")" = "$2" ]; }
 udp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" udp 10.10.2.2 7 1; }
-reload_api() { nsx $GW curl -s -o "$TMP/reload.json" -w '%{http_code}' -X POST "http://$API/v1/reload"; }
+reload_api() { nsx $GW curl -s --unix-socket "${API#unix:}" -o "$TMP/reload.json" -w '%{http_code}' -X POST "http://localhost/v1/reload"; }
 code_is() { [ "$("$@")" = "$CODE" ]; }
 
 lan_topology $C1 $C2 $SW $GW $SRV
 UDP_LOG=$TMP/udp7.log bg $SRV python3 "$TLIB/tcpx.py" serve-udp 7
-pki_devices "$PKI" dev1 dev2
+pki_devices "$PKI" dev1@sensor dev2@sensor
 gateway_config
 bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini" 2>"$TMP/gw.log"
 GWPID=$BG_PID
 poll 15 api_up
-for c in c1:dev1 c2:dev2; do
+for c in c1:dev1@sensor c2:dev2@sensor; do
 	client_ini_head "$PKI" "${c#*:}" >"$TMP/${c%%:*}.ini"
 done
 bg $C1 "$CAPGATE" connect --config "$TMP/c1.ini" 2>>"$TMP/agent1.log"
@@ -155,7 +155,7 @@ cat >"$TMP/ca/ca.cnf" <<-EOF
 EOF
 revoke_cert() {
 	openssl ca -config "$TMP/ca/ca.cnf" -keyfile "$PKI/ca.key" -cert "$PKI/ca.crt" \
-		-revoke "$PKI/$1.crt" >/dev/null 2>&1
+		-revoke "$PKI/$1@sensor.crt" >/dev/null 2>&1
 }
 gen_crl() {
 	openssl ca -config "$TMP/ca/ca.cnf" -keyfile "$PKI/ca.key" -cert "$PKI/ca.crt" \
