@@ -309,13 +309,13 @@ static int judge(const struct authd *a, const struct identity *id, uint8_t *mode
 
 	for (i = 0; i < id->ngroups && i < CG_CERT_GROUPS_MAX; i++)
 		groups[sub.ngroups++] = id->groups[i];
-	sub.ngroups += registry_groups(a->registry, id->device, groups + sub.ngroups,
-				       REGISTRY_GROUPS_MAX);
+	sub.ngroups +=
+		registry_groups(a->registry, id->device, groups + sub.ngroups, REGISTRY_GROUPS_MAX);
 	v = policy_check(&a->cfg->policy, &sub, mode);
 	err = v != POLICY_OK ? -EACCES
 	      : scopes	     ? policy_scopes(&a->cfg->policy, &sub, scopes, CG_MAX_SCOPES, n)
 			     : 0;
-	*why = err == -EACCES ? policy_verdict_str(v)
+	*why = err == -EACCES  ? policy_verdict_str(v)
 	       : err == -E2BIG ? "its [allow] sections together grant more than 16 scopes"
 			       : strerror(-err);
 	return err;
@@ -625,8 +625,8 @@ static struct session *resume_from(struct authd *a, const struct authw_session_r
 static const char *session_revoked(struct authd *a, const struct session *s)
 {
 	static char why[32];
-	const struct revocation *r =
-		revoke_match(a->revoked, s->cert.device, s->cert.app, s->cert.serial, s->cert.serial_len);
+	const struct revocation *r = revoke_match(a->revoked, s->cert.device, s->cert.app,
+						  s->cert.serial, s->cert.serial_len);
 
 	if (!r)
 		return crl_revoked(a->crl, s->cert.issuer, s->cert.serial, s->cert.serial_len)
@@ -1678,7 +1678,8 @@ static size_t revoke_covered(struct authd *a)
 
 		if (!why)
 			continue;
-		log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->cert.device, s->cert.app, why);
+		log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->cert.device,
+			 s->cert.app, why);
 		a->auth_stats[AUTH_REVOKED_LISTED]++;
 		session_end(a, s, AUTHW_R_REVOKED);
 		ended++;
@@ -1783,14 +1784,15 @@ static int rejudge_one(struct authd *a, struct session *s)
 	if (!e) {
 		e = session_rescope(a, s, scopes, n);
 		if (!e) {
-			log_info("auth: session %08x of %s/%s: %zu scope(s) now", s->id, s->cert.device,
-				 s->cert.app, n);
+			log_info("auth: session %08x of %s/%s: %zu scope(s) now", s->id,
+				 s->cert.device, s->cert.app, n);
 			a->auth_stats[AUTH_RESCOPED]++;
 			return 1;
 		}
 		why = strerror(-e);
 	}
-	log_info("auth: session %08x of %s/%s revoked: policy: %s", s->id, s->cert.device, s->cert.app, why);
+	log_info("auth: session %08x of %s/%s revoked: policy: %s", s->id, s->cert.device,
+		 s->cert.app, why);
 	a->auth_stats[AUTH_REVOKED_POLICY]++;
 	session_end(a, s, AUTHW_R_POLICY);
 	return -1;

@@ -150,8 +150,9 @@ static int take(struct crl_set *c, X509_CRL *crl, int i, STACK_OF(X509) * cas, c
 	if (next && X509_cmp_time(next, NULL) < 0)
 		c->expired++;
 	for (j = 0; j < sk_X509_REVOKED_num(rev); j++) {
-		if (identity_serial_bytes(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev, j)),
-				     k.serial, &k.serial_len))
+		if (identity_serial_bytes(
+			    X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev, j)), k.serial,
+			    &k.serial_len))
 			continue; /* longer than any certificate this gateway accepts */
 		if (add(c, &k)) {
 			snprintf(err, errlen, "CRL %s: out of memory", path);

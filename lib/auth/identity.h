@@ -30,7 +30,7 @@ struct identity {
 	uint32_t ngroups;
 	uint8_t serial[CG_SERIAL_MAX]; /* the serial's big-endian magnitude, as encoded */
 	uint8_t serial_len;	       /* 1..CG_SERIAL_MAX */
-	uint8_t issuer[CG_ISSUER_LEN];	/* identity_name_sha256 of the issuer */
+	uint8_t issuer[CG_ISSUER_LEN]; /* identity_name_sha256 of the issuer */
 };
 
 /* Why a certificate has no identity capgate accepts: one name each for logs and counters. */

@@ -89,10 +89,10 @@ enum authw_reason {
 	AUTHW_R_LIMIT,	   /* parent: the device holds max_sessions_per_device already */
 	AUTHW_R_TOO_EARLY, /* parent: renewal before renew_after of the session's lifetime */
 	AUTHW_R_APP_MISMATCH, /* hello names an app that is not the certificate's */
-	AUTHW_R_REVOKED,   /* parent: the device, app or certificate is revoked (or in the CRL) */
-	AUTHW_R_NO_CERT,   /* no certificate, and the first message was not enroll */
-	AUTHW_R_ENROLL,	   /* parent: the enrollment was refused (enum authw_enroll_status) */
-	AUTHW_R_ENROLLED,  /* the certificate was sent: the connection's work is done */
+	AUTHW_R_REVOKED,  /* parent: the device, app or certificate is revoked (or in the CRL) */
+	AUTHW_R_NO_CERT,  /* no certificate, and the first message was not enroll */
+	AUTHW_R_ENROLL,	  /* parent: the enrollment was refused (enum authw_enroll_status) */
+	AUTHW_R_ENROLLED, /* the certificate was sent: the connection's work is done */
 	AUTHW_R_MAX,
 };
 

@@ -74,7 +74,7 @@ const char *spa_verdict_str(enum spa_verdict v);
 
 /* A parsed SPA packet. */
 struct spa_msg {
-	bool token; /* CGSPT1: name is a token id, sig an HMAC */
+	bool token;		     /* CGSPT1: name is a token id, sig an HMAC */
 	char name[SPA_NAME_MAX + 1]; /* the key name, NUL-terminated, validated (spa_name_ok) */
 	uint64_t time_s;
 	uint8_t nonce[SPA_NONCE_LEN];

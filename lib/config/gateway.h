@@ -61,7 +61,7 @@ struct auth_cfg {
 	char devices[CG_PATH_MAX]; /* dir of device certs KEYNAME.crt (SPA); default: ca's dir */
 	/* SPIFFE trust domain of device certificates, default "capgate" (lib/auth/identity.h) */
 	char trust_domain[CG_TRUST_DOMAIN_MAX + 1];
-	char crl[CG_PATH_MAX]; /* CRLs (PEM, one or more, or DER) signed by ca; "" = none */
+	char crl[CG_PATH_MAX];	 /* CRLs (PEM, one or more, or DER) signed by ca; "" = none */
 	struct cidr pool;	 /* virtual addresses, required (IPv4, /8../30) */
 	uint64_t session_ttl_ns; /* default 10m, 30s..24h */
 	uint64_t keepalive_ns;	 /* default 5s: client keepalive interval */

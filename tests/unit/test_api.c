@@ -1300,10 +1300,11 @@ static void test_client_unreachable(void)
 	ASSERT_EQ(ret, -EINVAL, "bad address");
 }
 
-T_MAIN(T_CASE(test_revocation_body), T_CASE(test_rule_body_refusals), T_CASE(test_rule_body_ok), T_CASE(test_rule_body_nul),
-       T_CASE(test_rule_ids), T_CASE(test_rule_id_message), T_CASE(test_sources),
-       T_CASE(test_router), T_CASE(test_dispatch_refusals), T_CASE(test_refusal_names),
-       T_CASE(test_endpoints), T_CASE(test_wire_tcp), T_CASE(test_wire_tcp6),
-       T_CASE(test_wire_unix), T_CASE(test_wire_too_large), T_CASE(test_tcp_token),
-       T_CASE(test_metrics_public), T_CASE(test_unix_no_token), T_CASE(test_socket_mode),
-       T_CASE(test_new_errors), T_CASE(test_token_file), T_CASE(test_client_unreachable))
+T_MAIN(T_CASE(test_revocation_body), T_CASE(test_rule_body_refusals), T_CASE(test_rule_body_ok),
+       T_CASE(test_rule_body_nul), T_CASE(test_rule_ids), T_CASE(test_rule_id_message),
+       T_CASE(test_sources), T_CASE(test_router), T_CASE(test_dispatch_refusals),
+       T_CASE(test_refusal_names), T_CASE(test_endpoints), T_CASE(test_wire_tcp),
+       T_CASE(test_wire_tcp6), T_CASE(test_wire_unix), T_CASE(test_wire_too_large),
+       T_CASE(test_tcp_token), T_CASE(test_metrics_public), T_CASE(test_unix_no_token),
+       T_CASE(test_socket_mode), T_CASE(test_new_errors), T_CASE(test_token_file),
+       T_CASE(test_client_unreachable))
