@@ -212,6 +212,23 @@ struct cli {
 	int done;
 };
 
+/*
+ * Runs fn(arg) in a thread while serving the daemon, until *done or 10 s
+ * (the clients' own timeouts are shorter), then joins it. 0 or -EAGAIN.
+ */
+static int serve_thread(struct authd *a, pthread_t *th, void *(*fn)(void *), void *arg,
+			const int *done)
+{
+	uint64_t deadline = now_ns() + 10 * SEC_NS;
+
+	if (pthread_create(th, NULL, fn, arg))
+		return -EAGAIN;
+	while (!__atomic_load_n(done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
+		pump(a, 10);
+	pthread_join(*th, NULL);
+	return 0;
+}
+
 static void *cli_run(void *arg)
 {
 	struct cli *k = arg;
@@ -229,7 +246,6 @@ static void *cli_run(void *arg)
 static int cli_connect_app(struct authd *a, struct cli *k, const char *dev, const char *app,
 			   uint8_t mode, uint8_t cipher, uint32_t resume)
 {
-	uint64_t deadline = now_ns() + 10 * SEC_NS;
 
 	memset(k, 0, sizeof(*k));
 	snprintf(k->crt, sizeof(k->crt), "%s/%s.crt", dir, dev);
@@ -247,12 +263,7 @@ static int cli_connect_app(struct authd *a, struct cli *k, const char *dev, cons
 		.cipher = cipher,
 		.resume = resume,
 	};
-	if (pthread_create(&k->th, NULL, cli_run, k))
-		return -EAGAIN;
-	while (!__atomic_load_n(&k->done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
-		pump(a, 10);
-	pthread_join(k->th, NULL);
-	return k->ret;
+	return serve_thread(a, &k->th, cli_run, k, &k->done) ?: k->ret;
 }
 
 static int cli_connect_as(struct authd *a, struct cli *k, const char *dev, uint8_t mode,
@@ -1324,7 +1335,6 @@ static void *dev_run(void *arg)
 static int dev_enroll_as(struct authd *a, struct dev *d, const char *sub, const char *token,
 			 enum ca_key_type key_type)
 {
-	uint64_t deadline = now_ns() + 10 * SEC_NS;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "%s/%s", dir, sub);
@@ -1337,12 +1347,7 @@ static int dev_enroll_as(struct authd *a, struct dev *d, const char *sub, const 
 		.key_type = key_type,
 		.timeout_ns = 5 * SEC_NS,
 	};
-	if (pthread_create(&d->th, NULL, dev_run, d))
-		return -EAGAIN;
-	while (!__atomic_load_n(&d->done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
-		pump(a, 10);
-	pthread_join(d->th, NULL);
-	return d->ret;
+	return serve_thread(a, &d->th, dev_run, d, &d->done) ?: d->ret;
 }
 
 static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const char *token)
@@ -1354,7 +1359,6 @@ static int dev_enroll(struct authd *a, struct dev *d, const char *sub, const cha
 static int connect_with(struct authd *a, const char *ca, const char *cert, const char *key,
 			char *err, size_t errlen)
 {
-	uint64_t deadline = now_ns() + 10 * SEC_NS;
 	struct cli k;
 
 	memset(&k, 0, sizeof(k));
@@ -1364,11 +1368,8 @@ static int connect_with(struct authd *a, const char *ca, const char *cert, const
 				    .cert = cert,
 				    .key = key,
 				    .timeout_ns = 5 * SEC_NS };
-	if (pthread_create(&k.th, NULL, cli_run, &k))
+	if (serve_thread(a, &k.th, cli_run, &k, &k.done))
 		return -EAGAIN;
-	while (!__atomic_load_n(&k.done, __ATOMIC_ACQUIRE) && now_ns() < deadline)
-		pump(a, 10);
-	pthread_join(k.th, NULL);
 	snprintf(err, errlen, "%s", k.err);
 	if (!k.ret)
 		authc_close(&k.c, true);
