@@ -218,8 +218,17 @@ say "gate: $(cg -j stats | jq -r '.reasons.pass_encrypted.packets') encrypted pa
 	"$(cg -j stats | jq -r '.auth.data_path.received.ok') opened"
 say "the page's text on the client's wire now: $(grep -a -c "$MARKER" "$TMP/encrypted.pcap" || true) time(s)" \
 	"in $(tcpdump -r "$TMP/encrypted.pcap" 2>/dev/null | wc -l) captured packets"
+
+step "The device dev2 is reported lost: the operator revokes it, no restart"
+say "\$ capgate device revoke dev2 --note lost"
+cg device revoke dev2 --note lost | sed 's/^/    | /'
+poll 5 no_session || true
+say "sessions now: $(cg -j session list | jq length); its address and keys are freed"
+show_http 10.10.2.2
+denied_revoked() { [ "$(cg -j stats | jq -r '.auth.denied_revoked + .auth.spa.revoked')" -gt 0 ]; }
+poll 15 denied_revoked || true
+say "its agent keeps trying: refused as revoked $(cg -j stats | jq -r '.auth.denied_revoked + .auth.spa.revoked') time(s) (SPA and TLS)"
 stop "$AGENT"
-poll 10 no_session || true
 
 step "What the gate counted"
 cg stats | sed 's/^/    | /'
