@@ -270,6 +270,47 @@ static long long proc_limit(pid_t pid, const char *name)
 	return v;
 }
 
+/*
+ * The worker is a fresh program (authw_start spawns /proc/self/exe), not a
+ * fork of this threaded one, which could have inherited a lock held by another
+ * thread; and it holds nothing but stdio (its log), the listening socket (3)
+ * and its socket to the parent (4).
+ */
+static void exec_checks(pid_t pid)
+{
+	char path[64], cmd[64] = "";
+	struct dirent *e;
+	unsigned int fds = 0, others = 0;
+	long fd;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "r");
+	if (ASSERT_TRUE(f != NULL, path)) {
+		if (!fgets(cmd, sizeof(cmd), f))
+			cmd[0] = 0;
+		fclose(f);
+	}
+	ASSERT_STREQ(cmd, AUTHW_ARGV0, "argv[0]: the worker program, not a fork of the test");
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (ASSERT_TRUE(d != NULL, path)) {
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			fd = strtol(e->d_name, NULL, 10);
+			if (fd >= 0 && fd <= 4)
+				fds |= 1U << fd;
+			else
+				others++;
+		}
+		closedir(d);
+	}
+	ASSERT_EQ(fds, 0x1f, "descriptors 0..4");
+	ASSERT_EQ(others, 0, "no other descriptor");
+}
+
 /* The worker's root is an empty directory that is not ours, and its limits are set. */
 static void sandbox_checks(pid_t pid)
 {
@@ -338,6 +379,7 @@ static void test_worker_unprivileged(void)
 	ASSERT_TRUE(groups_ok, "no supplementary groups");
 	ASSERT_TRUE(seccomp_ok, "Seccomp: 2 (filter)");
 	sandbox_checks(w.pid);
+	exec_checks(w.pid);
 	authw_stop(&w);
 	ASSERT_EQ(w.pid, -1, "stopped");
 	authw_stop(&w); /* idempotent */
