@@ -385,6 +385,27 @@ static void test_worker_unprivileged(void)
 	authw_stop(&w); /* idempotent */
 }
 
+/*
+ * The worker reads the key itself: a key it cannot read fails the start at
+ * once (the worker exits with its reason), not after the READY timeout.
+ */
+static void test_bad_key_fails_start(void)
+{
+	struct authw_cfg cfg = { .bind_addr = "127.0.0.1" };
+	struct authw w = AUTHW_INIT;
+	uint64_t t0;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup"))
+		return;
+	cfg.ca = p(0, dir, "ca.crt");
+	cfg.cert = p(1, dir, "gateway.crt");
+	cfg.key = p(2, dir, "missing.key");
+	t0 = now_ns();
+	ASSERT_EQ(authw_start(&cfg, &w), -EPIPE, "the worker ended before READY");
+	ASSERT_TRUE(now_ns() - t0 < 4000000000ULL, "at once, not at the READY timeout");
+	ASSERT_EQ(w.pid, -1, "no worker");
+}
+
 /* A system call outside the allow-list (the test-only request: socket()) kills it: SIGSYS. */
 static void test_forbidden_syscall_kills(void)
 {
@@ -796,6 +817,6 @@ static void test_tables(void)
 }
 
 T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_forbidden_syscall_kills),
-       T_CASE(test_grant_renew_and_drop), T_CASE(test_downgrade_refused), T_CASE(test_deny),
-       T_CASE(test_other_ca_no_request), T_CASE(test_identity_from_certificate),
-       T_CASE(test_silent_client_and_kill))
+       T_CASE(test_bad_key_fails_start), T_CASE(test_grant_renew_and_drop),
+       T_CASE(test_downgrade_refused), T_CASE(test_deny), T_CASE(test_other_ca_no_request),
+       T_CASE(test_identity_from_certificate), T_CASE(test_silent_client_and_kill))
