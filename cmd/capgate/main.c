@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/capgate/cmd.h"
+#include "lib/auth/privsep.h"
 #include "lib/base/log.h"
 
 struct subcommand {
@@ -83,6 +84,8 @@ int main(int argc, char **argv)
 	size_t i;
 	int err;
 
+	/* The gateway's TLS worker is this program started again (authw_start). */
+	authw_worker_entry(argc, argv);
 	if (argc < 2) {
 		usage();
 		return 2;

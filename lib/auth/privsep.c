@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "lib/auth/sandbox.h"
 #include "lib/base/addr.h"
 #include "lib/base/log.h"
+#include "lib/base/parse_num.h"
 #include "lib/config/gateway.h"
 
 #define DEF_HANDSHAKE_NS (10ULL * 1000000000ULL)
@@ -1111,17 +1113,6 @@ static int drop_privs(uid_t uid, gid_t gid)
 	return caps_empty();
 }
 
-static void close_others(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-
-	if (lo > 3)
-		close_range(3, (unsigned int)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned int)(lo > 2 ? lo + 1 : 3), (unsigned int)hi - 1, 0);
-	close_range((unsigned int)hi + 1, ~0U, 0);
-}
-
 static void reset_signals(pid_t parent)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
@@ -1150,32 +1141,61 @@ static int log_to_parent(int logfd)
 	return 0;
 }
 
-static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int pfd, int logfd,
-		       uid_t uid, gid_t gid, pid_t parent)
+/*
+ * The worker is a fresh program (authw_start spawns /proc/self/exe), never a
+ * fork of the threaded daemon: a forked child could inherit a lock another
+ * thread held (the allocator's, OpenSSL's, the log's) and wait on it forever.
+ * Its descriptors are these; its argv carries the rest of its configuration.
+ */
+enum { WFD_LISTEN = 3, WFD_PARENT, WFD_LOG };
+enum {
+	WA_CA = 1,
+	WA_CERT,
+	WA_KEY,
+	WA_TRUST_DOMAIN,
+	WA_UID,
+	WA_GID,
+	WA_PARENT,
+	WA_MAX_CLIENTS,
+	WA_DEAD_AFTER_NS,
+	WA_HANDSHAKE_NS,
+	WA_ENROLL,
+	WA_LOG_LEVEL,
+	WA_N,
+};
+
+static int worker_main(const struct authw_cfg *cfg, uid_t uid, gid_t gid, pid_t parent)
 {
 	struct worker w = {
-		.ctx = ctx,
-		.trust_domain = cfg->trust_domain ? cfg->trust_domain : CG_TRUST_DOMAIN_DEFAULT,
-		.lfd = lfd,
-		.pfd = pfd,
+		.trust_domain = cfg->trust_domain,
+		.lfd = WFD_LISTEN,
+		.pfd = WFD_PARENT,
 		.dead_after_ns = cfg->dead_after_ns ? cfg->dead_after_ns : CG_DEAD_AFTER_DEFAULT_NS,
 		.handshake_ns = cfg->handshake_ns ? cfg->handshake_ns : DEF_HANDSHAKE_NS,
 		.max = cfg->max_clients ? cfg->max_clients : DEF_MAX_CLIENTS,
 		.enroll = cfg->enroll,
 	};
 	struct authw_ready ready = { .type = AUTHW_READY };
-	int err, ret = 1, hi = lfd > pfd ? lfd : pfd;
+	char why[512] = "";
+	int err, ret = 1;
 
-	if (log_to_parent(logfd))
+	if (log_to_parent(WFD_LOG))
 		goto out;
-	close_others(lfd, pfd);
+	/* Left: stdio (the log), the listening socket and the parent's socket. */
+	close_range(WFD_LOG, ~0U, 0);
+	/* The key is read here, as root, by the worker alone: the daemon never holds it. */
+	w.ctx = tls_server_ctx(cfg->ca, cfg->cert, cfg->key, why, sizeof(why));
+	if (!w.ctx || (cfg->enroll && tls_server_enroll(w.ctx, cfg->ca, why, sizeof(why)))) {
+		log_err("auth worker: %s", why);
+		goto out;
+	}
 	/* jansson seeds its hash from /dev/urandom at its first object: now, while it can. */
 	json_object_seed(0);
 	/*
-	 * Descriptors: 0..hi, one per client, and one more to accept and refuse
-	 * a client past max (at the limit accept() would fail and poll() spin).
+	 * Descriptors: 0..WFD_PARENT, one per client, and one more to accept and
+	 * refuse a client past max (at the limit accept() would fail and poll() spin).
 	 */
-	err = sandbox_rlimits((uint64_t)hi + 2 + w.max,
+	err = sandbox_rlimits((uint64_t)WFD_PARENT + 2 + w.max,
 			      DATA_BASE + (uint64_t)w.max * DATA_PER_CLIENT + DATA_SANITIZER);
 	if (!err)
 		err = sandbox_empty_root();
@@ -1202,7 +1222,7 @@ static int worker_main(const struct authw_cfg *cfg, SSL_CTX *ctx, int lfd, int p
 		goto out;
 	}
 	ready.pid = (uint32_t)getpid();
-	if (authw_send(pfd, &ready, sizeof(ready)))
+	if (authw_send(w.pfd, &ready, sizeof(ready)))
 		goto out;
 	ret = worker_loop(&w);
 out:
@@ -1212,6 +1232,45 @@ out:
 	free(w.pconn);
 	free(w.pslot);
 	return ret;
+}
+
+static int arg_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+void authw_worker_entry(int argc, char **argv)
+{
+	struct authw_cfg cfg = { 0 };
+	uint32_t uid, gid, parent, level, enroll;
+
+	if (argc < 1 || strcmp(argv[0], AUTHW_ARGV0) != 0)
+		return;
+	if (argc != WA_N || parse_u32(argv[WA_UID], 1, UINT32_MAX - 1, &uid) ||
+	    parse_u32(argv[WA_GID], 0, UINT32_MAX - 1, &gid) ||
+	    parse_u32(argv[WA_PARENT], 1, INT32_MAX, &parent) ||
+	    parse_u32(argv[WA_MAX_CLIENTS], 0, UINT32_MAX / 2, &cfg.max_clients) ||
+	    arg_u64(argv[WA_DEAD_AFTER_NS], &cfg.dead_after_ns) ||
+	    arg_u64(argv[WA_HANDSHAKE_NS], &cfg.handshake_ns) ||
+	    parse_u32(argv[WA_ENROLL], 0, 1, &enroll) ||
+	    parse_u32(argv[WA_LOG_LEVEL], LOG_LVL_ERR, LOG_LVL_DEBUG, &level)) {
+		log_err("auth worker: started with the wrong arguments");
+		_exit(2);
+	}
+	log_set_level((enum log_level)level);
+	cfg.ca = argv[WA_CA];
+	cfg.cert = argv[WA_CERT];
+	cfg.key = argv[WA_KEY];
+	cfg.trust_domain = argv[WA_TRUST_DOMAIN];
+	cfg.enroll = enroll;
+	/* _exit: no atexit handler of the program (nor LeakSanitizer) runs in the worker. */
+	_exit(worker_main(&cfg, (uid_t)uid, (gid_t)gid, (pid_t)parent));
 }
 
 static int listen_socket(const struct authw_cfg *cfg, uint16_t *port)
@@ -1285,20 +1344,91 @@ static void relay(int fd)
 			break;
 }
 
+/*
+ * Starts the worker program: /proc/self/exe as AUTHW_ARGV0 with the listening
+ * socket, its end of the socketpair and the log socket as WFD_*. posix_spawn
+ * (a vfork and an exec, no fork handlers) runs nothing of ours in between,
+ * which is what a threaded process may do.
+ */
+static int spawn_worker(const struct authw_cfg *cfg, uid_t uid, gid_t gid, const int fds[3],
+			pid_t *pid)
+{
+	char nums[WA_N][24];
+	char *argv[WA_N + 1] = { [0] = AUTHW_ARGV0 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int hi[3] = { -1, -1, -1 }, i, ret;
+
+	argv[WA_CA] = (char *)(cfg->ca ? cfg->ca : "");
+	argv[WA_CERT] = (char *)(cfg->cert ? cfg->cert : "");
+	argv[WA_KEY] = (char *)(cfg->key ? cfg->key : "");
+	argv[WA_TRUST_DOMAIN] =
+		(char *)(cfg->trust_domain ? cfg->trust_domain : CG_TRUST_DOMAIN_DEFAULT);
+	snprintf(nums[WA_UID], sizeof(nums[0]), "%u", (unsigned int)uid);
+	snprintf(nums[WA_GID], sizeof(nums[0]), "%u", (unsigned int)gid);
+	snprintf(nums[WA_PARENT], sizeof(nums[0]), "%d", (int)getpid());
+	snprintf(nums[WA_MAX_CLIENTS], sizeof(nums[0]), "%u", cfg->max_clients);
+	snprintf(nums[WA_DEAD_AFTER_NS], sizeof(nums[0]), "%llu",
+		 (unsigned long long)cfg->dead_after_ns);
+	snprintf(nums[WA_HANDSHAKE_NS], sizeof(nums[0]), "%llu",
+		 (unsigned long long)cfg->handshake_ns);
+	snprintf(nums[WA_ENROLL], sizeof(nums[0]), "%d", cfg->enroll ? 1 : 0);
+	snprintf(nums[WA_LOG_LEVEL], sizeof(nums[0]), "%d", (int)log_get_level());
+	for (i = WA_UID; i < WA_N; i++)
+		argv[i] = nums[i];
+
+	/* Copies above WFD_LOG, so that no dup2 onto 3..5 overwrites a source. */
+	for (i = 0; i < 3; i++) {
+		hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, WFD_LOG + 1);
+		if (hi[i] < 0) {
+			ret = -errno;
+			goto out;
+		}
+	}
+	ret = -posix_spawn_file_actions_init(&fa);
+	if (ret)
+		goto out;
+	ret = -posix_spawnattr_init(&at);
+	if (ret) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto out;
+	}
+	sigemptyset(&none);
+	sigfillset(&all);
+	/* Only stdio and WFD_* cross the exec; every signal default and unblocked. */
+	for (i = 0; i < 3 && !ret; i++)
+		ret = -posix_spawn_file_actions_adddup2(&fa, hi[i], WFD_LISTEN + i);
+	if (!ret)
+		ret = -posix_spawn_file_actions_addclosefrom_np(&fa, WFD_LOG + 1);
+	if (!ret)
+		ret = -posix_spawnattr_setsigmask(&at, &none);
+	if (!ret)
+		ret = -posix_spawnattr_setsigdefault(&at, &all);
+	if (!ret)
+		ret = -posix_spawnattr_setflags(&at,
+						POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (!ret)
+		ret = -posix_spawn(pid, "/proc/self/exe", &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+out:
+	for (i = 0; i < 3; i++)
+		if (hi[i] >= 0)
+			close(hi[i]);
+	return ret;
+}
+
 int authw_start(const struct authw_cfg *cfg, struct authw *w)
 {
 	const char *user = cfg->user && *cfg->user ? cfg->user : "nobody";
-	char err[512] = "";
 	struct pollfd p;
 	union authw_msg m;
-	SSL_CTX *ctx = NULL;
 	struct passwd *pw;
 	uint32_t type;
 	uint16_t port = 0;
 	size_t len;
-	pid_t pid = -1, parent = getpid();
-	uid_t uid;
-	gid_t gid;
+	pid_t pid = -1;
 	int sv[2] = { -1, -1 }, lg[2] = { -1, -1 }, lfd = -1, ret, status;
 
 	if (geteuid() != 0) {
@@ -1310,18 +1440,6 @@ int authw_start(const struct authw_cfg *cfg, struct authw *w)
 	if (!pw || pw->pw_uid == 0) {
 		ret = -ENOENT;
 		log_err("auth worker: no unprivileged user \"%s\"", user);
-		goto out;
-	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	ctx = tls_server_ctx(cfg->ca, cfg->cert, cfg->key, err, sizeof(err));
-	if (!ctx) {
-		ret = -errno;
-		log_err("auth worker: %s", err);
-		goto out;
-	}
-	if (cfg->enroll && (ret = tls_server_enroll(ctx, cfg->ca, err, sizeof(err)))) {
-		log_err("auth worker: %s", err);
 		goto out;
 	}
 	lfd = listen_socket(cfg, &port);
@@ -1337,22 +1455,17 @@ int authw_start(const struct authw_cfg *cfg, struct authw *w)
 		log_errno(ret, "auth worker: socketpair");
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		log_errno(ret, "auth worker: fork");
+	ret = spawn_worker(cfg, pw->pw_uid, pw->pw_gid, (const int[3]){ lfd, sv[1], lg[1] }, &pid);
+	if (ret) {
+		pid = -1;
+		log_errno(ret, "auth worker: cannot start /proc/self/exe");
 		goto out;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		close(lg[0]);
-		_exit(worker_main(cfg, ctx, lfd, sv[1], lg[1], uid, gid, parent));
 	}
 	close(sv[1]);
 	sv[1] = -1;
 	close(lg[1]);
 	lg[1] = -1;
-	/* READY means: privileges dropped and checked. */
+	/* READY means: the TLS context loaded, privileges dropped and checked. */
 	p = (struct pollfd){ .fd = sv[0], .events = POLLIN };
 	ret = poll(&p, 1, READY_TIMEOUT_MS);
 	if (ret <= 0) {
@@ -1380,8 +1493,7 @@ fail:
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 out:
-	/* The parent keeps neither the server key nor the listening socket. */
-	SSL_CTX_free(ctx);
+	/* The parent keeps no listening socket (and never had the server key). */
 	if (lfd >= 0)
 		close(lfd);
 	if (sv[0] >= 0)

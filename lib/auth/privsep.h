@@ -292,7 +292,7 @@ int authw_send(int fd, const void *msg, size_t len);
 int authw_recv(int fd, void *buf, size_t cap, size_t *len);
 
 struct authw_cfg {
-	const char *ca, *cert, *key; /* PEM files; the key is read before the fork, as root */
+	const char *ca, *cert, *key; /* PEM files; read by the worker alone, as root */
 	const char *bind_addr;	     /* NULL or "" = any address, IPv6 dual-stack if available */
 	uint16_t port;		     /* auth port; 0 = an ephemeral one (tests), see authw.port */
 	const char *user;	     /* NULL = "nobody" */
@@ -317,16 +317,29 @@ struct authw {
 	}
 
 /*
- * Loads the TLS context and binds the auth port (both as root), forks the
- * worker, which sandboxes itself (RLIMIT_CORE/FSIZE 0, RLIMIT_NOFILE and
- * RLIMIT_DATA bounded, an empty read-only root in its own mount namespace),
- * drops privileges (setgroups, setresgid/setresuid to cfg->user, no
- * capabilities, PR_SET_NO_NEW_PRIVS, not dumpable; it checks that setuid(0)
- * fails), installs its seccomp filter and only then accepts connections.
- * Waits for the worker's READY. Needs root (-EPERM otherwise). Returns 0 and
- * fills *w, or -errno with a reason logged.
+ * Binds the auth port (as root) and starts the worker, a fresh copy of this
+ * program (posix_spawn of /proc/self/exe as AUTHW_ARGV0: never a fork of a
+ * threaded process, whose child could inherit a held lock). The worker, still
+ * root, loads the TLS context (the key is read there only), sandboxes itself
+ * (RLIMIT_CORE/FSIZE 0, RLIMIT_NOFILE and RLIMIT_DATA bounded, an empty
+ * read-only root in its own mount namespace), drops privileges (setgroups,
+ * setresgid/setresuid to cfg->user, no capabilities, PR_SET_NO_NEW_PRIVS, not
+ * dumpable; it checks that setuid(0) fails), installs its seccomp filter and
+ * only then accepts connections. Waits for the worker's READY (5 s). Needs
+ * root (-EPERM otherwise). Returns 0 and fills *w, or -errno with a reason
+ * logged (the worker's own, such as a bad key, relayed).
  */
 int authw_start(const struct authw_cfg *cfg, struct authw *w);
+
+/* argv[0] of the worker program that authw_start spawns. */
+#define AUTHW_ARGV0 "capgate-auth-worker"
+
+/*
+ * Call first in main() of every program that may call authw_start (capgate,
+ * the test runner): if argv[0] is AUTHW_ARGV0, runs the worker and exits,
+ * else returns at once.
+ */
+void authw_worker_entry(int argc, char **argv);
 
 /*
  * The worker cannot write a file (RLIMIT_FSIZE 0), so its stderr is a socket

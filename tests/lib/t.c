@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/auth/privsep.h"
 #include "tests/lib/t.h"
 
 int t_case_failed_;
@@ -32,6 +33,8 @@ int t_main(const char *suite, const struct t_case *cases, size_t n, int argc, ch
 	const char *base;
 	size_t i, failed = 0, skipped = 0;
 
+	/* A test that starts the auth worker starts this program again as the worker. */
+	authw_worker_entry(argc, argv);
 	snprintf(buf, sizeof(buf), "%s", suite);
 	base = basename(buf);
 	for (i = 0; i < n; i++) {

@@ -270,6 +270,47 @@ static long long proc_limit(pid_t pid, const char *name)
 	return v;
 }
 
+/*
+ * The worker is a fresh program (authw_start spawns /proc/self/exe), not a
+ * fork of this threaded one, which could have inherited a lock held by another
+ * thread; and it holds nothing but stdio (its log), the listening socket (3)
+ * and its socket to the parent (4).
+ */
+static void exec_checks(pid_t pid)
+{
+	char path[64], cmd[64] = "";
+	struct dirent *e;
+	unsigned int fds = 0, others = 0;
+	long fd;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "r");
+	if (ASSERT_TRUE(f != NULL, path)) {
+		if (!fgets(cmd, sizeof(cmd), f))
+			cmd[0] = 0;
+		fclose(f);
+	}
+	ASSERT_STREQ(cmd, AUTHW_ARGV0, "argv[0]: the worker program, not a fork of the test");
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (ASSERT_TRUE(d != NULL, path)) {
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			fd = strtol(e->d_name, NULL, 10);
+			if (fd >= 0 && fd <= 4)
+				fds |= 1U << fd;
+			else
+				others++;
+		}
+		closedir(d);
+	}
+	ASSERT_EQ(fds, 0x1f, "descriptors 0..4");
+	ASSERT_EQ(others, 0, "no other descriptor");
+}
+
 /* The worker's root is an empty directory that is not ours, and its limits are set. */
 static void sandbox_checks(pid_t pid)
 {
@@ -338,9 +379,31 @@ static void test_worker_unprivileged(void)
 	ASSERT_TRUE(groups_ok, "no supplementary groups");
 	ASSERT_TRUE(seccomp_ok, "Seccomp: 2 (filter)");
 	sandbox_checks(w.pid);
+	exec_checks(w.pid);
 	authw_stop(&w);
 	ASSERT_EQ(w.pid, -1, "stopped");
 	authw_stop(&w); /* idempotent */
+}
+
+/*
+ * The worker reads the key itself: a key it cannot read fails the start at
+ * once (the worker exits with its reason), not after the READY timeout.
+ */
+static void test_bad_key_fails_start(void)
+{
+	struct authw_cfg cfg = { .bind_addr = "127.0.0.1" };
+	struct authw w = AUTHW_INIT;
+	uint64_t t0;
+
+	if (!need_root() || !ASSERT_TRUE(setup(), "setup"))
+		return;
+	cfg.ca = p(0, dir, "ca.crt");
+	cfg.cert = p(1, dir, "gateway.crt");
+	cfg.key = p(2, dir, "missing.key");
+	t0 = now_ns();
+	ASSERT_EQ(authw_start(&cfg, &w), -EPIPE, "the worker ended before READY");
+	ASSERT_TRUE(now_ns() - t0 < 4000000000ULL, "at once, not at the READY timeout");
+	ASSERT_EQ(w.pid, -1, "no worker");
 }
 
 /* A system call outside the allow-list (the test-only request: socket()) kills it: SIGSYS. */
@@ -819,6 +882,7 @@ static void test_enroll_tables(void)
 }
 
 T_MAIN(T_CASE(test_tables), T_CASE(test_worker_unprivileged), T_CASE(test_forbidden_syscall_kills),
-       T_CASE(test_grant_renew_and_drop), T_CASE(test_downgrade_refused), T_CASE(test_deny),
-       T_CASE(test_other_ca_no_request), T_CASE(test_identity_from_certificate),
-       T_CASE(test_silent_client_and_kill), T_CASE(test_enroll_tables))
+       T_CASE(test_bad_key_fails_start), T_CASE(test_grant_renew_and_drop),
+       T_CASE(test_downgrade_refused), T_CASE(test_deny), T_CASE(test_other_ca_no_request),
+       T_CASE(test_identity_from_certificate), T_CASE(test_silent_client_and_kill),
+       T_CASE(test_enroll_tables))
