@@ -88,6 +88,7 @@ enum auth_stat {
 	AUTH_REVOKED_LISTED,	   /* a live session a new revocation covers, ended */
 	AUTH_RESCOPED,		   /* a live session given new scopes by a policy change */
 	AUTH_REVOKED_POLICY,	   /* a live session a policy change no longer allows, ended */
+	AUTH_RESCOPE_ENDED,	   /* ... an integrity session whose scopes changed (also above) */
 	AUTH_CRL_RELOADED,	   /* [auth] crl changed and was read again */
 	AUTH_CRL_RELOAD_FAILED,	   /* ... and refused: the previous CRLs stay */
 	AUTH_CRL_EXPIRED,	   /* a CRL read past its nextUpdate (honoured, warned) */
@@ -117,6 +118,7 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_REVOKED_LISTED] = "sessions_revoked",
 	[AUTH_RESCOPED] = "sessions_rescoped",
 	[AUTH_REVOKED_POLICY] = "sessions_revoked_by_policy",
+	[AUTH_RESCOPE_ENDED] = "sessions_ended_for_scopes",
 	[AUTH_CRL_RELOADED] = "crl_reloads",
 	[AUTH_CRL_RELOAD_FAILED] = "crl_reload_failed",
 	[AUTH_CRL_EXPIRED] = "crl_expired",
@@ -345,6 +347,10 @@ static unsigned int spa_device_verify(struct authd *a, const uint8_t *pkt, size_
 		log_debug("spa: %s", err);
 		return SPA_UNKNOWN_DEVICE;
 	}
+	/* A certificate revoked by its serial or listed in the CRL opens no door either. */
+	if (revoke_match(a->revoked, id.device, id.app, id.serial, id.serial_len) ||
+	    crl_revoked(a->crl, id.issuer, id.serial, id.serial_len))
+		return SPA_STAT_REVOKED;
 	if (judge(a, &id, NULL, NULL, NULL, &why)) {
 		log_debug("spa: %s: %s", m->name, why);
 		return SPA_UNKNOWN_DEVICE;
@@ -591,12 +597,20 @@ static void conn_drop(struct authd *a, uint64_t conn, const char *why)
 static void session_end(struct authd *a, struct session *s, uint32_t reason)
 {
 	struct authw_kill k = { .type = AUTHW_KILL, .session = s->id, .reason = reason };
+	struct session *cur;
 
 	if (!s->conn) {
 		/* Left by a dead worker (worker_lost): no channel, no other session of it. */
 		session_remove(a, s->id);
 		return;
 	}
+	/*
+	 * The worker knows a channel by the session it uses now (or the grant it
+	 * waits on): a session a renewal replaced is no name it knows.
+	 */
+	cur = conn_current(a, s->conn);
+	if (cur)
+		k.session = cur->id;
 	conn_drop(a, s->conn, NULL);
 	if (a->worker.fd >= 0)
 		to_worker(a, &k, sizeof(k));
@@ -979,6 +993,24 @@ static uint32_t enroll_one(struct authd *a, const struct authw_enroll_request *r
 		goto out;
 	}
 	identity_key_name(rec.device, rec.app, key, keylen);
+	/*
+	 * Spent either way: a token for a revoked identity must not wait for the
+	 * revocation to be lifted, and one for a name already enrolled must not
+	 * replace the certificate of the device that holds it (remove the file,
+	 * and revoke that certificate's serial, to enroll a replacement).
+	 */
+	if (revoke_match(a->revoked, rec.device, rec.app, NULL, 0)) {
+		log_info("auth: enroll %s (token %s) refused: revoked", key, rec.id);
+		ret = AUTHW_E_REVOKED;
+		goto out;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s.crt", a->cfg->auth.devices, key) >=
+		    (int)sizeof(path) ||
+	    !access(path, F_OK) || errno != ENOENT) {
+		log_info("auth: enroll %s (token %s) refused: %s exists", key, rec.id, path);
+		ret = AUTHW_E_EXISTS;
+		goto out;
+	}
 	for (i = 0; i < rec.ngroups; i++)
 		groups[i] = rec.groups[i];
 	if (ca_signer_sign(a->signer, req, rec.device, rec.app, groups, rec.ngroups, &x, err,
@@ -988,9 +1020,7 @@ static uint32_t enroll_one(struct authd *a, const struct authw_enroll_request *r
 			err[0] ? err : "PEM too long");
 		goto out;
 	}
-	if (snprintf(path, sizeof(path), "%s/%s.crt", a->cfg->auth.devices, key) >=
-		    (int)sizeof(path) ||
-	    file_write_atomic(path, out->cert, strlen(out->cert))) {
+	if (file_write_atomic(path, out->cert, strlen(out->cert))) {
 		log_err("auth: enroll %s: token %s spent, but %s could not be written", key, rec.id,
 			path);
 		goto out;
@@ -1781,6 +1811,20 @@ static int rejudge_one(struct authd *a, struct session *s)
 	}
 	if (!e && n == s->nscopes && !memcmp(scopes, s->scopes, n * sizeof(scopes[0])))
 		return 0;
+	/*
+	 * An integrity session's replay window and endpoint live in the gate's
+	 * entry, which the gate updates under its lock: user space can only read
+	 * and write the whole entry, and what the gate records between the two
+	 * (packets accepted, so replayable again) would be rolled back. Such a
+	 * session ends; its agent reconnects and gets the new scopes. Encrypted
+	 * sessions keep their window in tun_windows: rewritten in place.
+	 */
+	if (!e && s->installed && !(s->mode & CG_TUN_F_ENCRYPTED)) {
+		e = -ESTALE;
+		why = "its scopes changed, and an integrity session's entry cannot be rewritten "
+		      "live "
+		      "(its agent reconnects with the new scopes)";
+	}
 	if (!e) {
 		e = session_rescope(a, s, scopes, n);
 		if (!e) {
@@ -1791,6 +1835,8 @@ static int rejudge_one(struct authd *a, struct session *s)
 		}
 		why = strerror(-e);
 	}
+	if (e == -ESTALE)
+		a->auth_stats[AUTH_RESCOPE_ENDED]++;
 	log_info("auth: session %08x of %s/%s revoked: policy: %s", s->id, s->cert.device,
 		 s->cert.app, why);
 	a->auth_stats[AUTH_REVOKED_POLICY]++;

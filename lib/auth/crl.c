@@ -103,11 +103,24 @@ static STACK_OF(X509_CRL) * read_crls(const char *path, char *err, size_t errlen
 {
 	STACK_OF(X509_CRL) *st = sk_X509_CRL_new_null();
 	BIO *b = BIO_new_file(path, "rb");
+	unsigned long e;
 	X509_CRL *c;
 
+	ERR_clear_error();
 	while (st && b && (c = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)))
 		if (!sk_X509_CRL_push(st, c))
 			X509_CRL_free(c);
+	/* PEM ends at a clean end of file only: a block cut short (a file half written) is none. */
+	e = ERR_peek_last_error();
+	if (st && b && sk_X509_CRL_num(st) &&
+	    !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		snprintf(err, errlen, "CRL %s: the PEM block after the %d-th does not parse", path,
+			 sk_X509_CRL_num(st));
+		ERR_clear_error();
+		BIO_free(b);
+		sk_X509_CRL_pop_free(st, X509_CRL_free);
+		return NULL;
+	}
 	if (st && b && !sk_X509_CRL_num(st) && BIO_reset(b) == 0 &&
 	    (c = d2i_X509_CRL_bio(b, NULL)) && !sk_X509_CRL_push(st, c))
 		X509_CRL_free(c);
@@ -131,16 +144,22 @@ static int take(struct crl_set *c, X509_CRL *crl, int i, STACK_OF(X509) * cas, c
 	STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
 	struct crl_entry k = { 0 };
 	EVP_PKEY *key = NULL;
+	bool named = false;
 	int j;
 
-	for (j = 0; !key && j < sk_X509_num(cas); j++)
-		if (!X509_NAME_cmp(X509_get_subject_name(sk_X509_value(cas, j)), issuer))
+	/* Every CA of that name (an old and a new key while a CA rolls over), until one verifies. */
+	for (j = 0; !key && j < sk_X509_num(cas); j++) {
+		if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(cas, j)), issuer))
+			continue;
+		named = true;
+		if (X509_CRL_verify(crl, X509_get0_pubkey(sk_X509_value(cas, j))) == 1)
 			key = X509_get0_pubkey(sk_X509_value(cas, j));
-	if (!key || X509_CRL_verify(crl, key) != 1) {
+	}
+	if (!key) {
 		ERR_clear_error();
 		snprintf(err, errlen, "CRL %s (#%d): %s", path, i + 1,
-			 key ? "its signature does not verify with the CA's key"
-			     : "not issued by a certificate of the CA file");
+			 named ? "its signature does not verify with the CA's key"
+			       : "not issued by a certificate of the CA file");
 		return -EKEYREJECTED;
 	}
 	if (identity_name_sha256(issuer, k.issuer)) {

@@ -81,6 +81,10 @@ const char *authw_enroll_status_str(uint32_t status)
 		return "bad_csr";
 	if (status == AUTHW_E_INTERNAL)
 		return "internal";
+	if (status == AUTHW_E_REVOKED)
+		return "revoked";
+	if (status == AUTHW_E_EXISTS)
+		return "exists";
 	return status < TOKEN_MAX ? token_verdict_str(status) : "?";
 }
 

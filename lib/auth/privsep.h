@@ -104,10 +104,15 @@ enum authw_enroll_status {
 	AUTHW_E_OK = 0,
 	AUTHW_E_BAD_CSR = TOKEN_MAX, /* the CSR does not parse or verify, or its key type */
 	AUTHW_E_INTERNAL,	     /* signing or writing the certificate failed */
+	AUTHW_E_REVOKED,	     /* the token's device or app is revoked (the token is spent) */
+	AUTHW_E_EXISTS, /* the devices dir has a certificate of that key name (the token is spent) */
 	AUTHW_E_MAX,
 };
 
-/* "ok", the token verdict's name ("spent", ...), "bad_csr", "internal"; "?" else. */
+/*
+ * "ok", the token verdict's name ("spent", ...), "bad_csr", "internal",
+ * "revoked", "exists"; "?" else.
+ */
 const char *authw_enroll_status_str(uint32_t status);
 
 /* "ok", "handshake", ...: stable names for logs, counters and the client's error message. */

@@ -656,6 +656,40 @@ static void test_conn_cap(void)
 	}
 }
 
+/*
+ * Revoking the session a renewal just replaced (still in its overlap) ends
+ * the channel: the worker is told by the id it knows, the one in use.
+ */
+static void test_revoke_replaced(void)
+{
+	struct authc_event ev;
+	struct cli k;
+	struct authd *a;
+	uint32_t old;
+
+	if (!prepare())
+		return;
+	cfg.auth.renew_after_pct = 0;
+	a = start();
+	if (!a)
+		return;
+	if (!ASSERT_EQ(cli_connect(a, &k, "dev1@sensor"), 0, k.err))
+		goto out;
+	old = k.c.cap.session;
+	ASSERT_EQ(authc_renew(&k.c), 0, "renew");
+	if (!ASSERT_EQ(cli_event(a, &k, &ev, 5000), AUTHC_EV_RENEWED, "renewed"))
+		goto out;
+	keys_wipe(&ev.keys);
+	ASSERT_TRUE(k.c.cap.session != old, "a new session in use");
+	ASSERT_EQ(authd_revoke(a, old), 0, "revoke the replaced one");
+	if (ASSERT_EQ(cli_event(a, &k, &ev, 5000), AUTHC_EV_ERROR, "the client is told"))
+		ASSERT_STREQ(ev.reason, "killed", "reason killed");
+	ASSERT_EQ(stat_wait(a, "sessions", 0, 5000), 0, "both sessions gone");
+out:
+	cli_drop(&k);
+	authd_free(a);
+}
+
 /* The session id's entry in /v1/sessions (authd_sessions): its "mode" and "cipher". */
 static void listed_as(struct authd *a, uint32_t id, const char *mode, const char *cipher,
 		      const char *name)
@@ -932,6 +966,68 @@ static void test_certificate_identity(void)
 	for (i = 2; i < 4; i++)
 		if (k[i].ret == 0)
 			authc_close(&k[i].c, true);
+	authd_free(a);
+}
+
+/* The policy of config_fresh's daemon with [allow all] in integrity mode and services svcs. */
+static bool integrity_config(struct gw_config *out, const char *svcs)
+{
+	char text[1400], err[256];
+
+	snprintf(text, sizeof(text),
+		 "[gateway]\ninterface = lo\n"
+		 "[auth]\nport = %u\nspa_port = %u\ndata_port = %u\n"
+		 "ca = %s/ca.crt\ncert = %s/gateway.crt\nkey = %s/gateway.key\n"
+		 "pool = 100.64.0.0/24\ntun = cgauth0\n"
+		 "[service web]\nproto = tcp\naddress = 10.10.2.2\nports = 80\n"
+		 "[service ssh]\nproto = tcp\naddress = 10.10.2.3\nports = 22\n"
+		 "[allow all]\ndevice = dev1\napp = sensor\nservices = %s\nmode = integrity\n",
+		 cfg.auth.port, cfg.auth.spa_port, cfg.auth.data_port, dir, dir, dir, svcs);
+	return ASSERT_EQ(config_parse_string(text, "i.ini", out, err, sizeof(err)), 0, err);
+}
+
+/*
+ * An integrity session whose scopes a reload changes is ended (its replay
+ * window lives in the gate's entry, which user space cannot rewrite without
+ * rolling it back), told "policy" and counted; its reconnect gets the new
+ * scopes.
+ */
+static void test_reload_integrity(void)
+{
+	static struct gw_config one, two;
+	struct authd_rejudged r;
+	struct authc_event ev;
+	struct cg_session cs;
+	struct cli k1, k2;
+	struct authd *a;
+
+	if (!prepare())
+		return;
+	a = start();
+	if (!a)
+		return;
+	k1.ret = k2.ret = -1;
+	if (!integrity_config(&one, "web") || !integrity_config(&two, "web ssh"))
+		goto out;
+	authd_set_config(a, &one, &r);
+	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1@sensor"), 0, k1.err))
+		goto out;
+	ASSERT_EQ(k1.c.cap.mode, 0, "an integrity session");
+	authd_set_config(a, &two, &r);
+	ASSERT_EQ(r.revoked, 1, "ended, not rewritten");
+	ASSERT_EQ(r.rescoped, 0, "no rewrite of an integrity entry");
+	ASSERT_EQ(stat_of(a, "auth.sessions_ended_for_scopes"), 1, "counted");
+	ASSERT_TRUE(sessmap_get(sessions_fd(), k1.c.cap.session, &cs) != 0, "left the gate");
+	if (ASSERT_EQ(cli_event(a, &k1, &ev, 5000), AUTHC_EV_ERROR, "told"))
+		ASSERT_STREQ(ev.reason, "policy", "reason policy");
+	cli_drop(&k1);
+	if (ASSERT_EQ(cli_connect(a, &k2, "dev1@sensor"), 0, k2.err))
+		ASSERT_EQ(k2.c.cap.nscopes, 2, "the reconnect has the new scopes");
+out:
+	cli_drop(&k1);
+	if (k2.ret == 0)
+		authc_close(&k2.c, true);
+	authd_set_config(a, &cfg, &r);
 	authd_free(a);
 }
 
@@ -1532,6 +1628,52 @@ static void test_enroll_refusals(void)
 }
 
 /*
+ * A token for a name already enrolled is refused "exists" (the enrolled
+ * device's certificate stays), one for a revoked device "revoked"; both are
+ * spent and counted.
+ */
+static void test_enroll_exists_revoked(void)
+{
+	struct revocation r = { .kind = REVOKE_DEVICE };
+	char tok[TOKEN_STR_LEN + 1], tok2[TOKEN_STR_LEN + 1], path[160];
+	struct stat before, after;
+	json_t *out = NULL;
+	struct authd *a;
+	struct dev d;
+
+	if (!prepare_enroll() || !ASSERT_TRUE(token_for(dir, "dev1", 600, time(NULL), tok), "t1") ||
+	    !ASSERT_TRUE(token_for(dir, "new3", 600, time(NULL), tok2), "t2"))
+		return;
+	own_state_dir();
+	a = start();
+	if (!a)
+		return;
+	/* dev1.crt: the device certificate an earlier enrollment or `ca issue` wrote. */
+	snprintf(path, sizeof(path), "%s/dev1.crt", dir);
+	if (!ASSERT_EQ(ca_issue(dir, "dev1", (char[256]){ 0 }, 256), 0, "dev1's certificate") ||
+	    !ASSERT_EQ(stat(path, &before), 0, path))
+		goto out;
+	ASSERT_EQ(dev_enroll(a, &d, "x1", tok), -EACCES, "a name already enrolled");
+	ASSERT_TRUE(strstr(d.err, "enroll: exists") != NULL, d.err);
+	ASSERT_EQ(stat_in(a, "enroll", "exists"), 1, "enroll.exists");
+	ASSERT_TRUE(stat(path, &after) == 0 && after.st_ino == before.st_ino &&
+			    after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
+		    "its certificate is left alone");
+	snprintf(r.device, sizeof(r.device), "new3");
+	if (!ASSERT_EQ(authd_revoke_add(a, &r, &out), 0, "revoke new3"))
+		goto out;
+	ASSERT_EQ(dev_enroll(a, &d, "x2", tok2), -EACCES, "a revoked device");
+	ASSERT_TRUE(strstr(d.err, "enroll: revoked") != NULL, d.err);
+	ASSERT_EQ(stat_in(a, "enroll", "revoked"), 1, "enroll.revoked");
+	snprintf(path, sizeof(path), "%s/new3.crt", dir);
+	ASSERT_TRUE(access(path, F_OK) != 0, "no certificate for it");
+	ASSERT_EQ(stat_in(a, "enroll", "ok"), 0, "nothing enrolled");
+out:
+	json_decref(out);
+	authd_free(a);
+}
+
+/*
  * A token made for another CA: the device refuses the gateway before it sends
  * the token. The gateway's counters prove it: it heard no enroll at all.
  */
@@ -1679,10 +1821,11 @@ out:
 }
 
 T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
-       T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_mode_and_cipher),
-       T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_certificate_identity),
-       T_CASE(test_revocation), T_CASE(test_reload), T_CASE(test_device_groups), T_CASE(test_crl),
-       T_CASE(test_enroll_token), T_CASE(test_enroll_refusals), T_CASE(test_enroll_wrong_gateway),
-       T_CASE(test_enroll_ca_dir_mismatch), T_CASE(test_enroll_p256),
-       T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_app),
+       T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_revoke_replaced),
+       T_CASE(test_mode_and_cipher), T_CASE(test_old_hello), T_CASE(test_resume),
+       T_CASE(test_certificate_identity), T_CASE(test_revocation), T_CASE(test_reload),
+       T_CASE(test_reload_integrity), T_CASE(test_device_groups), T_CASE(test_crl),
+       T_CASE(test_enroll_token), T_CASE(test_enroll_refusals), T_CASE(test_enroll_exists_revoked),
+       T_CASE(test_enroll_wrong_gateway), T_CASE(test_enroll_ca_dir_mismatch),
+       T_CASE(test_enroll_p256), T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_app),
        T_CASE(test_enroll_no_certificate))

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "lib/auth/crl.h"
 #include "tests/lib/t.h"
 #include "tests/lib/tcert.h"
@@ -111,6 +113,49 @@ static void test_crl(void)
 		ASSERT_TRUE(revoked(c, d1), "and the other");
 	}
 	crl_free(c);
+
+	/* A CA rolling over: two certificates of its name; its CRL verifies with the second. */
+	unlink(crl_path);
+	unlink(ca_path);
+	tcert_write_crl(crl_path, crl, 0);
+	{
+		FILE *f = fopen(ca_path, "w");
+
+		if (ASSERT_TRUE(f != NULL, ca_path)) {
+			PEM_write_X509(f, ca2);
+			PEM_write_X509(f, ca);
+			fclose(f);
+		}
+	}
+	c = crl_load(crl_path, ca_path, err, sizeof(err));
+	if (ASSERT_TRUE(c != NULL, err))
+		ASSERT_TRUE(revoked(c, d1), "verified by the CA of that name that signed it");
+	crl_free(c);
+
+	/* A file half written: the first CRL whole, the second cut short: refused whole. */
+	{
+		char pem[8192];
+		FILE *f;
+		size_t n;
+
+		unlink(crl_path);
+		tcert_write_crl(crl_path, old, 0);
+		f = fopen(crl_path, "r");
+		n = f ? fread(pem, 1, sizeof(pem), f) : 0;
+		if (f)
+			fclose(f);
+		unlink(crl_path);
+		tcert_write_crl(crl_path, crl, 0);
+		f = fopen(crl_path, "a");
+		if (ASSERT_TRUE(f && n > 40, "append")) {
+			fwrite(pem, 1, n / 2, f);
+			fclose(f);
+		}
+		c = crl_load(crl_path, ca_path, err, sizeof(err));
+		ASSERT_TRUE(c == NULL, "a PEM block cut short refuses the file");
+		ASSERT_TRUE(strstr(err, "does not parse") != NULL, err);
+		crl_free(c);
+	}
 
 	/* Nothing usable. */
 	unlink(crl_path);
