@@ -83,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (!memchr(err, '\0', sizeof(err)) || !strstr(err, "fuzz.ini"))
 		abort();
 	if (!client_config_parse_string(text, "fuzz.ini", &cl, err, sizeof(err))) {
-		if (!cl.app[0] || !cl.ca[0] || !cl.tun[0] || cl.port == cl.spa_port ||
-		    cl.port == cl.data_port || cl.spa_port == cl.data_port)
+		if (!cl.ca[0] || !cl.tun[0] || cl.port == cl.spa_port || cl.port == cl.data_port ||
+		    cl.spa_port == cl.data_port)
 			abort();
 	} else if (!memchr(err, '\0', sizeof(err)) || !strstr(err, "fuzz.ini")) {
 		abort();
