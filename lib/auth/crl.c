@@ -147,7 +147,7 @@ static int take(struct crl_set *c, X509_CRL *crl, int i, STACK_OF(X509) * cas, c
 	bool named = false;
 	int j;
 
-	/* Every CA of that name (an old and a new key while a CA rolls over), until one verifies. */
+	/* Every CA of that name (an old and a new key while it rolls over), until one verifies. */
 	for (j = 0; !key && j < sk_X509_num(cas); j++) {
 		if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(cas, j)), issuer))
 			continue;

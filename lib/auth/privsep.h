@@ -105,7 +105,7 @@ enum authw_enroll_status {
 	AUTHW_E_BAD_CSR = TOKEN_MAX, /* the CSR does not parse or verify, or its key type */
 	AUTHW_E_INTERNAL,	     /* signing or writing the certificate failed */
 	AUTHW_E_REVOKED,	     /* the token's device or app is revoked (the token is spent) */
-	AUTHW_E_EXISTS, /* the devices dir has a certificate of that key name (the token is spent) */
+	AUTHW_E_EXISTS,		     /* the key name is enrolled already (the token is spent) */
 	AUTHW_E_MAX,
 };
 
