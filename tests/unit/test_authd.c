@@ -246,7 +246,6 @@ static void *cli_run(void *arg)
 static int cli_connect_app(struct authd *a, struct cli *k, const char *dev, const char *app,
 			   uint8_t mode, uint8_t cipher, uint32_t resume)
 {
-
 	memset(k, 0, sizeof(*k));
 	snprintf(k->crt, sizeof(k->crt), "%s/%s.crt", dir, dev);
 	snprintf(k->key, sizeof(k->key), "%s/%s.key", dir, dev);
@@ -1431,7 +1430,6 @@ static void *dev_run(void *arg)
 static int dev_enroll_as(struct authd *a, struct dev *d, const char *sub, const char *token,
 			 enum ca_key_type key_type)
 {
-
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "%s/%s", dir, sub);
 	d->cfg = (struct enroll_cfg){
