@@ -86,8 +86,8 @@ static json_t *target_json(const struct device_opts *o, const char *name, bool n
 	if (o->app)
 		json_object_set_new(b, "app", json_string(o->app));
 	if (o->serial) {
-		char hex[2 * REVOKE_SERIAL_MAX + 1];
-		uint8_t ser[REVOKE_SERIAL_MAX], n;
+		char hex[2 * CG_SERIAL_MAX + 1];
+		uint8_t ser[CG_SERIAL_MAX], n;
 		const char *v = o->serial;
 
 		/* As the gateway keeps it (unrevoke compares); a bad one goes as is, refused. */

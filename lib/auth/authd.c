@@ -1719,7 +1719,7 @@ static size_t revoke_covered(struct authd *a)
 
 static void revocation_text(const struct revocation *r, char *buf, size_t len)
 {
-	char hex[2 * REVOKE_SERIAL_MAX + 1];
+	char hex[2 * CG_SERIAL_MAX + 1];
 
 	revoke_serial_format(r->serial, r->serial_len, hex, sizeof(hex));
 	if (r->kind == REVOKE_SERIAL)

@@ -350,14 +350,3 @@ int identity_key_name_split(const char *key, char device[CG_NAME_MAX], char app[
 	memcpy(app, a, sizeof(a));
 	return 0;
 }
-
-void identity_serial_hex(const struct identity *id, char *buf, size_t len)
-{
-	size_t i;
-
-	if (!len)
-		return;
-	buf[0] = '\0';
-	for (i = 0; i < id->serial_len && 2 * i + 2 < len; i++)
-		snprintf(buf + 2 * i, 3, "%02x", id->serial[i]);
-}

@@ -115,7 +115,4 @@ int identity_serial_bytes(const ASN1_INTEGER *serial, uint8_t out[CG_SERIAL_MAX]
 /* SHA-256 of the name's DER encoding (how revocations and CRLs name an issuer). 0 or -EIO. */
 int identity_name_sha256(const X509_NAME *name, uint8_t out[CG_ISSUER_LEN]);
 
-/* The serial as lowercase hex ("0a1b..."), NUL-terminated; buf needs 2*serial_len+1. */
-void identity_serial_hex(const struct identity *id, char *buf, size_t len);
-
 #endif

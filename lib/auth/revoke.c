@@ -104,18 +104,18 @@ static bool entry_ok(const struct revocation *r)
 	case REVOKE_APP:
 		return name_valid(r->device) && name_valid(r->app);
 	case REVOKE_SERIAL:
-		return r->serial_len >= 1 && r->serial_len <= REVOKE_SERIAL_MAX &&
+		return r->serial_len >= 1 && r->serial_len <= CG_SERIAL_MAX &&
 		       (r->serial_len == 1 || r->serial[0]);
 	}
 	return false;
 }
 
-int revoke_serial_parse(const char *hex, uint8_t out[REVOKE_SERIAL_MAX], uint8_t *len)
+int revoke_serial_parse(const char *hex, uint8_t out[CG_SERIAL_MAX], uint8_t *len)
 {
-	uint8_t buf[REVOKE_SERIAL_MAX + 1] = { 0 };
+	uint8_t buf[CG_SERIAL_MAX + 1] = { 0 };
 	size_t n = strlen(hex), i, nb = (n + 1) / 2, skip = 0;
 
-	if (!n || n > 2 * REVOKE_SERIAL_MAX)
+	if (!n || n > 2 * CG_SERIAL_MAX)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		char c = hex[n - 1 - i];
@@ -147,7 +147,7 @@ void revoke_serial_format(const uint8_t *serial, size_t len, char *buf, size_t b
 
 json_t *revocation_json(const struct revocation *r)
 {
-	char hex[2 * REVOKE_SERIAL_MAX + 1];
+	char hex[2 * CG_SERIAL_MAX + 1];
 	json_t *o = json_pack("{s:I, s:I}", "id", (json_int_t)r->id, "time", (json_int_t)r->time_s);
 	int e = !o;
 

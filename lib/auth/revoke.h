@@ -9,11 +9,11 @@
 
 #include <jansson.h>
 
+#include "lib/auth/identity.h"
 #include "lib/base/name.h"
 
-#define REVOKE_SERIAL_MAX 20 /* bytes of a certificate serial (RFC 5280) */
-#define REVOKE_NOTE_MAX 256  /* bytes of the free-text note, with its NUL */
-#define REVOKE_MAX 65536     /* entries a store holds */
+#define REVOKE_NOTE_MAX 256 /* bytes of the free-text note, with its NUL */
+#define REVOKE_MAX 65536    /* entries a store holds */
 
 enum revoke_kind {
 	REVOKE_DEVICE, /* every certificate of the device, its own and its apps' */
@@ -26,7 +26,7 @@ struct revocation {
 	enum revoke_kind kind;
 	char device[CG_NAME_MAX]; /* DEVICE, APP */
 	char app[CG_NAME_MAX];	  /* APP */
-	uint8_t serial[REVOKE_SERIAL_MAX];
+	uint8_t serial[CG_SERIAL_MAX];
 	uint8_t serial_len;	    /* SERIAL: 1..20, big-endian magnitude without leading zeros */
 	uint64_t time_s;	    /* when it was added (UNIX time) */
 	char note[REVOKE_NOTE_MAX]; /* "" = none */
@@ -88,7 +88,7 @@ json_t *revoke_list_json(const struct revoke_store *s);
  * serial without leading zero bytes (a zero serial keeps one byte). 0 or
  * -EINVAL.
  */
-int revoke_serial_parse(const char *hex, uint8_t out[REVOKE_SERIAL_MAX], uint8_t *len);
+int revoke_serial_parse(const char *hex, uint8_t out[CG_SERIAL_MAX], uint8_t *len);
 /* The serial as lower-case hex, two digits a byte ("0a1b"); buf holds 2 * 20 + 1. */
 void revoke_serial_format(const uint8_t *serial, size_t len, char *buf, size_t buflen);
 

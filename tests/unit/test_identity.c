@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib/auth/identity.h"
+#include "lib/auth/revoke.h"
 #include "tests/lib/t.h"
 #include "tests/lib/tcert.h"
 
@@ -359,7 +360,7 @@ static void test_groups_serial_issuer(void)
 		ASSERT_EQ(id.serial_len, ASN1_STRING_length(X509_get0_serialNumber(x)), "serial");
 		ASSERT_MEMEQ(id.serial, ASN1_STRING_get0_data(X509_get0_serialNumber(x)),
 			     id.serial_len, "serial bytes");
-		identity_serial_hex(&id, hex, sizeof(hex));
+		revoke_serial_format(id.serial, id.serial_len, hex, sizeof(hex));
 		ASSERT_EQ(strlen(hex), 2 * id.serial_len, "serial hex");
 		dl = i2d_X509_NAME(X509_get_subject_name(ca), &der);
 		SHA256(der, (size_t)dl, h);

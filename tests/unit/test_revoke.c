@@ -57,7 +57,7 @@ static void write_file(const char *text)
 
 static void test_serial_parse(void)
 {
-	uint8_t s[REVOKE_SERIAL_MAX], n = 0;
+	uint8_t s[CG_SERIAL_MAX], n = 0;
 	char hex[41];
 
 	ASSERT_EQ(revoke_serial_parse("0a1B", s, &n), 0, "parse");
