@@ -63,6 +63,7 @@ has_sessions() { [ "$(sessions)" -eq "$1" ]; }
 session_of() { cg -j session list | jq -r --arg d "$1" 'map(select(.device == $d)) | .[0].id // ""'; }
 has_session_of() { [ -n "$(session_of "$1")" ]; }
 stat_is() { [ "$(cg -j stats | jq -r "$1")" = "$2" ]; }
+cg_jq() { cg -j stats | jq -r "$1"; }
 udp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" udp 10.10.2.2 7 1; }
 reload_api() { nsx $GW curl -s --unix-socket "${API#unix:}" -o "$TMP/reload.json" -w '%{http_code}' -X POST "http://localhost/v1/reload"; }
 code_is() { [ "$("$@")" = "$CODE" ]; }
@@ -168,7 +169,10 @@ CODE=200 check "crl_by_reload" code_is reload_api
 check "crl_loaded" stat_is .auth.crl.lists 1
 check "openssl_revokes_dev2" revoke_cert dev2
 check "openssl_crl" gen_crl
+spa_rev0=$(cg -j stats | jq -r .auth.spa.revoked)
 check "crl_change_ends_listed" poll 3 not has_session_of dev2
+# Its agent knocks again: a certificate the CRL lists opens no door (SPA refused "revoked").
+check "crl_listed_spa_refused" poll 10 gt_than "$spa_rev0" cg_jq .auth.spa.revoked
 check "crl_keeps_other" [ "$(session_of dev1)" = "$S1" ]
 check "crl_counted" stat_is .auth.auth.crl_reloads 2
 check "crl_other_passes" udp_ok $C1
