@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tc_lb through BPF_PROG_TEST_RUN: DNAT, reverse, checksums from scratch, conntrack, refusals. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/lb.h"
+#include "lb.skel.h"
+
+#include "tests/lib/gate_t.h"
+#include "tests/lib/pkt.h"
+#include "tests/lib/t.h"
+
+static struct lb_bpf *skel;
+
+static void addr16(const char *text, __u8 out[16])
+{
+	memset(out, 0, 16);
+	if (strchr(text, ':')) {
+		inet_pton(AF_INET6, text, out);
+	} else {
+		out[10] = out[11] = 0xff;
+		inet_pton(AF_INET, text, out + 12);
+	}
+}
+
+/* A fresh set of maps: service 0 on VIP:80 (TCP and UDP), its ring all @slot. */
+static void setup(const char *vip, __u16 port, __u32 slot)
+{
+	struct lb_config cfg = { .enabled = 1, .seed = 7 };
+	struct lb_vip_key k = { .port = htons(port) };
+	struct lb_vip_val v = { .svc = 0 };
+	__u32 zero = 0, i;
+	int ring;
+
+	gate_map_clear(skel->maps.lb_vips);
+	gate_map_clear(skel->maps.lb_ct);
+	gate_map_clear(skel->maps.lb_rev);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_config), &zero, &cfg, 0);
+	addr16(vip, k.addr);
+	k.proto = IPPROTO_TCP;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_vips), &k, &v, 0);
+	k.proto = IPPROTO_UDP;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_vips), &k, &v, 0);
+	ring = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, LB_RING_SIZE, NULL);
+	for (i = 0; i < LB_RING_SIZE; i++)
+		bpf_map_update_elem(ring, &i, &slot, 0);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_rings), &zero, &ring, 0);
+	close(ring);
+}
+
+static void backend(__u32 slot, const char *addr, __u16 port, __u8 state)
+{
+	struct lb_backend b = { .port = htons(port), .state = state };
+
+	addr16(addr, b.addr);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_backends), &slot, &b, 0);
+}
+
+static __u64 stat(__u32 s)
+{
+	int n = libbpf_num_possible_cpus();
+	struct cg_counter v[n];
+	__u64 sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.lb_stats), &s, v))
+		return 0;
+	for (int i = 0; i < n; i++)
+		sum += v[i].packets;
+	return sum;
+}
+
+static __u64 svc_no_backend(void)
+{
+	int n = libbpf_num_possible_cpus();
+	struct lb_svc_counter v[n];
+	__u32 zero = 0;
+	__u64 sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.lb_svc_stats), &zero, v))
+		return 0;
+	for (int i = 0; i < n; i++)
+		sum += v[i].no_backend;
+	return sum;
+}
+
+/* Runs the program over the frame @in; the output frame in *out. Returns the verdict or -1. */
+static int run_pkt(const struct pkt *in, struct pkt *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	*out = *in;
+	o.data_in = in->data;
+	o.data_size_in = in->len;
+	o.data_out = out->data;
+	o.data_size_out = sizeof(out->data);
+	o.repeat = 1;
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tc_lb), &o))
+		return -1;
+	out->len = o.data_size_out;
+	return o.retval;
+}
+
+/* run_pkt over the frame built from @s. */
+static int run(const struct pkt_spec *s, struct pkt *out)
+{
+	struct pkt in;
+
+	if (pkt_build(s, &in))
+		return -1;
+	return run_pkt(&in, out);
+}
+
+/* Every checksum of @p recomputed from scratch verifies (IPv4 header, L4 with pseudo header). */
+static bool csums_ok(const struct pkt *p, int v6)
+{
+	const __u8 *ip = p->data + p->l3_off;
+	size_t l4len = p->len - p->l4_off;
+	__u32 sum = 0;
+	size_t i;
+
+	if (!v6 && pkt_csum(ip, (ip[0] & 15) * 4, 0) != 0)
+		return false;
+	for (i = 0; i < (v6 ? 32u : 8u); i += 2)
+		sum += (ip[(v6 ? 8 : 12) + i] << 8) | ip[(v6 ? 8 : 12) + i + 1];
+	sum += (v6 ? ip[6] : ip[9]) + (__u32)l4len;
+	return pkt_csum(p->data + p->l4_off, l4len, sum) == 0;
+}
+
+static bool same_addr(const struct pkt *p, int v6, int dst, const char *want)
+{
+	__u8 a[16];
+
+	addr16(want, a);
+	return memcmp(p->data + p->l3_off + (v6 ? 8 + dst * 16 : 12 + dst * 4), a + (v6 ? 0 : 12),
+		      v6 ? 16 : 4) == 0;
+}
+
+static __u16 port_at(const struct pkt *p, int dst)
+{
+	__u16 v;
+
+	memcpy(&v, p->data + p->l4_off + dst * 2, 2);
+	return ntohs(v);
+}
+
+static void dnat_and_reverse(int v6, __u8 proto)
+{
+	const char *c = v6 ? "2001:db8::1" : "10.0.0.1";
+	const char *vip = v6 ? "2001:db8:100::1" : "10.10.2.100";
+	const char *be = v6 ? "2001:db8:2::2" : "10.10.2.2";
+	struct pkt_spec fwd = { .family = v6 ? 6 : 4,
+				.src = c,
+				.dst = vip,
+				.proto = proto,
+				.sport = 40000,
+				.dport = 80,
+				.payload_len = 11 };
+	struct pkt_spec rev = { .family = v6 ? 6 : 4,
+				.src = be,
+				.dst = c,
+				.proto = proto,
+				.sport = 8080,
+				.dport = 40000,
+				.tcp_flags = 0x12,
+				.payload_len = 5 };
+	__u64 n0 = stat(LB_STAT_FWD_NEW), r0 = stat(LB_STAT_REV);
+	struct pkt out;
+
+	if (!skel)
+		return gate_skip_case();
+	setup(vip, 80, 3);
+	backend(3, be, 8080, LB_BE_UP);
+	ASSERT_EQ(run(&fwd, &out), TC_ACT_OK, "forward");
+	ASSERT_TRUE(same_addr(&out, v6, 1, be), "dst is the backend");
+	ASSERT_TRUE(same_addr(&out, v6, 0, c), "src kept (dnat)");
+	ASSERT_EQ(port_at(&out, 1), 8080, "dport");
+	ASSERT_TRUE(csums_ok(&out, v6), "forward checksums");
+	ASSERT_EQ(stat(LB_STAT_FWD_NEW) - n0, 1, "FWD_NEW");
+	ASSERT_EQ(run(&rev, &out), TC_ACT_OK, "reverse");
+	ASSERT_TRUE(same_addr(&out, v6, 0, vip), "src is the VIP");
+	ASSERT_EQ(port_at(&out, 0), 80, "sport");
+	ASSERT_TRUE(csums_ok(&out, v6), "reverse checksums");
+	ASSERT_EQ(stat(LB_STAT_REV) - r0, 1, "REV");
+}
+
+static void tcp4(void)
+{
+	dnat_and_reverse(0, IPPROTO_TCP);
+}
+static void udp4(void)
+{
+	dnat_and_reverse(0, IPPROTO_UDP);
+}
+static void tcp6(void)
+{
+	dnat_and_reverse(1, IPPROTO_TCP);
+}
+static void udp6(void)
+{
+	dnat_and_reverse(1, IPPROTO_UDP);
+}
+
+/* UDP over IPv4 without a checksum: it stays 0 after the rewrite. */
+static void udp4_zero_csum(void)
+{
+	struct pkt_spec s = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.10.2.100",
+			      .proto = IPPROTO_UDP,
+			      .sport = 5000,
+			      .dport = 80,
+			      .payload_len = 8 };
+	struct pkt in, out;
+
+	if (!skel)
+		return gate_skip_case();
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.2.2", 8080, LB_BE_UP);
+	pkt_build(&s, &in);
+	in.data[in.l4_off + 6] = in.data[in.l4_off + 7] = 0;
+	ASSERT_EQ(run_pkt(&in, &out), TC_ACT_OK, "verdict");
+	ASSERT_EQ(out.data[in.l4_off + 6] | out.data[in.l4_off + 7], 0, "checksum still 0");
+	ASSERT_EQ(out.data[in.l4_off + 3], 8080 & 0xff, "rewritten");
+}
+
+/* A new table (inner map replaced) leaves an established flow on its backend. */
+static void ct_survives_table_change(void)
+{
+	struct pkt_spec syn = { .family = 4,
+				.src = "10.0.0.1",
+				.dst = "10.10.2.100",
+				.proto = IPPROTO_TCP,
+				.sport = 41000,
+				.dport = 80 };
+	struct pkt_spec ack = syn;
+	__u32 zero = 0, two = 2, i;
+	__u64 f0;
+	struct pkt out;
+	int ring;
+
+	if (!skel)
+		return gate_skip_case();
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.2.2", 8080, LB_BE_UP);
+	backend(2, "10.10.2.3", 8080, LB_BE_UP);
+	ASSERT_EQ(run(&syn, &out), TC_ACT_OK, "syn");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.2"), "first backend");
+	ring = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, LB_RING_SIZE, NULL);
+	for (i = 0; i < LB_RING_SIZE; i++)
+		bpf_map_update_elem(ring, &i, &two, 0);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_rings), &zero, &ring, 0);
+	close(ring);
+	ack.tcp_flags = 0x10;
+	f0 = stat(LB_STAT_FWD);
+	ASSERT_EQ(run(&ack, &out), TC_ACT_OK, "ack");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.2"), "flow kept its backend");
+	ASSERT_EQ(stat(LB_STAT_FWD) - f0, 1, "FWD");
+	syn.sport = 41001;
+	ASSERT_EQ(run(&syn, &out), TC_ACT_OK, "new syn");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.3"), "new flow on the new table");
+}
+
+/* No healthy backend: UDP dropped and counted; a stray ACK passes untouched. */
+static void no_backend(void)
+{
+	struct pkt_spec u = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.10.2.100",
+			      .proto = IPPROTO_UDP,
+			      .sport = 5000,
+			      .dport = 80 };
+	struct pkt_spec a = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.10.2.100",
+			      .proto = IPPROTO_TCP,
+			      .sport = 5000,
+			      .dport = 80,
+			      .tcp_flags = 0x10 };
+	__u64 d0 = stat(LB_STAT_DROP_NO_BACKEND), s0 = svc_no_backend();
+	struct pkt out;
+
+	if (!skel)
+		return gate_skip_case();
+	setup("10.10.2.100", 80, 4);
+	backend(4, "10.10.2.4", 8080, LB_BE_DOWN);
+	ASSERT_EQ(run(&u, &out), TC_ACT_SHOT, "udp dropped");
+	ASSERT_EQ(stat(LB_STAT_DROP_NO_BACKEND) - d0, 1, "DROP_NO_BACKEND");
+	ASSERT_EQ(svc_no_backend() - s0, 1, "svc no_backend");
+	ASSERT_EQ(run(&a, &out), TC_ACT_OK, "stray ack to the stack");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.100"), "untouched");
+}
+
+static void setup_skel(void)
+{
+	skel = lb_bpf__open_and_load();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct t_case cases[] = {
+		T_CASE(tcp4),	    T_CASE(udp4),	    T_CASE(tcp6),
+		T_CASE(udp6),	    T_CASE(udp4_zero_csum), T_CASE(ct_survives_table_change),
+		T_CASE(no_backend),
+	};
+	int rc;
+
+	setup_skel();
+	rc = t_main("test_lb.c", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+	lb_bpf__destroy(skel);
+	return rc;
+}
