@@ -144,12 +144,14 @@ $(B)/tests/bpf/%: $(B)/san/tests/bpf/%.o $(SAN_LIB_OBJS) $(SAN_TLIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# The hash alone, the accept path's floor (bench/cap_bench.c).
-$(B)/bench/sip_floor.bpf.o: bench/sip_floor.bpf.c | $(B)
+# The benchmarks' floors: the hash alone, the accept path's (bench/cap_bench.c), and an
+# empty TC program, tc_lb's (bench/lb_bench.c).
+$(B)/bench/%.bpf.o: bench/%.bpf.c | $(B)
 	@mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(B)/obj/bench/cap_bench.o: $(B)/bench/sip_floor.skel.h
+$(B)/obj/bench/lb_bench.o: $(B)/bench/tc_empty.skel.h
 
 # Small programs the net tests run (tests/tools).
 $(B)/tests/tools/%: $(B)/obj/tests/tools/%.o $(LIB_OBJS)

@@ -21,6 +21,10 @@ echo "== Capability path ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp "$B/bench/cap_bench" || rc=1
 echo
 
+echo "== L4 balancer, tc_lb ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp "$B/bench/lb_bench" || rc=1
+echo
+
 echo "== Encrypted mode's AEAD ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp "$B/bench/aead_bench" || rc=1
 echo
