@@ -297,6 +297,29 @@ static void no_backend(void)
 	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.100"), "untouched");
 }
 
+/* A forward half the LRU lost is rebuilt from its reverse half (same backend, CT_RESTORED). */
+static void ct_restored_from_rev(void)
+{
+	struct pkt_spec u = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.10.2.100",
+			      .proto = IPPROTO_UDP,
+			      .sport = 6000,
+			      .dport = 80 };
+	__u64 r0 = stat(LB_STAT_CT_RESTORED);
+	struct pkt out;
+
+	if (!skel)
+		return gate_skip_case();
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.2.2", 8080, LB_BE_UP);
+	ASSERT_EQ(run(&u, &out), TC_ACT_OK, "first");
+	gate_map_clear(skel->maps.lb_ct);
+	ASSERT_EQ(run(&u, &out), TC_ACT_OK, "after the loss");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.2"), "same backend");
+	ASSERT_EQ(stat(LB_STAT_CT_RESTORED) - r0, 1, "CT_RESTORED");
+}
+
 static void setup_skel(void)
 {
 	skel = lb_bpf__open_and_load();
@@ -305,9 +328,10 @@ static void setup_skel(void)
 int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
-		T_CASE(tcp4),	    T_CASE(udp4),	    T_CASE(tcp6),
-		T_CASE(udp6),	    T_CASE(udp4_zero_csum), T_CASE(ct_survives_table_change),
-		T_CASE(no_backend),
+		T_CASE(tcp4),		T_CASE(udp4),
+		T_CASE(tcp6),		T_CASE(udp6),
+		T_CASE(udp4_zero_csum), T_CASE(ct_survives_table_change),
+		T_CASE(no_backend),	T_CASE(ct_restored_from_rev),
 	};
 	int rc;
 
