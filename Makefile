@@ -84,7 +84,7 @@ DEB_PKGS := build-essential clang llvm libbpf-dev bpftool libsodium-dev libssl-d
 	clang-tools python3 valgrind nftables
 # The peers and traffic makers `make bench` measures against (../shared/bench).
 BENCH_PKGS := tshark wireshark-common libndpi-bin iperf3 dnsmasq-base bind9-dnsutils ethtool \
-	time openssl openvpn wireguard-go wireguard-tools socat
+	time openssl openvpn wireguard-go wireguard-tools socat haproxy wrk
 DEPS_STAMP := $(B)/.deps-ok
 BENCH_DEPS_STAMP := $(B)/.bench-deps-ok
 

@@ -53,4 +53,8 @@ echo "== Tunnel fast path, one lever at a time ($(date -u +%Y-%m-%d), $(uname -r
 pp env LEVERS=1 bench/tunnel_bench.sh || rc=1
 echo
 
+echo "== L4 balancer against nftables DNAT and HAProxy ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp bench/lb_bench.sh || rc=1
+echo
+
 exit $rc
