@@ -63,24 +63,7 @@ peer_direct() {
 
 peer_capgate() {
 	[ -x "$CAPGATE" ] || { echo "    capgate: $CAPGATE is not built"; return 1; }
-	cat >"$TMP/gw.ini" <<-EOF
-		[gateway]
-		interface = ext0
-		name = lbb$$
-		api = unix:$TMP/api.sock
-		state_dir = $TMP/state
-		default = pass
-		lb_interfaces = int0
-
-		[service web]
-		proto = tcp
-		address = $LB_VIP
-		ports = 80
-		backends = 10.10.2.2:80 10.10.2.3:80 10.10.2.4:80
-		health = http GET /healthz
-		health_interval = 1s
-		nat = dnat
-	EOF
+	lb_gateway_ini dnat "10.10.2.2:80 10.10.2.3:80 10.10.2.4:80" >"$TMP/gw.ini"
 	bg $LB_GW "$CAPGATE" gateway -c "$TMP/gw.ini" 2>"$TMP/gw.log"
 	local gw=$BG_PID rc=0
 	if ! poll 15 lb_all_up; then

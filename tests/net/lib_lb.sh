@@ -109,3 +109,29 @@ lb_get() {
 lb_names() {
 	nsx $LB_CL curl -s --max-time 5 -H 'Connection: close' "http://${2:-$LB_VIP}/[1-$1]" || true
 }
+
+# lb_gateway_ini NAT BACKENDS: the capgate config of the balancing gateway (stdout): API
+# unix:$TMP/api.sock, state in $TMP/state, XDP default pass, [service web] on the VIP port 80
+# over BACKENDS, health http GET /healthz every 1 s (rise 2, fall 2), nat = NAT
+lb_gateway_ini() {
+	cat <<-EOF
+		[gateway]
+		interface = ext0
+		name = lb$$
+		api = unix:$TMP/api.sock
+		state_dir = $TMP/state
+		default = pass
+		lb_interfaces = int0
+
+		[service web]
+		proto = tcp
+		address = $LB_VIP
+		ports = 80
+		backends = $2
+		health = http GET /healthz
+		health_interval = 1s
+		health_rise = 2
+		health_fall = 2
+		nat = $1
+	EOF
+}
