@@ -51,7 +51,7 @@ struct health {
 	uint64_t deadline_ns;
 	int fd; /* -1: no check in flight */
 	size_t sent, got;
-	char buf[256];
+	char buf[320];		   /* the request (method, path, host fit), then the status line */
 	uint64_t checks, failures; /* counters */
 };
 
