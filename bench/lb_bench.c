@@ -4,7 +4,6 @@
  * flow, a new flow (one SYN of a fresh flow per run), the reverse path, and an
  * empty TC program in the same run (the floor).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/pkt_cls.h>
 #include <netinet/in.h>
@@ -19,6 +18,7 @@
 #include "abi/lb.h"
 #include "bench/tc_empty.skel.h"
 #include "lb.skel.h"
+#include "lib/base/addr.h"
 
 #include "tests/lib/pkt.h"
 #include "tests/lib/prog_time.h"
@@ -35,9 +35,8 @@ static int fill(struct lb_bpf *s)
 	__u32 zero = 0, one = 1, i;
 	int ring;
 
-	k.addr[10] = k.addr[11] = b.addr[10] = b.addr[11] = 0xff;
-	inet_pton(AF_INET, "10.10.2.100", k.addr + 12);
-	inet_pton(AF_INET, "10.10.2.2", b.addr + 12);
+	addr_parse_mapped("10.10.2.100", k.addr);
+	addr_parse_mapped("10.10.2.2", b.addr);
 	ring = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, LB_RING_SIZE, NULL);
 	if (ring < 0)
 		return -1;

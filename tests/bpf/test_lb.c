@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tc_lb through BPF_PROG_TEST_RUN: DNAT, reverse, checksums from scratch, conntrack, refusals. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/pkt_cls.h>
 #include <netinet/in.h>
@@ -12,23 +11,13 @@
 
 #include "abi/lb.h"
 #include "lb.skel.h"
+#include "lib/base/addr.h"
 
 #include "tests/lib/gate_t.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/t.h"
 
 static struct lb_bpf *skel;
-
-static void addr16(const char *text, __u8 out[16])
-{
-	memset(out, 0, 16);
-	if (strchr(text, ':')) {
-		inet_pton(AF_INET6, text, out);
-	} else {
-		out[10] = out[11] = 0xff;
-		inet_pton(AF_INET, text, out + 12);
-	}
-}
 
 /* A fresh set of maps: service 0 on VIP:80 (TCP and UDP), its ring all @slot. */
 static void setup(const char *vip, __u16 port, __u32 slot)
@@ -43,7 +32,7 @@ static void setup(const char *vip, __u16 port, __u32 slot)
 	gate_map_clear(skel->maps.lb_ct);
 	gate_map_clear(skel->maps.lb_rev);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_config), &zero, &cfg, 0);
-	addr16(vip, k.addr);
+	addr_parse_mapped(vip, k.addr);
 	k.proto = IPPROTO_TCP;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_vips), &k, &v, 0);
 	k.proto = IPPROTO_UDP;
@@ -59,7 +48,7 @@ static void backend(__u32 slot, const char *addr, __u16 port, __u8 state)
 {
 	struct lb_backend b = { .port = htons(port), .state = state };
 
-	addr16(addr, b.addr);
+	addr_parse_mapped(addr, b.addr);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_backends), &slot, &b, 0);
 }
 
@@ -137,7 +126,7 @@ static bool same_addr(const struct pkt *p, int v6, int dst, const char *want)
 {
 	__u8 a[16];
 
-	addr16(want, a);
+	addr_parse_mapped(want, a);
 	return memcmp(p->data + p->l3_off + (v6 ? 8 + dst * 16 : 12 + dst * 4), a + (v6 ? 0 : 12),
 		      v6 ? 16 : 4) == 0;
 }
