@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "lib/base/addr.h"
+#include "lib/lb/lb.h"
 
 /* The daemon's state, opaque here: the API reaches it only through struct api_ops. */
 struct gateway;
@@ -94,6 +95,34 @@ struct api_ops {
 	 * both with the reason in err, and nothing changed.
 	 */
 	int (*reload)(struct gateway *gw, json_t **out, char *err, size_t errlen);
+	/*
+	 * The balanced services (docs/lb.md): {"services":[{"name":"web","proto":"tcp",
+	 *   "vip":"10.10.2.100","ports":"80","nat":"dnat","health":"http GET /healthz",
+	 *   "no_backend":N,"flows_full":N,"backends":[{"address":"10.10.2.2:80",
+	 *   "state":"up"|"down"|"draining","weight":1,"flows":N,"new_flows":N,
+	 *   "packets":N,"bytes":N,"health":{"result":"ok","detail":N,"checks":N,
+	 *   "failures":N,"age_ms":N}}]}]}; {"services":[]} without balanced services.
+	 */
+	int (*lb_list)(struct gateway *gw, json_t **out);
+	/*
+	 * Adds a backend to balanced service svc (be->drain false), saved first
+	 * (state_dir lb.json), then in the datapath: *out the backend as in lb_list.
+	 * -ENOENT (no balanced service svc), -EEXIST (there already; *out it),
+	 * -EINVAL (not the VIP's address family), -ENOSPC, -EIO.
+	 */
+	int (*lb_backend_add)(struct gateway *gw, const char *svc, const struct lb_be *be,
+			      json_t **out);
+	/*
+	 * Changes a backend's weight and/or drain (the patch's has_ fields), saved
+	 * first: *out the backend. -ENOENT (no such service or backend), -EIO.
+	 */
+	int (*lb_backend_set)(struct gateway *gw, const char *svc, const struct lb_be *be,
+			      const struct lb_be_patch *patch, json_t **out);
+	/*
+	 * Removes a backend (be: address and port), saved first: it gets no new
+	 * flow at once; its flows go on until they end or idle out. -ENOENT, -EIO.
+	 */
+	int (*lb_backend_del)(struct gateway *gw, const char *svc, const struct lb_be *be);
 };
 
 struct api;
