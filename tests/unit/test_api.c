@@ -23,6 +23,7 @@
 #include "lib/api/token.h"
 #include "lib/base/endpoint.h"
 #include "lib/datapath/fw.h"
+#include "tests/lib/lb_stub.h"
 #include "tests/lib/t.h"
 
 /* ---- POST /v1/rules bodies ------------------------------------------------- */
@@ -1302,81 +1303,6 @@ static void test_client_unreachable(void)
 
 /* ---- /v1/lb: the balancer's backends ------------------------------------------ */
 
-/* A stand-in balancer: service "web" (lb_list), what the last operation got, what it returns. */
-struct lb_stub {
-	int calls; /* lb_backend_add/set/del calls (lb_list is a read, not counted) */
-	int ret;   /* what add/set/del return */
-	int list_ret;
-	char svc[64];
-	struct lb_be be;
-	struct lb_be_patch patch;
-};
-
-static json_t *stub_backend(const struct lb_be *be, uint32_t weight, bool drain)
-{
-	char a[LB_BE_STRLEN];
-
-	lb_be_format(be, a, sizeof(a));
-	return json_pack("{s:s,s:s,s:i,s:i}", "address", a, "state", drain ? "draining" : "up",
-			 "weight", (int)weight, "flows", 0);
-}
-
-static int stub_lb_list(struct gateway *gw, json_t **out)
-{
-	struct lb_stub *st = (struct lb_stub *)gw;
-
-	if (st->list_ret)
-		return st->list_ret;
-	*out = json_pack("{s:[{s:s,s:s,s:[]}]}", "services", "name", "web", "vip", "10.10.2.100",
-			 "backends");
-	return *out ? 0 : -ENOMEM;
-}
-
-static int stub_lb_add(struct gateway *gw, const char *svc, const struct lb_be *be, json_t **out)
-{
-	struct lb_stub *st = (struct lb_stub *)gw;
-
-	st->calls++;
-	snprintf(st->svc, sizeof(st->svc), "%s", svc);
-	st->be = *be;
-	if (!st->ret || st->ret == -EEXIST)
-		*out = stub_backend(be, be->weight, be->drain);
-	return st->ret;
-}
-
-static int stub_lb_set(struct gateway *gw, const char *svc, const struct lb_be *be,
-		       const struct lb_be_patch *patch, json_t **out)
-{
-	struct lb_stub *st = (struct lb_stub *)gw;
-
-	st->calls++;
-	snprintf(st->svc, sizeof(st->svc), "%s", svc);
-	st->be = *be;
-	st->patch = *patch;
-	if (!st->ret)
-		*out = stub_backend(be, patch->has_weight ? patch->weight : 1,
-				    patch->has_drain && patch->drain);
-	return st->ret;
-}
-
-static int stub_lb_del(struct gateway *gw, const char *svc, const struct lb_be *be)
-{
-	struct lb_stub *st = (struct lb_stub *)gw;
-
-	st->calls++;
-	snprintf(st->svc, sizeof(st->svc), "%s", svc);
-	st->be = *be;
-	return st->ret;
-}
-
-static const struct api_ops lb_ops = {
-	.stats = stub_stats,
-	.lb_list = stub_lb_list,
-	.lb_backend_add = stub_lb_add,
-	.lb_backend_set = stub_lb_set,
-	.lb_backend_del = stub_lb_del,
-};
-
 #define LB_BES "/v1/lb/web/backends"
 #define WANT_POST "{\"address\":\"ADDR:PORT\"[,\"weight\":0..100]}"
 #define WANT_PATCH "{\"weight\":0..100} and/or {\"drain\":true|false}"
@@ -1949,7 +1875,7 @@ static const struct {
 static void test_lb_dispatch(void)
 {
 	struct lb_stub st = { 0 };
-	struct api_ctx ctx = { .ops = &lb_ops, .gw = (struct gateway *)&st };
+	struct api_ctx ctx = { .ops = &lb_stub_ops, .gw = (struct gateway *)&st };
 	size_t i;
 
 	for (i = 0; i < sizeof(lb_cases) / sizeof(lb_cases[0]); i++) {
@@ -2139,7 +2065,8 @@ static void test_lb_wire(void)
 
 	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
 		return;
-	a = open_api("127.0.0.1:0", false, &lb_ops, (struct gateway *)&st, tok, addr, sizeof(addr));
+	a = open_api("127.0.0.1:0", false, &lb_stub_ops, (struct gateway *)&st, tok, addr,
+		     sizeof(addr));
 	if (!a)
 		goto out;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
