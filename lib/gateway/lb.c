@@ -303,8 +303,12 @@ static int free_be_slot(struct gw_lb *lb, const struct gw_lb_svc *next, size_t n
 	return -ENOSPC;
 }
 
-/* An earlier run's slot of this backend (same service slot, address and port), taken over. */
-static bool adopt_be_slot(struct gw_lb *lb, uint32_t svc, const struct lb_be *b, uint32_t *out)
+/*
+ * An earlier run's slot of this backend (same service slot, address and
+ * port), taken over with its state: *down if its checks had taken it down.
+ */
+static bool adopt_be_slot(struct gw_lb *lb, uint32_t svc, const struct lb_be *b, uint32_t *out,
+			  bool *down)
 {
 	struct lb_backend v;
 	uint32_t s;
@@ -316,6 +320,7 @@ static bool adopt_be_slot(struct gw_lb *lb, uint32_t svc, const struct lb_be *b,
 		if (v.svc == svc && ntohs(v.port) == b->port && !memcmp(v.addr, b->addr, 16)) {
 			lb->adopt[s] = 0;
 			*out = s;
+			*down = v.state == LB_BE_DOWN;
 			return true;
 		}
 	}
@@ -443,7 +448,9 @@ static int svc_backends(struct gw_lb *lb, struct gw_lb_svc *next, size_t nnext, 
 				health_init(&b->h, &s->lb.health, (struct sockaddr *)&ss, len);
 			}
 		} else {
-			if (!adopt_be_slot(lb, s->slot, &b->be, &b->slot)) {
+			bool down = false;
+
+			if (!adopt_be_slot(lb, s->slot, &b->be, &b->slot, &down)) {
 				e = free_be_slot(lb, next, nnext, &b->slot);
 				if (e) {
 					snprintf(err, errlen,
@@ -457,6 +464,8 @@ static int svc_backends(struct gw_lb *lb, struct gw_lb_svc *next, size_t nnext, 
 					    sizeof(struct lb_be_counter));
 			}
 			health_init(&b->h, &s->lb.health, (struct sockaddr *)&ss, len);
+			/* Down before the restart: up again only after health_rise passes. */
+			b->h.up = !down || s->lb.health.kind == HEALTH_NONE;
 		}
 		s->n = j + 1;
 		if (s->lb.nat == LB_NAT_FULL) {
