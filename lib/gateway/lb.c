@@ -998,6 +998,16 @@ static void sum_svc(struct gw_lb *lb, uint32_t slot, struct lb_svc_counter *sum)
 		   sizeof(*sum) / sizeof(uint64_t));
 }
 
+/* lb_stats summed over the CPUs. */
+static void sum_stats(struct gw_lb *lb, struct cg_counter sum[LB_STAT_MAX])
+{
+	uint32_t k;
+
+	for (k = 0; k < LB_STAT_MAX; k++)
+		sum_percpu(lb, lb->skel->maps.lb_stats, k, (uint64_t *)&sum[k],
+			   sizeof(sum[k]) / sizeof(uint64_t));
+}
+
 static json_t *be_json(struct gw_lb *lb, const struct gw_lb_be *b)
 {
 	uint64_t now = mono_ns();
@@ -1037,7 +1047,8 @@ static void health_text(const struct health_cfg *h, char *buf, size_t len)
 
 int gw_lb_list(struct gw_lb *lb, json_t **out)
 {
-	json_t *root = json_pack("{s:[]}", "services"), *arr, *o, *bes;
+	json_t *root = json_pack("{s:[], s:{}}", "services", "datapath"), *arr, *o, *bes, *dp;
+	struct cg_counter st[LB_STAT_MAX];
 	char vip[CG_ADDRSTRLEN], ports[256], health[sizeof(((struct health_cfg *)0)->path) + 32];
 	struct lb_svc_counter c;
 	size_t i, j;
@@ -1045,6 +1056,15 @@ int gw_lb_list(struct gw_lb *lb, json_t **out)
 	if (!root)
 		return -ENOMEM;
 	arr = json_object_get(root, "services");
+	dp = json_object_get(root, "datapath");
+	if (lb)
+		sum_stats(lb, st);
+	for (i = 0; lb && i < LB_STAT_MAX; i++)
+		if (json_object_set_new(dp, lb_stat_name((unsigned int)i),
+					json_pack("{s:I, s:I}", "packets",
+						  (json_int_t)st[i].packets, "bytes",
+						  (json_int_t)st[i].bytes)))
+			goto nomem;
 	for (i = 0; lb && i < lb->nsvc; i++) {
 		const struct gw_lb_svc *s = &lb->svc[i];
 
@@ -1218,6 +1238,7 @@ int gw_lb_del(struct gw_lb *lb, const char *svc, const struct lb_be *be)
 
 int gw_lb_metrics(struct gw_lb *lb, const char *gw, char **buf)
 {
+	struct cg_counter st[LB_STAT_MAX];
 	struct lb_be_counter c;
 	struct lb_svc_counter sc;
 	size_t i, j;
@@ -1242,7 +1263,15 @@ int gw_lb_metrics(struct gw_lb *lb, const char *gw, char **buf)
 			"# HELP capgate_lb_no_backend_total Packets of new flows that found no "
 			"healthy backend.\n# TYPE capgate_lb_no_backend_total counter\n"
 			"# HELP capgate_lb_flows_full_total New flows refused: the flow table "
-			"is full.\n# TYPE capgate_lb_flows_full_total counter\n");
+			"is full.\n# TYPE capgate_lb_flows_full_total counter\n"
+			"# HELP capgate_lb_packets_total Packets of the balancer's datapath, by "
+			"what it did with them (docs/lb.md).\n"
+			"# TYPE capgate_lb_packets_total counter\n");
+	sum_stats(lb, st);
+	for (i = 0; !e && i < LB_STAT_MAX; i++)
+		e = str_appendf(buf,
+				"capgate_lb_packets_total{gateway=\"%s\",reason=\"%s\"} %llu\n", gw,
+				lb_stat_name((unsigned int)i), (unsigned long long)st[i].packets);
 	for (i = 0; !e && i < lb->nsvc; i++) {
 		const struct gw_lb_svc *s = &lb->svc[i];
 
