@@ -146,6 +146,8 @@ enum lb_stat {
 	LB_STAT_DROP_FLOWS_FULL, /* lb_rev full: new flow refused */
 	LB_STAT_DROP_NAT_PORTS,	 /* full NAT: LB_NAT_PROBES ports all taken */
 	LB_STAT_DROP_MALFORMED,	 /* a VIP packet (or ICMP quote) the program could not parse */
+	LB_STAT_NO_FLOW, /* TCP non-SYN to a VIP, no flow found or rebuilt: to the stack untouched
+			  */
 	LB_STAT_MAX,
 };
 

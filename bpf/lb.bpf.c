@@ -128,14 +128,6 @@ static __always_inline void lb_be_count(__u32 slot, __u64 bytes, int new_flow)
 	}
 }
 
-static __always_inline void lb_no_backend(__u32 svc)
-{
-	struct lb_svc_counter *c = bpf_map_lookup_elem(&lb_svc_stats, &svc);
-
-	if (c)
-		c->no_backend++;
-}
-
 /* Ethernet, then IPv4 (options allowed) or IPv6 (no extension headers), then TCP/UDP. */
 static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
 {
@@ -204,37 +196,47 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
 }
 
 /*
- * Rewrite an address (src: 0, dst: 1) to @addr (16-byte form) with
- * incremental checksums: the IPv4 header's, and the L4 one through the
- * pseudo header (right for CHECKSUM_PARTIAL too).
+ * Rewrite both addresses to @src and @dst (16-byte form; pass the tuple's own
+ * for one that stays) and both ports (network order), with incremental
+ * checksums: the IPv4 header's, and the L4 one, the addresses through the
+ * pseudo header (BPF_F_PSEUDO_HDR: right for CHECKSUM_PARTIAL too, where the
+ * field holds the pseudo header's sum only) and the ports without it.
  */
-static __always_inline int lb_set_addr(struct __sk_buff *skb, const struct lb_pkt *p, int dst,
-				       const __u8 *old, const __u8 *addr)
+static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt *p,
+				      const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport)
 {
-	__u32 len = p->v6 ? 16 : 4;
-	__u32 skip = p->v6 ? 0 : 12;
-	__u32 off = p->l3 + (p->v6 ? 8 + dst * 16 : 12 + dst * 4);
+	__u32 oldp = (__u32)p->t.sport | (__u32)p->t.dport << 16;
+	__u32 newp = (__u32)sport | (__u32)dport << 16;
+	__u8 na[32];
 	__s64 diff;
 
-	diff = bpf_csum_diff((__be32 *)(old + skip), len, (__be32 *)(addr + skip), len, 0);
-	if (diff < 0)
-		return -1;
-	if (!p->v6 && bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0))
-		return -1;
-	if (bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags))
-		return -1;
-	return bpf_skb_store_bytes(skb, off, addr + skip, len, 0);
-}
+	if (p->v6) {
+		__builtin_memcpy(na, src, 16);
+		__builtin_memcpy(na + 16, dst, 16);
+		/* lb_tuple's src and dst are contiguous: the packet's 32 bytes. */
+		diff = bpf_csum_diff((__be32 *)p->t.src, 32, (__be32 *)na, 32, 0);
+		if (diff < 0 ||
+		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
+		    bpf_skb_store_bytes(skb, p->l3 + 8, na, 32, 0))
+			return -1;
+	} else {
+		__be32 oa[2];
 
-/* Rewrite a port (src: 0, dst: 1), network order, with the L4 checksum. */
-static __always_inline int lb_set_port(struct __sk_buff *skb, const struct lb_pkt *p, int dst,
-				       __u16 old, __u16 port)
-{
-	if (old == port)
+		__builtin_memcpy(&oa[0], &p->t.src[12], 4);
+		__builtin_memcpy(&oa[1], &p->t.dst[12], 4);
+		__builtin_memcpy(na, src + 12, 4);
+		__builtin_memcpy(na + 4, dst + 12, 4);
+		diff = bpf_csum_diff(oa, 8, (__be32 *)na, 8, 0);
+		if (diff < 0 || bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0) ||
+		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
+		    bpf_skb_store_bytes(skb, p->l3 + 12, na, 8, 0))
+			return -1;
+	}
+	if (oldp == newp)
 		return 0;
-	if (bpf_l4_csum_replace(skb, p->csum, old, port, sizeof(port) | p->l4_flags))
+	if (bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
 		return -1;
-	return bpf_skb_store_bytes(skb, p->l4 + dst * 2, &port, sizeof(port), 0);
+	return bpf_skb_store_bytes(skb, p->l4, &newp, sizeof(newp), 0);
 }
 
 /* A fast mix of the 5-tuple (murmur3's finalizer over its words), seeded. */
@@ -280,10 +282,10 @@ static __always_inline int lb_closed(__u8 flags)
 	       (flags & (LB_F_FIN_FWD | LB_F_FIN_REV)) == (LB_F_FIN_FWD | LB_F_FIN_REV);
 }
 
-/* Pick a backend slot through the service's Maglev table; LB_SLOT_EMPTY: none up. */
-static __always_inline __u32 lb_pick(const struct lb_pkt *p, __u32 svc, __u32 seed)
+/* The service's Maglev table at @h: a backend slot, or LB_SLOT_EMPTY (none, or not UP). */
+static __always_inline __u32 lb_pick(__u32 h, __u32 svc)
 {
-	__u32 idx = lb_hash(&p->t, seed) % LB_RING_SIZE;
+	__u32 idx = h % LB_RING_SIZE;
 	struct lb_backend *be;
 	void *ring;
 	__u32 *slot;
@@ -310,27 +312,55 @@ static __always_inline int lb_addr_eq(const __u8 *a, const __u8 *b)
 	return x[0] == y[0] && x[1] == y[1];
 }
 
+/* The reverse half @rv is the flow @p (client:cport -> VIP:vport). */
+static __always_inline int lb_rev_is(const struct lb_rev_val *rv, const struct lb_pkt *p)
+{
+	return rv->cport == p->t.sport && rv->vport == p->t.dport &&
+	       lb_addr_eq(rv->client, p->t.src) && lb_addr_eq(rv->vip, p->t.dst);
+}
+
 /*
- * A new flow to backend @slot: the reverse half first (never evicted; E2BIG
- * refuses the flow with nothing written), then the forward half. An existing
- * reverse half of this same flow (its forward half was evicted) is taken.
- * Returns the stat the packet counts under.
+ * A forward packet without a forward half. Its backend is the one the
+ * service's table gives its hash now. A SYN (or any UDP datagram) opens a new
+ * flow there: the reverse half first (never evicted; E2BIG refuses the flow
+ * with nothing written), then the forward half. Any forward packet also finds
+ * a reverse half of this same flow (its forward half was evicted from the
+ * LRU) and rebuilds the forward half from it (CT_RESTORED). nat = full tries
+ * LB_NAT_PROBES ports of the backend's range, from a hash of the 5-tuple on,
+ * for both: the same flow meets the same ports in the same order. Returns the
+ * stat the packet counts under; *slot and *ct are the flow's on FWD_NEW and
+ * CT_RESTORED.
  */
 static __always_inline int lb_new_flow(const struct lb_pkt *p, const struct lb_vip_val *vip,
-				       __u32 slot, const struct lb_backend *be, __u64 now,
-				       struct lb_ct_val *ct)
+				       const struct lb_config *cfg, int syn, __u64 now,
+				       __u32 *slotp, struct lb_ct_val *ct)
 {
+	__u32 h = lb_hash(&p->t, cfg->seed);
+	int full = vip->nat == LB_NAT_FULL;
 	struct lb_tuple rk = {};
 	struct lb_rev_val rv = {};
+	struct lb_backend *be;
 	struct lb_rev_val *old;
-	int stat = LB_STAT_FWD_NEW;
+	__u32 slot, range = 1, i;
+	__u8 flags = 0;
+	int stat = -1;
 	long err;
 
+	slot = lb_pick(h, vip->svc);
+	be = slot == LB_SLOT_EMPTY ? NULL : bpf_map_lookup_elem(&lb_backends, &slot);
+	if (!be)
+		return syn ? LB_STAT_DROP_NO_BACKEND : LB_STAT_NO_FLOW;
 	__builtin_memcpy(rk.src, be->addr, 16);
-	__builtin_memcpy(rk.dst, p->t.src, 16);
+	__builtin_memcpy(rk.dst, full ? be->snat : p->t.src, 16);
 	rk.sport = be->port ? be->port : p->t.dport;
 	rk.dport = p->t.sport;
 	rk.proto = p->t.proto;
+	if (full) {
+		if (!be->snat_lo || be->snat_hi < be->snat_lo)
+			return syn ? LB_STAT_DROP_NAT_PORTS : LB_STAT_NO_FLOW;
+		range = (__u32)be->snat_hi - be->snat_lo + 1;
+		h = (h << 16) | (h >> 16); /* other bits than the table's index */
+	}
 	rv.last_ns = now;
 	__builtin_memcpy(rv.client, p->t.src, 16);
 	__builtin_memcpy(rv.vip, p->t.dst, 16);
@@ -338,24 +368,46 @@ static __always_inline int lb_new_flow(const struct lb_pkt *p, const struct lb_v
 	rv.vport = p->t.dport;
 	rv.backend = slot;
 	rv.svc = vip->svc;
-	rv.nat = LB_NAT_DNAT;
-	err = bpf_map_update_elem(&lb_rev, &rk, &rv, BPF_NOEXIST);
-	if (err == -E2BIG)
-		return LB_STAT_DROP_FLOWS_FULL;
-	if (err) {
+	rv.nat = vip->nat;
+	for (i = 0; i < LB_NAT_PROBES; i++) {
+		if (full)
+			rk.dport = bpf_htons(be->snat_lo + (h + i) % range);
+		if (syn) {
+			err = bpf_map_update_elem(&lb_rev, &rk, &rv, BPF_NOEXIST);
+			if (err == -E2BIG)
+				return LB_STAT_DROP_FLOWS_FULL;
+			if (!err) {
+				stat = LB_STAT_FWD_NEW;
+				break;
+			}
+		}
 		old = bpf_map_lookup_elem(&lb_rev, &rk);
-		if (!old || old->cport != rv.cport || old->vport != rv.vport ||
-		    !lb_addr_eq(old->client, rv.client) || !lb_addr_eq(old->vip, rv.vip))
-			return LB_STAT_DROP_NAT_PORTS;
-		old->last_ns = now;
-		stat = LB_STAT_CT_RESTORED;
+		if (old && lb_rev_is(old, p)) {
+			/* A SYN on the 5-tuple of a closed flow opens it anew. */
+			if (syn && p->t.proto == IPPROTO_TCP)
+				old->flags = 0;
+			old->last_ns = now;
+			flags = old->flags;
+			stat = LB_STAT_CT_RESTORED;
+			break;
+		}
+		if (!full)
+			break;
 	}
+	if (stat < 0)
+		return syn ? LB_STAT_DROP_NAT_PORTS : LB_STAT_NO_FLOW;
 	__builtin_memset(ct, 0, sizeof(*ct));
 	ct->last_ns = now;
 	ct->backend = slot;
 	ct->svc = vip->svc;
-	ct->nat = LB_NAT_DNAT;
+	ct->nat = vip->nat;
+	ct->flags = flags;
+	if (full) {
+		__builtin_memcpy(ct->snat, be->snat, 16);
+		ct->snat_port = rk.dport;
+	}
 	bpf_map_update_elem(&lb_ct, &p->t, ct, BPF_ANY);
+	*slotp = slot;
 	return stat;
 }
 
@@ -367,7 +419,7 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 	struct lb_backend *be = NULL;
 	struct lb_ct_val nct, *ct;
 	int stat = LB_STAT_FWD;
-	__u32 slot;
+	__u32 slot = 0;
 
 	ct = bpf_map_lookup_elem(&lb_ct, &p->t);
 	if (ct) {
@@ -379,24 +431,25 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 			ct = NULL;
 	}
 	if (!ct) {
-		if (!syn)
-			return TC_ACT_OK; /* a stray TCP segment: the stack answers it */
-		slot = lb_pick(p, vip->svc, cfg->seed);
-		be = slot == LB_SLOT_EMPTY ? NULL : bpf_map_lookup_elem(&lb_backends, &slot);
-		if (!be) {
-			lb_no_backend(vip->svc);
-			lb_count(LB_STAT_DROP_NO_BACKEND, p->len);
-			return TC_ACT_SHOT;
+		stat = lb_new_flow(p, vip, cfg, syn, now, &slot, &nct);
+		if (stat == LB_STAT_NO_FLOW) {
+			/* A stray segment, or a flow whose table slot moved: the stack answers it.
+			 */
+			lb_count(stat, p->len);
+			return TC_ACT_OK;
 		}
-		stat = lb_new_flow(p, vip, slot, be, now, &nct);
-		if (stat != LB_STAT_FWD_NEW && stat != LB_STAT_CT_RESTORED) {
-			if (stat == LB_STAT_DROP_FLOWS_FULL) {
-				struct lb_svc_counter *c =
-					bpf_map_lookup_elem(&lb_svc_stats, &vip->svc);
+		be = stat == LB_STAT_FWD_NEW || stat == LB_STAT_CT_RESTORED
+			     ? bpf_map_lookup_elem(&lb_backends, &slot)
+			     : NULL;
+		if (!be) {
+			struct lb_svc_counter *c = bpf_map_lookup_elem(&lb_svc_stats, &vip->svc);
 
-				if (c)
-					c->flows_full++;
-			}
+			if (stat == LB_STAT_FWD_NEW || stat == LB_STAT_CT_RESTORED)
+				stat = LB_STAT_DROP_NO_BACKEND;
+			if (c && stat == LB_STAT_DROP_NO_BACKEND)
+				c->no_backend++;
+			if (c && stat == LB_STAT_DROP_FLOWS_FULL)
+				c->flows_full++;
 			lb_count(stat, p->len);
 			return TC_ACT_SHOT;
 		}
@@ -405,13 +458,15 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 		ct->last_ns = now;
 		ct->flags |= lb_tcp_bits(p, 1);
 	}
-	if (lb_set_addr(skb, p, 1, p->t.dst, be->addr) ||
-	    lb_set_port(skb, p, 1, p->t.dport, be->port ? be->port : p->t.dport)) {
+	if (ct->nat == LB_NAT_FULL ? lb_rewrite(skb, p, ct->snat, be->addr, ct->snat_port,
+						be->port ? be->port : p->t.dport)
+				   : lb_rewrite(skb, p, p->t.src, be->addr, p->t.sport,
+						be->port ? be->port : p->t.dport)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}
 	lb_count(stat, p->len);
-	lb_be_count(slot, p->len, stat != LB_STAT_FWD);
+	lb_be_count(slot, p->len, stat == LB_STAT_FWD_NEW);
 	lb_count(LB_STAT_STACK, p->len);
 	return TC_ACT_OK;
 }
@@ -426,8 +481,8 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 		rv->last_ns = now;
 		rv->flags |= bits;
 	}
-	if (lb_set_addr(skb, p, 0, p->t.src, rv->vip) ||
-	    lb_set_port(skb, p, 0, p->t.sport, rv->vport)) {
+	if (rv->nat == LB_NAT_FULL ? lb_rewrite(skb, p, rv->vip, rv->client, rv->vport, rv->cport)
+				   : lb_rewrite(skb, p, rv->vip, p->t.dst, rv->vport, p->t.dport)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}

@@ -19,12 +19,12 @@
 
 static struct lb_bpf *skel;
 
-/* A fresh set of maps: service 0 on VIP:80 (TCP and UDP), its ring all @slot. */
-static void setup(const char *vip, __u16 port, __u32 slot)
+/* A fresh set of maps: service 0 on VIP:@port (TCP and UDP, @nat), its ring all @slot. */
+static void setup_nat(const char *vip, __u16 port, __u32 slot, __u8 nat)
 {
 	struct lb_config cfg = { .enabled = 1, .seed = 7 };
 	struct lb_vip_key k = { .port = htons(port) };
-	struct lb_vip_val v = { .svc = 0 };
+	struct lb_vip_val v = { .svc = 0, .nat = nat };
 	__u32 zero = 0, i;
 	int ring;
 
@@ -42,6 +42,24 @@ static void setup(const char *vip, __u16 port, __u32 slot)
 		bpf_map_update_elem(ring, &i, &slot, 0);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_rings), &zero, &ring, 0);
 	close(ring);
+}
+
+static void setup(const char *vip, __u16 port, __u32 slot)
+{
+	setup_nat(vip, port, slot, LB_NAT_DNAT);
+}
+
+/* Backend @slot for nat = full: the gateway address @snat and ports [lo, hi]. */
+static void backend_full(__u32 slot, const char *addr, __u16 port, const char *snat, __u16 lo,
+			 __u16 hi)
+{
+	struct lb_backend b = {
+		.port = htons(port), .state = LB_BE_UP, .snat_lo = lo, .snat_hi = hi
+	};
+
+	addr_parse_mapped(addr, b.addr);
+	addr_parse_mapped(snat, b.snat);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_backends), &slot, &b, 0);
 }
 
 static void backend(__u32 slot, const char *addr, __u16 port, __u8 state)
@@ -63,6 +81,17 @@ static __u64 stat(__u32 s)
 	for (int i = 0; i < n; i++)
 		sum += v[i].packets;
 	return sum;
+}
+
+/* Entries of a hash map (keys up to 64 bytes). */
+static int map_count(const struct bpf_map *m)
+{
+	__u8 key[64], next[64];
+	int n = 0;
+
+	for (void *k = NULL; bpf_map_get_next_key(bpf_map__fd(m), k, next) == 0; k = key, n++)
+		memcpy(key, next, sizeof(key));
+	return n;
 }
 
 static __u64 svc_no_backend(void)
@@ -137,63 +166,6 @@ static __u16 port_at(const struct pkt *p, int dst)
 
 	memcpy(&v, p->data + p->l4_off + dst * 2, 2);
 	return ntohs(v);
-}
-
-static void dnat_and_reverse(int v6, __u8 proto)
-{
-	const char *c = v6 ? "2001:db8::1" : "10.0.0.1";
-	const char *vip = v6 ? "2001:db8:100::1" : "10.10.2.100";
-	const char *be = v6 ? "2001:db8:2::2" : "10.10.2.2";
-	struct pkt_spec fwd = { .family = v6 ? 6 : 4,
-				.src = c,
-				.dst = vip,
-				.proto = proto,
-				.sport = 40000,
-				.dport = 80,
-				.payload_len = 11 };
-	struct pkt_spec rev = { .family = v6 ? 6 : 4,
-				.src = be,
-				.dst = c,
-				.proto = proto,
-				.sport = 8080,
-				.dport = 40000,
-				.tcp_flags = 0x12,
-				.payload_len = 5 };
-	__u64 n0 = stat(LB_STAT_FWD_NEW), r0 = stat(LB_STAT_REV);
-	struct pkt out;
-
-	if (!skel)
-		return gate_skip_case();
-	setup(vip, 80, 3);
-	backend(3, be, 8080, LB_BE_UP);
-	ASSERT_EQ(run(&fwd, &out), TC_ACT_OK, "forward");
-	ASSERT_TRUE(same_addr(&out, v6, 1, be), "dst is the backend");
-	ASSERT_TRUE(same_addr(&out, v6, 0, c), "src kept (dnat)");
-	ASSERT_EQ(port_at(&out, 1), 8080, "dport");
-	ASSERT_TRUE(csums_ok(&out, v6), "forward checksums");
-	ASSERT_EQ(stat(LB_STAT_FWD_NEW) - n0, 1, "FWD_NEW");
-	ASSERT_EQ(run(&rev, &out), TC_ACT_OK, "reverse");
-	ASSERT_TRUE(same_addr(&out, v6, 0, vip), "src is the VIP");
-	ASSERT_EQ(port_at(&out, 0), 80, "sport");
-	ASSERT_TRUE(csums_ok(&out, v6), "reverse checksums");
-	ASSERT_EQ(stat(LB_STAT_REV) - r0, 1, "REV");
-}
-
-static void tcp4(void)
-{
-	dnat_and_reverse(0, IPPROTO_TCP);
-}
-static void udp4(void)
-{
-	dnat_and_reverse(0, IPPROTO_UDP);
-}
-static void tcp6(void)
-{
-	dnat_and_reverse(1, IPPROTO_TCP);
-}
-static void udp6(void)
-{
-	dnat_and_reverse(1, IPPROTO_UDP);
 }
 
 /* UDP over IPv4 without a checksum: it stays 0 after the rewrite. */
@@ -309,6 +281,174 @@ static void ct_restored_from_rev(void)
 	ASSERT_EQ(stat(LB_STAT_CT_RESTORED) - r0, 1, "CT_RESTORED");
 }
 
+/*
+ * The forward rewrite and the reply's. dnat: to the backend, the client's
+ * address kept; the reply from the VIP. full: the forward packet also leaves
+ * from the backend's snat address and a port of its range; the backend's
+ * reply to that port comes back from the VIP to the client's address and port.
+ */
+static void nat_and_reverse(int v6, __u8 proto, int full)
+{
+	const char *c = v6 ? "2001:db8::1" : "10.0.0.1";
+	const char *vip = v6 ? "2001:db8:100::1" : "10.10.2.100";
+	const char *be = v6 ? "2001:db8:2::2" : "10.10.2.2";
+	const char *gw = v6 ? "2001:db8:2::1" : "10.10.2.1";
+	struct pkt_spec fwd = { .family = v6 ? 6 : 4,
+				.src = c,
+				.dst = vip,
+				.proto = proto,
+				.sport = 40000,
+				.dport = 80,
+				.payload_len = 11 };
+	struct pkt_spec rev = { .family = v6 ? 6 : 4,
+				.src = be,
+				.dst = full ? gw : c,
+				.proto = proto,
+				.sport = 8080,
+				.dport = 40000,
+				.tcp_flags = 0x12,
+				.payload_len = 5 };
+	__u64 n0 = stat(LB_STAT_FWD_NEW), r0 = stat(LB_STAT_REV);
+	struct pkt out;
+	__u16 sp;
+
+	if (!skel)
+		return gate_skip_case();
+	setup_nat(vip, 80, 3, full ? LB_NAT_FULL : LB_NAT_DNAT);
+	if (full)
+		backend_full(3, be, 8080, gw, 20000, 20099);
+	else
+		backend(3, be, 8080, LB_BE_UP);
+	ASSERT_EQ(run(&fwd, &out), TC_ACT_OK, "forward");
+	ASSERT_TRUE(same_addr(&out, v6, 1, be), "dst is the backend");
+	ASSERT_TRUE(same_addr(&out, v6, 0, full ? gw : c), "src: snat address, or kept (dnat)");
+	ASSERT_EQ(port_at(&out, 1), 8080, "dport");
+	sp = port_at(&out, 0);
+	if (full)
+		ASSERT_TRUE(sp >= 20000 && sp <= 20099, "sport in the backend's range");
+	else
+		ASSERT_EQ(sp, 40000, "sport kept");
+	ASSERT_TRUE(csums_ok(&out, v6), "forward checksums");
+	ASSERT_EQ(stat(LB_STAT_FWD_NEW) - n0, 1, "FWD_NEW");
+	rev.dport = sp;
+	ASSERT_EQ(run(&rev, &out), TC_ACT_OK, "reverse");
+	ASSERT_TRUE(same_addr(&out, v6, 0, vip), "src is the VIP");
+	ASSERT_TRUE(same_addr(&out, v6, 1, c), "dst is the client");
+	ASSERT_EQ(port_at(&out, 0), 80, "sport");
+	ASSERT_EQ(port_at(&out, 1), 40000, "dport is the client's");
+	ASSERT_TRUE(csums_ok(&out, v6), "reverse checksums");
+	ASSERT_EQ(stat(LB_STAT_REV) - r0, 1, "REV");
+	/* A reply to another port (of the range) is no flow's: untouched. */
+	rev.dport = sp == 20099 ? 20000 : sp + 1;
+	r0 = stat(LB_STAT_REV);
+	ASSERT_EQ(run(&rev, &out), TC_ACT_OK, "other port");
+	ASSERT_TRUE(same_addr(&out, v6, 1, full ? gw : c), "not rewritten");
+	ASSERT_EQ(stat(LB_STAT_REV) - r0, 0, "no REV");
+}
+
+static void tcp4(void)
+{
+	nat_and_reverse(0, IPPROTO_TCP, 0);
+}
+static void udp4(void)
+{
+	nat_and_reverse(0, IPPROTO_UDP, 0);
+}
+static void tcp6(void)
+{
+	nat_and_reverse(1, IPPROTO_TCP, 0);
+}
+static void udp6(void)
+{
+	nat_and_reverse(1, IPPROTO_UDP, 0);
+}
+static void full_tcp4(void)
+{
+	nat_and_reverse(0, IPPROTO_TCP, 1);
+}
+static void full_tcp6(void)
+{
+	nat_and_reverse(1, IPPROTO_TCP, 1);
+}
+static void full_udp4(void)
+{
+	nat_and_reverse(0, IPPROTO_UDP, 1);
+}
+
+/* A backend's range of two ports holds two flows; the third is refused (DROP_NAT_PORTS). */
+static void full_ports_exhausted(void)
+{
+	struct pkt_spec s = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.10.2.100",
+			      .proto = IPPROTO_TCP,
+			      .sport = 42000,
+			      .dport = 80 };
+	__u64 d0 = stat(LB_STAT_DROP_NAT_PORTS);
+	struct pkt out;
+	__u16 a, b;
+
+	if (!skel)
+		return gate_skip_case();
+	setup_nat("10.10.2.100", 80, 1, LB_NAT_FULL);
+	backend_full(1, "10.10.2.2", 8080, "10.10.2.1", 30000, 30001);
+	ASSERT_EQ(run(&s, &out), TC_ACT_OK, "first");
+	a = port_at(&out, 0);
+	s.sport++;
+	ASSERT_EQ(run(&s, &out), TC_ACT_OK, "second");
+	b = port_at(&out, 0);
+	ASSERT_TRUE(a != b && a >= 30000 && a <= 30001 && b >= 30000 && b <= 30001, "both ports");
+	s.sport++;
+	ASSERT_EQ(run(&s, &out), TC_ACT_SHOT, "third dropped");
+	ASSERT_EQ(stat(LB_STAT_DROP_NAT_PORTS) - d0, 1, "DROP_NAT_PORTS");
+	ASSERT_EQ(map_count(skel->maps.lb_rev), 2, "nothing written for the third");
+}
+
+/*
+ * nat = full, the forward half lost: a non-SYN segment finds the reverse half
+ * through the same ports (CT_RESTORED, same port); once the table moved the
+ * flow as well, it goes to the stack untouched (NO_FLOW).
+ */
+static void full_restored_and_lost(void)
+{
+	struct pkt_spec s = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.10.2.100",
+			      .proto = IPPROTO_TCP,
+			      .sport = 43000,
+			      .dport = 80 };
+	__u64 r0 = stat(LB_STAT_CT_RESTORED), l0;
+	__u32 zero = 0, two = 2, i;
+	struct pkt out;
+	__u16 sp;
+	int ring;
+
+	if (!skel)
+		return gate_skip_case();
+	setup_nat("10.10.2.100", 80, 1, LB_NAT_FULL);
+	backend_full(1, "10.10.2.2", 8080, "10.10.2.1", 20000, 29999);
+	backend_full(2, "10.10.2.3", 8080, "10.10.2.1", 20000, 29999);
+	ASSERT_EQ(run(&s, &out), TC_ACT_OK, "syn");
+	sp = port_at(&out, 0);
+	gate_map_clear(skel->maps.lb_ct);
+	s.tcp_flags = 0x10;
+	ASSERT_EQ(run(&s, &out), TC_ACT_OK, "ack after the loss");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.2"), "same backend");
+	ASSERT_EQ(port_at(&out, 0), sp, "same snat port");
+	ASSERT_TRUE(csums_ok(&out, 0), "checksums");
+	ASSERT_EQ(stat(LB_STAT_CT_RESTORED) - r0, 1, "CT_RESTORED");
+	gate_map_clear(skel->maps.lb_ct);
+	ring = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, LB_RING_SIZE, NULL);
+	for (i = 0; i < LB_RING_SIZE; i++)
+		bpf_map_update_elem(ring, &i, &two, 0);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_rings), &zero, &ring, 0);
+	close(ring);
+	l0 = stat(LB_STAT_NO_FLOW);
+	ASSERT_EQ(run(&s, &out), TC_ACT_OK, "ack after loss and table change");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.100"), "untouched");
+	ASSERT_EQ(stat(LB_STAT_NO_FLOW) - l0, 1, "NO_FLOW");
+}
+
 static void setup_skel(void)
 {
 	skel = lb_bpf__open_and_load();
@@ -317,10 +457,19 @@ static void setup_skel(void)
 int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
-		T_CASE(tcp4),		T_CASE(udp4),
-		T_CASE(tcp6),		T_CASE(udp6),
-		T_CASE(udp4_zero_csum), T_CASE(ct_survives_table_change),
-		T_CASE(no_backend),	T_CASE(ct_restored_from_rev),
+		T_CASE(tcp4),
+		T_CASE(udp4),
+		T_CASE(tcp6),
+		T_CASE(udp6),
+		T_CASE(udp4_zero_csum),
+		T_CASE(ct_survives_table_change),
+		T_CASE(no_backend),
+		T_CASE(ct_restored_from_rev),
+		T_CASE(full_tcp4),
+		T_CASE(full_tcp6),
+		T_CASE(full_udp4),
+		T_CASE(full_ports_exhausted),
+		T_CASE(full_restored_and_lost),
 	};
 	int rc;
 
