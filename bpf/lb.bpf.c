@@ -20,6 +20,11 @@
 #include "abi/lb.h"
 #include "abi/stats.h"
 
+#ifndef AF_INET
+#define AF_INET 2
+#define AF_INET6 10
+#endif
+
 /* An inner table's entry without a backend (lib/lb/maglev.h's MAGLEV_EMPTY). */
 #define LB_SLOT_EMPTY 0xffffffffU
 #define LB_NSEC_PER_SEC 1000000000ULL
@@ -411,6 +416,85 @@ static __always_inline int lb_new_flow(const struct lb_pkt *p, const struct lb_v
 	return stat;
 }
 
+/*
+ * Send a rewritten packet on without the stack when the FIB knows where: the
+ * route lookup of the ingress device (forwarding must be on there; tot_len
+ * checks the route's MTU), the TTL / hop limit decremented as a router does,
+ * and bpf_redirect_neigh to the egress with the FIB's nexthop (it resolves
+ * the neighbour itself: NO_NEIGH is sent too). Everything else goes to the
+ * stack unchanged (LB_STAT_STACK): LB_CFG_NO_REDIRECT, TTL <= 1 (the stack
+ * answers with time exceeded), no route, forwarding off, fragmentation
+ * needed (the stack answers), and the gateway's TUN (its tunnel session's
+ * return path is in user space).
+ */
+static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p,
+				   const struct lb_config *cfg)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct bpf_fib_lookup fib = {};
+	struct bpf_redir_neigh nh = {};
+	long rc;
+
+	if (cfg->flags & LB_CFG_NO_REDIRECT)
+		goto stack;
+	fib.ifindex = skb->ingress_ifindex;
+	fib.l4_protocol = p->t.proto;
+	if (!p->v6) {
+		struct iphdr *ip = data + ETH_HLEN;
+
+		if ((void *)(ip + 1) > end || ip->ttl <= 1)
+			goto stack;
+		fib.family = AF_INET;
+		fib.tos = ip->tos;
+		fib.tot_len = bpf_ntohs(ip->tot_len);
+		fib.ipv4_src = ip->saddr;
+		fib.ipv4_dst = ip->daddr;
+	} else {
+		struct ipv6hdr *ip6 = data + ETH_HLEN;
+
+		if ((void *)(ip6 + 1) > end || ip6->hop_limit <= 1)
+			goto stack;
+		fib.family = AF_INET6;
+		fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+		fib.tot_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+		__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	}
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	if ((rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) ||
+	    (cfg->tun_ifindex && fib.ifindex == cfg->tun_ifindex))
+		goto stack;
+	/* The lookup changes no packet data: the pointers still hold. */
+	if (!p->v6) {
+		struct iphdr *ip = data + ETH_HLEN;
+		__u32 check;
+
+		if ((void *)(ip + 1) > end)
+			goto stack;
+		/* RFC 1624, as the kernel's ip_decrease_ttl: TTL is the high byte of word 4. */
+		check = ip->check + bpf_htons(0x0100);
+		ip->check = check + (check >= 0xffff);
+		ip->ttl--;
+	} else {
+		struct ipv6hdr *ip6 = data + ETH_HLEN;
+
+		if ((void *)(ip6 + 1) > end)
+			goto stack;
+		ip6->hop_limit--;
+	}
+	nh.nh_family = fib.family;
+	if (fib.family == AF_INET)
+		nh.ipv4_nh = fib.ipv4_dst;
+	else
+		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+	lb_count(LB_STAT_REDIRECT, p->len);
+	return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+stack:
+	lb_count(LB_STAT_STACK, p->len);
+	return TC_ACT_OK;
+}
+
 static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 				      const struct lb_vip_val *vip, const struct lb_config *cfg)
 {
@@ -467,12 +551,11 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 	}
 	lb_count(stat, p->len);
 	lb_be_count(slot, p->len, stat == LB_STAT_FWD_NEW);
-	lb_count(LB_STAT_STACK, p->len);
-	return TC_ACT_OK;
+	return lb_xmit(skb, p, cfg);
 }
 
 static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
-				      struct lb_rev_val *rv)
+				      struct lb_rev_val *rv, const struct lb_config *cfg)
 {
 	__u8 bits = lb_tcp_bits(p, 0);
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -488,8 +571,7 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 	}
 	lb_count(LB_STAT_REV, p->len);
 	lb_be_count(rv->backend, p->len, 0);
-	lb_count(LB_STAT_STACK, p->len);
-	return TC_ACT_OK;
+	return lb_xmit(skb, p, cfg);
 }
 
 SEC("tc")
@@ -517,7 +599,7 @@ int tc_lb(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	rv = bpf_map_lookup_elem(&lb_rev, &p.t);
 	if (rv)
-		return lb_reverse(skb, &p, rv);
+		return lb_reverse(skb, &p, rv, cfg);
 	return TC_ACT_OK;
 }
 

@@ -2,7 +2,9 @@
 /* tc_lb through BPF_PROG_TEST_RUN: DNAT, reverse, checksums from scratch, conntrack, refusals. */
 #include <errno.h>
 #include <linux/pkt_cls.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +20,8 @@
 #include "tests/lib/t.h"
 
 static struct lb_bpf *skel;
+/* The __sk_buff the next runs get (ingress_ifindex, ifindex), or NULL. */
+static struct __sk_buff *run_ctx;
 
 /* A fresh set of maps: service 0 on VIP:@port (TCP and UDP, @nat), its ring all @slot. */
 static void setup_nat(const char *vip, __u16 port, __u32 slot, __u8 nat)
@@ -42,6 +46,17 @@ static void setup_nat(const char *vip, __u16 port, __u32 slot, __u8 nat)
 		bpf_map_update_elem(ring, &i, &slot, 0);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_rings), &zero, &ring, 0);
 	close(ring);
+}
+
+/* lb_config's run-time fields over setup's. */
+static void config(__u32 flags, __u32 tun_ifindex)
+{
+	struct lb_config cfg = {
+		.enabled = 1, .seed = 7, .flags = flags, .tun_ifindex = tun_ifindex
+	};
+	__u32 zero = 0;
+
+	bpf_map_update_elem(bpf_map__fd(skel->maps.lb_config), &zero, &cfg, 0);
 }
 
 static void setup(const char *vip, __u16 port, __u32 slot)
@@ -119,6 +134,8 @@ static int run_pkt(const struct pkt *in, struct pkt *out)
 	o.data_out = out->data;
 	o.data_size_out = sizeof(out->data);
 	o.repeat = 1;
+	o.ctx_in = run_ctx;
+	o.ctx_size_in = run_ctx ? sizeof(*run_ctx) : 0;
 	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tc_lb), &o))
 		return -1;
 	out->len = o.data_size_out;
@@ -133,6 +150,19 @@ static int run(const struct pkt_spec *s, struct pkt *out)
 	if (pkt_build(s, &in))
 		return -1;
 	return run_pkt(&in, out);
+}
+
+/* A client's IPv4 packet to the VIP 10.10.2.100:80 (TCP: a SYN). */
+static struct pkt_spec to_vip(__u8 proto, __u16 sport)
+{
+	struct pkt_spec s = { .family = 4,
+			      .src = "10.0.0.1",
+			      .dst = "10.10.2.100",
+			      .proto = proto,
+			      .sport = sport,
+			      .dport = 80 };
+
+	return s;
 }
 
 /* Every checksum of @p recomputed from scratch verifies (IPv4 header, L4 with pseudo header). */
@@ -378,12 +408,7 @@ static void full_udp4(void)
 /* A backend's range of two ports holds two flows; the third is refused (DROP_NAT_PORTS). */
 static void full_ports_exhausted(void)
 {
-	struct pkt_spec s = { .family = 4,
-			      .src = "10.0.0.1",
-			      .dst = "10.10.2.100",
-			      .proto = IPPROTO_TCP,
-			      .sport = 42000,
-			      .dport = 80 };
+	struct pkt_spec s = to_vip(IPPROTO_TCP, 42000);
 	__u64 d0 = stat(LB_STAT_DROP_NAT_PORTS);
 	struct pkt out;
 	__u16 a, b;
@@ -411,12 +436,7 @@ static void full_ports_exhausted(void)
  */
 static void full_restored_and_lost(void)
 {
-	struct pkt_spec s = { .family = 4,
-			      .src = "10.0.0.1",
-			      .dst = "10.10.2.100",
-			      .proto = IPPROTO_TCP,
-			      .sport = 43000,
-			      .dport = 80 };
+	struct pkt_spec s = to_vip(IPPROTO_TCP, 43000);
 	__u64 r0 = stat(LB_STAT_CT_RESTORED), l0;
 	__u32 zero = 0, two = 2, i;
 	struct pkt out;
@@ -449,6 +469,95 @@ static void full_restored_and_lost(void)
 	ASSERT_EQ(stat(LB_STAT_NO_FLOW) - l0, 1, "NO_FLOW");
 }
 
+static bool sh(const char *cmd)
+{
+	return system(cmd) == 0;
+}
+
+/* Writes @v to the sysctl file @path. */
+static bool sysctl_set(const char *path, const char *v)
+{
+	FILE *f = fopen(path, "w");
+
+	return f && fputs(v, f) != EOF && fclose(f) == 0;
+}
+
+/*
+ * In a fresh namespace: clients on veth0 (10.0.0.0/24, 2001:db8::/64),
+ * backends on veth1 (10.10.2.0/24, 2001:db8:2::/64), forwarding on. The
+ * forward packet of a new flow is sent out veth1 by bpf_redirect_neigh with
+ * its TTL / hop limit one less (checksums from scratch); TTL 1,
+ * LB_CFG_NO_REDIRECT and the TUN's egress go to the stack unchanged.
+ */
+static const char *fib_steps(void)
+{
+	struct pkt_spec s = to_vip(IPPROTO_TCP, 44000);
+	struct __sk_buff ctx = {};
+	__u64 r0, s0;
+	struct pkt out;
+	int v1;
+
+	if (!sh("ip link add veth0 type veth peer name veth1 && ip link set veth0 up && "
+		"ip link set veth1 up && ip addr add 10.0.0.254/24 dev veth0 && "
+		"ip addr add 10.10.2.1/24 dev veth1 && "
+		"ip addr add 2001:db8::254/64 dev veth0 nodad && "
+		"ip addr add 2001:db8:2::1/64 dev veth1 nodad"))
+		return "veth pair and addresses";
+	if (!sysctl_set("/proc/sys/net/ipv4/conf/all/forwarding", "1") ||
+	    !sysctl_set("/proc/sys/net/ipv4/conf/veth0/forwarding", "1") ||
+	    !sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", "1"))
+		return "forwarding";
+	ctx.ingress_ifindex = ctx.ifindex = if_nametoindex("veth0");
+	v1 = if_nametoindex("veth1");
+	if (!ctx.ifindex || !v1)
+		return "if_nametoindex";
+	run_ctx = &ctx;
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.2.2", 8080, LB_BE_UP);
+	r0 = stat(LB_STAT_REDIRECT);
+	if (run(&s, &out) != TC_ACT_REDIRECT)
+		return "v4: TC_ACT_REDIRECT";
+	if (out.data[out.l3_off + 8] != 63 || !csums_ok(&out, 0) ||
+	    !same_addr(&out, 0, 1, "10.10.2.2"))
+		return "v4: TTL 63, checksums, the backend";
+	if (stat(LB_STAT_REDIRECT) - r0 != 1)
+		return "v4: LB_STAT_REDIRECT";
+	s.ttl = 1;
+	s.sport++;
+	s0 = stat(LB_STAT_STACK);
+	if (run(&s, &out) != TC_ACT_OK || out.data[out.l3_off + 8] != 1 || !csums_ok(&out, 0) ||
+	    stat(LB_STAT_STACK) - s0 != 1)
+		return "v4 TTL 1: to the stack, TTL kept";
+	s.ttl = 0;
+	config(LB_CFG_NO_REDIRECT, 0);
+	s0 = stat(LB_STAT_STACK);
+	if (run(&s, &out) != TC_ACT_OK || out.data[out.l3_off + 8] != 64 ||
+	    stat(LB_STAT_STACK) - s0 != 1)
+		return "LB_CFG_NO_REDIRECT: to the stack, TTL kept";
+	config(0, v1);
+	s0 = stat(LB_STAT_STACK);
+	if (run(&s, &out) != TC_ACT_OK || out.data[out.l3_off + 8] != 64 ||
+	    stat(LB_STAT_STACK) - s0 != 1)
+		return "egress is the TUN: to the stack";
+	s.family = 6;
+	s.src = "2001:db8::1";
+	s.dst = "2001:db8:100::1";
+	setup("2001:db8:100::1", 80, 1);
+	backend(1, "2001:db8:2::2", 8080, LB_BE_UP);
+	r0 = stat(LB_STAT_REDIRECT);
+	if (run(&s, &out) != TC_ACT_REDIRECT || out.data[out.l3_off + 7] != 63 ||
+	    !csums_ok(&out, 1) || stat(LB_STAT_REDIRECT) - r0 != 1)
+		return "v6: TC_ACT_REDIRECT, hop limit 63";
+	return NULL;
+}
+
+static void fib_redirect(void)
+{
+	if (!skel)
+		return gate_skip_case();
+	t_in_netns(fib_steps);
+}
+
 static void setup_skel(void)
 {
 	skel = lb_bpf__open_and_load();
@@ -470,6 +579,7 @@ int main(int argc, char **argv)
 		T_CASE(full_udp4),
 		T_CASE(full_ports_exhausted),
 		T_CASE(full_restored_and_lost),
+		T_CASE(fib_redirect),
 	};
 	int rc;
 
