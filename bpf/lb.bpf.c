@@ -16,6 +16,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <stdbool.h>
 
 #include "abi/lb.h"
 #include "abi/stats.h"
@@ -133,20 +134,36 @@ static __always_inline void lb_be_count(__u32 slot, __u64 bytes, int new_flow)
 	}
 }
 
-/* Ethernet, then IPv4 (options allowed) or IPv6 (no extension headers), then TCP/UDP. */
-static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
+/*
+ * The IP header at @off: 0 on a device without a link-layer header (l3: a
+ * TUN, skb->protocol tells IPv4 from IPv6), ETH_HLEN after Ethernet.
+ */
+#define LB_L3_OFF(l3) ((l3) ? 0 : ETH_HLEN)
+
+/*
+ * Ethernet (or nothing: @l3), then IPv4 (options allowed) or IPv6 (no
+ * extension headers), then TCP/UDP.
+ */
+static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p, const bool l3)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
+	__be16 proto;
 	__u32 l4;
 
-	if ((void *)(eth + 1) > end)
-		return -1;
-	p->l3 = sizeof(*eth);
+	if (l3) {
+		proto = skb->protocol;
+	} else {
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > end)
+			return -1;
+		proto = eth->h_proto;
+	}
+	p->l3 = LB_L3_OFF(l3);
 	p->len = skb->len;
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = (void *)(eth + 1);
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + LB_L3_OFF(l3);
 
 		if ((void *)(ip + 1) > end || ip->ihl < 5)
 			return -1;
@@ -156,9 +173,9 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
 		__builtin_memcpy(&p->t.src[12], &ip->saddr, 4);
 		__builtin_memcpy(&p->t.dst[12], &ip->daddr, 4);
 		p->frag = (ip->frag_off & bpf_htons(0x3fff)) != 0;
-		l4 = p->l3 + ip->ihl * 4;
-	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		l4 = LB_L3_OFF(l3) + ip->ihl * 4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
 
 		if ((void *)(ip6 + 1) > end)
 			return -1;
@@ -166,7 +183,7 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
 		p->t.proto = ip6->nexthdr;
 		__builtin_memcpy(p->t.src, &ip6->saddr, 16);
 		__builtin_memcpy(p->t.dst, &ip6->daddr, 16);
-		l4 = p->l3 + sizeof(*ip6);
+		l4 = LB_L3_OFF(l3) + sizeof(*ip6);
 	} else {
 		return -1;
 	}
@@ -428,7 +445,7 @@ static __always_inline int lb_new_flow(const struct lb_pkt *p, const struct lb_v
  * return path is in user space).
  */
 static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p,
-				   const struct lb_config *cfg)
+				   const struct lb_config *cfg, const bool l3)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
@@ -441,7 +458,7 @@ static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p
 	fib.ifindex = skb->ingress_ifindex;
 	fib.l4_protocol = p->t.proto;
 	if (!p->v6) {
-		struct iphdr *ip = data + ETH_HLEN;
+		struct iphdr *ip = data + LB_L3_OFF(l3);
 
 		if ((void *)(ip + 1) > end || ip->ttl <= 1)
 			goto stack;
@@ -451,7 +468,7 @@ static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p
 		fib.ipv4_src = ip->saddr;
 		fib.ipv4_dst = ip->daddr;
 	} else {
-		struct ipv6hdr *ip6 = data + ETH_HLEN;
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
 
 		if ((void *)(ip6 + 1) > end || ip6->hop_limit <= 1)
 			goto stack;
@@ -465,13 +482,24 @@ static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p
 	if ((rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) ||
 	    (cfg->tun_ifindex && fib.ifindex == cfg->tun_ifindex))
 		goto stack;
-	/* The lookup changes no packet data: the pointers still hold. */
+	/*
+	 * bpf_redirect_neigh wants an Ethernet header to replace (the kernel's
+	 * __bpf_redirect_neigh drops an skb without one): a TUN's packet gets
+	 * a blank one pushed (bpf_skb_change_head, made for this), which the
+	 * neighbour output rewrites. Else the lookup changed no packet data.
+	 */
+	if (l3) {
+		if (bpf_skb_change_head(skb, ETH_HLEN, 0))
+			goto stack;
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+	}
 	if (!p->v6) {
 		struct iphdr *ip = data + ETH_HLEN;
 		__u32 check;
 
 		if ((void *)(ip + 1) > end)
-			goto stack;
+			goto bad;
 		/* RFC 1624, as the kernel's ip_decrease_ttl: TTL is the high byte of word 4. */
 		check = ip->check + bpf_htons(0x0100);
 		ip->check = check + (check >= 0xffff);
@@ -480,7 +508,7 @@ static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p
 		struct ipv6hdr *ip6 = data + ETH_HLEN;
 
 		if ((void *)(ip6 + 1) > end)
-			goto stack;
+			goto bad;
 		ip6->hop_limit--;
 	}
 	nh.nh_family = fib.family;
@@ -493,10 +521,15 @@ static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p
 stack:
 	lb_count(LB_STAT_STACK, p->len);
 	return TC_ACT_OK;
+bad:
+	/* Not reached: the header was there before the push. */
+	lb_count(LB_STAT_DROP_MALFORMED, p->len);
+	return TC_ACT_SHOT;
 }
 
 static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
-				      const struct lb_vip_val *vip, const struct lb_config *cfg)
+				      const struct lb_vip_val *vip, const struct lb_config *cfg,
+				      const bool l3)
 {
 	int syn = p->t.proto == IPPROTO_UDP || (p->tcp_flags & 0x12) == 0x02;
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -551,11 +584,12 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 	}
 	lb_count(stat, p->len);
 	lb_be_count(slot, p->len, stat == LB_STAT_FWD_NEW);
-	return lb_xmit(skb, p, cfg);
+	return lb_xmit(skb, p, cfg, l3);
 }
 
 static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
-				      struct lb_rev_val *rv, const struct lb_config *cfg)
+				      struct lb_rev_val *rv, const struct lb_config *cfg,
+				      const bool l3)
 {
 	__u8 bits = lb_tcp_bits(p, 0);
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -571,11 +605,11 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 	}
 	lb_count(LB_STAT_REV, p->len);
 	lb_be_count(rv->backend, p->len, 0);
-	return lb_xmit(skb, p, cfg);
+	return lb_xmit(skb, p, cfg, l3);
 }
 
-SEC("tc")
-int tc_lb(struct __sk_buff *skb)
+/* Both programs' body: @l3 (a constant) says whether an Ethernet header comes first. */
+static __always_inline int lb_main(struct __sk_buff *skb, const bool l3)
 {
 	struct lb_pkt p = {};
 	struct lb_vip_key vk = {};
@@ -587,20 +621,34 @@ int tc_lb(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&lb_config, &zero);
 	if (!cfg || !cfg->enabled)
 		return TC_ACT_OK;
-	if (lb_parse(skb, &p))
+	if (lb_parse(skb, &p, l3))
 		return TC_ACT_OK;
 	__builtin_memcpy(vk.addr, p.t.dst, 16);
 	vk.port = p.t.dport;
 	vk.proto = p.t.proto;
 	vip = bpf_map_lookup_elem(&lb_vips, &vk);
 	if (vip)
-		return lb_forward(skb, &p, vip, cfg);
+		return lb_forward(skb, &p, vip, cfg, l3);
 	if (p.frag)
 		return TC_ACT_OK;
 	rv = bpf_map_lookup_elem(&lb_rev, &p.t);
 	if (rv)
-		return lb_reverse(skb, &p, rv, cfg);
+		return lb_reverse(skb, &p, rv, cfg, l3);
 	return TC_ACT_OK;
+}
+
+/* Ethernet devices. */
+SEC("tc")
+int tc_lb(struct __sk_buff *skb)
+{
+	return lb_main(skb, false);
+}
+
+/* Devices without a link-layer header (IFF_TUN): skb->data is the IP header. */
+SEC("tc")
+int tc_lb_l3(struct __sk_buff *skb)
+{
+	return lb_main(skb, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

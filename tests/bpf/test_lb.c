@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tc_lb through BPF_PROG_TEST_RUN: DNAT, reverse, checksums from scratch, conntrack, refusals. */
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -22,6 +23,17 @@
 static struct lb_bpf *skel;
 /* The __sk_buff the next runs get (ingress_ifindex, ifindex), or NULL. */
 static struct __sk_buff *run_ctx;
+/*
+ * Runs go to tc_lb_l3 with the frames' Ethernet headers cut off. The test
+ * run still parses the first 14 bytes as Ethernet to set skb->protocol
+ * (eth_type_trans): bytes 12-13 of an IPv4 header are the source address's
+ * first two, of an IPv6 header the source's bytes 4-5. So the sources of
+ * these packets are 8.0.x.x (0x0800) and 2001:db8:86dd:: (0x86dd), and
+ * they are at least 14 bytes longer than their IP header (the test run
+ * refuses a frame shorter than Ethernet and an IP header): 40 bytes more
+ * payload.
+ */
+static bool l3_mode;
 
 /* A fresh set of maps: service 0 on VIP:@port (TCP and UDP, @nat), its ring all @slot. */
 static void setup_nat(const char *vip, __u16 port, __u32 slot, __u8 nat)
@@ -136,7 +148,8 @@ static int run_pkt(const struct pkt *in, struct pkt *out)
 	o.repeat = 1;
 	o.ctx_in = run_ctx;
 	o.ctx_size_in = run_ctx ? sizeof(*run_ctx) : 0;
-	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tc_lb), &o))
+	if (bpf_prog_test_run_opts(
+		    bpf_program__fd(l3_mode ? skel->progs.tc_lb_l3 : skel->progs.tc_lb), &o))
 		return -1;
 	out->len = o.data_size_out;
 	return o.retval;
@@ -149,6 +162,14 @@ static int run(const struct pkt_spec *s, struct pkt *out)
 
 	if (pkt_build(s, &in))
 		return -1;
+	if (l3_mode) {
+		memmove(in.data, in.data + in.l3_off, in.len - in.l3_off);
+		in.len -= in.l3_off;
+		in.l4_off -= in.l3_off;
+		in.l3_off = 0;
+		if (in.len < ETH_HLEN + 40)
+			return -1;
+	}
 	return run_pkt(&in, out);
 }
 
@@ -319,9 +340,11 @@ static void ct_restored_from_rev(void)
  */
 static void nat_and_reverse(int v6, __u8 proto, int full)
 {
-	const char *c = v6 ? "2001:db8::1" : "10.0.0.1";
+	const char *c = v6 ? (l3_mode ? "2001:db8:86dd::1" : "2001:db8::1")
+			   : (l3_mode ? "8.0.0.1" : "10.0.0.1");
 	const char *vip = v6 ? "2001:db8:100::1" : "10.10.2.100";
-	const char *be = v6 ? "2001:db8:2::2" : "10.10.2.2";
+	const char *be = v6 ? (l3_mode ? "2001:db8:86dd::2:2" : "2001:db8:2::2")
+			    : (l3_mode ? "8.0.0.2" : "10.10.2.2");
 	const char *gw = v6 ? "2001:db8:2::1" : "10.10.2.1";
 	struct pkt_spec fwd = { .family = v6 ? 6 : 4,
 				.src = c,
@@ -329,7 +352,7 @@ static void nat_and_reverse(int v6, __u8 proto, int full)
 				.proto = proto,
 				.sport = 40000,
 				.dport = 80,
-				.payload_len = 11 };
+				.payload_len = l3_mode ? 51 : 11 };
 	struct pkt_spec rev = { .family = v6 ? 6 : 4,
 				.src = be,
 				.dst = full ? gw : c,
@@ -337,7 +360,7 @@ static void nat_and_reverse(int v6, __u8 proto, int full)
 				.sport = 8080,
 				.dport = 40000,
 				.tcp_flags = 0x12,
-				.payload_len = 5 };
+				.payload_len = l3_mode ? 45 : 5 };
 	__u64 n0 = stat(LB_STAT_FWD_NEW), r0 = stat(LB_STAT_REV);
 	struct pkt out;
 	__u16 sp;
@@ -391,6 +414,16 @@ static void tcp6(void)
 static void udp6(void)
 {
 	nat_and_reverse(1, IPPROTO_UDP, 0);
+}
+/* tc_lb_l3: the same rewrites on packets without an Ethernet header. */
+static void l3_rewrites(void)
+{
+	l3_mode = true;
+	nat_and_reverse(0, IPPROTO_TCP, 0);
+	nat_and_reverse(1, IPPROTO_UDP, 0);
+	nat_and_reverse(0, IPPROTO_UDP, 1);
+	nat_and_reverse(1, IPPROTO_TCP, 1);
+	l3_mode = false;
 }
 static void full_tcp4(void)
 {
@@ -499,7 +532,7 @@ static const char *fib_steps(void)
 
 	if (!sh("ip link add veth0 type veth peer name veth1 && ip link set veth0 up && "
 		"ip link set veth1 up && ip addr add 10.0.0.254/24 dev veth0 && "
-		"ip addr add 10.10.2.1/24 dev veth1 && "
+		"ip addr add 10.10.2.1/24 dev veth1 && ip addr add 8.0.2.1/24 dev veth1 && "
 		"ip addr add 2001:db8::254/64 dev veth0 nodad && "
 		"ip addr add 2001:db8:2::1/64 dev veth1 nodad"))
 		return "veth pair and addresses";
@@ -548,6 +581,19 @@ static const char *fib_steps(void)
 	if (run(&s, &out) != TC_ACT_REDIRECT || out.data[out.l3_off + 7] != 63 ||
 	    !csums_ok(&out, 1) || stat(LB_STAT_REDIRECT) - r0 != 1)
 		return "v6: TC_ACT_REDIRECT, hop limit 63";
+	/* tc_lb_l3: a blank Ethernet header is pushed for bpf_redirect_neigh to fill. */
+	l3_mode = true;
+	s = to_vip(IPPROTO_TCP, 44100);
+	s.src = "8.0.0.1";
+	s.payload_len = 40;
+	setup("10.10.2.100", 80, 1);
+	backend(1, "8.0.2.2", 8080, LB_BE_UP);
+	if (run(&s, &out) != TC_ACT_REDIRECT)
+		return "l3: TC_ACT_REDIRECT";
+	out.l3_off = ETH_HLEN;
+	out.l4_off = ETH_HLEN + 20;
+	if (out.data[ETH_HLEN + 8] != 63 || !csums_ok(&out, 0) || !same_addr(&out, 0, 1, "8.0.2.2"))
+		return "l3: an Ethernet header pushed, TTL 63, checksums";
 	return NULL;
 }
 
@@ -580,6 +626,7 @@ int main(int argc, char **argv)
 		T_CASE(full_ports_exhausted),
 		T_CASE(full_restored_and_lost),
 		T_CASE(fib_redirect),
+		T_CASE(l3_rewrites),
 	};
 	int rc;
 
