@@ -527,6 +527,114 @@ bad:
 	return TC_ACT_SHOT;
 }
 
+/* The folded, inverted Internet checksum of a 32-bit partial sum. */
+static __always_inline __u16 lb_csum_fold(__s64 sum)
+{
+	__u32 s = (__u32)sum;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+struct lb_rst4 {
+	struct iphdr ip;
+	struct tcphdr th;
+};
+
+struct lb_rst6 {
+	struct ipv6hdr ip;
+	struct tcphdr th;
+};
+
+/*
+ * No healthy backend for a SYN: the packet becomes the RST|ACK the VIP
+ * would send (RFC 9293 3.10.7.1: SEQ 0, ACK = SEG.SEQ + SEG.LEN with the SYN
+ * counted), written over it: addresses, ports and MACs swapped, IP options,
+ * TCP options and payload cut (bpf_skb_change_tail), both checksums computed
+ * for the new packet. 0, or -1 when the SYN cannot be read (nothing sent).
+ */
+static __always_inline int lb_refuse(struct __sk_buff *skb, const struct lb_pkt *p, const bool l3)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 l4 = p->l4 & 0xff, seg, hlen;
+	struct lb_rst4 r4 = {};
+	struct lb_rst6 r6 = {};
+	struct tcphdr *th, *rt;
+	__u8 mac[12];
+	__s64 sum;
+
+	if (!l3) {
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > end)
+			return -1;
+		__builtin_memcpy(mac, eth->h_source, 6);
+		__builtin_memcpy(mac + 6, eth->h_dest, 6);
+	}
+	th = data + l4;
+	if ((void *)(th + 1) > end || th->doff < 5)
+		return -1;
+	/* SEG.LEN: the SYN, a FIN, and the payload. */
+	seg = 1 + th->fin - th->doff * 4;
+	rt = p->v6 ? &r6.th : &r4.th;
+	rt->source = th->dest;
+	rt->dest = th->source;
+	rt->doff = 5;
+	rt->rst = 1;
+	rt->ack = 1;
+	if (!p->v6) {
+		struct iphdr *ip = data + LB_L3_OFF(l3);
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		seg += bpf_ntohs(ip->tot_len) - ip->ihl * 4;
+		rt->ack_seq = bpf_htonl(bpf_ntohl(th->seq) + seg);
+		r4.ip.version = 4;
+		r4.ip.ihl = 5;
+		r4.ip.tot_len = bpf_htons(sizeof(r4));
+		r4.ip.frag_off = bpf_htons(0x4000); /* DF */
+		r4.ip.ttl = 64;
+		r4.ip.protocol = IPPROTO_TCP;
+		r4.ip.saddr = ip->daddr;
+		r4.ip.daddr = ip->saddr;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.ip, sizeof(r4.ip), 0);
+		r4.ip.check = lb_csum_fold(sum);
+		/* Pseudo header: the addresses, then zero, protocol and TCP length as one word. */
+		sum = bpf_csum_diff(NULL, 0, &r4.ip.saddr, 8,
+				    bpf_htonl(IPPROTO_TCP << 16 | sizeof(struct tcphdr)));
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.th, sizeof(r4.th), sum);
+		r4.th.check = lb_csum_fold(sum);
+		hlen = sizeof(r4);
+	} else {
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
+
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		seg += bpf_ntohs(ip6->payload_len);
+		rt->ack_seq = bpf_htonl(bpf_ntohl(th->seq) + seg);
+		r6.ip.version = 6;
+		r6.ip.payload_len = bpf_htons(sizeof(r6.th));
+		r6.ip.nexthdr = IPPROTO_TCP;
+		r6.ip.hop_limit = 64;
+		r6.ip.saddr = ip6->daddr;
+		r6.ip.daddr = ip6->saddr;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.ip.saddr, 32,
+				    bpf_htonl(sizeof(struct tcphdr)) + bpf_htonl(IPPROTO_TCP));
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.th, sizeof(r6.th), sum);
+		r6.th.check = lb_csum_fold(sum);
+		hlen = sizeof(r6);
+	}
+	if (bpf_skb_change_tail(skb, LB_L3_OFF(l3) + hlen, 0))
+		return -1;
+	if (!l3 && bpf_skb_store_bytes(skb, 0, mac, sizeof(mac), 0))
+		return -1;
+	if (p->v6)
+		return bpf_skb_store_bytes(skb, LB_L3_OFF(l3), &r6, sizeof(r6), 0) ? -1 : 0;
+	return bpf_skb_store_bytes(skb, LB_L3_OFF(l3), &r4, sizeof(r4), 0) ? -1 : 0;
+}
+
 static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 				      const struct lb_vip_val *vip, const struct lb_config *cfg,
 				      const bool l3)
@@ -567,6 +675,11 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 				c->no_backend++;
 			if (c && stat == LB_STAT_DROP_FLOWS_FULL)
 				c->flows_full++;
+			if (stat == LB_STAT_DROP_NO_BACKEND && p->t.proto == IPPROTO_TCP &&
+			    !lb_refuse(skb, p, l3)) {
+				lb_count(LB_STAT_REFUSED_RST, p->len);
+				return bpf_redirect(skb->ifindex, 0);
+			}
 			lb_count(stat, p->len);
 			return TC_ACT_SHOT;
 		}

@@ -604,6 +604,79 @@ static void fib_redirect(void)
 	t_in_netns(fib_steps);
 }
 
+/*
+ * No healthy backend: a SYN (IPv4 with options and a payload; IPv6; and
+ * without Ethernet) comes back out its device as the VIP's RST|ACK: SEQ 0,
+ * ACK = SEQ + 1 + payload, addresses, ports and MACs swapped, options and
+ * payload cut, checksums from scratch.
+ */
+static void refused_rst(int v6, bool l3)
+{
+	const char *c = v6 ? "2001:db8:86dd::1" : "8.0.0.1";
+	const char *vip = v6 ? "2001:db8:100::1" : "10.10.2.100";
+	struct pkt_spec s = { .family = v6 ? 6 : 4,
+			      .src = c,
+			      .dst = vip,
+			      .proto = IPPROTO_TCP,
+			      .sport = 45000,
+			      .dport = 80,
+			      .seq = 0xfffffff0,
+			      .ip_opt_len = v6 ? 0 : 8,
+			      .payload_len = 47 };
+	__u64 r0 = stat(LB_STAT_REFUSED_RST), n0 = svc_no_backend();
+	size_t l3off = l3 ? 0 : ETH_HLEN;
+	static const __u8 mac[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	__u8 *th;
+	struct pkt out;
+	__u32 ack;
+
+	if (!skel)
+		return gate_skip_case();
+	setup(vip, 80, 4);
+	backend(4, v6 ? "2001:db8:2::4" : "10.10.2.4", 8080, LB_BE_DOWN);
+	l3_mode = l3;
+	ASSERT_EQ(run(&s, &out), TC_ACT_REDIRECT, "sent back out");
+	l3_mode = false;
+	ASSERT_EQ(out.len, l3off + (v6 ? 60 : 40), "options and payload cut");
+	out.l3_off = l3off;
+	out.l4_off = l3off + (v6 ? 40 : 20);
+	ASSERT_TRUE(csums_ok(&out, v6), "checksums");
+	/* pkt_build's MACs: to 02:..:01 from 02:..:02. */
+	if (!l3)
+		ASSERT_MEMEQ(out.data, mac, sizeof(mac), "MACs swapped");
+	ASSERT_TRUE(same_addr(&out, v6, 0, vip), "from the VIP");
+	ASSERT_TRUE(same_addr(&out, v6, 1, c), "to the client");
+	ASSERT_EQ(port_at(&out, 0), 80, "sport");
+	ASSERT_EQ(port_at(&out, 1), 45000, "dport");
+	th = out.data + out.l4_off;
+	ASSERT_EQ(th[4] | th[5] | th[6] | th[7], 0, "SEQ 0");
+	ack = (__u32)th[8] << 24 | th[9] << 16 | th[10] << 8 | th[11];
+	ASSERT_EQ(ack, 0xfffffff0U + 1 + 47, "ACK = SEQ + 1 + payload");
+	ASSERT_EQ(th[12], 5 << 4, "no options");
+	ASSERT_EQ(th[13], 0x14, "RST|ACK");
+	if (!v6) {
+		ASSERT_EQ(out.data[l3off], 0x45, "IPv4, no options");
+		ASSERT_EQ(out.data[l3off + 8], 64, "TTL");
+	} else {
+		ASSERT_EQ(out.data[l3off + 7], 64, "hop limit");
+	}
+	ASSERT_EQ(stat(LB_STAT_REFUSED_RST) - r0, 1, "REFUSED_RST");
+	ASSERT_EQ(svc_no_backend() - n0, 1, "svc no_backend");
+}
+
+static void refused_rst4(void)
+{
+	refused_rst(0, false);
+}
+static void refused_rst6(void)
+{
+	refused_rst(1, false);
+}
+static void refused_rst4_l3(void)
+{
+	refused_rst(0, true);
+}
+
 static void setup_skel(void)
 {
 	skel = lb_bpf__open_and_load();
@@ -627,6 +700,9 @@ int main(int argc, char **argv)
 		T_CASE(full_restored_and_lost),
 		T_CASE(fib_redirect),
 		T_CASE(l3_rewrites),
+		T_CASE(refused_rst4),
+		T_CASE(refused_rst6),
+		T_CASE(refused_rst4_l3),
 	};
 	int rc;
 
