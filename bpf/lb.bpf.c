@@ -140,9 +140,12 @@ static __always_inline void lb_be_count(__u32 slot, __u64 bytes, int new_flow)
  */
 #define LB_L3_OFF(l3) ((l3) ? 0 : ETH_HLEN)
 
+/* lb_parse: an ICMP (ICMPv6) message, p->l4 its header; the tuple has no ports. */
+#define LB_PARSE_ICMP 1
+
 /*
  * Ethernet (or nothing: @l3), then IPv4 (options allowed) or IPv6 (no
- * extension headers), then TCP/UDP.
+ * extension headers), then TCP/UDP (0) or ICMP (LB_PARSE_ICMP).
  */
 static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p, const bool l3)
 {
@@ -186,6 +189,12 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p, con
 		l4 = LB_L3_OFF(l3) + sizeof(*ip6);
 	} else {
 		return -1;
+	}
+	if (p->t.proto == (p->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+		if (p->frag || l4 > 128)
+			return -1;
+		p->l4 = l4;
+		return LB_PARSE_ICMP;
 	}
 	if (p->t.proto != IPPROTO_TCP && p->t.proto != IPPROTO_UDP)
 		return -1;
@@ -721,6 +730,208 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 	return lb_xmit(skb, p, cfg, l3);
 }
 
+/* The ICMP errors translated: unreachable (fragmentation needed too), time exceeded. */
+static __always_inline int lb_icmp_error(__u8 type, int v6)
+{
+	if (v6) /* destination unreachable, packet too big, time exceeded */
+		return type == 1 || type == 2 || type == 3;
+	return type == 3 || type == 11;
+}
+
+/* An old and a new 16-bit field folded into the checksum at @csum (plain, or ICMP's). */
+static __always_inline int lb_csum_field(struct __sk_buff *skb, __u32 csum, __u16 from, __u16 to)
+{
+	return from == to ? 0 : (int)bpf_l4_csum_replace(skb, csum, from, to, sizeof(to));
+}
+
+/*
+ * An ICMP error about a balanced flow, translated with its quote so PMTU
+ * discovery and unreachables work through the balancer:
+ *  - from the backend side about a forwarded packet: the quote is
+ *    (client | snat) -> backend, found in lb_rev with it reversed; the quote
+ *    becomes client -> VIP, the outer destination the client, an outer
+ *    source that is the backend the VIP (LB_STAT_ICMP_REV);
+ *  - from the client side about a reply: the quote is VIP -> client, the
+ *    VIP's flow in lb_ct with it reversed; the quote becomes backend ->
+ *    (client | snat), the outer destination the backend, the outer source
+ *    the snat address for full NAT (LB_STAT_ICMP_FWD).
+ * Checksums incrementally: the outer IPv4 header's, ICMP's (IPv4: the
+ * message only; ICMPv6: also its pseudo header), the quoted IPv4 header's
+ * and the quoted TCP/UDP checksum when the quote holds it (a zero UDP one
+ * stays zero). A quote naming no balanced flow passes untouched; one naming
+ * a flow that cannot be translated (its L4 checksum cut in half, a helper
+ * failing) is dropped, LB_STAT_DROP_MALFORMED: nothing half-applied.
+ */
+static __always_inline int lb_icmp(struct __sk_buff *skb, struct lb_pkt *p,
+				   const struct lb_config *cfg, const bool l3)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 icmp = p->l4 & 0xff, q3 = icmp + 8, q4, qcsum = 0, slot, len;
+	__u16 ipc0 = 0, ipc1 = 0, l4c0 = 0, l4c1 = 0;
+	const __u8 *nqs, *nqd, *nos, *nod;
+	__u8 na[32], oa[32], *ih;
+	__u32 oldp, newp, alen = p->v6 ? 16 : 4, askip = p->v6 ? 0 : 12;
+	struct lb_tuple q = {}, rk = {};
+	struct lb_vip_key vk = {};
+	__u16 nqsp, nqdp;
+	__s64 diff;
+	int stat;
+
+	ih = data + icmp;
+	if ((void *)(ih + 8) > end || !lb_icmp_error(ih[0], p->v6))
+		return TC_ACT_OK;
+	if (!p->v6) {
+		struct iphdr *qip = data + q3;
+
+		if ((void *)(qip + 1) > end || qip->version != 4 || qip->ihl < 5 ||
+		    (qip->frag_off & bpf_htons(0x1fff)))
+			return TC_ACT_OK;
+		q.proto = qip->protocol;
+		q.src[10] = q.src[11] = q.dst[10] = q.dst[11] = 0xff;
+		__builtin_memcpy(&q.src[12], &qip->saddr, 4);
+		__builtin_memcpy(&q.dst[12], &qip->daddr, 4);
+		q4 = q3 + qip->ihl * 4;
+	} else {
+		struct ipv6hdr *qip6 = data + q3;
+
+		if ((void *)(qip6 + 1) > end || qip6->version != 6)
+			return TC_ACT_OK;
+		q.proto = qip6->nexthdr;
+		__builtin_memcpy(q.src, &qip6->saddr, 16);
+		__builtin_memcpy(q.dst, &qip6->daddr, 16);
+		q4 = q3 + sizeof(*qip6);
+	}
+	if (q.proto != IPPROTO_TCP && q.proto != IPPROTO_UDP)
+		return TC_ACT_OK;
+	q4 &= 0xff;
+	ih = data + q4;
+	if ((void *)(ih + 4) > end)
+		return TC_ACT_OK; /* no ports: it names no flow */
+	__builtin_memcpy(&q.sport, ih, 2);
+	__builtin_memcpy(&q.dport, ih + 2, 2);
+
+	__builtin_memcpy(rk.src, q.dst, 16);
+	__builtin_memcpy(rk.dst, q.src, 16);
+	rk.sport = q.dport;
+	rk.dport = q.sport;
+	rk.proto = q.proto;
+	__builtin_memcpy(vk.addr, q.src, 16);
+	vk.port = q.sport;
+	vk.proto = q.proto;
+	if (bpf_map_lookup_elem(&lb_vips, &vk)) {
+		struct lb_ct_val *ct = bpf_map_lookup_elem(&lb_ct, &rk);
+		struct lb_backend *be;
+
+		if (!ct || !lb_addr_eq(p->t.dst, q.src))
+			return TC_ACT_OK;
+		slot = ct->backend;
+		be = bpf_map_lookup_elem(&lb_backends, &slot);
+		if (!be)
+			return TC_ACT_OK;
+		nqs = be->addr;
+		nqsp = be->port ? be->port : q.sport;
+		nqd = ct->nat == LB_NAT_FULL ? ct->snat : q.dst;
+		nqdp = ct->nat == LB_NAT_FULL ? ct->snat_port : q.dport;
+		nod = be->addr;
+		nos = ct->nat == LB_NAT_FULL ? ct->snat : p->t.src;
+		stat = LB_STAT_ICMP_FWD;
+	} else {
+		struct lb_rev_val *rv = bpf_map_lookup_elem(&lb_rev, &rk);
+
+		if (!rv || !lb_addr_eq(p->t.dst, q.src))
+			return TC_ACT_OK;
+		slot = rv->backend;
+		nqd = rv->vip;
+		nqdp = rv->vport;
+		nqs = rv->nat == LB_NAT_FULL ? rv->client : q.src;
+		nqsp = rv->nat == LB_NAT_FULL ? rv->cport : q.sport;
+		nod = rv->nat == LB_NAT_FULL ? rv->client : p->t.dst;
+		nos = lb_addr_eq(p->t.src, q.dst) ? rv->vip : p->t.src;
+		stat = LB_STAT_ICMP_REV;
+	}
+
+	/* Where the quote's L4 checksum is, if it quotes all of it. */
+	len = (__u32)((long)end - (long)data);
+	qcsum = q4 + (q.proto == IPPROTO_TCP ? 16 : 6);
+	if (qcsum + 1 == len)
+		goto bad; /* cut in half */
+	if (qcsum + 2 > len)
+		qcsum = 0;
+	if (qcsum) {
+		ih = data + qcsum;
+		if ((void *)(ih + 2) > end)
+			goto bad;
+		__builtin_memcpy(&l4c0, ih, 2);
+		if (q.proto == IPPROTO_UDP && !l4c0)
+			qcsum = 0; /* sent without a checksum: stays 0 */
+	}
+	if (!p->v6) {
+		ih = data + q3;
+		if ((void *)(ih + 12) > end)
+			goto bad;
+		__builtin_memcpy(&ipc0, ih + 10, 2);
+	}
+
+	/* The quote: addresses, then ports, with its own checksums. */
+	__builtin_memcpy(oa, &q.src[askip], 4);
+	__builtin_memcpy(oa + 4, &q.dst[askip], 4);
+	__builtin_memcpy(na, nqs + askip, 4);
+	__builtin_memcpy(na + 4, nqd + askip, 4);
+	if (p->v6) {
+		__builtin_memcpy(oa, q.src, 16);
+		__builtin_memcpy(oa + 16, q.dst, 16);
+		__builtin_memcpy(na, nqs, 16);
+		__builtin_memcpy(na + 16, nqd, 16);
+	}
+	oldp = (__u32)q.sport | (__u32)q.dport << 16;
+	newp = (__u32)nqsp | (__u32)nqdp << 16;
+	diff = bpf_csum_diff((__be32 *)oa, alen * 2, (__be32 *)na, alen * 2, 0);
+	if (diff < 0)
+		goto bad;
+	if (!p->v6 && bpf_l3_csum_replace(skb, q3 + 10, 0, diff, 0))
+		goto bad;
+	if (qcsum && (bpf_l3_csum_replace(skb, qcsum, 0, diff, 0) ||
+		      bpf_l3_csum_replace(skb, qcsum, oldp, newp, sizeof(newp))))
+		goto bad;
+	if (bpf_skb_store_bytes(skb, q3 + (p->v6 ? 8 : 12), na, alen * 2, 0) ||
+	    bpf_skb_store_bytes(skb, q4, &newp, sizeof(newp), 0))
+		goto bad;
+	if ((!p->v6 && bpf_skb_load_bytes(skb, q3 + 10, &ipc1, 2)) ||
+	    (qcsum && bpf_skb_load_bytes(skb, qcsum, &l4c1, 2)))
+		goto bad;
+	/* ICMP's checksum covers all of the quote's changes. */
+	if (bpf_l4_csum_replace(skb, icmp + 2, 0, diff, 0) ||
+	    bpf_l4_csum_replace(skb, icmp + 2, oldp, newp, sizeof(newp)) ||
+	    lb_csum_field(skb, icmp + 2, ipc0, ipc1) || lb_csum_field(skb, icmp + 2, l4c0, l4c1))
+		goto bad;
+
+	/* The outer addresses: the IPv4 header's checksum, or ICMPv6's pseudo header. */
+	__builtin_memcpy(oa, &p->t.src[askip], 4);
+	__builtin_memcpy(oa + 4, &p->t.dst[askip], 4);
+	__builtin_memcpy(na, nos + askip, 4);
+	__builtin_memcpy(na + 4, nod + askip, 4);
+	if (p->v6) {
+		__builtin_memcpy(oa, p->t.src, 32);
+		__builtin_memcpy(na, nos, 16);
+		__builtin_memcpy(na + 16, nod, 16);
+	}
+	diff = bpf_csum_diff((__be32 *)oa, alen * 2, (__be32 *)na, alen * 2, 0);
+	if (diff < 0)
+		goto bad;
+	if (p->v6 ? bpf_l4_csum_replace(skb, icmp + 2, 0, diff, BPF_F_PSEUDO_HDR)
+		  : bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0))
+		goto bad;
+	if (bpf_skb_store_bytes(skb, p->l3 + (p->v6 ? 8 : 12), na, alen * 2, 0))
+		goto bad;
+	lb_count(stat, p->len);
+	lb_be_count(slot, p->len, 0);
+	return lb_xmit(skb, p, cfg, l3);
+bad:
+	lb_count(LB_STAT_DROP_MALFORMED, p->len);
+	return TC_ACT_SHOT;
+}
+
 /* Both programs' body: @l3 (a constant) says whether an Ethernet header comes first. */
 static __always_inline int lb_main(struct __sk_buff *skb, const bool l3)
 {
@@ -734,8 +945,14 @@ static __always_inline int lb_main(struct __sk_buff *skb, const bool l3)
 	cfg = bpf_map_lookup_elem(&lb_config, &zero);
 	if (!cfg || !cfg->enabled)
 		return TC_ACT_OK;
-	if (lb_parse(skb, &p, l3))
+	switch (lb_parse(skb, &p, l3)) {
+	case 0:
+		break;
+	case LB_PARSE_ICMP:
+		return lb_icmp(skb, &p, cfg, l3);
+	default:
 		return TC_ACT_OK;
+	}
 	__builtin_memcpy(vk.addr, p.t.dst, 16);
 	vk.port = p.t.dport;
 	vk.proto = p.t.proto;

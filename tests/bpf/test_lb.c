@@ -677,6 +677,171 @@ static void refused_rst4_l3(void)
 	refused_rst(0, true);
 }
 
+/* An ICMP error from @src to @dst quoting @qlen bytes of the IP packet @q (Ethernet cut). */
+static int icmp_err(int v6, const char *src, const char *dst, __u8 type, __u8 code, __u16 mtu,
+		    const struct pkt *q, size_t qlen, struct pkt *out)
+{
+	struct pkt_spec s = { .family = v6 ? 6 : 4,
+			      .src = src,
+			      .dst = dst,
+			      .proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
+			      .icmp_type = type,
+			      .icmp_code = code,
+			      .icmp_seq = mtu,
+			      .payload = q->data + q->l3_off,
+			      .payload_len = qlen };
+
+	return pkt_build(&s, out);
+}
+
+/* The quote of the ICMP error @p as a packet of its own (l3_off 0). */
+static void quote_of(const struct pkt *p, int v6, struct pkt *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->len = p->len - p->l4_off - 8;
+	memcpy(q->data, p->data + p->l4_off + 8, q->len);
+	q->l4_off = v6 ? 40 : (q->data[0] & 15) * 4;
+}
+
+/* The outer checksums of an ICMP error: IPv4 header and ICMP (no pseudo header), or ICMPv6. */
+static bool icmp_csums_ok(const struct pkt *p, int v6)
+{
+	if (v6)
+		return csums_ok(p, 1);
+	return pkt_csum(p->data + p->l3_off, 20, 0) == 0 &&
+	       pkt_csum(p->data + p->l4_off, p->len - p->l4_off, 0) == 0;
+}
+
+/*
+ * From the backend side, about a forwarded packet: fragmentation needed
+ * (IPv4) quoting the packet as the balancer sent it, (snat | client) ->
+ * backend. Its quote becomes client -> VIP, its destination the client, a
+ * source that is the backend the VIP; every checksum verifies from scratch,
+ * the quote's TCP checksum too (the quote is the whole packet).
+ */
+static void icmp_from_backend(int full)
+{
+	struct pkt_spec syn = to_vip(IPPROTO_TCP, 40000);
+	const char *from = full ? "10.10.2.2" : "10.10.2.254";
+	__u64 i0 = stat(LB_STAT_ICMP_REV);
+	struct pkt fwd, err, out, q;
+
+	if (!skel)
+		return gate_skip_case();
+	setup_nat("10.10.2.100", 80, 1, full ? LB_NAT_FULL : LB_NAT_DNAT);
+	backend_full(1, "10.10.2.2", 8080, "10.10.2.1", 20000, 20099);
+	syn.payload_len = 100;
+	ASSERT_EQ(run(&syn, &fwd), TC_ACT_OK, "the forwarded packet");
+	ASSERT_EQ(icmp_err(0, from, full ? "10.10.2.1" : "10.0.0.1", 3, 4, 1400, &fwd,
+			   fwd.len - fwd.l3_off, &err),
+		  0, "build");
+	ASSERT_EQ(run_pkt(&err, &out), TC_ACT_OK, "verdict");
+	ASSERT_TRUE(same_addr(&out, 0, 0, full ? "10.10.2.100" : from), "outer src: VIP or kept");
+	ASSERT_TRUE(same_addr(&out, 0, 1, "10.0.0.1"), "outer dst: the client");
+	ASSERT_TRUE(icmp_csums_ok(&out, 0), "IPv4 and ICMP checksums");
+	ASSERT_MEMEQ(out.data + out.l4_off, "\x03\x04", 2, "type, code");
+	ASSERT_EQ(out.data[out.l4_off + 6] << 8 | out.data[out.l4_off + 7], 1400, "MTU");
+	quote_of(&out, 0, &q);
+	ASSERT_TRUE(same_addr(&q, 0, 0, "10.0.0.1"), "quoted src: the client");
+	ASSERT_TRUE(same_addr(&q, 0, 1, "10.10.2.100"), "quoted dst: the VIP");
+	ASSERT_EQ(port_at(&q, 0), 40000, "quoted sport");
+	ASSERT_EQ(port_at(&q, 1), 80, "quoted dport");
+	ASSERT_TRUE(csums_ok(&q, 0), "quoted IPv4 header and TCP checksums");
+	ASSERT_EQ(stat(LB_STAT_ICMP_REV) - i0, 1, "ICMP_REV");
+}
+
+static void icmp_frag_needed_dnat(void)
+{
+	icmp_from_backend(0);
+}
+static void icmp_frag_needed_full(void)
+{
+	icmp_from_backend(1);
+}
+
+/*
+ * From the client side, about a reply: packet too big (ICMPv6) from a
+ * router to the VIP quoting VIP -> client. Its quote becomes backend ->
+ * (client | snat), its destination the backend, its source the snat address
+ * (full NAT) or kept; checksums from scratch (ICMPv6's pseudo header too).
+ */
+static void icmp_from_client(int full)
+{
+	const char *vip = "2001:db8:100::1", *be = "2001:db8:2::2", *gw = "2001:db8:2::1";
+	struct pkt_spec syn = { .family = 6,
+				.src = "2001:db8::1",
+				.dst = vip,
+				.proto = IPPROTO_TCP,
+				.sport = 40000,
+				.dport = 80 };
+	struct pkt_spec rep = { .family = 6,
+				.src = be,
+				.dst = full ? gw : "2001:db8::1",
+				.proto = IPPROTO_TCP,
+				.sport = 8080,
+				.tcp_flags = 0x12,
+				.payload_len = 100 };
+	__u64 i0 = stat(LB_STAT_ICMP_FWD);
+	struct pkt fwd, reply, err, out, q;
+
+	if (!skel)
+		return gate_skip_case();
+	setup_nat(vip, 80, 1, full ? LB_NAT_FULL : LB_NAT_DNAT);
+	backend_full(1, be, 8080, gw, 20000, 20099);
+	ASSERT_EQ(run(&syn, &fwd), TC_ACT_OK, "syn");
+	rep.dport = port_at(&fwd, 0);
+	ASSERT_EQ(run(&rep, &reply), TC_ACT_OK, "the reply, from the VIP");
+	ASSERT_EQ(icmp_err(1, "2001:db8::fe", vip, 2, 0, 1280, &reply, reply.len - reply.l3_off,
+			   &err),
+		  0, "build");
+	ASSERT_EQ(run_pkt(&err, &out), TC_ACT_OK, "verdict");
+	ASSERT_TRUE(same_addr(&out, 1, 0, full ? gw : "2001:db8::fe"), "outer src: snat or kept");
+	ASSERT_TRUE(same_addr(&out, 1, 1, be), "outer dst: the backend");
+	ASSERT_TRUE(icmp_csums_ok(&out, 1), "ICMPv6 checksum");
+	ASSERT_EQ(out.data[out.l4_off], 2, "type");
+	ASSERT_EQ(out.data[out.l4_off + 6] << 8 | out.data[out.l4_off + 7], 1280, "MTU");
+	quote_of(&out, 1, &q);
+	ASSERT_TRUE(same_addr(&q, 1, 0, be), "quoted src: the backend");
+	ASSERT_TRUE(same_addr(&q, 1, 1, full ? gw : "2001:db8::1"), "quoted dst: snat or client");
+	ASSERT_EQ(port_at(&q, 0), 8080, "quoted sport");
+	ASSERT_EQ(port_at(&q, 1), port_at(&fwd, 0), "quoted dport: the snat port or the client's");
+	ASSERT_TRUE(csums_ok(&q, 1), "quoted TCP checksum");
+	ASSERT_EQ(stat(LB_STAT_ICMP_FWD) - i0, 1, "ICMP_FWD");
+}
+
+static void icmp_too_big_dnat(void)
+{
+	icmp_from_client(0);
+}
+static void icmp_too_big_full(void)
+{
+	icmp_from_client(1);
+}
+
+/*
+ * A quote naming a balanced flow with its TCP checksum cut in half cannot be
+ * translated whole: dropped, DROP_MALFORMED. One without ports names no
+ * flow: untouched.
+ */
+static void icmp_quote_cut(void)
+{
+	struct pkt_spec syn = to_vip(IPPROTO_TCP, 40000);
+	__u64 m0 = stat(LB_STAT_DROP_MALFORMED);
+	struct pkt fwd, err, out;
+
+	if (!skel)
+		return gate_skip_case();
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.2.2", 8080, LB_BE_UP);
+	ASSERT_EQ(run(&syn, &fwd), TC_ACT_OK, "the forwarded packet");
+	icmp_err(0, "10.10.2.254", "10.0.0.1", 3, 4, 1400, &fwd, 20 + 17, &err);
+	ASSERT_EQ(run_pkt(&err, &out), TC_ACT_SHOT, "half a checksum: dropped");
+	ASSERT_EQ(stat(LB_STAT_DROP_MALFORMED) - m0, 1, "DROP_MALFORMED");
+	icmp_err(0, "10.10.2.254", "10.0.0.1", 3, 4, 1400, &fwd, 20 + 2, &err);
+	ASSERT_EQ(run_pkt(&err, &out), TC_ACT_OK, "no ports: passed");
+	ASSERT_MEMEQ(out.data, err.data, err.len, "untouched");
+}
+
 static void setup_skel(void)
 {
 	skel = lb_bpf__open_and_load();
@@ -703,6 +868,11 @@ int main(int argc, char **argv)
 		T_CASE(refused_rst4),
 		T_CASE(refused_rst6),
 		T_CASE(refused_rst4_l3),
+		T_CASE(icmp_frag_needed_dnat),
+		T_CASE(icmp_frag_needed_full),
+		T_CASE(icmp_too_big_dnat),
+		T_CASE(icmp_too_big_full),
+		T_CASE(icmp_quote_cut),
 	};
 	int rc;
 
