@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tc_lb through BPF_PROG_TEST_RUN: DNAT, reverse, checksums from scratch, conntrack, refusals. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -842,6 +846,121 @@ static void icmp_quote_cut(void)
 	ASSERT_MEMEQ(out.data, err.data, err.len, "untouched");
 }
 
+/*
+ * The next UDP/IPv4 datagram to port @dport captured on @ifindex, with the
+ * kernel's word on its checksum (TP_STATUS_CSUMNOTREADY: CHECKSUM_PARTIAL).
+ * Waits at most a second. Returns 0, or -1.
+ */
+static int capture_udp(int fd, __u16 dport, struct pkt *p, __u32 *status)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+	} c;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct iovec iov = { .iov_base = p->data, .iov_len = sizeof(p->data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&pfd, 1, 1000) != 1)
+			return -1;
+		m.msg_control = c.buf;
+		m.msg_controllen = sizeof(c.buf);
+		n = recvmsg(fd, &m, 0);
+		if (n < ETH_HLEN + 28 || p->data[12] != 0x08 || p->data[13] != 0 ||
+		    p->data[ETH_HLEN + 9] != IPPROTO_UDP)
+			continue;
+		p->len = n;
+		p->l3_off = ETH_HLEN;
+		p->l4_off = ETH_HLEN + (p->data[ETH_HLEN] & 15) * 4;
+		if (port_at(p, 1) != dport)
+			continue;
+		*status = 0;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA)
+				*status = ((struct tpacket_auxdata *)CMSG_DATA(cm))->tp_status;
+		return 0;
+	}
+}
+
+/*
+ * CHECKSUM_PARTIAL for real: a local socket's datagram crosses veth with
+ * its L4 field holding only the pseudo header's sum (the device completes
+ * the rest). A test run's skb is never partial, so this one goes through
+ * tc_lb attached to a veth's ingress: a0 (the client, 10.0.0.1) -> a1
+ * (tc_lb) -> redirected out b0 -> b1 (captured; the backend 10.10.9.2 is a
+ * permanent neighbour). The captured datagram must still be partial, and
+ * its field the folded sum of the NEW pseudo header (the backend's
+ * address): without BPF_F_PSEUDO_HDR it keeps the old one.
+ */
+static const char *partial_steps(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.tc_lb));
+	const __u8 *ip, *uh;
+	__u32 status, sum = 0;
+	int one = 1, cap = -1, u = -1;
+	__u16 field, want;
+	struct pkt p;
+	size_t i;
+
+	if (!sh("ip link add a0 type veth peer name a1 && ip link add b0 type veth peer name b1 && "
+		"ip link set a1 address 02:00:00:00:00:a1 && "
+		"for d in a0 a1 b0 b1; do ip link set $d up || exit 1; done && "
+		"ip addr add 10.0.0.1/24 dev a0 && ip addr add 10.10.9.1/24 dev b0 && "
+		"ip route add 10.10.2.100/32 via 10.0.0.254 dev a0 && "
+		"ip neigh add 10.0.0.254 lladdr 02:00:00:00:00:a1 dev a0 nud permanent && "
+		"ip neigh add 10.10.9.2 lladdr 02:00:00:00:00:b1 dev b0 nud permanent"))
+		return "veth pairs, routes, neighbours";
+	if (!sysctl_set("/proc/sys/net/ipv4/conf/all/forwarding", "1") ||
+	    !sysctl_set("/proc/sys/net/ipv4/conf/a1/forwarding", "1"))
+		return "forwarding";
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.9.2", 8080, LB_BE_UP);
+	hook.ifindex = if_nametoindex("a1");
+	ll.sll_ifindex = if_nametoindex("b1");
+	if (!hook.ifindex || !ll.sll_ifindex || bpf_tc_hook_create(&hook) ||
+	    bpf_tc_attach(&hook, &opts))
+		return "tc_lb on a1's ingress";
+	cap = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (cap < 0 || bind(cap, (struct sockaddr *)&ll, sizeof(ll)) ||
+	    setsockopt(cap, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)))
+		return "capture on b1";
+	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, "10.10.2.100", &to.sin_addr);
+	if (u < 0 || sendto(u, "partial", 7, 0, (struct sockaddr *)&to, sizeof(to)) != 7)
+		return "send to the VIP";
+	if (capture_udp(cap, 8080, &p, &status))
+		return "the datagram on b1, rewritten to port 8080";
+	close(cap);
+	close(u);
+	if (!(status & TP_STATUS_CSUMNOTREADY))
+		return "still CHECKSUM_PARTIAL on b1 (the case under test)";
+	ip = p.data + p.l3_off;
+	uh = p.data + p.l4_off;
+	if (!same_addr(&p, 0, 1, "10.10.9.2") || pkt_csum(ip, 20, 0) != 0)
+		return "to the backend, IPv4 checksum";
+	for (i = 12; i < 20; i += 2)
+		sum += ip[i] << 8 | ip[i + 1];
+	sum += IPPROTO_UDP + (uh[4] << 8 | uh[5]);
+	want = ~pkt_csum(NULL, 0, sum) & 0xffff;
+	field = uh[6] << 8 | uh[7];
+	if (field != want)
+		return "the field holds the new pseudo header's sum";
+	return NULL;
+}
+
+static void csum_partial(void)
+{
+	if (!skel)
+		return gate_skip_case();
+	t_in_netns(partial_steps);
+}
+
 static void setup_skel(void)
 {
 	skel = lb_bpf__open_and_load();
@@ -873,6 +992,7 @@ int main(int argc, char **argv)
 		T_CASE(icmp_too_big_dnat),
 		T_CASE(icmp_too_big_full),
 		T_CASE(icmp_quote_cut),
+		T_CASE(csum_partial),
 	};
 	int rc;
 
