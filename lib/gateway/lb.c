@@ -69,6 +69,7 @@ struct gw_lb {
 	uint8_t adopt[LB_BACKENDS_MAX];	  /* an earlier run's slots not yet taken over */
 	int ifindex[CG_LB_IFACES_MAX + 2];
 	size_t nif;
+	int tun_ifindex; /* tc_lb_l3 there; 0: none */
 	char state_path[PATH_MAX];
 	struct lb_store store;
 	int ncpus;
@@ -679,6 +680,7 @@ static int write_lb_config(struct gw_lb *lb)
 	c.tcp_timeout_ns = lb->cfg->flow_timeout_ns;
 	c.udp_timeout_ns = lb->cfg->flow_timeout_ns;
 	c.closing_timeout_ns = LB_CLOSING_NS;
+	c.tun_ifindex = (uint32_t)lb->tun_ifindex;
 	c.enabled = 1;
 	return bpf_map__update_elem(lb->skel->maps.lb_config, &zero, sizeof(zero), &c, sizeof(c),
 				    BPF_ANY);
@@ -793,6 +795,22 @@ void gw_lb_free(struct gw_lb *lb, bool detach)
 	lb_store_free(&lb->store);
 	lb_bpf__destroy(lb->skel);
 	free(lb);
+}
+
+int gw_lb_set_tun(struct gw_lb *lb, int ifindex, char *err, size_t errlen)
+{
+	int e;
+
+	lb->tun_ifindex = ifindex;
+	e = write_lb_config(lb);
+	if (!e)
+		e = tc_hook(ifindex, bpf_program__fd(lb->skel->progs.tc_lb_l3), true);
+	if (e) {
+		lb->tun_ifindex = 0;
+		snprintf(err, errlen, "cannot attach the balancer to the TUN (ifindex %d): %s",
+			 ifindex, strerror(-e));
+	}
+	return e;
 }
 
 int gw_lb_reload(struct gw_lb *lb, const struct gw_config *cfg, char *err, size_t errlen)

@@ -109,6 +109,7 @@ static const char *const stat_names[] = {
 	[LB_STAT_DROP_FLOWS_FULL] = "drop_flows_full",
 	[LB_STAT_DROP_NAT_PORTS] = "drop_nat_ports",
 	[LB_STAT_DROP_MALFORMED] = "drop_malformed",
+	[LB_STAT_NO_FLOW] = "no_flow",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LB_STAT_MAX, "a name per lb_stat");
 
