@@ -226,48 +226,80 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p, con
 	return 0;
 }
 
+/* One's complement sum of 32-bit words (RFC 1071), carries folded back in. */
+static __always_inline __u32 lb_csum_add(__u32 sum, __u32 w)
+{
+	sum += w;
+	return sum + (sum < w);
+}
+
+/* @sum folded to 16 bits (not inverted). */
+static __always_inline __u16 lb_csum_fold16(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)((sum & 0xffff) + (sum >> 16));
+}
+
 /*
  * Rewrite both addresses to @src and @dst (16-byte form; pass the tuple's own
- * for one that stays) and both ports (network order), with incremental
- * checksums: the IPv4 header's, and the L4 one, the addresses through the
- * pseudo header (BPF_F_PSEUDO_HDR: right for CHECKSUM_PARTIAL too, where the
- * field holds the pseudo header's sum only) and the ports without it.
+ * for one that stays) and both ports (network order). The hot path, so the
+ * header is written directly and the IPv4 header checksum computed here
+ * (RFC 1624: HC' = ~(~HC + ~m + m'), the words as the packet holds them).
+ * The L4 checksum goes through bpf_l4_csum_replace, which knows what the
+ * field holds: the addresses through the pseudo header (BPF_F_PSEUDO_HDR:
+ * for CHECKSUM_PARTIAL the field is the pseudo header's sum only), the
+ * ports without it.
  */
 static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt *p,
-				      const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport)
+				      const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport,
+				      const bool l3)
 {
-	__u32 oldp = (__u32)p->t.sport | (__u32)p->t.dport << 16;
-	__u32 newp = (__u32)sport | (__u32)dport << 16;
-	__u8 na[32];
-	__s64 diff;
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 newp = (__u32)sport | (__u32)dport << 16, oldp, d = 0;
+	__u32 *ports;
+	int i;
 
 	if (p->v6) {
-		__builtin_memcpy(na, src, 16);
-		__builtin_memcpy(na + 16, dst, 16);
-		/* lb_tuple's src and dst are contiguous: the packet's 32 bytes. */
-		diff = bpf_csum_diff((__be32 *)p->t.src, 32, (__be32 *)na, 32, 0);
-		if (diff < 0 ||
-		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
-		    bpf_skb_store_bytes(skb, p->l3 + 8, na, 32, 0))
-			return -1;
-	} else {
-		__be32 oa[2];
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
+		const __u32 *ns = (const __u32 *)src, *nd = (const __u32 *)dst;
+		__u32 *a;
 
-		__builtin_memcpy(&oa[0], &p->t.src[12], 4);
-		__builtin_memcpy(&oa[1], &p->t.dst[12], 4);
-		__builtin_memcpy(na, src + 12, 4);
-		__builtin_memcpy(na + 4, dst + 12, 4);
-		diff = bpf_csum_diff(oa, 8, (__be32 *)na, 8, 0);
-		if (diff < 0 || bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0) ||
-		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
-		    bpf_skb_store_bytes(skb, p->l3 + 12, na, 8, 0))
+		if ((void *)(ip6 + 1) > end)
 			return -1;
+		a = (__u32 *)&ip6->saddr;
+#pragma unroll
+		for (i = 0; i < 4; i++) {
+			d = lb_csum_add(lb_csum_add(d, ~a[i]), ns[i]);
+			d = lb_csum_add(lb_csum_add(d, ~a[i + 4]), nd[i]);
+			a[i] = ns[i];
+			a[i + 4] = nd[i];
+		}
+	} else {
+		struct iphdr *ip = data + LB_L3_OFF(l3);
+		__u32 ns, nd;
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		__builtin_memcpy(&ns, src + 12, 4);
+		__builtin_memcpy(&nd, dst + 12, 4);
+		d = lb_csum_add(lb_csum_add(d, ~ip->saddr), ns);
+		d = lb_csum_add(lb_csum_add(d, ~ip->daddr), nd);
+		ip->check = ~lb_csum_fold16(lb_csum_add(d, (__u16)~ip->check));
+		ip->saddr = ns;
+		ip->daddr = nd;
 	}
-	if (oldp == newp)
-		return 0;
-	if (bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
+	ports = data + (p->l4 & 0xff);
+	if ((void *)(ports + 1) > end)
 		return -1;
-	return bpf_skb_store_bytes(skb, p->l4, &newp, sizeof(newp), 0);
+	oldp = *ports;
+	*ports = newp;
+	if (bpf_l4_csum_replace(skb, p->csum, 0, d, BPF_F_PSEUDO_HDR | p->l4_flags))
+		return -1;
+	if (oldp != newp &&
+	    bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
+		return -1;
+	return 0;
 }
 
 /* A fast mix of the 5-tuple (murmur3's finalizer over its words), seeded. */
@@ -698,9 +730,9 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 		ct->flags |= lb_tcp_bits(p, 1);
 	}
 	if (ct->nat == LB_NAT_FULL ? lb_rewrite(skb, p, ct->snat, be->addr, ct->snat_port,
-						be->port ? be->port : p->t.dport)
+						be->port ? be->port : p->t.dport, l3)
 				   : lb_rewrite(skb, p, p->t.src, be->addr, p->t.sport,
-						be->port ? be->port : p->t.dport)) {
+						be->port ? be->port : p->t.dport, l3)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}
@@ -720,8 +752,9 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 		rv->last_ns = now;
 		rv->flags |= bits;
 	}
-	if (rv->nat == LB_NAT_FULL ? lb_rewrite(skb, p, rv->vip, rv->client, rv->vport, rv->cport)
-				   : lb_rewrite(skb, p, rv->vip, p->t.dst, rv->vport, p->t.dport)) {
+	if (rv->nat == LB_NAT_FULL
+		    ? lb_rewrite(skb, p, rv->vip, rv->client, rv->vport, rv->cport, l3)
+		    : lb_rewrite(skb, p, rv->vip, p->t.dst, rv->vport, p->t.dport, l3)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}
