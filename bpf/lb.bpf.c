@@ -240,6 +240,12 @@ static __always_inline __u16 lb_csum_fold16(__u32 sum)
 	return (__u16)((sum & 0xffff) + (sum >> 16));
 }
 
+/* Two checksum values equal in one's complement (0x0000 and 0xffff are both zero). */
+static __always_inline int lb_csum_eq(__u16 a, __u16 b)
+{
+	return a == b || (__u16)(a + 1) + (__u16)(b + 1) == 1;
+}
+
 /*
  * Rewrite both addresses to @src and @dst (16-byte form; pass the tuple's own
  * for one that stays) and both ports (network order). The hot path, so the
@@ -257,6 +263,7 @@ static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 	__u32 newp = (__u32)sport | (__u32)dport << 16, oldp, d = 0;
+	__u16 *csum, f0;
 	__u32 *ports;
 	int i;
 
@@ -290,14 +297,39 @@ static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt
 		ip->daddr = nd;
 	}
 	ports = data + (p->l4 & 0xff);
-	if ((void *)(ports + 1) > end)
+	csum = data + (p->csum & 0xff);
+	if ((void *)(ports + 1) > end || (void *)(csum + 1) > end)
 		return -1;
 	oldp = *ports;
 	*ports = newp;
+	f0 = *csum;
 	if (bpf_l4_csum_replace(skb, p->csum, 0, d, BPF_F_PSEUDO_HDR | p->l4_flags))
 		return -1;
-	if (oldp != newp &&
-	    bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
+	if (oldp == newp)
+		return 0;
+	/*
+	 * The ports stay out of a CHECKSUM_PARTIAL field and go into any other.
+	 * Which one the helper saw shows in what it made of the field: f0 + d
+	 * (partial: the pseudo header's sum) or ~(~f0 + d). The two differ
+	 * unless d is 0 (mod 0xffff), so the port change is folded in here, a
+	 * helper call saved; when they cannot be told apart, or for UDP over
+	 * IPv4 (the zero checksum's rules), the helper does it.
+	 */
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	csum = data + (p->csum & 0xff);
+	if (!p->l4_flags && lb_csum_fold16(d) != 0xffff && lb_csum_fold16(d) &&
+	    (void *)(csum + 1) <= end) {
+		__u16 f1 = *csum;
+
+		if (lb_csum_eq(f1, lb_csum_fold16(lb_csum_add(d, f0))))
+			return 0; /* partial */
+		if (lb_csum_eq(f1, ~lb_csum_fold16(lb_csum_add(d, (__u16)~f0)))) {
+			*csum = ~lb_csum_fold16(lb_csum_add(lb_csum_add(~oldp, newp), (__u16)~f1));
+			return 0;
+		}
+	}
+	if (bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
 		return -1;
 	return 0;
 }

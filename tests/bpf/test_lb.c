@@ -847,11 +847,11 @@ static void icmp_quote_cut(void)
 }
 
 /*
- * The next UDP/IPv4 datagram to port @dport captured on @ifindex, with the
+ * The next IPv4 packet of @proto to port @dport captured on @fd, with the
  * kernel's word on its checksum (TP_STATUS_CSUMNOTREADY: CHECKSUM_PARTIAL).
  * Waits at most a second. Returns 0, or -1.
  */
-static int capture_udp(int fd, __u16 dport, struct pkt *p, __u32 *status)
+static int capture(int fd, __u8 proto, __u16 dport, struct pkt *p, __u32 *status)
 {
 	union {
 		struct cmsghdr h;
@@ -870,7 +870,7 @@ static int capture_udp(int fd, __u16 dport, struct pkt *p, __u32 *status)
 		m.msg_controllen = sizeof(c.buf);
 		n = recvmsg(fd, &m, 0);
 		if (n < ETH_HLEN + 28 || p->data[12] != 0x08 || p->data[13] != 0 ||
-		    p->data[ETH_HLEN + 9] != IPPROTO_UDP)
+		    p->data[ETH_HLEN + 9] != proto)
 			continue;
 		p->len = n;
 		p->l3_off = ETH_HLEN;
@@ -886,14 +886,37 @@ static int capture_udp(int fd, __u16 dport, struct pkt *p, __u32 *status)
 }
 
 /*
+ * @p was captured still CHECKSUM_PARTIAL, sent to the backend, and its L4
+ * field (at @csum in the L4 header) holds the new pseudo header's sum.
+ */
+static const char *partial_ok(const struct pkt *p, __u32 status, size_t csum)
+{
+	const __u8 *ip = p->data + p->l3_off, *l4 = p->data + p->l4_off;
+	__u32 sum = 0;
+	size_t i;
+
+	if (!(status & TP_STATUS_CSUMNOTREADY))
+		return "still CHECKSUM_PARTIAL on b1 (the case under test)";
+	if (!same_addr(p, 0, 1, "10.10.9.2") || pkt_csum(ip, 20, 0) != 0)
+		return "to the backend, IPv4 checksum";
+	for (i = 12; i < 20; i += 2)
+		sum += ip[i] << 8 | ip[i + 1];
+	sum += ip[9] + (__u32)(p->len - p->l4_off);
+	if ((l4[csum] << 8 | l4[csum + 1]) != (~pkt_csum(NULL, 0, sum) & 0xffff))
+		return "the field holds the new pseudo header's sum";
+	return NULL;
+}
+
+/*
  * CHECKSUM_PARTIAL for real: a local socket's datagram crosses veth with
  * its L4 field holding only the pseudo header's sum (the device completes
  * the rest). A test run's skb is never partial, so this one goes through
  * tc_lb attached to a veth's ingress: a0 (the client, 10.0.0.1) -> a1
  * (tc_lb) -> redirected out b0 -> b1 (captured; the backend 10.10.9.2 is a
- * permanent neighbour). The captured datagram must still be partial, and
- * its field the folded sum of the NEW pseudo header (the backend's
- * address): without BPF_F_PSEUDO_HDR it keeps the old one.
+ * permanent neighbour). The captured datagram, and a TCP SYN after it, must
+ * still be partial, and their fields the folded sum of the NEW pseudo header
+ * (the backend's address): without BPF_F_PSEUDO_HDR they keep the old one,
+ * and a port change folded into a partial field spoils it.
  */
 static const char *partial_steps(void)
 {
@@ -901,12 +924,10 @@ static const char *partial_steps(void)
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.tc_lb));
-	const __u8 *ip, *uh;
-	__u32 status, sum = 0;
-	int one = 1, cap = -1, u = -1;
-	__u16 field, want;
+	int one = 1, cap = -1, u = -1, t = -1;
+	const char *why;
+	__u32 status;
 	struct pkt p;
-	size_t i;
 
 	if (!sh("ip link add a0 type veth peer name a1 && ip link add b0 type veth peer name b1 && "
 		"ip link set a1 address 02:00:00:00:00:a1 && "
@@ -934,24 +955,20 @@ static const char *partial_steps(void)
 	inet_pton(AF_INET, "10.10.2.100", &to.sin_addr);
 	if (u < 0 || sendto(u, "partial", 7, 0, (struct sockaddr *)&to, sizeof(to)) != 7)
 		return "send to the VIP";
-	if (capture_udp(cap, 8080, &p, &status))
+	if (capture(cap, IPPROTO_UDP, 8080, &p, &status))
 		return "the datagram on b1, rewritten to port 8080";
-	close(cap);
 	close(u);
-	if (!(status & TP_STATUS_CSUMNOTREADY))
-		return "still CHECKSUM_PARTIAL on b1 (the case under test)";
-	ip = p.data + p.l3_off;
-	uh = p.data + p.l4_off;
-	if (!same_addr(&p, 0, 1, "10.10.9.2") || pkt_csum(ip, 20, 0) != 0)
-		return "to the backend, IPv4 checksum";
-	for (i = 12; i < 20; i += 2)
-		sum += ip[i] << 8 | ip[i + 1];
-	sum += IPPROTO_UDP + (uh[4] << 8 | uh[5]);
-	want = ~pkt_csum(NULL, 0, sum) & 0xffff;
-	field = uh[6] << 8 | uh[7];
-	if (field != want)
-		return "the field holds the new pseudo header's sum";
-	return NULL;
+	if ((why = partial_ok(&p, status, 6)))
+		return why;
+	/* A TCP SYN: its checksum's port change is folded in by tc_lb itself. */
+	t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t < 0 || (connect(t, (struct sockaddr *)&to, sizeof(to)) && errno != EINPROGRESS))
+		return "connect to the VIP";
+	if (capture(cap, IPPROTO_TCP, 8080, &p, &status))
+		return "the SYN on b1, rewritten to port 8080";
+	close(t);
+	close(cap);
+	return partial_ok(&p, status, 16);
 }
 
 static void csum_partial(void)
