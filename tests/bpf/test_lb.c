@@ -125,17 +125,19 @@ static int map_count(const struct bpf_map *m)
 	return n;
 }
 
-static __u64 svc_no_backend(void)
+/* Service 0's lb_svc_stats summed over the CPUs. */
+static struct lb_svc_counter svc_sum(void)
 {
 	int n = libbpf_num_possible_cpus();
-	struct lb_svc_counter v[n];
+	struct lb_svc_counter v[n], sum = { 0 };
 	__u32 zero = 0;
-	__u64 sum = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.lb_svc_stats), &zero, v))
-		return 0;
-	for (int i = 0; i < n; i++)
-		sum += v[i].no_backend;
+		return sum;
+	for (int i = 0; i < n; i++) {
+		sum.no_backend += v[i].no_backend;
+		sum.flows_full += v[i].flows_full;
+	}
 	return sum;
 }
 
@@ -299,7 +301,7 @@ static void no_backend(void)
 			      .sport = 5000,
 			      .dport = 80,
 			      .tcp_flags = 0x10 };
-	__u64 d0 = stat(LB_STAT_DROP_NO_BACKEND), s0 = svc_no_backend();
+	__u64 d0 = stat(LB_STAT_DROP_NO_BACKEND), s0 = svc_sum().no_backend;
 	struct pkt out;
 
 	if (!skel)
@@ -308,7 +310,7 @@ static void no_backend(void)
 	backend(4, "10.10.2.4", 8080, LB_BE_DOWN);
 	ASSERT_EQ(run(&u, &out), TC_ACT_SHOT, "udp dropped");
 	ASSERT_EQ(stat(LB_STAT_DROP_NO_BACKEND) - d0, 1, "DROP_NO_BACKEND");
-	ASSERT_EQ(svc_no_backend() - s0, 1, "svc no_backend");
+	ASSERT_EQ(svc_sum().no_backend - s0, 1, "svc no_backend");
 	ASSERT_EQ(run(&a, &out), TC_ACT_OK, "stray ack to the stack");
 	ASSERT_TRUE(same_addr(&out, 0, 1, "10.10.2.100"), "untouched");
 }
@@ -627,7 +629,7 @@ static void refused_rst(int v6, bool l3)
 			      .seq = 0xfffffff0,
 			      .ip_opt_len = v6 ? 0 : 8,
 			      .payload_len = 47 };
-	__u64 r0 = stat(LB_STAT_REFUSED_RST), n0 = svc_no_backend();
+	__u64 r0 = stat(LB_STAT_REFUSED_RST), n0 = svc_sum().no_backend;
 	size_t l3off = l3 ? 0 : ETH_HLEN;
 	static const __u8 mac[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
 	__u8 *th;
@@ -665,7 +667,7 @@ static void refused_rst(int v6, bool l3)
 		ASSERT_EQ(out.data[l3off + 7], 64, "hop limit");
 	}
 	ASSERT_EQ(stat(LB_STAT_REFUSED_RST) - r0, 1, "REFUSED_RST");
-	ASSERT_EQ(svc_no_backend() - n0, 1, "svc no_backend");
+	ASSERT_EQ(svc_sum().no_backend - n0, 1, "svc no_backend");
 }
 
 static void refused_rst4(void)
@@ -978,6 +980,71 @@ static void csum_partial(void)
 	t_in_netns(partial_steps);
 }
 
+/*
+ * lb_rev full (filled from user space to LB_FLOWS_MAX): a new flow is
+ * refused with nothing written (DROP_FLOWS_FULL, lb_svc_stats.flows_full),
+ * and a flow already there still gets its replies rewritten.
+ */
+static void flows_full(void)
+{
+	struct pkt_spec syn = to_vip(IPPROTO_TCP, 46000);
+	struct pkt_spec rep = to_vip(IPPROTO_TCP, 8080);
+	int n = LB_FLOWS_MAX - 1, fd = bpf_map__fd(skel ? skel->maps.lb_rev : NULL);
+	__u64 d0 = stat(LB_STAT_DROP_FLOWS_FULL), f0 = svc_sum().flows_full;
+	struct lb_tuple *keys = NULL;
+	struct lb_rev_val *vals = NULL;
+	__u32 count = n;
+	struct pkt out;
+	int i;
+
+	if (!skel)
+		return gate_skip_case();
+	/* The live flow's reply: 10.10.2.2:8080 -> 10.0.0.1:46000, a SYN-ACK. */
+	rep.src = "10.10.2.2";
+	rep.dst = "10.0.0.1";
+	rep.dport = 46000;
+	rep.tcp_flags = 0x12;
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.2.2", 8080, LB_BE_UP);
+	ASSERT_EQ(run(&syn, &out), TC_ACT_OK, "a flow before the table fills");
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc(n, sizeof(*vals));
+	if (!ASSERT_TRUE(keys && vals, "calloc"))
+		goto out;
+	for (i = 0; i < n; i++) {
+		addr_parse_mapped("10.99.0.1", keys[i].src);
+		addr_parse_mapped("10.98.0.1", keys[i].dst);
+		keys[i].sport = (__u16)i;
+		keys[i].dport = (__u16)(i >> 16);
+		keys[i].proto = IPPROTO_UDP;
+	}
+	if (!ASSERT_EQ(bpf_map_update_batch(fd, keys, vals, &count, NULL), 0, "fill lb_rev") ||
+	    !ASSERT_EQ(map_count(skel->maps.lb_rev), LB_FLOWS_MAX, "lb_rev full"))
+		goto out;
+	syn.sport++;
+	ASSERT_EQ(run(&syn, &out), TC_ACT_SHOT, "new flow refused");
+	ASSERT_EQ(stat(LB_STAT_DROP_FLOWS_FULL) - d0, 1, "DROP_FLOWS_FULL");
+	ASSERT_EQ(svc_sum().flows_full - f0, 1, "svc flows_full");
+	ASSERT_EQ(run(&rep, &out), TC_ACT_OK, "the live flow's reply");
+	ASSERT_TRUE(same_addr(&out, 0, 0, "10.10.2.100"), "still rewritten");
+out:
+	count = n;
+	if (keys)
+		bpf_map_delete_batch(fd, keys, &count, NULL);
+	free(keys);
+	free(vals);
+}
+
+/* Every lb_stat was produced by some case above (run without a case filter). */
+static void every_stat_covered(void)
+{
+	__u32 k;
+
+	for (k = 0; k < LB_STAT_MAX; k++)
+		if (!ASSERT_TRUE(stat(k) > 0, "stat covered"))
+			fprintf(stderr, "  not covered: lb_stat %u\n", k);
+}
+
 static void setup_skel(void)
 {
 	skel = lb_bpf__open_and_load();
@@ -1010,11 +1077,18 @@ int main(int argc, char **argv)
 		T_CASE(icmp_too_big_full),
 		T_CASE(icmp_quote_cut),
 		T_CASE(csum_partial),
+		T_CASE(flows_full),
 	};
 	int rc;
 
 	setup_skel();
 	rc = t_main("test_lb.c", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+	if (argc < 2 && skel) {
+		const struct t_case cc = T_CASE(every_stat_covered);
+
+		if (t_main("test_lb.c", &cc, 1, argc, argv))
+			rc = 1;
+	}
 	lb_bpf__destroy(skel);
 	return rc;
 }
