@@ -825,6 +825,35 @@ static void icmp_too_big_full(void)
 }
 
 /*
+ * A quoted UDP datagram sent without a checksum (0) keeps 0 through the
+ * translation; the quoted IPv4 header's and ICMP's verify from scratch.
+ */
+static void icmp_quote_udp_zero(void)
+{
+	struct pkt_spec u = to_vip(IPPROTO_UDP, 47000);
+	__u64 i0 = stat(LB_STAT_ICMP_REV);
+	struct pkt in, fwd, err, out, q;
+
+	if (!skel)
+		return gate_skip_case();
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.2.2", 8080, LB_BE_UP);
+	u.payload_len = 30;
+	pkt_build(&u, &in);
+	in.data[in.l4_off + 6] = in.data[in.l4_off + 7] = 0;
+	ASSERT_EQ(run_pkt(&in, &fwd), TC_ACT_OK, "the forwarded datagram");
+	icmp_err(0, "10.10.2.2", "10.0.0.1", 3, 3, 0, &fwd, fwd.len - fwd.l3_off, &err);
+	ASSERT_EQ(run_pkt(&err, &out), TC_ACT_OK, "verdict");
+	ASSERT_TRUE(icmp_csums_ok(&out, 0), "IPv4 and ICMP checksums");
+	quote_of(&out, 0, &q);
+	ASSERT_TRUE(same_addr(&q, 0, 1, "10.10.2.100"), "quoted dst: the VIP");
+	ASSERT_EQ(port_at(&q, 1), 80, "quoted dport");
+	ASSERT_EQ(pkt_csum(q.data, 20, 0), 0, "quoted IPv4 header checksum");
+	ASSERT_EQ(q.data[q.l4_off + 6] | q.data[q.l4_off + 7], 0, "quoted UDP checksum still 0");
+	ASSERT_EQ(stat(LB_STAT_ICMP_REV) - i0, 1, "ICMP_REV");
+}
+
+/*
  * A quote naming a balanced flow with its TCP checksum cut in half cannot be
  * translated whole: dropped, DROP_MALFORMED. One without ports names no
  * flow: untouched.
@@ -1076,6 +1105,7 @@ int main(int argc, char **argv)
 		T_CASE(icmp_too_big_dnat),
 		T_CASE(icmp_too_big_full),
 		T_CASE(icmp_quote_cut),
+		T_CASE(icmp_quote_udp_zero),
 		T_CASE(csum_partial),
 		T_CASE(flows_full),
 	};
