@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The L4 balancer (docs/lb.md, "Datapath"): TC ingress. A packet to a VIP
- * is rewritten to its flow's backend (lb_ct, or a new flow picked through the
- * service's Maglev table), a reply from a backend back to the VIP (lb_rev).
- * Everything else passes untouched.
+ * The L4 balancer (docs/lb.md, "Datapath"): TC ingress, tc_lb on Ethernet
+ * devices and tc_lb_l3 on a TUN. A packet to a VIP is rewritten to its
+ * flow's backend (lb_ct, or a new flow picked through the service's Maglev
+ * table; nat = full rewrites its source too), a reply from a backend back
+ * to the VIP (lb_rev), an ICMP error about a flow with its quote; the
+ * rewritten packet leaves through the FIB and bpf_redirect_neigh or the
+ * stack. A SYN without a healthy backend is answered with a RST. Everything
+ * else passes untouched.
  */
 #include <linux/bpf.h>
 #include <linux/errno.h>
@@ -30,6 +34,7 @@
 #define LB_SLOT_EMPTY 0xffffffffU
 #define LB_NSEC_PER_SEC 1000000000ULL
 
+/* 0 -> struct lb_config; the daemon writes it, the program reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -37,6 +42,7 @@ struct {
 	__type(value, struct lb_config);
 } lb_config SEC(".maps");
 
+/* (VIP, port, proto) -> service and NAT mode; the daemon writes, the program reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LB_VIPS_MAX);
@@ -44,6 +50,7 @@ struct {
 	__type(value, struct lb_vip_val);
 } lb_vips SEC(".maps");
 
+/* backend slot -> address, port, snat range, state; the daemon writes, the program reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LB_BACKENDS_MAX);
@@ -58,6 +65,7 @@ struct lb_ring {
 	__type(value, __u32);
 };
 
+/* service -> its Maglev table (slot -> backend), swapped whole by the daemon. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, LB_SERVICES_MAX);
@@ -65,6 +73,7 @@ struct {
 	__array(values, struct lb_ring);
 } lb_rings SEC(".maps");
 
+/* client -> VIP tuple -> the forward half; the program inserts, the daemon expires. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LB_FLOWS_MAX);
@@ -72,6 +81,7 @@ struct {
 	__type(value, struct lb_ct_val);
 } lb_ct SEC(".maps");
 
+/* backend -> client|snat tuple -> the whole flow; the program inserts, the daemon expires. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LB_FLOWS_MAX);
@@ -79,6 +89,7 @@ struct {
 	__type(value, struct lb_rev_val);
 } lb_rev SEC(".maps");
 
+/* enum lb_stat -> packets, bytes; the program counts, the daemon sums the CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_STAT_MAX);
@@ -86,6 +97,7 @@ struct {
 	__type(value, struct cg_counter);
 } lb_stats SEC(".maps");
 
+/* backend slot -> packets, bytes, new flows; the program counts, the daemon reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_BACKENDS_MAX);
@@ -93,6 +105,7 @@ struct {
 	__type(value, struct lb_be_counter);
 } lb_be_stats SEC(".maps");
 
+/* service -> refusals (no backend, flows full); the program counts, the daemon reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_SERVICES_MAX);
@@ -530,6 +543,15 @@ static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p
 		goto stack;
 	fib.ifindex = skb->ingress_ifindex;
 	fib.l4_protocol = p->t.proto;
+	if (p->t.proto != IPPROTO_ICMP && p->t.proto != IPPROTO_ICMPV6) {
+		/* The rewritten ports, for FIB rules that match them. */
+		__be16 *ports = data + (p->l4 & 0xff);
+
+		if ((void *)(ports + 2) > end)
+			goto stack;
+		fib.sport = ports[0];
+		fib.dport = ports[1];
+	}
 	if (!p->v6) {
 		struct iphdr *ip = data + LB_L3_OFF(l3);
 
@@ -600,16 +622,6 @@ bad:
 	return TC_ACT_SHOT;
 }
 
-/* The folded, inverted Internet checksum of a 32-bit partial sum. */
-static __always_inline __u16 lb_csum_fold(__s64 sum)
-{
-	__u32 s = (__u32)sum;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)~s;
-}
-
 struct lb_rst4 {
 	struct iphdr ip;
 	struct tcphdr th;
@@ -673,12 +685,12 @@ static __always_inline int lb_refuse(struct __sk_buff *skb, const struct lb_pkt 
 		r4.ip.saddr = ip->daddr;
 		r4.ip.daddr = ip->saddr;
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.ip, sizeof(r4.ip), 0);
-		r4.ip.check = lb_csum_fold(sum);
+		r4.ip.check = (__u16)~lb_csum_fold16(sum);
 		/* Pseudo header: the addresses, then zero, protocol and TCP length as one word. */
 		sum = bpf_csum_diff(NULL, 0, &r4.ip.saddr, 8,
 				    bpf_htonl(IPPROTO_TCP << 16 | sizeof(struct tcphdr)));
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.th, sizeof(r4.th), sum);
-		r4.th.check = lb_csum_fold(sum);
+		r4.th.check = (__u16)~lb_csum_fold16(sum);
 		hlen = sizeof(r4);
 	} else {
 		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
@@ -696,7 +708,7 @@ static __always_inline int lb_refuse(struct __sk_buff *skb, const struct lb_pkt 
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.ip.saddr, 32,
 				    bpf_htonl(sizeof(struct tcphdr)) + bpf_htonl(IPPROTO_TCP));
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.th, sizeof(r6.th), sum);
-		r6.th.check = lb_csum_fold(sum);
+		r6.th.check = (__u16)~lb_csum_fold16(sum);
 		hlen = sizeof(r6);
 	}
 	if (bpf_skb_change_tail(skb, LB_L3_OFF(l3) + hlen, 0))
