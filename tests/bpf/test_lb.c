@@ -7,7 +7,10 @@
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -939,6 +942,51 @@ static const char *partial_ok(const struct pkt *p, __u32 status, size_t csum)
 }
 
 /*
+ * The backend side of the real-datapath cases: b0 (10.10.9.1/24) <-> b1,
+ * the backend 10.10.9.2 a permanent neighbour behind b0 (MAC ..:b1),
+ * forwarding on for @ingress, and the VIP 10.10.2.100:80 balanced to
+ * 10.10.9.2:8080. NULL, or the step that failed.
+ */
+static const char *backend_side(const char *ingress)
+{
+	char path[96];
+
+	if (!sh("ip link add b0 type veth peer name b1 && ip link set b0 up && "
+		"ip link set b1 up && ip addr add 10.10.9.1/24 dev b0 && "
+		"ip neigh add 10.10.9.2 lladdr 02:00:00:00:00:b1 dev b0 nud permanent"))
+		return "the backend's veth pair and neighbour entry";
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ingress);
+	if (!sysctl_set("/proc/sys/net/ipv4/conf/all/forwarding", "1") || !sysctl_set(path, "1"))
+		return "forwarding";
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.9.2", 8080, LB_BE_UP);
+	return NULL;
+}
+
+/*
+ * @prog_fd on @dev's TC ingress, and *cap an AF_PACKET capture (with
+ * PACKET_AUXDATA) on @capdev. NULL, or the step that failed.
+ */
+static const char *attach_capture(int prog_fd, const char *dev, const char *capdev, int *cap)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
+	int one = 1;
+
+	hook.ifindex = if_nametoindex(dev);
+	ll.sll_ifindex = if_nametoindex(capdev);
+	if (!hook.ifindex || !ll.sll_ifindex || bpf_tc_hook_create(&hook) ||
+	    bpf_tc_attach(&hook, &opts))
+		return "the program on the ingress";
+	*cap = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (*cap < 0 || bind(*cap, (struct sockaddr *)&ll, sizeof(ll)) ||
+	    setsockopt(*cap, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)))
+		return "the capture";
+	return NULL;
+}
+
+/*
  * CHECKSUM_PARTIAL for real: a local socket's datagram crosses veth with
  * its L4 field holding only the pseudo header's sum (the device completes
  * the rest). A test run's skb is never partial, so this one goes through
@@ -952,36 +1000,20 @@ static const char *partial_ok(const struct pkt *p, __u32 status, size_t csum)
 static const char *partial_steps(void)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(80) };
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.tc_lb));
-	int one = 1, cap = -1, u = -1, t = -1;
+	int cap = -1, u = -1, t = -1;
 	const char *why;
 	__u32 status;
 	struct pkt p;
 
-	if (!sh("ip link add a0 type veth peer name a1 && ip link add b0 type veth peer name b1 && "
-		"ip link set a1 address 02:00:00:00:00:a1 && "
-		"for d in a0 a1 b0 b1; do ip link set $d up || exit 1; done && "
-		"ip addr add 10.0.0.1/24 dev a0 && ip addr add 10.10.9.1/24 dev b0 && "
+	if (!sh("ip link add a0 type veth peer name a1 && ip link set a1 address 02:00:00:00:00:a1 "
+		"&& "
+		"ip link set a0 up && ip link set a1 up && ip addr add 10.0.0.1/24 dev a0 && "
 		"ip route add 10.10.2.100/32 via 10.0.0.254 dev a0 && "
-		"ip neigh add 10.0.0.254 lladdr 02:00:00:00:00:a1 dev a0 nud permanent && "
-		"ip neigh add 10.10.9.2 lladdr 02:00:00:00:00:b1 dev b0 nud permanent"))
-		return "veth pairs, routes, neighbours";
-	if (!sysctl_set("/proc/sys/net/ipv4/conf/all/forwarding", "1") ||
-	    !sysctl_set("/proc/sys/net/ipv4/conf/a1/forwarding", "1"))
-		return "forwarding";
-	setup("10.10.2.100", 80, 1);
-	backend(1, "10.10.9.2", 8080, LB_BE_UP);
-	hook.ifindex = if_nametoindex("a1");
-	ll.sll_ifindex = if_nametoindex("b1");
-	if (!hook.ifindex || !ll.sll_ifindex || bpf_tc_hook_create(&hook) ||
-	    bpf_tc_attach(&hook, &opts))
-		return "tc_lb on a1's ingress";
-	cap = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-	if (cap < 0 || bind(cap, (struct sockaddr *)&ll, sizeof(ll)) ||
-	    setsockopt(cap, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)))
-		return "capture on b1";
+		"ip neigh add 10.0.0.254 lladdr 02:00:00:00:00:a1 dev a0 nud permanent"))
+		return "the client's veth pair, its route to the VIP";
+	if ((why = backend_side("a1")) ||
+	    (why = attach_capture(bpf_program__fd(skel->progs.tc_lb), "a1", "b1", &cap)))
+		return why;
 	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	inet_pton(AF_INET, "10.10.2.100", &to.sin_addr);
 	if (u < 0 || sendto(u, "partial", 7, 0, (struct sockaddr *)&to, sizeof(to)) != 7)
@@ -1007,6 +1039,56 @@ static void csum_partial(void)
 	if (!skel)
 		return gate_skip_case();
 	t_in_netns(partial_steps);
+}
+
+/*
+ * tc_lb_l3 for real on a TUN's ingress: a datagram written into the TUN
+ * (no Ethernet header) to the VIP leaves out b0 to the backend with an
+ * Ethernet header the neighbour entry filled (the pushed blank one), TTL 63
+ * and every checksum right. Proves bpf_skb_change_head + bpf_redirect_neigh
+ * from an L3 device, which a test run cannot (it never redirects).
+ */
+static const char *tun_steps(void)
+{
+	struct pkt_spec u = to_vip(IPPROTO_UDP, 48000);
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+	static const __u8 b1mac[6] = { 2, 0, 0, 0, 0, 0xb1 };
+	int cap = -1, tun;
+	const char *why;
+	__u32 status;
+	struct pkt in, p;
+
+	tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lbt0");
+	if (tun < 0 || ioctl(tun, TUNSETIFF, &ifr))
+		return "the TUN lbt0";
+	if (!sh("ip link set lbt0 up && ip addr add 10.0.5.1/24 dev lbt0"))
+		return "lbt0 up";
+	if ((why = backend_side("lbt0")) ||
+	    (why = attach_capture(bpf_program__fd(skel->progs.tc_lb_l3), "lbt0", "b1", &cap)))
+		return why;
+	u.src = "10.0.5.2";
+	u.payload_len = 9;
+	if (pkt_build(&u, &in) ||
+	    write(tun, in.data + in.l3_off, in.len - in.l3_off) != (ssize_t)(in.len - in.l3_off))
+		return "write into the TUN";
+	if (capture(cap, IPPROTO_UDP, 8080, &p, &status))
+		return "the datagram on b1, rewritten to port 8080";
+	close(cap);
+	close(tun);
+	if (memcmp(p.data, b1mac, 6) || !same_addr(&p, 0, 1, "10.10.9.2") ||
+	    !same_addr(&p, 0, 0, "10.0.5.2"))
+		return "to the backend's MAC and address, the client's source kept";
+	if (p.data[p.l3_off + 8] != 63 || !csums_ok(&p, 0))
+		return "TTL 63, checksums";
+	return NULL;
+}
+
+static void tun_redirect(void)
+{
+	if (!skel)
+		return gate_skip_case();
+	t_in_netns(tun_steps);
 }
 
 /*
@@ -1107,6 +1189,7 @@ int main(int argc, char **argv)
 		T_CASE(icmp_quote_cut),
 		T_CASE(icmp_quote_udp_zero),
 		T_CASE(csum_partial),
+		T_CASE(tun_redirect),
 		T_CASE(flows_full),
 	};
 	int rc;
