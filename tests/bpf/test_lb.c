@@ -965,7 +965,7 @@ static const char *backend_side(const char *ingress)
 
 /*
  * @prog_fd on @dev's TC ingress, and *cap an AF_PACKET capture (with
- * PACKET_AUXDATA) on @capdev. NULL, or the step that failed.
+ * PACKET_AUXDATA) on @capdev (none if NULL). NULL, or the step that failed.
  */
 static const char *attach_capture(int prog_fd, const char *dev, const char *capdev, int *cap)
 {
@@ -975,10 +975,11 @@ static const char *attach_capture(int prog_fd, const char *dev, const char *capd
 	int one = 1;
 
 	hook.ifindex = if_nametoindex(dev);
-	ll.sll_ifindex = if_nametoindex(capdev);
-	if (!hook.ifindex || !ll.sll_ifindex || bpf_tc_hook_create(&hook) ||
-	    bpf_tc_attach(&hook, &opts))
+	if (!hook.ifindex || bpf_tc_hook_create(&hook) || bpf_tc_attach(&hook, &opts))
 		return "the program on the ingress";
+	if (!capdev)
+		return NULL;
+	ll.sll_ifindex = if_nametoindex(capdev);
 	*cap = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (*cap < 0 || bind(*cap, (struct sockaddr *)&ll, sizeof(ll)) ||
 	    setsockopt(*cap, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)))
@@ -1092,6 +1093,50 @@ static void tun_redirect(void)
 }
 
 /*
+ * The refusal for real: a local socket's connect() to a VIP whose backend
+ * is down fails with ECONNREFUSED within a second. Its SYN crossed veth
+ * CHECKSUM_PARTIAL, tc_lb answered it in place and sent the RST back out
+ * a1 (bpf_redirect), and the client's stack took it.
+ */
+static const char *refused_steps(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(80) };
+	int t, err = 0, cap = -1;
+	socklen_t len = sizeof(err);
+	struct pollfd pfd;
+	const char *why;
+
+	if (!sh("ip link add a0 type veth peer name a1 && ip link set a0 up && ip link set a1 up "
+		"&& "
+		"ip addr add 10.0.0.1/24 dev a0 && "
+		"ip route add 10.10.2.100/32 via 10.0.0.254 dev a0 && "
+		"ip neigh add 10.0.0.254 lladdr 02:00:00:00:00:a1 dev a0 nud permanent && "
+		"ip link set a1 address 02:00:00:00:00:a1"))
+		return "the client's veth pair, its route to the VIP";
+	setup("10.10.2.100", 80, 1);
+	backend(1, "10.10.9.2", 8080, LB_BE_DOWN);
+	if ((why = attach_capture(bpf_program__fd(skel->progs.tc_lb), "a1", NULL, &cap)))
+		return why;
+	t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, "10.10.2.100", &to.sin_addr);
+	if (t < 0 || (connect(t, (struct sockaddr *)&to, sizeof(to)) && errno != EINPROGRESS))
+		return "connect to the VIP";
+	pfd = (struct pollfd){ .fd = t, .events = POLLOUT };
+	if (poll(&pfd, 1, 1000) != 1 || getsockopt(t, SOL_SOCKET, SO_ERROR, &err, &len))
+		return "an answer within a second";
+	close(t);
+	errno = err;
+	return err == ECONNREFUSED ? NULL : "ECONNREFUSED";
+}
+
+static void refused_for_real(void)
+{
+	if (!skel)
+		return gate_skip_case();
+	t_in_netns(refused_steps);
+}
+
+/*
  * lb_rev full (filled from user space to LB_FLOWS_MAX): a new flow is
  * refused with nothing written (DROP_FLOWS_FULL, lb_svc_stats.flows_full),
  * and a flow already there still gets its replies rewritten.
@@ -1190,6 +1235,7 @@ int main(int argc, char **argv)
 		T_CASE(icmp_quote_udp_zero),
 		T_CASE(csum_partial),
 		T_CASE(tun_redirect),
+		T_CASE(refused_for_real),
 		T_CASE(flows_full),
 	};
 	int rc;
