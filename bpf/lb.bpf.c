@@ -743,8 +743,7 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 	if (!ct) {
 		stat = lb_new_flow(p, vip, cfg, syn, now, &slot, &nct);
 		if (stat == LB_STAT_NO_FLOW) {
-			/* A stray segment, or a flow whose table slot moved: the stack answers it.
-			 */
+			/* A stray segment, or a flow whose slot moved: the stack answers. */
 			lb_count(stat, p->len);
 			return TC_ACT_OK;
 		}
