@@ -809,6 +809,24 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 	__u64 now = bpf_ktime_get_coarse_ns();
 
 	if (now - rv->last_ns > LB_NSEC_PER_SEC || (bits & ~rv->flags)) {
+		/*
+		 * The backend's FIN or RST goes into the forward half too (rare: one
+		 * lookup), so a SYN that reuses the client's port once the flow
+		 * closed is a new flow whichever side closed first.
+		 */
+		if (bits & ~rv->flags & (LB_F_FIN_REV | LB_F_RST)) {
+			struct lb_tuple ck = {};
+			struct lb_ct_val *ct;
+
+			__builtin_memcpy(ck.src, rv->client, 16);
+			__builtin_memcpy(ck.dst, rv->vip, 16);
+			ck.sport = rv->cport;
+			ck.dport = rv->vport;
+			ck.proto = p->t.proto;
+			ct = bpf_map_lookup_elem(&lb_ct, &ck);
+			if (ct && ct->backend == rv->backend)
+				ct->flags |= bits & (LB_F_FIN_REV | LB_F_RST);
+		}
 		rv->last_ns = now;
 		rv->flags |= bits;
 	}

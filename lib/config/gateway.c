@@ -1469,14 +1469,18 @@ static int finish_lb(struct config_ctx *ctx, size_t i, size_t *nvips)
 		return config_fail(ctx, g->svc_lbk_line[i],
 				   "[service %s] snat: not the address family of the VIP",
 				   svc->name);
-	for (j = lb->first; j < lb->first + lb->n; j++)
-		if (addr_is_v4mapped(cfg->lb_be[j].addr) != addr_is_v4mapped(vip)) {
-			lb_be_format(&cfg->lb_be[j], a, sizeof(a));
+	for (j = lb->first; j < lb->first + lb->n; j++) {
+		lb_be_format(&cfg->lb_be[j], a, sizeof(a));
+		if (addr_is_v4mapped(cfg->lb_be[j].addr) != addr_is_v4mapped(vip))
 			return config_fail(ctx, g->svc_be_line[i],
 					   "[service %s] backends: %s is not of the VIP's "
 					   "address family",
 					   svc->name, a);
-		}
+		if (!memcmp(cfg->lb_be[j].addr, vip, 16))
+			return config_fail(ctx, g->svc_be_line[i],
+					   "[service %s] backends: %s is the VIP itself", svc->name,
+					   a);
+	}
 	/* One (proto, VIP, port) leads to one service. */
 	for (j = 0; j < i; j++) {
 		o = &cfg->policy.services[j];

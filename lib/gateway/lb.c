@@ -257,23 +257,24 @@ static bool vip_wanted(const struct gw_lb_svc *svcs, size_t n, const struct lb_v
 	return false;
 }
 
-static void prune_vips(struct gw_lb *lb)
+/* Deletes the lb_vips entries no service of svcs[0..n) has. */
+static void prune_vips(struct gw_lb *lb, const struct gw_lb_svc *svcs, size_t n)
 {
 	struct bpf_map *map = lb->skel->maps.lb_vips;
 	struct lb_vip_key k, next, *stale;
-	size_t n = 0, i;
+	size_t nst = 0, i;
 	void *prev = NULL;
 
 	stale = calloc(LB_VIPS_MAX, sizeof(*stale));
 	if (!stale)
 		return;
-	while (n < LB_VIPS_MAX && bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
-		if (!vip_wanted(lb->svc, lb->nsvc, &next))
-			stale[n++] = next;
+	while (nst < LB_VIPS_MAX && bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
+		if (!vip_wanted(svcs, n, &next))
+			stale[nst++] = next;
 		k = next;
 		prev = &k;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < nst; i++)
 		bpf_map__delete_elem(map, &stale[i], sizeof(stale[i]), 0);
 	free(stale);
 }
@@ -318,18 +319,23 @@ static bool adopt_be_slot(struct gw_lb *lb, uint32_t svc, const struct lb_be *b,
 {
 	struct lb_backend v;
 	uint32_t s;
+	int pass;
 
-	for (s = 0; s < LB_BACKENDS_MAX; s++) {
-		if (!lb->adopt[s] || bpf_map__lookup_elem(lb->skel->maps.lb_backends, &s, sizeof(s),
-							  &v, sizeof(v), 0))
-			continue;
-		if (v.svc == svc && ntohs(v.port) == b->port && !memcmp(v.addr, b->addr, 16)) {
+	/* A live slot first; a REMOVED one (its flows draining) only when there is none. */
+	for (pass = 0; pass < 2; pass++)
+		for (s = 0; s < LB_BACKENDS_MAX; s++) {
+			if (!lb->adopt[s] ||
+			    bpf_map__lookup_elem(lb->skel->maps.lb_backends, &s, sizeof(s), &v,
+						 sizeof(v), 0) ||
+			    (v.state == LB_BE_REMOVED) != (pass == 1))
+				continue;
+			if (v.svc != svc || ntohs(v.port) != b->port || memcmp(v.addr, b->addr, 16))
+				continue;
 			lb->adopt[s] = 0;
 			*out = s;
 			*down = v.state == LB_BE_DOWN;
 			return true;
 		}
-	}
 	return false;
 }
 
@@ -384,43 +390,75 @@ static void svcs_free(struct gw_lb_svc *svcs, size_t n)
 	}
 }
 
-/* The service slot: the one it had, an earlier run's (its VIP in lb_vips), or a free one. */
-static int svc_slot(struct gw_lb *lb, const struct gw_lb_svc *next, size_t i, uint32_t *out)
+/* Is service slot taken: by next[0..n), or named by a VIP entry in lb_vips now? */
+static bool svc_slot_taken(struct gw_lb *lb, const struct gw_lb_svc *next, size_t n, uint32_t slot)
 {
-	const struct gw_lb_svc *cur = find_svc(lb->svc, lb->nsvc, next[i].name);
+	struct bpf_map *map = lb->skel->maps.lb_vips;
+	struct lb_vip_key k, nk;
+	struct lb_vip_val v;
+	void *prev = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (next[i].slot == slot)
+			return true;
+	for (i = 0; i < lb->nsvc; i++)
+		if (lb->svc[i].slot == slot && !find_svc(next, n, lb->svc[i].name))
+			return true;
+	while (bpf_map__get_next_key(map, prev, &nk, sizeof(nk)) == 0) {
+		if (!bpf_map__lookup_elem(map, &nk, sizeof(nk), &v, sizeof(v), 0) &&
+		    v.svc == slot && !vip_wanted(next, n, &nk))
+			return true;
+		k = nk;
+		prev = &k;
+	}
+	return false;
+}
+
+/*
+ * Every service's slot, in two passes: first the one it has (this run's, or
+ * an earlier run's: its VIP in the pinned lb_vips), then free ones for the
+ * new services, never a slot another service's VIPs still lead to. Counters
+ * of a slot taken anew are zeroed. -ENOSPC.
+ */
+static int svc_slots(struct gw_lb *lb, struct gw_lb_svc *next, size_t n)
+{
 	struct lb_vip_val v;
 	struct lb_vip_key k;
+	size_t i, j;
 	uint32_t s;
-	size_t j;
-	bool used;
 
-	if (cur) {
-		*out = cur->slot;
-		return 0;
-	}
-	vip_key(&next[i], next[i].svc.ports[0].lo, &k);
-	if (!bpf_map__lookup_elem(lb->skel->maps.lb_vips, &k, sizeof(k), &v, sizeof(v), 0) &&
-	    v.svc < LB_SERVICES_MAX) {
-		for (used = false, j = 0; j < i; j++)
-			used |= next[j].slot == v.svc;
-		for (j = 0; j < lb->nsvc; j++)
-			used |= lb->svc[j].slot == v.svc && !find_svc(next, i, lb->svc[j].name);
-		if (!used) {
-			*out = v.svc;
-			return 1; /* adopted: keep its counters */
+	for (i = 0; i < n; i++) {
+		const struct gw_lb_svc *cur = find_svc(lb->svc, lb->nsvc, next[i].name);
+		bool used = false;
+
+		next[i].slot = UINT32_MAX;
+		if (cur) {
+			next[i].slot = cur->slot;
+			continue;
 		}
-	}
-	for (s = 0; s < LB_SERVICES_MAX; s++) {
-		for (used = false, j = 0; j < i; j++)
-			used |= next[j].slot == s;
+		vip_key(&next[i], next[i].svc.ports[0].lo, &k);
+		if (bpf_map__lookup_elem(lb->skel->maps.lb_vips, &k, sizeof(k), &v, sizeof(v), 0) ||
+		    v.svc >= LB_SERVICES_MAX)
+			continue;
+		for (j = 0; j < n; j++)
+			used |= j != i && next[j].slot == v.svc;
 		for (j = 0; j < lb->nsvc; j++)
-			used |= lb->svc[j].slot == s && !find_svc(next, i + 1, lb->svc[j].name);
-		if (!used) {
-			*out = s;
-			return 2; /* new: counters zeroed */
-		}
+			used |= lb->svc[j].slot == v.svc;
+		if (!used)
+			next[i].slot = v.svc; /* adopted: its counters go on */
 	}
-	return -ENOSPC;
+	for (i = 0; i < n; i++) {
+		if (next[i].slot != UINT32_MAX)
+			continue;
+		for (s = 0; s < LB_SERVICES_MAX && svc_slot_taken(lb, next, n, s); s++)
+			;
+		if (s == LB_SERVICES_MAX)
+			return -ENOSPC;
+		next[i].slot = s;
+		zero_percpu(lb, lb->skel->maps.lb_svc_stats, s, sizeof(struct lb_svc_counter));
+	}
+	return 0;
 }
 
 /* next[i]'s backends from its effective list: kept ones keep slot and health, new ones get one. */
@@ -446,12 +484,16 @@ static int svc_backends(struct gw_lb *lb, struct gw_lb_svc *next, size_t nnext, 
 		if (old && cur->slot == s->slot) {
 			b->slot = old->slot;
 			b->flows = old->flows;
+			if (cur->lb.nat == LB_NAT_FULL && !cur->lb.snat_set)
+				memcpy(b->snat, old->snat, 16); /* no route lookup again */
 			if (health_cfg_same(&old->h.cfg, &s->lb.health)) {
+				/* The check in flight moves over when this apply commits. */
 				b->h = old->h;
-				b->h.fd = -1; /* the check in flight stays with the old copy */
-				b->h.next_ns = 0;
+				b->h.fd = -1;
 			} else {
 				health_init(&b->h, &s->lb.health, (struct sockaddr *)&ss, len);
+				b->h.up =
+					old->h.up; /* new checks, the state they start from kept */
 			}
 		} else {
 			bool down = false;
@@ -475,9 +517,12 @@ static int svc_backends(struct gw_lb *lb, struct gw_lb_svc *next, size_t nnext, 
 		}
 		s->n = j + 1;
 		if (s->lb.nat == LB_NAT_FULL) {
+			static const uint8_t none[16];
+
 			if (s->lb.snat_set) {
 				memcpy(b->snat, s->lb.snat, 16);
-			} else if ((e = source_toward(&b->be, b->snat))) {
+			} else if (!memcmp(b->snat, none, 16) &&
+				   (e = source_toward(&b->be, b->snat))) {
 				snprintf(err, errlen,
 					 "[service %s] %s: no source address toward it "
 					 "for nat = full: %s (set snat =)",
@@ -495,9 +540,54 @@ static int svc_backends(struct gw_lb *lb, struct gw_lb_svc *next, size_t nnext, 
  * changes kept), else the config's (the file changed: it wins). lb.json is
  * saved before any map changes; on a refusal nothing changed.
  */
+/* Backends (those of state UP, or the others), tables, VIPs of svcs[0..n): the maps' writes. */
+static int write_backends(struct gw_lb *lb, const struct gw_lb_svc *svcs, size_t n, bool up)
+{
+	size_t i, j;
+	int e = 0;
+
+	for (i = 0; i < n && !e; i++)
+		for (j = 0; j < svcs[i].n && !e; j++)
+			if ((be_state(&svcs[i].be[j]) == LB_BE_UP) == up)
+				e = write_backend(lb, &svcs[i], &svcs[i].be[j]);
+	return e;
+}
+
+/*
+ * Makes the datapath hold svcs[0..n): stale VIPs out first (lb_vips must
+ * have room for the new ones), backends that become UP before the tables
+ * that name them, the others after (a packet never picks a backend that is
+ * not UP: it would be refused), the VIPs last.
+ */
+static int write_all(struct gw_lb *lb, const struct gw_lb_svc *svcs, size_t n)
+{
+	size_t i;
+	int e;
+
+	prune_vips(lb, svcs, n);
+	e = write_backends(lb, svcs, n, true);
+	for (i = 0; i < n && !e; i++)
+		e = write_table(lb, &svcs[i]);
+	if (!e)
+		e = write_backends(lb, svcs, n, false);
+	for (i = 0; i < n && !e; i++)
+		e = write_vips(lb, &svcs[i]);
+	return e;
+}
+
+/*
+ * Makes the maps hold cfg's balanced services, each with its effective
+ * backends: lb.json's when its config list is the config's (the API's
+ * changes kept), else the config's (the file changed: it wins). lb.json is
+ * saved before any map changes; a refusal before that changes nothing, a
+ * map write that fails after it puts the old state back (file and maps) and
+ * keeps the slots it had handed out REMOVED, so none is reused under a flow.
+ */
 static int lb_apply(struct gw_lb *lb, const struct gw_config *cfg, char *err, size_t errlen)
 {
 	struct gw_lb_svc *next = calloc(CG_SERVICES_MAX, sizeof(*next));
+	const struct lb_be *lists[CG_SERVICES_MAX], *cls[CG_SERVICES_MAX];
+	size_t nl[CG_SERVICES_MAX], ncl[CG_SERVICES_MAX];
 	struct lb_store st = { 0 };
 	size_t nnext = 0, i, j;
 	int e = 0;
@@ -508,59 +598,61 @@ static int lb_apply(struct gw_lb *lb, const struct gw_config *cfg, char *err, si
 	}
 	for (i = 0; i < cfg->policy.nservices; i++) {
 		const struct lb_svc_cfg *lc = &cfg->lb[i];
-		const struct lb_be *cl = &cfg->lb_be[lc->first], *list = cl;
 		struct lb_store_svc *saved;
 		struct gw_lb_svc *s;
-		size_t n = lc->n;
 		uint8_t plen;
-		int r;
 
 		if (!lc->enabled)
 			continue;
-		s = &next[nnext++];
+		s = &next[nnext];
 		strcpy(s->name, cfg->policy.services[i].name);
 		s->svc = cfg->policy.services[i];
 		s->lb = *lc;
 		cidr_to_mapped(&s->svc.addr, s->vip, &plen);
+		cls[nnext] = lists[nnext] = &cfg->lb_be[lc->first];
+		ncl[nnext] = nl[nnext] = lc->n;
 		saved = lb_store_find(&lb->store, s->name);
-		if (saved && lists_same(saved->cfg, saved->ncfg, cl, lc->n)) {
-			list = saved->be;
-			n = saved->nbe;
+		if (saved && lists_same(saved->cfg, saved->ncfg, cls[nnext], lc->n)) {
+			lists[nnext] = saved->be;
+			nl[nnext] = saved->nbe;
 		} else if (saved) {
 			log_info("[service %s]: the config's backends changed since lb.json was "
 				 "saved: the config's are in force, the API's changes dropped",
 				 s->name);
 		}
-		r = svc_slot(lb, next, nnext - 1, &s->slot);
-		if (r < 0) {
-			snprintf(err, errlen, "more than %d balanced services", LB_SERVICES_MAX);
-			e = r;
-			goto out;
-		}
-		if (r == 2)
-			zero_percpu(lb, lb->skel->maps.lb_svc_stats, s->slot,
-				    sizeof(struct lb_svc_counter));
-		e = svc_backends(lb, next, nnext, nnext - 1, list, n, err, errlen);
-		if (!e)
-			e = lb_store_set(&st, s->name, cl, lc->n, list, n);
-		if (e)
-			goto out;
+		nnext++;
 	}
+	e = svc_slots(lb, next, nnext);
+	if (e) {
+		snprintf(err, errlen, "more than %d balanced services", LB_SERVICES_MAX);
+		goto out;
+	}
+	for (i = 0; i < nnext && !e; i++) {
+		e = svc_backends(lb, next, nnext, i, lists[i], nl[i], err, errlen);
+		if (!e)
+			e = lb_store_set(&st, next[i].name, cls[i], ncl[i], lists[i], nl[i]);
+	}
+	if (e)
+		goto out;
 	e = lb_store_save(&st, lb->state_path);
 	if (e) {
 		snprintf(err, errlen, "cannot save %s: %s", lb->state_path, strerror(-e));
 		goto out;
 	}
-	/* Backends before the tables that name them, tables before the VIPs that lead there. */
-	for (i = 0; i < nnext && !e; i++)
-		for (j = 0; j < next[i].n && !e; j++)
-			e = write_backend(lb, &next[i], &next[i].be[j]);
-	for (i = 0; i < nnext && !e; i++)
-		e = write_table(lb, &next[i]);
-	for (i = 0; i < nnext && !e; i++)
-		e = write_vips(lb, &next[i]);
+	e = write_all(lb, next, nnext);
 	if (e) {
 		snprintf(err, errlen, "cannot write the balancer's maps: %s", strerror(-e));
+		for (i = 0; i < nnext; i++)
+			for (j = 0; j < next[i].n; j++) {
+				uint32_t slot = next[i].be[j].slot;
+
+				if (slot_taken(lb, NULL, 0, slot))
+					continue;
+				set_slot_state(lb, slot, LB_BE_REMOVED);
+				lb->removed[slot] = 1;
+			}
+		if (write_all(lb, lb->svc, lb->nsvc) || lb_store_save(&lb->store, lb->state_path))
+			log_warn("balancer: the old state could not be put back whole");
 		e = -EIO;
 		goto out;
 	}
@@ -569,11 +661,17 @@ static int lb_apply(struct gw_lb *lb, const struct gw_config *cfg, char *err, si
 		const struct gw_lb_svc *ns = find_svc(next, nnext, lb->svc[i].name);
 
 		for (j = 0; j < lb->svc[i].n; j++) {
-			const struct gw_lb_be *b = &lb->svc[i].be[j];
-			const struct gw_lb_be *kept = find_be(ns, &b->be);
+			struct gw_lb_be *b = &lb->svc[i].be[j];
+			struct gw_lb_be *kept = (struct gw_lb_be *)find_be(ns, &b->be);
 
-			if (kept && kept->slot == b->slot)
+			if (kept && kept->slot == b->slot) {
+				/* A check in flight goes on in the new copy. */
+				if (b->h.fd >= 0 && health_cfg_same(&b->h.cfg, &kept->h.cfg)) {
+					kept->h.fd = b->h.fd;
+					b->h.fd = -1;
+				}
 				continue;
+			}
 			set_slot_state(lb, b->slot, LB_BE_REMOVED);
 			lb->removed[b->slot] = 1;
 		}
@@ -591,7 +689,6 @@ static int lb_apply(struct gw_lb *lb, const struct gw_config *cfg, char *err, si
 	memcpy(lb->svc, next, nnext * sizeof(*next));
 	lb->nsvc = nnext;
 	nnext = 0;
-	prune_vips(lb);
 	lb_store_free(&lb->store);
 	lb->store = st;
 	st = (struct lb_store){ 0 };
@@ -794,6 +891,8 @@ void gw_lb_free(struct gw_lb *lb, bool detach)
 	if (detach && lb->skel) {
 		for (i = 0; i < lb->nif; i++)
 			tc_hook(lb->ifindex[i], -1, false);
+		if (lb->tun_ifindex) /* a reload without balanced services: the TUN lives on */
+			tc_hook(lb->tun_ifindex, -1, false);
 		log_info("balancer detached");
 	}
 	svcs_free(lb->svc, lb->nsvc);
@@ -846,9 +945,16 @@ static void health_changed(struct gw_lb *lb, struct gw_lb_svc *s, struct gw_lb_b
 
 	log_info("[service %s] backend %s is %s (%s)", s->name, b->name, b->h.up ? "up" : "down",
 		 health_result_name(b->h.last));
-	e = write_backend(lb, s, b);
-	if (!e)
+	/* Up: the state before the table that names it; down: out of the table first. */
+	if (b->h.up) {
+		e = write_backend(lb, s, b);
+		if (!e)
+			e = write_table(lb, s);
+	} else {
 		e = write_table(lb, s);
+		if (!e)
+			e = write_backend(lb, s, b);
+	}
 	if (e)
 		log_errno(e, "[service %s]: cannot rewrite the balancer's table", s->name);
 }
@@ -933,13 +1039,15 @@ static bool flow_over(struct gw_lb *lb, const struct lb_tuple *rk, const struct 
 	if (now < last + LB_CLOSING_NS && now < last + idle)
 		return false;
 	ct_key_of(rk, v, &ck);
-	if (!bpf_map__lookup_elem(lb->skel->maps.lb_ct, &ck, sizeof(ck), &ct, sizeof(ct), 0)) {
+	/* The forward half counts only if it is this flow's (a re-picked UDP flow's is not). */
+	if (!bpf_map__lookup_elem(lb->skel->maps.lb_ct, &ck, sizeof(ck), &ct, sizeof(ct), 0) &&
+	    ct.backend == v->backend) {
 		if (ct.last_ns > last)
 			last = ct.last_ns;
 		flags |= ct.flags;
 	}
-	/* TCP that closed, or that the backend never answered, is over quickly. */
-	if (rk->proto == IPPROTO_TCP && (lb_closed(flags) || !(flags & LB_F_EST)))
+	/* A flow the backend never answered (TCP or UDP), or TCP that closed, is over soon. */
+	if (!(flags & LB_F_EST) || (rk->proto == IPPROTO_TCP && lb_closed(flags)))
 		idle = LB_CLOSING_NS;
 	return now >= last + idle;
 }
@@ -973,9 +1081,17 @@ void gw_lb_tick(struct gw_lb *lb)
 			const struct lb_rev_val *v = &lb->gc_vals[i];
 
 			if (flow_over(lb, &lb->gc_keys[i], v, now)) {
+				struct lb_ct_val ct;
+
 				ct_key_of(&lb->gc_keys[i], v, &ck);
 				bpf_map__delete_elem(rev, &lb->gc_keys[i], sizeof(ck), 0);
-				bpf_map__delete_elem(lb->skel->maps.lb_ct, &ck, sizeof(ck), 0);
+				/* Only this flow's forward half, never a newer flow's under the
+				 * key. */
+				if (!bpf_map__lookup_elem(lb->skel->maps.lb_ct, &ck, sizeof(ck),
+							  &ct, sizeof(ct), 0) &&
+				    ct.backend == v->backend)
+					bpf_map__delete_elem(lb->skel->maps.lb_ct, &ck, sizeof(ck),
+							     0);
 			} else if (v->backend < LB_BACKENDS_MAX) {
 				flows[v->backend]++;
 			}
@@ -1192,8 +1308,8 @@ int gw_lb_add(struct gw_lb *lb, const char *svc, const struct lb_be *be, json_t 
 		return -ENOENT;
 	if (find_be(s, be))
 		return be_out(lb, svc, be, out) ? -ENOMEM : -EEXIST;
-	if (is_v4(be->addr) != is_v4(s->vip))
-		return -EINVAL;
+	if (is_v4(be->addr) != is_v4(s->vip) || !memcmp(be->addr, s->vip, 16))
+		return -EINVAL; /* not the VIP's family, or the VIP itself */
 	if (s->n == LB_BACKENDS_PER_SVC)
 		return -ENOSPC;
 	l = effective(s, 1);

@@ -1759,6 +1759,8 @@ static void test_lb_errors(void)
 		  "0..100" },
 		{ LGW LSV "backends = 10.10.2.2:80 10.10.2.2:80@2\n",
 		  "t.ini:7: [service web] backends: 10.10.2.2:80@2 listed twice" },
+		{ LGW LSV "backends = 10.10.2.2:80 10.10.2.100:8080\n",
+		  "t.ini:7: [service web] backends: 10.10.2.100:8080 is the VIP itself" },
 		{ LGW LSV "backends = [fd00::2]:80\n",
 		  "t.ini:7: [service web] backends: [fd00::2]:80 is not of the VIP's address "
 		  "family" },
