@@ -127,6 +127,14 @@ refused() {
 	echo "exit $rc: $(cat "$TMP/stderr")" >&2
 	[ "$rc" -ne 0 ] && [ -s "$TMP/stderr" ]
 }
+# rest_refused CODE METHOD PATH [BODY]: the API answers CODE with a JSON reason
+rest_refused() {
+	local code
+	code=$(curl -s --unix-socket "${API#unix:}" -o "$TMP/body" -w '%{http_code}' -X "$2" \
+		${4:+-d "$4"} "http://localhost$3")
+	echo "$2 $3: $code $(cat "$TMP/body")" >&2
+	[ "$code" = "$1" ] && jq -e '.error | length > 0' "$TMP/body" >/dev/null
+}
 # lb_shape: the services and their backends (address, state, weight) without the counters
 lb_shape() { lbj | jq -c '[.services[] | {name, vip, ports, backends: [.backends[] | {address, state, weight}]}]'; }
 metrics_has() {
@@ -155,8 +163,8 @@ dnat_suite() {
 	lb_names 3000 >"$TMP/weights"
 	check "weights/3000_new_connections_25_25_50" shares "$TMP/weights" 3000 b1=25 b2=25 b3=50
 	check "weights/new_flows_counted" gt 500 be_field web $B3 new_flows
-	check "metrics/backend_lines" metrics_has \
-		"^capgate_lb_backend_[a-z_]+\\{[^}]*service=\"web\"[^}]*backend=\"$B1\""
+	check "metrics/backend_new_flows" metrics_has \
+		"^capgate_lb_backend_new_flows_total\\{[^}]*service=\"web\",backend=\"$B3\"\\} [1-9]"
 
 	# 2. The IPv6 VIP balances over the IPv6 backends.
 	lb_names 300 "[$LB_VIP6]" >"$TMP/v6"
@@ -249,6 +257,13 @@ dnat_suite() {
 	check "api/drain_unknown_backend_refused" refused cg lb drain web 10.10.2.9:80
 	check "api/bad_weight_refused" refused cg lb weight web $B1 abc
 	check "api/family_mismatch_refused" refused cg lb add web6 10.10.2.9:80
+	check "api/weight_above_max_refused" refused cg lb weight web $B1 101
+	check "api/rest_unknown_service_404" rest_refused 404 POST /v1/lb/nosuch/backends \
+		'{"address":"10.10.2.9:80"}'
+	check "api/rest_no_port_400" rest_refused 400 POST /v1/lb/web/backends '{"address":"10.10.2.9"}'
+	check "api/rest_bad_json_400" rest_refused 400 POST /v1/lb/web/backends '{"address":'
+	check "api/rest_unknown_field_400" rest_refused 400 PATCH "/v1/lb/web/backends/$B1" '{"wait":1}'
+	check "api/rest_unknown_backend_404" rest_refused 404 DELETE /v1/lb/web/backends/10.10.2.9:80
 	check "api/nothing_changed" test "$(lb_shape)" = "$(cat "$TMP/shape.before")"
 
 	# 8. API changes persist across a restart; SIGKILL keeps balancing; a restart adopts the
