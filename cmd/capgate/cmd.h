@@ -46,6 +46,7 @@ void opts_usage(const char *usage, const struct cg_opt *opts, size_t n);
 int cmd_gateway(int argc, char **argv, const struct cg_global *g);
 int cmd_rule(int argc, char **argv, const struct cg_global *g);
 int cmd_knock(int argc, char **argv, const struct cg_global *g);
+int cmd_lb(int argc, char **argv, const struct cg_global *g);
 int cmd_stats(int argc, char **argv, const struct cg_global *g);
 int cmd_demo(int argc, char **argv, const struct cg_global *g);
 int cmd_connect(int argc, char **argv, const struct cg_global *g);

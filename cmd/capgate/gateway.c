@@ -15,6 +15,9 @@
 #include "lib/config/gateway.h"
 #include "lib/gateway/gateway.h"
 
+/* The signalfd, the API, the auth worker's fds and one health check per backend. */
+#define POLL_MAX (8 + LB_BACKENDS_MAX)
+
 struct gateway_opts {
 	const char *config;
 };
@@ -111,14 +114,16 @@ int cmd_gateway(int argc, char **argv, const struct cg_global *g)
 
 	next_tick = mono_ms() + 1000;
 	for (;;) {
-		struct pollfd p[8] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = api_fd(api), .events = POLLIN } };
+		struct pollfd p[POLL_MAX] = { { .fd = sfd, .events = POLLIN },
+					      { .fd = api_fd(api), .events = POLLIN } };
 		uint64_t now = mono_ms();
 		int tmo = next_tick > now ? (int)(next_tick - now) : 0, at = api_timeout_ms(api);
-		int n = 2 + gateway_pollfds(gw, p + 2, 6);
+		int gt = gateway_timeout_ms(gw), n = 2 + gateway_pollfds(gw, p + 2, POLL_MAX - 2);
 
 		if (at >= 0 && at < tmo)
 			tmo = at;
+		if (gt >= 0 && gt < tmo)
+			tmo = gt;
 		if (poll(p, n, tmo) < 0 && errno != EINTR) {
 			log_errno(-errno, "poll");
 			goto out;

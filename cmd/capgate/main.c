@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
 	{ "device", cmd_device, "revoke devices, apps, certificates; set device groups" },
 	{ "rule", cmd_rule, "list, add and delete CIDR rules" },
 	{ "knock", cmd_knock, "list knock profiles and open doors; send a knock" },
+	{ "lb", cmd_lb, "list balanced services; add, remove, drain and weigh their backends" },
 	{ "stats", cmd_stats, "show packet counters by verdict and reason" },
 	{ "dpi", cmd_dpi, "analyze traffic from a capture file or an interface" },
 	{ "ca", cmd_ca, "make a CA, the gateway's and devices' certificates, enrollment tokens" },

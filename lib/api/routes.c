@@ -41,6 +41,7 @@ static const char *const refusal_names[API_REF__COUNT] = {
 	[API_REF_BAD_VALUE] = "bad_value",
 	[API_REF_NO_AUTH] = "no_auth",
 	[API_REF_CONFIG] = "config",
+	[API_REF_NOT_IMPLEMENTED] = "not_implemented",
 };
 
 const char *api_refusal_name(enum api_refusal r)
@@ -310,6 +311,118 @@ enum api_refusal api_parse_source(const char *s, size_t len, uint8_t addr[16], c
 	return API_REF_BAD_ADDRESS;
 }
 
+/* The text of path segment s (len bytes) for a message: at most QUOTE_MAX characters. */
+#define SEG(s, len) (int)((len) < QUOTE_MAX ? (len) : QUOTE_MAX), (s)
+
+/* An optional integer field 0..LB_WEIGHT_MAX; *has says whether it was there. */
+static enum api_refusal weight_field(json_t *obj, bool *has, uint32_t *w, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, "weight");
+	json_int_t n;
+
+	*has = v != NULL;
+	if (!v)
+		return API_OK;
+	if (!json_is_integer(v)) {
+		snprintf(err, errlen, "field \"weight\" must be an integer 0..%d, not %s",
+			 LB_WEIGHT_MAX, json_type_name(v));
+		return API_REF_WRONG_TYPE;
+	}
+	n = json_integer_value(v);
+	if (n < 0 || n > LB_WEIGHT_MAX) {
+		snprintf(err, errlen, "bad weight %" JSON_INTEGER_FORMAT ": want 0..%d", n,
+			 LB_WEIGHT_MAX);
+		return API_REF_BAD_VALUE;
+	}
+	*w = (uint32_t)n;
+	return API_OK;
+}
+
+enum api_refusal api_parse_lb_backend(const char *body, size_t len, struct lb_be *be, char *err,
+				      size_t errlen)
+{
+	static const char *const known[] = { "address", "weight", NULL };
+	enum api_refusal ret;
+	json_t *root = NULL;
+	const char *addr, *why = "bad address";
+	struct lb_be b;
+	uint32_t w = 1;
+	bool has_w;
+
+	ret = load_object(body, len, known, "{\"address\":\"ADDR:PORT\"[,\"weight\":0..100]}",
+			  "address and weight", &root, err, errlen);
+	if (ret)
+		return ret;
+	if ((ret = str_field(root, "address", &addr, err, errlen)) ||
+	    (ret = weight_field(root, &has_w, &w, err, errlen)))
+		goto out;
+	if (lb_be_parse(addr, false, &b, &why)) {
+		snprintf(err, errlen, "bad backend address \"%.*s\": %s%s", QUOTE_MAX, addr, why,
+			 strchr(addr, '@') ? " (the weight is a field of its own)" : "");
+		ret = API_REF_BAD_ADDRESS;
+		goto out;
+	}
+	b.weight = w;
+	*be = b;
+out:
+	json_decref(root);
+	return ret;
+}
+
+enum api_refusal api_parse_lb_patch(const char *body, size_t len, struct lb_be_patch *patch,
+				    char *err, size_t errlen)
+{
+	static const char *const known[] = { "weight", "drain", NULL };
+	static const char want[] = "{\"weight\":0..100} and/or {\"drain\":true|false}";
+	struct lb_be_patch p = { 0 };
+	enum api_refusal ret;
+	json_t *root = NULL, *v;
+
+	ret = load_object(body, len, known, want, "weight and drain", &root, err, errlen);
+	if (ret)
+		return ret;
+	ret = weight_field(root, &p.has_weight, &p.weight, err, errlen);
+	if (ret)
+		goto out;
+	v = json_object_get(root, "drain");
+	if (v && !json_is_boolean(v)) {
+		snprintf(err, errlen, "field \"drain\" must be true or false, not %s",
+			 json_type_name(v));
+		ret = API_REF_WRONG_TYPE;
+		goto out;
+	}
+	p.has_drain = v != NULL;
+	p.drain = json_is_true(v);
+	if (!p.has_weight && !p.has_drain) {
+		snprintf(err, errlen, "nothing to change: want %s", want);
+		ret = API_REF_MISSING_FIELD;
+		goto out;
+	}
+	*patch = p;
+out:
+	json_decref(root);
+	return ret;
+}
+
+enum api_refusal api_parse_lb_path_backend(const char *s, size_t len, struct lb_be *be, char *err,
+					   size_t errlen)
+{
+	char buf[LB_BE_STRLEN];
+	const char *why = "expected ADDR:PORT (IPv6 as [ADDR]:PORT)";
+	struct lb_be b;
+
+	if (s && len > 0 && len < sizeof(buf)) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		if (!lb_be_parse(buf, false, &b, &why)) {
+			*be = b;
+			return API_OK;
+		}
+	}
+	snprintf(err, errlen, "bad backend \"%.*s\" in the path: %s", SEG(s, len), why);
+	return API_REF_BAD_ADDRESS;
+}
+
 /* ---- routing ---------------------------------------------------------------- */
 
 /* A pattern's last segment "*" matches one non-empty segment: the parameter. */
@@ -336,54 +449,58 @@ static const struct route routes[] = {
 	{ "GET", "/v1/devices", API_ROUTE_DEVICES_LIST },
 	{ "PUT", "/v1/devices/*/groups", API_ROUTE_DEVICE_GROUPS_SET },
 	{ "DELETE", "/v1/devices/*/groups", API_ROUTE_DEVICE_GROUPS_DEL },
+	{ "GET", "/v1/lb", API_ROUTE_LB_LIST },
+	{ "POST", "/v1/lb/*/backends", API_ROUTE_LB_BACKEND_ADD },
+	{ "PATCH", "/v1/lb/*/backends/*", API_ROUTE_LB_BACKEND_SET },
+	{ "DELETE", "/v1/lb/*/backends/*", API_ROUTE_LB_BACKEND_DEL },
 };
 
 /*
- * Matches path against pattern; on a match sets the parameter (or NULL). A
- * "*" stands for one non-empty segment, anywhere: the device name of
- * /v1/devices/NAME/groups as much as a rule id at the end.
+ * Matches path against pattern; on a match sets the parameters (NULL where
+ * none). Each "*" stands for one non-empty segment, anywhere: the device
+ * name of /v1/devices/NAME/groups as much as a rule id at the end; at most
+ * two (a service and its backend).
  */
-static bool path_match(const char *pattern, const char *path, const char **param, size_t *plen)
+static bool path_match(const char *pattern, const char *path, const char *param[2], size_t plen[2])
 {
-	const char *star = strchr(pattern, '*'), *end;
-	size_t n;
+	size_t n, np = 0;
 
-	if (!star) {
-		if (strcmp(pattern, path))
+	param[0] = param[1] = NULL;
+	plen[0] = plen[1] = 0;
+	while (*pattern) {
+		if (*pattern != '*') {
+			if (*pattern++ != *path++)
+				return false;
+			continue;
+		}
+		n = strcspn(path, "/");
+		if (n == 0 || np == 2)
 			return false;
-		*param = NULL;
-		*plen = 0;
-		return true;
+		param[np] = path;
+		plen[np++] = n;
+		path += n;
+		pattern++;
 	}
-	n = (size_t)(star - pattern);
-	if (strncmp(pattern, path, n))
-		return false;
-	path += n;
-	end = strchr(path, '/');
-	if (!end)
-		end = path + strlen(path);
-	if (end == path || strcmp(end, star + 1))
-		return false;
-	*param = path;
-	*plen = (size_t)(end - path);
-	return true;
+	return *path == '\0';
 }
 
 enum api_refusal api_route_match(const char *method, const char *path, struct api_match *m,
 				 char *allow, size_t allowlen)
 {
 	char methods[sizeof(((struct api_reply *)0)->allow)] = "";
-	const char *param;
-	size_t i, plen, used = 0;
+	const char *param[2];
+	size_t i, plen[2], used = 0;
 	bool path_known = false;
 
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!path_match(routes[i].pattern, path, &param, &plen))
+		if (!path_match(routes[i].pattern, path, param, plen))
 			continue;
 		if (!strcmp(routes[i].method, method)) {
 			m->route = routes[i].id;
-			m->param = param;
-			m->paramlen = plen;
+			m->param = param[0];
+			m->paramlen = plen[0];
+			m->param2 = param[1];
+			m->param2len = plen[1];
 			return API_OK;
 		}
 		path_known = true;
@@ -706,6 +823,18 @@ static void devices_list(struct api_ctx *ctx, struct api_reply *rep)
 	json_decref(out);
 }
 
+/* The <name> segment of m as a name (lib/base/name.h) into name; else API_REF_BAD_VALUE. */
+static enum api_refusal path_name(const char *what, const struct api_match *m,
+				  char name[CG_NAME_MAX], char *err, size_t errlen)
+{
+	snprintf(name, CG_NAME_MAX, "%.*s", (int)(m->paramlen < CG_NAME_MAX ? m->paramlen : 0),
+		 m->param);
+	if (name_valid(name))
+		return API_OK;
+	snprintf(err, errlen, "bad %s \"%.*s\": %s", what, SEG(m->param, m->paramlen), NAME_RULE);
+	return API_REF_BAD_VALUE;
+}
+
 /* PUT (body) or DELETE (body NULL) /v1/devices/<name>/groups. */
 static void device_groups(struct api_ctx *ctx, const struct api_match *m, const char *body,
 			  size_t len, struct api_reply *rep)
@@ -717,14 +846,7 @@ static void device_groups(struct api_ctx *ctx, const struct api_match *m, const 
 	size_t n = 0;
 	int err;
 
-	snprintf(name, sizeof(name), "%.*s", (int)(m->paramlen < CG_NAME_MAX ? m->paramlen : 0),
-		 m->param);
-	if (!name_valid(name)) {
-		snprintf(msg, sizeof(msg), "bad device \"%.*s\": %s",
-			 (int)(m->paramlen < QUOTE_MAX ? m->paramlen : QUOTE_MAX), m->param,
-			 NAME_RULE);
-		why = API_REF_BAD_VALUE;
-	}
+	why = path_name("device", m, name, msg, sizeof(msg));
 	if (!why && body)
 		why = api_parse_groups(body, len, &root, groups, &n, msg, sizeof(msg));
 	if (why) {
@@ -749,6 +871,164 @@ static void device_groups(struct api_ctx *ctx, const struct api_match *m, const 
 	}
 	json_decref(out);
 	json_decref(root);
+}
+
+/* A route whose operation the gateway did not give (struct api_ops): 501, nothing called. */
+static void reply_not_implemented(struct api_reply *rep, const char *what)
+{
+	char msg[ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "this gateway does not implement %s", what);
+	reply_error(rep, 501, API_REF_NOT_IMPLEMENTED, msg, NULL);
+}
+
+static void lb_list(struct api_ctx *ctx, struct api_reply *rep)
+{
+	json_t *out = NULL;
+	int err;
+
+	if (!ctx->ops || !ctx->ops->lb_list) {
+		reply_not_implemented(rep, "the balancer (GET /v1/lb)");
+		return;
+	}
+	err = ctx->ops->lb_list(ctx->gw, &out);
+	if (err)
+		reply_gw_error(rep, err, "listing the balanced services");
+	else
+		reply_json(rep, 200, out);
+	json_decref(out);
+}
+
+/* Whether lb_list names service svc: 1 yes, 0 no, -1 it could not say. */
+static int lb_has_service(struct api_ctx *ctx, const char *svc)
+{
+	json_t *out = NULL, *list;
+	size_t i;
+	int ret = -1;
+
+	if (ctx->ops->lb_list && !ctx->ops->lb_list(ctx->gw, &out)) {
+		list = json_object_get(out, "services");
+		for (i = 0, ret = 0; !ret && i < json_array_size(list); i++) {
+			const char *n =
+				json_string_value(json_object_get(json_array_get(list, i), "name"));
+
+			ret = n && !strcmp(n, svc);
+		}
+	}
+	json_decref(out);
+	return ret;
+}
+
+/* 404 for a service or backend lb_backend_set/del did not find. */
+static void reply_lb_not_found(struct api_ctx *ctx, const char *svc, const char *be,
+			       struct api_reply *rep)
+{
+	char msg[ERR_MAX];
+	int has = lb_has_service(ctx, svc);
+
+	if (has == 0)
+		snprintf(msg, sizeof(msg), "no balanced service %s", svc);
+	else if (has == 1)
+		snprintf(msg, sizeof(msg), "balanced service %s has no backend %s", svc, be);
+	else
+		snprintf(msg, sizeof(msg), "no balanced service %s with a backend %s", svc, be);
+	reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+}
+
+static void lb_backend_add(struct api_ctx *ctx, const struct api_match *m, const char *body,
+			   size_t len, struct api_reply *rep)
+{
+	char msg[ERR_MAX], svc[CG_NAME_MAX], be_s[LB_BE_STRLEN];
+	enum api_refusal why;
+	struct lb_be be;
+	json_t *out = NULL, *extra;
+	int err;
+
+	why = path_name("service", m, svc, msg, sizeof(msg));
+	if (!why)
+		why = api_parse_lb_backend(body, len, &be, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	if (!ctx->ops || !ctx->ops->lb_backend_add) {
+		reply_not_implemented(rep, "adding balancer backends");
+		return;
+	}
+	lb_be_format(&be, be_s, sizeof(be_s));
+	err = ctx->ops->lb_backend_add(ctx->gw, svc, &be, &out);
+	switch (err) {
+	case 0:
+		reply_json(rep, 201, out);
+		break;
+	case -EEXIST:
+		snprintf(msg, sizeof(msg), "balanced service %s has backend %s already", svc, be_s);
+		extra = json_object();
+		if (extra && out)
+			json_object_set(extra, "backend", out);
+		reply_error(rep, 409, API_REF_EXISTS, msg, extra);
+		break;
+	case -ENOENT:
+		snprintf(msg, sizeof(msg), "no balanced service %s", svc);
+		reply_error(rep, 404, API_REF_NOT_FOUND, msg, NULL);
+		break;
+	case -EINVAL:
+		snprintf(msg, sizeof(msg),
+			 "bad backend address \"%s\": not the address family of service %s's VIP",
+			 be_s, svc);
+		reply_error(rep, 400, API_REF_BAD_ADDRESS, msg, NULL);
+		break;
+	case -ENOSPC:
+		snprintf(msg, sizeof(msg), "balanced service %s has no room for another backend",
+			 svc);
+		reply_error(rep, 507, API_REF_FULL, msg, NULL);
+		break;
+	default:
+		reply_gw_error(rep, err, "adding the backend");
+		break;
+	}
+	json_decref(out);
+}
+
+/* PATCH (body) or DELETE (body NULL) /v1/lb/<name>/backends/<addr:port>. */
+static void lb_backend_change(struct api_ctx *ctx, const struct api_match *m, const char *body,
+			      size_t len, struct api_reply *rep)
+{
+	char msg[ERR_MAX], svc[CG_NAME_MAX], be_s[LB_BE_STRLEN];
+	struct lb_be_patch patch;
+	enum api_refusal why;
+	struct lb_be be;
+	json_t *out = NULL;
+	int err;
+
+	why = path_name("service", m, svc, msg, sizeof(msg));
+	if (!why)
+		why = api_parse_lb_path_backend(m->param2, m->param2len, &be, msg, sizeof(msg));
+	if (!why && body)
+		why = api_parse_lb_patch(body, len, &patch, msg, sizeof(msg));
+	if (why) {
+		reply_error(rep, 400, why, msg, NULL);
+		return;
+	}
+	if (!ctx->ops || (body ? !ctx->ops->lb_backend_set : !ctx->ops->lb_backend_del)) {
+		reply_not_implemented(rep, body ? "changing balancer backends"
+						: "removing balancer backends");
+		return;
+	}
+	lb_be_format(&be, be_s, sizeof(be_s));
+	if (body)
+		err = ctx->ops->lb_backend_set(ctx->gw, svc, &be, &patch, &out);
+	else
+		err = ctx->ops->lb_backend_del(ctx->gw, svc, &be);
+	if (!err && body)
+		reply_json(rep, 200, out);
+	else if (!err)
+		rep->status = 204;
+	else if (err == -ENOENT)
+		reply_lb_not_found(ctx, svc, be_s, rep);
+	else
+		reply_gw_error(rep, err, body ? "changing the backend" : "removing the backend");
+	json_decref(out);
 }
 
 static json_t *refused_json(const struct api_ctx *ctx)
@@ -928,6 +1208,18 @@ void api_handle(struct api_ctx *ctx, const char *method, const char *path, const
 		break;
 	case API_ROUTE_DEVICE_GROUPS_DEL:
 		device_groups(ctx, &m, NULL, 0, rep);
+		break;
+	case API_ROUTE_LB_LIST:
+		lb_list(ctx, rep);
+		break;
+	case API_ROUTE_LB_BACKEND_ADD:
+		lb_backend_add(ctx, &m, body ? body : "", len, rep);
+		break;
+	case API_ROUTE_LB_BACKEND_SET:
+		lb_backend_change(ctx, &m, body ? body : "", len, rep);
+		break;
+	case API_ROUTE_LB_BACKEND_DEL:
+		lb_backend_change(ctx, &m, NULL, 0, rep);
 		break;
 	}
 out:

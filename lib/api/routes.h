@@ -26,19 +26,20 @@ enum api_refusal {
 	API_REF_WRONG_TYPE, /* a field has the wrong JSON type */
 	API_REF_BAD_CIDR,
 	API_REF_BAD_ACTION,
-	API_REF_BAD_ID,	      /* /v1/rules/<id> is not a number */
-	API_REF_BAD_ADDRESS,  /* /v1/knock/<source> is not an address */
-	API_REF_NOT_FOUND,    /* no such path, rule or open door */
-	API_REF_METHOD,	      /* path exists, method does not */
-	API_REF_TOO_LARGE,    /* body over API_BODY_MAX */
-	API_REF_EXISTS,	      /* a rule with the same prefix exists */
-	API_REF_FULL,	      /* rule table full */
-	API_REF_STATE,	      /* the gateway could not save its state or write a map */
-	API_REF_INTERNAL,     /* anything else (out of memory, ...) */
-	API_REF_UNAUTHORIZED, /* over TCP without the right bearer token: 401 */
-	API_REF_BAD_VALUE,    /* a field's value is not valid (a name, a serial) */
-	API_REF_NO_AUTH,      /* the gateway has no [auth] section */
-	API_REF_CONFIG,	      /* a reload's config does not parse, or needs a restart */
+	API_REF_BAD_ID,		 /* /v1/rules/<id> is not a number */
+	API_REF_BAD_ADDRESS,	 /* /v1/knock/<source> is not an address */
+	API_REF_NOT_FOUND,	 /* no such path, rule or open door */
+	API_REF_METHOD,		 /* path exists, method does not */
+	API_REF_TOO_LARGE,	 /* body over API_BODY_MAX */
+	API_REF_EXISTS,		 /* a rule with the same prefix exists */
+	API_REF_FULL,		 /* rule table full */
+	API_REF_STATE,		 /* the gateway could not save its state or write a map */
+	API_REF_INTERNAL,	 /* anything else (out of memory, ...) */
+	API_REF_UNAUTHORIZED,	 /* over TCP without the right bearer token: 401 */
+	API_REF_BAD_VALUE,	 /* a field's value is not valid (a name, a serial) */
+	API_REF_NO_AUTH,	 /* the gateway has no [auth] section */
+	API_REF_CONFIG,		 /* a reload's config does not parse, or needs a restart */
+	API_REF_NOT_IMPLEMENTED, /* the gateway gave no operation for this route: 501 */
 	API_REF__COUNT
 };
 
@@ -87,6 +88,31 @@ enum api_refusal api_parse_revocation(const char *body, size_t len, json_t **roo
 enum api_refusal api_parse_groups(const char *body, size_t len, json_t **root, const char **groups,
 				  size_t *n, char *err, size_t errlen);
 
+/*
+ * Checks a POST /v1/lb/<name>/backends body: {"address":"ADDR:PORT"} (IPv6
+ * as [ADDR]:PORT, no @weight: lib/lb/lb.h lb_be_parse) with an optional
+ * integer "weight" 0..LB_WEIGHT_MAX (default 1). API_OK and *be (drain
+ * false), or the refusal with err (be untouched).
+ */
+enum api_refusal api_parse_lb_backend(const char *body, size_t len, struct lb_be *be, char *err,
+				      size_t errlen);
+
+/*
+ * Checks a PATCH /v1/lb/<name>/backends/<addr:port> body: an integer
+ * "weight" 0..LB_WEIGHT_MAX and/or a boolean "drain", at least one. API_OK
+ * and *patch (has_ flags for what it holds), or the refusal with err.
+ */
+enum api_refusal api_parse_lb_patch(const char *body, size_t len, struct lb_be_patch *patch,
+				    char *err, size_t errlen);
+
+/*
+ * The <addr:port> segment of /v1/lb/<name>/backends/<addr:port> (as the
+ * server decoded it: "[fd00:2::2]:80" arrives as such or percent-encoded,
+ * decoded once), no weight. API_OK and *be, or API_REF_BAD_ADDRESS with err.
+ */
+enum api_refusal api_parse_lb_path_backend(const char *s, size_t len, struct lb_be *be, char *err,
+					   size_t errlen);
+
 /* The /v1/knock/<source> segment, to the 16-byte form. API_OK or API_REF_BAD_ADDRESS. */
 enum api_refusal api_parse_source(const char *s, size_t len, uint8_t addr[16], char *err,
 				  size_t errlen);
@@ -108,12 +134,19 @@ enum api_route_id {
 	API_ROUTE_DEVICES_LIST,	     /* GET /v1/devices */
 	API_ROUTE_DEVICE_GROUPS_SET, /* PUT /v1/devices/<name>/groups */
 	API_ROUTE_DEVICE_GROUPS_DEL, /* DELETE /v1/devices/<name>/groups */
+	API_ROUTE_LB_LIST,	     /* GET /v1/lb */
+	API_ROUTE_LB_BACKEND_ADD,    /* POST /v1/lb/<name>/backends */
+	API_ROUTE_LB_BACKEND_SET,    /* PATCH /v1/lb/<name>/backends/<addr:port> */
+	API_ROUTE_LB_BACKEND_DEL,    /* DELETE /v1/lb/<name>/backends/<addr:port> */
 };
 
 struct api_match {
 	enum api_route_id route;
-	const char *param; /* the <id>/<source> segment, inside path; NULL if none */
+	const char
+		*param; /* the first <...> segment (id, source, name), inside path; NULL if none */
 	size_t paramlen;
+	const char *param2; /* the second (a backend's <addr:port>); NULL if none */
+	size_t param2len;
 };
 
 /*

@@ -171,6 +171,38 @@ static int set_flow_timeout(struct config_ctx *ctx, const char *key, const char 
 				   &gw_of(ctx)->cfg->flow_timeout_ns);
 }
 
+static int set_lb_ifaces(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+	struct gw_config *cfg = g->cfg;
+	const char *p = v, *item = NULL, *why = "";
+	char name[ITEM_MAX], q[QBUF];
+	size_t i, len = 0, k = 0;
+	int r;
+
+	g->lb_ifaces_line = ctx->line;
+	while ((r = list_next(&p, p == v, &item, &len, &why)) == 1) {
+		item_copy(name, item, len);
+		if (len >= IF_NAMESIZE)
+			return config_fail(ctx, ctx->line,
+					   "[gateway] %s: \"%s\" is longer than an interface name",
+					   key, config_quote(name, q));
+		for (i = 0; i < k; i++)
+			if (!strcmp(cfg->lb_ifaces[i], name))
+				return config_fail(ctx, ctx->line, "[gateway] %s: %s listed twice",
+						   key, name);
+		if (k == CG_LB_IFACES_MAX)
+			return config_fail(ctx, ctx->line, "[gateway] %s: more than %d interfaces",
+					   key, CG_LB_IFACES_MAX);
+		strcpy(cfg->lb_ifaces[k++], name);
+	}
+	if (r < 0)
+		return config_fail(ctx, ctx->line, "[gateway] %s: \"%s\": %s", key,
+				   config_quote(v, q), why);
+	cfg->nlb_ifaces = k;
+	return 0;
+}
+
 static int set_open(struct config_ctx *ctx, const char *key, const char *v, uint8_t proto)
 {
 	struct gw_config_ctx *g = gw_of(ctx);
@@ -673,6 +705,165 @@ static int set_svc_ports(struct config_ctx *ctx, const char *key, const char *v)
 	return 0;
 }
 
+/* The balancer's keys but backends: remembered so finish_services can refuse them alone. */
+static struct lb_svc_cfg *cur_lb(struct config_ctx *ctx)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+
+	if (!g->svc_lbk_line[g->service])
+		g->svc_lbk_line[g->service] = ctx->line;
+	return &g->cfg->lb[g->service];
+}
+
+static int set_svc_backends(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+	struct gw_config *cfg = g->cfg;
+	struct lb_svc_cfg *lb = &cfg->lb[g->service];
+	const char *p = v, *item = NULL, *why = "";
+	char buf[ITEM_MAX], q[QBUF];
+	size_t i, len = 0, first = cfg->nlb_be, k = first;
+	struct lb_be b;
+	int r;
+
+	g->svc_be_line[g->service] = ctx->line;
+	while ((r = list_next(&p, p == v, &item, &len, &why)) == 1) {
+		item_copy(buf, item, len);
+		if (len >= ITEM_MAX || lb_be_parse(buf, true, &b, &why))
+			return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+					   config_quote(buf, q),
+					   len >= ITEM_MAX ? "item too long" : why);
+		for (i = first; i < k; i++)
+			if (lb_be_same(&cfg->lb_be[i], &b))
+				return config_fail(ctx, ctx->line, "[%s] %s: %s listed twice",
+						   ctx->section, key, config_quote(buf, q));
+		if (k - first == LB_BACKENDS_PER_SVC || k == LB_BACKENDS_MAX)
+			return config_fail(ctx, ctx->line,
+					   "[%s] %s: more than %d backends (%d in all services)",
+					   ctx->section, key, LB_BACKENDS_PER_SVC, LB_BACKENDS_MAX);
+		cfg->lb_be[k++] = b;
+	}
+	if (r < 0)
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+				   config_quote(v, q), why);
+	if (k == first)
+		return config_fail(ctx, ctx->line, "[%s] %s: no backend", ctx->section, key);
+	lb->enabled = true;
+	lb->first = (uint32_t)first;
+	lb->n = (uint32_t)(k - first);
+	cfg->nlb_be = k;
+	return 0;
+}
+
+static int set_svc_health(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+	struct lb_svc_cfg *lb = cur_lb(ctx);
+	const char *why = "";
+	char q[QBUF];
+
+	g->svc_health_line[g->service] = ctx->line;
+	if (health_parse(v, &lb->health, &why))
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+				   config_quote(v, q), why);
+	return 0;
+}
+
+static int set_svc_health_interval(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct lb_svc_cfg *lb = cur_lb(ctx);
+	char q[QBUF];
+	uint64_t ns;
+	size_t n = strlen(v);
+
+	/* "100ms".."60s": milliseconds for the short ones, else a duration. */
+	if (n > 2 && !strcmp(v + n - 2, "ms")) {
+		char num[16];
+		uint32_t ms;
+
+		if (n - 2 >= sizeof(num))
+			goto bad;
+		memcpy(num, v, n - 2);
+		num[n - 2] = '\0';
+		if (parse_u32(num, 100, 60000, &ms))
+			goto bad;
+		ns = (uint64_t)ms * 1000000ULL;
+	} else if (parse_duration(v, SEC(1), SEC(60), &ns)) {
+		goto bad;
+	}
+	lb->health.interval_ns = ns;
+	return 0;
+bad:
+	return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not a duration in 100ms..60s",
+			   ctx->section, key, config_quote(v, q));
+}
+
+static int set_svc_health_count(struct config_ctx *ctx, const char *key, const char *v,
+				uint32_t *out)
+{
+	char q[QBUF];
+
+	if (parse_u32(v, 1, 10, out))
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not a count in 1..10",
+				   ctx->section, key, config_quote(v, q));
+	return 0;
+}
+
+static int set_svc_health_rise(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_svc_health_count(ctx, key, v, &cur_lb(ctx)->health.rise);
+}
+
+static int set_svc_health_fall(struct config_ctx *ctx, const char *key, const char *v)
+{
+	return set_svc_health_count(ctx, key, v, &cur_lb(ctx)->health.fall);
+}
+
+static int set_svc_nat(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct lb_svc_cfg *lb = cur_lb(ctx);
+	char q[QBUF];
+
+	if (!strcmp(v, "dnat"))
+		lb->nat = LB_NAT_DNAT;
+	else if (!strcmp(v, "full"))
+		lb->nat = LB_NAT_FULL;
+	else
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not dnat or full",
+				   ctx->section, key, config_quote(v, q));
+	return 0;
+}
+
+static int set_svc_snat(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct lb_svc_cfg *lb = cur_lb(ctx);
+	char q[QBUF];
+
+	if (addr_parse_mapped(v, lb->snat))
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" is not an address",
+				   ctx->section, key, config_quote(v, q));
+	lb->snat_set = true;
+	return 0;
+}
+
+static int set_svc_snat_ports(struct config_ctx *ctx, const char *key, const char *v)
+{
+	struct lb_svc_cfg *lb = cur_lb(ctx);
+	const char *why = "";
+	struct port_range r;
+	char q[QBUF];
+
+	if (strlen(v) >= ITEM_MAX || range_parse(v, &r, &why))
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\": %s", ctx->section, key,
+				   config_quote(v, q), strlen(v) >= ITEM_MAX ? "too long" : why);
+	if (r.hi - r.lo + 1 < LB_NAT_PROBES)
+		return config_fail(ctx, ctx->line, "[%s] %s: \"%s\" has fewer than %d ports",
+				   ctx->section, key, config_quote(v, q), LB_NAT_PROBES);
+	lb->snat_lo = r.lo;
+	lb->snat_hi = r.hi;
+	return 0;
+}
+
 /* ---- [allow NAME] ---------------------------------------------------------- */
 
 static struct policy_cfg *cur_policy(struct config_ctx *ctx)
@@ -762,6 +953,7 @@ static const struct config_key gateway_keys[] = {
 	{ "internal", set_internal, 1U << 7 },
 	{ "api_token_file", set_api_token_file, 1U << 8 },
 	{ "metrics_public", set_metrics_public, 1U << 9 },
+	{ "lb_interfaces", set_lb_ifaces, 1U << 10 },
 };
 
 static const struct config_key open_keys[] = {
@@ -809,6 +1001,14 @@ static const struct config_key service_keys[] = {
 	{ "proto", set_svc_proto, 1U << 0 },
 	{ "address", set_svc_address, 1U << 1 },
 	{ "ports", set_svc_ports, 1U << 2 },
+	{ "backends", set_svc_backends, 1U << 3 },
+	{ "health", set_svc_health, 1U << 4 },
+	{ "health_interval", set_svc_health_interval, 1U << 5 },
+	{ "health_rise", set_svc_health_rise, 1U << 6 },
+	{ "health_fall", set_svc_health_fall, 1U << 7 },
+	{ "nat", set_svc_nat, 1U << 8 },
+	{ "snat", set_svc_snat, 1U << 9 },
+	{ "snat_ports", set_svc_snat_ports, 1U << 10 },
 };
 
 static const struct config_key policy_keys[] = {
@@ -896,6 +1096,7 @@ static int service_section(struct config_ctx *ctx, const char *section, const ch
 	struct gw_config_ctx *g = gw_of(ctx);
 	struct gw_config *cfg = g->cfg;
 	struct service_cfg *svc;
+	struct lb_svc_cfg *lb;
 	char q[QBUF], qn[QBUF];
 	size_t i;
 
@@ -912,6 +1113,14 @@ static int service_section(struct config_ctx *ctx, const char *section, const ch
 	svc = &cfg->policy.services[cfg->policy.nservices];
 	memset(svc, 0, sizeof(*svc));
 	strcpy(svc->name, name);
+	lb = &cfg->lb[cfg->policy.nservices];
+	memset(lb, 0, sizeof(*lb));
+	lb->health.interval_ns = SEC(1);
+	lb->health.rise = 2;
+	lb->health.fall = 2;
+	lb->nat = LB_NAT_DNAT;
+	lb->snat_lo = LB_SNAT_LO_DEFAULT;
+	lb->snat_hi = LB_SNAT_HI_DEFAULT;
 	g->svc_line[cfg->policy.nservices] = ctx->line;
 	g->service = (int)cfg->policy.nservices++;
 	return 0;
@@ -1141,15 +1350,19 @@ static int finish_auth(struct config_ctx *ctx)
 	struct gw_config *cfg = g->cfg;
 	struct auth_cfg *a = &cfg->auth;
 	uint16_t ports[3] = { a->port, a->spa_port, a->data_port };
-	size_t len;
+	size_t len, i;
 	int err;
 
 	if (!a->enabled) {
-		if (cfg->policy.nservices &&
-		    (!cfg->policy.npolicies || g->svc_line[0] < g->pol_line[0]))
-			return config_fail(ctx, g->svc_line[0],
-					   "[service %s] needs an [auth] section",
-					   cfg->policy.services[0].name);
+		/* A balanced service serves whoever the gate lets in: it needs no [auth]. */
+		for (i = 0; i < cfg->policy.nservices && (cfg->lb[i].enabled || g->svc_lbk_line[i]);
+		     i++)
+			;
+		if (i < cfg->policy.nservices &&
+		    (!cfg->policy.npolicies || g->svc_line[i] < g->pol_line[0]))
+			return config_fail(ctx, g->svc_line[i],
+					   "[service %s] needs an [auth] section (or backends)",
+					   cfg->policy.services[i].name);
 		if (cfg->policy.npolicies)
 			return config_fail(ctx, g->pol_line[0],
 					   "[allow %s] needs an [auth] section",
@@ -1203,13 +1416,101 @@ static bool v4_overlap(const struct cidr *x, const struct cidr *y)
 	return ((ntohl(a) ^ ntohl(b)) & mask) == 0;
 }
 
+/* How many lb_vips entries (one per port) a balanced service takes. */
+static size_t lb_vip_ports(const struct service_cfg *svc)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < svc->nports; i++)
+		n += (size_t)(svc->ports[i].hi - svc->ports[i].lo) + 1;
+	return n;
+}
+
+/* A balanced service: one VIP, TCP or UDP, backends of its family, checks that fit. */
+static int finish_lb(struct config_ctx *ctx, size_t i, size_t *nvips)
+{
+	struct gw_config_ctx *g = gw_of(ctx);
+	struct gw_config *cfg = g->cfg;
+	struct service_cfg *svc = &cfg->policy.services[i], *o;
+	struct lb_svc_cfg *lb = &cfg->lb[i];
+	uint8_t vip[16];
+	char a[LB_BE_STRLEN];
+	size_t j, k, r, s;
+
+	if (!lb->enabled) {
+		if (g->svc_lbk_line[i])
+			return config_fail(ctx, g->svc_lbk_line[i],
+					   "[service %s] health, nat and snat need backends",
+					   svc->name);
+		return 0;
+	}
+	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
+		return config_fail(ctx, g->svc_be_line[i],
+				   "[service %s] backends: only tcp and udp services are balanced",
+				   svc->name);
+	if (svc->addr.plen != (svc->addr.family == AF_INET ? 32 : 128))
+		return config_fail(ctx, g->svc_addr_line[i],
+				   "[service %s] address: a balanced service's address is one "
+				   "address (its VIP), not a prefix",
+				   svc->name);
+	if (!g->svc_health_line[i])
+		lb->health.kind = svc->proto == IPPROTO_TCP ? HEALTH_TCP : HEALTH_NONE;
+	else if (svc->proto == IPPROTO_UDP && lb->health.kind != HEALTH_NONE)
+		return config_fail(ctx, g->svc_health_line[i],
+				   "[service %s] health: a udp service's backends can only be "
+				   "health = none (checks are TCP)",
+				   svc->name);
+	if (lb->nat != LB_NAT_FULL && (lb->snat_set || lb->snat_lo != LB_SNAT_LO_DEFAULT ||
+				       lb->snat_hi != LB_SNAT_HI_DEFAULT))
+		return config_fail(ctx, g->svc_lbk_line[i],
+				   "[service %s] snat and snat_ports need nat = full", svc->name);
+	cidr_to_mapped(&svc->addr, vip, &(uint8_t){ 0 });
+	if (lb->snat_set && addr_is_v4mapped(lb->snat) != addr_is_v4mapped(vip))
+		return config_fail(ctx, g->svc_lbk_line[i],
+				   "[service %s] snat: not the address family of the VIP",
+				   svc->name);
+	for (j = lb->first; j < lb->first + lb->n; j++)
+		if (addr_is_v4mapped(cfg->lb_be[j].addr) != addr_is_v4mapped(vip)) {
+			lb_be_format(&cfg->lb_be[j], a, sizeof(a));
+			return config_fail(ctx, g->svc_be_line[i],
+					   "[service %s] backends: %s is not of the VIP's "
+					   "address family",
+					   svc->name, a);
+		}
+	/* One (proto, VIP, port) leads to one service. */
+	for (j = 0; j < i; j++) {
+		o = &cfg->policy.services[j];
+		if (!cfg->lb[j].enabled || o->proto != svc->proto ||
+		    memcmp(o->addr.addr, svc->addr.addr, sizeof(o->addr.addr)) ||
+		    o->addr.family != svc->addr.family)
+			continue;
+		for (r = 0; r < svc->nports; r++)
+			for (s = 0; s < o->nports; s++)
+				if (svc->ports[r].lo <= o->ports[s].hi &&
+				    o->ports[s].lo <= svc->ports[r].hi)
+					return config_fail(ctx, g->svc_ports_line[i],
+							   "[service %s] ports: the VIP's ports "
+							   "overlap [service %s]'s",
+							   svc->name, o->name);
+	}
+	k = lb_vip_ports(svc);
+	if (*nvips + k > LB_VIPS_MAX)
+		return config_fail(ctx, g->svc_ports_line[i],
+				   "[service %s] ports: the balanced services have more than %d "
+				   "ports in all",
+				   svc->name, LB_VIPS_MAX);
+	*nvips += k;
+	return 0;
+}
+
 static int finish_services(struct config_ctx *ctx)
 {
 	struct gw_config_ctx *g = gw_of(ctx);
 	struct gw_config *cfg = g->cfg;
 	struct service_cfg *svc;
 	char a[CG_ADDRSTRLEN], b[CG_ADDRSTRLEN];
-	size_t i;
+	size_t i, nvips = 0;
+	int err;
 
 	for (i = 0; i < cfg->policy.nservices; i++) {
 		svc = &cfg->policy.services[i];
@@ -1229,7 +1530,8 @@ static int finish_services(struct config_ctx *ctx)
 		if (svc->proto == IPPROTO_ICMP && svc->addr.family == AF_INET6)
 			svc->proto = IPPROTO_ICMPV6;
 		/* A scope into the pool would reach other clients and the gateway's TUN. */
-		if (svc->addr.family == AF_INET && v4_overlap(&svc->addr, &cfg->auth.pool)) {
+		if (cfg->auth.enabled && svc->addr.family == AF_INET &&
+		    v4_overlap(&svc->addr, &cfg->auth.pool)) {
 			cidr_format(&svc->addr, a, sizeof(a));
 			cidr_format(&cfg->auth.pool, b, sizeof(b));
 			return config_fail(ctx, g->svc_addr_line[i],
@@ -1246,6 +1548,8 @@ static int finish_services(struct config_ctx *ctx)
 				"[service %s] address: %s is IPv4-mapped: write it as IPv4",
 				svc->name, a);
 		}
+		if ((err = finish_lb(ctx, i, &nvips)))
+			return err;
 	}
 	return 0;
 }
@@ -1328,6 +1632,12 @@ static int finish_gateway(struct config_ctx *ctx)
 		strcpy(cfg->name, cfg->iface);
 	if ((err = finish_api(ctx)))
 		return err;
+	for (i = 0; i < cfg->nlb_ifaces; i++)
+		if (!strcmp(cfg->lb_ifaces[i], cfg->iface))
+			return config_fail(ctx, g->lb_ifaces_line,
+					   "[gateway] lb_interfaces: %s is the gateway's interface "
+					   "(the balancer runs there anyway)",
+					   cfg->iface);
 	for (i = 0; i < cfg->nknocks; i++) {
 		p = &cfg->knocks[i].prof;
 		if (!p->nsteps)
@@ -1450,6 +1760,7 @@ static const struct {
 	FIELD("[gateway]", "xdp_mode", xdp_mode),
 	FIELD("[gateway]", "flow_timeout", flow_timeout_ns),
 	FIELD("[gateway]", "internal", internal),
+	FIELD("[gateway]", "lb_interfaces", lb_ifaces),
 	FIELD("[auth]", "(the section)", auth.enabled),
 	FIELD("[auth]", "port", auth.port),
 	FIELD("[auth]", "spa_port", auth.spa_port),
@@ -1493,6 +1804,11 @@ const char *config_restart_key(const struct gw_config *old, const struct gw_conf
 	b = *new;
 	memset(&a.policy, 0, sizeof(a.policy));
 	memset(&b.policy, 0, sizeof(b.policy));
+	memset(a.lb, 0, sizeof(a.lb)); /* [service] keys, applied live (docs/lb.md) */
+	memset(b.lb, 0, sizeof(b.lb));
+	memset(a.lb_be, 0, sizeof(a.lb_be));
+	memset(b.lb_be, 0, sizeof(b.lb_be));
+	a.nlb_be = b.nlb_be = 0;
 	memset(a.auth.crl, 0, sizeof(a.auth.crl)); /* reloaded live too (lib/auth/crl.h) */
 	memset(b.auth.crl, 0, sizeof(b.auth.crl));
 	return memcmp(&a, &b, sizeof(a)) ? "a key outside [service] and [allow]" : NULL;

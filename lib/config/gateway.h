@@ -10,9 +10,11 @@
 
 #include "abi/gate.h"
 #include "abi/knock.h"
+#include "abi/lb.h"
 #include "lib/base/addr.h"
 #include "lib/base/name.h"
 #include "lib/config/ini.h"
+#include "lib/lb/lb.h"
 #include "lib/policy/policy.h"
 
 /* Where the API's unix sockets live by default: [gateway] api = unix:GW_API_DIR/NAME.sock */
@@ -85,6 +87,24 @@ struct auth_cfg {
 	char ca_dir[CG_PATH_MAX];
 };
 
+/* [gateway] lb_interfaces: at most this many besides [gateway] interface. */
+#define CG_LB_IFACES_MAX 8
+
+/*
+ * A [service NAME] with backends = is balanced (docs/lb.md): its address is
+ * the VIP (one address), its ports the VIP's ports. Indexed like
+ * policy.services; enabled false for a service without backends.
+ */
+struct lb_svc_cfg {
+	bool enabled;
+	uint32_t first, n;	   /* its backends: gw_config.lb_be[first .. first + n) */
+	struct health_cfg health;  /* health, health_interval, health_rise, health_fall */
+	uint8_t nat;		   /* nat = dnat | full (enum lb_nat) */
+	bool snat_set;		   /* snat = ADDR given; else the source toward each backend */
+	uint8_t snat[16];	   /* 16-byte form */
+	uint16_t snat_lo, snat_hi; /* snat_ports = LO-HI, default 61000-65535 */
+};
+
 struct gw_config {
 	char iface[IF_NAMESIZE];	  /* [gateway] interface, required */
 	char name[CG_NAME_MAX];		  /* [gateway] name, default: iface */
@@ -103,8 +123,13 @@ struct gw_config {
 	struct cg_dests internal; /* [gateway] internal: sources refused from outside */
 	struct knock_cfg knocks[CG_KNOCK_MAX_PROFILES]; /* [knock NAME] */
 	size_t nknocks;
-	struct auth_cfg auth; /* [auth] */
-	struct policy policy; /* [service NAME] and [allow NAME] */
+	struct auth_cfg auth;		       /* [auth] */
+	struct policy policy;		       /* [service NAME] and [allow NAME] */
+	struct lb_svc_cfg lb[CG_SERVICES_MAX]; /* [service NAME] backends and their keys */
+	struct lb_be lb_be[LB_BACKENDS_MAX];   /* every service's backends, in file order */
+	size_t nlb_be;
+	char lb_ifaces[CG_LB_IFACES_MAX][IF_NAMESIZE]; /* [gateway] lb_interfaces */
+	size_t nlb_ifaces;
 };
 
 /*
@@ -132,6 +157,10 @@ struct gw_config_ctx {
 	unsigned int svc_line[CG_SERVICES_MAX];		 /* line of each [service NAME] */
 	unsigned int svc_addr_line[CG_SERVICES_MAX];
 	unsigned int svc_ports_line[CG_SERVICES_MAX];
+	unsigned int svc_be_line[CG_SERVICES_MAX];     /* line of each backends = */
+	unsigned int svc_lbk_line[CG_SERVICES_MAX];    /* line of the first other balancer key */
+	unsigned int svc_health_line[CG_SERVICES_MAX]; /* line of health = */
+	unsigned int lb_ifaces_line;
 	unsigned int pol_line[CG_POLICIES_MAX]; /* line of each [allow NAME] */
 	unsigned int pol_svc_line[CG_POLICIES_MAX];
 	/* services = names, resolved to indexes by config_finish (sections may come later) */
@@ -154,9 +183,10 @@ int config_load(const char *path, struct gw_config *cfg, char *err, size_t errle
 
 /*
  * What a live reload cannot apply: NULL if old and new differ only in their
- * [service] and [allow] sections (the policy), else the section or key that
- * changed ("[gateway] interface", "[auth] pool", "[open]", "[knock]"), which
- * needs a restart. [auth] crl may change too (a reload reads the new file).
+ * [service] and [allow] sections (the policy and the balanced services),
+ * else the section or key that changed ("[gateway] interface", "[auth]
+ * pool", "[open]", "[knock]"), which needs a restart. [auth] crl may change
+ * too (a reload reads the new file).
  */
 const char *config_restart_key(const struct gw_config *old, const struct gw_config *new);
 

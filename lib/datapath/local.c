@@ -49,7 +49,7 @@ static int local_addrs(uint8_t (*addrs)[16], size_t max, size_t *n)
 	return err;
 }
 
-int local_addrs_sync(int fd)
+int local_addrs_sync(int fd, const uint8_t (*extra)[16], size_t nextra)
 {
 	uint8_t addrs[CG_LOCAL_MAX][16], stale[CG_LOCAL_MAX][16], key[16], next[16];
 	size_t n = 0, nstale = 0, i;
@@ -60,6 +60,14 @@ int local_addrs_sync(int fd)
 	r = local_addrs(addrs, CG_LOCAL_MAX, &n);
 	if (r && r != -E2BIG)
 		return r;
+	for (i = 0; !r && i < nextra; i++) {
+		if (listed(addrs, n, extra[i]))
+			continue;
+		if (n == CG_LOCAL_MAX)
+			r = -E2BIG;
+		else
+			memcpy(addrs[n++], extra[i], 16);
+	}
 	for (i = 0; i < n; i++)
 		if (bpf_map_update_elem(fd, addrs[i], &one, BPF_ANY))
 			return -errno;

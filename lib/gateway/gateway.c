@@ -46,6 +46,7 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 #include "lib/datapath/sessmap.h"
 #include "lib/datapath/stats.h"
 #include "lib/gateway/gateway.h"
+#include "lib/gateway/lb.h"
 
 /* TC filter identity of our egress program, so a restart replaces it in place. */
 #define CG_TC_HANDLE 0xca9
@@ -67,6 +68,9 @@ struct gateway {
 	int ncpus;
 	int local_err;		    /* last error of sync_local, to log a change only */
 	struct authd *authd;	    /* [auth]: SPA, sessions, return path; NULL without it */
+	struct gw_lb *lb;	    /* balanced services; NULL without them */
+	char lb_path[PATH_MAX];	    /* <state_dir>/<name>/lb.json */
+	int lb_pollfd;		    /* where the balancer's fds start in gateway_pollfds */
 	char config_path[PATH_MAX]; /* what gateway_reload reads, "" = none */
 	uint64_t reloads, reload_failed;
 };
@@ -341,7 +345,9 @@ static int sync_open_ports(struct gateway *gw)
  */
 static int sync_local(struct gateway *gw)
 {
-	int n = local_addrs_sync(bpf_map__fd(gw->skel->maps.gate_local));
+	uint8_t vips[CG_LOCAL_MAX][16];
+	size_t nv = gw_lb_vips(gw->lb, vips, CG_LOCAL_MAX);
+	int n = local_addrs_sync(bpf_map__fd(gw->skel->maps.gate_local), vips, nv);
 	int e = n < 0 ? n : 0;
 
 	if (e && e != gw->local_err) {
@@ -648,7 +654,9 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 	/* State first: a corrupt store stops us before the datapath changes. */
 	if (snprintf(dir, sizeof(dir), "%s/%s", cfg->state_dir, cfg->name) >= (int)sizeof(dir) ||
 	    snprintf(gw->state_path, sizeof(gw->state_path), "%s/rules.json", dir) >=
-		    (int)sizeof(gw->state_path)) {
+		    (int)sizeof(gw->state_path) ||
+	    snprintf(gw->lb_path, sizeof(gw->lb_path), "%s/lb.json", dir) >=
+		    (int)sizeof(gw->lb_path)) {
 		e = -ENAMETOOLONG;
 		snprintf(err, errlen, "state_dir %s: path too long", cfg->state_dir);
 		goto fail;
@@ -689,6 +697,12 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 		goto fail;
 	}
 
+	/* The balancer first: its VIPs are the gateway's own addresses in gate_local. */
+	gw->lb = gw_lb_new(&gw->cfg, gw->pin_dir, gw->lb_path, err, errlen);
+	if (!gw->lb && errno) {
+		e = -errno;
+		goto fail;
+	}
 	/* The maps are complete before the program sees a packet. */
 	if ((e = write_config(gw)) || (e = sync_open_ports(gw)) || (e = sync_rules(gw)) ||
 	    (e = sync_local(gw)) < 0) {
@@ -745,6 +759,7 @@ void gateway_free(struct gateway *gw, bool detach)
 		return;
 	/* Sessions go first: their map entries, addresses and keys. */
 	authd_free(gw->authd);
+	gw_lb_free(gw->lb, detach);
 	if (detach) {
 		detach_tc(gw);
 		/* Unpinning and closing the last fd of the link detaches XDP. */
@@ -807,18 +822,30 @@ void gateway_tick(struct gateway *gw)
 	if (gw->authd)
 		authd_tick(gw->authd);
 	gc_doors_flows(gw);
+	gw_lb_tick(gw->lb);
 	sync_local(gw);
 }
 
 int gateway_pollfds(struct gateway *gw, struct pollfd *p, int max)
 {
-	return gw->authd ? authd_pollfds(gw->authd, p, max) : 0;
+	int n = gw->authd ? authd_pollfds(gw->authd, p, max) : 0;
+
+	gw->lb_pollfd = n;
+	return n + gw_lb_pollfds(gw->lb, p + n, max - n);
 }
 
 void gateway_process(struct gateway *gw, const struct pollfd *p, int n)
 {
+	int a = gw->lb_pollfd < n ? gw->lb_pollfd : n;
+
 	if (gw->authd)
-		authd_process(gw->authd, p, n);
+		authd_process(gw->authd, p, a);
+	gw_lb_process(gw->lb, p + a, n - a);
+}
+
+int gateway_timeout_ms(const struct gateway *gw)
+{
+	return gw_lb_timeout_ms(gw->lb);
 }
 
 #ifdef CG_TESTING
@@ -901,6 +928,46 @@ void gateway_set_config_path(struct gateway *gw, const char *path)
 	snprintf(gw->config_path, sizeof(gw->config_path), "%s", path);
 }
 
+/* What a reload changes in place: the policy, the balanced services, the CRL's path. */
+static void live_swap(struct gw_config *a, struct gw_config *b)
+{
+	static struct gw_config t;
+
+	t.policy = a->policy;
+	a->policy = b->policy;
+	b->policy = t.policy;
+	memcpy(t.lb, a->lb, sizeof(t.lb));
+	memcpy(a->lb, b->lb, sizeof(t.lb));
+	memcpy(b->lb, t.lb, sizeof(t.lb));
+	memcpy(t.lb_be, a->lb_be, sizeof(t.lb_be));
+	memcpy(a->lb_be, b->lb_be, sizeof(t.lb_be));
+	memcpy(b->lb_be, t.lb_be, sizeof(t.lb_be));
+	t.nlb_be = a->nlb_be;
+	a->nlb_be = b->nlb_be;
+	b->nlb_be = t.nlb_be;
+	memcpy(t.auth.crl, a->auth.crl, sizeof(t.auth.crl));
+	memcpy(a->auth.crl, b->auth.crl, sizeof(t.auth.crl));
+	memcpy(b->auth.crl, t.auth.crl, sizeof(t.auth.crl));
+}
+
+/*
+ * The balancer of the config now in gw->cfg: the first balanced service
+ * starts it, the last one gone detaches it. -EIO (a map write), -errno of
+ * its start, with the reason in err.
+ */
+static int reload_lb(struct gateway *gw, char *err, size_t errlen)
+{
+	if (!gw_lb_configured(&gw->cfg)) {
+		gw_lb_free(gw->lb, true);
+		gw->lb = NULL;
+		return 0;
+	}
+	if (gw->lb)
+		return gw_lb_reload(gw->lb, &gw->cfg, err, errlen);
+	gw->lb = gw_lb_new(&gw->cfg, gw->pin_dir, gw->lb_path, err, errlen);
+	return gw->lb ? 0 : -errno;
+}
+
 int gateway_reload(struct gateway *gw, json_t **out, char *err, size_t errlen)
 {
 	struct gw_config *n = malloc(sizeof(*n));
@@ -924,9 +991,17 @@ int gateway_reload(struct gateway *gw, json_t **out, char *err, size_t errlen)
 		log_warn("reload refused, nothing changed: %s", err);
 		return key ? -EBUSY : e == -ENOMEM ? e : -EINVAL;
 	}
-	gw->cfg.policy = n->policy;
-	memcpy(gw->cfg.auth.crl, n->auth.crl, sizeof(gw->cfg.auth.crl));
+	live_swap(&gw->cfg, n);
+	e = reload_lb(gw, err, errlen);
+	if (e) {
+		live_swap(&gw->cfg, n);
+		free(n);
+		gw->reload_failed++;
+		log_warn("reload refused, nothing changed: %s", err);
+		return e;
+	}
 	free(n);
+	sync_local(gw);
 	if (gw->authd)
 		authd_set_config(gw->authd, &gw->cfg, &r);
 	gw->reloads++;
@@ -1340,12 +1415,35 @@ static int gw_metrics(struct gateway *gw, char **out)
 				  (unsigned long long)gw->reload_failed);
 	if (!err && gw->authd)
 		err = authd_metrics(gw->authd, gw->cfg.name, &buf);
+	if (!err)
+		err = gw_lb_metrics(gw->lb, gw->cfg.name, &buf);
 	if (err) {
 		free(buf);
 		return err;
 	}
 	*out = buf;
 	return 0;
+}
+
+static int gw_lb_list_op(struct gateway *gw, json_t **out)
+{
+	return gw_lb_list(gw->lb, out);
+}
+
+static int gw_lb_add_op(struct gateway *gw, const char *svc, const struct lb_be *be, json_t **out)
+{
+	return gw_lb_add(gw->lb, svc, be, out);
+}
+
+static int gw_lb_set_op(struct gateway *gw, const char *svc, const struct lb_be *be,
+			const struct lb_be_patch *patch, json_t **out)
+{
+	return gw_lb_set(gw->lb, svc, be, patch, out);
+}
+
+static int gw_lb_del_op(struct gateway *gw, const char *svc, const struct lb_be *be)
+{
+	return gw_lb_del(gw->lb, svc, be);
 }
 
 const struct api_ops gateway_api_ops = {
@@ -1364,4 +1462,8 @@ const struct api_ops gateway_api_ops = {
 	.reload = gateway_reload,
 	.devices_list = gw_devices_list,
 	.device_groups_set = gw_device_groups_set,
+	.lb_list = gw_lb_list_op,
+	.lb_backend_add = gw_lb_add_op,
+	.lb_backend_set = gw_lb_set_op,
+	.lb_backend_del = gw_lb_del_op,
 };

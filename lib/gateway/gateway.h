@@ -51,11 +51,14 @@ extern const struct api_ops gateway_api_ops;
 
 /*
  * The fds the daemon polls for the gateway's own work (auth worker, SPA,
- * return path): writes at most max, returns how many. gateway_process serves
+ * return path, health checks): writes at most max, returns how many. gateway_process serves
  * those whose revents are set.
  */
 int gateway_pollfds(struct gateway *gw, struct pollfd *p, int max);
 void gateway_process(struct gateway *gw, const struct pollfd *p, int n);
+
+/* ms until the gateway's next timed work (a health check), -1 for none: a poll's timeout. */
+int gateway_timeout_ms(const struct gateway *gw);
 
 #ifdef CG_TESTING
 /* Test builds (SIGUSR2): the auth worker makes a system call its filter refuses. */

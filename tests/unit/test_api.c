@@ -23,6 +23,7 @@
 #include "lib/api/token.h"
 #include "lib/base/endpoint.h"
 #include "lib/datapath/fw.h"
+#include "tests/lib/lb_stub.h"
 #include "tests/lib/t.h"
 
 /* ---- POST /v1/rules bodies ------------------------------------------------- */
@@ -1300,6 +1301,826 @@ static void test_client_unreachable(void)
 	ASSERT_EQ(ret, -EINVAL, "bad address");
 }
 
+/* ---- /v1/lb: the balancer's backends ------------------------------------------ */
+
+#define LB_BES "/v1/lb/web/backends"
+#define WANT_POST "{\"address\":\"ADDR:PORT\"[,\"weight\":0..100]}"
+#define WANT_PATCH "{\"weight\":0..100} and/or {\"drain\":true|false}"
+#define ADDR_FORM "expected ADDR:PORT (IPv6 as [ADDR]:PORT)"
+#define NO_PATCH -1
+
+/*
+ * One request: the stub returns ret (list_ret from lb_list). A served one
+ * reaches its operation once with svc and addr (and weight and drain: the
+ * added backend's, or the patch's, NO_PATCH where it has none); a refusal
+ * reaches none.
+ */
+static const struct {
+	const char *method, *path, *body;
+	int ret, list_ret;
+	unsigned int status;
+	enum api_refusal why;
+	const char *error; /* exact; with prefix, the start */
+	bool prefix;
+	const char *svc, *addr;
+	int weight, drain;
+} lb_cases[] = {
+	/* POST */
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"weight\":2}",
+	  .status = 201,
+	  .svc = "web",
+	  .addr = "10.10.2.5:80",
+	  .weight = 2 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .status = 201,
+	  .svc = "web",
+	  .addr = "10.10.2.5:80",
+	  .weight = 1 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"weight\":0,\"address\":\"[FD00:2::5]:80\"}",
+	  .status = 201,
+	  .svc = "web",
+	  .addr = "[fd00:2::5]:80",
+	  .weight = 0 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:443\",\"weight\":100}",
+	  .status = 201,
+	  .svc = "web",
+	  .addr = "10.10.2.5:443",
+	  .weight = 100 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .ret = -EEXIST,
+	  .status = 409,
+	  .why = API_REF_EXISTS,
+	  .error = "balanced service web has backend 10.10.2.5:80 already",
+	  .svc = "web",
+	  .addr = "10.10.2.5:80",
+	  .weight = 1 },
+	{ .method = "POST",
+	  .path = "/v1/lb/db/backends",
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .ret = -ENOENT,
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no balanced service db",
+	  .svc = "db",
+	  .addr = "10.10.2.5:80",
+	  .weight = 1 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"[fd00:2::5]:80\"}",
+	  .ret = -EINVAL,
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend address \"[fd00:2::5]:80\": not the address family of service "
+		   "web's VIP",
+	  .svc = "web",
+	  .addr = "[fd00:2::5]:80",
+	  .weight = 1 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .ret = -ENOSPC,
+	  .status = 507,
+	  .why = API_REF_FULL,
+	  .error = "balanced service web has no room for another backend",
+	  .svc = "web",
+	  .addr = "10.10.2.5:80",
+	  .weight = 1 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .ret = -EIO,
+	  .status = 503,
+	  .why = API_REF_STATE,
+	  .error = "could not save state: adding the backend failed, nothing was changed (see the "
+		   "gateway's log)",
+	  .svc = "web",
+	  .addr = "10.10.2.5:80",
+	  .weight = 1 },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .ret = -ENOMEM,
+	  .status = 500,
+	  .why = API_REF_INTERNAL,
+	  .error = "adding the backend failed: Cannot allocate memory",
+	  .svc = "web",
+	  .addr = "10.10.2.5:80",
+	  .weight = 1 },
+	/* POST refused before the gateway */
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "",
+	  .status = 400,
+	  .why = API_REF_BAD_JSON,
+	  .error = "request body is empty: want " WANT_POST },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":",
+	  .status = 400,
+	  .why = API_REF_BAD_JSON,
+	  .error = "bad JSON at line 1, column ",
+	  .prefix = true },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"address\":\"10.10.2.6:80\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_JSON,
+	  .error = "bad JSON at line 1, column ",
+	  .prefix = true },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "[\"10.10.2.5:80\"]",
+	  .status = 400,
+	  .why = API_REF_NOT_OBJECT,
+	  .error = "request body must be a JSON object, not an array" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"weight\":2}",
+	  .status = 400,
+	  .why = API_REF_MISSING_FIELD,
+	  .error = "missing field \"address\"" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"wieght\":2}",
+	  .status = 400,
+	  .why = API_REF_UNKNOWN_FIELD,
+	  .error = "unknown field \"wieght\" (want address and weight)" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"drain\":true}",
+	  .status = 400,
+	  .why = API_REF_UNKNOWN_FIELD,
+	  .error = "unknown field \"drain\" (want address and weight)" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":80}",
+	  .status = 400,
+	  .why = API_REF_WRONG_TYPE,
+	  .error = "field \"address\" must be a string, not a number" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"weight\":\"2\"}",
+	  .status = 400,
+	  .why = API_REF_WRONG_TYPE,
+	  .error = "field \"weight\" must be an integer 0..100, not a string" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"weight\":2.0}",
+	  .status = 400,
+	  .why = API_REF_WRONG_TYPE,
+	  .error = "field \"weight\" must be an integer 0..100, not a number" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"weight\":null}",
+	  .status = 400,
+	  .why = API_REF_WRONG_TYPE,
+	  .error = "field \"weight\" must be an integer 0..100, not null" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"weight\":101}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad weight 101: want 0..100" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"weight\":-1}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad weight -1: want 0..100" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80\",\"weight\":4294967297}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad weight 4294967297: want 0..100" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend address \"10.10.2.5\": " ADDR_FORM },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"fd00:2::5:80\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend address \"fd00:2::5:80\": " ADDR_FORM },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:0\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend address \"10.10.2.5:0\": the port must be 1..65535" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"[10.10.2.5]:80\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend address \"[10.10.2.5]:80\": brackets are for IPv6 addresses only" },
+	{ .method = "POST",
+	  .path = LB_BES,
+	  .body = "{\"address\":\"10.10.2.5:80@2\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend address \"10.10.2.5:80@2\": a weight is not taken here (the weight "
+		   "is a field of its own)" },
+	{ .method = "POST",
+	  .path = "/v1/lb/../backends",
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad service \"..\": 1..63 of A-Z a-z 0-9 _ . -" },
+	{ .method = "POST",
+	  .path = "/v1/lb/a b/backends",
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad service \"a b\": 1..63 of A-Z a-z 0-9 _ . -" },
+	{ .method = "POST",
+	  .path = "/v1/lb/0123456789012345678901234567890123456789012345678901234567890123/"
+		  "backends",
+	  .body = "{\"address\":\"10.10.2.5:80\"}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error =
+		  "bad service \"0123456789012345678901234567890123456789012345678901234567890123\""
+		  ": 1..63 of A-Z a-z 0-9 _ . -" },
+	/* PATCH */
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"weight\":3}",
+	  .status = 200,
+	  .svc = "web",
+	  .addr = "10.10.2.2:80",
+	  .weight = 3,
+	  .drain = NO_PATCH },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"drain\":true}",
+	  .status = 200,
+	  .svc = "web",
+	  .addr = "10.10.2.2:80",
+	  .weight = NO_PATCH,
+	  .drain = 1 },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"drain\":false,\"weight\":0}",
+	  .status = 200,
+	  .svc = "web",
+	  .addr = "10.10.2.2:80",
+	  .weight = 0,
+	  .drain = 0 },
+	{ .method = "PATCH",
+	  .path = LB_BES "/[fd00:2::2]:80",
+	  .body = "{\"drain\":true}",
+	  .status = 200,
+	  .svc = "web",
+	  .addr = "[fd00:2::2]:80",
+	  .weight = NO_PATCH,
+	  .drain = 1 },
+	{ .method = "PATCH",
+	  .path = LB_BES "/[fd00:2:0::0002]:80",
+	  .body = "{\"weight\":100}",
+	  .status = 200,
+	  .svc = "web",
+	  .addr = "[fd00:2::2]:80",
+	  .weight = 100,
+	  .drain = NO_PATCH },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.9:80",
+	  .body = "{\"weight\":3}",
+	  .ret = -ENOENT,
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "balanced service web has no backend 10.10.2.9:80",
+	  .svc = "web",
+	  .addr = "10.10.2.9:80",
+	  .weight = 3,
+	  .drain = NO_PATCH },
+	{ .method = "PATCH",
+	  .path = "/v1/lb/db/backends/10.10.2.2:80",
+	  .body = "{\"weight\":3}",
+	  .ret = -ENOENT,
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no balanced service db",
+	  .svc = "db",
+	  .addr = "10.10.2.2:80",
+	  .weight = 3,
+	  .drain = NO_PATCH },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.9:80",
+	  .body = "{\"weight\":3}",
+	  .ret = -ENOENT,
+	  .list_ret = -ENOMEM,
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no balanced service web with a backend 10.10.2.9:80",
+	  .svc = "web",
+	  .addr = "10.10.2.9:80",
+	  .weight = 3,
+	  .drain = NO_PATCH },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"drain\":true}",
+	  .ret = -EIO,
+	  .status = 503,
+	  .why = API_REF_STATE,
+	  .error = "could not save state: changing the backend failed, nothing was changed (see "
+		   "the gateway's log)",
+	  .svc = "web",
+	  .addr = "10.10.2.2:80",
+	  .weight = NO_PATCH,
+	  .drain = 1 },
+	/* PATCH refused before the gateway */
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{}",
+	  .status = 400,
+	  .why = API_REF_MISSING_FIELD,
+	  .error = "nothing to change: want " WANT_PATCH },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "",
+	  .status = 400,
+	  .why = API_REF_BAD_JSON,
+	  .error = "request body is empty: want " WANT_PATCH },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"weight\":3,}",
+	  .status = 400,
+	  .why = API_REF_BAD_JSON,
+	  .error = "bad JSON at line 1, column ",
+	  .prefix = true },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "true",
+	  .status = 400,
+	  .why = API_REF_NOT_OBJECT,
+	  .error = "request body must be a JSON object, not a boolean" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"weight\":101}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad weight 101: want 0..100" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"weight\":\"2\"}",
+	  .status = 400,
+	  .why = API_REF_WRONG_TYPE,
+	  .error = "field \"weight\" must be an integer 0..100, not a string" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"weight\":2,\"drain\":\"yes\"}",
+	  .status = 400,
+	  .why = API_REF_WRONG_TYPE,
+	  .error = "field \"drain\" must be true or false, not a string" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"drain\":1}",
+	  .status = 400,
+	  .why = API_REF_WRONG_TYPE,
+	  .error = "field \"drain\" must be true or false, not a number" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"drain\":true,\"state\":\"down\"}",
+	  .status = 400,
+	  .why = API_REF_UNKNOWN_FIELD,
+	  .error = "unknown field \"state\" (want weight and drain)" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{\"address\":\"10.10.2.3:80\"}",
+	  .status = 400,
+	  .why = API_REF_UNKNOWN_FIELD,
+	  .error = "unknown field \"address\" (want weight and drain)" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2",
+	  .body = "{\"weight\":3}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"10.10.2.2\" in the path: " ADDR_FORM },
+	{ .method = "PATCH",
+	  .path = LB_BES "/fd00:2::2:80",
+	  .body = "{\"weight\":3}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"fd00:2::2:80\" in the path: " ADDR_FORM },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:80@2",
+	  .body = "{\"weight\":3}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"10.10.2.2:80@2\" in the path: a weight is not taken here" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/10.10.2.2:65536",
+	  .body = "{\"weight\":3}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"10.10.2.2:65536\" in the path: the port must be 1..65535" },
+	{ .method = "PATCH",
+	  .path = LB_BES "/[fd00:2::2]",
+	  .body = "{\"weight\":3}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"[fd00:2::2]\" in the path: expected [IPV6]:PORT" },
+	/* routes see the path as the server decoded it, once: no second decoding here */
+	{ .method = "PATCH",
+	  .path = LB_BES "/%5Bfd00%3A2%3A%3A2%5D%3A80",
+	  .body = "{\"weight\":3}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"%5Bfd00%3A2%3A%3A2%5D%3A80\" in the path: " ADDR_FORM },
+	{ .method = "PATCH",
+	  .path = LB_BES "/[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+	  .body = "{\"weight\":3}",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535\" in "
+		   "the path: " ADDR_FORM },
+	{ .method = "PATCH",
+	  .path = "/v1/lb/-/../backends/10.10.2.2:80",
+	  .body = "{\"weight\":3}",
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no such path: /v1/lb/-/../backends/10.10.2.2:80" },
+	{ .method = "PATCH",
+	  .path = "/v1/lb/../backends/10.10.2.2",
+	  .body = "{}",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad service \"..\": 1..63 of A-Z a-z 0-9 _ . -" },
+	/* DELETE */
+	{ .method = "DELETE",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .status = 204,
+	  .svc = "web",
+	  .addr = "10.10.2.2:80" },
+	{ .method = "DELETE",
+	  .path = LB_BES "/[fd00:2::2]:8080",
+	  .status = 204,
+	  .svc = "web",
+	  .addr = "[fd00:2::2]:8080" },
+	{ .method = "DELETE",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .ret = -ENOENT,
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "balanced service web has no backend 10.10.2.2:80",
+	  .svc = "web",
+	  .addr = "10.10.2.2:80" },
+	{ .method = "DELETE",
+	  .path = "/v1/lb/db/backends/10.10.2.2:80",
+	  .ret = -ENOENT,
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no balanced service db",
+	  .svc = "db",
+	  .addr = "10.10.2.2:80" },
+	{ .method = "DELETE",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .ret = -EIO,
+	  .status = 503,
+	  .why = API_REF_STATE,
+	  .error = "could not save state: removing the backend failed, nothing was changed (see "
+		   "the gateway's log)",
+	  .svc = "web",
+	  .addr = "10.10.2.2:80" },
+	{ .method = "DELETE",
+	  .path = LB_BES "/10.10.2.2:0",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"10.10.2.2:0\" in the path: the port must be 1..65535" },
+	{ .method = "DELETE",
+	  .path = LB_BES "/web",
+	  .status = 400,
+	  .why = API_REF_BAD_ADDRESS,
+	  .error = "bad backend \"web\" in the path: " ADDR_FORM },
+	{ .method = "DELETE",
+	  .path = "/v1/lb/a%2Fb/backends/10.10.2.2:80",
+	  .status = 400,
+	  .why = API_REF_BAD_VALUE,
+	  .error = "bad service \"a%2Fb\": 1..63 of A-Z a-z 0-9 _ . -" },
+	/* paths and methods */
+	{ .method = "GET", .path = "/v1/lb", .status = 200 },
+	{ .method = "GET",
+	  .path = "/v1/lb",
+	  .list_ret = -EIO,
+	  .status = 503,
+	  .why = API_REF_STATE,
+	  .error = "could not save state: listing the balanced services failed, nothing was "
+		   "changed (see the gateway's log)" },
+	{ .method = "POST",
+	  .path = "/v1/lb",
+	  .status = 405,
+	  .why = API_REF_METHOD,
+	  .error = "method POST not allowed on /v1/lb (allowed: GET)" },
+	{ .method = "DELETE",
+	  .path = LB_BES,
+	  .status = 405,
+	  .why = API_REF_METHOD,
+	  .error = "method DELETE not allowed on /v1/lb/web/backends (allowed: POST)" },
+	{ .method = "POST",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{}",
+	  .status = 405,
+	  .why = API_REF_METHOD,
+	  .error = "method POST not allowed on /v1/lb/web/backends/10.10.2.2:80 (allowed: PATCH, "
+		   "DELETE)" },
+	{ .method = "PUT",
+	  .path = LB_BES "/10.10.2.2:80",
+	  .body = "{}",
+	  .status = 405,
+	  .why = API_REF_METHOD,
+	  .error = "method PUT not allowed on /v1/lb/web/backends/10.10.2.2:80 (allowed: PATCH, "
+		   "DELETE)" },
+	{ .method = "GET",
+	  .path = "/v1/lb/web",
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no such path: /v1/lb/web" },
+	{ .method = "POST",
+	  .path = "/v1/lb//backends",
+	  .body = "{}",
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no such path: /v1/lb//backends" },
+	{ .method = "DELETE",
+	  .path = LB_BES "/",
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no such path: /v1/lb/web/backends/" },
+	{ .method = "DELETE",
+	  .path = LB_BES "/10.10.2.2:80/x",
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no such path: /v1/lb/web/backends/10.10.2.2:80/x" },
+	{ .method = "GET",
+	  .path = "/v1/lb/",
+	  .status = 404,
+	  .why = API_REF_NOT_FOUND,
+	  .error = "no such path: /v1/lb/" },
+};
+
+static void test_lb_dispatch(void)
+{
+	struct lb_stub st = { 0 };
+	struct api_ctx ctx = { .ops = &lb_stub_ops, .gw = (struct gateway *)&st };
+	size_t i;
+
+	for (i = 0; i < sizeof(lb_cases) / sizeof(lb_cases[0]); i++) {
+		const char *body = lb_cases[i].body ? lb_cases[i].body : "";
+		uint64_t before = ctx.refused[lb_cases[i].why];
+		bool served = lb_cases[i].svc != NULL;
+		char name[320], addr[LB_BE_STRLEN];
+		struct api_reply rep;
+		json_t *j, *be;
+		const char *e;
+
+		snprintf(name, sizeof(name), "%s %s %s", lb_cases[i].method, lb_cases[i].path,
+			 body);
+		st = (struct lb_stub){ .ret = lb_cases[i].ret, .list_ret = lb_cases[i].list_ret };
+		api_handle(&ctx, lb_cases[i].method, lb_cases[i].path, body, strlen(body), false,
+			   &rep);
+		ASSERT_EQ(rep.status, lb_cases[i].status, name);
+		ASSERT_EQ(rep.refusal, lb_cases[i].why, name);
+		if (lb_cases[i].why)
+			ASSERT_EQ(ctx.refused[lb_cases[i].why], before + 1, "counted");
+		ASSERT_EQ(st.calls, served, served ? "called once" : "a refusal called nothing");
+		if (served) {
+			lb_be_format(&st.be, addr, sizeof(addr));
+			ASSERT_STREQ(st.svc, lb_cases[i].svc, name);
+			ASSERT_STREQ(addr, lb_cases[i].addr, name);
+		}
+		if (served && !strcmp(lb_cases[i].method, "POST")) {
+			ASSERT_EQ(st.be.weight, lb_cases[i].weight, name);
+			ASSERT_TRUE(!st.be.drain, "added undrained");
+		}
+		if (served && !strcmp(lb_cases[i].method, "PATCH")) {
+			ASSERT_EQ(st.patch.has_weight, lb_cases[i].weight != NO_PATCH, name);
+			if (st.patch.has_weight)
+				ASSERT_EQ(st.patch.weight, lb_cases[i].weight, name);
+			ASSERT_EQ(st.patch.has_drain, lb_cases[i].drain != NO_PATCH, name);
+			if (st.patch.has_drain)
+				ASSERT_EQ(st.patch.drain, lb_cases[i].drain, name);
+		}
+		if (rep.status == 204) {
+			ASSERT_TRUE(rep.body == NULL && rep.len == 0, "204: no body");
+			api_reply_free(&rep);
+			continue;
+		}
+		ASSERT_STREQ(rep.ctype, "application/json", name);
+		j = json_loadb(rep.body, rep.len, 0, NULL);
+		e = json_string_value(json_object_get(j, "error"));
+		if (lb_cases[i].error && lb_cases[i].prefix)
+			ASSERT_TRUE(e && !strncmp(e, lb_cases[i].error, strlen(lb_cases[i].error)),
+				    e ? e : name);
+		else if (lb_cases[i].error)
+			ASSERT_STREQ(e, lb_cases[i].error, name);
+		else
+			ASSERT_TRUE(e == NULL, name);
+		/* a served answer, and a 409's "backend", is the backend the gateway gave */
+		be = rep.status == 409 ? json_object_get(j, "backend") : j;
+		if (served && (rep.status == 200 || rep.status == 201 || rep.status == 409))
+			ASSERT_STREQ(json_string_value(json_object_get(be, "address")),
+				     lb_cases[i].addr, name);
+		if (rep.status == 200 && !lb_cases[i].svc)
+			ASSERT_STREQ(
+				json_string_value(json_object_get(
+					json_array_get(json_object_get(j, "services"), 0), "name")),
+				"web", "GET /v1/lb: lb_list's answer");
+		json_decref(j);
+		api_reply_free(&rep);
+	}
+	ASSERT_EQ(ctx.refused[API_OK], 0, "API_OK never counted");
+}
+
+/* Both parameters of a backend's path, and one where there is one. */
+static void test_lb_router(void)
+{
+	static const struct {
+		const char *method, *path;
+		enum api_route_id route;
+		const char *param, *param2;
+	} rows[] = {
+		{ "GET", "/v1/lb", API_ROUTE_LB_LIST, NULL, NULL },
+		{ "POST", "/v1/lb/web/backends", API_ROUTE_LB_BACKEND_ADD, "web", NULL },
+		{ "PATCH", "/v1/lb/web/backends/10.10.2.2:80", API_ROUTE_LB_BACKEND_SET, "web",
+		  "10.10.2.2:80" },
+		{ "DELETE", "/v1/lb/a.b-c_d/backends/[fd00:2::2]:80", API_ROUTE_LB_BACKEND_DEL,
+		  "a.b-c_d", "[fd00:2::2]:80" },
+		{ "DELETE", "/v1/rules/7", API_ROUTE_RULE_DEL, "7", NULL },
+		{ "PUT", "/v1/devices/dev1/groups", API_ROUTE_DEVICE_GROUPS_SET, "dev1", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct api_match m;
+		char allow[32] = "";
+
+		if (!ASSERT_EQ(
+			    api_route_match(rows[i].method, rows[i].path, &m, allow, sizeof(allow)),
+			    API_OK, rows[i].path))
+			continue;
+		ASSERT_EQ(m.route, rows[i].route, rows[i].path);
+		ASSERT_TRUE(rows[i].param ? m.param && m.paramlen == strlen(rows[i].param) &&
+						    !strncmp(m.param, rows[i].param, m.paramlen)
+					  : m.param == NULL && m.paramlen == 0,
+			    rows[i].path);
+		ASSERT_TRUE(rows[i].param2 ? m.param2 && m.param2len == strlen(rows[i].param2) &&
+						     !strncmp(m.param2, rows[i].param2, m.param2len)
+					   : m.param2 == NULL && m.param2len == 0,
+			    rows[i].path);
+	}
+}
+
+/* A gateway that gives no balancer operations: 501 for each route, after the input checks. */
+static void test_lb_not_implemented(void)
+{
+	static const struct {
+		const char *method, *path, *body;
+		unsigned int status;
+		const char *error;
+	} rows[] = {
+		{ "GET", "/v1/lb", "", 501,
+		  "this gateway does not implement the balancer (GET /v1/lb)" },
+		{ "POST", LB_BES, "{\"address\":\"10.10.2.5:80\"}", 501,
+		  "this gateway does not implement adding balancer backends" },
+		{ "PATCH", LB_BES "/10.10.2.5:80", "{\"drain\":true}", 501,
+		  "this gateway does not implement changing balancer backends" },
+		{ "DELETE", LB_BES "/10.10.2.5:80", "", 501,
+		  "this gateway does not implement removing balancer backends" },
+		{ "POST", LB_BES, "{\"address\":\"10.10.2.5\"}", 400,
+		  "bad backend address \"10.10.2.5\": " ADDR_FORM },
+	};
+	static const struct api_ops no_lb = { .stats = stub_stats };
+	const struct api_ops *tables[] = { &no_lb, NULL };
+	size_t i, k;
+
+	for (k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
+		struct api_ctx ctx = { .ops = tables[k] };
+
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct api_reply rep;
+			json_t *j;
+
+			api_handle(&ctx, rows[i].method, rows[i].path, rows[i].body,
+				   strlen(rows[i].body), false, &rep);
+			ASSERT_EQ(rep.status, rows[i].status, rows[i].path);
+			j = json_loadb(rep.body, rep.len, 0, NULL);
+			ASSERT_STREQ(json_string_value(json_object_get(j, "error")), rows[i].error,
+				     rows[i].path);
+			json_decref(j);
+			api_reply_free(&rep);
+		}
+		ASSERT_EQ(ctx.refused[API_REF_NOT_IMPLEMENTED], 4, "counted not_implemented");
+	}
+	ASSERT_STREQ(api_refusal_name(API_REF_NOT_IMPLEMENTED), "not_implemented", "its name");
+}
+
+/*
+ * Over a real server: libmicrohttpd decodes the path once before the routes
+ * see it, so an IPv6 backend arrives the same raw or percent-encoded (either
+ * case), and an encoded "%" stays a "%".
+ */
+static void test_lb_wire(void)
+{
+	static const struct {
+		const char *method, *path, *body;
+		long status;
+		const char *addr; /* what the operation got; NULL: not called */
+		const char *error;
+	} rows[] = {
+		{ "PATCH", LB_BES "/%5Bfd00%3A2%3A%3A2%5D%3A80", "{\"drain\":true}", 200,
+		  "[fd00:2::2]:80", NULL },
+		{ "PATCH", LB_BES "/%5bfd00%3a2%3a%3a2%5d%3a80", "{\"drain\":false}", 200,
+		  "[fd00:2::2]:80", NULL },
+		{ "PATCH", LB_BES "/%5Bfd00:2::2%5D:80", "{\"weight\":5}", 200, "[fd00:2::2]:80",
+		  NULL },
+		{ "DELETE", LB_BES "/%5Bfd00%3A2%3A%3A3%5D%3A443", NULL, 204, "[fd00:2::3]:443",
+		  NULL },
+		{ "DELETE", LB_BES "/10.10.2.2%3A80", NULL, 204, "10.10.2.2:80", NULL },
+		{ "POST", "/v1/lb/w%65b/backends", "{\"address\":\"[fd00:2::5]:80\",\"weight\":2}",
+		  201, "[fd00:2::5]:80", NULL },
+		{ "PATCH", LB_BES "/%255Bfd00%253A2%253A%253A2%255D%253A80", "{\"weight\":5}", 400,
+		  NULL, "bad backend \"%5Bfd00%3A2%3A%3A2%5D%3A80\" in the path: " ADDR_FORM },
+		{ "DELETE", LB_BES "/%5Bfd00%3A2%3A%3A2%5D", NULL, 400, NULL,
+		  "bad backend \"[fd00:2::2]\" in the path: expected [IPV6]:PORT" },
+		{ "GET", "/v1/lb", NULL, 200, NULL, NULL },
+	};
+	char addr[160], tok[API_TOKEN_MAX + 1], raw[512], want[LB_BE_STRLEN];
+	struct lb_stub st = { 0 };
+	struct api *a;
+	size_t i;
+
+	if (!ASSERT_TRUE(mktmp() != NULL, "mkdtemp"))
+		return;
+	a = open_api("127.0.0.1:0", false, &lb_stub_ops, (struct gateway *)&st, tok, addr,
+		     sizeof(addr));
+	if (!a)
+		goto out;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct call c = { .addr = addr,
+				  .token = tok,
+				  .method = rows[i].method,
+				  .path = rows[i].path,
+				  .body = rows[i].body };
+		json_t *j;
+
+		st.calls = 0;
+		if (!ASSERT_TRUE(serve_one(a, &c), rows[i].path) || !ASSERT_EQ(c.ret, 0, c.err))
+			continue;
+		ASSERT_EQ(c.status, rows[i].status, rows[i].path);
+		ASSERT_EQ(st.calls, rows[i].addr != NULL, rows[i].path);
+		if (rows[i].addr && !strcmp(rows[i].method, "POST"))
+			ASSERT_STREQ(st.svc, "web", "%65 decoded");
+		if (rows[i].addr) {
+			lb_be_format(&st.be, want, sizeof(want));
+			ASSERT_STREQ(want, rows[i].addr, rows[i].path);
+		}
+		if (rows[i].error) {
+			j = json_loads(c.resp, 0, NULL);
+			ASSERT_STREQ(json_string_value(json_object_get(j, "error")), rows[i].error,
+				     rows[i].path);
+			json_decref(j);
+		}
+		free(c.resp);
+	}
+
+	/* brackets and colons as they are on the request line */
+	snprintf(raw, sizeof(raw),
+		 "PATCH " LB_BES
+		 "/[fd00:2::4]:80 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+		 "Content-Length: 13\r\nConnection: close\r\n\r\n{\"weight\":7}\n",
+		 tok);
+	{
+		struct call c = { .addr = addr, .raw = raw };
+
+		st.calls = 0;
+		if (serve_one(a, &c) && ASSERT_EQ(c.ret, 0, "raw request")) {
+			ASSERT_EQ(c.status, 200, "raw [addr]:port");
+			ASSERT_EQ(st.calls, 1, "raw: called");
+			lb_be_format(&st.be, want, sizeof(want));
+			ASSERT_STREQ(want, "[fd00:2::4]:80", "raw: the backend");
+			ASSERT_TRUE(st.patch.has_weight && st.patch.weight == 7, "raw: the weight");
+		}
+		free(c.resp);
+	}
+	api_free(a);
+out:
+	rmdir(tmpdir);
+}
+
 T_MAIN(T_CASE(test_revocation_body), T_CASE(test_rule_body_refusals), T_CASE(test_rule_body_ok),
        T_CASE(test_rule_body_nul), T_CASE(test_rule_ids), T_CASE(test_rule_id_message),
        T_CASE(test_sources), T_CASE(test_router), T_CASE(test_dispatch_refusals),
@@ -1307,4 +2128,5 @@ T_MAIN(T_CASE(test_revocation_body), T_CASE(test_rule_body_refusals), T_CASE(tes
        T_CASE(test_wire_tcp6), T_CASE(test_wire_unix), T_CASE(test_wire_too_large),
        T_CASE(test_tcp_token), T_CASE(test_metrics_public), T_CASE(test_unix_no_token),
        T_CASE(test_socket_mode), T_CASE(test_new_errors), T_CASE(test_token_file),
-       T_CASE(test_client_unreachable))
+       T_CASE(test_client_unreachable), T_CASE(test_lb_dispatch), T_CASE(test_lb_router),
+       T_CASE(test_lb_not_implemented), T_CASE(test_lb_wire))

@@ -909,7 +909,7 @@ static void test_auth_errors(void)
 		  "t.ini:2: [knock k] sequence: udp/51900 is the [auth] data_port, so it can never "
 		  "be a knock step" },
 		/* [service NAME] */
-		{ GW SVC, "t.ini:3: [service s] needs an [auth] section" },
+		{ GW SVC, "t.ini:3: [service s] needs an [auth] section (or backends)" },
 		{ GW POL SVC, "t.ini:3: [allow p] needs an [auth] section" },
 		{ GA "[service]\n",
 		  "t.ini:8: [service]: \"\" is not a service name (1..63 of A-Z a-z 0-9 _ . -)" },
@@ -1681,6 +1681,184 @@ static void test_restart_key(void)
 	}
 }
 
+/* A balanced service: every key, its defaults, and no [auth] needed. */
+static void test_lb_keys(void)
+{
+	static const char text[] = "[gateway]\ninterface = eth0\nlb_interfaces = int0 int1\n"
+				   "[service web]\nproto = tcp\naddress = 10.10.2.100\nports = 80\n"
+				   "backends = 10.10.2.2:80 10.10.2.3:8080@0 10.10.2.4:80@2\n"
+				   "health = http HEAD /healthz\nhealth_interval = 250ms\n"
+				   "health_rise = 3\nhealth_fall = 1\nnat = full\n"
+				   "snat = 10.10.2.1\nsnat_ports = 40000-40999\n"
+				   "[service dns6]\nproto = udp\naddress = fd00:2::53\n"
+				   "ports = 53\nbackends = [fd00:2::2]:53 [fd00:2::3]:5353\n";
+	static struct gw_config c;
+	const struct lb_svc_cfg *w = &c.lb[0], *d = &c.lb[1];
+	uint8_t snat[16];
+	char err[256];
+
+	if (!ASSERT_EQ(config_parse_string(text, "t.ini", &c, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_EQ(c.nlb_ifaces, 2, "lb_interfaces");
+	ASSERT_STREQ(c.lb_ifaces[1], "int1", "lb_interfaces[1]");
+	ASSERT_TRUE(w->enabled && d->enabled, "both balanced");
+	ASSERT_EQ(w->n, 3, "web backends");
+	ASSERT_EQ(d->first, 3, "dns6's backends follow");
+	ASSERT_EQ(c.lb_be[w->first + 1].port, 8080, "port");
+	ASSERT_EQ(c.lb_be[w->first + 1].weight, 0, "weight 0");
+	ASSERT_EQ(c.lb_be[w->first + 2].weight, 2, "weight 2");
+	ASSERT_EQ(c.lb_be[w->first].weight, 1, "weight default");
+	ASSERT_EQ(w->health.kind, HEALTH_HTTP, "http");
+	ASSERT_STREQ(w->health.method, "HEAD", "method");
+	ASSERT_STREQ(w->health.path, "/healthz", "path");
+	ASSERT_EQ(w->health.interval_ns, 250000000ULL, "250ms");
+	ASSERT_EQ(w->health.rise, 3, "rise");
+	ASSERT_EQ(w->health.fall, 1, "fall");
+	ASSERT_EQ(w->nat, LB_NAT_FULL, "full");
+	addr_parse_mapped("10.10.2.1", snat);
+	ASSERT_TRUE(w->snat_set && !memcmp(w->snat, snat, 16), "snat");
+	ASSERT_EQ(w->snat_lo, 40000, "snat_lo");
+	ASSERT_EQ(w->snat_hi, 40999, "snat_hi");
+	/* defaults: udp checks nothing, dnat, 1 s, 2/2 */
+	ASSERT_EQ(d->health.kind, HEALTH_NONE, "udp: health none");
+	ASSERT_EQ(d->nat, LB_NAT_DNAT, "dnat");
+	ASSERT_EQ(d->health.interval_ns, 1000000000ULL, "1s");
+	ASSERT_EQ(d->health.rise, 2, "rise 2");
+	ASSERT_EQ(d->health.fall, 2, "fall 2");
+	ASSERT_EQ(d->snat_lo, LB_SNAT_LO_DEFAULT, "snat_lo default");
+	ASSERT_TRUE(!c.lb[2].enabled, "no third");
+}
+
+static void test_lb_defaults(void)
+{
+	static const char text[] = "[gateway]\ninterface = eth0\n[service web]\nproto = tcp\n"
+				   "address = 10.10.2.100\nports = 80\nbackends = 10.10.2.2:80\n";
+	static struct gw_config c;
+	char err[256];
+
+	if (!ASSERT_EQ(config_parse_string(text, "t.ini", &c, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_EQ(c.lb[0].health.kind, HEALTH_TCP, "tcp: health tcp");
+	ASSERT_EQ(c.nlb_ifaces, 0, "no lb_interfaces");
+}
+
+static void test_lb_errors(void)
+{
+#define LGW "[gateway]\ninterface = eth0\n"
+#define LSV "[service web]\nproto = tcp\naddress = 10.10.2.100\nports = 80\n"
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ LGW LSV "backends = 10.10.2.2\n",
+		  "t.ini:7: [service web] backends: \"10.10.2.2\": expected ADDR:PORT (IPv6 as "
+		  "[ADDR]:PORT)" },
+		{ LGW LSV "backends = 10.10.2.2:0\n",
+		  "t.ini:7: [service web] backends: \"10.10.2.2:0\": the port must be 1..65535" },
+		{ LGW LSV "backends = 10.10.2.2:80@101\n",
+		  "t.ini:7: [service web] backends: \"10.10.2.2:80@101\": the weight must be "
+		  "0..100" },
+		{ LGW LSV "backends = 10.10.2.2:80 10.10.2.2:80@2\n",
+		  "t.ini:7: [service web] backends: 10.10.2.2:80@2 listed twice" },
+		{ LGW LSV "backends = [fd00::2]:80\n",
+		  "t.ini:7: [service web] backends: [fd00::2]:80 is not of the VIP's address "
+		  "family" },
+		{ LGW "[service web]\nproto = tcp\naddress = 10.10.2.0/24\nports = 80\n"
+		      "backends = 10.10.2.2:80\n",
+		  "t.ini:5: [service web] address: a balanced service's address is one address "
+		  "(its "
+		  "VIP), not a prefix" },
+		{ LGW
+		  "[service web]\nproto = icmp\naddress = 10.10.2.100\nbackends = 10.10.2.2:80\n",
+		  "t.ini:6: [service web] backends: only tcp and udp services are balanced" },
+		{ LGW LSV "health = tcp\n",
+		  "t.ini:7: [service web] health, nat and snat need backends" },
+		{ LGW LSV "backends = 10.10.2.2:80\nhealth = ping\n",
+		  "t.ini:8: [service web] health: \"ping\": expected http METHOD PATH, tcp or "
+		  "none" },
+		{ LGW LSV "backends = 10.10.2.2:80\nhealth = http get /\n",
+		  "t.ini:8: [service web] health: \"http get /\": the HTTP method must be "
+		  "upper-case "
+		  "letters (GET, HEAD)" },
+		{ LGW LSV "backends = 10.10.2.2:80\nhealth_interval = 50ms\n",
+		  "t.ini:8: [service web] health_interval: \"50ms\" is not a duration in "
+		  "100ms..60s" },
+		{ LGW LSV "backends = 10.10.2.2:80\nhealth_interval = 2m\n",
+		  "t.ini:8: [service web] health_interval: \"2m\" is not a duration in "
+		  "100ms..60s" },
+		{ LGW LSV "backends = 10.10.2.2:80\nhealth_rise = 0\n",
+		  "t.ini:8: [service web] health_rise: \"0\" is not a count in 1..10" },
+		{ LGW LSV "backends = 10.10.2.2:80\nhealth_fall = 11\n",
+		  "t.ini:8: [service web] health_fall: \"11\" is not a count in 1..10" },
+		{ LGW LSV "backends = 10.10.2.2:80\nnat = snat\n",
+		  "t.ini:8: [service web] nat: \"snat\" is not dnat or full" },
+		{ LGW LSV "backends = 10.10.2.2:80\nsnat = 10.10.2.1\n",
+		  "t.ini:8: [service web] snat and snat_ports need nat = full" },
+		{ LGW LSV "backends = 10.10.2.2:80\nnat = full\nsnat_ports = 100-104\n",
+		  "t.ini:9: [service web] snat_ports: \"100-104\" has fewer than 8 ports" },
+		{ LGW LSV "backends = 10.10.2.2:80\nnat = full\nsnat = fd00::1\n",
+		  "t.ini:8: [service web] snat: not the address family of the VIP" },
+		{ LGW "[service dns]\nproto = udp\naddress = 10.10.2.100\nports = 53\n"
+		      "backends = 10.10.2.2:53\nhealth = tcp\n",
+		  "t.ini:8: [service dns] health: a udp service's backends can only be health = "
+		  "none "
+		  "(checks are TCP)" },
+		{ LGW LSV "backends = 10.10.2.2:80\n"
+			  "[service web2]\nproto = tcp\naddress = 10.10.2.100\nports = 70-90\n"
+			  "backends = 10.10.2.3:80\n",
+		  "t.ini:11: [service web2] ports: the VIP's ports overlap [service web]'s" },
+		{ LGW "lb_interfaces = eth0\n" LSV "backends = 10.10.2.2:80\n",
+		  "t.ini:3: [gateway] lb_interfaces: eth0 is the gateway's interface (the balancer "
+		  "runs there anyway)" },
+		{ LGW "lb_interfaces = int0 int0\n",
+		  "t.ini:3: [gateway] lb_interfaces: int0 listed twice" },
+		{ LGW "lb_interfaces = abcdefghijklmnopq\n",
+		  "t.ini:3: [gateway] lb_interfaces: \"abcdefghijklmnopq\" is longer than an "
+		  "interface name" },
+		{ LGW LSV "backends = 10.10.2.2:80\n[service s]\nproto = tcp\naddress = 10.1.1.1\n"
+			  "ports = 1\n",
+		  "t.ini:8: [service s] needs an [auth] section (or backends)" },
+	};
+	static struct gw_config c;
+	char err[CG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		if (!ASSERT_EQ(config_parse_string(t[i].text, "t.ini", &c, err, sizeof(err)),
+			       -EINVAL, t[i].want))
+			continue;
+		ASSERT_STREQ(err, t[i].want, "message");
+	}
+#undef LGW
+#undef LSV
+}
+
+/* Backends change live; lb_interfaces needs a restart. */
+static void test_lb_restart_key(void)
+{
+	static const char a_text[] = "[gateway]\ninterface = eth0\n[service web]\nproto = tcp\n"
+				     "address = 10.10.2.100\nports = 80\nbackends = 10.10.2.2:80\n";
+	static const char b_text[] = "[gateway]\ninterface = eth0\n[service web]\nproto = tcp\n"
+				     "address = 10.10.2.100\nports = 80 81\n"
+				     "backends = 10.10.2.2:80 10.10.2.3:80@3\nnat = full\n";
+	static const char c_text[] = "[gateway]\ninterface = eth0\nlb_interfaces = int0\n"
+				     "[service web]\nproto = tcp\n"
+				     "address = 10.10.2.100\nports = 80\nbackends = 10.10.2.2:80\n";
+	static struct gw_config a, b;
+	const char *got;
+	char err[256];
+
+	if (!ASSERT_EQ(config_parse_string(a_text, "a.ini", &a, err, sizeof(err)), 0, err) ||
+	    !ASSERT_EQ(config_parse_string(b_text, "b.ini", &b, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_TRUE(config_restart_key(&a, &b) == NULL, "backends, ports, nat: live");
+	if (!ASSERT_EQ(config_parse_string(c_text, "c.ini", &b, err, sizeof(err)), 0, err))
+		return;
+	got = config_restart_key(&a, &b);
+	if (ASSERT_TRUE(got != NULL, "lb_interfaces"))
+		ASSERT_STREQ(got, "[gateway] lb_interfaces", "lb_interfaces");
+}
+
 T_MAIN(T_CASE(test_restart_key), T_CASE(test_sample), T_CASE(test_example_file),
        T_CASE(test_defaults), T_CASE(test_every_key), T_CASE(test_knock_defaults),
        T_CASE(test_accepted_forms), T_CASE(test_errors), T_CASE(test_out_untouched),
@@ -1691,4 +1869,5 @@ T_MAIN(T_CASE(test_restart_key), T_CASE(test_sample), T_CASE(test_example_file),
        T_CASE(test_client_mode_cipher), T_CASE(test_client_errors),
        T_CASE(test_client_out_untouched), T_CASE(test_client_line_api), T_CASE(test_auth_line_api),
        T_CASE(test_client_example_file), T_CASE(test_load_relative), T_CASE(test_destinations),
-       T_CASE(test_destination_errors))
+       T_CASE(test_destination_errors), T_CASE(test_lb_keys), T_CASE(test_lb_defaults),
+       T_CASE(test_lb_errors), T_CASE(test_lb_restart_key))
