@@ -123,18 +123,58 @@ lb_backend_kill() {
 	done
 }
 
-# lb_backend_of_port PORT: the backend with an established connection from the client's port
-# PORT (dnat: the backend sees the client's own address and port), or nothing
+# lb_backend_of_port PORT: the backend with a connection from the client's port PORT (dnat: the
+# backend sees the client's own address and port), or nothing. Not only established: a backend
+# that has queued all of /big closes its side (FIN-WAIT) while the client still reads.
 lb_backend_of_port() {
 	local b
 	for b in "${LB_BES[@]}"; do
-		if [ -n "$(nsx "${LB_NS[$b]}" ss -Htn state established "( dport = :$1 )")" ]; then
+		if [ -n "$(nsx "${LB_NS[$b]}" ss -Htn state connected exclude time-wait \
+			"( dport = :$1 )")" ]; then
 			echo "$b"
 			return 0
 		fi
 	done
 	return 1
 }
+
+# The client's paced download (curl's --limit-rate does not hold back a fast local transfer):
+#   python3 -c "$LB_SLOW_GET" HOST PORT BYTES LOCAL-PORT RATE
+# GET /big?n=BYTES from HOST:PORT out of LOCAL-PORT, read at RATE bytes/s through a small
+# receive buffer (so the backend's sending is paced too), a stall of 10 s is a failure; prints
+# "RECEIVED 0" when all BYTES came, "RECEIVED 1" otherwise.
+# shellcheck disable=SC2034 # for the scripts that source this
+LB_SLOW_GET='import socket, sys, time
+host, port, n, lport, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+six = ":" in host
+s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.bind(("::" if six else "0.0.0.0", lport))
+s.settimeout(10)
+got, rc = 0, 1
+try:
+    s.connect((host, port))
+    s.sendall(b"GET /big?n=%d HTTP/1.0\r\nHost: lb\r\n\r\n" % n)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = s.recv(4096)
+        if not d:
+            raise EOFError("no answer")
+        head += d
+    got = len(head.partition(b"\r\n\r\n")[2])
+    t0 = time.monotonic()
+    while got < n:
+        d = s.recv(min(16384, n - got))
+        if not d:
+            break
+        got += len(d)
+        ahead = got / rate - (time.monotonic() - t0)
+        if ahead > 0:
+            time.sleep(ahead)
+    rc = 0 if got == n else 1
+except Exception as e:
+    print("slow_get:", e, file=sys.stderr)
+print(got, rc)'
 
 # lb_vip_local add|del: the VIP as a local address of the gateway (for a proxy that binds it)
 lb_vip_local() {
@@ -150,9 +190,11 @@ lb_get() {
 }
 
 # lb_names N [HOST]: N requests over fresh connections to HOST (default the VIP) from the
-# client, one answering backend name a line (a failed request prints nothing)
+# client, one answering backend name a line (a failed request prints nothing); 2 s a request,
+# N / 10 + 10 s in all
 lb_names() {
-	nsx $LB_CL curl -s --max-time 5 -H 'Connection: close' "http://${2:-$LB_VIP}/[1-$1]" || true
+	nsx $LB_CL timeout $(($1 / 10 + 10)) curl -s --max-time 2 -H 'Connection: close' \
+		"http://${2:-$LB_VIP}/[1-$1]" || true
 }
 
 # lb_gateway_ini NAT BACKENDS: the capgate config of the balancing gateway (stdout): API
