@@ -271,18 +271,18 @@ lb_backends() { cg -j lb list | jq -r '.services[] | select(.name == "lb") | .ba
 lb_ups() { [ "$(lb_backends | grep -c ' up$')" = "$1" ]; }
 poll 10 lb_ups 3 || true
 cg lb list | sed 's/^/    | /'
-# spread: 30 requests over new connections, the answering servers counted
+# spread: 60 requests over new connections, the answering servers counted
 spread() {
-	nsx $CL curl -s -m 2 "http://10.10.2.100/?[1-30]" 2>/dev/null | sort | uniq -c |
+	nsx $CL curl -s -m 2 "http://10.10.2.100/?[1-60]" 2>/dev/null | sort | uniq -c |
 		awk '{ printf "%s x%s  ", $2, $1 } END { print "" }'
 }
-say "30 requests to http://10.10.2.100/, each on a new connection: $(spread)"
+say "60 requests to http://10.10.2.100/, each on a new connection: $(spread)"
 say "web2 dies (its server process is killed)"
 stop "${WEB[2]}"
 web2_down() { lb_backends | grep -qx '10.10.2.12:80 down'; }
 poll 10 web2_down || true
 say "the health checks took it out: $(lb_backends | tr '\n' ' ')"
-say "30 requests again: $(spread)"
+say "60 requests again: $(spread)"
 
 step "What the gate counted"
 cg stats | sed 's/^/    | /'

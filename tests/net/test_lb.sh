@@ -457,6 +457,14 @@ tunnel_suite() {
 		check "tunnel/$dev/mode_$mode" session_mode_is $mode
 		poll 5 lb_get "http://$LB_VIP/healthz" || true
 		lb_names 60 >"$TMP/tun.$dev"
+		{
+			echo "client routes: $(nsx $LB_CL ip route | tr '\n' ';')"
+			cg -j stats | jq -c '{pass_cap: .reasons.pass_cap.packets,
+				pass_encrypted: .reasons.pass_encrypted.packets,
+				out_of_scope: .reasons.drop_out_of_scope.packets, rp: .auth.return_path}'
+			cg -j session list | jq -c '.[0] | {address, scopes, mode}'
+			lbj | jq -c '.services[0].backends[] | {address, new_flows, packets}'
+		} >&2 || true
 		check "tunnel/$dev/vip_balanced" all_answered "$TMP/tun.$dev" 60 b1 b2 b3
 		stop $agent
 		poll 10 has_sessions 0 || true
