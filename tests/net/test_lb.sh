@@ -220,9 +220,9 @@ dnat_suite() {
 	check "table_change/transfers_complete" test $all_ok -eq 0
 
 	# 5. The fourth backend gets new requests (weights now 1, 1, 1, 5).
-	lb_names 400 >"$TMP/add"
-	check "add/fourth_reached" all_answered "$TMP/add" 400 b1 b2 b3 b4
-	check "add/fourth_weighted" shares "$TMP/add" 400 b4=62
+	lb_names 1000 >"$TMP/add"
+	check "add/fourth_reached" all_answered "$TMP/add" 1000 b1 b2 b3 b4
+	check "add/fourth_weighted" shares "$TMP/add" 1000 b4=62
 	cg lb del web $B4 >/dev/null
 	cg lb weight web $B3 2 >/dev/null
 	lb_names 300 >"$TMP/del"
