@@ -186,7 +186,7 @@ test: $(DEPS_STAMP)
 		$(SAN_CAPGATE)
 	$(Q)tests/run.sh
 
-unit-test: $(UNIT_BINS)
+unit-test: $(UNIT_BINS) $(CAPGATE)
 	$(Q)LEVELS=unit tests/run.sh
 bpf-test: $(BPFT_BINS) $(BPF_OBJS)
 	$(Q)LEVELS=bpf tests/run.sh

@@ -121,6 +121,11 @@ struct lb_rev_val {
 };
 _Static_assert(sizeof(struct lb_rev_val) == 56, "abi");
 
+/* lb_config.flags */
+enum lb_cfg_flags {
+	LB_CFG_NO_REDIRECT = 1U << 0, /* never bpf_redirect_neigh: every packet to the stack */
+};
+
 /* lb_config: ARRAY of one. Missing (all zero): the program passes everything untouched. */
 struct lb_config {
 	__u64 tcp_timeout_ns;	  /* established TCP and idle: [gateway] flow_timeout */
@@ -128,8 +133,10 @@ struct lb_config {
 	__u64 closing_timeout_ns; /* after RST or FIN both ways: 10 s */
 	__u32 seed;		  /* Maglev hash seed */
 	__u32 enabled;		  /* 1 once the daemon wrote the maps */
+	__u32 tun_ifindex;	  /* the gateway's return-path TUN (0: none): via the stack */
+	__u32 flags;		  /* enum lb_cfg_flags */
 };
-_Static_assert(sizeof(struct lb_config) == 32, "abi");
+_Static_assert(sizeof(struct lb_config) == 40, "abi");
 
 /* lb_stats: PERCPU_ARRAY indexed by enum lb_stat (packets, bytes as struct cg_counter). */
 enum lb_stat {
@@ -146,6 +153,8 @@ enum lb_stat {
 	LB_STAT_DROP_FLOWS_FULL, /* lb_rev full: new flow refused */
 	LB_STAT_DROP_NAT_PORTS,	 /* full NAT: LB_NAT_PROBES ports all taken */
 	LB_STAT_DROP_MALFORMED,	 /* a VIP packet (or ICMP quote) the program could not parse */
+	LB_STAT_NO_FLOW, /* TCP non-SYN to a VIP, no flow found or rebuilt: to the stack untouched
+			  */
 	LB_STAT_MAX,
 };
 

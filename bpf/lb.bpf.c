@@ -16,9 +16,15 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <stdbool.h>
 
 #include "abi/lb.h"
 #include "abi/stats.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#define AF_INET6 10
+#endif
 
 /* An inner table's entry without a backend (lib/lb/maglev.h's MAGLEV_EMPTY). */
 #define LB_SLOT_EMPTY 0xffffffffU
@@ -128,28 +134,39 @@ static __always_inline void lb_be_count(__u32 slot, __u64 bytes, int new_flow)
 	}
 }
 
-static __always_inline void lb_no_backend(__u32 svc)
-{
-	struct lb_svc_counter *c = bpf_map_lookup_elem(&lb_svc_stats, &svc);
+/*
+ * The IP header at @off: 0 on a device without a link-layer header (l3: a
+ * TUN, skb->protocol tells IPv4 from IPv6), ETH_HLEN after Ethernet.
+ */
+#define LB_L3_OFF(l3) ((l3) ? 0 : ETH_HLEN)
 
-	if (c)
-		c->no_backend++;
-}
+/* lb_parse: an ICMP (ICMPv6) message, p->l4 its header; the tuple has no ports. */
+#define LB_PARSE_ICMP 1
 
-/* Ethernet, then IPv4 (options allowed) or IPv6 (no extension headers), then TCP/UDP. */
-static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
+/*
+ * Ethernet (or nothing: @l3), then IPv4 (options allowed) or IPv6 (no
+ * extension headers), then TCP/UDP (0) or ICMP (LB_PARSE_ICMP).
+ */
+static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p, const bool l3)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
+	__be16 proto;
 	__u32 l4;
 
-	if ((void *)(eth + 1) > end)
-		return -1;
-	p->l3 = sizeof(*eth);
+	if (l3) {
+		proto = skb->protocol;
+	} else {
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > end)
+			return -1;
+		proto = eth->h_proto;
+	}
+	p->l3 = LB_L3_OFF(l3);
 	p->len = skb->len;
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = (void *)(eth + 1);
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + LB_L3_OFF(l3);
 
 		if ((void *)(ip + 1) > end || ip->ihl < 5)
 			return -1;
@@ -159,9 +176,9 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
 		__builtin_memcpy(&p->t.src[12], &ip->saddr, 4);
 		__builtin_memcpy(&p->t.dst[12], &ip->daddr, 4);
 		p->frag = (ip->frag_off & bpf_htons(0x3fff)) != 0;
-		l4 = p->l3 + ip->ihl * 4;
-	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		l4 = LB_L3_OFF(l3) + ip->ihl * 4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
 
 		if ((void *)(ip6 + 1) > end)
 			return -1;
@@ -169,9 +186,15 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
 		p->t.proto = ip6->nexthdr;
 		__builtin_memcpy(p->t.src, &ip6->saddr, 16);
 		__builtin_memcpy(p->t.dst, &ip6->daddr, 16);
-		l4 = p->l3 + sizeof(*ip6);
+		l4 = LB_L3_OFF(l3) + sizeof(*ip6);
 	} else {
 		return -1;
+	}
+	if (p->t.proto == (p->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+		if (p->frag || l4 > 128)
+			return -1;
+		p->l4 = l4;
+		return LB_PARSE_ICMP;
 	}
 	if (p->t.proto != IPPROTO_TCP && p->t.proto != IPPROTO_UDP)
 		return -1;
@@ -204,37 +227,47 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p)
 }
 
 /*
- * Rewrite an address (src: 0, dst: 1) to @addr (16-byte form) with
- * incremental checksums: the IPv4 header's, and the L4 one through the
- * pseudo header (right for CHECKSUM_PARTIAL too).
+ * Rewrite both addresses to @src and @dst (16-byte form; pass the tuple's own
+ * for one that stays) and both ports (network order), with incremental
+ * checksums: the IPv4 header's, and the L4 one, the addresses through the
+ * pseudo header (BPF_F_PSEUDO_HDR: right for CHECKSUM_PARTIAL too, where the
+ * field holds the pseudo header's sum only) and the ports without it.
  */
-static __always_inline int lb_set_addr(struct __sk_buff *skb, const struct lb_pkt *p, int dst,
-				       const __u8 *old, const __u8 *addr)
+static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt *p,
+				      const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport)
 {
-	__u32 len = p->v6 ? 16 : 4;
-	__u32 skip = p->v6 ? 0 : 12;
-	__u32 off = p->l3 + (p->v6 ? 8 + dst * 16 : 12 + dst * 4);
+	__u32 oldp = (__u32)p->t.sport | (__u32)p->t.dport << 16;
+	__u32 newp = (__u32)sport | (__u32)dport << 16;
+	__u8 na[32];
 	__s64 diff;
 
-	diff = bpf_csum_diff((__be32 *)(old + skip), len, (__be32 *)(addr + skip), len, 0);
-	if (diff < 0)
-		return -1;
-	if (!p->v6 && bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0))
-		return -1;
-	if (bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags))
-		return -1;
-	return bpf_skb_store_bytes(skb, off, addr + skip, len, 0);
-}
+	if (p->v6) {
+		__builtin_memcpy(na, src, 16);
+		__builtin_memcpy(na + 16, dst, 16);
+		/* lb_tuple's src and dst are contiguous: the packet's 32 bytes. */
+		diff = bpf_csum_diff((__be32 *)p->t.src, 32, (__be32 *)na, 32, 0);
+		if (diff < 0 ||
+		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
+		    bpf_skb_store_bytes(skb, p->l3 + 8, na, 32, 0))
+			return -1;
+	} else {
+		__be32 oa[2];
 
-/* Rewrite a port (src: 0, dst: 1), network order, with the L4 checksum. */
-static __always_inline int lb_set_port(struct __sk_buff *skb, const struct lb_pkt *p, int dst,
-				       __u16 old, __u16 port)
-{
-	if (old == port)
+		__builtin_memcpy(&oa[0], &p->t.src[12], 4);
+		__builtin_memcpy(&oa[1], &p->t.dst[12], 4);
+		__builtin_memcpy(na, src + 12, 4);
+		__builtin_memcpy(na + 4, dst + 12, 4);
+		diff = bpf_csum_diff(oa, 8, (__be32 *)na, 8, 0);
+		if (diff < 0 || bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0) ||
+		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
+		    bpf_skb_store_bytes(skb, p->l3 + 12, na, 8, 0))
+			return -1;
+	}
+	if (oldp == newp)
 		return 0;
-	if (bpf_l4_csum_replace(skb, p->csum, old, port, sizeof(port) | p->l4_flags))
+	if (bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
 		return -1;
-	return bpf_skb_store_bytes(skb, p->l4 + dst * 2, &port, sizeof(port), 0);
+	return bpf_skb_store_bytes(skb, p->l4, &newp, sizeof(newp), 0);
 }
 
 /* A fast mix of the 5-tuple (murmur3's finalizer over its words), seeded. */
@@ -280,10 +313,10 @@ static __always_inline int lb_closed(__u8 flags)
 	       (flags & (LB_F_FIN_FWD | LB_F_FIN_REV)) == (LB_F_FIN_FWD | LB_F_FIN_REV);
 }
 
-/* Pick a backend slot through the service's Maglev table; LB_SLOT_EMPTY: none up. */
-static __always_inline __u32 lb_pick(const struct lb_pkt *p, __u32 svc, __u32 seed)
+/* The service's Maglev table at @h: a backend slot, or LB_SLOT_EMPTY (none, or not UP). */
+static __always_inline __u32 lb_pick(__u32 h, __u32 svc)
 {
-	__u32 idx = lb_hash(&p->t, seed) % LB_RING_SIZE;
+	__u32 idx = h % LB_RING_SIZE;
 	struct lb_backend *be;
 	void *ring;
 	__u32 *slot;
@@ -310,27 +343,55 @@ static __always_inline int lb_addr_eq(const __u8 *a, const __u8 *b)
 	return x[0] == y[0] && x[1] == y[1];
 }
 
+/* The reverse half @rv is the flow @p (client:cport -> VIP:vport). */
+static __always_inline int lb_rev_is(const struct lb_rev_val *rv, const struct lb_pkt *p)
+{
+	return rv->cport == p->t.sport && rv->vport == p->t.dport &&
+	       lb_addr_eq(rv->client, p->t.src) && lb_addr_eq(rv->vip, p->t.dst);
+}
+
 /*
- * A new flow to backend @slot: the reverse half first (never evicted; E2BIG
- * refuses the flow with nothing written), then the forward half. An existing
- * reverse half of this same flow (its forward half was evicted) is taken.
- * Returns the stat the packet counts under.
+ * A forward packet without a forward half. Its backend is the one the
+ * service's table gives its hash now. A SYN (or any UDP datagram) opens a new
+ * flow there: the reverse half first (never evicted; E2BIG refuses the flow
+ * with nothing written), then the forward half. Any forward packet also finds
+ * a reverse half of this same flow (its forward half was evicted from the
+ * LRU) and rebuilds the forward half from it (CT_RESTORED). nat = full tries
+ * LB_NAT_PROBES ports of the backend's range, from a hash of the 5-tuple on,
+ * for both: the same flow meets the same ports in the same order. Returns the
+ * stat the packet counts under; *slot and *ct are the flow's on FWD_NEW and
+ * CT_RESTORED.
  */
 static __always_inline int lb_new_flow(const struct lb_pkt *p, const struct lb_vip_val *vip,
-				       __u32 slot, const struct lb_backend *be, __u64 now,
-				       struct lb_ct_val *ct)
+				       const struct lb_config *cfg, int syn, __u64 now,
+				       __u32 *slotp, struct lb_ct_val *ct)
 {
+	__u32 h = lb_hash(&p->t, cfg->seed);
+	int full = vip->nat == LB_NAT_FULL;
 	struct lb_tuple rk = {};
 	struct lb_rev_val rv = {};
+	struct lb_backend *be;
 	struct lb_rev_val *old;
-	int stat = LB_STAT_FWD_NEW;
+	__u32 slot, range = 1, i;
+	__u8 flags = 0;
+	int stat = -1;
 	long err;
 
+	slot = lb_pick(h, vip->svc);
+	be = slot == LB_SLOT_EMPTY ? NULL : bpf_map_lookup_elem(&lb_backends, &slot);
+	if (!be)
+		return syn ? LB_STAT_DROP_NO_BACKEND : LB_STAT_NO_FLOW;
 	__builtin_memcpy(rk.src, be->addr, 16);
-	__builtin_memcpy(rk.dst, p->t.src, 16);
+	__builtin_memcpy(rk.dst, full ? be->snat : p->t.src, 16);
 	rk.sport = be->port ? be->port : p->t.dport;
 	rk.dport = p->t.sport;
 	rk.proto = p->t.proto;
+	if (full) {
+		if (!be->snat_lo || be->snat_hi < be->snat_lo)
+			return syn ? LB_STAT_DROP_NAT_PORTS : LB_STAT_NO_FLOW;
+		range = (__u32)be->snat_hi - be->snat_lo + 1;
+		h = (h << 16) | (h >> 16); /* other bits than the table's index */
+	}
 	rv.last_ns = now;
 	__builtin_memcpy(rv.client, p->t.src, 16);
 	__builtin_memcpy(rv.vip, p->t.dst, 16);
@@ -338,36 +399,261 @@ static __always_inline int lb_new_flow(const struct lb_pkt *p, const struct lb_v
 	rv.vport = p->t.dport;
 	rv.backend = slot;
 	rv.svc = vip->svc;
-	rv.nat = LB_NAT_DNAT;
-	err = bpf_map_update_elem(&lb_rev, &rk, &rv, BPF_NOEXIST);
-	if (err == -E2BIG)
-		return LB_STAT_DROP_FLOWS_FULL;
-	if (err) {
+	rv.nat = vip->nat;
+	for (i = 0; i < LB_NAT_PROBES; i++) {
+		if (full)
+			rk.dport = bpf_htons(be->snat_lo + (h + i) % range);
+		if (syn) {
+			err = bpf_map_update_elem(&lb_rev, &rk, &rv, BPF_NOEXIST);
+			if (err == -E2BIG)
+				return LB_STAT_DROP_FLOWS_FULL;
+			if (!err) {
+				stat = LB_STAT_FWD_NEW;
+				break;
+			}
+		}
 		old = bpf_map_lookup_elem(&lb_rev, &rk);
-		if (!old || old->cport != rv.cport || old->vport != rv.vport ||
-		    !lb_addr_eq(old->client, rv.client) || !lb_addr_eq(old->vip, rv.vip))
-			return LB_STAT_DROP_NAT_PORTS;
-		old->last_ns = now;
-		stat = LB_STAT_CT_RESTORED;
+		if (old && lb_rev_is(old, p)) {
+			/* A SYN on the 5-tuple of a closed flow opens it anew. */
+			if (syn && p->t.proto == IPPROTO_TCP)
+				old->flags = 0;
+			old->last_ns = now;
+			flags = old->flags;
+			stat = LB_STAT_CT_RESTORED;
+			break;
+		}
+		if (!full)
+			break;
 	}
+	if (stat < 0)
+		return syn ? LB_STAT_DROP_NAT_PORTS : LB_STAT_NO_FLOW;
 	__builtin_memset(ct, 0, sizeof(*ct));
 	ct->last_ns = now;
 	ct->backend = slot;
 	ct->svc = vip->svc;
-	ct->nat = LB_NAT_DNAT;
+	ct->nat = vip->nat;
+	ct->flags = flags;
+	if (full) {
+		__builtin_memcpy(ct->snat, be->snat, 16);
+		ct->snat_port = rk.dport;
+	}
 	bpf_map_update_elem(&lb_ct, &p->t, ct, BPF_ANY);
+	*slotp = slot;
 	return stat;
 }
 
+/*
+ * Send a rewritten packet on without the stack when the FIB knows where: the
+ * route lookup of the ingress device (forwarding must be on there; tot_len
+ * checks the route's MTU), the TTL / hop limit decremented as a router does,
+ * and bpf_redirect_neigh to the egress with the FIB's nexthop (it resolves
+ * the neighbour itself: NO_NEIGH is sent too). Everything else goes to the
+ * stack unchanged (LB_STAT_STACK): LB_CFG_NO_REDIRECT, TTL <= 1 (the stack
+ * answers with time exceeded), no route, forwarding off, fragmentation
+ * needed (the stack answers), and the gateway's TUN (its tunnel session's
+ * return path is in user space).
+ */
+static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p,
+				   const struct lb_config *cfg, const bool l3)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct bpf_fib_lookup fib = {};
+	struct bpf_redir_neigh nh = {};
+	long rc;
+
+	if (cfg->flags & LB_CFG_NO_REDIRECT)
+		goto stack;
+	fib.ifindex = skb->ingress_ifindex;
+	fib.l4_protocol = p->t.proto;
+	if (!p->v6) {
+		struct iphdr *ip = data + LB_L3_OFF(l3);
+
+		if ((void *)(ip + 1) > end || ip->ttl <= 1)
+			goto stack;
+		fib.family = AF_INET;
+		fib.tos = ip->tos;
+		fib.tot_len = bpf_ntohs(ip->tot_len);
+		fib.ipv4_src = ip->saddr;
+		fib.ipv4_dst = ip->daddr;
+	} else {
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
+
+		if ((void *)(ip6 + 1) > end || ip6->hop_limit <= 1)
+			goto stack;
+		fib.family = AF_INET6;
+		fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+		fib.tot_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+		__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	}
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	if ((rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) ||
+	    (cfg->tun_ifindex && fib.ifindex == cfg->tun_ifindex))
+		goto stack;
+	/*
+	 * bpf_redirect_neigh wants an Ethernet header to replace (the kernel's
+	 * __bpf_redirect_neigh drops an skb without one): a TUN's packet gets
+	 * a blank one pushed (bpf_skb_change_head, made for this), which the
+	 * neighbour output rewrites. Else the lookup changed no packet data.
+	 */
+	if (l3) {
+		if (bpf_skb_change_head(skb, ETH_HLEN, 0))
+			goto stack;
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+	}
+	if (!p->v6) {
+		struct iphdr *ip = data + ETH_HLEN;
+		__u32 check;
+
+		if ((void *)(ip + 1) > end)
+			goto bad;
+		/* RFC 1624, as the kernel's ip_decrease_ttl: TTL is the high byte of word 4. */
+		check = ip->check + bpf_htons(0x0100);
+		ip->check = check + (check >= 0xffff);
+		ip->ttl--;
+	} else {
+		struct ipv6hdr *ip6 = data + ETH_HLEN;
+
+		if ((void *)(ip6 + 1) > end)
+			goto bad;
+		ip6->hop_limit--;
+	}
+	nh.nh_family = fib.family;
+	if (fib.family == AF_INET)
+		nh.ipv4_nh = fib.ipv4_dst;
+	else
+		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+	lb_count(LB_STAT_REDIRECT, p->len);
+	return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+stack:
+	lb_count(LB_STAT_STACK, p->len);
+	return TC_ACT_OK;
+bad:
+	/* Not reached: the header was there before the push. */
+	lb_count(LB_STAT_DROP_MALFORMED, p->len);
+	return TC_ACT_SHOT;
+}
+
+/* The folded, inverted Internet checksum of a 32-bit partial sum. */
+static __always_inline __u16 lb_csum_fold(__s64 sum)
+{
+	__u32 s = (__u32)sum;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+struct lb_rst4 {
+	struct iphdr ip;
+	struct tcphdr th;
+};
+
+struct lb_rst6 {
+	struct ipv6hdr ip;
+	struct tcphdr th;
+};
+
+/*
+ * No healthy backend for a SYN: the packet becomes the RST|ACK the VIP
+ * would send (RFC 9293 3.10.7.1: SEQ 0, ACK = SEG.SEQ + SEG.LEN with the SYN
+ * counted), written over it: addresses, ports and MACs swapped, IP options,
+ * TCP options and payload cut (bpf_skb_change_tail), both checksums computed
+ * for the new packet. 0, or -1 when the SYN cannot be read (nothing sent).
+ */
+static __always_inline int lb_refuse(struct __sk_buff *skb, const struct lb_pkt *p, const bool l3)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 l4 = p->l4 & 0xff, seg, hlen;
+	struct lb_rst4 r4 = {};
+	struct lb_rst6 r6 = {};
+	struct tcphdr *th, *rt;
+	__u8 mac[12];
+	__s64 sum;
+
+	if (!l3) {
+		struct ethhdr *eth = data;
+
+		if ((void *)(eth + 1) > end)
+			return -1;
+		__builtin_memcpy(mac, eth->h_source, 6);
+		__builtin_memcpy(mac + 6, eth->h_dest, 6);
+	}
+	th = data + l4;
+	if ((void *)(th + 1) > end || th->doff < 5)
+		return -1;
+	/* SEG.LEN: the SYN, a FIN, and the payload. */
+	seg = 1 + th->fin - th->doff * 4;
+	rt = p->v6 ? &r6.th : &r4.th;
+	rt->source = th->dest;
+	rt->dest = th->source;
+	rt->doff = 5;
+	rt->rst = 1;
+	rt->ack = 1;
+	if (!p->v6) {
+		struct iphdr *ip = data + LB_L3_OFF(l3);
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		seg += bpf_ntohs(ip->tot_len) - ip->ihl * 4;
+		rt->ack_seq = bpf_htonl(bpf_ntohl(th->seq) + seg);
+		r4.ip.version = 4;
+		r4.ip.ihl = 5;
+		r4.ip.tot_len = bpf_htons(sizeof(r4));
+		r4.ip.frag_off = bpf_htons(0x4000); /* DF */
+		r4.ip.ttl = 64;
+		r4.ip.protocol = IPPROTO_TCP;
+		r4.ip.saddr = ip->daddr;
+		r4.ip.daddr = ip->saddr;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.ip, sizeof(r4.ip), 0);
+		r4.ip.check = lb_csum_fold(sum);
+		/* Pseudo header: the addresses, then zero, protocol and TCP length as one word. */
+		sum = bpf_csum_diff(NULL, 0, &r4.ip.saddr, 8,
+				    bpf_htonl(IPPROTO_TCP << 16 | sizeof(struct tcphdr)));
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.th, sizeof(r4.th), sum);
+		r4.th.check = lb_csum_fold(sum);
+		hlen = sizeof(r4);
+	} else {
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
+
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		seg += bpf_ntohs(ip6->payload_len);
+		rt->ack_seq = bpf_htonl(bpf_ntohl(th->seq) + seg);
+		r6.ip.version = 6;
+		r6.ip.payload_len = bpf_htons(sizeof(r6.th));
+		r6.ip.nexthdr = IPPROTO_TCP;
+		r6.ip.hop_limit = 64;
+		r6.ip.saddr = ip6->daddr;
+		r6.ip.daddr = ip6->saddr;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.ip.saddr, 32,
+				    bpf_htonl(sizeof(struct tcphdr)) + bpf_htonl(IPPROTO_TCP));
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.th, sizeof(r6.th), sum);
+		r6.th.check = lb_csum_fold(sum);
+		hlen = sizeof(r6);
+	}
+	if (bpf_skb_change_tail(skb, LB_L3_OFF(l3) + hlen, 0))
+		return -1;
+	if (!l3 && bpf_skb_store_bytes(skb, 0, mac, sizeof(mac), 0))
+		return -1;
+	if (p->v6)
+		return bpf_skb_store_bytes(skb, LB_L3_OFF(l3), &r6, sizeof(r6), 0) ? -1 : 0;
+	return bpf_skb_store_bytes(skb, LB_L3_OFF(l3), &r4, sizeof(r4), 0) ? -1 : 0;
+}
+
 static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
-				      const struct lb_vip_val *vip, const struct lb_config *cfg)
+				      const struct lb_vip_val *vip, const struct lb_config *cfg,
+				      const bool l3)
 {
 	int syn = p->t.proto == IPPROTO_UDP || (p->tcp_flags & 0x12) == 0x02;
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_backend *be = NULL;
 	struct lb_ct_val nct, *ct;
 	int stat = LB_STAT_FWD;
-	__u32 slot;
+	__u32 slot = 0;
 
 	ct = bpf_map_lookup_elem(&lb_ct, &p->t);
 	if (ct) {
@@ -379,23 +665,29 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 			ct = NULL;
 	}
 	if (!ct) {
-		if (!syn)
-			return TC_ACT_OK; /* a stray TCP segment: the stack answers it */
-		slot = lb_pick(p, vip->svc, cfg->seed);
-		be = slot == LB_SLOT_EMPTY ? NULL : bpf_map_lookup_elem(&lb_backends, &slot);
-		if (!be) {
-			lb_no_backend(vip->svc);
-			lb_count(LB_STAT_DROP_NO_BACKEND, p->len);
-			return TC_ACT_SHOT;
+		stat = lb_new_flow(p, vip, cfg, syn, now, &slot, &nct);
+		if (stat == LB_STAT_NO_FLOW) {
+			/* A stray segment, or a flow whose table slot moved: the stack answers it.
+			 */
+			lb_count(stat, p->len);
+			return TC_ACT_OK;
 		}
-		stat = lb_new_flow(p, vip, slot, be, now, &nct);
-		if (stat != LB_STAT_FWD_NEW && stat != LB_STAT_CT_RESTORED) {
-			if (stat == LB_STAT_DROP_FLOWS_FULL) {
-				struct lb_svc_counter *c =
-					bpf_map_lookup_elem(&lb_svc_stats, &vip->svc);
+		be = stat == LB_STAT_FWD_NEW || stat == LB_STAT_CT_RESTORED
+			     ? bpf_map_lookup_elem(&lb_backends, &slot)
+			     : NULL;
+		if (!be) {
+			struct lb_svc_counter *c = bpf_map_lookup_elem(&lb_svc_stats, &vip->svc);
 
-				if (c)
-					c->flows_full++;
+			if (stat == LB_STAT_FWD_NEW || stat == LB_STAT_CT_RESTORED)
+				stat = LB_STAT_DROP_NO_BACKEND;
+			if (c && stat == LB_STAT_DROP_NO_BACKEND)
+				c->no_backend++;
+			if (c && stat == LB_STAT_DROP_FLOWS_FULL)
+				c->flows_full++;
+			if (stat == LB_STAT_DROP_NO_BACKEND && p->t.proto == IPPROTO_TCP &&
+			    !lb_refuse(skb, p, l3)) {
+				lb_count(LB_STAT_REFUSED_RST, p->len);
+				return bpf_redirect(skb->ifindex, 0);
 			}
 			lb_count(stat, p->len);
 			return TC_ACT_SHOT;
@@ -405,19 +697,21 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 		ct->last_ns = now;
 		ct->flags |= lb_tcp_bits(p, 1);
 	}
-	if (lb_set_addr(skb, p, 1, p->t.dst, be->addr) ||
-	    lb_set_port(skb, p, 1, p->t.dport, be->port ? be->port : p->t.dport)) {
+	if (ct->nat == LB_NAT_FULL ? lb_rewrite(skb, p, ct->snat, be->addr, ct->snat_port,
+						be->port ? be->port : p->t.dport)
+				   : lb_rewrite(skb, p, p->t.src, be->addr, p->t.sport,
+						be->port ? be->port : p->t.dport)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}
 	lb_count(stat, p->len);
-	lb_be_count(slot, p->len, stat != LB_STAT_FWD);
-	lb_count(LB_STAT_STACK, p->len);
-	return TC_ACT_OK;
+	lb_be_count(slot, p->len, stat == LB_STAT_FWD_NEW);
+	return lb_xmit(skb, p, cfg, l3);
 }
 
 static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
-				      struct lb_rev_val *rv)
+				      struct lb_rev_val *rv, const struct lb_config *cfg,
+				      const bool l3)
 {
 	__u8 bits = lb_tcp_bits(p, 0);
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -426,19 +720,220 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 		rv->last_ns = now;
 		rv->flags |= bits;
 	}
-	if (lb_set_addr(skb, p, 0, p->t.src, rv->vip) ||
-	    lb_set_port(skb, p, 0, p->t.sport, rv->vport)) {
+	if (rv->nat == LB_NAT_FULL ? lb_rewrite(skb, p, rv->vip, rv->client, rv->vport, rv->cport)
+				   : lb_rewrite(skb, p, rv->vip, p->t.dst, rv->vport, p->t.dport)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}
 	lb_count(LB_STAT_REV, p->len);
 	lb_be_count(rv->backend, p->len, 0);
-	lb_count(LB_STAT_STACK, p->len);
-	return TC_ACT_OK;
+	return lb_xmit(skb, p, cfg, l3);
 }
 
-SEC("tc")
-int tc_lb(struct __sk_buff *skb)
+/* The ICMP errors translated: unreachable (fragmentation needed too), time exceeded. */
+static __always_inline int lb_icmp_error(__u8 type, int v6)
+{
+	if (v6) /* destination unreachable, packet too big, time exceeded */
+		return type == 1 || type == 2 || type == 3;
+	return type == 3 || type == 11;
+}
+
+/* An old and a new 16-bit field folded into the checksum at @csum (plain, or ICMP's). */
+static __always_inline int lb_csum_field(struct __sk_buff *skb, __u32 csum, __u16 from, __u16 to)
+{
+	return from == to ? 0 : (int)bpf_l4_csum_replace(skb, csum, from, to, sizeof(to));
+}
+
+/*
+ * An ICMP error about a balanced flow, translated with its quote so PMTU
+ * discovery and unreachables work through the balancer:
+ *  - from the backend side about a forwarded packet: the quote is
+ *    (client | snat) -> backend, found in lb_rev with it reversed; the quote
+ *    becomes client -> VIP, the outer destination the client, an outer
+ *    source that is the backend the VIP (LB_STAT_ICMP_REV);
+ *  - from the client side about a reply: the quote is VIP -> client, the
+ *    VIP's flow in lb_ct with it reversed; the quote becomes backend ->
+ *    (client | snat), the outer destination the backend, the outer source
+ *    the snat address for full NAT (LB_STAT_ICMP_FWD).
+ * Checksums incrementally: the outer IPv4 header's, ICMP's (IPv4: the
+ * message only; ICMPv6: also its pseudo header), the quoted IPv4 header's
+ * and the quoted TCP/UDP checksum when the quote holds it (a zero UDP one
+ * stays zero). A quote naming no balanced flow passes untouched; one naming
+ * a flow that cannot be translated (its L4 checksum cut in half, a helper
+ * failing) is dropped, LB_STAT_DROP_MALFORMED: nothing half-applied.
+ */
+static __always_inline int lb_icmp(struct __sk_buff *skb, struct lb_pkt *p,
+				   const struct lb_config *cfg, const bool l3)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 icmp = p->l4 & 0xff, q3 = icmp + 8, q4, qcsum = 0, slot, len;
+	__u16 ipc0 = 0, ipc1 = 0, l4c0 = 0, l4c1 = 0;
+	const __u8 *nqs, *nqd, *nos, *nod;
+	__u8 na[32], oa[32], *ih;
+	__u32 oldp, newp, alen = p->v6 ? 16 : 4, askip = p->v6 ? 0 : 12;
+	struct lb_tuple q = {}, rk = {};
+	struct lb_vip_key vk = {};
+	__u16 nqsp, nqdp;
+	__s64 diff;
+	int stat;
+
+	ih = data + icmp;
+	if ((void *)(ih + 8) > end || !lb_icmp_error(ih[0], p->v6))
+		return TC_ACT_OK;
+	if (!p->v6) {
+		struct iphdr *qip = data + q3;
+
+		if ((void *)(qip + 1) > end || qip->version != 4 || qip->ihl < 5 ||
+		    (qip->frag_off & bpf_htons(0x1fff)))
+			return TC_ACT_OK;
+		q.proto = qip->protocol;
+		q.src[10] = q.src[11] = q.dst[10] = q.dst[11] = 0xff;
+		__builtin_memcpy(&q.src[12], &qip->saddr, 4);
+		__builtin_memcpy(&q.dst[12], &qip->daddr, 4);
+		q4 = q3 + qip->ihl * 4;
+	} else {
+		struct ipv6hdr *qip6 = data + q3;
+
+		if ((void *)(qip6 + 1) > end || qip6->version != 6)
+			return TC_ACT_OK;
+		q.proto = qip6->nexthdr;
+		__builtin_memcpy(q.src, &qip6->saddr, 16);
+		__builtin_memcpy(q.dst, &qip6->daddr, 16);
+		q4 = q3 + sizeof(*qip6);
+	}
+	if (q.proto != IPPROTO_TCP && q.proto != IPPROTO_UDP)
+		return TC_ACT_OK;
+	q4 &= 0xff;
+	ih = data + q4;
+	if ((void *)(ih + 4) > end)
+		return TC_ACT_OK; /* no ports: it names no flow */
+	__builtin_memcpy(&q.sport, ih, 2);
+	__builtin_memcpy(&q.dport, ih + 2, 2);
+
+	__builtin_memcpy(rk.src, q.dst, 16);
+	__builtin_memcpy(rk.dst, q.src, 16);
+	rk.sport = q.dport;
+	rk.dport = q.sport;
+	rk.proto = q.proto;
+	__builtin_memcpy(vk.addr, q.src, 16);
+	vk.port = q.sport;
+	vk.proto = q.proto;
+	if (bpf_map_lookup_elem(&lb_vips, &vk)) {
+		struct lb_ct_val *ct = bpf_map_lookup_elem(&lb_ct, &rk);
+		struct lb_backend *be;
+
+		if (!ct || !lb_addr_eq(p->t.dst, q.src))
+			return TC_ACT_OK;
+		slot = ct->backend;
+		be = bpf_map_lookup_elem(&lb_backends, &slot);
+		if (!be)
+			return TC_ACT_OK;
+		nqs = be->addr;
+		nqsp = be->port ? be->port : q.sport;
+		nqd = ct->nat == LB_NAT_FULL ? ct->snat : q.dst;
+		nqdp = ct->nat == LB_NAT_FULL ? ct->snat_port : q.dport;
+		nod = be->addr;
+		nos = ct->nat == LB_NAT_FULL ? ct->snat : p->t.src;
+		stat = LB_STAT_ICMP_FWD;
+	} else {
+		struct lb_rev_val *rv = bpf_map_lookup_elem(&lb_rev, &rk);
+
+		if (!rv || !lb_addr_eq(p->t.dst, q.src))
+			return TC_ACT_OK;
+		slot = rv->backend;
+		nqd = rv->vip;
+		nqdp = rv->vport;
+		nqs = rv->nat == LB_NAT_FULL ? rv->client : q.src;
+		nqsp = rv->nat == LB_NAT_FULL ? rv->cport : q.sport;
+		nod = rv->nat == LB_NAT_FULL ? rv->client : p->t.dst;
+		nos = lb_addr_eq(p->t.src, q.dst) ? rv->vip : p->t.src;
+		stat = LB_STAT_ICMP_REV;
+	}
+
+	/* Where the quote's L4 checksum is, if it quotes all of it. */
+	len = (__u32)((long)end - (long)data);
+	qcsum = q4 + (q.proto == IPPROTO_TCP ? 16 : 6);
+	if (qcsum + 1 == len)
+		goto bad; /* cut in half */
+	if (qcsum + 2 > len)
+		qcsum = 0;
+	if (qcsum) {
+		ih = data + qcsum;
+		if ((void *)(ih + 2) > end)
+			goto bad;
+		__builtin_memcpy(&l4c0, ih, 2);
+		if (q.proto == IPPROTO_UDP && !l4c0)
+			qcsum = 0; /* sent without a checksum: stays 0 */
+	}
+	if (!p->v6) {
+		ih = data + q3;
+		if ((void *)(ih + 12) > end)
+			goto bad;
+		__builtin_memcpy(&ipc0, ih + 10, 2);
+	}
+
+	/* The quote: addresses, then ports, with its own checksums. */
+	__builtin_memcpy(oa, &q.src[askip], 4);
+	__builtin_memcpy(oa + 4, &q.dst[askip], 4);
+	__builtin_memcpy(na, nqs + askip, 4);
+	__builtin_memcpy(na + 4, nqd + askip, 4);
+	if (p->v6) {
+		__builtin_memcpy(oa, q.src, 16);
+		__builtin_memcpy(oa + 16, q.dst, 16);
+		__builtin_memcpy(na, nqs, 16);
+		__builtin_memcpy(na + 16, nqd, 16);
+	}
+	oldp = (__u32)q.sport | (__u32)q.dport << 16;
+	newp = (__u32)nqsp | (__u32)nqdp << 16;
+	diff = bpf_csum_diff((__be32 *)oa, alen * 2, (__be32 *)na, alen * 2, 0);
+	if (diff < 0)
+		goto bad;
+	if (!p->v6 && bpf_l3_csum_replace(skb, q3 + 10, 0, diff, 0))
+		goto bad;
+	if (qcsum && (bpf_l3_csum_replace(skb, qcsum, 0, diff, 0) ||
+		      bpf_l3_csum_replace(skb, qcsum, oldp, newp, sizeof(newp))))
+		goto bad;
+	if (bpf_skb_store_bytes(skb, q3 + (p->v6 ? 8 : 12), na, alen * 2, 0) ||
+	    bpf_skb_store_bytes(skb, q4, &newp, sizeof(newp), 0))
+		goto bad;
+	if ((!p->v6 && bpf_skb_load_bytes(skb, q3 + 10, &ipc1, 2)) ||
+	    (qcsum && bpf_skb_load_bytes(skb, qcsum, &l4c1, 2)))
+		goto bad;
+	/* ICMP's checksum covers all of the quote's changes. */
+	if (bpf_l4_csum_replace(skb, icmp + 2, 0, diff, 0) ||
+	    bpf_l4_csum_replace(skb, icmp + 2, oldp, newp, sizeof(newp)) ||
+	    lb_csum_field(skb, icmp + 2, ipc0, ipc1) || lb_csum_field(skb, icmp + 2, l4c0, l4c1))
+		goto bad;
+
+	/* The outer addresses: the IPv4 header's checksum, or ICMPv6's pseudo header. */
+	__builtin_memcpy(oa, &p->t.src[askip], 4);
+	__builtin_memcpy(oa + 4, &p->t.dst[askip], 4);
+	__builtin_memcpy(na, nos + askip, 4);
+	__builtin_memcpy(na + 4, nod + askip, 4);
+	if (p->v6) {
+		__builtin_memcpy(oa, p->t.src, 32);
+		__builtin_memcpy(na, nos, 16);
+		__builtin_memcpy(na + 16, nod, 16);
+	}
+	diff = bpf_csum_diff((__be32 *)oa, alen * 2, (__be32 *)na, alen * 2, 0);
+	if (diff < 0)
+		goto bad;
+	if (p->v6 ? bpf_l4_csum_replace(skb, icmp + 2, 0, diff, BPF_F_PSEUDO_HDR)
+		  : bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0))
+		goto bad;
+	if (bpf_skb_store_bytes(skb, p->l3 + (p->v6 ? 8 : 12), na, alen * 2, 0))
+		goto bad;
+	lb_count(stat, p->len);
+	lb_be_count(slot, p->len, 0);
+	return lb_xmit(skb, p, cfg, l3);
+bad:
+	lb_count(LB_STAT_DROP_MALFORMED, p->len);
+	return TC_ACT_SHOT;
+}
+
+/* Both programs' body: @l3 (a constant) says whether an Ethernet header comes first. */
+static __always_inline int lb_main(struct __sk_buff *skb, const bool l3)
 {
 	struct lb_pkt p = {};
 	struct lb_vip_key vk = {};
@@ -450,20 +945,40 @@ int tc_lb(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&lb_config, &zero);
 	if (!cfg || !cfg->enabled)
 		return TC_ACT_OK;
-	if (lb_parse(skb, &p))
+	switch (lb_parse(skb, &p, l3)) {
+	case 0:
+		break;
+	case LB_PARSE_ICMP:
+		return lb_icmp(skb, &p, cfg, l3);
+	default:
 		return TC_ACT_OK;
+	}
 	__builtin_memcpy(vk.addr, p.t.dst, 16);
 	vk.port = p.t.dport;
 	vk.proto = p.t.proto;
 	vip = bpf_map_lookup_elem(&lb_vips, &vk);
 	if (vip)
-		return lb_forward(skb, &p, vip, cfg);
+		return lb_forward(skb, &p, vip, cfg, l3);
 	if (p.frag)
 		return TC_ACT_OK;
 	rv = bpf_map_lookup_elem(&lb_rev, &p.t);
 	if (rv)
-		return lb_reverse(skb, &p, rv);
+		return lb_reverse(skb, &p, rv, cfg, l3);
 	return TC_ACT_OK;
+}
+
+/* Ethernet devices. */
+SEC("tc")
+int tc_lb(struct __sk_buff *skb)
+{
+	return lb_main(skb, false);
+}
+
+/* Devices without a link-layer header (IFF_TUN): skb->data is the IP header. */
+SEC("tc")
+int tc_lb_l3(struct __sk_buff *skb)
+{
+	return lb_main(skb, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

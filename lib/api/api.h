@@ -101,7 +101,9 @@ struct api_ops {
 	 *   "no_backend":N,"flows_full":N,"backends":[{"address":"10.10.2.2:80",
 	 *   "state":"up"|"down"|"draining","weight":1,"flows":N,"new_flows":N,
 	 *   "packets":N,"bytes":N,"health":{"result":"ok","detail":N,"checks":N,
-	 *   "failures":N,"age_ms":N}}]}]}; {"services":[]} without balanced services.
+	 *   "failures":N,"age_ms":N}}]}],"datapath":{"fwd_new":{"packets":N,"bytes":N},
+	 *   ... every enum lb_stat (lib/lb/lb.h: lb_stat_name)}};
+	 *   {"services":[],"datapath":{}} without balanced services.
 	 */
 	int (*lb_list)(struct gateway *gw, json_t **out);
 	/*

@@ -622,6 +622,21 @@ static void detach_tc(struct gateway *gw)
 	gw->tc_attached = false;
 }
 
+/* Encrypted sessions' inner packets enter through the TUN: the balancer runs there too. */
+static int lb_tun(struct gateway *gw, char *err, size_t errlen)
+{
+	int ix;
+
+	if (!gw->lb || !gw->authd)
+		return 0;
+	ix = (int)if_nametoindex(gw->cfg.auth.tun);
+	if (!ix) {
+		snprintf(err, errlen, "[auth] tun %s: %s", gw->cfg.auth.tun, strerror(errno));
+		return -ENODEV;
+	}
+	return gw_lb_set_tun(gw->lb, ix, err, errlen);
+}
+
 struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t errlen)
 {
 	struct gateway *gw = NULL;
@@ -732,6 +747,12 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 				      bpf_map__fd(gw->skel->maps.knock_open), err, errlen);
 		if (!gw->authd) {
 			e = -errno;
+			if (gw->link_created)
+				goto fail_detach;
+			goto fail;
+		}
+		e = lb_tun(gw, err, errlen);
+		if (e) {
 			if (gw->link_created)
 				goto fail_detach;
 			goto fail;
@@ -957,6 +978,8 @@ static void live_swap(struct gw_config *a, struct gw_config *b)
  */
 static int reload_lb(struct gateway *gw, char *err, size_t errlen)
 {
+	int e;
+
 	if (!gw_lb_configured(&gw->cfg)) {
 		gw_lb_free(gw->lb, true);
 		gw->lb = NULL;
@@ -965,7 +988,14 @@ static int reload_lb(struct gateway *gw, char *err, size_t errlen)
 	if (gw->lb)
 		return gw_lb_reload(gw->lb, &gw->cfg, err, errlen);
 	gw->lb = gw_lb_new(&gw->cfg, gw->pin_dir, gw->lb_path, err, errlen);
-	return gw->lb ? 0 : -errno;
+	if (!gw->lb)
+		return -errno;
+	e = lb_tun(gw, err, errlen);
+	if (e) {
+		gw_lb_free(gw->lb, true);
+		gw->lb = NULL;
+	}
+	return e;
 }
 
 int gateway_reload(struct gateway *gw, json_t **out, char *err, size_t errlen)

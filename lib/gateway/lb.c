@@ -69,6 +69,7 @@ struct gw_lb {
 	uint8_t adopt[LB_BACKENDS_MAX];	  /* an earlier run's slots not yet taken over */
 	int ifindex[CG_LB_IFACES_MAX + 2];
 	size_t nif;
+	int tun_ifindex; /* tc_lb_l3 there; 0: none */
 	char state_path[PATH_MAX];
 	struct lb_store store;
 	int ncpus;
@@ -303,8 +304,12 @@ static int free_be_slot(struct gw_lb *lb, const struct gw_lb_svc *next, size_t n
 	return -ENOSPC;
 }
 
-/* An earlier run's slot of this backend (same service slot, address and port), taken over. */
-static bool adopt_be_slot(struct gw_lb *lb, uint32_t svc, const struct lb_be *b, uint32_t *out)
+/*
+ * An earlier run's slot of this backend (same service slot, address and
+ * port), taken over with its state: *down if its checks had taken it down.
+ */
+static bool adopt_be_slot(struct gw_lb *lb, uint32_t svc, const struct lb_be *b, uint32_t *out,
+			  bool *down)
 {
 	struct lb_backend v;
 	uint32_t s;
@@ -316,6 +321,7 @@ static bool adopt_be_slot(struct gw_lb *lb, uint32_t svc, const struct lb_be *b,
 		if (v.svc == svc && ntohs(v.port) == b->port && !memcmp(v.addr, b->addr, 16)) {
 			lb->adopt[s] = 0;
 			*out = s;
+			*down = v.state == LB_BE_DOWN;
 			return true;
 		}
 	}
@@ -443,7 +449,9 @@ static int svc_backends(struct gw_lb *lb, struct gw_lb_svc *next, size_t nnext, 
 				health_init(&b->h, &s->lb.health, (struct sockaddr *)&ss, len);
 			}
 		} else {
-			if (!adopt_be_slot(lb, s->slot, &b->be, &b->slot)) {
+			bool down = false;
+
+			if (!adopt_be_slot(lb, s->slot, &b->be, &b->slot, &down)) {
 				e = free_be_slot(lb, next, nnext, &b->slot);
 				if (e) {
 					snprintf(err, errlen,
@@ -457,6 +465,8 @@ static int svc_backends(struct gw_lb *lb, struct gw_lb_svc *next, size_t nnext, 
 					    sizeof(struct lb_be_counter));
 			}
 			health_init(&b->h, &s->lb.health, (struct sockaddr *)&ss, len);
+			/* Down before the restart: up again only after health_rise passes. */
+			b->h.up = !down || s->lb.health.kind == HEALTH_NONE;
 		}
 		s->n = j + 1;
 		if (s->lb.nat == LB_NAT_FULL) {
@@ -670,6 +680,7 @@ static int write_lb_config(struct gw_lb *lb)
 	c.tcp_timeout_ns = lb->cfg->flow_timeout_ns;
 	c.udp_timeout_ns = lb->cfg->flow_timeout_ns;
 	c.closing_timeout_ns = LB_CLOSING_NS;
+	c.tun_ifindex = (uint32_t)lb->tun_ifindex;
 	c.enabled = 1;
 	return bpf_map__update_elem(lb->skel->maps.lb_config, &zero, sizeof(zero), &c, sizeof(c),
 				    BPF_ANY);
@@ -784,6 +795,22 @@ void gw_lb_free(struct gw_lb *lb, bool detach)
 	lb_store_free(&lb->store);
 	lb_bpf__destroy(lb->skel);
 	free(lb);
+}
+
+int gw_lb_set_tun(struct gw_lb *lb, int ifindex, char *err, size_t errlen)
+{
+	int e;
+
+	lb->tun_ifindex = ifindex;
+	e = write_lb_config(lb);
+	if (!e)
+		e = tc_hook(ifindex, bpf_program__fd(lb->skel->progs.tc_lb_l3), true);
+	if (e) {
+		lb->tun_ifindex = 0;
+		snprintf(err, errlen, "cannot attach the balancer to the TUN (ifindex %d): %s",
+			 ifindex, strerror(-e));
+	}
+	return e;
 }
 
 int gw_lb_reload(struct gw_lb *lb, const struct gw_config *cfg, char *err, size_t errlen)
@@ -989,6 +1016,16 @@ static void sum_svc(struct gw_lb *lb, uint32_t slot, struct lb_svc_counter *sum)
 		   sizeof(*sum) / sizeof(uint64_t));
 }
 
+/* lb_stats summed over the CPUs. */
+static void sum_stats(struct gw_lb *lb, struct cg_counter sum[LB_STAT_MAX])
+{
+	uint32_t k;
+
+	for (k = 0; k < LB_STAT_MAX; k++)
+		sum_percpu(lb, lb->skel->maps.lb_stats, k, (uint64_t *)&sum[k],
+			   sizeof(sum[k]) / sizeof(uint64_t));
+}
+
 static json_t *be_json(struct gw_lb *lb, const struct gw_lb_be *b)
 {
 	uint64_t now = mono_ns();
@@ -1028,7 +1065,8 @@ static void health_text(const struct health_cfg *h, char *buf, size_t len)
 
 int gw_lb_list(struct gw_lb *lb, json_t **out)
 {
-	json_t *root = json_pack("{s:[]}", "services"), *arr, *o, *bes;
+	json_t *root = json_pack("{s:[], s:{}}", "services", "datapath"), *arr, *o, *bes, *dp;
+	struct cg_counter st[LB_STAT_MAX];
 	char vip[CG_ADDRSTRLEN], ports[256], health[sizeof(((struct health_cfg *)0)->path) + 32];
 	struct lb_svc_counter c;
 	size_t i, j;
@@ -1036,6 +1074,15 @@ int gw_lb_list(struct gw_lb *lb, json_t **out)
 	if (!root)
 		return -ENOMEM;
 	arr = json_object_get(root, "services");
+	dp = json_object_get(root, "datapath");
+	if (lb)
+		sum_stats(lb, st);
+	for (i = 0; lb && i < LB_STAT_MAX; i++)
+		if (json_object_set_new(dp, lb_stat_name((unsigned int)i),
+					json_pack("{s:I, s:I}", "packets",
+						  (json_int_t)st[i].packets, "bytes",
+						  (json_int_t)st[i].bytes)))
+			goto nomem;
 	for (i = 0; lb && i < lb->nsvc; i++) {
 		const struct gw_lb_svc *s = &lb->svc[i];
 
@@ -1209,6 +1256,7 @@ int gw_lb_del(struct gw_lb *lb, const char *svc, const struct lb_be *be)
 
 int gw_lb_metrics(struct gw_lb *lb, const char *gw, char **buf)
 {
+	struct cg_counter st[LB_STAT_MAX];
 	struct lb_be_counter c;
 	struct lb_svc_counter sc;
 	size_t i, j;
@@ -1233,7 +1281,15 @@ int gw_lb_metrics(struct gw_lb *lb, const char *gw, char **buf)
 			"# HELP capgate_lb_no_backend_total Packets of new flows that found no "
 			"healthy backend.\n# TYPE capgate_lb_no_backend_total counter\n"
 			"# HELP capgate_lb_flows_full_total New flows refused: the flow table "
-			"is full.\n# TYPE capgate_lb_flows_full_total counter\n");
+			"is full.\n# TYPE capgate_lb_flows_full_total counter\n"
+			"# HELP capgate_lb_packets_total Packets of the balancer's datapath, by "
+			"what it did with them (docs/lb.md).\n"
+			"# TYPE capgate_lb_packets_total counter\n");
+	sum_stats(lb, st);
+	for (i = 0; !e && i < LB_STAT_MAX; i++)
+		e = str_appendf(buf,
+				"capgate_lb_packets_total{gateway=\"%s\",reason=\"%s\"} %llu\n", gw,
+				lb_stat_name((unsigned int)i), (unsigned long long)st[i].packets);
 	for (i = 0; !e && i < lb->nsvc; i++) {
 		const struct gw_lb_svc *s = &lb->svc[i];
 

@@ -29,6 +29,14 @@ bool gw_lb_configured(const struct gw_config *cfg);
 struct gw_lb *gw_lb_new(const struct gw_config *cfg, const char *pin_dir, const char *state_path,
 			char *err, size_t errlen);
 
+/*
+ * The [auth] return-path TUN (ifindex): tc_lb_l3 on its ingress balances
+ * the inner packets of encrypted sessions, and replies toward it go through
+ * the stack (lb_config.tun_ifindex), which routes them into their session.
+ * 0 or a negative errno with the reason in err.
+ */
+int gw_lb_set_tun(struct gw_lb *lb, int ifindex, char *err, size_t errlen);
+
 /* Stops the checks; detach: removes the TC filters (else they go on balancing, pinned). */
 void gw_lb_free(struct gw_lb *lb, bool detach);
 

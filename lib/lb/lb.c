@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi/lb.h"
 #include "lib/base/addr.h"
 #include "lib/base/parse_num.h"
 #include "lib/lb/lb.h"
@@ -92,4 +93,27 @@ void lb_be_format(const struct lb_be *b, char *buf, size_t len)
 bool lb_be_same(const struct lb_be *a, const struct lb_be *b)
 {
 	return a->port == b->port && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static const char *const stat_names[] = {
+	[LB_STAT_FWD_NEW] = "fwd_new",
+	[LB_STAT_FWD] = "fwd",
+	[LB_STAT_REV] = "rev",
+	[LB_STAT_ICMP_FWD] = "icmp_fwd",
+	[LB_STAT_ICMP_REV] = "icmp_rev",
+	[LB_STAT_CT_RESTORED] = "ct_restored",
+	[LB_STAT_REDIRECT] = "redirect",
+	[LB_STAT_STACK] = "stack",
+	[LB_STAT_REFUSED_RST] = "refused_rst",
+	[LB_STAT_DROP_NO_BACKEND] = "drop_no_backend",
+	[LB_STAT_DROP_FLOWS_FULL] = "drop_flows_full",
+	[LB_STAT_DROP_NAT_PORTS] = "drop_nat_ports",
+	[LB_STAT_DROP_MALFORMED] = "drop_malformed",
+	[LB_STAT_NO_FLOW] = "no_flow",
+};
+_Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == LB_STAT_MAX, "a name per lb_stat");
+
+const char *lb_stat_name(unsigned int stat)
+{
+	return stat < LB_STAT_MAX ? stat_names[stat] : "unknown";
 }

@@ -41,6 +41,9 @@ int lb_be_parse(const char *s, bool with_weight, struct lb_be *out, const char *
 /* "10.10.2.2:80" / "[fd00:2::2]:80" (no weight) into buf (LB_BE_STRLEN). */
 void lb_be_format(const struct lb_be *b, char *buf, size_t len);
 
+/* The name of an enum lb_stat counter ("fwd_new", "drop_no_backend", ...); "unknown" past it. */
+const char *lb_stat_name(unsigned int stat);
+
 /* True if a and b are the same backend (address and port). */
 bool lb_be_same(const struct lb_be *a, const struct lb_be *b);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi/lb.h"
 #include "lib/lb/lb.h"
 #include "tests/lib/t.h"
 
@@ -221,5 +222,19 @@ static void test_same(void)
 	}
 }
 
+/* Every datapath counter has its own name (the API's and the metrics' keys). */
+static void test_stat_names(void)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < LB_STAT_MAX; i++) {
+		ASSERT_TRUE(strcmp(lb_stat_name(i), "unknown") != 0, "named");
+		for (j = 0; j < i; j++)
+			ASSERT_TRUE(strcmp(lb_stat_name(i), lb_stat_name(j)) != 0, lb_stat_name(i));
+	}
+	ASSERT_STREQ(lb_stat_name(LB_STAT_MAX), "unknown", "past the end");
+	ASSERT_STREQ(lb_stat_name(LB_STAT_DROP_NO_BACKEND), "drop_no_backend", "one by name");
+}
+
 T_MAIN(T_CASE(test_good), T_CASE(test_bad), T_CASE(test_round_trip), T_CASE(test_format_short),
-       T_CASE(test_same))
+       T_CASE(test_same), T_CASE(test_stat_names))
