@@ -381,8 +381,9 @@ for p in sorted(ans):
 # 20000-29999, to VIP:9000) are sent before and after `lb add`, and the answer's name says which
 # backend each reached. The second pass must be new flows (lb_ct pins the first pass's to their
 # backends): with flow_timeout = 2s the daemon forgets them while they are idle, and the second
-# pass starts once `lb list` counts no flow of the service. The 5-tuples are the same, so is the
-# datapath's hash (its seed is kept in the pinned lb_config), and only the table differs.
+# pass starts once `lb list` counts no flow of the service and the pinned lb_ct holds no entry.
+# The 5-tuples are the same, so is the datapath's hash (its seed is kept in the pinned
+# lb_config): only the table differs.
 udp_suite() {
 	local b moved to_b4 n1 n2
 	{
@@ -400,8 +401,14 @@ udp_suite() {
 	check "flows10k/first_pass_all_answered" test "$n1" -eq 10000
 	check "flows10k/first_pass_three_backends" test "$(cut -d' ' -f2 "$TMP/pass1" | sort -u | tr '\n' ' ')" = "b1 b2 b3 "
 	cg lb add dns 10.10.2.5:9000 >/dev/null
+	# The GC's count first (lb list says 0 until the GC has counted), then the map itself: the
+	# second pass must find no lb_ct entry of the first.
+	counted() { [ "$(svc_field dns '[.backends[].flows] | add')" -gt 0 ]; }
 	no_flows() { [ "$(svc_field dns '[.backends[].flows] | add')" = 0 ]; }
+	ct_empty() { [ "$(bpftool map dump pinned "/sys/fs/bpf/capgate/lb$$/lb_ct" -j | jq length)" = 0 ]; }
+	poll 10 counted || true
 	check "flows10k/first_pass_forgotten" poll 30 no_flows
+	check "flows10k/first_pass_gone_from_lb_ct" poll 10 ct_empty
 	nsx $LB_CL python3 -c "$UDP_PROBE" $LB_VIP 9000 10.10.1.2 20000 10000 >"$TMP/pass2"
 	n2=$(wc -l <"$TMP/pass2")
 	check "flows10k/second_pass_all_answered" test "$n2" -eq 10000
