@@ -471,6 +471,7 @@ tunnel_suite() {
 				out_of_scope: .reasons.drop_out_of_scope.packets, rp: .auth.return_path}'
 			cg -j session list | jq -c '.[0] | {address, scopes, mode}'
 			lbj | jq -c '.services[0].backends[] | {address, new_flows, packets}'
+			lbj | jq -c '.datapath'
 		} >&2 || true
 		check "tunnel/$dev/vip_balanced" all_answered "$TMP/tun.$dev" 60 b1 b2 b3
 		stop $agent
