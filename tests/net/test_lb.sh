@@ -73,7 +73,10 @@ all_answered() {
 	local file=$1 n=$2 name
 	shift 2
 	echo "answers: $(sort "$file" | uniq -c | tr '\n' ' ')" >&2
-	[ "$(wc -l <"$file")" -eq "$n" ] || return 1
+	if [ "$(wc -l <"$file")" -ne "$n" ]; then
+		echo "datapath: $(lbj | jq -c .datapath)" >&2 || true
+		return 1
+	fi
 	for name in "$@"; do
 		[ "$(count "$name" "$file")" -gt 0 ] || return 1
 	done
