@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The L4 balancer (docs/lb.md, "Datapath"): TC ingress. A packet to a VIP
- * is rewritten to its flow's backend (lb_ct, or a new flow picked through the
- * service's Maglev table), a reply from a backend back to the VIP (lb_rev).
- * Everything else passes untouched.
+ * The L4 balancer (docs/lb.md, "Datapath"): TC ingress, tc_lb on Ethernet
+ * devices and tc_lb_l3 on a TUN. A packet to a VIP is rewritten to its
+ * flow's backend (lb_ct, or a new flow picked through the service's Maglev
+ * table; nat = full rewrites its source too), a reply from a backend back
+ * to the VIP (lb_rev), an ICMP error about a flow with its quote; the
+ * rewritten packet leaves through the FIB and bpf_redirect_neigh or the
+ * stack. A SYN without a healthy backend is answered with a RST. Everything
+ * else passes untouched.
  */
 #include <linux/bpf.h>
 #include <linux/errno.h>
@@ -30,6 +34,7 @@
 #define LB_SLOT_EMPTY 0xffffffffU
 #define LB_NSEC_PER_SEC 1000000000ULL
 
+/* 0 -> struct lb_config; the daemon writes it, the program reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -37,6 +42,7 @@ struct {
 	__type(value, struct lb_config);
 } lb_config SEC(".maps");
 
+/* (VIP, port, proto) -> service and NAT mode; the daemon writes, the program reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LB_VIPS_MAX);
@@ -44,6 +50,7 @@ struct {
 	__type(value, struct lb_vip_val);
 } lb_vips SEC(".maps");
 
+/* backend slot -> address, port, snat range, state; the daemon writes, the program reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LB_BACKENDS_MAX);
@@ -58,6 +65,7 @@ struct lb_ring {
 	__type(value, __u32);
 };
 
+/* service -> its Maglev table (slot -> backend), swapped whole by the daemon. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, LB_SERVICES_MAX);
@@ -65,6 +73,7 @@ struct {
 	__array(values, struct lb_ring);
 } lb_rings SEC(".maps");
 
+/* client -> VIP tuple -> the forward half; the program inserts, the daemon expires. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LB_FLOWS_MAX);
@@ -72,6 +81,7 @@ struct {
 	__type(value, struct lb_ct_val);
 } lb_ct SEC(".maps");
 
+/* backend -> client|snat tuple -> the whole flow; the program inserts, the daemon expires. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LB_FLOWS_MAX);
@@ -79,6 +89,7 @@ struct {
 	__type(value, struct lb_rev_val);
 } lb_rev SEC(".maps");
 
+/* enum lb_stat -> packets, bytes; the program counts, the daemon sums the CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_STAT_MAX);
@@ -86,6 +97,7 @@ struct {
 	__type(value, struct cg_counter);
 } lb_stats SEC(".maps");
 
+/* backend slot -> packets, bytes, new flows; the program counts, the daemon reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_BACKENDS_MAX);
@@ -93,6 +105,7 @@ struct {
 	__type(value, struct lb_be_counter);
 } lb_be_stats SEC(".maps");
 
+/* service -> refusals (no backend, flows full); the program counts, the daemon reads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_SERVICES_MAX);
@@ -226,48 +239,112 @@ static __always_inline int lb_parse(struct __sk_buff *skb, struct lb_pkt *p, con
 	return 0;
 }
 
+/* One's complement sum of 32-bit words (RFC 1071), carries folded back in. */
+static __always_inline __u32 lb_csum_add(__u32 sum, __u32 w)
+{
+	sum += w;
+	return sum + (sum < w);
+}
+
+/* @sum folded to 16 bits (not inverted). */
+static __always_inline __u16 lb_csum_fold16(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)((sum & 0xffff) + (sum >> 16));
+}
+
+/* Two checksum values equal in one's complement (0x0000 and 0xffff are both zero). */
+static __always_inline int lb_csum_eq(__u16 a, __u16 b)
+{
+	return a == b || (__u16)(a + 1) + (__u16)(b + 1) == 1;
+}
+
 /*
  * Rewrite both addresses to @src and @dst (16-byte form; pass the tuple's own
- * for one that stays) and both ports (network order), with incremental
- * checksums: the IPv4 header's, and the L4 one, the addresses through the
- * pseudo header (BPF_F_PSEUDO_HDR: right for CHECKSUM_PARTIAL too, where the
- * field holds the pseudo header's sum only) and the ports without it.
+ * for one that stays) and both ports (network order). The hot path, so the
+ * header is written directly and the IPv4 header checksum computed here
+ * (RFC 1624: HC' = ~(~HC + ~m + m'), the words as the packet holds them).
+ * The L4 checksum goes through bpf_l4_csum_replace, which knows what the
+ * field holds: the addresses through the pseudo header (BPF_F_PSEUDO_HDR:
+ * for CHECKSUM_PARTIAL the field is the pseudo header's sum only), the
+ * ports without it.
  */
 static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt *p,
-				      const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport)
+				      const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport,
+				      const bool l3)
 {
-	__u32 oldp = (__u32)p->t.sport | (__u32)p->t.dport << 16;
-	__u32 newp = (__u32)sport | (__u32)dport << 16;
-	__u8 na[32];
-	__s64 diff;
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 newp = (__u32)sport | (__u32)dport << 16, oldp, d = 0;
+	__u16 *csum, f0;
+	__u32 *ports;
+	int i;
 
 	if (p->v6) {
-		__builtin_memcpy(na, src, 16);
-		__builtin_memcpy(na + 16, dst, 16);
-		/* lb_tuple's src and dst are contiguous: the packet's 32 bytes. */
-		diff = bpf_csum_diff((__be32 *)p->t.src, 32, (__be32 *)na, 32, 0);
-		if (diff < 0 ||
-		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
-		    bpf_skb_store_bytes(skb, p->l3 + 8, na, 32, 0))
-			return -1;
-	} else {
-		__be32 oa[2];
+		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
+		const __u32 *ns = (const __u32 *)src, *nd = (const __u32 *)dst;
+		__u32 *a;
 
-		__builtin_memcpy(&oa[0], &p->t.src[12], 4);
-		__builtin_memcpy(&oa[1], &p->t.dst[12], 4);
-		__builtin_memcpy(na, src + 12, 4);
-		__builtin_memcpy(na + 4, dst + 12, 4);
-		diff = bpf_csum_diff(oa, 8, (__be32 *)na, 8, 0);
-		if (diff < 0 || bpf_l3_csum_replace(skb, p->l3 + 10, 0, diff, 0) ||
-		    bpf_l4_csum_replace(skb, p->csum, 0, diff, BPF_F_PSEUDO_HDR | p->l4_flags) ||
-		    bpf_skb_store_bytes(skb, p->l3 + 12, na, 8, 0))
+		if ((void *)(ip6 + 1) > end)
 			return -1;
+		a = (__u32 *)&ip6->saddr;
+#pragma unroll
+		for (i = 0; i < 4; i++) {
+			d = lb_csum_add(lb_csum_add(d, ~a[i]), ns[i]);
+			d = lb_csum_add(lb_csum_add(d, ~a[i + 4]), nd[i]);
+			a[i] = ns[i];
+			a[i + 4] = nd[i];
+		}
+	} else {
+		struct iphdr *ip = data + LB_L3_OFF(l3);
+		__u32 ns, nd;
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		__builtin_memcpy(&ns, src + 12, 4);
+		__builtin_memcpy(&nd, dst + 12, 4);
+		d = lb_csum_add(lb_csum_add(d, ~ip->saddr), ns);
+		d = lb_csum_add(lb_csum_add(d, ~ip->daddr), nd);
+		ip->check = ~lb_csum_fold16(lb_csum_add(d, (__u16)~ip->check));
+		ip->saddr = ns;
+		ip->daddr = nd;
 	}
+	ports = data + (p->l4 & 0xff);
+	csum = data + (p->csum & 0xff);
+	if ((void *)(ports + 1) > end || (void *)(csum + 1) > end)
+		return -1;
+	oldp = *ports;
+	*ports = newp;
+	f0 = *csum;
+	if (bpf_l4_csum_replace(skb, p->csum, 0, d, BPF_F_PSEUDO_HDR | p->l4_flags))
+		return -1;
 	if (oldp == newp)
 		return 0;
+	/*
+	 * The ports stay out of a CHECKSUM_PARTIAL field and go into any other.
+	 * Which one the helper saw shows in what it made of the field: f0 + d
+	 * (partial: the pseudo header's sum) or ~(~f0 + d). The two differ
+	 * unless d is 0 (mod 0xffff), so the port change is folded in here, a
+	 * helper call saved; when they cannot be told apart, or for UDP over
+	 * IPv4 (the zero checksum's rules), the helper does it.
+	 */
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	csum = data + (p->csum & 0xff);
+	if (!p->l4_flags && lb_csum_fold16(d) != 0xffff && lb_csum_fold16(d) &&
+	    (void *)(csum + 1) <= end) {
+		__u16 f1 = *csum;
+
+		if (lb_csum_eq(f1, lb_csum_fold16(lb_csum_add(d, f0))))
+			return 0; /* partial */
+		if (lb_csum_eq(f1, ~lb_csum_fold16(lb_csum_add(d, (__u16)~f0)))) {
+			*csum = ~lb_csum_fold16(lb_csum_add(lb_csum_add(~oldp, newp), (__u16)~f1));
+			return 0;
+		}
+	}
 	if (bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
 		return -1;
-	return bpf_skb_store_bytes(skb, p->l4, &newp, sizeof(newp), 0);
+	return 0;
 }
 
 /* A fast mix of the 5-tuple (murmur3's finalizer over its words), seeded. */
@@ -466,6 +543,15 @@ static __always_inline int lb_xmit(struct __sk_buff *skb, const struct lb_pkt *p
 		goto stack;
 	fib.ifindex = skb->ingress_ifindex;
 	fib.l4_protocol = p->t.proto;
+	if (p->t.proto != IPPROTO_ICMP && p->t.proto != IPPROTO_ICMPV6) {
+		/* The rewritten ports, for FIB rules that match them. */
+		__be16 *ports = data + (p->l4 & 0xff);
+
+		if ((void *)(ports + 2) > end)
+			goto stack;
+		fib.sport = ports[0];
+		fib.dport = ports[1];
+	}
 	if (!p->v6) {
 		struct iphdr *ip = data + LB_L3_OFF(l3);
 
@@ -536,16 +622,6 @@ bad:
 	return TC_ACT_SHOT;
 }
 
-/* The folded, inverted Internet checksum of a 32-bit partial sum. */
-static __always_inline __u16 lb_csum_fold(__s64 sum)
-{
-	__u32 s = (__u32)sum;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)~s;
-}
-
 struct lb_rst4 {
 	struct iphdr ip;
 	struct tcphdr th;
@@ -609,12 +685,12 @@ static __always_inline int lb_refuse(struct __sk_buff *skb, const struct lb_pkt 
 		r4.ip.saddr = ip->daddr;
 		r4.ip.daddr = ip->saddr;
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.ip, sizeof(r4.ip), 0);
-		r4.ip.check = lb_csum_fold(sum);
+		r4.ip.check = (__u16)~lb_csum_fold16(sum);
 		/* Pseudo header: the addresses, then zero, protocol and TCP length as one word. */
 		sum = bpf_csum_diff(NULL, 0, &r4.ip.saddr, 8,
 				    bpf_htonl(IPPROTO_TCP << 16 | sizeof(struct tcphdr)));
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r4.th, sizeof(r4.th), sum);
-		r4.th.check = lb_csum_fold(sum);
+		r4.th.check = (__u16)~lb_csum_fold16(sum);
 		hlen = sizeof(r4);
 	} else {
 		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
@@ -632,7 +708,7 @@ static __always_inline int lb_refuse(struct __sk_buff *skb, const struct lb_pkt 
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.ip.saddr, 32,
 				    bpf_htonl(sizeof(struct tcphdr)) + bpf_htonl(IPPROTO_TCP));
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&r6.th, sizeof(r6.th), sum);
-		r6.th.check = lb_csum_fold(sum);
+		r6.th.check = (__u16)~lb_csum_fold16(sum);
 		hlen = sizeof(r6);
 	}
 	if (bpf_skb_change_tail(skb, LB_L3_OFF(l3) + hlen, 0))
@@ -667,8 +743,7 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 	if (!ct) {
 		stat = lb_new_flow(p, vip, cfg, syn, now, &slot, &nct);
 		if (stat == LB_STAT_NO_FLOW) {
-			/* A stray segment, or a flow whose table slot moved: the stack answers it.
-			 */
+			/* A stray segment, or a flow whose slot moved: the stack answers. */
 			lb_count(stat, p->len);
 			return TC_ACT_OK;
 		}
@@ -698,9 +773,9 @@ static __always_inline int lb_forward(struct __sk_buff *skb, struct lb_pkt *p,
 		ct->flags |= lb_tcp_bits(p, 1);
 	}
 	if (ct->nat == LB_NAT_FULL ? lb_rewrite(skb, p, ct->snat, be->addr, ct->snat_port,
-						be->port ? be->port : p->t.dport)
+						be->port ? be->port : p->t.dport, l3)
 				   : lb_rewrite(skb, p, p->t.src, be->addr, p->t.sport,
-						be->port ? be->port : p->t.dport)) {
+						be->port ? be->port : p->t.dport, l3)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}
@@ -720,8 +795,9 @@ static __always_inline int lb_reverse(struct __sk_buff *skb, struct lb_pkt *p,
 		rv->last_ns = now;
 		rv->flags |= bits;
 	}
-	if (rv->nat == LB_NAT_FULL ? lb_rewrite(skb, p, rv->vip, rv->client, rv->vport, rv->cport)
-				   : lb_rewrite(skb, p, rv->vip, p->t.dst, rv->vport, p->t.dport)) {
+	if (rv->nat == LB_NAT_FULL
+		    ? lb_rewrite(skb, p, rv->vip, rv->client, rv->vport, rv->cport, l3)
+		    : lb_rewrite(skb, p, rv->vip, p->t.dst, rv->vport, p->t.dport, l3)) {
 		lb_count(LB_STAT_DROP_MALFORMED, p->len);
 		return TC_ACT_SHOT;
 	}
