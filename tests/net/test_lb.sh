@@ -431,7 +431,7 @@ udp_suite() {
 }
 
 # 12. A capability session reaches the VIP through the tunnel (default drop: not without it),
-# in integrity mode (dev1) and encrypted (dev2).
+# in integrity mode (dev1) and encrypted (dev2); then an [open] port reaches it.
 tunnel_suite() {
 	local dev mode agent
 	pki_devices "$TMP/pki" dev1@sensor dev2@sensor
@@ -480,6 +480,14 @@ tunnel_suite() {
 		stop $agent
 		poll 10 has_sessions 0 || true
 	done
+	# The VIP is one of the gateway's own addresses: [open] tcp = 80 (to the gateway, its
+	# default) reaches it without a session.
+	stop "$GWPID" TERM
+	printf '\n[open]\ntcp = 80\n' >>"$TMP/gw.ini"
+	start_gw
+	poll 10 ups_are web 3 || true
+	lb_names 30 >"$TMP/open"
+	check "open/vip_counts_as_the_gateways_own" all_answered "$TMP/open" 30 b1 b2 b3
 	stop "$GWPID" TERM
 }
 
