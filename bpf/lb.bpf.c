@@ -275,11 +275,13 @@ static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
-	__u32 newp = (__u32)sport | (__u32)dport << 16, oldp, d = 0;
-	__u16 *csum, f0;
+	__u32 newp = (__u32)sport | (__u32)dport << 16, oldp, d = 0, ps;
+	__u16 *csum, f0, f1;
 	__u32 *ports;
 	int i;
 
+	/* ps: the old pseudo header's sum (proto, L4 length, then the addresses below). */
+	ps = bpf_htons(p->t.proto);
 	if (p->v6) {
 		struct ipv6hdr *ip6 = data + LB_L3_OFF(l3);
 		const __u32 *ns = (const __u32 *)src, *nd = (const __u32 *)dst;
@@ -287,9 +289,11 @@ static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt
 
 		if ((void *)(ip6 + 1) > end)
 			return -1;
+		ps = lb_csum_add(ps, ip6->payload_len);
 		a = (__u32 *)&ip6->saddr;
 #pragma unroll
 		for (i = 0; i < 4; i++) {
+			ps = lb_csum_add(lb_csum_add(ps, a[i]), a[i + 4]);
 			d = lb_csum_add(lb_csum_add(d, ~a[i]), ns[i]);
 			d = lb_csum_add(lb_csum_add(d, ~a[i + 4]), nd[i]);
 			a[i] = ns[i];
@@ -303,6 +307,8 @@ static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt
 			return -1;
 		__builtin_memcpy(&ns, src + 12, 4);
 		__builtin_memcpy(&nd, dst + 12, 4);
+		ps = lb_csum_add(lb_csum_add(ps, ip->saddr), ip->daddr);
+		ps = lb_csum_add(ps, bpf_htons(bpf_ntohs(ip->tot_len) - (__u16)(ip->ihl * 4)));
 		d = lb_csum_add(lb_csum_add(d, ~ip->saddr), ns);
 		d = lb_csum_add(lb_csum_add(d, ~ip->daddr), nd);
 		ip->check = ~lb_csum_fold16(lb_csum_add(d, (__u16)~ip->check));
@@ -318,8 +324,6 @@ static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt
 	f0 = *csum;
 	if (bpf_l4_csum_replace(skb, p->csum, 0, d, BPF_F_PSEUDO_HDR | p->l4_flags))
 		return -1;
-	if (oldp == newp)
-		return 0;
 	/*
 	 * The ports stay out of a CHECKSUM_PARTIAL field and go into any other.
 	 * Which one the helper saw shows in what it made of the field: f0 + d
@@ -327,21 +331,34 @@ static __always_inline int lb_rewrite(struct __sk_buff *skb, const struct lb_pkt
 	 * unless d is 0 (mod 0xffff), so the port change is folded in here, a
 	 * helper call saved; when they cannot be told apart, or for UDP over
 	 * IPv4 (the zero checksum's rules), the helper does it.
+	 *
+	 * A partial update of a field that did not hold the old pseudo header's
+	 * sum is a stale CHECKSUM_PARTIAL: the skb kept the state of a header
+	 * stripped in front of this one (an integrity tunnel's outer UDP,
+	 * decapsulated in XDP), while its field holds a whole checksum. That
+	 * field gets a whole checksum's update, ports included.
 	 */
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
 	csum = data + (p->csum & 0xff);
 	if (!p->l4_flags && lb_csum_fold16(d) != 0xffff && lb_csum_fold16(d) &&
 	    (void *)(csum + 1) <= end) {
-		__u16 f1 = *csum;
-
-		if (lb_csum_eq(f1, lb_csum_fold16(lb_csum_add(d, f0))))
-			return 0; /* partial */
-		if (lb_csum_eq(f1, ~lb_csum_fold16(lb_csum_add(d, (__u16)~f0)))) {
-			*csum = ~lb_csum_fold16(lb_csum_add(lb_csum_add(~oldp, newp), (__u16)~f1));
-			return 0;
+		f1 = *csum;
+		if (lb_csum_eq(f1, lb_csum_fold16(lb_csum_add(d, f0)))) {
+			if (lb_csum_eq(f0, lb_csum_fold16(ps)))
+				return 0; /* partial: the ports are not in it */
+			f1 = ~lb_csum_fold16(lb_csum_add(d, (__u16)~f0));
+			*csum = f1; /* stale partial: a whole checksum, the ports below */
+		} else if (!lb_csum_eq(f1, ~lb_csum_fold16(lb_csum_add(d, (__u16)~f0)))) {
+			goto helper;
 		}
+		if (oldp != newp)
+			*csum = ~lb_csum_fold16(lb_csum_add(lb_csum_add(~oldp, newp), (__u16)~f1));
+		return 0;
 	}
+helper:
+	if (oldp == newp)
+		return 0;
 	if (bpf_l4_csum_replace(skb, p->csum, oldp, newp, sizeof(newp) | p->l4_flags))
 		return -1;
 	return 0;

@@ -285,6 +285,11 @@ static bool slot_taken(const struct gw_lb *lb, const struct gw_lb_svc *next, siz
 
 	if (lb->removed[slot] || lb->adopt[slot])
 		return true;
+	/* Every slot in use now, also of the services later in next that are not built yet. */
+	for (i = 0; i < lb->nsvc; i++)
+		for (j = 0; j < lb->svc[i].n; j++)
+			if (lb->svc[i].be[j].slot == slot)
+				return true;
 	for (i = 0; i < nnext; i++)
 		for (j = 0; j < next[i].n; j++)
 			if (next[i].be[j].slot == slot)
