@@ -118,6 +118,28 @@ running() {
 	kill -0 "$1" 2>/dev/null
 }
 
+# from_ports LO: a request from each client port LO..LO+39 in turn, "PORT NAME" a line (NAME
+# empty when it failed). The backend closes first, so the client may use the port again at once.
+from_ports() {
+	local p
+	for p in $(seq "$1" $(($1 + 39))); do
+		echo "$p $(nsx $LB_CL curl -s -m 1 --local-port "$p" -H 'Connection: close' \
+			"http://$LB_VIP/" || true)"
+	done
+}
+# new_flows_on_reuse NAME: NAME (drained between the two rounds of from_ports) answered some
+# ports before and none after: a SYN on the 5-tuple of a closed flow is a new flow. (A reused
+# 5-tuple can fail at a backend that still holds it in TIME-WAIT, directly too: at least 30 of
+# 40 answers are asked for, not all.)
+new_flows_on_reuse() {
+	local before after answered
+	before=$(awk -v n="$1" '$2 == n' "$TMP/reuse.before" | wc -l)
+	after=$(awk -v n="$1" '$2 == n' "$TMP/reuse.after" | wc -l)
+	answered=$(awk 'NF == 2' "$TMP/reuse.after" | wc -l)
+	echo "$1 answered $before of 40 before, $after after; $answered answered after" >&2
+	[ "$before" -gt 0 ] && [ "$after" -eq 0 ] && [ "$answered" -ge 30 ]
+}
+
 # connect_refused: a TCP connect to the VIP fails at once with "connection refused" (curl exit 7,
 # under 1 s), not with a timeout
 connect_refused() {
@@ -234,7 +256,10 @@ dnat_suite() {
 	# 6. Drain: b1 keeps its transfer, gets no new request; undrained, it gets requests again.
 	check "drain/transfer_on_b1" transfer_to b1 $BIG
 	x=$XFER p=$XPORT
+	from_ports 13000 >"$TMP/reuse.before"
 	cg lb drain web $B1 >/dev/null
+	from_ports 13000 >"$TMP/reuse.after"
+	check "drain/reused_client_port_is_a_new_flow" new_flows_on_reuse b1
 	check "drain/state_draining" state_is web $B1 draining
 	lb_names 300 >"$TMP/drain"
 	check "drain/no_new_flow" all_answered "$TMP/drain" 300 b2 b3
