@@ -107,6 +107,7 @@ services = web
 EOF
 sed 's/^/    | /' "$TMP/gateway.ini"
 bg $GW "$CAPGATE" gateway --config "$TMP/gateway.ini" 2>"$TMP/gateway.log"
+GWPID=$BG_PID
 api_up() { cg -j stats >/dev/null 2>&1; }
 poll 15 api_up
 say "gateway up: $(cg -j stats | jq -r '"XDP in \(.xdp_mode) mode on \(.interface), default \(.default)"')"
@@ -229,6 +230,59 @@ denied_revoked() { [ "$(cg -j stats | jq -r '.auth.denied_revoked + .auth.spa.re
 poll 15 denied_revoked || true
 say "its agent keeps trying: refused as revoked $(cg -j stats | jq -r '.auth.denied_revoked + .auth.spa.revoked') time(s) (SPA and TLS)"
 stop "$AGENT"
+
+step "Load balancing: three web servers behind one virtual address, 10.10.2.100"
+declare -A WEB
+for i in 1 2 3; do
+	ip -n $SRV addr add 10.10.2.1$i/24 dev eth0
+	mkdir -p "$TMP/web$i"
+	echo "web$i" >"$TMP/web$i/index.html"
+	bg $SRV python3 -m http.server --directory "$TMP/web$i" --bind 10.10.2.1$i 80 >/dev/null 2>&1
+	WEB[$i]=$BG_PID
+done
+for i in 1 2 3; do
+	poll 10 nsx $SRV curl -sf -m 1 -o /dev/null http://10.10.2.1$i/
+done
+say "web1, web2, web3 listen on 10.10.2.11, .12, .13; the operator adds a balanced service:"
+sed -i '/^internal = /a lb_interfaces = int0' "$TMP/gateway.ini"
+cat >>"$TMP/gateway.ini" <<EOF
+
+[open]
+tcp = 80
+
+[service lb]
+proto = tcp
+address = 10.10.2.100
+ports = 80
+backends = 10.10.2.11:80 10.10.2.12:80 10.10.2.13:80
+health = http GET /
+health_interval = 500ms
+nat = dnat
+EOF
+say "(in [gateway]: lb_interfaces = int0, the balancer also runs where the servers answer)"
+sed -n '/^\[open\]/,$p' "$TMP/gateway.ini" | sed 's/^/    | /'
+say "([open] tcp = 80 reaches the VIP: it counts as one of the gateway's own addresses)"
+stop "$GWPID"
+bg $GW "$CAPGATE" gateway --config "$TMP/gateway.ini" 2>>"$TMP/gateway.log"
+GWPID=$BG_PID
+poll 15 api_up
+# lb_backends: "ADDRESS STATE" of each backend of [service lb]
+lb_backends() { cg -j lb list | jq -r '.services[] | select(.name == "lb") | .backends[] | "\(.address) \(.state)"'; }
+lb_ups() { [ "$(lb_backends | grep -c ' up$')" = "$1" ]; }
+poll 10 lb_ups 3 || true
+cg lb list | sed 's/^/    | /'
+# spread: 60 requests over new connections, the answering servers counted
+spread() {
+	nsx $CL curl -s -m 2 "http://10.10.2.100/?[1-60]" 2>/dev/null | sort | uniq -c |
+		awk '{ printf "%s x%s  ", $2, $1 } END { print "" }'
+}
+say "60 requests to http://10.10.2.100/, each on a new connection: $(spread)"
+say "web2 dies (its server process is killed)"
+stop "${WEB[2]}"
+web2_down() { lb_backends | grep -qx '10.10.2.12:80 down'; }
+poll 10 web2_down || true
+say "the health checks took it out: $(lb_backends | tr '\n' ' ')"
+say "60 requests again: $(spread)"
 
 step "What the gate counted"
 cg stats | sed 's/^/    | /'
