@@ -230,3 +230,17 @@ int json_opt(int val, const char *arg, void *ctx)
 	}
 	return -1;
 }
+
+int json_opts_verb(int argc, char ***argv, const char *usage, struct json_opts *o, int *n,
+		   const char **verb)
+{
+	int err = opts_parse(argc, *argv, usage, json_opts_table,
+			     sizeof(json_opts_table) / sizeof(json_opts_table[0]), json_opt, o);
+
+	if (err)
+		return err == 1 ? 0 : 2;
+	*argv += optind;
+	*n = argc - optind;
+	*verb = *n > 0 ? (*argv)[0] : "";
+	return -1;
+}

@@ -34,6 +34,14 @@ extern const struct cg_opt json_opts_table[1];
 int json_opt(int val, const char *arg, void *ctx);
 
 /*
+ * The options of such a subcommand (usage for --help and errors), then its
+ * words: *argv moves to the first word, *n counts them, *verb is the first
+ * ("" for none). Returns -1 to go on, else the exit code (0 after --help, 2).
+ */
+int json_opts_verb(int argc, char ***argv, const char *usage, struct json_opts *o, int *n,
+		   const char **verb);
+
+/*
  * GET path for a listing: with json, prints the API's JSON as is and returns
  * 0 with *out NULL; else *out is the body, checked to be of type. Returns the
  * exit code (0 or 1, the reason printed).

@@ -64,13 +64,9 @@ int cmd_session(int argc, char **argv, const struct cg_global *g)
 	const char *verb;
 	int n, err;
 
-	err = opts_parse(argc, argv, SESSION_USAGE, json_opts_table,
-			 sizeof(json_opts_table) / sizeof(json_opts_table[0]), json_opt, &o);
-	if (err)
-		return err == 1 ? 0 : 2;
-	argv += optind;
-	n = argc - optind;
-	verb = n > 0 ? argv[0] : "";
+	err = json_opts_verb(argc, &argv, SESSION_USAGE, &o, &n, &verb);
+	if (err >= 0)
+		return err;
 	if (!strcmp(verb, "list") && n == 1)
 		return session_list(g, &o);
 	if (!strcmp(verb, "revoke") && n == 2)
