@@ -15,13 +15,9 @@ enum {
 	DNS_T_A = 1,
 	DNS_T_NS = 2,
 	DNS_T_CNAME = 5,
-	DNS_T_SOA = 6,
 	DNS_T_PTR = 12,
 	DNS_T_MX = 15,
-	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
-	DNS_T_SRV = 33,
-	DNS_T_HTTPS = 65,
 };
 
 struct dns_tcp {
@@ -52,23 +48,44 @@ const char *dns_outcome_str(enum dns_outcome oc)
 
 const char *dns_type_str(uint16_t type, char buf[DNS_TYPE_STR_MAX])
 {
-	static const struct {
-		uint16_t type;
-		const char *name;
-	} types[] = {
-		{ DNS_T_A, "A" },	  { DNS_T_AAAA, "AAAA" }, { DNS_T_MX, "MX" },
-		{ DNS_T_CNAME, "CNAME" }, { DNS_T_TXT, "TXT" },	  { DNS_T_PTR, "PTR" },
-		{ DNS_T_NS, "NS" },	  { DNS_T_SOA, "SOA" },	  { DNS_T_SRV, "SRV" },
-		{ DNS_T_HTTPS, "HTTPS" },
+	/*
+	 * The IANA "Resource Record (RR) TYPEs" registry (DNS parameters,
+	 * 2025), data types, QTYPEs and meta-types alike; 255 is "ANY" as dig
+	 * and tshark print the registry's "*".
+	 */
+	static const char *const names[] = {
+		[1] = "A",	   [2] = "NS",	    [3] = "MD",		 [4] = "MF",
+		[5] = "CNAME",	   [6] = "SOA",	    [7] = "MB",		 [8] = "MG",
+		[9] = "MR",	   [10] = "NULL",   [11] = "WKS",	 [12] = "PTR",
+		[13] = "HINFO",	   [14] = "MINFO",  [15] = "MX",	 [16] = "TXT",
+		[17] = "RP",	   [18] = "AFSDB",  [19] = "X25",	 [20] = "ISDN",
+		[21] = "RT",	   [22] = "NSAP",   [23] = "NSAP-PTR",	 [24] = "SIG",
+		[25] = "KEY",	   [26] = "PX",	    [27] = "GPOS",	 [28] = "AAAA",
+		[29] = "LOC",	   [30] = "NXT",    [31] = "EID",	 [32] = "NIMLOC",
+		[33] = "SRV",	   [34] = "ATMA",   [35] = "NAPTR",	 [36] = "KX",
+		[37] = "CERT",	   [38] = "A6",	    [39] = "DNAME",	 [40] = "SINK",
+		[41] = "OPT",	   [42] = "APL",    [43] = "DS",	 [44] = "SSHFP",
+		[45] = "IPSECKEY", [46] = "RRSIG",  [47] = "NSEC",	 [48] = "DNSKEY",
+		[49] = "DHCID",	   [50] = "NSEC3",  [51] = "NSEC3PARAM", [52] = "TLSA",
+		[53] = "SMIMEA",   [55] = "HIP",    [56] = "NINFO",	 [57] = "RKEY",
+		[58] = "TALINK",   [59] = "CDS",    [60] = "CDNSKEY",	 [61] = "OPENPGPKEY",
+		[62] = "CSYNC",	   [63] = "ZONEMD", [64] = "SVCB",	 [65] = "HTTPS",
+		[66] = "DSYNC",	   [67] = "HHIT",   [68] = "BRID",	 [99] = "SPF",
+		[100] = "UINFO",   [101] = "UID",   [102] = "GID",	 [103] = "UNSPEC",
+		[104] = "NID",	   [105] = "L32",   [106] = "L64",	 [107] = "LP",
+		[108] = "EUI48",   [109] = "EUI64", [128] = "NXNAME",	 [249] = "TKEY",
+		[250] = "TSIG",	   [251] = "IXFR",  [252] = "AXFR",	 [253] = "MAILB",
+		[254] = "MAILA",   [255] = "ANY",   [256] = "URI",	 [257] = "CAA",
+		[258] = "AVC",	   [259] = "DOA",   [260] = "AMTRELAY",	 [261] = "RESINFO",
+		[262] = "WALLET",  [263] = "CLA",   [264] = "IPN",
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (types[i].type == type) {
-			snprintf(buf, DNS_TYPE_STR_MAX, "%s", types[i].name);
-			return buf;
-		}
-	}
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	if (type == 32768)
+		return "TA";
+	if (type == 32769)
+		return "DLV";
 	snprintf(buf, DNS_TYPE_STR_MAX, "TYPE%u", type);
 	return buf;
 }
@@ -220,6 +237,12 @@ enum dns_outcome dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
 	enum dns_outcome oc;
 	struct rd m, r;
 
+	out->has_question = false;
+	out->truncated = false;
+	out->qtype = 0;
+	out->name[0] = '\0';
+	out->nanswers = 0;
+	out->answers_dropped = 0;
 	rd_init(&m, msg, len);
 	r = m;
 	/* header: id, flags (QR opcode AA TC RD RA Z RCODE), qd/an/ns/ar counts */
@@ -231,11 +254,6 @@ enum dns_outcome dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
 	out->qr = flags >> 15;
 	out->opcode = (flags >> 11) & 0xf;
 	out->rcode = flags & 0xf;
-	out->has_question = false;
-	out->qtype = 0;
-	out->name[0] = '\0';
-	out->nanswers = 0;
-	out->answers_dropped = 0;
 	/* the first question is kept, the others are only validated */
 	if (out->qdcount) {
 		if ((oc = read_name(&m, &r, out->name))) {
@@ -257,6 +275,12 @@ enum dns_outcome dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
 			return oc;
 	}
 	return DNS_OK;
+}
+
+bool dns_reportable(enum dns_outcome oc, struct dns_msg *msg)
+{
+	msg->truncated = oc != DNS_OK;
+	return oc == DNS_OK || (oc != DNS_GAP && msg->has_question);
 }
 
 struct dns_tcp *dns_tcp_new(dns_msg_fn cb, void *ctx)
@@ -299,7 +323,7 @@ static int deliver(struct dns_tcp *t, const uint8_t *p, size_t n)
 		return -ENOMEM;
 	}
 	oc = dns_parse(p, n, m);
-	t->cb(t->ctx, oc, oc == DNS_OK ? m : NULL);
+	t->cb(t->ctx, oc, dns_reportable(oc, m) ? m : NULL);
 	free(m);
 	return 0;
 }

@@ -22,6 +22,12 @@ struct dns_msg {
 	uint8_t qr, opcode, rcode;
 	uint16_t qdcount, ancount;
 	bool has_question; /* qdcount > 0: name and qtype are the first question's */
+	/*
+	 * Set by the caller, not by dns_parse(): the message ended or went bad
+	 * after its first question (cut by the snap length, or malformed), and
+	 * what parsed before that is reported (as tshark and Zeek do).
+	 */
+	bool truncated;
 	uint16_t qtype;
 	char name[DNS_TEXT_MAX];
 	/*
@@ -45,8 +51,11 @@ enum dns_outcome {
 /* Constant name of an outcome ("ok", "short", ...). */
 const char *dns_outcome_str(enum dns_outcome oc);
 
-/* "A", "AAAA", "MX", "CNAME", "TXT", "PTR", "NS", "SOA", "SRV", "HTTPS", else "TYPE<n>"; returns
- * buf. */
+/*
+ * The IANA mnemonic of an RR type or QTYPE ("A", "DNSKEY", "HTTPS", "CAA",
+ * "ANY", ...), as dig and tshark print it; the RFC 3597 form "TYPE<n>" for an
+ * unassigned or private-use value. Returns the constant name or buf.
+ */
 const char *dns_type_str(uint16_t type, char buf[DNS_TYPE_STR_MAX]);
 
 /*
@@ -61,9 +70,15 @@ const char *dns_type_str(uint16_t type, char buf[DNS_TYPE_STR_MAX]);
 enum dns_outcome dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out);
 
 /*
+ * Whether a message with outcome oc is reported: complete, or cut short or
+ * malformed after its first question (then msg->truncated is set).
+ */
+bool dns_reportable(enum dns_outcome oc, struct dns_msg *msg);
+
+/*
  * DNS over TCP, one direction of a connection. Called once per framed
- * message with its outcome; msg is valid only during the call and only when
- * oc == DNS_OK (else NULL).
+ * message with its outcome; msg is valid only during the call, and is NULL
+ * unless dns_reportable() holds (complete, or truncated after a question).
  */
 typedef void (*dns_msg_fn)(void *ctx, enum dns_outcome oc, const struct dns_msg *msg);
 

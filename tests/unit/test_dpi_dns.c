@@ -54,13 +54,52 @@ static void test_type_names(void)
 		uint16_t type;
 		const char *want;
 	} cases[] = {
-		{ 1, "A" },	    { 2, "NS" },
-		{ 5, "CNAME" },	    { 6, "SOA" },
-		{ 12, "PTR" },	    { 15, "MX" },
-		{ 16, "TXT" },	    { 28, "AAAA" },
-		{ 33, "SRV" },	    { 65, "HTTPS" },
-		{ 0, "TYPE0" },	    { 99, "TYPE99" },
-		{ 255, "TYPE255" }, { 65535, "TYPE65535" },
+		{ 1, "A" },
+		{ 2, "NS" },
+		{ 5, "CNAME" },
+		{ 6, "SOA" },
+		{ 12, "PTR" },
+		{ 13, "HINFO" },
+		{ 15, "MX" },
+		{ 16, "TXT" },
+		{ 23, "NSAP-PTR" },
+		{ 28, "AAAA" },
+		{ 33, "SRV" },
+		{ 35, "NAPTR" },
+		{ 39, "DNAME" },
+		{ 41, "OPT" },
+		{ 43, "DS" },
+		{ 44, "SSHFP" },
+		{ 46, "RRSIG" },
+		{ 47, "NSEC" },
+		{ 48, "DNSKEY" },
+		{ 50, "NSEC3" },
+		{ 51, "NSEC3PARAM" },
+		{ 52, "TLSA" },
+		{ 59, "CDS" },
+		{ 61, "OPENPGPKEY" },
+		{ 63, "ZONEMD" },
+		{ 64, "SVCB" },
+		{ 65, "HTTPS" },
+		{ 99, "SPF" },
+		{ 108, "EUI48" },
+		{ 250, "TSIG" },
+		{ 251, "IXFR" },
+		{ 252, "AXFR" },
+		{ 255, "ANY" },
+		{ 256, "URI" },
+		{ 257, "CAA" },
+		{ 32768, "TA" },
+		{ 32769, "DLV" },
+		/* unassigned, reserved and private use: the RFC 3597 form */
+		{ 0, "TYPE0" },
+		{ 54, "TYPE54" },
+		{ 69, "TYPE69" },
+		{ 127, "TYPE127" },
+		{ 265, "TYPE265" },
+		{ 32770, "TYPE32770" },
+		{ 65280, "TYPE65280" },
+		{ 65535, "TYPE65535" },
 	};
 	char t[DNS_TYPE_STR_MAX];
 	size_t i;
@@ -390,23 +429,43 @@ static void test_answer_cap(void)
 /*
  * Every prefix of a real response that cuts the header, question or answers
  * fails cleanly; the last 11 bytes are the EDNS OPT record of the additional
- * section, which is not parsed.
+ * section, which is not parsed. A prefix that holds the whole first question
+ * is reported, truncated, with that question (what the snap length leaves);
+ * a shorter one is not.
  */
 static void test_prefixes(void)
 {
-	size_t n, i;
-	bool ok = true;
+	char name[DNS_TEXT_MAX];
+	size_t n, i, qend;
+	bool ok = true, reported = true, unreported = true;
+	uint16_t qtype;
 
 	n = unhex(dns_udp_mx, buf, sizeof(buf));
-	for (i = 0; i < n - 11; i++)
-		ok &= dns_parse(buf, i, &msg) != DNS_OK;
+	if (!ASSERT_EQ(dns_parse(buf, n, &msg), DNS_OK, "whole"))
+		return;
+	snprintf(name, sizeof(name), "%s", msg.name);
+	qtype = msg.qtype;
+	qend = 12 + strlen(name) + 2 +
+	       4; /* header, labels with their lengths and the root, type, class */
+	for (i = 0; i < n - 11; i++) {
+		enum dns_outcome oc = dns_parse(buf, i, &msg);
+
+		ok &= oc != DNS_OK;
+		if (i < qend)
+			unreported &= !dns_reportable(oc, &msg);
+		else
+			reported &= dns_reportable(oc, &msg) && msg.truncated &&
+				    !strcmp(msg.name, name) && msg.qtype == qtype;
+	}
 	ASSERT_TRUE(ok, "prefixes");
+	ASSERT_TRUE(unreported, "cut inside the header or the question: no event");
+	ASSERT_TRUE(reported, "cut after the question: reported truncated with it");
 	ASSERT_EQ(dns_parse(buf, n - 11, &msg), DNS_OK, "without additional");
-	ASSERT_EQ(dns_parse(buf, n, &msg), DNS_OK, "whole");
+	ASSERT_TRUE(dns_reportable(DNS_OK, &msg) && !msg.truncated, "complete: not truncated");
 }
 
 struct tcp_seen {
-	unsigned int ok, gap, bad;
+	unsigned int ok, gap, bad, truncated;
 	char names[32][32];
 };
 
@@ -422,6 +481,8 @@ static void on_msg(void *ctx, enum dns_outcome oc, const struct dns_msg *m)
 		s->gap++;
 	} else {
 		s->bad++;
+		if (m && m->truncated && !strcmp(m->name, "aaa"))
+			s->truncated++;
 	}
 }
 
@@ -541,6 +602,20 @@ static void test_partial(void)
 	n = put16(buf, n, 1);
 	ASSERT_EQ(dns_parse(buf, n, &msg), DNS_BAD_NAME, "second question too long");
 	ASSERT_TRUE(msg.has_question, "first question kept");
+	ASSERT_TRUE(dns_reportable(DNS_BAD_NAME, &msg) && msg.truncated, "reported truncated");
+	/* the same message framed over TCP reaches the callback with its question */
+	{
+		struct tcp_seen s = { 0 };
+		struct dns_tcp *t = dns_tcp_new(on_msg, &s);
+		uint8_t len[2] = { (uint8_t)(n >> 8), (uint8_t)n };
+
+		if (!ASSERT_TRUE(t != NULL, "new"))
+			return;
+		dns_tcp_feed(t, len, 2);
+		dns_tcp_feed(t, buf, n);
+		dns_tcp_free(t);
+		ASSERT_EQ(s.truncated, 1, "tcp: reported truncated");
+	}
 	ASSERT_STREQ(msg.name, "aaa", "name");
 	ASSERT_EQ(msg.qtype, 1, "qtype");
 	ASSERT_EQ(msg.id, 0x1234, "id");
@@ -550,6 +625,9 @@ static void test_partial(void)
 	ASSERT_EQ(dns_parse(buf, n, &msg), DNS_BAD_NAME, "bad first name");
 	ASSERT_TRUE(!msg.has_question, "no question");
 	ASSERT_STREQ(msg.name, "", "name cleared");
+	ASSERT_TRUE(!dns_reportable(DNS_BAD_NAME, &msg), "nothing to report");
+	ASSERT_EQ(dns_parse(buf, 5, &msg), DNS_SHORT, "inside the header");
+	ASSERT_TRUE(!msg.has_question && !dns_reportable(DNS_SHORT, &msg), "no stale question");
 }
 
 T_MAIN(T_CASE(test_real), T_CASE(test_type_names), T_CASE(test_crafted), T_CASE(test_name_length),
