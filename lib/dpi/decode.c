@@ -39,6 +39,28 @@ static enum dec_status tunnel_enter(struct dec_pkt *pkt)
 	return DEC_OK;
 }
 
+/*
+ * The window scale option of a SYN's options (RFC 7323 2.2: kind 3, length 3,
+ * a shift above 14 is taken as 14), or DEC_NO_WSCALE. Stops at the end-of-list
+ * option or at a malformed one.
+ */
+static uint8_t tcp_wscale(struct rd *o)
+{
+	uint8_t kind, len, shift;
+
+	while (!rd_u8(o, &kind) && kind != 0) {
+		if (kind == 1)
+			continue;
+		if (rd_u8(o, &len) || len < 2)
+			break;
+		if (kind == 3 && len == 3 && !rd_u8(o, &shift))
+			return shift > 14 ? 14 : shift;
+		if (rd_skip(o, (size_t)len - 2))
+			break;
+	}
+	return DEC_NO_WSCALE;
+}
+
 /* IP by its version nibble (raw IP links, MPLS, GTP-U). */
 static enum dec_status dec_ip(struct dec_pkt *pkt, struct rd *r)
 {
@@ -205,19 +227,22 @@ enum dec_status dec_l4(struct dec_pkt *pkt, uint8_t proto, const uint8_t *data, 
 		uint16_t sport, dport, win;
 		uint32_t seq, ack;
 		uint8_t off, flags;
+		struct rd opts;
 
 		pkt->seen |= DEC_SEEN_TCP;
 		if (rd_u16be(&r, &sport) || rd_u16be(&r, &dport) || rd_u32be(&r, &seq) ||
 		    rd_u32be(&r, &ack) || rd_u8(&r, &off) || rd_u8(&r, &flags) ||
 		    rd_u16be(&r, &win) || rd_skip(&r, 4))
 			return bad(pkt, DEC_ERR_TCP);
-		if ((off >> 4) < 5 || rd_skip(&r, (size_t)(off >> 4) * 4 - 20))
+		if ((off >> 4) < 5 || rd_sub(&r, (size_t)(off >> 4) * 4 - 20, &opts))
 			return bad(pkt, DEC_ERR_TCP);
 		pkt->sport = sport;
 		pkt->dport = dport;
 		pkt->seq = seq;
 		pkt->ack = ack;
 		pkt->tcp_flags = flags;
+		pkt->tcp_win = win;
+		pkt->tcp_wscale = (flags & DEC_TCP_SYN) ? tcp_wscale(&opts) : DEC_NO_WSCALE;
 		pkt->payload = rd_cur(&r);
 		pkt->payload_len = rd_left(&r);
 		return DEC_OK;
@@ -485,6 +510,8 @@ enum dec_status dec_packet(struct dec_pkt *pkt, int linktype, const uint8_t *dat
 	pkt->proto = 0;
 	pkt->sport = pkt->dport = 0;
 	pkt->tcp_flags = 0;
+	pkt->tcp_wscale = DEC_NO_WSCALE;
+	pkt->tcp_win = 0;
 	pkt->truncated = false;
 	pkt->err = DEC_ERR_NONE;
 	pkt->payload = NULL;

@@ -90,6 +90,8 @@ struct dec_frag {
  * IP packet: flows are built from what the tunnel carries, not the tunnel.
  * All pointers borrow the buffer given to dec_packet().
  */
+#define DEC_NO_WSCALE 0xff
+
 struct dec_pkt {
 	uint32_t seen;		     /* DEC_SEEN_* */
 	uint16_t vlan[DEC_MAX_VLAN]; /* VLAN ids, outermost first */
@@ -100,6 +102,8 @@ struct dec_pkt {
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;	  /* ICMP: type, code */
 	uint8_t tcp_flags;
+	uint8_t tcp_wscale; /* window scale option of a SYN (RFC 7323), DEC_NO_WSCALE without */
+	uint16_t tcp_win;   /* the window field as sent (unscaled) */
 	uint32_t seq, ack;
 	bool truncated; /* the capture cut the payload short (snaplen) */
 	enum dec_err err;

@@ -203,6 +203,8 @@ static void dns_emit(struct dpi *d, struct flow *f, const struct dns_msg *m, con
 		.transport = transport,
 	};
 
+	if (m->truncated)
+		d->c.dns_truncated++;
 	emit(d, &ev);
 }
 
@@ -210,10 +212,11 @@ static void dns_tcp_cb(void *ctx, enum dns_outcome oc, const struct dns_msg *msg
 {
 	struct flow_app *a = ((struct dns_dir *)ctx)->app;
 
-	if (oc != DNS_OK || !msg) {
+	if (!msg) {
 		a->dpi->c.app_errors++;
 		return;
 	}
+	(void)oc;
 	dns_emit(a->dpi, a->flow, msg, "tcp", a->dpi->cur_ts);
 }
 
@@ -474,7 +477,8 @@ static void app_udp(struct dpi *d, struct flow *f, int dir, const struct dec_pkt
 	if (!is_dns_port(pkt->sport) && !is_dns_port(pkt->dport)) {
 		app_quic(d, f, dir, pkt, ts);
 	} else {
-		if (dns_parse(pkt->payload, pkt->payload_len, &d->dnsmsg) == DNS_OK) {
+		if (dns_reportable(dns_parse(pkt->payload, pkt->payload_len, &d->dnsmsg),
+				   &d->dnsmsg)) {
 			f->app = "dns";
 			dns_emit(d, f, &d->dnsmsg, "udp", ts);
 		} else {
@@ -592,6 +596,7 @@ static struct flow *flow_create(struct dpi *d, const struct flow_key *key, uint3
 	f->hash = hash;
 	f->id = d->next_id++;
 	f->first_ns = f->last_ns = ts;
+	f->wscale[0] = f->wscale[1] = DEC_NO_WSCALE;
 	/*
 	 * The initiator: the SYN sender; the receiver of a SYN-ACK; otherwise
 	 * the sender, unless it talks from a well-known port to a high one.
@@ -625,10 +630,55 @@ static bool tcp_closed(const struct flow *f)
 	return (f->rd[0].flags & REASM_FIN) && (f->rd[1].flags & REASM_FIN);
 }
 
+/*
+ * Note the window dir's segment advertises, in bytes: a SYN's window is never
+ * scaled (RFC 7323 2.2), later ones are once both SYNs carried the option.
+ */
+static void note_window(struct flow *f, int dir, const struct dec_pkt *pkt)
+{
+	uint32_t w = pkt->tcp_win;
+
+	if (pkt->tcp_flags & DEC_TCP_SYN)
+		f->wscale[dir] = pkt->tcp_wscale;
+	else if (f->wscale[0] != DEC_NO_WSCALE && f->wscale[1] != DEC_NO_WSCALE)
+		w <<= f->wscale[dir];
+	f->win[dir] = w;
+	f->win_seen[dir] = true;
+}
+
+/*
+ * RFC 5961 3.2 for a passive observer: a RST is taken only if its sequence
+ * number lies in the receiver's window, [next, next + window), where next is
+ * the sender's next sequence number seen so far; an endpoint would answer an
+ * in-window RST that is not an exact match with a challenge ACK, but a
+ * capture that lost segments lags behind the receiver, so the whole window
+ * is accepted. Before the sender has sent anything else, the RST must
+ * acknowledge what the peer sent (RFC 793 SYN-SENT: the SYN), unless
+ * nothing of the connection was seen yet.
+ */
+static bool rst_acceptable(const struct flow *f, int dir, const struct dec_pkt *pkt)
+{
+	const struct reasm_dir *snd = &f->rd[dir], *peer = &f->rd[!dir];
+	/* the receiver's window; the largest unscaled one while it has not advertised one */
+	uint32_t w = f->win_seen[!dir] ? f->win[!dir] : 65535;
+
+	if (snd->flags & REASM_INIT)
+		return pkt->seq - snd->next < (w ? w : 1); /* a zero window takes next only */
+	if (!(peer->flags & REASM_INIT))
+		return true;
+	return (pkt->tcp_flags & DEC_TCP_ACK) && pkt->ack == peer->next;
+}
+
 static void tcp_packet(struct dpi *d, struct flow *f, int dir, const struct dec_pkt *pkt)
 {
 	int err;
 
+	if ((pkt->tcp_flags & DEC_TCP_RST) && !(f->rd[dir].flags & REASM_CLOSED) &&
+	    !rst_acceptable(f, dir, pkt)) {
+		d->c.rst_refused++;
+		return;
+	}
+	note_window(f, dir, pkt);
 	d->cur = f;
 	if (pkt->tcp_flags & DEC_TCP_ACK)
 		reasm_ack(&d->reasm, &f->rd[!dir], !dir, pkt->ack, d);

@@ -84,6 +84,8 @@ struct dpi_counters {
 	uint64_t evicted, idle_ended, reused;
 	uint64_t app_events, app_errors;
 	uint64_t parser_evicted; /* flows whose parser was stopped by max_parser_mem */
+	uint64_t dns_truncated;	 /* DNS events of messages cut short after the question */
+	uint64_t rst_refused;	 /* TCP RSTs outside the receive window, ignored (RFC 5961) */
 };
 
 struct dpi;

@@ -53,6 +53,14 @@ struct flow {
 	uint32_t gaps;
 	const char *app; /* "http", "tls", "dns", "quic", or NULL */
 	struct reasm_dir rd[2];
+	/*
+	 * Per key side: the window it last advertised, in bytes (scaled once
+	 * both SYNs carried the option; valid once win_seen), and its SYN's
+	 * window scale (DEC_NO_WSCALE until seen or without the option).
+	 */
+	uint32_t win[2];
+	uint8_t wscale[2];
+	bool win_seen[2];
 	struct flow_app *app_state; /* owned by the dpi layer */
 	struct flow *prev, *next;   /* LRU list, least recent first */
 };

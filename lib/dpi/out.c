@@ -217,6 +217,8 @@ int out_event(struct out *o, const struct dpi_event *ev)
 			str(o, m->answers[i]);
 		}
 		putc_unlocked(']', o->fp);
+		if (m->truncated)
+			LIT(o, ",\"truncated\":true");
 		break;
 	case DPI_EV_TLS:
 	case DPI_EV_QUIC:
@@ -334,6 +336,10 @@ int out_summary(struct out *o, const struct dpi_counters *c, double elapsed_s,
 	/* fields beyond the fixed list come after it, so its prefix stays as specified */
 	LIT(o, ",\"parser_evicted\":");
 	u64(o, c->parser_evicted);
+	LIT(o, ",\"dns_truncated\":");
+	u64(o, c->dns_truncated);
+	LIT(o, ",\"rst_refused\":");
+	u64(o, c->rst_refused);
 	putc_unlocked('}', o->fp);
 	return eol(o);
 }

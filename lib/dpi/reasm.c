@@ -235,7 +235,7 @@ int reasm_segment(struct reasm *r, struct reasm_dir *d, int dir, uint32_t seq, u
 		}
 	}
 	if (off <= 0) {
-		uint32_t behind = (uint32_t)-off;
+		uint32_t behind = d->next - seq; /* -off, defined for INT32_MIN too */
 
 		if (behind >= len) {
 			if (len)

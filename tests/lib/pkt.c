@@ -59,7 +59,7 @@ static size_t l4_hdr_len(const struct pkt_spec *s)
 		return 0;
 	switch (s->proto) {
 	case IPPROTO_TCP:
-		return 20;
+		return s->tcp_wscale ? 24 : 20;
 	case IPPROTO_UDP:
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -87,9 +87,15 @@ static size_t put_l4(const struct pkt_spec *s, uint8_t *l4)
 		put16(l4 + 2, s->dport);
 		put32(l4 + 4, s->seq);
 		put32(l4 + 8, s->ack);
-		l4[12] = 5 << 4; /* data offset */
+		l4[12] = (uint8_t)(hlen / 4) << 4; /* data offset */
 		l4[13] = s->tcp_flags ? s->tcp_flags : 0x02;
-		put16(l4 + 14, 65535); /* window */
+		put16(l4 + 14, s->tcp_win ? s->tcp_win : 65535);
+		if (s->tcp_wscale) {
+			l4[20] = 1; /* NOP */
+			l4[21] = 3;
+			l4[22] = 3;
+			l4[23] = (uint8_t)(s->tcp_wscale - 1);
+		}
 		break;
 	case IPPROTO_UDP:
 		put16(l4, s->sport);

@@ -53,6 +53,8 @@ struct pkt_spec {
 	uint8_t tcp_flags; /* 0 means SYN */
 	uint32_t seq;	   /* TCP sequence and acknowledgment numbers, as given */
 	uint32_t ack;
+	uint16_t tcp_win; /* 0 means 65535 */
+	int tcp_wscale;	  /* a window scale option (NOP + kind 3) with shift tcp_wscale - 1 */
 	uint8_t icmp_type;
 	uint8_t icmp_code;
 	uint16_t icmp_id; /* echo identifier */

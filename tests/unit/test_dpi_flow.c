@@ -80,9 +80,9 @@ static struct dpi *mk(struct rec *r, uint32_t max_flows)
 	return dpi_new(&o);
 }
 
-/* c2s: client 10.0.0.1:40000 -> server 10.0.0.2:80 */
-static void tcp(struct dpi *d, uint64_t t, bool c2s, uint8_t flags, uint32_t seq, uint32_t ack,
-		const char *data)
+/* c2s: client 10.0.0.1:40000 -> server 10.0.0.2:80; win 0 is 65535, wscale is shift + 1 */
+static void tcp_win(struct dpi *d, uint64_t t, bool c2s, uint8_t flags, uint32_t seq, uint32_t ack,
+		    uint16_t win, int wscale, const char *data)
 {
 	struct pkt_spec s = { .family = 4,
 			      .src = c2s ? "10.0.0.1" : "10.0.0.2",
@@ -93,12 +93,20 @@ static void tcp(struct dpi *d, uint64_t t, bool c2s, uint8_t flags, uint32_t seq
 			      .tcp_flags = flags,
 			      .seq = seq,
 			      .ack = ack,
+			      .tcp_win = win,
+			      .tcp_wscale = wscale,
 			      .payload = (const uint8_t *)data,
 			      .payload_len = data ? strlen(data) : 0 };
 	struct pkt p;
 
 	if (ASSERT_EQ(pkt_build(&s, &p), 0, "tcp packet"))
 		dpi_packet(d, t, DEC_LINK_ETH, p.data, p.len, p.len);
+}
+
+static void tcp(struct dpi *d, uint64_t t, bool c2s, uint8_t flags, uint32_t seq, uint32_t ack,
+		const char *data)
+{
+	tcp_win(d, t, c2s, flags, seq, ack, 0, 0, data);
 }
 
 static void udp(struct dpi *d, uint64_t t, uint32_t client, uint16_t sport)
@@ -189,6 +197,72 @@ static void test_rst(void)
 	ASSERT_EQ(r.nended, 1, "one flow");
 	ASSERT_STREQ(flow_end_str(r.ended[0].end), "rst", "rst");
 	ASSERT_EQ(r.ended[0].pkts[0], 2, "syn retransmission in the flow");
+	dpi_free(d);
+}
+
+/*
+ * RFC 5961: a RST outside the receiver's window is ignored and counted, so
+ * an injected one does not end the flow or blind a direction; one inside
+ * the window ends it.
+ */
+static void test_rst_outside_window(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, S | A, 900, 101, NULL);
+	tcp(d, 1 * NS, true, A | P, 101, 901, "hello");
+	tcp(d, 1 * NS, false, R | A, 901 + 100000, 106, NULL); /* past the client's 65535 */
+	tcp(d, 1 * NS, true, R, 106 + 0x80000000u, 0, NULL);   /* half the space away */
+	tcp(d, 1 * NS, true, R, 105, 0, NULL);		       /* behind what was sent */
+	ASSERT_EQ(dpi_counters(d)->rst_refused, 3, "three refused");
+	tcp(d, 1 * NS, true, A | P, 106, 901, "world");
+	tcp(d, 1 * NS, false, A | P, 901, 111, "ok");
+	ASSERT_EQ(r.nended, 0, "not ended by them");
+	ASSERT_MEMEQ(r.stream[0], "helloworld", 10, "client direction not blinded");
+	ASSERT_MEMEQ(r.stream[1], "ok", 2, "server direction not blinded");
+	tcp(d, 1 * NS, false, R | A, 903 + 1000, 111, NULL); /* inside the window */
+	ASSERT_EQ(dpi_counters(d)->rst_refused, 3, "accepted");
+	dpi_flush(d);
+	ASSERT_EQ(r.nended, 1, "one flow");
+	ASSERT_STREQ(flow_end_str(r.ended[0].end), "rst", "ended by the in-window RST");
+	dpi_free(d);
+}
+
+/* The window is scaled once both SYNs carried the option (RFC 7323); the SYN's own is not. */
+static void test_rst_scaled_window(void)
+{
+	struct rec r;
+	struct dpi *d;
+	int scaled;
+
+	for (scaled = 0; scaled < 2; scaled++) {
+		d = mk(&r, 100);
+		tcp_win(d, 1 * NS, true, S, 100, 0, 65535, scaled ? 8 : 0, NULL);
+		tcp_win(d, 1 * NS, false, S | A, 900, 101, 65535, scaled ? 8 : 0, NULL);
+		tcp_win(d, 1 * NS, true, A, 101, 901, 1024, 0, NULL); /* 131072 bytes if scaled */
+		tcp(d, 1 * NS, false, R | A, 901 + 100000, 101, NULL);
+		ASSERT_EQ(dpi_counters(d)->rst_refused, scaled ? 0 : 1,
+			  scaled ? "inside the scaled window" : "outside 1024 bytes");
+		dpi_free(d);
+	}
+}
+
+/* A RST before its sender sent anything must acknowledge the peer's SYN (RFC 793 SYN-SENT). */
+static void test_rst_answer_to_syn(void)
+{
+	struct rec r;
+	struct dpi *d = mk(&r, 100);
+
+	tcp(d, 1 * NS, true, S, 100, 0, NULL);
+	tcp(d, 1 * NS, false, R | A, 0, 5555, NULL);
+	tcp(d, 1 * NS, false, R, 0, 0, NULL);
+	ASSERT_EQ(dpi_counters(d)->rst_refused, 2, "wrong ack and no ack refused");
+	tcp(d, 1 * NS, false, R | A, 0, 101, NULL);
+	ASSERT_EQ(dpi_counters(d)->rst_refused, 2, "acknowledging the SYN accepted");
+	dpi_flush(d);
+	ASSERT_STREQ(flow_end_str(r.ended[0].end), "rst", "rst");
 	dpi_free(d);
 }
 
@@ -547,8 +621,9 @@ out:
 }
 
 T_MAIN(T_CASE(test_fin_then_reuse), T_CASE(test_half_closed_reuse), T_CASE(test_rst),
-       T_CASE(test_closed_linger_expires), T_CASE(test_midstream_direction),
-       T_CASE(test_overlap_through_pipeline), T_CASE(test_app_start_split),
-       T_CASE(test_tls_start_split), T_CASE(test_udp_idle), T_CASE(test_evict_lru),
-       T_CASE(test_memory_flood), T_CASE(test_parser_budget), T_CASE(test_parser_budget_reports),
-       T_CASE(test_hash_seeded))
+       T_CASE(test_rst_outside_window), T_CASE(test_rst_scaled_window),
+       T_CASE(test_rst_answer_to_syn), T_CASE(test_closed_linger_expires),
+       T_CASE(test_midstream_direction), T_CASE(test_overlap_through_pipeline),
+       T_CASE(test_app_start_split), T_CASE(test_tls_start_split), T_CASE(test_udp_idle),
+       T_CASE(test_evict_lru), T_CASE(test_memory_flood), T_CASE(test_parser_budget),
+       T_CASE(test_parser_budget_reports), T_CASE(test_hash_seeded))

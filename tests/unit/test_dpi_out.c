@@ -60,7 +60,8 @@ static void put_http(struct out *o)
 	out_event(o, &ev);
 }
 
-static void put_dns(struct out *o)
+/* m: a UDP DNS message of the sample flow at 3 s, filled by fill() */
+static void put_dns_msg(struct out *o, void (*fill)(struct dns_msg *m))
 {
 	static struct dns_msg m;
 	struct dpi_event ev = { .type = DPI_EV_DNS,
@@ -70,13 +71,39 @@ static void put_dns(struct out *o)
 				.transport = "udp" };
 
 	memset(&m, 0, sizeof(m));
-	m.id = 4660;
-	m.has_question = true;
-	m.qtype = 1;
-	strcpy(m.name, "example.com");
-	m.nanswers = 1;
-	strcpy(m.answers[0], "93.184.216.34");
+	fill(&m);
 	out_event(o, &ev);
+}
+
+static void fill_dns(struct dns_msg *m)
+{
+	m->id = 4660;
+	m->has_question = true;
+	m->qtype = 1;
+	strcpy(m->name, "example.com");
+	m->nanswers = 1;
+	strcpy(m->answers[0], "93.184.216.34");
+}
+
+/* A response cut after its question (snap length): what parsed, flagged, with a DNSSEC type. */
+static void fill_dns_truncated(struct dns_msg *m)
+{
+	m->id = 1;
+	m->qr = 1;
+	m->has_question = true;
+	m->truncated = true;
+	m->qtype = 48;
+	strcpy(m->name, "example.com");
+}
+
+static void put_dns(struct out *o)
+{
+	put_dns_msg(o, fill_dns);
+}
+
+static void put_dns_truncated(struct out *o)
+{
+	put_dns_msg(o, fill_dns_truncated);
 }
 
 static void put_tls(struct out *o)
@@ -122,7 +149,9 @@ static void put_summary(struct out *o)
 				  .flows = 3,
 				  .malformed = 1,
 				  .evicted = 0,
-				  .parser_evicted = 7 };
+				  .parser_evicted = 7,
+				  .dns_truncated = 5,
+				  .rst_refused = 6 };
 
 	out_summary(o, &c, 0.5, NULL);
 }
@@ -156,6 +185,13 @@ static void test_out_dns(void)
 		     "\"id\":4660,\"name\":\"example.com\",\"qtype\":\"A\",\"rcode\":0,"
 		     "\"answers\":[\"93.184.216.34\"]}\n",
 		     "dns");
+	free(s);
+	s = render(0, put_dns_truncated);
+	ASSERT_STREQ(s,
+		     "{\"type\":\"dns\",\"ts\":3.0,\"flow\":7,\"transport\":\"udp\",\"qr\":1,"
+		     "\"id\":1,\"name\":\"example.com\",\"qtype\":\"DNSKEY\",\"rcode\":0,"
+		     "\"answers\":[],\"truncated\":true}\n",
+		     "truncated dns");
 	free(s);
 }
 
@@ -197,7 +233,7 @@ static void test_out_summary(void)
 		     "{\"type\":\"summary\",\"packets\":10,\"bytes\":1000,\"ipv4\":8,\"ipv6\":2,"
 		     "\"tcp\":5,\"udp\":4,\"icmp\":2,\"arp\":0,\"fragments\":2,\"reassembled\":1,"
 		     "\"flows\":3,\"malformed\":1,\"evicted\":0,\"elapsed_s\":0.5,"
-		     "\"parser_evicted\":7}\n",
+		     "\"parser_evicted\":7,\"dns_truncated\":5,\"rst_refused\":6}\n",
 		     "summary");
 	free(s);
 }
@@ -218,7 +254,8 @@ static void test_out_summary_live(void)
 		     "{\"type\":\"summary\",\"packets\":3,\"bytes\":0,\"ipv4\":0,\"ipv6\":0,"
 		     "\"tcp\":0,\"udp\":0,\"icmp\":0,\"arp\":0,\"fragments\":0,\"reassembled\":0,"
 		     "\"flows\":0,\"malformed\":0,\"evicted\":0,\"dropped\":42,"
-		     "\"elapsed_s\":1700000000.000001,\"parser_evicted\":0}\n",
+		     "\"elapsed_s\":1700000000.000001,\"parser_evicted\":0,\"dns_truncated\":0,"
+		     "\"rst_refused\":0}\n",
 		     "live summary: dropped, microseconds");
 	free(s);
 }

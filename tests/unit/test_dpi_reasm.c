@@ -341,6 +341,15 @@ static const struct rcase rcases[] = {
 	  "AB",
 	  0,
 	  0 },
+	/* exactly 2^31 from next: the serial difference is INT32_MIN, taken as behind */
+	{ "garbage_half_the_space_away",
+	  BIG,
+	  BIG,
+	  { { 0, 999, SYN, "", 0 }, { 0, 1000, 0, "AB", 0 }, { 0, 1002 + (1u << 31), 0, "ZZ", 0 } },
+	  true,
+	  "AB",
+	  0,
+	  0 },
 };
 
 static bool run_case(const struct rcase *c)
