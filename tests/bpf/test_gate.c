@@ -816,6 +816,17 @@ static bool cache_no_rule_entry(void)
 	       ASSERT_EQ(v.gen, fw_gen, "cached gen") & ASSERT_EQ(v.action, 0, "no rule");
 }
 
+/* The second packet is served from the cache: one entry, the unknown action cached as a drop. */
+static bool cache_odd_action_hits(void)
+{
+	struct fw_cache_val v;
+
+	return ASSERT_EQ(hits(1), 2, "fw_hits[1]") &
+	       ASSERT_EQ(cache_get(C4, &v), 0, "cache entry") &
+	       ASSERT_EQ(v.gen, fw_gen, "cached gen") &
+	       ASSERT_EQ(v.action, FW_ACT_DROP, "cached as drop") & ASSERT_EQ(v.slot, 1, "slot");
+}
+
 static bool no_cache_entry(void)
 {
 	struct fw_cache_val v;
@@ -1203,7 +1214,8 @@ static const struct row rows[] = {
 	  .check = no_cache_entry },
 	{ .name = "rule_unknown_action_drops_cached",
 	  .setup = odd_action_c4_24,
-	  .steps = { DROP(TCP4(81), CG_STAT_DROP_RULE), DROP(TCP4(81), CG_STAT_DROP_RULE) } },
+	  .steps = { DROP(TCP4(81), CG_STAT_DROP_RULE), DROP(TCP4(81), CG_STAT_DROP_RULE) },
+	  .check = cache_odd_action_hits },
 	/*
 	 * IPv4 sources are ::ffff:a.b.c.d in every map, fw_cache included: an
 	 * IPv6 packet from that very address must not leave the v6 trie's

@@ -76,7 +76,19 @@ struct pair {
 	SSL *c, *s;
 	int cfd, sfd;
 	int crc, src; /* 1 = handshake done, 0 = failed */
+	/* why each end failed: the first OpenSSL reason it queued (0 if none) */
+	int creason, sreason;
+	long cverify, sverify; /* SSL_get_verify_result() of each end's view of its peer */
 };
+
+/* The reason of the first error the end that just failed queued; clears the queue. */
+static int fail_reason(void)
+{
+	int r = ERR_GET_REASON(ERR_peek_error());
+
+	ERR_clear_error();
+	return r;
+}
 
 /* Drives both ends over a non-blocking socketpair until each finished or failed. */
 static void handshake(SSL_CTX *cctx, SSL_CTX *sctx, const char *expect, struct pair *pp)
@@ -85,7 +97,8 @@ static void handshake(SSL_CTX *cctx, SSL_CTX *sctx, const char *expect, struct p
 	bool cdone = false, sdone = false;
 
 	memset(pp, 0, sizeof(*pp));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv))
+	ERR_clear_error();
+	if (!ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0, "socketpair"))
 		return;
 	pp->cfd = sv[0];
 	pp->sfd = sv[1];
@@ -103,6 +116,7 @@ static void handshake(SSL_CTX *cctx, SSL_CTX *sctx, const char *expect, struct p
 				pp->crc = 1;
 			} else if (SSL_get_error(pp->c, r) != SSL_ERROR_WANT_READ) {
 				cdone = true;
+				pp->creason = fail_reason();
 			}
 		}
 		if (!sdone) {
@@ -112,6 +126,7 @@ static void handshake(SSL_CTX *cctx, SSL_CTX *sctx, const char *expect, struct p
 				pp->src = 1;
 			} else if (SSL_get_error(pp->s, r) != SSL_ERROR_WANT_READ) {
 				sdone = true;
+				pp->sreason = fail_reason();
 			}
 		}
 	}
@@ -120,9 +135,13 @@ static void handshake(SSL_CTX *cctx, SSL_CTX *sctx, const char *expect, struct p
 		char b[16];
 
 		r = SSL_read(pp->c, b, sizeof(b));
-		if (r <= 0 && SSL_get_error(pp->c, r) != SSL_ERROR_WANT_READ)
+		if (r <= 0 && SSL_get_error(pp->c, r) != SSL_ERROR_WANT_READ) {
 			pp->crc = 0;
+			pp->creason = fail_reason();
+		}
 	}
+	pp->cverify = SSL_get_verify_result(pp->c);
+	pp->sverify = SSL_get_verify_result(pp->s);
 	ERR_clear_error();
 }
 
@@ -198,9 +217,11 @@ static void test_handshake_and_exporter(void)
 	pair_free(&pp);
 	handshake(c, s, "127.0.0.2", &pp);
 	ASSERT_EQ(pp.crc, 0, "wrong IP refused");
+	ASSERT_EQ(pp.cverify, X509_V_ERR_IP_ADDRESS_MISMATCH, "for the IP address");
 	pair_free(&pp);
 	handshake(c, s, "evil.example", &pp);
 	ASSERT_EQ(pp.crc, 0, "wrong name refused");
+	ASSERT_EQ(pp.cverify, X509_V_ERR_HOSTNAME_MISMATCH, "for the name");
 	pair_free(&pp);
 out:
 	SSL_CTX_free(s);
@@ -220,7 +241,9 @@ static void test_other_ca_refused(void)
 		goto out;
 	handshake(c, s, "127.0.0.1", &pp);
 	ASSERT_EQ(pp.src, 0, "server refuses a certificate from another CA");
+	ASSERT_EQ(pp.sverify, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, "unknown issuer");
 	ASSERT_EQ(pp.crc, 0, "client sees the refusal");
+	ASSERT_EQ(pp.creason, SSL_R_TLSV1_ALERT_UNKNOWN_CA, "as an unknown_ca alert");
 	pair_free(&pp);
 out:
 	SSL_CTX_free(s);
@@ -242,6 +265,8 @@ static void test_no_client_cert_refused(void)
 	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
 	handshake(c, s, NULL, &pp);
 	ASSERT_EQ(pp.src, 0, "no client certificate: refused");
+	ASSERT_EQ(pp.sreason, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE,
+		  "for the missing certificate");
 	pair_free(&pp);
 out:
 	SSL_CTX_free(s);
@@ -263,6 +288,7 @@ static void test_tls12_refused(void)
 	SSL_CTX_set_max_proto_version(c, TLS1_2_VERSION);
 	handshake(c, s, NULL, &pp);
 	ASSERT_EQ(pp.src, 0, "TLS 1.2 refused");
+	ASSERT_EQ(pp.sreason, SSL_R_UNSUPPORTED_PROTOCOL, "for its version");
 	pair_free(&pp);
 out:
 	SSL_CTX_free(s);
@@ -285,6 +311,7 @@ static void test_device_cert_as_server_refused(void)
 		goto out;
 	handshake(c, s, NULL, &pp);
 	ASSERT_EQ(pp.crc, 0, "client refuses a non-serverAuth certificate");
+	ASSERT_EQ(pp.cverify, X509_V_ERR_INVALID_PURPOSE, "for its purpose");
 	pair_free(&pp);
 out:
 	SSL_CTX_free(s);
@@ -487,6 +514,11 @@ static void test_p384_peer_refused(void)
 	SSL_CTX_load_verify_locations(c, p(dir_a, "ca.crt"), NULL);
 	handshake(c, s, NULL, &pp);
 	ASSERT_EQ(pp.src, 0, "server refuses a P-384 client");
+	/* no signature algorithm the gateway offers fits the key: the client sends no certificate
+	 */
+	ASSERT_EQ(pp.sreason, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, "without a certificate");
+	ASSERT_EQ(pp.creason, SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+		  "certificate_required alert");
 	pair_free(&pp);
 out:
 	SSL_CTX_free(s);
@@ -613,6 +645,7 @@ static void test_intermediates(void)
 	    pki_handshake(d, &pp, &gw_verify)) {
 		ASSERT_EQ(gw_verify, X509_V_OK, "the gateway's chain verifies");
 		ASSERT_EQ(pp.src, 0, "a device without its intermediate is refused");
+		ASSERT_EQ(pp.sverify, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, "no issuer");
 	}
 out:
 	for (i = 0; i < TLS_VERIFY_DEPTH + 2; i++) {
