@@ -5,7 +5,9 @@
 # Each test prints "PASS: name", "FAIL: name" or "SKIP: name (reason)" per
 # case. A test that exits non-zero without printing a FAIL counts as one
 # failure; exit 4 without cases counts as one skip (KSFT_SKIP). With CI=true a
-# skip counts as a failure. LEVELS="unit bpf net fuzz" selects levels;
+# skip counts as a failure. A test that runs no case, a test source without
+# its binary, a level that runs nothing and a total of zero each fail.
+# LEVELS="unit bpf net fuzz" selects levels;
 # FUZZ_SECONDS sets the fuzz smoke time per harness (default 20).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +38,9 @@ run() {
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "FAIL: $name (exit $rc)"
+	elif [ "$p$f$s" = 000 ]; then
+		f=1
+		echo "FAIL: $name (ran no case)"
 	fi
 	if [ "$f" -gt 0 ]; then
 		failures+=("$name")
@@ -46,17 +51,43 @@ run() {
 	skipped=$((skipped + s))
 }
 
+# missing NAME WHY: a test that should run and cannot is one failure
+missing() {
+	echo "FAIL: $1 ($2)"
+	failures+=("$1")
+	failed=$((failed + 1))
+}
+
+# each LEVEL SOURCES FN: FN LEVEL NAME BINARY for the binary of every test
+# source; a source without its binary fails (a test must not vanish unbuilt)
+each() {
+	local src n bin
+	for src in $2; do
+		[ -e "$src" ] || continue
+		n=$(basename "${src%.c}")
+		bin=$B/tests/$1/$n
+		if [ -x "$bin" ]; then
+			"$3" "$1" "$n" "$bin"
+		else
+			missing "$1/$n" "not built: no $bin"
+		fi
+	done
+}
+
+run_bin() { run "$1/$2" 300 "$3"; }
+
+run_fuzz() {
+	local work=$B/fuzz-work/$2
+	mkdir -p "$work"
+	run "fuzz/$2" $((FUZZ_SECONDS + 120)) \
+		tests/fuzz/smoke.sh "$3" "$FUZZ_SECONDS" "$work" "tests/fuzz/seeds/$2"
+}
+
 for level in $LEVELS; do
+	before=$((passed + failed + skipped))
 	case $level in
-	unit)
-		for t in $B/tests/unit/test_*; do
-			[ -x "$t" ] && run "unit/${t##*/}" 300 "$t"
-		done
-		;;
-	bpf)
-		for t in $B/tests/bpf/test_*; do
-			[ -x "$t" ] && run "bpf/${t##*/}" 300 "$t"
-		done
+	unit | bpf)
+		each "$level" "tests/$level/test_*.c" run_bin
 		;;
 	net)
 		for t in tests/net/test_*.sh; do
@@ -64,18 +95,14 @@ for level in $LEVELS; do
 		done
 		;;
 	fuzz)
-		for t in $B/tests/fuzz/fuzz_*; do
-			[ -x "$t" ] || continue
-			n=${t##*/}
-			seeds=tests/fuzz/seeds/$n
-			work=$B/fuzz-work/$n
-			mkdir -p "$work"
-			run "fuzz/$n" $((FUZZ_SECONDS + 120)) \
-				tests/fuzz/smoke.sh "$t" "$FUZZ_SECONDS" "$work" "$seeds"
-		done
+		each fuzz "tests/fuzz/fuzz_*.c" run_fuzz
 		run "fuzz/valgrind.sh" 300 tests/fuzz/valgrind.sh
 		;;
+	*)
+		missing "$level" "no such level"
+		;;
 	esac
+	[ $((passed + failed + skipped)) -eq "$before" ] && missing "$level" "the level ran no case"
 done
 
 if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
@@ -83,6 +110,7 @@ if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
 	failed=$((failed + skipped))
 	skipped=0
 fi
+[ $((passed + failed + skipped)) -eq 0 ] && missing "all" "no test ran"
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[*]}"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
