@@ -71,7 +71,8 @@ for level in $LEVELS; do
 			work=$B/fuzz-work/$n
 			mkdir -p "$work"
 			run "fuzz/$n" $((FUZZ_SECONDS + 120)) \
-				tests/fuzz/smoke.sh "$t" "$FUZZ_SECONDS" "$work" "$seeds"
+				tests/fuzz/smoke.sh "$t" "$FUZZ_SECONDS" "$work" "$seeds" \
+				"tests/fuzz/corpus/$n"
 		done
 		run "fuzz/valgrind.sh" 300 tests/fuzz/valgrind.sh
 		;;
