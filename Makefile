@@ -7,7 +7,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all deps test unit-test bpf-test net-test fuzz-smoke demo bench lint format \
+.PHONY: all deps test unit-test bpf-test net-test fuzz-smoke fuzz demo bench lint format \
 	hdrcheck check-bpf clean install
 
 B := build
@@ -176,6 +176,22 @@ $(B)/tests/fuzz/%: $(B)/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
+# The same harnesses built for clang's source coverage (no sanitizers), for make fuzz's report.
+COV_FLAGS := -fprofile-instr-generate -fcoverage-mapping
+COV_CFLAGS := -std=gnu11 -O1 -g -I. -I$(B) $(PKG_CFLAGS) -fsanitize=fuzzer-no-link $(COV_FLAGS)
+COV_LIB_OBJS := $(patsubst %.c,$(B)/cov/%.o,$(LIB_SRCS))
+COV_BINS := $(patsubst tests/fuzz/%.c,$(B)/cov/bin/%,$(FUZZ_SRCS))
+$(B)/cov/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC-COV,$@)
+	$(Q)$(CLANG) $(COV_CFLAGS) -c $< -o $@
+$(B)/cov/bin/%: $(B)/cov/tests/fuzz/%.o $(COV_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer $(COV_FLAGS) -o $@ $^ $(PKG_LIBS)
+# Kept between builds: the harnesses share them.
+.SECONDARY: $(FUZZ_LIB_OBJS) $(COV_LIB_OBJS)
+
 $(B):
 	@mkdir -p $@
 
@@ -194,6 +210,11 @@ net-test: all $(TOOL_BINS) $(SAN_CAPGATE)
 	$(Q)LEVELS=net tests/run.sh
 fuzz-smoke: $(FUZZ_BINS) $(CAPGATE)
 	$(Q)LEVELS=fuzz tests/run.sh
+# Every harness for FUZZ_TIME seconds, one after the other; new inputs merged into
+# tests/fuzz/corpus/; line coverage of the parsers (tests/fuzz/fuzz.sh).
+FUZZ_TIME ?= 300
+fuzz: $(FUZZ_BINS) $(COV_BINS)
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/fuzz.sh
 
 demo: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory all

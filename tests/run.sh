@@ -80,7 +80,8 @@ run_fuzz() {
 	local work=$B/fuzz-work/$2
 	mkdir -p "$work"
 	run "fuzz/$2" $((FUZZ_SECONDS + 120)) \
-		tests/fuzz/smoke.sh "$3" "$FUZZ_SECONDS" "$work" "tests/fuzz/seeds/$2"
+		tests/fuzz/smoke.sh "$3" "$FUZZ_SECONDS" "$work" "tests/fuzz/seeds/$2" \
+		"tests/fuzz/corpus/$2"
 }
 
 for level in $LEVELS; do

@@ -531,6 +531,26 @@ static void reply_json(struct api_reply *rep, unsigned int status, json_t *v)
 	rep->len = rep->body ? strlen(rep->body) : 0;
 }
 
+/*
+ * msg as a JSON string. What it quotes of a request may not be UTF-8 (a
+ * path's bytes, a quote cut at QUOTE_MAX inside a character): those bytes
+ * become '?', so that the reply still says why.
+ */
+static json_t *msg_string(const char *msg)
+{
+	char buf[ERR_MAX];
+	json_t *s = json_string(msg);
+	size_t i;
+
+	if (s)
+		return s;
+	snprintf(buf, sizeof(buf), "%s", msg);
+	for (i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			buf[i] = '?';
+	return json_string(buf);
+}
+
 /* An error reply {"error": msg} (plus extra's fields, which it takes). */
 static void reply_error(struct api_reply *rep, unsigned int status, enum api_refusal why,
 			const char *msg, json_t *extra)
@@ -539,7 +559,7 @@ static void reply_error(struct api_reply *rep, unsigned int status, enum api_ref
 
 	rep->refusal = why;
 	if (v)
-		json_object_set_new(v, "error", json_string(msg));
+		json_object_set_new(v, "error", msg_string(msg));
 	reply_json(rep, status, v);
 	json_decref(v);
 }

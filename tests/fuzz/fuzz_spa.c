@@ -20,25 +20,24 @@ static const uint8_t fixed_seed[32] = { 0xc9, 0x47, 0x1a, 0x5e, 0x03, 0x88, 0x21
 
 #define FUZZ_NOW 1700000000ULL
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* What one input did: the harness compares two runs of it (no state carries over). */
+struct outcome {
+	enum spa_verdict parsed, verified, first, again; /* SPA_MAX: not reached */
+};
+
+/* The key is made once and only read; the replay cache is new for each run. */
+static struct outcome one_input(const uint8_t *data, size_t size, EVP_PKEY *key)
 {
-	static EVP_PKEY *key;
-	static struct spa_replay *cache;
+	struct outcome o = { SPA_MAX, SPA_MAX, SPA_MAX, SPA_MAX };
+	struct spa_replay *cache;
 	enum spa_verdict v;
 	struct spa_msg m;
 
-	if (!key)
-		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, fixed_seed,
-						   sizeof(fixed_seed));
-	if (!cache)
-		cache = spa_replay_new(8, 64);
-	if (!key || !cache)
-		abort();
-	v = spa_parse(data, size, &m);
+	o.parsed = v = spa_parse(data, size, &m);
 	if (v != SPA_OK) {
 		if (v != SPA_MALFORMED)
 			abort();
-		return 0;
+		return o;
 	}
 	/* What parsed is self-consistent. */
 	if (m.signed_len + SPA_SIG_LEN != size || size < SPA_MIN_LEN || size > SPA_MAX_LEN ||
@@ -57,14 +56,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (v != SPA_OK && v != SPA_BAD_SIGNATURE)
 		abort();
-	if (v == SPA_OK) {
-		v = spa_replay_check(cache, &m, FUZZ_NOW, SPA_WINDOW_S);
-		if (v >= SPA_MAX)
-			abort();
-		/* Whatever was just recorded is a replay now. */
-		if (v == SPA_OK &&
-		    spa_replay_check(cache, &m, FUZZ_NOW, SPA_WINDOW_S) != SPA_REPLAY)
-			abort();
-	}
+	o.verified = v;
+	if (v != SPA_OK)
+		return o;
+	cache = spa_replay_new(8, 64);
+	if (!cache)
+		abort();
+	o.first = spa_replay_check(cache, &m, FUZZ_NOW, SPA_WINDOW_S);
+	/* Whatever was just recorded is a replay now. */
+	o.again = spa_replay_check(cache, &m, FUZZ_NOW, SPA_WINDOW_S);
+	spa_replay_free(cache);
+	if (o.first >= SPA_MAX || (o.first == SPA_OK && o.again != SPA_REPLAY))
+		abort();
+	return o;
+}
+
+/* Each input runs twice on fresh state and must do the same: a crash input reproduces alone. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static EVP_PKEY *key;
+	struct outcome a, b;
+
+	if (!key)
+		key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, fixed_seed,
+						   sizeof(fixed_seed));
+	if (!key)
+		abort();
+	a = one_input(data, size, key);
+	b = one_input(data, size, key);
+	if (a.parsed != b.parsed || a.verified != b.verified || a.first != b.first ||
+	    a.again != b.again)
+		abort();
 	return 0;
 }

@@ -74,9 +74,16 @@ static void replay_vs_model(const uint8_t *data, size_t size)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* What one input did: the harness compares two runs of it (no state carries over). */
+struct outcome {
+	enum tun_verdict parsed, verified;
+	int accepted; /* by a fresh window, after a would-accept; -1 not tried */
+};
+
+static struct outcome one_input(const uint8_t *data, size_t size)
 {
-	static struct cg_replay_window w;
+	struct cg_replay_window w = { 0 };
+	struct outcome o = { .accepted = -1 };
 	struct wire_view v;
 	enum tun_verdict p, t;
 
@@ -85,6 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p >= TUN_MAX || (p != TUN_OK && t != p) ||
 	    (p == TUN_OK && t != TUN_OK && t != TUN_BAD_TAG))
 		abort();
+	o.parsed = p;
+	o.verified = t;
 	if (p == TUN_OK) {
 		/* A data packet carries an inner packet, a keepalive none; two modes. */
 		if ((v.type == CG_TUN_DATA ? v.inner_len < 1
@@ -94,10 +103,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		wire_inner_check(v.inner, v.inner_len, NULL, NULL);
 		/* As the gate does: read the window, verify, then update. */
-		if (replay_would_accept(&w.top, w.bitmap, v.counter) && t == TUN_OK &&
-		    !replay_accept(&w.top, w.bitmap, v.counter))
-			abort();
+		if (replay_would_accept(&w.top, w.bitmap, v.counter) && t == TUN_OK) {
+			o.accepted = replay_accept(&w.top, w.bitmap, v.counter);
+			if (!o.accepted)
+				abort();
+		}
 	}
 	replay_vs_model(data, size);
+	return o;
+}
+
+/* Each input runs twice on fresh state and must do the same: a crash input reproduces alone. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct outcome a = one_input(data, size), b = one_input(data, size);
+
+	if (a.parsed != b.parsed || a.verified != b.verified || a.accepted != b.accepted)
+		abort();
 	return 0;
 }

@@ -319,6 +319,15 @@ static const struct {
 	const char *allow;
 } refusals[] = {
 	{ "GET", "/nope", "", false, 404, API_REF_NOT_FOUND, "no such path: /nope", NULL },
+	/* What a message quotes is not always UTF-8: the bytes become '?', the reason stays. */
+	{ "GET", "/v1/\xff\x96", "", false, 404, API_REF_NOT_FOUND, "no such path: /v1/??", NULL },
+	{ "POST", "/v1/rules",
+	  "{\"cidr\":\"10.0.0.0/8\",\"action\":\"x"
+	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
+	  false, 400, API_REF_BAD_ACTION, NULL, NULL },
 	{ "PUT", "/v1/rules", "", false, 405, API_REF_METHOD,
 	  "method PUT not allowed on /v1/rules (allowed: GET, POST)", "GET, POST" },
 	{ "POST", "/v1/rules", "", true, 413, API_REF_TOO_LARGE,
@@ -411,7 +420,7 @@ static void test_dispatch_refusals(void)
 		api_reply_free(&rep);
 	}
 	ASSERT_EQ(ctx.refused[API_OK], 0, "API_OK never counted");
-	ASSERT_EQ(ctx.refused[API_REF_NOT_FOUND], 3, "three not_found");
+	ASSERT_EQ(ctx.refused[API_REF_NOT_FOUND], 4, "four not_found");
 }
 
 static void test_refusal_names(void)
