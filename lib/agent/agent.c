@@ -44,6 +44,12 @@ struct agent {
 	struct authc ctl;
 	bool ctl_open;
 	struct path *path; /* the TUN and the data workers (lib/tunnel/path.h) */
+	/*
+	 * The destinations routed into the TUN, one per distinct scope prefix;
+	 * room for the old and the new ones while a renewal changes them.
+	 */
+	struct cidr routed[2 * CG_MAX_SCOPES];
+	uint32_t nrouted;
 	uint32_t session;  /* the current session */
 	uint32_t previous; /* the one a renewal replaced, received until previous_until_ns */
 	uint64_t previous_until_ns;
@@ -140,6 +146,67 @@ static void scope_cidr(const struct cg_scope *sc, struct cidr *c)
 	}
 }
 
+static bool cidr_in(const struct cidr *c, const struct cidr *set, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(c, &set[i], sizeof(*c)))
+			return true;
+	return false;
+}
+
+/*
+ * Routes the TUN to the destinations of the capability's scopes, and to no
+ * others: every scope goes into the tunnel and the gateway alone decides what
+ * passes. A renewal may change the scopes: the new destinations are added
+ * first, then the dropped ones removed, and a kept one is never touched, so
+ * its traffic never meets a moment without its route. On an error (in err)
+ * a->routed still lists what is routed; the caller starts over with a new TUN.
+ */
+static int apply_routes(struct agent *a, char *err, size_t errlen)
+{
+	struct cidr want[CG_MAX_SCOPES], c;
+	char dst[CG_ADDRSTRLEN];
+	uint32_t i, n = 0;
+	int e = 0;
+
+	for (i = 0; i < a->ctl.cap.nscopes; i++) {
+		scope_cidr(&a->ctl.cap.scopes[i], &c);
+		if (!cidr_in(&c, want, n))
+			want[n++] = c;
+	}
+	for (i = 0; i < n; i++) {
+		if (cidr_in(&want[i], a->routed, a->nrouted))
+			continue;
+		e = route_add(&want[i], path_tun(a->path));
+		if (e)
+			break;
+		a->routed[a->nrouted++] = want[i];
+	}
+	if (e) {
+		cidr_format(&want[i], dst, sizeof(dst));
+		snprintf(err, errlen, "route %s via %s: %s", dst, path_tun(a->path), strerror(-e));
+		return e;
+	}
+	for (i = 0; i < a->nrouted;) {
+		if (cidr_in(&a->routed[i], want, n)) {
+			i++;
+			continue;
+		}
+		e = route_del(&a->routed[i], path_tun(a->path));
+		/* Gone already (by hand, say): what was wanted holds. */
+		if (e && e != -ENOENT) {
+			cidr_format(&a->routed[i], dst, sizeof(dst));
+			snprintf(err, errlen, "removing route %s via %s: %s", dst,
+				 path_tun(a->path), strerror(-e));
+			return e;
+		}
+		a->routed[i] = a->routed[--a->nrouted];
+	}
+	return 0;
+}
+
 /* The data path's copy of the channel's current capability, with the keys of its mode. */
 static int use_capability(struct agent *a, bool renewal)
 {
@@ -179,14 +246,13 @@ static int use_capability(struct agent *a, bool renewal)
 
 static int session_up(struct agent *a, char *err, size_t errlen)
 {
-	char vip[CG_ADDRSTRLEN], dst[CG_ADDRSTRLEN], what[CG_ADDRSTRLEN + 16];
+	char vip[CG_ADDRSTRLEN], what[CG_ADDRSTRLEN + 16];
 	unsigned int outer = 0, mtu;
 	struct authc_cfg ac = { 0 };
 	struct path_cfg pc = { 0 };
 	int e, family = 0;
 	char mode[48];
 	struct cidr c;
-	uint32_t i;
 
 	e = send_spa(a);
 	if (e) {
@@ -235,21 +301,13 @@ static int session_up(struct agent *a, char *err, size_t errlen)
 	e = c.family == AF_INET ? tun_no_ipv6(path_tun(a->path)) : 0;
 	if (!e)
 		e = tun_configure(path_tun(a->path), &c, mtu);
-	/* Every scope goes into the tunnel; the gateway alone decides what passes. */
-	for (i = 0; !e && i < a->ctl.cap.nscopes; i++) {
-		scope_cidr(&a->ctl.cap.scopes[i], &c);
-		e = route_add(&c, path_tun(a->path));
-		if (e) {
-			cidr_format(&c, dst, sizeof(dst));
-			snprintf(err, errlen, "route %s via %s: %s", dst, path_tun(a->path),
-				 strerror(-e));
-			return e;
-		}
-	}
 	if (e) {
 		snprintf(err, errlen, "TUN %s: %s", path_tun(a->path), strerror(-e));
 		return e;
 	}
+	e = apply_routes(a, err, errlen);
+	if (e)
+		return e;
 	e = path_start(a->path);
 	if (e) {
 		snprintf(err, errlen, "data workers: %s", strerror(-e));
@@ -282,6 +340,7 @@ static void session_down(struct agent *a, bool bye)
 	/* Closing the TUN removes it with its address and routes; the keys are wiped. */
 	path_free(a->path);
 	a->path = NULL;
+	a->nrouted = 0;
 	a->session = a->previous = 0;
 }
 
@@ -289,6 +348,7 @@ static void session_down(struct agent *a, bool bye)
 static int control_events(struct agent *a)
 {
 	struct authc_event ev;
+	char err[256];
 	int e;
 
 	for (;;) {
@@ -309,8 +369,14 @@ static int control_events(struct agent *a)
 				log_errno(e, "renewed session %08x", a->ctl.cap.session);
 				return 0;
 			}
-			log_info("renewed: session %08x, expires in %us", a->session,
-				 a->ctl.cap.expires_in);
+			/* The policy may have changed the scopes since the last capability. */
+			e = apply_routes(a, err, sizeof(err));
+			if (e) {
+				log_err("renewed session %08x: %s; reconnecting", a->session, err);
+				return 0;
+			}
+			log_info("renewed: session %08x, expires in %us, %u scope(s)", a->session,
+				 a->ctl.cap.expires_in, a->ctl.cap.nscopes);
 			break;
 		case AUTHC_EV_ERROR:
 			log_err("the gateway closed the session: %s", ev.reason);

@@ -74,6 +74,8 @@ enum auth_stat {
 	AUTH_RENEWED,
 	AUTH_REFUSED_RENEW_EARLY, /* a renewal before renew_after of the lifetime */
 	AUTH_REVOKED,		  /* control channel closed, dead or bye */
+	AUTH_REVOKED_BYE,	  /* ... of which the client said bye */
+	AUTH_REVOKED_TIMEOUT,	  /* ... of which silent past dead_after */
 	AUTH_REVOKED_ADMIN,
 	AUTH_EXPIRED,
 	AUTH_REPLACED_FREED_EARLY, /* a replaced session freed before its overlap ended (cap) */
@@ -104,6 +106,8 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_RENEWED] = "renewed",
 	[AUTH_REFUSED_RENEW_EARLY] = "refused_renew_early",
 	[AUTH_REVOKED] = "revoked",
+	[AUTH_REVOKED_BYE] = "revoked_bye",
+	[AUTH_REVOKED_TIMEOUT] = "revoked_timeout",
 	[AUTH_REVOKED_ADMIN] = "revoked_admin",
 	[AUTH_EXPIRED] = "expired",
 	[AUTH_REPLACED_FREED_EARLY] = "replaced_freed_early",
@@ -563,12 +567,13 @@ static void conn_trim(struct authd *a, uint64_t conn, uint32_t keep)
 /*
  * Ends everything of a control channel: a grant waiting for its keys, the
  * session in use and one it replaced. why (logged and counted as revoked
- * per session) or NULL when the caller accounts for it.
+ * per session) or NULL when the caller accounts for it. Returns how many
+ * sessions it counted.
  */
-static void conn_drop(struct authd *a, uint64_t conn, const char *why)
+static size_t conn_drop(struct authd *a, uint64_t conn, const char *why)
 {
 	struct pending *p = pending_find(a, conn);
-	size_t i;
+	size_t i, n = 0;
 
 	if (p) {
 		/* Its address goes only if no session holds it: a renewal's old one does. */
@@ -584,9 +589,11 @@ static void conn_drop(struct authd *a, uint64_t conn, const char *why)
 			log_info("auth: session %08x of %s/%s revoked: %s", s->id, s->cert.device,
 				 s->cert.app, why);
 			a->auth_stats[AUTH_REVOKED]++;
+			n++;
 		}
 		session_remove(a, s->id);
 	}
+	return n;
 }
 
 /*
@@ -940,6 +947,8 @@ out:
 
 static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 {
+	size_t n;
+
 	/* Refusals the worker decides before any request: told so that they are counted. */
 	if (r->reason == AUTHW_R_IDENTITY)
 		a->auth_stats[AUTH_REFUSED_IDENTITY]++;
@@ -947,7 +956,12 @@ static void on_revoke(struct authd *a, const struct authw_session_revoke *r)
 		a->auth_stats[AUTH_REFUSED_APP_MISMATCH]++;
 	else if (r->reason == AUTHW_R_NO_CERT)
 		a->enroll_stats[ENROLL_STAT_NO_CERT]++;
-	conn_drop(a, r->conn, authw_reason_str(r->reason));
+	n = conn_drop(a, r->conn, authw_reason_str(r->reason));
+	/* How a session ended, where that tells a clean goodbye from a vanished client. */
+	if (r->reason == AUTHW_R_BYE)
+		a->auth_stats[AUTH_REVOKED_BYE] += n;
+	else if (r->reason == AUTHW_R_TIMEOUT)
+		a->auth_stats[AUTH_REVOKED_TIMEOUT] += n;
 }
 
 /* x as PEM into buf (NUL-terminated); 0 or -EMSGSIZE / -ENOMEM. */

@@ -156,6 +156,16 @@ stop() {
 	wait "$1" 2>/dev/null || true
 }
 
+# gw_stop: SIGTERM the gateway $GWPID and reap it; succeeds only if it exited 0, as
+# a clean shutdown must (stop alone would hide a crash or an error on the way out)
+gw_stop() {
+	local rc=0
+	kill -TERM "$GWPID" || return 1
+	wait "$GWPID" || rc=$?
+	[ "$rc" -eq 0 ] || echo "# gateway $GWPID exited $rc on SIGTERM" >&2
+	[ "$rc" -eq 0 ]
+}
+
 # netns_cleanup [RC]: stop our processes, delete our namespaces, exit RC (default: $?).
 # A script's own EXIT trap passes its status: under set -e, a trap that
 # restored it with "(exit $rc)" would itself exit there, before the cleanup.

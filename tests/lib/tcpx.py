@@ -7,6 +7,10 @@
 #                                   line per datagram received)
 #   tcpx.py tcp HOST PORT [SECS]    connect, echo one line; exit 0 if echoed
 #   tcpx.py udp HOST PORT [SECS]    one datagram, exit 0 if echoed
+#   tcpx.py probe HOST PORT [SECS]  connect, echo one line; print what came of it:
+#                                   "open" (echoed), "timeout" (no answer to the
+#                                   SYN: dropped), "refused" (a RST), or "error ..."
+#                                   (an ICMP error, an echo that failed); exit 0
 #   tcpx.py resend PCAP HOST PORT M send the UDP payload of the first packet of a
 #                                   pcap again; M: none, or flip-counter (a fresh
 #                                   capgate counter, so only the tag is wrong)
@@ -18,6 +22,7 @@
 #   tcpx.py hold HOST PORT DIR      connect, echo; then for each file DIR/go.N
 #                                   that appears, echo again and write DIR/ok.N
 #                                   or DIR/fail.N; ends when DIR/stop appears
+import errno
 import os
 import socket
 import struct
@@ -78,6 +83,24 @@ def tcp(host, port, secs):
             return echo_once(c, secs)
     except OSError:
         return False
+
+
+def probe(host, port, secs):
+    """What a connection attempt meets: a drop and a refusal are not the same."""
+    try:
+        c = socket.create_connection((host, port), timeout=secs)
+    except socket.timeout:
+        return "timeout"
+    except ConnectionRefusedError:
+        return "refused"
+    except OSError as e:
+        return "error %s" % errno.errorcode.get(e.errno, e)
+    # Connected: whatever the echo meets, nothing dropped the handshake.
+    with c:
+        try:
+            return "open" if echo_once(c, secs) else "error short echo"
+        except OSError as e:
+            return "error after connect: %s" % e
 
 
 def udp(host, port, secs):
@@ -190,6 +213,9 @@ def main():
         secs = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0
         f = tcp if cmd == "tcp" else udp
         sys.exit(0 if f(sys.argv[2], int(sys.argv[3]), secs) else 1)
+    elif cmd == "probe":
+        secs = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0
+        print(probe(sys.argv[2], int(sys.argv[3]), secs))
     elif cmd == "resend":
         sys.exit(0 if resend(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]) else 1)
     elif cmd == "stream":

@@ -4,8 +4,10 @@
 # 100 MB transfer through the tunnel with nothing of the server's plaintext
 # on the wire, the gate's prefilter (replay refused in XDP) and the data
 # workers' refusals (a flipped byte), a client that asks for encryption where
-# the policy allows integrity, SIGKILL of the agent, and 100 connect/vanish
-# cycles that must leave nothing.
+# the policy allows integrity, SIGKILL of the agent, 100 connect/vanish
+# cycles that must leave nothing; and a renewal that changes the scopes: the
+# agent routes what the new capability names and no more, and a transfer to
+# a scope it keeps runs across the renewal.
 #
 #   c1 (10.10.1.2) ─┐                       ┌ server 10.10.2.2: tcp 80 (HTTP),
 #   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   udp 7 (echo)
@@ -94,6 +96,8 @@ no_tun() { ! nsx "$1" ip link show cg0 >/dev/null 2>&1; }
 http_ok() { nsx "$1" curl -sf -m 2 http://10.10.2.2/ | grep -q "$MARKER"; }
 udp_seen() { wc -l <"$TMP/udp7.log"; }
 map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/e$$/tun_sessions"; }
+# map_entries_are N: counted again each time a poll calls it
+map_entries_are() { [ "$(map_entries)" -eq "$1" ]; }
 gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
 gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
 gw_tun_queues() { ls -l "/proc/$GWPID/fd" | grep -c /dev/net/tun || true; }
@@ -118,6 +122,65 @@ sniff() {
 }
 packets_in() { tcpdump -r "$1" 2>/dev/null | wc -l; }
 marker_in() { grep -a -c "$MARKER" "$1" || true; }
+
+# The scopes of the renewal case: dev1 keeps tcp 10.10.2.2:22 (the stream),
+# its group "before" gives it 10.10.2.3:22 and the group "after" 10.10.2.4:22.
+rescope_config() {
+	{
+		gateway_ini_head e$$ $API "$TMP/state" "$PKI"
+		cat <<-EOF
+			keepalive = 1s
+			dead_after = 4s
+			session_ttl = 30s
+
+			[service stream]
+			proto = tcp
+			address = 10.10.2.2
+			ports = 22
+
+			[service before]
+			proto = tcp
+			address = 10.10.2.3
+			ports = 22
+
+			[service after]
+			proto = tcp
+			address = 10.10.2.4
+			ports = 22
+
+			[allow kept]
+			device = dev1
+			app = sensor
+			services = stream
+
+			[allow before]
+			group = before
+			app = sensor
+			services = before
+
+			[allow after]
+			group = after
+			app = sensor
+			services = after
+		EOF
+	} >"$TMP/gw.ini"
+}
+# The stream lasts about 36 s: from the session's first seconds past its renewal.
+RESCOPE_RATE=$((512 << 10))
+RESCOPE_STREAM=$((18 << 20))
+tcp_to() { nsx "$1" python3 "$TLIB/tcpx.py" tcp "$2" 22 1; }
+# via_tun NS ADDR: NS routes ADDR into the agent's TUN
+via_tun() { nsx "$1" ip -j route get "$2" 2>/dev/null | jq -e '.[0].dev == "cg0"' >/dev/null; }
+auth_is() { [ "$(cg -j stats | jq -r ".auth.auth.$1")" = "$2" ]; }
+renewed_from() { cg -j session list | jq -e --argjson f "$1" 'map(select(.id != $f)) | length > 0' >/dev/null; }
+progress() { cat "$TMP/progress" 2>/dev/null || echo 0; }
+# route_events DST added|deleted|any: the route changes to DST that ip monitor saw
+route_events() {
+	awk -v d="$1" -v k="$2" '
+		$1 == "Deleted" && $2 == d { del++ }
+		$1 == d { add++ }
+		END { print k == "added" ? add + 0 : k == "deleted" ? del + 0 : add + del }' "$TMP/routes.log"
+}
 
 resend() {
 	nsx "$1" python3 "$TLIB/tcpx.py" resend "$2" 10.10.1.1 51900 "${3:-none}"
@@ -174,7 +237,7 @@ check "upgraded_session_freed" poll 10 has_sessions 1
 # SIGKILL: no bye; the gateway revokes within dead_after (4 s) of the last keepalive.
 stop "$AGENT" KILL
 check "sigkill_revoked_within_dead_after" poll 8 has_sessions 0
-check "sigkill_frees_map_entry" poll 5 test "$(map_entries)" -eq 0
+check "sigkill_frees_map_entry" poll 5 map_entries_are 0
 
 # Connect and vanish: everything a session held is freed each time.
 connect $C1 c1
@@ -207,7 +270,7 @@ stop "$AGENT"
 poll 10 has_sessions 0
 
 # Every lever off, both ends: the plain path (one read, one write, one send per packet).
-stop "$GWPID"
+check "gateway_exits_0_on_sigterm" gw_stop
 sed -i 's/^\[auth\]$/[auth]\nfast_path = none/' "$TMP/gw.ini"
 echo "fast_path = none" >>"$TMP/c1.ini"
 bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
@@ -218,4 +281,54 @@ check "no_levers_session" poll 20 has_sessions 1
 check "no_levers_in_force" test "$(cg -j stats | jq '[.auth.data_path.levers[]] | any')" = false
 check "no_levers_http" poll 5 http_ok $C1
 check "no_levers_transfer_100mb_intact" big_ok $C1
+stop "$AGENT"
+poll 10 has_sessions 0
+
+# Scopes changed under a live session (dev1's group, through the API): the
+# gateway rescopes it at once; the agent learns of it with the renewal (at
+# four fifths of session_ttl, 30 s) and must route the new scope's address
+# into the tunnel and the dropped one's no more, without touching the route
+# of the scope it keeps: a stream through that one runs across the renewal.
+check "rescope_gateway_exits_0" gw_stop
+rescope_config
+client_config c1 dev1@sensor
+nsx $SRV ip addr add 10.10.2.3/24 dev eth0
+nsx $SRV ip addr add 10.10.2.4/24 dev eth0
+bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22
+bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+GWPID=$BG_PID
+poll 15 api_up
+check "rescope_group_before" cg device group dev1 before
+connect $C1 c1
+check "rescope_session" poll 20 has_sessions 1
+check "rescope_two_scopes" test "$(cg -j session list | jq '.[0].scopes | length')" -eq 2
+check "rescope_old_scope_routed" poll 5 via_tun $C1 10.10.2.3
+check "rescope_old_scope_passes" poll 5 tcp_to $C1 10.10.2.3
+check "rescope_new_scope_not_routed_yet" not via_tun $C1 10.10.2.4
+first=$(cg -j session list | jq '.[0].id')
+bg $C1 ip -o monitor route >"$TMP/routes.log"
+monitor=$BG_PID
+rm -f "$TMP/progress"
+PROGRESS=$TMP/progress nsenter --net=/run/netns/$C1 -- \
+	python3 "$TLIB/tcpx.py" stream 10.10.2.2 22 $RESCOPE_STREAM $RESCOPE_RATE &
+stream=$!
+poll 10 gt_than 0 progress
+check "rescope_group_after" cg device group dev1 after
+check "rescope_live_counted" poll 5 auth_is sessions_rescoped 1
+check "rescope_renewed" poll 40 renewed_from "$first"
+at=$(progress)
+check "rescope_new_scope_routed" poll 5 via_tun $C1 10.10.2.4
+check "rescope_new_scope_passes" poll 5 tcp_to $C1 10.10.2.4
+check "rescope_dropped_scope_unrouted" poll 5 not via_tun $C1 10.10.2.3
+check "rescope_dropped_scope_refused" not tcp_to $C1 10.10.2.3
+check "rescope_renewed_mid_transfer" test "$at" -lt $RESCOPE_STREAM
+check "rescope_kept_transfer_intact" wait $stream
+echo "# renewed at $at of $RESCOPE_STREAM bytes echoed"
+stop "$monitor"
+# The monitor listened through the renewal (it saw the new route come), and
+# the kept route had no event at all: neither removed nor added again.
+check "rescope_route_added_seen" test "$(route_events 10.10.2.4 added)" -eq 1
+check "rescope_route_deleted_seen" test "$(route_events 10.10.2.3 deleted)" -eq 1
+check "rescope_kept_route_untouched" test "$(route_events 10.10.2.2 any)" -eq 0
+stop "$AGENT"
 t_done

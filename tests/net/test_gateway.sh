@@ -74,6 +74,8 @@ start_gw() {
 stat_of() { cg -j stats | jq -r ".reasons.$1.packets"; }
 gt0() { [ "$(stat_of "$1")" -gt 0 ]; }
 reach() { nsx "$1" python3 "$TLIB/tcpx.py" tcp "$2" "$3" 1; }
+# dropped NS HOST PORT: the SYN meets silence (a drop), not a RST (a refusal) nor an answer
+dropped() { [ "$(nsx "$1" python3 "$TLIB/tcpx.py" probe "$2" "$3" 1)" = timeout ]; }
 knock() { nsx "$1" "$CAPGATE" knock send "$2" "$3" --gap 20; }
 door_open_for() { cg -j knock list | jq -e --arg s "$1" '.open | map(.source) | index($s) != null'; }
 no_doors() { cg -j knock list | jq -e '.open | length == 0'; }
@@ -97,7 +99,9 @@ suite() {
 
 	check "$m/xdp_mode_reported" xdp_mode_is "$m"
 	check "$m/default_drop" not reach $C1 10.10.2.2 80
-	check "$m/default_drop_gateway" not reach $C1 10.10.1.1 22
+	# The gateway's own port 80 listens (its loopback shows it), so only the gate can hide it.
+	check "$m/gateway_port_listens" reach $GW 10.10.1.1 80
+	check "$m/default_drop_gateway" dropped $C1 10.10.1.1 80
 	check "$m/default_drop_counted" gt0 drop_default
 	check "$m/open_service" reach $C1 10.10.1.1 8443
 	check "$m/open_service_counted" gt0 pass_open
@@ -142,16 +146,24 @@ suite() {
 	stop "$holder"
 
 	# A restart keeps the doors of an unchanged profile, not those of a changed one.
+	# open_for outlasts both restarts, so only the profile change can close a door.
+	check "$m/sigterm_exit_0_door_config" gw_stop
+	sed -i 's/^open_for = 4s$/open_for = 120s/' "$TMP/gw.ini"
+	start_gw
 	knock $C1 10.10.2.2 tcp/7000,udp/8000,tcp/9000
-	stop "$GWPID" TERM
+	local knocked=$SECONDS
+	check "$m/door_open_before_restart" door_open_for 10.10.1.2
+	check "$m/sigterm_exit_0_door_kept" gw_stop
 	start_gw
 	check "$m/restart_keeps_door" door_open_for 10.10.1.2
-	knock $C1 10.10.2.2 tcp/7000,udp/8000,tcp/9000
-	stop "$GWPID" TERM
-	sed -i 's/^open_for = 4s$/open_for = 3s/' "$TMP/gw.ini"
+	check "$m/restart_keeps_door_passing" reach $C1 10.10.2.2 80
+	check "$m/sigterm_exit_0_door_changed" gw_stop
+	sed -i 's/^open_for = 120s$/open_for = 110s/' "$TMP/gw.ini"
 	start_gw
 	check "$m/profile_change_closes_door" no_doors
-	stop "$GWPID" TERM
+	check "$m/door_within_open_for" test $((SECONDS - knocked)) -lt 100
+	check "$m/profile_change_closes_passage" dropped $C1 10.10.2.2 80
+	check "$m/sigterm_exit_0_door_back" gw_stop
 	write_config "$m"
 	start_gw
 
@@ -189,7 +201,7 @@ suite() {
 
 	# Restart keeps rules; SIGKILL keeps enforcing.
 	cg rule add 10.10.1.2/32 drop >/dev/null
-	stop "$GWPID" TERM
+	check "$m/sigterm_exit_0_rules" gw_stop
 	start_gw
 	check "$m/restart_keeps_rules" same_rules_plus 10.10.1.2/32
 	check "$m/restart_enforces" not reach $C1 10.10.1.1 8443
@@ -211,7 +223,7 @@ suite() {
 	check "$m/failed_restart_keeps_enforcing" not reach $C1 10.10.2.2 22
 	stop "$squatter"
 	start_gw
-	stop "$GWPID" TERM
+	check "$m/sigterm_exit_0" gw_stop
 	check "$m/sigterm_detaches" reach $C1 10.10.2.2 22
 
 	# Same name, other interface: the pinned link of ext0 must not stand in for int0's gate.
@@ -222,7 +234,7 @@ suite() {
 	check "$m/new_interface_attached" xdp_mode_is "$m"
 	check "$m/new_interface_dark" not reach $SRV 10.10.2.1 2222
 	check "$m/old_interface_released" reach $C1 10.10.2.2 22
-	stop "$GWPID" TERM
+	check "$m/sigterm_exit_0_int0" gw_stop
 	rm -rf "$TMP/state"
 }
 
@@ -296,7 +308,7 @@ access() {
 	check "access/several_sockets_env_chooses" stats_ok env CAPGATE_API="unix:$sock" "$CAPGATE"
 	stop "$other"
 	rm /run/capgate/other.sock
-	stop "$GWPID" TERM
+	check "access/sigterm_exit_0" gw_stop
 	check "access/socket_removed_on_exit" test ! -e "$sock"
 	check "access/no_socket_said" refused_with "no gateway API socket in /run/capgate" env -u CAPGATE_API "$CAPGATE" -j stats
 
@@ -325,7 +337,7 @@ access() {
 	check "access/tcp_refused_changed_nothing" test "$(nsx $GW "$CAPGATE" --config "$TMP/gw.ini" -j rule list | jq length)" = 0
 	check "access/tcp_refusals_counted" test "$(nsx $GW "$CAPGATE" --config "$TMP/gw.ini" -j stats | jq .api.refused.unauthorized)" = 3
 	check "access/tcp_metrics_not_public" test "$(nsx $GW curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:7070/metrics)" = 401
-	stop "$GWPID" TERM
+	check "access/sigterm_exit_0_tcp" gw_stop
 	API=unix:$TMP/api.sock
 	rm -rf "$TMP/state" "$NOBODY_BIN"
 	umount /run/capgate

@@ -147,6 +147,8 @@ kept_or_resumed() { session_listed "$1" || [ "$(auth_of auth resumed)" -gt "$2" 
 tcp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" tcp 10.10.2.2 "$2" 1; }
 udp_seen() { wc -l <"$TMP/udp7.log"; }
 map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/u$$/tun_sessions"; }
+# map_entries_are N: counted again each time a poll calls it
+map_entries_are() { [ "$(map_entries)" -eq "$1" ]; }
 gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
 gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
 
@@ -243,8 +245,13 @@ resend $C2 "$TMP/spa.pcap" 62201
 check "spa_replay_refused" poll 5 gt_than "$before" auth_of spa replay
 check "spa_replay_opens_nothing" not door_for 10.10.1.3
 check "auth_port_dark_for_c2" not nsx $C2 python3 "$TLIB/tcpx.py" tcp 10.10.1.1 8443 1
+# capture ran connect_wait whatever it gave: the session must be there before the bye.
+check "session_before_bye" has_sessions 1
+byes=$(auth_of auth revoked_bye)
 check "agent_exits_0_on_sigterm" stop_rc "$AGENT"
-check "bye_frees_session" poll 10 has_sessions 0
+# Within 2 s, short of dead_after (4 s) less a keepalive (1 s): the bye, not the timeout.
+check "bye_frees_session" poll 2 has_sessions 0
+check "bye_counted" test "$(auth_of auth revoked_bye)" -eq $((byes + 1))
 
 # Certificates and policy.
 client_config other "$TMP/other" dev1@sensor
@@ -270,7 +277,7 @@ connect $C1 c1
 poll 20 has_sessions 1
 stop "$AGENT" KILL
 check "sigkill_frees_session" poll 10 has_sessions 0
-check "sigkill_frees_map_entry" poll 5 test "$(map_entries)" -eq 0
+check "sigkill_frees_map_entry" poll 5 map_entries_are 0
 
 # Cycles: nothing may be left behind. With SOAK=1 (make soak) every cycle
 # also sends a UDP echo through the tunnel, every odd cycle the agent

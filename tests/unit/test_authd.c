@@ -377,6 +377,19 @@ static void w_request(struct authd *a, int fw, uint64_t conn, const char *device
 	w_send(a, fw, &r, sizeof(r));
 }
 
+/* REVOKE for conn, naming session, with the worker's reason. */
+static void w_revoke(struct authd *a, int fw, uint64_t conn, uint32_t session, uint32_t reason)
+{
+	union authw_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = AUTHW_SESSION_REVOKE;
+	m.revoke.session = session;
+	m.revoke.conn = conn;
+	m.revoke.reason = reason;
+	w_send(a, fw, &m, sizeof(m.revoke));
+}
+
 /* INSTALL (made-up exporter bytes), RENEW or REVOKE (closed) for conn, naming session. */
 static void w_msg(struct authd *a, int fw, uint32_t type, uint64_t conn, uint32_t session)
 {
@@ -395,10 +408,8 @@ static void w_msg(struct authd *a, int fw, uint32_t type, uint64_t conn, uint32_
 		m.renew.conn = conn;
 		len = sizeof(m.renew);
 	} else {
-		m.revoke.session = session;
-		m.revoke.conn = conn;
-		m.revoke.reason = AUTHW_R_CLOSED;
-		len = sizeof(m.revoke);
+		w_revoke(a, fw, conn, session, AUTHW_R_CLOSED);
+		return;
 	}
 	w_send(a, fw, &m, len);
 }
@@ -459,6 +470,44 @@ static void test_revoke_granted_not_installed(void)
 	w_msg(a, fw, AUTHW_SESSION_REVOKE, 2, g2.grant.session);
 	ASSERT_EQ(stat_of(a, "sessions"), 0, "all gone");
 	ASSERT_EQ(stat_of(a, "addresses_used"), 0, "all addresses back");
+out:
+	authd_free(a);
+	if (fw >= 0)
+		close(fw);
+}
+
+/* How a channel ended is counted apart where it tells a goodbye from a client gone silent. */
+static void test_revoke_reasons(void)
+{
+	struct {
+		uint32_t reason;
+		uint64_t revoked, bye, timeout;
+	} rows[] = {
+		{ AUTHW_R_BYE, 1, 1, 0 },
+		{ AUTHW_R_TIMEOUT, 2, 1, 1 },
+		{ AUTHW_R_CLOSED, 3, 1, 1 },
+	};
+	struct authd *a;
+	uint32_t id;
+	size_t i;
+	int fw;
+
+	if (!prepare())
+		return;
+	a = start();
+	fw = a ? fake_worker(a) : -1;
+	if (!ASSERT_TRUE(fw >= 0, "fake worker"))
+		goto out;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		id = w_session(a, fw, i + 1, "dev1");
+		if (!ASSERT_TRUE(id != 0, "session"))
+			goto out;
+		w_revoke(a, fw, i + 1, id, rows[i].reason);
+		ASSERT_EQ(stat_of(a, "sessions"), 0, authw_reason_str(rows[i].reason));
+		ASSERT_EQ(stat_of(a, "auth.revoked"), rows[i].revoked, "revoked");
+		ASSERT_EQ(stat_of(a, "auth.revoked_bye"), rows[i].bye, "revoked_bye");
+		ASSERT_EQ(stat_of(a, "auth.revoked_timeout"), rows[i].timeout, "revoked_timeout");
+	}
 out:
 	authd_free(a);
 	if (fw >= 0)
@@ -1818,12 +1867,13 @@ out:
 	enroll_mode = false;
 }
 
-T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_sequence), T_CASE(test_device_cap),
-       T_CASE(test_renew_early), T_CASE(test_conn_cap), T_CASE(test_revoke_replaced),
-       T_CASE(test_mode_and_cipher), T_CASE(test_old_hello), T_CASE(test_resume),
-       T_CASE(test_certificate_identity), T_CASE(test_revocation), T_CASE(test_reload),
-       T_CASE(test_reload_integrity), T_CASE(test_device_groups), T_CASE(test_crl),
-       T_CASE(test_enroll_token), T_CASE(test_enroll_refusals), T_CASE(test_enroll_exists_revoked),
+T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_revoke_reasons),
+       T_CASE(test_sequence), T_CASE(test_device_cap), T_CASE(test_renew_early),
+       T_CASE(test_conn_cap), T_CASE(test_revoke_replaced), T_CASE(test_mode_and_cipher),
+       T_CASE(test_old_hello), T_CASE(test_resume), T_CASE(test_certificate_identity),
+       T_CASE(test_revocation), T_CASE(test_reload), T_CASE(test_reload_integrity),
+       T_CASE(test_device_groups), T_CASE(test_crl), T_CASE(test_enroll_token),
+       T_CASE(test_enroll_refusals), T_CASE(test_enroll_exists_revoked),
        T_CASE(test_enroll_wrong_gateway), T_CASE(test_enroll_ca_dir_mismatch),
        T_CASE(test_enroll_p256), T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_app),
        T_CASE(test_enroll_no_certificate))
