@@ -107,10 +107,11 @@ client_config() {
 
 cg() { nsx $GW "$CAPGATE" --api $API "$@"; }
 api_up() { cg -j stats >/dev/null 2>&1; }
+# start_gw [SECONDS]: the gateway, its API up within SECONDS (15)
 start_gw() {
 	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
 	GWPID=$BG_PID
-	poll 15 api_up
+	poll "${1:-15}" api_up
 }
 # connect NS CONFIG: starts an agent; its PID in AGENT
 connect() {
@@ -306,7 +307,7 @@ for ((i = 0; i < CYCLES; i++)); do
 		epoch_end
 		kill -KILL "$GWPID"
 		wait "$GWPID" 2>/dev/null || true
-		start_gw || break
+		start_gw 60 || break # loading the programs under load took 15 s once
 		restarts=$((restarts + 1)) fds_b= rss_b=
 	fi
 	connect $C1 c1
