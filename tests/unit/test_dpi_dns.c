@@ -56,64 +56,66 @@ static void test_real(void)
 	ASSERT_EQ(msg.id, 0x1a2d, "id");
 }
 
+/*
+ * RR type names: the whole IANA "Resource Record (RR) TYPEs" registry, as
+ * dig and tshark print them (checked against tshark 4.0's table, which
+ * lacks the newest entries and says "*" for ANY), and every other value in
+ * the RFC 3597 form.
+ */
 static void test_type_names(void)
 {
 	static const struct {
 		uint16_t type;
 		const char *want;
-	} cases[] = {
-		{ 1, "A" },
-		{ 2, "NS" },
-		{ 5, "CNAME" },
-		{ 6, "SOA" },
-		{ 12, "PTR" },
-		{ 13, "HINFO" },
-		{ 15, "MX" },
-		{ 16, "TXT" },
-		{ 23, "NSAP-PTR" },
-		{ 28, "AAAA" },
-		{ 33, "SRV" },
-		{ 35, "NAPTR" },
-		{ 39, "DNAME" },
-		{ 41, "OPT" },
-		{ 43, "DS" },
-		{ 44, "SSHFP" },
-		{ 46, "RRSIG" },
-		{ 47, "NSEC" },
-		{ 48, "DNSKEY" },
-		{ 50, "NSEC3" },
-		{ 51, "NSEC3PARAM" },
-		{ 52, "TLSA" },
-		{ 59, "CDS" },
-		{ 61, "OPENPGPKEY" },
-		{ 63, "ZONEMD" },
-		{ 64, "SVCB" },
-		{ 65, "HTTPS" },
-		{ 99, "SPF" },
-		{ 108, "EUI48" },
-		{ 250, "TSIG" },
-		{ 251, "IXFR" },
-		{ 252, "AXFR" },
-		{ 255, "ANY" },
-		{ 256, "URI" },
-		{ 257, "CAA" },
-		{ 32768, "TA" },
+	} named[] = {
+		{ 1, "A" },	    { 2, "NS" },      { 3, "MD" },	    { 4, "MF" },
+		{ 5, "CNAME" },	    { 6, "SOA" },     { 7, "MB" },	    { 8, "MG" },
+		{ 9, "MR" },	    { 10, "NULL" },   { 11, "WKS" },	    { 12, "PTR" },
+		{ 13, "HINFO" },    { 14, "MINFO" },  { 15, "MX" },	    { 16, "TXT" },
+		{ 17, "RP" },	    { 18, "AFSDB" },  { 19, "X25" },	    { 20, "ISDN" },
+		{ 21, "RT" },	    { 22, "NSAP" },   { 23, "NSAP-PTR" },   { 24, "SIG" },
+		{ 25, "KEY" },	    { 26, "PX" },     { 27, "GPOS" },	    { 28, "AAAA" },
+		{ 29, "LOC" },	    { 30, "NXT" },    { 31, "EID" },	    { 32, "NIMLOC" },
+		{ 33, "SRV" },	    { 34, "ATMA" },   { 35, "NAPTR" },	    { 36, "KX" },
+		{ 37, "CERT" },	    { 38, "A6" },     { 39, "DNAME" },	    { 40, "SINK" },
+		{ 41, "OPT" },	    { 42, "APL" },    { 43, "DS" },	    { 44, "SSHFP" },
+		{ 45, "IPSECKEY" }, { 46, "RRSIG" },  { 47, "NSEC" },	    { 48, "DNSKEY" },
+		{ 49, "DHCID" },    { 50, "NSEC3" },  { 51, "NSEC3PARAM" }, { 52, "TLSA" },
+		{ 53, "SMIMEA" },   { 55, "HIP" },    { 56, "NINFO" },	    { 57, "RKEY" },
+		{ 58, "TALINK" },   { 59, "CDS" },    { 60, "CDNSKEY" },    { 61, "OPENPGPKEY" },
+		{ 62, "CSYNC" },    { 63, "ZONEMD" }, { 64, "SVCB" },	    { 65, "HTTPS" },
+		{ 66, "DSYNC" },    { 67, "HHIT" },   { 68, "BRID" },	    { 99, "SPF" },
+		{ 100, "UINFO" },   { 101, "UID" },   { 102, "GID" },	    { 103, "UNSPEC" },
+		{ 104, "NID" },	    { 105, "L32" },   { 106, "L64" },	    { 107, "LP" },
+		{ 108, "EUI48" },   { 109, "EUI64" }, { 128, "NXNAME" },    { 249, "TKEY" },
+		{ 250, "TSIG" },    { 251, "IXFR" },  { 252, "AXFR" },	    { 253, "MAILB" },
+		{ 254, "MAILA" },   { 255, "ANY" },   { 256, "URI" },	    { 257, "CAA" },
+		{ 258, "AVC" },	    { 259, "DOA" },   { 260, "AMTRELAY" },  { 261, "RESINFO" },
+		{ 262, "WALLET" },  { 263, "CLA" },   { 264, "IPN" },	    { 32768, "TA" },
 		{ 32769, "DLV" },
-		/* unassigned, reserved and private use: the RFC 3597 form */
-		{ 0, "TYPE0" },
-		{ 54, "TYPE54" },
-		{ 69, "TYPE69" },
-		{ 127, "TYPE127" },
-		{ 265, "TYPE265" },
-		{ 32770, "TYPE32770" },
-		{ 65280, "TYPE65280" },
-		{ 65535, "TYPE65535" },
 	};
-	char t[DNS_TYPE_STR_MAX];
-	size_t i;
+	char t[DNS_TYPE_STR_MAX], want[DNS_TYPE_STR_MAX], name[32];
+	size_t i = 0;
+	uint32_t type;
+	bool ok = true;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ASSERT_STREQ(dns_type_str(cases[i].type, t), cases[i].want, cases[i].want);
+	for (type = 0; type <= 0xffff; type++) {
+		if (i < sizeof(named) / sizeof(named[0]) && named[i].type == type)
+			snprintf(want, sizeof(want), "%s", named[i++].want);
+		else
+			snprintf(want, sizeof(want), "TYPE%u", type);
+		if (strcmp(dns_type_str((uint16_t)type, t), want)) {
+			snprintf(name, sizeof(name), "type %u", type);
+			ok = ASSERT_STREQ(dns_type_str((uint16_t)type, t), want, name) && ok;
+		}
+	}
+	ASSERT_EQ(i, sizeof(named) / sizeof(named[0]), "the table is in order");
+	ASSERT_TRUE(ok, "every type");
+	/* the examples users meet */
+	ASSERT_STREQ(dns_type_str(48, t), "DNSKEY", "DNSKEY");
+	ASSERT_STREQ(dns_type_str(65, t), "HTTPS", "HTTPS");
+	ASSERT_STREQ(dns_type_str(54, t), "TYPE54", "unassigned");
+	ASSERT_STREQ(dns_type_str(65280, t), "TYPE65280", "private use");
 }
 
 /* Header: id 0x1234, flags, qd, an counts; ns = ar = 0. */
