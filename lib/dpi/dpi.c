@@ -631,10 +631,11 @@ static bool tcp_closed(const struct flow *f)
 }
 
 /*
- * Note the window dir's segment advertises, in bytes: a SYN's window is never
- * scaled (RFC 7323 2.2), later ones are once both SYNs carried the option.
+ * Note what dir's segment says of its receive side: the window it advertises,
+ * in bytes (a SYN's window is never scaled, RFC 7323 2.2; later ones are once
+ * both SYNs carried the option), and what it acknowledges.
  */
-static void note_window(struct flow *f, int dir, const struct dec_pkt *pkt)
+static void note_rcv(struct flow *f, int dir, const struct dec_pkt *pkt)
 {
 	uint32_t w = pkt->tcp_win;
 
@@ -644,41 +645,77 @@ static void note_window(struct flow *f, int dir, const struct dec_pkt *pkt)
 		w <<= f->wscale[dir];
 	f->win[dir] = w;
 	f->win_seen[dir] = true;
+	if (pkt->tcp_flags & DEC_TCP_ACK) {
+		f->ack[dir] = pkt->ack;
+		f->ack_seen[dir] = true;
+	}
 }
+
+/* Why a RST is not taken; each reason has its counter. */
+enum rst_verdict {
+	RST_OK,
+	RST_WINDOW, /* sequence number outside the receiver's window */
+	RST_ACK,    /* an answer to a SYN that does not acknowledge it */
+};
 
 /*
  * RFC 5961 3.2 for a passive observer: a RST is taken only if its sequence
- * number lies in the receiver's window, [next, next + window), where next is
- * the sender's next sequence number seen so far; an endpoint would answer an
- * in-window RST that is not an exact match with a challenge ACK, but a
- * capture that lost segments lags behind the receiver, so the whole window
- * is accepted. Before the sender has sent anything else, the RST must
- * acknowledge what the peer sent (RFC 793 SYN-SENT: the SYN), unless
- * nothing of the connection was seen yet.
+ * number lies in the receiver's window, [RCV.NXT, RCV.NXT + RCV.WND). The
+ * capture does not see RCV.NXT: it lies between the receiver's last
+ * acknowledgment and the sender's next sequence number seen so far (a
+ * capture near the sender sees bytes the receiver has not got yet; one that
+ * lost the sender's segments lags behind), so the RST must fall between the
+ * lower of the two and the higher plus the window. The acknowledgment counts
+ * only within one window of the sender's bytes (a bogus one cannot widen the
+ * range further). An endpoint answers an in-window RST that is not an exact
+ * match with a challenge ACK; a passive analyzer cannot know RCV.NXT exactly,
+ * so it takes the whole window. Before anything of the sender or any
+ * acknowledgment of the receiver was seen, a RST must acknowledge what the
+ * receiver sent (RFC 793 SYN-SENT: its SYN), unless nothing of the
+ * connection was seen at all.
  */
-static bool rst_acceptable(const struct flow *f, int dir, const struct dec_pkt *pkt)
+static enum rst_verdict rst_check(const struct flow *f, int dir, const struct dec_pkt *pkt)
 {
-	const struct reasm_dir *snd = &f->rd[dir], *peer = &f->rd[!dir];
+	const struct reasm_dir *snd = &f->rd[dir], *rcv = &f->rd[!dir];
 	/* the receiver's window; the largest unscaled one while it has not advertised one */
-	uint32_t w = f->win_seen[!dir] ? f->win[!dir] : 65535;
+	uint32_t w = f->win_seen[!dir] ? f->win[!dir] : 65535, lo, hi;
+	bool acked = f->ack_seen[!dir];
 
-	if (snd->flags & REASM_INIT)
-		return pkt->seq - snd->next < (w ? w : 1); /* a zero window takes next only */
-	if (!(peer->flags & REASM_INIT))
-		return true;
-	return (pkt->tcp_flags & DEC_TCP_ACK) && pkt->ack == peer->next;
+	if (!w)
+		w = 1; /* a zero window takes RCV.NXT only */
+	if (snd->flags & REASM_INIT) {
+		lo = hi = snd->next;
+		if (acked && f->ack[!dir] - snd->next <= w)
+			hi = f->ack[!dir];
+		else if (acked && snd->next - f->ack[!dir] <= w)
+			lo = f->ack[!dir];
+	} else if (acked) {
+		lo = hi = f->ack[!dir];
+	} else if (rcv->flags & REASM_INIT) {
+		return (pkt->tcp_flags & DEC_TCP_ACK) && pkt->ack == rcv->next ? RST_OK : RST_ACK;
+	} else {
+		return RST_OK;
+	}
+	return pkt->seq - lo < hi - lo + w ? RST_OK : RST_WINDOW;
 }
 
 static void tcp_packet(struct dpi *d, struct flow *f, int dir, const struct dec_pkt *pkt)
 {
 	int err;
 
-	if ((pkt->tcp_flags & DEC_TCP_RST) && !(f->rd[dir].flags & REASM_CLOSED) &&
-	    !rst_acceptable(f, dir, pkt)) {
-		d->c.rst_refused++;
-		return;
+	if ((pkt->tcp_flags & DEC_TCP_RST) && !(f->rd[dir].flags & REASM_CLOSED)) {
+		switch (rst_check(f, dir, pkt)) {
+		case RST_WINDOW:
+			d->c.rst_refused_window++;
+			return;
+		case RST_ACK:
+			d->c.rst_refused_ack++;
+			return;
+		case RST_OK:
+			break;
+		}
 	}
-	note_window(f, dir, pkt);
+	note_rcv(f, dir, pkt);
 	d->cur = f;
 	if (pkt->tcp_flags & DEC_TCP_ACK)
 		reasm_ack(&d->reasm, &f->rd[!dir], !dir, pkt->ack, d);

@@ -85,7 +85,9 @@ struct dpi_counters {
 	uint64_t app_events, app_errors;
 	uint64_t parser_evicted; /* flows whose parser was stopped by max_parser_mem */
 	uint64_t dns_truncated;	 /* DNS events of messages cut short after the question */
-	uint64_t rst_refused;	 /* TCP RSTs outside the receive window, ignored (RFC 5961) */
+	/* TCP RSTs ignored, by reason (docs/dpi.md "RST"): */
+	uint64_t rst_refused_window; /* sequence number outside the receiver's window (RFC 5961) */
+	uint64_t rst_refused_ack;    /* answer to a SYN that does not acknowledge it (RFC 793) */
 };
 
 struct dpi;

@@ -54,13 +54,17 @@ struct flow {
 	const char *app; /* "http", "tls", "dns", "quic", or NULL */
 	struct reasm_dir rd[2];
 	/*
-	 * Per key side: the window it last advertised, in bytes (scaled once
-	 * both SYNs carried the option; valid once win_seen), and its SYN's
-	 * window scale (DEC_NO_WSCALE until seen or without the option).
+	 * Per key side, what its segments say of its receive side (RST checks):
+	 * the window it last advertised, in bytes (scaled once both SYNs carried
+	 * the option; valid once win_seen), its SYN's window scale
+	 * (DEC_NO_WSCALE until seen or without the option), and the last
+	 * acknowledgment number it sent (valid once ack_seen).
 	 */
 	uint32_t win[2];
+	uint32_t ack[2];
 	uint8_t wscale[2];
 	bool win_seen[2];
+	bool ack_seen[2];
 	struct flow_app *app_state; /* owned by the dpi layer */
 	struct flow *prev, *next;   /* LRU list, least recent first */
 };

@@ -338,8 +338,10 @@ int out_summary(struct out *o, const struct dpi_counters *c, double elapsed_s,
 	u64(o, c->parser_evicted);
 	LIT(o, ",\"dns_truncated\":");
 	u64(o, c->dns_truncated);
-	LIT(o, ",\"rst_refused\":");
-	u64(o, c->rst_refused);
+	LIT(o, ",\"rst_refused_window\":");
+	u64(o, c->rst_refused_window);
+	LIT(o, ",\"rst_refused_ack\":");
+	u64(o, c->rst_refused_ack);
 	putc_unlocked('}', o->fp);
 	return eol(o);
 }

@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* DNS parser: real messages, names and compression, every outcome, TCP framing split every way. */
+#define _GNU_SOURCE /* open_memstream */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "lib/dpi/dns.h"
+#include "lib/dpi/dpi.h"
+#include "lib/dpi/out.h"
+#include "tests/lib/pkt.h"
 #include "tests/lib/t.h"
 #include "tests/unit/dpi_dns_vectors.h"
 #include "tests/unit/dpi_hello.h"
@@ -48,64 +56,66 @@ static void test_real(void)
 	ASSERT_EQ(msg.id, 0x1a2d, "id");
 }
 
+/*
+ * RR type names: the whole IANA "Resource Record (RR) TYPEs" registry, as
+ * dig and tshark print them (checked against tshark 4.0's table, which
+ * lacks the newest entries and says "*" for ANY), and every other value in
+ * the RFC 3597 form.
+ */
 static void test_type_names(void)
 {
 	static const struct {
 		uint16_t type;
 		const char *want;
-	} cases[] = {
-		{ 1, "A" },
-		{ 2, "NS" },
-		{ 5, "CNAME" },
-		{ 6, "SOA" },
-		{ 12, "PTR" },
-		{ 13, "HINFO" },
-		{ 15, "MX" },
-		{ 16, "TXT" },
-		{ 23, "NSAP-PTR" },
-		{ 28, "AAAA" },
-		{ 33, "SRV" },
-		{ 35, "NAPTR" },
-		{ 39, "DNAME" },
-		{ 41, "OPT" },
-		{ 43, "DS" },
-		{ 44, "SSHFP" },
-		{ 46, "RRSIG" },
-		{ 47, "NSEC" },
-		{ 48, "DNSKEY" },
-		{ 50, "NSEC3" },
-		{ 51, "NSEC3PARAM" },
-		{ 52, "TLSA" },
-		{ 59, "CDS" },
-		{ 61, "OPENPGPKEY" },
-		{ 63, "ZONEMD" },
-		{ 64, "SVCB" },
-		{ 65, "HTTPS" },
-		{ 99, "SPF" },
-		{ 108, "EUI48" },
-		{ 250, "TSIG" },
-		{ 251, "IXFR" },
-		{ 252, "AXFR" },
-		{ 255, "ANY" },
-		{ 256, "URI" },
-		{ 257, "CAA" },
-		{ 32768, "TA" },
+	} named[] = {
+		{ 1, "A" },	    { 2, "NS" },      { 3, "MD" },	    { 4, "MF" },
+		{ 5, "CNAME" },	    { 6, "SOA" },     { 7, "MB" },	    { 8, "MG" },
+		{ 9, "MR" },	    { 10, "NULL" },   { 11, "WKS" },	    { 12, "PTR" },
+		{ 13, "HINFO" },    { 14, "MINFO" },  { 15, "MX" },	    { 16, "TXT" },
+		{ 17, "RP" },	    { 18, "AFSDB" },  { 19, "X25" },	    { 20, "ISDN" },
+		{ 21, "RT" },	    { 22, "NSAP" },   { 23, "NSAP-PTR" },   { 24, "SIG" },
+		{ 25, "KEY" },	    { 26, "PX" },     { 27, "GPOS" },	    { 28, "AAAA" },
+		{ 29, "LOC" },	    { 30, "NXT" },    { 31, "EID" },	    { 32, "NIMLOC" },
+		{ 33, "SRV" },	    { 34, "ATMA" },   { 35, "NAPTR" },	    { 36, "KX" },
+		{ 37, "CERT" },	    { 38, "A6" },     { 39, "DNAME" },	    { 40, "SINK" },
+		{ 41, "OPT" },	    { 42, "APL" },    { 43, "DS" },	    { 44, "SSHFP" },
+		{ 45, "IPSECKEY" }, { 46, "RRSIG" },  { 47, "NSEC" },	    { 48, "DNSKEY" },
+		{ 49, "DHCID" },    { 50, "NSEC3" },  { 51, "NSEC3PARAM" }, { 52, "TLSA" },
+		{ 53, "SMIMEA" },   { 55, "HIP" },    { 56, "NINFO" },	    { 57, "RKEY" },
+		{ 58, "TALINK" },   { 59, "CDS" },    { 60, "CDNSKEY" },    { 61, "OPENPGPKEY" },
+		{ 62, "CSYNC" },    { 63, "ZONEMD" }, { 64, "SVCB" },	    { 65, "HTTPS" },
+		{ 66, "DSYNC" },    { 67, "HHIT" },   { 68, "BRID" },	    { 99, "SPF" },
+		{ 100, "UINFO" },   { 101, "UID" },   { 102, "GID" },	    { 103, "UNSPEC" },
+		{ 104, "NID" },	    { 105, "L32" },   { 106, "L64" },	    { 107, "LP" },
+		{ 108, "EUI48" },   { 109, "EUI64" }, { 128, "NXNAME" },    { 249, "TKEY" },
+		{ 250, "TSIG" },    { 251, "IXFR" },  { 252, "AXFR" },	    { 253, "MAILB" },
+		{ 254, "MAILA" },   { 255, "ANY" },   { 256, "URI" },	    { 257, "CAA" },
+		{ 258, "AVC" },	    { 259, "DOA" },   { 260, "AMTRELAY" },  { 261, "RESINFO" },
+		{ 262, "WALLET" },  { 263, "CLA" },   { 264, "IPN" },	    { 32768, "TA" },
 		{ 32769, "DLV" },
-		/* unassigned, reserved and private use: the RFC 3597 form */
-		{ 0, "TYPE0" },
-		{ 54, "TYPE54" },
-		{ 69, "TYPE69" },
-		{ 127, "TYPE127" },
-		{ 265, "TYPE265" },
-		{ 32770, "TYPE32770" },
-		{ 65280, "TYPE65280" },
-		{ 65535, "TYPE65535" },
 	};
-	char t[DNS_TYPE_STR_MAX];
-	size_t i;
+	char t[DNS_TYPE_STR_MAX], want[DNS_TYPE_STR_MAX], name[32];
+	size_t i = 0;
+	uint32_t type;
+	bool ok = true;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ASSERT_STREQ(dns_type_str(cases[i].type, t), cases[i].want, cases[i].want);
+	for (type = 0; type <= 0xffff; type++) {
+		if (i < sizeof(named) / sizeof(named[0]) && named[i].type == type)
+			snprintf(want, sizeof(want), "%s", named[i++].want);
+		else
+			snprintf(want, sizeof(want), "TYPE%u", type);
+		if (strcmp(dns_type_str((uint16_t)type, t), want)) {
+			snprintf(name, sizeof(name), "type %u", type);
+			ok = ASSERT_STREQ(dns_type_str((uint16_t)type, t), want, name) && ok;
+		}
+	}
+	ASSERT_EQ(i, sizeof(named) / sizeof(named[0]), "the table is in order");
+	ASSERT_TRUE(ok, "every type");
+	/* the examples users meet */
+	ASSERT_STREQ(dns_type_str(48, t), "DNSKEY", "DNSKEY");
+	ASSERT_STREQ(dns_type_str(65, t), "HTTPS", "HTTPS");
+	ASSERT_STREQ(dns_type_str(54, t), "TYPE54", "unassigned");
+	ASSERT_STREQ(dns_type_str(65280, t), "TYPE65280", "private use");
 }
 
 /* Header: id 0x1234, flags, qd, an counts; ns = ar = 0. */
@@ -630,7 +640,101 @@ static void test_partial(void)
 	ASSERT_TRUE(!msg.has_question && !dns_reportable(DNS_SHORT, &msg), "no stale question");
 }
 
+/* The JSON lines of the DNS events of a pipeline (ctx: the writer). */
+static void write_event(void *ctx, const struct dpi_event *ev)
+{
+	out_event(ctx, ev);
+}
+
+/*
+ * A real response (google.com A, 12 answers) as a UDP datagram through the
+ * whole pipeline, cut by the snap length or damaged after its question: the
+ * event holds what parsed before the cut, flagged truncated, as tshark and
+ * Zeek report such a message; a cut inside the header or the question gives
+ * no event (an app error). The message: header 12 bytes, question to 28,
+ * then 16 bytes per answer.
+ */
+static void test_truncated_through_pipeline(void)
+{
+#define DNS_LINE                                                                  \
+	"{\"type\":\"dns\",\"ts\":1.0,\"flow\":1,\"transport\":\"udp\",\"qr\":1," \
+	"\"id\":6701,\"name\":\"google.com\",\"qtype\":\"A\",\"rcode\":0,"
+	static const struct {
+		const char *name;
+		size_t cut;	  /* DNS bytes captured (the snap length), 0: all */
+		int bad_at;	  /* a byte set to 0xff (-1: none) */
+		const char *want; /* the line, or NULL: no event */
+	} cases[] = {
+		{ "whole", 0, -1, NULL },
+		{ "cut in the third answer", 28 + 2 * 16 + 5, -1,
+		  DNS_LINE "\"answers\":[\"216.197.242.244\",\"216.197.242.217\"],"
+			   "\"truncated\":true}\n" },
+		{ "cut after the question", 28, -1,
+		  DNS_LINE "\"answers\":[],\"truncated\":true}\n" },
+		{ "fourth answer's name points past the end", 0, 28 + 3 * 16 + 1,
+		  DNS_LINE "\"answers\":[\"216.197.242.244\",\"216.197.242.217\","
+			   "\"216.197.242.216\"],\"truncated\":true}\n" },
+		{ "cut in the question's type", 26, -1, NULL },
+		{ "cut in the name", 20, -1, NULL },
+		{ "cut in the header", 5, -1, NULL },
+	};
+	uint8_t dns[512];
+	size_t n = unhex(dns_udp_a, dns, sizeof(dns)), i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pkt_spec sp = { .family = 4,
+				       .src = "10.0.0.53",
+				       .dst = "10.0.0.1",
+				       .proto = IPPROTO_UDP,
+				       .sport = 53,
+				       .dport = 40000,
+				       .payload = dns,
+				       .payload_len = n };
+		char *line = NULL, name[96];
+		size_t len = 0, caplen;
+		FILE *fp = open_memstream(&line, &len);
+		struct out *o = fp ? out_new(fp, 0) : NULL;
+		struct dpi_opts opts;
+		struct dpi *d = NULL;
+		struct pkt p;
+
+		snprintf(name, sizeof(name), "pipeline: %s", cases[i].name);
+		dpi_opts_default(&opts);
+		opts.cb.on_app_event = write_event;
+		opts.ctx = o;
+		if (!ASSERT_TRUE(o && (d = dpi_new(&opts)) && !pkt_build(&sp, &p), name))
+			goto next;
+		if (cases[i].bad_at >= 0)
+			p.data[p.l4_off + 8 + (size_t)cases[i].bad_at] = 0xff;
+		caplen = cases[i].cut ? p.l4_off + 8 + cases[i].cut : p.len;
+		dpi_packet(d, 1000000000ull, DEC_LINK_ETH, p.data, caplen, p.len);
+		fflush(fp);
+		if (!cases[i].want) {
+			/* the whole message: not truncated, all 12 answers; a cut before: nothing
+			 */
+			if (!cases[i].cut)
+				ASSERT_TRUE(len && !strstr(line, "truncated") &&
+						    strstr(line, "\"216.197.242.245\"]}"),
+					    name);
+			else
+				ASSERT_EQ(len, 0, name);
+			ASSERT_EQ(dpi_counters(d)->app_errors, cases[i].cut ? 1 : 0, name);
+		} else {
+			ASSERT_STREQ(line, cases[i].want, name);
+			ASSERT_EQ(dpi_counters(d)->app_errors, 0, name);
+		}
+		ASSERT_EQ(dpi_counters(d)->dns_truncated, cases[i].want ? 1 : 0, name);
+	next:
+		dpi_free(d);
+		out_free(o);
+		if (fp)
+			fclose(fp);
+		free(line);
+	}
+#undef DNS_LINE
+}
+
 T_MAIN(T_CASE(test_real), T_CASE(test_type_names), T_CASE(test_crafted), T_CASE(test_name_length),
        T_CASE(test_pointer_hops), T_CASE(test_answer_cap), T_CASE(test_prefixes),
        T_CASE(test_tcp_split), T_CASE(test_tcp_memory), T_CASE(test_tcp_gap_and_bad),
-       T_CASE(test_partial))
+       T_CASE(test_partial), T_CASE(test_truncated_through_pipeline))

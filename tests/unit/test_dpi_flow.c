@@ -200,6 +200,15 @@ static void test_rst(void)
 	dpi_free(d);
 }
 
+/* Refused RSTs of d by reason: window and ack. */
+static bool rst_refused(struct dpi *d, uint64_t window, uint64_t ack, const char *name)
+{
+	const struct dpi_counters *c = dpi_counters(d);
+
+	return ASSERT_EQ(c->rst_refused_window, window, name) &&
+	       ASSERT_EQ(c->rst_refused_ack, ack, name);
+}
+
 /*
  * RFC 5961: a RST outside the receiver's window is ignored and counted, so
  * an injected one does not end the flow or blind a direction; one inside
@@ -213,21 +222,91 @@ static void test_rst_outside_window(void)
 	tcp(d, 1 * NS, true, S, 100, 0, NULL);
 	tcp(d, 1 * NS, false, S | A, 900, 101, NULL);
 	tcp(d, 1 * NS, true, A | P, 101, 901, "hello");
+	tcp(d, 1 * NS, false, A, 901, 106, NULL);
 	tcp(d, 1 * NS, false, R | A, 901 + 100000, 106, NULL); /* past the client's 65535 */
 	tcp(d, 1 * NS, true, R, 106 + 0x80000000u, 0, NULL);   /* half the space away */
-	tcp(d, 1 * NS, true, R, 105, 0, NULL);		       /* behind what was sent */
-	ASSERT_EQ(dpi_counters(d)->rst_refused, 3, "three refused");
+	tcp(d, 1 * NS, true, R, 105, 0, NULL); /* behind what was sent and acknowledged */
+	rst_refused(d, 3, 0, "three refused: outside the window");
 	tcp(d, 1 * NS, true, A | P, 106, 901, "world");
 	tcp(d, 1 * NS, false, A | P, 901, 111, "ok");
 	ASSERT_EQ(r.nended, 0, "not ended by them");
 	ASSERT_MEMEQ(r.stream[0], "helloworld", 10, "client direction not blinded");
 	ASSERT_MEMEQ(r.stream[1], "ok", 2, "server direction not blinded");
 	tcp(d, 1 * NS, false, R | A, 903 + 1000, 111, NULL); /* inside the window */
-	ASSERT_EQ(dpi_counters(d)->rst_refused, 3, "accepted");
+	rst_refused(d, 3, 0, "accepted");
 	dpi_flush(d);
 	ASSERT_EQ(r.nended, 1, "one flow");
 	ASSERT_STREQ(flow_end_str(r.ended[0].end), "rst", "ended by the in-window RST");
 	dpi_free(d);
+}
+
+/*
+ * RSTs in steps: after each step the refused counters (window, ack) have the
+ * given totals; the last RST of each case is taken and ends the flow.
+ */
+struct rst_step {
+	bool c2s;
+	uint8_t flags;
+	uint32_t seq, ack;
+	const char *data;
+	uint64_t window, ack_refused;
+};
+
+static const struct {
+	const char *name;
+	struct rst_step step[6];
+} rst_cases[] = {
+	/*
+	 * The receiver's RCV.NXT lies between its last acknowledgment and the
+	 * sender's bytes seen: with "hello" in flight (not yet acknowledged), a
+	 * RST at the acknowledged point is in the window (a firewall resetting
+	 * on the sender's behalf sends that), one before it is not.
+	 */
+	{ "bytes_in_flight",
+	  { { true, S, 100, 0, NULL, 0, 0 },
+	    { false, S | A, 900, 101, NULL, 0, 0 },
+	    { true, A | P, 101, 901, "hello", 0, 0 },
+	    { true, R, 100, 0, NULL, 1, 0 },
+	    { true, R, 101, 0, NULL, 1, 0 } } },
+	/*
+	 * A capture that starts mid-stream with one side's data: the other
+	 * side's RST answers it as RFC 793 says (sequence number = the
+	 * acknowledgment received, no ACK bit), checked against that
+	 * acknowledgment and the window.
+	 */
+	{ "midstream",
+	  { { true, A | P, 101, 5000, "hello", 0, 0 },
+	    { false, R, 5000 + 70000, 0, NULL, 1, 0 },
+	    { false, R, 5000, 0, NULL, 1, 0 } } },
+	/* before its sender sent anything, a RST must acknowledge the peer's SYN (SYN-SENT) */
+	{ "answer_to_syn",
+	  { { true, S, 100, 0, NULL, 0, 0 },
+	    { false, R | A, 0, 5555, NULL, 0, 1 },
+	    { false, R, 0, 0, NULL, 0, 2 },
+	    { false, R | A, 0, 101, NULL, 0, 2 } } },
+};
+
+static void test_rst_cases(void)
+{
+	struct rec r;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(rst_cases) / sizeof(rst_cases[0]); i++) {
+		struct dpi *d = mk(&r, 100);
+		char name[96];
+
+		for (j = 0; j < 6 && rst_cases[i].step[j].flags; j++) {
+			const struct rst_step *st = &rst_cases[i].step[j];
+
+			tcp(d, 1 * NS, st->c2s, st->flags, st->seq, st->ack, st->data);
+			snprintf(name, sizeof(name), "%s: step %zu", rst_cases[i].name, j + 1);
+			rst_refused(d, st->window, st->ack_refused, name);
+		}
+		dpi_flush(d);
+		snprintf(name, sizeof(name), "%s: ended by the last RST", rst_cases[i].name);
+		ASSERT_TRUE(r.nended == 1 && r.ended[0].end == FLOW_END_RST, name);
+		dpi_free(d);
+	}
 }
 
 /* The window is scaled once both SYNs carried the option (RFC 7323); the SYN's own is not. */
@@ -243,27 +322,10 @@ static void test_rst_scaled_window(void)
 		tcp_win(d, 1 * NS, false, S | A, 900, 101, 65535, scaled ? 8 : 0, NULL);
 		tcp_win(d, 1 * NS, true, A, 101, 901, 1024, 0, NULL); /* 131072 bytes if scaled */
 		tcp(d, 1 * NS, false, R | A, 901 + 100000, 101, NULL);
-		ASSERT_EQ(dpi_counters(d)->rst_refused, scaled ? 0 : 1,
-			  scaled ? "inside the scaled window" : "outside 1024 bytes");
+		rst_refused(d, scaled ? 0 : 1, 0,
+			    scaled ? "inside the scaled window" : "outside 1024 bytes");
 		dpi_free(d);
 	}
-}
-
-/* A RST before its sender sent anything must acknowledge the peer's SYN (RFC 793 SYN-SENT). */
-static void test_rst_answer_to_syn(void)
-{
-	struct rec r;
-	struct dpi *d = mk(&r, 100);
-
-	tcp(d, 1 * NS, true, S, 100, 0, NULL);
-	tcp(d, 1 * NS, false, R | A, 0, 5555, NULL);
-	tcp(d, 1 * NS, false, R, 0, 0, NULL);
-	ASSERT_EQ(dpi_counters(d)->rst_refused, 2, "wrong ack and no ack refused");
-	tcp(d, 1 * NS, false, R | A, 0, 101, NULL);
-	ASSERT_EQ(dpi_counters(d)->rst_refused, 2, "acknowledging the SYN accepted");
-	dpi_flush(d);
-	ASSERT_STREQ(flow_end_str(r.ended[0].end), "rst", "rst");
-	dpi_free(d);
 }
 
 static void test_closed_linger_expires(void)
@@ -621,9 +683,9 @@ out:
 }
 
 T_MAIN(T_CASE(test_fin_then_reuse), T_CASE(test_half_closed_reuse), T_CASE(test_rst),
-       T_CASE(test_rst_outside_window), T_CASE(test_rst_scaled_window),
-       T_CASE(test_rst_answer_to_syn), T_CASE(test_closed_linger_expires),
-       T_CASE(test_midstream_direction), T_CASE(test_overlap_through_pipeline),
-       T_CASE(test_app_start_split), T_CASE(test_tls_start_split), T_CASE(test_udp_idle),
-       T_CASE(test_evict_lru), T_CASE(test_memory_flood), T_CASE(test_parser_budget),
-       T_CASE(test_parser_budget_reports), T_CASE(test_hash_seeded))
+       T_CASE(test_rst_outside_window), T_CASE(test_rst_cases), T_CASE(test_rst_scaled_window),
+       T_CASE(test_closed_linger_expires), T_CASE(test_midstream_direction),
+       T_CASE(test_overlap_through_pipeline), T_CASE(test_app_start_split),
+       T_CASE(test_tls_start_split), T_CASE(test_udp_idle), T_CASE(test_evict_lru),
+       T_CASE(test_memory_flood), T_CASE(test_parser_budget), T_CASE(test_parser_budget_reports),
+       T_CASE(test_hash_seeded))

@@ -151,7 +151,8 @@ static void put_summary(struct out *o)
 				  .evicted = 0,
 				  .parser_evicted = 7,
 				  .dns_truncated = 5,
-				  .rst_refused = 6 };
+				  .rst_refused_window = 6,
+				  .rst_refused_ack = 4 };
 
 	out_summary(o, &c, 0.5, NULL);
 }
@@ -233,7 +234,8 @@ static void test_out_summary(void)
 		     "{\"type\":\"summary\",\"packets\":10,\"bytes\":1000,\"ipv4\":8,\"ipv6\":2,"
 		     "\"tcp\":5,\"udp\":4,\"icmp\":2,\"arp\":0,\"fragments\":2,\"reassembled\":1,"
 		     "\"flows\":3,\"malformed\":1,\"evicted\":0,\"elapsed_s\":0.5,"
-		     "\"parser_evicted\":7,\"dns_truncated\":5,\"rst_refused\":6}\n",
+		     "\"parser_evicted\":7,\"dns_truncated\":5,\"rst_refused_window\":6,"
+		     "\"rst_refused_ack\":4}\n",
 		     "summary");
 	free(s);
 }
@@ -255,7 +257,7 @@ static void test_out_summary_live(void)
 		     "\"tcp\":0,\"udp\":0,\"icmp\":0,\"arp\":0,\"fragments\":0,\"reassembled\":0,"
 		     "\"flows\":0,\"malformed\":0,\"evicted\":0,\"dropped\":42,"
 		     "\"elapsed_s\":1700000000.000001,\"parser_evicted\":0,\"dns_truncated\":0,"
-		     "\"rst_refused\":0}\n",
+		     "\"rst_refused_window\":0,\"rst_refused_ack\":0}\n",
 		     "live summary: dropped, microseconds");
 	free(s);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Every capture of ../shared/pcaps through the library, against the tshark oracle in expected/. */
+#define _GNU_SOURCE /* asprintf */
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -62,9 +63,14 @@ struct keyrec {
 	size_t n, cap;
 };
 
+/* One DNS event's first question, "name/qtype" (tshark's dns.qry.name and dns.qry.type). */
+#define MAX_QUESTIONS 128
+
 struct run {
 	struct keyrec conv;
 	long long http, dns;
+	char *question[MAX_QUESTIONS];
+	size_t nquestion;
 	char *sni[64];
 	size_t nsni;
 	char stream[2][4096];
@@ -100,6 +106,9 @@ static void on_event(void *ctx, const struct dpi_event *ev)
 		break;
 	case DPI_EV_DNS:
 		r->dns++;
+		if (r->nquestion < MAX_QUESTIONS && asprintf(&r->question[r->nquestion], "%s/%u",
+							     ev->dns->name, ev->dns->qtype) >= 0)
+			r->nquestion++;
 		break;
 	case DPI_EV_TLS:
 	case DPI_EV_QUIC:
@@ -216,6 +225,18 @@ static long long tshark_convs(json_t *e, const char *list)
 	return n;
 }
 
+static void run_free(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsni; i++)
+		free(r->sni[i]);
+	for (i = 0; i < r->nquestion; i++)
+		free(r->question[i]);
+	free(r->conv.keys);
+	free(r);
+}
+
 static void check(const char *file, const char *field, long long got, long long want)
 {
 	char name[600];
@@ -294,10 +315,7 @@ static void one_capture(const char *file, json_t *e)
 		snprintf(name, sizeof(name), "%s: sni %s", file, r->sni[i]);
 		ASSERT_TRUE(found, name);
 	}
-	for (i = 0; i < r->nsni; i++)
-		free(r->sni[i]);
-	free(r->conv.keys);
-	free(r);
+	run_free(r);
 }
 
 static void test_pcaps_vs_tshark(void)
@@ -332,6 +350,75 @@ static void test_pcaps_vs_tshark(void)
 	ASSERT_EQ(n, 50, "captures compared");
 }
 
+/*
+ * DNS messages cut short or malformed after their question: each gives an
+ * event with the first question tshark reports for its frame (the same
+ * names and types, frame for frame), flagged truncated. Without it these
+ * captures lose their truncated messages (and badpackets 25 of its 83).
+ */
+static void test_dns_questions_vs_tshark(void)
+{
+	static const struct {
+		const char *file;
+		uint64_t truncated;
+	} cases[] = {
+		{ "ndpi__badpackets.pcap", 25 },
+		{ "ndpi__malformed_dns.pcap", 4 },
+		{ "ndpi__dns_fragmented.pcap", 0 }, /* over TCP and fragmented UDP; DNSKEY */
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run *r = calloc(1, sizeof(*r));
+		char path[512], name[600], *want[MAX_QUESTIONS];
+		struct dpi_counters c;
+		json_error_t jerr;
+		json_t *e, *arr, *it;
+		size_t nwant = 0;
+		long long frame = -1;
+
+		if (!r)
+			return;
+		snprintf(path, sizeof(path), "%s/expected/%s.json", PCAPS, cases[i].file);
+		if (!(e = json_load_file(path, 0, &jerr))) {
+			/* as test_pcaps_vs_tshark: the corpus lives beside the project */
+			T_SKIP("no ../shared/pcaps");
+			free(r);
+			return;
+		}
+		/* tshark lists every question; the first of each frame is the event's */
+		arr = json_object_get(e, "dns");
+		json_array_foreach(arr, j, it)
+		{
+			if (jint(it, "frame") == frame || nwant == MAX_QUESTIONS)
+				continue;
+			frame = jint(it, "frame");
+			if (asprintf(&want[nwant], "%s/%lld",
+				     json_string_value(json_object_get(it, "name")),
+				     jint(it, "type")) >= 0)
+				nwant++;
+		}
+		json_decref(e);
+		snprintf(path, sizeof(path), "%s/%s", PCAPS, cases[i].file);
+		ASSERT_EQ(run_file(path, r, &c), 0, cases[i].file);
+		snprintf(name, sizeof(name), "%s: messages (tshark's frames)", cases[i].file);
+		ASSERT_EQ(r->nquestion, nwant, name);
+		qsort(want, nwant, sizeof(char *), str_cmp);
+		if (r->nquestion)
+			qsort(r->question, r->nquestion, sizeof(char *), str_cmp);
+		for (j = 0; j < nwant && j < r->nquestion; j++) {
+			snprintf(name, sizeof(name), "%s: question", cases[i].file);
+			if (!ASSERT_STREQ(r->question[j], want[j], name))
+				break;
+		}
+		snprintf(name, sizeof(name), "%s: truncated", cases[i].file);
+		ASSERT_EQ(c.dns_truncated, cases[i].truncated, name);
+		for (j = 0; j < nwant; j++)
+			free(want[j]);
+		run_free(r);
+	}
+}
+
 /* suricata-verify facts (the test.yaml files in upstream_expected/suricata-verify) */
 static void sv_stream(const char *file, const char *want)
 {
@@ -351,8 +438,7 @@ static void sv_stream(const char *file, const char *want)
 	ASSERT_EQ(run_file(path, r, &c), 0, file);
 	r->stream[0][r->slen[0]] = '\0';
 	ASSERT_STREQ(r->stream[0], want, file);
-	free(r->conv.keys);
-	free(r);
+	run_free(r);
 }
 
 static void test_sv_overlap_first_wins(void)
@@ -383,5 +469,6 @@ static void test_unreadable_file(void)
 	ASSERT_TRUE(input_open(&in, &io, err, sizeof(err)) < 0, "missing file");
 }
 
-T_MAIN(T_CASE(test_pcaps_vs_tshark), T_CASE(test_sv_overlap_first_wins),
-       T_CASE(test_sv_partial_overlap), T_CASE(test_sv_gap), T_CASE(test_unreadable_file))
+T_MAIN(T_CASE(test_pcaps_vs_tshark), T_CASE(test_dns_questions_vs_tshark),
+       T_CASE(test_sv_overlap_first_wins), T_CASE(test_sv_partial_overlap), T_CASE(test_sv_gap),
+       T_CASE(test_unreadable_file))
