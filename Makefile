@@ -165,7 +165,7 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJS) $(patsubst %.c,$(B)/obj/%.o,$(TLIB_
 	$(Q)$(CC) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer harnesses link the library built by clang with the fuzzer.
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -I$(B) $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -MMD -MP -I. -I$(B) $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_LIB_OBJS := $(patsubst %.c,$(B)/fuzz/%.o,$(LIB_SRCS))
 $(B)/fuzz/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
@@ -178,7 +178,7 @@ $(B)/tests/fuzz/%: $(B)/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 
 # The same harnesses built for clang's source coverage (no sanitizers), for make fuzz's report.
 COV_FLAGS := -fprofile-instr-generate -fcoverage-mapping
-COV_CFLAGS := -std=gnu11 -O1 -g -I. -I$(B) $(PKG_CFLAGS) -fsanitize=fuzzer-no-link $(COV_FLAGS)
+COV_CFLAGS := -std=gnu11 -O1 -g -MMD -MP -I. -I$(B) $(PKG_CFLAGS) -fsanitize=fuzzer-no-link $(COV_FLAGS)
 COV_LIB_OBJS := $(patsubst %.c,$(B)/cov/%.o,$(LIB_SRCS))
 COV_BINS := $(patsubst tests/fuzz/%.c,$(B)/cov/bin/%,$(FUZZ_SRCS))
 $(B)/cov/%.o: %.c | $(SKELS)
