@@ -223,7 +223,7 @@ demo: $(DEPS_STAMP)
 	$(Q)$(CAPGATE) demo
 
 bench: $(BENCH_DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/run.sh
 
 # ---- checks -----------------------------------------------------------------
