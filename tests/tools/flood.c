@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +43,8 @@ static const char usage[] =
 	"  --rate PPS              at most PPS packets a second (default 0: as fast as possible)\n"
 	"  --batch N               packets per sendmmsg (1-256, default 64)\n"
 	"  --seed N                seed of the random sources and ports (default: the time)\n"
-	"Prints: sent=N failed=N seconds=S pps=R (failed: refused by the kernel, not resent).\n";
+	"Prints: sent=N failed=N seconds=S cpu=S pps=R (failed: refused by the kernel, not\n"
+	"resent; cpu: this process's user + system time, the softirq work its sends ran too).\n";
 
 struct flood {
 	int family;	   /* AF_INET or AF_INET6 */
@@ -358,7 +360,8 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 	uint32_t i, n;
 	int fd, r, ifindex = 0;
-	double secs;
+	struct rusage ru;
+	double secs, cpu;
 
 	if (opts_parse(argc, argv, &o, &f, &why) || addrs_parse(&o, &f, &why) ||
 	    mac_parse(o.dst_mac, dmac) || (o.src_mac && mac_parse(o.src_mac, smac))) {
@@ -404,8 +407,9 @@ int main(int argc, char **argv)
 		if (limit - sent - failed < n)
 			n = (uint32_t)(limit - sent - failed);
 		if (o.rate) {
-			/* Packet number sent + failed is due at t0 + (sent + failed) / rate. */
-			due = t0 + (sent + failed) * NS_PER_SEC / o.rate;
+			/* Packet number sent + failed is due at t0 + (sent + failed) / rate (in
+			   double: a day at 100 Mpps overflows 64-bit nanoseconds). */
+			due = t0 + (uint64_t)((double)(sent + failed) * NS_PER_SEC / o.rate);
 			if (due > t) {
 				struct timespec ts = { .tv_sec = (time_t)(due / NS_PER_SEC),
 						       .tv_nsec = (long)(due % NS_PER_SEC) };
@@ -413,7 +417,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			/* No burst beyond what is due by now (plus one packet). */
-			due = (t - t0) * o.rate / NS_PER_SEC + 1 - (sent + failed);
+			due = (uint64_t)((double)(t - t0) * o.rate / NS_PER_SEC) + 1 -
+			      (sent + failed);
 			if (due < n)
 				n = (uint32_t)due;
 		}
@@ -437,7 +442,10 @@ int main(int argc, char **argv)
 	}
 	close(fd);
 	secs = (double)(now_ns() - t0) / NS_PER_SEC;
-	printf("sent=%llu failed=%llu seconds=%.3f pps=%.0f\n", (unsigned long long)sent,
-	       (unsigned long long)failed, secs, secs > 0 ? (double)sent / secs : 0.0);
+	getrusage(RUSAGE_SELF, &ru);
+	cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	printf("sent=%llu failed=%llu seconds=%.3f cpu=%.3f pps=%.0f\n", (unsigned long long)sent,
+	       (unsigned long long)failed, secs, cpu, secs > 0 ? (double)sent / secs : 0.0);
 	return 0;
 }
