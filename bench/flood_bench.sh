@@ -3,13 +3,15 @@
 # The gateway under a flood of spoofed sources (tests/tools/flood: TCP SYNs,
 # 64 B on the wire, random sources in 198.18.0.0/15, ports 1000-6999, at the
 # server behind the gate), on tests/net/lib_flood.sh's topology. Per flood
-# rate (0 in RATES: no flood; max: as fast as the flooder goes): the packets
-# sent and dropped in XDP per second and the daemon's CPU time (utime + stime
-# of it and its auth worker) during DUR s of flood alone; then, with the same
-# flood running, an iperf3 TCP transfer of DUR s from the knocked client
-# through its door, and one from the tunnel client through its integrity
-# session (the daemon carries its return path), with the daemon's CPU again;
-# each transfer REPS times, the medians shown.
+# rate (0 in RATES: no flood; max: as fast as the flooder goes), during DUR s
+# of flood alone: the packets sent and dropped in XDP per second, the frames
+# lost before the gate, the flooder's CPU share (its sends run the bridge and
+# XDP in its softirq) and the daemon's CPU time (utime + stime of it and its
+# auth worker). Then, with the same flood running, an iperf3 TCP transfer of
+# DUR s from the knocked client through its door, and one from the tunnel
+# client through its integrity session (the daemon carries its return path),
+# with the daemon's CPU again; each transfer REPS times, interleaved with
+# the other rates', the medians shown.
 #
 # Usage (root): bench/flood_bench.sh    Env: RATES="0 25000 max" DUR=5 REPS=3
 #   CAPGATE=path/to/capgate (its dir holds tests/tools/flood) to time another build.
@@ -62,22 +64,21 @@ window() {
 	"$@"
 	W_CPU=$(($(gw_cpu_ms) - c0)) W_DROPS=$(($(stat_of drop_default) - d0)) W_LOST=$(($(lost) - l0))
 }
-# transfer PATH RATE: REPS runs of iperf3 over PATH (door: c1 knocks first; tunnel: c2)
-# with a flood at RATE (0: none); sets T_MBIT and T_CPU, their medians
+# transfer PATH RATE: iperf3 over PATH (door: c1 knocks first; tunnel: c2) with a flood at
+# RATE (0: none); appends its Mbit/s and the daemon's CPU ms to MBIT[PATH RATE], CPU[PATH RATE]
+declare -A MBIT CPU
 transfer() {
-	local ns=$C2 i mbit=() cpu=()
-	for i in $(seq "$REPS"); do
-		if [ "$1" = door ]; then
-			ns=$C1
-			flood_knock >/dev/null
-		fi
-		[ "$2" = 0 ] || flood_on "$2" 600 # until flood_stop
-		window iperf "$ns" >"$TMP/mbit"
-		mbit+=("$(cat "$TMP/mbit")") cpu+=("$W_CPU")
-		[ "$2" = 0 ] || flood_stop 2>/dev/null
-	done
-	T_MBIT=$(median "${mbit[@]}") T_CPU=$(median "${cpu[@]}")
+	local ns=$C2
+	if [ "$1" = door ]; then
+		ns=$C1
+		flood_knock >/dev/null
+	fi
+	[ "$2" = 0 ] || flood_on "$2" 600 # until flood_stop
+	window iperf "$ns" >"$TMP/mbit"
+	MBIT[$1 $2]+=" $(cat "$TMP/mbit")" CPU[$1 $2]+=" $W_CPU"
+	[ "$2" = 0 ] || flood_stop 2>/dev/null
 }
+# median N...: the median of the numbers
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # flood_alone RATE: DUR s of flood, waited for
 flood_alone() {
@@ -87,22 +88,30 @@ flood_alone() {
 
 echo "flood: TCP SYN, 64 B frames, to 10.10.2.2 ports $FLOOD_PORTS; DUR=${DUR}s per measure, transfers: median of $REPS"
 row() {
-	printf '| %-10s | %-9s | %-16s | %-7s | %-13s | %-11s | %-9s | %-13s | %-9s |\n' "$@"
+	printf '| %-10s | %-9s | %-16s | %-5s | %-12s | %-13s | %-11s | %-9s | %-13s | %-9s |\n' "$@"
 }
-row "flood rate" "sent/s" "dropped in XDP/s" "lost" "daemon CPU ms" "door Mbit/s" "daemon ms" \
-	"tunnel Mbit/s" "daemon ms"
+row "flood rate" "sent/s" "dropped in XDP/s" "lost" "flooder CPU" "daemon CPU ms" "door Mbit/s" \
+	"daemon ms" "tunnel Mbit/s" "daemon ms"
+declare -A ALONE
 for rate in $RATES; do
-	sent_s=- drop_s=- lost=- flood_cpu=-
-	if [ "$rate" != 0 ]; then
-		window flood_alone "$rate"
-		secs=$(sed -n 's/.* seconds=\([0-9.]*\) .*/\1/p' "$TMP/flood.out")
-		sent_s=$FLOOD_PPS
-		drop_s=$(awk -v d="$W_DROPS" -v s="$secs" 'BEGIN { printf "%.0f", d / s }')
-		lost=$(awk -v l="$W_LOST" -v n="$FLOOD_SENT" 'BEGIN { printf "%.1f%%", 100 * l / n }')
-		flood_cpu="$W_CPU in ${secs}s"
-	fi
-	transfer door "$rate"
-	door=$T_MBIT door_cpu=$T_CPU
-	transfer tunnel "$rate"
-	row "$rate" "$sent_s" "$drop_s" "$lost" "$flood_cpu" "$door" "$door_cpu" "$T_MBIT" "$T_CPU"
+	ALONE[$rate]="- - - - -"
+	[ "$rate" = 0 ] && continue
+	window flood_alone "$rate"
+	secs=$(sed -n 's/.* seconds=\([0-9.]*\) .*/\1/p' "$TMP/flood.out")
+	fl_cpu=$(sed -n 's/.* cpu=\([0-9.]*\) .*/\1/p' "$TMP/flood.out")
+	ALONE[$rate]="$FLOOD_PPS $(awk -v d="$W_DROPS" -v s="$secs" -v l="$W_LOST" -v n="$FLOOD_SENT" \
+		-v c="$fl_cpu" 'BEGIN { printf "%.0f %.1f%% %.0f%%", d / s, 100 * l / n, 100 * c / s }') $W_CPU"
+done
+# The transfers interleaved (each rate in turn, REPS rounds): the machine's load
+# changes alike for every column.
+for i in $(seq "$REPS"); do
+	for rate in $RATES; do
+		transfer door "$rate"
+		transfer tunnel "$rate"
+	done
+done
+for rate in $RATES; do
+	# shellcheck disable=SC2086 # the lists of numbers
+	row "$rate" ${ALONE[$rate]} "$(median ${MBIT[door $rate]})" "$(median ${CPU[door $rate]})" \
+		"$(median ${MBIT[tunnel $rate]})" "$(median ${CPU[tunnel $rate]})"
 done
