@@ -158,6 +158,8 @@ $(B)/tests/tools/%: $(B)/obj/tests/tools/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# The flooder builds its template frame with the tests' packet builder.
+$(B)/tests/tools/flood: $(B)/obj/tests/lib/pkt.o
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJS) $(patsubst %.c,$(B)/obj/%.o,$(TLIB_SRCS))
 	@mkdir -p $(@D)
@@ -226,7 +228,7 @@ demo: $(DEPS_STAMP)
 	$(Q)$(CAPGATE) demo
 
 bench: $(BENCH_DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/run.sh
 
 # ---- checks -----------------------------------------------------------------

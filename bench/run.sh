@@ -45,6 +45,10 @@ echo "== SPA under a flood of forgeries ($(date -u +%Y-%m-%d), $(uname -r), $(np
 pp bench/spa_flood.sh || rc=1
 echo
 
+echo "== Under a spoofed flood ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
+pp bench/flood_bench.sh || rc=1
+echo
+
 echo "== Tunnel throughput ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs)"
 pp bench/tunnel_bench.sh || rc=1
 echo
