@@ -14,6 +14,8 @@
 # a TCP listener for the hand-made segments. Each capture is one tcpdump run:
 #   http.pcap          keep-alive GETs over IPv4 and IPv6, a request whose header spans segments
 #   dns.pcap           A/AAAA/MX/TXT over UDP (IPv4, IPv6), TCP with two queries on one connection
+#   dns_trunc.pcap     A/AAAA/MX/TXT over UDP with a snap length of 80: each answer cut after
+#                      its question
 #   tls.pcap           curl with one SNI per connection (IPv4, IPv6), a ClientHello over segments
 #   frag.pcap          4000-byte UDP datagrams and 3000-byte pings, IPv4 and IPv6
 #   vlan.pcap          HTTP and DNS over VLAN 100
@@ -25,7 +27,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$top/tests/pcaps
-ALL="http dns tls frag vlan tcp_reorder tcp_overlap tcp_overlap_partial tcp_gap"
+ALL="http dns dns_trunc tls frag vlan tcp_reorder tcp_overlap tcp_overlap_partial tcp_gap"
 
 for t in tcpdump tshark curl python3 openssl dnsmasq dig ethtool ping tc nft clang; do
 	command -v "$t" >/dev/null || { echo "pcaps: $t is missing (make deps; bench deps)" >&2; exit 1; }
@@ -97,10 +99,11 @@ poll 10 nsx $C ping -c 1 -W 1 10.80.100.2
 # Neighbours are resolved now: the captures hold only the traffic below (and ARP/ND when
 # an entry goes stale).
 
-# capture NAME FUNCTION: FUNCTION's traffic, captured on srv's eth0, into $TMP/NAME.pcap
+# capture NAME FUNCTION [SNAPLEN]: FUNCTION's traffic, captured on srv's eth0, into
+# $TMP/NAME.pcap
 capture() {
-	local name=$1 fn=$2 pid n
-	bg $S tcpdump -i eth0 -s 0 -U --immediate-mode -n -w "$TMP/$name.pcap" 2>"$TMP/tcpdump.err"
+	local name=$1 fn=$2 snap=${3:-0} pid n
+	bg $S tcpdump -i eth0 -s "$snap" -U --immediate-mode -n -w "$TMP/$name.pcap" 2>"$TMP/tcpdump.err"
 	pid=$BG_PID
 	# printed once the filter is on the socket (the file exists a little earlier)
 	poll 10 grep -q 'listening on' "$TMP/tcpdump.err"
@@ -134,6 +137,15 @@ traffic_dns() {
 	pp nsx $C dig +tcp +keepopen +time=1 +tries=1 @10.80.0.2 one.pcaps.test A \
 		two.pcaps.test MX >/dev/null
 	pp nsx $C dig +tcp +time=1 +tries=1 @fd80::2 pcaps.test TXT >/dev/null
+}
+
+# Without EDNS a query is 28 bytes of DNS, whole in 80 (14 + 20 + 8 + 38), and every answer
+# is cut after its question: what a capture with a small snap length holds.
+traffic_dns_trunc() {
+	local t
+	for t in A AAAA MX TXT; do
+		pp nsx $C dig +noedns +time=1 +tries=1 @10.80.0.2 pcaps.test "$t" >/dev/null
+	done
 }
 
 traffic_tls() {
@@ -259,7 +271,9 @@ for name in "$@"; do
 	for try in 1 2 3 4 5 0; do
 		[ "$try" -gt 0 ] || { echo "pcaps: $name: fewer than 2 retransmissions in 5 tries" >&2; exit 1; }
 		rm -f "$TMP/$name.pcap"
-		capture "$name" "traffic_$name"
+		snap=0
+		[ "$name" != dns_trunc ] || snap=80
+		capture "$name" "traffic_$name" "$snap"
 		[ "$name" != tcp_reorder ] || reordered "$TMP/$name.pcap" && break
 		echo "pcaps: $name: fewer than 2 retransmissions in try $try, again" >&2
 	done
