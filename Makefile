@@ -7,7 +7,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all deps test unit-test bpf-test net-test fuzz-smoke fuzz soak demo bench lint format \
+.PHONY: all deps test unit-test bpf-test net-test fuzz-smoke fuzz soak demo bench pcaps lint format \
 	hdrcheck check-bpf clean install
 
 B := build
@@ -230,6 +230,11 @@ demo: $(DEPS_STAMP)
 bench: $(BENCH_DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/run.sh
+
+# Remakes the analyzer's test captures and their tshark oracle (tests/pcaps/, committed
+# fixtures: `make test` reads them, never remakes them). Needs root and the bench tools.
+pcaps: $(BENCH_DEPS_STAMP)
+	$(Q)tests/pcaps/make.sh
 
 # ---- checks -----------------------------------------------------------------
 C_FILES = $(shell git ls-files '*.c' '*.h')

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# capgate dpi -r under valgrind (memcheck, full leak check) for every capture in ../shared/pcaps.
+# capgate dpi -r under valgrind (memcheck, full leak check) for every capture in tests/pcaps
+# and, where present, ../shared/pcaps (CG_SHARED_PCAPS names it elsewhere).
 #
-# Usage: tests/fuzz/valgrind.sh [PCAP_DIR]    PASS:/FAIL: per file, for tests/run.sh.
+# Usage: tests/fuzz/valgrind.sh [PCAP_DIR ...]    PASS:/FAIL: per file, for tests/run.sh.
 # Captures over 2 MB run with --summary only, to keep the whole run under ~3 minutes.
 # Each must exit 0, but the few in damaged[] below, which must exit 1.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 CAPGATE=${CAPGATE:-$top/build/capgate}
-DIR=${1:-$top/../shared/pcaps}
+SHARED=${CG_SHARED_PCAPS:-$top/../shared/pcaps}
+if [ $# -eq 0 ]; then
+	set -- "$top/tests/pcaps"
+	[ -d "$SHARED" ] && set -- "$@" "$SHARED"
+fi
 BIG=$((2 * 1024 * 1024))
 
 command -v valgrind >/dev/null || { echo "SKIP: valgrind.sh (no valgrind; make deps)"; exit 4; }
 [ -x "$CAPGATE" ] || { echo "SKIP: valgrind.sh (build/capgate is not built)"; exit 4; }
-[ -d "$DIR" ] || { echo "SKIP: valgrind.sh (no captures in $DIR)"; exit 4; }
 # The captures known to be damaged, where capgate's exit 1 ("damaged capture",
 # after what it could read) is the right answer; every other capture must exit 0.
 declare -A damaged=(
@@ -24,8 +28,14 @@ declare -A damaged=(
 log=$(mktemp /tmp/cg-vg.XXXXXX)
 trap 'rm -f "$log"' EXIT
 failed=0
-for f in "$DIR"/*.pcap "$DIR"/*.pcapng; do
-	[ -f "$f" ] || continue
+files=()
+for d in "$@"; do
+	for f in "$d"/*.pcap "$d"/*.pcapng; do
+		[ -f "$f" ] && files+=("$f")
+	done
+done
+[ ${#files[@]} -gt 0 ] || { echo "FAIL: valgrind.sh (no captures in $*)"; exit 1; }
+for f in "${files[@]}"; do
 	mode=()
 	[ "$(stat -c %s "$f")" -gt "$BIG" ] && mode=(--summary)
 	want=0

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Every capture of ../shared/pcaps through the library, against the tshark oracle in expected/. */
+/*
+ * Every capture of tests/pcaps (made here by tests/pcaps/make.sh) and, where it is present,
+ * of ../shared/pcaps through the library, against the tshark oracle in their expected/.
+ */
 #define _GNU_SOURCE /* asprintf */
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +16,14 @@
 #include "lib/dpi/input.h"
 #include "tests/lib/t.h"
 
-#define PCAPS CG_SRCDIR "/../shared/pcaps"
+/*
+ * Our own captures, always there; the shared corpus beside the project where present
+ * (CG_SHARED_PCAPS names it elsewhere, e.g. from a git worktree).
+ */
+#define OWN CG_SRCDIR "/tests/pcaps"
+#define SHARED_DEFAULT CG_SRCDIR "/../shared/pcaps"
+#define OWN_CAPTURES 10
+#define SHARED_CAPTURES 50
 
 /*
  * Where capgate deliberately differs from tshark: the value capgate must
@@ -248,7 +258,7 @@ static void check(const char *file, const char *field, long long got, long long 
 	ASSERT_EQ(got, want, name);
 }
 
-static void one_capture(const char *file, json_t *e)
+static void one_capture(const char *dir, const char *file, json_t *e)
 {
 	json_t *counts = json_object_get(e, "counts"), *fr = json_object_get(e, "ip_fragments");
 	json_t *arr, *it;
@@ -262,7 +272,7 @@ static void one_capture(const char *file, json_t *e)
 
 	if (!r)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", PCAPS, file);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	rc = run_file(path, r, &c);
 	snprintf(name, sizeof(name), "%s: read status", file);
 	/* test901 (a second section of version 2.0) ends in an error, as with tshark */
@@ -318,36 +328,62 @@ static void one_capture(const char *file, json_t *e)
 	run_free(r);
 }
 
-static void test_pcaps_vs_tshark(void)
+static const char *shared_dir(void)
 {
-	DIR *dir = opendir(PCAPS "/expected");
+	const char *d = getenv("CG_SHARED_PCAPS");
+
+	return d && *d ? d : SHARED_DEFAULT;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && !strcmp(s + n - k, suffix);
+}
+
+/* Every capture of DIR against DIR/expected/<capture>.json; a capture without one fails. */
+static void compare_dir(const char *dir, int want)
+{
+	DIR *d = opendir(dir);
 	struct dirent *de;
+	char name[600];
 	int n = 0;
 
-	if (!dir) {
-		T_SKIP("no ../shared/pcaps");
+	if (!ASSERT_TRUE(d != NULL, dir))
 		return;
-	}
-	while ((de = readdir(dir))) {
-		char path[512], file[256];
-		size_t len = strlen(de->d_name);
+	while ((de = readdir(d))) {
+		char path[1024];
 		json_error_t jerr;
 		json_t *e;
 
-		if (len < 6 || strcmp(de->d_name + len - 5, ".json") || len - 5 >= sizeof(file))
+		if (!has_suffix(de->d_name, ".pcap") && !has_suffix(de->d_name, ".pcapng"))
 			continue;
-		memcpy(file, de->d_name, len - 5);
-		file[len - 5] = '\0';
-		snprintf(path, sizeof(path), "%s/expected/%s", PCAPS, de->d_name);
+		snprintf(path, sizeof(path), "%s/expected/%s.json", dir, de->d_name);
 		e = json_load_file(path, 0, &jerr);
-		if (!ASSERT_TRUE(e != NULL, de->d_name))
+		if (!ASSERT_TRUE(e != NULL, path))
 			continue;
-		one_capture(file, e);
+		one_capture(dir, de->d_name, e);
 		json_decref(e);
 		n++;
 	}
-	closedir(dir);
-	ASSERT_EQ(n, 50, "captures compared");
+	closedir(d);
+	snprintf(name, sizeof(name), "%s: captures compared", dir);
+	ASSERT_EQ(n, want, name);
+}
+
+static void test_pcaps_vs_tshark(void)
+{
+	compare_dir(OWN, OWN_CAPTURES);
+	char exp[512];
+
+	compare_dir(OWN, OWN_CAPTURES);
+	/* the shared corpus is a cross-check beside the project, not part of a clone */
+	snprintf(exp, sizeof(exp), "%s/expected", shared_dir());
+	if (access(exp, R_OK) == 0)
+		compare_dir(shared_dir(), SHARED_CAPTURES);
+	else
+		printf("# %s absent: only tests/pcaps compared\n", shared_dir());
 }
 
 /*
@@ -355,16 +391,20 @@ static void test_pcaps_vs_tshark(void)
  * event with the first question tshark reports for its frame (the same
  * names and types, frame for frame), flagged truncated. Without it these
  * captures lose their truncated messages (and badpackets 25 of its 83).
+ * Our own capture always, the shared ones where present.
  */
 static void test_dns_questions_vs_tshark(void)
 {
 	static const struct {
+		bool shared;
 		const char *file;
 		uint64_t truncated;
 	} cases[] = {
-		{ "ndpi__badpackets.pcap", 25 },
-		{ "ndpi__malformed_dns.pcap", 4 },
-		{ "ndpi__dns_fragmented.pcap", 0 }, /* over TCP and fragmented UDP; DNSKEY */
+		/* every answer cut by the snap length after its question */
+		{ false, "dns_trunc.pcap", 4 },
+		{ true, "ndpi__badpackets.pcap", 25 },
+		{ true, "ndpi__malformed_dns.pcap", 4 },
+		{ true, "ndpi__dns_fragmented.pcap", 0 }, /* over TCP and fragmented UDP; DNSKEY */
 	};
 	size_t i, j;
 
@@ -374,17 +414,22 @@ static void test_dns_questions_vs_tshark(void)
 		struct dpi_counters c;
 		json_error_t jerr;
 		json_t *e, *arr, *it;
+		const char *dir = cases[i].shared ? shared_dir() : OWN;
 		size_t nwant = 0;
 		long long frame = -1;
 
 		if (!r)
 			return;
-		snprintf(path, sizeof(path), "%s/expected/%s.json", PCAPS, cases[i].file);
-		if (!(e = json_load_file(path, 0, &jerr))) {
-			/* as test_pcaps_vs_tshark: the corpus lives beside the project */
-			T_SKIP("no ../shared/pcaps");
+		snprintf(path, sizeof(path), "%s/expected/%s.json", dir, cases[i].file);
+		e = json_load_file(path, 0, &jerr);
+		if (!e && cases[i].shared) {
+			/* as test_pcaps_vs_tshark: a cross-check where the corpus is present */
 			free(r);
-			return;
+			continue;
+		}
+		if (!ASSERT_TRUE(e != NULL, path)) {
+			free(r);
+			continue;
 		}
 		/* tshark lists every question; the first of each frame is the event's */
 		arr = json_object_get(e, "dns");
@@ -399,7 +444,7 @@ static void test_dns_questions_vs_tshark(void)
 				nwant++;
 		}
 		json_decref(e);
-		snprintf(path, sizeof(path), "%s/%s", PCAPS, cases[i].file);
+		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].file);
 		ASSERT_EQ(run_file(path, r, &c), 0, cases[i].file);
 		snprintf(name, sizeof(name), "%s: messages (tshark's frames)", cases[i].file);
 		ASSERT_EQ(r->nquestion, nwant, name);
@@ -419,8 +464,8 @@ static void test_dns_questions_vs_tshark(void)
 	}
 }
 
-/* suricata-verify facts (the test.yaml files in upstream_expected/suricata-verify) */
-static void sv_stream(const char *file, const char *want)
+/* DIR/FILE's first-direction TCP stream (with gaps marked) is WANT */
+static void stream_is(const char *dir, const char *file, const char *want)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct dpi_counters c;
@@ -428,47 +473,72 @@ static void sv_stream(const char *file, const char *want)
 
 	if (!r)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", PCAPS, file);
-	if (access(path, R_OK)) {
-		/* as test_pcaps_vs_tshark: the corpus lives beside the project */
-		T_SKIP("no ../shared/pcaps");
-		free(r);
-		return;
-	}
-	ASSERT_EQ(run_file(path, r, &c), 0, file);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	ASSERT_EQ(run_file(path, r, &c), 0, path);
 	r->stream[0][r->slen[0]] = '\0';
-	ASSERT_STREQ(r->stream[0], want, file);
+	ASSERT_STREQ(r->stream[0], want, path);
 	run_free(r);
 }
 
-static void test_sv_overlap_first_wins(void)
+/*
+ * Our crafted segments (tests/pcaps/make.sh, craft), then the suricata-verify case of the
+ * same shape where the shared corpus is present (facts from its test.yaml).
+ */
+static void stream_cases(const char *own, const char *sv, const char *want)
 {
-	sv_stream("sv__eve-overlap-payload-01__tcp-overlap.pcap", "GOOD");
+	char path[512];
+
+	stream_is(OWN, own, want);
+	snprintf(path, sizeof(path), "%s/%s", shared_dir(), sv);
+	if (access(path, R_OK) == 0)
+		stream_is(shared_dir(), sv, want);
 }
 
-static void test_sv_partial_overlap(void)
+static void test_overlap_first_wins(void)
 {
-	sv_stream("sv__eve-payload-04-partial-overlap__tcp-overlap2.pcap", "GOOD");
+	stream_cases("tcp_overlap.pcap", "sv__eve-overlap-payload-01__tcp-overlap.pcap", "GOOD");
 }
 
-static void test_sv_gap(void)
+static void test_partial_overlap(void)
 {
-	sv_stream("sv__eve-payload-05-tcp-data-gap__tcp-simple-gap2.pcap",
-		  "VERY[4 bytes missing]DATA");
+	stream_cases("tcp_overlap_partial.pcap",
+		     "sv__eve-payload-04-partial-overlap__tcp-overlap2.pcap", "GOOD");
+}
+
+static void test_gap(void)
+{
+	stream_cases("tcp_gap.pcap", "sv__eve-payload-05-tcp-data-gap__tcp-simple-gap2.pcap",
+		     "VERY[4 bytes missing]DATA");
+}
+
+/* Retransmissions with later data between: the client's stream is tshark's (follow,tcp,raw). */
+static void test_retransmitted_stream(void)
+{
+	char want[4096];
+	FILE *f = fopen(OWN "/expected/tcp_reorder.pcap.stream", "rb");
+	size_t n;
+
+	if (!ASSERT_TRUE(f != NULL, "tcp_reorder.pcap.stream"))
+		return;
+	n = fread(want, 1, sizeof(want) - 1, f);
+	fclose(f);
+	want[n] = '\0';
+	ASSERT_TRUE(n > 2000, "the oracle holds the request");
+	stream_is(OWN, "tcp_reorder.pcap", want);
 }
 
 static void test_unreadable_file(void)
 {
-	struct input_opts io = { .file = PCAPS "/MANIFEST.md" };
+	struct input_opts io = { .file = OWN "/oracle.sh" };
 	struct input *in = NULL;
 	char err[256] = "";
 
 	ASSERT_TRUE(input_open(&in, &io, err, sizeof(err)) < 0, "not a capture");
 	ASSERT_TRUE(strstr(err, "cannot read capture") != NULL, err);
-	io.file = PCAPS "/does-not-exist.pcap";
+	io.file = OWN "/does-not-exist.pcap";
 	ASSERT_TRUE(input_open(&in, &io, err, sizeof(err)) < 0, "missing file");
 }
 
 T_MAIN(T_CASE(test_pcaps_vs_tshark), T_CASE(test_dns_questions_vs_tshark),
-       T_CASE(test_sv_overlap_first_wins), T_CASE(test_sv_partial_overlap), T_CASE(test_sv_gap),
-       T_CASE(test_unreadable_file))
+       T_CASE(test_overlap_first_wins), T_CASE(test_partial_overlap), T_CASE(test_gap),
+       T_CASE(test_retransmitted_stream), T_CASE(test_unreadable_file))
