@@ -108,12 +108,14 @@ capture() {
 	# printed once the filter is on the socket (the file exists a little earlier)
 	poll 10 grep -q 'listening on' "$TMP/tcpdump.err"
 	"$fn"
-	# the last ACKs are on the wire by the time the file stops growing
+	# the last ACKs are on the wire by the time the file stops growing (10 s at most)
 	n=-1
-	until [ "$n" = "$(stat -c %s "$TMP/$name.pcap")" ]; do
+	for _ in $(seq 50); do
+		[ "$n" = "$(stat -c %s "$TMP/$name.pcap")" ] && break
 		n=$(stat -c %s "$TMP/$name.pcap")
 		sleep 0.2
 	done
+	[ "$n" = "$(stat -c %s "$TMP/$name.pcap")" ] || { echo "make.sh: $name.pcap still growing after 10 s" >&2; exit 1; }
 	stop "$pid" INT
 }
 
