@@ -283,6 +283,7 @@ int xdp_gate(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = { .pos = data, .end = data_end, .base = data };
 	const struct gate_config *cfg;
+	const struct gate_sieve *sv;
 	__u32 zero = 0, gen, len = data_end - data;
 	struct cg_pkt p = {};
 	int reason, proto, r;
@@ -333,9 +334,12 @@ int xdp_gate(struct xdp_md *ctx)
 					      : cap_stage(ctx, &p, c.pos - c.base, c.lim, gen);
 		goto out;
 	}
-	reason = sieve_check(ctx, c.pos - c.base, c.lim, &p);
-	if (reason != CG_CONTINUE)
-		goto out;
+	sv = sieve_source(&p, cfg);
+	if (sv) {
+		reason = sieve_check(&c, &p, sv);
+		if (reason != CG_CONTINUE)
+			goto out;
+	}
 	reason = fw_check(&p, gen);
 	if (reason != CG_CONTINUE)
 		goto out;

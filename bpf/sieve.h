@@ -53,54 +53,63 @@ static __always_inline void sieve_mark_knock(const __u8 *src)
 }
 
 /*
- * CG_STAT_DROP_DEFAULT for a packet that no later step could admit, else
- * CG_CONTINUE. Only with default drop and the sieve on, for TCP and UDP with
- * a whole L4 header (at @off, the datagram ending at @lim; a malformed one is
- * the full path's to judge), not later fragments (gate_frags decides them).
- * Nothing could admit the packet when its destination port is none that an
- * open service, knock step, door, SPA or flow uses, no rule's prefix covers
- * its source's first 16 bits, and its source has no knock state that a
- * wrong port would reset: the verdict the full path gives (DROP_DEFAULT),
- * from loads of one array value instead of five hash lookups.
- *
- * A global function, like icmp_error_check: verified once, not once per
- * state of xdp_gate's later stages, and its cursor is not part of the frame
- * the capability stage's call chain shares.
+ * The sieve's facts about the source, before any L4 parse: the sieve's sets when it
+ * is on, the default is drop, the packet is TCP or UDP and not a later
+ * fragment, no rule's prefix covers its source's first 16 bits and its
+ * source is not in the knock bloom; then only its port decides
+ * (sieve_check). NULL sends the packet down the full path: a source a rule
+ * covers pays one inlined lookup and a load here.
  */
-__attribute__((noinline)) int sieve_check(struct xdp_md *ctx, __u32 off, __u32 lim,
-					  struct cg_pkt *p)
+static __always_inline const struct gate_sieve *sieve_source(const struct cg_pkt *p,
+							     const struct gate_config *cfg)
 {
-	const struct gate_config *cfg;
 	const struct gate_sieve *s;
-	__u32 pr, pfx, b, zero = 0;
-	struct cursor c;
+	__u32 pfx, b;
+
+	if (!cfg || cfg->default_action != GATE_DEFAULT_DROP || p->frag == CG_FRAG_LATER ||
+	    (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP))
+		return NULL;
+	s = sieve_get();
+	if (!s || !s->on)
+		return NULL;
+	pfx = sieve_pfx(p->src, p->v6);
+	if (s->rules[p->v6 ? 1 : 0][pfx >> 6] & (1ULL << (pfx & 63)))
+		return NULL;
+	b = sieve_knock_bit(p->src);
+	if ((s->knock[0][b >> 6] | s->knock[1][b >> 6]) & (1ULL << (b & 63)))
+		return NULL;
+	return s;
+}
+
+/*
+ * CG_STAT_DROP_DEFAULT for a packet sieve_source() gave the sets @s for, whose
+ * destination port no open service, knock step, door, SPA or flow uses:
+ * nothing after the sieve could admit it, so this is the verdict the full
+ * path gives, from loads of one array value instead of five hash lookups.
+ * Else CG_CONTINUE, also for an L4 header (at @c) that is not whole
+ * (parse_l4's test): a malformed one is the full path's to judge. Inline and
+ * without a cursor copy: a call costs more here than the sieve's loads.
+ */
+static __always_inline int sieve_check(const struct cursor *c, const struct cg_pkt *p,
+				       const struct gate_sieve *s)
+{
+	struct tcphdr *th = c->pos;
+	struct udphdr *uh = c->pos;
+	__u32 pr = sieve_proto(p->proto);
 	__u16 port;
 	__u64 bit;
 
-	cfg = bpf_map_lookup_elem(&gate_config, &zero);
-	if (!ctx || !p || !cfg || cfg->default_action != GATE_DEFAULT_DROP ||
-	    p->frag == CG_FRAG_LATER || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP))
-		return CG_CONTINUE;
-	s = sieve_get();
-	if (!s || !s->on || off > CG_PARSE_MAX_OFF)
-		return CG_CONTINUE;
-	bpf_bound(off, 0xfff); /* CG_PARSE_MAX_OFF, for the verifier */
-	c.base = (void *)(long)ctx->data;
-	c.end = (void *)(long)ctx->data_end;
-	c.pos = c.base + off;
-	c.lim = lim;
-	if (parse_l4(&c, p) < 0)
-		return CG_CONTINUE;
-	port = p->dport;
-	pr = sieve_proto(p->proto);
+	if (pr == SIEVE_UDP) {
+		if (!udp_whole(c, uh))
+			return CG_CONTINUE;
+		port = uh->dest;
+	} else {
+		if (!tcp_whole(c, th))
+			return CG_CONTINUE;
+		port = th->dest;
+	}
 	bit = 1ULL << (port & 63);
 	if ((s->want[pr][port >> 6] | s->flow[0][pr][port >> 6] | s->flow[1][pr][port >> 6]) & bit)
-		return CG_CONTINUE;
-	pfx = sieve_pfx(p->src, p->v6);
-	if (s->rules[p->v6 ? 1 : 0][pfx >> 6] & (1ULL << (pfx & 63)))
-		return CG_CONTINUE;
-	b = sieve_knock_bit(p->src);
-	if ((s->knock[0][b >> 6] | s->knock[1][b >> 6]) & (1ULL << (b & 63)))
 		return CG_CONTINUE;
 	return CG_STAT_DROP_DEFAULT;
 }
