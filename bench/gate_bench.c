@@ -18,6 +18,7 @@
 #include "abi/stats.h"
 #include "gate.skel.h"
 #include "lib/base/addr.h"
+#include "lib/datapath/sieve.h"
 #include "tests/lib/pkt.h"
 #include "tests/lib/prog_time.h"
 
@@ -43,6 +44,13 @@
  * through 16 hits it every time (unless two of them share a slot, about a
  * 1.5% chance per seed) and is the control. Miss = hit + (65,536-cycle -
  * 16-cycle): the wrapper's own cost cancels out.
+ *
+ * The sieve (docs/datapath.md) is on and filled as the daemon fills it: the
+ * open service, the knock steps and door, and every rule's prefix before the
+ * rule goes in. "Default drop, spoofed sources" is the flood: a new source
+ * on every packet, each a cache miss for the rules stage, by the same
+ * wrapper (65,536 sources of 198.51.0.0/16, which no rule covers then).
+ * "Sieve off" is the full path the same packet took before the sieve.
  */
 #define REPEAT 1000000
 #define RUNS 5
@@ -116,6 +124,17 @@ static int prefix_contains(const __u8 *net, const __u8 *addr, int alen, int plen
 	return memcmp(a, net, alen) == 0;
 }
 
+static struct sieve *sv;
+
+/* As the daemon: the sieve knows a rule's prefix before the trie has the rule. */
+static void sieve_knows(int v6, const __u8 *addr, __u32 plen)
+{
+	struct cidr c = { .family = v6 ? AF_INET6 : AF_INET, .plen = plen };
+
+	memcpy(c.addr, addr, v6 ? 16 : 4);
+	sieve_rule_add(sv, &c);
+}
+
 /*
  * Fill the gate's trie (@fw_fd) and xdp-filter's hash (@xf_fd) with NRULES - 1
  * random prefixes that contain neither @src nor @avoid (if not NULL), plus one
@@ -160,6 +179,7 @@ static int fill_rules(int v6, int fw_fd, int xf_fd, const char *src, const char 
 				       prefix_contains(key.addr, avoidb, alen, plen)))
 			continue;
 		rv.slot = n + 1;
+		sieve_knows(v6, key.addr, plen);
 		err = bpf_map_update_elem(fw_fd, &key, &rv, BPF_NOEXIST);
 		if (err == -EEXIST)
 			continue;
@@ -187,6 +207,7 @@ static int one_rule(int fd, int v6, const char *src, __u32 plen)
 
 	inet_pton(v6 ? AF_INET6 : AF_INET, src, key.addr);
 	mask_bytes(key.addr, v6 ? 16 : 4, plen);
+	sieve_knows(v6, key.addr, plen);
 	return bpf_map_update_elem(fd, &key, &rv, BPF_ANY);
 }
 
@@ -272,8 +293,8 @@ static int src_low16(const struct pkt *p, int v6)
  * ns/packet of the gate on @p with a new source on every packet (a cache
  * miss): hit + (65,536-source cycle - 16-source cycle). 0 on error.
  */
-static __u64 time_miss(int prog_array, const struct pkt *p, int v6, __u64 hit, __u64 *rot_hit,
-		       __u64 *rot_miss)
+static __u64 time_miss(int prog_array, const struct pkt *p, int v6, __u64 hit, __u32 want_ret,
+		       __u64 *rot_hit, __u64 *rot_miss)
 {
 	int fh = load_rotate_prog(prog_array, src_low16(p, v6), ROT_HIT);
 	int fm = load_rotate_prog(prog_array, src_low16(p, v6), ROT_MISS);
@@ -283,8 +304,8 @@ static __u64 time_miss(int prog_array, const struct pkt *p, int v6, __u64 hit, _
 		fprintf(stderr, "gate_bench: rotate program: %s\n", strerror(-(fh < 0 ? fh : fm)));
 		goto out;
 	}
-	*rot_hit = time_prog(fh, p, XDP_PASS);
-	*rot_miss = time_prog(fm, p, XDP_PASS);
+	*rot_hit = time_prog(fh, p, want_ret);
+	*rot_miss = time_prog(fm, p, want_ret);
 	if (*rot_hit && *rot_miss)
 		ret = hit + (*rot_miss > *rot_hit ? *rot_miss - *rot_hit : 0);
 out:
@@ -359,7 +380,8 @@ int main(void)
 	struct gate_bpf *skel = NULL;
 	int gate_fd, empty_fd = -1, tail_fd = -1, err, ret = 1;
 	__u64 g_open, g_def, g_knock, g4, g6, g4_1, g6_1, g4_open, e, a4, a6, d4, d6;
-	__u64 t4, t6, m4, m6, rh4, rm4, rh6, rm6;
+	__u64 t4, t6, m4, m6, rh4, rm4, rh6, rm6, g_def_off, g_open_off, g_spoof, rhs, rms,
+		g4_1_off;
 	struct cg_dests self = { .self = 1 };
 	__u8 dst4[16], dst6[16];
 	__u32 zero = 0, one = 1;
@@ -399,6 +421,17 @@ int main(void)
 		goto out;
 	}
 
+	sv = sieve_open(bpf_map__fd(skel->maps.gate_sieve));
+	if (!sv) {
+		fprintf(stderr, "gate_bench: gate_sieve: %s\n", strerror(errno));
+		goto out;
+	}
+	/* What the daemon wants for this config: the open service, the knock steps, the door. */
+	sieve_ports_add(sv, &open, 1);
+	sieve_ports_add(sv, cfg.profiles[0].steps, cfg.profiles[0].nsteps);
+	sieve_ports_add(sv, cfg.profiles[0].targets, cfg.profiles[0].ntargets);
+	sieve_enable(sv, 1);
+
 	if (build(&p_open, 4, SRC4, IPPROTO_TCP, 80) || build(&p_def, 4, SRC4, IPPROTO_TCP, 81) ||
 	    build(&p_knock, 4, SRC4, IPPROTO_TCP, 7000) || build(&p4, 4, SRC4, IPPROTO_TCP, 81) ||
 	    build(&p6, 6, SRC6, IPPROTO_TCP, 81) || build(&p4_open, 4, OPEN4, IPPROTO_TCP, 80))
@@ -416,6 +449,11 @@ int main(void)
 	e = empty_fd >= 0 ? time_prog(empty_fd, &p_open, XDP_PASS) : 0;
 	g_open = time_prog(gate_fd, &p_open, XDP_PASS);
 	g_def = time_prog(gate_fd, &p_def, XDP_DROP);
+	g_spoof = time_miss(tail_fd, &p_def, 0, g_def, XDP_DROP, &rhs, &rms);
+	sieve_enable(sv, 0);
+	g_def_off = time_prog(gate_fd, &p_def, XDP_DROP);
+	g_open_off = time_prog(gate_fd, &p_open, XDP_PASS);
+	sieve_enable(sv, 1);
 	/* The first packet is step 1; the rest are retransmits of it (same work, same verdict). */
 	g_knock = time_prog(gate_fd, &p_knock, XDP_DROP);
 	/* One matching rule per family: the trie's depth is 1, the rest is fixed cost. */
@@ -424,6 +462,9 @@ int main(void)
 		goto out;
 	g4_1 = time_prog(gate_fd, &p4, XDP_PASS);
 	g6_1 = time_prog(gate_fd, &p6, XDP_PASS);
+	sieve_enable(sv, 0);
+	g4_1_off = time_prog(gate_fd, &p4, XDP_PASS);
+	sieve_enable(sv, 1);
 	map_empty(bpf_map__fd(skel->maps.fw_rules_v4));
 	map_empty(bpf_map__fd(skel->maps.fw_rules_v6));
 
@@ -467,8 +508,8 @@ int main(void)
 	g6 = time_prog(gate_fd, &p6, XDP_PASS);
 	g4_open = time_prog(gate_fd, &p4_open, XDP_PASS);
 	/* Cache misses: a new source on every packet. */
-	m4 = time_miss(tail_fd, &p4, 0, g4, &rh4, &rm4);
-	m6 = time_miss(tail_fd, &p6, 1, g6, &rh6, &rm6);
+	m4 = time_miss(tail_fd, &p4, 0, g4, XDP_PASS, &rh4, &rm4);
+	m6 = time_miss(tail_fd, &p6, 1, g6, XDP_PASS, &rh6, &rm6);
 	/* The trie alone: fw_gen 0 turns the cache off. */
 	if (set_gen(skel, 0))
 		goto out;
@@ -489,9 +530,15 @@ int main(void)
 	row("empty XDP program (harness overhead)", e, 0, NULL);
 	row("open service TCP/80, v4, no rules", g_open, 0, NULL);
 	row("default drop, v4, no rules", g_def, 0, NULL);
+	row("default drop, v4, spoofed source each packet", g_spoof, 0, NULL);
+	row("  v4 wrapper, 16 sources cycling, default drop", rhs, 0, NULL);
+	row("  v4 wrapper, 65,536 sources cycling, default drop", rms, 0, NULL);
+	row("default drop, v4, no rules, sieve off", g_def_off, 0, NULL);
+	row("open service TCP/80, v4, no rules, sieve off", g_open_off, 0, NULL);
 	row("knock step, v4, no rules", g_knock, 0, NULL);
 	row("rule match v4, 1 rule (cache hit)", g4_1, 0, NULL);
 	row("rule match v6, 1 rule (cache hit)", g6_1, 0, NULL);
+	row("rule match v4, 1 rule (cache hit), sieve off", g4_1_off, 0, NULL);
 	row("rule match v4, 10k+10k rules, cache hit", g4, a4, "alw_ip");
 	row("rule match v6, 10k+10k rules, cache hit", g6, a6, "alw_ip");
 	row("rule match v4, 10k+10k rules, cache hit", g4, d4, "dny_ip");
@@ -505,6 +552,15 @@ int main(void)
 	row("rule match v4, 10k+10k rules, no cache (fw_gen 0)", t4, a4, "alw_ip");
 	row("rule match v6, 10k+10k rules, no cache (fw_gen 0)", t6, a6, "alw_ip");
 	row("open service v4, rule miss, 10k+10k (cache hit)", g4_open, 0, NULL);
+	if (g4_1) {
+		printf("\nratio default-drop/cache-hit %.2f (goal <= 1.0)\n",
+		       (double)g_def / (double)g4_1);
+		printf("ratio default-drop spoofed/cache-hit %.2f (goal <= 1.0)\n",
+		       (double)g_spoof / (double)g4_1);
+	}
+	if (g4_1_off)
+		printf("ratio default-drop/cache-hit with the sieve off %.2f\n",
+		       (double)g_def / (double)g4_1_off);
 	ret = 0;
 out:
 	if (empty_fd >= 0)
@@ -513,6 +569,7 @@ out:
 		close(tail_fd);
 	bpf_object__close(alw.obj);
 	bpf_object__close(dny.obj);
+	sieve_close(sv);
 	gate_bpf__destroy(skel);
 	return ret;
 }

@@ -14,6 +14,7 @@
 #include "bpf/knock.h"
 #include "bpf/cap.h"
 #include "bpf/prefix.h"
+#include "bpf/sieve.h"
 
 /*
  * Decision order of xdp_gate (docs/datapath.md explains each step). The first
@@ -25,6 +26,9 @@
  *    reachable at layer 2.
  *  2b Sources that never come from outside: the pool and the internal
  *    prefixes -> DROP_SPOOFED_POOL / DROP_SPOOFED_INTERNAL.
+ *  2c Sieve (default drop): TCP/UDP to a port nothing uses, from a source no
+ *    rule covers and with no knock state -> DROP_DEFAULT before the rules
+ *    (bpf/sieve.h). Taken after the data-port test of 5a.
  *  3 Rules: longest-prefix match of the source -> PASS_RULE / DROP_RULE. A drop
  *    rule beats everything below: open services, doors, flows and tunnels.
  *    The per-CPU fw_cache answers for sources seen under the current fw_gen.
@@ -245,21 +249,28 @@ static __always_inline int gate_l4(struct xdp_md *ctx, struct cursor *c, struct 
 	}
 	if (p->has_ports) {
 		r = flow_check(p, cfg, &now);
-		if (r != CG_CONTINUE)
+		if (r == CG_CONTINUE && ports)
+			r = door_check(p, cfg, &now);
+		if (r != CG_CONTINUE) {
+			/* The flow's last_ns was written (a door makes one): docs/datapath.md. */
+			sieve_mark_flow(p->proto, p->dport);
 			return r;
-	}
-	if (ports) {
-		r = door_check(p, cfg, &now);
-		if (r != CG_CONTINUE)
-			return r;
+		}
 	}
 	r = icmp_error_check(ctx, c->pos - c->base, p);
 	if (r != CG_CONTINUE)
 		return r;
 	if (ports) {
 		r = knock_check(p, cfg, now);
-		if (r != CG_CONTINUE)
+		if (r != CG_CONTINUE) {
+			/*
+			 * The source may have state now that a packet to any port
+			 * changes: the sieve must let its packets by (a superset:
+			 * a retransmit marks too).
+			 */
+			sieve_mark_knock(p->src);
 			return r;
+		}
 	}
 	return cfg->default_action == GATE_DEFAULT_PASS ? CG_STAT_PASS_DEFAULT
 							: CG_STAT_DROP_DEFAULT;
@@ -272,6 +283,7 @@ int xdp_gate(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = { .pos = data, .end = data_end, .base = data };
 	const struct gate_config *cfg;
+	const struct gate_sieve *sv;
 	__u32 zero = 0, gen, len = data_end - data;
 	struct cg_pkt p = {};
 	int reason, proto, r;
@@ -321,6 +333,12 @@ int xdp_gate(struct xdp_md *ctx)
 		reason = cap_is_keepalive(&c) ? cap_keepalive(ctx, &p, c.pos - c.base, c.lim, gen)
 					      : cap_stage(ctx, &p, c.pos - c.base, c.lim, gen);
 		goto out;
+	}
+	sv = sieve_source(&p, cfg);
+	if (sv) {
+		reason = sieve_check(&c, &p, sv);
+		if (reason != CG_CONTINUE)
+			goto out;
 	}
 	reason = fw_check(&p, gen);
 	if (reason != CG_CONTINUE)
@@ -389,13 +407,16 @@ int tc_gate_out(struct __sk_buff *skb)
 	now = gate_clock();
 	v = bpf_map_lookup_elem(&gate_flows, &k);
 	if (v) {
-		if (gate_age(now, v->last_ns) >= CG_NSEC_PER_SEC)
+		if (gate_age(now, v->last_ns) >= CG_NSEC_PER_SEC) {
 			v->last_ns = now;
+			sieve_mark_flow(k.proto, k.dport);
+		}
 		goto out;
 	}
 	if (create) {
 		nv.last_ns = now;
 		bpf_map_update_elem(&gate_flows, &k, &nv, BPF_ANY);
+		sieve_mark_flow(k.proto, k.dport);
 	}
 out:
 	return TC_ACT_OK;

@@ -8,6 +8,7 @@
 #include "bpf/flow.h"
 #include "bpf/parse.h"
 #include "bpf/prefix.h"
+#include "bpf/sieve.h" /* sieve_knock_bit */
 
 static __always_inline int port_eq(const struct cg_port *cp, const struct cg_pkt *p)
 {
@@ -189,10 +190,8 @@ static long knock_open_profile(__u32 i, void *data)
 /* The stripe of knock_locks that guards @src's state. */
 static __always_inline struct knock_lock *knock_lock_of(const __u8 *src)
 {
-	const __u32 *w = (const __u32 *)src;
-	__u32 h = (w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1U;
+	__u32 h = sieve_knock_bit(src) >> (18 - 10); /* log2(CG_KNOCK_LOCKS) */
 
-	h >>= 32 - 10; /* log2(CG_KNOCK_LOCKS) */
 	return bpf_map_lookup_elem(&knock_locks, &h);
 }
 

@@ -10,6 +10,7 @@
 #include "abi/gate.h"
 #include "abi/knock.h"
 #include "abi/replay.h"
+#include "abi/sieve.h"
 #include "abi/stats.h"
 #include "abi/tunnel.h"
 
@@ -68,6 +69,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fw_cache_val);
 } fw_cache SEC(".maps");
+
+/*
+ * 0 -> struct gate_sieve (abi/sieve.h): the sets that let the gate drop a
+ * packet nothing could admit before the rules. The daemon writes on, want
+ * and rules and rotates the generations through a mmap; the gate reads all
+ * and ORs flow and knock bits in. An array: the lookup is inlined.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct gate_sieve);
+} gate_sieve SEC(".maps");
 
 /* rule slot -> per-CPU packets matched. Gate writes; daemon reads and zeroes a new slot. */
 struct {

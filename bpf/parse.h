@@ -342,13 +342,23 @@ static __always_inline int parse_ip6hdr(struct cursor *c, struct cg_pkt *p)
  * TCP: ports and flags. The data offset must cover at least the fixed header,
  * and the options it counts must end inside the datagram too.
  */
+/*
+ * 1 if the TCP header at @th is whole, inside the frame and the datagram:
+ * the data offset covers at least the fixed header, and the options it
+ * counts end inside the datagram too.
+ */
+static __always_inline int tcp_whole(const struct cursor *c, struct tcphdr *th)
+{
+	if ((void *)(th + 1) > c->end || cursor_beyond(c, th + 1))
+		return 0;
+	return th->doff >= 5 && !cursor_beyond(c, (void *)th + th->doff * 4);
+}
+
 static __always_inline int parse_tcphdr(struct cursor *c, struct cg_pkt *p)
 {
 	struct tcphdr *th = c->pos;
 
-	if ((void *)(th + 1) > c->end || cursor_beyond(c, th + 1))
-		return CG_PARSE_ERR;
-	if (th->doff < 5 || cursor_beyond(c, (void *)th + th->doff * 4))
+	if (!tcp_whole(c, th))
 		return CG_PARSE_ERR;
 	p->sport = th->source;
 	p->dport = th->dest;
@@ -358,11 +368,17 @@ static __always_inline int parse_tcphdr(struct cursor *c, struct cg_pkt *p)
 	return 0;
 }
 
+/* 1 if the UDP header at @uh is whole, inside the frame and the datagram. */
+static __always_inline int udp_whole(const struct cursor *c, struct udphdr *uh)
+{
+	return (void *)(uh + 1) <= c->end && !cursor_beyond(c, uh + 1);
+}
+
 static __always_inline int parse_udphdr(struct cursor *c, struct cg_pkt *p)
 {
 	struct udphdr *uh = c->pos;
 
-	if ((void *)(uh + 1) > c->end || cursor_beyond(c, uh + 1))
+	if (!udp_whole(c, uh))
 		return CG_PARSE_ERR;
 	p->sport = uh->source;
 	p->dport = uh->dest;

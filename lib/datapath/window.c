@@ -2,12 +2,9 @@
 /* The replay windows of encrypted sessions: one shared mapping of the tun_windows array. */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
-#include <bpf/bpf.h>
-
+#include "lib/datapath/mapmem.h"
 #include "lib/datapath/window.h"
 
 struct windows {
@@ -20,38 +17,18 @@ _Static_assert(sizeof(struct cg_replay_window) % 8 == 0, "tun_windows stride");
 
 struct windows *windows_open(int map_fd)
 {
-	struct bpf_map_info info;
-	__u32 info_len = sizeof(info);
-	struct windows *ws = NULL;
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len;
-	void *p;
+	struct windows *ws = calloc(1, sizeof(*ws));
 	int err;
 
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(map_fd, &info, &info_len))
-		return NULL;
-	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
-	    info.value_size != sizeof(struct cg_replay_window) ||
-	    info.max_entries != CG_MAX_SESSIONS || !(info.map_flags & BPF_F_MMAPABLE) ||
-	    page <= 0) {
-		errno = EINVAL;
-		return NULL;
-	}
-	len = (size_t)CG_MAX_SESSIONS * sizeof(struct cg_replay_window);
-	len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
-	ws = calloc(1, sizeof(*ws));
 	if (!ws)
 		return NULL;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
-	if (p == MAP_FAILED) {
+	ws->w = mapmem_open(map_fd, sizeof(struct cg_replay_window), CG_MAX_SESSIONS, &ws->len);
+	if (!ws->w) {
 		err = errno;
 		free(ws);
 		errno = err;
 		return NULL;
 	}
-	ws->w = p;
-	ws->len = len;
 	return ws;
 }
 

@@ -44,6 +44,7 @@ void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 #include "lib/datapath/knock.h"
 #include "lib/datapath/local.h"
 #include "lib/datapath/sessmap.h"
+#include "lib/datapath/sieve.h"
 #include "lib/datapath/stats.h"
 #include "lib/gateway/gateway.h"
 #include "lib/gateway/lb.h"
@@ -73,6 +74,8 @@ struct gateway {
 	int lb_pollfd;		    /* where the balancer's fds start in gateway_pollfds */
 	char config_path[PATH_MAX]; /* what gateway_reload reads, "" = none */
 	uint64_t reloads, reload_failed;
+	struct sieve *sieve;	   /* gate_sieve, mapped */
+	uint64_t sieve_rotated_ns; /* last sieve_rotate (or the start) */
 };
 
 static uint64_t now_ns(void)
@@ -432,6 +435,86 @@ out:
 	return err;
 }
 
+/* Most ports the gate may admit a packet to: open, knock steps and targets, auth's three. */
+#define SIEVE_PORTS_MAX \
+	(CG_OPEN_MAX + CG_KNOCK_MAX_PROFILES * (CG_KNOCK_MAX_STEPS + CG_KNOCK_MAX_TARGETS) + 3)
+
+/*
+ * Every (proto, port) that a step after the sieve could admit a packet to or
+ * consume it at: open services (the SPA port among them), knock steps and
+ * door targets, the auth port (SPA doors) and the data port. Returns the count.
+ */
+static size_t sieve_ports(const struct gw_config *c, struct cg_port out[SIEVE_PORTS_MAX])
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < c->nopen; i++)
+		out[n++] = c->open[i];
+	for (i = 0; i < c->nknocks; i++) {
+		const struct knock_profile *k = &c->knocks[i].prof;
+
+		for (j = 0; j < k->nsteps && j < CG_KNOCK_MAX_STEPS; j++)
+			out[n++] = k->steps[j];
+		for (j = 0; j < k->ntargets && j < CG_KNOCK_MAX_TARGETS; j++)
+			out[n++] = k->targets[j];
+	}
+	if (c->auth.enabled) {
+		out[n++] = (struct cg_port){ .proto = IPPROTO_TCP, .port = htons(c->auth.port) };
+		out[n++] =
+			(struct cg_port){ .proto = IPPROTO_UDP, .port = htons(c->auth.data_port) };
+		out[n++] =
+			(struct cg_port){ .proto = IPPROTO_UDP, .port = htons(c->auth.spa_port) };
+	}
+	return n;
+}
+
+/*
+ * How long a flow or knock bit must live: the flow timeout and the longest
+ * step timeout, plus a second for the gate's coarse clock and the tick.
+ */
+static uint64_t sieve_period_ns(const struct gw_config *c)
+{
+	uint64_t t = c->flow_timeout_ns;
+	size_t i;
+
+	for (i = 0; i < c->nknocks; i++)
+		if (c->knocks[i].prof.step_timeout_ns > t)
+			t = c->knocks[i].prof.step_timeout_ns;
+	return t + NS_PER_SEC;
+}
+
+/*
+ * Step one of a start: what this config admits joins what the pinned sets
+ * already hold (the old program may still run), and state from before the
+ * sieve existed is marked. Step two (sieve_narrow) follows the maps' sync.
+ */
+static int sieve_widen(struct gateway *gw)
+{
+	struct cg_port ports[SIEVE_PORTS_MAX];
+	size_t i;
+	int n;
+
+	gw->sieve = sieve_open(bpf_map__fd(gw->skel->maps.gate_sieve));
+	if (!gw->sieve)
+		return -errno;
+	sieve_ports_add(gw->sieve, ports, sieve_ports(&gw->cfg, ports));
+	for (i = 0; i < gw->store.n; i++)
+		sieve_rule_add(gw->sieve, &gw->store.rules[i].cidr);
+	n = sieve_seed(gw->sieve, bpf_map__fd(gw->skel->maps.gate_flows),
+		       bpf_map__fd(gw->skel->maps.knock_state));
+	gw->sieve_rotated_ns = now_ns();
+	return n < 0 ? n : 0;
+}
+
+static void sieve_narrow(struct gateway *gw)
+{
+	struct cg_port ports[SIEVE_PORTS_MAX];
+
+	sieve_ports_set(gw->sieve, ports, sieve_ports(&gw->cfg, ports));
+	sieve_rules_set(gw->sieve, &gw->store);
+	sieve_enable(gw->sieve, 1);
+}
+
 static int write_config(struct gateway *gw)
 {
 	struct gate_config old, cfg;
@@ -719,11 +802,12 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 		goto fail;
 	}
 	/* The maps are complete before the program sees a packet. */
-	if ((e = write_config(gw)) || (e = sync_open_ports(gw)) || (e = sync_rules(gw)) ||
-	    (e = sync_local(gw)) < 0) {
+	if ((e = sieve_widen(gw)) || (e = write_config(gw)) || (e = sync_open_ports(gw)) ||
+	    (e = sync_rules(gw)) || (e = sync_local(gw)) < 0) {
 		snprintf(err, errlen, "cannot fill the maps: %s", strerror(-e));
 		goto fail;
 	}
+	sieve_narrow(gw);
 	/*
 	 * Sessions left in the pinned map by a run that crashed: their control
 	 * channels died with it and nothing here could revoke them.
@@ -791,6 +875,7 @@ void gateway_free(struct gateway *gw, bool detach)
 	}
 	if (gw->link_fd >= 0)
 		close(gw->link_fd);
+	sieve_close(gw->sieve);
 	gate_bpf__destroy(gw->skel);
 	fw_store_free(&gw->store);
 	free(gw);
@@ -845,6 +930,10 @@ void gateway_tick(struct gateway *gw)
 	gc_doors_flows(gw);
 	gw_lb_tick(gw->lb);
 	sync_local(gw);
+	if (now_ns() - gw->sieve_rotated_ns >= sieve_period_ns(&gw->cfg)) {
+		sieve_rotate(gw->sieve);
+		gw->sieve_rotated_ns = now_ns();
+	}
 }
 
 int gateway_pollfds(struct gateway *gw, struct pollfd *p, int max)
@@ -1139,6 +1228,8 @@ static int gw_rule_add(struct gateway *gw, const struct cidr *c, uint32_t action
 		err = -EIO;
 		goto out;
 	}
+	/* Before the trie: the sieve must never drop what the new rule decides. */
+	sieve_rule_add(gw->sieve, &rule.cidr);
 	err = rule_map_put(gw, &rule, true);
 	if (!err) {
 		err = fw_gen_bump(gw);
@@ -1148,6 +1239,7 @@ static int gw_rule_add(struct gateway *gw, const struct cidr *c, uint32_t action
 	}
 	if (err) {
 		log_errno(err, "cannot write rule %u to the datapath", rule.id);
+		sieve_rules_set(gw->sieve, &gw->store);
 		if (fw_store_save(&gw->store, gw->state_path))
 			log_err("%s now lists rule %u that is not enforced; it will be on restart",
 				gw->state_path, rule.id);
@@ -1201,6 +1293,8 @@ static int gw_rule_del(struct gateway *gw, uint32_t id)
 		goto out;
 	}
 	store_swap(gw, &next);
+	/* After the trie: until now the rule could still match. */
+	sieve_rules_set(gw->sieve, &gw->store);
 	log_info("rule %u deleted", id);
 out:
 	fw_store_free(&next);

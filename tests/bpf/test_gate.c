@@ -18,11 +18,13 @@
 #include "abi/fw.h"
 #include "abi/gate.h"
 #include "abi/knock.h"
+#include "abi/sieve.h"
 #include "abi/stats.h"
 #include "gate.skel.h"
 #include "tests/bpf/cap_reasons.h"
 #include "tests/lib/pkt.h"
 #include "lib/base/addr.h"
+#include "lib/datapath/sieve.h"
 #include "tests/lib/gate_t.h"
 #include "tests/lib/t.h"
 
@@ -123,6 +125,7 @@ struct step {
 
 struct row {
 	const char *name;
+	int sieve_only; /* the row shows what the sieve does: its second run only */
 	void (*setup)(void);
 	struct step steps[MAX_STEPS];
 	bool (*check)(void);
@@ -132,6 +135,14 @@ static struct gate_bpf *skel;
 static int ncpus;
 static __u32 fw_gen;	   /* what base_cfg() writes; rule() bumps it */
 static __u64 reasons_seen; /* bit per enum cg_stat a passing step produced */
+/*
+ * The table runs twice: with the sieve off, then on (sieve_mode) and filled
+ * as the daemon fills it: every port the config, open services and doors
+ * use, every rule's prefix before the rule, and the flows the helpers write
+ * (seeded as at the daemon's start). The verdicts must not change.
+ */
+static struct sieve *sv;
+static int sieve_mode;
 
 /* ---- helpers for setups and checks -------------------------------------- */
 
@@ -167,9 +178,26 @@ static struct gate_config base_cfg(void)
 	return c;
 }
 
+/* What the daemon puts in the sieve's wanted set for @c (lib/gateway/gateway.c sieve_ports). */
+static void sieve_want_cfg(const struct gate_config *c)
+{
+	struct cg_port extra[2] = { { IPPROTO_UDP, 0, c->spa_port },
+				    { IPPROTO_UDP, 0, c->data_port } };
+	__u32 i;
+
+	for (i = 0; i < c->nprofiles && i < CG_KNOCK_MAX_PROFILES; i++) {
+		sieve_ports_add(sv, c->profiles[i].steps, c->profiles[i].nsteps);
+		sieve_ports_add(sv, c->profiles[i].targets, c->profiles[i].ntargets);
+	}
+	sieve_ports_add(sv, extra, 2);
+}
+
 static void set_cfg(const struct gate_config *c)
 {
 	__u32 zero = 0;
+
+	if (sieve_mode)
+		sieve_want_cfg(c);
 
 	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_config), &zero, c, BPF_ANY);
 }
@@ -190,6 +218,8 @@ static void open_port_to(__u8 proto, __u16 port, const struct cg_dests *to)
 {
 	struct cg_port k = { proto, 0, htons(port) };
 
+	if (sieve_mode)
+		sieve_ports_add(sv, &k, 1);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.open_ports), &k, to, BPF_ANY);
 }
 
@@ -241,11 +271,23 @@ static void cache_zero(void)
 	bpf_map_update_batch(bpf_map__fd(skel->maps.fw_cache), keys, zeros, &n, &o);
 }
 
+/* The sieve off and every set empty; on again in sieve_mode (sets filled as the helpers go). */
+static void sieve_reset(void)
+{
+	static struct gate_sieve zero_sieve;
+	__u32 zero = 0;
+
+	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_sieve), &zero, &zero_sieve, BPF_ANY);
+	if (sieve_mode)
+		sieve_enable(sv, 1);
+}
+
 static void reset_maps(void)
 {
 	struct gate_config c;
 
 	fw_gen = 1;
+	sieve_reset();
 	c = base_cfg();
 	gate_map_clear(skel->maps.fw_rules_v4);
 	gate_map_clear(skel->maps.fw_rules_v6);
@@ -282,7 +324,12 @@ static void gen_bump(void)
 static void rule_nobump(const char *addr, __u32 plen, __u32 action, __u32 slot)
 {
 	struct fw_rule_val v = { .action = action, .slot = slot };
+	struct cidr c = { .family = strchr(addr, ':') ? AF_INET6 : AF_INET, .plen = plen };
 
+	/* As the daemon: the sieve knows the prefix before the trie has the rule. */
+	inet_pton(c.family, addr, c.addr);
+	if (sieve_mode)
+		sieve_rule_add(sv, &c);
 	if (strchr(addr, ':')) {
 		struct fw_key_v6 k = { .prefixlen = plen };
 
@@ -347,6 +394,9 @@ static void door(const char *src, __u8 proto, __u16 port, __u64 expires)
 	struct knock_open_val v = { .expires_ns = expires };
 
 	addr_parse_mapped(src, k.addr);
+	if (sieve_mode)
+		sieve_ports_add(sv, &k.port,
+				1); /* a door's port: a knock target or the auth port */
 	bpf_map_update_elem(bpf_map__fd(skel->maps.knock_open), &k, &v, BPF_ANY);
 }
 
@@ -364,6 +414,10 @@ static void flow(struct flow_key k, __u64 last)
 	struct flow_val v = { .last_ns = last };
 
 	bpf_map_update_elem(bpf_map__fd(skel->maps.gate_flows), &k, &v, BPF_ANY);
+	/* Written here as the gate would: marked as the daemon marks state it finds at start. */
+	if (sieve_mode)
+		sieve_seed(sv, bpf_map__fd(skel->maps.gate_flows),
+			   bpf_map__fd(skel->maps.knock_state));
 }
 
 /* last_ns of a flow, or 0 if there is none. */
@@ -458,6 +512,15 @@ static void c4_24_to_drop(void)
 static void c4_24_to_drop_nobump(void)
 {
 	rule_nobump("198.51.100.0", 24, FW_ACT_DROP, 2);
+}
+
+/* The trie forgets the rule, fw_gen stays: only a cache hit still knows it. */
+static void c4_24_gone_nobump(void)
+{
+	struct fw_key_v4 k = { .prefixlen = 24 };
+
+	inet_pton(AF_INET, "198.51.100.0", k.addr);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.fw_rules_v4), &k);
 }
 
 static void set_cache_off(void)
@@ -686,6 +749,122 @@ static void with_spa_rate(void)
 	V4(ROUTER4, IPPROTO_ICMP, 0, 0, .icmp_type = 3, .icmp_code = 4, .payload = q, \
 	   .payload_len = sizeof(q))
 
+/* Spoofed sources of a flood: no rule, no state. */
+#define SPOOF4_1 "203.0.113.101"
+#define SPOOF4_2 "203.0.113.102"
+#define SPOOF4_3 "203.0.113.103"
+#define SPOOF4_4 "203.0.113.104"
+#define SPOOF4_5 "203.0.113.105"
+#define SPOOF6_1 "2001:db8:ee::101"
+
+/* The packet of @src reached the rules stage (it left a "no rule" entry in fw_cache). */
+static bool rules_saw(const char *src)
+{
+	struct fw_cache_val v;
+
+	return ASSERT_EQ(cache_get(src, &v), 0, src) && ASSERT_EQ(v.action, 0, "no rule");
+}
+
+static bool rules_did_not_see(const char *src)
+{
+	struct fw_cache_val v;
+
+	return ASSERT_EQ(cache_get(src, &v), -ENOENT, src);
+}
+
+static bool sieve_dropped_spoofed(void)
+{
+	return rules_did_not_see(SPOOF4_1) & rules_did_not_see(SPOOF6_1);
+}
+
+static bool full_path_for_wanted(void)
+{
+	return rules_saw(SPOOF4_1) & rules_saw(SPOOF4_2) & rules_saw(SPOOF4_3) &
+	       rules_saw(SPOOF4_4) & rules_saw(SPOOF4_5);
+}
+
+static bool c4b_full_path_spoof_not(void)
+{
+	return rules_saw(C4B) & rules_did_not_see(SPOOF4_1);
+}
+
+static bool knock_reset_by_wrong_port(void)
+{
+	struct knock_state st;
+
+	return ASSERT_EQ(knock_get(SPOOF4_1, &st), 0, "knock state") &
+	       ASSERT_EQ(st.step[0], 0, "progress reset");
+}
+
+static bool spoof1_full_path_spoof2_sieved(void)
+{
+	return rules_saw(SPOOF4_1) & rules_did_not_see(SPOOF4_2);
+}
+
+/* The daemon's narrowing after a restart: only the base config's ports remain wanted. */
+static void narrow_to_base(void)
+{
+	struct gate_config c = base_cfg();
+	struct cg_port open[2] = { { IPPROTO_TCP, 0, htons(80) }, { IPPROTO_UDP, 0, htons(53) } };
+	struct cg_port all[2 + 2 * (CG_KNOCK_MAX_STEPS + CG_KNOCK_MAX_TARGETS)];
+	size_t n = 0;
+	__u32 i, j;
+
+	memcpy(all, open, sizeof(open));
+	n = 2;
+	for (i = 0; i < c.nprofiles; i++) {
+		for (j = 0; j < c.profiles[i].nsteps; j++)
+			all[n++] = c.profiles[i].steps[j];
+		for (j = 0; j < c.profiles[i].ntargets; j++)
+			all[n++] = c.profiles[i].targets[j];
+	}
+	sieve_ports_set(sv, all, n);
+}
+
+static void open_tcp_5555(void)
+{
+	open_port(IPPROTO_TCP, 5555);
+}
+
+/* The old config's open port is gone: the map entry and then, narrowed, the sieve's bit. */
+static void close_5555_narrow(void)
+{
+	struct cg_port k = { IPPROTO_TCP, 0, htons(5555) };
+
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.open_ports), &k);
+	narrow_to_base();
+}
+
+/* As the daemon deletes a rule: trie, fw_gen, then the rule set from the (now empty) store. */
+static void c4_24_deleted(void)
+{
+	struct fw_store empty = { 0 };
+
+	c4_24_gone_nobump();
+	gen_bump();
+	sieve_rules_set(sv, &empty);
+}
+
+/* The last packet of C4 never reached the rules: its cache entry is the old generation's. */
+static bool c4_cache_entry_stale(void)
+{
+	struct fw_cache_val v;
+
+	return ASSERT_EQ(cache_get(C4, &v), 0, "cache entry") &
+	       ASSERT_EQ(v.gen + 1, fw_gen, "left by the first packet only");
+}
+
+static void rotate(void)
+{
+	sieve_rotate(sv);
+}
+
+static void rotate2(void)
+{
+	sieve_rotate(sv);
+	sieve_rotate(sv);
+}
+
 /* ---- manglers ------------------------------------------------------------ */
 
 static void ihl_4(struct pkt *p)
@@ -812,11 +991,17 @@ static bool cache_no_rule_entry(void)
 {
 	struct fw_cache_val v;
 
+	/* The sieve drops TCP/81 from a source no rule covers before the rules stage. */
+	if (sieve_mode)
+		return ASSERT_EQ(cache_get(C4, &v), -ENOENT, "sieve: no cache entry");
 	return ASSERT_EQ(cache_get(C4, &v), 0, "cache entry") &
 	       ASSERT_EQ(v.gen, fw_gen, "cached gen") & ASSERT_EQ(v.action, 0, "no rule");
 }
 
-/* The second packet is served from the cache: one entry, the unknown action cached as a drop. */
+/*
+ * The second packet is served from the cache (the trie no longer has the
+ * rule): one entry, the unknown action cached as a drop.
+ */
 static bool cache_odd_action_hits(void)
 {
 	struct fw_cache_val v;
@@ -1214,7 +1399,8 @@ static const struct row rows[] = {
 	  .check = no_cache_entry },
 	{ .name = "rule_unknown_action_drops_cached",
 	  .setup = odd_action_c4_24,
-	  .steps = { DROP(TCP4(81), CG_STAT_DROP_RULE), DROP(TCP4(81), CG_STAT_DROP_RULE) },
+	  .steps = { DROP(TCP4(81), CG_STAT_DROP_RULE),
+		     DROP(TCP4(81), CG_STAT_DROP_RULE, .before = c4_24_gone_nobump) },
 	  .check = cache_odd_action_hits },
 	/*
 	 * IPv4 sources are ::ffff:a.b.c.d in every map, fw_cache included: an
@@ -1483,6 +1669,71 @@ static const struct row rows[] = {
 			  CG_STAT_DROP_DEFAULT),
 		     PASS(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 129, .icmp_id = 7),
 			  CG_STAT_PASS_FLOW) } },
+	/* ---- the sieve (its second run only) ---- */
+	{ .name = "sieve_drops_spoofed_before_rules",
+	  .sieve_only = 1,
+	  .steps = { DROP(V4(SPOOF4_1, IPPROTO_TCP, 40000, 81), CG_STAT_DROP_DEFAULT),
+		     DROP(V6(SPOOF6_1, IPPROTO_UDP, 40000, 81), CG_STAT_DROP_DEFAULT) },
+	  .check = sieve_dropped_spoofed },
+	{ .name = "sieve_full_path_for_open_knock_door_spa_ports",
+	  .sieve_only = 1,
+	  .setup = with_spa_rate,
+	  .steps = { PASS(V4(SPOOF4_1, IPPROTO_TCP, 40000, 80), CG_STAT_PASS_OPEN),
+		     DROP(V4(SPOOF4_2, IPPROTO_TCP, 40000, 7000), CG_STAT_DROP_KNOCK_STEP),
+		     /* A door target, no door: the full path's default. */
+		     DROP(V4(SPOOF4_3, IPPROTO_TCP, 40000, 22), CG_STAT_DROP_DEFAULT),
+		     /* A later knock step from a source with no progress: not a knock. */
+		     DROP(V4(SPOOF4_4, IPPROTO_UDP, 40000, 2222), CG_STAT_DROP_DEFAULT),
+		     PASS(V4(SPOOF4_5, IPPROTO_UDP, 40000, 62201), CG_STAT_PASS_OPEN) },
+	  .check = full_path_for_wanted },
+	{ .name = "sieve_full_path_for_rule_covered_source",
+	  .sieve_only = 1,
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE),
+		     /* Same /16 as the rule, outside its /24: the trie decides "no rule". */
+		     DROP(V4(C4B, IPPROTO_TCP, 40000, 81), CG_STAT_DROP_DEFAULT),
+		     DROP(V4(SPOOF4_1, IPPROTO_TCP, 40000, 81), CG_STAT_DROP_DEFAULT) },
+	  .check = c4b_full_path_spoof_not },
+	{ .name = "sieve_knock_in_progress_wrong_port_resets",
+	  .sieve_only = 1,
+	  .steps = { DROP(V4(SPOOF4_1, IPPROTO_TCP, 40000, 7000), CG_STAT_DROP_KNOCK_STEP),
+		     DROP(V4(SPOOF4_1, IPPROTO_TCP, 40000, 81), CG_STAT_DROP_KNOCK_WRONG),
+		     DROP(V4(SPOOF4_1, IPPROTO_TCP, 40000, 8000), CG_STAT_DROP_DEFAULT) },
+	  .check = knock_reset_by_wrong_port },
+	{ .name = "sieve_return_traffic_admitted",
+	  .sieve_only = 1,
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_TCP, 40001, 443)),
+		     PASS(V4(PEER4, IPPROTO_TCP, 443, 40001, .tcp_flags = 0x12), CG_STAT_PASS_FLOW),
+		     /* The flow's port is marked: another source to it takes the full path. */
+		     DROP(V4(SPOOF4_1, IPPROTO_TCP, 443, 40001), CG_STAT_DROP_DEFAULT),
+		     DROP(V4(SPOOF4_2, IPPROTO_TCP, 443, 40002), CG_STAT_DROP_DEFAULT) },
+	  .check = spoof1_full_path_spoof2_sieved },
+	{ .name = "sieve_narrowed_ports_drop_early",
+	  .sieve_only = 1,
+	  .setup = open_tcp_5555,
+	  .steps = { PASS(V4(SPOOF4_1, IPPROTO_TCP, 40000, 5555), CG_STAT_PASS_OPEN),
+		     DROP(V4(SPOOF4_2, IPPROTO_TCP, 40000, 5555), CG_STAT_DROP_DEFAULT,
+			  .before = close_5555_narrow),
+		     PASS(V4(SPOOF4_3, IPPROTO_TCP, 40000, 80), CG_STAT_PASS_OPEN),
+		     DROP(V4(SPOOF4_4, IPPROTO_TCP, 40000, 7000), CG_STAT_DROP_KNOCK_STEP) },
+	  .check = spoof1_full_path_spoof2_sieved },
+	{ .name = "sieve_rule_set_recomputed_after_delete",
+	  .sieve_only = 1,
+	  .setup = allow_c4_24,
+	  .steps = { PASS(TCP4(81), CG_STAT_PASS_RULE),
+		     DROP(TCP4(81), CG_STAT_DROP_DEFAULT, .before = c4_24_deleted) },
+	  .check = c4_cache_entry_stale },
+	{ .name = "sieve_flow_mark_lives_one_rotation",
+	  .sieve_only = 1,
+	  .steps = { EGRESS(IP4(GW4, PEER4, IPPROTO_UDP, 40001, 53)),
+		     PASS(V4(PEER4, IPPROTO_UDP, 53, 40001), CG_STAT_PASS_FLOW, .before = rotate),
+		     PASS(V4(PEER4, IPPROTO_UDP, 53, 40001), CG_STAT_PASS_FLOW, .before = rotate),
+		     /*
+		      * Two periods without a packet: the flow would be idle by then;
+		      * the mark is gone and the sieve drops (the map entry is still there).
+		      */
+		     DROP(V4(PEER4, IPPROTO_UDP, 53, 40001), CG_STAT_DROP_DEFAULT,
+			  .before = rotate2) } },
 	{ .name = "tc_v6_echo_reply_flow",
 	  .steps = { EGRESS(IP6(GW6, PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 128, .icmp_id = 7)),
 		     PASS(V6(PEER6, IPPROTO_ICMPV6, 0, 0, .icmp_type = 129, .icmp_id = 7),
@@ -1685,13 +1936,27 @@ int main(int argc, char **argv)
 		return t_main(__FILE__, &sc, 1, argc, argv);
 	}
 
-	for (i = 0; i < NROWS; i++) {
-		cur = &rows[i];
-		tc.name = rows[i].name;
-		r = t_main(__FILE__, &tc, 1, argc, argv);
-		if (r == 1)
-			rc = 1;
+	sv = sieve_open(bpf_map__fd(skel->maps.gate_sieve));
+	if (!sv) {
+		fprintf(stderr, "sieve_open: %s\n", strerror(errno));
+		return 1;
 	}
+	for (sieve_mode = 0; sieve_mode < 2; sieve_mode++) {
+		for (i = 0; i < NROWS; i++) {
+			char name[128];
+
+			cur = &rows[i];
+			if (cur->sieve_only && !sieve_mode)
+				continue;
+			snprintf(name, sizeof(name), "%s%s", rows[i].name,
+				 sieve_mode ? "/sieve" : "");
+			tc.name = name;
+			r = t_main(__FILE__, &tc, 1, argc, argv);
+			if (r == 1)
+				rc = 1;
+		}
+	}
+	sieve_mode = 0;
 	{
 		const struct t_case kr = T_CASE(knock_race);
 
@@ -1704,6 +1969,7 @@ int main(int argc, char **argv)
 		if (t_main(__FILE__, &cc, 1, argc, argv))
 			rc = 1;
 	}
+	sieve_close(sv);
 	gate_bpf__destroy(skel);
 	return rc;
 }
