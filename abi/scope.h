@@ -122,19 +122,19 @@ CG_SCOPE_INLINE int scope_prefix_match(const __u8 *addr, __u32 plen, __u64 ahi, 
  * proto 0 = any), and for a TCP or UDP scope the destination port is in
  * [port_lo, port_hi]. A later fragment carries no ports: it matches on
  * destination and protocol alone (its datagram cannot be reassembled without
- * the first fragment, which the port range judged).
+ * the first fragment, which the port range judged). The cheap tests come
+ * first: a scope of another protocol or port range, the usual miss among a
+ * session's scopes, is refused before its prefix is loaded.
  */
 CG_SCOPE_INLINE int scope_match(const struct cg_scope *sc, __u64 dhi, __u64 dlo,
 				const struct cg_inner *in)
 {
-	if (!scope_prefix_match(sc->addr, sc->plen, dhi, dlo, in->v6))
-		return 0;
 	if (sc->proto && sc->proto != in->proto)
 		return 0;
 	if ((sc->proto == CG_SCOPE_TCP || sc->proto == CG_SCOPE_UDP) && !in->later_frag &&
 	    (in->dport < sc->port_lo || in->dport > sc->port_hi))
 		return 0;
-	return 1;
+	return scope_prefix_match(sc->addr, sc->plen, dhi, dlo, in->v6);
 }
 
 /* 1 if the inner packet is inside one of the first @n (at most CG_MAX_SCOPES) of @scopes. */
