@@ -79,10 +79,12 @@ _Static_assert(sizeof(struct cg_scope) == 24, "abi");
 
 /*
  * tun_sessions: CG_SESSION_SLOT(id) -> session. The daemon writes a whole
- * entry at install and renewal and zeroes it at revocation; the gate reads
- * the id, key, expiry, address and scopes, reads the replay window without
- * the lock (a pre-check, abi/replay.h), and under the lock updates the
- * window, the endpoint and the counters of packets whose tag verified.
+ * entry at install and zeroes it at revocation; new scopes go in through
+ * xdp_rescope (struct cg_rescope), which writes only nscopes and scopes,
+ * under the lock. The gate reads the id, key, expiry and address, reads the
+ * replay window without the lock (a pre-check, abi/replay.h), and under the
+ * lock matches the scopes and updates the window, the endpoint and the
+ * counters of packets whose tag verified.
  */
 struct cg_session {
 	__u64 expires_ns; /* CLOCK_MONOTONIC ns; the gate compares bpf_ktime_get_coarse_ns() */
@@ -105,5 +107,20 @@ struct cg_session {
 };
 _Static_assert(sizeof(struct cg_session) == 56 + 24 * CG_MAX_SCOPES + 48 + 8 * CG_REPLAY_WORDS,
 	       "abi");
+
+/*
+ * The packet the daemon runs xdp_rescope on (BPF_PROG_TEST_RUN): session
+ * @id gets @nscopes (<= CG_MAX_SCOPES) scopes, the rest zeroed. Only these
+ * fields of its entry change, under its lock, so the replay window, the
+ * endpoint and the counters the gate wrote are never written back stale,
+ * and a packet sees the old scopes or the new ones, never a mix. Verdict:
+ * XDP_PASS done, XDP_DROP the slot holds no session @id, XDP_ABORTED a
+ * malformed request.
+ */
+struct cg_rescope {
+	__u32 id;
+	__u32 nscopes;
+	struct cg_scope scopes[CG_MAX_SCOPES];
+};
 
 #endif

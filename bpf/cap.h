@@ -427,14 +427,17 @@ __attribute__((noinline)) int cap_stage(struct xdp_md *ctx, const struct cg_pkt 
 	cap_inner_facts(&in, &facts);
 	if (!scope_source_ok(&facts, s->vip))
 		return CG_STAT_DROP_SPOOFED_SOURCE;
-	if (!scope_any(s->scopes, s->nscopes, &facts))
-		return CG_STAT_DROP_OUT_OF_SCOPE;
 
 	bpf_spin_lock(&s->lock);
 	/* Revoked while this program read the entry: what it read may be torn (cap_session). */
 	if (s->id != id) {
 		bpf_spin_unlock(&s->lock);
 		return CG_STAT_DROP_UNKNOWN_SESSION;
+	}
+	/* Under the lock: xdp_rescope writes them under it, so this sees one set whole. */
+	if (!scope_any(s->scopes, s->nscopes, &facts)) {
+		bpf_spin_unlock(&s->lock);
+		return CG_STAT_DROP_OUT_OF_SCOPE;
 	}
 	ok = replay_accept(&s->replay_top, s->replay_bitmap, ctr);
 	if (ok) {

@@ -356,6 +356,39 @@ out:
 }
 
 /*
+ * Not attached: the daemon runs it (BPF_PROG_TEST_RUN, lib/datapath/sessmap.c
+ * sessmap_set_scopes) with a struct cg_rescope as the packet, to give a live
+ * session new scopes. A write of the whole entry from user space would put
+ * back the replay window, endpoint and counters as they were when it was
+ * read, and a packet the gate accepted in between could then be replayed
+ * once; this copies only nscopes and scopes, under the entry's lock, under
+ * which cap_stage also matches them (abi/tunnel.h, struct cg_rescope).
+ */
+SEC("xdp")
+int xdp_rescope(struct xdp_md *ctx)
+{
+	const struct cg_rescope *r = (void *)(long)ctx->data;
+	struct cg_session *s;
+	__u32 slot;
+
+	if ((void *)(r + 1) > (void *)(long)ctx->data_end || !r->id || r->nscopes > CG_MAX_SCOPES)
+		return XDP_ABORTED;
+	slot = CG_SESSION_SLOT(r->id);
+	s = bpf_map_lookup_elem(&tun_sessions, &slot);
+	if (!s)
+		return XDP_ABORTED;
+	bpf_spin_lock(&s->lock);
+	if (s->id != r->id) {
+		bpf_spin_unlock(&s->lock);
+		return XDP_DROP;
+	}
+	s->nscopes = r->nscopes;
+	__builtin_memcpy(s->scopes, r->scopes, sizeof(s->scopes));
+	bpf_spin_unlock(&s->lock);
+	return XDP_PASS;
+}
+
+/*
  * Egress: remember connections that leave through the interface, in the
  * orientation of their replies, so the gate lets the replies in (step 7).
  * TCP creates a flow only on a SYN without ACK (an opening connection); UDP

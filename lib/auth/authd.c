@@ -90,7 +90,6 @@ enum auth_stat {
 	AUTH_REVOKED_LISTED,	   /* a live session a new revocation covers, ended */
 	AUTH_RESCOPED,		   /* a live session given new scopes by a policy change */
 	AUTH_REVOKED_POLICY,	   /* a live session a policy change no longer allows, ended */
-	AUTH_RESCOPE_ENDED,	   /* ... an integrity session whose scopes changed (also above) */
 	AUTH_CRL_RELOADED,	   /* [auth] crl changed and was read again */
 	AUTH_CRL_RELOAD_FAILED,	   /* ... and refused: the previous CRLs stay */
 	AUTH_CRL_EXPIRED,	   /* a CRL read past its nextUpdate (honoured, warned) */
@@ -122,7 +121,6 @@ static const char *const auth_stat_names[AUTH_STAT_MAX] = {
 	[AUTH_REVOKED_LISTED] = "sessions_revoked",
 	[AUTH_RESCOPED] = "sessions_rescoped",
 	[AUTH_REVOKED_POLICY] = "sessions_revoked_by_policy",
-	[AUTH_RESCOPE_ENDED] = "sessions_ended_for_scopes",
 	[AUTH_CRL_RELOADED] = "crl_reloads",
 	[AUTH_CRL_RELOAD_FAILED] = "crl_reload_failed",
 	[AUTH_CRL_EXPIRED] = "crl_expired",
@@ -184,7 +182,7 @@ struct pending {
 
 struct authd {
 	const struct gw_config *cfg;
-	int sessions_fd, doors_fd;
+	int sessions_fd, rescope_fd, doors_fd;
 	struct authw worker;
 	int spa_fd;
 	struct path *path; /* the TUN and the data workers (lib/tunnel/path.h) */
@@ -1429,8 +1427,8 @@ out:
 	return e;
 }
 
-struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
-			char *err, size_t errlen)
+struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int rescope_fd,
+			int windows_fd, int doors_fd, char *err, size_t errlen)
 {
 	const struct auth_cfg *ac = &cfg->auth;
 	struct authd *a;
@@ -1450,6 +1448,7 @@ struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int window
 	}
 	a->cfg = cfg;
 	a->sessions_fd = sessions_fd;
+	a->rescope_fd = rescope_fd;
 	a->doors_fd = doors_fd;
 	a->worker = (struct authw)AUTHW_INIT;
 	a->spa_fd = -1;
@@ -1794,7 +1793,7 @@ static int session_rescope(struct authd *a, struct session *s, const struct cg_s
 	int e = 0;
 
 	if (s->installed) {
-		e = sessmap_set_scopes(a->sessions_fd, s->id, scopes, (uint32_t)n);
+		e = sessmap_set_scopes(a->rescope_fd, s->id, scopes, (uint32_t)n);
 		if (!e)
 			e = path_session_scopes(a->path, s->id, scopes, (uint32_t)n);
 	}
@@ -1825,20 +1824,6 @@ static int rejudge_one(struct authd *a, struct session *s)
 	}
 	if (!e && n == s->nscopes && !memcmp(scopes, s->scopes, n * sizeof(scopes[0])))
 		return 0;
-	/*
-	 * An integrity session's replay window and endpoint live in the gate's
-	 * entry, which the gate updates under its lock: user space can only read
-	 * and write the whole entry, and what the gate records between the two
-	 * (packets accepted, so replayable again) would be rolled back. Such a
-	 * session ends; its agent reconnects and gets the new scopes. Encrypted
-	 * sessions keep their window in tun_windows: rewritten in place.
-	 */
-	if (!e && s->installed && !(s->mode & CG_TUN_F_ENCRYPTED)) {
-		e = -ESTALE;
-		why = "its scopes changed, and an integrity session's entry cannot be rewritten "
-		      "live "
-		      "(its agent reconnects with the new scopes)";
-	}
 	if (!e) {
 		e = session_rescope(a, s, scopes, n);
 		if (!e) {
@@ -1849,8 +1834,6 @@ static int rejudge_one(struct authd *a, struct session *s)
 		}
 		why = strerror(-e);
 	}
-	if (e == -ESTALE)
-		a->auth_stats[AUTH_RESCOPE_ENDED]++;
 	log_info("auth: session %08x of %s/%s revoked: policy: %s", s->id, s->cert.device,
 		 s->cert.app, why);
 	a->auth_stats[AUTH_REVOKED_POLICY]++;

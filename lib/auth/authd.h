@@ -17,13 +17,14 @@ struct revocation;
  * Starts what [auth] asks for: the SPA socket, the unprivileged TLS worker
  * and the data path (lib/tunnel/path.h: the TUN with the pool's first
  * address and the pool routed into it, its workers and data sockets).
- * sessions_fd is the gate's tun_sessions map, windows_fd its tun_windows
+ * sessions_fd is the gate's tun_sessions map, rescope_fd its xdp_rescope
+ * program (new scopes for a live session), windows_fd its tun_windows
  * map (encrypted sessions' replay windows), doors_fd its knock_open map. Returns NULL with errno
  * set and a reason in err. Whatever authd_new() returns, authd_free() releases (stopping the
  * worker, deleting every session it installed and wiping every key).
  */
-struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int windows_fd, int doors_fd,
-			char *err, size_t errlen);
+struct authd *authd_new(const struct gw_config *cfg, int sessions_fd, int rescope_fd,
+			int windows_fd, int doors_fd, char *err, size_t errlen);
 void authd_free(struct authd *a);
 
 /* The fds to poll for POLLIN: writes at most max entries, returns how many. */

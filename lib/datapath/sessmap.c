@@ -60,22 +60,27 @@ int sessmap_get(int fd, uint32_t id, struct cg_session *cs)
 	return cs->id == id ? 0 : -ENOENT;
 }
 
-int sessmap_set_scopes(int fd, uint32_t id, const struct cg_scope *scopes, uint32_t n)
+int sessmap_set_scopes(int rescope_fd, uint32_t id, const struct cg_scope *scopes, uint32_t n)
 {
-	struct cg_session cs;
-	int e;
+	struct cg_rescope r;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &r, .data_size_in = sizeof(r), .repeat = 1);
 
-	if (n > CG_MAX_SCOPES)
+	if (!id || n > CG_MAX_SCOPES)
 		return -EINVAL;
-	e = sessmap_get(fd, id, &cs);
-	if (e)
-		return e;
-	memset(cs.scopes, 0, sizeof(cs.scopes));
-	memcpy(cs.scopes, scopes, n * sizeof(cs.scopes[0]));
-	cs.nscopes = n;
-	e = slot_write(fd, CG_SESSION_SLOT(id), &cs);
-	memset(cs.key, 0, sizeof(cs.key));
-	return e;
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.nscopes = n;
+	memcpy(r.scopes, scopes, n * sizeof(r.scopes[0]));
+	if (bpf_prog_test_run_opts(rescope_fd, &o))
+		return -errno;
+	switch (o.retval) {
+	case XDP_PASS:
+		return 0;
+	case XDP_DROP:
+		return -ENOENT;
+	default:
+		return -EINVAL;
+	}
 }
 
 int sessmap_del(int fd, uint32_t id)

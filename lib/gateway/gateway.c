@@ -827,6 +827,7 @@ struct gateway *gateway_start(const struct gw_config *cfg, char *err, size_t err
 	}
 	if (cfg->auth.enabled) {
 		gw->authd = authd_new(&gw->cfg, bpf_map__fd(gw->skel->maps.tun_sessions),
+				      bpf_program__fd(gw->skel->progs.xdp_rescope),
 				      bpf_map__fd(gw->skel->maps.tun_windows),
 				      bpf_map__fd(gw->skel->maps.knock_open), err, errlen);
 		if (!gw->authd) {

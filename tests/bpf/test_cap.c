@@ -844,6 +844,137 @@ static void test_verified_replay(void)
 		(unsigned long long)verified);
 }
 
+/* ---- new scopes for a live session (xdp_rescope) ---------------------------- */
+
+static int rescope(__u32 id, const struct cg_scope *sc, __u32 n)
+{
+	return sessmap_set_scopes(bpf_program__fd(skel->progs.xdp_rescope), id, sc, n);
+}
+
+/* New scopes apply at once; the window, endpoint and counters the gate wrote are kept. */
+static void test_rescope(void)
+{
+	struct cg_scope dns[] = { scope("10.10.9.0", 24, IPPROTO_UDP, 53, 53) };
+	struct cg_scope many[CG_MAX_SCOPES + 1];
+	struct cg_session before, after;
+
+	reset();
+	tsend("in scope", &T4(5, WEB80, .sport = 40007), CG_STAT_PASS_CAP);
+	ASSERT_EQ(session_get(SID4, &before), 0, "session");
+	ASSERT_EQ(rescope(SID4, dns, 1), 0, "rescoped");
+	ASSERT_EQ(session_get(SID4, &after), 0, "session");
+	ASSERT_EQ(after.nscopes, 1, "nscopes");
+	ASSERT_MEMEQ(after.scopes, dns, sizeof(dns), "the new scope");
+	ASSERT_TRUE(after.scopes[1].plen == 0 && after.scopes[2].proto == 0, "the rest zeroed");
+	ASSERT_EQ(after.replay_top, before.replay_top, "window top kept");
+	ASSERT_MEMEQ(after.replay_bitmap, before.replay_bitmap, sizeof(after.replay_bitmap),
+		     "window bits kept");
+	ASSERT_EQ(after.rx_packets, 1, "rx_packets kept");
+	ASSERT_EQ(ntohs(after.ep_port), 40007, "endpoint kept");
+	ASSERT_MEMEQ(after.key, key4, 16, "key kept");
+	tsend("the same counter again", &T4(5, IN4("10.10.9.9", IPPROTO_UDP, 53)),
+	      CG_STAT_DROP_REPLAY_UNVERIFIED);
+	tsend("old scope", &T4(6, WEB80), CG_STAT_DROP_OUT_OF_SCOPE);
+	tsend("new scope", &T4(7, IN4("10.10.9.9", IPPROTO_UDP, 53)), CG_STAT_PASS_CAP);
+	ASSERT_EQ(rescope(SID4 + CG_MAX_SESSIONS, dns, 1), -ENOENT, "another id in the slot");
+	ASSERT_EQ(rescope(0x0badf00dU, dns, 1), -ENOENT, "an empty slot");
+	ASSERT_EQ(rescope(SID4, many, CG_MAX_SCOPES + 1), -EINVAL, "too many scopes");
+	ASSERT_EQ(session_get(SID4, &after), 0, "session");
+	ASSERT_EQ(after.nscopes, 1, "a refusal changed nothing");
+}
+
+/*
+ * Rescopes racing the gate on the other CPU: a rescope written as a read and
+ * a write of the whole entry put the replay window back as it was read, so
+ * a packet accepted in between passed again. Each round sends a fresh
+ * counter, then the same packet: the copy must never pass, and no packet
+ * may match a mix of the two sets (A's address with B's protocol and port,
+ * or a zeroed scope while nscopes is still A's 3).
+ */
+#define RESCOPE_ROUNDS 40000
+#define RESCOPE_DEADLINE_S 20
+
+static atomic_int rescope_stop;
+static atomic_long rescopes_done;
+
+static void *rescoper(void *arg)
+{
+	struct cg_scope a[] = {
+		scope(WEB, 32, IPPROTO_TCP, 80, 80),
+		scope(WEB, 32, IPPROTO_TCP, 443, 443),
+		scope("10.10.2.0", 24, IPPROTO_UDP, 7, 7),
+	};
+	struct cg_scope b[] = { scope("10.10.9.0", 24, IPPROTO_UDP, 53, 53) };
+	long i;
+
+	race_pin(1);
+	for (i = 0; !atomic_load(&rescope_stop); i++) {
+		if (rescope(SID4, i & 1 ? b : a, i & 1 ? 1 : 3))
+			return arg;
+		atomic_store(&rescopes_done, i + 1);
+	}
+	return NULL;
+}
+
+/* XDP verdict of @t through xdp_gate, -1 if it could not run. */
+static int verdict(const struct tun *t)
+{
+	struct tun_pkt tp;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
+
+	if (tun_build(t, &tp))
+		return -1;
+	o.data_in = tp.p.data;
+	o.data_size_in = tp.p.len;
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_gate), &o))
+		return -1;
+	return (int)o.retval;
+}
+
+static void test_rescope_race(void)
+{
+	time_t end = time(NULL) + RESCOPE_DEADLINE_S;
+	long round, passed = 0, replayed = 0, mixed = 0, failed = 0;
+	__u64 ctr = 1;
+	pthread_t th;
+	void *thr;
+
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		T_SKIP("needs two CPUs");
+		return;
+	}
+	reset();
+	atomic_store(&rescope_stop, 0);
+	atomic_store(&rescopes_done, 0);
+	if (!ASSERT_EQ(pthread_create(&th, NULL, rescoper, NULL), 0, "rescoper thread"))
+		return;
+	race_pin(0);
+	for (round = 0; round < RESCOPE_ROUNDS && time(NULL) < end; round++) {
+		struct tun t = T4(ctr++, WEB80);
+		int v = verdict(&t);
+
+		failed += v < 0;
+		if (v == XDP_PASS) {
+			passed++;
+			replayed += verdict(&t) == XDP_PASS;
+		}
+		t = T4(ctr++, IN4("10.10.9.9", IPPROTO_TCP, 80));
+		mixed += verdict(&t) == XDP_PASS;
+		t = T4(ctr++, IN4("192.0.2.77", IPPROTO_ICMP, 0, .icmp_type = 8));
+		mixed += verdict(&t) == XDP_PASS;
+	}
+	atomic_store(&rescope_stop, 1);
+	pthread_join(th, &thr);
+	ASSERT_TRUE(thr == NULL, "every rescope succeeded");
+	ASSERT_EQ(failed, 0, "every packet ran");
+	ASSERT_EQ(replayed, 0, "no accepted packet passed twice");
+	ASSERT_EQ(mixed, 0, "no packet matched a mix of the two sets");
+	ASSERT_TRUE(passed > 0 && passed < round, "rounds in both sets");
+	ASSERT_TRUE(atomic_load(&rescopes_done) > round / 4, "rescopes raced the rounds");
+	fprintf(stderr, "  %ld rounds, %ld passed, %ld rescopes\n", round, passed,
+		atomic_load(&rescopes_done));
+}
+
 /* ---- encrypted mode: the prefilter ------------------------------------------ */
 
 /*
@@ -1258,6 +1389,8 @@ int main(int argc, char **argv)
 		T_CASE(test_expired),
 		T_CASE(test_replay),
 		T_CASE(test_verified_replay),
+		T_CASE(test_rescope),
+		T_CASE(test_rescope_race),
 		T_CASE(test_bad_tag),
 		T_CASE(test_spoofed_source),
 		T_CASE(test_out_of_scope),

@@ -160,8 +160,9 @@ static struct authd *start(void)
 	struct authd *a;
 
 	sessmap_clear(sessions_fd());
-	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
-		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	a = authd_new(&cfg, sessions_fd(), bpf_program__fd(skel->progs.xdp_rescope),
+		      bpf_map__fd(skel->maps.tun_windows), bpf_map__fd(skel->maps.knock_open), err,
+		      sizeof(err));
 	ASSERT_TRUE(a != NULL, err);
 	return a;
 }
@@ -1035,10 +1036,10 @@ static bool integrity_config(struct gw_config *out, const char *svcs)
 }
 
 /*
- * An integrity session whose scopes a reload changes is ended (its replay
- * window lives in the gate's entry, which user space cannot rewrite without
- * rolling it back), told "policy" and counted; its reconnect gets the new
- * scopes.
+ * An integrity session whose scopes a reload changes keeps its session: the
+ * gate's entry gets the new scopes in place (xdp_rescope, which leaves the
+ * replay window, endpoint and counters the gate wrote alone: test_cap.c
+ * test_rescope), and its channel stays open.
  */
 static void test_reload_integrity(void)
 {
@@ -1046,7 +1047,7 @@ static void test_reload_integrity(void)
 	struct authd_rejudged r;
 	struct authc_event ev;
 	struct cg_session cs;
-	struct cli k1, k2;
+	struct cli k1;
 	struct authd *a;
 
 	if (!prepare())
@@ -1054,27 +1055,30 @@ static void test_reload_integrity(void)
 	a = start();
 	if (!a)
 		return;
-	k1.ret = k2.ret = -1;
+	k1.ret = -1;
 	if (!integrity_config(&one, "web") || !integrity_config(&two, "web ssh"))
 		goto out;
 	authd_set_config(a, &one, &r);
 	if (!ASSERT_EQ(cli_connect(a, &k1, "dev1@sensor"), 0, k1.err))
 		goto out;
 	ASSERT_EQ(k1.c.cap.mode, 0, "an integrity session");
+	ASSERT_EQ(k1.c.cap.nscopes, 1, "one scope");
 	authd_set_config(a, &two, &r);
-	ASSERT_EQ(r.revoked, 1, "ended, not rewritten");
-	ASSERT_EQ(r.rescoped, 0, "no rewrite of an integrity entry");
-	ASSERT_EQ(stat_of(a, "auth.sessions_ended_for_scopes"), 1, "counted");
-	ASSERT_TRUE(sessmap_get(sessions_fd(), k1.c.cap.session, &cs) != 0, "left the gate");
-	if (ASSERT_EQ(cli_event(a, &k1, &ev, 5000), AUTHC_EV_ERROR, "told"))
-		ASSERT_STREQ(ev.reason, "policy", "reason policy");
-	cli_drop(&k1);
-	if (ASSERT_EQ(cli_connect(a, &k2, "dev1@sensor"), 0, k2.err))
-		ASSERT_EQ(k2.c.cap.nscopes, 2, "the reconnect has the new scopes");
+	ASSERT_EQ(r.rescoped, 1, "rescoped in place");
+	ASSERT_EQ(r.revoked, 0, "not ended");
+	ASSERT_EQ(stat_of(a, "auth.sessions_rescoped"), 1, "counted");
+	ASSERT_EQ(stat_of(a, "auth.sessions_revoked_by_policy"), 0, "no policy revocation");
+	if (ASSERT_EQ(sessmap_get(sessions_fd(), k1.c.cap.session, &cs), 0, "still in the gate")) {
+		ASSERT_EQ(cs.nscopes, 2, "the gate has the new scopes");
+		ASSERT_EQ(cs.flags, 0, "still integrity");
+	}
+	ASSERT_EQ(cli_event(a, &k1, &ev, 300), AUTHC_EV_NONE, "its channel stays open");
+	authd_set_config(a, &one, &r);
+	ASSERT_EQ(r.rescoped, 1, "narrowed again in place");
+	if (ASSERT_EQ(sessmap_get(sessions_fd(), k1.c.cap.session, &cs), 0, "still in the gate"))
+		ASSERT_EQ(cs.nscopes, 1, "the gate has one scope again");
 out:
 	cli_drop(&k1);
-	if (k2.ret == 0)
-		authc_close(&k2.c, true);
 	authd_set_config(a, &cfg, &r);
 	authd_free(a);
 }
@@ -1164,7 +1168,8 @@ static void test_revocation(void)
 		}
 	}
 	sessmap_clear(sessions_fd());
-	ASSERT_TRUE(authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
+	ASSERT_TRUE(authd_new(&cfg, sessions_fd(), bpf_program__fd(skel->progs.xdp_rescope),
+			      bpf_map__fd(skel->maps.tun_windows),
 			      bpf_map__fd(skel->maps.knock_open), err, sizeof(err)) == NULL,
 		    "a damaged revocations file refuses the start");
 	ASSERT_TRUE(strstr(err, "revocations.json") != NULL, err);
@@ -1368,8 +1373,9 @@ static void test_crl(void)
 	if (!ASSERT_TRUE(write_crl(path, none, 0, true), "a CRL of another key"))
 		goto out;
 	sessmap_clear(sessions_fd());
-	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
-		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	a = authd_new(&cfg, sessions_fd(), bpf_program__fd(skel->progs.xdp_rescope),
+		      bpf_map__fd(skel->maps.tun_windows), bpf_map__fd(skel->maps.knock_open), err,
+		      sizeof(err));
 	ASSERT_TRUE(a == NULL, "a CRL that does not verify refuses the start");
 	ASSERT_TRUE(strstr(err, "does not verify") != NULL, err);
 	if (!ASSERT_TRUE(write_crl(path, none, 0, false), "an empty CRL"))
@@ -1765,8 +1771,9 @@ static void test_enroll_ca_dir_mismatch(void)
 	if (access(other, F_OK))
 		ca_init(other, "gw", (const char *const[]){ "127.0.0.1" }, 1, err, sizeof(err));
 	snprintf(cfg.auth.ca_dir, sizeof(cfg.auth.ca_dir), "%s", other);
-	a = authd_new(&cfg, sessions_fd(), bpf_map__fd(skel->maps.tun_windows),
-		      bpf_map__fd(skel->maps.knock_open), err, sizeof(err));
+	a = authd_new(&cfg, sessions_fd(), bpf_program__fd(skel->progs.xdp_rescope),
+		      bpf_map__fd(skel->maps.tun_windows), bpf_map__fd(skel->maps.knock_open), err,
+		      sizeof(err));
 	if (!ASSERT_TRUE(a == NULL, "refused"))
 		authd_free(a);
 	else
