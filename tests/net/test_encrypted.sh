@@ -11,6 +11,7 @@
 #   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   udp 7 (echo)
 set -euo pipefail
 . "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/cycles.sh"
 netns_private "$@"
 
 SESSMAP_COUNT=$(dirname "$CAPGATE")/tests/tools/sessmap_count
@@ -94,8 +95,8 @@ no_tun() { ! nsx "$1" ip link show cg0 >/dev/null 2>&1; }
 http_ok() { nsx "$1" curl -sf -m 2 http://10.10.2.2/ | grep -q "$MARKER"; }
 udp_seen() { wc -l <"$TMP/udp7.log"; }
 map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/e$$/tun_sessions"; }
-gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
-gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
+gw_fds() { proc_fds "$GWPID"; }
+gw_rss() { proc_rss "$GWPID"; }
 gw_tun_queues() { ls -l "/proc/$GWPID/fd" | grep -c /dev/net/tun || true; }
 
 big_ok() {
@@ -185,14 +186,8 @@ poll 10 has_sessions 0
 fds0=$(gw_fds)
 rss0=$(gw_rss)
 queues0=$(gw_tun_queues)
-ok=0
-for ((i = 0; i < CYCLES; i++)); do
-	connect $C1 c1
-	poll 20 has_sessions 1 || break
-	stop "$AGENT"
-	poll 10 has_sessions 0 || break
-	ok=$((ok + 1))
-done
+cycles "$CYCLES" $C1 c1
+ok=$CYCLES_OK
 check "cycles_completed_$CYCLES" test "$ok" -eq "$CYCLES"
 check "cycles_no_session" poll 10 has_sessions 0
 check "cycles_no_map_entry" test "$(map_entries)" -eq 0

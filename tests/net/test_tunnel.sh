@@ -11,6 +11,7 @@
 #   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   tcp 22, udp 7 (echo)
 set -euo pipefail
 . "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/cycles.sh"
 netns_private "$@"
 
 SESSMAP_COUNT=$(dirname "$CAPGATE")/tests/tools/sessmap_count
@@ -146,8 +147,8 @@ kept_or_resumed() { session_listed "$1" || [ "$(auth_of auth resumed)" -gt "$2" 
 tcp_ok() { nsx "$1" python3 "$TLIB/tcpx.py" tcp 10.10.2.2 "$2" 1; }
 udp_seen() { wc -l <"$TMP/udp7.log"; }
 map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/u$$/tun_sessions"; }
-gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
-gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
+gw_fds() { proc_fds "$GWPID"; }
+gw_rss() { proc_rss "$GWPID"; }
 
 door_for() { cg -j knock list | jq -e --arg s "$1" '.open | map(.source) | index($s) != null' >/dev/null; }
 endpoint_is() { cg -j session list | jq -e --arg a "$1:" '.[0].endpoint | startswith($a)' >/dev/null; }
@@ -273,14 +274,8 @@ check "sigkill_frees_map_entry" poll 5 test "$(map_entries)" -eq 0
 
 # Cycles: nothing may be left behind.
 fds0=$(gw_fds) rss0=$(gw_rss)
-ok=0
-for ((i = 0; i < CYCLES; i++)); do
-	connect $C1 c1
-	poll 20 has_sessions 1 || break
-	stop "$AGENT"
-	poll 10 has_sessions 0 || break
-	ok=$((ok + 1))
-done
+cycles "$CYCLES" $C1 c1
+ok=$CYCLES_OK
 check "cycles_completed_$CYCLES" test "$ok" -eq "$CYCLES"
 check "cycles_no_session" has_sessions 0
 check "cycles_no_map_entry" test "$(map_entries)" -eq 0
