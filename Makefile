@@ -228,6 +228,7 @@ bench: $(BENCH_DEPS_STAMP)
 C_FILES = $(shell git ls-files '*.c' '*.h')
 lint: hdrcheck
 	$(Q)tests/lint/includes.sh
+	$(Q)tests/lint/runner.sh
 	$(Q)clang-format --dry-run --Werror $(C_FILES)
 	$(Q)! grep -rn 'bpf_printk' bpf/ || { echo "lint: bpf_printk in bpf/"; false; }
 	$(Q)for a in x86 arm64; do $(CLANG) $(filter-out -D__TARGET_ARCH_% -MMD -MP,$(BPF_CFLAGS)) \
