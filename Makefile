@@ -7,7 +7,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all deps test unit-test bpf-test net-test fuzz-smoke fuzz demo bench lint format \
+.PHONY: all deps test unit-test bpf-test net-test fuzz-smoke fuzz soak demo bench lint format \
 	hdrcheck check-bpf clean install
 
 B := build
@@ -215,6 +215,11 @@ fuzz-smoke: $(FUZZ_BINS) $(CAPGATE)
 FUZZ_TIME ?= 300
 fuzz: $(FUZZ_BINS) $(COV_BINS)
 	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/fuzz.sh
+# SOAK_CYCLES connect/vanish cycles under traffic, the gateway SIGKILLed every 100;
+# nothing may be left (tests/net/soak.sh, docs/testing.md).
+SOAK_CYCLES ?= 1000
+soak: all $(TOOL_BINS)
+	$(Q)SOAK_CYCLES=$(SOAK_CYCLES) tests/net/soak.sh
 
 demo: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory all

@@ -15,17 +15,25 @@ proc_rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # listed, default 0); CMD, if given, runs while it is up and must succeed; then
 # the agent ends by SIGNAL (TERM: it says bye; KILL: it vanishes) and its
 # session must be gone within CYCLE_GONE seconds (default 10). Fails at the
-# first of these that does not happen.
+# first of these that does not happen, says which in CYCLE_FAILED, and leaves
+# no agent running.
 cycle() {
 	local ns=$1 conf=$2 sig=$3 base=${CYCLE_BASE:-0}
 	shift 3
 	connect "$ns" "$conf"
-	poll 20 has_sessions $((base + 1)) || return 1
-	if [ $# -gt 0 ]; then
-		"$@" || return 1
+	CYCLE_FAILED="no session within 20 s"
+	if poll 20 has_sessions $((base + 1)); then
+		CYCLE_FAILED="$*"
+		if [ $# -eq 0 ] || "$@"; then
+			stop "$AGENT" "$sig"
+			CYCLE_FAILED="the session outlived SIG$sig by ${CYCLE_GONE:-10} s"
+			poll "${CYCLE_GONE:-10}" has_sessions "$base" || return 1
+			CYCLE_FAILED=
+			return 0
+		fi
 	fi
-	stop "$AGENT" "$sig"
-	poll "${CYCLE_GONE:-10}" has_sessions "$base"
+	stop "$AGENT"
+	return 1
 }
 
 # cycles N NS CONFIG: up to N cycles ending by SIGTERM, stopping at the first
