@@ -6,7 +6,8 @@
 # case. A test that exits non-zero without printing a FAIL counts as one
 # failure; exit 4 without cases counts as one skip (KSFT_SKIP). With CI=true a
 # skip counts as a failure. A test that runs no case, a test source without
-# its binary, a level that runs nothing and a total of zero each fail.
+# its binary, a net script that is not executable, a level that runs nothing
+# and a total of zero each fail (tests/lint/runner.sh checks it).
 # LEVELS="unit bpf net fuzz" selects levels;
 # FUZZ_SECONDS sets the fuzz smoke time per harness (default 20).
 set -u
@@ -92,7 +93,12 @@ for level in $LEVELS; do
 		;;
 	net)
 		for t in tests/net/test_*.sh; do
-			[ -x "$t" ] && run "net/${t##*/}" 600 "$t"
+			[ -e "$t" ] || continue
+			if [ -x "$t" ]; then
+				run "net/${t##*/}" 600 "$t"
+			else
+				missing "net/${t##*/}" "not executable"
+			fi
 		done
 		;;
 	fuzz)

@@ -150,10 +150,16 @@ bg() {
 	PIDS+=("$BG_PID")
 }
 
-# stop PID [SIGNAL]: end one of our processes and reap it
+# stop PID [SIGNAL]: end one of our processes, reap it and forget it (the
+# cleanup must not signal its PID once the system gave it to another process)
 stop() {
+	local p keep=()
 	kill "-${2:-TERM}" "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
 }
 
 # gw_stop: SIGTERM the gateway $GWPID and reap it; succeeds only if it exited 0, as

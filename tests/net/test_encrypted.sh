@@ -13,6 +13,7 @@
 #   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   udp 7 (echo)
 set -euo pipefail
 . "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/cycles.sh"
 netns_private "$@"
 
 SESSMAP_COUNT=$(dirname "$CAPGATE")/tests/tools/sessmap_count
@@ -98,8 +99,8 @@ udp_seen() { wc -l <"$TMP/udp7.log"; }
 map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/e$$/tun_sessions"; }
 # map_entries_are N: counted again each time a poll calls it
 map_entries_are() { [ "$(map_entries)" -eq "$1" ]; }
-gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
-gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
+gw_fds() { proc_fds "$GWPID"; }
+gw_rss() { proc_rss "$GWPID"; }
 gw_tun_queues() { ls -l "/proc/$GWPID/fd" | grep -c /dev/net/tun || true; }
 
 big_ok() {
@@ -248,14 +249,8 @@ poll 10 has_sessions 0
 fds0=$(gw_fds)
 rss0=$(gw_rss)
 queues0=$(gw_tun_queues)
-ok=0
-for ((i = 0; i < CYCLES; i++)); do
-	connect $C1 c1
-	poll 20 has_sessions 1 || break
-	stop "$AGENT"
-	poll 10 has_sessions 0 || break
-	ok=$((ok + 1))
-done
+cycles "$CYCLES" $C1 c1
+ok=$CYCLES_OK
 check "cycles_completed_$CYCLES" test "$ok" -eq "$CYCLES"
 check "cycles_no_session" poll 10 has_sessions 0
 check "cycles_no_map_entry" test "$(map_entries)" -eq 0

@@ -11,6 +11,7 @@
 #   c2 (10.10.1.3) ─┴ sw (bridge) ── ext0 gw int0   tcp 22, udp 7 (echo)
 set -euo pipefail
 . "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/cycles.sh"
 netns_private "$@"
 
 SESSMAP_COUNT=$(dirname "$CAPGATE")/tests/tools/sessmap_count
@@ -150,8 +151,8 @@ udp_seen() { wc -l <"$TMP/udp7.log"; }
 map_entries() { "$SESSMAP_COUNT" "/sys/fs/bpf/capgate/u$$/tun_sessions"; }
 # map_entries_are N: counted again each time a poll calls it
 map_entries_are() { [ "$(map_entries)" -eq "$1" ]; }
-gw_fds() { ls "/proc/$GWPID/fd" | wc -l; }
-gw_rss() { awk '/VmRSS/ {print $2}' "/proc/$GWPID/status"; }
+gw_fds() { proc_fds "$GWPID"; }
+gw_rss() { proc_rss "$GWPID"; }
 
 door_for() { cg -j knock list | jq -e --arg s "$1" '.open | map(.source) | index($s) != null' >/dev/null; }
 endpoint_is() { cg -j session list | jq -e --arg a "$1:" '.[0].endpoint | startswith($a)' >/dev/null; }
@@ -280,73 +281,18 @@ stop "$AGENT" KILL
 check "sigkill_frees_session" poll 10 has_sessions 0
 check "sigkill_frees_map_entry" poll 5 map_entries_are 0
 
-# Cycles: nothing may be left behind. With SOAK=1 (make soak) every cycle
-# also sends a UDP echo through the tunnel, every odd cycle the agent
-# vanishes (SIGKILL: the session must go by dead_after) instead of saying
-# bye, and every SOAK_EVERY (100) cycles the gateway is killed with SIGKILL
-# and started again. fds and RSS are compared per gateway process: from its
-# 10th cycle (warmed up) to its last, RSS may grow 5 % at most.
-SOAK=${SOAK:-0} SOAK_EVERY=${SOAK_EVERY:-100}
-# epoch_end: the leak checks of one gateway process's cycles (soak)
-epoch_end() {
-	local fds rss
-	fds=$(gw_fds) rss=$(gw_rss)
-	[ "$fds" -gt "$fds_worst" ] && fds_worst=$fds
-	if [ -n "$rss_b" ] && [ "$((rss * 100))" -gt "$((rss_b * 100 + rss_b * 5))" ]; then
-		rss_over=$((rss_over + 1))
-	fi
-	[ -n "$rss_b" ] && echo "# gateway $GWPID: fds $fds_b -> $fds, RSS $rss_b kB -> $rss kB"
-	[ -n "$fds_b" ] && [ "$fds" -gt "$fds_b" ] && fds_over=$((fds_over + 1))
-	return 0
-}
+# Cycles: nothing may be left behind.
 fds0=$(gw_fds) rss0=$(gw_rss)
-fds_b= rss_b= fds_worst=0 fds_over=0 rss_over=0 restarts=0 vanished=0 echoes=0
-ok=0 t0=$SECONDS
-for ((i = 0; i < CYCLES; i++)); do
-	if ((SOAK && i && i % SOAK_EVERY == 0)); then
-		epoch_end
-		kill -KILL "$GWPID"
-		wait "$GWPID" 2>/dev/null || true
-		start_gw 60 || break # loading the programs under load took 15 s once
-		restarts=$((restarts + 1)) fds_b= rss_b=
-	fi
-	connect $C1 c1
-	poll 20 has_sessions 1 || break
-	if ((SOAK)); then
-		poll 10 udp_ok $C1 || break
-		echoes=$((echoes + 1))
-	fi
-	if ((SOAK && i % 2)); then
-		stop "$AGENT" KILL
-		vanished=$((vanished + 1))
-	else
-		stop "$AGENT"
-	fi
-	poll 10 has_sessions 0 || break
-	ok=$((ok + 1))
-	if ((SOAK && i % SOAK_EVERY == 9)); then
-		fds_b=$(gw_fds) rss_b=$(gw_rss)
-	fi
-done
+cycles "$CYCLES" $C1 c1
+ok=$CYCLES_OK
 check "cycles_completed_$CYCLES" test "$ok" -eq "$CYCLES"
 check "cycles_no_session" has_sessions 0
 check "cycles_no_map_entry" test "$(map_entries)" -eq 0
 check "cycles_no_pool_address" test "$(addresses_used)" -eq 0
 check "cycles_no_tun" no_tun $C1
-if ((SOAK)); then
-	epoch_end
-	check "soak_agent_vanished_$((CYCLES / 2))" test "$vanished" -eq $((CYCLES / 2))
-	check "soak_echo_every_cycle" test "$echoes" -eq "$CYCLES"
-	check "soak_gateway_killed_$(((CYCLES - 1) / SOAK_EVERY))" \
-		test "$restarts" -eq $(((CYCLES - 1) / SOAK_EVERY))
-	check "soak_no_leaked_fd" test "$fds_over" -eq 0
-	check "soak_rss_growth_within_5pct" test "$rss_over" -eq 0
-	echo "# soak: $ok cycles ($vanished vanished, $restarts gateway SIGKILLs) in $((SECONDS - t0)) s; most fds $fds_worst"
-else
-	check "cycles_no_leaked_fd" test "$(gw_fds)" -le "$fds0"
-	check "cycles_flat_rss" test "$(gw_rss)" -le $((rss0 + rss0 / 5 + 1024))
-	echo "# gateway fds $fds0 -> $(gw_fds), RSS ${rss0} kB -> $(gw_rss) kB after $ok cycles"
-fi
+check "cycles_no_leaked_fd" test "$(gw_fds)" -le "$fds0"
+check "cycles_flat_rss" test "$(gw_rss)" -le $((rss0 + rss0 / 5 + 1024))
+echo "# gateway fds $fds0 -> $(gw_fds), RSS ${rss0} kB -> $(gw_rss) kB after $ok cycles"
 
 # Renewal: a short session renews in place; UDP echo keeps working across it.
 stop "$GWPID"
