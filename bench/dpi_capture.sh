@@ -42,18 +42,8 @@ ns_add $S
 veth $C eth0 10.77.0.1/24 $S eth0 10.77.0.2/24
 ip -n $C addr add fd77::1/64 dev eth0 nodad
 ip -n $S addr add fd77::2/64 dev eth0 nodad
-# VLAN 100: the kernels here have no 8021q module, so a tc program tags what
-# is sent to 10.77.100.0/24 and untags on receive (bench/vlan_tag.bpf.c).
-clang -O2 -g -target bpf -Wall -Werror -idirafter "/usr/include/$(gcc -print-multiarch)" \
-	-c "$top/bench/vlan_tag.bpf.c" -o "$TMP/vlan_tag.bpf.o"
-ip -n $C addr add 10.77.100.1/24 dev eth0
-ip -n $S addr add 10.77.100.2/24 dev eth0
-for ns in $C $S; do
-	nsx $ns ethtool -K eth0 tso off gso off gro off >/dev/null
-	tc -n $ns qdisc add dev eth0 clsact
-	tc -n $ns filter add dev eth0 egress bpf da obj "$TMP/vlan_tag.bpf.o" sec tc program vlan_push
-	tc -n $ns filter add dev eth0 ingress bpf da obj "$TMP/vlan_tag.bpf.o" sec tc program vlan_pop
-done
+# VLAN 100 on 10.77.100.0/24
+vlan_link $C $S 10.77.100 "$TMP"
 
 # Content: small and medium pages, one large file.
 mkdir -p "$TMP/www"

@@ -150,16 +150,42 @@ bg() {
 	PIDS+=("$BG_PID")
 }
 
-# stop PID [SIGNAL]: end one of our processes, reap it and forget it (the
-# cleanup must not signal its PID once the system gave it to another process)
-stop() {
+# vlan_link C S NET DIR: VLAN 100 on the veth between eth0 of namespaces C
+# and S, addresses NET.1/24 and NET.2/24 (NET: three octets, e.g. 10.77.100).
+# The kernels here have no 8021q module, so a tc program tags what is sent to
+# NET.0/24 and untags on receive (bench/vlan_tag.bpf.c, built into DIR).
+# Offloads are off on both ends: every segment is a frame of its own.
+vlan_link() {
+	local c=$1 s=$2 net=$3 dir=$4 ns o1 o2 o3
+	IFS=. read -r o1 o2 o3 <<<"$net"
+	clang -O2 -g -target bpf -Wall -Werror "-DVLAN_NET=$(printf '0x%02x%02x%02x00' "$o1" "$o2" "$o3")" \
+		-idirafter "/usr/include/$(gcc -print-multiarch)" \
+		-c "$TLIB/../../bench/vlan_tag.bpf.c" -o "$dir/vlan_tag.bpf.o"
+	ip -n "$c" addr add "$net.1/24" dev eth0
+	ip -n "$s" addr add "$net.2/24" dev eth0
+	for ns in "$c" "$s"; do
+		nsx "$ns" ethtool -K eth0 tso off gso off gro off >/dev/null
+		tc -n "$ns" qdisc add dev eth0 clsact
+		tc -n "$ns" filter add dev eth0 egress bpf da obj "$dir/vlan_tag.bpf.o" sec tc program vlan_push
+		tc -n "$ns" filter add dev eth0 ingress bpf da obj "$dir/vlan_tag.bpf.o" sec tc program vlan_pop
+	done
+}
+
+# forget PID: a reaped process leaves PIDS (the cleanup must not signal its
+# PID once the system gave it to another process)
+forget() {
 	local p keep=()
-	kill "-${2:-TERM}" "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
 	for p in "${PIDS[@]}"; do
 		[ "$p" = "$1" ] || keep+=("$p")
 	done
 	PIDS=("${keep[@]}")
+}
+
+# stop PID [SIGNAL]: end one of our processes, reap it and forget it
+stop() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	forget "$1"
 }
 
 # gw_stop: SIGTERM the gateway $GWPID and reap it; succeeds only if it exited 0, as
@@ -168,6 +194,7 @@ gw_stop() {
 	local rc=0
 	kill -TERM "$GWPID" || return 1
 	wait "$GWPID" || rc=$?
+	forget "$GWPID"
 	[ "$rc" -eq 0 ] || echo "# gateway $GWPID exited $rc on SIGTERM" >&2
 	[ "$rc" -eq 0 ]
 }

@@ -49,18 +49,8 @@ ip -n $S addr add fd80::2/64 dev eth0 nodad
 ip -n $S addr add 10.80.0.3/32 dev eth0
 # cli's route to .3 has MTU 300, so it announces MSS 260 and both sides send small segments
 ip -n $C route add 10.80.0.3/32 dev eth0 mtu lock 300
-# VLAN 100 (no 8021q module on these kernels): a tc program tags and untags.
-clang -O2 -g -target bpf -Wall -Werror -DVLAN_NET=0x0a506400 \
-	-idirafter "/usr/include/$(gcc -print-multiarch)" \
-	-c "$top/bench/vlan_tag.bpf.c" -o "$TMP/vlan_tag.bpf.o"
-ip -n $C addr add 10.80.100.1/24 dev eth0
-ip -n $S addr add 10.80.100.2/24 dev eth0
-for ns in $C $S; do
-	nsx $ns ethtool -K eth0 tso off gso off gro off >/dev/null
-	tc -n $ns qdisc add dev eth0 clsact
-	tc -n $ns filter add dev eth0 egress bpf da obj "$TMP/vlan_tag.bpf.o" sec tc program vlan_push
-	tc -n $ns filter add dev eth0 ingress bpf da obj "$TMP/vlan_tag.bpf.o" sec tc program vlan_pop
-done
+# VLAN 100 on 10.80.100.0/24
+vlan_link $C $S 10.80.100 "$TMP"
 
 mkdir -p "$TMP/www"
 for p in a b c; do printf 'page %s\n' "$p" >"$TMP/www/$p.html"; done
