@@ -213,7 +213,7 @@ check "no_identity_refusals" test "$(auth_of auth refused_identity)" -eq 0
 disconnect $C1
 disconnect $C2
 poll 10 has_sessions 0
-stop "$GWPID"
+check "gateway_exits_0_on_sigterm" gw_stop
 
 # An enterprise PKI from the openssl CLI: RSA root, Ed25519 issuing CA, chain files,
 # trust domain corp.example. The gateway trusts the root; dev1's app sensor connects.

@@ -309,7 +309,7 @@ dnat_suite() {
 	# 8. API changes persist across a restart; SIGKILL keeps balancing; a restart adopts the
 	# flows (a transfer started before the SIGKILL ends complete after the new daemon is up).
 	cg lb add web $B4 >/dev/null
-	stop "$GWPID" TERM
+	check "restart/sigterm_exit_0" gw_stop
 	check "restart/state_file" test -s "$TMP/state/lb$$/lb.json"
 	start_gw
 	check "restart/keeps_api_add" listed web $B4
@@ -327,7 +327,7 @@ dnat_suite() {
 	check "sigkill/established_flow_kept" transfer_ok $x $p $BIG
 	lb_names 300 >"$TMP/adopted"
 	check "sigkill/balances_after_restart" all_answered "$TMP/adopted" 300 b1 b2 b3 b4
-	stop "$GWPID" TERM
+	check "sigkill/sigterm_exit_0" gw_stop
 	rm -rf "$TMP/state"
 }
 
@@ -366,7 +366,7 @@ full_suite() {
 	check "full/source_is_gateway" test "${peer%:*}" = 10.10.2.1
 	check "full/source_port_in_snat_ports" between "${peer##*:}" 61000 65535
 	check "full/transfer_complete" transfer_ok $x $p $BIG
-	stop "$GWPID" TERM
+	check "full/sigterm_exit_0" gw_stop
 	rm -rf "$TMP/state"
 	lb_routes_back on
 }
@@ -453,7 +453,7 @@ udp_suite() {
 	check "flows10k/moves_go_to_b4" test $((moved - to_b4)) -le 200
 	# The second pass did go through the new table (b4 has about its 25 %).
 	check "flows10k/b4_took_its_share" between "$to_b4" 2000 2700
-	stop "$GWPID" TERM
+	check "flows10k/sigterm_exit_0" gw_stop
 	rm -rf "$TMP/state"
 	for b in b1 b2 b3 b4; do
 		lb_udp_stop $b
@@ -512,13 +512,13 @@ tunnel_suite() {
 	done
 	# The VIP is one of the gateway's own addresses: [open] tcp = 80 (to the gateway, its
 	# default) reaches it without a session.
-	stop "$GWPID" TERM
+	check "open/sigterm_exit_0_before_open" gw_stop
 	printf '\n[open]\ntcp = 80\n' >>"$TMP/gw.ini"
 	start_gw
 	poll 10 ups_are web 3 || true
 	lb_names 30 >"$TMP/open"
 	check "open/vip_counts_as_the_gateways_own" all_answered "$TMP/open" 30 b1 b2 b3
-	stop "$GWPID" TERM
+	check "open/sigterm_exit_0" gw_stop
 }
 
 lb_topology

@@ -63,7 +63,7 @@ stop_all() {
 		stop "$p"
 	done
 	AGENTS=()
-	stop "$GWPID"
+	gw_stop
 }
 has_sessions() { [ "$(cg -j session list | jq length)" -eq "$1" ]; }
 session_of() { cg -j session list | jq -e --arg d "$1" 'map(select(.device == $d)) | length == 1' >/dev/null; }
@@ -105,7 +105,7 @@ check "p256_device_session" session_of dev2
 check "both_knocked" spa_ok_is 2
 check "http_ed25519_device" poll 5 http_ok $C1
 check "http_p256_device" poll 5 http_ok $C2
-stop_all
+check "gateway_exits_0_on_sigterm" stop_all
 
 # 2. An enterprise PKI: root -> issuing CA -> leaves, chain files.
 E=$TMP/corp

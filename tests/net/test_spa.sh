@@ -87,7 +87,7 @@ check "signed_opens_door" door_for 10.10.1.2
 check "state_written" jq -e '.devices["dev1@sensor"] > 0' "$STATE"
 
 # The same packet after a restart, from another source: stale, no door.
-stop "$GWPID" TERM
+check "restart_sigterm_exit_0" gw_stop
 gw_start $GW $API "$TMP"
 send $C2 1 0 file "$TMP/spa.pkt"
 check "restart_replay_refused_stale" poll 5 spa_is stale 1
@@ -96,7 +96,7 @@ check "restart_replay_opens_nothing" not door_for 10.10.1.3
 check "restart_fresh_packet_accepted" poll 5 fresh_accepted
 
 # A damaged state file: the start is refused, saying which file.
-stop "$GWPID" TERM
+check "sigterm_exit_0_before_damaged_state" gw_stop
 echo '{' >"$STATE"
 gw_once() { nsx $GW timeout 20 "$CAPGATE" gateway --config "$TMP/gw.ini" 2>>"$TMP/gw.log"; }
 check "damaged_state_refused" exits_1 gw_once

@@ -295,7 +295,7 @@ check "cycles_flat_rss" test "$(gw_rss)" -le $((rss0 + rss0 / 5 + 1024))
 echo "# gateway fds $fds0 -> $(gw_fds), RSS ${rss0} kB -> $(gw_rss) kB after $ok cycles"
 
 # Renewal: a short session renews in place; UDP echo keeps working across it.
-stop "$GWPID"
+check "sigterm_exit_0_before_renewal" gw_stop
 TTL=30s gateway_config
 start_gw
 connect $C1 c1
@@ -318,7 +318,7 @@ stop "$AGENT"
 
 # The worker's sandbox, and what the daemon does when the filter kills it.
 check "production_table_refuses_test_request" test "$("$TEST_REQUEST_CHECK")" -eq -22
-stop "$GWPID"
+check "sigterm_exit_0_before_sandbox" gw_stop
 gateway_config
 CAPGATE=$SAN_CAPGATE start_gw
 connect $C1 c1
