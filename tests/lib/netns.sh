@@ -171,6 +171,23 @@ vlan_link() {
 	done
 }
 
+# sniff NS IFACE FILTER OUT COUNT CMD...: up to COUNT packets matching FILTER
+# on IFACE of NS into OUT, while CMD runs; tcpdump is given 10 s after CMD
+# to see them, then ended. Returns CMD's status.
+sniff() {
+	local ns=$1 ifc=$2 filter=$3 out=$4 n=$5 cap rc=0
+	shift 5
+	nsenter --net=/run/netns/"$ns" -- tcpdump -i "$ifc" -U -s 0 -c "$n" -w "$out" "$filter" \
+		2>/dev/null &
+	cap=$!
+	# tcpdump writes the file header once it captures.
+	poll 5 test -s "$out"
+	"$@" || rc=$?
+	poll 10 not kill -0 $cap 2>/dev/null || kill $cap 2>/dev/null || true
+	wait $cap 2>/dev/null || true
+	return $rc
+}
+
 # forget PID: a reaped process leaves PIDS (the cleanup must not signal its
 # PID once the system gave it to another process)
 forget() {

@@ -109,18 +109,6 @@ big_ok() {
 	[ "$sum" = "$(cat "$TMP/big.sha")" ]
 }
 
-# sniff NS IFACE FILTER OUT COUNT CMD...: capture COUNT packets while CMD runs
-sniff() {
-	local ns=$1 ifc=$2 filter=$3 out=$4 n=$5 cap
-	shift 5
-	nsenter --net=/run/netns/"$ns" -- tcpdump -i "$ifc" -U -s 0 -c "$n" -w "$out" "$filter" \
-		2>/dev/null &
-	cap=$!
-	poll 5 test -s "$out"
-	"$@" || true
-	poll 10 not kill -0 $cap 2>/dev/null || kill $cap 2>/dev/null || true
-	wait $cap 2>/dev/null || true
-}
 packets_in() { tcpdump -r "$1" 2>/dev/null | wc -l; }
 marker_in() { grep -a -c "$MARKER" "$1" || true; }
 
@@ -206,15 +194,15 @@ check "transfer_100mb_intact" big_ok $C1
 
 # The client's wire carries ciphertext only; the server's side (plaintext, the
 # same transfer) shows that the check would see the marker if it were there.
-sniff $C1 eth0 "udp port 51900" "$TMP/wire.pcap" 2000 big_ok $C1
-sniff $SRV eth0 "tcp port 80" "$TMP/inside.pcap" 200 big_ok $C1
+check "wire_transfer_intact" sniff $C1 eth0 "udp port 51900" "$TMP/wire.pcap" 2000 big_ok $C1
+check "inside_transfer_intact" sniff $SRV eth0 "tcp port 80" "$TMP/inside.pcap" 200 big_ok $C1
 check "wire_captured" test "$(packets_in "$TMP/wire.pcap")" -ge 1000
 check "wire_has_no_plaintext_marker" test "$(marker_in "$TMP/wire.pcap")" -eq 0
 check "inside_has_the_marker" test "$(marker_in "$TMP/inside.pcap")" -gt 0
 
 # Refusals: a replayed packet stops in XDP (the workers moved the window the
 # gate reads); one with a flipped counter passes the prefilter and fails its tag.
-sniff $C1 eth0 "udp dst port 51900" "$TMP/one.pcap" 1 \
+check "data_packet_captured" sniff $C1 eth0 "udp dst port 51900" "$TMP/one.pcap" 1 \
 	nsx $C1 python3 "$TLIB/tcpx.py" udp 10.10.2.2 7 1
 seen=$(udp_seen)
 before=$(stat_of drop_replay_unverified)

@@ -168,20 +168,10 @@ data_socket() {
 }
 tun_has() { nsx $C ip -4 -o addr show dev cg0 to "$1" | grep -q .; }
 progress() { cat "$TMP/progress" 2>/dev/null || echo 0; }
-running() { kill -0 "$1" 2>/dev/null; }
 
-# capture FILE CMD...: the first data packet to the gateway on the NAT's outside while CMD runs
-capture() {
-	local out=$1 cap
-	shift
-	nsenter --net=/run/netns/$NAT -- tcpdump -i wan0 -U -s 0 -c 1 -w "$out" \
-		"udp dst port 51900" 2>/dev/null &
-	cap=$!
-	poll 5 test -s "$out"
-	"$@" || true
-	poll 5 not running $cap || kill $cap 2>/dev/null || true
-	wait $cap 2>/dev/null || true
-}
+# capture FILE CMD...: the first data packet to the gateway on the NAT's outside
+# while CMD runs; fails if CMD failed or nothing was captured
+capture() { sniff $NAT wan0 "udp dst port 51900" "$1" 1 "${@:2}" && [ "$(stat -c %s "$1")" -gt 24 ]; }
 # inject FILE [MUTATION]: the captured packet again, from a new address and port
 inject() {
 	BIND=10.10.1.99 nsx $NAT python3 "$TLIB/tcpx.py" resend "$1" 10.10.1.1 51900 "${2:-none}"
@@ -201,7 +191,7 @@ roam() {
 	rebind "$caddr" "$cport" 40001
 	check "$m/through_nat" poll 5 http_ok
 	check "$m/endpoint_is_nat_port_1" poll 5 endpoint_is $PUB:40001
-	capture "$TMP/old-$m.pcap" http_ok
+	check "$m/data_packet_captured" capture "$TMP/old-$m.pcap" http_ok
 
 	# 1. NAT rebinding in the middle of a transfer.
 	rm -f "$TMP/progress"

@@ -161,20 +161,9 @@ connect_wait() {
 	poll 20 has_sessions 1
 }
 
-# capture NS FILTER OUT CMD...: the first packet matching FILTER on NS's eth0, while CMD runs
-capture() {
-	local ns=$1 filter=$2 out=$3 cap
-	shift 3
-	nsenter --net=/run/netns/"$ns" -- tcpdump -i eth0 -U -c 1 -w "$out" "$filter" 2>/dev/null &
-	cap=$!
-	# tcpdump writes the file header once it captures.
-	poll 5 test -s "$out"
-	"$@" || true
-	# -c 1: tcpdump ends after the first packet.
-	poll 5 not kill -0 $cap 2>/dev/null || kill $cap 2>/dev/null || true
-	wait $cap 2>/dev/null || true
-	[ "$(stat -c %s "$out")" -gt 24 ]
-}
+# capture NS FILTER OUT CMD...: the first packet matching FILTER on NS's eth0,
+# while CMD runs; fails if CMD failed or nothing was captured
+capture() { sniff "$1" eth0 "$2" "$3" 1 "${@:4}" && [ "$(stat -c %s "$3")" -gt 24 ]; }
 # resend NS PCAP PORT [MUTATE]: sends the captured UDP payload again to 10.10.1.1:PORT
 resend() {
 	nsx "$1" python3 "$TLIB/tcpx.py" resend "$2" 10.10.1.1 "$3" "${4:-none}"
@@ -227,7 +216,7 @@ check "spa_flood_burst_reaches_daemon" poll 5 spa_seen
 check "spa_flood_rest_does_not" test $(($(auth_of spa malformed) - before)) -le 10
 
 # A captured tunnel packet replayed: refused, never reaches the server.
-capture $C1 "udp dst port 51900" "$TMP/data.pcap" udp_ok $C1
+check "data_packet_captured" capture $C1 "udp dst port 51900" "$TMP/data.pcap" udp_ok $C1
 seen=$(udp_seen)
 before=$(stat_of drop_replay_unverified)
 resend $C1 "$TMP/data.pcap" 51900
@@ -241,13 +230,13 @@ check "flipped_not_at_server" test "$(udp_seen)" -eq "$seen"
 # SPA replayed (from the same source, and from another): opens nothing more.
 stop "$AGENT"
 poll 10 has_sessions 0
-capture $C1 "udp dst port 62201" "$TMP/spa.pcap" connect_wait $C1 c1
+check "spa_captured_connected" capture $C1 "udp dst port 62201" "$TMP/spa.pcap" connect_wait $C1 c1
 before=$(auth_of spa replay)
 resend $C2 "$TMP/spa.pcap" 62201
 check "spa_replay_refused" poll 5 gt_than "$before" auth_of spa replay
 check "spa_replay_opens_nothing" not door_for 10.10.1.3
 check "auth_port_dark_for_c2" not nsx $C2 python3 "$TLIB/tcpx.py" tcp 10.10.1.1 8443 1
-# capture ran connect_wait whatever it gave: the session must be there before the bye.
+# The session must be there before the bye.
 check "session_before_bye" has_sessions 1
 byes=$(auth_of auth revoked_bye)
 check "agent_exits_0_on_sigterm" stop_rc "$AGENT"
