@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <linux/sock_diag.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <sodium.h>
@@ -61,9 +62,18 @@
 
 /*
  * SPA outcomes beyond the parser's: a valid packet asking for another port,
- * the door that could not be opened, the nonce state that could not be saved.
+ * the door that could not be opened, the nonce state that could not be saved,
+ * a revoked device, and packets the kernel dropped on the SPA socket before
+ * the daemon read them (spa_drops_sync).
  */
-enum { SPA_STAT_PORT = SPA_MAX, SPA_STAT_ERROR, SPA_STAT_STATE, SPA_STAT_REVOKED, SPA_STAT_MAX };
+enum {
+	SPA_STAT_PORT = SPA_MAX,
+	SPA_STAT_ERROR,
+	SPA_STAT_STATE,
+	SPA_STAT_REVOKED,
+	SPA_STAT_KERNEL_DROPPED,
+	SPA_STAT_MAX
+};
 
 enum auth_stat {
 	AUTH_GRANTED,
@@ -201,6 +211,7 @@ struct authd {
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
 	uint64_t spa_stats[SPA_STAT_MAX];
+	uint32_t spa_drops_seen; /* the SPA socket's SO_MEMINFO drop count when last read */
 	struct log_limit spa_log[SPA_STAT_MAX];
 	uint64_t auth_stats[AUTH_STAT_MAX];
 	uint64_t worker_started_ns; /* when the worker in a->worker started */
@@ -235,11 +246,12 @@ static void sockaddr_to_mapped(const struct sockaddr_storage *ss, uint8_t addr[1
 
 static const char *spa_refusal_text(unsigned int v)
 {
-	return v == SPA_STAT_PORT      ? "asks for another port"
-	       : v == SPA_STAT_ERROR   ? "cannot open the auth port"
-	       : v == SPA_STAT_STATE   ? "cannot record it in the state file"
-	       : v == SPA_STAT_REVOKED ? "the device is revoked"
-				       : spa_verdict_str(v);
+	return v == SPA_STAT_PORT	      ? "asks for another port"
+	       : v == SPA_STAT_ERROR	      ? "cannot open the auth port"
+	       : v == SPA_STAT_STATE	      ? "cannot record it in the state file"
+	       : v == SPA_STAT_REVOKED	      ? "the device is revoked"
+	       : v == SPA_STAT_KERNEL_DROPPED ? "dropped by the kernel before it was read"
+					      : spa_verdict_str(v);
 }
 
 /*
@@ -378,6 +390,33 @@ static enum spa_verdict spa_token_verify(struct authd *a, const uint8_t *pkt, si
 	v = spa_verify_token(pkt, n, m, r.spa_key);
 	sodium_memzero(&r, sizeof(r));
 	return v;
+}
+
+/*
+ * Packets the kernel dropped on the SPA socket (its receive queue was full: a
+ * flood the daemon did not read in time) are refusals too: SO_MEMINFO's drop
+ * count, a u32 that wraps, moves spa.kernel_dropped by what it moved since
+ * the last call (each tick and each stats read).
+ */
+static void spa_drops_sync(struct authd *a)
+{
+	uint32_t mi[SK_MEMINFO_VARS], moved;
+	socklen_t len = sizeof(mi);
+	uint64_t held;
+
+	if (a->spa_fd < 0 || getsockopt(a->spa_fd, SOL_SOCKET, SO_MEMINFO, mi, &len) ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mi[0]))
+		return;
+	moved = mi[SK_MEMINFO_DROPS] - a->spa_drops_seen;
+	a->spa_drops_seen = mi[SK_MEMINFO_DROPS];
+	if (!moved)
+		return;
+	a->spa_stats[SPA_STAT_KERNEL_DROPPED] += moved;
+	if (log_limit_pass(&a->spa_log[SPA_STAT_KERNEL_DROPPED], mono_ns(), SPA_LOG_INTERVAL_NS,
+			   &held))
+		log_warn("spa: %u packet(s) dropped by the kernel before they were read (the "
+			 "socket's queue was full), %llu in all",
+			 moved, (unsigned long long)a->spa_stats[SPA_STAT_KERNEL_DROPPED]);
 }
 
 static void spa_one(struct authd *a)
@@ -1609,6 +1648,7 @@ void authd_tick(struct authd *a)
 	size_t i;
 
 	spa_log_flush(a);
+	spa_drops_sync(a);
 	crl_refresh(a, false, err, sizeof(err));
 	if (a->worker.pid < 0 && a->worker_restart_ns && now >= a->worker_restart_ns)
 		worker_restart(a);
@@ -1886,11 +1926,12 @@ void authd_set_config(struct authd *a, const struct gw_config *cfg, struct authd
 
 static const char *spa_stat_name(unsigned int i)
 {
-	return i == SPA_STAT_PORT      ? "wrong_port"
-	       : i == SPA_STAT_ERROR   ? "error"
-	       : i == SPA_STAT_STATE   ? "not_recorded"
-	       : i == SPA_STAT_REVOKED ? "revoked"
-				       : spa_verdict_str(i);
+	return i == SPA_STAT_PORT	      ? "wrong_port"
+	       : i == SPA_STAT_ERROR	      ? "error"
+	       : i == SPA_STAT_STATE	      ? "not_recorded"
+	       : i == SPA_STAT_REVOKED	      ? "revoked"
+	       : i == SPA_STAT_KERNEL_DROPPED ? "kernel_dropped"
+					      : spa_verdict_str(i);
 }
 
 int authd_stats(struct authd *a, json_t **out)
@@ -1903,6 +1944,7 @@ int authd_stats(struct authd *a, json_t **out)
 
 	if (!spa || !auth || !ret || !worker || !rx || !levers || !offloads || !enroll)
 		goto enomem;
+	spa_drops_sync(a);
 	for (i = 0; i < ENROLL_STAT_MAX; i++)
 		json_object_set_new(enroll, enroll_stat_name(i),
 				    json_integer((json_int_t)a->enroll_stats[i]));
@@ -1966,6 +2008,7 @@ int authd_metrics(struct authd *a, const char *gw, char **buf)
 	unsigned int i;
 	int err;
 
+	spa_drops_sync(a);
 	err = str_appendf(buf, "# HELP capgate_spa_total SPA packets by outcome.\n"
 			       "# TYPE capgate_spa_total counter\n");
 	for (i = 0; !err && i < SPA_STAT_MAX; i++)

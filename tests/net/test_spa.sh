@@ -74,8 +74,13 @@ fresh_accepted() {
 gw_start $GW $API "$TMP"
 
 # 2,000 forgeries for a device in [allow], at 2,000/s: each counted, one log line.
+# What the kernel dropped before the daemon read it (a full socket queue, as on a
+# loaded machine) is counted apart.
+forged_counted() { [ $(($(spa_of bad_signature) + $(spa_of kernel_dropped))) -eq 2000 ]; }
 send $C1 2000 2000 forge "$PKI/dev1@sensor.key" dev1@sensor
-check "forged_flood_counted" poll 10 spa_is bad_signature 2000
+check "forged_flood_counted" poll 10 forged_counted
+check "forged_flood_read" test "$(spa_of bad_signature)" -gt 0
+echo "# forgeries: $(spa_of bad_signature) read, $(spa_of kernel_dropped) dropped by the kernel"
 check "forged_flood_one_log_line" test "$(refusal_lines)" -le 2
 check "forged_flood_summarised" poll 8 grep -q 'more refused (bad_signature), not logged' "$TMP/gw.log"
 check "forged_opens_nothing" not door_for 10.10.1.2

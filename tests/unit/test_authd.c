@@ -1450,6 +1450,54 @@ static long long stat_in_wait(struct authd *a, const char *section, const char *
 	return v;
 }
 
+/*
+ * A flood the daemon does not read in time: the kernel drops what its SPA
+ * socket's queue cannot hold, and each of those is counted too
+ * (spa.kernel_dropped, from SO_MEMINFO), so every packet sent is in a
+ * counter once the daemon has read the queue.
+ */
+#define SPA_FLOOD 3000
+
+static void test_spa_queue_overflow(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint64_t deadline;
+	long long seen, over;
+	char junk[40];
+	struct authd *a;
+	int fd, i, sent = 0;
+
+	if (!prepare())
+		return;
+	a = start();
+	if (!a)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!ASSERT_TRUE(fd >= 0, "socket"))
+		goto out;
+	to.sin_port = htons(cfg.auth.spa_port);
+	memset(junk, 0x5a, sizeof(junk));
+	/* Not served meanwhile: the queue fills up. */
+	for (i = 0; i < SPA_FLOOD; i++)
+		sent += sendto(fd, junk, sizeof(junk), 0, (struct sockaddr *)&to, sizeof(to)) ==
+			(ssize_t)sizeof(junk);
+	ASSERT_EQ(sent, SPA_FLOOD, "all sent");
+	deadline = now_ns() + 5000000000ULL;
+	do {
+		pump(a, 10);
+		seen = stat_in(a, "spa", "malformed");
+		over = stat_in(a, "spa", "kernel_dropped");
+	} while (seen + over < SPA_FLOOD && now_ns() < deadline);
+	ASSERT_TRUE(over > 0, "the kernel dropped some");
+	ASSERT_TRUE(seen > 0, "the daemon read some");
+	ASSERT_EQ(seen + over, SPA_FLOOD, "every packet counted once");
+	fprintf(stderr, "  %lld read, %lld dropped by the kernel\n", seen, over);
+	close(fd);
+out:
+	authd_free(a);
+}
+
 /* The sum of every enroll counter: what the gateway heard of enrollment at all. */
 static long long enroll_total(struct authd *a)
 {
@@ -1883,4 +1931,4 @@ T_MAIN(T_CASE(test_revoke_granted_not_installed), T_CASE(test_revoke_reasons),
        T_CASE(test_enroll_refusals), T_CASE(test_enroll_exists_revoked),
        T_CASE(test_enroll_wrong_gateway), T_CASE(test_enroll_ca_dir_mismatch),
        T_CASE(test_enroll_p256), T_CASE(test_enroll_other_ca_certificate), T_CASE(test_enroll_app),
-       T_CASE(test_enroll_no_certificate))
+       T_CASE(test_enroll_no_certificate), T_CASE(test_spa_queue_overflow))
