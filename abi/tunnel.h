@@ -110,7 +110,8 @@ _Static_assert(sizeof(struct cg_session) == 56 + 24 * CG_MAX_SCOPES + 48 + 8 * C
 
 /*
  * The packet the daemon runs xdp_rescope on (BPF_PROG_TEST_RUN): session
- * @id gets @nscopes (<= CG_MAX_SCOPES) scopes, the rest zeroed. Only these
+ * @id gets @nscopes (<= CG_MAX_SCOPES) scopes; all CG_MAX_SCOPES are copied
+ * as given (sessmap_set_scopes zeroes the unused ones). Only these
  * fields of its entry change, under its lock, so the replay window, the
  * endpoint and the counters the gate wrote are never written back stale,
  * and a packet sees the old scopes or the new ones, never a mix. Verdict:

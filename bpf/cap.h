@@ -100,8 +100,10 @@ static __always_inline void cap_inner_facts(const struct cg_pkt *in, struct cg_i
  * can be torn. An install writes the whole entry with id 0 and then the same
  * bytes with the id, so whoever sees the id sees the rest complete. A
  * revocation zeroes the entry: a read torn by it may see the old id with a
- * zero key or zero scopes, so cap_stage checks the id again under the lock
- * before it accepts (the writer held that lock for its whole copy). A freed
+ * zero key, so cap_stage checks the id again under the lock before it
+ * accepts (the writer held that lock for its whole copy). The scopes are
+ * only read under the lock, after that check: xdp_rescope changes them in
+ * place under the same lock (abi/tunnel.h, struct cg_rescope). A freed
  * slot rests a second before another session takes it (lib/auth/session.c).
  */
 static __always_inline struct cg_session *cap_session(__u32 id)
@@ -341,11 +343,11 @@ __attribute__((noinline)) int cap_keepalive(struct xdp_md *ctx, const struct cg_
  *   DROP_CAP_MALFORMED; a drop rule for the outer source (step 3 of the gate)
  *   -> DROP_RULE; expiry -> DROP_EXPIRED; replay window, read only ->
  *   DROP_REPLAY; tag -> DROP_BAD_TAG; inner source = the session's virtual
- *   address -> DROP_SPOOFED_SOURCE; scopes -> DROP_OUT_OF_SCOPE; then, under
- *   the session's lock, the entry still holds the session (revoked meanwhile
- *   -> DROP_UNKNOWN_SESSION), the counter is accepted (a concurrent duplicate
- *   that won the race -> DROP_REPLAY), and the endpoint and rx counters
- *   recorded.
+ *   address -> DROP_SPOOFED_SOURCE; then, under the session's lock, the
+ *   entry still holds the session (revoked meanwhile -> DROP_UNKNOWN_SESSION),
+ *   scopes -> DROP_OUT_OF_SCOPE, the counter is accepted (a concurrent
+ *   duplicate that won the race -> DROP_REPLAY), and the endpoint and rx
+ *   counters recorded.
  *   The session comes before the inner packet so that the cheapest refusal
  *   of a flood of forged packets, an unknown session, parses no inner header.
  *

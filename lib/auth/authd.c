@@ -211,7 +211,9 @@ struct authd {
 	struct session_table *sessions;
 	struct pending pending[PENDING_MAX];
 	uint64_t spa_stats[SPA_STAT_MAX];
-	uint32_t spa_drops_seen; /* the SPA socket's SO_MEMINFO drop count when last read */
+	uint32_t spa_drops_seen;      /* the SPA socket's SO_MEMINFO drop count when last read */
+	uint64_t spa_drops_logged;    /* spa.kernel_dropped as of the last log line */
+	uint64_t spa_drops_logged_ns; /* when that line was written, 0 = never */
 	struct log_limit spa_log[SPA_STAT_MAX];
 	uint64_t auth_stats[AUTH_STAT_MAX];
 	uint64_t worker_started_ns; /* when the worker in a->worker started */
@@ -393,30 +395,33 @@ static enum spa_verdict spa_token_verify(struct authd *a, const uint8_t *pkt, si
 }
 
 /*
- * Packets the kernel dropped on the SPA socket (its receive queue was full: a
- * flood the daemon did not read in time) are refusals too: SO_MEMINFO's drop
- * count, a u32 that wraps, moves spa.kernel_dropped by what it moved since
- * the last call (each tick and each stats read).
+ * Packets the kernel dropped on the SPA socket before the daemon read them
+ * (its receive queue was full: a flood the daemon did not read in time; or a
+ * bad checksum) are refusals too: SO_MEMINFO's drop count, a u32 that wraps,
+ * moves spa.kernel_dropped by what it moved since the last call (each tick
+ * and each stats read). A log line at most every SPA_LOG_INTERVAL_NS says
+ * how many since the previous one; the next tick after the interval says the
+ * rest.
  */
 static void spa_drops_sync(struct authd *a)
 {
-	uint32_t mi[SK_MEMINFO_VARS], moved;
+	uint64_t now = mono_ns(), *total = &a->spa_stats[SPA_STAT_KERNEL_DROPPED];
+	uint32_t mi[SK_MEMINFO_VARS];
 	socklen_t len = sizeof(mi);
-	uint64_t held;
 
 	if (a->spa_fd < 0 || getsockopt(a->spa_fd, SOL_SOCKET, SO_MEMINFO, mi, &len) ||
 	    len <= SK_MEMINFO_DROPS * sizeof(mi[0]))
 		return;
-	moved = mi[SK_MEMINFO_DROPS] - a->spa_drops_seen;
+	*total += (uint32_t)(mi[SK_MEMINFO_DROPS] - a->spa_drops_seen);
 	a->spa_drops_seen = mi[SK_MEMINFO_DROPS];
-	if (!moved)
+	if (*total == a->spa_drops_logged ||
+	    (a->spa_drops_logged_ns && now - a->spa_drops_logged_ns < SPA_LOG_INTERVAL_NS))
 		return;
-	a->spa_stats[SPA_STAT_KERNEL_DROPPED] += moved;
-	if (log_limit_pass(&a->spa_log[SPA_STAT_KERNEL_DROPPED], mono_ns(), SPA_LOG_INTERVAL_NS,
-			   &held))
-		log_warn("spa: %u packet(s) dropped by the kernel before they were read (the "
-			 "socket's queue was full), %llu in all",
-			 moved, (unsigned long long)a->spa_stats[SPA_STAT_KERNEL_DROPPED]);
+	log_warn("spa: %llu packet(s) dropped by the kernel before they were read (the socket's "
+		 "queue was full) since the last line, %llu in all",
+		 (unsigned long long)(*total - a->spa_drops_logged), (unsigned long long)*total);
+	a->spa_drops_logged = *total;
+	a->spa_drops_logged_ns = now;
 }
 
 static void spa_one(struct authd *a)

@@ -888,8 +888,9 @@ static void test_rescope(void)
  * a write of the whole entry put the replay window back as it was read, so
  * a packet accepted in between passed again. Each round sends a fresh
  * counter, then the same packet: the copy must never pass, and no packet
- * may match a mix of the two sets (A's address with B's protocol and port,
- * or a zeroed scope while nscopes is still A's 3).
+ * may match a mix of the two sets: A's address with B's protocol and port,
+ * or (the IPv6 session, where an all-zero scope is ::/0, any protocol) a
+ * zeroed scope while nscopes is still A's 3.
  */
 #define RESCOPE_ROUNDS 40000
 #define RESCOPE_DEADLINE_S 20
@@ -905,11 +906,18 @@ static void *rescoper(void *arg)
 		scope("10.10.2.0", 24, IPPROTO_UDP, 7, 7),
 	};
 	struct cg_scope b[] = { scope("10.10.9.0", 24, IPPROTO_UDP, 53, 53) };
+	struct cg_scope a6[] = {
+		scope("2001:db8:10::", 64, IPPROTO_TCP, 80, 80),
+		scope("2001:db8:11::", 64, IPPROTO_TCP, 443, 443),
+		scope("2001:db8:12::", 64, IPPROTO_UDP, 7, 7),
+	};
+	struct cg_scope b6[] = { scope("2001:db8:20::", 64, IPPROTO_UDP, 53, 53) };
 	long i;
 
 	race_pin(1);
 	for (i = 0; !atomic_load(&rescope_stop); i++) {
-		if (rescope(SID4, i & 1 ? b : a, i & 1 ? 1 : 3))
+		if (rescope(SID4, i & 1 ? b : a, i & 1 ? 1 : 3) ||
+		    rescope(SID6, i & 1 ? b6 : a6, i & 1 ? 1 : 3))
 			return arg;
 		atomic_store(&rescopes_done, i + 1);
 	}
@@ -960,7 +968,9 @@ static void test_rescope_race(void)
 		}
 		t = T4(ctr++, IN4("10.10.9.9", IPPROTO_TCP, 80));
 		mixed += verdict(&t) == XDP_PASS;
-		t = T4(ctr++, IN4("192.0.2.77", IPPROTO_ICMP, 0, .icmp_type = 8));
+		t = T6(ctr++, IN6("2001:db8:20::9", IPPROTO_TCP, 80));
+		mixed += verdict(&t) == XDP_PASS;
+		t = T6(ctr++, IN6("2001:db8:99::1", IPPROTO_ICMPV6, 0, .icmp_type = 128));
 		mixed += verdict(&t) == XDP_PASS;
 	}
 	atomic_store(&rescope_stop, 1);

@@ -114,6 +114,7 @@ marker_in() { grep -a -c "$MARKER" "$1" || true; }
 
 # The scopes of the renewal case: dev1 keeps tcp 10.10.2.2:22 (the stream),
 # its group "before" gives it 10.10.2.3:22 and the group "after" 10.10.2.4:22.
+# rescope_config MODE: the rescope rounds' gateway, its sessions in MODE
 rescope_config() {
 	{
 		gateway_ini_head e$$ $API "$TMP/state" "$PKI"
@@ -141,16 +142,19 @@ rescope_config() {
 			device = dev1
 			app = sensor
 			services = stream
+			mode = $1
 
 			[allow before]
 			group = before
 			app = sensor
 			services = before
+			mode = $1
 
 			[allow after]
 			group = after
 			app = sensor
 			services = after
+			mode = $1
 		EOF
 	} >"$TMP/gw.ini"
 }
@@ -268,50 +272,70 @@ stop "$AGENT"
 poll 10 has_sessions 0
 
 # Scopes changed under a live session (dev1's group, through the API): the
-# gateway rescopes it at once; the agent learns of it with the renewal (at
-# four fifths of session_ttl, 30 s) and must route the new scope's address
-# into the tunnel and the dropped one's no more, without touching the route
-# of the scope it keeps: a stream through that one runs across the renewal.
+# gateway rescopes it at once, in place (integrity: the gate's entry, by
+# xdp_rescope; encrypted: the data workers' copy too), and refuses the dropped
+# scope from then on; the agent learns of it with the renewal (at four fifths
+# of session_ttl, 30 s) and must route the new scope's address into the tunnel
+# and the dropped one's no more, without touching the route of the scope it
+# keeps: a stream through that one runs across the renewal.
+# refused_of MODE: the counter of packets refused out of scope in MODE
+refused_of() {
+	if [ "$1" = integrity ]; then stat_of drop_out_of_scope; else rx_of out_of_scope; fi
+}
+# rescope_round MODE: the round with dev1's sessions in MODE
+rescope_round() {
+	local m=$1 p=rescope/$1 first at stream monitor before
+	rescope_config "$m"
+	bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
+	GWPID=$BG_PID
+	poll 15 api_up
+	check "$p/group_before" cg device group dev1 before
+	connect $C1 c1
+	check "$p/session" poll 20 has_sessions 1
+	check "$p/mode" test "$(cg -j session list | jq -r '.[0].mode')" = "$m"
+	check "$p/two_scopes" test "$(cg -j session list | jq '.[0].scopes | length')" -eq 2
+	check "$p/old_scope_routed" poll 5 via_tun $C1 10.10.2.3
+	check "$p/old_scope_passes" poll 5 tcp_to $C1 10.10.2.3
+	check "$p/new_scope_not_routed_yet" not via_tun $C1 10.10.2.4
+	first=$(cg -j session list | jq '.[0].id')
+	bg $C1 ip -o monitor route >"$TMP/routes.log"
+	monitor=$BG_PID
+	rm -f "$TMP/progress"
+	PROGRESS=$TMP/progress nsenter --net=/run/netns/$C1 -- \
+		python3 "$TLIB/tcpx.py" stream 10.10.2.2 22 $RESCOPE_STREAM $RESCOPE_RATE &
+	stream=$!
+	poll 10 gt_than 0 progress
+	check "$p/group_after" cg device group dev1 after
+	check "$p/live_counted" poll 5 auth_is sessions_rescoped 1
+	check "$p/same_session" test "$(cg -j session list | jq '.[0].id')" = "$first"
+	# Still routed into the tunnel until the renewal: the gateway refuses it now.
+	before=$(refused_of "$m")
+	check "$p/dropped_scope_refused_at_once" not tcp_to $C1 10.10.2.3
+	check "$p/dropped_scope_counted" poll 5 gt_than "$before" refused_of "$m"
+	check "$p/renewed" poll 40 renewed_from "$first"
+	at=$(progress)
+	check "$p/new_scope_routed" poll 5 via_tun $C1 10.10.2.4
+	check "$p/new_scope_passes" poll 5 tcp_to $C1 10.10.2.4
+	check "$p/dropped_scope_unrouted" poll 5 not via_tun $C1 10.10.2.3
+	check "$p/dropped_scope_refused" not tcp_to $C1 10.10.2.3
+	check "$p/renewed_mid_transfer" test "$at" -lt $RESCOPE_STREAM
+	check "$p/kept_transfer_intact" wait $stream
+	echo "# $m: renewed at $at of $RESCOPE_STREAM bytes echoed"
+	stop "$monitor"
+	# The monitor listened through the renewal (it saw the new route come), and
+	# the kept route had no event at all: neither removed nor added again.
+	check "$p/route_added_seen" test "$(route_events 10.10.2.4 added)" -eq 1
+	check "$p/route_deleted_seen" test "$(route_events 10.10.2.3 deleted)" -eq 1
+	check "$p/kept_route_untouched" test "$(route_events 10.10.2.2 any)" -eq 0
+	stop "$AGENT"
+	check "$p/no_session_left" poll 10 has_sessions 0
+	check "$p/gateway_exits_0" gw_stop
+}
 check "rescope_gateway_exits_0" gw_stop
-rescope_config
 client_config c1 dev1@sensor
 nsx $SRV ip addr add 10.10.2.3/24 dev eth0
 nsx $SRV ip addr add 10.10.2.4/24 dev eth0
 bg $SRV python3 "$TLIB/tcpx.py" serve-tcp 22
-bg $GW "$CAPGATE" gateway --config "$TMP/gw.ini"
-GWPID=$BG_PID
-poll 15 api_up
-check "rescope_group_before" cg device group dev1 before
-connect $C1 c1
-check "rescope_session" poll 20 has_sessions 1
-check "rescope_two_scopes" test "$(cg -j session list | jq '.[0].scopes | length')" -eq 2
-check "rescope_old_scope_routed" poll 5 via_tun $C1 10.10.2.3
-check "rescope_old_scope_passes" poll 5 tcp_to $C1 10.10.2.3
-check "rescope_new_scope_not_routed_yet" not via_tun $C1 10.10.2.4
-first=$(cg -j session list | jq '.[0].id')
-bg $C1 ip -o monitor route >"$TMP/routes.log"
-monitor=$BG_PID
-rm -f "$TMP/progress"
-PROGRESS=$TMP/progress nsenter --net=/run/netns/$C1 -- \
-	python3 "$TLIB/tcpx.py" stream 10.10.2.2 22 $RESCOPE_STREAM $RESCOPE_RATE &
-stream=$!
-poll 10 gt_than 0 progress
-check "rescope_group_after" cg device group dev1 after
-check "rescope_live_counted" poll 5 auth_is sessions_rescoped 1
-check "rescope_renewed" poll 40 renewed_from "$first"
-at=$(progress)
-check "rescope_new_scope_routed" poll 5 via_tun $C1 10.10.2.4
-check "rescope_new_scope_passes" poll 5 tcp_to $C1 10.10.2.4
-check "rescope_dropped_scope_unrouted" poll 5 not via_tun $C1 10.10.2.3
-check "rescope_dropped_scope_refused" not tcp_to $C1 10.10.2.3
-check "rescope_renewed_mid_transfer" test "$at" -lt $RESCOPE_STREAM
-check "rescope_kept_transfer_intact" wait $stream
-echo "# renewed at $at of $RESCOPE_STREAM bytes echoed"
-stop "$monitor"
-# The monitor listened through the renewal (it saw the new route come), and
-# the kept route had no event at all: neither removed nor added again.
-check "rescope_route_added_seen" test "$(route_events 10.10.2.4 added)" -eq 1
-check "rescope_route_deleted_seen" test "$(route_events 10.10.2.3 deleted)" -eq 1
-check "rescope_kept_route_untouched" test "$(route_events 10.10.2.2 any)" -eq 0
-stop "$AGENT"
+rescope_round encrypted
+rescope_round integrity
 t_done

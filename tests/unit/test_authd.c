@@ -1450,14 +1450,26 @@ static long long stat_in_wait(struct authd *a, const char *section, const char *
 	return v;
 }
 
+/* Packets enough to overflow a queue of rmem_default bytes (each costs more than 64). */
+static int spa_flood_size(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/rmem_default", "r");
+	long b = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld", &b) != 1)
+			b = 0;
+		fclose(f);
+	}
+	return 1000 + (int)((b > 0 ? b : 212992) / 64);
+}
+
 /*
  * A flood the daemon does not read in time: the kernel drops what its SPA
  * socket's queue cannot hold, and each of those is counted too
  * (spa.kernel_dropped, from SO_MEMINFO), so every packet sent is in a
  * counter once the daemon has read the queue.
  */
-#define SPA_FLOOD 3000
-
 static void test_spa_queue_overflow(void)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET,
@@ -1466,7 +1478,7 @@ static void test_spa_queue_overflow(void)
 	long long seen, over;
 	char junk[40];
 	struct authd *a;
-	int fd, i, sent = 0;
+	int fd, i, sent = 0, flood = spa_flood_size();
 
 	if (!prepare())
 		return;
@@ -1479,19 +1491,19 @@ static void test_spa_queue_overflow(void)
 	to.sin_port = htons(cfg.auth.spa_port);
 	memset(junk, 0x5a, sizeof(junk));
 	/* Not served meanwhile: the queue fills up. */
-	for (i = 0; i < SPA_FLOOD; i++)
+	for (i = 0; i < flood; i++)
 		sent += sendto(fd, junk, sizeof(junk), 0, (struct sockaddr *)&to, sizeof(to)) ==
 			(ssize_t)sizeof(junk);
-	ASSERT_EQ(sent, SPA_FLOOD, "all sent");
+	ASSERT_EQ(sent, flood, "all sent");
 	deadline = now_ns() + 5000000000ULL;
 	do {
 		pump(a, 10);
 		seen = stat_in(a, "spa", "malformed");
 		over = stat_in(a, "spa", "kernel_dropped");
-	} while (seen + over < SPA_FLOOD && now_ns() < deadline);
+	} while (seen + over < flood && now_ns() < deadline);
 	ASSERT_TRUE(over > 0, "the kernel dropped some");
 	ASSERT_TRUE(seen > 0, "the daemon read some");
-	ASSERT_EQ(seen + over, SPA_FLOOD, "every packet counted once");
+	ASSERT_EQ(seen + over, flood, "every packet counted once");
 	fprintf(stderr, "  %lld read, %lld dropped by the kernel\n", seen, over);
 	close(fd);
 out:
