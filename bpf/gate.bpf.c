@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The XDP gate (xdp_gate) and its TC egress companion (tc_gate_out). */
+/* The XDP gate (xdp_gate), its TC egress companion (tc_gate_out), and xdp_rescope. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
