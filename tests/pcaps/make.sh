@@ -99,14 +99,22 @@ capture() {
 	poll 10 grep -q 'listening on' "$TMP/tcpdump.err"
 	"$fn"
 	# the last ACKs are on the wire by the time the file stops growing (10 s at most)
-	n=-1
-	for _ in $(seq 50); do
-		[ "$n" = "$(stat -c %s "$TMP/$name.pcap")" ] && break
-		n=$(stat -c %s "$TMP/$name.pcap")
-		sleep 0.2
-	done
-	[ "$n" = "$(stat -c %s "$TMP/$name.pcap")" ] || { echo "make.sh: $name.pcap still growing after 10 s" >&2; exit 1; }
+	SETTLED_SIZE= SETTLED_SAME=0
+	poll 10 settled "$TMP/$name.pcap" || { echo "make.sh: $name.pcap still growing after 10 s" >&2; exit 1; }
 	stop "$pid" INT
+}
+
+# settled FILE: true once FILE's size was the same at three calls in a row
+# (poll's, 0.1 s apart); SETTLED_SIZE and SETTLED_SAME keep the count
+settled() {
+	local n
+	n=$(stat -c %s "$1")
+	if [ "$n" = "$SETTLED_SIZE" ]; then
+		SETTLED_SAME=$((SETTLED_SAME + 1))
+	else
+		SETTLED_SIZE=$n SETTLED_SAME=0
+	fi
+	[ "$SETTLED_SAME" -ge 2 ]
 }
 
 traffic_http() {
